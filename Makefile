@@ -1,0 +1,96 @@
+# agentd: one static musl binary. See README.md and docs/.
+#
+#   make            build/agentd, static musl (toolchain/ builds the deps once)
+#   make run        build and serve on 127.0.0.1:2468
+#   make test       unit + integration tests, ends with "N passed, N failed"
+#   make dev        build/agentd-dev against Debian's -dev packages, ASan+UBSan
+#   make dist       build/dist/agentd, stripped
+#   make lint       clang-format check, cppcheck, clang-tidy
+
+VERSION		 = 0.1.0
+CC_MUSL		?= musl-gcc
+CC_HOST		?= gcc
+WARN		 = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+		   -Wpointer-arith -Wmissing-prototypes -Wstrict-prototypes
+CSTD		 = -std=c11 -D_GNU_SOURCE -fno-strict-aliasing
+DEFS		 = -DAGENTD_VERSION='"$(VERSION)"'
+
+RECIPE		 = toolchain/build-deps.sh toolchain/versions \
+		   $(sort $(wildcard toolchain/patches/*.patch))
+RECIPE_HASH	:= $(shell cat $(RECIPE) 2>/dev/null | sha256sum | cut -c1-12)
+DEPS		 = .deps/musl-$(RECIPE_HASH)
+DEPS_STAMP	 = $(DEPS)/.done
+
+SRCS		 = $(sort $(wildcard compat/*.c protocol/*.c adapters/*.c \
+		   supervisor/*.c))
+LIB_SRCS	 = $(filter-out supervisor/main.c,$(SRCS))
+HDRS		 = $(wildcard compat/*.h protocol/*.h adapters/*.h supervisor/*.h)
+
+MUSL_OBJS	 = $(SRCS:%.c=build/musl/%.o)
+UNIT_SRCS	 = $(sort $(wildcard tests/unit/test_*.c))
+
+# Host builds (unit tests, make dev) use Debian's -dev packages; SAN=1 adds
+# ASan and UBSan to them and makes the integration suite use agentd-dev.
+ifeq ($(SAN),1)
+HOST_DIR	 = build/san
+HOST_SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+AGENTD_BIN	 = build/agentd-dev
+else
+HOST_DIR	 = build/host
+HOST_SAN	 =
+AGENTD_BIN	 = build/agentd
+endif
+HOST_CFLAGS	 = $(CSTD) $(WARN) $(DEFS) -g -O1 $(HOST_SAN) \
+		   -DAGENTD_DEV_LWS -I/usr/include/cjson
+HOST_LIBS	 = -lwebsockets -lev -lcjson -lm
+HOST_LIB_OBJS	 = $(LIB_SRCS:%.c=$(HOST_DIR)/%.o)
+UNIT_BINS	 = $(UNIT_SRCS:tests/unit/%.c=$(HOST_DIR)/tests/%)
+
+all: build/agentd
+
+$(DEPS_STAMP): $(RECIPE)
+	toolchain/build-deps.sh $(DEPS)
+
+build/musl/%.o: %.c $(HDRS) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
+	    -fdata-sections -isystem $(DEPS)/prefix/include -c $< -o $@
+
+build/agentd: $(MUSL_OBJS)
+	$(CC_MUSL) -static -Wl,--gc-sections -o $@ $(MUSL_OBJS) \
+	    -L$(DEPS)/prefix/lib -lwebsockets -lev -lcjson
+
+dist: build/agentd
+	@mkdir -p build/dist
+	strip -o build/dist/agentd build/agentd
+	@ls -l build/dist/agentd
+
+$(HOST_DIR)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC_HOST) $(HOST_CFLAGS) -c $< -o $@
+
+dev: build/agentd-dev
+build/agentd-dev: $(HOST_LIB_OBJS) $(HOST_DIR)/supervisor/main.o
+	$(CC_HOST) $(HOST_SAN) -o $@ $^ $(HOST_LIBS)
+
+$(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h $(HOST_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC_HOST) $(HOST_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	    $(HOST_LIB_OBJS) $(HOST_LIBS)
+
+run: build/agentd
+	build/agentd serve --host 127.0.0.1 --port 2468
+
+test: $(AGENTD_BIN) $(UNIT_BINS)
+	tests/run.sh $(AGENTD_BIN) $(UNIT_BINS)
+
+lint:
+	clang-format --dry-run --Werror $(SRCS) $(HDRS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -D__GNUC__ -I compat -I protocol $(SRCS)
+
+clean:
+	rm -rf build
+
+.PHONY: all dist dev run test lint clean

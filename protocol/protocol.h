@@ -1,0 +1,194 @@
+/*
+ * protocol.h: wire formats, no I/O. One section per file.
+ *
+ * Nothing in protocol/ touches a descriptor, the clock's side effects or
+ * the event loop; every function here is a pure transformation of bytes or
+ * JSON values, so each one can be unit-tested and fuzzed on its own.
+ * cJSON is used only inside json.c; every other file goes through the
+ * small typed helpers below and sees cJSON as an opaque type.
+ */
+#ifndef PROTOCOL_H
+#define PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../compat/compat.h"
+
+typedef struct cJSON cJSON;
+
+/* json.c */
+cJSON		*json_parse(const char *, size_t, const char **);
+char		*json_print(const cJSON *, size_t *);
+void		 json_free(cJSON *);
+cJSON		*json_dup(const cJSON *);
+cJSON		*json_object(void);
+cJSON		*json_array(void);
+cJSON		*json_string(const char *);
+cJSON		*json_stringn(const char *, size_t);
+cJSON		*json_number(double);
+cJSON		*json_bool(int);
+cJSON		*json_null(void);
+void		 json_set(cJSON *, const char *, cJSON *);
+void		 json_set_str(cJSON *, const char *, const char *);
+void		 json_set_int(cJSON *, const char *, long long);
+void		 json_set_num(cJSON *, const char *, double);
+void		 json_set_bool(cJSON *, const char *, int);
+void		 json_append(cJSON *, cJSON *);
+cJSON		*json_detach(cJSON *, const char *);
+cJSON		*json_get(const cJSON *, const char *);
+const char	*json_get_str(const cJSON *, const char *);
+cJSON		*json_get_obj(const cJSON *, const char *);
+cJSON		*json_get_arr(const cJSON *, const char *);
+int		 json_get_int(const cJSON *, const char *, long long *);
+int		 json_get_num(const cJSON *, const char *, double *);
+int		 json_get_bool(const cJSON *, const char *, int *);
+int		 json_is_str(const cJSON *);
+int		 json_is_num(const cJSON *);
+int		 json_is_bool(const cJSON *);
+int		 json_is_true(const cJSON *);
+int		 json_is_null(const cJSON *);
+int		 json_is_obj(const cJSON *);
+int		 json_is_arr(const cJSON *);
+const char	*json_str(const cJSON *);
+double		 json_num(const cJSON *);
+const char	*json_key(const cJSON *);
+int		 json_size(const cJSON *);
+cJSON		*json_at(const cJSON *, int);
+cJSON		*json_first(const cJSON *);
+cJSON		*json_next(const cJSON *);
+int		 json_equal(const cJSON *, const cJSON *);
+#define JSON_FOREACH(el, parent)					\
+	for ((el) = json_first(parent); (el) != NULL; (el) = json_next(el))
+
+/* utf8.c */
+int		 utf8_valid(const char *, size_t);
+char		*utf8_repair(const char *, size_t, size_t *);
+
+/* jsonl.c */
+#define JSONL_MAX_LINE_DEFAULT	(64UL * 1024 * 1024)
+enum jsonl_result {
+	JSONL_AGAIN,		/* no complete line buffered */
+	JSONL_LINE,		/* *line, *len: one line without its newline */
+	JSONL_TOOLONG		/* a line over the cap was dropped; *len is its size */
+};
+struct jsonl;
+struct jsonl	*jsonl_new(size_t);
+void		 jsonl_free(struct jsonl *);
+void		 jsonl_feed(struct jsonl *, const char *, size_t);
+enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
+enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
+size_t		 jsonl_buffered(const struct jsonl *);
+
+/* jsonrpc.c */
+enum jsonrpc_kind {
+	JSONRPC_INVALID,
+	JSONRPC_REQUEST,
+	JSONRPC_NOTIFICATION,
+	JSONRPC_RESPONSE,	/* result */
+	JSONRPC_ERROR		/* error response */
+};
+struct jsonrpc_msg {
+	enum jsonrpc_kind	 kind;
+	int			 has_version;	/* "jsonrpc":"2.0" present */
+	const char		*method;
+	const cJSON		*id;
+	const cJSON		*params;
+	const cJSON		*result;
+	const cJSON		*error;
+	long long		 error_code;
+	const char		*error_message;
+};
+#define JSONRPC_PARSE_ERROR	-32700
+#define JSONRPC_INVALID_REQUEST	-32600
+#define JSONRPC_METHOD_NOT_FOUND -32601
+#define JSONRPC_INVALID_PARAMS	-32602
+#define JSONRPC_INTERNAL_ERROR	-32603
+int		 jsonrpc_parse(const cJSON *, struct jsonrpc_msg *, const char **);
+cJSON		*jsonrpc_request(int, long long, const char *, cJSON *);
+cJSON		*jsonrpc_notification(int, const char *, cJSON *);
+cJSON		*jsonrpc_result(int, const cJSON *, cJSON *);
+cJSON		*jsonrpc_error(int, const cJSON *, int, const char *, cJSON *);
+struct jsonrpc_pending;
+struct jsonrpc_pending *jsonrpc_pending_new(void);
+void		 jsonrpc_pending_free(struct jsonrpc_pending *);
+long long	 jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
+int		 jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *,
+		     int *, void **);
+size_t		 jsonrpc_pending_count(const struct jsonrpc_pending *);
+
+/* event.c */
+enum event_type {
+	EVENT_SESSION_STARTED,
+	EVENT_SESSION_ENDED,
+	EVENT_TURN_STARTED,
+	EVENT_TURN_ENDED,
+	EVENT_ITEM_STARTED,
+	EVENT_ITEM_COMPLETED,
+	EVENT_ITEM_DELTA,
+	EVENT_PERMISSION_REQUESTED,
+	EVENT_PERMISSION_RESOLVED,
+	EVENT_QUESTION_REQUESTED,
+	EVENT_QUESTION_RESOLVED,
+	EVENT_ERROR,
+	EVENT_AGENT_UNPARSED,
+	EVENT_TYPE_COUNT
+};
+enum item_kind {
+	ITEM_MESSAGE,
+	ITEM_TOOL_CALL,
+	ITEM_TOOL_RESULT,
+	ITEM_REASONING,
+	ITEM_SYSTEM,
+	ITEM_STATUS,
+	ITEM_KIND_COUNT
+};
+enum item_role {
+	ROLE_USER,
+	ROLE_ASSISTANT,
+	ROLE_SYSTEM,
+	ROLE_TOOL,
+	ROLE_COUNT
+};
+enum item_status {
+	ITEM_IN_PROGRESS,
+	ITEM_COMPLETED,
+	ITEM_FAILED,
+	ITEM_STATUS_COUNT
+};
+/*
+ * One event as the session builds it. data is owned by the caller; raw is
+ * the native message's JSON text (already valid JSON), or NULL.
+ */
+struct event {
+	uint64_t	 sequence;
+	int64_t		 time_ms;	/* Unix time in milliseconds */
+	const char	*session_id;
+	const char	*native_session_id;	/* or NULL */
+	int		 daemon;	/* source: 1 "daemon", 0 "agent" */
+	int		 synthetic;
+	enum event_type	 type;
+	const cJSON	*data;
+	const char	*raw;
+	size_t		 rawlen;
+};
+const char	*event_type_name(enum event_type);
+int		 event_type_from_name(const char *);
+const char	*event_item_kind_name(enum item_kind);
+const char	*event_item_role_name(enum item_role);
+const char	*event_item_status_name(enum item_status);
+char		*event_serialize(const struct event *, size_t *, size_t *);
+void		 event_format_time(int64_t, char *, size_t);
+int		 event_validate(const cJSON *, char **);
+cJSON		*event_item(const char *, const char *, const char *,
+		     enum item_kind, enum item_role, enum item_status, cJSON *);
+cJSON		*event_part_text(const char *);
+cJSON		*event_part_reasoning(const char *, const char *);
+cJSON		*event_part_tool_call(const char *, const char *, const char *);
+cJSON		*event_part_tool_result(const char *, const char *, int);
+cJSON		*event_part_file_ref(const char *, const char *, const char *);
+cJSON		*event_part_image(const char *, const char *, const char *);
+cJSON		*event_part_json(cJSON *);
+cJSON		*event_part_status(const char *, const char *);
+
+#endif /* PROTOCOL_H */
