@@ -191,4 +191,7 @@ cJSON		*event_part_image(const char *, const char *, const char *);
 cJSON		*event_part_json(cJSON *);
 cJSON		*event_part_status(const char *, const char *);
 
+/* event-scan.c */
+int		 event_scan(const char *, size_t, enum event_type *, size_t *);
+
 #endif /* PROTOCOL_H */

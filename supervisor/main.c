@@ -1,0 +1,300 @@
+/*
+ * main.c: the command line. agentd serve | version | mock-agent | help.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+struct options	options = {
+	.host = "127.0.0.1",
+	.port = 2468,
+	.max_line = JSONL_MAX_LINE_DEFAULT,
+	.max_body = 8UL * 1024 * 1024,
+	.idle_timeout = 0,
+	.kill_grace = 5,
+};
+int64_t		agentd_start_ms;
+
+static const char	main_usage[] =
+"usage: agentd <command> [options]\n"
+"\n"
+"Runs coding agents (Claude Code, Codex, OpenCode, Gemini, Goose, Pi, Amp,\n"
+"any ACP agent) and serves their sessions as one universal event stream\n"
+"over HTTP, SSE and WebSocket.\n"
+"\n"
+"commands:\n"
+"  serve          run the daemon (see options below)\n"
+"  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
+"  version        print the version\n"
+"  help           print this text\n"
+"\n"
+"serve options:\n"
+"  --host H          address to listen on (default 127.0.0.1); a non-loopback\n"
+"                    address needs --token or --no-token\n"
+"  --port P          TCP port (default 2468)\n"
+"  --token T         require 'Authorization: Bearer T' on every route but\n"
+"                    /v1/health (or ?access_token=T); also AGENTD_TOKEN\n"
+"  --no-token        serve without a token on any address\n"
+"  --data-dir D      where sessions are kept (default\n"
+"                    $XDG_STATE_HOME/agentd or ~/.local/state/agentd)\n"
+"  --log-level L     debug, info, warn or error (default info); logs are JSON\n"
+"                    lines on stderr\n"
+"  --cors-origin O   allow browser requests from origin O (repeatable);\n"
+"                    CORS is closed by default\n"
+"  --max-line BYTES  cap of one line of agent output (default 64 MiB)\n"
+"  --max-body BYTES  cap of an HTTP request body (default 8 MiB)\n"
+"  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
+"                    (default 0: never)\n"
+"  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n";
+
+static int	main_serve(int, char **);
+static void	main_signal_cb(int);
+
+int
+main(int argc, char **argv)
+{
+	const char	*cmd;
+
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return (2);
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return (main_serve(argc - 1, argv + 1));
+	if (strcmp(cmd, "mock-agent") == 0)
+		return (mockagent_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("agentd %s\n", AGENTD_VERSION);
+		return (0);
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		fputs(main_usage, stdout);
+		return (0);
+	}
+	fprintf(stderr, "agentd: unknown command '%s'\n\n%s", cmd, main_usage);
+	return (2);
+}
+
+/* Is host a loopback address (or a name that only means one)? */
+static int
+main_is_loopback(const char *host)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return (1);
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return ((ntohl(a4.s_addr) >> 24) == 127);
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return (IN6_IS_ADDR_LOOPBACK(&a6));
+	return (0);
+}
+
+/* The default data dir: $XDG_STATE_HOME/agentd or ~/.local/state/agentd. */
+static char *
+main_default_data_dir(void)
+{
+	const char	*s;
+	char		*dir;
+
+	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
+		xasprintf(&dir, "%s/agentd", s);
+	else if ((s = getenv("HOME")) != NULL && *s == '/')
+		xasprintf(&dir, "%s/.local/state/agentd", s);
+	else
+		dir = xstrdup("/tmp/agentd");
+	return (dir);
+}
+
+static size_t
+main_size_arg(const char *name, const char *s)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > (1ULL << 40)) {
+		fprintf(stderr, "agentd: %s: invalid size '%s'\n", name, s);
+		exit(2);
+	}
+	return ((size_t)v);
+}
+
+static double
+main_seconds_arg(const char *name, const char *s)
+{
+	char	*end;
+	double	 v;
+
+	v = strtod(s, &end);
+	if (*end != '\0' || v < 0 || v > 1e7) {
+		fprintf(stderr, "agentd: %s: invalid seconds '%s'\n", name, s);
+		exit(2);
+	}
+	return (v);
+}
+
+static void
+main_parse_serve(int argc, char **argv)
+{
+	static const struct option	longopts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "token", required_argument, NULL, 't' },
+		{ "no-token", no_argument, NULL, 'n' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "cors-origin", required_argument, NULL, 'c' },
+		{ "max-line", required_argument, NULL, 'L' },
+		{ "max-body", required_argument, NULL, 'B' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "kill-grace", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char	*end;
+	long	 port;
+	int	 ch;
+
+	while ((ch = getopt_long(argc, argv, "H:p:t:d:l:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			options.host = optarg;
+			break;
+		case 'p':
+			port = strtol(optarg, &end, 10);
+			if (*end != '\0' || port < 0 || port > 65535) {
+				fprintf(stderr, "agentd: invalid port '%s'\n",
+				    optarg);
+				exit(2);
+			}
+			options.port = (int)port;
+			break;
+		case 't':
+			xfree_secret(options.token);
+			options.token = xstrdup(optarg);
+			/* Hide the token from ps(1) and /proc/PID/cmdline. */
+			memset(optarg, '*', strlen(optarg));
+			break;
+		case 'n':
+			options.no_token = 1;
+			break;
+		case 'd':
+			options.data_dir = optarg;
+			break;
+		case 'l':
+			if (log_set_level(optarg) != 0) {
+				fprintf(stderr, "agentd: unknown log level "
+				    "'%s'\n", optarg);
+				exit(2);
+			}
+			break;
+		case 'c':
+			if (options.ncors == (int)nitems(options.cors_origins)) {
+				fprintf(stderr, "agentd: too many "
+				    "--cors-origin\n");
+				exit(2);
+			}
+			options.cors_origins[options.ncors++] = optarg;
+			break;
+		case 'L':
+			options.max_line = main_size_arg("--max-line", optarg);
+			break;
+		case 'B':
+			options.max_body = main_size_arg("--max-body", optarg);
+			break;
+		case 'i':
+			options.idle_timeout =
+			    main_seconds_arg("--idle-timeout", optarg);
+			break;
+		case 'k':
+			options.kill_grace =
+			    main_seconds_arg("--kill-grace", optarg);
+			break;
+		case 'h':
+			fputs(main_usage, stdout);
+			exit(0);
+		default:
+			fputs(main_usage, stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "agentd: serve: unexpected argument '%s'\n",
+		    argv[optind]);
+		exit(2);
+	}
+}
+
+/* Take the token from the environment and scrub it from there, so no
+ * child can inherit it. */
+static void
+main_token_from_env(void)
+{
+	const char	*s;
+
+	if ((s = getenv("AGENTD_TOKEN")) != NULL) {
+		if (options.token == NULL && *s != '\0')
+			options.token = xstrdup(s);
+		unsetenv("AGENTD_TOKEN");
+	}
+}
+
+static int
+main_serve(int argc, char **argv)
+{
+	char	*cause;
+
+	agentd_start_ms = loop_now_ms();
+	main_token_from_env();
+	main_parse_serve(argc, argv);
+	if (options.token != NULL && options.no_token)
+		fatalx("--token and --no-token are exclusive");
+	if (options.token == NULL && !options.no_token &&
+	    !main_is_loopback(options.host))
+		fatalx("refusing to serve %s without a token: pass --token "
+		    "(or AGENTD_TOKEN), or --no-token to serve it open",
+		    options.host);
+	if (options.data_dir == NULL)
+		options.data_dir = main_default_data_dir();
+
+	loop_init();
+	loop_on_signal(SIGTERM, main_signal_cb);
+	loop_on_signal(SIGINT, main_signal_cb);
+	if (store_init(options.data_dir, &cause) != 0)
+		fatalx("data dir %s: %s", options.data_dir, cause);
+	if (session_load_all(&cause) != 0)
+		fatalx("loading sessions: %s", cause);
+	if (server_start(&cause) != 0)
+		fatalx("%s", cause);
+	loop_run();
+	session_shutdown();
+	log_info("stopped");
+	return (0);
+}
+
+/* SIGTERM or SIGINT: stop the agents, close the server, leave the loop. */
+static void
+main_signal_cb(int signo)
+{
+	log_info("signal %d: shutting down", signo);
+	server_stop();
+	loop_break();
+}

@@ -1,0 +1,467 @@
+/*
+ * proc.c: one agent child process and its three pipes.
+ *
+ * The child runs in its own session and process group (setsid), so that
+ * stopping it reaches the tools it spawned too. Every descriptor agentd
+ * opens is close-on-exec; the child gets exactly fds 0-2.
+ *
+ * stdout is split into lines by protocol/jsonl.c (capped); stderr is kept
+ * as a bounded head and tail for the session.ended event; stdin writes are
+ * buffered (capped) and flushed when the pipe is writable, so a child that
+ * never reads cannot block the loop.
+ *
+ * Invariant: a process is finished only when both its stdout EOF and its
+ * exit status are in, in either order (tmux's JOB_DEAD and JOB_CLOSED).
+ * Only then is the exit callback called, exactly once.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define PROC_HEAD_MAX	(4 * 1024)	/* first bytes of stderr kept */
+#define PROC_TAIL_MAX	(8 * 1024)	/* last bytes of stderr kept */
+#define PROC_STDIN_MAX	(64UL * 1024 * 1024)
+#define PROC_READ_MAX	(64 * 1024)
+
+struct proc {
+	pid_t			 pid;
+	int			 in, out, err;	/* -1 once closed */
+	struct loop_io		*in_io, *out_io, *err_io;
+	struct loop_timer	*kill_timer;
+	struct jsonl		*lines;
+	const struct proc_cbs	*cbs;
+	void			*arg;
+
+	char			*wbuf;		/* pending stdin bytes */
+	size_t			 wlen;
+	size_t			 woff;
+
+	char			 head[PROC_HEAD_MAX];
+	size_t			 headlen;
+	char			 tail[PROC_TAIL_MAX];	/* a ring */
+	size_t			 tailpos;
+	size_t			 total_err;
+
+	int			 flags;
+#define PROC_EXITED	0x1	/* exit status in */
+#define PROC_EOF	0x2	/* stdout closed */
+#define PROC_DONE	0x4	/* exit callback made */
+#define PROC_PAUSED	0x8	/* stdout reading paused */
+	int			 status;
+};
+
+static void	proc_out_cb(int, void *);
+static void	proc_err_cb(int, void *);
+static void	proc_in_cb(int, void *);
+static void	proc_child_cb(pid_t, int, void *);
+static void	proc_check_done(struct proc *);
+
+/* Resolve "@self" to agentd's own executable (for mock-agent). */
+static const char *
+proc_exec_path(const char *argv0, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (strcmp(argv0, "@self") != 0)
+		return (argv0);
+	n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0)
+		return (argv0);
+	buf[n] = '\0';
+	return (buf);
+}
+
+/* In the child: wire the pipes, leave our group, exec. Never returns. */
+static __dead void
+proc_child(char **argv, char **env, const char *cwd, int fds[3][2])
+{
+	char		 self[PATH_MAX];
+	const char	*path;
+	sigset_t	 set;
+	int		 i;
+
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	for (i = 1; i < NSIG; i++)
+		signal(i, SIG_DFL);
+	setsid();
+	if (dup2(fds[0][0], 0) == -1 || dup2(fds[1][1], 1) == -1 ||
+	    dup2(fds[2][1], 2) == -1)
+		_exit(127);
+	compat_closefrom(3);
+	if (cwd != NULL && chdir(cwd) != 0) {
+		(void)write(2, "agentd: cannot chdir to the session cwd\n", 40);
+		_exit(127);
+	}
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		putenv(env[i]);
+	path = proc_exec_path(argv[0], self, sizeof self);
+	execvp(path, argv);
+	(void)write(2, "agentd: exec failed: ", 21);
+	(void)write(2, strerror(errno), strlen(strerror(errno)));
+	(void)write(2, "\n", 1);
+	_exit(127);
+}
+
+static void
+proc_close_pipes(int fds[3][2])
+{
+	int	i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < 2; j++) {
+			if (fds[i][j] != -1)
+				close(fds[i][j]);
+		}
+	}
+}
+
+/*
+ * Start argv in cwd with env (NAME=value entries added to ours). The
+ * callbacks get arg. Returns NULL with *cause if the process could not be
+ * started; a command that is not found still starts and exits 127, with
+ * the reason in its stderr.
+ */
+struct proc *
+proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
+    const struct proc_cbs *cbs, void *arg, char **cause)
+{
+	struct proc	*p;
+	int		 fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	sigset_t	 all, old;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		if (pipe2(fds[i], O_CLOEXEC) != 0) {
+			xasprintf(cause, "pipe: %s", strerror(errno));
+			proc_close_pipes(fds);
+			return (NULL);
+		}
+	}
+	p = xcalloc(1, sizeof *p);
+	p->cbs = cbs;
+	p->arg = arg;
+	p->lines = jsonl_new(max_line);
+
+	/* Block signals across fork so the child starts with none pending
+	 * handlers of ours running. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	p->pid = fork();
+	if (p->pid == 0)
+		proc_child(argv, env, cwd, fds);
+	if (p->pid == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		xasprintf(cause, "fork: %s", strerror(errno));
+		proc_close_pipes(fds);
+		jsonl_free(p->lines);
+		free(p);
+		return (NULL);
+	}
+	loop_child_watch(p->pid, proc_child_cb, p);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	close(fds[0][0]);
+	close(fds[1][1]);
+	close(fds[2][1]);
+	p->in = fds[0][1];
+	p->out = fds[1][0];
+	p->err = fds[2][0];
+	fcntl(p->in, F_SETFL, fcntl(p->in, F_GETFL) | O_NONBLOCK);
+	fcntl(p->out, F_SETFL, fcntl(p->out, F_GETFL) | O_NONBLOCK);
+	fcntl(p->err, F_SETFL, fcntl(p->err, F_GETFL) | O_NONBLOCK);
+	p->in_io = loop_io_new(p->in, 1, proc_in_cb, p);
+	p->out_io = loop_io_new(p->out, 0, proc_out_cb, p);
+	p->err_io = loop_io_new(p->err, 0, proc_err_cb, p);
+	loop_io_start(p->out_io);
+	loop_io_start(p->err_io);
+	log_info("spawned %s (pid %ld)", argv[0], (long)p->pid);
+	return (p);
+}
+
+pid_t
+proc_pid(struct proc *p)
+{
+	return (p->pid);
+}
+
+static void
+proc_close_stdin(struct proc *p)
+{
+	if (p->in == -1)
+		return;
+	loop_io_free(p->in_io);
+	p->in_io = NULL;
+	close(p->in);
+	p->in = -1;
+	free(p->wbuf);
+	p->wbuf = NULL;
+	p->wlen = p->woff = 0;
+}
+
+/* Write what we can of the stdin buffer; stop watching when drained. */
+static void
+proc_flush(struct proc *p)
+{
+	ssize_t	n;
+
+	while (p->woff < p->wlen) {
+		n = write(p->in, p->wbuf + p->woff, p->wlen - p->woff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			loop_io_start(p->in_io);
+			return;
+		}
+		if (n <= 0) {	/* EPIPE: the agent closed its stdin */
+			log_warn("pid %ld: stdin: %s", (long)p->pid,
+			    strerror(errno));
+			proc_close_stdin(p);
+			return;
+		}
+		p->woff += (size_t)n;
+	}
+	p->woff = p->wlen = 0;
+	loop_io_stop(p->in_io);
+}
+
+static void
+proc_in_cb(int fd, void *arg)
+{
+	proc_flush(arg);
+}
+
+/*
+ * Queue bytes for the agent's stdin. Returns -1 if stdin is closed or the
+ * agent has not read PROC_STDIN_MAX bytes already queued.
+ */
+int
+proc_write(struct proc *p, const char *buf, size_t len)
+{
+	if (p->in == -1)
+		return (-1);
+	if (p->wlen - p->woff + len > PROC_STDIN_MAX)
+		return (-1);
+	if (p->woff > 0 && p->woff == p->wlen)
+		p->woff = p->wlen = 0;
+	if (p->woff > 0) {
+		memmove(p->wbuf, p->wbuf + p->woff, p->wlen - p->woff);
+		p->wlen -= p->woff;
+		p->woff = 0;
+	}
+	p->wbuf = xrealloc(p->wbuf, p->wlen + len);
+	memcpy(p->wbuf + p->wlen, buf, len);
+	p->wlen += len;
+	proc_flush(p);
+	return (0);
+}
+
+/* Hand every complete line to the owner; TOOLONG lines are reported. */
+static void
+proc_deliver(struct proc *p, int eof)
+{
+	enum jsonl_result	 r;
+	const char		*line;
+	size_t			 len;
+
+	for (;;) {
+		if (p->flags & PROC_PAUSED)
+			return;
+		r = jsonl_next(p->lines, &line, &len);
+		if (r == JSONL_AGAIN && eof)
+			r = jsonl_finish(p->lines, &line, &len);
+		if (r == JSONL_AGAIN)
+			return;
+		if (r == JSONL_LINE)
+			p->cbs->line(p->arg, line, len);
+		else
+			p->cbs->toolong(p->arg, len);
+		if (eof && jsonl_buffered(p->lines) == 0)
+			return;
+	}
+}
+
+static void
+proc_out_cb(int fd, void *arg)
+{
+	struct proc	*p = arg;
+	char		 buf[PROC_READ_MAX];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		jsonl_feed(p->lines, buf, (size_t)n);
+		proc_deliver(p, 0);
+		return;
+	}
+	/* EOF (or an error, which ends the stream all the same). */
+	proc_deliver(p, 1);
+	loop_io_free(p->out_io);
+	p->out_io = NULL;
+	close(p->out);
+	p->out = -1;
+	p->flags |= PROC_EOF;
+	proc_check_done(p);
+}
+
+/* Keep the first PROC_HEAD_MAX bytes and a ring of the last ones. */
+static void
+proc_err_keep(struct proc *p, const char *buf, size_t len)
+{
+	size_t	n, i;
+
+	p->total_err += len;
+	if (p->headlen < PROC_HEAD_MAX) {
+		n = PROC_HEAD_MAX - p->headlen;
+		if (n > len)
+			n = len;
+		memcpy(p->head + p->headlen, buf, n);
+		p->headlen += n;
+		buf += n;
+		len -= n;
+	}
+	for (i = 0; i < len; i++) {
+		p->tail[p->tailpos % PROC_TAIL_MAX] = buf[i];
+		p->tailpos++;
+	}
+}
+
+static void
+proc_err_cb(int fd, void *arg)
+{
+	struct proc	*p = arg;
+	char		 buf[PROC_READ_MAX];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		proc_err_keep(p, buf, (size_t)n);
+		return;
+	}
+	loop_io_free(p->err_io);
+	p->err_io = NULL;
+	close(p->err);
+	p->err = -1;
+}
+
+/* stderr as kept: head, tail (the tail excludes what the head holds). */
+void
+proc_stderr(struct proc *p, char **head, char **tail, int *truncated)
+{
+	size_t	tlen, start, i;
+
+	*head = xstrndup(p->head, p->headlen);
+	tlen = p->tailpos < PROC_TAIL_MAX ? p->tailpos : PROC_TAIL_MAX;
+	start = p->tailpos - tlen;
+	*tail = xmalloc(tlen + 1);
+	for (i = 0; i < tlen; i++)
+		(*tail)[i] = p->tail[(start + i) % PROC_TAIL_MAX];
+	(*tail)[tlen] = '\0';
+	*truncated = p->total_err > PROC_HEAD_MAX + PROC_TAIL_MAX;
+}
+
+static void
+proc_child_cb(pid_t pid, int status, void *arg)
+{
+	struct proc	*p = arg;
+
+	p->status = status;
+	p->flags |= PROC_EXITED;
+	loop_timer_free(p->kill_timer);
+	p->kill_timer = NULL;
+	/* Drain what stderr still holds: the reason for a crash is there. */
+	if (p->err != -1)
+		proc_err_cb(p->err, p);
+	proc_check_done(p);
+}
+
+/*
+ * The join of EOF and exit status. A child that exits but leaves stdout
+ * open (a grandchild holds it) is finished at exit: the group is killed
+ * so the holder goes away too.
+ */
+static void
+proc_check_done(struct proc *p)
+{
+	if (p->flags & PROC_DONE)
+		return;
+	if ((p->flags & PROC_EXITED) && !(p->flags & PROC_EOF)) {
+		kill(-p->pid, SIGKILL);
+		return;	/* EOF follows */
+	}
+	if ((p->flags & (PROC_EXITED | PROC_EOF)) != (PROC_EXITED | PROC_EOF))
+		return;
+	p->flags |= PROC_DONE;
+	proc_close_stdin(p);
+	p->cbs->exit(p->arg, p->status);
+}
+
+static void
+proc_kill_cb(void *arg)
+{
+	struct proc	*p = arg;
+
+	log_warn("pid %ld ignored SIGTERM: SIGKILL", (long)p->pid);
+	kill(-p->pid, SIGKILL);
+}
+
+/* SIGTERM to the whole group, SIGKILL after grace seconds. */
+void
+proc_stop(struct proc *p, double grace)
+{
+	if (p->flags & PROC_EXITED)
+		return;
+	proc_close_stdin(p);
+	kill(-p->pid, SIGTERM);
+	kill(-p->pid, SIGCONT);
+	if (p->kill_timer == NULL)
+		p->kill_timer = loop_timer_new(proc_kill_cb, p);
+	loop_timer_set(p->kill_timer, grace);
+}
+
+/* Stop or restart reading stdout (backpressure when the store fails). */
+void
+proc_pause(struct proc *p, int pause)
+{
+	if (p->out_io == NULL)
+		return;
+	if (pause) {
+		p->flags |= PROC_PAUSED;
+		loop_io_stop(p->out_io);
+	} else {
+		p->flags &= ~PROC_PAUSED;
+		loop_io_start(p->out_io);
+		proc_deliver(p, 0);
+	}
+}
+
+/* Free a finished process (after its exit callback). */
+void
+proc_free(struct proc *p)
+{
+	if (p == NULL)
+		return;
+	proc_close_stdin(p);
+	loop_io_free(p->out_io);
+	loop_io_free(p->err_io);
+	if (p->out != -1)
+		close(p->out);
+	if (p->err != -1)
+		close(p->err);
+	loop_timer_free(p->kill_timer);
+	jsonl_free(p->lines);
+	free(p);
+}

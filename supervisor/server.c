@@ -1,0 +1,864 @@
+/*
+ * server.c: HTTP, SSE and WebSocket on one port. The only file that
+ * includes libwebsockets.
+ *
+ * lws runs on the libev loop as a foreign loop. A request is read here
+ * (headers, capped body), handed to api.c as a struct api_request, and the
+ * struct api_response is written back from the WRITEABLE callback, never
+ * from anywhere else.
+ *
+ * Streams (SSE, WebSocket) are cursors, not queues: a subscriber holds the
+ * last sequence it sent; when its socket is writable it reads the next
+ * events from the session (memory, then disk) into one shared scratch
+ * buffer and writes them. A slow client therefore costs one cursor and at
+ * most one frame that lws keeps until the socket drains; it can never make
+ * agentd buffer the session for it, and the agent is never slowed.
+ *
+ * lws owns the per-connection struct conn (its "per session data") and
+ * frees it after the CLOSED callback; we only unlink and release what the
+ * conn points to there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "supervisor.h"
+
+#define SERVER_MAX_ARGS		16
+#define SERVER_BATCH_BYTES	(64 * 1024)	/* events per SSE write */
+#define SERVER_WS_BUDGET	64		/* frames per WRITEABLE */
+#define SERVER_HEARTBEAT_US	(15 * LWS_US_PER_SEC)
+#define SERVER_WS_MAX_MESSAGE	(1024 * 1024)
+#define SERVER_MAX_REPLIES	32
+
+enum conn_kind {
+	CONN_HTTP,
+	CONN_SSE,
+	CONN_WS
+};
+
+struct conn {
+	struct lws		*wsi;
+	enum conn_kind		 kind;
+	struct api_request	 req;
+	char			 path[512];
+	char			*args[SERVER_MAX_ARGS];
+	char			 last_event_id[32];
+	char			 origin[256];
+	char			*body;
+	size_t			 body_len;
+	size_t			 body_cap;
+	int			 body_refused;
+
+	struct api_response	 resp;
+	size_t			 resp_off;
+	int			 headers_sent;
+
+	/* Streams. */
+	struct session		*session;
+	uint64_t		 cursor;	/* last sequence sent */
+	int			 include_raw;
+	int			 until_turn_end;
+	int			 heartbeat;
+	int			 closing;	/* close once lws has flushed */
+	LIST_ENTRY(conn)	 entry;		/* the session's subscribers */
+
+	/* WebSocket: message being received, replies waiting. */
+	char			*msg;
+	size_t			 msg_len;
+	char			*replies[SERVER_MAX_REPLIES];
+	int			 nreplies;
+};
+LIST_HEAD(conn_list, conn);
+
+static struct lws_context	*server_context;
+static unsigned char		*server_scratch;
+static size_t			 server_scratch_cap;
+#ifdef AGENTD_DEV_LWS
+static struct loop_timer	*server_kick;
+#endif
+
+static int	server_cb(struct lws *, enum lws_callback_reasons, void *,
+		    void *, size_t);
+
+static const struct lws_protocols server_protocols[] = {
+	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* WebSocket clients get a ping after 20 s of silence, hang up after 60. */
+static const lws_retry_bo_t server_retry = {
+	.secs_since_valid_ping = 20,
+	.secs_since_valid_hangup = 60,
+};
+
+static void
+server_log_cb(int level, const char *line)
+{
+	char	buf[256];
+	size_t	len;
+
+	(void)snprintf(buf, sizeof buf, "%s", line);
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "%s", buf);
+}
+
+#ifdef AGENTD_DEV_LWS
+/*
+ * Debian's dynamic lws has the libev timer re-arm bug our static build
+ * patches (toolchain/patches); a 1 Hz wakeup makes it service its timers.
+ */
+static void
+server_kick_cb(void *arg)
+{
+	if (server_context != NULL)
+		lws_cancel_service(server_context);
+	loop_timer_set(server_kick, 1.0);
+}
+#endif
+
+int
+server_start(char **cause)
+{
+	struct lws_context_creation_info	 info;
+	void					*loops[1];
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, server_log_cb);
+	memset(&info, 0, sizeof info);
+	loops[0] = loop_get();
+	info.port = options.port;
+	info.iface = options.host;
+	info.protocols = server_protocols;
+	info.options = LWS_SERVER_OPTION_LIBEV |
+	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	info.foreign_loops = loops;
+	info.pcontext = &server_context;
+	info.timeout_secs = 20;
+	info.timeout_secs_ah_idle = 10;
+	info.keepalive_timeout = 30;
+	info.max_http_header_data = 8192;
+	info.retry_and_idle_policy = &server_retry;
+	info.server_string = "agentd";
+	if ((server_context = lws_create_context(&info)) == NULL) {
+		xasprintf(cause, "cannot listen on %s:%d", options.host,
+		    options.port);
+		return (-1);
+	}
+#ifdef AGENTD_DEV_LWS
+	server_kick = loop_timer_new(server_kick_cb, NULL);
+	loop_timer_set(server_kick, 1.0);
+#endif
+	log_info("listening on http://%s:%d (auth %s)", options.host,
+	    options.port, options.token != NULL ? "token" : "none");
+	return (0);
+}
+
+void
+server_stop(void)
+{
+#ifdef AGENTD_DEV_LWS
+	loop_timer_free(server_kick);
+	server_kick = NULL;
+#endif
+	if (server_context != NULL)
+		lws_context_destroy(server_context);
+	server_context = NULL;
+	free(server_scratch);
+	server_scratch = NULL;
+	server_scratch_cap = 0;
+}
+
+/* The shared write buffer, LWS_PRE bytes of headroom included. */
+static unsigned char *
+server_buffer(size_t len)
+{
+	size_t	need = LWS_PRE + len;
+
+	if (need > server_scratch_cap) {
+		free(server_scratch);
+		server_scratch = xmalloc(need);
+		server_scratch_cap = need;
+	}
+	return (server_scratch + LWS_PRE);
+}
+
+/* Give back a scratch buffer that grew for one huge event. */
+static void
+server_buffer_trim(void)
+{
+	if (server_scratch_cap > LWS_PRE + 4 * SERVER_BATCH_BYTES) {
+		free(server_scratch);
+		server_scratch = NULL;
+		server_scratch_cap = 0;
+	}
+}
+
+/* Wake every subscriber of a session (called once per loop pass). */
+void
+server_session_wake(struct session *s)
+{
+	struct conn_list	*subs = (struct conn_list *)*session_server_slot(s);
+	struct conn		*c;
+
+	if (subs == NULL)
+		return;
+	LIST_FOREACH(c, subs, entry)
+		lws_callback_on_writable(c->wsi);
+}
+
+static void
+server_subscribe(struct conn *c)
+{
+	void			**slot = session_server_slot(c->session);
+	struct conn_list	 *subs = *slot;
+
+	if (subs == NULL) {
+		subs = xcalloc(1, sizeof *subs);
+		LIST_INIT(subs);
+		*slot = subs;
+	}
+	LIST_INSERT_HEAD(subs, c, entry);
+}
+
+/* Release what a closing connection holds. Safe to call twice. */
+static void
+server_conn_release(struct conn *c)
+{
+	void			**slot;
+	struct conn_list	 *subs;
+	int			  i;
+
+	if (c->session != NULL) {
+		LIST_REMOVE(c, entry);
+		slot = session_server_slot(c->session);
+		subs = *slot;
+		if (subs != NULL && LIST_EMPTY(subs)) {
+			free(subs);
+			*slot = NULL;
+		}
+		session_unref(c->session);
+		c->session = NULL;
+	}
+	if (c->resp.session != NULL) {
+		session_unref(c->resp.session);
+		c->resp.session = NULL;
+	}
+	free(c->resp.body);
+	c->resp.body = NULL;
+	free(c->body);
+	c->body = NULL;
+	free(c->msg);
+	c->msg = NULL;
+	for (i = 0; i < SERVER_MAX_ARGS; i++) {
+		free(c->args[i]);
+		c->args[i] = NULL;
+	}
+	for (i = 0; i < c->nreplies; i++)
+		free(c->replies[i]);
+	c->nreplies = 0;
+}
+
+static enum http_method
+server_method(struct lws *wsi)
+{
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+		return (HTTP_GET);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+		return (HTTP_POST);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0)
+		return (HTTP_PUT);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0)
+		return (HTTP_DELETE);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0)
+		return (HTTP_OPTIONS);
+	return (HTTP_OTHER);
+}
+
+/* Copy the request line, arguments and the headers we use into c. */
+static int
+server_read_request(struct lws *wsi, struct conn *c, const char *uri)
+{
+	char	buf[1024];
+	int	i, n;
+
+	c->wsi = wsi;
+	if (strlen(uri) >= sizeof c->path)
+		return (-1);
+	memcpy(c->path, uri, strlen(uri) + 1);
+	c->req.method = server_method(wsi);
+	c->req.path = c->path;
+	for (i = 0; i < SERVER_MAX_ARGS; i++) {
+		n = lws_hdr_copy_fragment(wsi, buf, sizeof buf,
+		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n < 0)
+			break;
+		c->args[i] = xstrdup(buf);
+	}
+	c->req.args = (const char *const *)c->args;
+	c->req.nargs = i;
+	if (lws_hdr_custom_copy(wsi, c->last_event_id,
+	    sizeof c->last_event_id, "last-event-id:", 14) > 0)
+		c->req.last_event_id = c->last_event_id;
+	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin,
+	    WSI_TOKEN_ORIGIN) <= 0)
+		c->origin[0] = '\0';
+	return (0);
+}
+
+/* Is the request's Origin one of the --cors-origin values? */
+static int
+server_cors_allowed(const struct conn *c)
+{
+	int	i;
+
+	if (c->origin[0] == '\0')
+		return (0);
+	for (i = 0; i < options.ncors; i++) {
+		if (strcmp(options.cors_origins[i], c->origin) == 0 ||
+		    strcmp(options.cors_origins[i], "*") == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Check the token: the Authorization header, or ?access_token=. */
+static int
+server_authorized(struct lws *wsi, struct conn *c)
+{
+	char		 hdr[512];
+	const char	*tok;
+
+	if (options.token == NULL)
+		return (1);
+	if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+	    WSI_TOKEN_HTTP_AUTHORIZATION) > 0 && auth_check_bearer(hdr))
+		return (1);
+	if ((tok = api_arg(&c->req, "access_token")) != NULL &&
+	    auth_check_token(tok))
+		return (1);
+	return (0);
+}
+
+/* Add the CORS headers to a response being built. */
+static int
+server_add_cors(struct lws *wsi, struct conn *c, unsigned char **p,
+    unsigned char *end)
+{
+	static const char	methods[] = "GET, POST, DELETE, OPTIONS";
+	static const char	headers[] =
+	    "authorization, content-type, last-event-id";
+
+	if (!server_cors_allowed(c))
+		return (0);
+	if (lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"access-control-allow-origin:",
+	    (const unsigned char *)c->origin, (int)strlen(c->origin), p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"access-control-allow-methods:",
+	    (const unsigned char *)methods, (int)strlen(methods), p, end) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"access-control-allow-headers:",
+	    (const unsigned char *)headers, (int)strlen(headers), p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+	    (const unsigned char *)"Origin", 6, p, end))
+		return (-1);
+	return (0);
+}
+
+/* Write the status line and headers of c->resp. */
+static int
+server_write_headers(struct lws *wsi, struct conn *c)
+{
+	unsigned char	*start, *p, *end;
+	lws_filepos_t	 len;
+	const char	*type;
+
+	start = p = server_buffer(2048);
+	end = start + 2048;
+	type = c->resp.content_type;
+	len = c->resp.len;
+	if (c->kind == CONN_SSE) {
+		type = "text/event-stream";
+		len = LWS_ILLEGAL_HTTP_CONTENT_LEN;
+	}
+	if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status,
+	    type, len, &p, end))
+		return (-1);
+	if (c->kind == CONN_SSE && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)"no-cache", 8, &p, end))
+		return (-1);
+	if (c->resp.allow[0] != '\0' && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"allow:",
+	    (const unsigned char *)c->resp.allow, (int)strlen(c->resp.allow),
+	    &p, end))
+		return (-1);
+	if (c->resp.status == 401 && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"www-authenticate:",
+	    (const unsigned char *)"Bearer", 6, &p, end))
+		return (-1);
+	if (server_add_cors(wsi, c, &p, end) != 0)
+		return (-1);
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return (-1);
+	c->headers_sent = 1;
+	return (0);
+}
+
+/* Answer a request now, with a problem built by api_problem. */
+static void
+server_reply_problem(struct conn *c, int status, const char *type,
+    const char *detail)
+{
+	api_problem(&c->resp, status, type, "%s", detail);
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Run the request through api.c and start answering it. */
+static int
+server_dispatch(struct lws *wsi, struct conn *c)
+{
+	c->req.body = c->body;
+	c->req.body_len = c->body_len;
+	api_handle(&c->req, &c->resp);
+	if (c->resp.kind == API_STREAM) {
+		c->kind = CONN_SSE;
+		c->session = c->resp.session;
+		c->resp.session = NULL;
+		c->cursor = c->resp.offset;
+		c->include_raw = c->resp.include_raw;
+		c->until_turn_end = c->resp.until_turn_end;
+		server_subscribe(c);
+		lws_http_mark_sse(wsi);
+		lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
+	}
+	lws_callback_on_writable(wsi);
+	return (0);
+}
+
+/* LWS_CALLBACK_HTTP: a request's headers are in. */
+static int
+server_http(struct lws *wsi, struct conn *c, const char *uri)
+{
+	char	cl[32];
+	long	len = 0;
+
+	/* A keep-alive connection may reuse c: start from a clean slate. */
+	server_conn_release(c);
+	memset(c, 0, sizeof *c);
+	if (server_read_request(wsi, c, uri) != 0) {
+		server_reply_problem(c, 414, "uri_too_long", "URI too long");
+		return (0);
+	}
+	if (c->req.method == HTTP_OPTIONS) {
+		c->resp.status = 204;
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	if (strcmp(c->path, "/v1/health") != 0 && !server_authorized(wsi, c)) {
+		server_reply_problem(c, 401, "unauthorized",
+		    "missing or wrong bearer token");
+		return (0);
+	}
+	if (lws_hdr_copy(wsi, cl, sizeof cl,
+	    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+		len = strtol(cl, NULL, 10);
+	if (len < 0 || (size_t)len > options.max_body) {
+		c->body_refused = 1;
+		server_reply_problem(c, 413, "payload_too_large",
+		    "request body over the limit (--max-body)");
+		return (0);
+	}
+	if (len > 0) {
+		c->body_cap = (size_t)len;
+		c->body = xmalloc(c->body_cap + 1);
+		return (0);	/* wait for LWS_CALLBACK_HTTP_BODY */
+	}
+	return (server_dispatch(wsi, c));
+}
+
+/* A chunk of request body; bounded by Content-Length and --max-body. */
+static int
+server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
+{
+	if (c->body_refused || c->body == NULL)
+		return (0);
+	if (len > c->body_cap - c->body_len) {
+		c->body_refused = 1;
+		server_reply_problem(c, 413, "payload_too_large",
+		    "request body longer than its Content-Length");
+		return (0);
+	}
+	memcpy(c->body + c->body_len, in, len);
+	c->body_len += len;
+	return (0);
+}
+
+/* Write (more of) a plain reply. Returns -1 to close. */
+static int
+server_http_writeable(struct lws *wsi, struct conn *c)
+{
+	unsigned char	*buf;
+	size_t		 chunk;
+	int		 final;
+
+	if (c->resp.status == 0)
+		return (0);	/* nothing to say yet */
+	if (!c->headers_sent) {
+		if (server_write_headers(wsi, c) != 0)
+			return (-1);
+		if (c->resp.len != 0) {
+			lws_callback_on_writable(wsi);
+			return (0);
+		}
+	}
+	if (c->resp_off < c->resp.len) {
+		chunk = c->resp.len - c->resp_off;
+		if (chunk > SERVER_BATCH_BYTES)
+			chunk = SERVER_BATCH_BYTES;
+		final = c->resp_off + chunk == c->resp.len;
+		buf = server_buffer(chunk);
+		memcpy(buf, c->resp.body + c->resp_off, chunk);
+		if (lws_write(wsi, buf, chunk, final ? LWS_WRITE_HTTP_FINAL :
+		    LWS_WRITE_HTTP) != (int)chunk)
+			return (-1);
+		c->resp_off += chunk;
+		if (!final) {
+			lws_callback_on_writable(wsi);
+			return (0);
+		}
+	}
+	if (c->body_refused)
+		return (-1);	/* do not read the rest of a refused body */
+	if (lws_http_transaction_completed(wsi))
+		return (-1);
+	return (0);
+}
+
+/* Collect events into the scratch buffer as SSE frames or one WS frame. */
+struct server_batch {
+	struct conn	*c;
+	size_t		 len;
+	size_t		 max;
+	int		 stop;	/* a messages/stream answer is complete */
+	int		 n;
+};
+
+static int
+server_batch_cb(void *arg, uint64_t seq, enum event_type type,
+    const char *line, size_t len, size_t noraw_len)
+{
+	struct server_batch	*b = arg;
+	struct conn		*c = b->c;
+	unsigned char		*buf;
+	size_t			 body, need;
+	char			 id[40];
+	int			 idlen = 0;
+
+	if (b->len >= b->max && b->n > 0)
+		return (1);
+	body = c->include_raw ? len : noraw_len;
+	if (c->kind == CONN_SSE)
+		idlen = snprintf(id, sizeof id, "id: %llu\ndata: ",
+		    (unsigned long long)seq);
+	need = b->len + (size_t)idlen + body + 3;
+	if (need + LWS_PRE > server_scratch_cap) {
+		/* Grow, keeping what is batched so far. */
+		buf = xmalloc(LWS_PRE + need + SERVER_BATCH_BYTES);
+		if (server_scratch != NULL)
+			memcpy(buf, server_scratch, LWS_PRE + b->len);
+		free(server_scratch);
+		server_scratch = buf;
+		server_scratch_cap = LWS_PRE + need + SERVER_BATCH_BYTES;
+	}
+	buf = server_scratch + LWS_PRE + b->len;
+	memcpy(buf, id, (size_t)idlen);
+	memcpy(buf + idlen, line, body);
+	buf += idlen + body;
+	if (!c->include_raw)
+		*buf++ = '}';	/* close the object cut before "raw" */
+	if (c->kind == CONN_SSE) {
+		*buf++ = '\n';
+		*buf++ = '\n';
+	}
+	b->len = (size_t)(buf - (server_scratch + LWS_PRE));
+	c->cursor = seq;
+	b->n++;
+	if (c->until_turn_end && api_stream_stops(type)) {
+		b->stop = 1;
+		return (1);
+	}
+	return (c->kind == CONN_WS);	/* one event per WebSocket frame */
+}
+
+/* Write the next events to an SSE client. Returns -1 to close. */
+static int
+server_sse_writeable(struct lws *wsi, struct conn *c)
+{
+	struct server_batch	 b;
+	unsigned char		*buf;
+
+	if (c->closing)
+		return (-1);
+	if (!c->headers_sent)
+		return (server_write_headers(wsi, c) == 0 ?
+		    (lws_callback_on_writable(wsi), 0) : -1);
+	memset(&b, 0, sizeof b);
+	b.c = c;
+	b.max = SERVER_BATCH_BYTES;
+	(void)server_buffer(0);
+	if (session_read(c->session, c->cursor, b.max, server_batch_cb,
+	    &b) < 0)
+		return (-1);
+	if (b.n == 0 && c->heartbeat) {
+		buf = server_buffer(16);
+		memcpy(buf, ":\n\n", 3);
+		b.len = 3;
+	}
+	c->heartbeat = 0;
+	if (b.len == 0) {
+		if (session_is_dead(c->session))
+			return (-1);
+		return (0);
+	}
+	if (lws_write(wsi, server_scratch + LWS_PRE, b.len,
+	    LWS_WRITE_HTTP) != (int)b.len)
+		return (-1);
+	server_buffer_trim();
+	if (b.stop)
+		c->closing = 1;
+	if (b.n > 0 || c->closing)
+		lws_callback_on_writable(wsi);
+	return (0);
+}
+
+/* Queue a reply to a WebSocket client command. */
+static void
+server_ws_reply(struct conn *c, const char *reply_to, const char *status,
+    const char *error)
+{
+	cJSON	*o;
+
+	if (c->nreplies == SERVER_MAX_REPLIES)
+		return;	/* a client that floods commands loses replies */
+	o = json_object();
+	json_set_str(o, "reply_to", reply_to);
+	json_set_str(o, "status", status);
+	if (error != NULL)
+		json_set_str(o, "error", error);
+	c->replies[c->nreplies++] = json_print(o, NULL);
+	json_free(o);
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Map a session_* status to a command reply. */
+static void
+server_ws_result(struct conn *c, const char *reply_to, int status,
+    char *cause)
+{
+	if (status == 0)
+		server_ws_reply(c, reply_to, "ok", NULL);
+	else
+		server_ws_reply(c, reply_to, "error",
+		    cause != NULL ? cause : "failed");
+	free(cause);
+}
+
+/* One complete client command on a WebSocket. */
+static void
+server_ws_command(struct conn *c, const char *text, size_t len)
+{
+	static const char *const	 names[] = {
+		"once", "always", "reject"
+	};
+	const char			*type, *err, *ref, *r;
+	cJSON				*o;
+	char				*cause = NULL;
+	int				 status = 400, i;
+
+	if ((o = json_parse(text, len, &err)) == NULL || !json_is_obj(o)) {
+		server_ws_reply(c, "", "error", o == NULL ? err :
+		    "a command must be a JSON object");
+		json_free(o);
+		return;
+	}
+	type = json_get_str(o, "type");
+	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id") :
+	    (type != NULL ? type : "");
+	if (type == NULL)
+		cause = xstrdup("'type' is required");
+	else if (strcmp(type, "message") == 0)
+		status = session_post_message(c->session, o, &cause);
+	else if (strcmp(type, "cancel") == 0)
+		status = session_cancel(c->session, &cause);
+	else if (strcmp(type, "permission.reply") == 0) {
+		r = json_get_str(o, "reply");
+		for (i = 0; i < 3; i++) {
+			if (r != NULL && strcmp(r, names[i]) == 0)
+				break;
+		}
+		if (i == 3 || json_get_str(o, "permission_id") == NULL)
+			cause = xstrdup("permission_id and reply "
+			    "(once, always, reject) are required");
+		else
+			status = session_reply_permission(c->session,
+			    json_get_str(o, "permission_id"),
+			    (enum permission_reply)i, &cause);
+	} else if (strcmp(type, "question.reply") == 0 ||
+	    strcmp(type, "question.reject") == 0) {
+		if (json_get_str(o, "question_id") == NULL)
+			cause = xstrdup("question_id is required");
+		else
+			status = session_reply_question(c->session,
+			    json_get_str(o, "question_id"),
+			    strcmp(type, "question.reply") == 0 ?
+			    json_get_arr(o, "answers") : NULL, &cause);
+	} else
+		xasprintf(&cause, "unknown command type '%s'", type);
+	server_ws_result(c, ref, cause == NULL ? 0 : status, cause);
+	json_free(o);
+}
+
+/* A WebSocket fragment arrived; commands are capped at 1 MiB. */
+static int
+server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
+{
+	if (c->msg_len + len > SERVER_WS_MAX_MESSAGE) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		    (unsigned char *)"command too large", 17);
+		return (-1);
+	}
+	c->msg = xrealloc(c->msg, c->msg_len + len + 1);
+	memcpy(c->msg + c->msg_len, in, len);
+	c->msg_len += len;
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return (0);
+	server_ws_command(c, c->msg, c->msg_len);
+	free(c->msg);
+	c->msg = NULL;
+	c->msg_len = 0;
+	return (0);
+}
+
+/* Write replies first, then the next events, one frame per event. */
+static int
+server_ws_writeable(struct lws *wsi, struct conn *c)
+{
+	struct server_batch	 b;
+	unsigned char		*buf;
+	size_t			 len;
+	int			 i, n;
+
+	for (n = 0; n < SERVER_WS_BUDGET && !lws_send_pipe_choked(wsi); n++) {
+		if (c->nreplies > 0) {
+			len = strlen(c->replies[0]);
+			buf = server_buffer(len);
+			memcpy(buf, c->replies[0], len);
+			free(c->replies[0]);
+			for (i = 1; i < c->nreplies; i++)
+				c->replies[i - 1] = c->replies[i];
+			c->nreplies--;
+		} else {
+			memset(&b, 0, sizeof b);
+			b.c = c;
+			b.max = 1;
+			(void)server_buffer(0);
+			if (session_read(c->session, c->cursor, 1,
+			    server_batch_cb, &b) < 0)
+				return (-1);
+			if (b.n == 0)
+				return (session_is_dead(c->session) ? -1 : 0);
+			len = b.len;
+		}
+		if (lws_write(wsi, server_scratch + LWS_PRE, len,
+		    LWS_WRITE_TEXT) != (int)len)
+			return (-1);
+	}
+	server_buffer_trim();
+	lws_callback_on_writable(wsi);
+	return (0);
+}
+
+/* A WebSocket upgrade: route and authorise it like an HTTP request. */
+static int
+server_ws_filter(struct lws *wsi, struct conn *c)
+{
+	char	uri[512];
+
+	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+		return (-1);
+	if (server_read_request(wsi, c, uri) != 0)
+		return (-1);
+	c->req.websocket = 1;
+	if (!server_authorized(wsi, c)) {
+		log_info("websocket %s refused: bad token", c->path);
+		return (-1);
+	}
+	api_handle(&c->req, &c->resp);
+	if (c->resp.kind != API_STREAM) {
+		log_info("websocket %s refused: %d", c->path, c->resp.status);
+		return (-1);
+	}
+	c->kind = CONN_WS;
+	c->session = c->resp.session;
+	c->resp.session = NULL;
+	c->cursor = c->resp.offset;
+	c->include_raw = c->resp.include_raw;
+	server_subscribe(c);
+	return (0);
+}
+
+static int
+server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct conn	*c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return (server_http(wsi, c, in));
+	case LWS_CALLBACK_HTTP_BODY:
+		return (server_http_body(wsi, c, in, len));
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (c->body_refused)
+			return (0);
+		if (c->body != NULL)
+			c->body[c->body_len] = '\0';
+		return (server_dispatch(wsi, c));
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->kind == CONN_SSE)
+			return (server_sse_writeable(wsi, c));
+		return (server_http_writeable(wsi, c));
+	case LWS_CALLBACK_TIMER:
+		if (c->kind == CONN_SSE) {
+			c->heartbeat = 1;
+			lws_callback_on_writable(wsi);
+			lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
+		}
+		return (0);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return (server_ws_filter(wsi, c));
+	case LWS_CALLBACK_ESTABLISHED:
+		c->wsi = wsi;
+		lws_callback_on_writable(wsi);
+		return (0);
+	case LWS_CALLBACK_RECEIVE:
+		return (server_ws_receive(wsi, c, in, len));
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return (server_ws_writeable(wsi, c));
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL)
+			server_conn_release(c);
+		return (0);
+	default:
+		break;
+	}
+	return (lws_callback_http_dummy(wsi, reason, user, in, len));
+}

@@ -1,0 +1,202 @@
+/*
+ * supervisor.h: the daemon. One section per file.
+ *
+ * Ownership of third-party libraries: loop.c alone includes libev,
+ * server.c alone includes libwebsockets; everything else goes through the
+ * functions declared here.
+ */
+#ifndef SUPERVISOR_H
+#define SUPERVISOR_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "../adapters/adapters.h"
+
+typedef int (*session_read_cb)(void *, uint64_t, enum event_type,
+	     const char *, size_t, size_t);
+
+/* main.c */
+struct options {
+	const char	*host;
+	int		 port;
+	char		*token;		/* NULL: no token (loopback only) */
+	int		 no_token;
+	const char	*data_dir;
+	const char	*cors_origins[16];
+	int		 ncors;
+	size_t		 max_line;	/* agent stdout line cap */
+	size_t		 max_body;	/* HTTP request body cap */
+	double		 idle_timeout;	/* seconds an agent may be silent in a turn; 0: none */
+	double		 kill_grace;	/* seconds between SIGTERM and SIGKILL */
+};
+extern struct options	 options;
+extern int64_t		 agentd_start_ms;
+
+/* log.c */
+enum log_level {
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR
+};
+int	 log_set_level(const char *);
+void	 log_msg(enum log_level, const char *, const char *, ...)
+	     __printflike(3, 4);
+#define log_debug(...)	log_msg(LOG_DEBUG, __func__, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_INFO, __func__, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_WARN, __func__, __VA_ARGS__)
+#define log_error(...)	log_msg(LOG_ERROR, __func__, __VA_ARGS__)
+__dead void fatalx(const char *, ...) __printflike(1, 2);
+
+/* loop.c */
+struct loop_io;
+struct loop_timer;
+typedef void (*loop_io_cb)(int, void *);
+typedef void (*loop_timer_cb)(void *);
+typedef void (*loop_child_cb)(pid_t, int, void *);
+void	*loop_init(void);
+void	*loop_get(void);
+void	 loop_run(void);
+void	 loop_break(void);
+int64_t	 loop_now_ms(void);
+int64_t	 loop_wall_ms(void);
+struct loop_io *loop_io_new(int, int, loop_io_cb, void *);
+void	 loop_io_start(struct loop_io *);
+void	 loop_io_stop(struct loop_io *);
+void	 loop_io_free(struct loop_io *);
+struct loop_timer *loop_timer_new(loop_timer_cb, void *);
+void	 loop_timer_set(struct loop_timer *, double);
+void	 loop_timer_stop(struct loop_timer *);
+void	 loop_timer_free(struct loop_timer *);
+void	 loop_child_watch(pid_t, loop_child_cb, void *);
+void	 loop_on_signal(int, void (*)(int));
+void	 loop_defer(void (*)(void *), void *);
+
+/* auth.c */
+int	 auth_check_bearer(const char *);
+int	 auth_check_token(const char *);
+
+/* server.c */
+int	 server_start(char **);
+void	 server_stop(void);
+void	 server_session_wake(struct session *);
+
+/* journal.c */
+struct journal;
+struct store;
+struct journal *journal_new(struct store *);
+void	 journal_free(struct journal *);
+struct store *journal_store(struct journal *);
+uint64_t journal_last(struct journal *);
+int	 journal_append(struct journal *, uint64_t, enum event_type,
+	     const char *, size_t, size_t, char **);
+void	 journal_sync(struct journal *);
+void	 journal_trim(struct journal *);
+int	 journal_read(struct journal *, uint64_t, size_t, session_read_cb,
+	     void *);
+
+/* proc.c */
+struct proc;
+struct proc_cbs {
+	void	(*line)(void *, const char *, size_t);
+	void	(*toolong)(void *, size_t);
+	void	(*exit)(void *, int);
+};
+struct proc *proc_spawn(char **, char **, const char *, size_t,
+	     const struct proc_cbs *, void *, char **);
+pid_t	 proc_pid(struct proc *);
+int	 proc_write(struct proc *, const char *, size_t);
+void	 proc_stderr(struct proc *, char **, char **, int *);
+void	 proc_stop(struct proc *, double);
+void	 proc_pause(struct proc *, int);
+void	 proc_free(struct proc *);
+
+/* store.c */
+struct store;
+int	 store_init(const char *, char **);
+int	 store_list(const char *, char ***, size_t *);
+struct store *store_create(const char *, const char *, char **);
+struct store *store_open(const char *, const char *, uint64_t *, char **);
+int	 store_append(struct store *, uint64_t, const char *, size_t, char **);
+int	 store_sync(struct store *);
+int	 store_dirty(const struct store *);
+int	 store_write_meta(struct store *, const char *, size_t, char **);
+char	*store_read_meta(struct store *, size_t *);
+typedef int (*store_read_cb)(void *, uint64_t, const char *, size_t);
+int	 store_read(struct store *, uint64_t, size_t, store_read_cb, void *);
+uint64_t store_last_seq(const struct store *);
+int	 store_remove(struct store *);
+void	 store_close(struct store *);
+
+/* api.c */
+enum http_method {
+	HTTP_GET,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+	HTTP_OTHER
+};
+struct api_request {
+	enum http_method	 method;
+	const char		*path;		/* decoded, without the query */
+	const char *const	*args;		/* decoded "name=value" pairs */
+	int			 nargs;
+	const char		*body;
+	size_t			 body_len;
+	const char		*last_event_id;	/* header, or NULL */
+	int			 websocket;	/* an upgrade request */
+};
+enum api_kind {
+	API_REPLY,		/* status, content_type, body */
+	API_STREAM		/* subscribe: SSE or WebSocket */
+};
+struct api_response {
+	enum api_kind		 kind;
+	int			 status;
+	const char		*content_type;
+	char			*body;		/* malloc'd */
+	size_t			 len;
+	char			 allow[64];	/* for 405: "GET, POST" */
+	struct session		*session;	/* API_STREAM: referenced */
+	uint64_t		 offset;	/* last sequence seen */
+	int			 include_raw;
+	int			 until_turn_end;
+};
+void	 api_handle(const struct api_request *, struct api_response *);
+void	 api_problem(struct api_response *, int, const char *, const char *,
+	     ...) __printflike(4, 5);
+const char *api_arg(const struct api_request *, const char *);
+int	 api_stream_stops(enum event_type);
+
+/* session.c */
+int	 session_load_all(char **);
+void	 session_shutdown(void);
+int	 session_valid_id(const char *);
+struct session *session_find(const char *);
+int	 session_create(const char *, const cJSON *, struct session **,
+	     char **);
+cJSON	*session_info(struct session *);
+cJSON	*session_list(void);
+int	 session_post_message(struct session *, const cJSON *, char **);
+int	 session_reply_permission(struct session *, const char *,
+	     enum permission_reply, char **);
+int	 session_reply_question(struct session *, const char *, const cJSON *,
+	     char **);
+int	 session_cancel(struct session *, char **);
+int	 session_terminate(struct session *);
+void	 session_delete(struct session *);
+uint64_t session_last_seq(struct session *);
+int	 session_is_dead(struct session *);
+int	 session_read(struct session *, uint64_t, size_t, session_read_cb,
+	     void *);
+void	 session_ref(struct session *);
+void	 session_unref(struct session *);
+void	**session_server_slot(struct session *);
+
+/* mockagent.c */
+int	 mockagent_main(int, char **);
+
+#endif /* SUPERVISOR_H */
