@@ -315,7 +315,8 @@ proc_out_cb(int fd, void *arg)
 	proc_check_done(p);
 }
 
-/* Keep the first PROC_HEAD_MAX bytes and a ring of the last ones. */
+/* Keep the first PROC_HEAD_MAX bytes, and the last PROC_TAIL_MAX in a ring
+ * (the two overlap when stderr is short). */
 static void
 proc_err_keep(struct proc *p, const char *buf, size_t len)
 {
@@ -328,8 +329,6 @@ proc_err_keep(struct proc *p, const char *buf, size_t len)
 			n = len;
 		memcpy(p->head + p->headlen, buf, n);
 		p->headlen += n;
-		buf += n;
-		len -= n;
 	}
 	for (i = 0; i < len; i++) {
 		p->tail[p->tailpos % PROC_TAIL_MAX] = buf[i];
@@ -357,7 +356,8 @@ proc_err_cb(int fd, void *arg)
 	p->err = -1;
 }
 
-/* stderr as kept: head, tail (the tail excludes what the head holds). */
+/* stderr as kept: its head and its tail, and whether bytes between the
+ * two were dropped. */
 void
 proc_stderr(struct proc *p, char **head, char **tail, int *truncated)
 {

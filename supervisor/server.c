@@ -434,7 +434,9 @@ server_dispatch(struct lws *wsi, struct conn *c)
 		c->include_raw = c->resp.include_raw;
 		c->until_turn_end = c->resp.until_turn_end;
 		server_subscribe(c);
-		lws_http_mark_sse(wsi);
+		/* A stream lives as long as the client; heartbeats keep the
+		 * proxies in between from timing it out. */
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
 	}
 	lws_callback_on_writable(wsi);
