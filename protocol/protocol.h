@@ -67,6 +67,11 @@ char		*utf8_repair(const char *, size_t, size_t *);
 
 /* jsonl.c */
 #define JSONL_MAX_LINE_DEFAULT	(64UL * 1024 * 1024)
+/*
+ * Lines split on \n, one trailing \r stripped, empty lines skipped; a line
+ * is NUL-terminated in place and valid until the next jsonl_* call
+ * (*line is NULL with JSONL_TOOLONG). jsonl_new(0) means the default cap.
+ */
 enum jsonl_result {
 	JSONL_AGAIN,		/* no complete line buffered */
 	JSONL_LINE,		/* *line, *len: one line without its newline */

@@ -17,16 +17,6 @@
 
 #include "supervisor.h"
 
-struct options	options = {
-	.host = "127.0.0.1",
-	.port = 2468,
-	.max_line = JSONL_MAX_LINE_DEFAULT,
-	.max_body = 8UL * 1024 * 1024,
-	.idle_timeout = 0,
-	.kill_grace = 5,
-};
-int64_t		agentd_start_ms;
-
 static const char	main_usage[] =
 "usage: agentd <command> [options]\n"
 "\n"
@@ -37,6 +27,7 @@ static const char	main_usage[] =
 "commands:\n"
 "  serve          run the daemon (see options below)\n"
 "  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
+"  replay-agent F play a recorded agent transcript back (tests)\n"
 "  version        print the version\n"
 "  help           print this text\n"
 "\n"
@@ -57,7 +48,9 @@ static const char	main_usage[] =
 "  --max-body BYTES  cap of an HTTP request body (default 8 MiB)\n"
 "  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
 "                    (default 0: never)\n"
-"  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n";
+"  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
+"  --record DIR      write every agent's stdio to DIR/<session>.jsonl, the\n"
+"                    fixture format of tests/fixtures (for re-recording)\n";
 
 static int	main_serve(int, char **);
 static void	main_signal_cb(int);
@@ -76,6 +69,8 @@ main(int argc, char **argv)
 		return (main_serve(argc - 1, argv + 1));
 	if (strcmp(cmd, "mock-agent") == 0)
 		return (mockagent_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "replay-agent") == 0)
+		return (replay_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("agentd %s\n", AGENTD_VERSION);
 		return (0);
@@ -165,6 +160,7 @@ main_parse_serve(int argc, char **argv)
 		{ "max-body", required_argument, NULL, 'B' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "kill-grace", required_argument, NULL, 'k' },
+		{ "record", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -227,6 +223,9 @@ main_parse_serve(int argc, char **argv)
 		case 'k':
 			options.kill_grace =
 			    main_seconds_arg("--kill-grace", optarg);
+			break;
+		case 'R':
+			options.record_dir = optarg;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);

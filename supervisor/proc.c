@@ -265,7 +265,8 @@ proc_write(struct proc *p, const char *buf, size_t len)
 	return (0);
 }
 
-/* Hand every complete line to the owner; TOOLONG lines are reported. */
+/* Hand every complete line to the owner; TOOLONG lines are reported. At
+ * EOF, jsonl_finish also yields the last line without a newline. */
 static void
 proc_deliver(struct proc *p, int eof)
 {
@@ -276,17 +277,16 @@ proc_deliver(struct proc *p, int eof)
 	for (;;) {
 		if (p->flags & PROC_PAUSED)
 			return;
-		r = jsonl_next(p->lines, &line, &len);
-		if (r == JSONL_AGAIN && eof)
+		if (eof)
 			r = jsonl_finish(p->lines, &line, &len);
+		else
+			r = jsonl_next(p->lines, &line, &len);
 		if (r == JSONL_AGAIN)
 			return;
 		if (r == JSONL_LINE)
 			p->cbs->line(p->arg, line, len);
 		else
 			p->cbs->toolong(p->arg, len);
-		if (eof && jsonl_buffered(p->lines) == 0)
-			return;
 	}
 }
 

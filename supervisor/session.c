@@ -107,6 +107,7 @@ struct session {
 	enum session_state	 state;
 	struct journal		*journal;
 	struct proc		*proc;
+	struct record		*record;	/* --record, or NULL */
 	void			*adapter_data;
 	void			*server_slot;
 	uint64_t		 seq;
@@ -496,6 +497,7 @@ session_send_json(struct session *s, cJSON *msg)
 
 	text = json_print(msg, &len);
 	json_free(msg);
+	record_line(s->record, '>', text, len);
 	text = xrealloc(text, len + 1);
 	text[len++] = '\n';
 	if (s->proc == NULL || proc_write(s->proc, text, len) != 0)
@@ -670,6 +672,7 @@ session_turn_start(struct session *s)
 	data = json_object();
 	json_set_str(data, "turn_id", s->turn_id);
 	session_emit(s, EVENT_TURN_STARTED, data, s->raw == NULL);
+	session_save(s);	/* a restart must know a turn was running */
 }
 
 /* Emit turn.ended (closing open items first); no state change. */
@@ -697,6 +700,7 @@ session_turn_close(struct session *s, const char *stop_reason, cJSON *usage,
 	session_emit(s, EVENT_TURN_ENDED, data, 0);
 	s->in_turn = 0;
 	journal_sync(s->journal);
+	session_save(s);
 }
 
 void
@@ -883,6 +887,7 @@ session_line_cb(void *arg, const char *line, size_t len)
 
 	if (len == 0)
 		return;
+	record_line(s->record, '<', line, len);
 	if (!utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
 	s->raw = line;
@@ -911,6 +916,10 @@ session_exit_cb(void *arg, int status)
 {
 	struct session	*s = arg;
 
+	record_exit(s->record, WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status));
+	record_close(s->record);
+	s->record = NULL;
 	(void)session_fsm(s, E_EXIT, &status, NULL);
 }
 
@@ -935,6 +944,8 @@ session_start_agent(struct session *s, char **cause)
 		argv_env(&ab, json_key(e), json_str(e));
 	s->proc = proc_spawn(ab.argv, ab.env, s->cwd, options.max_line,
 	    &session_proc_cbs, s, cause);
+	if (s->proc != NULL)
+		s->record = record_open(s->id, s->profile->id, ab.argv);
 	argv_free(&ab);
 	if (s->proc == NULL)
 		return (-1);

@@ -17,7 +17,7 @@
 typedef int (*session_read_cb)(void *, uint64_t, enum event_type,
 	     const char *, size_t, size_t);
 
-/* main.c */
+/* options.c */
 struct options {
 	const char	*host;
 	int		 port;
@@ -30,6 +30,7 @@ struct options {
 	size_t		 max_body;	/* HTTP request body cap */
 	double		 idle_timeout;	/* seconds an agent may be silent in a turn; 0: none */
 	double		 kill_grace;	/* seconds between SIGTERM and SIGKILL */
+	const char	*record_dir;	/* --record: fixture transcripts */
 };
 extern struct options	 options;
 extern int64_t		 agentd_start_ms;
@@ -195,6 +196,16 @@ int	 session_read(struct session *, uint64_t, size_t, session_read_cb,
 void	 session_ref(struct session *);
 void	 session_unref(struct session *);
 void	**session_server_slot(struct session *);
+
+/* record.c */
+struct record;
+struct record *record_open(const char *, const char *, char **);
+void	 record_line(struct record *, char, const char *, size_t);
+void	 record_exit(struct record *, int);
+void	 record_close(struct record *);
+
+/* replay.c */
+int	 replay_main(int, char **);
 
 /* mockagent.c */
 int	 mockagent_main(int, char **);

@@ -1,0 +1,2018 @@
+/*
+ * acp.c: the Agent Client Protocol client (JSON-RPC 2.0, one object per
+ * line). It serves every ACP agent: opencode, gemini, goose, the built-in
+ * mock agent and any command a client names.
+ *
+ * The handshake is initialize, then session/new (or session/load when the
+ * session already has a native id and the agent can load). Messages the
+ * session hands over before that are queued here and sent when the ACP
+ * session exists; ACP allows one session/prompt at a time and its response
+ * is the end of the turn.
+ *
+ * session/load replays the whole history as session/update notifications
+ * before it answers. Our log already holds that history, so updates are
+ * dropped until the load response arrives.
+ *
+ * Streamed chunks become items: a "run" is the open message (or reasoning,
+ * or user) item that contiguous chunks of one kind and one messageId feed;
+ * any other item ends it. A tool call is one tool_call item and, when its
+ * status becomes completed or failed, one tool_result item.
+ *
+ * ACP asks the client to read and write files (fs/read_text_file and
+ * fs/write_text_file). That is the one place an adapter touches the disk,
+ * kept below in small bounded functions that refuse anything outside the
+ * session's cwd.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters.h"
+
+#ifndef AGENTD_VERSION
+#define AGENTD_VERSION "0.0.0"
+#endif
+
+#define ACP_FS_MAX		(16UL * 1024 * 1024)
+#define ACP_DIFF_CONTEXT	3
+
+enum acp_phase {
+	ACP_INIT,		/* initialize sent */
+	ACP_OPENING,		/* session/new or session/load sent */
+	ACP_READY,		/* an ACP session exists */
+	ACP_FAILED		/* the agent refused the handshake */
+};
+
+/* What a request of ours was, kept in the pending table by its id. */
+enum acp_req {
+	ACP_REQ_INITIALIZE,
+	ACP_REQ_NEW,
+	ACP_REQ_LOAD,
+	ACP_REQ_PROMPT,
+	ACP_REQ_COUNT
+};
+
+enum acp_run {
+	ACP_RUN_NONE,
+	ACP_RUN_MESSAGE,
+	ACP_RUN_THOUGHT,
+	ACP_RUN_USER,
+	ACP_RUN_COUNT
+};
+
+/* A prompt waiting for the handshake or for the previous turn. */
+struct acp_prompt {
+	cJSON			*blocks;
+	TAILQ_ENTRY(acp_prompt)	 entry;
+};
+
+/* A tool call seen in this session, by toolCallId. */
+struct acp_call {
+	char			*id;
+	char			*name;
+	cJSON			*input;		/* last non-empty rawInput */
+	cJSON			*diffs;		/* last diff contents seen */
+	int			 item;
+#define ACP_ITEM_NONE		0
+#define ACP_ITEM_OPEN		1
+#define ACP_ITEM_DONE		2
+	int			 done;		/* tool_result emitted */
+	TAILQ_ENTRY(acp_call)	 entry;
+};
+
+/* A request from the agent waiting for a client: permission or question. */
+struct acp_ask {
+	char			*native_id;	/* the JSON-RPC id as text */
+	cJSON			*rpc_id;	/* the id itself, for the reply */
+	cJSON			*data;		/* options, or question fields */
+	TAILQ_ENTRY(acp_ask)	 entry;
+};
+
+struct acp {
+	enum acp_phase		 phase;
+	struct jsonrpc_pending	*pending;
+	int			 can_load;
+	int			 replaying;	/* session/load in flight */
+	int			 in_prompt;	/* session/prompt in flight */
+	unsigned int		 turn;		/* prompts sent */
+	unsigned int		 nitem;		/* synthetic ids in this turn */
+
+	enum acp_run		 run;
+	char			*run_id;	/* native id of the open run */
+	char			*run_base;	/* messageId-derived key, or NULL */
+	char			*last_base;	/* run_base of the previous run */
+
+	double			 cost_seen;	/* cumulative cost, -1 unknown */
+	double			 cost_base;	/* cumulative cost at turn start */
+
+	TAILQ_HEAD(, acp_prompt) queue;
+	TAILQ_HEAD(, acp_call)	 calls;
+	TAILQ_HEAD(, acp_ask)	 asks;
+};
+
+struct acp_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 size;
+};
+struct acp_line {
+	const char	*p;
+	size_t		 len;
+};
+
+struct acp_response {
+	void	(*fn)(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+};
+struct acp_method {
+	const char	*method;
+	void		(*fn)(struct session *, struct acp *,
+			    const struct jsonrpc_msg *);
+};
+struct acp_update {
+	const char	*kind;
+	void		(*fn)(struct session *, struct acp *, const cJSON *);
+};
+
+static int	acp_spawn_argv(struct session *, struct argv_builder *,
+		    char **);
+static void	acp_on_start(struct session *);
+static void	acp_on_line(struct session *, const char *, size_t);
+static int	acp_send_message(struct session *,
+		    const struct user_message *);
+static int	acp_reply_permission(struct session *, const char *,
+		    enum permission_reply);
+static int	acp_reply_question(struct session *, const char *,
+		    const cJSON *);
+static int	acp_cancel(struct session *);
+static void	acp_free(struct session *);
+
+static void	acp_request(struct session *, struct acp *, enum acp_req,
+		    const char *, cJSON *);
+static void	acp_reply(struct session *, const cJSON *, cJSON *);
+static void	acp_reply_error(struct session *, const cJSON *, int,
+		    const char *);
+static void	acp_fail(struct session *, struct acp *, const char *,
+		    const struct jsonrpc_msg *);
+static void	acp_rpc_error(struct session *, const struct jsonrpc_msg *,
+		    const char *);
+static void	acp_open_session(struct session *, struct acp *);
+static void	acp_flush(struct session *, struct acp *);
+static cJSON	*acp_mcp_servers(struct session *);
+static char	*acp_file_uri(struct session *, const char *);
+static cJSON	*acp_usage(const cJSON *);
+static const char *acp_stop_reason(const char *);
+static void	acp_turn_end(struct session *, struct acp *, const char *,
+		    cJSON *);
+
+static void	acp_initialize_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_session_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_prompt_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_update_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_permission_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_elicitation_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_fs_read_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+static void	acp_fs_write_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
+
+static void	acp_run_end(struct session *, struct acp *);
+static void	acp_run_chunk(struct session *, struct acp *, enum acp_run,
+		    const cJSON *);
+static void	acp_item(struct session *, struct acp *, const char *,
+		    enum item_kind, enum item_role, int, cJSON *);
+static char	*acp_synthetic_id(struct acp *, const char *);
+static void	acp_message_cb(struct session *, struct acp *,
+		    const cJSON *);
+static void	acp_thought_cb(struct session *, struct acp *,
+		    const cJSON *);
+static void	acp_user_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_tool_call_cb(struct session *, struct acp *,
+		    const cJSON *);
+static void	acp_plan_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_usage_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_mode_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_info_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_notice_cb(struct session *, struct acp *, const cJSON *);
+static void	acp_ignore_cb(struct session *, struct acp *, const cJSON *);
+
+static struct acp_call *acp_call_sync(struct session *, struct acp *,
+		    const cJSON *, int);
+static void	acp_call_result(struct session *, struct acp *,
+		    struct acp_call *, const cJSON *, int);
+static cJSON	*acp_call_part(const struct acp_call *);
+static char	*acp_content_text(const cJSON *);
+static char	*acp_diff(const char *, const char *, const char *);
+
+static void	acp_buf_add(struct acp_buf *, const char *, size_t);
+static size_t	acp_diff_lines(const char *, struct acp_line **);
+static void	acp_diff_add(struct acp_buf *, char, const struct acp_line *,
+		    size_t, size_t);
+static int	acp_diff_same(const struct acp_line *,
+		    const struct acp_line *);
+static void	acp_status(struct session *, struct acp *, const char *,
+		    const char *);
+static struct acp_call *acp_call_find(struct acp *, const char *);
+static void	acp_call_free(struct acp_call *);
+static void	acp_queue_clear(struct acp *);
+
+static char	*acp_id_text(const cJSON *);
+static struct acp_ask *acp_ask_add(struct acp *, const cJSON *, cJSON *);
+static struct acp_ask *acp_ask_take(struct acp *, const char *);
+static void	acp_ask_free(struct acp_ask *);
+static const char *acp_option_pick(const cJSON *, const char *,
+		    const char *);
+static cJSON	*acp_question_field(const char *, const cJSON *,
+		    const char *, cJSON *);
+static void	acp_question_option(cJSON *, cJSON *, const char *,
+		    const char *, cJSON *);
+static cJSON	*acp_answer_one(const cJSON *, const char *);
+static cJSON	*acp_answer_value(const cJSON *, const cJSON *);
+
+static int	acp_fs_allowed(struct session *, const struct jsonrpc_msg *);
+static int	acp_fs_resolve(struct session *, const char *, char **,
+		    int *, char **);
+static char	*acp_fs_errmsg(int, const char *);
+static int	acp_fs_code(int);
+static int	acp_fs_inside(const char *, const char *);
+static char	*acp_fs_load(const char *, size_t *, int *);
+static int	acp_fs_store(const char *, const char *, size_t);
+static char	*acp_fs_slice(char *, size_t, long long, long long);
+
+const struct adapter adapter_acp = {
+	.name = "acp",
+	.spawn_argv = acp_spawn_argv,
+	.on_start = acp_on_start,
+	.on_line = acp_on_line,
+	.send_message = acp_send_message,
+	.reply_permission = acp_reply_permission,
+	.reply_question = acp_reply_question,
+	.cancel = acp_cancel,
+	.free = acp_free
+};
+
+/* Responses to our requests, by enum acp_req. */
+static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
+	[ACP_REQ_INITIALIZE] = { acp_initialize_cb },
+	[ACP_REQ_NEW] = { acp_session_cb },
+	[ACP_REQ_LOAD] = { acp_session_cb },
+	[ACP_REQ_PROMPT] = { acp_prompt_cb }
+};
+
+/* Requests from the agent; anything else is answered -32601. */
+static const struct acp_method acp_requests[] = {
+	{ "session/request_permission", acp_permission_cb },
+	{ "elicitation/create", acp_elicitation_cb },
+	{ "fs/read_text_file", acp_fs_read_cb },
+	{ "fs/write_text_file", acp_fs_write_cb }
+};
+
+/* Notifications from the agent; anything else is ignored (valid ACP). */
+static const struct acp_method acp_notifications[] = {
+	{ "session/update", acp_update_cb }
+};
+
+/*
+ * session/update kinds. available_commands_update, config_option_update,
+ * compaction_summary_chunk and any unknown kind are ignored: they are
+ * valid ACP that has no place in the universal stream.
+ */
+static const struct acp_update acp_updates[] = {
+	{ "agent_message_chunk", acp_message_cb },
+	{ "agent_thought_chunk", acp_thought_cb },
+	{ "user_message_chunk", acp_user_cb },
+	{ "tool_call", acp_tool_call_cb },
+	{ "tool_call_update", acp_tool_call_cb },
+	{ "plan", acp_plan_cb },
+	{ "usage_update", acp_usage_cb },
+	{ "current_mode_update", acp_mode_cb },
+	{ "session_info_update", acp_info_cb },
+	{ "notice", acp_notice_cb },
+	{ "available_commands_update", acp_ignore_cb },
+	{ "config_option_update", acp_ignore_cb }
+};
+
+/* Node's spelling of errno values: Gemini looks for "ENOENT". */
+static const struct {
+	int		 error;
+	const char	*name;
+	const char	*text;
+} acp_errnos[] = {
+	{ ENOENT, "ENOENT", "no such file or directory" },
+	{ EACCES, "EACCES", "permission denied" },
+	{ EPERM, "EPERM", "operation not permitted" },
+	{ EISDIR, "EISDIR", "illegal operation on a directory" },
+	{ ENOTDIR, "ENOTDIR", "not a directory" },
+	{ ELOOP, "ELOOP", "too many symbolic links encountered" },
+	{ ENAMETOOLONG, "ENAMETOOLONG", "name too long" },
+	{ EROFS, "EROFS", "read-only file system" },
+	{ ENOSPC, "ENOSPC", "no space left on device" },
+	{ EFBIG, "EFBIG", "file too large" }
+};
+
+static struct acp *acp_get(struct session *);
+
+static struct acp *
+acp_get(struct session *s)
+{
+	return (session_adapter_data(s));
+}
+
+/*
+ * The command: the profile's argv, or the request's agentCommand (a JSON
+ * array of strings) for the "acp" agent.
+ */
+static int
+acp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+{
+	const struct agent_profile	*p = session_profile(s);
+	const cJSON			*cmd, *el;
+	const char *const		*arg;
+
+	if (p != NULL && (~p->flags & AGENT_CUSTOM_COMMAND)) {
+		if (p->argv == NULL || p->argv[0] == NULL) {
+			xasprintf(cause, "agent %s has no command", p->id);
+			return (-1);
+		}
+		for (arg = p->argv; *arg != NULL; arg++)
+			argv_add(b, *arg);
+		return (0);
+	}
+	cmd = session_agent_command(s);
+	if (!json_is_arr(cmd) || json_size(cmd) == 0) {
+		*cause = xstrdup("agentCommand is required for agent acp: "
+		    "a non-empty array of strings");
+		return (-1);
+	}
+	JSON_FOREACH(el, cmd) {
+		if (json_str(el) == NULL || (el == json_first(cmd) &&
+		    *json_str(el) == '\0')) {
+			*cause = xstrdup("agentCommand must be an array of "
+			    "strings with a non-empty first element");
+			return (-1);
+		}
+	}
+	JSON_FOREACH(el, cmd)
+		argv_add(b, json_str(el));
+	return (0);
+}
+
+/* The child runs: create our state and send initialize. */
+static void
+acp_on_start(struct session *s)
+{
+	const struct agent_profile	*p = session_profile(s);
+	struct acp			*a;
+	cJSON				*params, *caps, *fs, *info, *el;
+	int				 offer;
+
+	a = xcalloc(1, sizeof *a);
+	a->pending = jsonrpc_pending_new();
+	a->cost_seen = -1;
+	TAILQ_INIT(&a->queue);
+	TAILQ_INIT(&a->calls);
+	TAILQ_INIT(&a->asks);
+	session_set_adapter_data(s, a);
+
+	offer = (p != NULL && (p->flags & AGENT_OFFER_FS));
+	caps = json_object();
+	fs = json_object();
+	json_set_bool(fs, "readTextFile", offer);
+	json_set_bool(fs, "writeTextFile", offer);
+	json_set(caps, "fs", fs);
+	json_set_bool(caps, "terminal", 0);
+	el = json_object();
+	json_set(el, "form", json_object());
+	json_set(caps, "elicitation", el);
+
+	info = json_object();
+	json_set_str(info, "name", "agentd");
+	json_set_str(info, "version", AGENTD_VERSION);
+
+	params = json_object();
+	json_set_int(params, "protocolVersion", 1);
+	json_set(params, "clientCapabilities", caps);
+	json_set(params, "clientInfo", info);
+	acp_request(s, a, ACP_REQ_INITIALIZE, "initialize", params);
+}
+
+/* Send a request of ours and remember what it was. */
+static void
+acp_request(struct session *s, struct acp *a, enum acp_req kind,
+    const char *method, cJSON *params)
+{
+	long long	id;
+
+	id = jsonrpc_pending_add(a->pending, kind, NULL);
+	session_send_json(s, jsonrpc_request(1, id, method, params));
+}
+
+static void
+acp_reply(struct session *s, const cJSON *id, cJSON *result)
+{
+	session_send_json(s, jsonrpc_result(1, id, result));
+}
+
+static void
+acp_reply_error(struct session *s, const cJSON *id, int code,
+    const char *message)
+{
+	session_send_json(s, jsonrpc_error(1, id, code, message, NULL));
+}
+
+/* One line of the agent's stdout: parse and dispatch by message kind. */
+static void
+acp_on_line(struct session *s, const char *line, size_t len)
+{
+	struct acp		*a = acp_get(s);
+	struct jsonrpc_msg	 msg;
+	cJSON			*v;
+	const char		*err;
+	size_t			 i;
+	int			 kind;
+	void			*data;
+
+	if (a == NULL)
+		return;
+	if ((v = json_parse(line, len, &err)) == NULL) {
+		session_unparsed(s, err, "acp");
+		return;
+	}
+	if (jsonrpc_parse(v, &msg, &err) != 0) {
+		session_unparsed(s, err, "acp");
+		json_free(v);
+		return;
+	}
+	switch (msg.kind) {
+	case JSONRPC_RESPONSE:
+	case JSONRPC_ERROR:
+		if (jsonrpc_pending_take(a->pending, msg.id, &kind,
+		    &data) != 0 || kind < 0 || kind >= ACP_REQ_COUNT) {
+			if (msg.kind == JSONRPC_ERROR)
+				acp_rpc_error(s, &msg, NULL);
+			break;
+		}
+		acp_responses[kind].fn(s, a, &msg);
+		break;
+	case JSONRPC_REQUEST:
+		for (i = 0; i < nitems(acp_requests); i++) {
+			if (strcmp(acp_requests[i].method, msg.method) == 0)
+				break;
+		}
+		if (i == nitems(acp_requests)) {
+			acp_reply_error(s, msg.id, JSONRPC_METHOD_NOT_FOUND,
+			    "method not found");
+		} else
+			acp_requests[i].fn(s, a, &msg);
+		break;
+	case JSONRPC_NOTIFICATION:
+		for (i = 0; i < nitems(acp_notifications); i++) {
+			if (strcmp(acp_notifications[i].method,
+			    msg.method) == 0)
+				acp_notifications[i].fn(s, a, &msg);
+		}
+		break;
+	default:
+		session_unparsed(s, "not a JSON-RPC message", "acp");
+		break;
+	}
+	json_free(v);
+}
+
+/* An error response as an error event: message, code as text, data. */
+static void
+acp_rpc_error(struct session *s, const struct jsonrpc_msg *msg,
+    const char *prefix)
+{
+	char		 code[32], *text = NULL;
+	const cJSON	*data;
+
+	snprintf(code, sizeof code, "%lld", msg->error_code);
+	data = json_get(msg->error, "data");
+	if (prefix != NULL) {
+		xasprintf(&text, "%s: %s", prefix, msg->error_message != NULL ?
+		    msg->error_message : "error");
+	}
+	session_error(s, text != NULL ? text : (msg->error_message != NULL ?
+	    msg->error_message : "agent error"), code,
+	    data != NULL ? json_dup(data) : NULL);
+	free(text);
+}
+
+/*
+ * The handshake failed: report it and fail the message waiting for it.
+ * Later send_message calls return -1.
+ */
+static void
+acp_fail(struct session *s, struct acp *a, const char *what,
+    const struct jsonrpc_msg *msg)
+{
+	a->phase = ACP_FAILED;
+	acp_rpc_error(s, msg, what);
+	if (!TAILQ_EMPTY(&a->queue)) {
+		acp_queue_clear(a);
+		session_turn_end(s, "error", NULL, -1);
+	}
+}
+
+/* Drop the prompts nobody sent. */
+static void
+acp_queue_clear(struct acp *a)
+{
+	struct acp_prompt	*p;
+
+	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
+		TAILQ_REMOVE(&a->queue, p, entry);
+		json_free(p->blocks);
+		free(p);
+	}
+}
+
+/* initialize answered: remember the agent, then open the ACP session. */
+static void
+acp_initialize_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*version;
+	int		 load = 0;
+
+	if (msg->kind == JSONRPC_ERROR) {
+		acp_fail(s, a, "initialize failed", msg);
+		return;
+	}
+	version = json_get_str(json_get_obj(msg->result, "agentInfo"),
+	    "version");
+	if (version != NULL)
+		session_set_agent_version(s, version);
+	(void)json_get_bool(json_get_obj(msg->result, "agentCapabilities"),
+	    "loadSession", &load);
+	a->can_load = load;
+	acp_open_session(s, a);
+}
+
+/* session/load when there is something to load and the agent can. */
+static void
+acp_open_session(struct session *s, struct acp *a)
+{
+	const char	*native = session_native_id(s);
+	cJSON		*params;
+
+	params = json_object();
+	json_set_str(params, "cwd", session_cwd(s));
+	json_set(params, "mcpServers", acp_mcp_servers(s));
+	a->phase = ACP_OPENING;
+	if (native != NULL && *native != '\0' && a->can_load) {
+		json_set_str(params, "sessionId", native);
+		a->replaying = 1;
+		acp_request(s, a, ACP_REQ_LOAD, "session/load", params);
+	} else
+		acp_request(s, a, ACP_REQ_NEW, "session/new", params);
+}
+
+static cJSON *
+acp_mcp_servers(struct session *s)
+{
+	const cJSON	*mcp = session_mcp(s);
+
+	if (json_is_arr(mcp))
+		return (json_dup(mcp));
+	return (json_array());
+}
+
+/*
+ * session/new or session/load answered. A failed load falls back to a new
+ * session, after an error event: the conversation goes on without the
+ * agent's memory of it rather than not at all.
+ */
+static void
+acp_session_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id;
+	int		 loading = a->replaying;
+
+	a->replaying = 0;
+	if (msg->kind == JSONRPC_ERROR) {
+		if (loading) {
+			acp_rpc_error(s, msg, "session/load failed, "
+			    "starting a new session");
+			a->can_load = 0;
+			acp_open_session(s, a);
+		} else
+			acp_fail(s, a, "session/new failed", msg);
+		return;
+	}
+	if (!loading) {
+		if ((id = json_get_str(msg->result, "sessionId")) == NULL) {
+			session_error(s, "session/new returned no sessionId",
+			    NULL, NULL);
+			a->phase = ACP_FAILED;
+			return;
+		}
+		session_set_native_id(s, id);
+	}
+	a->phase = ACP_READY;
+	acp_flush(s, a);
+}
+
+/* Queue one user message as ACP content blocks; send it when we can. */
+static int
+acp_send_message(struct session *s, const struct user_message *m)
+{
+	struct acp		*a = acp_get(s);
+	struct acp_prompt	*p;
+	const cJSON		*att;
+	cJSON			*blocks, *b;
+	const char		*path, *name;
+	char			*uri;
+
+	if (a == NULL || a->phase == ACP_FAILED)
+		return (-1);
+	blocks = json_array();
+	b = json_object();
+	json_set_str(b, "type", "text");
+	json_set_str(b, "text", m->text != NULL ? m->text : "");
+	json_append(blocks, b);
+	JSON_FOREACH(att, m->attachments) {
+		if ((path = json_get_str(att, "path")) == NULL)
+			continue;
+		if ((name = json_get_str(att, "filename")) == NULL)
+			name = (strrchr(path, '/') != NULL) ?
+			    strrchr(path, '/') + 1 : path;
+		uri = acp_file_uri(s, path);
+		b = json_object();
+		json_set_str(b, "type", "resource_link");
+		json_set_str(b, "uri", uri);
+		json_set_str(b, "name", name);
+		json_set_str(b, "mimeType", json_get_str(att, "mime"));
+		json_append(blocks, b);
+		free(uri);
+	}
+	p = xcalloc(1, sizeof *p);
+	p->blocks = blocks;
+	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	acp_flush(s, a);
+	return (0);
+}
+
+/* "file://" + the absolute path, percent-encoded outside [A-Za-z0-9/._~-]. */
+static char *
+acp_file_uri(struct session *s, const char *path)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*full, *uri, *o;
+	const unsigned char	*c;
+
+	if (*path == '/')
+		full = xstrdup(path);
+	else
+		xasprintf(&full, "%s/%s", session_cwd(s), path);
+	uri = xmalloc(7 + 3 * strlen(full) + 1);
+	o = uri + 7;
+	memcpy(uri, "file://", 7);
+	for (c = (const unsigned char *)full; *c != '\0'; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("/._~-", *c) != NULL)
+			*o++ = (char)*c;
+		else {
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 0xf];
+		}
+	}
+	*o = '\0';
+	free(full);
+	return (uri);
+}
+
+/* Send the next queued prompt if the ACP session is ready and idle. */
+static void
+acp_flush(struct session *s, struct acp *a)
+{
+	struct acp_prompt	*p;
+	cJSON			*params;
+
+	if (a->phase != ACP_READY || a->in_prompt ||
+	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+		return;
+	TAILQ_REMOVE(&a->queue, p, entry);
+	params = json_object();
+	json_set_str(params, "sessionId", session_native_id(s));
+	json_set(params, "prompt", p->blocks);
+	free(p);
+
+	a->in_prompt = 1;
+	a->turn++;
+	a->nitem = 0;
+	a->cost_base = a->cost_seen;
+	acp_request(s, a, ACP_REQ_PROMPT, "session/prompt", params);
+}
+
+/* The prompt answered: the turn is over. */
+static void
+acp_prompt_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*reason;
+
+	a->in_prompt = 0;
+	if (msg->kind == JSONRPC_ERROR) {
+		/* -32800: the request was cancelled, which is no error. */
+		if (msg->error_code == -32800) {
+			acp_turn_end(s, a, "cancelled", NULL);
+			return;
+		}
+		acp_rpc_error(s, msg, NULL);
+		acp_turn_end(s, a, "error", NULL);
+		return;
+	}
+	if ((reason = json_get_str(msg->result, "stopReason")) == NULL)
+		reason = "end_turn";
+	acp_turn_end(s, a, acp_stop_reason(reason),
+	    acp_usage(json_get_obj(msg->result, "usage")));
+}
+
+/* ACP stop reasons are universal ones, except max_turn_requests. */
+static const char *
+acp_stop_reason(const char *reason)
+{
+	if (strcmp(reason, "max_turn_requests") == 0)
+		return ("max_turns");
+	return (reason);
+}
+
+/*
+ * End the turn: close our run and the tool calls' open items (the session
+ * completes them), then send the next queued prompt. usage_update.cost is
+ * the session's cumulative cost, so the turn's cost is the difference.
+ */
+static void
+acp_turn_end(struct session *s, struct acp *a, const char *reason,
+    cJSON *usage)
+{
+	struct acp_call	*c, *c1;
+	double		 cost = -1;
+
+	acp_run_end(s, a);
+	TAILQ_FOREACH_SAFE(c, &a->calls, entry, c1) {
+		if (c->item == ACP_ITEM_OPEN)
+			c->item = ACP_ITEM_DONE;
+		if (c->done) {
+			TAILQ_REMOVE(&a->calls, c, entry);
+			acp_call_free(c);
+		}
+	}
+	if (a->cost_seen >= 0 && a->cost_seen != a->cost_base)
+		cost = a->cost_seen - (a->cost_base > 0 ? a->cost_base : 0);
+	a->cost_base = a->cost_seen;
+	session_turn_end(s, reason, usage, cost);
+	acp_flush(s, a);
+}
+
+/* PromptResponse.usage (camelCase) as universal usage, or NULL. */
+static cJSON *
+acp_usage(const cJSON *u)
+{
+	static const char *const map[][2] = {
+		{ "inputTokens", "input_tokens" },
+		{ "outputTokens", "output_tokens" },
+		{ "cachedReadTokens", "cache_read_tokens" },
+		{ "cachedWriteTokens", "cache_write_tokens" }
+	};
+	cJSON		*usage;
+	long long	 n;
+	size_t		 i;
+
+	if (!json_is_obj(u))
+		return (NULL);
+	usage = json_object();
+	for (i = 0; i < nitems(map); i++) {
+		if (json_get_int(u, map[i][0], &n) != 0)
+			n = 0;
+		json_set_int(usage, map[i][1], n);
+	}
+	return (usage);
+}
+
+/*
+ * session/update: dispatch by kind. Nothing is emitted while session/load
+ * replays history the log already has.
+ */
+static void
+acp_update_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*update;
+	const char	*kind;
+	size_t		 i;
+
+	if (a->replaying)
+		return;
+	update = json_get_obj(msg->params, "update");
+	if ((kind = json_get_str(update, "sessionUpdate")) == NULL) {
+		session_unparsed(s, "session/update without sessionUpdate",
+		    "acp");
+		return;
+	}
+	for (i = 0; i < nitems(acp_updates); i++) {
+		if (strcmp(acp_updates[i].kind, kind) == 0) {
+			acp_updates[i].fn(s, a, update);
+			return;
+		}
+	}
+}
+
+static void
+acp_message_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	acp_run_chunk(s, a, ACP_RUN_MESSAGE, u);
+}
+
+static void
+acp_thought_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	acp_run_chunk(s, a, ACP_RUN_THOUGHT, u);
+}
+
+static void
+acp_user_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	acp_run_chunk(s, a, ACP_RUN_USER, u);
+}
+
+static void
+acp_ignore_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+}
+
+/* Complete the open run, if any. */
+static void
+acp_run_end(struct session *s, struct acp *a)
+{
+	if (a->run == ACP_RUN_NONE)
+		return;
+	session_item_complete(s, a->run_id, 0, NULL);
+	free(a->run_id);
+	free(a->last_base);
+	a->last_base = a->run_base;
+	a->run_id = a->run_base = NULL;
+	a->run = ACP_RUN_NONE;
+}
+
+/* A new item (not a run): the open run ends first. */
+static void
+acp_item(struct session *s, struct acp *a, const char *native_id,
+    enum item_kind kind, enum item_role role, int failed, cJSON *content)
+{
+	struct item_spec	spec;
+
+	acp_run_end(s, a);
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = native_id;
+	spec.kind = kind;
+	spec.role = role;
+	spec.content = json_dup(content);
+	session_item_start(s, &spec);
+	session_item_complete(s, native_id, failed, content);
+}
+
+static char *
+acp_synthetic_id(struct acp *a, const char *prefix)
+{
+	char	*id;
+
+	xasprintf(&id, "%s-%u-%u", prefix, a->turn, ++a->nitem);
+	return (id);
+}
+
+/*
+ * One message, thought or user chunk. Its item is keyed by messageId (a
+ * thought's by messageId + ":thought", because claude-agent-acp gives a
+ * thought and the text after it the same messageId), else by a synthetic
+ * id for the whole contiguous run. Text streams as deltas; other blocks
+ * become a completed item of their own (an image part for images, a json
+ * part with the block for resources and audio).
+ */
+static void
+acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
+    const cJSON *u)
+{
+	static const char *const prefix[ACP_RUN_COUNT] = {
+		NULL, "msg", "thought", "user"
+	};
+	const cJSON		*block = json_get_obj(u, "content");
+	const char		*mid = json_get_str(u, "messageId");
+	const char		*type = json_get_str(block, "type");
+	const char		*text = json_get_str(block, "text");
+	struct item_spec	 spec;
+	char			*base = NULL, *id;
+	cJSON			*content;
+
+	if (type != NULL && strcmp(type, "text") != 0) {
+		id = acp_synthetic_id(a, prefix[kind]);
+		content = json_array();
+		if (strcmp(type, "image") == 0) {
+			json_append(content, event_part_image(NULL,
+			    json_get_str(block, "data"),
+			    json_get_str(block, "mimeType")));
+		} else
+			json_append(content, event_part_json(json_dup(block)));
+		acp_item(s, a, id, kind == ACP_RUN_THOUGHT ? ITEM_REASONING :
+		    ITEM_MESSAGE, kind == ACP_RUN_USER ? ROLE_USER :
+		    ROLE_ASSISTANT, 0, content);
+		free(id);
+		return;
+	}
+	if (text == NULL || *text == '\0')
+		return;		/* claude-agent-acp opens with "" */
+
+	if (mid != NULL) {
+		if (kind == ACP_RUN_THOUGHT)
+			xasprintf(&base, "%s:thought", mid);
+		else
+			base = xstrdup(mid);
+	}
+	if (a->run == kind && (base == NULL || (a->run_base != NULL &&
+	    strcmp(a->run_base, base) == 0))) {
+		free(base);
+		session_item_delta(s, a->run_id, text);
+		return;
+	}
+	acp_run_end(s, a);
+	if (base == NULL)
+		id = acp_synthetic_id(a, prefix[kind]);
+	else if (a->last_base != NULL && strcmp(a->last_base, base) == 0)
+		xasprintf(&id, "%s#%u", base, ++a->nitem);	/* resumed */
+	else
+		id = xstrdup(base);
+
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = kind == ACP_RUN_THOUGHT ? ITEM_REASONING : ITEM_MESSAGE;
+	spec.role = kind == ACP_RUN_USER ? ROLE_USER : ROLE_ASSISTANT;
+	session_item_start(s, &spec);
+	a->run = kind;
+	a->run_id = id;
+	a->run_base = base;
+	session_item_delta(s, id, text);
+}
+
+/* tool_call and tool_call_update share one path. */
+static void
+acp_tool_call_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	if (json_get_str(u, "toolCallId") == NULL) {
+		session_unparsed(s, "tool call without toolCallId", "acp");
+		return;
+	}
+	(void)acp_call_sync(s, a, u, 0);
+}
+
+static struct acp_call *
+acp_call_find(struct acp *a, const char *id)
+{
+	struct acp_call	*c;
+
+	TAILQ_FOREACH(c, &a->calls, entry) {
+		if (strcmp(c->id, id) == 0)
+			return (c);
+	}
+	return (NULL);
+}
+
+static void
+acp_call_free(struct acp_call *c)
+{
+	free(c->id);
+	free(c->name);
+	json_free(c->input);
+	json_free(c->diffs);
+	free(c);
+}
+
+/*
+ * Merge a ToolCall or ToolCallUpdate into what we know of the call, and
+ * emit what became visible. The tool_call item starts at once but is
+ * completed only when its input is known (claude-agent-acp first sends
+ * rawInput {} and the real input in an update), when a permission is
+ * asked for it (force), or when the call finishes; a final status adds
+ * the tool_result item.
+ */
+static struct acp_call *
+acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
+{
+	struct acp_call		*c;
+	struct item_spec	 spec;
+	const cJSON		*input, *content, *el;
+	const char		*id, *status, *name;
+	int			 final, failed, has_diff = 0;
+
+	id = json_get_str(tc, "toolCallId");
+	if ((c = acp_call_find(a, id)) == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->id = xstrdup(id);
+		TAILQ_INSERT_TAIL(&a->calls, c, entry);
+	}
+	if (c->name == NULL) {
+		if ((name = json_get_str(tc, "name")) == NULL &&
+		    (name = json_get_str(tc, "title")) == NULL &&
+		    (name = json_get_str(tc, "kind")) == NULL)
+			name = "tool";
+		c->name = xstrdup(name);
+	}
+	input = json_get(tc, "rawInput");
+	if (input != NULL && !json_is_null(input) &&
+	    !(json_is_obj(input) && json_size(input) == 0)) {
+		json_free(c->input);
+		c->input = json_dup(input);
+	}
+	content = json_get_arr(tc, "content");
+	JSON_FOREACH(el, content) {
+		if ((status = json_get_str(el, "type")) != NULL &&
+		    strcmp(status, "diff") == 0)
+			has_diff = 1;
+	}
+	if (has_diff) {
+		json_free(c->diffs);
+		c->diffs = json_dup(content);
+	}
+	status = json_get_str(tc, "status");
+	final = status != NULL && (strcmp(status, "completed") == 0 ||
+	    strcmp(status, "failed") == 0);
+	failed = final && strcmp(status, "failed") == 0;
+
+	if (c->item == ACP_ITEM_NONE) {
+		memset(&spec, 0, sizeof spec);
+		spec.native_id = c->id;
+		spec.kind = ITEM_TOOL_CALL;
+		spec.role = ROLE_ASSISTANT;
+		spec.content = acp_call_part(c);
+		acp_run_end(s, a);
+		session_item_start(s, &spec);
+		c->item = ACP_ITEM_OPEN;
+	}
+	if (c->item == ACP_ITEM_OPEN && (c->input != NULL || force || final)) {
+		session_item_complete(s, c->id, 0, acp_call_part(c));
+		c->item = ACP_ITEM_DONE;
+	}
+	if (final && !c->done)
+		acp_call_result(s, a, c, tc, failed);
+	return (c);
+}
+
+/* [tool_call{name, arguments, call_id}] from what we know. */
+static cJSON *
+acp_call_part(const struct acp_call *c)
+{
+	cJSON	*content;
+	char	*args;
+
+	args = c->input != NULL ? json_print(c->input, NULL) : xstrdup("{}");
+	content = json_array();
+	json_append(content, event_part_tool_call(c->name, args, c->id));
+	free(args);
+	return (content);
+}
+
+/*
+ * The tool_result item: the text of the final update's content blocks,
+ * else rawOutput (text as is, JSON as JSON text); plus, if the call did
+ * not fail, one file_ref per diff it showed at any point (claude-agent-acp
+ * shows the diff in an update before the final one, opencode only in the
+ * permission request). A failed call's item is failed, with is_error.
+ */
+static void
+acp_call_result(struct session *s, struct acp *a, struct acp_call *c,
+    const cJSON *tc, int failed)
+{
+	const cJSON	*raw, *el;
+	cJSON		*content;
+	char		*output, *id, *diff;
+	const char	*path, *old, *new;
+
+	output = acp_content_text(json_get_arr(tc, "content"));
+	raw = json_get(tc, "rawOutput");
+	if (*output == '\0' && raw != NULL && !json_is_null(raw)) {
+		free(output);
+		output = json_str(raw) != NULL ? xstrdup(json_str(raw)) :
+		    json_print(raw, NULL);
+	}
+	content = json_array();
+	json_append(content, event_part_tool_result(c->id, output, failed));
+	free(output);
+	JSON_FOREACH(el, failed ? NULL : c->diffs) {
+		if ((path = json_get_str(el, "path")) == NULL ||
+		    (new = json_get_str(el, "newText")) == NULL)
+			continue;
+		old = json_get_str(el, "oldText");
+		diff = acp_diff(path, old, new);
+		json_append(content, event_part_file_ref(path,
+		    old == NULL || *old == '\0' ? "write" : "patch", diff));
+		free(diff);
+	}
+	xasprintf(&id, "%s:result", c->id);
+	acp_item(s, a, id, ITEM_TOOL_RESULT, ROLE_TOOL, failed, content);
+	free(id);
+	c->done = 1;
+}
+
+/* The text of ToolCallContent "content" blocks, joined; "" if none. */
+static char *
+acp_content_text(const cJSON *content)
+{
+	const cJSON	*el;
+	const char	*text;
+	char		*out = xstrdup(""), *next;
+
+	JSON_FOREACH(el, content) {
+		text = json_get_str(json_get_obj(el, "content"), "text");
+		if (text == NULL)
+			continue;
+		xasprintf(&next, "%s%s%s", out, *out != '\0' ? "\n" : "",
+		    text);
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+
+/* A growing string for diffs. */
+static void
+acp_buf_add(struct acp_buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->size) {
+		b->size = (b->len + len + 1) * 2;
+		b->p = xrealloc(b->p, b->size);
+	}
+	memcpy(b->p + b->len, s, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+/* Split text into lines, each keeping its newline; returns the count. */
+static size_t
+acp_diff_lines(const char *text, struct acp_line **lines)
+{
+	const char	*p, *nl;
+	size_t		 n = 0;
+
+	*lines = NULL;
+	for (p = text; *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		*lines = xreallocarray(*lines, n + 1, sizeof **lines);
+		(*lines)[n].p = p;
+		(*lines)[n++].len = (size_t)(nl - p);
+	}
+	return (n);
+}
+
+/* Append lines [from, to) with a mark, flagging a missing last newline. */
+static void
+acp_diff_add(struct acp_buf *b, char mark, const struct acp_line *l,
+    size_t from, size_t to)
+{
+	static const char	nonl[] = "\n\\ No newline at end of file\n";
+	size_t			i;
+
+	for (i = from; i < to; i++) {
+		acp_buf_add(b, &mark, 1);
+		acp_buf_add(b, l[i].p, l[i].len);
+		if (l[i].len == 0 || l[i].p[l[i].len - 1] != '\n')
+			acp_buf_add(b, nonl, sizeof nonl - 1);
+	}
+}
+
+static int
+acp_diff_same(const struct acp_line *a, const struct acp_line *b)
+{
+	return (a->len == b->len && memcmp(a->p, b->p, a->len) == 0);
+}
+
+/*
+ * A unified diff with one hunk: the common leading and trailing lines are
+ * cut to three lines of context. Not minimal, but exact, and enough for a
+ * client to render the edit; ACP gives whole texts, not patches.
+ */
+static char *
+acp_diff(const char *path, const char *old, const char *new)
+{
+	struct acp_line	*ol, *nl;
+	struct acp_buf	 b = { NULL, 0, 0 };
+	size_t		 no, nn, pre = 0, suf = 0, from, tail, oc, nc;
+	char		 head[64];
+
+	no = acp_diff_lines(old != NULL ? old : "", &ol);
+	nn = acp_diff_lines(new, &nl);
+	while (pre < no && pre < nn && acp_diff_same(&ol[pre], &nl[pre]))
+		pre++;
+	while (suf < no - pre && suf < nn - pre &&
+	    acp_diff_same(&ol[no - 1 - suf], &nl[nn - 1 - suf]))
+		suf++;
+	from = pre - (pre < ACP_DIFF_CONTEXT ? pre : ACP_DIFF_CONTEXT);
+	tail = suf < ACP_DIFF_CONTEXT ? suf : ACP_DIFF_CONTEXT;
+	oc = no - suf + tail - from;
+	nc = nn - suf + tail - from;
+
+	acp_buf_add(&b, "--- ", 4);
+	acp_buf_add(&b, no == 0 ? "/dev/null" : path,
+	    strlen(no == 0 ? "/dev/null" : path));
+	acp_buf_add(&b, "\n+++ ", 5);
+	acp_buf_add(&b, path, strlen(path));
+	acp_buf_add(&b, "\n", 1);
+	if (pre != no || pre != nn) {
+		snprintf(head, sizeof head, "@@ -%zu,%zu +%zu,%zu @@\n",
+		    oc == 0 ? from : from + 1, oc, nc == 0 ? from : from + 1,
+		    nc);
+		acp_buf_add(&b, head, strlen(head));
+		acp_diff_add(&b, ' ', ol, from, pre);
+		acp_diff_add(&b, '-', ol, pre, no - suf);
+		acp_diff_add(&b, '+', nl, pre, nn - suf);
+		acp_diff_add(&b, ' ', ol, no - suf, no - suf + tail);
+	}
+	free(ol);
+	free(nl);
+	return (b.p);
+}
+
+/* A status item; like any other item it ends the open run. */
+static void
+acp_status(struct session *s, struct acp *a, const char *label,
+    const char *detail)
+{
+	acp_run_end(s, a);
+	session_status(s, label, detail);
+}
+
+/* plan: a status item with the entries as a json part. */
+static void
+acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	const cJSON	*entries = json_get_arr(u, "entries"), *el;
+	const char	*st;
+	cJSON		*content;
+	char		*id, detail[64];
+	int		 done = 0;
+
+	JSON_FOREACH(el, entries) {
+		if ((st = json_get_str(el, "status")) != NULL &&
+		    strcmp(st, "completed") == 0)
+			done++;
+	}
+	snprintf(detail, sizeof detail, "%d of %d done", done,
+	    entries != NULL ? json_size(entries) : 0);
+	content = json_array();
+	json_append(content, event_part_status("plan", detail));
+	json_append(content, event_part_json(entries != NULL ?
+	    json_dup(entries) : json_array()));
+	id = acp_synthetic_id(a, "plan");
+	acp_item(s, a, id, ITEM_STATUS, ROLE_SYSTEM, 0, content);
+	free(id);
+}
+
+/* usage_update: only the cost matters (used/size is the context window). */
+static void
+acp_usage_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	const cJSON	*cost = json_get_obj(u, "cost");
+	const char	*currency = json_get_str(cost, "currency");
+	double		 amount;
+
+	if (json_get_num(cost, "amount", &amount) != 0 || amount < 0)
+		return;
+	if (currency == NULL || strcmp(currency, "USD") == 0)
+		a->cost_seen = amount;
+}
+
+static void
+acp_mode_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	const char	*mode = json_get_str(u, "currentModeId");
+
+	if (mode != NULL)
+		acp_status(s, a, "mode", mode);
+}
+
+static void
+acp_info_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	const char	*title = json_get_str(u, "title");
+
+	if (title != NULL)
+		acp_status(s, a, "title", title);
+}
+
+/* notice: an error event for severity "error", else a status item. */
+static void
+acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
+{
+	const char	*severity = json_get_str(u, "severity");
+	const char	*title = json_get_str(u, "title");
+	const char	*desc = json_get_str(u, "description");
+	char		*text;
+
+	if (title == NULL)
+		return;
+	if (desc != NULL)
+		xasprintf(&text, "%s: %s", title, desc);
+	else
+		text = xstrdup(title);
+	if (severity != NULL && strcmp(severity, "error") == 0)
+		session_error(s, text, NULL, NULL);
+	else
+		acp_status(s, a, "notice", text);
+	free(text);
+}
+
+/* A JSON-RPC id as the text we register permissions and questions by. */
+static char *
+acp_id_text(const cJSON *id)
+{
+	char	*text;
+
+	if (json_str(id) != NULL)
+		return (xstrdup(json_str(id)));
+	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
+		xasprintf(&text, "%lld", (long long)json_num(id));
+		return (text);
+	}
+	return (json_print(id, NULL));
+}
+
+static struct acp_ask *
+acp_ask_add(struct acp *a, const cJSON *id, cJSON *data)
+{
+	struct acp_ask	*k;
+
+	k = xcalloc(1, sizeof *k);
+	k->native_id = acp_id_text(id);
+	k->rpc_id = json_dup(id);
+	k->data = data;
+	TAILQ_INSERT_TAIL(&a->asks, k, entry);
+	return (k);
+}
+
+static struct acp_ask *
+acp_ask_take(struct acp *a, const char *native_id)
+{
+	struct acp_ask	*k;
+
+	TAILQ_FOREACH(k, &a->asks, entry) {
+		if (strcmp(k->native_id, native_id) == 0) {
+			TAILQ_REMOVE(&a->asks, k, entry);
+			return (k);
+		}
+	}
+	return (NULL);
+}
+
+static void
+acp_ask_free(struct acp_ask *k)
+{
+	free(k->native_id);
+	json_free(k->rpc_id);
+	json_free(k->data);
+	free(k);
+}
+
+/*
+ * session/request_permission: make sure the tool call is visible (Gemini
+ * asks before any tool_call notification), then register the request
+ * under its JSON-RPC id.
+ */
+static void
+acp_permission_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*tc = json_get_obj(msg->params, "toolCall"), *el;
+	const cJSON	*options = json_get_arr(msg->params, "options");
+	struct acp_call	*c = NULL;
+	struct acp_ask	*k;
+	const char	*action;
+	cJSON		*meta, *opts, *o;
+
+	if (json_get_str(tc, "toolCallId") != NULL)
+		c = acp_call_sync(s, a, tc, 1);
+	if ((action = json_get_str(tc, "title")) == NULL &&
+	    (action = json_get_str(tc, "kind")) == NULL)
+		action = c != NULL ? c->name : "tool";
+
+	meta = json_object();
+	json_set_str(meta, "tool_name", c != NULL ? c->name : action);
+	json_set(meta, "input", c != NULL && c->input != NULL ?
+	    json_dup(c->input) : json_object());
+	json_set_str(meta, "call_id", json_get_str(tc, "toolCallId"));
+	opts = json_array();
+	JSON_FOREACH(el, options) {
+		o = json_object();
+		json_set_str(o, "optionId", json_get_str(el, "optionId"));
+		json_set_str(o, "name", json_get_str(el, "name"));
+		json_set_str(o, "kind", json_get_str(el, "kind"));
+		json_append(opts, o);
+	}
+	json_set(meta, "options", opts);
+
+	k = acp_ask_add(a, msg->id, options != NULL ? json_dup(options) :
+	    json_array());
+	session_permission_request(s, k->native_id, action, meta);
+}
+
+/* The optionId of the first option of kind want, else of kind fallback. */
+static const char *
+acp_option_pick(const cJSON *options, const char *want,
+    const char *fallback)
+{
+	const cJSON	*el;
+	const char	*kind;
+	int		 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		JSON_FOREACH(el, options) {
+			kind = json_get_str(el, "kind");
+			if (kind != NULL && strcmp(kind, pass == 0 ? want :
+			    fallback) == 0 && json_get_str(el, "optionId"))
+				return (json_get_str(el, "optionId"));
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * Answer a permission. A reply the agent offers no option for (say, ALWAYS
+ * with neither allow_always nor allow_once) goes back as "cancelled".
+ */
+static int
+acp_reply_permission(struct session *s, const char *native_id,
+    enum permission_reply reply)
+{
+	struct acp	*a = acp_get(s);
+	struct acp_ask	*k;
+	const char	*option = NULL;
+	cJSON		*outcome, *result;
+
+	if (a == NULL || (k = acp_ask_take(a, native_id)) == NULL)
+		return (-1);
+	switch (reply) {
+	case PERMISSION_ONCE:
+		option = acp_option_pick(k->data, "allow_once", "allow_always");
+		break;
+	case PERMISSION_ALWAYS:
+		option = acp_option_pick(k->data, "allow_always", "allow_once");
+		break;
+	case PERMISSION_REJECT:
+		option = acp_option_pick(k->data, "reject_once",
+		    "reject_always");
+		break;
+	case PERMISSION_CANCELLED:
+		break;
+	}
+	outcome = json_object();
+	if (option != NULL) {
+		json_set_str(outcome, "outcome", "selected");
+		json_set_str(outcome, "optionId", option);
+	} else
+		json_set_str(outcome, "outcome", "cancelled");
+	result = json_object();
+	json_set(result, "outcome", outcome);
+	acp_reply(s, k->rpc_id, result);
+	acp_ask_free(k);
+	return (0);
+}
+
+/*
+ * elicitation/create (form mode): one question per schema property. The
+ * fields we keep (key, type, options with their values) turn the answers
+ * back into the content the schema asked for.
+ */
+static void
+acp_elicitation_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*schema, *prop;
+	const char	*mode, *message;
+	struct acp_ask	*k;
+	cJSON		*questions, *fields, *q, *result;
+
+	mode = json_get_str(msg->params, "mode");
+	if (mode != NULL && strcmp(mode, "form") != 0) {
+		result = json_object();	/* url mode: nothing to show it in */
+		json_set_str(result, "action", "decline");
+		acp_reply(s, msg->id, result);
+		return;
+	}
+	message = json_get_str(msg->params, "message");
+	schema = json_get_obj(msg->params, "requestedSchema");
+	questions = json_array();
+	fields = json_array();
+	JSON_FOREACH(prop, json_get_obj(schema, "properties")) {
+		json_append(questions, acp_question_field(json_key(prop), prop,
+		    message, fields));
+	}
+	if (json_size(questions) == 0) {
+		q = json_object();
+		json_set_str(q, "question", message != NULL ? message : "");
+		json_set_bool(q, "multi_select", 0);
+		json_set(q, "options", json_array());
+		json_append(questions, q);
+	}
+	k = acp_ask_add(a, msg->id, fields);
+	session_question_request(s, k->native_id, questions);
+}
+
+/* Add one option to a question and its value to the field. */
+static void
+acp_question_option(cJSON *q, cJSON *f, const char *label, const char *desc,
+    cJSON *value)
+{
+	cJSON	*o;
+
+	o = json_object();
+	json_set_str(o, "label", label);
+	json_set_str(o, "description", desc);
+	json_append(json_get_arr(q, "options"), o);
+	o = json_object();
+	json_set_str(o, "label", label);
+	json_set(o, "value", value);
+	json_append(json_get_arr(f, "options"), o);
+}
+
+/*
+ * One property as a question: enum values, or oneOf/anyOf {const, title},
+ * are its options; a boolean gets Yes and No; an array of those is a
+ * multi-select.
+ */
+static cJSON *
+acp_question_field(const char *key, const cJSON *prop, const char *message,
+    cJSON *fields)
+{
+	const cJSON	*src = prop, *el, *list;
+	const char	*type = json_get_str(prop, "type"), *text;
+	cJSON		*q, *f;
+	char		*label;
+	int		 multi = type != NULL && strcmp(type, "array") == 0;
+
+	if (multi)
+		src = json_get_obj(prop, "items");
+	if ((text = json_get_str(prop, "title")) == NULL &&
+	    (text = json_get_str(prop, "description")) == NULL &&
+	    (text = message) == NULL)
+		text = key;
+	q = json_object();
+	json_set_str(q, "question", text);
+	json_set_str(q, "header", key);
+	json_set_bool(q, "multi_select", multi);
+	json_set(q, "options", json_array());
+	f = json_object();
+	json_set_str(f, "key", key);
+	json_set_str(f, "type", json_get_str(src, "type"));
+	json_set_bool(f, "multi", multi);
+	json_set(f, "options", json_array());
+
+	JSON_FOREACH(el, json_get_arr(src, "enum")) {
+		label = json_str(el) != NULL ? xstrdup(json_str(el)) :
+		    json_print(el, NULL);
+		acp_question_option(q, f, label, NULL, json_dup(el));
+		free(label);
+	}
+	if ((list = json_get_arr(src, "oneOf")) == NULL)
+		list = json_get_arr(src, "anyOf");
+	JSON_FOREACH(el, list) {
+		if (json_get(el, "const") == NULL)
+			continue;
+		if ((text = json_get_str(el, "title")) != NULL)
+			label = xstrdup(text);
+		else if (json_get_str(el, "const") != NULL)
+			label = xstrdup(json_get_str(el, "const"));
+		else
+			label = json_print(json_get(el, "const"), NULL);
+		acp_question_option(q, f, label, json_get_str(el,
+		    "description"), json_dup(json_get(el, "const")));
+		free(label);
+	}
+	if (json_size(json_get_arr(f, "options")) == 0 && (text =
+	    json_get_str(src, "type")) != NULL && strcmp(text, "boolean") == 0) {
+		acp_question_option(q, f, "Yes", NULL, json_bool(1));
+		acp_question_option(q, f, "No", NULL, json_bool(0));
+	}
+	json_append(fields, f);
+	return (q);
+}
+
+/* One answer label as the value its field's schema wants. */
+static cJSON *
+acp_answer_one(const cJSON *field, const char *label)
+{
+	const cJSON	*el;
+	const char	*type = json_get_str(field, "type");
+	const char	*l;
+
+	JSON_FOREACH(el, json_get_arr(field, "options")) {
+		if ((l = json_get_str(el, "label")) != NULL &&
+		    strcmp(l, label) == 0)
+			return (json_dup(json_get(el, "value")));
+	}
+	if (type != NULL && (strcmp(type, "number") == 0 ||
+	    strcmp(type, "integer") == 0))
+		return (json_number(strtod(label, NULL)));
+	if (type != NULL && strcmp(type, "boolean") == 0)
+		return (json_bool(strcasecmp(label, "true") == 0 ||
+		    strcasecmp(label, "yes") == 0));
+	return (json_string(label));
+}
+
+/* A question's answers (an array of labels) as the field's value. */
+static cJSON *
+acp_answer_value(const cJSON *field, const cJSON *labels)
+{
+	const cJSON	*el;
+	cJSON		*v;
+	int		 multi = 0;
+
+	(void)json_get_bool(field, "multi", &multi);
+	if (!multi)
+		return (acp_answer_one(field, json_str(json_at(labels, 0))));
+	v = json_array();
+	JSON_FOREACH(el, labels) {
+		if (json_str(el) != NULL)
+			json_append(v, acp_answer_one(field, json_str(el)));
+	}
+	return (v);
+}
+
+/* Answer an elicitation: accept with content, or decline. */
+static int
+acp_reply_question(struct session *s, const char *native_id,
+    const cJSON *answers)
+{
+	struct acp	*a = acp_get(s);
+	struct acp_ask	*k;
+	const cJSON	*field, *labels;
+	cJSON		*result, *content;
+	int		 i = 0;
+
+	if (a == NULL || (k = acp_ask_take(a, native_id)) == NULL)
+		return (-1);
+	result = json_object();
+	if (!json_is_arr(answers)) {
+		json_set_str(result, "action", "decline");
+		goto out;
+	}
+	content = json_object();
+	JSON_FOREACH(field, k->data) {
+		labels = json_at(answers, i++);
+		if (!json_is_arr(labels) ||
+		    json_str(json_at(labels, 0)) == NULL)
+			continue;
+		json_set(content, json_get_str(field, "key"),
+		    acp_answer_value(field, labels));
+	}
+	json_set_str(result, "action", "accept");
+	json_set(result, "content", content);
+out:
+	acp_reply(s, k->rpc_id, result);
+	acp_ask_free(k);
+	return (0);
+}
+
+/* The fs methods are served only to profiles that were offered it. */
+static int
+acp_fs_allowed(struct session *s, const struct jsonrpc_msg *msg)
+{
+	const struct agent_profile	*p = session_profile(s);
+
+	if (p != NULL && (p->flags & AGENT_OFFER_FS))
+		return (1);
+	acp_reply_error(s, msg->id, JSONRPC_METHOD_NOT_FOUND,
+	    "method not found");
+	return (0);
+}
+
+/* Node's form of an error, which is what ACP agents expect to parse. */
+static char *
+acp_fs_errmsg(int error, const char *path)
+{
+	char	*msg;
+	size_t	 i;
+
+	for (i = 0; i < nitems(acp_errnos); i++) {
+		if (acp_errnos[i].error == error) {
+			xasprintf(&msg, "%s: %s, open '%s'", acp_errnos[i].name,
+			    acp_errnos[i].text, path);
+			return (msg);
+		}
+	}
+	xasprintf(&msg, "E%d: %s, open '%s'", error, strerror(error), path);
+	return (msg);
+}
+
+/* The JSON-RPC error code for an errno: -32002 (not found) or -32603. */
+static int
+acp_fs_code(int error)
+{
+	return (error == ENOENT ? -32002 : JSONRPC_INTERNAL_ERROR);
+}
+
+/* Whether real is root or below it. */
+static int
+acp_fs_inside(const char *root, const char *real)
+{
+	size_t	len = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return (1);
+	return (strncmp(real, root, len) == 0 &&
+	    (real[len] == '/' || real[len] == '\0'));
+}
+
+/*
+ * Resolve an agent's path: absolute, or relative to the cwd. The file's
+ * real path (or, for a file not there yet, its parent's real path and its
+ * name) must be inside the cwd's real path, so neither ".." nor a symlink
+ * leads out. On error, *code and *msg are the JSON-RPC error.
+ */
+static int
+acp_fs_resolve(struct session *s, const char *path, char **out, int *code,
+    char **msg)
+{
+	char	*root, *full, *real, *slash, *dir;
+	int	 error;
+
+	*out = NULL;
+	if ((root = realpath(session_cwd(s), NULL)) == NULL) {
+		*code = JSONRPC_INTERNAL_ERROR;
+		xasprintf(msg, "session cwd: %s", strerror(errno));
+		return (-1);
+	}
+	if (*path == '/')
+		full = xstrdup(path);
+	else
+		xasprintf(&full, "%s/%s", root, path);
+	if ((real = realpath(full, NULL)) == NULL && errno == ENOENT) {
+		slash = strrchr(full, '/');
+		*slash = '\0';
+		dir = realpath(*full == '\0' ? "/" : full, NULL);
+		error = errno;
+		if (dir != NULL && slash[1] != '\0' &&
+		    strcmp(slash + 1, ".") != 0 && strcmp(slash + 1, "..") != 0)
+			xasprintf(&real, "%s/%s", strcmp(dir, "/") == 0 ? "" :
+			    dir, slash + 1);
+		else if (dir != NULL)
+			error = EISDIR;
+		free(dir);
+		errno = error;
+	}
+	error = errno;
+	free(full);
+	if (real == NULL) {
+		*code = acp_fs_code(error);
+		*msg = acp_fs_errmsg(error, path);
+	} else if (!acp_fs_inside(root, real)) {
+		*code = JSONRPC_INVALID_PARAMS;
+		xasprintf(msg, "path outside the session's working "
+		    "directory: %s", path);
+		free(real);
+		real = NULL;
+	}
+	free(root);
+	*out = real;
+	return (real != NULL ? 0 : -1);
+}
+
+/* Read a regular file of at most ACP_FS_MAX bytes; NUL-terminated. */
+static char *
+acp_fs_load(const char *real, size_t *len, int *error)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 cap;
+	ssize_t		 n = 0;
+	int		 fd;
+
+	if ((fd = open(real, O_RDONLY|O_CLOEXEC|O_NONBLOCK)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		*error = errno;
+		if (fd != -1)
+			close(fd);
+		return (NULL);
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > ACP_FS_MAX) {
+		*error = S_ISDIR(st.st_mode) ? EISDIR :
+		    (S_ISREG(st.st_mode) ? EFBIG : EINVAL);
+		close(fd);
+		return (NULL);
+	}
+	/* The file may grow while we read: one byte over the cap is enough. */
+	cap = (size_t)st.st_size + 4096;
+	if (cap > ACP_FS_MAX + 1)
+		cap = ACP_FS_MAX + 1;
+	buf = xmalloc(cap + 1);
+	*len = 0;
+	while (*len < cap && (n = read(fd, buf + *len, cap - *len)) > 0)
+		*len += (size_t)n;
+	close(fd);
+	if (n == -1 || *len > ACP_FS_MAX) {
+		*error = n == -1 ? errno : EFBIG;
+		free(buf);
+		return (NULL);
+	}
+	buf[*len] = '\0';
+	return (buf);
+}
+
+/* Lines [line, line + limit) of text (1-based; <= 0 means all). */
+static char *
+acp_fs_slice(char *text, size_t len, long long line, long long limit)
+{
+	char		*p = text, *end = text + len, *nl, *out;
+	long long	 i;
+
+	for (i = 1; i < line && p < end; i++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (limit > 0) {
+		for (nl = p, i = 0; i < limit && nl < end; i++) {
+			nl = memchr(nl, '\n', (size_t)(end - nl));
+			nl = nl != NULL ? nl + 1 : end;
+		}
+		end = nl;
+	}
+	out = xstrndup(p, (size_t)(end - p));
+	free(text);
+	return (out);
+}
+
+/* fs/read_text_file {path, line?, limit?} -> {content}. */
+static void
+acp_fs_read_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*path = json_get_str(msg->params, "path");
+	char		*real, *text, *fixed, *emsg;
+	long long	 line = 0, limit = 0;
+	size_t		 len, flen;
+	int		 code, error = 0;
+	cJSON		*result;
+
+	if (!acp_fs_allowed(s, msg))
+		return;
+	if (path == NULL) {
+		acp_reply_error(s, msg->id, JSONRPC_INVALID_PARAMS,
+		    "path is required");
+		return;
+	}
+	if (acp_fs_resolve(s, path, &real, &code, &emsg) != 0) {
+		acp_reply_error(s, msg->id, code, emsg);
+		free(emsg);
+		return;
+	}
+	text = acp_fs_load(real, &len, &error);
+	free(real);
+	if (text == NULL) {
+		emsg = acp_fs_errmsg(error, path);
+		acp_reply_error(s, msg->id, acp_fs_code(error), emsg);
+		free(emsg);
+		return;
+	}
+	if (!utf8_valid(text, len)) {
+		fixed = utf8_repair(text, len, &flen);
+		free(text);
+		text = fixed;
+		len = flen;
+	}
+	(void)json_get_int(msg->params, "line", &line);
+	(void)json_get_int(msg->params, "limit", &limit);
+	text = acp_fs_slice(text, len, line, limit);
+	result = json_object();
+	json_set_str(result, "content", text);
+	free(text);
+	acp_reply(s, msg->id, result);
+}
+
+/* Write all of buf to a new or truncated file; 0, or -1 with errno. */
+static int
+acp_fs_store(const char *real, const char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd, error;
+
+	fd = open(real, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC|O_NONBLOCK, 0666);
+	if (fd == -1)
+		return (-1);
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			error = errno;
+			close(fd);
+			errno = error;
+			return (-1);
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (close(fd));
+}
+
+/* fs/write_text_file {path, content} -> {}. */
+static void
+acp_fs_write_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*path = json_get_str(msg->params, "path");
+	const char	*content = json_get_str(msg->params, "content");
+	char		*real, *emsg;
+	int		 code;
+
+	if (!acp_fs_allowed(s, msg))
+		return;
+	if (path == NULL || content == NULL) {
+		acp_reply_error(s, msg->id, JSONRPC_INVALID_PARAMS,
+		    "path and content are required");
+		return;
+	}
+	if (strlen(content) > ACP_FS_MAX) {
+		emsg = acp_fs_errmsg(EFBIG, path);
+		acp_reply_error(s, msg->id, JSONRPC_INTERNAL_ERROR, emsg);
+		free(emsg);
+		return;
+	}
+	if (acp_fs_resolve(s, path, &real, &code, &emsg) != 0) {
+		acp_reply_error(s, msg->id, code, emsg);
+		free(emsg);
+		return;
+	}
+	if (acp_fs_store(real, content, strlen(content)) != 0) {
+		code = errno;
+		emsg = acp_fs_errmsg(code, path);
+		acp_reply_error(s, msg->id, acp_fs_code(code), emsg);
+		free(emsg);
+	} else
+		acp_reply(s, msg->id, json_object());
+	free(real);
+}
+
+/*
+ * Interrupt the turn: session/cancel if the prompt went out; a prompt
+ * still waiting for the handshake is dropped and its turn ends here.
+ */
+static int
+acp_cancel(struct session *s)
+{
+	struct acp	*a = acp_get(s);
+	cJSON		*params;
+
+	if (a == NULL)
+		return (-1);
+	if (a->in_prompt) {
+		params = json_object();
+		json_set_str(params, "sessionId", session_native_id(s));
+		session_send_json(s, jsonrpc_notification(1, "session/cancel",
+		    params));
+		return (0);
+	}
+	if (TAILQ_EMPTY(&a->queue))
+		return (0);
+	acp_queue_clear(a);
+	session_turn_end(s, "cancelled", NULL, -1);
+	return (0);
+}
+
+static void
+acp_free(struct session *s)
+{
+	struct acp	*a = acp_get(s);
+	struct acp_call	*c;
+	struct acp_ask	*k;
+
+	if (a == NULL)
+		return;
+	acp_queue_clear(a);
+	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
+		TAILQ_REMOVE(&a->calls, c, entry);
+		acp_call_free(c);
+	}
+	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
+		TAILQ_REMOVE(&a->asks, k, entry);
+		acp_ask_free(k);
+	}
+	jsonrpc_pending_free(a->pending);
+	free(a->run_id);
+	free(a->run_base);
+	free(a->last_base);
+	free(a);
+	session_set_adapter_data(s, NULL);
+}

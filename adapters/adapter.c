@@ -1,0 +1,120 @@
+/*
+ * adapter.c: the registry of agent profiles, and the argv builder every
+ * adapter's spawn_argv fills.
+ *
+ * An agent is a profile over an adapter: the same ACP adapter serves
+ * opencode, gemini, goose, the built-in mock agent and any ACP command a
+ * client names at create time. A profile only says how to launch the agent
+ * and which optional parts of its protocol to offer; everything else is the
+ * adapter's business.
+ *
+ * The argv "@self" as argv[0] means agentd's own executable: proc.c
+ * resolves it (from /proc/self/exe) just before exec, so the mock agent
+ * runs from the very binary that serves it, wherever it was installed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters.h"
+
+static void	argv_push(char ***, size_t *, char *);
+
+static const char *const agent_mock_argv[] = { "@self", "mock-agent", NULL };
+
+static const char *const agent_opencode_argv[] = { "opencode", "acp", NULL };
+static const char *const agent_opencode_env[] = {
+	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY",
+	"GEMINI_API_KEY", NULL
+};
+
+/*
+ * Gemini breaks its own writes when a client's fs/read_text_file error does
+ * not look like ENOENT, and it does its own I/O well inside the cwd: it is
+ * not offered fs (agent-protocols.md 3.5, quirk 5).
+ */
+static const char *const agent_gemini_argv[] = { "gemini", "--acp", NULL };
+static const char *const agent_gemini_env[] = {
+	"GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
+	NULL
+};
+
+/* Goose is not on npm; it must be on PATH (a release binary). */
+static const char *const agent_goose_argv[] = { "goose", "acp", NULL };
+static const char *const agent_goose_env[] = {
+	"GOOSE_PROVIDER", "GOOSE_MODEL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+	NULL
+};
+
+const struct agent_profile agent_profiles[] = {
+	/*
+	 * claude (stream-json), codex (app-server), pi (rpc) and amp
+	 * (stream-json) get adapters of their own: claude.c, codex.c, pi.c,
+	 * amp.c. Their profiles go here, first, when those files exist.
+	 */
+	{ "opencode", &adapter_acp, agent_opencode_argv, "opencode-ai@1.18.33",
+	  agent_opencode_env, AGENT_OFFER_FS },
+	{ "gemini", &adapter_acp, agent_gemini_argv,
+	  "@google/gemini-cli@0.61.0", agent_gemini_env, 0 },
+	{ "goose", &adapter_acp, agent_goose_argv, NULL, agent_goose_env, 0 },
+	{ "acp", &adapter_acp, NULL, NULL, NULL,
+	  AGENT_CUSTOM_COMMAND|AGENT_OFFER_FS },
+	{ "mock", &adapter_acp, agent_mock_argv, NULL, NULL,
+	  AGENT_BUILTIN|AGENT_OFFER_FS },
+	{ NULL, NULL, NULL, NULL, NULL, 0 }
+};
+
+/* Find an agent profile by id; NULL if there is none. */
+const struct agent_profile *
+adapter_find_agent(const char *id)
+{
+	const struct agent_profile	*p;
+
+	if (id == NULL)
+		return (NULL);
+	for (p = agent_profiles; p->id != NULL; p++) {
+		if (strcmp(p->id, id) == 0)
+			return (p);
+	}
+	return (NULL);
+}
+
+/* Append to a NULL-terminated array, keeping the terminator. */
+static void
+argv_push(char ***array, size_t *n, char *s)
+{
+	*array = xreallocarray(*array, *n + 2, sizeof **array);
+	(*array)[(*n)++] = s;
+	(*array)[*n] = NULL;
+}
+
+/* Add one argument. */
+void
+argv_add(struct argv_builder *b, const char *arg)
+{
+	argv_push(&b->argv, &b->argc, xstrdup(arg));
+}
+
+/* Add one NAME=value entry to the agent's extra environment. */
+void
+argv_env(struct argv_builder *b, const char *name, const char *value)
+{
+	char	*entry;
+
+	xasprintf(&entry, "%s=%s", name, value);
+	argv_push(&b->env, &b->envc, entry);
+}
+
+/* Free both arrays; the builder can be reused afterwards. */
+void
+argv_free(struct argv_builder *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->argc; i++)
+		free(b->argv[i]);
+	free(b->argv);
+	for (i = 0; i < b->envc; i++)
+		free(b->env[i]);
+	free(b->env);
+	memset(b, 0, sizeof *b);
+}

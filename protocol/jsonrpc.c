@@ -1,0 +1,319 @@
+/*
+ * jsonrpc.c: JSON-RPC 2.0 messages, with or without the "jsonrpc" member.
+ *
+ * Codex's app-server speaks JSON-RPC but omits "jsonrpc":"2.0"; ACP agents
+ * send it. jsonrpc_parse accepts both and says which it saw; a "jsonrpc"
+ * member with any other value is invalid. Ids are strings or integers
+ * (within +-2^53); null is accepted only on an error response, where the
+ * peer could not read our id. The pending table hands out our own request
+ * ids (1, 2, ...) and matches responses back to what asked.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+
+#define JSONRPC_MAX_INT	9007199254740992.0	/* 2^53 */
+
+struct jsonrpc_entry {
+	long long	 id;
+	int		 tag;
+	void		*ptr;
+};
+
+struct jsonrpc_pending {
+	struct jsonrpc_entry	*entries;
+	size_t			 n;
+	size_t			 size;
+	long long		 next;
+};
+
+static int	jsonrpc_int(const cJSON *, long long *);
+static int	jsonrpc_id_valid(const cJSON *);
+static cJSON	*jsonrpc_new(int);
+static int	jsonrpc_id_number(const cJSON *, long long *);
+
+/* v as an integer: an integral number within +-2^53. */
+static int
+jsonrpc_int(const cJSON *v, long long *out)
+{
+	double	d;
+
+	if (!json_is_num(v))
+		return (-1);
+	d = json_num(v);
+	if (!isfinite(d) || d != floor(d) || fabs(d) > JSONRPC_MAX_INT)
+		return (-1);
+	if (out != NULL)
+		*out = (long long)d;
+	return (0);
+}
+
+/* An id is a string or an integer number. */
+static int
+jsonrpc_id_valid(const cJSON *id)
+{
+	return (json_is_str(id) || jsonrpc_int(id, NULL) == 0);
+}
+
+/*
+ * Classify root into msg (pointers borrowed from root). Return 0, or -1
+ * with msg->kind JSONRPC_INVALID and *err (if not NULL) a static reason.
+ */
+int
+jsonrpc_parse(const cJSON *root, struct jsonrpc_msg *msg, const char **err)
+{
+	const cJSON	*v, *id;
+	const char	*why;
+
+	memset(msg, 0, sizeof *msg);
+	msg->kind = JSONRPC_INVALID;
+	if (!json_is_obj(root)) {
+		why = "not an object";
+		goto fail;
+	}
+	if ((v = json_get(root, "jsonrpc")) != NULL) {
+		if (json_str(v) == NULL || strcmp(json_str(v), "2.0") != 0) {
+			why = "jsonrpc: not \"2.0\"";
+			goto fail;
+		}
+		msg->has_version = 1;
+	}
+	id = json_get(root, "id");
+	if (id != NULL && !json_is_null(id) && !jsonrpc_id_valid(id)) {
+		why = "id: not a string or an integer";
+		goto fail;
+	}
+	msg->id = id;
+
+	if ((v = json_get(root, "method")) != NULL) {
+		if ((msg->method = json_str(v)) == NULL) {
+			why = "method: not a string";
+			goto fail;
+		}
+		v = json_get(root, "params");
+		if (v != NULL && !json_is_obj(v) && !json_is_arr(v)) {
+			why = "params: not an object or an array";
+			goto fail;
+		}
+		msg->params = v;
+		if (id == NULL) {
+			msg->kind = JSONRPC_NOTIFICATION;
+			return (0);
+		}
+		if (json_is_null(id)) {
+			why = "id: null in a request";
+			goto fail;
+		}
+		msg->kind = JSONRPC_REQUEST;
+		return (0);
+	}
+
+	if (id == NULL) {
+		why = "neither method nor id";
+		goto fail;
+	}
+	msg->result = json_get(root, "result");
+	msg->error = json_get(root, "error");
+	if (msg->result != NULL && msg->error != NULL) {
+		why = "both result and error";
+		goto fail;
+	}
+	if (msg->error != NULL) {
+		if (!json_is_obj(msg->error)) {
+			why = "error: not an object";
+			goto fail;
+		}
+		if (json_get_int(msg->error, "code", &msg->error_code) != 0) {
+			why = "error.code: not an integer";
+			goto fail;
+		}
+		msg->error_message = json_get_str(msg->error, "message");
+		if (msg->error_message == NULL) {
+			why = "error.message: not a string";
+			goto fail;
+		}
+		msg->kind = JSONRPC_ERROR;
+		return (0);
+	}
+	if (msg->result == NULL) {
+		why = "neither result nor error";
+		goto fail;
+	}
+	if (json_is_null(id)) {
+		why = "id: null in a response";
+		goto fail;
+	}
+	msg->kind = JSONRPC_RESPONSE;
+	return (0);
+
+fail:
+	msg->kind = JSONRPC_INVALID;
+	if (err != NULL)
+		*err = why;
+	return (-1);
+}
+
+/* A new message object, with "jsonrpc":"2.0" first if asked. */
+static cJSON *
+jsonrpc_new(int with_version)
+{
+	cJSON	*o;
+
+	o = json_object();
+	if (with_version)
+		json_set_str(o, "jsonrpc", "2.0");
+	return (o);
+}
+
+/* A request with our integer id; params (owned, may be NULL) is moved in. */
+cJSON *
+jsonrpc_request(int with_version, long long id, const char *method,
+    cJSON *params)
+{
+	cJSON	*o;
+
+	o = jsonrpc_new(with_version);
+	json_set_int(o, "id", id);
+	json_set_str(o, "method", method);
+	json_set(o, "params", params);
+	return (o);
+}
+
+/* A notification; params (owned, may be NULL) is moved in. */
+cJSON *
+jsonrpc_notification(int with_version, const char *method, cJSON *params)
+{
+	cJSON	*o;
+
+	o = jsonrpc_new(with_version);
+	json_set_str(o, "method", method);
+	json_set(o, "params", params);
+	return (o);
+}
+
+/* A response to the peer's id (copied); result is moved in, NULL is {}. */
+cJSON *
+jsonrpc_result(int with_version, const cJSON *id, cJSON *result)
+{
+	cJSON	*o;
+
+	o = jsonrpc_new(with_version);
+	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	json_set(o, "result", result != NULL ? result : json_object());
+	return (o);
+}
+
+/* An error response; id NULL gives null, data (owned, may be NULL). */
+cJSON *
+jsonrpc_error(int with_version, const cJSON *id, int code,
+    const char *message, cJSON *data)
+{
+	cJSON	*o, *e;
+
+	o = jsonrpc_new(with_version);
+	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	e = json_object();
+	json_set_int(e, "code", code);
+	json_set_str(e, "message", message != NULL ? message : "");
+	json_set(e, "data", data);
+	json_set(o, "error", e);
+	return (o);
+}
+
+struct jsonrpc_pending *
+jsonrpc_pending_new(void)
+{
+	struct jsonrpc_pending	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->next = 1;
+	return (p);
+}
+
+void
+jsonrpc_pending_free(struct jsonrpc_pending *p)
+{
+	if (p == NULL)
+		return;
+	free(p->entries);
+	free(p);
+}
+
+/* Remember (tag, ptr) under a fresh request id, which is returned. */
+long long
+jsonrpc_pending_add(struct jsonrpc_pending *p, int tag, void *ptr)
+{
+	struct jsonrpc_entry	*e;
+
+	if (p->n == p->size) {
+		p->size = p->size == 0 ? 8 : p->size * 2;
+		p->entries = xreallocarray(p->entries, p->size,
+		    sizeof *p->entries);
+	}
+	e = &p->entries[p->n++];
+	e->id = p->next++;
+	e->tag = tag;
+	e->ptr = ptr;
+	return (e->id);
+}
+
+/* A response id as our integer: a number, or a string of decimal digits. */
+static int
+jsonrpc_id_number(const cJSON *id, long long *out)
+{
+	const char	*s;
+	char		*end;
+
+	if ((s = json_str(id)) != NULL) {
+		if (*s < '0' || *s > '9')
+			return (-1);
+		errno = 0;
+		*out = strtoll(s, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return (-1);
+		return (0);
+	}
+	return (jsonrpc_int(id, out));
+}
+
+/*
+ * Find the request a response id answers, remove it and give back its tag
+ * and ptr (either out pointer may be NULL). Return 0, or -1 if unknown.
+ */
+int
+jsonrpc_pending_take(struct jsonrpc_pending *p, const cJSON *id, int *tag,
+    void **ptr)
+{
+	long long	n;
+	size_t		i;
+
+	if (jsonrpc_id_number(id, &n) != 0)
+		return (-1);
+	for (i = 0; i < p->n; i++) {
+		if (p->entries[i].id != n)
+			continue;
+		if (tag != NULL)
+			*tag = p->entries[i].tag;
+		if (ptr != NULL)
+			*ptr = p->entries[i].ptr;
+		memmove(&p->entries[i], &p->entries[i + 1],
+		    (p->n - i - 1) * sizeof *p->entries);
+		p->n--;
+		if (p->n == 0 && p->size > 64) {
+			free(p->entries);
+			p->entries = NULL;
+			p->size = 0;
+		}
+		return (0);
+	}
+	return (-1);
+}
+
+size_t
+jsonrpc_pending_count(const struct jsonrpc_pending *p)
+{
+	return (p->n);
+}

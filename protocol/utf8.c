@@ -1,0 +1,111 @@
+/*
+ * utf8.c: strict UTF-8 validation and repair.
+ *
+ * Strict means the well-formed byte sequences of Unicode 15 table 3-7: no
+ * overlong forms, no surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
+ * Repair replaces each maximal ill-formed subpart with one U+FFFD, the
+ * practice Unicode recommends (and WHATWG's decoder follows), so the
+ * output does not depend on where a reader's buffer happened to split.
+ */
+#include <string.h>
+
+#include "protocol.h"
+
+static size_t	utf8_check(const unsigned char *, size_t, int *);
+
+/*
+ * Look at the sequence at p (n > 0 bytes left). Return its length and set
+ * *ok to 1 if it is well formed; otherwise set *ok to 0 and return the
+ * length of its maximal ill-formed subpart (at least 1).
+ */
+static size_t
+utf8_check(const unsigned char *p, size_t n, int *ok)
+{
+	unsigned char	lo, hi;
+	size_t		need, i;
+
+	*ok = 0;
+	if (p[0] < 0x80) {
+		*ok = 1;
+		return (1);
+	}
+	lo = 0x80;
+	hi = 0xbf;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return (1);
+
+	for (i = 1; i < need; i++) {
+		if (i >= n || p[i] < lo || p[i] > hi)
+			return (i);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*ok = 1;
+	return (need);
+}
+
+/* Return 1 if buf[0..len) is well-formed UTF-8, else 0. */
+int
+utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	size_t			 i = 0;
+	int			 ok;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		i += utf8_check(p + i, len - i, &ok);
+		if (!ok)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Return a malloc'd, NUL-terminated copy of buf[0..len) with every
+ * ill-formed subpart replaced by U+FFFD; its length goes to *outlen (if
+ * not NULL). Two passes, so the copy is allocated at its exact size.
+ */
+char *
+utf8_repair(const char *buf, size_t len, size_t *outlen)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	char			*out;
+	size_t			 i, n, size = 0, o = 0;
+	int			 ok;
+
+	for (i = 0; i < len; i += n) {
+		n = utf8_check(p + i, len - i, &ok);
+		size += ok ? n : 3;
+	}
+	out = xmalloc(size + 1);
+	for (i = 0; i < len; i += n) {
+		n = utf8_check(p + i, len - i, &ok);
+		if (ok)
+			memcpy(out + o, p + i, n);
+		else
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += ok ? n : 3;
+	}
+	out[o] = '\0';
+	if (outlen != NULL)
+		*outlen = o;
+	return (out);
+}

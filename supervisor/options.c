@@ -1,0 +1,15 @@
+/*
+ * options.c: the daemon's settings, with their defaults. main.c fills them
+ * from the command line; every other file only reads them.
+ */
+#include "supervisor.h"
+
+struct options	options = {
+	.host = "127.0.0.1",
+	.port = 2468,
+	.max_line = JSONL_MAX_LINE_DEFAULT,
+	.max_body = 8UL * 1024 * 1024,
+	.idle_timeout = 0,
+	.kill_grace = 5,
+};
+int64_t		agentd_start_ms;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# tests/run.sh AGENTD_BIN UNIT_BIN...
+#
+# Runs each unit test binary, then the integration suite against AGENTD_BIN,
+# printing every suite's output, and ends with one line "N passed, M failed"
+# (the totals). A suite that crashes, or whose last line is not such a
+# summary, counts as one more failure. Exit 0 only if nothing failed.
+set -u
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 AGENTD_BIN [UNIT_BIN...]" >&2
+	exit 2
+fi
+agentd_bin=$1
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+suite_timeout=${SUITE_TIMEOUT:-600}
+total_pass=0
+total_fail=0
+
+# run_suite NAME CMD...: run, print output, add its counts to the totals.
+run_suite() {
+	local name=$1 out rc last p f
+	shift
+	echo "# $name"
+	out=$(timeout --kill-after=10 "$suite_timeout" "$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out"
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		p=${BASH_REMATCH[1]}
+		f=${BASH_REMATCH[2]}
+		if [ "$rc" -ge 124 ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+			echo "not ok - $name: exit status $rc after its summary"
+			f=$((f + 1))
+		fi
+	else
+		p=0
+		f=1
+		echo "not ok - $name: no summary line (exit status $rc)"
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+for bin in "$@"; do
+	run_suite "unit: $bin" "$bin"
+done
+run_suite "integration: $agentd_bin" python3 "$here/integration/run.py" \
+    --agentd "$agentd_bin"
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

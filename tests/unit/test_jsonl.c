@@ -1,0 +1,368 @@
+/*
+ * test_jsonl.c: protocol/jsonl.c, capped incremental line framing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+/* From <sanitizer/allocator_interface.h>, which may not be installed. */
+size_t	__sanitizer_get_current_allocated_bytes(void);
+#else
+#include <malloc.h>
+#endif
+
+#include "../../protocol/protocol.h"
+#include "test.h"
+
+/* Bytes the process holds on its heap right now. */
+static size_t
+heap_used(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return (__sanitizer_get_current_allocated_bytes());
+#else
+	struct mallinfo2	mi = mallinfo2();
+
+	return (mi.uordblks + mi.hblkhd);
+#endif
+}
+
+/*
+ * Drain j into out as text: each line followed by "|", each TOOLONG as
+ * "<TOOLONG n>|". With finish, use jsonl_finish. Lines must be
+ * NUL-terminated in place.
+ */
+static void
+drain(struct jsonl *j, char *out, size_t size, int finish)
+{
+	enum jsonl_result	 r;
+	const char		*line;
+	size_t			 len, o = strlen(out);
+	int			 n;
+
+	for (;;) {
+		if (finish)
+			r = jsonl_finish(j, &line, &len);
+		else
+			r = jsonl_next(j, &line, &len);
+		if (r == JSONL_AGAIN)
+			break;
+		if (r == JSONL_TOOLONG)
+			n = snprintf(out + o, size - o, "<TOOLONG %zu>|", len);
+		else {
+			if (line[len] != '\0')
+				test_fail(__FILE__, __LINE__, "not terminated");
+			n = snprintf(out + o, size - o, "%.*s|", (int)len,
+			    line);
+		}
+		if (n < 0 || (size_t)n >= size - o)
+			abort();
+		o += (size_t)n;
+	}
+}
+
+/* Feed s in pieces of step bytes, draining after each; return the text. */
+static char *
+run(size_t max, const char *s, size_t step, int finish)
+{
+	struct jsonl	*j;
+	char		*out;
+	size_t		 i, n, len = strlen(s);
+
+	out = xcalloc(1, 4 * len + 256);
+	j = jsonl_new(max);
+	for (i = 0; i < len; i += n) {
+		n = len - i < step ? len - i : step;
+		jsonl_feed(j, s + i, n);
+		drain(j, out, 4 * len + 256, 0);
+	}
+	if (finish)
+		drain(j, out, 4 * len + 256, 1);
+	jsonl_free(j);
+	return (out);
+}
+
+static void
+check_run(size_t max, const char *s, int finish, const char *want,
+    const char *file, int line)
+{
+	size_t	 steps[] = { 1, 2, 3, 7, 64, 100000 };
+	size_t	 i;
+	char	*out;
+
+	for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		out = run(max, s, steps[i], finish);
+		if (strcmp(out, want) != 0)
+			test_fail(file, line, "step %zu: \"%s\", expected "
+			    "\"%s\"", steps[i], out, want);
+		free(out);
+	}
+}
+#define CHECK_RUN(max, s, finish, want) \
+	check_run(max, s, finish, want, __FILE__, __LINE__)
+
+TEST(lines_any_chunking)
+{
+	CHECK_RUN(0, "a\nbb\n{\"x\":1}\n", 0, "a|bb|{\"x\":1}|");
+	CHECK_RUN(0, "a\nbb\nccc", 0, "a|bb|");
+	CHECK_RUN(0, "", 0, "");
+	CHECK_RUN(0, "no newline", 0, "");
+}
+
+TEST(crlf_and_empty_lines)
+{
+	CHECK_RUN(0, "x\r\ny\r\n", 0, "x|y|");
+	CHECK_RUN(0, "a\rb\n", 0, "a\rb|");
+	CHECK_RUN(0, "a\r\r\n", 0, "a\r|");
+	CHECK_RUN(0, "\n\r\n\na\n\n", 0, "a|");
+	CHECK_RUN(0, "\rz\n", 0, "\rz|");
+}
+
+TEST(cap_drops_line_keeps_neighbours)
+{
+	/* Exactly at the cap is fine; one more byte is too long. */
+	CHECK_RUN(10, "0123456789\n", 0, "0123456789|");
+	CHECK_RUN(10, "0123456789A\nok\n", 0, "<TOOLONG 11>|ok|");
+	CHECK_RUN(8, "a\nxxxxxxxxxxxxxxxxxxxx\nb\n", 0,
+	    "a|<TOOLONG 20>|b|");
+	CHECK_RUN(8, "xxxxxxxxxx\nyyyyyyyyyyyy\nzz\n", 0,
+	    "<TOOLONG 10>|<TOOLONG 12>|zz|");
+	/* The \r counts towards the dropped line's length. */
+	CHECK_RUN(10, "xxxxxxxxxxxx\r\nok\r\n", 0, "<TOOLONG 13>|ok|");
+	/* A cap of 1: single bytes pass, pairs do not. */
+	CHECK_RUN(1, "a\nbc\nd\n", 0, "a|<TOOLONG 2>|d|");
+}
+
+TEST(finish)
+{
+	CHECK_RUN(0, "a\nlast", 1, "a|last|");
+	CHECK_RUN(0, "a\nlast\r", 1, "a|last|");
+	CHECK_RUN(0, "a\n", 1, "a|");
+	CHECK_RUN(0, "a\n\r", 1, "a|");
+	CHECK_RUN(0, "", 1, "");
+	CHECK_RUN(4, "ok\nxxxxxxxx", 1, "ok|<TOOLONG 8>|");
+}
+
+TEST(finish_returns_buffered_lines_first)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len;
+
+	j = jsonl_new(0);
+	jsonl_feed(j, "one\ntwo\nthree", 13);
+	CHECK_INT(jsonl_finish(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "one");
+	CHECK_INT(jsonl_finish(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "two");
+	CHECK_INT(jsonl_finish(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "three");
+	CHECK_INT(jsonl_finish(j, &line, &len), JSONL_AGAIN);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	CHECK_INT(jsonl_buffered(j), 0);
+	/* The stream can go on after finish. */
+	jsonl_feed(j, "four\n", 5);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "four");
+	jsonl_free(j);
+}
+
+TEST(feed_without_draining)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len;
+
+	j = jsonl_new(0);
+	jsonl_feed(j, "a\n", 2);
+	jsonl_feed(j, "b\nc", 3);
+	CHECK_INT(jsonl_buffered(j), 5);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "a");
+	jsonl_feed(j, "\nd\n", 3);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "b");
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "c");
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "d");
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	CHECK_INT(jsonl_buffered(j), 0);
+	jsonl_free(j);
+}
+
+TEST(toolong_not_buffered)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len, i;
+	char			 chunk[4096];
+
+	memset(chunk, 'x', sizeof chunk);
+	j = jsonl_new(10000);
+	jsonl_feed(j, "before\n", 7);
+	for (i = 0; i < 100; i++) {
+		jsonl_feed(j, chunk, sizeof chunk);
+		/* Only "before\n" and at most the cap are ever held. */
+		CHECK(jsonl_buffered(j) <= 7 + 10000);
+	}
+	CHECK_INT(jsonl_buffered(j), 7);
+	jsonl_feed(j, "\nafter\n", 7);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "before");
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_TOOLONG);
+	CHECK(line == NULL);
+	CHECK_INT(len, 100 * sizeof chunk);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "after");
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	jsonl_free(j);
+}
+
+TEST(memory_shrinks_after_big_line)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len, i, before, peak, n = 4u << 20;
+	char			*chunk;
+
+	chunk = xmalloc(65536);
+	memset(chunk, 'y', 65536);
+	j = jsonl_new(0);
+	jsonl_feed(j, "{}\n", 3);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	before = heap_used();
+	for (i = 0; i < n; i += 65536)
+		jsonl_feed(j, chunk, 65536);
+	jsonl_feed(j, "\n", 1);
+	peak = heap_used();
+	CHECK(peak >= before + n);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_INT(len, n);
+	CHECK(line[0] == 'y' && line[n - 1] == 'y');
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	CHECK_INT(jsonl_buffered(j), 0);
+	CHECK(heap_used() <= before + 65536);
+	/* Small lines afterwards still work. */
+	jsonl_feed(j, "z\n", 2);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_MEM(line, len, "z");
+	jsonl_free(j);
+	free(chunk);
+}
+
+TEST(memory_shrinks_after_dropped_line)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len, i, before;
+	char			*chunk;
+
+	chunk = xmalloc(65536);
+	memset(chunk, 'w', 65536);
+	j = jsonl_new(1u << 20);
+	before = heap_used();
+	/* 1 MiB is buffered, then dropped once the cap is passed. */
+	for (i = 0; i < 32; i++)
+		jsonl_feed(j, chunk, 65536);
+	CHECK_INT(jsonl_buffered(j), 0);
+	CHECK(heap_used() <= before + 65536 + 4096);
+	jsonl_feed(j, "\n", 1);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_TOOLONG);
+	CHECK_INT(len, 32 * 65536);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_AGAIN);
+	jsonl_free(j);
+	free(chunk);
+}
+
+TEST(cap_zero_means_default)
+{
+	struct jsonl		*j;
+	const char		*line;
+	size_t			 len, n = 2u << 20;
+	char			*big;
+
+	big = xmalloc(n + 1);
+	memset(big, 'q', n);
+	big[n] = '\n';
+	j = jsonl_new(0);
+	jsonl_feed(j, big, n + 1);
+	CHECK_INT(jsonl_next(j, &line, &len), JSONL_LINE);
+	CHECK_INT(len, n);
+	jsonl_free(j);
+	free(big);
+	jsonl_free(NULL);
+}
+
+/* A stream of random lines, some over the cap, split at random points. */
+TEST(random_chunking)
+{
+	unsigned long	 seed = 12345;
+	char		*stream, *want, *got;
+	size_t		 slen = 0, wlen = 0, i, k, n, cap = 50;
+	struct jsonl	*j;
+	int		 round;
+
+#define RND() (seed = seed * 6364136223846793005UL + 1442695040888963407UL, \
+	    (size_t)(seed >> 33))
+	stream = xmalloc(1 << 20);
+	want = xcalloc(1, 1 << 20);
+	got = xcalloc(1, 1 << 20);
+	for (i = 0; i < 2000; i++) {
+		n = RND() % 80;
+		for (k = 0; k < n; k++)
+			stream[slen + k] = (char)('a' + RND() % 26);
+		slen += n;
+		if (RND() % 4 == 0) {
+			stream[slen++] = '\r';
+			n++;
+		}
+		stream[slen++] = '\n';
+		if (n > cap)
+			wlen += (size_t)sprintf(want + wlen, "<TOOLONG %zu>|",
+			    n);
+		else if (n > 0 && !(n == 1 && stream[slen - 2] == '\r')) {
+			k = stream[slen - 2] == '\r' ? n - 1 : n;
+			memcpy(want + wlen, stream + slen - 1 - n, k);
+			wlen += k;
+			want[wlen++] = '|';
+		}
+	}
+	for (round = 0; round < 20; round++) {
+		got[0] = '\0';
+		j = jsonl_new(cap);
+		for (i = 0; i < slen; i += n) {
+			n = 1 + RND() % 200;
+			if (n > slen - i)
+				n = slen - i;
+			jsonl_feed(j, stream + i, n);
+			if (RND() % 3 != 0)
+				drain(j, got, 1 << 20, 0);
+		}
+		drain(j, got, 1 << 20, 1);
+		jsonl_free(j);
+		if (strcmp(got, want) != 0) {
+			test_fail(__FILE__, __LINE__, "round %d differs", round);
+			break;
+		}
+	}
+	free(stream);
+	free(want);
+	free(got);
+#undef RND
+}
+
+TEST_MAIN(
+	TEST_ENTRY(lines_any_chunking),
+	TEST_ENTRY(crlf_and_empty_lines),
+	TEST_ENTRY(cap_drops_line_keeps_neighbours),
+	TEST_ENTRY(finish),
+	TEST_ENTRY(finish_returns_buffered_lines_first),
+	TEST_ENTRY(feed_without_draining),
+	TEST_ENTRY(toolong_not_buffered),
+	TEST_ENTRY(memory_shrinks_after_big_line),
+	TEST_ENTRY(memory_shrinks_after_dropped_line),
+	TEST_ENTRY(cap_zero_means_default),
+	TEST_ENTRY(random_chunking)
+)

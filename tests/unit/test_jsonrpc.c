@@ -1,0 +1,354 @@
+/*
+ * test_jsonrpc.c: protocol/jsonrpc.c, classification, builders, pending.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../protocol/protocol.h"
+#include "test.h"
+
+static cJSON *
+parse(const char *s)
+{
+	cJSON	*v;
+
+	v = json_parse(s, strlen(s), NULL);
+	if (v == NULL)
+		abort();
+	return (v);
+}
+
+/* Classify s; return the kind (JSONRPC_INVALID on -1, checking err). */
+static enum jsonrpc_kind
+kind_of(const char *s, struct jsonrpc_msg *msg, cJSON **root)
+{
+	const char	*err = NULL;
+	int		 r;
+
+	*root = parse(s);
+	r = jsonrpc_parse(*root, msg, &err);
+	if (r != 0 && (err == NULL || msg->kind != JSONRPC_INVALID))
+		abort();
+	if (r == 0 && msg->kind == JSONRPC_INVALID)
+		abort();
+	return (msg->kind);
+}
+
+static void
+check_print(cJSON *v, const char *want, const char *file, int line)
+{
+	char	*s;
+
+	s = json_print(v, NULL);
+	if (strcmp(s, want) != 0)
+		test_fail(file, line, "printed %s, expected %s", s, want);
+	free(s);
+	json_free(v);
+}
+#define CHECK_PRINT(v, want) check_print(v, want, __FILE__, __LINE__)
+
+TEST(request)
+{
+	struct jsonrpc_msg	 m;
+	cJSON			*r;
+
+	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"initialize\",\"params\":{\"a\":1}}", &m, &r), JSONRPC_REQUEST);
+	CHECK_INT(m.has_version, 1);
+	CHECK_STR(m.method, "initialize");
+	CHECK(json_is_num(m.id) && json_num(m.id) == 1);
+	CHECK(json_is_obj(m.params));
+	CHECK(m.params == json_get(r, "params"));
+	CHECK(m.result == NULL && m.error == NULL);
+	json_free(r);
+
+	/* Codex: no "jsonrpc", string id, array params. */
+	CHECK_INT(kind_of("{\"id\":\"req-7\",\"method\":\"item/commandExecution"
+	    "/requestApproval\",\"params\":[1]}", &m, &r), JSONRPC_REQUEST);
+	CHECK_INT(m.has_version, 0);
+	CHECK_STR(json_str(m.id), "req-7");
+	CHECK(json_is_arr(m.params));
+	json_free(r);
+
+	/* No params at all. */
+	CHECK_INT(kind_of("{\"id\":0,\"method\":\"x\"}", &m, &r),
+	    JSONRPC_REQUEST);
+	CHECK(m.params == NULL);
+	json_free(r);
+
+	r = parse("{\"id\":-9007199254740992,\"method\":\"x\"}");
+	CHECK_INT(jsonrpc_parse(r, &m, NULL), 0);
+	CHECK_INT(m.kind, JSONRPC_REQUEST);
+	json_free(r);
+}
+
+TEST(notification)
+{
+	struct jsonrpc_msg	 m;
+	cJSON			*r;
+
+	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"method\":\"session/update\","
+	    "\"params\":{}}", &m, &r), JSONRPC_NOTIFICATION);
+	CHECK_INT(m.has_version, 1);
+	CHECK_STR(m.method, "session/update");
+	CHECK(m.id == NULL);
+	json_free(r);
+	CHECK_INT(kind_of("{\"method\":\"turn/started\"}", &m, &r),
+	    JSONRPC_NOTIFICATION);
+	CHECK_INT(m.has_version, 0);
+	json_free(r);
+}
+
+TEST(response)
+{
+	struct jsonrpc_msg	 m;
+	cJSON			*r;
+
+	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "{\"x\":1}}", &m, &r), JSONRPC_RESPONSE);
+	CHECK(json_is_obj(m.result));
+	CHECK(m.method == NULL && m.error == NULL);
+	json_free(r);
+	CHECK_INT(kind_of("{\"id\":\"3\",\"result\":null}", &m, &r),
+	    JSONRPC_RESPONSE);
+	CHECK(json_is_null(m.result));
+	CHECK_INT(m.has_version, 0);
+	json_free(r);
+}
+
+TEST(error_response)
+{
+	struct jsonrpc_msg	 m;
+	cJSON			*r;
+
+	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"error\":"
+	    "{\"code\":-32601,\"message\":\"nope\",\"data\":[1]}}", &m, &r),
+	    JSONRPC_ERROR);
+	CHECK_INT(m.error_code, -32601);
+	CHECK_STR(m.error_message, "nope");
+	CHECK(json_is_obj(m.error));
+	CHECK(m.result == NULL);
+	json_free(r);
+	/* null id: the peer could not read ours. */
+	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+	    "{\"code\":-32700,\"message\":\"Parse error\"}}", &m, &r),
+	    JSONRPC_ERROR);
+	CHECK(json_is_null(m.id));
+	CHECK_INT(m.error_code, JSONRPC_PARSE_ERROR);
+	json_free(r);
+}
+
+TEST(invalid)
+{
+	static const char *bad[] = {
+		"[]",
+		"\"x\"",
+		"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}",
+		"{\"jsonrpc\":2,\"id\":1,\"method\":\"x\"}",
+		"{\"id\":true,\"method\":\"x\"}",
+		"{\"id\":1.5,\"method\":\"x\"}",
+		"{\"id\":{},\"method\":\"x\"}",
+		"{\"id\":[1],\"result\":1}",
+		"{\"id\":1e300,\"result\":1}",
+		"{\"id\":1,\"method\":5}",
+		"{\"id\":1,\"method\":\"x\",\"params\":\"p\"}",
+		"{\"method\":\"x\",\"params\":3}",
+		"{}",
+		"{\"jsonrpc\":\"2.0\"}",
+		"{\"id\":1}",
+		"{\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":\"m\"}}",
+		"{\"id\":1,\"error\":\"boom\"}",
+		"{\"id\":1,\"error\":{\"code\":\"1\",\"message\":\"m\"}}",
+		"{\"id\":1,\"error\":{\"code\":1.5,\"message\":\"m\"}}",
+		"{\"id\":1,\"error\":{\"code\":1}}",
+		"{\"id\":1,\"error\":{\"message\":\"m\"}}",
+		"{\"id\":null,\"method\":\"x\"}",
+		"{\"id\":null,\"result\":{}}",
+		"{\"result\":{}}"
+	};
+	struct jsonrpc_msg	 m;
+	const char		*err;
+	cJSON			*r;
+	size_t			 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = parse(bad[i]);
+		err = NULL;
+		memset(&m, 0xff, sizeof m);
+		if (jsonrpc_parse(r, &m, &err) != -1 ||
+		    m.kind != JSONRPC_INVALID || err == NULL)
+			test_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
+		json_free(r);
+	}
+	CHECK_INT(jsonrpc_parse(NULL, &m, &err), -1);
+	CHECK_STR(err, "not an object");
+	r = parse("{\"jsonrpc\":\"1.0\",\"method\":\"x\"}");
+	CHECK_INT(jsonrpc_parse(r, &m, &err), -1);
+	CHECK_STR(err, "jsonrpc: not \"2.0\"");
+	json_free(r);
+}
+
+TEST(builders)
+{
+	cJSON	*id, *p;
+
+	CHECK_PRINT(jsonrpc_request(1, 7, "initialize", NULL),
+	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\"}");
+	p = json_object();
+	json_set_int(p, "a", 1);
+	CHECK_PRINT(jsonrpc_request(0, 1, "thread/start", p),
+	    "{\"id\":1,\"method\":\"thread/start\",\"params\":{\"a\":1}}");
+	CHECK_PRINT(jsonrpc_notification(1, "session/cancel", json_object()),
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"session/cancel\","
+	    "\"params\":{}}");
+	CHECK_PRINT(jsonrpc_notification(0, "initialized", NULL),
+	    "{\"method\":\"initialized\"}");
+
+	id = json_string("req-1");
+	CHECK_PRINT(jsonrpc_result(1, id, NULL),
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"req-1\",\"result\":{}}");
+	p = json_object();
+	json_set_str(p, "decision", "accept");
+	CHECK_PRINT(jsonrpc_result(0, id, p),
+	    "{\"id\":\"req-1\",\"result\":{\"decision\":\"accept\"}}");
+	CHECK_STR(json_str(id), "req-1");	/* still ours */
+	json_free(id);
+
+	CHECK_PRINT(jsonrpc_error(1, NULL, JSONRPC_METHOD_NOT_FOUND,
+	    "Method not found", NULL),
+	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32601,"
+	    "\"message\":\"Method not found\"}}");
+	id = json_number(12);
+	CHECK_PRINT(jsonrpc_error(0, id, JSONRPC_INVALID_PARAMS, "bad",
+	    json_string("why")),
+	    "{\"id\":12,\"error\":{\"code\":-32602,\"message\":\"bad\","
+	    "\"data\":\"why\"}}");
+	json_free(id);
+}
+
+TEST(builders_parse_back)
+{
+	struct jsonrpc_msg	 m;
+	cJSON			*v, *id;
+
+	v = jsonrpc_request(1, 5, "m", json_object());
+	CHECK_INT(jsonrpc_parse(v, &m, NULL), 0);
+	CHECK_INT(m.kind, JSONRPC_REQUEST);
+	CHECK_INT(m.has_version, 1);
+	json_free(v);
+	v = jsonrpc_notification(0, "n", NULL);
+	CHECK_INT(jsonrpc_parse(v, &m, NULL), 0);
+	CHECK_INT(m.kind, JSONRPC_NOTIFICATION);
+	CHECK_INT(m.has_version, 0);
+	json_free(v);
+	id = json_number(5);
+	v = jsonrpc_result(0, id, NULL);
+	CHECK_INT(jsonrpc_parse(v, &m, NULL), 0);
+	CHECK_INT(m.kind, JSONRPC_RESPONSE);
+	json_free(v);
+	v = jsonrpc_error(1, id, -1, "x", NULL);
+	CHECK_INT(jsonrpc_parse(v, &m, NULL), 0);
+	CHECK_INT(m.kind, JSONRPC_ERROR);
+	CHECK_INT(m.error_code, -1);
+	json_free(v);
+	json_free(id);
+}
+
+TEST(pending)
+{
+	struct jsonrpc_pending	*p;
+	int			 a, b, c, tag = 0;
+	void			*ptr = NULL;
+	cJSON			*id;
+
+	p = jsonrpc_pending_new();
+	CHECK_INT(jsonrpc_pending_count(p), 0);
+	CHECK_INT(jsonrpc_pending_add(p, 10, &a), 1);
+	CHECK_INT(jsonrpc_pending_add(p, 20, &b), 2);
+	CHECK_INT(jsonrpc_pending_add(p, 30, &c), 3);
+	CHECK_INT(jsonrpc_pending_count(p), 3);
+
+	id = json_number(2);
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), 0);
+	CHECK_INT(tag, 20);
+	CHECK(ptr == &b);
+	CHECK_INT(jsonrpc_pending_count(p), 2);
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+
+	/* A string holding the integer matches too. */
+	id = json_string("3");
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), 0);
+	CHECK_INT(tag, 30);
+	CHECK(ptr == &c);
+	json_free(id);
+
+	id = json_string("x");
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+	id = json_string("1abc");
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+	id = json_string("");
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+	id = json_number(1.5);
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+	id = json_bool(1);
+	CHECK_INT(jsonrpc_pending_take(p, id, &tag, &ptr), -1);
+	json_free(id);
+	CHECK_INT(jsonrpc_pending_take(p, NULL, &tag, &ptr), -1);
+	CHECK_INT(jsonrpc_pending_count(p), 1);
+
+	id = json_number(1);
+	CHECK_INT(jsonrpc_pending_take(p, id, NULL, NULL), 0);
+	json_free(id);
+	CHECK_INT(jsonrpc_pending_count(p), 0);
+	/* Ids are never reused. */
+	CHECK_INT(jsonrpc_pending_add(p, 0, NULL), 4);
+	jsonrpc_pending_free(p);
+	jsonrpc_pending_free(NULL);
+}
+
+TEST(pending_many)
+{
+	struct jsonrpc_pending	*p;
+	long long		 i;
+	int			 tag, bad = 0;
+	void			*ptr;
+	cJSON			*id;
+
+	p = jsonrpc_pending_new();
+	for (i = 1; i <= 1000; i++)
+		CHECK_INT(jsonrpc_pending_add(p, (int)i, NULL), i);
+	/* Take them out of order: odd ones first, then even. */
+	for (i = 1; i <= 1000; i += 2) {
+		id = json_number((double)i);
+		if (jsonrpc_pending_take(p, id, &tag, &ptr) != 0 || tag != i)
+			bad++;
+		json_free(id);
+	}
+	CHECK_INT(jsonrpc_pending_count(p), 500);
+	for (i = 2; i <= 1000; i += 2) {
+		id = json_number((double)i);
+		if (jsonrpc_pending_take(p, id, &tag, &ptr) != 0 || tag != i)
+			bad++;
+		json_free(id);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(jsonrpc_pending_count(p), 0);
+	jsonrpc_pending_free(p);
+}
+
+TEST_MAIN(
+	TEST_ENTRY(request),
+	TEST_ENTRY(notification),
+	TEST_ENTRY(response),
+	TEST_ENTRY(error_response),
+	TEST_ENTRY(invalid),
+	TEST_ENTRY(builders),
+	TEST_ENTRY(builders_parse_back),
+	TEST_ENTRY(pending),
+	TEST_ENTRY(pending_many)
+)
