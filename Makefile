@@ -47,6 +47,13 @@ HOST_LIBS	 = -lwebsockets -lev -lcjson -lm
 HOST_LIB_OBJS	 = $(LIB_SRCS:%.c=$(HOST_DIR)/%.o)
 UNIT_BINS	 = $(UNIT_SRCS:tests/unit/%.c=$(HOST_DIR)/tests/%)
 
+# Quiet by default: "  CC file.c"; make V=1 shows the commands.
+ifeq ($(V),1)
+Q	 =
+else
+Q	 = @
+endif
+
 all: build/agentd
 
 $(DEPS_STAMP): $(RECIPE)
@@ -54,11 +61,13 @@ $(DEPS_STAMP): $(RECIPE)
 
 build/musl/%.o: %.c $(HDRS) $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC_MUSL) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
+	@echo "  CC      $<"
+	$(Q)$(CC_MUSL) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
 	    -fdata-sections -isystem $(DEPS)/prefix/include -c $< -o $@
 
 build/agentd: $(MUSL_OBJS)
-	$(CC_MUSL) -static -Wl,--gc-sections -o $@ $(MUSL_OBJS) \
+	@echo "  LD      $@"
+	$(Q)$(CC_MUSL) -static -Wl,--gc-sections -o $@ $(MUSL_OBJS) \
 	    -L$(DEPS)/prefix/lib -lwebsockets -lev -lcjson
 
 dist: build/agentd
@@ -68,22 +77,25 @@ dist: build/agentd
 
 $(HOST_DIR)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC_HOST) $(HOST_CFLAGS) -c $< -o $@
+	@echo "  CC      $< ($(HOST_DIR))"
+	$(Q)$(CC_HOST) $(HOST_CFLAGS) -c $< -o $@
 
 dev: build/agentd-dev
 build/agentd-dev: $(HOST_LIB_OBJS) $(HOST_DIR)/supervisor/main.o
-	$(CC_HOST) $(HOST_SAN) -o $@ $^ $(HOST_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC_HOST) $(HOST_SAN) -o $@ $^ $(HOST_LIBS)
 
 $(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h $(HOST_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC_HOST) $(HOST_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	@echo "  LD      $@"
+	$(Q)$(CC_HOST) $(HOST_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 	    $(HOST_LIB_OBJS) $(HOST_LIBS)
 
 run: build/agentd
 	build/agentd serve --host 127.0.0.1 --port 2468
 
 test: $(AGENTD_BIN) $(UNIT_BINS)
-	tests/run.sh $(AGENTD_BIN) $(UNIT_BINS)
+	AGENTD_SAN=$(SAN) tests/run.sh $(AGENTD_BIN) $(UNIT_BINS)
 
 lint:
 	clang-format --dry-run --Werror $(SRCS) $(HDRS)

@@ -123,6 +123,7 @@ struct session {
 	int			 nqueued;
 	TAILQ_HEAD(, session_backlog) backlog;
 	struct loop_timer	*retry_timer;
+	struct loop_timer	*idle_timer;	/* --idle-timeout in a turn */
 
 	const char		*raw;		/* native line being handled */
 	size_t			 rawlen;
@@ -143,6 +144,7 @@ static void	session_save(struct session *);
 static void	session_backlog_add(struct session *, uint64_t,
 		    enum event_type, char *, size_t, size_t);
 static void	session_retry_cb(void *);
+static void	session_idle_cb(void *);
 static int	session_start_agent(struct session *, char **);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
@@ -190,6 +192,8 @@ session_free(struct session *s)
 		free(m);
 	}
 	journal_free(s->journal);
+	loop_timer_free(s->idle_timer);
+	loop_timer_free(s->retry_timer);
 	free(s->id);
 	free(s->model);
 	free(s->permission_mode);
@@ -673,6 +677,28 @@ session_turn_start(struct session *s)
 	json_set_str(data, "turn_id", s->turn_id);
 	session_emit(s, EVENT_TURN_STARTED, data, s->raw == NULL);
 	session_save(s);	/* a restart must know a turn was running */
+	if (options.idle_timeout > 0) {
+		if (s->idle_timer == NULL)
+			s->idle_timer = loop_timer_new(session_idle_cb, s);
+		loop_timer_set(s->idle_timer, options.idle_timeout);
+	}
+}
+
+/*
+ * The agent said nothing for --idle-timeout seconds in a turn: it hangs.
+ * Say so and stop it (SIGTERM, then SIGKILL); the session ends.
+ */
+static void
+session_idle_cb(void *arg)
+{
+	struct session	*s = arg;
+	char		 msg[96];
+
+	snprintf(msg, sizeof msg, "the agent was silent for %.0f s in a turn "
+	    "(--idle-timeout): stopping it", options.idle_timeout);
+	log_warn("session %s: %s", s->id, msg);
+	session_error(s, msg, "idle_timeout", NULL);
+	(void)session_fsm(s, E_TERMINATE, NULL, NULL);
 }
 
 /* Emit turn.ended (closing open items first); no state change. */
@@ -699,6 +725,8 @@ session_turn_close(struct session *s, const char *stop_reason, cJSON *usage,
 		json_set_num(data, "cost_usd", cost);
 	session_emit(s, EVENT_TURN_ENDED, data, 0);
 	s->in_turn = 0;
+	if (s->idle_timer != NULL)
+		loop_timer_stop(s->idle_timer);
 	journal_sync(s->journal);
 	session_save(s);
 }
@@ -888,6 +916,8 @@ session_line_cb(void *arg, const char *line, size_t len)
 	if (len == 0)
 		return;
 	record_line(s->record, '<', line, len);
+	if (s->in_turn && s->idle_timer != NULL)
+		loop_timer_set(s->idle_timer, options.idle_timeout);
 	if (!utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
 	s->raw = line;

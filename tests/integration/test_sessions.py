@@ -287,7 +287,11 @@ def test_slow_reader_bounded_memory_fast_reader_unaffected(ctx):
         size = os.path.getsize(os.path.join(a.data_dir, "sessions", "s1",
             "events.jsonl"))
         assert size > 50e6, f"the stream was only {size} bytes"
-        assert peak - rss0 < 16 * 1024, f"RSS grew {peak - rss0} KiB"
+        # Under ASan (make test SAN=1) RSS measures the sanitizer's
+        # quarantine and shadow memory, not agentd: the bound holds for
+        # the shipped binary only.
+        if os.environ.get("AGENTD_SAN") != "1":
+            assert peak - rss0 < 16 * 1024, f"RSS grew {peak - rss0} KiB"
         assert fast_s < 60, f"the fast client took {fast_s:.1f}s"
         print(f"    streamed {size / 1e6:.0f} MB, {n} events to the fast "
             f"client in {fast_s:.1f}s; RSS {rss0} -> peak {peak} KiB")
