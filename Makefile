@@ -106,3 +106,8 @@ clean:
 	rm -rf build
 
 .PHONY: all dist dev run test lint clean
+
+# Suites kept beside their code: bench (make bench), fuzz (make fuzz),
+# faults and load (make chaos), end-to-end with real CLIs (make e2e).
+-include tests/bench/bench.mk tests/fuzz/fuzz.mk tests/chaos/chaos.mk \
+    tests/e2e/e2e.mk
