@@ -140,6 +140,7 @@ struct acp_update {
 	void		(*fn)(struct session *, struct acp *, const cJSON *);
 };
 
+static struct acp *acp_get(struct session *);
 static int	acp_spawn_argv(struct session *, struct argv_builder *,
 		    char **);
 static void	acp_on_start(struct session *);
@@ -253,6 +254,9 @@ static char	*acp_fs_slice(char *, size_t, long long, long long);
 
 const struct adapter adapter_acp = {
 	.name = "acp",
+	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
+	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
+	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
 	.spawn_argv = acp_spawn_argv,
 	.on_start = acp_on_start,
 	.on_line = acp_on_line,
@@ -322,8 +326,6 @@ static const struct {
 	{ EFBIG, "EFBIG", "file too large" }
 };
 
-static struct acp *acp_get(struct session *);
-
 static struct acp *
 acp_get(struct session *s)
 {
@@ -337,36 +339,7 @@ acp_get(struct session *s)
 static int
 acp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 {
-	const struct agent_profile	*p = session_profile(s);
-	const cJSON			*cmd, *el;
-	const char *const		*arg;
-
-	if (p != NULL && (~p->flags & AGENT_CUSTOM_COMMAND)) {
-		if (p->argv == NULL || p->argv[0] == NULL) {
-			xasprintf(cause, "agent %s has no command", p->id);
-			return (-1);
-		}
-		for (arg = p->argv; *arg != NULL; arg++)
-			argv_add(b, *arg);
-		return (0);
-	}
-	cmd = session_agent_command(s);
-	if (!json_is_arr(cmd) || json_size(cmd) == 0) {
-		*cause = xstrdup("agentCommand is required for agent acp: "
-		    "a non-empty array of strings");
-		return (-1);
-	}
-	JSON_FOREACH(el, cmd) {
-		if (json_str(el) == NULL || (el == json_first(cmd) &&
-		    *json_str(el) == '\0')) {
-			*cause = xstrdup("agentCommand must be an array of "
-			    "strings with a non-empty first element");
-			return (-1);
-		}
-	}
-	JSON_FOREACH(el, cmd)
-		argv_add(b, json_str(el));
-	return (0);
+	return (adapter_command(s, b, cause));	/* ACP needs no arguments */
 }
 
 /* The child runs: create our state and send initialize. */

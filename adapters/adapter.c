@@ -51,6 +51,8 @@ const struct agent_profile agent_profiles[] = {
 	 * (stream-json) get adapters of their own: claude.c, codex.c, pi.c,
 	 * amp.c. Their profiles go here, first, when those files exist.
 	 */
+	{ "claude", &adapter_claude, (const char *const[]){ "claude", NULL }, "@anthropic-ai/claude-code@2.1.197", (const char *const[]){ "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", NULL }, 0 },
+	{ "codex", &adapter_codex, (const char *const[]){ "codex", NULL }, "@openai/codex@0.169.0", (const char *const[]){ "OPENAI_API_KEY", "CODEX_API_KEY", NULL }, 0 },
 	{ "opencode", &adapter_acp, agent_opencode_argv, "opencode-ai@1.18.33",
 	  agent_opencode_env, AGENT_OFFER_FS },
 	{ "gemini", &adapter_acp, agent_gemini_argv,
@@ -117,4 +119,38 @@ argv_free(struct argv_builder *b)
 		free(b->env[i]);
 	free(b->env);
 	memset(b, 0, sizeof *b);
+}
+
+/*
+ * The agent's command: the create request's agentCommand when given (for
+ * any agent: another path, a wrapper, the replay agent), else the
+ * profile's. Adapters append their protocol arguments after it.
+ */
+int
+adapter_command(struct session *s, struct argv_builder *b, char **cause)
+{
+	const struct agent_profile	*p = session_profile(s);
+	const cJSON			*cmd, *el;
+	const char *const		*arg;
+
+	cmd = session_agent_command(s);
+	if (cmd == NULL) {
+		if (p->argv == NULL || p->argv[0] == NULL) {
+			xasprintf(cause, "agentCommand is required for agent "
+			    "%s: a non-empty array of strings", p->id);
+			return (-1);
+		}
+		for (arg = p->argv; *arg != NULL; arg++)
+			argv_add(b, *arg);
+		return (0);
+	}
+	JSON_FOREACH(el, cmd) {
+		if (json_str(el) == NULL || *json_str(el) == '\0') {
+			*cause = xstrdup("agentCommand must be an array of "
+			    "non-empty strings");
+			return (-1);
+		}
+		argv_add(b, json_str(el));
+	}
+	return (0);
 }

@@ -40,8 +40,21 @@ void	argv_add(struct argv_builder *, const char *);
 void	argv_env(struct argv_builder *, const char *, const char *);
 void	argv_free(struct argv_builder *);
 
+/* What a protocol can carry, for GET /v1/agents. */
+#define CAP_PERMISSIONS		0x001
+#define CAP_QUESTIONS		0x002
+#define CAP_REASONING		0x004
+#define CAP_TOOL_CALLS		0x008
+#define CAP_FILE_CHANGES	0x010
+#define CAP_STREAMING		0x020
+#define CAP_RESUME		0x040
+#define CAP_CANCEL		0x080
+#define CAP_USAGE		0x100
+#define CAP_IMAGES		0x200
+
 struct adapter {
 	const char	*name;		/* protocol name: "acp", "claude", … */
+	int		 caps;		/* CAP_* */
 
 	/* Build the command line; return -1 with *cause set on error. */
 	int	(*spawn_argv)(struct session *, struct argv_builder *, char **);
@@ -82,9 +95,16 @@ struct agent_profile {
 /* adapter.c */
 extern const struct agent_profile agent_profiles[];
 const struct agent_profile *adapter_find_agent(const char *);
+int	 adapter_command(struct session *, struct argv_builder *, char **);
 
 /* acp.c */
 extern const struct adapter adapter_acp;
+
+/* claude.c */
+extern const struct adapter adapter_claude;
+
+/* codex.c */
+extern const struct adapter adapter_codex;
 
 /*
  * The host: implemented by supervisor/session.c, called by adapters.

@@ -32,6 +32,12 @@ struct api_route {
 
 static void	api_health(const struct api_request *, struct api_match *,
 		    struct api_response *);
+static void	api_agents_list(const struct api_request *,
+		    struct api_match *, struct api_response *);
+static void	api_agent_get(const struct api_request *, struct api_match *,
+		    struct api_response *);
+static void	api_agent_install(const struct api_request *,
+		    struct api_match *, struct api_response *);
 static void	api_sessions_list(const struct api_request *,
 		    struct api_match *, struct api_response *);
 static void	api_session_create(const struct api_request *,
@@ -63,6 +69,9 @@ static void	api_terminate(const struct api_request *, struct api_match *,
 
 static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/health", api_health },
+	{ HTTP_GET, "/v1/agents", api_agents_list },
+	{ HTTP_GET, "/v1/agents/*", api_agent_get },
+	{ HTTP_POST, "/v1/agents/*/install", api_agent_install },
 	{ HTTP_GET, "/v1/sessions", api_sessions_list },
 	{ HTTP_POST, "/v1/sessions/*", api_session_create },
 	{ HTTP_GET, "/v1/sessions/*", api_session_get },
@@ -342,6 +351,49 @@ api_health(const struct api_request *req, struct api_match *m,
 	json_set_str(o, "version", AGENTD_VERSION);
 	json_set_int(o, "uptime_ms", loop_now_ms() - agentd_start_ms);
 	api_json(resp, 200, o);
+}
+
+static void
+api_agents_list(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	cJSON	*o;
+
+	o = json_object();
+	json_set(o, "agents", agents_list());
+	api_json(resp, 200, o);
+}
+
+/* The agent named in the path, or a 404 problem. */
+static const struct agent_profile *
+api_agent(struct api_match *m, struct api_response *resp)
+{
+	const struct agent_profile	*p;
+
+	if ((p = adapter_find_agent(m->part[0])) == NULL)
+		api_problem(resp, 404, "unsupported_agent", "no agent '%s'",
+		    m->part[0]);
+	return (p);
+}
+
+static void
+api_agent_get(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	const struct agent_profile	*p;
+
+	if ((p = api_agent(m, resp)) != NULL)
+		api_json(resp, 200, agents_info(p));
+}
+
+static void
+api_agent_install(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	const struct agent_profile	*p;
+
+	if ((p = api_agent(m, resp)) != NULL)
+		agents_install(p, resp);
 }
 
 static void
@@ -732,5 +784,73 @@ api_stream_stops(enum event_type type)
 		return (1);
 	default:
 		return (0);
+	}
+}
+
+/*
+ * Replies that come later (an install, an agent's answer). The worker
+ * holds the api_wait and finishes it once; the server attaches the
+ * waiting connection, or detaches it if the client goes away first. The
+ * wait is freed when both sides are done with it.
+ */
+struct api_wait {
+	api_wait_cb		 cb;
+	void			*conn;
+	int			 finished;
+	int			 detached;
+	struct api_response	 resp;
+};
+
+/* Turn resp into a deferred reply; the caller keeps the wait to finish. */
+struct api_wait *
+api_wait_new(struct api_response *resp)
+{
+	struct api_wait	*w;
+
+	w = xcalloc(1, sizeof *w);
+	resp->kind = API_WAIT;
+	resp->wait = w;
+	return (w);
+}
+
+void
+api_wait_attach(struct api_wait *w, api_wait_cb cb, void *conn)
+{
+	w->cb = cb;
+	w->conn = conn;
+	if (w->finished) {
+		w->detached = 1;
+		cb(conn, &w->resp);
+		free(w);
+	}
+}
+
+void
+api_wait_detach(struct api_wait *w)
+{
+	if (w->finished) {
+		free(w->resp.body);
+		free(w);
+		return;
+	}
+	w->detached = 1;
+	w->cb = NULL;
+}
+
+/* The worker's reply; the body moves into the waiting connection. */
+void
+api_wait_finish(struct api_wait *w, struct api_response *resp)
+{
+	if (w->detached) {
+		free(resp->body);
+		free(w);
+		return;
+	}
+	w->finished = 1;
+	w->resp = *resp;
+	if (w->cb != NULL) {
+		w->detached = 1;
+		w->cb(w->conn, &w->resp);
+		free(w);
 	}
 }

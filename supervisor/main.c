@@ -26,6 +26,8 @@ static const char	main_usage[] =
 "\n"
 "commands:\n"
 "  serve          run the daemon (see options below)\n"
+"  agents         list the agents agentd knows, as GET /v1/agents does\n"
+"  install A...   npm install the pinned CLI of each agent into the data dir\n"
 "  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
 "  replay-agent F play a recorded agent transcript back (tests)\n"
 "  version        print the version\n"
@@ -71,6 +73,10 @@ main(int argc, char **argv)
 		return (mockagent_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "replay-agent") == 0)
 		return (replay_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "agents") == 0)
+		return (agents_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "install") == 0)
+		return (agents_install_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("agentd %s\n", AGENTD_VERSION);
 		return (0);
@@ -98,22 +104,6 @@ main_is_loopback(const char *host)
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return (IN6_IS_ADDR_LOOPBACK(&a6));
 	return (0);
-}
-
-/* The default data dir: $XDG_STATE_HOME/agentd or ~/.local/state/agentd. */
-static char *
-main_default_data_dir(void)
-{
-	const char	*s;
-	char		*dir;
-
-	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
-		xasprintf(&dir, "%s/agentd", s);
-	else if ((s = getenv("HOME")) != NULL && *s == '/')
-		xasprintf(&dir, "%s/.local/state/agentd", s);
-	else
-		dir = xstrdup("/tmp/agentd");
-	return (dir);
 }
 
 static size_t
@@ -272,7 +262,7 @@ main_serve(int argc, char **argv)
 		    "(or AGENTD_TOKEN), or --no-token to serve it open",
 		    options.host);
 	if (options.data_dir == NULL)
-		options.data_dir = main_default_data_dir();
+		options.data_dir = options_default_data_dir();
 
 	loop_init();
 	loop_on_signal(SIGTERM, main_signal_cb);

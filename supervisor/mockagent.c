@@ -52,7 +52,7 @@ struct mockagent {
 	unsigned int			 seq;		/* ids of calls, messages */
 	char				*session;
 	int				 cancelled;	/* in this turn */
-	double				 cost;		/* cumulative, USD */
+	unsigned int			 turns;		/* cost: $0.0001 each */
 	TAILQ_HEAD(, mockagent_msg)	 backlog;
 };
 
@@ -472,9 +472,8 @@ mockagent_prompt(struct mockagent *m, const cJSON *id, const cJSON *params)
 	}
 	reason = mockagent_keywords[i].fn(m, id, text);
 	if (reason != NULL) {
-		m->cost += 0.0001;
 		cost = json_object();
-		json_set_num(cost, "amount", m->cost);
+		json_set_num(cost, "amount", ++m->turns / 10000.0);
 		json_set_str(cost, "currency", "USD");
 		u = json_object();
 		json_set_str(u, "sessionUpdate", "usage_update");

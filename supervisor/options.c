@@ -2,6 +2,8 @@
  * options.c: the daemon's settings, with their defaults. main.c fills them
  * from the command line; every other file only reads them.
  */
+#include <stdlib.h>
+
 #include "supervisor.h"
 
 struct options	options = {
@@ -13,3 +15,19 @@ struct options	options = {
 	.kill_grace = 5,
 };
 int64_t		agentd_start_ms;
+
+/* The default data dir: $XDG_STATE_HOME/agentd or ~/.local/state/agentd. */
+char *
+options_default_data_dir(void)
+{
+	const char	*s;
+	char		*dir;
+
+	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
+		xasprintf(&dir, "%s/agentd", s);
+	else if ((s = getenv("HOME")) != NULL && *s == '/')
+		xasprintf(&dir, "%s/.local/state/agentd", s);
+	else
+		dir = xstrdup("/tmp/agentd");
+	return (dir);
+}

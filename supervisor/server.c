@@ -57,6 +57,8 @@ struct conn {
 	size_t			 resp_off;
 	int			 headers_sent;
 
+	struct api_wait		*wait;		/* a reply still to come */
+
 	/* Streams. */
 	struct session		*session;
 	uint64_t		 cursor;	/* last sequence sent */
@@ -248,6 +250,10 @@ server_conn_release(struct conn *c)
 		session_unref(c->resp.session);
 		c->resp.session = NULL;
 	}
+	if (c->wait != NULL) {
+		api_wait_detach(c->wait);
+		c->wait = NULL;
+	}
 	free(c->resp.body);
 	c->resp.body = NULL;
 	free(c->body);
@@ -419,6 +425,18 @@ server_reply_problem(struct conn *c, int status, const char *type,
 	lws_callback_on_writable(c->wsi);
 }
 
+/* A deferred reply is ready: write it when the socket can take it. */
+static void
+server_wait_cb(void *arg, struct api_response *resp)
+{
+	struct conn	*c = arg;
+
+	c->wait = NULL;
+	c->resp = *resp;
+	c->resp.kind = API_REPLY;
+	lws_callback_on_writable(c->wsi);
+}
+
 /* Run the request through api.c and start answering it. */
 static int
 server_dispatch(struct lws *wsi, struct conn *c)
@@ -426,6 +444,17 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	c->req.body = c->body;
 	c->req.body_len = c->body_len;
 	api_handle(&c->req, &c->resp);
+	if (c->resp.kind == API_WAIT) {
+		/* No flat timeout: the work (an install, a turn) takes as
+		 * long as it takes; the client may hang up at any time. */
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		c->wait = c->resp.wait;
+		c->resp.wait = NULL;
+		c->resp.kind = API_REPLY;
+		c->resp.status = 0;
+		api_wait_attach(c->wait, server_wait_cb, c);
+		return (0);
+	}
 	if (c->resp.kind == API_STREAM) {
 		c->kind = CONN_SSE;
 		c->session = c->resp.session;

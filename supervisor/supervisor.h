@@ -33,6 +33,7 @@ struct options {
 	const char	*record_dir;	/* --record: fixture transcripts */
 };
 extern struct options	 options;
+char	*options_default_data_dir(void);
 extern int64_t		 agentd_start_ms;
 
 /* log.c */
@@ -152,8 +153,12 @@ struct api_request {
 };
 enum api_kind {
 	API_REPLY,		/* status, content_type, body */
-	API_STREAM		/* subscribe: SSE or WebSocket */
+	API_STREAM,		/* subscribe: SSE or WebSocket */
+	API_WAIT		/* the reply comes later, through wait */
 };
+struct api_wait;
+struct api_response;
+typedef void (*api_wait_cb)(void *, struct api_response *);
 struct api_response {
 	enum api_kind		 kind;
 	int			 status;
@@ -165,12 +170,24 @@ struct api_response {
 	uint64_t		 offset;	/* last sequence seen */
 	int			 include_raw;
 	int			 until_turn_end;
+	struct api_wait		*wait;		/* API_WAIT */
 };
 void	 api_handle(const struct api_request *, struct api_response *);
 void	 api_problem(struct api_response *, int, const char *, const char *,
 	     ...) __printflike(4, 5);
 const char *api_arg(const struct api_request *, const char *);
 int	 api_stream_stops(enum event_type);
+struct api_wait *api_wait_new(struct api_response *);
+void	 api_wait_attach(struct api_wait *, api_wait_cb, void *);
+void	 api_wait_detach(struct api_wait *);
+void	 api_wait_finish(struct api_wait *, struct api_response *);
+
+/* agents.c */
+cJSON	*agents_info(const struct agent_profile *);
+cJSON	*agents_list(void);
+void	 agents_install(const struct agent_profile *, struct api_response *);
+int	 agents_main(int, char **);
+int	 agents_install_main(int, char **);
 
 /* session.c */
 int	 session_load_all(char **);

@@ -1,0 +1,1889 @@
+/*
+ * codex.c: Codex over "codex app-server", one process per session.
+ *
+ * The wire is JSON-RPC in shape but without the "jsonrpc" member, and both
+ * sides send requests: ours get ids from the pending table, the server's
+ * (approvals, questions) count from 0 on their own, so theirs are kept as
+ * JSON and echoed back verbatim.
+ *
+ * The handshake is initialize, the initialized notification, then
+ * thread/start, or thread/resume when the session already has a thread id.
+ * A message handed over before the thread exists waits here. Each message
+ * is one turn/start; the turn ends at turn/completed, whose status is the
+ * stop reason, and cancel is turn/interrupt on the turn id that turn/start
+ * (or turn/started, whichever comes first) gave.
+ *
+ * Codex sends whole items (item/started, item/completed) keyed by id, with
+ * deltas in between, so they map one to one onto ours: an agent message or
+ * reasoning item streams; a command, file change, MCP or dynamic tool call
+ * is a tool_call item when it starts and a tool_result item ("<id>:result")
+ * when it completes. A command's or a patch's output deltas stream into
+ * that tool_result item, which then starts early.
+ *
+ * Usage: thread/tokenUsage/updated carries the thread's running total; a
+ * turn's usage is the total at its end less the total when it was sent.
+ *
+ * Notifications with no place in the universal stream are ignored on
+ * purpose (anything not in codex_notifications): thread/started,
+ * thread/status/changed, thread/name/updated, the thread/goal and
+ * account families, thread/compacted, turn/diff/updated (the fileChange
+ * items carry their own diffs), item/fileChange/patchUpdated,
+ * item/mcpToolCall/progress, item/plan/delta (the plan item's final text
+ * is kept), mcpServer and remoteControl status, configWarning (bubblewrap
+ * and the like, before any turn), sessionConfigured and the legacy
+ * "codex/event/" mirrors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters.h"
+
+#ifndef AGENTD_VERSION
+#define AGENTD_VERSION "0.0.0"
+#endif
+
+#define CODEX_OUTPUT_MAX	(1UL * 1024 * 1024)	/* kept per tool call */
+#define CODEX_ACTION_MAX	512
+
+enum codex_phase {
+	CODEX_INIT,		/* initialize sent */
+	CODEX_OPENING,		/* thread/start or thread/resume sent */
+	CODEX_READY,		/* a thread exists */
+	CODEX_FAILED		/* the handshake failed */
+};
+
+/* What a request of ours was, kept in the pending table by its id. */
+enum codex_req {
+	CODEX_REQ_INITIALIZE,
+	CODEX_REQ_START,
+	CODEX_REQ_RESUME,
+	CODEX_REQ_TURN,
+	CODEX_REQ_INTERRUPT,
+	CODEX_REQ_COUNT
+};
+
+/* Token counts, as thread/tokenUsage/updated gives them. */
+struct codex_usage {
+	long long	input;
+	long long	cached;
+	long long	cache_write;
+	long long	output;
+};
+
+/* A message waiting for the thread. */
+struct codex_prompt {
+	cJSON			*input;		/* array of UserInput */
+	TAILQ_ENTRY(codex_prompt) entry;
+};
+
+struct codex_tool;
+
+/* A tool item (command, file change, MCP call) started in this turn. */
+struct codex_call {
+	char			*id;
+	const struct codex_tool	*tool;
+	cJSON			*input;		/* the tool_call arguments */
+	char			*out;		/* output deltas, capped */
+	size_t			 outlen;
+	int			 streaming;	/* tool_result item started */
+	TAILQ_ENTRY(codex_call)	 entry;
+};
+
+/* A server request waiting for a client: an approval or a question. */
+struct codex_ask {
+	char			*native_id;	/* the request id as text */
+	cJSON			*rpc_id;	/* the id itself, for the reply */
+	cJSON			*data;		/* decisions, or question ids */
+	TAILQ_ENTRY(codex_ask)	 entry;
+};
+
+struct codex {
+	enum codex_phase	 phase;
+	struct jsonrpc_pending	*pending;
+	int			 resuming;	/* thread/resume in flight */
+	int			 fresh;		/* resume failed: start anew */
+	int			 in_turn;	/* turn/start sent, not completed */
+	int			 interrupt;	/* cancel before the turn id */
+	char			*turn_id;
+	char			*last_error;	/* this turn's last error event */
+	unsigned int		 nsynth;	/* synthetic item ids */
+
+	struct codex_usage	 seen;		/* last thread total */
+	struct codex_usage	 base;		/* thread total at turn/start */
+	int			 usage_seen;	/* an update in this turn */
+
+	TAILQ_HEAD(, codex_prompt) queue;
+	TAILQ_HEAD(, codex_call) calls;
+	TAILQ_HEAD(, codex_ask)	 asks;
+};
+
+typedef void	codex_msg_fn(struct session *, struct codex *,
+		    const struct jsonrpc_msg *);
+typedef void	codex_item_fn(struct session *, struct codex *,
+		    const cJSON *);
+
+struct codex_method {
+	const char	*method;
+	codex_msg_fn	*fn;
+};
+
+/* What to do with a ThreadItem type when it starts and completes. */
+struct codex_item_type {
+	const char	*type;
+	codex_item_fn	*start;
+	codex_item_fn	*complete;
+};
+
+/*
+ * A tool item type: its tool_call part's name and arguments, its result
+ * text (and whether it failed), and the file_ref parts it leaves.
+ */
+struct codex_tool {
+	const char	*type;
+	char		*(*input)(const cJSON *, cJSON **);
+	char		*(*result)(const cJSON *, const struct codex_call *,
+			    int *);
+	void		 (*refs)(const cJSON *, cJSON *);
+};
+
+static int	codex_spawn_argv(struct session *, struct argv_builder *,
+		    char **);
+static void	codex_on_start(struct session *);
+static void	codex_on_line(struct session *, const char *, size_t);
+static int	codex_send_message(struct session *,
+		    const struct user_message *);
+static int	codex_reply_permission(struct session *, const char *,
+		    enum permission_reply);
+static int	codex_reply_question(struct session *, const char *,
+		    const cJSON *);
+static int	codex_cancel(struct session *);
+static void	codex_free(struct session *);
+
+static struct codex *codex_get(struct session *);
+static void	codex_request(struct session *, struct codex *,
+		    enum codex_req, const char *, cJSON *);
+static void	codex_reply(struct session *, const cJSON *, cJSON *);
+static void	codex_rpc_error(struct session *, const struct jsonrpc_msg *,
+		    const char *);
+static void	codex_fail(struct session *, struct codex *, const char *,
+		    const struct jsonrpc_msg *);
+static void	codex_open_thread(struct session *, struct codex *);
+static void	codex_thread_policy(struct session *, cJSON *);
+static void	codex_flush(struct session *, struct codex *);
+static void	codex_interrupt(struct session *, struct codex *);
+static void	codex_turn_end(struct session *, struct codex *,
+		    const char *);
+static cJSON	*codex_turn_usage(struct codex *);
+static void	codex_error_event(struct session *, struct codex *,
+		    const cJSON *);
+static void	codex_queue_clear(struct codex *);
+static void	codex_set_turn(struct codex *, const char *);
+static void	codex_item_dispatch(struct session *, struct codex *,
+		    const struct jsonrpc_msg *, int);
+
+static codex_msg_fn codex_initialize_cb;
+static codex_msg_fn codex_thread_cb;
+static codex_msg_fn codex_turn_cb;
+static codex_msg_fn codex_interrupt_cb;
+static codex_msg_fn codex_command_approval_cb;
+static codex_msg_fn codex_file_approval_cb;
+static codex_msg_fn codex_user_input_cb;
+static codex_msg_fn codex_item_started_cb;
+static codex_msg_fn codex_item_completed_cb;
+static codex_msg_fn codex_message_delta_cb;
+static codex_msg_fn codex_reasoning_delta_cb;
+static codex_msg_fn codex_reasoning_part_cb;
+static codex_msg_fn codex_output_delta_cb;
+static codex_msg_fn codex_turn_started_cb;
+static codex_msg_fn codex_turn_completed_cb;
+static codex_msg_fn codex_plan_cb;
+static codex_msg_fn codex_usage_cb;
+static codex_msg_fn codex_error_cb;
+static codex_msg_fn codex_warning_cb;
+static codex_msg_fn codex_resolved_cb;
+
+static codex_item_fn codex_message_start;
+static codex_item_fn codex_message_complete;
+static codex_item_fn codex_reasoning_start;
+static codex_item_fn codex_reasoning_complete;
+static codex_item_fn codex_tool_start;
+static codex_item_fn codex_tool_complete;
+static codex_item_fn codex_status_complete;
+
+static char	*codex_command_input(const cJSON *, cJSON **);
+static char	*codex_command_result(const cJSON *,
+		    const struct codex_call *, int *);
+static char	*codex_file_input(const cJSON *, cJSON **);
+static char	*codex_file_result(const cJSON *, const struct codex_call *,
+		    int *);
+static void	codex_file_refs(const cJSON *, cJSON *);
+static char	*codex_file_diff(const char *, const char *, const char *,
+		    const char *);
+static char	*codex_mcp_input(const cJSON *, cJSON **);
+static char	*codex_mcp_result(const cJSON *, const struct codex_call *,
+		    int *);
+static char	*codex_dynamic_input(const cJSON *, cJSON **);
+static char	*codex_dynamic_result(const cJSON *,
+		    const struct codex_call *, int *);
+
+static const struct codex_tool *codex_tool_find(const char *);
+static struct codex_call *codex_call_find(struct codex *, const char *);
+static void	codex_call_free(struct codex_call *);
+static void	codex_calls_clear(struct codex *);
+static cJSON	*codex_call_part(const struct codex_call *);
+static char	*codex_texts(const cJSON *, const char *, const char *);
+static char	*codex_status_output(const cJSON *, char *);
+static void	codex_ensure(struct session *, const char *, enum item_kind);
+static char	*codex_synthetic_id(struct codex *, const char *);
+
+static char	*codex_id_text(const cJSON *);
+static struct codex_ask *codex_ask_add(struct codex *, const cJSON *,
+		    cJSON *);
+static struct codex_ask *codex_ask_take(struct codex *, const char *);
+static void	codex_ask_free(struct codex_ask *);
+static int	codex_offered(const cJSON *, const char *);
+
+const struct adapter adapter_codex = {
+	.name = "codex",
+	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
+	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
+	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
+	.spawn_argv = codex_spawn_argv,
+	.on_start = codex_on_start,
+	.on_line = codex_on_line,
+	.send_message = codex_send_message,
+	.reply_permission = codex_reply_permission,
+	.reply_question = codex_reply_question,
+	.cancel = codex_cancel,
+	.free = codex_free
+};
+
+/* Responses to our requests, by enum codex_req. */
+static codex_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
+	[CODEX_REQ_INITIALIZE] = codex_initialize_cb,
+	[CODEX_REQ_START] = codex_thread_cb,
+	[CODEX_REQ_RESUME] = codex_thread_cb,
+	[CODEX_REQ_TURN] = codex_turn_cb,
+	[CODEX_REQ_INTERRUPT] = codex_interrupt_cb
+};
+
+/*
+ * Requests from the server; anything else (item/permissions/requestApproval,
+ * mcpServer/elicitation/request, item/tool/call, the v1 approvals, ...) is
+ * answered -32601 so that codex fails the call instead of waiting.
+ */
+static const struct codex_method codex_requests[] = {
+	{ "item/commandExecution/requestApproval", codex_command_approval_cb },
+	{ "item/fileChange/requestApproval", codex_file_approval_cb },
+	{ "item/tool/requestUserInput", codex_user_input_cb }
+};
+
+/* Notifications we translate; see the list of ignored ones on top. */
+static const struct codex_method codex_notifications[] = {
+	{ "item/started", codex_item_started_cb },
+	{ "item/completed", codex_item_completed_cb },
+	{ "item/agentMessage/delta", codex_message_delta_cb },
+	{ "item/reasoning/summaryTextDelta", codex_reasoning_delta_cb },
+	{ "item/reasoning/textDelta", codex_reasoning_delta_cb },
+	{ "item/reasoning/summaryPartAdded", codex_reasoning_part_cb },
+	{ "item/commandExecution/outputDelta", codex_output_delta_cb },
+	{ "item/fileChange/outputDelta", codex_output_delta_cb },
+	{ "turn/started", codex_turn_started_cb },
+	{ "turn/completed", codex_turn_completed_cb },
+	{ "turn/plan/updated", codex_plan_cb },
+	{ "thread/tokenUsage/updated", codex_usage_cb },
+	{ "error", codex_error_cb },
+	{ "warning", codex_warning_cb },
+	{ "serverRequest/resolved", codex_resolved_cb }
+};
+
+/*
+ * ThreadItem types. userMessage is left out (the session emitted the user
+ * item when it sent the message), and so are collabAgentToolCall and any
+ * type this version does not know. The status-like ones become a status
+ * item when they complete.
+ */
+static const struct codex_item_type codex_items[] = {
+	{ "agentMessage", codex_message_start, codex_message_complete },
+	{ "reasoning", codex_reasoning_start, codex_reasoning_complete },
+	{ "commandExecution", codex_tool_start, codex_tool_complete },
+	{ "fileChange", codex_tool_start, codex_tool_complete },
+	{ "mcpToolCall", codex_tool_start, codex_tool_complete },
+	{ "dynamicToolCall", codex_tool_start, codex_tool_complete },
+	{ "webSearch", NULL, codex_status_complete },
+	{ "imageView", NULL, codex_status_complete },
+	{ "plan", NULL, codex_status_complete },
+	{ "contextCompaction", NULL, codex_status_complete },
+	{ "enteredReviewMode", NULL, codex_status_complete },
+	{ "exitedReviewMode", NULL, codex_status_complete }
+};
+
+static const struct codex_tool codex_tools[] = {
+	{ "commandExecution", codex_command_input, codex_command_result,
+	  NULL },
+	{ "fileChange", codex_file_input, codex_file_result,
+	  codex_file_refs },
+	{ "mcpToolCall", codex_mcp_input, codex_mcp_result, NULL },
+	{ "dynamicToolCall", codex_dynamic_input, codex_dynamic_result, NULL }
+};
+
+/*
+ * Permission modes as approval policy and sandbox. "default" asks before
+ * anything that is not known to be read-only, so that file changes and
+ * commands reach the client; unknown modes get the default.
+ */
+static const struct {
+	const char	*mode;
+	const char	*approval;
+	const char	*sandbox;
+} codex_modes[] = {
+	{ "default", "untrusted", "workspace-write" },
+	{ "acceptEdits", "on-request", "workspace-write" },
+	{ "bypass", "never", "danger-full-access" },
+	{ "bypassPermissions", "never", "danger-full-access" },
+	{ "plan", "untrusted", "read-only" },
+	{ "readOnly", "untrusted", "read-only" },
+	{ "read-only", "untrusted", "read-only" }
+};
+
+static struct codex *
+codex_get(struct session *s)
+{
+	return (session_adapter_data(s));
+}
+
+/* The command (agentCommand or the profile's), then "app-server". */
+static int
+codex_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+{
+	if (adapter_command(s, b, cause) != 0)
+		return (-1);
+	argv_add(b, "app-server");
+	return (0);
+}
+
+/* The child runs: create our state and send initialize. */
+static void
+codex_on_start(struct session *s)
+{
+	struct codex	*a;
+	cJSON		*params, *info;
+
+	a = xcalloc(1, sizeof *a);
+	a->pending = jsonrpc_pending_new();
+	TAILQ_INIT(&a->queue);
+	TAILQ_INIT(&a->calls);
+	TAILQ_INIT(&a->asks);
+	session_set_adapter_data(s, a);
+
+	info = json_object();
+	json_set_str(info, "name", "agentd");
+	json_set_str(info, "title", "agentd");
+	json_set_str(info, "version", AGENTD_VERSION);
+	params = json_object();
+	json_set(params, "clientInfo", info);
+	json_set(params, "capabilities", json_null());
+	codex_request(s, a, CODEX_REQ_INITIALIZE, "initialize", params);
+}
+
+/* Send a request of ours and remember what it was. */
+static void
+codex_request(struct session *s, struct codex *a, enum codex_req kind,
+    const char *method, cJSON *params)
+{
+	long long	id;
+
+	id = jsonrpc_pending_add(a->pending, kind, NULL);
+	session_send_json(s, jsonrpc_request(0, id, method, params));
+}
+
+static void
+codex_reply(struct session *s, const cJSON *id, cJSON *result)
+{
+	session_send_json(s, jsonrpc_result(0, id, result));
+}
+
+/* One line of the server's stdout: parse and dispatch by message kind. */
+static void
+codex_on_line(struct session *s, const char *line, size_t len)
+{
+	struct codex		*a = codex_get(s);
+	struct jsonrpc_msg	 msg;
+	cJSON			*v;
+	const char		*err;
+	size_t			 i;
+	int			 kind;
+
+	if (a == NULL)
+		return;
+	if ((v = json_parse(line, len, &err)) == NULL) {
+		session_unparsed(s, err, "codex");
+		return;
+	}
+	if (jsonrpc_parse(v, &msg, &err) != 0) {
+		session_unparsed(s, err, "codex");
+		json_free(v);
+		return;
+	}
+	switch (msg.kind) {
+	case JSONRPC_RESPONSE:
+	case JSONRPC_ERROR:
+		if (jsonrpc_pending_take(a->pending, msg.id, &kind,
+		    NULL) != 0 || kind < 0 || kind >= CODEX_REQ_COUNT) {
+			if (msg.kind == JSONRPC_ERROR)
+				codex_rpc_error(s, &msg, NULL);
+			break;
+		}
+		codex_responses[kind](s, a, &msg);
+		break;
+	case JSONRPC_REQUEST:
+		for (i = 0; i < nitems(codex_requests); i++) {
+			if (strcmp(codex_requests[i].method, msg.method) == 0)
+				break;
+		}
+		if (i == nitems(codex_requests)) {
+			session_send_json(s, jsonrpc_error(0, msg.id,
+			    JSONRPC_METHOD_NOT_FOUND, "method not found",
+			    NULL));
+		} else
+			codex_requests[i].fn(s, a, &msg);
+		break;
+	case JSONRPC_NOTIFICATION:
+		for (i = 0; i < nitems(codex_notifications); i++) {
+			if (strcmp(codex_notifications[i].method,
+			    msg.method) == 0) {
+				codex_notifications[i].fn(s, a, &msg);
+				break;
+			}
+		}
+		break;
+	default:
+		session_unparsed(s, "not a JSON-RPC message", "codex");
+		break;
+	}
+	json_free(v);
+}
+
+/* An error response as an error event: message, code as text, data. */
+static void
+codex_rpc_error(struct session *s, const struct jsonrpc_msg *msg,
+    const char *prefix)
+{
+	const cJSON	*data = json_get(msg->error, "data");
+	const char	*text = msg->error_message;
+	char		 code[32], *full = NULL;
+
+	snprintf(code, sizeof code, "%lld", msg->error_code);
+	if (text == NULL)
+		text = "agent error";
+	if (prefix != NULL)
+		xasprintf(&full, "%s: %s", prefix, text);
+	session_error(s, full != NULL ? full : text, code,
+	    data != NULL ? json_dup(data) : NULL);
+	free(full);
+}
+
+/*
+ * The handshake failed: report it and fail the message waiting for it.
+ * Later send_message calls return -1.
+ */
+static void
+codex_fail(struct session *s, struct codex *a, const char *what,
+    const struct jsonrpc_msg *msg)
+{
+	a->phase = CODEX_FAILED;
+	if (msg != NULL)
+		codex_rpc_error(s, msg, what);
+	else
+		session_error(s, what, NULL, NULL);
+	if (!TAILQ_EMPTY(&a->queue)) {
+		codex_queue_clear(a);
+		session_turn_end(s, "error", NULL, -1);
+	}
+}
+
+static void
+codex_queue_clear(struct codex *a)
+{
+	struct codex_prompt	*p;
+
+	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
+		TAILQ_REMOVE(&a->queue, p, entry);
+		json_free(p->input);
+		free(p);
+	}
+}
+
+/*
+ * initialize answered. The version is in userAgent, "<our name>/<codex
+ * version> (<os>) ..."; thread/start's cliVersion, when there, wins.
+ */
+static void
+codex_initialize_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*ua, *slash;
+	char		*version;
+
+	if (msg->kind == JSONRPC_ERROR) {
+		codex_fail(s, a, "initialize failed", msg);
+		return;
+	}
+	ua = json_get_str(msg->result, "userAgent");
+	if (ua != NULL && (slash = strchr(ua, '/')) != NULL &&
+	    slash[1] != '\0' && slash[1] != ' ') {
+		version = xstrndup(slash + 1, strcspn(slash + 1, " "));
+		session_set_agent_version(s, version);
+		free(version);
+	}
+	session_send_json(s, jsonrpc_notification(0, "initialized", NULL));
+	codex_open_thread(s, a);
+}
+
+/* approvalPolicy and sandbox for the session's permission mode. */
+static void
+codex_thread_policy(struct session *s, cJSON *params)
+{
+	const char	*mode = session_permission_mode(s);
+	size_t		 i, pick = 0;
+
+	for (i = 0; mode != NULL && i < nitems(codex_modes); i++) {
+		if (strcmp(codex_modes[i].mode, mode) == 0)
+			pick = i;
+	}
+	json_set_str(params, "approvalPolicy", codex_modes[pick].approval);
+	json_set_str(params, "sandbox", codex_modes[pick].sandbox);
+}
+
+/*
+ * thread/resume when the session has a thread id, else thread/start. A
+ * resumed thread keeps its old policy unless told, so both say it.
+ */
+static void
+codex_open_thread(struct session *s, struct codex *a)
+{
+	const char	*native = session_native_id(s);
+	cJSON		*params;
+
+	params = json_object();
+	json_set_str(params, "cwd", session_cwd(s));
+	json_set_str(params, "model", session_model(s));
+	codex_thread_policy(s, params);
+	a->phase = CODEX_OPENING;
+	if (native != NULL && *native != '\0' && !a->fresh) {
+		json_set_str(params, "threadId", native);
+		json_set_bool(params, "excludeTurns", 1);
+		a->resuming = 1;
+		codex_request(s, a, CODEX_REQ_RESUME, "thread/resume", params);
+	} else
+		codex_request(s, a, CODEX_REQ_START, "thread/start", params);
+}
+
+/*
+ * thread/start or thread/resume answered. A failed resume falls back to a
+ * new thread, after an error event: the conversation goes on without
+ * codex's memory of it rather than not at all.
+ */
+static void
+codex_thread_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*thread = json_get_obj(msg->result, "thread");
+	const char	*id, *version;
+	int		 resuming = a->resuming;
+
+	a->resuming = 0;
+	if (msg->kind == JSONRPC_ERROR) {
+		if (resuming) {
+			codex_rpc_error(s, msg, "thread/resume failed, "
+			    "starting a new thread");
+			a->fresh = 1;
+			codex_open_thread(s, a);
+		} else
+			codex_fail(s, a, "thread/start failed", msg);
+		return;
+	}
+	if ((id = json_get_str(thread, "id")) == NULL) {
+		codex_fail(s, a, "thread/start returned no thread id", NULL);
+		return;
+	}
+	session_set_native_id(s, id);
+	if ((version = json_get_str(thread, "cliVersion")) != NULL)
+		session_set_agent_version(s, version);
+	a->phase = CODEX_READY;
+	codex_flush(s, a);
+}
+
+/*
+ * One user message as UserInput: the text, then each attachment, an image
+ * as localImage and any other file named in the text (codex reads files
+ * itself, with its own tools).
+ */
+static int
+codex_send_message(struct session *s, const struct user_message *m)
+{
+	struct codex		*a = codex_get(s);
+	struct codex_prompt	*p;
+	const cJSON		*att;
+	const char		*path, *mime;
+	char			*text, *next;
+	cJSON			*input, *el;
+
+	if (a == NULL || a->phase == CODEX_FAILED)
+		return (-1);
+	input = json_array();
+	text = xstrdup(m->text != NULL ? m->text : "");
+	JSON_FOREACH(att, m->attachments) {
+		if ((path = json_get_str(att, "path")) == NULL)
+			continue;
+		mime = json_get_str(att, "mime");
+		if (mime != NULL && strncmp(mime, "image/", 6) == 0) {
+			el = json_object();
+			json_set_str(el, "type", "localImage");
+			json_set_str(el, "path", path);
+			json_append(input, el);
+			continue;
+		}
+		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
+		free(text);
+		text = next;
+	}
+	el = json_object();
+	json_set_str(el, "type", "text");
+	json_set_str(el, "text", text);
+	json_set(el, "text_elements", json_array());
+	free(text);
+	p = xcalloc(1, sizeof *p);
+	p->input = json_array();
+	json_append(p->input, el);
+	JSON_FOREACH(el, input)
+		json_append(p->input, json_dup(el));
+	json_free(input);
+	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	codex_flush(s, a);
+	return (0);
+}
+
+/* Send the next queued message if the thread is ready and idle. */
+static void
+codex_flush(struct session *s, struct codex *a)
+{
+	struct codex_prompt	*p;
+	cJSON			*params;
+
+	if (a->phase != CODEX_READY || a->in_turn ||
+	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+		return;
+	TAILQ_REMOVE(&a->queue, p, entry);
+	params = json_object();
+	json_set_str(params, "threadId", session_native_id(s));
+	json_set(params, "input", p->input);
+	free(p);
+
+	a->in_turn = 1;
+	a->interrupt = 0;
+	a->usage_seen = 0;
+	a->base = a->seen;
+	codex_set_turn(a, NULL);
+	free(a->last_error);
+	a->last_error = NULL;
+	codex_request(s, a, CODEX_REQ_TURN, "turn/start", params);
+}
+
+static void
+codex_set_turn(struct codex *a, const char *id)
+{
+	free(a->turn_id);
+	a->turn_id = id != NULL ? xstrdup(id) : NULL;
+}
+
+/* turn/start answered: keep the turn id, or fail the turn. */
+static void
+codex_turn_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id;
+
+	if (msg->kind == JSONRPC_ERROR) {
+		codex_rpc_error(s, msg, NULL);
+		if (a->in_turn)
+			codex_turn_end(s, a, "error");
+		return;
+	}
+	id = json_get_str(json_get_obj(msg->result, "turn"), "id");
+	if (a->in_turn && a->turn_id == NULL && id != NULL) {
+		codex_set_turn(a, id);
+		if (a->interrupt)
+			codex_interrupt(s, a);
+	}
+}
+
+/*
+ * turn/interrupt answered. An error means the turn was already over; its
+ * turn/completed says how, so there is nothing to report.
+ */
+static void
+codex_interrupt_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+}
+
+static void
+codex_interrupt(struct session *s, struct codex *a)
+{
+	cJSON	*params;
+
+	a->interrupt = 0;
+	params = json_object();
+	json_set_str(params, "threadId", session_native_id(s));
+	json_set_str(params, "turnId", a->turn_id);
+	codex_request(s, a, CODEX_REQ_INTERRUPT, "turn/interrupt", params);
+}
+
+/*
+ * Interrupt the turn: turn/interrupt once the turn id is known (until then
+ * the wish is kept); a message still waiting for the thread is dropped and
+ * its turn ends here.
+ */
+static int
+codex_cancel(struct session *s)
+{
+	struct codex	*a = codex_get(s);
+
+	if (a == NULL)
+		return (-1);
+	if (a->in_turn) {
+		if (a->turn_id != NULL)
+			codex_interrupt(s, a);
+		else
+			a->interrupt = 1;
+		return (0);
+	}
+	if (TAILQ_EMPTY(&a->queue))
+		return (0);
+	codex_queue_clear(a);
+	session_turn_end(s, "cancelled", NULL, -1);
+	return (0);
+}
+
+/* An agent-started turn opens one of ours; ours just learns its id. */
+static void
+codex_turn_started_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id;
+
+	id = json_get_str(json_get_obj(msg->params, "turn"), "id");
+	if (!a->in_turn) {
+		a->in_turn = 1;
+		a->usage_seen = 0;
+		a->base = a->seen;
+		codex_set_turn(a, NULL);
+		session_turn_start(s);
+	}
+	if (a->turn_id == NULL && id != NULL) {
+		codex_set_turn(a, id);
+		if (a->interrupt)
+			codex_interrupt(s, a);
+	}
+}
+
+/*
+ * turn/completed: the status is the stop reason. A failed turn's error is
+ * reported unless the error notification before it said the same.
+ */
+static void
+codex_turn_completed_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*turn = json_get_obj(msg->params, "turn");
+	const cJSON	*error = json_get_obj(turn, "error");
+	const char	*status = json_get_str(turn, "status");
+	const char	*id = json_get_str(turn, "id");
+	const char	*text = json_get_str(error, "message");
+
+	if (!a->in_turn)
+		return;
+	if (id != NULL && a->turn_id != NULL && strcmp(id, a->turn_id) != 0)
+		return;		/* not the turn we are in */
+	if (status != NULL && strcmp(status, "interrupted") == 0)
+		codex_turn_end(s, a, "cancelled");
+	else if (status != NULL && strcmp(status, "failed") == 0) {
+		if (text == NULL || a->last_error == NULL ||
+		    strcmp(text, a->last_error) != 0)
+			codex_error_event(s, a, error);
+		codex_turn_end(s, a, "error");
+	} else
+		codex_turn_end(s, a, "end_turn");
+}
+
+/* End our turn: tool calls still open are forgotten, usage is summed. */
+static void
+codex_turn_end(struct session *s, struct codex *a, const char *reason)
+{
+	cJSON	*usage;
+
+	usage = codex_turn_usage(a);
+	codex_calls_clear(a);
+	a->in_turn = 0;
+	a->interrupt = 0;
+	codex_set_turn(a, NULL);
+	free(a->last_error);
+	a->last_error = NULL;
+	session_turn_end(s, reason, usage, -1);
+}
+
+/* The turn's usage: the thread total now less the total at turn/start. */
+static cJSON *
+codex_turn_usage(struct codex *a)
+{
+	cJSON	*usage;
+
+	if (!a->usage_seen)
+		return (NULL);
+	usage = json_object();
+	json_set_int(usage, "input_tokens", a->seen.input - a->base.input);
+	json_set_int(usage, "output_tokens", a->seen.output - a->base.output);
+	json_set_int(usage, "cache_read_tokens",
+	    a->seen.cached - a->base.cached);
+	json_set_int(usage, "cache_write_tokens",
+	    a->seen.cache_write - a->base.cache_write);
+	return (usage);
+}
+
+/*
+ * thread/tokenUsage/updated: remember the thread total. An update about
+ * another turn (thread/resume reports the last one, possibly after our
+ * turn/start went out) only moves the base; so does a total that went
+ * down (a thread compacted or replaced).
+ */
+static void
+codex_usage_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON		*total;
+	const char		*turn = json_get_str(msg->params, "turnId");
+	struct codex_usage	 u;
+
+	total = json_get_obj(json_get_obj(msg->params, "tokenUsage"),
+	    "total");
+	if (total == NULL)
+		return;
+	memset(&u, 0, sizeof u);
+	(void)json_get_int(total, "inputTokens", &u.input);
+	(void)json_get_int(total, "cachedInputTokens", &u.cached);
+	(void)json_get_int(total, "cacheWriteInputTokens", &u.cache_write);
+	(void)json_get_int(total, "outputTokens", &u.output);
+	a->seen = u;
+	if (!a->in_turn || a->turn_id == NULL || (turn != NULL &&
+	    strcmp(turn, a->turn_id) != 0)) {
+		a->base = u;
+		return;
+	}
+	if (u.input < a->base.input || u.output < a->base.output ||
+	    u.cached < a->base.cached || u.cache_write < a->base.cache_write)
+		memset(&a->base, 0, sizeof a->base);
+	a->usage_seen = 1;
+}
+
+/*
+ * A TurnError {message, codexErrorInfo, additionalDetails} as an error
+ * event: codexErrorInfo is a string ("badRequest") or an object with one
+ * key ({"httpConnectionFailed": {...}}); either way its name is the code.
+ */
+static void
+codex_error_event(struct session *s, struct codex *a, const cJSON *error)
+{
+	const cJSON	*info = json_get(error, "codexErrorInfo");
+	const char	*text = json_get_str(error, "message");
+	const char	*code = NULL, *inner;
+	cJSON		*body = NULL;
+
+	if (json_str(info) != NULL)
+		code = json_str(info);
+	else if (json_is_obj(info) && json_first(info) != NULL)
+		code = json_key(json_first(info));
+	if (text == NULL)
+		text = "codex reported an error";
+	free(a->last_error);
+	a->last_error = xstrdup(text);
+
+	/* A provider's error body, {"error": {"message": ...}}, as text. */
+	if (*text == '{' && (body = json_parse(text, strlen(text),
+	    NULL)) != NULL && (inner = json_get_str(json_get_obj(body,
+	    "error"), "message")) != NULL)
+		text = inner;
+	session_error(s, text, code, error != NULL ? json_dup(error) : NULL);
+	json_free(body);
+}
+
+/*
+ * error {error, willRetry}: an error event, unless codex retries (a
+ * dropped stream, a 5xx), which is only news: a status item.
+ */
+static void
+codex_error_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*error = json_get_obj(msg->params, "error");
+	int		 retry = 0;
+
+	(void)json_get_bool(msg->params, "willRetry", &retry);
+	if (retry) {
+		session_status(s, "retrying", json_get_str(error, "message"));
+		return;
+	}
+	codex_error_event(s, a, error);
+}
+
+/* warning {message}: a status item. */
+static void
+codex_warning_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*text = json_get_str(msg->params, "message");
+
+	if (text != NULL)
+		session_status(s, "warning", text);
+}
+
+/* item/started and item/completed: dispatch by the item's type. */
+static void
+codex_item_dispatch(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg, int complete)
+{
+	const cJSON	*item = json_get_obj(msg->params, "item");
+	const char	*type = json_get_str(item, "type");
+	size_t		 i;
+
+	if (type == NULL || json_get_str(item, "id") == NULL) {
+		session_unparsed(s, "item without type or id", "codex");
+		return;
+	}
+	for (i = 0; i < nitems(codex_items); i++) {
+		if (strcmp(codex_items[i].type, type) != 0)
+			continue;
+		if (complete && codex_items[i].complete != NULL)
+			codex_items[i].complete(s, a, item);
+		else if (!complete && codex_items[i].start != NULL)
+			codex_items[i].start(s, a, item);
+		return;
+	}
+}
+
+static void
+codex_item_started_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	codex_item_dispatch(s, a, msg, 0);
+}
+
+static void
+codex_item_completed_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	codex_item_dispatch(s, a, msg, 1);
+}
+
+/* Start an assistant item of kind unless it is open already. */
+static void
+codex_ensure(struct session *s, const char *id, enum item_kind kind)
+{
+	struct item_spec	spec;
+
+	if (session_item_open(s, id))
+		return;
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = kind;
+	spec.role = ROLE_ASSISTANT;
+	session_item_start(s, &spec);
+}
+
+static void
+codex_message_start(struct session *s, struct codex *a, const cJSON *item)
+{
+	codex_ensure(s, json_get_str(item, "id"), ITEM_MESSAGE);
+}
+
+/* The final text is codex's, whatever streamed before it. */
+static void
+codex_message_complete(struct session *s, struct codex *a,
+    const cJSON *item)
+{
+	const char	*id = json_get_str(item, "id");
+	const char	*text = json_get_str(item, "text");
+	cJSON		*content = NULL;
+
+	codex_ensure(s, id, ITEM_MESSAGE);
+	if (text != NULL) {
+		content = json_array();
+		json_append(content, event_part_text(text));
+	}
+	session_item_complete(s, id, 0, content);
+}
+
+static void
+codex_reasoning_start(struct session *s, struct codex *a, const cJSON *item)
+{
+	codex_ensure(s, json_get_str(item, "id"), ITEM_REASONING);
+}
+
+/*
+ * The summary parts joined by a blank line (as their deltas streamed), or
+ * the raw reasoning text when there is no summary.
+ */
+static void
+codex_reasoning_complete(struct session *s, struct codex *a,
+    const cJSON *item)
+{
+	const char	*id = json_get_str(item, "id");
+	char		*text;
+	cJSON		*content = NULL;
+
+	codex_ensure(s, id, ITEM_REASONING);
+	text = codex_texts(json_get_arr(item, "summary"), NULL, "\n\n");
+	if (*text == '\0') {
+		free(text);
+		text = codex_texts(json_get_arr(item, "content"), NULL,
+		    "\n\n");
+	}
+	if (*text != '\0') {
+		content = json_array();
+		json_append(content, event_part_reasoning(text, NULL));
+	}
+	free(text);
+	session_item_complete(s, id, 0, content);
+}
+
+static void
+codex_message_delta_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id = json_get_str(msg->params, "itemId");
+	const char	*delta = json_get_str(msg->params, "delta");
+
+	if (id == NULL || delta == NULL)
+		return;
+	codex_ensure(s, id, ITEM_MESSAGE);
+	session_item_delta(s, id, delta);
+}
+
+/* Summary and raw reasoning deltas both stream into the reasoning item. */
+static void
+codex_reasoning_delta_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id = json_get_str(msg->params, "itemId");
+	const char	*delta = json_get_str(msg->params, "delta");
+
+	if (id == NULL || delta == NULL)
+		return;
+	codex_ensure(s, id, ITEM_REASONING);
+	session_item_delta(s, id, delta);
+}
+
+/* A second summary part: the blank line the final text will have. */
+static void
+codex_reasoning_part_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char	*id = json_get_str(msg->params, "itemId");
+	long long	 index = 0;
+
+	if (id == NULL || json_get_int(msg->params, "summaryIndex",
+	    &index) != 0 || index <= 0 || !session_item_open(s, id))
+		return;
+	session_item_delta(s, id, "\n\n");
+}
+
+/*
+ * Output of a running command or patch: it streams into the call's
+ * tool_result item, started here, and is kept (capped) for the result.
+ */
+static void
+codex_output_delta_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const char		*id = json_get_str(msg->params, "itemId");
+	const char		*delta = json_get_str(msg->params, "delta");
+	struct codex_call	*c;
+	struct item_spec	 spec;
+	char			*rid;
+	size_t			 len;
+
+	if (id == NULL || delta == NULL || *delta == '\0' ||
+	    (c = codex_call_find(a, id)) == NULL)
+		return;
+	len = strlen(delta);
+	if (c->outlen + len <= CODEX_OUTPUT_MAX) {
+		c->out = xrealloc(c->out, c->outlen + len + 1);
+		memcpy(c->out + c->outlen, delta, len + 1);
+		c->outlen += len;
+	}
+	xasprintf(&rid, "%s:result", id);
+	if (!c->streaming) {
+		memset(&spec, 0, sizeof spec);
+		spec.native_id = rid;
+		spec.kind = ITEM_TOOL_RESULT;
+		spec.role = ROLE_TOOL;
+		session_item_start(s, &spec);
+		c->streaming = 1;
+	}
+	session_item_delta(s, rid, delta);
+	free(rid);
+}
+
+static const struct codex_tool *
+codex_tool_find(const char *type)
+{
+	size_t	i;
+
+	for (i = 0; type != NULL && i < nitems(codex_tools); i++) {
+		if (strcmp(codex_tools[i].type, type) == 0)
+			return (&codex_tools[i]);
+	}
+	return (NULL);
+}
+
+static struct codex_call *
+codex_call_find(struct codex *a, const char *id)
+{
+	struct codex_call	*c;
+
+	TAILQ_FOREACH(c, &a->calls, entry) {
+		if (strcmp(c->id, id) == 0)
+			return (c);
+	}
+	return (NULL);
+}
+
+static void
+codex_call_free(struct codex_call *c)
+{
+	free(c->id);
+	json_free(c->input);
+	free(c->out);
+	free(c);
+}
+
+static void
+codex_calls_clear(struct codex *a)
+{
+	struct codex_call	*c;
+
+	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
+		TAILQ_REMOVE(&a->calls, c, entry);
+		codex_call_free(c);
+	}
+}
+
+/* [tool_call{name, arguments, call_id}] for a call. */
+static cJSON *
+codex_call_part(const struct codex_call *c)
+{
+	cJSON	*content;
+	char	*args;
+
+	args = json_print(json_get(c->input, "args"), NULL);
+	content = json_array();
+	json_append(content, event_part_tool_call(json_get_str(c->input,
+	    "name"), args, c->id));
+	free(args);
+	return (content);
+}
+
+/*
+ * A tool item started: one tool_call item, complete at once, since codex
+ * gives the whole input up front. Its name and arguments are kept for an
+ * approval that may follow and for a tool_result without a start.
+ */
+static void
+codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
+{
+	const struct codex_tool	*t = codex_tool_find(json_get_str(item,
+				    "type"));
+	const char		*id = json_get_str(item, "id");
+	struct codex_call	*c;
+	struct item_spec	 spec;
+	cJSON			*content, *args = NULL;
+	char			*name;
+
+	if (t == NULL || codex_call_find(a, id) != NULL)
+		return;
+	name = t->input(item, &args);
+	c = xcalloc(1, sizeof *c);
+	c->id = xstrdup(id);
+	c->tool = t;
+	c->input = json_object();
+	json_set_str(c->input, "name", name);
+	json_set(c->input, "args", args);
+	free(name);
+	TAILQ_INSERT_TAIL(&a->calls, c, entry);
+
+	content = codex_call_part(c);
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = ITEM_TOOL_CALL;
+	spec.role = ROLE_ASSISTANT;
+	spec.content = json_dup(content);
+	session_item_start(s, &spec);
+	session_item_complete(s, id, 0, content);
+}
+
+/*
+ * A tool item completed: its tool_result item, failed when the call failed
+ * or was declined; a patch that went through adds its file_ref parts.
+ */
+static void
+codex_tool_complete(struct session *s, struct codex *a, const cJSON *item)
+{
+	const char		*id = json_get_str(item, "id");
+	struct codex_call	*c;
+	struct item_spec	 spec;
+	cJSON			*content;
+	char			*rid, *output;
+	int			 failed = 0;
+
+	if ((c = codex_call_find(a, id)) == NULL) {
+		codex_tool_start(s, a, item);
+		if ((c = codex_call_find(a, id)) == NULL)
+			return;
+	}
+	output = c->tool->result(item, c, &failed);
+	output = codex_status_output(item, output);
+	content = json_array();
+	json_append(content, event_part_tool_result(id, output, failed));
+	free(output);
+	if (!failed && c->tool->refs != NULL)
+		c->tool->refs(item, content);
+
+	xasprintf(&rid, "%s:result", id);
+	if (!c->streaming) {
+		memset(&spec, 0, sizeof spec);
+		spec.native_id = rid;
+		spec.kind = ITEM_TOOL_RESULT;
+		spec.role = ROLE_TOOL;
+		spec.content = json_dup(content);
+		session_item_start(s, &spec);
+	}
+	session_item_complete(s, rid, failed, content);
+	free(rid);
+	TAILQ_REMOVE(&a->calls, c, entry);
+	codex_call_free(c);
+}
+
+/* An empty output of a call that did not complete says why: "declined". */
+static char *
+codex_status_output(const cJSON *item, char *output)
+{
+	const char	*status = json_get_str(item, "status");
+
+	if (*output != '\0' || status == NULL ||
+	    strcmp(status, "completed") == 0)
+		return (output);
+	free(output);
+	return (xstrdup(status));
+}
+
+/* commandExecution: "shell" {command, cwd}. */
+static char *
+codex_command_input(const cJSON *item, cJSON **args)
+{
+	*args = json_object();
+	json_set_str(*args, "command", json_get_str(item, "command"));
+	json_set_str(*args, "cwd", json_get_str(item, "cwd"));
+	return (xstrdup("shell"));
+}
+
+/* aggregatedOutput, else what streamed; a non-zero exit is an error. */
+static char *
+codex_command_result(const cJSON *item, const struct codex_call *c,
+    int *failed)
+{
+	const char	*status = json_get_str(item, "status");
+	const char	*out = json_get_str(item, "aggregatedOutput");
+	long long	 code = 0;
+
+	(void)json_get_int(item, "exitCode", &code);
+	*failed = code != 0 || (status != NULL &&
+	    strcmp(status, "completed") != 0);
+	if (out == NULL)
+		out = c->out != NULL ? c->out : "";
+	return (xstrdup(out));
+}
+
+/* fileChange: "apply_patch" {changes: [{path, kind, diff}]}. */
+static char *
+codex_file_input(const cJSON *item, cJSON **args)
+{
+	const cJSON	*changes = json_get_arr(item, "changes");
+
+	*args = json_object();
+	json_set(*args, "changes", changes != NULL ? json_dup(changes) :
+	    json_array());
+	return (xstrdup("apply_patch"));
+}
+
+/* What streamed, else one "<kind> <path>" line per change. */
+static char *
+codex_file_result(const cJSON *item, const struct codex_call *c,
+    int *failed)
+{
+	const char	*status = json_get_str(item, "status");
+	const cJSON	*el;
+	const char	*kind;
+	char		*out, *next;
+
+	*failed = status != NULL && strcmp(status, "completed") != 0;
+	if (c->out != NULL || *failed)
+		return (xstrdup(c->out != NULL ? c->out : ""));
+	out = xstrdup("");
+	JSON_FOREACH(el, json_get_arr(item, "changes")) {
+		if ((kind = json_get_str(json_get_obj(el, "kind"),
+		    "type")) == NULL && (kind = json_get_str(el, "kind")) == NULL)
+			kind = "update";
+		xasprintf(&next, "%s%s %s\n", out, kind,
+		    json_get_str(el, "path") != NULL ?
+		    json_get_str(el, "path") : "?");
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+/*
+ * One file_ref per change: an added file is a write, anything else a
+ * patch. Codex gives an added or deleted file's text and an update's hunks;
+ * all become a unified diff with headers, as ACP's diffs are.
+ */
+static void
+codex_file_refs(const cJSON *item, cJSON *content)
+{
+	const cJSON	*el, *kind;
+	const char	*type, *path, *to;
+	char		*diff;
+
+	JSON_FOREACH(el, json_get_arr(item, "changes")) {
+		if ((path = json_get_str(el, "path")) == NULL)
+			continue;
+		kind = json_get_obj(el, "kind");
+		if ((type = json_get_str(kind, "type")) == NULL &&
+		    (type = json_get_str(el, "kind")) == NULL)
+			type = "update";
+		if ((to = json_get_str(kind, "move_path")) == NULL)
+			to = path;
+		diff = codex_file_diff(path, type, to,
+		    json_get_str(el, "diff"));
+		json_append(content, event_part_file_ref(path,
+		    strcmp(type, "add") == 0 ? "write" : "patch", diff));
+		free(diff);
+	}
+}
+
+/*
+ * Headers, then each line of an added or deleted file's text marked, or
+ * an update's hunks as they are. One pass counts, one fills.
+ */
+static char *
+codex_file_diff(const char *path, const char *type, const char *to,
+    const char *text)
+{
+	static const char	 nonl[] = "\\ No newline at end of file\n";
+	const char		*p, *nl, *from = path;
+	char			*out, *o, head[64], mark = '+';
+	size_t			 n = 0, len = strlen(text != NULL ? text : "");
+
+	if (text == NULL)
+		return (NULL);
+	if (strcmp(type, "add") != 0 && strcmp(type, "delete") != 0) {
+		if (strncmp(text, "--- ", 4) == 0)
+			return (xstrdup(text));
+		xasprintf(&out, "--- %s\n+++ %s\n%s", path, to, text);
+		return (out);
+	}
+	if (strcmp(type, "add") == 0)
+		from = "/dev/null";
+	else {
+		to = "/dev/null";
+		mark = '-';
+	}
+	for (p = text; *p != '\0'; p = *nl == '\n' ? nl + 1 : nl, n++)
+		nl = p + strcspn(p, "\n");
+	if (n == 0)
+		head[0] = '\0';
+	else if (mark == '+')
+		snprintf(head, sizeof head, "@@ -0,0 +1,%zu @@\n", n);
+	else
+		snprintf(head, sizeof head, "@@ -1,%zu +0,0 @@\n", n);
+
+	out = xmalloc(strlen(from) + strlen(to) + strlen(head) + len +
+	    2 * n + sizeof nonl + 16);
+	o = out + sprintf(out, "--- %s\n+++ %s\n%s", from, to, head);
+	for (p = text; *p != '\0'; p = nl) {
+		nl = p + strcspn(p, "\n");
+		*o++ = mark;
+		memcpy(o, p, (size_t)(nl - p));
+		o += nl - p;
+		*o++ = '\n';
+		if (*nl == '\n')
+			nl++;
+		else
+			o = stpcpy(o, nonl);
+	}
+	*o = '\0';
+	return (out);
+}
+
+/* mcpToolCall: "mcp__<server>__<tool>" with the call's arguments. */
+static char *
+codex_mcp_input(const cJSON *item, cJSON **args)
+{
+	const cJSON	*v = json_get(item, "arguments");
+	const char	*server = json_get_str(item, "server");
+	const char	*tool = json_get_str(item, "tool");
+	char		*name;
+
+	*args = v != NULL && !json_is_null(v) ? json_dup(v) : json_object();
+	xasprintf(&name, "mcp__%s__%s", server != NULL ? server : "mcp",
+	    tool != NULL ? tool : "tool");
+	return (name);
+}
+
+/* The text blocks of result.content, else the result as JSON; or error. */
+static char *
+codex_mcp_result(const cJSON *item, const struct codex_call *c, int *failed)
+{
+	const cJSON	*result = json_get_obj(item, "result");
+	const cJSON	*error = json_get_obj(item, "error");
+	const char	*status = json_get_str(item, "status");
+	char		*out;
+
+	*failed = error != NULL || (status != NULL &&
+	    strcmp(status, "completed") != 0);
+	if (error != NULL)
+		return (xstrdup(json_get_str(error, "message") != NULL ?
+		    json_get_str(error, "message") : "error"));
+	out = codex_texts(json_get_arr(result, "content"), "text", "\n");
+	if (*out == '\0' && result != NULL) {
+		free(out);
+		out = json_print(result, NULL);
+	}
+	return (out);
+}
+
+/* dynamicToolCall: the client-defined tool by its name. */
+static char *
+codex_dynamic_input(const cJSON *item, cJSON **args)
+{
+	const cJSON	*v = json_get(item, "arguments");
+	const char	*tool = json_get_str(item, "tool");
+
+	*args = v != NULL && !json_is_null(v) ? json_dup(v) : json_object();
+	return (xstrdup(tool != NULL ? tool : "tool"));
+}
+
+static char *
+codex_dynamic_result(const cJSON *item, const struct codex_call *c,
+    int *failed)
+{
+	const char	*status = json_get_str(item, "status");
+	int		 ok = 1;
+
+	(void)json_get_bool(item, "success", &ok);
+	*failed = !ok || (status != NULL && strcmp(status, "completed") != 0);
+	return (codex_texts(json_get_arr(item, "contentItems"), "text", "\n"));
+}
+
+/*
+ * Status-like items, when they complete: a web search, an image viewed, a
+ * plan's text, a compaction, review mode entered or left.
+ */
+static void
+codex_status_complete(struct session *s, struct codex *a, const cJSON *item)
+{
+	const char	*type = json_get_str(item, "type");
+
+	if (strcmp(type, "webSearch") == 0)
+		session_status(s, "web_search", json_get_str(item, "query"));
+	else if (strcmp(type, "imageView") == 0)
+		session_status(s, "image_view", json_get_str(item, "path"));
+	else if (strcmp(type, "plan") == 0)
+		session_status(s, "plan", json_get_str(item, "text"));
+	else if (strcmp(type, "contextCompaction") == 0)
+		session_status(s, "compaction", NULL);
+	else if (strcmp(type, "enteredReviewMode") == 0)
+		session_status(s, "review", json_get_str(item, "review"));
+	else if (strcmp(type, "exitedReviewMode") == 0)
+		session_status(s, "review_done", json_get_str(item, "review"));
+}
+
+/* turn/plan/updated: a status item with the steps as a json part. */
+static void
+codex_plan_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON		*plan = json_get_arr(msg->params, "plan"), *el;
+	const char		*st;
+	struct item_spec	 spec;
+	cJSON			*content;
+	char			*id, detail[64];
+	int			 done = 0;
+
+	if (plan == NULL)
+		return;
+	JSON_FOREACH(el, plan) {
+		if ((st = json_get_str(el, "status")) != NULL &&
+		    strcmp(st, "completed") == 0)
+			done++;
+	}
+	snprintf(detail, sizeof detail, "%d of %d done", done,
+	    json_size(plan));
+	content = json_array();
+	json_append(content, event_part_status("plan", detail));
+	json_append(content, event_part_json(json_dup(plan)));
+	id = codex_synthetic_id(a, "plan");
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = ITEM_STATUS;
+	spec.role = ROLE_SYSTEM;
+	spec.content = json_dup(content);
+	session_item_start(s, &spec);
+	session_item_complete(s, id, 0, content);
+	free(id);
+}
+
+static char *
+codex_synthetic_id(struct codex *a, const char *prefix)
+{
+	char	*id;
+
+	xasprintf(&id, "%s-%u", prefix, ++a->nsynth);
+	return (id);
+}
+
+/*
+ * The strings of an array (or, with key, each element's key member)
+ * joined by sep; "" if none.
+ */
+static char *
+codex_texts(const cJSON *array, const char *key, const char *sep)
+{
+	const cJSON	*el;
+	const char	*text;
+	char		*out = xstrdup(""), *next;
+
+	JSON_FOREACH(el, array) {
+		text = key != NULL ? json_get_str(el, key) : json_str(el);
+		if (text == NULL)
+			continue;
+		xasprintf(&next, "%s%s%s", out, *out != '\0' ? sep : "",
+		    text);
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+/* A JSON-RPC id as the text we register approvals and questions by. */
+static char *
+codex_id_text(const cJSON *id)
+{
+	char	*text;
+
+	if (json_str(id) != NULL)
+		return (xstrdup(json_str(id)));
+	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
+		xasprintf(&text, "%lld", (long long)json_num(id));
+		return (text);
+	}
+	return (json_print(id, NULL));
+}
+
+static struct codex_ask *
+codex_ask_add(struct codex *a, const cJSON *id, cJSON *data)
+{
+	struct codex_ask	*k;
+
+	k = xcalloc(1, sizeof *k);
+	k->native_id = codex_id_text(id);
+	k->rpc_id = json_dup(id);
+	k->data = data;
+	TAILQ_INSERT_TAIL(&a->asks, k, entry);
+	return (k);
+}
+
+static struct codex_ask *
+codex_ask_take(struct codex *a, const char *native_id)
+{
+	struct codex_ask	*k;
+
+	TAILQ_FOREACH(k, &a->asks, entry) {
+		if (strcmp(k->native_id, native_id) == 0) {
+			TAILQ_REMOVE(&a->asks, k, entry);
+			return (k);
+		}
+	}
+	return (NULL);
+}
+
+static void
+codex_ask_free(struct codex_ask *k)
+{
+	free(k->native_id);
+	json_free(k->rpc_id);
+	json_free(k->data);
+	free(k);
+}
+
+/*
+ * serverRequest/resolved: codex settled a request itself (the turn ended,
+ * a timeout). Forget it, so a late client answer is refused, not sent.
+ */
+static void
+codex_resolved_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*id = json_get(msg->params, "requestId");
+	struct codex_ask *k;
+	char		*text;
+
+	if (id == NULL || (!json_is_str(id) && !json_is_num(id)))
+		return;
+	text = codex_id_text(id);
+	if ((k = codex_ask_take(a, text)) != NULL)
+		codex_ask_free(k);
+	free(text);
+}
+
+/*
+ * item/commandExecution/requestApproval: the command (or the network host
+ * it wants) is the action; the decisions codex offers are kept for the
+ * reply.
+ */
+static void
+codex_command_approval_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON		*p = msg->params, *decisions;
+	const char		*command = json_get_str(p, "command");
+	const char		*host;
+	struct codex_ask	*k;
+	cJSON			*meta, *input;
+	char			 action[CODEX_ACTION_MAX];
+
+	host = json_get_str(json_get_obj(p, "networkApprovalContext"),
+	    "host");
+	if (command != NULL)
+		snprintf(action, sizeof action, "%s", command);
+	else if (host != NULL)
+		snprintf(action, sizeof action, "network access to %s", host);
+	else
+		snprintf(action, sizeof action, "command");
+	input = json_object();
+	json_set_str(input, "command", command);
+	json_set_str(input, "cwd", json_get_str(p, "cwd"));
+	json_set_str(input, "reason", json_get_str(p, "reason"));
+	json_set_str(input, "host", host);
+	meta = json_object();
+	json_set_str(meta, "tool_name", "shell");
+	json_set(meta, "input", input);
+	json_set_str(meta, "call_id", json_get_str(p, "itemId"));
+
+	decisions = json_get_arr(p, "availableDecisions");
+	k = codex_ask_add(a, msg->id, decisions != NULL ? json_dup(decisions) :
+	    NULL);
+	session_permission_request(s, k->native_id, action, meta);
+}
+
+/*
+ * item/fileChange/requestApproval names only the item: the changes come
+ * from the fileChange item that started before it.
+ */
+static void
+codex_file_approval_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON		*p = msg->params, *el, *changes = NULL;
+	const char		*item = json_get_str(p, "itemId"), *path;
+	struct codex_call	*c = NULL;
+	struct codex_ask	*k;
+	cJSON			*meta, *input;
+	char			 action[CODEX_ACTION_MAX];
+	size_t			 off;
+
+	if (item != NULL && (c = codex_call_find(a, item)) != NULL)
+		changes = json_get_arr(json_get(c->input, "args"), "changes");
+	off = (size_t)snprintf(action, sizeof action, "file change");
+	JSON_FOREACH(el, changes) {
+		if ((path = json_get_str(el, "path")) == NULL ||
+		    off >= sizeof action)
+			continue;
+		off += (size_t)snprintf(action + off, sizeof action - off,
+		    "%s %s", el == json_first(changes) ? ":" : ",", path);
+	}
+	input = json_object();
+	json_set(input, "changes", changes != NULL ? json_dup(changes) :
+	    json_array());
+	json_set_str(input, "reason", json_get_str(p, "reason"));
+	json_set_str(input, "grantRoot", json_get_str(p, "grantRoot"));
+	meta = json_object();
+	json_set_str(meta, "tool_name", "apply_patch");
+	json_set(meta, "input", input);
+	json_set_str(meta, "call_id", item);
+
+	k = codex_ask_add(a, msg->id, NULL);
+	session_permission_request(s, k->native_id, action, meta);
+}
+
+/* Whether codex offers decision; no list means all of them. */
+static int
+codex_offered(const cJSON *decisions, const char *decision)
+{
+	const cJSON	*el;
+
+	if (decisions == NULL)
+		return (1);
+	JSON_FOREACH(el, decisions) {
+		if (json_str(el) != NULL && strcmp(json_str(el), decision) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Answer an approval with {decision}. ALWAYS is acceptForSession, or plain
+ * accept where codex does not offer it for this request (it never does for
+ * commands it would rather amend its exec policy for).
+ */
+static int
+codex_reply_permission(struct session *s, const char *native_id,
+    enum permission_reply reply)
+{
+	struct codex		*a = codex_get(s);
+	struct codex_ask	*k;
+	const char		*decision = "cancel";
+	cJSON			*result;
+
+	if (a == NULL || (k = codex_ask_take(a, native_id)) == NULL)
+		return (-1);
+	switch (reply) {
+	case PERMISSION_ONCE:
+		decision = "accept";
+		break;
+	case PERMISSION_ALWAYS:
+		decision = codex_offered(k->data, "acceptForSession") ?
+		    "acceptForSession" : "accept";
+		break;
+	case PERMISSION_REJECT:
+		decision = "decline";
+		break;
+	case PERMISSION_CANCELLED:
+		decision = "cancel";
+		break;
+	}
+	result = json_object();
+	json_set_str(result, "decision", decision);
+	codex_reply(s, k->rpc_id, result);
+	codex_ask_free(k);
+	return (0);
+}
+
+/*
+ * item/tool/requestUserInput: the questions as ours (single choice each;
+ * isOther and isSecret have no place in the schema), their ids kept for
+ * the answer.
+ */
+static void
+codex_user_input_cb(struct session *s, struct codex *a,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON		*q, *opt;
+	struct codex_ask	*k;
+	cJSON			*questions, *ids, *o, *opts, *el;
+
+	questions = json_array();
+	ids = json_array();
+	JSON_FOREACH(q, json_get_arr(msg->params, "questions")) {
+		o = json_object();
+		json_set_str(o, "question", json_get_str(q, "question") !=
+		    NULL ? json_get_str(q, "question") : "");
+		json_set_str(o, "header", json_get_str(q, "header"));
+		json_set_bool(o, "multi_select", 0);
+		opts = json_array();
+		JSON_FOREACH(opt, json_get_arr(q, "options")) {
+			if (json_get_str(opt, "label") == NULL)
+				continue;
+			el = json_object();
+			json_set_str(el, "label", json_get_str(opt, "label"));
+			json_set_str(el, "description",
+			    json_get_str(opt, "description"));
+			json_append(opts, el);
+		}
+		json_set(o, "options", opts);
+		json_append(questions, o);
+		json_append(ids, json_string(json_get_str(q, "id") != NULL ?
+		    json_get_str(q, "id") : ""));
+	}
+	k = codex_ask_add(a, msg->id, ids);
+	session_question_request(s, k->native_id, questions);
+}
+
+/*
+ * Answer questions: {answers: {<id>: {answers: [labels]}}}, the client's
+ * answers taken in question order. Rejected or cancelled is no answers.
+ */
+static int
+codex_reply_question(struct session *s, const char *native_id,
+    const cJSON *answers)
+{
+	struct codex		*a = codex_get(s);
+	struct codex_ask	*k;
+	const cJSON		*id, *labels, *l;
+	cJSON			*map, *one, *list, *result;
+	int			 i = 0;
+
+	if (a == NULL || (k = codex_ask_take(a, native_id)) == NULL)
+		return (-1);
+	map = json_object();
+	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL) {
+		labels = json_at(answers, i++);
+		if (!json_is_arr(labels) || json_str(id) == NULL)
+			continue;
+		list = json_array();
+		JSON_FOREACH(l, labels) {
+			if (json_str(l) != NULL)
+				json_append(list, json_string(json_str(l)));
+		}
+		one = json_object();
+		json_set(one, "answers", list);
+		json_set(map, json_str(id), one);
+	}
+	result = json_object();
+	json_set(result, "answers", map);
+	codex_reply(s, k->rpc_id, result);
+	codex_ask_free(k);
+	return (0);
+}
+
+static void
+codex_free(struct session *s)
+{
+	struct codex		*a = codex_get(s);
+	struct codex_ask	*k;
+
+	if (a == NULL)
+		return;
+	codex_queue_clear(a);
+	codex_calls_clear(a);
+	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
+		TAILQ_REMOVE(&a->asks, k, entry);
+		codex_ask_free(k);
+	}
+	jsonrpc_pending_free(a->pending);
+	free(a->turn_id);
+	free(a->last_error);
+	free(a);
+	session_set_adapter_data(s, NULL);
+}

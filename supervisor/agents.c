@@ -1,0 +1,393 @@
+/*
+ * agents.c: which agents are here, and installing the pinned ones.
+ *
+ * GET /v1/agents reports, for every profile of adapters/adapter.c, whether
+ * its command is found (in agentd's data dir first, then on PATH), the
+ * version installed there, whether a credential is in the environment (a
+ * boolean: the value is never read out), its protocol and what that
+ * protocol can carry. Nothing here runs an agent: looking is stat(2) only.
+ *
+ * POST /v1/agents/{agent}/install and `agentd install AGENT` run
+ * `npm install` of the pinned package into <data-dir>/agents, one install
+ * per agent at a time; the HTTP reply waits for npm (api_wait).
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+struct agents_job {
+	const struct agent_profile	*profile;
+	struct proc			*proc;
+	struct api_wait			*wait;
+	LIST_ENTRY(agents_job)		 entry;
+};
+static LIST_HEAD(, agents_job) agents_jobs = LIST_HEAD_INITIALIZER(agents_jobs);
+
+static const struct {
+	int		 cap;
+	const char	*name;
+} agents_caps[] = {
+	{ CAP_PERMISSIONS, "permissions" },
+	{ CAP_QUESTIONS, "questions" },
+	{ CAP_REASONING, "reasoning" },
+	{ CAP_TOOL_CALLS, "toolCalls" },
+	{ CAP_FILE_CHANGES, "fileChanges" },
+	{ CAP_STREAMING, "streamingDeltas" },
+	{ CAP_RESUME, "sessionResume" },
+	{ CAP_CANCEL, "cancel" },
+	{ CAP_USAGE, "usage" },
+	{ CAP_IMAGES, "images" },
+};
+
+/* <data-dir>/agents, where installs go. */
+static char *
+agents_dir(void)
+{
+	char	*dir;
+
+	xasprintf(&dir, "%s/agents", options.data_dir);
+	return (dir);
+}
+
+/* The npm package name of "name@version" ("@scope/name@1.2"). */
+static char *
+agents_package_name(const char *spec)
+{
+	const char	*at = strrchr(spec, '@');
+
+	if (at == NULL || at == spec)
+		return (xstrdup(spec));
+	return (xstrndup(spec, (size_t)(at - spec)));
+}
+
+static int
+agents_executable(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    access(path, X_OK) == 0);
+}
+
+/* Find cmd: our install dir first, then PATH. Returns a malloc'd path. */
+static char *
+agents_find(const char *cmd)
+{
+	const char	*path;
+	char		*dir, *p, *copy, *seg, *last;
+
+	if (strcmp(cmd, "@self") == 0)
+		return (xstrdup("@self"));
+	if (strchr(cmd, '/') != NULL)
+		return (agents_executable(cmd) ? xstrdup(cmd) : NULL);
+	dir = agents_dir();
+	xasprintf(&p, "%s/node_modules/.bin/%s", dir, cmd);
+	free(dir);
+	if (agents_executable(p))
+		return (p);
+	free(p);
+	if ((path = getenv("PATH")) == NULL)
+		return (NULL);
+	copy = xstrdup(path);
+	for (seg = strtok_r(copy, ":", &last); seg != NULL;
+	    seg = strtok_r(NULL, ":", &last)) {
+		xasprintf(&p, "%s/%s", *seg != '\0' ? seg : ".", cmd);
+		if (agents_executable(p)) {
+			free(copy);
+			return (p);
+		}
+		free(p);
+	}
+	free(copy);
+	return (NULL);
+}
+
+/* The version in <data-dir>/agents/node_modules/<pkg>/package.json. */
+static char *
+agents_installed_version(const struct agent_profile *p)
+{
+	char		*dir, *name, *path, buf[16384];
+	const char	*err, *v;
+	ssize_t		 n;
+	cJSON		*o;
+	int		 fd;
+
+	if (p->npm_package == NULL)
+		return (NULL);
+	dir = agents_dir();
+	name = agents_package_name(p->npm_package);
+	xasprintf(&path, "%s/node_modules/%s/package.json", dir, name);
+	free(dir);
+	free(name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return (NULL);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n <= 0 || (o = json_parse(buf, (size_t)n, &err)) == NULL)
+		return (NULL);
+	v = json_get_str(o, "version");
+	name = v != NULL ? xstrdup(v) : NULL;
+	json_free(o);
+	return (name);
+}
+
+static int
+agents_credentials(const struct agent_profile *p)
+{
+	const char *const	*e;
+	const char		*v;
+
+	if (p->credential_env == NULL)
+		return (p->flags & AGENT_BUILTIN) != 0;
+	for (e = p->credential_env; *e != NULL; e++) {
+		if ((v = getenv(*e)) != NULL && *v != '\0')
+			return (1);
+	}
+	return (0);
+}
+
+/* AgentInfo for one profile. */
+cJSON *
+agents_info(const struct agent_profile *p)
+{
+	const char *const	*e;
+	char			*path = NULL, *version;
+	cJSON			*o, *caps, *creds;
+	size_t			 i;
+
+	o = json_object();
+	json_set_str(o, "id", p->id);
+	json_set_str(o, "protocol", p->adapter->name);
+	if (p->argv != NULL)
+		path = agents_find(p->argv[0]);
+	json_set_bool(o, "installed", path != NULL ||
+	    (p->flags & AGENT_CUSTOM_COMMAND));
+	if (path != NULL && strcmp(path, "@self") != 0)
+		json_set_str(o, "path", path);
+	free(path);
+	if ((p->flags & AGENT_BUILTIN))
+		json_set_str(o, "version", AGENTD_VERSION);
+	else if ((version = agents_installed_version(p)) != NULL) {
+		json_set_str(o, "version", version);
+		free(version);
+	}
+	if (p->npm_package != NULL)
+		json_set_str(o, "npmPackage", p->npm_package);
+	json_set_bool(o, "credentialsAvailable", agents_credentials(p));
+	creds = json_array();
+	for (e = p->credential_env; e != NULL && *e != NULL; e++)
+		json_append(creds, json_string(*e));
+	json_set(o, "credentialEnv", creds);
+	caps = json_object();
+	for (i = 0; i < nitems(agents_caps); i++)
+		json_set_bool(caps, agents_caps[i].name,
+		    (p->adapter->caps & agents_caps[i].cap) != 0);
+	json_set(o, "capabilities", caps);
+	return (o);
+}
+
+cJSON *
+agents_list(void)
+{
+	const struct agent_profile	*p;
+	cJSON				*a;
+
+	a = json_array();
+	for (p = agent_profiles; p->id != NULL; p++)
+		json_append(a, agents_info(p));
+	return (a);
+}
+
+/* The npm command line; argv strings live as long as the profile. */
+static void
+agents_npm_argv(const struct agent_profile *p, const char *dir,
+    struct argv_builder *b)
+{
+	argv_add(b, "npm");
+	argv_add(b, "install");
+	argv_add(b, "--no-audit");
+	argv_add(b, "--no-fund");
+	argv_add(b, "--no-update-notifier");
+	argv_add(b, "--prefix");
+	argv_add(b, dir);
+	argv_add(b, p->npm_package);
+}
+
+static void
+agents_job_line_cb(void *arg, const char *line, size_t len)
+{
+	struct agents_job	*j = arg;
+
+	log_debug("npm %s: %.*s", j->profile->id, (int)len, line);
+}
+
+static void
+agents_job_toolong_cb(void *arg, size_t len)
+{
+}
+
+static void
+agents_job_free_cb(void *arg)
+{
+	struct agents_job	*j = arg;
+
+	proc_free(j->proc);
+	free(j);
+}
+
+/* npm is done: answer the waiting request with the outcome. */
+static void
+agents_job_exit_cb(void *arg, int status)
+{
+	struct agents_job	*j = arg;
+	struct api_response	 resp;
+	char			*head, *tail;
+	int			 truncated, code;
+	cJSON			*info;
+
+	memset(&resp, 0, sizeof resp);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (code == 0) {
+		resp.kind = API_REPLY;
+		resp.status = 200;
+		resp.content_type = "application/json";
+		info = agents_info(j->profile);
+		resp.body = json_print(info, &resp.len);
+		json_free(info);
+		log_info("installed %s", j->profile->npm_package);
+	} else {
+		proc_stderr(j->proc, &head, &tail, &truncated);
+		if (code == 127)
+			api_problem(&resp, 502, "install_failed", "cannot run "
+			    "npm: is Node.js installed? (%s)", tail);
+		else
+			api_problem(&resp, 502, "install_failed", "npm install "
+			    "%s failed (exit %d; is the registry reachable?): "
+			    "%.2000s", j->profile->npm_package, code, tail);
+		free(head);
+		free(tail);
+	}
+	api_wait_finish(j->wait, &resp);
+	LIST_REMOVE(j, entry);
+	loop_defer(agents_job_free_cb, j);
+}
+
+static const struct proc_cbs agents_job_cbs = {
+	agents_job_line_cb, agents_job_toolong_cb, agents_job_exit_cb
+};
+
+/* POST /v1/agents/{agent}/install: reply when npm is done. */
+void
+agents_install(const struct agent_profile *p, struct api_response *resp)
+{
+	struct argv_builder	 b;
+	struct agents_job	*j;
+	char			*dir, *cause;
+
+	if (p->npm_package == NULL) {
+		api_problem(resp, 400, "install_failed", "agent %s is not "
+		    "installed from npm; install it by hand", p->id);
+		return;
+	}
+	LIST_FOREACH(j, &agents_jobs, entry) {
+		if (j->profile == p) {
+			api_problem(resp, 409, "conflict", "an install of %s "
+			    "is already running", p->id);
+			return;
+		}
+	}
+	dir = agents_dir();
+	(void)mkdir(dir, 0755);
+	memset(&b, 0, sizeof b);
+	agents_npm_argv(p, dir, &b);
+	j = xcalloc(1, sizeof *j);
+	j->profile = p;
+	j->proc = proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j,
+	    &cause);
+	argv_free(&b);
+	free(dir);
+	if (j->proc == NULL) {
+		api_problem(resp, 500, "install_failed", "%s", cause);
+		free(cause);
+		free(j);
+		return;
+	}
+	j->wait = api_wait_new(resp);
+	LIST_INSERT_HEAD(&agents_jobs, j, entry);
+}
+
+/* `agentd agents`: the list, as GET /v1/agents answers it. */
+int
+agents_main(int argc, char **argv)
+{
+	cJSON	*a;
+	char	*text;
+
+	if (options.data_dir == NULL)
+		options.data_dir = options_default_data_dir();
+	a = agents_list();
+	text = json_print(a, NULL);
+	json_free(a);
+	printf("%s\n", text);
+	free(text);
+	return (0);
+}
+
+/* `agentd install AGENT…`: npm install each, in the foreground. */
+int
+agents_install_main(int argc, char **argv)
+{
+	const struct agent_profile	*p;
+	struct argv_builder		 b;
+	char				*dir;
+	pid_t				 pid;
+	int				 i, status, rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: agentd install AGENT...\n");
+		return (2);
+	}
+	if (options.data_dir == NULL)
+		options.data_dir = options_default_data_dir();
+	(void)mkdir(options.data_dir, 0700);
+	dir = agents_dir();
+	(void)mkdir(dir, 0755);
+	for (i = 1; i < argc; i++) {
+		if ((p = adapter_find_agent(argv[i])) == NULL ||
+		    p->npm_package == NULL) {
+			fprintf(stderr, "agentd: %s: no npm package to install\n",
+			    argv[i]);
+			rc = 1;
+			continue;
+		}
+		memset(&b, 0, sizeof b);
+		agents_npm_argv(p, dir, &b);
+		printf("installing %s into %s\n", p->npm_package, dir);
+		fflush(stdout);
+		if ((pid = fork()) == 0) {
+			execvp("npm", b.argv);
+			fprintf(stderr, "agentd: cannot run npm: %s\n",
+			    strerror(errno));
+			_exit(127);
+		}
+		argv_free(&b);
+		if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "agentd: installing %s failed\n", p->id);
+			rc = 1;
+		}
+	}
+	free(dir);
+	return (rc);
+}

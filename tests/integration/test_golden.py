@@ -1,0 +1,64 @@
+"""Golden tests: every recorded fixture through its adapter.
+
+tests/fixtures/<agent>/<scenario>.jsonl is a real CLI's stdio recorded by
+`make fixtures`; agentd replays it (`agentd replay-agent`) to the agent's
+adapter while the scenario's client drives the session exactly as it did
+when recording. The universal stream must equal <scenario>.golden.jsonl
+and hold no agent.unparsed.
+"""
+
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+from agentd import Agentd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+import scenarios  # noqa: E402
+
+
+def fixtures():
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures",
+            "*", "*.jsonl"))):
+        if not path.endswith(".golden.jsonl"):
+            yield path
+
+
+def replay(ctx, agentd, path, n):
+    with open(path) as f:
+        head = json.loads(f.readline())
+    agent = head["agent"]
+    sc = scenarios.by_name(head["scenario"])
+    tmp = tempfile.mkdtemp(prefix="agentd-golden-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    try:
+        sid = f"g{n}"
+        scenarios.create(agentd, sid, agent, cwd,
+            agent_command=["@self", "replay-agent", path])
+        run = scenarios.drive(agentd, sid, sc, cwd)
+        scenarios.check_invariants(run)
+        got = scenarios.normalise(run.events, [tmp, head.get("tmp", tmp)])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(path[:-len(".jsonl")] + ".golden.jsonl") as f:
+        want = [json.loads(line) for line in f]
+    assert len(got) == len(want), \
+        f"{path}: {len(got)} events, golden has {len(want)}"
+    for i, (a, b) in enumerate(zip(got, want)):
+        assert a == b, (f"{os.path.relpath(path, ROOT)}: event {i + 1} "
+            f"differs:\n got  {json.dumps(a)[:600]}\n want {json.dumps(b)[:600]}")
+
+
+def test_golden_fixtures(ctx):
+    paths = list(fixtures())
+    with Agentd(ctx.binary, log_level="info") as a:
+        for n, path in enumerate(paths):
+            replay(ctx, a, path, n)
+    print(f"    {len(paths)} fixtures replayed")
