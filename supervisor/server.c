@@ -404,6 +404,16 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	    (const unsigned char *)c->resp.allow, (int)strlen(c->resp.allow),
 	    &p, end))
 		return (-1);
+	if (c->resp.content_encoding != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"content-encoding:",
+	    (const unsigned char *)c->resp.content_encoding,
+	    (int)strlen(c->resp.content_encoding), &p, end))
+		return (-1);
+	if (c->resp.cache_control != NULL && lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"cache-control:",
+	    (const unsigned char *)c->resp.cache_control,
+	    (int)strlen(c->resp.cache_control), &p, end))
+		return (-1);
 	if (c->resp.status == 401 && lws_add_http_header_by_name(wsi,
 	    (const unsigned char *)"www-authenticate:",
 	    (const unsigned char *)"Bearer", 6, &p, end))
@@ -554,7 +564,9 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 			chunk = SERVER_BATCH_BYTES;
 		final = c->resp_off + chunk == c->resp.len;
 		buf = server_buffer(chunk);
-		memcpy(buf, c->resp.body + c->resp_off, chunk);
+		memcpy(buf, (c->resp.static_body != NULL ?
+		    (const char *)c->resp.static_body : c->resp.body) +
+		    c->resp_off, chunk);
 		if (lws_write(wsi, buf, chunk, final ? LWS_WRITE_HTTP_FINAL :
 		    LWS_WRITE_HTTP) != (int)chunk)
 			return (-1);

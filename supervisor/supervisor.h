@@ -163,6 +163,9 @@ struct api_response {
 	enum api_kind		 kind;
 	int			 status;
 	const char		*content_type;
+	const char		*content_encoding; /* "gzip" or NULL */
+	const char		*cache_control;	/* or NULL */
+	const void		*static_body;	/* instead of body: not freed */
 	char			*body;		/* malloc'd */
 	size_t			 len;
 	char			 allow[64];	/* for 405: "GET, POST" */
