@@ -49,5 +49,16 @@ done
 run_suite "integration: $agentd_bin" python3 "$here/integration/run.py" \
     --agentd "$agentd_bin"
 
+# Further suites, named in $SUITES (make test sets it): tests/<name>/suite.sh
+# AGENTD_BIN runs one and ends with its own "N passed, M failed" line.
+for s in ${SUITES:-}; do
+	if [ -x "$here/$s/suite.sh" ]; then
+		run_suite "$s" "$here/$s/suite.sh" "$agentd_bin"
+	else
+		echo "not ok - $s: no $here/$s/suite.sh"
+		total_fail=$((total_fail + 1))
+	fi
+done
+
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
