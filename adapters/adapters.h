@@ -145,5 +145,6 @@ void		 session_error(struct session *, const char *, const char *,
 		     cJSON *);
 void		 session_unparsed(struct session *, const char *, const char *);
 void		 session_status(struct session *, const char *, const char *);
+void		 session_set_raw(struct session *, const char *, size_t);
 
 #endif /* ADAPTERS_H */

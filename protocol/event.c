@@ -940,3 +940,52 @@ event_validate(const cJSON *ev, char **cause)
 	}
 	return (0);
 }
+
+struct event_scan_state {
+	const char	*s;
+	int		 type;
+	size_t		 noraw;
+};
+
+static int
+event_scan_cb(void *arg, const char *key, size_t klen, size_t off,
+    size_t len, size_t sep)
+{
+	struct event_scan_state	*e = arg;
+	char			 name[32];
+
+	if (klen == 5 && memcmp(key, "\"raw\"", 5) == 0)
+		e->noraw = sep;
+	else if (klen == 6 && memcmp(key, "\"type\"", 6) == 0 && len >= 2 &&
+	    len - 2 < sizeof name && e->s[off] == '"') {
+		memcpy(name, e->s + off + 1, len - 2);
+		name[len - 2] = '\0';
+		e->type = event_type_from_name(name);
+	}
+	return (0);
+}
+
+/*
+ * Scan a serialised event. *noraw is the length of the prefix that ends
+ * before the "raw" member (the comma included), so that the prefix plus
+ * "}" is the event without raw; without raw it is all but the closing
+ * brace. Returns -1 if the line is not an object with a known "type".
+ */
+int
+event_scan(const char *s, size_t len, enum event_type *type, size_t *noraw)
+{
+	struct event_scan_state	e;
+
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' ||
+	    s[len - 1] == '\r'))
+		len--;
+	e.s = s;
+	e.type = -1;
+	e.noraw = len - 1;
+	if (json_scan_members(s, len, event_scan_cb, &e) != 0 ||
+	    e.type < 0)
+		return (-1);
+	*type = (enum event_type)e.type;
+	*noraw = e.noraw;
+	return (0);
+}

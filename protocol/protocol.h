@@ -185,6 +185,7 @@ const char	*event_item_status_name(enum item_status);
 char		*event_serialize(const struct event *, size_t *, size_t *);
 void		 event_format_time(int64_t, char *, size_t);
 int		 event_validate(const cJSON *, char **);
+int		 event_scan(const char *, size_t, enum event_type *, size_t *);
 cJSON		*event_item(const char *, const char *, const char *,
 		     enum item_kind, enum item_role, enum item_status, cJSON *);
 cJSON		*event_part_text(const char *);
@@ -196,7 +197,11 @@ cJSON		*event_part_image(const char *, const char *, const char *);
 cJSON		*event_part_json(cJSON *);
 cJSON		*event_part_status(const char *, const char *);
 
-/* event-scan.c */
-int		 event_scan(const char *, size_t, enum event_type *, size_t *);
+/* json-scan.c */
+typedef int (*json_scan_cb)(void *, const char *, size_t, size_t, size_t,
+		     size_t);
+int		 json_scan_members(const char *, size_t, json_scan_cb, void *);
+int		 json_scan_member(const char *, size_t, const char *, size_t *,
+		     size_t *);
 
 #endif /* PROTOCOL_H */

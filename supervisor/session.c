@@ -886,6 +886,23 @@ session_unparsed(struct session *s, const char *error, const char *location)
 	session_emit(s, EVENT_AGENT_UNPARSED, data, 0);
 }
 
+/*
+ * Replace the raw text of the line being handled, for the events that
+ * follow. For agents that repeat a whole partial message in every line
+ * (pi), storing each line verbatim would make the log quadratic in the
+ * length of a reply; their adapter keeps the part that matters. raw must
+ * be valid JSON and live until on_line returns.
+ */
+void
+session_set_raw(struct session *s, const char *raw, size_t len)
+{
+	if (s->raw == NULL)
+		return;		/* only inside on_line */
+	s->raw = raw;
+	s->rawlen = len;
+	s->unparsed = 0;
+}
+
 void
 session_status(struct session *s, const char *label, const char *detail)
 {
