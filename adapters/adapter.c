@@ -21,6 +21,12 @@ static void	argv_push(char ***, size_t *, char *);
 
 static const char *const agent_mock_argv[] = { "@self", "mock-agent", NULL };
 
+static const char *const agent_pi_argv[] = { "pi", NULL };
+static const char *const agent_pi_env[] = {
+	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
+	"OPENROUTER_API_KEY", NULL
+};
+
 static const char *const agent_opencode_argv[] = { "opencode", "acp", NULL };
 static const char *const agent_opencode_env[] = {
 	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY",
@@ -53,6 +59,8 @@ const struct agent_profile agent_profiles[] = {
 	 */
 	{ "claude", &adapter_claude, (const char *const[]){ "claude", NULL }, "@anthropic-ai/claude-code@2.1.197", (const char *const[]){ "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", NULL }, 0 },
 	{ "codex", &adapter_codex, (const char *const[]){ "codex", NULL }, "@openai/codex@0.169.0", (const char *const[]){ "OPENAI_API_KEY", "CODEX_API_KEY", NULL }, 0 },
+	{ "pi", &adapter_pi, agent_pi_argv,
+	  "@mariozechner/pi-coding-agent@0.73.1", agent_pi_env, 0 },
 	{ "opencode", &adapter_acp, agent_opencode_argv, "opencode-ai@1.18.33",
 	  agent_opencode_env, AGENT_OFFER_FS },
 	{ "gemini", &adapter_acp, agent_gemini_argv,

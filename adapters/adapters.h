@@ -100,6 +100,9 @@ int	 adapter_command(struct session *, struct argv_builder *, char **);
 /* acp.c */
 extern const struct adapter adapter_acp;
 
+/* pi.c */
+extern const struct adapter adapter_pi;
+
 /* claude.c */
 extern const struct adapter adapter_claude;
 

@@ -1,0 +1,559 @@
+/*
+ * pi.c: the Pi coding agent over `pi --mode rpc`.
+ *
+ * Commands go to stdin as JSONL ({"id", "type":"prompt"|"abort"|…}), each
+ * answered by {"id","type":"response","success",…}; events arrive without
+ * an id. An assistant message streams as message_update events keyed by
+ * contentIndex: *_start opens a block, *_delta extends it, *_end closes it,
+ * and ends may come after later blocks have started, so blocks are matched
+ * by index, never by order. Tool results come as toolResult messages. Pi
+ * asks no permissions (its tools just run); extensions may ask through
+ * extension_ui_request, which becomes a question.
+ *
+ * Every message_update repeats the whole partial message so far. Parsing
+ * or storing that would make agentd quadratic in the length of a reply, so
+ * for message_update only the assistantMessageEvent member is found
+ * (json_scan_member, a byte scan), parsed, and kept as the event's raw.
+ *
+ * Turns: one prompt is one agent run (agent_start … agent_end); pi's own
+ * turn_start/turn_end are model calls inside it. A run pi starts by itself
+ * (a retry after compaction) becomes a turn of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters.h"
+
+#define PI_BLOCKS	64	/* content blocks tracked per message */
+
+struct pi {
+	unsigned long long	 nreq;		/* our command ids */
+	unsigned long long	 nmsg;		/* assistant messages seen */
+	int			 blocks[PI_BLOCKS]; /* open item per index */
+	long long		 usage[4];	/* input, output, cache r/w */
+	double			 cost;
+	char			*stop_reason;	/* of the last assistant message */
+	char			*error;		/* its errorMessage */
+	int			 in_run;
+};
+
+static int	pi_spawn_argv(struct session *, struct argv_builder *,
+		    char **);
+static void	pi_on_start(struct session *);
+static void	pi_on_line(struct session *, const char *, size_t);
+static int	pi_send_message(struct session *,
+		    const struct user_message *);
+static int	pi_reply_permission(struct session *, const char *,
+		    enum permission_reply);
+static int	pi_reply_question(struct session *, const char *,
+		    const cJSON *);
+static int	pi_cancel(struct session *);
+static void	pi_free(struct session *);
+
+const struct adapter adapter_pi = {
+	.name = "pi",
+	.caps = CAP_QUESTIONS | CAP_REASONING | CAP_TOOL_CALLS |
+	    CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME | CAP_CANCEL |
+	    CAP_USAGE,
+	.spawn_argv = pi_spawn_argv,
+	.on_start = pi_on_start,
+	.on_line = pi_on_line,
+	.send_message = pi_send_message,
+	.reply_permission = pi_reply_permission,
+	.reply_question = pi_reply_question,
+	.cancel = pi_cancel,
+	.free = pi_free
+};
+
+static struct pi *
+pi_state(struct session *s)
+{
+	return (session_adapter_data(s));
+}
+
+/* pi --mode rpc [--session FILE] [--model M] */
+static int
+pi_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+{
+	if (adapter_command(s, b, cause) != 0)
+		return (-1);
+	argv_add(b, "--mode");
+	argv_add(b, "rpc");
+	if (session_native_id(s) != NULL) {
+		argv_add(b, "--session");
+		argv_add(b, session_native_id(s));
+	}
+	if (session_model(s) != NULL) {
+		argv_add(b, "--model");
+		argv_add(b, session_model(s));
+	}
+	return (0);
+}
+
+/* Send one command, with an id of ours. */
+static void
+pi_command(struct session *s, const char *type, cJSON *o)
+{
+	struct pi	*p = pi_state(s);
+	char		 id[32];
+
+	snprintf(id, sizeof id, "agentd-%llu", ++p->nreq);
+	json_set_str(o, "id", id);
+	json_set_str(o, "type", type);
+	session_send_json(s, o);
+}
+
+static void
+pi_on_start(struct session *s)
+{
+	struct pi	*p;
+
+	p = xcalloc(1, sizeof *p);
+	session_set_adapter_data(s, p);
+	/* The session file is pi's resume handle. */
+	pi_command(s, "get_state", json_object());
+}
+
+static int
+pi_send_message(struct session *s, const struct user_message *m)
+{
+	cJSON	*o;
+
+	o = json_object();
+	json_set_str(o, "message", m->text);
+	pi_command(s, "prompt", o);
+	return (0);
+}
+
+static int
+pi_reply_permission(struct session *s, const char *id,
+    enum permission_reply reply)
+{
+	return (-1);	/* pi asks none */
+}
+
+/* extension_ui_response: the chosen value, a confirmation, or cancelled. */
+static int
+pi_reply_question(struct session *s, const char *id, const cJSON *answers)
+{
+	const cJSON	*first = NULL;
+	const char	*label = NULL;
+	cJSON		*o;
+
+	if (answers != NULL && (first = json_at(answers, 0)) != NULL)
+		label = json_str(json_at(first, 0));
+	o = json_object();
+	json_set_str(o, "type", "extension_ui_response");
+	json_set_str(o, "id", id);
+	if (label == NULL)
+		json_set_bool(o, "cancelled", 1);
+	else if (strcmp(label, "Yes") == 0 || strcmp(label, "No") == 0)
+		json_set_bool(o, "confirmed", strcmp(label, "Yes") == 0);
+	else
+		json_set_str(o, "value", label);
+	session_send_json(s, o);
+	return (0);
+}
+
+static int
+pi_cancel(struct session *s)
+{
+	pi_command(s, "abort", json_object());
+	return (0);
+}
+
+static void
+pi_free(struct session *s)
+{
+	struct pi	*p = pi_state(s);
+
+	if (p == NULL)
+		return;
+	free(p->stop_reason);
+	free(p->error);
+	free(p);
+	session_set_adapter_data(s, NULL);
+}
+
+/* The item key of block idx of the current assistant message. */
+static void
+pi_block_id(struct pi *p, long long idx, char *buf, size_t len)
+{
+	snprintf(buf, len, "pi-%llu-%lld", p->nmsg, idx);
+}
+
+static const char *
+pi_text_of(const cJSON *content)
+{
+	const cJSON	*part;
+
+	JSON_FOREACH(part, content) {
+		if (json_get_str(part, "text") != NULL)
+			return (json_get_str(part, "text"));
+	}
+	return ("");
+}
+
+/* A tool call's parts: the call, and the file it writes or edits. */
+static cJSON *
+pi_tool_parts(const cJSON *call)
+{
+	const char	*name = json_get_str(call, "name");
+	const cJSON	*args = json_get(call, "arguments");
+	const char	*path = json_get_str(args, "path");
+	cJSON		*content;
+	char		*text;
+
+	content = json_array();
+	text = args != NULL ? json_print(args, NULL) : xstrdup("{}");
+	json_append(content, event_part_tool_call(name != NULL ? name : "tool",
+	    text, json_get_str(call, "id")));
+	free(text);
+	if (name != NULL && path != NULL && strcmp(name, "write") == 0)
+		json_append(content, event_part_file_ref(path, "write",
+		    json_get_str(args, "content")));
+	else if (name != NULL && path != NULL && strcmp(name, "edit") == 0)
+		json_append(content, event_part_file_ref(path, "patch", NULL));
+	return (content);
+}
+
+/* *_start: open the item of a block. */
+static void
+pi_block_start(struct session *s, struct pi *p, long long idx,
+    enum item_kind kind)
+{
+	struct item_spec	spec;
+	char			id[64];
+
+	if (idx < 0 || idx >= PI_BLOCKS)
+		return;
+	pi_block_id(p, idx, id, sizeof id);
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = kind;
+	spec.role = ROLE_ASSISTANT;
+	session_item_start(s, &spec);
+	p->blocks[idx] = 1;
+}
+
+/* *_end: complete a block's item with its final content. */
+static void
+pi_block_end(struct session *s, struct pi *p, long long idx, cJSON *content)
+{
+	char	id[64];
+
+	if (idx < 0 || idx >= PI_BLOCKS) {
+		json_free(content);
+		return;
+	}
+	pi_block_id(p, idx, id, sizeof id);
+	session_item_complete(s, id, 0, content);
+	p->blocks[idx] = 0;
+}
+
+/* One assistantMessageEvent of a message_update. */
+static void
+pi_update(struct session *s, struct pi *p, const cJSON *ev)
+{
+	const char	*type = json_get_str(ev, "type"), *text;
+	long long	 idx = -1;
+	char		 id[64];
+	cJSON		*content;
+
+	if (type == NULL)
+		return;
+	(void)json_get_int(ev, "contentIndex", &idx);
+	pi_block_id(p, idx, id, sizeof id);
+	if (strcmp(type, "text_start") == 0)
+		pi_block_start(s, p, idx, ITEM_MESSAGE);
+	else if (strcmp(type, "thinking_start") == 0)
+		pi_block_start(s, p, idx, ITEM_REASONING);
+	else if (strcmp(type, "toolcall_start") == 0)
+		pi_block_start(s, p, idx, ITEM_TOOL_CALL);
+	else if ((strcmp(type, "text_delta") == 0 ||
+	    strcmp(type, "thinking_delta") == 0) &&
+	    (text = json_get_str(ev, "delta")) != NULL && *text != '\0')
+		session_item_delta(s, id, text);
+	else if (strcmp(type, "text_end") == 0 ||
+	    strcmp(type, "thinking_end") == 0) {
+		text = json_get_str(ev, "content");
+		content = json_array();
+		json_append(content, type[1] == 'h' ?
+		    event_part_reasoning(text != NULL ? text : "", NULL) :
+		    event_part_text(text != NULL ? text : ""));
+		pi_block_end(s, p, idx, content);
+	} else if (strcmp(type, "toolcall_end") == 0)
+		pi_block_end(s, p, idx,
+		    pi_tool_parts(json_get(ev, "toolCall")));
+	/* toolcall_delta: the arguments come whole at toolcall_end. */
+}
+
+/* message_update: parse only the event, keep only it as raw. */
+static void
+pi_message_update(struct session *s, struct pi *p, const char *line,
+    size_t len)
+{
+	const char	*err;
+	size_t		 off, vlen;
+	char		*raw;
+	cJSON		*ev;
+
+	if (json_scan_member(line, len, "assistantMessageEvent", &off,
+	    &vlen) != 0 || (ev = json_parse(line + off, vlen, &err)) == NULL) {
+		session_unparsed(s, "message_update without a readable "
+		    "assistantMessageEvent", "pi");
+		return;
+	}
+	xasprintf(&raw, "{\"type\":\"message_update\","
+	    "\"assistantMessageEvent\":%.*s}", (int)vlen, line + off);
+	session_set_raw(s, raw, strlen(raw));
+	pi_update(s, p, ev);
+	json_free(ev);
+	free(raw);
+}
+
+/* Close what an assistant message left open, and keep its outcome. */
+static void
+pi_assistant_end(struct session *s, struct pi *p, const cJSON *msg)
+{
+	static const char *const	 keys[] = {
+		"input", "output", "cacheRead", "cacheWrite"
+	};
+	const cJSON			*content = json_get_arr(msg, "content");
+	const cJSON			*usage = json_get_obj(msg, "usage");
+	const cJSON			*part;
+	const char			*v;
+	long long			 n;
+	double				 cost;
+	size_t				 i;
+	int				 idx = 0;
+
+	JSON_FOREACH(part, content) {
+		if (idx < PI_BLOCKS && p->blocks[idx]) {
+			v = json_get_str(part, "type");
+			if (v != NULL && strcmp(v, "toolCall") == 0)
+				pi_block_end(s, p, idx, pi_tool_parts(part));
+			else
+				pi_block_end(s, p, idx, NULL);
+		}
+		idx++;
+	}
+	for (i = 0; i < nitems(keys); i++) {
+		if (json_get_int(usage, keys[i], &n) == 0)
+			p->usage[i] += n;
+	}
+	if (json_get_num(json_get_obj(usage, "cost"), "total", &cost) == 0)
+		p->cost += cost;
+	free(p->stop_reason);
+	v = json_get_str(msg, "stopReason");
+	p->stop_reason = v != NULL ? xstrdup(v) : NULL;
+	free(p->error);
+	v = json_get_str(msg, "errorMessage");
+	p->error = v != NULL ? xstrdup(v) : NULL;
+}
+
+/* A toolResult message: the tool_result item. */
+static void
+pi_tool_result(struct session *s, const cJSON *msg)
+{
+	struct item_spec	 spec;
+	const char		*call = json_get_str(msg, "toolCallId");
+	char			 id[160];
+	cJSON			*content;
+	int			 err = 0;
+
+	if (call == NULL)
+		return;
+	(void)json_get_bool(msg, "isError", &err);
+	snprintf(id, sizeof id, "%s:result", call);
+	content = json_array();
+	json_append(content, event_part_tool_result(call,
+	    pi_text_of(json_get_arr(msg, "content")), err));
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = id;
+	spec.kind = ITEM_TOOL_RESULT;
+	spec.role = ROLE_TOOL;
+	spec.content = json_dup(content);
+	session_item_start(s, &spec);
+	session_item_complete(s, id, err, content);
+}
+
+static void
+pi_message_end(struct session *s, struct pi *p, const cJSON *o)
+{
+	const cJSON	*msg = json_get_obj(o, "message");
+	const char	*role = json_get_str(msg, "role");
+
+	if (role == NULL)
+		return;
+	if (strcmp(role, "assistant") == 0)
+		pi_assistant_end(s, p, msg);
+	else if (strcmp(role, "toolResult") == 0)
+		pi_tool_result(s, msg);
+	/* user: the session already shows the user's message. */
+}
+
+/* A new assistant message: its blocks get keys of their own. */
+static void
+pi_message_start(struct pi *p, const cJSON *o)
+{
+	const char	*role = json_get_str(json_get_obj(o, "message"), "role");
+
+	if (role != NULL && strcmp(role, "assistant") == 0) {
+		p->nmsg++;
+		memset(p->blocks, 0, sizeof p->blocks);
+	}
+}
+
+/* agent_end: the run is over; its last message says how. */
+static void
+pi_agent_end(struct session *s, struct pi *p)
+{
+	static const struct {
+		const char	*pi;
+		const char	*ours;
+	} reasons[] = {
+		{ "stop", "end_turn" }, { "toolUse", "end_turn" },
+		{ "aborted", "cancelled" }, { "length", "max_tokens" },
+		{ "error", "error" },
+	};
+	const char	*reason = "end_turn";
+	cJSON		*usage;
+	size_t		 i;
+
+	for (i = 0; p->stop_reason != NULL && i < nitems(reasons); i++) {
+		if (strcmp(p->stop_reason, reasons[i].pi) == 0)
+			reason = reasons[i].ours;
+	}
+	if (strcmp(reason, "error") == 0)
+		session_error(s, p->error != NULL ? p->error :
+		    "the model call failed", "model_error", NULL);
+	usage = json_object();
+	json_set_int(usage, "input_tokens", p->usage[0]);
+	json_set_int(usage, "output_tokens", p->usage[1]);
+	json_set_int(usage, "cache_read_tokens", p->usage[2]);
+	json_set_int(usage, "cache_write_tokens", p->usage[3]);
+	session_turn_end(s, reason, usage, p->cost);
+	memset(p->usage, 0, sizeof p->usage);
+	p->cost = 0;
+	p->in_run = 0;
+}
+
+/* A command's response: failures are errors; get_state names the file. */
+static void
+pi_response(struct session *s, const cJSON *o)
+{
+	const char	*cmd = json_get_str(o, "command");
+	const char	*file;
+	int		 ok = 0;
+
+	(void)json_get_bool(o, "success", &ok);
+	if (!ok) {
+		session_error(s, json_get_str(o, "error") != NULL ?
+		    json_get_str(o, "error") : "pi refused the command",
+		    cmd, NULL);
+		if (cmd != NULL && strcmp(cmd, "prompt") == 0)
+			session_turn_end(s, "error", NULL, -1);
+		return;
+	}
+	if (cmd != NULL && strcmp(cmd, "get_state") == 0 &&
+	    (file = json_get_str(json_get_obj(o, "data"), "sessionFile")) !=
+	    NULL)
+		session_set_native_id(s, file);
+}
+
+/* extension_ui_request: select and confirm become questions. */
+static void
+pi_ui_request(struct session *s, const cJSON *o)
+{
+	const char	*method = json_get_str(o, "method");
+	const char	*id = json_get_str(o, "id");
+	const cJSON	*opt;
+	cJSON		*qs, *q, *opts, *label;
+
+	if (id == NULL || method == NULL)
+		return;
+	q = json_object();
+	json_set_str(q, "question", json_get_str(o, "title") != NULL ?
+	    json_get_str(o, "title") : method);
+	json_set_bool(q, "multi_select", 0);
+	opts = json_array();
+	if (strcmp(method, "confirm") == 0) {
+		label = json_object();
+		json_set_str(label, "label", "Yes");
+		json_append(opts, label);
+		label = json_object();
+		json_set_str(label, "label", "No");
+		json_append(opts, label);
+	} else {
+		JSON_FOREACH(opt, json_get_arr(o, "options")) {
+			label = json_object();
+			json_set_str(label, "label", json_is_str(opt) ?
+			    json_str(opt) : json_get_str(opt, "label"));
+			json_append(opts, label);
+		}
+	}
+	json_set(q, "options", opts);
+	qs = json_array();
+	json_append(qs, q);
+	session_question_request(s, id, qs);
+}
+
+static void
+pi_compaction(struct session *s, const cJSON *o, int end)
+{
+	const char	*err = json_get_str(o, "errorMessage");
+
+	if (err != NULL)
+		session_error(s, err, "compaction", NULL);
+	else
+		session_status(s, end ? "compaction.end" : "compaction.start",
+		    json_get_str(o, "reason"));
+}
+
+static void
+pi_on_line(struct session *s, const char *line, size_t len)
+{
+	struct pi	*p = pi_state(s);
+	const char	*type, *err;
+	size_t		 off, vlen;
+	cJSON		*o;
+
+	/* The long, repeated line first, without parsing it whole. */
+	if (json_scan_member(line, len, "type", &off, &vlen) == 0 &&
+	    vlen == 16 && memcmp(line + off, "\"message_update\"", 16) == 0) {
+		pi_message_update(s, p, line, len);
+		return;
+	}
+	if ((o = json_parse(line, len, &err)) == NULL) {
+		session_unparsed(s, err, "pi");
+		return;
+	}
+	if ((type = json_get_str(o, "type")) == NULL)
+		session_unparsed(s, "a line without a type", "pi");
+	else if (strcmp(type, "response") == 0)
+		pi_response(s, o);
+	else if (strcmp(type, "agent_start") == 0) {
+		if (!p->in_run)
+			session_turn_start(s);
+		p->in_run = 1;
+	} else if (strcmp(type, "agent_end") == 0)
+		pi_agent_end(s, p);
+	else if (strcmp(type, "message_start") == 0)
+		pi_message_start(p, o);
+	else if (strcmp(type, "message_end") == 0)
+		pi_message_end(s, p, o);
+	else if (strcmp(type, "extension_ui_request") == 0)
+		pi_ui_request(s, o);
+	else if (strcmp(type, "compaction_start") == 0)
+		pi_compaction(s, o, 0);
+	else if (strcmp(type, "compaction_end") == 0)
+		pi_compaction(s, o, 1);
+	/*
+	 * Ignored, valid: session (the header), turn_start, turn_end (model
+	 * calls inside a run), tool_execution_* (the toolResult message
+	 * carries the outcome), auto_retry_*, queue updates.
+	 */
+	json_free(o);
+}
