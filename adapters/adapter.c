@@ -21,6 +21,21 @@ static void	argv_push(char ***, size_t *, char *);
 
 static const char *const agent_mock_argv[] = { "@self", "mock-agent", NULL };
 
+static const char *const agent_claude_argv[] = { "claude", NULL };
+static const char *const agent_claude_env[] = {
+	"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN",
+	NULL
+};
+
+static const char *const agent_codex_argv[] = { "codex", NULL };
+static const char *const agent_codex_env[] = {
+	"OPENAI_API_KEY", "CODEX_API_KEY", NULL
+};
+
+/* Amp's model runs behind ampcode.com: it needs its key and network. */
+static const char *const agent_amp_argv[] = { "amp", NULL };
+static const char *const agent_amp_env[] = { "AMP_API_KEY", NULL };
+
 static const char *const agent_pi_argv[] = { "pi", NULL };
 static const char *const agent_pi_env[] = {
 	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
@@ -52,15 +67,15 @@ static const char *const agent_goose_env[] = {
 };
 
 const struct agent_profile agent_profiles[] = {
-	/*
-	 * claude (stream-json), codex (app-server), pi (rpc) and amp
-	 * (stream-json) get adapters of their own: claude.c, codex.c, pi.c,
-	 * amp.c. Their profiles go here, first, when those files exist.
-	 */
-	{ "claude", &adapter_claude, (const char *const[]){ "claude", NULL }, "@anthropic-ai/claude-code@2.1.197", (const char *const[]){ "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", NULL }, 0 },
-	{ "codex", &adapter_codex, (const char *const[]){ "codex", NULL }, "@openai/codex@0.169.0", (const char *const[]){ "OPENAI_API_KEY", "CODEX_API_KEY", NULL }, 0 },
+	/* Agents with a protocol of their own: claude.c, codex.c, pi.c, amp.c. */
+	{ "claude", &adapter_claude, agent_claude_argv,
+	  "@anthropic-ai/claude-code@2.1.197", agent_claude_env, 0 },
+	{ "codex", &adapter_codex, agent_codex_argv, "@openai/codex@0.169.0",
+	  agent_codex_env, 0 },
 	{ "pi", &adapter_pi, agent_pi_argv,
 	  "@mariozechner/pi-coding-agent@0.73.1", agent_pi_env, 0 },
+	{ "amp", &adapter_amp, agent_amp_argv, "@sourcegraph/amp@0.0.1790142911",
+	  agent_amp_env, 0 },
 	{ "opencode", &adapter_acp, agent_opencode_argv, "opencode-ai@1.18.33",
 	  agent_opencode_env, AGENT_OFFER_FS },
 	{ "gemini", &adapter_acp, agent_gemini_argv,

@@ -103,6 +103,9 @@ extern const struct adapter adapter_acp;
 /* pi.c */
 extern const struct adapter adapter_pi;
 
+/* amp.c */
+extern const struct adapter adapter_amp;
+
 /* claude.c */
 extern const struct adapter adapter_claude;
 

@@ -35,8 +35,8 @@
 
 #include "adapters.h"
 
-#define CLAUDE_INPUT_MAX	(16UL * 1024 * 1024)	/* tool input, diffs */
-#define CLAUDE_BLOCKS_MAX	1024	/* finished blocks kept for matching */
+#define CLAUDE_INPUT_MAX	(16UL * 1024 * 1024) /* tool input, a diff */
+#define CLAUDE_BLOCKS_MAX	1024	/* finished blocks kept to match */
 #define CLAUDE_INTERRUPTED	"[Request interrupted by user"
 
 enum claude_btype {
@@ -48,24 +48,24 @@ enum claude_btype {
 
 /* One content block of an assistant message, in the turn that made it. */
 struct claude_block {
-	char			*msg;		/* message id */
-	int			 index;		/* stream index, -1 if none */
-	int			 pos;		/* position in the message */
+	char			*msg;	/* message id */
+	int			 index;	/* stream index, -1 if none */
+	int			 pos;	/* position in the message */
 	enum claude_btype	 type;
-	char			*item;		/* native item id */
-	char			*call_id;	/* tool_use id */
-	char			*name;		/* tool name */
-	char			*input;		/* input_json_delta so far */
+	char			*item;	/* native item id */
+	char			*call_id; /* tool_use id */
+	char			*name;	/* tool name */
+	char			*input;	/* input_json_delta so far */
 	size_t			 inputlen;
-	int			 overflow;	/* input over CLAUDE_INPUT_MAX */
-	int			 done;		/* item completed */
-	int			 final;		/* its assistant line was seen */
+	int			 overflow; /* input over CLAUDE_INPUT_MAX */
+	int			 done;	/* item completed */
+	int			 final;	/* its assistant line seen */
 	TAILQ_ENTRY(claude_block) entry;
 };
 
 /* The message a stream of stream_event lines is in, per subagent. */
 struct claude_stream {
-	char			*parent;	/* parent_tool_use_id, "" if none */
+	char			*parent; /* parent_tool_use_id or "" */
 	char			*msg;
 	TAILQ_ENTRY(claude_stream) entry;
 };
@@ -74,19 +74,20 @@ struct claude_stream {
 struct claude_ask {
 	char			*request_id;
 	cJSON			*input;
-	cJSON			*suggestions;	/* permission_suggestions */
-	int			 withdrawn;	/* control_cancel_request */
+	cJSON			*suggestions; /* permission_suggestions */
+	int			 withdrawn; /* control_cancel_request */
 	TAILQ_ENTRY(claude_ask)	 entry;
 };
 
 struct claude {
 	unsigned int		 nrequest;	/* our control requests */
 	unsigned int		 nsynth;	/* synthetic message ids */
-	int			 cancelling;	/* interrupt sent this turn */
-	double			 cost_seen;	/* total_cost_usd so far */
+	int			 cancelling; /* interrupt sent this turn */
+	double			 cost_seen; /* total_cost_usd so far */
 	char			*version;
-	char			*error;		/* last error this turn */
+	char			*error;	/* last error this turn */
 	unsigned int		 nblocks;
+	struct claude_block	*hint;	/* the block last looked up */
 	TAILQ_HEAD(, claude_block) blocks;
 	TAILQ_HEAD(, claude_stream) streams;
 	TAILQ_HEAD(, claude_ask) asks;
@@ -94,7 +95,8 @@ struct claude {
 
 struct claude_type {
 	const char	*type;
-	void		(*fn)(struct session *, struct claude *, const cJSON *);
+	void		(*fn)(struct session *, struct claude *,
+			    const cJSON *);
 };
 
 static int	claude_spawn_argv(struct session *, struct argv_builder *,
@@ -167,7 +169,8 @@ static struct claude_block *claude_block_new(struct session *,
 static void	claude_block_final(struct session *, struct claude *,
 		    const char *, const cJSON *, const cJSON *);
 static struct claude_block *claude_block_late(struct session *,
-		    struct claude *, const char *, const cJSON *, const cJSON *);
+		    struct claude *, const char *, const cJSON *,
+		    const cJSON *);
 static void	claude_block_done(struct session *, struct claude_block *,
 		    int, cJSON *);
 static void	claude_block_free(struct claude_block *);
@@ -209,9 +212,13 @@ static struct claude_ask *claude_ask_take(struct claude *, const char *);
 static void	claude_ask_free(struct claude_ask *);
 
 static struct claude *claude_get(struct session *);
+static const char *claude_where(struct session *);
 
 const struct adapter adapter_claude = {
 	.name = "claude",
+	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
+	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
+	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
 	.spawn_argv = claude_spawn_argv,
 	.on_start = claude_on_start,
 	.on_line = claude_on_line,
@@ -302,6 +309,17 @@ claude_get(struct session *s)
 	return (session_adapter_data(s));
 }
 
+/* The location of an agent.unparsed event: "claude", or "amp" for Amp. */
+static const char *
+claude_where(struct session *s)
+{
+	const struct agent_profile	*p = session_profile(s);
+
+	if (p == NULL || p->adapter == NULL)
+		return ("claude");
+	return (p->adapter->name);
+}
+
 /*
  * The command, then the protocol flags and the session's options. An
  * unknown permission mode is refused here, so the create request fails
@@ -326,9 +344,9 @@ claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 				break;
 		}
 		if (i == nitems(claude_modes)) {
-			xasprintf(cause, "permission mode '%s' is not one claude "
-			    "takes: default, acceptEdits, bypassPermissions "
-			    "(or bypass), plan", mode);
+			xasprintf(cause, "permission mode '%s' is not one "
+			    "claude takes: default, acceptEdits, "
+			    "bypassPermissions (or bypass), plan", mode);
 			return (-1);
 		}
 		mode = claude_modes[i][1];
@@ -411,12 +429,12 @@ claude_on_line(struct session *s, const char *line, size_t len)
 	if (c == NULL)
 		return;
 	if ((v = json_parse(line, len, &err)) == NULL) {
-		session_unparsed(s, err, "claude");
+		session_unparsed(s, err, claude_where(s));
 		return;
 	}
 	if ((type = json_get_str(v, "type")) == NULL) {
 		session_unparsed(s, "not an object with a string \"type\"",
-		    "claude");
+		    claude_where(s));
 		json_free(v);
 		return;
 	}
@@ -523,7 +541,8 @@ static void
 claude_stream_cb(struct session *s, struct claude *c, const cJSON *v)
 {
 	if (!json_is_obj(json_get(v, "event"))) {
-		session_unparsed(s, "stream_event without an event", "claude");
+		session_unparsed(s, "stream_event without an event",
+		    claude_where(s));
 		return;
 	}
 	claude_dispatch(s, c, claude_events, nitems(claude_events), "type",
@@ -534,9 +553,10 @@ claude_stream_cb(struct session *s, struct claude *c, const cJSON *v)
 static const char *
 claude_stream_msg(struct claude *c, const cJSON *v)
 {
-	const char		*parent = json_get_str(v, "parent_tool_use_id");
+	const char		*parent;
 	struct claude_stream	*st;
 
+	parent = json_get_str(v, "parent_tool_use_id");
 	TAILQ_FOREACH(st, &c->streams, entry) {
 		if (strcmp(st->parent, parent != NULL ? parent : "") == 0)
 			return (st->msg);
@@ -547,10 +567,10 @@ claude_stream_msg(struct claude *c, const cJSON *v)
 static void
 claude_stream_set(struct claude *c, const cJSON *v, const char *msg)
 {
-	const char		*parent = json_get_str(v, "parent_tool_use_id");
+	const char		*parent;
 	struct claude_stream	*st;
 
-	if (parent == NULL)
+	if ((parent = json_get_str(v, "parent_tool_use_id")) == NULL)
 		parent = "";
 	TAILQ_FOREACH(st, &c->streams, entry) {
 		if (strcmp(st->parent, parent) == 0)
@@ -581,21 +601,27 @@ claude_message_start_cb(struct session *s, struct claude *c,
 	claude_stream_set(c, v, id);
 }
 
-/* content_block_start: a new item, with the tool's name if it is one. */
+/*
+ * content_block_start: a new item, with the tool's name if it is one. A
+ * block with no message_start before it gets a message id of ours.
+ */
 static void
 claude_block_start_cb(struct session *s, struct claude *c, const cJSON *v)
 {
 	const cJSON	*ev = json_get(v, "event");
-	const char	*msg = claude_stream_msg(c, v);
+	const char	*msg;
 	long long	 idx;
 
-	if (msg == NULL || json_get_int(ev, "index", &idx) != 0 ||
-	    idx < 0 || idx > 0xffff) {
-		session_unparsed(s, "content_block_start outside a message",
-		    "claude");
+	if (json_get_int(ev, "index", &idx) != 0 || idx < 0 || idx > 0xffff) {
+		session_unparsed(s, "content_block_start without a valid "
+		    "index", claude_where(s));
 		return;
 	}
-	if (claude_block_find(c, msg, (int)idx) != NULL)
+	if ((msg = claude_stream_msg(c, v)) == NULL) {
+		claude_message_start_cb(s, c, v);
+		msg = claude_stream_msg(c, v);
+	}
+	if (msg == NULL || claude_block_find(c, msg, (int)idx) != NULL)
 		return;
 	(void)claude_block_new(s, c, msg, (int)idx, (int)idx,
 	    json_get_obj(ev, "content_block"), v);
@@ -659,9 +685,13 @@ claude_block_find(struct claude *c, const char *msg, int idx)
 {
 	struct claude_block	*b;
 
+	/* Deltas come in runs for one block: try the last one first. */
+	b = c->hint;
+	if (b != NULL && b->index == idx && strcmp(b->msg, msg) == 0)
+		return (b);
 	TAILQ_FOREACH(b, &c->blocks, entry) {
 		if (b->index == idx && strcmp(b->msg, msg) == 0)
-			return (b);
+			return (c->hint = b);
 	}
 	return (NULL);
 }
@@ -729,7 +759,7 @@ claude_block_new(struct session *s, struct claude *c, const char *msg,
 	};
 	struct claude_block	*b, *parent;
 	struct item_spec	 spec;
-	const char		*pid = json_get_str(line, "parent_tool_use_id");
+	const char		*pid;
 
 	claude_blocks_prune(c);
 	b = xcalloc(1, sizeof *b);
@@ -754,6 +784,7 @@ claude_block_new(struct session *s, struct claude *c, const char *msg,
 	if (b->type == CLAUDE_TOOL)
 		spec.content = claude_tool_content(b->name, NULL, b->call_id,
 		    NULL);
+	pid = json_get_str(line, "parent_tool_use_id");
 	if (pid != NULL && (parent = claude_block_call(c, pid)) != NULL)
 		spec.parent_native_id = parent->item;
 	session_item_start(s, &spec);
@@ -789,7 +820,8 @@ claude_block_content(const struct claude_block *b, const cJSON *block)
 			return (NULL);
 		content = json_array();
 		if (type != NULL && strcmp(type, "redacted_thinking") == 0)
-			json_append(content, event_part_reasoning("", "private"));
+			json_append(content, event_part_reasoning("",
+			    "private"));
 		else if (b->type == CLAUDE_THINKING)
 			json_append(content, event_part_reasoning(
 			    json_get_str(block, "thinking"), NULL));
@@ -857,6 +889,8 @@ claude_blocks_prune(struct claude *c)
 			break;
 		if (b->done) {
 			TAILQ_REMOVE(&c->blocks, b, entry);
+			if (c->hint == b)
+				c->hint = NULL;
 			claude_block_free(b);
 			c->nblocks--;
 		}
@@ -889,6 +923,7 @@ claude_blocks_end(struct session *s, struct claude *c)
 		claude_block_free(b);
 	}
 	c->nblocks = 0;
+	c->hint = NULL;
 	while ((st = TAILQ_FIRST(&c->streams)) != NULL) {
 		TAILQ_REMOVE(&c->streams, st, entry);
 		free(st->parent);
@@ -912,7 +947,7 @@ claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
 
 	if (message == NULL) {
 		session_unparsed(s, "assistant line without a message",
-		    "claude");
+		    claude_where(s));
 		return;
 	}
 	content = json_get(message, "content");
@@ -1047,7 +1082,7 @@ claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
 
 	if (call_id == NULL) {
 		session_unparsed(s, "tool_result without tool_use_id",
-		    "claude");
+		    claude_where(s));
 		return;
 	}
 	(void)json_get_bool(el, "is_error", &failed);
@@ -1471,7 +1506,7 @@ claude_control_request_cb(struct session *s, struct claude *c,
 
 	if (id == NULL || subtype == NULL) {
 		session_unparsed(s, "control_request without request_id or "
-		    "subtype", "claude");
+		    "subtype", claude_where(s));
 		return;
 	}
 	if (strcmp(subtype, "can_use_tool") == 0) {
