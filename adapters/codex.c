@@ -17,8 +17,9 @@
  * deltas in between, so they map one to one onto ours: an agent message or
  * reasoning item streams; a command, file change, MCP or dynamic tool call
  * is a tool_call item when it starts and a tool_result item ("<id>:result")
- * when it completes. A command's or a patch's output deltas stream into
- * that tool_result item, which then starts early.
+ * when it completes. A command's output deltas (and a patch's, from
+ * servers that still send them) stream into that tool_result item, which
+ * then starts early.
  *
  * Usage: thread/tokenUsage/updated carries the thread's running total; a
  * turn's usage is the total at its end less the total when it was sent.
@@ -628,11 +629,16 @@ codex_send_message(struct session *s, const struct user_message *m)
 	const cJSON		*att;
 	const char		*path, *mime;
 	char			*text, *next;
-	cJSON			*input, *el;
+	cJSON			*part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
 		return (-1);
-	input = json_array();
+	p = xcalloc(1, sizeof *p);
+	p->input = json_array();
+	part = json_object();
+	json_set_str(part, "type", "text");
+	json_set(part, "text_elements", json_array());
+	json_append(p->input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
 	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
@@ -642,24 +648,15 @@ codex_send_message(struct session *s, const struct user_message *m)
 			el = json_object();
 			json_set_str(el, "type", "localImage");
 			json_set_str(el, "path", path);
-			json_append(input, el);
+			json_append(p->input, el);
 			continue;
 		}
 		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
 		free(text);
 		text = next;
 	}
-	el = json_object();
-	json_set_str(el, "type", "text");
-	json_set_str(el, "text", text);
-	json_set(el, "text_elements", json_array());
+	json_set_str(part, "text", text);
 	free(text);
-	p = xcalloc(1, sizeof *p);
-	p->input = json_array();
-	json_append(p->input, el);
-	JSON_FOREACH(el, input)
-		json_append(p->input, json_dup(el));
-	json_free(input);
 	TAILQ_INSERT_TAIL(&a->queue, p, entry);
 	codex_flush(s, a);
 	return (0);

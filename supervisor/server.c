@@ -29,7 +29,7 @@
 
 #define SERVER_MAX_ARGS		16
 #define SERVER_BATCH_BYTES	(64 * 1024)	/* events per SSE write */
-#define SERVER_WS_BUDGET	64		/* frames per WRITEABLE */
+#define SERVER_BATCH_EVENTS	256		/* events per WRITEABLE */
 #define SERVER_HEARTBEAT_US	(15 * LWS_US_PER_SEC)
 #define SERVER_WS_MAX_MESSAGE	(1024 * 1024)
 #define SERVER_MAX_REPLIES	32
@@ -52,6 +52,7 @@ struct conn {
 	size_t			 body_len;
 	size_t			 body_cap;
 	int			 body_refused;
+	int			 dispatched;	/* api_handle ran */
 
 	struct api_response	 resp;
 	size_t			 resp_off;
@@ -451,6 +452,13 @@ server_wait_cb(void *arg, struct api_response *resp)
 static int
 server_dispatch(struct lws *wsi, struct conn *c)
 {
+	/*
+	 * lws reports BODY_COMPLETION even for "Content-Length: 0", after
+	 * the request was dispatched at HTTP: handle a request once.
+	 */
+	if (c->dispatched)
+		return (0);
+	c->dispatched = 1;
 	c->req.body = c->body;
 	c->req.body_len = c->body_len;
 	api_handle(&c->req, &c->resp);
@@ -501,7 +509,10 @@ server_http(struct lws *wsi, struct conn *c, const char *uri)
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
-	if (strcmp(c->path, "/v1/health") != 0 && !server_authorized(wsi, c)) {
+	/* Health and the page of /ui/ need no token (the page asks). */
+	if (strcmp(c->path, "/v1/health") != 0 && !(c->req.method ==
+	    HTTP_GET && strncmp(c->path, "/ui", 3) == 0 && (c->path[3] ==
+	    '\0' || c->path[3] == '/')) && !server_authorized(wsi, c)) {
 		server_reply_problem(c, 401, "unauthorized",
 		    "missing or wrong bearer token");
 		return (0);
@@ -590,6 +601,8 @@ struct server_batch {
 	size_t		 max;
 	int		 stop;	/* a messages/stream answer is complete */
 	int		 n;
+	uint64_t	 seq[SERVER_BATCH_EVENTS];
+	size_t		 end[SERVER_BATCH_EVENTS];	/* of each frame */
 };
 
 static int
@@ -603,7 +616,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type,
 	char			 id[40];
 	int			 idlen = 0;
 
-	if (b->len >= b->max && b->n > 0)
+	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
 	body = c->include_raw ? len : noraw_len;
 	if (c->kind == CONN_SSE)
@@ -630,13 +643,14 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type,
 		*buf++ = '\n';
 	}
 	b->len = (size_t)(buf - (server_scratch + LWS_PRE));
-	c->cursor = seq;
+	b->seq[b->n] = seq;
+	b->end[b->n] = b->len;
 	b->n++;
 	if (c->until_turn_end && api_stream_stops(type)) {
 		b->stop = 1;
 		return (1);
 	}
-	return (c->kind == CONN_WS);	/* one event per WebSocket frame */
+	return (0);
 }
 
 /* Write the next events to an SSE client. Returns -1 to close. */
@@ -672,6 +686,8 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	if (lws_write(wsi, server_scratch + LWS_PRE, b.len,
 	    LWS_WRITE_HTTP) != (int)b.len)
 		return (-1);
+	if (b.n > 0)
+		c->cursor = b.seq[b.n - 1];
 	server_buffer_trim();
 	if (b.stop)
 		c->closing = 1;
@@ -788,39 +804,64 @@ server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	return (0);
 }
 
-/* Write replies first, then the next events, one frame per event. */
+/* Write the queued command replies, one frame each. */
+static int
+server_ws_replies(struct lws *wsi, struct conn *c)
+{
+	unsigned char	*buf;
+	size_t		 len;
+	int		 i;
+
+	while (c->nreplies > 0 && !lws_send_pipe_choked(wsi)) {
+		len = strlen(c->replies[0]);
+		buf = server_buffer(len);
+		memcpy(buf, c->replies[0], len);
+		free(c->replies[0]);
+		for (i = 1; i < c->nreplies; i++)
+			c->replies[i - 1] = c->replies[i];
+		c->nreplies--;
+		if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) != (int)len)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Replies first, then a batch of events read with one session_read, one
+ * frame each, until the socket would block. Frames are written in place:
+ * lws puts each frame's header in the LWS_PRE bytes before it, which hold
+ * the already written end of the previous frame (lws keeps its own copy of
+ * anything it could not send). The cursor moves only past frames written.
+ */
 static int
 server_ws_writeable(struct lws *wsi, struct conn *c)
 {
 	struct server_batch	 b;
-	unsigned char		*buf;
-	size_t			 len;
-	int			 i, n;
+	size_t			 start, len;
+	int			 k;
 
-	for (n = 0; n < SERVER_WS_BUDGET && !lws_send_pipe_choked(wsi); n++) {
-		if (c->nreplies > 0) {
-			len = strlen(c->replies[0]);
-			buf = server_buffer(len);
-			memcpy(buf, c->replies[0], len);
-			free(c->replies[0]);
-			for (i = 1; i < c->nreplies; i++)
-				c->replies[i - 1] = c->replies[i];
-			c->nreplies--;
-		} else {
-			memset(&b, 0, sizeof b);
-			b.c = c;
-			b.max = 1;
-			(void)server_buffer(0);
-			if (session_read(c->session, c->cursor, 1,
-			    server_batch_cb, &b) < 0)
-				return (-1);
-			if (b.n == 0)
-				return (session_is_dead(c->session) ? -1 : 0);
-			len = b.len;
-		}
-		if (lws_write(wsi, server_scratch + LWS_PRE, len,
+	if (server_ws_replies(wsi, c) != 0)
+		return (-1);
+	if (lws_send_pipe_choked(wsi)) {
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	memset(&b, 0, sizeof b);
+	b.c = c;
+	b.max = SERVER_BATCH_BYTES;
+	(void)server_buffer(0);
+	if (session_read(c->session, c->cursor, b.max, server_batch_cb,
+	    &b) < 0)
+		return (-1);
+	if (b.n == 0)
+		return (session_is_dead(c->session) ? -1 : 0);
+	for (k = 0; k < b.n && !lws_send_pipe_choked(wsi); k++) {
+		start = k == 0 ? 0 : b.end[k - 1];
+		len = b.end[k] - start;
+		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
 		    LWS_WRITE_TEXT) != (int)len)
 			return (-1);
+		c->cursor = b.seq[k];
 	}
 	server_buffer_trim();
 	lws_callback_on_writable(wsi);

@@ -114,6 +114,7 @@ static int	 store_stale(const char *);
 static int	 store_open_fds(struct store *, int, char **);
 static void	 store_index_add(struct store *, uint64_t, off_t);
 static void	 store_cursor_init(struct store_cursor *, int, off_t, off_t);
+static void	 store_cursor_done(struct store_cursor *);
 static int	 store_cursor_fill(struct store_cursor *);
 static enum store_next store_cursor_next(struct store_cursor *, int,
 		     const char **, size_t *, off_t *);
@@ -413,6 +414,14 @@ store_index_add(struct store *st, uint64_t seq, off_t off)
 	st->index[st->nindex++] = off;
 }
 
+/*
+ * One read buffer of STORE_BUF bytes is kept between calls: subscribers
+ * behind the memory ring read the log in a loop, and allocating (with
+ * musl, mapping) a fresh buffer each time cost more than the read itself.
+ * Single-threaded; a nested cursor gets a buffer of its own.
+ */
+static char	*store_spare;
+
 /* Start reading lines at off; stop at limit. */
 static void
 store_cursor_init(struct store_cursor *c, int fd, off_t off, off_t limit)
@@ -422,9 +431,22 @@ store_cursor_init(struct store_cursor *c, int fd, off_t off, off_t limit)
 	c->base = off;
 	c->limit = limit;
 	c->cap = STORE_BUF;
-	if (limit - off < (off_t)c->cap)
-		c->cap = limit > off ? (size_t)(limit - off) : 1;
-	c->buf = xmalloc(c->cap);
+	if (store_spare != NULL) {
+		c->buf = store_spare;
+		store_spare = NULL;
+	} else
+		c->buf = xmalloc(c->cap);
+}
+
+/* Done with a cursor: keep its buffer if it did not grow. */
+static void
+store_cursor_done(struct store_cursor *c)
+{
+	if (c->cap == STORE_BUF && store_spare == NULL)
+		store_spare = c->buf;
+	else
+		free(c->buf);
+	c->buf = NULL;
 }
 
 /*
@@ -530,8 +552,12 @@ store_scan_line(struct store *st, const char *line, size_t len, off_t off,
 {
 	uint64_t	 seq;
 	char		*what;
+	enum event_type	 type;
+	size_t		 noraw;
 
-	if (store_line_seq(line, len, &seq) != 0)
+	/* Readers hand every line to event_scan: it must take it too. */
+	if (store_line_seq(line, len, &seq) != 0 ||
+	    event_scan(line, len, &type, &noraw) != 0)
 		return (1);
 	if (seq != st->last_seq + 1) {
 		xasprintf(&what, "sequence %llu where %llu was expected",
@@ -594,7 +620,7 @@ store_scan(struct store *st, off_t *cut, char **cause)
 		rv = 0;
 	}
 out:
-	free(c.buf);
+	store_cursor_done(&c);
 	return (rv);
 }
 
@@ -964,7 +990,7 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 		if (cb(arg, seq, line, len) != 0 || total >= max_bytes)
 			break;
 	}
-	free(c.buf);
+	store_cursor_done(&c);
 	return (n);
 }
 
