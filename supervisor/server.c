@@ -18,6 +18,8 @@
  * frees it after the CLOSED callback; we only unlink and release what the
  * conn points to there.
  */
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,20 +127,42 @@ server_kick_cb(void *arg)
 }
 #endif
 
+/*
+ * The listening address. lws 4.1.6 with IPv6 built in binds an IPv4
+ * literal as "::" (it writes the IPv4 address into the IPv6 sockaddr at
+ * the wrong offset): 127.0.0.1 would listen on every interface. An IPv4
+ * address (or "localhost") therefore gets an IPv4-only socket.
+ */
+static const char *
+server_iface(unsigned long long *opts)
+{
+	struct in_addr	a4;
+
+	if (strcmp(options.host, "localhost") == 0) {
+		*opts |= LWS_SERVER_OPTION_DISABLE_IPV6;
+		return ("127.0.0.1");
+	}
+	if (inet_pton(AF_INET, options.host, &a4) == 1)
+		*opts |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	return (options.host);
+}
+
 int
 server_start(char **cause)
 {
 	struct lws_context_creation_info	 info;
 	void					*loops[1];
+	unsigned long long			 opts;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, server_log_cb);
 	memset(&info, 0, sizeof info);
 	loops[0] = loop_get();
-	info.port = options.port;
-	info.iface = options.host;
-	info.protocols = server_protocols;
-	info.options = LWS_SERVER_OPTION_LIBEV |
+	opts = LWS_SERVER_OPTION_LIBEV |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	info.port = options.port;
+	info.iface = server_iface(&opts);
+	info.protocols = server_protocols;
+	info.options = opts;
 	info.foreign_loops = loops;
 	info.pcontext = &server_context;
 	info.timeout_secs = 20;
@@ -433,6 +457,7 @@ server_reply_problem(struct conn *c, int status, const char *type,
     const char *detail)
 {
 	api_problem(&c->resp, status, type, "%s", detail);
+	c->dispatched = 1;	/* answered: a body that follows is not run */
 	lws_callback_on_writable(c->wsi);
 }
 

@@ -371,3 +371,38 @@ def test_header_timeout(ctx):
         assert r.closed, f"connection still open after {r.elapsed:.1f}s"
         assert 8 <= r.elapsed <= 15, f"stalled header closed after {r.elapsed:.1f}s, want ~10 s"
         assert a.running(), "agentd died"
+
+
+def _listening(port):
+    """Local addresses (hex, as /proc/net/tcp{,6} has them) in LISTEN."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, p = local.split(":")
+                if int(p, 16) == port and state == "0A":
+                    out.append(addr)
+    return out
+
+
+def test_loopback_bind_is_loopback_only(ctx):
+    """--host 127.0.0.1 (the default) must not listen on other
+    interfaces: lws 4.1.6 with IPv6 would bind it as [::]."""
+    from agentd import Agentd
+    with Agentd(ctx.binary) as a:
+        assert _listening(a.port) == ["0100007F"], _listening(a.port)
+    d = tempfile.mkdtemp(prefix="agentd-it-v6-")
+    port = free_port()
+    p = subprocess.Popen([ctx.binary, "serve", "--host", "::1", "--port",
+        str(port), "--data-dir", d], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        got = _listening(port)
+        assert got == ["00000000000000000000000001000000"], got
+    finally:
+        p.terminate()
+        p.wait(5)
+        shutil.rmtree(d, ignore_errors=True)
