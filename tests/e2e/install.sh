@@ -21,7 +21,7 @@ npm=${NPM:-npm}
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 
-# lock_field NAME N: field N (2 package, 3 version, 4 binary) of NAME's line.
+# lock_line NAME: the line of agents.lock for NAME (name package version bin).
 lock_line() {
 	awk -v n="$1" '$0 !~ /^[ \t]*#/ && $1 == n { print; exit }' "$lock"
 }
@@ -60,7 +60,8 @@ mkdir -p "$dir"
 if [ ${#specs[@]} -gt 0 ]; then
 	# Reachability first, so an offline CI run says so instead of failing.
 	first=${specs[0]}
-	if ! timeout 60 "$npm" view "$first" version >/dev/null 2>&1; then
+	if ! timeout 60 "$npm" view --fetch-retries=1 --fetch-timeout=20000 \
+	    "$first" version >/dev/null 2>&1; then
 		echo "npm registry unreachable: skipping (could not npm view $first)" >&2
 		exit 3
 	fi

@@ -80,6 +80,11 @@ QUESTION_OPTIONS = [
     {"label": "Blue", "description": "Cool color"},
 ]
 
+# A non-streaming request in the "midstream_error" scenario (Claude Code
+# falls back to one after a failed stream) gets this HTTP error instead.
+MIDSTREAM_HTTP = (529, "overloaded_error", "server_error", "UNAVAILABLE",
+                  "mock: overloaded")
+
 ERRORS = {
     # scenario: (status, anthropic type, openai type, gemini status, message)
     "error_400": (400, "invalid_request_error", "invalid_request_error",
@@ -88,14 +93,16 @@ ERRORS = {
                   "RESOURCE_EXHAUSTED", "mock: rate limited"),
     "error_500": (500, "api_error", "server_error", "INTERNAL",
                   "mock: internal server error"),
+    "midstream_http": MIDSTREAM_HTTP,
 }
 
 # Tool name preferences, first offered name wins.
 WRITE_TOOLS = ["Write", "apply_patch", "write", "write_file", "create_file"]
 SHELL_TOOLS = ["Bash", "exec_command", "shell", "shell_command", "bash",
                "run_shell_command", "local_shell"]
-READ_TOOLS = ["Glob", "LS", "list_directory", "ls", "list", "glob",
-              "Read", "read", "read_file"]
+# listing tools only: a Read of a directory fails, so without one of
+# these the read-only call is a shell "ls"
+READ_TOOLS = ["Glob", "LS", "list_directory", "ls", "list", "glob"]
 QUESTION_TOOLS = ["AskUserQuestion", "request_user_input", "question",
                   "ask_user", "ask_user_question"]
 
@@ -160,6 +167,17 @@ def text_of(content):
     return str(content)
 
 
+def last_text(content):
+    """The last non-empty user text of a string or list of parts."""
+    if isinstance(content, list):
+        for p in reversed(content):
+            t = clean_user_text(text_of([p]))
+            if t:
+                return t
+        return ""
+    return clean_user_text(text_of(content))
+
+
 def conv_anthropic(body):
     conv = []
     for m in body.get("messages") or []:
@@ -182,7 +200,10 @@ def conv_anthropic(body):
                     if t:
                         texts.append(t)
             if texts:
-                conv.append(("user", "\n".join(texts)))
+                # one user message can carry several turns' texts (Claude
+                # Code merges a failed turn's prompt with the next one):
+                # the newest block is the prompt
+                conv.append(("user", texts[-1]))
     tools = {}
     for t in body.get("tools") or []:
         if t.get("name"):
@@ -201,7 +222,7 @@ def conv_responses(body):
         if typ == "message":
             role = it.get("role")
             if role == "user":
-                t = clean_user_text(text_of(it.get("content")))
+                t = last_text(it.get("content"))
                 if t:
                     conv.append(("user", t))
                 last_was_assistant = False
@@ -236,7 +257,7 @@ def conv_chat(body):
     for m in body.get("messages") or []:
         role = m.get("role")
         if role == "user":
-            t = clean_user_text(text_of(m.get("content")))
+            t = last_text(m.get("content"))
             if t:
                 conv.append(("user", t))
         elif role == "assistant":
@@ -270,7 +291,7 @@ def conv_gemini(body):
                 if t:
                     texts.append(t)
         if texts:
-            conv.append(("user", "\n".join(texts)))
+            conv.append(("user", texts[-1]))
     tools = {}
     for t in body.get("tools") or []:
         for f in t.get("functionDeclarations") or []:
@@ -429,8 +450,9 @@ def question_args(name, schema):
 
 
 def extract_answer(result):
+    """The chosen option in a question tool's result, or None."""
     if not result:
-        return "nothing"
+        return None
     m = re.search(r'"=\s*"([^"]+)"', result)
     if m:
         return m.group(1)
@@ -448,7 +470,7 @@ def extract_answer(result):
     for opt in ("Blue", "Red"):
         if re.search(r"\b%s\b" % opt, result):
             return opt
-    return result.strip().splitlines()[0][:80] if result.strip() else "nothing"
+    return None
 
 
 def choose(conv, tools, body):
@@ -492,8 +514,13 @@ def choose(conv, tools, body):
         final = {"write": WRITE_DONE, "shell": SHELL_DONE,
                  "two_tools": TWO_DONE}.get(scenario)
         if scenario == "question":
-            final = "You chose %s." % extract_answer(
-                results[-1] if results else "")
+            res = results[-1] if results else ""
+            ans = extract_answer(res)
+            if ans:
+                final = "You chose %s." % ans
+            else:
+                first = (res.strip().splitlines() or ["nothing"])[0]
+                final = "No answer came back: %s" % first[:120]
         plan.blocks = [("text", final)]
         return plan
 
@@ -735,6 +762,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         plan = choose(conv, tools, body)
         stream = bool(body.get("stream"))
         model = body.get("model") or "claude-mock"
+        if plan.error == "midstream" and not stream:
+            plan.error = "midstream_http"
         if plan.error in ERRORS:
             status, atype, _, _, msg = ERRORS[plan.error]
             self._log_plan("anthropic", body, conv, tools, plan, stream,
@@ -836,6 +865,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         plan = choose(conv, tools, body)
         stream = bool(body.get("stream"))
         model = body.get("model") or "gpt-mock"
+        if plan.error == "midstream" and not stream:
+            plan.error = "midstream_http"
         if plan.error in ERRORS:
             status, _, otype, _, msg = ERRORS[plan.error]
             self._log_plan("responses", body, conv, tools, plan, stream,
@@ -987,6 +1018,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         plan = choose(conv, tools, body)
         stream = bool(body.get("stream"))
         model = body.get("model") or "mock-model"
+        if plan.error == "midstream" and not stream:
+            plan.error = "midstream_http"
         if plan.error in ERRORS:
             status, _, otype, _, msg = ERRORS[plan.error]
             self._log_plan("chat", body, conv, tools, plan, stream, status)
@@ -1070,6 +1103,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         model = path.rsplit("/", 1)[-1].split(":")[0]
         gc = body.get("generationConfig") or {}
         schema = gc.get("responseJsonSchema") or gc.get("responseSchema")
+        if plan.error == "midstream" and not stream:
+            plan.error = "midstream_http"
         if plan.error in ERRORS:
             status, _, _, gstatus, msg = ERRORS[plan.error]
             self._log_plan("gemini", body, conv, tools, plan, stream, status)
