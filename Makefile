@@ -94,8 +94,13 @@ $(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h $(HOST_LIB_OBJS)
 run: build/agentd
 	build/agentd serve --host 127.0.0.1 --port 2468
 
+# Suites beyond unit and integration, each tests/<name>/suite.sh; CI runs
+# them all. `make test SUITES=` runs only the fast core.
+SUITES		?= openapi client ui e2e
+
 test: $(AGENTD_BIN) $(UNIT_BINS)
-	AGENTD_SAN=$(SAN) tests/run.sh $(AGENTD_BIN) $(UNIT_BINS)
+	AGENTD_SAN=$(SAN) SUITES="$(SUITES)" tests/run.sh $(AGENTD_BIN) \
+	    $(UNIT_BINS)
 
 lint:
 	clang-format --dry-run --Werror $(SRCS) $(HDRS)
@@ -110,4 +115,4 @@ clean:
 # Suites kept beside their code: bench (make bench), fuzz (make fuzz),
 # faults and load (make chaos), end-to-end with real CLIs (make e2e).
 -include tests/bench/bench.mk tests/fuzz/fuzz.mk tests/chaos/chaos.mk \
-    tests/e2e/e2e.mk
+    tests/e2e/e2e.mk ui/ui.mk docs/openapi.mk tests/image/image.mk

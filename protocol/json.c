@@ -146,6 +146,8 @@ json_parse(const char *buf, size_t len, const char **err)
 	at = 0;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		goto fail;
+	if (!utf8_valid(buf, len))	/* RFC 8259 8.1: JSON text is UTF-8 */
+		goto fail;
 	v = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (v == NULL) {
 		if (end != NULL && end >= buf && end <= buf + len)

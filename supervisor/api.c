@@ -32,6 +32,8 @@ struct api_route {
 
 static void	api_health(const struct api_request *, struct api_match *,
 		    struct api_response *);
+static void	api_openapi(const struct api_request *, struct api_match *,
+		    struct api_response *);
 static void	api_agents_list(const struct api_request *,
 		    struct api_match *, struct api_response *);
 static void	api_agent_get(const struct api_request *, struct api_match *,
@@ -66,9 +68,12 @@ static void	api_cancel(const struct api_request *, struct api_match *,
 		    struct api_response *);
 static void	api_terminate(const struct api_request *, struct api_match *,
 		    struct api_response *);
+static void	api_ui(const struct api_request *, struct api_match *,
+		    struct api_response *);
 
 static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/health", api_health },
+	{ HTTP_GET, "/v1/openapi.json", api_openapi },
 	{ HTTP_GET, "/v1/agents", api_agents_list },
 	{ HTTP_GET, "/v1/agents/*", api_agent_get },
 	{ HTTP_POST, "/v1/agents/*/install", api_agent_install },
@@ -88,6 +93,9 @@ static const struct api_route api_routes[] = {
 	    api_question_reject },
 	{ HTTP_POST, "/v1/sessions/*/cancel", api_cancel },
 	{ HTTP_POST, "/v1/sessions/*/terminate", api_terminate },
+	{ HTTP_GET, "/ui", api_ui },
+	{ HTTP_GET, "/ui/", api_ui },
+	{ HTTP_GET, "/ui/*", api_ui },
 };
 
 static const char *api_method_names[] = {
@@ -121,8 +129,6 @@ api_match_path(const char *pattern, const char *path, struct api_match *m)
 		if (*pattern++ != *path++)
 			return (0);
 	}
-	if (*path == '/' && path[1] == '\0')	/* allow one trailing slash */
-		path++;
 	return (*path == '\0');
 }
 
@@ -190,6 +196,11 @@ api_problem(struct api_response *resp, int status, const char *type,
 	va_start(ap, fmt);
 	xvasprintf(&detail, fmt, ap);
 	va_end(ap);
+	if (!utf8_valid(detail, strlen(detail))) {	/* a decoded path */
+		urn = utf8_repair(detail, strlen(detail), NULL);
+		free(detail);
+		detail = urn;
+	}
 	xasprintf(&urn, "urn:agentd:error:%s", type);
 
 	o = json_object();
@@ -351,6 +362,29 @@ api_health(const struct api_request *req, struct api_match *m,
 	json_set_str(o, "version", AGENTD_VERSION);
 	json_set_int(o, "uptime_ms", loop_now_ms() - agentd_start_ms);
 	api_json(resp, 200, o);
+}
+
+/*
+ * docs/openapi.json, embedded by openapi.c. Weak, so that programs that
+ * link api.c without it (the fuzz targets) still link; they answer 404.
+ */
+extern const char openapi_json[] __attribute__((weak));
+extern const char openapi_json_end[] __attribute__((weak));
+
+static void
+api_openapi(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	if (openapi_json == NULL || openapi_json_end == NULL) {
+		api_problem(resp, 404, "not_found",
+		    "this build has no OpenAPI document");
+		return;
+	}
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->static_body = openapi_json;
+	resp->len = (size_t)(openapi_json_end - openapi_json);
 }
 
 static void
@@ -768,6 +802,34 @@ api_terminate(const struct api_request *req, struct api_match *m,
 		return;
 	session_terminate(s);
 	api_no_content(resp);
+}
+
+/* GET /ui, /ui/ and its files: ui.c's gzipped bytes as they are. */
+static void
+api_ui(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	const struct ui_asset	*a = NULL;
+	const char		*name;
+
+	if (m->n > 0)
+		name = m->part[0];
+	else	/* "" for /ui: a page that sends the browser on to /ui/ */
+		name = strcmp(req->path, "/ui") == 0 ? "" : "index.html";
+	if (ui_lookup != NULL)	/* weak: the fuzz targets link no ui.c */
+		a = ui_lookup(name);
+	if (a == NULL) {
+		api_problem(resp, 404, "not_found", "no file '%s' in /ui/",
+		    name);
+		return;
+	}
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = a->content_type;
+	resp->content_encoding = "gzip";
+	resp->cache_control = "private, max-age=60";
+	resp->static_body = a->data;
+	resp->len = (size_t)(a->end - a->data);
 }
 
 /* Does this event end a messages/stream answer (sandbox-agent's rule)? */

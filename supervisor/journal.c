@@ -67,6 +67,7 @@ journal_free(struct journal *j)
 		free(j->ring[(j->head + i) % j->cap].line);
 	free(j->ring);
 	loop_timer_free(j->sync_timer);
+	store_close(j->store);
 	free(j);
 }
 

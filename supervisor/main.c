@@ -1,5 +1,6 @@
 /*
- * main.c: the command line. agentd serve | version | mock-agent | help.
+ * main.c: the command line. agentd serve | run | attach | agents | install |
+ * mock-agent | replay-agent | version | help.
  *
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
@@ -26,6 +27,12 @@ static const char	main_usage[] =
 "\n"
 "commands:\n"
 "  serve          run the daemon (see options below)\n"
+"  run AGENT [PROMPT]\n"
+"                 run one agent here, without a server, and show its events\n"
+"                 as text (agentd run --help)\n"
+"  attach URL SESSION\n"
+"                 follow and talk to a session of a running agentd\n"
+"                 (agentd attach --help)\n"
 "  agents         list the agents agentd knows, as GET /v1/agents does\n"
 "  install A...   npm install the pinned CLI of each agent into the data dir\n"
 "  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
@@ -69,6 +76,10 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "serve") == 0)
 		return (main_serve(argc - 1, argv + 1));
+	if (strcmp(cmd, "run") == 0)
+		return (run_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "attach") == 0)
+		return (attach_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "mock-agent") == 0)
 		return (mockagent_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "replay-agent") == 0)
@@ -242,6 +253,8 @@ main_token_from_env(void)
 	if ((s = getenv("AGENTD_TOKEN")) != NULL) {
 		if (options.token == NULL && *s != '\0')
 			options.token = xstrdup(s);
+		/* /proc/PID/environ shows the original block: wipe it there. */
+		memset((char *)s, 'x', strlen(s));
 		unsetenv("AGENTD_TOKEN");
 	}
 }

@@ -310,6 +310,24 @@ server_method(struct lws *wsi)
 	return (HTTP_OTHER);
 }
 
+/* The header token that holds the URI of a request of this method. */
+static enum lws_token_indexes
+server_method_token(enum http_method m)
+{
+	switch (m) {
+	case HTTP_POST:
+		return (WSI_TOKEN_POST_URI);
+	case HTTP_PUT:
+		return (WSI_TOKEN_PUT_URI);
+	case HTTP_DELETE:
+		return (WSI_TOKEN_DELETE_URI);
+	case HTTP_OPTIONS:
+		return (WSI_TOKEN_OPTIONS_URI);
+	default:
+		return (WSI_TOKEN_GET_URI);
+	}
+}
+
 /* Copy the request line, arguments and the headers we use into c. */
 static int
 server_read_request(struct lws *wsi, struct conn *c, const char *uri)
@@ -517,7 +535,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 
 /* LWS_CALLBACK_HTTP: a request's headers are in. */
 static int
-server_http(struct lws *wsi, struct conn *c, const char *uri)
+server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 {
 	char	cl[32];
 	long	len = 0;
@@ -527,6 +545,13 @@ server_http(struct lws *wsi, struct conn *c, const char *uri)
 	memset(c, 0, sizeof *c);
 	if (server_read_request(wsi, c, uri) != 0) {
 		server_reply_problem(c, 414, "uri_too_long", "URI too long");
+		return (0);
+	}
+	/* lws decodes %00 into the path: never route a cut-short one. */
+	if (strlen(uri) != urilen || (int)strlen(uri) !=
+	    lws_hdr_total_length(wsi, server_method_token(c->req.method))) {
+		server_reply_problem(c, 400, "invalid_request",
+		    "NUL byte in the request path");
 		return (0);
 	}
 	if (c->req.method == HTTP_OPTIONS) {
@@ -930,7 +955,7 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return (server_http(wsi, c, in));
+		return (server_http(wsi, c, in, len));
 	case LWS_CALLBACK_HTTP_BODY:
 		return (server_http_body(wsi, c, in, len));
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:

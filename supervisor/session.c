@@ -110,6 +110,11 @@ struct session {
 	struct record		*record;	/* --record, or NULL */
 	void			*adapter_data;
 	void			*server_slot;
+	void			(*watch_cb)(void *);	/* session_watch */
+	void			*watch_arg;
+	char			*driver;	/* ACP server holding it, or NULL */
+	void			(*driver_cb)(void *);	/* session_set_driver */
+	void			*driver_arg;
 	uint64_t		 seq;
 	uint64_t		 nitems;
 	uint64_t		 npending;
@@ -203,6 +208,7 @@ session_free(struct session *s)
 	json_free(s->agent_command);
 	free(s->native_id);
 	free(s->agent_version);
+	free(s->driver);
 	free(s);
 }
 
@@ -228,7 +234,8 @@ session_is_dead(struct session *s)
 uint64_t
 session_last_seq(struct session *s)
 {
-	return (s->seq);
+	/* What readers can have: events waiting for a full disk are not. */
+	return (journal_last(s->journal));
 }
 
 int
@@ -236,6 +243,35 @@ session_read(struct session *s, uint64_t after, size_t max,
     session_read_cb cb, void *arg)
 {
 	return (journal_read(s->journal, after, max, cb, arg));
+}
+
+/* One in-process subscriber (agentd run), woken as the server's are. */
+void
+session_watch(struct session *s, void (*cb)(void *), void *arg)
+{
+	s->watch_cb = cb;
+	s->watch_arg = arg;
+}
+
+/*
+ * A driver (an ACP server, acpserver.c) holds the session: it is woken
+ * with the subscribers to translate new events, and universal clients
+ * may only read the session meanwhile (api.c, server.c answer 409).
+ */
+void
+session_set_driver(struct session *s, const char *name, void (*cb)(void *),
+    void *arg)
+{
+	free(s->driver);
+	s->driver = name != NULL ? xstrdup(name) : NULL;
+	s->driver_cb = cb;
+	s->driver_arg = arg;
+}
+
+const char *
+session_driver(struct session *s)
+{
+	return (s->driver);
 }
 
 /* Host accessors for adapters. */
@@ -366,6 +402,10 @@ session_wake_cb(void *arg)
 
 	s->wake_pending = 0;
 	server_session_wake(s);
+	if (s->watch_cb != NULL)
+		s->watch_cb(s->watch_arg);
+	if (s->driver_cb != NULL)
+		s->driver_cb(s->driver_arg);
 	session_unref(s);
 }
 

@@ -16,6 +16,7 @@
 
 typedef int (*session_read_cb)(void *, uint64_t, enum event_type,
 	     const char *, size_t, size_t);
+struct stream_ops;
 
 /* options.c */
 struct options {
@@ -84,6 +85,7 @@ int	 auth_check_token(const char *);
 int	 server_start(char **);
 void	 server_stop(void);
 void	 server_session_wake(struct session *);
+void	 server_stream_wake(const struct stream_ops *, void *);
 
 /* journal.c */
 struct journal;
@@ -150,6 +152,8 @@ struct api_request {
 	size_t			 body_len;
 	const char		*last_event_id;	/* header, or NULL */
 	int			 websocket;	/* an upgrade request */
+	const char		*content_type;	/* header, or NULL */
+	const char		*accept;	/* header, or NULL */
 };
 enum api_kind {
 	API_REPLY,		/* status, content_type, body */
@@ -158,6 +162,15 @@ enum api_kind {
 };
 struct api_wait;
 struct api_response;
+/* What an SSE or WebSocket stream follows, when not a session's log. */
+struct stream_ops {
+	int	(*read)(void *, uint64_t, size_t, session_read_cb, void *);
+	void	(*ref)(void *);
+	void	(*unref)(void *);
+	void	**(*slot)(void *);	/* the server's subscriber list */
+	int	(*dead)(void *);
+	const char *event;		/* SSE "event:" name, or NULL */
+};
 typedef void (*api_wait_cb)(void *, struct api_response *);
 struct api_response {
 	enum api_kind		 kind;
@@ -174,6 +187,8 @@ struct api_response {
 	int			 include_raw;
 	int			 until_turn_end;
 	struct api_wait		*wait;		/* API_WAIT */
+	const struct stream_ops	*stream_ops;	/* API_STREAM of another */
+	void			*stream;	/* source: referenced */
 };
 void	 api_handle(const struct api_request *, struct api_response *);
 void	 api_problem(struct api_response *, int, const char *, const char *,
@@ -216,6 +231,89 @@ int	 session_read(struct session *, uint64_t, size_t, session_read_cb,
 void	 session_ref(struct session *);
 void	 session_unref(struct session *);
 void	**session_server_slot(struct session *);
+void	 session_watch(struct session *, void (*)(void *), void *);
+void	 session_set_driver(struct session *, const char *,
+	     void (*)(void *), void *);
+const char *session_driver(struct session *);
+
+/* acplog.c */
+struct acplog;
+struct acplog *acplog_open(const char *, char **);
+uint64_t acplog_last(struct acplog *);
+int	 acplog_append(struct acplog *, const char *, size_t);
+int	 acplog_read(struct acplog *, uint64_t, size_t, session_read_cb,
+	     void *);
+void	 acplog_sync(struct acplog *);
+void	 acplog_close(struct acplog *);
+
+/* acpmap.c */
+struct acpmap;
+struct acpmap *acpmap_new(const char *);
+void	 acpmap_free(struct acpmap *);
+cJSON	*acpmap_event(struct acpmap *, const cJSON *, int);
+const char *acpmap_stop_reason(const char *);
+cJSON	*acpmap_usage(const cJSON *);
+
+/* acpserver.c */
+int	 acpserver_load_all(char **);
+void	 acpserver_shutdown(void);
+void	 acpserver_list(const struct api_request *, struct api_response *);
+void	 acpserver_post(const struct api_request *, const char *,
+	     struct api_response *);
+void	 acpserver_get(const struct api_request *, const char *,
+	     struct api_response *);
+void	 acpserver_delete(const struct api_request *, const char *,
+	     struct api_response *);
+
+/* server-client.c */
+struct server_client;
+struct server_client_cbs {
+	void	(*connected)(void *);
+	void	(*message)(void *, const char *, size_t);
+	void	(*closed)(void *, const char *);	/* reason, or NULL */
+};
+struct server_client *server_client_new(const struct server_client_cbs *,
+	     void *, char **);
+int	 server_client_connect(struct server_client *, const char *, int,
+	     int, const char *, const char *, char **);
+int	 server_client_send(struct server_client *, const char *, size_t);
+void	 server_client_close(struct server_client *);
+void	 server_client_free(struct server_client *);
+
+/* render.c */
+#define RENDER_COLOR	0x1	/* ANSI colours and dim */
+#define RENDER_TTY	0x2	/* spinner redrawn in place with \r */
+#define RENDER_USER	0x4	/* show the user's messages too */
+#define RENDER_ASK	0x8	/* keep permissions and questions to ask */
+struct render;
+typedef void (*render_write_cb)(void *, int, const char *, size_t);
+struct render *render_new(int, int, render_write_cb, void *);
+void	 render_free(struct render *);
+void	 render_event(struct render *, const cJSON *);
+void	 render_tick(struct render *);
+int	 render_spinning(struct render *);
+void	 render_note(struct render *, int, const char *, ...)
+	     __printflike(3, 4);
+void	 render_error(struct render *, const char *, ...) __printflike(2, 3);
+void	 render_prompt(struct render *);
+int	 render_asking(struct render *);
+cJSON	*render_answer(struct render *, const char *);
+void	 render_input_line(struct render *);
+int64_t	 render_time_ms(const char *);
+int	 render_width(int);
+struct render_input;
+typedef void (*render_line_cb)(void *, const char *);
+struct render_input *render_input_new(int, render_line_cb, void (*)(void *),
+	     void *);
+void	 render_input_free(struct render_input *);
+void	 render_write_fd(void *, int, const char *, size_t);
+int	 render_color_wanted(int);
+
+/* run.c */
+int	 run_main(int, char **);
+
+/* attach.c */
+int	 attach_main(int, char **);
 
 /* record.c */
 struct record;
@@ -229,5 +327,14 @@ int	 replay_main(int, char **);
 
 /* mockagent.c */
 int	 mockagent_main(int, char **);
+
+/* ui.c */
+struct ui_asset {
+	const char		*name;
+	const char		*content_type;
+	const unsigned char	*data;		/* gzip */
+	const unsigned char	*end;
+};
+const struct ui_asset *ui_lookup(const char *) __attribute__((weak));
 
 #endif /* SUPERVISOR_H */

@@ -13,8 +13,9 @@
  * containing --until, or when it has seen --expect frames containing
  * --match. Every client checks that the sequences it gets are contiguous
  * ("sequence":N in a WebSocket frame, the "id:" line of an SSE event).
- * A frame carrying "@ts:<ns>" (tests/bench/tsagent.c) gives one latency
- * sample: CLOCK_MONOTONIC now minus the stamp.
+ * A frame carrying "@ts:<ns>" (tests/bench/tsagent.c), and --sample STR
+ * if given (agentd's item.completed repeats every stamp of the message),
+ * gives one latency sample: CLOCK_MONOTONIC now minus the first stamp.
  *
  * Prints one JSON line: frames (all clients), elapsed_s (POST to the last
  * client done), rate (frames/s), gaps (non-contiguous steps), failed
@@ -67,6 +68,7 @@ static int		 port;
 static const char	*path = "/";
 static int		 nclients = 1;
 static const char	*until;
+static const char	*sample_match;
 static const char	*match;
 static long long	 expect;
 static const char	*post_path;
@@ -205,7 +207,8 @@ frame(struct client *c, const char *p, size_t len, long long seq)
 		c->last_seq = seq;
 	}
 	if ((ts = memmem(p, len, "@ts:", 4)) != NULL &&
-	    nsamples < MAX_SAMPLES) {
+	    nsamples < MAX_SAMPLES && (sample_match == NULL ||
+	    memmem(p, len, sample_match, strlen(sample_match)) != NULL)) {
 		unsigned long long stamp = strtoull(ts + 4, NULL, 10);
 
 		samples[nsamples++] = (double)(now_ns() - stamp) / 1e3;
@@ -593,6 +596,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: loadgen ws|sse --port P --path PATH "
 	    "[--host H] [--clients N] [--until STR] [--expect N --match STR] "
+	    "[--sample STR] "
 	    "[--post PATH --body JSON] [--header H]... [--timeout S]\n");
 	exit(2);
 }
@@ -648,6 +652,8 @@ main(int argc, char **argv)
 			nclients = atoi(v);
 		else if (strcmp(a, "--until") == 0)
 			until = v;
+		else if (strcmp(a, "--sample") == 0)
+			sample_match = v;
 		else if (strcmp(a, "--match") == 0)
 			match = v;
 		else if (strcmp(a, "--expect") == 0)

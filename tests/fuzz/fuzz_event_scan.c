@@ -7,6 +7,9 @@
  * an object without duplicate keys whose "type" is a known name, it
  * succeeds with that type; when "raw" is the last member (as event.c
  * writes it), the prefix plus "}" parses as the same object without raw.
+ * The oracle applies to compact JSON as cJSON prints it (what event.c
+ * writes: no whitespace, keys unescaped); the scanner has no contract for
+ * leading whitespace or escaped key names.
  */
 #include <string.h>
 
@@ -25,6 +28,19 @@ has_duplicates(const cJSON *o)
 		}
 	}
 	return (0);
+}
+
+static int
+canonical(const cJSON *v, const char *s, size_t size)
+{
+	char	*text;
+	size_t	 len;
+	int	 same;
+
+	text = json_print(v, &len);
+	same = len == size && memcmp(text, s, size) == 0;
+	free(text);
+	return (same);
 }
 
 int
@@ -51,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (tname = json_get_str(v, "type")) != NULL &&
 	    strlen(tname) == strlen(json_get_str(v, "type")) &&
 	    (t = event_type_from_name(tname)) >= 0 &&
-	    memchr(s, '\\', size) == NULL) {
+	    canonical(v, s, size)) {
 		FUZZ_CHECK(rc == 0, "a JSON event of type %s not scanned",
 		    tname);
 		FUZZ_CHECK((int)type == t, "scanned type %d, want %d",

@@ -7,10 +7,29 @@
  * an equal value; a string built from valid UTF-8 survives a print and a
  * parse unchanged.
  */
+#include <math.h>
 #include <string.h>
 
 #include "../../protocol/protocol.h"
 #include "fuzz.h"
+
+/*
+ * Numbers beyond a double's range (1e400) parse as infinity, which cJSON
+ * prints as null: a known loss (docs/reliability.md), not checked.
+ */
+static int
+has_nonfinite(const cJSON *v)
+{
+	const cJSON	*el;
+
+	if (json_is_num(v))
+		return (!isfinite(json_num(v)));
+	JSON_FOREACH(el, v) {
+		if (has_nonfinite(el))
+			return (1);
+	}
+	return (0);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,7 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w = json_parse(text, tlen, &err);
 		FUZZ_CHECK(w != NULL, "printed JSON does not parse: %s: %.200s",
 		    err, text);
-		FUZZ_CHECK(json_equal(v, w), "print/parse changed the value");
+		FUZZ_CHECK(json_equal(v, w) || has_nonfinite(v),
+		    "print/parse changed the value: %.200s", text);
 		json_free(w);
 		free(text);
 		json_free(v);

@@ -48,6 +48,22 @@ readback_cb(void *arg, uint64_t seq, const char *line, size_t len)
 
 int	LLVMFuzzerInitialize(int *, char ***);
 
+static void
+fuzz_cleanup(void)
+{
+	char	path[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "%s/sessions/f/events.jsonl", fuzz_dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/sessions/f/session.json", fuzz_dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/sessions/f", fuzz_dir);
+	rmdir(path);
+	snprintf(path, sizeof path, "%s/sessions", fuzz_dir);
+	rmdir(path);
+	rmdir(fuzz_dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -62,6 +78,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	snprintf(path, sizeof path, "%s/sessions/f", fuzz_dir);
 	(void)mkdir(path, 0700);
+	atexit(fuzz_cleanup);
 	return (0);
 }
 

@@ -589,3 +589,22 @@ session_status(struct session *s, const char *label, const char *detail)
 	session_item_start(s, &spec);
 	session_item_complete(s, nid, 0, content);
 }
+
+/* The raw of the events that follow: must be JSON, it is embedded as is. */
+void
+session_set_raw(struct session *s, const char *raw, size_t len)
+{
+	const char	*err;
+	cJSON		*v;
+
+	FUZZ_CHECK(raw != NULL, "set_raw(NULL)");
+	v = json_parse(raw, len, &err);
+	FUZZ_CHECK(v != NULL, "set_raw with text that is not JSON: %.*s",
+	    (int)(len < 300 ? len : 300), raw);
+	json_free(v);
+	if (s->raw == NULL)
+		return;
+	s->raw = raw;
+	s->rawlen = len;
+	s->unparsed = 0;
+}

@@ -1,0 +1,326 @@
+/**
+ * @agentd/client: a small typed client for agentd's HTTP API, for Node
+ * (18+) and browsers, with no runtime dependency.
+ *
+ *   const c = new AgentdClient({ baseUrl: "http://127.0.0.1:2468", token });
+ *   await c.createSession("demo", { agent: "mock" });
+ *   await c.postMessage("demo", "hello");
+ *   for await (const ev of c.events("demo")) {
+ *     if (ev.type === "permission.requested")
+ *       await c.replyPermission("demo", ev.data.permission_id, "once");
+ *     if (ev.type === "turn.ended") break;
+ *   }
+ *
+ * events() follows a session over WebSocket where the runtime has one
+ * (browsers, Node 22+) and over Server-Sent Events read with fetch
+ * otherwise; when the connection drops it reconnects from the last
+ * sequence it yielded, so no event is lost or repeated.
+ *
+ * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
+ */
+export type EventType = "session.started" | "session.ended" | "turn.started" | "turn.ended" | "item.started" | "item.completed" | "item.delta" | "permission.requested" | "permission.resolved" | "question.requested" | "question.resolved" | "error" | "agent.unparsed";
+export type ItemKind = "message" | "tool_call" | "tool_result" | "reasoning" | "system" | "status";
+export type ItemRole = "user" | "assistant" | "system" | "tool";
+export type ItemStatus = "in_progress" | "completed" | "failed";
+export type ContentPart = {
+    type: "text";
+    text: string;
+} | {
+    type: "reasoning";
+    text: string;
+    visibility: "public" | "private";
+} | {
+    type: "tool_call";
+    name: string;
+    arguments: string;
+    call_id: string;
+} | {
+    type: "tool_result";
+    call_id: string;
+    output: string;
+    is_error: boolean;
+} | {
+    type: "file_ref";
+    path: string;
+    action: "read" | "write" | "patch";
+    diff?: string | null;
+} | {
+    type: "image";
+    path?: string | null;
+    data?: string | null;
+    mime: string;
+} | {
+    type: "json";
+    json: unknown;
+} | {
+    type: "status";
+    label: string;
+    detail?: string | null;
+};
+export interface Item {
+    item_id: string;
+    native_item_id?: string | null;
+    parent_id?: string | null;
+    kind: ItemKind;
+    role: ItemRole;
+    status: ItemStatus;
+    content: ContentPart[];
+}
+export interface Usage {
+    input_tokens?: number | null;
+    output_tokens?: number | null;
+    cache_read_tokens?: number | null;
+    cache_write_tokens?: number | null;
+}
+export interface TurnData {
+    turn_id: string;
+    stop_reason?: string | null;
+    usage?: Usage | null;
+    cost_usd?: number | null;
+}
+export interface Question {
+    question: string;
+    header?: string | null;
+    multi_select: boolean;
+    options: {
+        label: string;
+        description?: string | null;
+    }[];
+}
+/** The data member of each event type. */
+export interface EventDataMap {
+    "session.started": {
+        metadata: {
+            agent: string;
+            agentVersion?: string | null;
+            model?: string | null;
+            permissionMode?: string | null;
+            cwd?: string | null;
+        };
+    };
+    "session.ended": {
+        reason: "completed" | "error" | "terminated";
+        terminated_by: "agent" | "daemon";
+        message?: string | null;
+        exit_code?: number | null;
+        stderr?: {
+            head: string;
+            tail: string;
+            truncated: boolean;
+        } | null;
+    };
+    "turn.started": TurnData;
+    "turn.ended": TurnData;
+    "item.started": {
+        item: Item;
+    };
+    "item.completed": {
+        item: Item;
+    };
+    "item.delta": {
+        item_id: string;
+        native_item_id?: string | null;
+        delta: string;
+    };
+    "permission.requested": {
+        permission_id: string;
+        action: string;
+        status: "requested";
+        metadata: {
+            tool_name: string;
+            input: unknown;
+            call_id?: string | null;
+            [k: string]: unknown;
+        };
+    };
+    "permission.resolved": {
+        permission_id: string;
+        action: string;
+        status: "accept" | "accept_for_session" | "reject" | "cancelled";
+        metadata?: Record<string, unknown> | null;
+    };
+    "question.requested": {
+        question_id: string;
+        questions: Question[];
+    };
+    "question.resolved": {
+        question_id: string;
+        status: "answered" | "rejected" | "cancelled";
+        answers?: unknown;
+    };
+    "error": {
+        message: string;
+        code?: string | number | null;
+        details?: unknown;
+    };
+    "agent.unparsed": {
+        error: string;
+        location: string;
+    };
+}
+interface EventEnvelope<T extends EventType> {
+    event_id: string;
+    sequence: number;
+    time: string;
+    session_id: string;
+    native_session_id?: string | null;
+    source: "agent" | "daemon";
+    synthetic: boolean;
+    type: T;
+    data: EventDataMap[T];
+    raw?: unknown;
+}
+/** One event; narrow it with `ev.type`. */
+export type UniversalEvent = {
+    [T in EventType]: EventEnvelope<T>;
+}[EventType];
+export type SessionState = "idle" | "ready" | "running" | "stopping" | "ended";
+export interface SessionInfo {
+    sessionId: string;
+    agent: string;
+    agentMode: string;
+    permissionMode: string;
+    model?: string;
+    nativeSessionId?: string;
+    agentVersion?: string;
+    directory: string;
+    state: SessionState;
+    ended: boolean;
+    eventCount: number;
+    queuedMessages: number;
+    createdAt: number;
+    updatedAt: number;
+    pid?: number;
+    envKeys: string[];
+    pendingPermissions: string[];
+    pendingQuestions: string[];
+}
+export interface CreateSessionRequest {
+    agent: string;
+    agentCommand?: string[];
+    model?: string;
+    permissionMode?: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    mcp?: unknown[];
+}
+export interface AgentInfo {
+    id: string;
+    protocol: string;
+    installed: boolean;
+    path?: string;
+    version?: string;
+    npmPackage?: string;
+    credentialsAvailable: boolean;
+    credentialEnv: string[];
+    capabilities: Record<string, boolean>;
+}
+export interface Health {
+    status: "ok";
+    version: string;
+    uptime_ms: number;
+}
+export interface EventsPage {
+    events: UniversalEvent[];
+    hasMore: boolean;
+}
+/** RFC 7807 problem details, as agentd answers every error. */
+export interface Problem {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+}
+export type PermissionReply = "once" | "always" | "reject";
+/** An error answer: `status` and agentd's problem+json. */
+export declare class AgentdError extends Error {
+    readonly status: number;
+    readonly problem?: Problem;
+    constructor(status: number, problem: Problem | undefined, message: string);
+}
+/** The part of the WebSocket constructor events() needs. */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+export interface ClientOptions {
+    /** http(s)://host:port of agentd, or of a preview URL in front of it. */
+    baseUrl: string;
+    /** agentd's --token, if it has one. */
+    token?: string;
+    /** Extra headers on every HTTP request (preview URL tokens, say). */
+    headers?: Record<string, string>;
+    /** Default: globalThis.fetch. */
+    fetch?: typeof fetch;
+    /** Default: globalThis.WebSocket, when the runtime has one. */
+    WebSocket?: WebSocketConstructor;
+}
+export interface EventsOptions {
+    /** Yield events after this sequence (default 0: from the start). */
+    offset?: number;
+    /** Ask for each event's native message in `raw`. */
+    includeRaw?: boolean;
+    /** "ws", "sse", or "auto" (default): ws if there is a WebSocket. */
+    transport?: "auto" | "ws" | "sse";
+    /** End the iteration after session.ended (default true). */
+    stopAtSessionEnd?: boolean;
+    /** Stop (the iteration just ends) when this signal aborts. */
+    signal?: AbortSignal;
+    /** First wait before reconnecting, doubled up to 2 s (default 100). */
+    reconnectDelayMs?: number;
+    /** Give up after this many failed reconnects in a row (default 100). */
+    maxReconnects?: number;
+    /** Called before each reconnect, with the sequence it resumes after. */
+    onReconnect?: (offset: number, error: unknown) => void;
+}
+export interface EventsPageOptions {
+    offset?: number;
+    limit?: number;
+    includeRaw?: boolean;
+}
+export declare class AgentdClient {
+    readonly baseUrl: string;
+    private readonly token?;
+    private readonly headers;
+    private readonly fetchFn;
+    private readonly WebSocketCtor?;
+    constructor(opts: ClientOptions);
+    health(): Promise<Health>;
+    listAgents(): Promise<AgentInfo[]>;
+    getAgent(agent: string): Promise<AgentInfo>;
+    installAgent(agent: string): Promise<AgentInfo>;
+    listSessions(): Promise<SessionInfo[]>;
+    /** Create session `id` and start its agent (409 if it exists). */
+    createSession(id: string, req: CreateSessionRequest): Promise<SessionInfo & {
+        healthy: true;
+    }>;
+    getSession(id: string): Promise<SessionInfo>;
+    /** Terminate the agent, forget the session and delete its files. */
+    deleteSession(id: string): Promise<void>;
+    /** Send a message; it is queued while a turn runs. */
+    postMessage(id: string, message: string): Promise<void>;
+    /** One page of the log: events after `offset`. */
+    getEvents(id: string, opts?: EventsPageOptions): Promise<EventsPage>;
+    replyPermission(id: string, permissionId: string, reply: PermissionReply): Promise<void>;
+    /** answers: one array of chosen option labels per question. */
+    replyQuestion(id: string, questionId: string, answers: string[][]): Promise<void>;
+    rejectQuestion(id: string, questionId: string): Promise<void>;
+    /** Interrupt the running turn; the session stays. */
+    cancel(id: string): Promise<void>;
+    /** Stop the agent; the stream then says session.ended. */
+    terminate(id: string): Promise<void>;
+    /**
+     * The session's events after `offset`, then live ones, as an async
+     * iterator. A dropped connection (agentd restarted, a proxy timed
+     * out) is reopened after the last sequence yielded, so the sequence
+     * numbers come without gaps or repeats. Ends after session.ended
+     * (unless stopAtSessionEnd is false), when `signal` aborts, or when
+     * the loop breaks; throws AgentdError for an error answer (401, 404)
+     * or after maxReconnects failed attempts in a row.
+     */
+    events(id: string, opts?: EventsOptions): AsyncGenerator<UniversalEvent, void, undefined>;
+    private streamQuery;
+    private sseStream;
+    private wsStream;
+    private explainRefusal;
+    private request;
+    private json;
+}
+export {};

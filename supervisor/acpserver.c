@@ -1,0 +1,853 @@
+/*
+ * acpserver.c: ACP over HTTP, as sandbox-agent 0.2-0.4 serves it, on top
+ * of universal sessions.
+ *
+ *	POST   /v1/acp/{server}?agent=ID	one JSON-RPC message
+ *	GET    /v1/acp/{server}		SSE of what agentd says back
+ *	DELETE /v1/acp/{server}		stop its sessions' agents
+ *	GET    /v1/acp			the servers
+ *
+ * agentd itself is the ACP agent toward the client, for every agent
+ * alike: initialize is answered here, session/new creates a universal
+ * session (its id is the ACP sessionId), session/prompt posts a message
+ * and its POST is answered when that turn's turn.ended is in the log (no
+ * flat timeout: the session's --idle-timeout is the only one), and the
+ * universal events of the server's sessions are translated (acpmap.c)
+ * into session/update notifications, session/request_permission and
+ * elicitation/create requests on the SSE stream. So claude, codex, pi and
+ * amp are reachable over ACP too, and an ACP session is an ordinary
+ * universal session: in the log, in GET /v1/sessions, the inspector, SSE
+ * and WebSocket, read-only there while a server drives it.
+ *
+ * The SSE stream is a durable numbered log per server (acplog.c, under
+ * <data-dir>/acp/<server>/): a reconnect with Last-Event-ID, even after a
+ * restart, replays exactly what followed. A server's sessions and how far
+ * each was translated (its cursor) are in server.json, written at each
+ * turn end, so a restart translates what it missed, e.g. the interrupted
+ * turn session.c closes at load.
+ *
+ * Why not derive the stream from the sessions' logs on each read: a
+ * server multiplexes several sessions and also says things no event says
+ * (the replay of session/load, prompt answers), so its numbering needs a
+ * log of its own.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "supervisor.h"
+
+#define ACPSERVER_READ_MAX	(1024 * 1024)	/* events per translation */
+
+/* A session/prompt waiting for its turn to end. */
+struct acp_prompt {
+	struct api_wait		*wait;
+	cJSON			*rpc_id;
+	uint64_t		 after;		/* last sequence when posted */
+	char			 turn_id[32];	/* "" until its turn starts */
+	TAILQ_ENTRY(acp_prompt)	 entry;
+};
+
+/* A universal session the server drives. */
+struct acp_bound {
+	struct acpserver	*srv;
+	struct session		*s;		/* referenced */
+	char			*id;
+	uint64_t		 cursor;	/* last sequence translated */
+	struct acpmap		*map;
+	char			*error;		/* last error of the turn */
+	TAILQ_HEAD(, acp_prompt) prompts;
+	TAILQ_ENTRY(acp_bound)	 entry;
+};
+
+struct acpserver {
+	char			*id;
+	const struct agent_profile *profile;
+	int64_t			 created_ms;
+	char			*dir;
+	struct acplog		*log;
+	void			*slot;		/* server.c's subscribers */
+	int			 refs;
+	int			 dead;
+	TAILQ_HEAD(, acp_bound)	 bound;
+	LIST_ENTRY(acpserver)	 entry;
+};
+
+typedef void (*acpserver_fn)(struct acpserver *, const struct jsonrpc_msg *,
+    struct api_response *);
+
+static LIST_HEAD(, acpserver) acpservers = LIST_HEAD_INITIALIZER(acpservers);
+
+static void	acpserver_initialize(struct acpserver *,
+		    const struct jsonrpc_msg *, struct api_response *);
+static void	acpserver_authenticate(struct acpserver *,
+		    const struct jsonrpc_msg *, struct api_response *);
+static void	acpserver_new(struct acpserver *, const struct jsonrpc_msg *,
+		    struct api_response *);
+static void	acpserver_load(struct acpserver *, const struct jsonrpc_msg *,
+		    struct api_response *);
+static void	acpserver_list_sessions(struct acpserver *,
+		    const struct jsonrpc_msg *, struct api_response *);
+static void	acpserver_prompt(struct acpserver *,
+		    const struct jsonrpc_msg *, struct api_response *);
+static void	acpserver_wake_cb(void *);
+static void	acpserver_translate(struct acp_bound *);
+
+static const struct {
+	const char	*method;
+	acpserver_fn	 fn;
+} acpserver_methods[] = {
+	{ "initialize", acpserver_initialize },
+	{ "authenticate", acpserver_authenticate },
+	{ "session/new", acpserver_new },
+	{ "session/load", acpserver_load },
+	{ "session/list", acpserver_list_sessions },
+	{ "session/prompt", acpserver_prompt },
+};
+
+/* The SSE stream of a server, for server.c. */
+static int
+acpserver_stream_read(void *arg, uint64_t after, size_t max,
+    session_read_cb cb, void *cbarg)
+{
+	struct acpserver	*srv = arg;
+
+	if (srv->log == NULL)
+		return (0);
+	return (acplog_read(srv->log, after, max, cb, cbarg));
+}
+
+static void
+acpserver_ref(void *arg)
+{
+	((struct acpserver *)arg)->refs++;
+}
+
+static void
+acpserver_unref(void *arg)
+{
+	struct acpserver	*srv = arg;
+
+	if (--srv->refs > 0)
+		return;
+	acplog_close(srv->log);
+	free(srv->id);
+	free(srv->dir);
+	free(srv);
+}
+
+static void **
+acpserver_slot(void *arg)
+{
+	return (&((struct acpserver *)arg)->slot);
+}
+
+static int
+acpserver_dead(void *arg)
+{
+	return (((struct acpserver *)arg)->dead);
+}
+
+static const struct stream_ops acpserver_stream_ops = {
+	acpserver_stream_read, acpserver_ref, acpserver_unref, acpserver_slot,
+	acpserver_dead, "message"
+};
+
+static struct acpserver *
+acpserver_find(const char *id)
+{
+	struct acpserver	*srv;
+
+	LIST_FOREACH(srv, &acpservers, entry) {
+		if (strcmp(srv->id, id) == 0)
+			return (srv);
+	}
+	return (NULL);
+}
+
+static struct acp_bound *
+acpserver_bound(struct acpserver *srv, const char *sid)
+{
+	struct acp_bound	*b;
+
+	TAILQ_FOREACH(b, &srv->bound, entry) {
+		if (sid != NULL && strcmp(b->id, sid) == 0)
+			return (b);
+	}
+	return (NULL);
+}
+
+/* Write server.json: temp file, fsync, rename (as session.json). */
+static void
+acpserver_save(struct acpserver *srv)
+{
+	struct acp_bound	*b;
+	cJSON			*o, *list, *e;
+	char			*text, *tmp, *path;
+	size_t			 len;
+	int			 fd, ok;
+
+	if (srv->dead)
+		return;
+	o = json_object();
+	json_set_str(o, "serverId", srv->id);
+	json_set_str(o, "agent", srv->profile->id);
+	json_set_int(o, "createdAtMs", srv->created_ms);
+	list = json_array();
+	TAILQ_FOREACH(b, &srv->bound, entry) {
+		e = json_object();
+		json_set_str(e, "id", b->id);
+		json_set_int(e, "cursor", (long long)b->cursor);
+		json_append(list, e);
+	}
+	json_set(o, "sessions", list);
+	text = json_print(o, &len);
+	json_free(o);
+	xasprintf(&tmp, "%s/server.json.new", srv->dir);
+	xasprintf(&path, "%s/server.json", srv->dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok = fd != -1 && write(fd, text, len) == (ssize_t)len &&
+	    fsync(fd) == 0;
+	if (fd != -1)
+		close(fd);
+	if (!ok || rename(tmp, path) == -1)
+		log_error("%s: %s", path, strerror(errno));
+	free(text);
+	free(tmp);
+	free(path);
+}
+
+/* Append one message to the server's stream and wake its readers. */
+static void
+acpserver_send(struct acpserver *srv, const cJSON *msg)
+{
+	char	*line;
+	size_t	 len;
+
+	if (srv->log == NULL)
+		return;
+	line = json_print(msg, &len);
+	if (acplog_append(srv->log, line, len) == 0)
+		server_stream_wake(&acpserver_stream_ops, srv);
+	free(line);
+}
+
+/* Reply to a JSON-RPC request (HTTP 200, as sandbox-agent); takes msg. */
+static void
+acpserver_reply(struct api_response *resp, cJSON *msg)
+{
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = json_print(msg, &resp->len);
+	json_free(msg);
+}
+
+static void
+acpserver_rpc_error(struct api_response *resp, const cJSON *id, int code,
+    const char *message)
+{
+	acpserver_reply(resp, jsonrpc_error(1, id, code, message, NULL));
+}
+
+static void
+acpserver_initialize(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	cJSON	*r, *caps, *prompt, *mcp, *sess, *info;
+
+	prompt = json_object();
+	json_set_bool(prompt, "image", 0);
+	json_set_bool(prompt, "audio", 0);
+	json_set_bool(prompt, "embeddedContext", 1);
+	mcp = json_object();
+	json_set_bool(mcp, "http", 0);
+	json_set_bool(mcp, "sse", 0);
+	sess = json_object();
+	json_set(sess, "list", json_object());
+	caps = json_object();
+	json_set_bool(caps, "loadSession", 1);
+	json_set(caps, "promptCapabilities", prompt);
+	json_set(caps, "mcpCapabilities", mcp);
+	json_set(caps, "sessionCapabilities", sess);
+	info = json_object();
+	json_set_str(info, "name", "agentd");
+	json_set_str(info, "title", srv->profile->id);
+	json_set_str(info, "version", AGENTD_VERSION);
+	r = json_object();
+	json_set_int(r, "protocolVersion", 1);
+	json_set(r, "agentCapabilities", caps);
+	json_set(r, "agentInfo", info);
+	json_set(r, "authMethods", json_array());
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+}
+
+static void
+acpserver_authenticate(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, json_object()));
+}
+
+/* Start driving s: translate from cursor on, refuse universal writes. */
+static struct acp_bound *
+acpserver_bind(struct acpserver *srv, struct session *s, uint64_t cursor)
+{
+	struct acp_bound	*b;
+
+	b = xcalloc(1, sizeof *b);
+	b->srv = srv;
+	b->s = s;
+	session_ref(s);
+	b->id = xstrdup(session_id(s));
+	b->cursor = cursor;
+	b->map = acpmap_new(b->id);
+	TAILQ_INIT(&b->prompts);
+	TAILQ_INSERT_TAIL(&srv->bound, b, entry);
+	session_set_driver(s, srv->id, acpserver_wake_cb, b);
+	return (b);
+}
+
+/* Answer a waiting prompt (result or error) on its POST and the stream. */
+static void
+acpserver_prompt_done(struct acp_bound *b, struct acp_prompt *p, cJSON *msg)
+{
+	struct api_response	 r;
+
+	acpserver_send(b->srv, msg);
+	memset(&r, 0, sizeof r);
+	acpserver_reply(&r, msg);
+	api_wait_finish(p->wait, &r);
+	TAILQ_REMOVE(&b->prompts, p, entry);
+	json_free(p->rpc_id);
+	free(p);
+}
+
+static void
+acpserver_prompts_fail(struct acp_bound *b, const char *why)
+{
+	struct acp_prompt	*p;
+
+	while ((p = TAILQ_FIRST(&b->prompts)) != NULL)
+		acpserver_prompt_done(b, p, jsonrpc_error(1, p->rpc_id,
+		    JSONRPC_INTERNAL_ERROR, why, NULL));
+}
+
+/* Stop driving: answer waiting prompts, give the session back. */
+static void
+acpserver_unbind(struct acp_bound *b, const char *why)
+{
+	acpserver_prompts_fail(b, why);
+	TAILQ_REMOVE(&b->srv->bound, b, entry);
+	session_set_driver(b->s, NULL, NULL, NULL);
+	session_unref(b->s);
+	acpmap_free(b->map);
+	free(b->error);
+	free(b->id);
+	free(b);
+}
+
+/* A fresh universal session id for session/new. */
+static void
+acpserver_new_id(char *buf, size_t size)
+{
+	unsigned char	rnd[8];
+	size_t		i;
+
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		for (i = 0; i < sizeof rnd; i++)
+			rnd[i] = (unsigned char)(loop_wall_ms() >> (i * 3));
+	}
+	snprintf(buf, size, "acp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
+	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+/*
+ * session/new: a universal session of the server's agent in cwd, with
+ * mcpServers; params._meta.agentd may add agentCommand, model,
+ * permissionMode and env as POST /v1/sessions/{id} takes them.
+ */
+static void
+acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	static const char *const	 extra[] = {
+		"agentCommand", "model", "permissionMode", "env"
+	};
+	const cJSON			*mcp, *meta, *v;
+	struct session			*s;
+	char				 id[40], *cause;
+	cJSON				*req, *r;
+	size_t				 i;
+	int				 status;
+
+	req = json_object();
+	json_set_str(req, "agent", srv->profile->id);
+	if (json_get_str(msg->params, "cwd") != NULL)
+		json_set_str(req, "cwd", json_get_str(msg->params, "cwd"));
+	if ((mcp = json_get_arr(msg->params, "mcpServers")) != NULL &&
+	    json_size(mcp) > 0)
+		json_set(req, "mcp", json_dup(mcp));
+	meta = json_get_obj(json_get_obj(msg->params, "_meta"), "agentd");
+	for (i = 0; i < nitems(extra); i++) {
+		if ((v = json_get(meta, extra[i])) != NULL)
+			json_set(req, extra[i], json_dup(v));
+	}
+	acpserver_new_id(id, sizeof id);
+	status = session_create(id, req, &s, &cause);
+	json_free(req);
+	if (status == 502) {
+		api_problem(resp, 502, "agent_process_exited",
+		    "cannot start agent '%s': %s", srv->profile->id, cause);
+		free(cause);
+		return;
+	}
+	if (status != 0) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
+		    cause);
+		free(cause);
+		return;
+	}
+	acpserver_bind(srv, s, 0);
+	acpserver_save(srv);
+	log_info("acp %s: session %s", srv->id, id);
+	r = json_object();
+	json_set_str(r, "sessionId", id);
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+}
+
+/* Replay one stored event as history (session/load). */
+static int
+acpserver_replay_cb(void *arg, uint64_t seq, enum event_type type,
+    const char *line, size_t len, size_t noraw)
+{
+	struct acp_bound	*b = arg;
+	const char		*err;
+	char			*text;
+	cJSON			*ev, *out, *m;
+
+	b->cursor = seq;
+	if (type != EVENT_ITEM_COMPLETED)
+		return (0);
+	xasprintf(&text, "%.*s}", (int)noraw, line);
+	ev = json_parse(text, strlen(text), &err);
+	free(text);
+	if (ev == NULL)
+		return (0);
+	out = acpmap_event(b->map, ev, 1);
+	JSON_FOREACH(m, out)
+		acpserver_send(b->srv, m);
+	json_free(out);
+	json_free(ev);
+	return (0);
+}
+
+/*
+ * session/load: the stored history as session/update notifications on
+ * the stream, then the answer; the server drives the session from now.
+ * A history is read in bounded chunks but in one go: it is what the
+ * client asked for before anything else can happen in that session.
+ */
+static void
+acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	const char		*sid = json_get_str(msg->params, "sessionId");
+	struct session		*s;
+	struct acp_bound	 tmp;
+	const char		*d;
+
+	if (sid == NULL || (s = session_find(sid)) == NULL) {
+		acpserver_rpc_error(resp, msg->id, -32002, "no such session");
+		return;
+	}
+	if ((d = session_driver(s)) != NULL && strcmp(d, srv->id) != 0) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
+		    "the session is driven by another ACP server");
+		return;
+	}
+	if (session_profile(s) != srv->profile) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
+		    "the session belongs to another agent");
+		return;
+	}
+	memset(&tmp, 0, sizeof tmp);
+	tmp.srv = srv;
+	tmp.map = acpmap_new(sid);
+	while (tmp.cursor < session_last_seq(s) && session_read(s, tmp.cursor,
+	    ACPSERVER_READ_MAX, acpserver_replay_cb, &tmp) > 0)
+		;
+	acpmap_free(tmp.map);
+	if (acpserver_bound(srv, sid) == NULL) {
+		acpserver_bind(srv, s, session_last_seq(s));
+		acpserver_save(srv);
+	}
+	acplog_sync(srv->log);
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, json_object()));
+}
+
+/* session/list: the universal sessions of this agent. */
+static void
+acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	cJSON	*all, *el, *list, *o, *r;
+	char	 when[40];
+
+	all = session_list();
+	list = json_array();
+	JSON_FOREACH(el, all) {
+		if (strcmp(json_get_str(el, "agent"), srv->profile->id) != 0)
+			continue;
+		o = json_object();
+		json_set_str(o, "sessionId", json_get_str(el, "sessionId"));
+		json_set_str(o, "cwd", json_get_str(el, "directory"));
+		if (json_is_num(json_get(el, "updatedAt"))) {
+			event_format_time((int64_t)json_num(json_get(el,
+			    "updatedAt")), when, sizeof when);
+			json_set_str(o, "updatedAt", when);
+		}
+		json_append(list, o);
+	}
+	json_free(all);
+	r = json_object();
+	json_set(r, "sessions", list);
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+}
+
+/* The prompt's content blocks as one universal message text. */
+static char *
+acpserver_prompt_text(const cJSON *prompt)
+{
+	const cJSON	*c;
+	const char	*t, *type;
+	char		*s = xstrdup(""), *n;
+
+	JSON_FOREACH(c, prompt) {
+		type = json_get_str(c, "type");
+		t = NULL;
+		if (type != NULL && strcmp(type, "text") == 0)
+			t = json_get_str(c, "text");
+		else if (type != NULL && strcmp(type, "resource_link") == 0)
+			t = json_get_str(c, "uri");
+		else if (type != NULL && strcmp(type, "resource") == 0)
+			t = json_get_str(json_get_obj(c, "resource"), "text");
+		if (t == NULL)
+			continue;
+		xasprintf(&n, "%s%s%s", s, *s != '\0' ? "\n" : "", t);
+		free(s);
+		s = n;
+	}
+	return (s);
+}
+
+/*
+ * session/prompt: post the message; the answer waits (api_wait) for the
+ * turn.ended of the turn that message starts, however long it streams.
+ */
+static void
+acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	struct acp_bound	*b;
+	struct acp_prompt	*p;
+	uint64_t		 after;
+	char			*text, *cause;
+	cJSON			*body;
+	int			 status;
+
+	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
+	if (b == NULL) {
+		acpserver_rpc_error(resp, msg->id, -32002,
+		    "no such session on this server");
+		return;
+	}
+	text = acpserver_prompt_text(json_get_arr(msg->params, "prompt"));
+	body = json_object();
+	json_set_str(body, "message", text);
+	free(text);
+	acpserver_translate(b);		/* what came before is not ours */
+	after = session_last_seq(b->s);
+	status = session_post_message(b->s, body, &cause);
+	json_free(body);
+	if (status != 0) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INTERNAL_ERROR,
+		    cause);
+		free(cause);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->rpc_id = json_dup(msg->id);
+	p->after = after;
+	p->wait = api_wait_new(resp);
+	TAILQ_INSERT_TAIL(&b->prompts, p, entry);
+}
+
+/* permission.requested: a session/request_permission to the client. */
+static void
+acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	static const char *const	 opts[][3] = {
+		{ "allow-once", "Allow once", "allow_once" },
+		{ "allow-always", "Always allow", "allow_always" },
+		{ "reject-once", "Reject", "reject_once" },
+	};
+	const cJSON			*meta = json_get_obj(data, "metadata");
+	const char			*action, *call;
+	cJSON				*params, *tc, *options, *o, *msg;
+	char				*id;
+	size_t				 i;
+
+	action = json_get_str(data, "action");
+	if ((call = json_get_str(meta, "call_id")) == NULL)
+		call = json_get_str(data, "permission_id");
+	tc = json_object();
+	json_set_str(tc, "toolCallId", call != NULL ? call : "");
+	json_set_str(tc, "title", action != NULL ? action : "permission");
+	json_set_str(tc, "kind", acpmap_tool_kind(action));
+	json_set_str(tc, "status", "pending");
+	if (json_get(meta, "input") != NULL)
+		json_set(tc, "rawInput", json_dup(json_get(meta, "input")));
+	options = json_array();
+	for (i = 0; i < nitems(opts); i++) {
+		o = json_object();
+		json_set_str(o, "optionId", opts[i][0]);
+		json_set_str(o, "name", opts[i][1]);
+		json_set_str(o, "kind", opts[i][2]);
+		json_append(options, o);
+	}
+	params = json_object();
+	json_set_str(params, "sessionId", b->id);
+	json_set(params, "toolCall", tc);
+	json_set(params, "options", options);
+	/* The id names the session and the permission: no table to keep. */
+	xasprintf(&id, "permission:%s:%s", b->id,
+	    json_get_str(data, "permission_id"));
+	msg = jsonrpc_notification(1, "session/request_permission", params);
+	json_set_str(msg, "id", id);
+	acpserver_send(b->srv, msg);
+	acplog_sync(b->srv->log);
+	json_free(msg);
+	free(id);
+}
+
+/* question.requested: an elicitation/create form, one field a question. */
+static void
+acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	const cJSON	*q, *o;
+	cJSON		*props, *p, *labels, *params, *schema, *msg, *req;
+	char		 key[16], *id;
+	const char	*first = NULL;
+	int		 i = 0, multi;
+
+	props = json_object();
+	req = json_array();
+	JSON_FOREACH(q, json_get_arr(data, "questions")) {
+		snprintf(key, sizeof key, "q%d", i++);
+		if (first == NULL)
+			first = json_get_str(q, "question");
+		multi = 0;
+		(void)json_get_bool(q, "multi_select", &multi);
+		labels = json_array();
+		JSON_FOREACH(o, json_get_arr(q, "options")) {
+			if (json_get_str(o, "label") != NULL)
+				json_append(labels, json_string(
+				    json_get_str(o, "label")));
+		}
+		p = json_object();
+		json_set_str(p, "type", multi ? "array" : "string");
+		json_set_str(p, "title", json_get_str(q, "question"));
+		if (multi) {
+			o = json_object();
+			json_set_str((cJSON *)o, "type", "string");
+			json_set((cJSON *)o, "enum", labels);
+			json_set(p, "items", (cJSON *)o);
+		} else if (json_size(labels) > 0)
+			json_set(p, "enum", labels);
+		else
+			json_free(labels);
+		json_set(props, key, p);
+		json_append(req, json_string(key));
+	}
+	schema = json_object();
+	json_set_str(schema, "type", "object");
+	json_set(schema, "properties", props);
+	json_set(schema, "required", req);
+	params = json_object();
+	json_set_str(params, "sessionId", b->id);
+	json_set_str(params, "mode", "form");
+	json_set_str(params, "message", first != NULL ? first : "");
+	json_set(params, "requestedSchema", schema);
+	xasprintf(&id, "question:%s:%s", b->id,
+	    json_get_str(data, "question_id"));
+	msg = jsonrpc_notification(1, "elicitation/create", params);
+	json_set_str(msg, "id", id);
+	acpserver_send(b->srv, msg);
+	acplog_sync(b->srv->log);
+	json_free(msg);
+	free(id);
+}
+
+static void
+acpserver_on_turn_started(struct acp_bound *b, uint64_t seq,
+    const cJSON *data)
+{
+	struct acp_prompt	*p;
+	const char		*turn = json_get_str(data, "turn_id");
+
+	TAILQ_FOREACH(p, &b->prompts, entry) {
+		if (p->turn_id[0] == '\0' && seq > p->after && turn != NULL) {
+			snprintf(p->turn_id, sizeof p->turn_id, "%s", turn);
+			break;
+		}
+	}
+	free(b->error);
+	b->error = NULL;
+}
+
+/* turn.ended: answer the prompt that started this turn. */
+static void
+acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	struct acp_prompt	*p;
+	const char		*turn = json_get_str(data, "turn_id"), *stop;
+	cJSON			*r, *usage, *edata;
+
+	TAILQ_FOREACH(p, &b->prompts, entry) {
+		if (turn != NULL && strcmp(p->turn_id, turn) == 0)
+			break;
+	}
+	if (p != NULL) {
+		stop = acpmap_stop_reason(json_get_str(data, "stop_reason"));
+		if (stop != NULL) {
+			r = json_object();
+			json_set_str(r, "stopReason", stop);
+			if ((usage = acpmap_usage(json_get_obj(data,
+			    "usage"))) != NULL)
+				json_set(r, "usage", usage);
+			acpserver_prompt_done(b, p, jsonrpc_result(1,
+			    p->rpc_id, r));
+		} else {
+			edata = json_object();
+			json_set_str(edata, "stopReason", json_get_str(data,
+			    "stop_reason"));
+			acpserver_prompt_done(b, p, jsonrpc_error(1, p->rpc_id,
+			    JSONRPC_INTERNAL_ERROR, b->error != NULL ?
+			    b->error : "the turn failed", edata));
+		}
+	}
+	acplog_sync(b->srv->log);
+	acpserver_save(b->srv);
+}
+
+static void
+acpserver_on_error(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	free(b->error);
+	b->error = json_get_str(data, "message") != NULL ?
+	    xstrdup(json_get_str(data, "message")) : NULL;
+}
+
+/* session.ended: sandbox-agent's _adapter/agent_exited, prompts fail. */
+static void
+acpserver_on_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	const char	*reason = json_get_str(data, "reason");
+	long long	 code;
+	cJSON		*params, *msg;
+
+	params = json_object();
+	json_set_str(params, "sessionId", b->id);
+	json_set_bool(params, "success", reason != NULL &&
+	    strcmp(reason, "error") != 0);
+	if (json_get_int(data, "exit_code", &code) == 0)
+		json_set_int(params, "code", code);
+	else
+		json_set(params, "code", json_null());
+	msg = jsonrpc_notification(1, "_adapter/agent_exited", params);
+	acpserver_send(b->srv, msg);
+	json_free(msg);
+	acpserver_prompts_fail(b, b->error != NULL ? b->error :
+	    "the agent session ended");
+	acplog_sync(b->srv->log);
+}
+
+static void
+acpserver_on_unparsed(struct acp_bound *b, uint64_t seq, const cJSON *data)
+{
+	cJSON	*params, *msg;
+
+	params = json_object();
+	json_set_str(params, "sessionId", b->id);
+	json_set_str(params, "error", json_get_str(data, "error"));
+	msg = jsonrpc_notification(1, "_adapter/invalid_stdout", params);
+	acpserver_send(b->srv, msg);
+	json_free(msg);
+}
+
+/* Events that are more than session/update notifications. */
+static const struct {
+	enum event_type	  type;
+	void		(*fn)(struct acp_bound *, uint64_t, const cJSON *);
+} acpserver_events[] = {
+	{ EVENT_TURN_STARTED, acpserver_on_turn_started },
+	{ EVENT_TURN_ENDED, acpserver_on_turn_ended },
+	{ EVENT_ERROR, acpserver_on_error },
+	{ EVENT_PERMISSION_REQUESTED, acpserver_on_permission },
+	{ EVENT_QUESTION_REQUESTED, acpserver_on_question },
+	{ EVENT_SESSION_ENDED, acpserver_on_ended },
+	{ EVENT_AGENT_UNPARSED, acpserver_on_unparsed },
+};
+
+static int
+acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
+    const char *line, size_t len, size_t noraw)
+{
+	struct acp_bound	*b = arg;
+	const char		*err;
+	char			*text;
+	cJSON			*ev, *out, *m;
+	size_t			 i;
+
+	b->cursor = seq;
+	xasprintf(&text, "%.*s}", (int)noraw, line);
+	ev = json_parse(text, strlen(text), &err);
+	free(text);
+	if (ev == NULL)
+		return (0);
+	for (i = 0; i < nitems(acpserver_events); i++) {
+		if (acpserver_events[i].type == type)
+			acpserver_events[i].fn(b, seq, json_get_obj(ev, "data"));
+	}
+	out = acpmap_event(b->map, ev, 0);
+	JSON_FOREACH(m, out)
+		acpserver_send(b->srv, m);
+	json_free(out);
+	json_free(ev);
+	return (0);
+}
+
+/* Translate what the session logged since the cursor. */
+static void
+acpserver_translate(struct acp_bound *b)
+{
+	while (b->cursor < session_last_seq(b->s)) {
+		if (session_read(b->s, b->cursor, ACPSERVER_READ_MAX,
+		    acpserver_event_cb, b) <= 0)
+			break;
+	}
+}
+
+static void
+acpserver_wake_cb(void *arg)
+{
+	acpserver_translate(arg);
+}

@@ -1,0 +1,17 @@
+/*
+ * openapi.c: docs/openapi.json, built into the binary for GET
+ * /v1/openapi.json. The assembler includes the file as it is (paths are
+ * relative to the top of the tree, where make runs); docs/openapi.mk
+ * makes this object depend on it.
+ */
+#include "supervisor.h"
+
+__asm__("	.section .rodata.openapi_json,\"a\",@progbits\n"
+	"	.globl openapi_json\n"
+	"	.type openapi_json, @object\n"
+	"openapi_json:\n"
+	"	.incbin \"docs/openapi.json\"\n"
+	"	.globl openapi_json_end\n"
+	"openapi_json_end:\n"
+	"	.byte 0\n"
+	"	.previous\n");

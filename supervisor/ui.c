@@ -1,0 +1,60 @@
+/*
+ * ui.c: the inspector page of /ui/, built into the binary.
+ *
+ * The files of ui/ are gzipped at build time (gzip -9n: the same bytes for
+ * the same source) into build/gen/ui/, and the assembler includes them
+ * here as they are (paths are relative to the top of the tree, where make
+ * runs); ui/ui.mk makes this object depend on them. api.c serves the bytes
+ * unchanged with Content-Encoding: gzip, which every browser accepts.
+ *
+ * The page holds no secret, so server.c lets GET /ui and /ui/... through
+ * without the token; the page takes ?access_token= or asks for the token,
+ * and sends it with every API call it makes.
+ */
+#include <string.h>
+
+#include "supervisor.h"
+
+/* Include a file as the bytes sym[] up to sym_end[]. */
+#define UI_INCBIN(sym, path)						\
+	__asm__("	.section .rodata." #sym ",\"a\",@progbits\n"	\
+	    "	.globl " #sym "\n"					\
+	    "	.type " #sym ", @object\n"				\
+	    #sym ":\n"							\
+	    "	.incbin \"" path "\"\n"					\
+	    "	.globl " #sym "_end\n"					\
+	    #sym "_end:\n"						\
+	    "	.previous\n");						\
+	extern const unsigned char sym[], sym##_end[]
+
+UI_INCBIN(ui_index_html, "build/gen/ui/index.html.gz");
+UI_INCBIN(ui_app_js, "build/gen/ui/app.js.gz");
+UI_INCBIN(ui_app_css, "build/gen/ui/app.css.gz");
+UI_INCBIN(ui_redirect_html, "build/gen/ui/redirect.html.gz");
+
+/*
+ * By name under /ui/. "" is what GET /ui (no slash) gets: a page that sends
+ * the browser on to ui/, where the page's relative URLs resolve.
+ */
+static const struct ui_asset ui_assets[] = {
+	{ "index.html", "text/html; charset=utf-8", ui_index_html,
+	    ui_index_html_end },
+	{ "app.js", "text/javascript; charset=utf-8", ui_app_js,
+	    ui_app_js_end },
+	{ "app.css", "text/css; charset=utf-8", ui_app_css, ui_app_css_end },
+	{ "", "text/html; charset=utf-8", ui_redirect_html,
+	    ui_redirect_html_end },
+};
+
+/* The file called name, or NULL. */
+const struct ui_asset *
+ui_lookup(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ui_assets); i++) {
+		if (strcmp(ui_assets[i].name, name) == 0)
+			return (&ui_assets[i]);
+	}
+	return (NULL);
+}

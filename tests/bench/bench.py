@@ -1,0 +1,605 @@
+#!/usr/bin/env python3
+"""make bench: measure agentd (and sandbox-agent 0.4.2 where npm installs
+it) and print one table; each figure is the median of several runs, with
+min and max, checked against the targets of issue #6. The same figures go
+to build/bench.json. How each figure is measured: docs/performance.md.
+
+Python stdlib only. The load generator (tests/bench/loadgen.c) and the
+timestamping ACP agent (tests/bench/tsagent.c) do the timing-critical work.
+"""
+
+import argparse
+import glob
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+NPM_DIR = os.path.join(HERE, ".npm")
+SA_PKG = "@sandbox-agent/cli-linux-x64@0.4.2"
+SA_BIN = os.path.join(NPM_DIR, "node_modules", "@sandbox-agent",
+                      "cli-linux-x64", "bin", "sandbox-agent")
+MIB = 1024 * 1024
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def wait_gone(pid, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
+def stop(pid, sig=signal.SIGTERM):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    if not wait_gone(pid, 10):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_gone(pid, 5)
+
+
+class Http:
+    """A keep-alive JSON client for one server."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def req(self, method, path, body=None, headers=None):
+        h = {"Content-Type": "application/json", "Accept": "application/json"}
+        h.update(headers or {})
+        data = json.dumps(body) if body is not None else None
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                r = self.conn.getresponse()
+                raw = r.read()
+                break
+            except (http.client.HTTPException, OSError):
+                if attempt:
+                    raise
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1",
+                                                       self.port, timeout=60)
+        try:
+            return r.status, json.loads(raw) if raw else None
+        except ValueError:
+            return r.status, raw
+
+    def close(self):
+        self.conn.close()
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.tmp = tempfile.mkdtemp(prefix="agentd-bench-")
+        self.rows = []          # the table, in order
+        self.results = {}       # name -> dict for bench.json
+        self.loadgen = os.path.abspath(a.loadgen)
+        self.agentd = os.path.abspath(a.agentd)
+        self.tsagent = os.path.abspath(a.tsagent)
+        self.sa = None          # path of sandbox-agent, if installed
+        self.sa_note = None
+
+    # --- helpers -----------------------------------------------------
+    def run_loadgen(self, args, timeout=120):
+        p = subprocess.run([self.loadgen] + args, capture_output=True,
+                           text=True, timeout=timeout)
+        line = p.stdout.strip().splitlines()
+        if not line:
+            raise RuntimeError("loadgen: no output: " + p.stderr.strip())
+        r = json.loads(line[-1])
+        if p.returncode != 0:
+            log("loadgen %s exit %d: %s %s" % (args[0], p.returncode,
+                                               line[-1], p.stderr.strip()))
+        return r
+
+    def start_agentd(self, data_dir=None):
+        port = free_port()
+        data_dir = data_dir or tempfile.mkdtemp(dir=self.tmp)
+        r = self.run_loadgen(["start", "--port", str(port), "--log",
+                              os.path.join(self.tmp, "agentd.log"), "--",
+                              self.agentd, "serve", "--host", "127.0.0.1",
+                              "--port", str(port), "--data-dir", data_dir,
+                              "--log-level", "warn"])
+        if r["ms"] < 0:
+            raise RuntimeError("agentd did not answer /v1/health")
+        return r["pid"], port, r["ms"]
+
+    def start_sa(self):
+        port = free_port()
+        r = self.run_loadgen(["start", "--port", str(port), "--log",
+                              os.path.join(self.tmp, "sa.log"), "--",
+                              self.sa, "server", "--no-telemetry",
+                              "--no-token", "--host", "127.0.0.1",
+                              "--port", str(port)])
+        if r["ms"] < 0:
+            raise RuntimeError("sandbox-agent did not answer /v1/health")
+        return r["pid"], port, r["ms"]
+
+    def record(self, name, label, unit, values, target=None, check=None,
+               sa=None, note=None, fmt="%.1f"):
+        """One table row; values: list of floats (one per run)."""
+        med = statistics.median(values)
+        res = {"label": label, "unit": unit, "median": med,
+               "min": min(values), "max": max(values), "runs": values}
+        verdict = ""
+        if check is not None:
+            res["target"] = target
+            res["pass"] = bool(check(med))
+            verdict = "PASS" if res["pass"] else "FAIL"
+        if sa is not None:
+            res["sandbox_agent"] = sa
+        if note:
+            res["note"] = note
+        self.results[name] = res
+        self.rows.append((label, (fmt % med) + " " + unit,
+                          (fmt % min(values)) + " / " + (fmt % max(values)),
+                          target or "", verdict,
+                          sa.get("text", "") if sa else ""))
+
+    def skip(self, name, label, why, target=""):
+        self.results[name] = {"label": label, "skipped": why}
+        self.rows.append((label, why, "", target, "n/a", ""))
+
+    def session(self, http, sid, body):
+        st, r = http.req("POST", "/v1/sessions/" + sid, body)
+        if st != 200:
+            raise RuntimeError("create %s: %s %s" % (sid, st, r))
+        return r
+
+    def wait_ready(self, http, sid, timeout=30):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            st, r = http.req("GET", "/v1/sessions/" + sid)
+            if st == 200 and r["state"] == "ready" and \
+                    r["queuedMessages"] == 0:
+                return r
+            time.sleep(0.005)
+        raise RuntimeError("session %s not ready" % sid)
+
+    # --- agentd rows --------------------------------------------------
+    def size(self):
+        b = os.path.getsize(self.a.stripped)
+        sa = None
+        if self.sa:
+            sb = os.path.getsize(self.sa)
+            sa = {"median": sb, "text": "%.1f MB (%.0fx)" % (sb / 1e6,
+                                                             sb / b)}
+        self.record("binary_size", "stripped static binary", "KiB",
+                    [b / 1024.0], "<= 1024 KiB", lambda v: v <= 1024, sa)
+
+    def startup_idle(self, reps):
+        ms, rss = [], []
+        for _ in range(reps):
+            pid, port, t = self.start_agentd()
+            ms.append(t)
+            time.sleep(0.3)
+            rss.append(rss_kib(pid) / 1024.0)
+            stop(pid)
+        sms, srss = [], []
+        if self.sa:
+            for _ in range(reps):
+                pid, port, t = self.start_sa()
+                sms.append(t)
+                time.sleep(1.0)
+                srss.append(rss_kib(pid) / 1024.0)
+                stop(pid, signal.SIGKILL)
+        sa1 = sa2 = None
+        if sms:
+            m1, m2 = statistics.median(sms), statistics.median(srss)
+            sa1 = {"median": m1, "runs": sms, "text": "%.1f ms (%.0fx)" % (
+                m1, m1 / statistics.median(ms))}
+            sa2 = {"median": m2, "runs": srss, "text": "%.1f MiB (%.1fx)" % (
+                m2, m2 / statistics.median(rss))}
+        self.record("startup_ms", "exec to first /v1/health 200", "ms", ms,
+                    "<= 5 ms", lambda v: v <= 5, sa1, fmt="%.2f")
+        self.record("idle_rss_mib", "idle RSS", "MiB", rss, "<= 1.5 MiB",
+                    lambda v: v <= 1.5, sa2, fmt="%.2f")
+
+    def per_session(self, reps, n):
+        vals, notes = [], []
+        for _ in range(reps):
+            pid, port, _ = self.start_agentd()
+            http = Http(port)
+            # One session first: the first one allocates the session table,
+            # the adapter registry and lws's per-connection state.
+            self.session(http, "warm", {"agent": "mock"})
+            self.wait_ready(http, "warm")
+            time.sleep(0.1)
+            before = rss_kib(pid)
+            for i in range(n):
+                self.session(http, "s%d" % i, {"agent": "mock"})
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                st, r = http.req("GET", "/v1/sessions")
+                ready = sum(1 for s in r["sessions"] if s["state"] == "ready")
+                if ready >= n + 1:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3)
+            after = rss_kib(pid)
+            pids = [s.get("pid") for s in r["sessions"] if s.get("pid")]
+            vals.append((after - before) / n)
+            notes.append(ready)
+            http.close()
+            stop(pid)
+            for p in pids:          # the mock agents exit on stdin EOF
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.record("rss_per_session_kib",
+                    "agentd RSS per idle session (%d)" % n, "KiB", vals,
+                    "<= 64 KiB", lambda v: v <= 64,
+                    note="sessions ready: %s" % notes)
+
+    def firehose(self, clients, events, transport="ws"):
+        """One mock agent's firehose to `clients` subscribers; returns the
+        loadgen result (frames = deliveries, elapsed = POST to last
+        turn.ended)."""
+        pid, port, _ = self.start_agentd()
+        http = Http(port)
+        try:
+            self.session(http, "f", {"agent": "mock"})
+            info = self.wait_ready(http, "f")
+            path = "/v1/sessions/f/events/%s?offset=%d" % (
+                transport, info["eventCount"])
+            r = self.run_loadgen([transport, "--port", str(port), "--path",
+                                  path, "--clients", str(clients),
+                                  "--until", "turn.ended", "--post",
+                                  "/v1/sessions/f/messages", "--body",
+                                  json.dumps({"message": "firehose %d" %
+                                              events}),
+                                  "--timeout", "60"])
+        finally:
+            http.close()
+            stop(pid)
+        if r["gaps"] or r["failed"] or r["done"] != clients:
+            raise RuntimeError("firehose: %s" % r)
+        return r
+
+    def throughput(self, reps):
+        n = self.a.events
+        ws = [self.firehose(1, n, "ws")["rate"] for _ in range(reps)]
+        sse = [self.firehose(1, n, "sse")["rate"] for _ in range(reps)]
+        self.record("ws_events_per_s",
+                    "events/s, agent -> 1 WebSocket client", "ev/s", ws,
+                    ">= 100000", lambda v: v >= 100000, fmt="%.0f")
+        self.sse_rate = sse
+        fan = [self.firehose(100, self.a.fan_events, "ws")["rate"]
+               for _ in range(reps)]
+        self.record("ws_deliveries_per_s",
+                    "deliveries/s, 1 session -> 100 WebSocket clients",
+                    "del/s", fan, ">= 1000000", lambda v: v >= 1000000,
+                    fmt="%.0f")
+
+    def latency_agentd(self, transport, count):
+        pid, port, _ = self.start_agentd()
+        http = Http(port)
+        try:
+            self.session(http, "l", {"agent": "acp",
+                                     "agentCommand": [self.tsagent]})
+            info = self.wait_ready(http, "l")
+            path = "/v1/sessions/l/events/%s?offset=%d" % (
+                transport, info["eventCount"])
+            r = self.run_loadgen([transport, "--port", str(port), "--path",
+                                  path, "--clients", "1", "--until",
+                                  "turn.ended", "--sample", "item.delta",
+                                  "--post",
+                                  "/v1/sessions/l/messages", "--body",
+                                  json.dumps({"message": "ts 1000 %d" %
+                                              count}), "--timeout", "60"])
+        finally:
+            http.close()
+            stop(pid)
+        if r["gaps"] or r["samples"] < count:
+            raise RuntimeError("latency: %s" % r)
+        return r
+
+    def latency(self, reps):
+        n = self.a.lat_events
+        ws = [self.latency_agentd("ws", n) for _ in range(reps)]
+        p50 = [r["lat_p50_us"] for r in ws]
+        p99 = [r["lat_p99_us"] for r in ws]
+        self.record("ws_latency_p50_us",
+                    "stdout line -> WS client @1000/s, p50", "us", p50,
+                    "<= 100 us", lambda v: v <= 100)
+        self.record("ws_latency_p99_us",
+                    "stdout line -> WS client @1000/s, p99", "us", p99,
+                    "<= 1000 us", lambda v: v <= 1000)
+        sse = [self.latency_agentd("sse", n)["lat_p50_us"]
+               for _ in range(reps)]
+        return sse
+
+    # --- replay rows ----------------------------------------------------
+    def replay_claude(self, reps):
+        fx = sorted(glob.glob(os.path.join(ROOT, "tests", "fixtures",
+                                           "claude", "*.jsonl")))
+        fx = [f for f in fx if not f.endswith(".golden.jsonl")]
+        if not fx:
+            self.skip("claude_replay", "claude replay (partial messages)",
+                      "n/a (no tests/fixtures/claude/*.jsonl yet)")
+            return
+        # The fixture with the most agent lines, played at full speed.
+        def lines(f):
+            with open(f) as fh:
+                return sum(1 for l in fh if '"d":"<"' in l)
+        f = max(fx, key=lines)
+        rates = []
+        for _ in range(reps):
+            pid, port, _ = self.start_agentd()
+            http = Http(port)
+            try:
+                self.session(http, "c", {"agent": "claude", "agentCommand": [
+                    "@self", "replay-agent", f]})
+                time.sleep(0.05)
+                st, info = http.req("GET", "/v1/sessions/c")
+                path = "/v1/sessions/c/events/ws?offset=%d" % \
+                    info["eventCount"]
+                r = self.run_loadgen(["ws", "--port", str(port), "--path",
+                                      path, "--until", "turn.ended",
+                                      "--post", "/v1/sessions/c/messages",
+                                      "--body", json.dumps(
+                                          {"message": "replay"}),
+                                      "--timeout", "30"])
+                rates.append(r["rate"])
+            finally:
+                http.close()
+                stop(pid)
+        self.record("claude_replay_events_per_s",
+                    "claude replay %s" % os.path.basename(f), "ev/s", rates,
+                    fmt="%.0f")
+
+    def replay_pi(self):
+        if not os.path.exists(os.path.join(ROOT, "adapters", "pi.c")):
+            self.skip("pi_replay_linear", "pi replay: 2x deltas time ratio",
+                      "n/a (no pi adapter yet)", "<= 2.2")
+            return
+        if not glob.glob(os.path.join(ROOT, "tests", "fixtures", "pi",
+                                      "*.jsonl")):
+            self.skip("pi_replay_linear", "pi replay: 2x deltas time ratio",
+                      "n/a (no tests/fixtures/pi/*.jsonl yet)", "<= 2.2")
+            return
+        self.skip("pi_replay_linear", "pi replay: 2x deltas time ratio",
+                  "n/a (pi fixture scaling not implemented)", "<= 2.2")
+
+    # --- sandbox-agent ------------------------------------------------
+    def install_sa(self):
+        if self.a.no_sa:
+            self.sa_note = "skipped (--no-sa)"
+            return
+        if not os.path.exists(SA_BIN):
+            os.makedirs(NPM_DIR, exist_ok=True)
+            log("installing %s into %s" % (SA_PKG, NPM_DIR))
+            try:
+                p = subprocess.run(["npm", "install", "--prefix", NPM_DIR,
+                                    "--no-audit", "--no-fund", SA_PKG],
+                                   capture_output=True, text=True,
+                                   timeout=120)
+                if p.returncode != 0:
+                    log(p.stderr.strip()[-400:])
+            except (OSError, subprocess.TimeoutExpired) as e:
+                log("npm: %s" % e)
+        if os.path.exists(SA_BIN):
+            os.chmod(SA_BIN, 0o755)
+            self.sa = SA_BIN
+            self.sa_home = os.path.join(self.tmp, "sa-home")
+            os.makedirs(self.sa_home, exist_ok=True)
+            os.environ["HOME"] = self.sa_home   # it writes ~/.local/share
+        else:
+            self.sa_note = "skipped (npm unreachable)"
+
+    def sa_agent(self, argv):
+        """Make sandbox-agent's "mock" agent run argv (ACP on stdio)."""
+        d = os.path.join(self.sa_home, ".local", "share", "sandbox-agent",
+                         "bin", "agent_processes")
+        os.makedirs(d, exist_ok=True)
+        f = os.path.join(d, "mock-acp")
+        with open(f, "w") as fh:
+            fh.write("#!/bin/sh\nexec %s\n" % " ".join(argv))
+        os.chmod(f, 0o755)
+
+    def sa_acp(self, argv, prompt, clients_args):
+        """One ACP server on sandbox-agent running argv: initialize,
+        session/new, then loadgen (SSE) posts session/prompt."""
+        self.sa_agent(argv)
+        pid, port, _ = self.start_sa()
+        http = Http(port)
+        try:
+            sid = "bench"
+            st, r = http.req("POST", "/v1/acp/%s?agent=mock" % sid, {
+                "jsonrpc": "2.0", "id": 0, "method": "initialize",
+                "params": {"protocolVersion": 1, "clientInfo": {
+                    "name": "bench", "version": "1"}}})
+            if st != 200:
+                raise RuntimeError("sa initialize: %s %s" % (st, r))
+            st, r = http.req("POST", "/v1/acp/%s" % sid, {
+                "jsonrpc": "2.0", "id": 1, "method": "session/new",
+                "params": {"cwd": self.tmp, "mcpServers": []}})
+            if st != 200 or "result" not in r:
+                raise RuntimeError("sa session/new: %s %s" % (st, r))
+            nsid = r["result"]["sessionId"]
+            body = json.dumps({"jsonrpc": "2.0", "id": 2,
+                               "method": "session/prompt", "params": {
+                                   "sessionId": nsid, "prompt": [{
+                                       "type": "text", "text": prompt}]}})
+            return self.run_loadgen(["sse", "--port", str(port), "--path",
+                                     "/v1/acp/%s" % sid, "--post",
+                                     "/v1/acp/%s" % sid, "--body", body,
+                                     "--timeout", "90"] + clients_args,
+                                    timeout=120)
+        finally:
+            http.close()
+            stop(pid, signal.SIGKILL)
+
+    def relay(self, reps, agentd_sse_p50):
+        n = self.a.events
+        if not self.sa:
+            self.skip("acp_relay_events_per_s",
+                      "ACP firehose relay, 1 SSE client", self.sa_note)
+            self.skip("acp_relay_latency_ratio",
+                      "ACP relay latency p50 vs sandbox-agent",
+                      self.sa_note, "<= 1/5")
+            return
+        sa_rate, lossy = [], []
+        for _ in range(reps + 2):
+            if len(sa_rate) == reps:
+                break
+            r = self.sa_acp([self.agentd, "mock-agent"], "firehose %d" % n,
+                            ["--expect", str(n), "--match",
+                             "agent_message_chunk", "--timeout", "8"])
+            if r["gaps"] or r["done"] != 1:
+                # sandbox-agent's broadcast drops messages under a
+                # firehose: the client never sees all n chunks.
+                lossy.append("%d of %d received, %d gaps" % (
+                    r["frames"], n, r["gaps"]))
+                continue
+            sa_rate.append(r["rate"])
+        if not sa_rate:
+            self.skip("acp_relay_events_per_s",
+                      "ACP firehose relay, 1 SSE client",
+                      "sandbox-agent lost events in every run: %s" % lossy)
+            sa_rate = None
+        m = statistics.median(sa_rate) if sa_rate else None
+        if sa_rate:
+            self.record("acp_relay_events_per_s",
+                        "ACP firehose relay, 1 SSE client (agentd SSE)",
+                        "ev/s", self.sse_rate, sa={
+                            "median": m, "runs": sa_rate, "lossy": lossy,
+                            "text": "%.0f ev/s (agentd %.1fx)%s" % (
+                                m, statistics.median(self.sse_rate) / m,
+                                ", %d lossy runs" % len(lossy)
+                                if lossy else "")},
+                        fmt="%.0f")
+        k = self.a.lat_events
+        sa_p50 = []
+        for _ in range(reps):
+            r = self.sa_acp([self.tsagent], "ts 1000 %d" % k,
+                            ["--expect", str(k), "--match", "@ts:"])
+            sa_p50.append(r["lat_p50_us"])
+        m = statistics.median(sa_p50)
+        self.record("acp_relay_latency_p50_us",
+                    "ACP relay p50 @1000/s, SSE (agentd)", "us",
+                    agentd_sse_p50, "<= 1/5 of sandbox-agent",
+                    lambda v: v <= m / 5, sa={
+                        "median": m, "runs": sa_p50,
+                        "text": "%.0f us (agentd/SA %.2f)" % (
+                            m, statistics.median(agentd_sse_p50) / m)})
+
+    # --- output --------------------------------------------------------
+    def table(self):
+        head = ("figure", "median", "min / max", "target", "",
+                "sandbox-agent 0.4.2")
+        rows = [head] + self.rows
+        w = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
+        out = []
+        for i, r in enumerate(rows):
+            out.append("  ".join(str(c).ljust(w[j])
+                                 for j, c in enumerate(r)).rstrip())
+            if i == 0:
+                out.append("  ".join("-" * x for x in w))
+        return "\n".join(out)
+
+    def run(self):
+        t0 = time.monotonic()
+        reps = self.a.reps
+        self.install_sa()
+        steps = [
+            ("size", self.size),
+            ("startup, idle RSS", lambda: self.startup_idle(max(reps, 5))),
+            ("RSS per session", lambda: self.per_session(
+                self.a.session_reps, self.a.sessions)),
+            ("throughput", lambda: self.throughput(reps)),
+        ]
+        for name, fn in steps:
+            t = time.monotonic()
+            fn()
+            log("%s: %.1f s" % (name, time.monotonic() - t))
+        t = time.monotonic()
+        sse_p50 = self.latency(reps)
+        log("latency: %.1f s" % (time.monotonic() - t))
+        self.replay_claude(reps)
+        self.replay_pi()
+        t = time.monotonic()
+        self.relay(reps, sse_p50)
+        log("sandbox-agent relay: %.1f s" % (time.monotonic() - t))
+        print(self.table())
+        fails = [r["label"] for r in self.results.values()
+                 if r.get("pass") is False]
+        took = time.monotonic() - t0
+        print("\n%d rows, %d targets missed; %.0f s" % (
+            len(self.rows), len(fails), took))
+        os.makedirs(os.path.dirname(os.path.abspath(self.a.json)),
+                    exist_ok=True)
+        with open(self.a.json, "w") as f:
+            json.dump({"runs": reps, "seconds": took,
+                       "sandbox_agent": self.sa_note or SA_PKG,
+                       "results": self.results}, f, indent=1)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agentd", default="build/agentd")
+    ap.add_argument("--stripped", default="build/dist/agentd")
+    ap.add_argument("--loadgen", default="build/bench/loadgen")
+    ap.add_argument("--tsagent", default="build/bench/tsagent")
+    ap.add_argument("--json", default="build/bench.json")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--session-reps", type=int, default=3)
+    ap.add_argument("--sessions", type=int, default=1000)
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--fan-events", type=int, default=1000)
+    ap.add_argument("--lat-events", type=int, default=2000)
+    ap.add_argument("--no-sa", action="store_true")
+    a = ap.parse_args()
+    return Bench(a).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+/*
+ * loop_stub.c: the loop.c functions server.c links against, for fuzz_ws
+ * (which never starts a server: they are never called).
+ */
+#include "../../supervisor/supervisor.h"
+#include "fuzz.h"
+
+void *
+loop_get(void)
+{
+	abort();
+}
+
+struct loop_timer *
+loop_timer_new(loop_timer_cb cb, void *arg)
+{
+	abort();
+}
+
+void
+loop_timer_set(struct loop_timer *t, double after)
+{
+	abort();
+}
+
+void
+loop_timer_stop(struct loop_timer *t)
+{
+	abort();
+}
+
+void
+loop_timer_free(struct loop_timer *t)
+{
+	abort();
+}
+
+void
+loop_defer(void (*fn)(void *), void *arg)
+{
+	abort();
+}

@@ -1,0 +1,290 @@
+"""Security: auth on every route, the token kept secret, CORS, size limits.
+
+The routes come from supervisor/api.c's route table (parsed here), so a
+new route is covered without editing this file.
+"""
+
+import os
+import re
+import socket
+import time
+
+from agentd import HOST, Agentd, WSHandshakeError, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FAKE = os.path.join(ROOT, "tests", "chaos", "agents", "fakeacp.py")
+TOKEN = "tk-SECRET-4a9c1e77d2"
+# Routes that need no token, by design: health, and the inspector page
+# (it asks for the token itself, docs/api.md).
+PUBLIC = {"/v1/health", "/ui", "/ui/", "/ui/*"}
+
+
+def routes():
+    with open(os.path.join(ROOT, "supervisor", "api.c")) as f:
+        src = f.read()
+    table = src[src.index("api_routes[] = {"):]
+    table = table[:table.index("};")]
+    out = re.findall(r'\{\s*HTTP_(\w+),\s*"([^"]+)"', table)
+    assert len(out) >= 15, out
+    return out
+
+
+def concrete(pattern):
+    parts = pattern.split("/")
+    out = []
+    for i, p in enumerate(parts):
+        if p != "*":
+            out.append(p)
+        elif parts[i - 1] == "sessions":
+            out.append("sec")
+        elif parts[i - 1] == "agents":
+            out.append("mock")
+        elif parts[i - 1] == "ui":
+            out.append("index.html")
+        else:
+            out.append("x1")
+    return "/".join(out)
+
+
+def status_line(port, method, path, headers=None, body=b""):
+    """Send one request; return (status, head text) without reading a
+    streaming body to its end."""
+    h = {"Host": f"{HOST}:{port}", "Content-Length": str(len(body))}
+    h.update(headers or {})
+    req = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    s = socket.create_connection((HOST, port), timeout=5)
+    try:
+        s.sendall(req.encode() + body)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+    finally:
+        s.close()
+    if not got.startswith(b"HTTP/1."):
+        return None, got.decode("latin-1")
+    head = got.split(b"\r\n\r\n")[0].decode("latin-1")
+    return int(head.split()[1]), head
+
+
+def _hdr(head, name):
+    for line in head.split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+def test_every_route_needs_the_token(ctx):
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        assert a.http("POST", "/v1/sessions/sec", {"agent": "mock"}).status == 200
+        body = b'{"message":"hi","reply":"once","answers":[["Red"]]}'
+        rts = routes()
+        rts.sort(key=lambda r: r[0] == "DELETE" or r[1].endswith("terminate"))
+        for method, pattern in rts:
+            path = concrete(pattern)
+            ws = {"Upgrade": "websocket", "Connection": "Upgrade",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13"} if path.endswith("/ws") else {}
+            for label, auth in (("none", {}), ("wrong", {"Authorization": "Bearer " + TOKEN + "x"}),
+                    ("prefix", {"Authorization": "Bearer " + TOKEN[:-1]}),
+                    ("basic", {"Authorization": "Basic " + TOKEN})):
+                st, head = status_line(a.port, method, path, {**ws, **auth}, body)
+                if pattern in PUBLIC:
+                    assert st not in (None, 401), f"{method} {path} ({label}): {st}"
+                    continue
+                if ws and st is None:
+                    continue    # lws closes a refused upgrade without an answer
+                assert st == 401, f"{method} {path} with {label} token: {st}, want 401"
+                assert (_hdr(head, "WWW-Authenticate") or "").startswith("Bearer"), head
+            st, head = status_line(a.port, method, path,
+                {**ws, "Authorization": "Bearer " + TOKEN}, body)
+            assert st not in (None, 401), f"{method} {path} with the right token: {st}"
+            # the query-string form, as a browser's EventSource uses
+            st, _ = status_line(a.port, method, path + "?access_token=" + TOKEN, ws, body)
+            assert st not in (None, 401), f"{method} {path}?access_token: {st}"
+            st, _ = status_line(a.port, method, path + "?access_token=nope", ws, body)
+            if pattern not in PUBLIC:
+                assert st == 401 or (ws and st is None), \
+                    f"{method} {path}?access_token=nope: {st}"
+
+
+def _environ(pid):
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return f.read()
+
+
+def test_token_not_logged_nor_given_to_agents(ctx):
+    pidfile = os.path.join(ctx.agentd().tmp, "pids")
+    with Agentd(ctx.binary, token=TOKEN, env={"AGENTD_TOKEN": TOKEN,
+            "FAKEACP_PIDFILE": pidfile}, log_level="debug") as a:
+        assert a.http("POST", "/v1/sessions/m", {"agent": "mock"}).status == 200
+        r = a.http("POST", "/v1/sessions/f", {"agent": "acp",
+            "agentCommand": ["python3", FAKE, "ok"], "env": {"X_SAFE": "1"}})
+        assert r.status == 200, r.body
+        pids = []
+        for sid in ("m", "f"):
+            pids.append(wait_for(lambda: a.http("GET", f"/v1/sessions/{sid}").json.get("pid"), 5))
+        for sid in ("m", "f"):
+            assert a.http("POST", f"/v1/sessions/{sid}/messages", {"message": "hi " + TOKEN[:4]}).status == 204
+        status_line(a.port, "GET", "/v1/sessions?access_token=" + TOKEN)
+        status_line(a.port, "GET", "/v1/sessions", {"Authorization": "Bearer " + TOKEN + "wrong"})
+        status_line(a.port, "GET", "/v1/sessions/m/events/sse?access_token=" + TOKEN)
+        time.sleep(0.3)
+        agent_pids = set(pids)
+        if os.path.exists(pidfile):
+            agent_pids |= {int(x) for x in open(pidfile).read().split()}
+        for pid in agent_pids:
+            env = _environ(pid)
+            assert TOKEN.encode() not in env, f"the token is in agent {pid}'s environment"
+            assert b"AGENTD_TOKEN" not in env, f"AGENTD_TOKEN in agent {pid}'s environment"
+        assert TOKEN.encode() not in _environ(a.pid), "token left in agentd's environment"
+        with open(f"/proc/{a.pid}/cmdline", "rb") as f:
+            assert TOKEN.encode() not in f.read(), "token left in agentd's command line"
+        a.stop()
+        assert TOKEN not in a.stderr_text(), "the token is in agentd's log"
+        assert TOKEN not in a.stdout_text()
+
+
+def test_cors_closed_by_default(ctx):
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        st, head = status_line(a.port, "OPTIONS", "/v1/sessions", {
+            "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"})
+        assert _hdr(head, "Access-Control-Allow-Origin") is None, head
+        assert _hdr(head, "Access-Control-Allow-Credentials") is None, head
+        st, head = status_line(a.port, "GET", "/v1/sessions", {
+            "Origin": "http://evil.example", "Authorization": "Bearer " + TOKEN})
+        assert st == 200 and _hdr(head, "Access-Control-Allow-Origin") is None, head
+
+
+def test_cors_open_only_to_listed_origins(ctx):
+    ok = "http://ok.example:8080"
+    with Agentd(ctx.binary, token=TOKEN, extra_args=["--cors-origin", ok,
+            "--cors-origin", "https://two.example"]) as a:
+        for origin in (ok, "https://two.example"):
+            st, head = status_line(a.port, "OPTIONS", "/v1/sessions/s/messages", {
+                "Origin": origin, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type"})
+            assert st == 204, f"preflight from {origin}: {st}\n{head}"
+            assert _hdr(head, "Access-Control-Allow-Origin") == origin, head
+            methods = (_hdr(head, "Access-Control-Allow-Methods") or "").upper()
+            assert "POST" in methods, head
+            allowed = (_hdr(head, "Access-Control-Allow-Headers") or "").lower()
+            assert "authorization" in allowed, head
+            st, head = status_line(a.port, "GET", "/v1/sessions", {
+                "Origin": origin, "Authorization": "Bearer " + TOKEN})
+            assert st == 200 and _hdr(head, "Access-Control-Allow-Origin") == origin, head
+        for origin in ("http://evil.example", "http://ok.example", "http://ok.example:8080.evil",
+                "null", ok + "/"):
+            st, head = status_line(a.port, "OPTIONS", "/v1/sessions", {
+                "Origin": origin, "Access-Control-Request-Method": "GET"})
+            assert _hdr(head, "Access-Control-Allow-Origin") is None, f"{origin}: {head}"
+            st, head = status_line(a.port, "GET", "/v1/sessions", {
+                "Origin": origin, "Authorization": "Bearer " + TOKEN})
+            assert _hdr(head, "Access-Control-Allow-Origin") is None, f"{origin}: {head}"
+        # a 401 to an allowed origin still carries CORS, so the page can read it
+        st, head = status_line(a.port, "GET", "/v1/sessions", {"Origin": ok})
+        assert st == 401, st
+
+
+def test_oversized_headers_refused(ctx):
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        for size in (9 * 1024, 64 * 1024):
+            st, head = status_line(a.port, "GET", "/v1/sessions", {
+                "Authorization": "Bearer " + TOKEN, "X-Big": "b" * size})
+            assert st is None or 400 <= st < 500, f"{size}-byte header: {st}"
+        many = {f"X-H{i}": "v" * 100 for i in range(100)}
+        many["Authorization"] = "Bearer " + TOKEN
+        st, _ = status_line(a.port, "GET", "/v1/sessions", many)
+        assert st is None or 400 <= st < 500, f"100 headers of 100 bytes: {st}"
+        assert a.http("GET", "/v1/health").status == 200
+
+
+def test_oversized_body_refused(ctx):
+    with Agentd(ctx.binary, token=TOKEN, extra_args=["--max-body", "4096"]) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("POST", "/v1/sessions/s/messages", {"message": "m" * 5000})
+        assert r.status == 413, f"{r.status} {r.body[:200]!r}"
+        r = a.http("POST", "/v1/sessions/s/messages", {"message": "m" * 3000})
+        assert r.status == 204, r.status
+        # a lying Content-Length over the cap is refused before the body
+        st, _ = status_line(a.port, "POST", "/v1/sessions/s/messages",
+            {"Authorization": "Bearer " + TOKEN, "Content-Length": str(1 << 30)})
+        assert st in (None, 413), st
+        assert a.http("GET", "/v1/health").status == 200
+
+
+def test_websocket_needs_token_in_handshake(ctx):
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        for tok in (None, "wrong"):
+            try:
+                a.ws("/v1/sessions/s/events/ws", token=tok)
+                raise AssertionError(f"WebSocket accepted with token {tok!r}")
+            except WSHandshakeError as e:
+                assert e.status == 401, e.status
+            except EOFError:
+                pass    # closed without an answer: refused all the same
+        ws = a.ws("/v1/sessions/s/events/ws", token_in_query=True)
+        assert ws.next_event(5)["type"] == "session.started"
+        ws.close()
+
+
+def test_nul_in_path_refused(ctx):
+    """%00 in the path must not cut it short: /v1/sessions/victim%00/x is
+    not /v1/sessions/victim (a proxy that allows only some paths could be
+    walked around)."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/victim", {"agent": "mock"}).status == 200
+        st, _ = status_line(a.port, "DELETE", "/v1/sessions/victim%00/events")
+        assert a.http("GET", "/v1/sessions/victim").status == 200, \
+            "DELETE /v1/sessions/victim%00/events deleted session victim"
+        assert st in (None, 400, 404), st
+        st, _ = status_line(a.port, "GET", "/v1/sessions/%00")
+        assert st != 200, "GET /v1/sessions/%00 answered as GET /v1/sessions"
+        st, _ = status_line(a.port, "POST", "/v1/sessions/new%00/cancel",
+            body=b'{"agent":"mock"}')
+        assert a.http("GET", "/v1/sessions/new").status == 404, \
+            "POST /v1/sessions/new%00/cancel created session new"
+
+
+def test_invalid_utf8_body_refused(ctx):
+    """A JSON body that is not UTF-8 is refused (RFC 8259 8.1), so no
+    invalid UTF-8 reaches the log and clients' text frames."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("POST", "/v1/sessions/s/messages", b'{"message":"bad \xff\xfe"}',
+            headers={"Content-Type": "application/json"})
+        assert r.status == 400, r.status
+        ws = a.ws("/v1/sessions/s/events/ws")
+        ws.conn.sock.sendall(b"")    # a text frame with invalid UTF-8:
+        ws.send_frame(1, b'{"type":"message","message":"\xff","id":"u"}')
+        while True:
+            m = ws.recv_json(5)     # recv_text checks the frame is UTF-8
+            if "reply_to" in m:
+                break
+        assert m["status"] == "error", m
+        ws.close()
+        with open(os.path.join(a.data_dir, "sessions", "s", "events.jsonl"), "rb") as f:
+            f.read().decode("utf-8")
+
+
+def test_no_token_with_a_body_is_refused(ctx):
+    """Regression: a 401 decided at the headers was overwritten when the
+    request had a body (server_dispatch ran at BODY_COMPLETION), so any
+    POST with a body skipped auth: a tokenless create could run any
+    agentCommand."""
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        marker = os.path.join(a.tmp, "pwned")
+        body = ('{"agent":"acp","agentCommand":["sh","-c","touch %s"]}' % marker).encode()
+        st, _ = status_line(a.port, "POST", "/v1/sessions/evil", body=body)
+        assert st == 401, st
+        st, _ = status_line(a.port, "GET", "/v1/sessions", body=b"{}")
+        assert st == 401, st
+        time.sleep(0.3)
+        assert not os.path.exists(marker), "an agent ran without the token"
+        assert a.http("GET", "/v1/sessions/evil").status == 404

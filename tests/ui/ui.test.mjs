@@ -1,0 +1,232 @@
+// tests/ui/ui.test.mjs: the /ui/ inspector in headless Debian Chromium,
+// driven with playwright-core against a real agentd and its mock agent.
+// Run by tests/ui/suite.sh (make test-ui) with AGENTD_BIN, CHROMIUM and
+// UI_SCREENSHOT in the environment. The tests run in order and share one
+// agentd, one browser and one session.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.AGENTD_BIN || 'build/agentd';
+const SHOT = process.env.UI_SCREENSHOT || 'build/ui-screenshot.png';
+const TOKEN = 'ui-test-' + process.pid;
+const T = 15000;	/* ms to wait for anything on the page */
+
+const tmp = mkdtempSync(join(tmpdir(), 'agentd-ui-'));
+let port, base, agentd, agentdLog = '', ctx, page;
+const problems = [];	/* page errors, CSP violations */
+
+function freePort() {
+	return new Promise((res, rej) => {
+		const s = createServer();
+		s.on('error', rej);
+		s.listen(0, '127.0.0.1', () => {
+			const p = s.address().port;
+			s.close(() => res(p));
+		});
+	});
+}
+
+async function startAgentd() {
+	agentd = spawn(BIN, ['serve', '--host', '127.0.0.1', '--port', String(port),
+	    '--token', TOKEN, '--data-dir', join(tmp, 'state')],
+	    { stdio: ['ignore', 'ignore', 'pipe'] });
+	agentd.stderr.on('data', d => { agentdLog += d; });
+	for (let i = 0; i < 100; i++) {
+		try {
+			if ((await fetch(base + 'v1/health')).ok) return;
+		} catch (e) {}
+		await new Promise(r => setTimeout(r, 100));
+	}
+	throw new Error('agentd did not come up:\n' + agentdLog);
+}
+
+async function stopAgentd() {
+	if (!agentd || agentd.exitCode !== null) return;
+	const gone = new Promise(r => agentd.once('exit', r));
+	agentd.kill('SIGTERM');
+	await gone;
+}
+
+function watch(p) {
+	p.on('pageerror', e => problems.push('page error: ' + e.message));
+	p.on('console', m => {
+		if (m.type() === 'error' && !/status of 401|ERR_CONNECTION_REFUSED/.test(m.text()))
+			problems.push('console: ' + m.text());
+	});
+}
+
+async function newPage() {
+	const p = await ctx.newPage();
+	await p.setViewportSize({ width: 1280, height: 860 });
+	watch(p);
+	return p;
+}
+
+/* Type a message in the composer and send it with Enter. */
+async function send(text) {
+	await page.fill('#msg', text);
+	await page.press('#msg', 'Enter');
+	await page.locator('.msg.user .text', { hasText: text }).last().waitFor({ timeout: T });
+}
+const seen = (sel, text) => page.locator(sel, text ? { hasText: text } : undefined)
+    .first().waitFor({ timeout: T });
+
+before(async () => {
+	port = await freePort();
+	base = `http://127.0.0.1:${port}/`;
+	await startAgentd();
+	ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+});
+
+after(async () => {
+	if (ctx) await ctx.close();
+	await stopAgentd();
+	rmSync(tmp, { recursive: true, force: true });
+});
+
+test('serves the page gzipped, without the token, and nothing else', async () => {
+	let r = await fetch(base + 'ui/');
+	assert.equal(r.status, 200);
+	assert.equal(r.headers.get('content-encoding'), 'gzip');
+	assert.match(r.headers.get('content-type'), /^text\/html/);
+	assert.match(r.headers.get('cache-control'), /max-age=\d+/);
+	assert.match(await r.text(), /<title>agentd inspector<\/title>/);
+	r = await fetch(base + 'ui/app.js');
+	assert.equal(r.status, 200);
+	assert.match(r.headers.get('content-type'), /javascript/);
+	assert.match(await r.text(), /EventSource/);
+	r = await fetch(base + 'ui');
+	assert.equal(r.status, 200);
+	assert.match(await r.text(), /url=ui\//);
+	assert.equal((await fetch(base + 'ui/nope.js')).status, 404);
+	assert.equal((await fetch(base + 'ui/a/b')).status, 404);
+	assert.equal((await fetch(base + 'v1/sessions')).status, 401);
+});
+
+test('asks for the token when it has none, and retries a wrong one', async () => {
+	const p = await newPage();
+	await p.goto(base + 'ui');	/* no slash: sent on to ui/ */
+	await p.waitForURL(/\/ui\/$/, { timeout: T });
+	await p.locator('#tokdlg').waitFor({ state: 'visible', timeout: T });
+	await p.fill('#tokin', 'wrong');
+	await p.click('#tokdlg button[value=ok]');
+	await p.locator('#tokwhy', { hasText: 'refused' }).waitFor({ timeout: T });
+	await p.fill('#tokin', TOKEN);
+	await p.click('#tokdlg button[value=ok]');
+	await p.locator('#sessions li', { hasText: 'none yet' }).waitFor({ timeout: T });
+	assert.equal(await p.locator('#tokdlg').isVisible(), false);
+	await p.close();
+});
+
+test('creates a mock session through the form', async () => {
+	page = await newPage();
+	await page.goto(base + 'ui/?access_token=' + TOKEN);
+	await page.locator('#agent option[value=mock]').waitFor({ state: 'attached', timeout: T });
+	await page.selectOption('#agent', 'mock');
+	await page.fill('#create input[name=id]', 'ui-demo');
+	await page.fill('#create input[name=cwd]', tmp);
+	await page.fill('#create input[name=permissionMode]', 'default');
+	await page.click('#create button');
+	await seen('#sessions li[data-id="ui-demo"]');
+	await seen('#title', 'ui-demo');
+	await seen('.note', 'session started');
+	await page.locator('#connl', { hasText: 'live' }).waitFor({ timeout: T });
+	assert.match(page.url(), /#ui-demo$/);
+});
+
+test('sends a message and sees the reply stream in', async () => {
+	await send('hello from the browser');
+	await seen('.msg.assistant .text', 'echo: hello from the browser');
+	await seen('.reason', 'The user wants an echo');
+	await seen('.turn', 'end_turn');
+	await seen('.turn', '$0.0001');
+});
+
+test('shows a tool call with its input and output', async () => {
+	await send('tool');
+	await seen('.tool .tn', 'echo');
+	await seen('.tool .ta', 'echo hi');
+	await seen('.tool .to', 'hi');
+	await page.locator('.tool summary', { hasText: 'echo' }).first().click();
+	await seen('.tool .body pre', '"command": "echo hi"');
+	await seen('.msg.assistant .text', 'the command printed hi');
+});
+
+test('answers a permission with Allow once', async () => {
+	await send('permission please');
+	const card = page.locator('.card.perm').last();
+	await card.waitFor({ timeout: T });
+	await card.locator('button', { hasText: 'Allow once' }).click();
+	await card.locator('.cs', { hasText: 'Allowed once' }).waitFor({ timeout: T });
+	assert.equal(await card.locator('button').count(), 0);
+	await seen('.msg.assistant .text', 'permission granted');
+	await seen('.file .fp', 'write mock.txt');
+	await seen('.diff .a', '+mock');
+});
+
+test('answers a question with an option button', async () => {
+	await send('question');
+	const card = page.locator('.card.question').last();
+	await card.waitFor({ timeout: T });
+	await card.locator('.q', { hasText: 'Which color?' }).waitFor({ timeout: T });
+	await card.locator('button.opt', { hasText: 'Blue' }).click();
+	await card.locator('.cs', { hasText: 'Answered: Blue' }).waitFor({ timeout: T });
+	await seen('.msg.assistant .text', 'you chose Blue');
+	await page.locator('.turn.end').nth(3).waitFor({ timeout: T });
+	await seen('#state .badge', 'ready');
+	mkdirSync(dirname(SHOT), { recursive: true });
+	await page.screenshot({ path: SHOT });
+});
+
+test('shows an agent error in red', async () => {
+	await send('error please');
+	await seen('.err', 'mock agent error');
+	const red = await page.locator('.err').first().evaluate(e => getComputedStyle(e).color);
+	assert.equal(red, 'rgb(185, 28, 28)');
+});
+
+test('resumes the stream after agentd restarts, losing and repeating nothing', async () => {
+	await stopAgentd();
+	await page.locator('#connl', { hasText: 'reconnecting' }).waitFor({ timeout: T });
+	await startAgentd();
+	await page.locator('#connl', { hasText: 'live' }).waitFor({ timeout: T });
+	await send('after the restart');
+	await seen('.msg.assistant .text', 'echo: after the restart');
+	await page.locator('.turn.end').nth(5).waitFor({ timeout: T });
+	const r = await fetch(base + 'v1/sessions/ui-demo/events?limit=10000',
+	    { headers: { Authorization: 'Bearer ' + TOKEN } });
+	const events = (await r.json()).events;
+	const count = t => events.filter(e => e.type === t).length;
+	const users = events.filter(e => e.type === 'item.completed' &&
+	    e.data.item.role === 'user').length;
+	assert.equal(await page.locator('.msg.user').count(), users);
+	assert.equal(await page.locator('.turn.end').count(), count('turn.ended'));
+	assert.equal(await page.locator('.turn:not(.end)').count(), count('turn.started'));
+});
+
+test('cancels a slow turn, then terminates the session', async () => {
+	await send('slow');
+	await page.locator('#cancel:not([disabled])').waitFor({ timeout: T });
+	await page.click('#cancel');
+	await seen('.turn.end', 'cancelled');
+	await page.locator('#terminate:not([disabled])').waitFor({ timeout: T });
+	await page.click('#terminate');
+	await seen('.note, .err', 'session ended');
+	await page.locator('#msg[disabled]').waitFor({ timeout: T });
+	await seen('#sessions li[data-id="ui-demo"] .badge', 'ended');
+});
+
+test('the page raised no error and broke no Content-Security-Policy rule', () => {
+	assert.deepEqual(problems, []);
+});

@@ -1,0 +1,27 @@
+# ui/ui.mk: the inspector page at /ui/ (included by the Makefile).
+#
+# The files of ui/ are the source. At build time each is gzipped with
+# gzip -9n (no name, no time: the same bytes for the same source) into
+# build/gen/ui/, and supervisor/ui.c includes those with the assembler's
+# .incbin; agentd serves them as they are, with Content-Encoding: gzip.
+#
+#   make test-ui	drive the page in headless Chromium with playwright-core
+#			(tests/ui/suite.sh installs both where missing); leaves
+#			build/ui-screenshot.png
+
+UI_FILES	 = index.html app.js app.css redirect.html
+UI_GZ		 = $(UI_FILES:%=build/gen/ui/%.gz)
+
+build/gen/ui/%.gz: ui/%
+	@mkdir -p $(@D)
+	@echo "  GZIP    $<"
+	$(Q)gzip -9n <$< >$@.tmp && mv $@.tmp $@
+
+# Every object made of supervisor/ui.c includes them.
+build/musl/supervisor/ui.o build/host/supervisor/ui.o \
+build/san/supervisor/ui.o build/fuzz/obj/supervisor/ui.o: $(UI_GZ)
+
+test-ui: build/agentd
+	tests/ui/suite.sh build/agentd
+
+.PHONY: test-ui
