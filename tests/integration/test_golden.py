@@ -56,9 +56,21 @@ def replay(ctx, agentd, path, n):
             f"differs:\n got  {json.dumps(a)[:600]}\n want {json.dumps(b)[:600]}")
 
 
-def test_golden_fixtures(ctx):
-    paths = list(fixtures())
-    with Agentd(ctx.binary, log_level="info") as a:
-        for n, path in enumerate(paths):
-            replay(ctx, a, path, n)
-    print(f"    {len(paths)} fixtures replayed")
+def _golden_test(path):
+    def test(ctx):
+        with Agentd(ctx.binary, log_level="info") as a:
+            replay(ctx, a, path, 0)
+    return test
+
+
+# One test per fixture, named after it: test_golden_claude_write, …
+for _path in fixtures():
+    _name = "test_golden_%s_%s" % (os.path.basename(os.path.dirname(_path)),
+        os.path.basename(_path)[:-len(".jsonl")].replace("-", "_"))
+    globals()[_name] = _golden_test(_path)
+
+
+def test_golden_fixtures_exist(ctx):
+    """make fixtures has recorded the two most used agents."""
+    agents = {os.path.basename(os.path.dirname(p)) for p in fixtures()}
+    assert {"claude", "codex"} <= agents, agents
