@@ -54,6 +54,7 @@ enum acp_req {
 	ACP_REQ_INITIALIZE,
 	ACP_REQ_NEW,
 	ACP_REQ_LOAD,
+	ACP_REQ_MODE,
 	ACP_REQ_PROMPT,
 	ACP_REQ_COUNT
 };
@@ -176,6 +177,10 @@ static void	acp_initialize_cb(struct session *, struct acp *,
 		    const struct jsonrpc_msg *);
 static void	acp_session_cb(struct session *, struct acp *,
 		    const struct jsonrpc_msg *);
+static int	acp_set_mode(struct session *, struct acp *, const cJSON *);
+static void	acp_api_error(struct session *, const char *);
+static void	acp_set_mode_cb(struct session *, struct acp *,
+		    const struct jsonrpc_msg *);
 static void	acp_prompt_cb(struct session *, struct acp *,
 		    const struct jsonrpc_msg *);
 static void	acp_update_cb(struct session *, struct acp *,
@@ -272,6 +277,7 @@ static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
 	[ACP_REQ_INITIALIZE] = { acp_initialize_cb },
 	[ACP_REQ_NEW] = { acp_session_cb },
 	[ACP_REQ_LOAD] = { acp_session_cb },
+	[ACP_REQ_MODE] = { acp_set_mode_cb },
 	[ACP_REQ_PROMPT] = { acp_prompt_cb }
 };
 
@@ -596,6 +602,48 @@ acp_session_cb(struct session *s, struct acp *a,
 		}
 		session_set_native_id(s, id);
 	}
+	if (acp_set_mode(s, a, msg->result))
+		return;		/* ready once the agent took the mode */
+	a->phase = ACP_READY;
+	acp_flush(s, a);
+}
+
+/*
+ * The session's permissionMode, when it names one of the modes the agent
+ * offers (codex-acp "read-only", gemini "autoEdit", …), is set before the
+ * first prompt. Returns 1 if a session/set_mode request went out.
+ */
+static int
+acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
+{
+	const char	*want = session_permission_mode(s), *cur, *id;
+	const cJSON	*modes = json_get_obj(result, "modes"), *m;
+	cJSON		*params;
+
+	if (want == NULL || modes == NULL)
+		return (0);
+	cur = json_get_str(modes, "currentModeId");
+	if (cur != NULL && strcmp(cur, want) == 0)
+		return (0);
+	JSON_FOREACH(m, json_get_arr(modes, "availableModes")) {
+		if ((id = json_get_str(m, "id")) == NULL || strcmp(id, want) != 0)
+			continue;
+		params = json_object();
+		json_set_str(params, "sessionId", session_native_id(s));
+		json_set_str(params, "modeId", want);
+		acp_request(s, a, ACP_REQ_MODE, "session/set_mode", params);
+		return (1);
+	}
+	return (0);
+}
+
+/* The mode is set (or refused: the session runs in the agent's default). */
+static void
+acp_set_mode_cb(struct session *s, struct acp *a,
+    const struct jsonrpc_msg *msg)
+{
+	if (msg->kind == JSONRPC_ERROR)
+		acp_rpc_error(s, msg, "session/set_mode failed");
 	a->phase = ACP_READY;
 	acp_flush(s, a);
 }
@@ -910,6 +958,8 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 	}
 	if (text == NULL || *text == '\0')
 		return;		/* claude-agent-acp opens with "" */
+	if (kind == ACP_RUN_MESSAGE)
+		acp_api_error(s, text);
 
 	if (mid != NULL) {
 		if (kind == ACP_RUN_THOUGHT)
@@ -940,6 +990,35 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 	a->run_id = id;
 	a->run_base = base;
 	session_item_delta(s, id, text);
+}
+
+/*
+ * Some adapters pass a model API's error through as the reply text and
+ * end the turn as a success (codex-acp prints the provider's body, e.g.
+ * {"error":{"message":"…","type":"invalid_request_error"}}). A chunk that
+ * is exactly such a body is surfaced as an error event too; the text
+ * stays in the message.
+ */
+static void
+acp_api_error(struct session *s, const char *text)
+{
+	const char	*err, *msg;
+	const cJSON	*e;
+	cJSON		*o;
+	size_t		 len = strlen(text);
+
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	if (len < 2 || text[0] != '{' || text[len - 1] != '}')
+		return;
+	if ((o = json_parse(text, len, &err)) == NULL)
+		return;
+	if ((e = json_get_obj(o, "error")) != NULL &&
+	    (msg = json_get_str(e, "message")) != NULL && json_size(o) == 1)
+		session_error(s, msg, json_get_str(e, "type") != NULL ?
+		    json_get_str(e, "type") : json_get_str(e, "code"),
+		    json_dup(o));
+	json_free(o);
 }
 
 /* tool_call and tool_call_update share one path. */

@@ -442,7 +442,7 @@ session_emit(struct session *s, enum event_type type, cJSON *data,
     int synthetic)
 {
 	struct event	 ev;
-	char		*line, *quoted = NULL, *cause;
+	char		*line, *quoted = NULL, *cause = NULL;
 	size_t		 len, noraw;
 
 	memset(&ev, 0, sizeof ev);
@@ -472,6 +472,9 @@ session_emit(struct session *s, enum event_type type, cJSON *data,
 		session_wake(s);
 		return;
 	}
+	if (cause != NULL)
+		log_error("session %s: %s", s->id, cause);
+	free(cause);
 	session_backlog_add(s, ev.sequence, type, line, len, noraw);
 }
 

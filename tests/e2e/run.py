@@ -58,9 +58,42 @@ class MockModel:
 
 
 def agent_installed(agent):
-    path = os.path.join(ROOT, "tests", ".agents", "node_modules", ".bin",
-        agent)
-    return path if os.path.exists(path) else None
+    path = agentenv.agent_bin(agent)
+    return path if path and os.path.exists(path) else None
+
+
+def agentd_spec(agent, scenario=None):
+    """How an e2e agent is created in agentd: (agent id, agentCommand,
+    model, permissionMode). The ACP adapters for Claude and Codex run as
+    the generic acp agent; the others are profiles of their own, given the
+    installed binary's path. codex-acp's default mode never asks: its
+    "read-only" mode (an ACP mode, set by agentd) does."""
+    path = agent_installed(agent)
+    extra = agentenv.AGENT_ARGS.get(agent, [])
+    if agent == "codex-acp":
+        # Its read-only mode asks before writes but runs no shell at all.
+        ro = scenario is not None and scenario.name.startswith("write")
+        return "acp", [path], None, "read-only" if ro else None
+    if agent == "claude-agent-acp":
+        return "acp", [path], None, None
+    if agent == "opencode":
+        return agent, [path, "acp"] + extra, None, None
+    if agent == "gemini":
+        return agent, [path, "--acp"] + extra, None, None
+    if agent == "pi":
+        return agent, [path], "mock/mock-model", None
+    return agent, [path] + extra, None, None
+
+
+# Agents that ask no permission on their own (their tools just run).
+NO_PERMISSIONS = {"pi"}
+
+# Agents whose CLI cannot resume here, and why (agentd asks; the agent
+# refuses, and agentd falls back to a new session with an error event).
+NO_RESUME = {
+    "gemini": "gemini 0.61.0 answers session/load with 'No previous "
+        "sessions found for this project'",
+}
 
 
 def session_env(agent, mock, tmp, cwd):
@@ -102,8 +135,10 @@ def run_one(agentd, mock, agent, sc, n, record):
     os.makedirs(cwd)
     try:
         sid = f"{agent}-{sc.name}-{n}"
-        scenarios.create(agentd, sid, agent, cwd,
-            env=session_env(agent, mock, tmp, cwd))
+        aid, command, model, mode = agentd_spec(agent, sc)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=model, permission_mode=mode)
         run = scenarios.drive(agentd, sid, sc, cwd)
         scenarios.check_invariants(run)
         if sc.check:
@@ -123,8 +158,10 @@ def run_resume(agentd, mock, agent):
     os.makedirs(cwd)
     try:
         sid = f"{agent}-resume"
-        scenarios.create(agentd, sid, agent, cwd,
-            env=session_env(agent, mock, tmp, cwd))
+        aid, command, model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=model, permission_mode=mode)
         first = scenarios.drive(agentd, sid, scenarios.by_name("hello"), cwd)
         native = agentd.http("GET", f"/v1/sessions/{sid}").json.get(
             "nativeSessionId")
@@ -174,10 +211,13 @@ def main():
             tests = [(sc.name, lambda sc=sc, n=n: run_one(agentd, mock,
                 agent, sc, n, a.record))
                 for n, sc in enumerate(scenarios.SCENARIOS)
-                if sc.agents is None or agent in sc.agents]
-            if not a.record:
+                if (sc.agents is None or agent in sc.agents) and
+                not (agent in NO_PERMISSIONS and sc.permission == "reject")]
+            if not a.record and agent not in NO_RESUME:
                 tests.append(("resume", lambda: run_resume(agentd, mock,
                     agent)))
+            elif agent in NO_RESUME:
+                print(f"# {agent}::resume not run: {NO_RESUME[agent]}")
             for name, fn in tests:
                 if a.k and a.k not in name:
                     continue

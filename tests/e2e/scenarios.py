@@ -74,9 +74,11 @@ def check_invariants(run):
         elif t == "item.completed":
             assert d["item"]["item_id"] in started, f"completed before start: {d}"
             done.add(d["item"]["item_id"])
-    calls = {p["call_id"] for i in started.values() for p in i["content"]
+    items = list(started.values()) + [e["data"]["item"] for e in run.events
+        if e["type"] == "item.completed"]
+    calls = {p["call_id"] for i in items for p in i["content"]
         if p.get("type") == "tool_call"}
-    for i in started.values():
+    for i in items:
         for p in i["content"]:
             if p.get("type") == "tool_result":
                 assert p["call_id"] in calls, f"tool_result without call: {p}"
@@ -163,8 +165,10 @@ def by_name(name):
 
 
 def create(agentd, sid, agent, cwd, env=None, agent_command=None,
-        permission_mode=None):
+        permission_mode=None, model=None):
     body = {"agent": agent, "cwd": cwd}
+    if model:
+        body["model"] = model
     if env:
         body["env"] = env
     if agent_command:
