@@ -85,6 +85,11 @@ build/agentd-dev: $(HOST_LIB_OBJS) $(HOST_DIR)/supervisor/main.o
 	@echo "  LD      $@"
 	$(Q)$(CC_HOST) $(HOST_SAN) -o $@ $^ $(HOST_LIBS)
 
+# For valgrind (tests/valgrind): the host build without sanitizers.
+build/agentd-vg: $(LIB_SRCS:%.c=build/host/%.o) build/host/supervisor/main.o
+	@echo "  LD      $@"
+	$(Q)$(CC_HOST) -o $@ $^ $(HOST_LIBS)
+
 $(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h $(HOST_LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -94,9 +99,10 @@ $(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h $(HOST_LIB_OBJS)
 run: build/agentd
 	build/agentd serve --host 127.0.0.1 --port 2468
 
-# Suites beyond unit and integration, each tests/<name>/suite.sh; CI runs
-# them all. `make test SUITES=` runs only the fast core.
-SUITES		?= openapi client ui e2e
+# Suites beyond unit and integration, each tests/<name>/suite.sh: make
+# test runs them all, as CI does (about 15 minutes); `make test SUITES=`
+# runs only the unit and integration tests (about 2 minutes).
+SUITES		?= openapi client ui acp e2e chaos fuzz san valgrind image
 
 test: $(AGENTD_BIN) $(UNIT_BINS)
 	AGENTD_SAN=$(SAN) SUITES="$(SUITES)" tests/run.sh $(AGENTD_BIN) \

@@ -112,7 +112,7 @@ acplog_last(struct acplog *l)
 	return (l->n);
 }
 
-/* Append one message (no newline in it); its id, or 0 on failure. */
+/* Append one message (no newline in it): 0, or -1 on failure. */
 int
 acplog_append(struct acplog *l, const char *line, size_t len)
 {

@@ -169,8 +169,9 @@ acpmap_part(const cJSON *item, const char *type)
 	return (NULL);
 }
 
-static const char *
-acpmap_kind(const char *name)
+/* ACP's ToolKind for a tool name. */
+const char *
+acpmap_tool_kind(const char *name)
 {
 	size_t	i, len, j;
 
@@ -203,7 +204,7 @@ acpmap_tool_call(struct acpmap *m, cJSON *out, const cJSON *item,
 	json_set_str(u, "sessionUpdate", update);
 	json_set_str(u, "toolCallId", json_get_str(part, "call_id"));
 	json_set_str(u, "title", name != NULL ? name : "tool");
-	json_set_str(u, "kind", acpmap_kind(name));
+	json_set_str(u, "kind", acpmap_tool_kind(name));
 	json_set_str(u, "status", status);
 	args = json_get_str(part, "arguments");
 	if (args != NULL && *args != '\0' &&
@@ -343,9 +344,9 @@ acpmap_started(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 		return;
 	if (strcmp(kind, "tool_call") == 0)
 		acpmap_tool_call(m, out, item, "tool_call", "in_progress");
-	if (chunk == NULL || strlen(id) >= sizeof it->id ||
-	    acpmap_item_find(m, id) != NULL)
-		return;
+	if (chunk == NULL || strcmp(chunk, "user_message_chunk") == 0 ||
+	    strlen(id) >= sizeof it->id || acpmap_item_find(m, id) != NULL)
+		return;		/* the user's text came from the client */
 	it = xcalloc(1, sizeof *it);
 	snprintf(it->id, sizeof it->id, "%s", id);
 	it->update = chunk;

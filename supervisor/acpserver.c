@@ -601,7 +601,7 @@ acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	};
 	const cJSON			*meta = json_get_obj(data, "metadata");
 	const char			*action, *call;
-	cJSON				*params, *tc, *options, *o, *msg;
+	cJSON				*params, *tc, *choices, *o, *msg;
 	char				*id;
 	size_t				 i;
 
@@ -615,18 +615,18 @@ acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	json_set_str(tc, "status", "pending");
 	if (json_get(meta, "input") != NULL)
 		json_set(tc, "rawInput", json_dup(json_get(meta, "input")));
-	options = json_array();
+	choices = json_array();
 	for (i = 0; i < nitems(opts); i++) {
 		o = json_object();
 		json_set_str(o, "optionId", opts[i][0]);
 		json_set_str(o, "name", opts[i][1]);
 		json_set_str(o, "kind", opts[i][2]);
-		json_append(options, o);
+		json_append(choices, o);
 	}
 	params = json_object();
 	json_set_str(params, "sessionId", b->id);
 	json_set(params, "toolCall", tc);
-	json_set(params, "options", options);
+	json_set(params, "options", choices);
 	/* The id names the session and the permission: no table to keep. */
 	xasprintf(&id, "permission:%s:%s", b->id,
 	    json_get_str(data, "permission_id"));
@@ -644,6 +644,7 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
 	const cJSON	*q, *o;
 	cJSON		*props, *p, *labels, *params, *schema, *msg, *req;
+	cJSON		*items;
 	char		 key[16], *id;
 	const char	*first = NULL;
 	int		 i = 0, multi;
@@ -666,10 +667,10 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 		json_set_str(p, "type", multi ? "array" : "string");
 		json_set_str(p, "title", json_get_str(q, "question"));
 		if (multi) {
-			o = json_object();
-			json_set_str((cJSON *)o, "type", "string");
-			json_set((cJSON *)o, "enum", labels);
-			json_set(p, "items", (cJSON *)o);
+			items = json_object();
+			json_set_str(items, "type", "string");
+			json_set(items, "enum", labels);
+			json_set(p, "items", items);
 		} else if (json_size(labels) > 0)
 			json_set(p, "enum", labels);
 		else
@@ -850,4 +851,457 @@ static void
 acpserver_wake_cb(void *arg)
 {
 	acpserver_translate(arg);
+}
+
+/* A permission answer: the option the client selected, as our reply. */
+static void
+acpserver_permission_answer(struct acp_bound *b, const char *pid,
+    const struct jsonrpc_msg *msg)
+{
+	static const struct {
+		const char		*option;
+		enum permission_reply	 reply;
+	} map[] = {
+		{ "allow-once", PERMISSION_ONCE },
+		{ "allow-always", PERMISSION_ALWAYS },
+		{ "reject-once", PERMISSION_REJECT },
+	};
+	const cJSON		*outcome = json_get_obj(msg->result, "outcome");
+	const char		*opt = json_get_str(outcome, "optionId");
+	enum permission_reply	 reply = PERMISSION_REJECT;
+	char			*cause;
+	size_t			 i;
+
+	for (i = 0; msg->kind == JSONRPC_RESPONSE && opt != NULL &&
+	    i < nitems(map); i++) {
+		if (strcmp(opt, map[i].option) == 0)
+			reply = map[i].reply;
+	}
+	if (session_reply_permission(b->s, pid, reply, &cause) != 0) {
+		log_info("acp %s: permission %s: %s", b->srv->id, pid, cause);
+		free(cause);
+	}
+}
+
+/* An elicitation answer: {action:"accept", content:{q0:…}} or not. */
+static void
+acpserver_question_answer(struct acp_bound *b, const char *qid,
+    const struct jsonrpc_msg *msg)
+{
+	const cJSON	*content = json_get_obj(msg->result, "content"), *v;
+	const char	*action = json_get_str(msg->result, "action");
+	cJSON		*answers = NULL, *one;
+	char		*cause;
+
+	if (msg->kind == JSONRPC_RESPONSE && action != NULL &&
+	    strcmp(action, "accept") == 0) {
+		answers = json_array();
+		JSON_FOREACH(v, content) {
+			if (json_is_arr(v))
+				one = json_dup(v);
+			else {
+				one = json_array();
+				if (json_is_str(v))
+					json_append(one, json_dup(v));
+			}
+			json_append(answers, one);
+		}
+	}
+	if (session_reply_question(b->s, qid, answers, &cause) != 0) {
+		log_info("acp %s: question %s: %s", b->srv->id, qid, cause);
+		free(cause);
+	}
+	json_free(answers);
+}
+
+/* The client answered one of our requests ("permission:SID:PID", …). */
+static void
+acpserver_client_response(struct acpserver *srv, const struct jsonrpc_msg *msg)
+{
+	struct acp_bound	*b;
+	const char		*id = json_str(msg->id), *sid, *pid;
+	char			*copy, *colon;
+
+	if (id == NULL || (sid = strchr(id, ':')) == NULL)
+		return;
+	copy = xstrdup(sid + 1);
+	if ((colon = strchr(copy, ':')) != NULL) {
+		*colon = '\0';
+		pid = colon + 1;
+		if ((b = acpserver_bound(srv, copy)) == NULL)
+			log_info("acp %s: answer for unknown %s", srv->id, id);
+		else if (strncmp(id, "permission:", 11) == 0)
+			acpserver_permission_answer(b, pid, msg);
+		else if (strncmp(id, "question:", 9) == 0)
+			acpserver_question_answer(b, pid, msg);
+	}
+	free(copy);
+}
+
+/* Notifications: session/cancel; anything else is accepted and ignored. */
+static void
+acpserver_notification(struct acpserver *srv, const struct jsonrpc_msg *msg)
+{
+	struct acp_bound	*b;
+	char			*cause = NULL;
+
+	if (strcmp(msg->method, "session/cancel") != 0)
+		return;
+	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
+	if (b != NULL && session_cancel(b->s, &cause) != 0)
+		free(cause);	/* no turn: nothing to cancel */
+}
+
+/* Does an Accept header allow a type (absent, any, type/any, or it)? */
+static int
+acpserver_accepts(const char *accept, const char *type)
+{
+	char	major[32];
+	size_t	len = strcspn(type, "/");
+
+	if (accept == NULL || *accept == '\0' || strstr(accept, "*/*") != NULL)
+		return (1);
+	if (strstr(accept, type) != NULL)
+		return (1);
+	snprintf(major, sizeof major, "%.*s/*", (int)len, type);
+	return (strstr(accept, major) != NULL);
+}
+
+static struct acpserver *
+acpserver_create(const char *id, const struct agent_profile *p,
+    struct api_response *resp)
+{
+	struct acpserver	*srv;
+	char			*dir, *cause;
+
+	xasprintf(&dir, "%s/acp", options.data_dir);
+	(void)mkdir(dir, 0700);
+	free(dir);
+	srv = xcalloc(1, sizeof *srv);
+	srv->id = xstrdup(id);
+	srv->profile = p;
+	srv->created_ms = loop_wall_ms();
+	srv->refs = 1;
+	TAILQ_INIT(&srv->bound);
+	xasprintf(&srv->dir, "%s/acp/%s", options.data_dir, id);
+	if (mkdir(srv->dir, 0700) == -1 && errno != EEXIST)
+		xasprintf(&cause, "%s: %s", srv->dir, strerror(errno));
+	else
+		srv->log = acplog_open(srv->dir, &cause);
+	if (srv->log == NULL) {
+		api_problem(resp, 507, "insufficient_storage", "%s", cause);
+		free(cause);
+		acpserver_unref(srv);
+		return (NULL);
+	}
+	LIST_INSERT_HEAD(&acpservers, srv, entry);
+	acpserver_save(srv);
+	log_info("acp %s: created (%s)", id, p->id);
+	return (srv);
+}
+
+/* The server a POST names, created by the first one with ?agent=. */
+static struct acpserver *
+acpserver_for_post(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	const struct agent_profile	*p = NULL;
+	struct acpserver		*srv = acpserver_find(id);
+	const char			*agent = api_arg(req, "agent");
+	cJSON				*info;
+	int				 installed = 0;
+
+	if (agent != NULL && (p = adapter_find_agent(agent)) == NULL) {
+		api_problem(resp, 400, "unsupported_agent", "no agent '%s'",
+		    agent);
+		return (NULL);
+	}
+	if (srv != NULL && p != NULL && p != srv->profile) {
+		api_problem(resp, 409, "conflict", "ACP server '%s' runs agent "
+		    "'%s', not '%s'", id, srv->profile->id, agent);
+		return (NULL);
+	}
+	if (srv != NULL)
+		return (srv);
+	if (p == NULL) {
+		api_problem(resp, 400, "invalid_request", "the first POST to "
+		    "ACP server '%s' needs ?agent=", id);
+		return (NULL);
+	}
+	if (p->flags & AGENT_CUSTOM_COMMAND) {
+		api_problem(resp, 400, "invalid_request", "agent '%s' needs a "
+		    "command: use session/new _meta.agentd.agentCommand with "
+		    "another agent id", agent);
+		return (NULL);
+	}
+	info = agents_info(p);
+	(void)json_get_bool(info, "installed", &installed);
+	json_free(info);
+	if (!installed) {
+		api_problem(resp, 502, "agent_not_installed", "agent '%s' is "
+		    "not installed (POST /v1/agents/%s/install)", agent, agent);
+		return (NULL);
+	}
+	return (acpserver_create(id, p, resp));
+}
+
+void
+acpserver_post(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	struct acpserver	*srv;
+	struct jsonrpc_msg	 msg;
+	const char		*err;
+	cJSON			*root;
+	size_t			 i;
+
+	if (!session_valid_id(id)) {
+		api_problem(resp, 400, "invalid_request", "invalid server id");
+		return;
+	}
+	if (req->content_type == NULL ||
+	    strncmp(req->content_type, "application/json", 16) != 0) {
+		api_problem(resp, 415, "unsupported_media_type",
+		    "Content-Type must be application/json");
+		return;
+	}
+	if (!acpserver_accepts(req->accept, "application/json")) {
+		api_problem(resp, 406, "not_acceptable",
+		    "Accept must allow application/json");
+		return;
+	}
+	if ((root = json_parse(req->body != NULL ? req->body : "",
+	    req->body_len, &err)) == NULL || jsonrpc_parse(root, &msg,
+	    &err) != 0) {
+		api_problem(resp, 400, "invalid_request", "not a JSON-RPC "
+		    "message: %s", err != NULL ? err : "?");
+		json_free(root);
+		return;
+	}
+	if ((srv = acpserver_for_post(req, id, resp)) == NULL) {
+		json_free(root);
+		return;
+	}
+	if (msg.kind != JSONRPC_REQUEST) {
+		if (msg.kind == JSONRPC_NOTIFICATION)
+			acpserver_notification(srv, &msg);
+		else
+			acpserver_client_response(srv, &msg);
+		resp->kind = API_REPLY;
+		resp->status = 202;
+		json_free(root);
+		return;
+	}
+	for (i = 0; i < nitems(acpserver_methods); i++) {
+		if (strcmp(msg.method, acpserver_methods[i].method) == 0)
+			break;
+	}
+	if (i < nitems(acpserver_methods))
+		acpserver_methods[i].fn(srv, &msg, resp);
+	else
+		acpserver_rpc_error(resp, msg.id, JSONRPC_METHOD_NOT_FOUND,
+		    "method not supported by agentd");
+	json_free(root);
+}
+
+/* GET: the server's SSE stream, from Last-Event-ID on. */
+void
+acpserver_get(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	struct acpserver	*srv;
+	unsigned long long	 after = 0;
+	char			*end;
+
+	if ((srv = acpserver_find(id)) == NULL) {
+		api_problem(resp, 404, "not_found", "no ACP server '%s'", id);
+		return;
+	}
+	if (!acpserver_accepts(req->accept, "text/event-stream")) {
+		api_problem(resp, 406, "not_acceptable",
+		    "Accept must allow text/event-stream");
+		return;
+	}
+	if (req->last_event_id != NULL && *req->last_event_id != '\0') {
+		after = strtoull(req->last_event_id, &end, 10);
+		if (*end != '\0' || *req->last_event_id < '0' ||
+		    *req->last_event_id > '9') {
+			api_problem(resp, 400, "invalid_request",
+			    "Last-Event-ID must be a message number");
+			return;
+		}
+	}
+	/* Never a silent fresh stream for a cursor we cannot honour. */
+	if (after > acplog_last(srv->log)) {
+		api_problem(resp, 409, "stream_gap", "Last-Event-ID %llu is "
+		    "past the last message (%llu) of ACP server '%s': it was "
+		    "recreated; reconnect without Last-Event-ID", after,
+		    (unsigned long long)acplog_last(srv->log), id);
+		return;
+	}
+	resp->kind = API_STREAM;
+	resp->status = 200;
+	resp->stream_ops = &acpserver_stream_ops;
+	resp->stream = srv;
+	acpserver_ref(srv);
+	resp->offset = after;
+	resp->include_raw = 1;
+}
+
+/*
+ * DELETE: stop the agents of its sessions (SIGTERM then SIGKILL runs in
+ * the background, nothing waits here), give the sessions back to the
+ * universal API (ended, still in the log), forget the server. Unknown ids
+ * get 204 too: idempotent.
+ */
+void
+acpserver_delete(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	struct acpserver	*srv;
+	struct acp_bound	*b;
+	struct session		*s;
+	char			*path;
+
+	resp->kind = API_REPLY;
+	resp->status = 204;
+	if ((srv = acpserver_find(id)) == NULL)
+		return;
+	while ((b = TAILQ_FIRST(&srv->bound)) != NULL) {
+		s = b->s;
+		session_ref(s);
+		acpserver_unbind(b, "the ACP server was deleted");
+		(void)session_terminate(s);
+		session_unref(s);
+	}
+	LIST_REMOVE(srv, entry);
+	srv->dead = 1;
+	acplog_close(srv->log);
+	srv->log = NULL;
+	xasprintf(&path, "%s/messages.jsonl", srv->dir);
+	(void)unlink(path);
+	free(path);
+	xasprintf(&path, "%s/server.json", srv->dir);
+	(void)unlink(path);
+	free(path);
+	(void)rmdir(srv->dir);
+	server_stream_wake(&acpserver_stream_ops, srv);
+	log_info("acp %s: deleted", id);
+	acpserver_unref(srv);
+}
+
+void
+acpserver_list(const struct api_request *req, struct api_response *resp)
+{
+	struct acpserver	*srv;
+	struct acp_bound	*b;
+	cJSON			*list, *o, *ids;
+
+	list = json_array();
+	LIST_FOREACH(srv, &acpservers, entry) {
+		o = json_object();
+		json_set_str(o, "serverId", srv->id);
+		json_set_str(o, "agent", srv->profile->id);
+		json_set_int(o, "createdAtMs", srv->created_ms);
+		ids = json_array();
+		TAILQ_FOREACH(b, &srv->bound, entry)
+			json_append(ids, json_string(b->id));
+		json_set(o, "sessions", ids);
+		json_set_int(o, "lastEventId",
+		    (long long)acplog_last(srv->log));
+		json_append(list, o);
+	}
+	o = json_object();
+	json_set(o, "servers", list);
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = json_print(o, &resp->len);
+	json_free(o);
+}
+
+/* Rebuild one server from its server.json; catch up its sessions. */
+static void
+acpserver_load_one(const char *id)
+{
+	const struct agent_profile	*p;
+	struct api_response		 resp;
+	struct acpserver		*srv;
+	struct acp_bound		*b;
+	struct session			*s;
+	const cJSON			*e;
+	const char			*err;
+	char				*path, buf[65536];
+	cJSON				*o;
+	ssize_t				 n;
+	long long			 v;
+	int				 fd;
+
+	xasprintf(&path, "%s/acp/%s/server.json", options.data_dir, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	o = n > 0 ? json_parse(buf, (size_t)n, &err) : NULL;
+	if (o == NULL || (p = adapter_find_agent(json_get_str(o,
+	    "agent") != NULL ? json_get_str(o, "agent") : "")) == NULL) {
+		log_error("acp %s: unreadable server.json", id);
+		json_free(o);
+		return;
+	}
+	memset(&resp, 0, sizeof resp);
+	if ((srv = acpserver_create(id, p, &resp)) == NULL) {
+		log_error("acp %s: %.*s", id, (int)resp.len, resp.body);
+		free(resp.body);
+		json_free(o);
+		return;
+	}
+	if (json_get_int(o, "createdAtMs", &v) == 0)
+		srv->created_ms = v;
+	JSON_FOREACH(e, json_get_arr(o, "sessions")) {
+		if (json_get_str(e, "id") == NULL ||
+		    (s = session_find(json_get_str(e, "id"))) == NULL)
+			continue;
+		v = 0;
+		(void)json_get_int(e, "cursor", &v);
+		b = acpserver_bind(srv, s, (uint64_t)v);
+		acpserver_translate(b);
+	}
+	json_free(o);
+	acpserver_save(srv);
+}
+
+/* At start, after the sessions: every <data-dir>/acp/<id>/server.json. */
+int
+acpserver_load_all(char **cause)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*dir;
+
+	xasprintf(&dir, "%s/acp", options.data_dir);
+	d = opendir(dir);
+	free(dir);
+	if (d == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (session_valid_id(de->d_name))
+			acpserver_load_one(de->d_name);
+	}
+	closedir(d);
+	return (0);
+}
+
+/* agentd stops: make the streams and cursors durable. */
+void
+acpserver_shutdown(void)
+{
+	struct acpserver	*srv;
+
+	LIST_FOREACH(srv, &acpservers, entry) {
+		acplog_sync(srv->log);
+		acpserver_save(srv);
+	}
 }

@@ -70,6 +70,14 @@ static void	api_terminate(const struct api_request *, struct api_match *,
 		    struct api_response *);
 static void	api_ui(const struct api_request *, struct api_match *,
 		    struct api_response *);
+static void	api_acp_list(const struct api_request *, struct api_match *,
+		    struct api_response *);
+static void	api_acp_post(const struct api_request *, struct api_match *,
+		    struct api_response *);
+static void	api_acp_get(const struct api_request *, struct api_match *,
+		    struct api_response *);
+static void	api_acp_delete(const struct api_request *, struct api_match *,
+		    struct api_response *);
 
 static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/health", api_health },
@@ -93,6 +101,10 @@ static const struct api_route api_routes[] = {
 	    api_question_reject },
 	{ HTTP_POST, "/v1/sessions/*/cancel", api_cancel },
 	{ HTTP_POST, "/v1/sessions/*/terminate", api_terminate },
+	{ HTTP_GET, "/v1/acp", api_acp_list },
+	{ HTTP_POST, "/v1/acp/*", api_acp_post },
+	{ HTTP_GET, "/v1/acp/*", api_acp_get },
+	{ HTTP_DELETE, "/v1/acp/*", api_acp_delete },
 	{ HTTP_GET, "/ui", api_ui },
 	{ HTTP_GET, "/ui/", api_ui },
 	{ HTTP_GET, "/ui/*", api_ui },
@@ -324,6 +336,25 @@ api_session(struct api_match *m, struct api_response *resp)
 	return (s);
 }
 
+/*
+ * The session named in the path, for a write: an ACP server that drives
+ * it (acpserver.c) makes it read-only here, 409.
+ */
+static struct session *
+api_session_rw(struct api_match *m, struct api_response *resp)
+{
+	struct session	*s;
+	const char	*d;
+
+	if ((s = api_session(m, resp)) == NULL ||
+	    (d = session_driver(s)) == NULL)
+		return (s);
+	api_problem(resp, 409, "session_driven", "session '%s' is driven by "
+	    "ACP server '%s' and read-only here (DELETE /v1/acp/%s releases "
+	    "it)", m->part[0], d, d);
+	return (NULL);
+}
+
 /* Turn a session_* failure (an HTTP status and a cause) into a problem. */
 static void
 api_fail(struct api_response *resp, int status, char *cause)
@@ -485,7 +516,7 @@ api_session_delete(const struct api_request *req, struct api_match *m,
 {
 	struct session	*s;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	session_delete(s);
 	api_no_content(resp);
@@ -523,7 +554,7 @@ api_messages(const struct api_request *req, struct api_match *m,
 {
 	struct session	*s;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	if (api_post_message(req, s, resp) == 0)
 		api_no_content(resp);
@@ -536,7 +567,7 @@ api_messages_stream(const struct api_request *req, struct api_match *m,
 	struct session	*s;
 	uint64_t	 offset;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	offset = session_last_seq(s);	/* subscribe before sending */
 	if (api_post_message(req, s, resp) != 0)
@@ -695,7 +726,7 @@ api_permission_reply(const struct api_request *req, struct api_match *m,
 	size_t		 i;
 	int		 status;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	if ((body = api_body_object(req, resp, 0)) == NULL)
 		return;
@@ -727,7 +758,7 @@ api_question_reply(const struct api_request *req, struct api_match *m,
 	char		*cause;
 	int		 status;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	if ((body = api_body_object(req, resp, 0)) == NULL)
 		return;
@@ -767,7 +798,7 @@ api_question_reject(const struct api_request *req, struct api_match *m,
 	char		*cause;
 	int		 status;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	status = session_reply_question(s, m->part[1], NULL, &cause);
 	if (status != 0)
@@ -784,7 +815,7 @@ api_cancel(const struct api_request *req, struct api_match *m,
 	char		*cause;
 	int		 status;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	if ((status = session_cancel(s, &cause)) != 0)
 		api_fail(resp, status, cause);
@@ -798,7 +829,7 @@ api_terminate(const struct api_request *req, struct api_match *m,
 {
 	struct session	*s;
 
-	if ((s = api_session(m, resp)) == NULL)
+	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	session_terminate(s);
 	api_no_content(resp);
@@ -830,6 +861,35 @@ api_ui(const struct api_request *req, struct api_match *m,
 	resp->cache_control = "private, max-age=60";
 	resp->static_body = a->data;
 	resp->len = (size_t)(a->end - a->data);
+}
+
+/* ACP over HTTP (sandbox-agent 0.2-0.4): acpserver.c. */
+static void
+api_acp_list(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	acpserver_list(req, resp);
+}
+
+static void
+api_acp_post(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	acpserver_post(req, m->part[0], resp);
+}
+
+static void
+api_acp_get(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	acpserver_get(req, m->part[0], resp);
+}
+
+static void
+api_acp_delete(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	acpserver_delete(req, m->part[0], resp);
 }
 
 /* Does this event end a messages/stream answer (sandbox-agent's rule)? */

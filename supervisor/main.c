@@ -284,9 +284,12 @@ main_serve(int argc, char **argv)
 		fatalx("data dir %s: %s", options.data_dir, cause);
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
+	if (acpserver_load_all(&cause) != 0)
+		fatalx("loading ACP servers: %s", cause);
 	if (server_start(&cause) != 0)
 		fatalx("%s", cause);
 	loop_run();
+	acpserver_shutdown();
 	session_shutdown();
 	log_info("stopped");
 	return (0);

@@ -50,6 +50,8 @@ struct conn {
 	char			*args[SERVER_MAX_ARGS];
 	char			 last_event_id[32];
 	char			 origin[256];
+	char			 content_type[128];
+	char			 accept[256];
 	char			*body;
 	size_t			 body_len;
 	size_t			 body_cap;
@@ -62,8 +64,10 @@ struct conn {
 
 	struct api_wait		*wait;		/* a reply still to come */
 
-	/* Streams. */
-	struct session		*session;
+	/* Streams: a session's log, or another source (an ACP server). */
+	struct session		*session;	/* when the source is one */
+	const struct stream_ops	*ops;
+	void			*src;
 	uint64_t		 cursor;	/* last sequence sent */
 	int			 include_raw;
 	int			 until_turn_end;
@@ -225,11 +229,48 @@ server_buffer_trim(void)
 	}
 }
 
-/* Wake every subscriber of a session (called once per loop pass). */
-void
-server_session_wake(struct session *s)
+/* A session's log as a stream source. */
+static int
+server_session_read(void *s, uint64_t after, size_t max, session_read_cb cb,
+    void *arg)
 {
-	struct conn_list	*subs = (struct conn_list *)*session_server_slot(s);
+	return (session_read(s, after, max, cb, arg));
+}
+
+static void
+server_session_ref(void *s)
+{
+	session_ref(s);
+}
+
+static void
+server_session_unref(void *s)
+{
+	session_unref(s);
+}
+
+static void **
+server_session_slot(void *s)
+{
+	return (session_server_slot(s));
+}
+
+static int
+server_session_dead(void *s)
+{
+	return (session_is_dead(s));
+}
+
+static const struct stream_ops server_session_ops = {
+	server_session_read, server_session_ref, server_session_unref,
+	server_session_slot, server_session_dead, NULL
+};
+
+/* Wake every subscriber of a source (called once per loop pass). */
+void
+server_stream_wake(const struct stream_ops *ops, void *src)
+{
+	struct conn_list	*subs = (struct conn_list *)*ops->slot(src);
 	struct conn		*c;
 
 	if (subs == NULL)
@@ -238,10 +279,16 @@ server_session_wake(struct session *s)
 		lws_callback_on_writable(c->wsi);
 }
 
+void
+server_session_wake(struct session *s)
+{
+	server_stream_wake(&server_session_ops, s);
+}
+
 static void
 server_subscribe(struct conn *c)
 {
-	void			**slot = session_server_slot(c->session);
+	void			**slot = c->ops->slot(c->src);
 	struct conn_list	 *subs = *slot;
 
 	if (subs == NULL) {
@@ -252,6 +299,21 @@ server_subscribe(struct conn *c)
 	LIST_INSERT_HEAD(subs, c, entry);
 }
 
+/* Move the stream source of c->resp (a session or other) into c. */
+static void
+server_take_source(struct conn *c)
+{
+	if (c->resp.stream != NULL) {
+		c->ops = c->resp.stream_ops;
+		c->src = c->resp.stream;
+		c->resp.stream = NULL;
+	} else {
+		c->ops = &server_session_ops;
+		c->src = c->session = c->resp.session;
+		c->resp.session = NULL;
+	}
+}
+
 /* Release what a closing connection holds. Safe to call twice. */
 static void
 server_conn_release(struct conn *c)
@@ -260,20 +322,25 @@ server_conn_release(struct conn *c)
 	struct conn_list	 *subs;
 	int			  i;
 
-	if (c->session != NULL) {
+	if (c->src != NULL) {
 		LIST_REMOVE(c, entry);
-		slot = session_server_slot(c->session);
+		slot = c->ops->slot(c->src);
 		subs = *slot;
 		if (subs != NULL && LIST_EMPTY(subs)) {
 			free(subs);
 			*slot = NULL;
 		}
-		session_unref(c->session);
+		c->ops->unref(c->src);
+		c->src = NULL;
 		c->session = NULL;
 	}
 	if (c->resp.session != NULL) {
 		session_unref(c->resp.session);
 		c->resp.session = NULL;
+	}
+	if (c->resp.stream != NULL) {
+		c->resp.stream_ops->unref(c->resp.stream);
+		c->resp.stream = NULL;
 	}
 	if (c->wait != NULL) {
 		api_wait_detach(c->wait);
@@ -353,6 +420,13 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_custom_copy(wsi, c->last_event_id,
 	    sizeof c->last_event_id, "last-event-id:", 14) > 0)
 		c->req.last_event_id = c->last_event_id;
+	/* ACP over HTTP answers 415 and 406 by these (acpserver.c). */
+	if (lws_hdr_copy(wsi, c->content_type, sizeof c->content_type,
+	    WSI_TOKEN_HTTP_CONTENT_TYPE) > 0)
+		c->req.content_type = c->content_type;
+	if (lws_hdr_copy(wsi, c->accept, sizeof c->accept,
+	    WSI_TOKEN_HTTP_ACCEPT) > 0)
+		c->req.accept = c->accept;
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin,
 	    WSI_TOKEN_ORIGIN) <= 0)
 		c->origin[0] = '\0';
@@ -518,8 +592,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	}
 	if (c->resp.kind == API_STREAM) {
 		c->kind = CONN_SSE;
-		c->session = c->resp.session;
-		c->resp.session = NULL;
+		server_take_source(c);
 		c->cursor = c->resp.offset;
 		c->include_raw = c->resp.include_raw;
 		c->until_turn_end = c->resp.until_turn_end;
@@ -663,15 +736,17 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type,
 	struct conn		*c = b->c;
 	unsigned char		*buf;
 	size_t			 body, need;
-	char			 id[40];
+	char			 id[96];
 	int			 idlen = 0;
 
 	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
 	body = c->include_raw ? len : noraw_len;
 	if (c->kind == CONN_SSE)
-		idlen = snprintf(id, sizeof id, "id: %llu\ndata: ",
-		    (unsigned long long)seq);
+		idlen = snprintf(id, sizeof id, "%s%s%sid: %llu\ndata: ",
+		    c->ops->event != NULL ? "event: " : "",
+		    c->ops->event != NULL ? c->ops->event : "",
+		    c->ops->event != NULL ? "\n" : "", (unsigned long long)seq);
 	need = b->len + (size_t)idlen + body + 3;
 	if (need + LWS_PRE > server_scratch_cap) {
 		/* Grow, keeping what is batched so far. */
@@ -719,7 +794,7 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (session_read(c->session, c->cursor, b.max, server_batch_cb,
+	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb,
 	    &b) < 0)
 		return (-1);
 	if (b.n == 0 && c->heartbeat) {
@@ -729,7 +804,7 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	}
 	c->heartbeat = 0;
 	if (b.len == 0) {
-		if (session_is_dead(c->session))
+		if (c->ops->dead(c->src))
 			return (-1);
 		return (0);
 	}
@@ -799,7 +874,10 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 	type = json_get_str(o, "type");
 	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id") :
 	    (type != NULL ? type : "");
-	if (type == NULL)
+	if (c->session == NULL || session_driver(c->session) != NULL) {
+		status = 409;	/* an ACP server drives it (acpserver.c) */
+		cause = xstrdup("read-only: an ACP server drives this session");
+	} else if (type == NULL)
 		cause = xstrdup("'type' is required");
 	else if (strcmp(type, "message") == 0)
 		status = session_post_message(c->session, o, &cause);
@@ -900,11 +978,11 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (session_read(c->session, c->cursor, b.max, server_batch_cb,
+	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb,
 	    &b) < 0)
 		return (-1);
 	if (b.n == 0)
-		return (session_is_dead(c->session) ? -1 : 0);
+		return (c->ops->dead(c->src) ? -1 : 0);
 	for (k = 0; k < b.n && !lws_send_pipe_choked(wsi); k++) {
 		start = k == 0 ? 0 : b.end[k - 1];
 		len = b.end[k] - start;
@@ -939,8 +1017,7 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 		return (-1);
 	}
 	c->kind = CONN_WS;
-	c->session = c->resp.session;
-	c->resp.session = NULL;
+	server_take_source(c);
 	c->cursor = c->resp.offset;
 	c->include_raw = c->resp.include_raw;
 	server_subscribe(c);

@@ -253,6 +253,7 @@ void	 acpmap_free(struct acpmap *);
 cJSON	*acpmap_event(struct acpmap *, const cJSON *, int);
 const char *acpmap_stop_reason(const char *);
 cJSON	*acpmap_usage(const cJSON *);
+const char *acpmap_tool_kind(const char *);
 
 /* acpserver.c */
 int	 acpserver_load_all(char **);

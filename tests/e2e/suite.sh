@@ -3,4 +3,4 @@
 # Skips, with a line saying so, where the npm registry cannot be reached.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-exec python3 "$here/run.py" --agentd "$1" --agents "${E2E_AGENTS:-claude,codex}"
+exec python3 "$here/run.py" --agentd "$1" --agents "${E2E_AGENTS:-claude,codex,opencode,gemini,pi,claude-agent-acp,codex-acp}"

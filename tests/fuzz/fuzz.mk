@@ -94,8 +94,13 @@ fuzz: $(FUZZ_BINS)
 # make test also replays the saved inputs (one suite, one summary line).
 # The test rule's recipe expands UNIT_BINS when it runs, so this adds one
 # command to tests/run.sh's list; the prerequisite builds the programs.
-test: $(FUZZ_REPLAY)
+# A harness that no longer links (api.c grew a dependency its stubs lack)
+# must not stop the other suites: the build failure is ignored here and
+# replay.sh counts a missing program as a failed suite.
+test: fuzz-replay-build
+fuzz-replay-build:
+	-$(Q)$(MAKE) --no-print-directory -k $(FUZZ_REPLAY)
 UNIT_BINS	+= tests/fuzz/replay.sh
 export FUZZ_REPLAY
 
-.PHONY: fuzz fuzz-build fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-replay-build

@@ -9,6 +9,11 @@ set -u
 pass=0
 fail=0
 for bin in "$@"; do
+	if [ ! -x "$bin" ]; then
+		echo "not ok - $bin: not built (see the fuzz-replay-build errors)"
+		fail=$((fail + 1))
+		continue
+	fi
 	out=$("$bin" 2>&1)
 	rc=$?
 	last=$(printf '%s\n' "$out" | tail -n 1)

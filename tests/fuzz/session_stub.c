@@ -166,7 +166,7 @@ session_reply_permission(struct session *s, const char *id,
     enum permission_reply reply, char **cause)
 {
 	FUZZ_CHECK(s != NULL && s->used, "reply to no session");
-	FUZZ_CHECK(id != NULL && *id != '\0', "permission id empty");
+	FUZZ_CHECK(id != NULL, "permission id NULL");	/* "" from WS: 404 */
 	FUZZ_CHECK(reply == PERMISSION_ONCE || reply == PERMISSION_ALWAYS ||
 	    reply == PERMISSION_REJECT, "reply %d", (int)reply);
 	if (strcmp(id, "perm_1") != 0) {
@@ -181,7 +181,7 @@ session_reply_question(struct session *s, const char *id,
     const cJSON *answers, char **cause)
 {
 	FUZZ_CHECK(s != NULL && s->used, "reply to no session");
-	FUZZ_CHECK(id != NULL && *id != '\0', "question id empty");
+	FUZZ_CHECK(id != NULL, "question id NULL");	/* "" from WS: 404 */
 	FUZZ_CHECK(answers == NULL || json_is_arr(answers),
 	    "answers not an array");
 	if (strcmp(id, "q_1") != 0) {
@@ -344,4 +344,45 @@ agents_install(const struct agent_profile *p, struct api_response *resp)
 	else
 		api_problem(resp, 409, "conflict", "an install of %s is "
 		    "already running", p->id);
+}
+
+const char *
+session_driver(struct session *s)
+{
+	FUZZ_CHECK(s != NULL && s->used, "driver of no session");
+	return (NULL);
+}
+
+/*
+ * acpserver.c (ACP over HTTP) is not part of this harness yet: its routes
+ * answer a problem here. A harness of its own should fuzz it.
+ */
+void
+acpserver_list(const struct api_request *req, struct api_response *resp)
+{
+	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+}
+
+void
+acpserver_post(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
+	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+}
+
+void
+acpserver_get(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
+	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+}
+
+void
+acpserver_delete(const struct api_request *req, const char *id,
+    struct api_response *resp)
+{
+	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
+	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }

@@ -1,0 +1,198 @@
+"""Issue 9: ACP over HTTP (sandbox-agent 0.2-0.4's transport), raw.
+
+Status codes as sandbox-agent answers them, the SSE stream (event:
+message, id:, Last-Event-ID replay from disk, 409 for a cursor we cannot
+honour), DELETE idempotence, a prompt that streams for seconds on one
+POST, the permission round trip, and the session as universal events.
+"""
+
+import threading
+import time
+
+from agentd import fetch_events, wait_for
+
+TOKEN = "tk-acp-http-9a1f"
+JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def _rpc(a, srv, body, agent=None, headers=JSON):
+    path = f"/v1/acp/{srv}" + (f"?agent={agent}" if agent else "")
+    return a.http("POST", path, body, headers=dict(headers))
+
+
+def _req(a, srv, rid, method, params, agent=None):
+    r = _rpc(a, srv, {"jsonrpc": "2.0", "id": rid, "method": method,
+        "params": params}, agent)
+    assert r.status == 200, f"{method}: {r.status} {r.body[:300]!r}"
+    assert r.json["id"] == rid, r.json
+    return r.json
+
+
+def _open(a, srv="s1", agent="mock"):
+    """initialize + session/new: the ACP sessionId."""
+    init = _req(a, srv, 0, "initialize", {"protocolVersion": 1}, agent)
+    assert init["result"]["protocolVersion"] == 1
+    assert init["result"]["agentCapabilities"]["loadSession"] is True
+    new = _req(a, srv, 1, "session/new", {"cwd": a.cwd, "mcpServers": []})
+    return new["result"]["sessionId"]
+
+
+def _prompt(a, srv, rid, sid, text):
+    return _req(a, srv, rid, "session/prompt", {"sessionId": sid,
+        "prompt": [{"type": "text", "text": text}]})
+
+
+def _is_problem(r, status):
+    assert r.status == status, f"want {status}: {r.status} {r.body[:300]!r}"
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_acp_status_codes(ctx):
+    a = ctx.agentd(token=TOKEN)
+    init = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": 1}}
+    _is_problem(_rpc(a, "s1", init, "mock",
+        headers={"Content-Type": "text/plain"}), 415)
+    _is_problem(_rpc(a, "s1", init, "mock",
+        headers={"Content-Type": "application/json",
+        "Accept": "text/plain"}), 406)
+    _is_problem(_rpc(a, "s1", init), 400)             # first POST: ?agent=
+    _is_problem(_rpc(a, "s1", "{not json", "mock"), 400)
+    _is_problem(_rpc(a, "s1", {"jsonrpc": "1.0", "id": 1}, "mock"), 400)
+    _is_problem(_rpc(a, "s1", init, "nosuchagent"), 400)
+    _is_problem(a.http("GET", "/v1/acp/s1"), 404)
+    assert _rpc(a, "s1", init, "mock").status == 200
+    _is_problem(_rpc(a, "s1", init, "claude"), 409)   # bound to mock
+    assert _rpc(a, "s1", init).status == 200          # no ?agent= later
+    _is_problem(a.http("GET", "/v1/acp/s1",
+        headers={"Accept": "application/json"}), 406)
+    r = _rpc(a, "s1", {"jsonrpc": "2.0", "id": 5, "method": "nope/x"})
+    assert r.status == 200 and r.json["error"]["code"] == -32601, r.json
+    r = _rpc(a, "s1", {"jsonrpc": "2.0", "method": "x/note"})
+    assert r.status == 202 and r.body == b""
+    r = a.http("GET", "/v1/acp")
+    assert [s["serverId"] for s in r.json["servers"]] == ["s1"]
+    assert r.json["servers"][0]["agent"] == "mock"
+    for _ in range(2):                                # idempotent
+        assert a.http("DELETE", "/v1/acp/s1").status == 204
+    assert a.http("DELETE", "/v1/acp/never").status == 204
+    assert a.http("GET", "/v1/acp").json["servers"] == []
+    assert a.http("GET", "/v1/acp", token=None).status == 401
+
+
+def test_acp_sse_ids_replay_and_gap(ctx):
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    res = _prompt(a, "s1", 2, sid, "hello")
+    assert res["result"]["stopReason"] == "end_turn", res
+    with a.sse("/v1/acp/s1") as c:
+        evs = []
+        while True:
+            ev = c.next(timeout=2)
+            evs.append(ev)
+            if "result" in ev.data:
+                break
+    assert all(e.event == "message" for e in evs)
+    ids = [int(e.id) for e in evs]
+    assert ids == list(range(1, len(ids) + 1)), ids
+    chunks = "".join(e.data["params"]["update"]["content"]["text"]
+        for e in evs if e.data.get("method") == "session/update" and
+        e.data["params"]["update"]["sessionUpdate"] ==
+        "agent_message_chunk")
+    assert chunks == "echo: hello", chunks
+    # Last-Event-ID: exactly what followed, also after a restart (disk).
+    for restart in (False, True):
+        if restart:
+            a.restart()
+        with a.sse("/v1/acp/s1", last_event_id=2) as c:
+            again = [c.next(timeout=2) for _ in range(len(evs) - 2)]
+        assert [e.id for e in again] == [e.id for e in evs[2:]]
+        assert [e.data for e in again] == [e.data for e in evs[2:]]
+    _is_problem(a.http("GET", "/v1/acp/s1",
+        headers={"Last-Event-ID": "999"}), 409)
+    _is_problem(a.http("GET", "/v1/acp/s1",
+        headers={"Last-Event-ID": "x1"}), 400)
+    # After the restart the server still knows its session.
+    assert a.http("GET", "/v1/acp").json["servers"][0]["sessions"] == [sid]
+    res = _prompt(a, "s1", 3, sid, "again")
+    assert res["result"]["stopReason"] == "end_turn", res
+
+
+def test_acp_long_prompt_permission_and_universal_view(ctx):
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    # "slow": 2,000 chunks 2 ms apart, several seconds on one POST.
+    t0 = time.monotonic()
+    res = _prompt(a, "s1", 2, sid, "slow")
+    assert res["result"]["stopReason"] == "end_turn", res
+    assert time.monotonic() - t0 > 3.0
+
+    # The permission arrives on SSE as a request; the answer is a 202.
+    c = a.sse("/v1/acp/s1", last_event_id=a.http("GET", "/v1/acp").json[
+        "servers"][0]["lastEventId"])
+    out = {}
+    th = threading.Thread(target=lambda: out.update(
+        r=_prompt(a, "s1", 3, sid, "permission")))
+    th.start()
+    ask = None
+    while ask is None:
+        ev = c.next(timeout=10)
+        assert ev is not None, "stream ended before the permission"
+        if ev.data.get("method") == "session/request_permission":
+            ask = ev
+    opts = {o["kind"]: o["optionId"] for o in ask.data["params"]["options"]}
+    assert set(opts) == {"allow_once", "allow_always", "reject_once"}
+    r = _rpc(a, "s1", {"jsonrpc": "2.0", "id": ask.data["id"], "result":
+        {"outcome": {"outcome": "selected", "optionId": opts["allow_once"]}}})
+    assert r.status == 202, r
+    th.join(10)
+    c.close()
+    assert out["r"]["result"]["stopReason"] == "end_turn", out
+
+    # The same session, universal and read-only there.
+    evs = fetch_events(a, sid)
+    types = [e["type"] for e in evs]
+    assert types.count("turn.ended") == 2, types
+    assert any(e["type"] == "permission.resolved" and
+        e["data"]["status"] == "accept" for e in evs)
+    assert any(s["sessionId"] == sid
+        for s in a.http("GET", "/v1/sessions").json["sessions"])
+    for path, body in ((f"/v1/sessions/{sid}/messages", {"message": "x"}),
+            (f"/v1/sessions/{sid}/cancel", None),
+            (f"/v1/sessions/{sid}/terminate", None)):
+        _is_problem(a.http("POST", path, body), 409)
+    _is_problem(a.http("DELETE", f"/v1/sessions/{sid}"), 409)
+
+    # DELETE answers at once; the agent is stopped in the background.
+    t0 = time.monotonic()
+    assert a.http("DELETE", "/v1/acp/s1").status == 204
+    assert time.monotonic() - t0 < 1.0
+    wait_for(lambda: a.http("GET", f"/v1/sessions/{sid}").json["ended"],
+        5, interval=0.05, msg="session not ended after DELETE")
+    assert fetch_events(a, sid)[-1]["type"] == "session.ended"
+    # Released: the universal API may write again (here: delete it).
+    assert a.http("DELETE", f"/v1/sessions/{sid}").status == 204
+
+
+def test_acp_session_load_replays_history(ctx):
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    _prompt(a, "s1", 2, sid, "tool")
+    last = a.http("GET", "/v1/acp").json["servers"][0]["lastEventId"]
+    r = _req(a, "s1", 3, "session/load", {"sessionId": sid, "cwd": a.cwd,
+        "mcpServers": []})
+    assert "error" not in r, r
+    with a.sse("/v1/acp/s1", last_event_id=last) as c:
+        kinds = []
+        while True:
+            try:
+                ev = c.next(timeout=0.5)
+            except TimeoutError:
+                break
+            kinds.append(ev.data["params"]["update"]["sessionUpdate"])
+    assert kinds[0] == "user_message_chunk", kinds
+    assert "tool_call" in kinds and "tool_call_update" in kinds, kinds
+    assert kinds[-1] == "agent_message_chunk", kinds
+    r = _rpc(a, "s1", {"jsonrpc": "2.0", "id": 4, "method": "session/load",
+        "params": {"sessionId": "nope", "cwd": a.cwd, "mcpServers": []}})
+    assert r.json["error"]["code"] == -32002, r.json
