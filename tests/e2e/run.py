@@ -105,7 +105,7 @@ def session_env(agent, mock, tmp, cwd):
     return env
 
 
-def save_fixture(agentd, sid, agent, scenario, run):
+def save_fixture(agentd, sid, agent, scenario, run, model, mode):
     src = os.path.join(agentd.record_dir, f"{sid}.jsonl")
     dst_dir = os.path.join(FIXTURES, agent)
     os.makedirs(dst_dir, exist_ok=True)
@@ -118,6 +118,10 @@ def save_fixture(agentd, sid, agent, scenario, run):
         "session.started" else None
     head["argv"] = [os.path.basename(head["argv"][0])] + head["argv"][1:]
     head["tmp"] = os.path.dirname(run.cwd)
+    # What the replay must create the session with to get the same
+    # conversation (a mode changes the handshake).
+    head["session"] = {k: v for k, v in (("model", model),
+        ("permissionMode", mode)) if v}
     with open(os.path.join(dst_dir, scenario.name + ".jsonl"), "w") as f:
         f.write(json.dumps(head) + "\n")
         for line in lines[1:]:
@@ -127,6 +131,59 @@ def save_fixture(agentd, sid, agent, scenario, run):
             "w") as f:
         for e in golden:
             f.write(json.dumps(e, sort_keys=True) + "\n")
+
+
+# Scenarios whose Claude transcript holds no control request: Amp, which
+# has no control channel, could have said the same.
+AMP_SCENARIOS = ("hello", "error400")
+
+
+def derive_amp(agentd):
+    """Amp's model runs behind ampcode.com, so no mock can record it. Its
+    stream-json is Claude Code's without partial messages and without the
+    control channel: its fixtures are the Claude recordings with those
+    lines taken out, and their golden streams are what agentd makes of
+    them (a regression baseline, recorded the same way)."""
+    src_dir = os.path.join(FIXTURES, "claude")
+    dst_dir = os.path.join(FIXTURES, "amp")
+    os.makedirs(dst_dir, exist_ok=True)
+    for name in AMP_SCENARIOS:
+        src = os.path.join(src_dir, name + ".jsonl")
+        if not os.path.exists(src):
+            continue
+        with open(src) as f:
+            lines = [json.loads(x) for x in f]
+        head = lines[0]
+        head.update(agent="amp", derived_from="claude/" + name + ".jsonl",
+            argv=["amp", "-x", "--stream-json", "--stream-json-input"])
+        keep = [head]
+        for e in lines[1:]:
+            if e.get("d") in ("<", ">"):
+                t = json.loads(e["l"]).get("type")
+                if t in ("stream_event", "control_request",
+                        "control_response"):
+                    continue
+            keep.append(e)
+        dst = os.path.join(dst_dir, name + ".jsonl")
+        with open(dst, "w") as f:
+            for e in keep:
+                f.write(json.dumps(e) + "\n")
+        tmp = tempfile.mkdtemp(prefix="agentd-e2e-amp-")
+        cwd = os.path.join(tmp, "work")
+        os.makedirs(cwd)
+        try:
+            sid = f"amp-{name}"
+            scenarios.create(agentd, sid, "amp", cwd,
+                agent_command=["@self", "replay-agent", dst])
+            run = scenarios.drive(agentd, sid, scenarios.by_name(name), cwd)
+            scenarios.check_invariants(run)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        golden = scenarios.normalise(run.events, [tmp, head["tmp"]])
+        with open(os.path.join(dst_dir, name + ".golden.jsonl"), "w") as f:
+            for e in golden:
+                f.write(json.dumps(e, sort_keys=True) + "\n")
+        print(f"ok - amp::{name} (derived from claude/{name}.jsonl)")
 
 
 def run_one(agentd, mock, agent, sc, n, record):
@@ -146,7 +203,7 @@ def run_one(agentd, mock, agent, sc, n, record):
         agentd.http("POST", f"/v1/sessions/{sid}/terminate")
         if record:
             time.sleep(0.3)     # let the recording see the agent exit
-            save_fixture(agentd, sid, agent, sc, run)
+            save_fixture(agentd, sid, agent, sc, run, model, mode)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -234,6 +291,8 @@ def main():
                     print("    agentd stderr tail:")
                     for line in agentd.stderr_text().splitlines()[-15:]:
                         print("      " + line[:300])
+        if a.record and "claude" in agents:
+            derive_amp(agentd)
     finally:
         agentd.cleanup()
         mock.stop()

@@ -31,6 +31,32 @@ has_nonfinite(const cJSON *v)
 	return (0);
 }
 
+/*
+ * An object with a key twice keeps both members, and lookups find the
+ * first; cJSON_Compare matches by key, so such values never compare equal
+ * to anything, even their own copy. Their print/parse round trip is
+ * checked by text instead.
+ */
+static int
+has_duplicate_keys(const cJSON *v)
+{
+	const cJSON	*a, *b;
+
+	if (json_is_obj(v)) {
+		JSON_FOREACH(a, v) {
+			for (b = json_next(a); b != NULL; b = json_next(b)) {
+				if (strcmp(json_key(a), json_key(b)) == 0)
+					return (1);
+			}
+		}
+	}
+	JSON_FOREACH(a, v) {
+		if (has_duplicate_keys(a))
+			return (1);
+	}
+	return (0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,8 +87,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w = json_parse(text, tlen, &err);
 		FUZZ_CHECK(w != NULL, "printed JSON does not parse: %s: %.200s",
 		    err, text);
-		FUZZ_CHECK(json_equal(v, w) || has_nonfinite(v),
-		    "print/parse changed the value: %.200s", text);
+		if (has_duplicate_keys(v)) {
+			again = json_print(w, &alen);
+			FUZZ_CHECK(alen == tlen && memcmp(again, text, tlen) == 0,
+			    "print/parse changed the text: %.200s", text);
+			free(again);
+		} else
+			FUZZ_CHECK(json_equal(v, w) || has_nonfinite(v),
+			    "print/parse changed the value: %.200s", text);
 		json_free(w);
 		free(text);
 		json_free(v);

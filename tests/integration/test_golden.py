@@ -40,8 +40,11 @@ def replay(ctx, agentd, path, n):
     os.makedirs(cwd)
     try:
         sid = f"g{n}"
+        opts = head.get("session", {})
         scenarios.create(agentd, sid, agent, cwd,
-            agent_command=["@self", "replay-agent", path])
+            agent_command=["@self", "replay-agent", path],
+            model=opts.get("model"),
+            permission_mode=opts.get("permissionMode"))
         run = scenarios.drive(agentd, sid, sc, cwd)
         scenarios.check_invariants(run)
         got = scenarios.normalise(run.events, [tmp, head.get("tmp", tmp)])

@@ -141,9 +141,13 @@ def test_token_not_logged_nor_given_to_agents(ctx):
             env = _environ(pid)
             assert TOKEN.encode() not in env, f"the token is in agent {pid}'s environment"
             assert b"AGENTD_TOKEN" not in env, f"AGENTD_TOKEN in agent {pid}'s environment"
-        assert TOKEN.encode() not in _environ(a.pid), "token left in agentd's environment"
-        with open(f"/proc/{a.pid}/cmdline", "rb") as f:
-            assert TOKEN.encode() not in f.read(), "token left in agentd's command line"
+        # Under valgrind (tests/valgrind) /proc/PID shows valgrind's own
+        # copy of the environment and arguments, which agentd cannot
+        # scrub; the agents' environments above are checked all the same.
+        if os.environ.get("AGENTD_VALGRIND") != "1":
+            assert TOKEN.encode() not in _environ(a.pid), "token left in agentd's environment"
+            with open(f"/proc/{a.pid}/cmdline", "rb") as f:
+                assert TOKEN.encode() not in f.read(), "token left in agentd's command line"
         a.stop()
         assert TOKEN not in a.stderr_text(), "the token is in agentd's log"
         assert TOKEN not in a.stdout_text()

@@ -11,7 +11,7 @@ make --no-print-directory build/agentd-vg >/dev/null || {
 	exit 1
 }
 logs=$(mktemp -d /tmp/agentd-vg.XXXXXX)
-export AGENTD_VG_BIN=$PWD/build/agentd-vg AGENTD_VG_LOGS=$logs
+export AGENTD_VG_BIN=$PWD/build/agentd-vg AGENTD_VG_LOGS=$logs AGENTD_VALGRIND=1
 pass=0
 fail=0
 for k in test_turn_on test_permission_round test_question_round \
