@@ -395,27 +395,14 @@ api_health(const struct api_request *req, struct api_match *m,
 	api_json(resp, 200, o);
 }
 
-/*
- * docs/openapi.json, embedded by openapi.c. Weak, so that programs that
- * link api.c without it (the fuzz targets) still link; they answer 404.
- */
-extern const char openapi_json[] __attribute__((weak));
-extern const char openapi_json_end[] __attribute__((weak));
-
 static void
 api_openapi(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	if (openapi_json == NULL || openapi_json_end == NULL) {
-		api_problem(resp, 404, "not_found",
-		    "this build has no OpenAPI document");
-		return;
-	}
 	resp->kind = API_REPLY;
 	resp->status = 200;
 	resp->content_type = "application/json";
-	resp->static_body = openapi_json;
-	resp->len = (size_t)(openapi_json_end - openapi_json);
+	resp->static_body = openapi_document(&resp->len);
 }
 
 static void
@@ -840,16 +827,14 @@ static void
 api_ui(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	const struct ui_asset	*a = NULL;
+	const struct ui_asset	*a;
 	const char		*name;
 
 	if (m->n > 0)
 		name = m->part[0];
 	else	/* "" for /ui: a page that sends the browser on to /ui/ */
 		name = strcmp(req->path, "/ui") == 0 ? "" : "index.html";
-	if (ui_lookup != NULL)	/* weak: the fuzz targets link no ui.c */
-		a = ui_lookup(name);
-	if (a == NULL) {
+	if ((a = ui_lookup(name)) == NULL) {
 		api_problem(resp, 404, "not_found", "no file '%s' in /ui/",
 		    name);
 		return;

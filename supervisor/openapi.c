@@ -6,6 +6,9 @@
  */
 #include "supervisor.h"
 
+extern const char openapi_json[];
+extern const char openapi_json_end[];
+
 __asm__("	.section .rodata.openapi_json,\"a\",@progbits\n"
 	"	.globl openapi_json\n"
 	"	.type openapi_json, @object\n"
@@ -15,3 +18,11 @@ __asm__("	.section .rodata.openapi_json,\"a\",@progbits\n"
 	"openapi_json_end:\n"
 	"	.byte 0\n"
 	"	.previous\n");
+
+/* The document and its length. */
+const char *
+openapi_document(size_t *len)
+{
+	*len = (size_t)(openapi_json_end - openapi_json);
+	return (openapi_json);
+}

@@ -336,6 +336,9 @@ struct ui_asset {
 	const unsigned char	*data;		/* gzip */
 	const unsigned char	*end;
 };
-const struct ui_asset *ui_lookup(const char *) __attribute__((weak));
+const struct ui_asset *ui_lookup(const char *);
+
+/* openapi.c */
+const char *openapi_document(size_t *);
 
 #endif /* SUPERVISOR_H */
