@@ -58,15 +58,27 @@ utf8_check(const unsigned char *p, size_t n, int *ok)
 	return (need);
 }
 
-/* Return 1 if buf[0..len) is well-formed UTF-8, else 0. */
+/*
+ * Return 1 if buf[0..len) is well-formed UTF-8, else 0. Every agent line
+ * passes here, and most of them are ASCII: eight bytes are checked at a
+ * time until one has its high bit set.
+ */
 int
 utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
 	size_t			 i = 0;
+	uint64_t		 w;
 	int			 ok;
 
 	while (i < len) {
+		if (len - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (p[i] < 0x80) {
 			i++;
 			continue;
