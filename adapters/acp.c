@@ -88,13 +88,6 @@ struct acp_call {
 };
 
 /* A request from the agent waiting for a client: permission or question. */
-struct acp_ask {
-	char			*native_id;	/* the JSON-RPC id as text */
-	cJSON			*rpc_id;	/* the id itself, for the reply */
-	cJSON			*data;		/* options, or question fields */
-	TAILQ_ENTRY(acp_ask)	 entry;
-};
-
 struct acp {
 	enum acp_phase		 phase;
 	struct jsonrpc_pending	*pending;
@@ -114,7 +107,7 @@ struct acp {
 
 	TAILQ_HEAD(, acp_prompt) queue;
 	TAILQ_HEAD(, acp_call)	 calls;
-	TAILQ_HEAD(, acp_ask)	 asks;
+	struct jsonrpc_asks	 asks;
 };
 
 struct acp_buf {
@@ -234,10 +227,6 @@ static struct acp_call *acp_call_find(struct acp *, const char *);
 static void	acp_call_free(struct acp_call *);
 static void	acp_queue_clear(struct acp *);
 
-static char	*acp_id_text(const cJSON *);
-static struct acp_ask *acp_ask_add(struct acp *, const cJSON *, cJSON *);
-static struct acp_ask *acp_ask_take(struct acp *, const char *);
-static void	acp_ask_free(struct acp_ask *);
 static const char *acp_option_pick(const cJSON *, const char *,
 		    const char *);
 static cJSON	*acp_question_field(const char *, const cJSON *,
@@ -1389,57 +1378,6 @@ acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
 	free(text);
 }
 
-/* A JSON-RPC id as the text we register permissions and questions by. */
-static char *
-acp_id_text(const cJSON *id)
-{
-	char	*text;
-
-	if (json_str(id) != NULL)
-		return (xstrdup(json_str(id)));
-	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
-		xasprintf(&text, "%lld", (long long)json_num(id));
-		return (text);
-	}
-	return (json_print(id, NULL));
-}
-
-static struct acp_ask *
-acp_ask_add(struct acp *a, const cJSON *id, cJSON *data)
-{
-	struct acp_ask	*k;
-
-	k = xcalloc(1, sizeof *k);
-	k->native_id = acp_id_text(id);
-	k->rpc_id = json_dup(id);
-	k->data = data;
-	TAILQ_INSERT_TAIL(&a->asks, k, entry);
-	return (k);
-}
-
-static struct acp_ask *
-acp_ask_take(struct acp *a, const char *native_id)
-{
-	struct acp_ask	*k;
-
-	TAILQ_FOREACH(k, &a->asks, entry) {
-		if (strcmp(k->native_id, native_id) == 0) {
-			TAILQ_REMOVE(&a->asks, k, entry);
-			return (k);
-		}
-	}
-	return (NULL);
-}
-
-static void
-acp_ask_free(struct acp_ask *k)
-{
-	free(k->native_id);
-	json_free(k->rpc_id);
-	json_free(k->data);
-	free(k);
-}
-
 /*
  * session/request_permission: make sure the tool call is visible (Gemini
  * asks before any tool_call notification), then register the request
@@ -1452,7 +1390,7 @@ acp_permission_cb(struct session *s, struct acp *a,
 	const cJSON	*tc = json_get_obj(msg->params, "toolCall"), *el;
 	const cJSON	*options = json_get_arr(msg->params, "options");
 	struct acp_call	*c = NULL;
-	struct acp_ask	*k;
+	struct jsonrpc_ask	*k;
 	const char	*action;
 	cJSON		*meta, *opts, *o;
 
@@ -1477,8 +1415,8 @@ acp_permission_cb(struct session *s, struct acp *a,
 	}
 	json_set(meta, "options", opts);
 
-	k = acp_ask_add(a, msg->id, options != NULL ? json_dup(options) :
-	    json_array());
+	k = jsonrpc_ask_add(&a->asks, msg->id, options != NULL ?
+	    json_dup(options) : json_array());
 	session_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1511,11 +1449,11 @@ acp_reply_permission(struct session *s, const char *native_id,
     enum permission_reply reply)
 {
 	struct acp	*a = acp_get(s);
-	struct acp_ask	*k;
+	struct jsonrpc_ask	*k;
 	const char	*option = NULL;
 	cJSON		*outcome, *result;
 
-	if (a == NULL || (k = acp_ask_take(a, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	switch (reply) {
 	case PERMISSION_ONCE:
@@ -1540,7 +1478,7 @@ acp_reply_permission(struct session *s, const char *native_id,
 	result = json_object();
 	json_set(result, "outcome", outcome);
 	acp_reply(s, k->rpc_id, result);
-	acp_ask_free(k);
+	jsonrpc_ask_free(k);
 	return (0);
 }
 
@@ -1555,7 +1493,7 @@ acp_elicitation_cb(struct session *s, struct acp *a,
 {
 	const cJSON	*schema, *prop;
 	const char	*mode, *message;
-	struct acp_ask	*k;
+	struct jsonrpc_ask	*k;
 	cJSON		*questions, *fields, *q, *result;
 
 	mode = json_get_str(msg->params, "mode");
@@ -1580,7 +1518,7 @@ acp_elicitation_cb(struct session *s, struct acp *a,
 		json_set(q, "options", json_array());
 		json_append(questions, q);
 	}
-	k = acp_ask_add(a, msg->id, fields);
+	k = jsonrpc_ask_add(&a->asks, msg->id, fields);
 	session_question_request(s, k->native_id, questions);
 }
 
@@ -1710,12 +1648,12 @@ acp_reply_question(struct session *s, const char *native_id,
     const cJSON *answers)
 {
 	struct acp	*a = acp_get(s);
-	struct acp_ask	*k;
+	struct jsonrpc_ask	*k;
 	const cJSON	*field, *labels;
 	cJSON		*result, *content;
 	int		 i = 0;
 
-	if (a == NULL || (k = acp_ask_take(a, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	result = json_object();
 	if (!json_is_arr(answers)) {
@@ -1735,7 +1673,7 @@ acp_reply_question(struct session *s, const char *native_id,
 	json_set(result, "content", content);
 out:
 	acp_reply(s, k->rpc_id, result);
-	acp_ask_free(k);
+	jsonrpc_ask_free(k);
 	return (0);
 }
 
@@ -2048,7 +1986,7 @@ acp_free(struct session *s)
 {
 	struct acp	*a = acp_get(s);
 	struct acp_call	*c;
-	struct acp_ask	*k;
+	struct jsonrpc_ask	*k;
 
 	if (a == NULL)
 		return;
@@ -2059,7 +1997,7 @@ acp_free(struct session *s)
 	}
 	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
 		TAILQ_REMOVE(&a->asks, k, entry);
-		acp_ask_free(k);
+		jsonrpc_ask_free(k);
 	}
 	jsonrpc_pending_free(a->pending);
 	free(a->run_id);

@@ -92,13 +92,6 @@ struct codex_call {
 };
 
 /* A server request waiting for a client: an approval or a question. */
-struct codex_ask {
-	char			*native_id;	/* the request id as text */
-	cJSON			*rpc_id;	/* the id itself, for the reply */
-	cJSON			*data;		/* decisions, or question ids */
-	TAILQ_ENTRY(codex_ask)	 entry;
-};
-
 struct codex {
 	enum codex_phase	 phase;
 	struct jsonrpc_pending	*pending;
@@ -116,7 +109,7 @@ struct codex {
 
 	TAILQ_HEAD(, codex_prompt) queue;
 	TAILQ_HEAD(, codex_call) calls;
-	TAILQ_HEAD(, codex_ask)	 asks;
+	struct jsonrpc_asks	 asks;
 };
 
 typedef void	codex_msg_fn(struct session *, struct codex *,
@@ -238,11 +231,6 @@ static char	*codex_status_output(const cJSON *, char *);
 static void	codex_ensure(struct session *, const char *, enum item_kind);
 static char	*codex_synthetic_id(struct codex *, const char *);
 
-static char	*codex_id_text(const cJSON *);
-static struct codex_ask *codex_ask_add(struct codex *, const cJSON *,
-		    cJSON *);
-static struct codex_ask *codex_ask_take(struct codex *, const char *);
-static void	codex_ask_free(struct codex_ask *);
 static int	codex_offered(const cJSON *, const char *);
 
 const struct adapter adapter_codex = {
@@ -1583,57 +1571,6 @@ codex_texts(const cJSON *array, const char *key, const char *sep)
 	return (out);
 }
 
-/* A JSON-RPC id as the text we register approvals and questions by. */
-static char *
-codex_id_text(const cJSON *id)
-{
-	char	*text;
-
-	if (json_str(id) != NULL)
-		return (xstrdup(json_str(id)));
-	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
-		xasprintf(&text, "%lld", (long long)json_num(id));
-		return (text);
-	}
-	return (json_print(id, NULL));
-}
-
-static struct codex_ask *
-codex_ask_add(struct codex *a, const cJSON *id, cJSON *data)
-{
-	struct codex_ask	*k;
-
-	k = xcalloc(1, sizeof *k);
-	k->native_id = codex_id_text(id);
-	k->rpc_id = json_dup(id);
-	k->data = data;
-	TAILQ_INSERT_TAIL(&a->asks, k, entry);
-	return (k);
-}
-
-static struct codex_ask *
-codex_ask_take(struct codex *a, const char *native_id)
-{
-	struct codex_ask	*k;
-
-	TAILQ_FOREACH(k, &a->asks, entry) {
-		if (strcmp(k->native_id, native_id) == 0) {
-			TAILQ_REMOVE(&a->asks, k, entry);
-			return (k);
-		}
-	}
-	return (NULL);
-}
-
-static void
-codex_ask_free(struct codex_ask *k)
-{
-	free(k->native_id);
-	json_free(k->rpc_id);
-	json_free(k->data);
-	free(k);
-}
-
 /*
  * serverRequest/resolved: codex settled a request itself (the turn ended,
  * a timeout). Forget it, so a late client answer is refused, not sent.
@@ -1643,14 +1580,14 @@ codex_resolved_cb(struct session *s, struct codex *a,
     const struct jsonrpc_msg *msg)
 {
 	const cJSON	*id = json_get(msg->params, "requestId");
-	struct codex_ask *k;
+	struct jsonrpc_ask *k;
 	char		*text;
 
 	if (id == NULL || (!json_is_str(id) && !json_is_num(id)))
 		return;
-	text = codex_id_text(id);
-	if ((k = codex_ask_take(a, text)) != NULL)
-		codex_ask_free(k);
+	text = jsonrpc_id_text(id);
+	if ((k = jsonrpc_ask_take(&a->asks, text)) != NULL)
+		jsonrpc_ask_free(k);
 	free(text);
 }
 
@@ -1666,7 +1603,7 @@ codex_command_approval_cb(struct session *s, struct codex *a,
 	const cJSON		*p = msg->params, *decisions;
 	const char		*command = json_get_str(p, "command");
 	const char		*host;
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 	cJSON			*meta, *input;
 	char			 action[CODEX_ACTION_MAX];
 
@@ -1689,8 +1626,8 @@ codex_command_approval_cb(struct session *s, struct codex *a,
 	json_set_str(meta, "call_id", json_get_str(p, "itemId"));
 
 	decisions = json_get_arr(p, "availableDecisions");
-	k = codex_ask_add(a, msg->id, decisions != NULL ? json_dup(decisions) :
-	    NULL);
+	k = jsonrpc_ask_add(&a->asks, msg->id, decisions != NULL ?
+	    json_dup(decisions) : NULL);
 	session_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1705,7 +1642,7 @@ codex_file_approval_cb(struct session *s, struct codex *a,
 	const cJSON		*p = msg->params, *el, *changes = NULL;
 	const char		*item = json_get_str(p, "itemId"), *path;
 	struct codex_call	*c = NULL;
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 	cJSON			*meta, *input;
 	char			 action[CODEX_ACTION_MAX];
 	size_t			 off;
@@ -1730,7 +1667,7 @@ codex_file_approval_cb(struct session *s, struct codex *a,
 	json_set(meta, "input", input);
 	json_set_str(meta, "call_id", item);
 
-	k = codex_ask_add(a, msg->id, NULL);
+	k = jsonrpc_ask_add(&a->asks, msg->id, NULL);
 	session_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1759,11 +1696,11 @@ codex_reply_permission(struct session *s, const char *native_id,
     enum permission_reply reply)
 {
 	struct codex		*a = codex_get(s);
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 	const char		*decision = "cancel";
 	cJSON			*result;
 
-	if (a == NULL || (k = codex_ask_take(a, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	switch (reply) {
 	case PERMISSION_ONCE:
@@ -1783,7 +1720,7 @@ codex_reply_permission(struct session *s, const char *native_id,
 	result = json_object();
 	json_set_str(result, "decision", decision);
 	codex_reply(s, k->rpc_id, result);
-	codex_ask_free(k);
+	jsonrpc_ask_free(k);
 	return (0);
 }
 
@@ -1797,7 +1734,7 @@ codex_user_input_cb(struct session *s, struct codex *a,
     const struct jsonrpc_msg *msg)
 {
 	const cJSON		*q, *opt;
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 	cJSON			*questions, *ids, *o, *opts, *el;
 
 	questions = json_array();
@@ -1823,7 +1760,7 @@ codex_user_input_cb(struct session *s, struct codex *a,
 		json_append(ids, json_string(json_get_str(q, "id") != NULL ?
 		    json_get_str(q, "id") : ""));
 	}
-	k = codex_ask_add(a, msg->id, ids);
+	k = jsonrpc_ask_add(&a->asks, msg->id, ids);
 	session_question_request(s, k->native_id, questions);
 }
 
@@ -1836,12 +1773,12 @@ codex_reply_question(struct session *s, const char *native_id,
     const cJSON *answers)
 {
 	struct codex		*a = codex_get(s);
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 	const cJSON		*id, *labels, *l;
 	cJSON			*map, *one, *list, *result;
 	int			 i = 0;
 
-	if (a == NULL || (k = codex_ask_take(a, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	map = json_object();
 	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL) {
@@ -1860,7 +1797,7 @@ codex_reply_question(struct session *s, const char *native_id,
 	result = json_object();
 	json_set(result, "answers", map);
 	codex_reply(s, k->rpc_id, result);
-	codex_ask_free(k);
+	jsonrpc_ask_free(k);
 	return (0);
 }
 
@@ -1868,7 +1805,7 @@ static void
 codex_free(struct session *s)
 {
 	struct codex		*a = codex_get(s);
-	struct codex_ask	*k;
+	struct jsonrpc_ask	*k;
 
 	if (a == NULL)
 		return;
@@ -1876,7 +1813,7 @@ codex_free(struct session *s)
 	codex_calls_clear(a);
 	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
 		TAILQ_REMOVE(&a->asks, k, entry);
-		codex_ask_free(k);
+		jsonrpc_ask_free(k);
 	}
 	jsonrpc_pending_free(a->pending);
 	free(a->turn_id);

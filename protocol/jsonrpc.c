@@ -317,3 +317,60 @@ jsonrpc_pending_count(const struct jsonrpc_pending *p)
 {
 	return (p->n);
 }
+
+/*
+ * Requests the other side sent us and that wait for our answer (a
+ * permission, a question), registered by their id as text: both ACP and
+ * Codex ask this way, with ids of either JSON type.
+ */
+char *
+jsonrpc_id_text(const cJSON *id)
+{
+	char	*text;
+
+	if (json_str(id) != NULL)
+		return (xstrdup(json_str(id)));
+	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
+		xasprintf(&text, "%lld", (long long)json_num(id));
+		return (text);
+	}
+	return (json_print(id, NULL));
+}
+
+/* Register a request; data (owned) is what the answer will need. */
+struct jsonrpc_ask *
+jsonrpc_ask_add(struct jsonrpc_asks *asks, const cJSON *id, cJSON *data)
+{
+	struct jsonrpc_ask	*k;
+
+	k = xcalloc(1, sizeof *k);
+	k->native_id = jsonrpc_id_text(id);
+	k->rpc_id = json_dup(id);
+	k->data = data;
+	TAILQ_INSERT_TAIL(asks, k, entry);
+	return (k);
+}
+
+/* Take a request out by its id as text; NULL if there is none. */
+struct jsonrpc_ask *
+jsonrpc_ask_take(struct jsonrpc_asks *asks, const char *native_id)
+{
+	struct jsonrpc_ask	*k;
+
+	TAILQ_FOREACH(k, asks, entry) {
+		if (strcmp(k->native_id, native_id) == 0) {
+			TAILQ_REMOVE(asks, k, entry);
+			return (k);
+		}
+	}
+	return (NULL);
+}
+
+void
+jsonrpc_ask_free(struct jsonrpc_ask *k)
+{
+	free(k->native_id);
+	json_free(k->rpc_id);
+	json_free(k->data);
+	free(k);
+}

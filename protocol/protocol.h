@@ -121,6 +121,18 @@ long long	 jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
 int		 jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *,
 		     int *, void **);
 size_t		 jsonrpc_pending_count(const struct jsonrpc_pending *);
+struct jsonrpc_ask {
+	char			*native_id;	/* the request id as text */
+	cJSON			*rpc_id;	/* the id itself, for the reply */
+	cJSON			*data;		/* what the answer needs */
+	TAILQ_ENTRY(jsonrpc_ask) entry;
+};
+TAILQ_HEAD(jsonrpc_asks, jsonrpc_ask);
+char		*jsonrpc_id_text(const cJSON *);
+struct jsonrpc_ask *jsonrpc_ask_add(struct jsonrpc_asks *, const cJSON *,
+		     cJSON *);
+struct jsonrpc_ask *jsonrpc_ask_take(struct jsonrpc_asks *, const char *);
+void		 jsonrpc_ask_free(struct jsonrpc_ask *);
 
 /* event.c */
 enum event_type {
