@@ -39,14 +39,14 @@
 #define AGENTD_VERSION "0.0.0"
 #endif
 
-#define ACP_FS_MAX		(16UL * 1024 * 1024)
-#define ACP_DIFF_CONTEXT	3
+#define ACP_FS_MAX	 (16UL * 1024 * 1024)
+#define ACP_DIFF_CONTEXT 3
 
 enum acp_phase {
-	ACP_INIT,		/* initialize sent */
-	ACP_OPENING,		/* session/new or session/load sent */
-	ACP_READY,		/* an ACP session exists */
-	ACP_FAILED		/* the agent refused the handshake */
+	ACP_INIT,    /* initialize sent */
+	ACP_OPENING, /* session/new or session/load sent */
+	ACP_READY,   /* an ACP session exists */
+	ACP_FAILED   /* the agent refused the handshake */
 };
 
 /* What a request of ours was, kept in the pending table by its id. */
@@ -69,185 +69,172 @@ enum acp_run {
 
 /* A prompt waiting for the handshake or for the previous turn. */
 struct acp_prompt {
-	cJSON			*blocks;
-	TAILQ_ENTRY(acp_prompt)	 entry;
+	cJSON *blocks;
+	TAILQ_ENTRY(acp_prompt) entry;
 };
 
 /* A tool call seen in this session, by toolCallId. */
 struct acp_call {
-	char			*id;
-	char			*name;
-	cJSON			*input;		/* last non-empty rawInput */
-	cJSON			*diffs;		/* last diff contents seen */
-	int			 item;
-#define ACP_ITEM_NONE		0
-#define ACP_ITEM_OPEN		1
-#define ACP_ITEM_DONE		2
-	int			 done;		/* tool_result emitted */
-	TAILQ_ENTRY(acp_call)	 entry;
+	char  *id;
+	char  *name;
+	cJSON *input; /* last non-empty rawInput */
+	cJSON *diffs; /* last diff contents seen */
+	int    item;
+#define ACP_ITEM_NONE 0
+#define ACP_ITEM_OPEN 1
+#define ACP_ITEM_DONE 2
+	int done; /* tool_result emitted */
+	TAILQ_ENTRY(acp_call) entry;
 };
 
 /* A request from the agent waiting for a client: permission or question. */
 struct acp {
-	enum acp_phase		 phase;
-	struct jsonrpc_pending	*pending;
-	int			 can_load;
-	int			 replaying;	/* session/load in flight */
-	int			 in_prompt;	/* session/prompt in flight */
-	unsigned int		 turn;		/* prompts sent */
-	unsigned int		 nitem;		/* synthetic ids in this turn */
+	enum acp_phase		phase;
+	struct jsonrpc_pending *pending;
+	int			can_load;
+	int			replaying; /* session/load in flight */
+	int			in_prompt; /* session/prompt in flight */
+	unsigned int		turn;	   /* prompts sent */
+	unsigned int		nitem;	   /* synthetic ids in this turn */
 
-	enum acp_run		 run;
-	char			*run_id;	/* native id of the open run */
-	char			*run_base;	/* messageId-derived key, or NULL */
-	char			*last_base;	/* run_base of the previous run */
+	enum acp_run run;
+	char	    *run_id;	/* native id of the open run */
+	char	    *run_base;	/* messageId-derived key, or NULL */
+	char	    *last_base; /* run_base of the previous run */
 
-	double			 cost_seen;	/* cumulative cost, -1 unknown */
-	double			 cost_base;	/* cumulative cost at turn start */
+	double cost_seen; /* cumulative cost, -1 unknown */
+	double cost_base; /* cumulative cost at turn start */
 
 	TAILQ_HEAD(, acp_prompt) queue;
-	TAILQ_HEAD(, acp_call)	 calls;
-	struct jsonrpc_asks	 asks;
+	TAILQ_HEAD(, acp_call) calls;
+	struct jsonrpc_asks asks;
 };
 
 struct acp_buf {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
+	char  *p;
+	size_t len;
+	size_t size;
 };
 struct acp_line {
-	const char	*p;
-	size_t		 len;
+	const char *p;
+	size_t	    len;
 };
 
 struct acp_response {
-	void	(*fn)(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
+	void (*fn)(struct session *, struct acp *, const struct jsonrpc_msg *);
 };
 struct acp_method {
-	const char	*method;
-	void		(*fn)(struct session *, struct acp *,
-			    const struct jsonrpc_msg *);
+	const char *method;
+	void (*fn)(struct session *, struct acp *, const struct jsonrpc_msg *);
 };
 struct acp_update {
-	const char	*kind;
-	void		(*fn)(struct session *, struct acp *, const cJSON *);
+	const char *kind;
+	void (*fn)(struct session *, struct acp *, const cJSON *);
 };
 
 static struct acp *acp_get(struct session *);
-static int	acp_spawn_argv(struct session *, struct argv_builder *,
-		    char **);
-static void	acp_on_start(struct session *);
-static void	acp_on_line(struct session *, const char *, size_t);
-static int	acp_send_message(struct session *,
-		    const struct user_message *);
-static int	acp_reply_permission(struct session *, const char *,
-		    enum permission_reply);
-static int	acp_reply_question(struct session *, const char *,
-		    const cJSON *);
-static int	acp_cancel(struct session *);
-static void	acp_free(struct session *);
+static int  acp_spawn_argv(struct session *, struct argv_builder *, char **);
+static void acp_on_start(struct session *);
+static void acp_on_line(struct session *, const char *, size_t);
+static int  acp_send_message(struct session *, const struct user_message *);
+static int
+acp_reply_permission(struct session *, const char *, enum permission_reply);
+static int  acp_reply_question(struct session *, const char *, const cJSON *);
+static int  acp_cancel(struct session *);
+static void acp_free(struct session *);
 
-static void	acp_request(struct session *, struct acp *, enum acp_req,
-		    const char *, cJSON *);
-static void	acp_reply(struct session *, const cJSON *, cJSON *);
-static void	acp_reply_error(struct session *, const cJSON *, int,
-		    const char *);
-static void	acp_fail(struct session *, struct acp *, const char *,
-		    const struct jsonrpc_msg *);
-static void	acp_rpc_error(struct session *, const struct jsonrpc_msg *,
-		    const char *);
-static void	acp_open_session(struct session *, struct acp *);
-static void	acp_flush(struct session *, struct acp *);
-static cJSON	*acp_mcp_servers(struct session *);
-static char	*acp_file_uri(struct session *, const char *);
-static cJSON	*acp_usage(const cJSON *);
+static void acp_request(
+    struct session *, struct acp *, enum acp_req, const char *, cJSON *);
+static void acp_reply(struct session *, const cJSON *, cJSON *);
+static void acp_reply_error(struct session *, const cJSON *, int, const char *);
+static void acp_fail(
+    struct session *, struct acp *, const char *, const struct jsonrpc_msg *);
+static void
+acp_rpc_error(struct session *, const struct jsonrpc_msg *, const char *);
+static void	   acp_open_session(struct session *, struct acp *);
+static void	   acp_flush(struct session *, struct acp *);
+static cJSON	  *acp_mcp_servers(struct session *);
+static char	  *acp_file_uri(struct session *, const char *);
+static cJSON	  *acp_usage(const cJSON *);
 static const char *acp_stop_reason(const char *);
-static void	acp_turn_end(struct session *, struct acp *, const char *,
-		    cJSON *);
+static void acp_turn_end(struct session *, struct acp *, const char *, cJSON *);
 
-static void	acp_initialize_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_session_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static int	acp_set_mode(struct session *, struct acp *, const cJSON *);
-static void	acp_api_error(struct session *, const char *);
-static void	acp_set_mode_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_prompt_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_update_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_permission_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_elicitation_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_fs_read_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
-static void	acp_fs_write_cb(struct session *, struct acp *,
-		    const struct jsonrpc_msg *);
+static void
+acp_initialize_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_session_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static int  acp_set_mode(struct session *, struct acp *, const cJSON *);
+static void acp_api_error(struct session *, const char *);
+static void
+acp_set_mode_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_prompt_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_update_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_permission_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_elicitation_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_fs_read_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+static void
+acp_fs_write_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
 
-static void	acp_run_end(struct session *, struct acp *);
-static void	acp_run_chunk(struct session *, struct acp *, enum acp_run,
-		    const cJSON *);
-static void	acp_item(struct session *, struct acp *, const char *,
-		    enum item_kind, enum item_role, int, cJSON *);
-static char	*acp_synthetic_id(struct acp *, const char *);
-static void	acp_message_cb(struct session *, struct acp *,
-		    const cJSON *);
-static void	acp_thought_cb(struct session *, struct acp *,
-		    const cJSON *);
-static void	acp_user_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_tool_call_cb(struct session *, struct acp *,
-		    const cJSON *);
-static void	acp_plan_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_usage_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_mode_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_info_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_notice_cb(struct session *, struct acp *, const cJSON *);
-static void	acp_ignore_cb(struct session *, struct acp *, const cJSON *);
+static void acp_run_end(struct session *, struct acp *);
+static void
+acp_run_chunk(struct session *, struct acp *, enum acp_run, const cJSON *);
+static void  acp_item(struct session *, struct acp *, const char *,
+     enum item_kind, enum item_role, int, cJSON *);
+static char *acp_synthetic_id(struct acp *, const char *);
+static void  acp_message_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_thought_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_user_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_tool_call_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_plan_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_usage_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_mode_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_info_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_notice_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_ignore_cb(struct session *, struct acp *, const cJSON *);
 
-static struct acp_call *acp_call_sync(struct session *, struct acp *,
-		    const cJSON *, int);
-static void	acp_call_result(struct session *, struct acp *,
-		    struct acp_call *, const cJSON *, int);
-static cJSON	*acp_call_part(const struct acp_call *);
-static char	*acp_content_text(const cJSON *);
-static char	*acp_diff(const char *, const char *, const char *);
+static struct acp_call		   *
+acp_call_sync(struct session *, struct acp *, const cJSON *, int);
+static void acp_call_result(
+    struct session *, struct acp *, struct acp_call *, const cJSON *, int);
+static cJSON *acp_call_part(const struct acp_call *);
+static char  *acp_content_text(const cJSON *);
+static char  *acp_diff(const char *, const char *, const char *);
 
-static void	acp_buf_add(struct acp_buf *, const char *, size_t);
-static size_t	acp_diff_lines(const char *, struct acp_line **);
-static void	acp_diff_add(struct acp_buf *, char, const struct acp_line *,
-		    size_t, size_t);
-static int	acp_diff_same(const struct acp_line *,
-		    const struct acp_line *);
-static void	acp_status(struct session *, struct acp *, const char *,
-		    const char *);
+static void   acp_buf_add(struct acp_buf *, const char *, size_t);
+static size_t acp_diff_lines(const char *, struct acp_line **);
+static void
+acp_diff_add(struct acp_buf *, char, const struct acp_line *, size_t, size_t);
+static int acp_diff_same(const struct acp_line *, const struct acp_line *);
+static void
+acp_status(struct session *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
-static void	acp_call_free(struct acp_call *);
-static void	acp_queue_clear(struct acp *);
+static void		acp_call_free(struct acp_call *);
+static void		acp_queue_clear(struct acp *);
 
-static const char *acp_option_pick(const cJSON *, const char *,
-		    const char *);
-static cJSON	*acp_question_field(const char *, const cJSON *,
-		    const char *, cJSON *);
-static void	acp_question_option(cJSON *, cJSON *, const char *,
-		    const char *, cJSON *);
-static cJSON	*acp_answer_one(const cJSON *, const char *);
-static cJSON	*acp_answer_value(const cJSON *, const cJSON *);
+static const char *acp_option_pick(const cJSON *, const char *, const char *);
+static cJSON *
+acp_question_field(const char *, const cJSON *, const char *, cJSON *);
+static void
+acp_question_option(cJSON *, cJSON *, const char *, const char *, cJSON *);
+static cJSON *acp_answer_one(const cJSON *, const char *);
+static cJSON *acp_answer_value(const cJSON *, const cJSON *);
 
-static int	acp_fs_allowed(struct session *, const struct jsonrpc_msg *);
-static int	acp_fs_resolve(struct session *, const char *, char **,
-		    int *, char **);
-static char	*acp_fs_errmsg(int, const char *);
-static int	acp_fs_code(int);
-static int	acp_fs_inside(const char *, const char *);
-static char	*acp_fs_load(const char *, size_t *, int *);
-static int	acp_fs_store(const char *, const char *, size_t);
-static char	*acp_fs_slice(char *, size_t, long long, long long);
+static int acp_fs_allowed(struct session *, const struct jsonrpc_msg *);
+static int
+acp_fs_resolve(struct session *, const char *, char **, int *, char **);
+static char *acp_fs_errmsg(int, const char *);
+static int   acp_fs_code(int);
+static int   acp_fs_inside(const char *, const char *);
+static char *acp_fs_load(const char *, size_t *, int *);
+static int   acp_fs_store(const char *, const char *, size_t);
+static char *acp_fs_slice(char *, size_t, long long, long long);
 
-const struct adapter adapter_acp = {
-	.name = "acp",
+const struct adapter adapter_acp = { .name = "acp",
 	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
 	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
 	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
@@ -258,8 +245,7 @@ const struct adapter adapter_acp = {
 	.reply_permission = acp_reply_permission,
 	.reply_question = acp_reply_question,
 	.cancel = acp_cancel,
-	.free = acp_free
-};
+	.free = acp_free };
 
 /* Responses to our requests, by enum acp_req. */
 static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
@@ -279,37 +265,32 @@ static const struct acp_method acp_requests[] = {
 };
 
 /* Notifications from the agent; anything else is ignored (valid ACP). */
-static const struct acp_method acp_notifications[] = {
-	{ "session/update", acp_update_cb }
-};
+static const struct acp_method acp_notifications[] = { { "session/update",
+    acp_update_cb } };
 
 /*
  * session/update kinds. available_commands_update, config_option_update,
  * compaction_summary_chunk and any unknown kind are ignored: they are
  * valid ACP that has no place in the universal stream.
  */
-static const struct acp_update acp_updates[] = {
-	{ "agent_message_chunk", acp_message_cb },
+static const struct acp_update acp_updates[] = { { "agent_message_chunk",
+						     acp_message_cb },
 	{ "agent_thought_chunk", acp_thought_cb },
 	{ "user_message_chunk", acp_user_cb },
 	{ "tool_call", acp_tool_call_cb },
-	{ "tool_call_update", acp_tool_call_cb },
-	{ "plan", acp_plan_cb },
+	{ "tool_call_update", acp_tool_call_cb }, { "plan", acp_plan_cb },
 	{ "usage_update", acp_usage_cb },
 	{ "current_mode_update", acp_mode_cb },
-	{ "session_info_update", acp_info_cb },
-	{ "notice", acp_notice_cb },
+	{ "session_info_update", acp_info_cb }, { "notice", acp_notice_cb },
 	{ "available_commands_update", acp_ignore_cb },
-	{ "config_option_update", acp_ignore_cb }
-};
+	{ "config_option_update", acp_ignore_cb } };
 
 /* Node's spelling of errno values: Gemini looks for "ENOENT". */
 static const struct {
-	int		 error;
-	const char	*name;
-	const char	*text;
-} acp_errnos[] = {
-	{ ENOENT, "ENOENT", "no such file or directory" },
+	int	    error;
+	const char *name;
+	const char *text;
+} acp_errnos[] = { { ENOENT, "ENOENT", "no such file or directory" },
 	{ EACCES, "EACCES", "permission denied" },
 	{ EPERM, "EPERM", "operation not permitted" },
 	{ EISDIR, "EISDIR", "illegal operation on a directory" },
@@ -318,8 +299,7 @@ static const struct {
 	{ ENAMETOOLONG, "ENAMETOOLONG", "name too long" },
 	{ EROFS, "EROFS", "read-only file system" },
 	{ ENOSPC, "ENOSPC", "no space left on device" },
-	{ EFBIG, "EFBIG", "file too large" }
-};
+	{ EFBIG, "EFBIG", "file too large" } };
 
 static struct acp *
 acp_get(struct session *s)
@@ -334,17 +314,17 @@ acp_get(struct session *s)
 static int
 acp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 {
-	return (adapter_command(s, b, cause));	/* ACP needs no arguments */
+	return (adapter_command(s, b, cause)); /* ACP needs no arguments */
 }
 
 /* The child runs: create our state and send initialize. */
 static void
 acp_on_start(struct session *s)
 {
-	const struct agent_profile	*p = session_profile(s);
-	struct acp			*a;
-	cJSON				*params, *caps, *fs, *info, *el;
-	int				 offer;
+	const struct agent_profile *p = session_profile(s);
+	struct acp		   *a;
+	cJSON			   *params, *caps, *fs, *info, *el;
+	int			    offer;
 
 	a = xcalloc(1, sizeof *a);
 	a->pending = jsonrpc_pending_new();
@@ -381,7 +361,7 @@ static void
 acp_request(struct session *s, struct acp *a, enum acp_req kind,
     const char *method, cJSON *params)
 {
-	long long	id;
+	long long id;
 
 	id = jsonrpc_pending_add(a->pending, kind, NULL);
 	session_send_json(s, jsonrpc_request(1, id, method, params));
@@ -394,8 +374,8 @@ acp_reply(struct session *s, const cJSON *id, cJSON *result)
 }
 
 static void
-acp_reply_error(struct session *s, const cJSON *id, int code,
-    const char *message)
+acp_reply_error(
+    struct session *s, const cJSON *id, int code, const char *message)
 {
 	session_send_json(s, jsonrpc_error(1, id, code, message, NULL));
 }
@@ -404,13 +384,13 @@ acp_reply_error(struct session *s, const cJSON *id, int code,
 static void
 acp_on_line(struct session *s, const char *line, size_t len)
 {
-	struct acp		*a = acp_get(s);
-	struct jsonrpc_msg	 msg;
-	cJSON			*v;
-	const char		*err;
-	size_t			 i;
-	int			 kind;
-	void			*data;
+	struct acp	  *a = acp_get(s);
+	struct jsonrpc_msg msg;
+	cJSON		  *v;
+	const char	  *err;
+	size_t		   i;
+	int		   kind;
+	void		  *data;
 
 	if (a == NULL)
 		return;
@@ -426,8 +406,9 @@ acp_on_line(struct session *s, const char *line, size_t len)
 	switch (msg.kind) {
 	case JSONRPC_RESPONSE:
 	case JSONRPC_ERROR:
-		if (jsonrpc_pending_take(a->pending, msg.id, &kind,
-		    &data) != 0 || kind < 0 || kind >= ACP_REQ_COUNT) {
+		if (jsonrpc_pending_take(a->pending, msg.id, &kind, &data) !=
+			0 ||
+		    kind < 0 || kind >= ACP_REQ_COUNT) {
 			if (msg.kind == JSONRPC_ERROR)
 				acp_rpc_error(s, &msg, NULL);
 			break;
@@ -447,8 +428,8 @@ acp_on_line(struct session *s, const char *line, size_t len)
 		break;
 	case JSONRPC_NOTIFICATION:
 		for (i = 0; i < nitems(acp_notifications); i++) {
-			if (strcmp(acp_notifications[i].method,
-			    msg.method) == 0)
+			if (strcmp(acp_notifications[i].method, msg.method) ==
+			    0)
 				acp_notifications[i].fn(s, a, &msg);
 		}
 		break;
@@ -461,21 +442,23 @@ acp_on_line(struct session *s, const char *line, size_t len)
 
 /* An error response as an error event: message, code as text, data. */
 static void
-acp_rpc_error(struct session *s, const struct jsonrpc_msg *msg,
-    const char *prefix)
+acp_rpc_error(
+    struct session *s, const struct jsonrpc_msg *msg, const char *prefix)
 {
-	char		 code[32], *text = NULL;
-	const cJSON	*data;
+	char	     code[32], *text = NULL;
+	const cJSON *data;
 
 	snprintf(code, sizeof code, "%lld", msg->error_code);
 	data = json_get(msg->error, "data");
 	if (prefix != NULL) {
-		xasprintf(&text, "%s: %s", prefix, msg->error_message != NULL ?
-		    msg->error_message : "error");
+		xasprintf(&text, "%s: %s", prefix,
+		    msg->error_message != NULL ? msg->error_message : "error");
 	}
-	session_error(s, text != NULL ? text : (msg->error_message != NULL ?
-	    msg->error_message : "agent error"), code,
-	    data != NULL ? json_dup(data) : NULL);
+	session_error(s,
+	    text != NULL ? text
+			 : (msg->error_message != NULL ? msg->error_message
+						       : "agent error"),
+	    code, data != NULL ? json_dup(data) : NULL);
 	free(text);
 }
 
@@ -499,7 +482,7 @@ acp_fail(struct session *s, struct acp *a, const char *what,
 static void
 acp_queue_clear(struct acp *a)
 {
-	struct acp_prompt	*p;
+	struct acp_prompt *p;
 
 	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, p, entry);
@@ -510,18 +493,18 @@ acp_queue_clear(struct acp *a)
 
 /* initialize answered: remember the agent, then open the ACP session. */
 static void
-acp_initialize_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_initialize_cb(
+    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const char	*version;
-	int		 load = 0;
+	const char *version;
+	int	    load = 0;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		acp_fail(s, a, "initialize failed", msg);
 		return;
 	}
-	version = json_get_str(json_get_obj(msg->result, "agentInfo"),
-	    "version");
+	version =
+	    json_get_str(json_get_obj(msg->result, "agentInfo"), "version");
 	if (version != NULL)
 		session_set_agent_version(s, version);
 	(void)json_get_bool(json_get_obj(msg->result, "agentCapabilities"),
@@ -534,8 +517,8 @@ acp_initialize_cb(struct session *s, struct acp *a,
 static void
 acp_open_session(struct session *s, struct acp *a)
 {
-	const char	*native = session_native_id(s);
-	cJSON		*params;
+	const char *native = session_native_id(s);
+	cJSON	   *params;
 
 	params = json_object();
 	json_set_str(params, "cwd", session_cwd(s));
@@ -552,7 +535,7 @@ acp_open_session(struct session *s, struct acp *a)
 static cJSON *
 acp_mcp_servers(struct session *s)
 {
-	const cJSON	*mcp = session_mcp(s);
+	const cJSON *mcp = session_mcp(s);
 
 	if (json_is_arr(mcp))
 		return (json_dup(mcp));
@@ -565,16 +548,16 @@ acp_mcp_servers(struct session *s)
  * agent's memory of it rather than not at all.
  */
 static void
-acp_session_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_session_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id;
-	int		 loading = a->replaying;
+	const char *id;
+	int	    loading = a->replaying;
 
 	a->replaying = 0;
 	if (msg->kind == JSONRPC_ERROR) {
 		if (loading) {
-			acp_rpc_error(s, msg, "session/load failed, "
+			acp_rpc_error(s, msg,
+			    "session/load failed, "
 			    "starting a new session");
 			a->can_load = 0;
 			acp_open_session(s, a);
@@ -584,15 +567,15 @@ acp_session_cb(struct session *s, struct acp *a,
 	}
 	if (!loading) {
 		if ((id = json_get_str(msg->result, "sessionId")) == NULL) {
-			session_error(s, "session/new returned no sessionId",
-			    NULL, NULL);
+			session_error(
+			    s, "session/new returned no sessionId", NULL, NULL);
 			a->phase = ACP_FAILED;
 			return;
 		}
 		session_set_native_id(s, id);
 	}
 	if (acp_set_mode(s, a, msg->result))
-		return;		/* ready once the agent took the mode */
+		return; /* ready once the agent took the mode */
 	a->phase = ACP_READY;
 	acp_flush(s, a);
 }
@@ -605,17 +588,19 @@ acp_session_cb(struct session *s, struct acp *a,
 static int
 acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
 {
-	const char	*want = session_permission_mode(s), *cur, *id;
-	const cJSON	*modes = json_get_obj(result, "modes"), *m;
-	cJSON		*params;
+	const char  *want = session_permission_mode(s), *cur, *id;
+	const cJSON *modes = json_get_obj(result, "modes"), *m;
+	cJSON	    *params;
 
 	if (want == NULL || modes == NULL)
 		return (0);
 	cur = json_get_str(modes, "currentModeId");
 	if (cur != NULL && strcmp(cur, want) == 0)
 		return (0);
-	JSON_FOREACH(m, json_get_arr(modes, "availableModes")) {
-		if ((id = json_get_str(m, "id")) == NULL || strcmp(id, want) != 0)
+	JSON_FOREACH(m, json_get_arr(modes, "availableModes"))
+	{
+		if ((id = json_get_str(m, "id")) == NULL ||
+		    strcmp(id, want) != 0)
 			continue;
 		params = json_object();
 		json_set_str(params, "sessionId", session_native_id(s));
@@ -628,8 +613,7 @@ acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
 
 /* The mode is set (or refused: the session runs in the agent's default). */
 static void
-acp_set_mode_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_set_mode_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	if (msg->kind == JSONRPC_ERROR)
 		acp_rpc_error(s, msg, "session/set_mode failed");
@@ -641,12 +625,12 @@ acp_set_mode_cb(struct session *s, struct acp *a,
 static int
 acp_send_message(struct session *s, const struct user_message *m)
 {
-	struct acp		*a = acp_get(s);
-	struct acp_prompt	*p;
-	const cJSON		*att;
-	cJSON			*blocks, *b;
-	const char		*path, *name;
-	char			*uri;
+	struct acp	  *a = acp_get(s);
+	struct acp_prompt *p;
+	const cJSON	  *att;
+	cJSON		  *blocks, *b;
+	const char	  *path, *name;
+	char		  *uri;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
@@ -655,12 +639,14 @@ acp_send_message(struct session *s, const struct user_message *m)
 	json_set_str(b, "type", "text");
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(blocks, b);
-	JSON_FOREACH(att, m->attachments) {
+	JSON_FOREACH(att, m->attachments)
+	{
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		if ((name = json_get_str(att, "filename")) == NULL)
-			name = (strrchr(path, '/') != NULL) ?
-			    strrchr(path, '/') + 1 : path;
+			name = (strrchr(path, '/') != NULL)
+			    ? strrchr(path, '/') + 1
+			    : path;
 		uri = acp_file_uri(s, path);
 		b = json_object();
 		json_set_str(b, "type", "resource_link");
@@ -681,9 +667,9 @@ acp_send_message(struct session *s, const struct user_message *m)
 static char *
 acp_file_uri(struct session *s, const char *path)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	char			*full, *uri, *o;
-	const unsigned char	*c;
+	static const char    hex[] = "0123456789ABCDEF";
+	char		    *full, *uri, *o;
+	const unsigned char *c;
 
 	if (*path == '/')
 		full = xstrdup(path);
@@ -711,8 +697,8 @@ acp_file_uri(struct session *s, const char *path)
 static void
 acp_flush(struct session *s, struct acp *a)
 {
-	struct acp_prompt	*p;
-	cJSON			*params;
+	struct acp_prompt *p;
+	cJSON		  *params;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
 	    (p = TAILQ_FIRST(&a->queue)) == NULL)
@@ -732,10 +718,9 @@ acp_flush(struct session *s, struct acp *a)
 
 /* The prompt answered: the turn is over. */
 static void
-acp_prompt_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_prompt_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const char	*reason;
+	const char *reason;
 
 	a->in_prompt = 0;
 	if (msg->kind == JSONRPC_ERROR) {
@@ -769,14 +754,14 @@ acp_stop_reason(const char *reason)
  * the session's cumulative cost, so the turn's cost is the difference.
  */
 static void
-acp_turn_end(struct session *s, struct acp *a, const char *reason,
-    cJSON *usage)
+acp_turn_end(struct session *s, struct acp *a, const char *reason, cJSON *usage)
 {
-	struct acp_call	*c, *c1;
+	struct acp_call *c, *c1;
 	double		 cost = -1;
 
 	acp_run_end(s, a);
-	TAILQ_FOREACH_SAFE(c, &a->calls, entry, c1) {
+	TAILQ_FOREACH_SAFE(c, &a->calls, entry, c1)
+	{
 		if (c->item == ACP_ITEM_OPEN)
 			c->item = ACP_ITEM_DONE;
 		if (c->done) {
@@ -795,15 +780,13 @@ acp_turn_end(struct session *s, struct acp *a, const char *reason,
 static cJSON *
 acp_usage(const cJSON *u)
 {
-	static const char *const map[][2] = {
-		{ "inputTokens", "input_tokens" },
+	static const char *const map[][2] = { { "inputTokens", "input_tokens" },
 		{ "outputTokens", "output_tokens" },
 		{ "cachedReadTokens", "cache_read_tokens" },
-		{ "cachedWriteTokens", "cache_write_tokens" }
-	};
-	cJSON		*usage;
-	long long	 n;
-	size_t		 i;
+		{ "cachedWriteTokens", "cache_write_tokens" } };
+	cJSON			*usage;
+	long long		 n;
+	size_t			 i;
 
 	if (!json_is_obj(u))
 		return (NULL);
@@ -821,19 +804,18 @@ acp_usage(const cJSON *u)
  * replays history the log already has.
  */
 static void
-acp_update_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_update_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*update;
-	const char	*kind;
-	size_t		 i;
+	const cJSON *update;
+	const char  *kind;
+	size_t	     i;
 
 	if (a->replaying)
 		return;
 	update = json_get_obj(msg->params, "update");
 	if ((kind = json_get_str(update, "sessionUpdate")) == NULL) {
-		session_unparsed(s, "session/update without sessionUpdate",
-		    "acp");
+		session_unparsed(
+		    s, "session/update without sessionUpdate", "acp");
 		return;
 	}
 	for (i = 0; i < nitems(acp_updates); i++) {
@@ -886,7 +868,7 @@ static void
 acp_item(struct session *s, struct acp *a, const char *native_id,
     enum item_kind kind, enum item_role role, int failed, cJSON *content)
 {
-	struct item_spec	spec;
+	struct item_spec spec;
 
 	acp_run_end(s, a);
 	memset(&spec, 0, sizeof spec);
@@ -901,7 +883,7 @@ acp_item(struct session *s, struct acp *a, const char *native_id,
 static char *
 acp_synthetic_id(struct acp *a, const char *prefix)
 {
-	char	*id;
+	char *id;
 
 	xasprintf(&id, "%s-%u-%u", prefix, a->turn, ++a->nitem);
 	return (id);
@@ -916,12 +898,11 @@ acp_synthetic_id(struct acp *a, const char *prefix)
  * part with the block for resources and audio).
  */
 static void
-acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
-    const cJSON *u)
+acp_run_chunk(
+    struct session *s, struct acp *a, enum acp_run kind, const cJSON *u)
 {
-	static const char *const prefix[ACP_RUN_COUNT] = {
-		NULL, "msg", "thought", "user"
-	};
+	static const char *const prefix[ACP_RUN_COUNT] = { NULL, "msg",
+		"thought", "user" };
 	const cJSON		*block = json_get_obj(u, "content");
 	const char		*mid = json_get_str(u, "messageId");
 	const char		*type = json_get_str(block, "type");
@@ -934,19 +915,20 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 		id = acp_synthetic_id(a, prefix[kind]);
 		content = json_array();
 		if (strcmp(type, "image") == 0) {
-			json_append(content, event_part_image(NULL,
-			    json_get_str(block, "data"),
-			    json_get_str(block, "mimeType")));
+			json_append(content,
+			    event_part_image(NULL, json_get_str(block, "data"),
+				json_get_str(block, "mimeType")));
 		} else
 			json_append(content, event_part_json(json_dup(block)));
-		acp_item(s, a, id, kind == ACP_RUN_THOUGHT ? ITEM_REASONING :
-		    ITEM_MESSAGE, kind == ACP_RUN_USER ? ROLE_USER :
-		    ROLE_ASSISTANT, 0, content);
+		acp_item(s, a, id,
+		    kind == ACP_RUN_THOUGHT ? ITEM_REASONING : ITEM_MESSAGE,
+		    kind == ACP_RUN_USER ? ROLE_USER : ROLE_ASSISTANT, 0,
+		    content);
 		free(id);
 		return;
 	}
 	if (text == NULL || *text == '\0')
-		return;		/* claude-agent-acp opens with "" */
+		return; /* claude-agent-acp opens with "" */
 	if (kind == ACP_RUN_MESSAGE)
 		acp_api_error(s, text);
 
@@ -956,8 +938,9 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 		else
 			base = xstrdup(mid);
 	}
-	if (a->run == kind && (base == NULL || (a->run_base != NULL &&
-	    strcmp(a->run_base, base) == 0))) {
+	if (a->run == kind &&
+	    (base == NULL ||
+		(a->run_base != NULL && strcmp(a->run_base, base) == 0))) {
 		free(base);
 		session_item_delta(s, a->run_id, text);
 		return;
@@ -966,7 +949,7 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 	if (base == NULL)
 		id = acp_synthetic_id(a, prefix[kind]);
 	else if (a->last_base != NULL && strcmp(a->last_base, base) == 0)
-		xasprintf(&id, "%s#%u", base, ++a->nitem);	/* resumed */
+		xasprintf(&id, "%s#%u", base, ++a->nitem); /* resumed */
 	else
 		id = xstrdup(base);
 
@@ -991,10 +974,10 @@ acp_run_chunk(struct session *s, struct acp *a, enum acp_run kind,
 static void
 acp_api_error(struct session *s, const char *text)
 {
-	const char	*err, *msg;
-	const cJSON	*e;
-	cJSON		*o;
-	size_t		 len = strlen(text);
+	const char  *err, *msg;
+	const cJSON *e;
+	cJSON	    *o;
+	size_t	     len = strlen(text);
 
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
 		len--;
@@ -1004,8 +987,9 @@ acp_api_error(struct session *s, const char *text)
 		return;
 	if ((e = json_get_obj(o, "error")) != NULL &&
 	    (msg = json_get_str(e, "message")) != NULL && json_size(o) == 1)
-		session_error(s, msg, json_get_str(e, "type") != NULL ?
-		    json_get_str(e, "type") : json_get_str(e, "code"),
+		session_error(s, msg,
+		    json_get_str(e, "type") != NULL ? json_get_str(e, "type")
+						    : json_get_str(e, "code"),
 		    json_dup(o));
 	json_free(o);
 }
@@ -1024,9 +1008,10 @@ acp_tool_call_cb(struct session *s, struct acp *a, const cJSON *u)
 static struct acp_call *
 acp_call_find(struct acp *a, const char *id)
 {
-	struct acp_call	*c;
+	struct acp_call *c;
 
-	TAILQ_FOREACH(c, &a->calls, entry) {
+	TAILQ_FOREACH(c, &a->calls, entry)
+	{
 		if (strcmp(c->id, id) == 0)
 			return (c);
 	}
@@ -1054,11 +1039,11 @@ acp_call_free(struct acp_call *c)
 static struct acp_call *
 acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
 {
-	struct acp_call		*c;
-	struct item_spec	 spec;
-	const cJSON		*input, *content, *el;
-	const char		*id, *status, *name;
-	int			 final, failed, has_diff = 0;
+	struct acp_call *c;
+	struct item_spec spec;
+	const cJSON	*input, *content, *el;
+	const char	*id, *status, *name;
+	int		 final, failed, has_diff = 0;
 
 	id = json_get_str(tc, "toolCallId");
 	if ((c = acp_call_find(a, id)) == NULL) {
@@ -1080,7 +1065,8 @@ acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
 		c->input = json_dup(input);
 	}
 	content = json_get_arr(tc, "content");
-	JSON_FOREACH(el, content) {
+	JSON_FOREACH(el, content)
+	{
 		if ((status = json_get_str(el, "type")) != NULL &&
 		    strcmp(status, "diff") == 0)
 			has_diff = 1;
@@ -1090,8 +1076,8 @@ acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
 		c->diffs = json_dup(content);
 	}
 	status = json_get_str(tc, "status");
-	final = status != NULL && (strcmp(status, "completed") == 0 ||
-	    strcmp(status, "failed") == 0);
+	final = status != NULL &&
+	    (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0);
 	failed = final && strcmp(status, "failed") == 0;
 
 	if (c->item == ACP_ITEM_NONE) {
@@ -1117,8 +1103,8 @@ acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
 static cJSON *
 acp_call_part(const struct acp_call *c)
 {
-	cJSON	*content;
-	char	*args;
+	cJSON *content;
+	char  *args;
 
 	args = c->input != NULL ? json_print(c->input, NULL) : xstrdup("{}");
 	content = json_array();
@@ -1138,29 +1124,31 @@ static void
 acp_call_result(struct session *s, struct acp *a, struct acp_call *c,
     const cJSON *tc, int failed)
 {
-	const cJSON	*raw, *el;
-	cJSON		*content;
-	char		*output, *id, *diff;
-	const char	*path, *old, *new;
+	const cJSON *raw, *el;
+	cJSON	    *content;
+	char	    *output, *id, *diff;
+	const char  *path, *old, *new;
 
 	output = acp_content_text(json_get_arr(tc, "content"));
 	raw = json_get(tc, "rawOutput");
 	if (*output == '\0' && raw != NULL && !json_is_null(raw)) {
 		free(output);
-		output = json_str(raw) != NULL ? xstrdup(json_str(raw)) :
-		    json_print(raw, NULL);
+		output = json_str(raw) != NULL ? xstrdup(json_str(raw))
+					       : json_print(raw, NULL);
 	}
 	content = json_array();
 	json_append(content, event_part_tool_result(c->id, output, failed));
 	free(output);
-	JSON_FOREACH(el, failed ? NULL : c->diffs) {
+	JSON_FOREACH(el, failed ? NULL : c->diffs)
+	{
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    (new = json_get_str(el, "newText")) == NULL)
 			continue;
 		old = json_get_str(el, "oldText");
 		diff = acp_diff(path, old, new);
-		json_append(content, event_part_file_ref(path,
-		    old == NULL || *old == '\0' ? "write" : "patch", diff));
+		json_append(content,
+		    event_part_file_ref(path,
+			old == NULL || *old == '\0' ? "write" : "patch", diff));
 		free(diff);
 	}
 	xasprintf(&id, "%s:result", c->id);
@@ -1173,22 +1161,21 @@ acp_call_result(struct session *s, struct acp *a, struct acp_call *c,
 static char *
 acp_content_text(const cJSON *content)
 {
-	const cJSON	*el;
-	const char	*text;
-	char		*out = xstrdup(""), *next;
+	const cJSON *el;
+	const char  *text;
+	char	    *out = xstrdup(""), *next;
 
-	JSON_FOREACH(el, content) {
+	JSON_FOREACH(el, content)
+	{
 		text = json_get_str(json_get_obj(el, "content"), "text");
 		if (text == NULL)
 			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? "\n" : "",
-		    text);
+		xasprintf(&next, "%s%s%s", out, *out != '\0' ? "\n" : "", text);
 		free(out);
 		out = next;
 	}
 	return (out);
 }
-
 
 /* A growing string for diffs. */
 static void
@@ -1207,8 +1194,8 @@ acp_buf_add(struct acp_buf *b, const char *s, size_t len)
 static size_t
 acp_diff_lines(const char *text, struct acp_line **lines)
 {
-	const char	*p, *nl;
-	size_t		 n = 0;
+	const char *p, *nl;
+	size_t	    n = 0;
 
 	*lines = NULL;
 	for (p = text; *p != '\0'; p = nl) {
@@ -1226,8 +1213,8 @@ static void
 acp_diff_add(struct acp_buf *b, char mark, const struct acp_line *l,
     size_t from, size_t to)
 {
-	static const char	nonl[] = "\n\\ No newline at end of file\n";
-	size_t			i;
+	static const char nonl[] = "\n\\ No newline at end of file\n";
+	size_t		  i;
 
 	for (i = from; i < to; i++) {
 		acp_buf_add(b, &mark, 1);
@@ -1251,7 +1238,7 @@ acp_diff_same(const struct acp_line *a, const struct acp_line *b)
 static char *
 acp_diff(const char *path, const char *old, const char *new)
 {
-	struct acp_line	*ol, *nl;
+	struct acp_line *ol, *nl;
 	struct acp_buf	 b = { NULL, 0, 0 };
 	size_t		 no, nn, pre = 0, suf = 0, from, tail, oc, nc;
 	char		 head[64];
@@ -1291,8 +1278,8 @@ acp_diff(const char *path, const char *old, const char *new)
 
 /* A status item; like any other item it ends the open run. */
 static void
-acp_status(struct session *s, struct acp *a, const char *label,
-    const char *detail)
+acp_status(
+    struct session *s, struct acp *a, const char *label, const char *detail)
 {
 	acp_run_end(s, a);
 	session_status(s, label, detail);
@@ -1302,13 +1289,14 @@ acp_status(struct session *s, struct acp *a, const char *label,
 static void
 acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
 {
-	const cJSON	*entries = json_get_arr(u, "entries"), *el;
-	const char	*st;
-	cJSON		*content;
-	char		*id, detail[64];
-	int		 done = 0;
+	const cJSON *entries = json_get_arr(u, "entries"), *el;
+	const char  *st;
+	cJSON	    *content;
+	char	    *id, detail[64];
+	int	     done = 0;
 
-	JSON_FOREACH(el, entries) {
+	JSON_FOREACH(el, entries)
+	{
 		if ((st = json_get_str(el, "status")) != NULL &&
 		    strcmp(st, "completed") == 0)
 			done++;
@@ -1317,8 +1305,9 @@ acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
 	    entries != NULL ? json_size(entries) : 0);
 	content = json_array();
 	json_append(content, event_part_status("plan", detail));
-	json_append(content, event_part_json(entries != NULL ?
-	    json_dup(entries) : json_array()));
+	json_append(content,
+	    event_part_json(
+		entries != NULL ? json_dup(entries) : json_array()));
 	id = acp_synthetic_id(a, "plan");
 	acp_item(s, a, id, ITEM_STATUS, ROLE_SYSTEM, 0, content);
 	free(id);
@@ -1328,9 +1317,9 @@ acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
 static void
 acp_usage_cb(struct session *s, struct acp *a, const cJSON *u)
 {
-	const cJSON	*cost = json_get_obj(u, "cost");
-	const char	*currency = json_get_str(cost, "currency");
-	double		 amount;
+	const cJSON *cost = json_get_obj(u, "cost");
+	const char  *currency = json_get_str(cost, "currency");
+	double	     amount;
 
 	if (json_get_num(cost, "amount", &amount) != 0 || amount < 0)
 		return;
@@ -1341,7 +1330,7 @@ acp_usage_cb(struct session *s, struct acp *a, const cJSON *u)
 static void
 acp_mode_cb(struct session *s, struct acp *a, const cJSON *u)
 {
-	const char	*mode = json_get_str(u, "currentModeId");
+	const char *mode = json_get_str(u, "currentModeId");
 
 	if (mode != NULL)
 		acp_status(s, a, "mode", mode);
@@ -1350,7 +1339,7 @@ acp_mode_cb(struct session *s, struct acp *a, const cJSON *u)
 static void
 acp_info_cb(struct session *s, struct acp *a, const cJSON *u)
 {
-	const char	*title = json_get_str(u, "title");
+	const char *title = json_get_str(u, "title");
 
 	if (title != NULL)
 		acp_status(s, a, "title", title);
@@ -1360,10 +1349,10 @@ acp_info_cb(struct session *s, struct acp *a, const cJSON *u)
 static void
 acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
 {
-	const char	*severity = json_get_str(u, "severity");
-	const char	*title = json_get_str(u, "title");
-	const char	*desc = json_get_str(u, "description");
-	char		*text;
+	const char *severity = json_get_str(u, "severity");
+	const char *title = json_get_str(u, "title");
+	const char *desc = json_get_str(u, "description");
+	char	   *text;
 
 	if (title == NULL)
 		return;
@@ -1384,15 +1373,15 @@ acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
  * under its JSON-RPC id.
  */
 static void
-acp_permission_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_permission_cb(
+    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*tc = json_get_obj(msg->params, "toolCall"), *el;
-	const cJSON	*options = json_get_arr(msg->params, "options");
-	struct acp_call	*c = NULL;
-	struct jsonrpc_ask	*k;
-	const char	*action;
-	cJSON		*meta, *opts, *o;
+	const cJSON	   *tc = json_get_obj(msg->params, "toolCall"), *el;
+	const cJSON	   *options = json_get_arr(msg->params, "options");
+	struct acp_call	   *c = NULL;
+	struct jsonrpc_ask *k;
+	const char	   *action;
+	cJSON		   *meta, *opts, *o;
 
 	if (json_get_str(tc, "toolCallId") != NULL)
 		c = acp_call_sync(s, a, tc, 1);
@@ -1402,11 +1391,12 @@ acp_permission_cb(struct session *s, struct acp *a,
 
 	meta = json_object();
 	json_set_str(meta, "tool_name", c != NULL ? c->name : action);
-	json_set(meta, "input", c != NULL && c->input != NULL ?
-	    json_dup(c->input) : json_object());
+	json_set(meta, "input",
+	    c != NULL && c->input != NULL ? json_dup(c->input) : json_object());
 	json_set_str(meta, "call_id", json_get_str(tc, "toolCallId"));
 	opts = json_array();
-	JSON_FOREACH(el, options) {
+	JSON_FOREACH(el, options)
+	{
 		o = json_object();
 		json_set_str(o, "optionId", json_get_str(el, "optionId"));
 		json_set_str(o, "name", json_get_str(el, "name"));
@@ -1415,25 +1405,26 @@ acp_permission_cb(struct session *s, struct acp *a,
 	}
 	json_set(meta, "options", opts);
 
-	k = jsonrpc_ask_add(&a->asks, msg->id, options != NULL ?
-	    json_dup(options) : json_array());
+	k = jsonrpc_ask_add(&a->asks, msg->id,
+	    options != NULL ? json_dup(options) : json_array());
 	session_permission_request(s, k->native_id, action, meta);
 }
 
 /* The optionId of the first option of kind want, else of kind fallback. */
 static const char *
-acp_option_pick(const cJSON *options, const char *want,
-    const char *fallback)
+acp_option_pick(const cJSON *options, const char *want, const char *fallback)
 {
-	const cJSON	*el;
-	const char	*kind;
-	int		 pass;
+	const cJSON *el;
+	const char  *kind;
+	int	     pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		JSON_FOREACH(el, options) {
+		JSON_FOREACH(el, options)
+		{
 			kind = json_get_str(el, "kind");
-			if (kind != NULL && strcmp(kind, pass == 0 ? want :
-			    fallback) == 0 && json_get_str(el, "optionId"))
+			if (kind != NULL &&
+			    strcmp(kind, pass == 0 ? want : fallback) == 0 &&
+			    json_get_str(el, "optionId"))
 				return (json_get_str(el, "optionId"));
 		}
 	}
@@ -1445,13 +1436,13 @@ acp_option_pick(const cJSON *options, const char *want,
  * with neither allow_always nor allow_once) goes back as "cancelled".
  */
 static int
-acp_reply_permission(struct session *s, const char *native_id,
-    enum permission_reply reply)
+acp_reply_permission(
+    struct session *s, const char *native_id, enum permission_reply reply)
 {
-	struct acp	*a = acp_get(s);
-	struct jsonrpc_ask	*k;
-	const char	*option = NULL;
-	cJSON		*outcome, *result;
+	struct acp	   *a = acp_get(s);
+	struct jsonrpc_ask *k;
+	const char	   *option = NULL;
+	cJSON		   *outcome, *result;
 
 	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
@@ -1463,8 +1454,8 @@ acp_reply_permission(struct session *s, const char *native_id,
 		option = acp_option_pick(k->data, "allow_always", "allow_once");
 		break;
 	case PERMISSION_REJECT:
-		option = acp_option_pick(k->data, "reject_once",
-		    "reject_always");
+		option =
+		    acp_option_pick(k->data, "reject_once", "reject_always");
 		break;
 	case PERMISSION_CANCELLED:
 		break;
@@ -1488,17 +1479,17 @@ acp_reply_permission(struct session *s, const char *native_id,
  * back into the content the schema asked for.
  */
 static void
-acp_elicitation_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_elicitation_cb(
+    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*schema, *prop;
-	const char	*mode, *message;
-	struct jsonrpc_ask	*k;
-	cJSON		*questions, *fields, *q, *result;
+	const cJSON	   *schema, *prop;
+	const char	   *mode, *message;
+	struct jsonrpc_ask *k;
+	cJSON		   *questions, *fields, *q, *result;
 
 	mode = json_get_str(msg->params, "mode");
 	if (mode != NULL && strcmp(mode, "form") != 0) {
-		result = json_object();	/* url mode: nothing to show it in */
+		result = json_object(); /* url mode: nothing to show it in */
 		json_set_str(result, "action", "decline");
 		acp_reply(s, msg->id, result);
 		return;
@@ -1507,9 +1498,10 @@ acp_elicitation_cb(struct session *s, struct acp *a,
 	schema = json_get_obj(msg->params, "requestedSchema");
 	questions = json_array();
 	fields = json_array();
-	JSON_FOREACH(prop, json_get_obj(schema, "properties")) {
-		json_append(questions, acp_question_field(json_key(prop), prop,
-		    message, fields));
+	JSON_FOREACH(prop, json_get_obj(schema, "properties"))
+	{
+		json_append(questions,
+		    acp_question_field(json_key(prop), prop, message, fields));
 	}
 	if (json_size(questions) == 0) {
 		q = json_object();
@@ -1524,10 +1516,10 @@ acp_elicitation_cb(struct session *s, struct acp *a,
 
 /* Add one option to a question and its value to the field. */
 static void
-acp_question_option(cJSON *q, cJSON *f, const char *label, const char *desc,
-    cJSON *value)
+acp_question_option(
+    cJSON *q, cJSON *f, const char *label, const char *desc, cJSON *value)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set_str(o, "label", label);
@@ -1545,14 +1537,14 @@ acp_question_option(cJSON *q, cJSON *f, const char *label, const char *desc,
  * multi-select.
  */
 static cJSON *
-acp_question_field(const char *key, const cJSON *prop, const char *message,
-    cJSON *fields)
+acp_question_field(
+    const char *key, const cJSON *prop, const char *message, cJSON *fields)
 {
-	const cJSON	*src = prop, *el, *list;
-	const char	*type = json_get_str(prop, "type"), *text;
-	cJSON		*q, *f;
-	char		*label;
-	int		 multi = type != NULL && strcmp(type, "array") == 0;
+	const cJSON *src = prop, *el, *list;
+	const char  *type = json_get_str(prop, "type"), *text;
+	cJSON	    *q, *f;
+	char	    *label;
+	int	     multi = type != NULL && strcmp(type, "array") == 0;
 
 	if (multi)
 		src = json_get_obj(prop, "items");
@@ -1571,15 +1563,17 @@ acp_question_field(const char *key, const cJSON *prop, const char *message,
 	json_set_bool(f, "multi", multi);
 	json_set(f, "options", json_array());
 
-	JSON_FOREACH(el, json_get_arr(src, "enum")) {
-		label = json_str(el) != NULL ? xstrdup(json_str(el)) :
-		    json_print(el, NULL);
+	JSON_FOREACH(el, json_get_arr(src, "enum"))
+	{
+		label = json_str(el) != NULL ? xstrdup(json_str(el))
+					     : json_print(el, NULL);
 		acp_question_option(q, f, label, NULL, json_dup(el));
 		free(label);
 	}
 	if ((list = json_get_arr(src, "oneOf")) == NULL)
 		list = json_get_arr(src, "anyOf");
-	JSON_FOREACH(el, list) {
+	JSON_FOREACH(el, list)
+	{
 		if (json_get(el, "const") == NULL)
 			continue;
 		if ((text = json_get_str(el, "title")) != NULL)
@@ -1588,12 +1582,14 @@ acp_question_field(const char *key, const cJSON *prop, const char *message,
 			label = xstrdup(json_get_str(el, "const"));
 		else
 			label = json_print(json_get(el, "const"), NULL);
-		acp_question_option(q, f, label, json_get_str(el,
-		    "description"), json_dup(json_get(el, "const")));
+		acp_question_option(q, f, label,
+		    json_get_str(el, "description"),
+		    json_dup(json_get(el, "const")));
 		free(label);
 	}
-	if (json_size(json_get_arr(f, "options")) == 0 && (text =
-	    json_get_str(src, "type")) != NULL && strcmp(text, "boolean") == 0) {
+	if (json_size(json_get_arr(f, "options")) == 0 &&
+	    (text = json_get_str(src, "type")) != NULL &&
+	    strcmp(text, "boolean") == 0) {
 		acp_question_option(q, f, "Yes", NULL, json_bool(1));
 		acp_question_option(q, f, "No", NULL, json_bool(0));
 	}
@@ -1605,17 +1601,18 @@ acp_question_field(const char *key, const cJSON *prop, const char *message,
 static cJSON *
 acp_answer_one(const cJSON *field, const char *label)
 {
-	const cJSON	*el;
-	const char	*type = json_get_str(field, "type");
-	const char	*l;
+	const cJSON *el;
+	const char  *type = json_get_str(field, "type");
+	const char  *l;
 
-	JSON_FOREACH(el, json_get_arr(field, "options")) {
+	JSON_FOREACH(el, json_get_arr(field, "options"))
+	{
 		if ((l = json_get_str(el, "label")) != NULL &&
 		    strcmp(l, label) == 0)
 			return (json_dup(json_get(el, "value")));
 	}
-	if (type != NULL && (strcmp(type, "number") == 0 ||
-	    strcmp(type, "integer") == 0))
+	if (type != NULL &&
+	    (strcmp(type, "number") == 0 || strcmp(type, "integer") == 0))
 		return (json_number(strtod(label, NULL)));
 	if (type != NULL && strcmp(type, "boolean") == 0)
 		return (json_bool(strcasecmp(label, "true") == 0 ||
@@ -1627,15 +1624,16 @@ acp_answer_one(const cJSON *field, const char *label)
 static cJSON *
 acp_answer_value(const cJSON *field, const cJSON *labels)
 {
-	const cJSON	*el;
-	cJSON		*v;
-	int		 multi = 0;
+	const cJSON *el;
+	cJSON	    *v;
+	int	     multi = 0;
 
 	(void)json_get_bool(field, "multi", &multi);
 	if (!multi)
 		return (acp_answer_one(field, json_str(json_at(labels, 0))));
 	v = json_array();
-	JSON_FOREACH(el, labels) {
+	JSON_FOREACH(el, labels)
+	{
 		if (json_str(el) != NULL)
 			json_append(v, acp_answer_one(field, json_str(el)));
 	}
@@ -1644,14 +1642,14 @@ acp_answer_value(const cJSON *field, const cJSON *labels)
 
 /* Answer an elicitation: accept with content, or decline. */
 static int
-acp_reply_question(struct session *s, const char *native_id,
-    const cJSON *answers)
+acp_reply_question(
+    struct session *s, const char *native_id, const cJSON *answers)
 {
-	struct acp	*a = acp_get(s);
-	struct jsonrpc_ask	*k;
-	const cJSON	*field, *labels;
-	cJSON		*result, *content;
-	int		 i = 0;
+	struct acp	   *a = acp_get(s);
+	struct jsonrpc_ask *k;
+	const cJSON	   *field, *labels;
+	cJSON		   *result, *content;
+	int		    i = 0;
 
 	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
@@ -1661,7 +1659,8 @@ acp_reply_question(struct session *s, const char *native_id,
 		goto out;
 	}
 	content = json_object();
-	JSON_FOREACH(field, k->data) {
+	JSON_FOREACH(field, k->data)
+	{
 		labels = json_at(answers, i++);
 		if (!json_is_arr(labels) ||
 		    json_str(json_at(labels, 0)) == NULL)
@@ -1681,12 +1680,12 @@ out:
 static int
 acp_fs_allowed(struct session *s, const struct jsonrpc_msg *msg)
 {
-	const struct agent_profile	*p = session_profile(s);
+	const struct agent_profile *p = session_profile(s);
 
 	if (p != NULL && (p->flags & AGENT_OFFER_FS))
 		return (1);
-	acp_reply_error(s, msg->id, JSONRPC_METHOD_NOT_FOUND,
-	    "method not found");
+	acp_reply_error(
+	    s, msg->id, JSONRPC_METHOD_NOT_FOUND, "method not found");
 	return (0);
 }
 
@@ -1694,8 +1693,8 @@ acp_fs_allowed(struct session *s, const struct jsonrpc_msg *msg)
 static char *
 acp_fs_errmsg(int error, const char *path)
 {
-	char	*msg;
-	size_t	 i;
+	char  *msg;
+	size_t i;
 
 	for (i = 0; i < nitems(acp_errnos); i++) {
 		if (acp_errnos[i].error == error) {
@@ -1719,7 +1718,7 @@ acp_fs_code(int error)
 static int
 acp_fs_inside(const char *root, const char *real)
 {
-	size_t	len = strlen(root);
+	size_t len = strlen(root);
 
 	if (strcmp(root, "/") == 0)
 		return (1);
@@ -1734,11 +1733,11 @@ acp_fs_inside(const char *root, const char *real)
  * leads out. On error, *code and *msg are the JSON-RPC error.
  */
 static int
-acp_fs_resolve(struct session *s, const char *path, char **out, int *code,
-    char **msg)
+acp_fs_resolve(
+    struct session *s, const char *path, char **out, int *code, char **msg)
 {
-	char	*root, *full, *real, *slash, *dir;
-	int	 error;
+	char *root, *full, *real, *slash, *dir;
+	int   error;
 
 	*out = NULL;
 	if ((root = realpath(session_cwd(s), NULL)) == NULL) {
@@ -1757,8 +1756,8 @@ acp_fs_resolve(struct session *s, const char *path, char **out, int *code,
 		error = errno;
 		if (dir != NULL && slash[1] != '\0' &&
 		    strcmp(slash + 1, ".") != 0 && strcmp(slash + 1, "..") != 0)
-			xasprintf(&real, "%s/%s", strcmp(dir, "/") == 0 ? "" :
-			    dir, slash + 1);
+			xasprintf(&real, "%s/%s",
+			    strcmp(dir, "/") == 0 ? "" : dir, slash + 1);
 		else if (dir != NULL)
 			error = EISDIR;
 		free(dir);
@@ -1771,8 +1770,10 @@ acp_fs_resolve(struct session *s, const char *path, char **out, int *code,
 		*msg = acp_fs_errmsg(error, path);
 	} else if (!acp_fs_inside(root, real)) {
 		*code = JSONRPC_INVALID_PARAMS;
-		xasprintf(msg, "path outside the session's working "
-		    "directory: %s", path);
+		xasprintf(msg,
+		    "path outside the session's working "
+		    "directory: %s",
+		    path);
 		free(real);
 		real = NULL;
 	}
@@ -1785,13 +1786,13 @@ acp_fs_resolve(struct session *s, const char *path, char **out, int *code,
 static char *
 acp_fs_load(const char *real, size_t *len, int *error)
 {
-	struct stat	 st;
-	char		*buf;
-	size_t		 cap;
-	ssize_t		 n = 0;
-	int		 fd;
+	struct stat st;
+	char	   *buf;
+	size_t	    cap;
+	ssize_t	    n = 0;
+	int	    fd;
 
-	if ((fd = open(real, O_RDONLY|O_CLOEXEC|O_NONBLOCK)) == -1 ||
+	if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		*error = errno;
 		if (fd != -1)
@@ -1799,8 +1800,9 @@ acp_fs_load(const char *real, size_t *len, int *error)
 		return (NULL);
 	}
 	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > ACP_FS_MAX) {
-		*error = S_ISDIR(st.st_mode) ? EISDIR :
-		    (S_ISREG(st.st_mode) ? EFBIG : EINVAL);
+		*error = S_ISDIR(st.st_mode)
+		    ? EISDIR
+		    : (S_ISREG(st.st_mode) ? EFBIG : EINVAL);
 		close(fd);
 		return (NULL);
 	}
@@ -1826,8 +1828,8 @@ acp_fs_load(const char *real, size_t *len, int *error)
 static char *
 acp_fs_slice(char *text, size_t len, long long line, long long limit)
 {
-	char		*p = text, *end = text + len, *nl, *out;
-	long long	 i;
+	char	 *p = text, *end = text + len, *nl, *out;
+	long long i;
 
 	for (i = 1; i < line && p < end; i++) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -1847,21 +1849,20 @@ acp_fs_slice(char *text, size_t len, long long line, long long limit)
 
 /* fs/read_text_file {path, line?, limit?} -> {content}. */
 static void
-acp_fs_read_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_fs_read_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const char	*path = json_get_str(msg->params, "path");
-	char		*real, *text, *fixed, *emsg;
-	long long	 line = 0, limit = 0;
-	size_t		 len, flen;
-	int		 code, error = 0;
-	cJSON		*result;
+	const char *path = json_get_str(msg->params, "path");
+	char	   *real, *text, *fixed, *emsg;
+	long long   line = 0, limit = 0;
+	size_t	    len, flen;
+	int	    code, error = 0;
+	cJSON	   *result;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
 	if (path == NULL) {
-		acp_reply_error(s, msg->id, JSONRPC_INVALID_PARAMS,
-		    "path is required");
+		acp_reply_error(
+		    s, msg->id, JSONRPC_INVALID_PARAMS, "path is required");
 		return;
 	}
 	if (acp_fs_resolve(s, path, &real, &code, &emsg) != 0) {
@@ -1896,10 +1897,11 @@ acp_fs_read_cb(struct session *s, struct acp *a,
 static int
 acp_fs_store(const char *real, const char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 	int	fd, error;
 
-	fd = open(real, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC|O_NONBLOCK, 0666);
+	fd = open(
+	    real, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0666);
 	if (fd == -1)
 		return (-1);
 	while (len > 0) {
@@ -1919,13 +1921,12 @@ acp_fs_store(const char *real, const char *buf, size_t len)
 
 /* fs/write_text_file {path, content} -> {}. */
 static void
-acp_fs_write_cb(struct session *s, struct acp *a,
-    const struct jsonrpc_msg *msg)
+acp_fs_write_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
-	const char	*path = json_get_str(msg->params, "path");
-	const char	*content = json_get_str(msg->params, "content");
-	char		*real, *emsg;
-	int		 code;
+	const char *path = json_get_str(msg->params, "path");
+	const char *content = json_get_str(msg->params, "content");
+	char	   *real, *emsg;
+	int	    code;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
@@ -1962,16 +1963,16 @@ acp_fs_write_cb(struct session *s, struct acp *a,
 static int
 acp_cancel(struct session *s)
 {
-	struct acp	*a = acp_get(s);
-	cJSON		*params;
+	struct acp *a = acp_get(s);
+	cJSON	   *params;
 
 	if (a == NULL)
 		return (-1);
 	if (a->in_prompt) {
 		params = json_object();
 		json_set_str(params, "sessionId", session_native_id(s));
-		session_send_json(s, jsonrpc_notification(1, "session/cancel",
-		    params));
+		session_send_json(
+		    s, jsonrpc_notification(1, "session/cancel", params));
 		return (0);
 	}
 	if (TAILQ_EMPTY(&a->queue))
@@ -1984,9 +1985,9 @@ acp_cancel(struct session *s)
 static void
 acp_free(struct session *s)
 {
-	struct acp	*a = acp_get(s);
-	struct acp_call	*c;
-	struct jsonrpc_ask	*k;
+	struct acp	   *a = acp_get(s);
+	struct acp_call	   *c;
+	struct jsonrpc_ask *k;
 
 	if (a == NULL)
 		return;

@@ -17,36 +17,29 @@
 
 #include "adapters.h"
 
-static void	argv_push(char ***, size_t *, char *);
+static void argv_push(char ***, size_t *, char *);
 
 static const char *const agent_mock_argv[] = { "@self", "mock-agent", NULL };
 
 static const char *const agent_claude_argv[] = { "claude", NULL };
-static const char *const agent_claude_env[] = {
-	"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN",
-	NULL
-};
+static const char *const agent_claude_env[] = { "ANTHROPIC_API_KEY",
+	"ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", NULL };
 
 static const char *const agent_codex_argv[] = { "codex", NULL };
-static const char *const agent_codex_env[] = {
-	"OPENAI_API_KEY", "CODEX_API_KEY", NULL
-};
+static const char *const agent_codex_env[] = { "OPENAI_API_KEY",
+	"CODEX_API_KEY", NULL };
 
 /* Amp's model runs behind ampcode.com: it needs its key and network. */
 static const char *const agent_amp_argv[] = { "amp", NULL };
 static const char *const agent_amp_env[] = { "AMP_API_KEY", NULL };
 
 static const char *const agent_pi_argv[] = { "pi", NULL };
-static const char *const agent_pi_env[] = {
-	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
-	"OPENROUTER_API_KEY", NULL
-};
+static const char *const agent_pi_env[] = { "ANTHROPIC_API_KEY",
+	"OPENAI_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY", NULL };
 
 static const char *const agent_opencode_argv[] = { "opencode", "acp", NULL };
-static const char *const agent_opencode_env[] = {
-	"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY",
-	"GEMINI_API_KEY", NULL
-};
+static const char *const agent_opencode_env[] = { "ANTHROPIC_API_KEY",
+	"OPENAI_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY", NULL };
 
 /*
  * Gemini breaks its own writes when a client's fs/read_text_file error does
@@ -54,37 +47,33 @@ static const char *const agent_opencode_env[] = {
  * not offered fs (agent-protocols.md 3.5, quirk 5).
  */
 static const char *const agent_gemini_argv[] = { "gemini", "--acp", NULL };
-static const char *const agent_gemini_env[] = {
-	"GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
-	NULL
-};
+static const char *const agent_gemini_env[] = { "GEMINI_API_KEY",
+	"GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS", NULL };
 
 /* Goose is not on npm; it must be on PATH (a release binary). */
 static const char *const agent_goose_argv[] = { "goose", "acp", NULL };
-static const char *const agent_goose_env[] = {
-	"GOOSE_PROVIDER", "GOOSE_MODEL", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-	NULL
-};
+static const char *const agent_goose_env[] = { "GOOSE_PROVIDER", "GOOSE_MODEL",
+	"OPENAI_API_KEY", "ANTHROPIC_API_KEY", NULL };
 
 const struct agent_profile agent_profiles[] = {
 	/* Agents with a protocol of their own: claude.c, codex.c, pi.c, amp.c. */
 	{ "claude", &adapter_claude, agent_claude_argv,
-	  "@anthropic-ai/claude-code@2.1.197", agent_claude_env, 0 },
+	    "@anthropic-ai/claude-code@2.1.197", agent_claude_env, 0 },
 	{ "codex", &adapter_codex, agent_codex_argv, "@openai/codex@0.169.0",
-	  agent_codex_env, 0 },
+	    agent_codex_env, 0 },
 	{ "pi", &adapter_pi, agent_pi_argv,
-	  "@mariozechner/pi-coding-agent@0.73.1", agent_pi_env, 0 },
-	{ "amp", &adapter_amp, agent_amp_argv, "@sourcegraph/amp@0.0.1790142911",
-	  agent_amp_env, 0 },
+	    "@mariozechner/pi-coding-agent@0.73.1", agent_pi_env, 0 },
+	{ "amp", &adapter_amp, agent_amp_argv,
+	    "@sourcegraph/amp@0.0.1790142911", agent_amp_env, 0 },
 	{ "opencode", &adapter_acp, agent_opencode_argv, "opencode-ai@1.18.33",
-	  agent_opencode_env, AGENT_OFFER_FS },
+	    agent_opencode_env, AGENT_OFFER_FS },
 	{ "gemini", &adapter_acp, agent_gemini_argv,
-	  "@google/gemini-cli@0.61.0", agent_gemini_env, 0 },
+	    "@google/gemini-cli@0.61.0", agent_gemini_env, 0 },
 	{ "goose", &adapter_acp, agent_goose_argv, NULL, agent_goose_env, 0 },
 	{ "acp", &adapter_acp, NULL, NULL, NULL,
-	  AGENT_CUSTOM_COMMAND|AGENT_OFFER_FS },
+	    AGENT_CUSTOM_COMMAND | AGENT_OFFER_FS },
 	{ "mock", &adapter_acp, agent_mock_argv, NULL, NULL,
-	  AGENT_BUILTIN|AGENT_OFFER_FS },
+	    AGENT_BUILTIN | AGENT_OFFER_FS },
 	{ NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
@@ -92,7 +81,7 @@ const struct agent_profile agent_profiles[] = {
 const struct agent_profile *
 adapter_find_agent(const char *id)
 {
-	const struct agent_profile	*p;
+	const struct agent_profile *p;
 
 	if (id == NULL)
 		return (NULL);
@@ -123,7 +112,7 @@ argv_add(struct argv_builder *b, const char *arg)
 void
 argv_env(struct argv_builder *b, const char *name, const char *value)
 {
-	char	*entry;
+	char *entry;
 
 	xasprintf(&entry, "%s=%s", name, value);
 	argv_push(&b->env, &b->envc, entry);
@@ -133,7 +122,7 @@ argv_env(struct argv_builder *b, const char *name, const char *value)
 void
 argv_free(struct argv_builder *b)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < b->argc; i++)
 		free(b->argv[i]);
@@ -152,25 +141,28 @@ argv_free(struct argv_builder *b)
 int
 adapter_command(struct session *s, struct argv_builder *b, char **cause)
 {
-	const struct agent_profile	*p = session_profile(s);
-	const cJSON			*cmd, *el;
-	const char *const		*arg;
+	const struct agent_profile *p = session_profile(s);
+	const cJSON		   *cmd, *el;
+	const char *const	   *arg;
 
 	cmd = session_agent_command(s);
 	if (cmd == NULL) {
 		if (p->argv == NULL || p->argv[0] == NULL) {
-			xasprintf(cause, "agentCommand is required for agent "
-			    "%s: a non-empty array of strings", p->id);
+			xasprintf(cause,
+			    "agentCommand is required for agent "
+			    "%s: a non-empty array of strings",
+			    p->id);
 			return (-1);
 		}
 		for (arg = p->argv; *arg != NULL; arg++)
 			argv_add(b, *arg);
 		return (0);
 	}
-	JSON_FOREACH(el, cmd) {
+	JSON_FOREACH(el, cmd)
+	{
 		if (json_str(el) == NULL || *json_str(el) == '\0') {
 			*cause = xstrdup("agentCommand must be an array of "
-			    "non-empty strings");
+					 "non-empty strings");
 			return (-1);
 		}
 		argv_add(b, json_str(el));

@@ -16,21 +16,17 @@
 
 #include "adapters.h"
 
-static int	amp_spawn_argv(struct session *, struct argv_builder *,
-		    char **);
-static void	amp_on_start(struct session *);
-static void	amp_on_line(struct session *, const char *, size_t);
-static int	amp_send_message(struct session *,
-		    const struct user_message *);
-static int	amp_reply_permission(struct session *, const char *,
-		    enum permission_reply);
-static int	amp_reply_question(struct session *, const char *,
-		    const cJSON *);
-static int	amp_cancel(struct session *);
-static void	amp_free(struct session *);
+static int  amp_spawn_argv(struct session *, struct argv_builder *, char **);
+static void amp_on_start(struct session *);
+static void amp_on_line(struct session *, const char *, size_t);
+static int  amp_send_message(struct session *, const struct user_message *);
+static int
+amp_reply_permission(struct session *, const char *, enum permission_reply);
+static int  amp_reply_question(struct session *, const char *, const cJSON *);
+static int  amp_cancel(struct session *);
+static void amp_free(struct session *);
 
-const struct adapter adapter_amp = {
-	.name = "amp",
+const struct adapter adapter_amp = { .name = "amp",
 	.caps = CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_RESUME | CAP_USAGE,
 	.spawn_argv = amp_spawn_argv,
 	.on_start = amp_on_start,
@@ -39,8 +35,7 @@ const struct adapter adapter_amp = {
 	.reply_permission = amp_reply_permission,
 	.reply_question = amp_reply_question,
 	.cancel = amp_cancel,
-	.free = amp_free
-};
+	.free = amp_free };
 
 /* amp [threads continue ID] -x --stream-json --stream-json-input */
 static int
@@ -62,7 +57,7 @@ amp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 static int
 amp_cancel(struct session *s)
 {
-	return (-1);	/* no control channel: terminate stops the turn */
+	return (-1); /* no control channel: terminate stops the turn */
 }
 
 /* The rest is Claude's stream-json, handled by the Claude adapter. */
@@ -85,10 +80,10 @@ amp_send_message(struct session *s, const struct user_message *m)
 }
 
 static int
-amp_reply_permission(struct session *s, const char *id,
-    enum permission_reply reply)
+amp_reply_permission(
+    struct session *s, const char *id, enum permission_reply reply)
 {
-	return (-1);	/* Amp asks none on stdio */
+	return (-1); /* Amp asks none on stdio */
 }
 
 static int

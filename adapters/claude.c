@@ -35,9 +35,9 @@
 
 #include "adapters.h"
 
-#define CLAUDE_INPUT_MAX	(16UL * 1024 * 1024) /* tool input, a diff */
-#define CLAUDE_BLOCKS_MAX	1024	/* finished blocks kept to match */
-#define CLAUDE_INTERRUPTED	"[Request interrupted by user"
+#define CLAUDE_INPUT_MAX   (16UL * 1024 * 1024) /* tool input, a diff */
+#define CLAUDE_BLOCKS_MAX  1024 /* finished blocks kept to match */
+#define CLAUDE_INTERRUPTED "[Request interrupted by user"
 
 enum claude_btype {
 	CLAUDE_TEXT,
@@ -48,174 +48,151 @@ enum claude_btype {
 
 /* One content block of an assistant message, in the turn that made it. */
 struct claude_block {
-	char			*msg;	/* message id */
-	int			 index;	/* stream index, -1 if none */
-	int			 pos;	/* position in the message */
-	enum claude_btype	 type;
-	char			*item;	/* native item id */
-	char			*call_id; /* tool_use id */
-	char			*name;	/* tool name */
-	char			*input;	/* input_json_delta so far */
-	size_t			 inputlen;
-	int			 overflow; /* input over CLAUDE_INPUT_MAX */
-	int			 done;	/* item completed */
-	int			 final;	/* its assistant line seen */
+	char		 *msg;	 /* message id */
+	int		  index; /* stream index, -1 if none */
+	int		  pos;	 /* position in the message */
+	enum claude_btype type;
+	char		 *item;	   /* native item id */
+	char		 *call_id; /* tool_use id */
+	char		 *name;	   /* tool name */
+	char		 *input;   /* input_json_delta so far */
+	size_t		  inputlen;
+	int		  overflow; /* input over CLAUDE_INPUT_MAX */
+	int		  done;	    /* item completed */
+	int		  final;    /* its assistant line seen */
 	TAILQ_ENTRY(claude_block) entry;
 };
 
 /* The message a stream of stream_event lines is in, per subagent. */
 struct claude_stream {
-	char			*parent; /* parent_tool_use_id or "" */
-	char			*msg;
+	char *parent; /* parent_tool_use_id or "" */
+	char *msg;
 	TAILQ_ENTRY(claude_stream) entry;
 };
 
 /* A can_use_tool request waiting for a client. */
 struct claude_ask {
-	char			*request_id;
-	cJSON			*input;
-	cJSON			*suggestions; /* permission_suggestions */
-	int			 withdrawn; /* control_cancel_request */
-	TAILQ_ENTRY(claude_ask)	 entry;
+	char  *request_id;
+	cJSON *input;
+	cJSON *suggestions; /* permission_suggestions */
+	int    withdrawn;   /* control_cancel_request */
+	TAILQ_ENTRY(claude_ask) entry;
 };
 
 struct claude {
-	unsigned int		 nrequest;	/* our control requests */
-	unsigned int		 nsynth;	/* synthetic message ids */
-	int			 cancelling; /* interrupt sent this turn */
-	double			 cost_seen; /* total_cost_usd so far */
-	char			*version;
-	char			*error;	/* last error this turn */
-	unsigned int		 nblocks;
-	struct claude_block	*hint;	/* the block last looked up */
+	unsigned int	     nrequest;	 /* our control requests */
+	unsigned int	     nsynth;	 /* synthetic message ids */
+	int		     cancelling; /* interrupt sent this turn */
+	double		     cost_seen;	 /* total_cost_usd so far */
+	char		    *version;
+	char		    *error; /* last error this turn */
+	unsigned int	     nblocks;
+	struct claude_block *hint; /* the block last looked up */
 	TAILQ_HEAD(, claude_block) blocks;
 	TAILQ_HEAD(, claude_stream) streams;
 	TAILQ_HEAD(, claude_ask) asks;
 };
 
 struct claude_type {
-	const char	*type;
-	void		(*fn)(struct session *, struct claude *,
-			    const cJSON *);
+	const char *type;
+	void (*fn)(struct session *, struct claude *, const cJSON *);
 };
 
-static int	claude_spawn_argv(struct session *, struct argv_builder *,
-		    char **);
-static int	claude_command(struct session *, struct argv_builder *,
-		    char **);
-static void	claude_on_start(struct session *);
-static void	claude_on_line(struct session *, const char *, size_t);
-static int	claude_send_message(struct session *,
-		    const struct user_message *);
-static int	claude_reply_permission(struct session *, const char *,
-		    enum permission_reply);
-static int	claude_reply_question(struct session *, const char *,
-		    const cJSON *);
-static int	claude_cancel(struct session *);
-static void	claude_free(struct session *);
+static int  claude_spawn_argv(struct session *, struct argv_builder *, char **);
+static int  claude_command(struct session *, struct argv_builder *, char **);
+static void claude_on_start(struct session *);
+static void claude_on_line(struct session *, const char *, size_t);
+static int  claude_send_message(struct session *, const struct user_message *);
+static int
+claude_reply_permission(struct session *, const char *, enum permission_reply);
+static int claude_reply_question(struct session *, const char *, const cJSON *);
+static int claude_cancel(struct session *);
+static void claude_free(struct session *);
 
-static void	claude_system_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_stream_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_assistant_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_user_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_result_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_control_request_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_control_response_cb(struct session *,
-		    struct claude *, const cJSON *);
-static void	claude_control_cancel_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_ignore_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_dispatch(struct session *, struct claude *,
-		    const struct claude_type *, size_t, const char *,
-		    const cJSON *, const cJSON *);
+static void claude_system_cb(struct session *, struct claude *, const cJSON *);
+static void claude_stream_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_assistant_cb(struct session *, struct claude *, const cJSON *);
+static void claude_user_cb(struct session *, struct claude *, const cJSON *);
+static void claude_result_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_control_request_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_control_response_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_control_cancel_cb(struct session *, struct claude *, const cJSON *);
+static void claude_ignore_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_dispatch(struct session *, struct claude *, const struct claude_type *,
+    size_t, const char *, const cJSON *, const cJSON *);
 
-static void	claude_init_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_status_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_compact_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_retry_cb(struct session *, struct claude *,
-		    const cJSON *);
+static void claude_init_cb(struct session *, struct claude *, const cJSON *);
+static void claude_status_cb(struct session *, struct claude *, const cJSON *);
+static void claude_compact_cb(struct session *, struct claude *, const cJSON *);
+static void claude_retry_cb(struct session *, struct claude *, const cJSON *);
 
-static void	claude_message_start_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_block_start_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_block_delta_cb(struct session *, struct claude *,
-		    const cJSON *);
-static void	claude_block_stop_cb(struct session *, struct claude *,
-		    const cJSON *);
+static void
+claude_message_start_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_block_start_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_block_delta_cb(struct session *, struct claude *, const cJSON *);
+static void
+claude_block_stop_cb(struct session *, struct claude *, const cJSON *);
 
 static const char *claude_stream_msg(struct claude *, const cJSON *);
-static void	claude_stream_set(struct claude *, const cJSON *,
-		    const char *);
-static struct claude_block *claude_block_find(struct claude *,
-		    const char *, int);
-static struct claude_block *claude_block_call(struct claude *,
-		    const char *);
-static struct claude_block *claude_block_match(struct claude *,
-		    const char *, enum claude_btype, const char *);
-static struct claude_block *claude_block_new(struct session *,
-		    struct claude *, const char *, int, int, const cJSON *,
-		    const cJSON *);
-static void	claude_block_final(struct session *, struct claude *,
-		    const char *, const cJSON *, const cJSON *);
-static struct claude_block *claude_block_late(struct session *,
-		    struct claude *, const char *, const cJSON *,
-		    const cJSON *);
-static void	claude_block_done(struct session *, struct claude_block *,
-		    int, cJSON *);
-static void	claude_block_free(struct claude_block *);
-static void	claude_blocks_end(struct session *, struct claude *);
-static void	claude_blocks_prune(struct claude *);
+static void claude_stream_set(struct claude *, const cJSON *, const char *);
+static struct claude_block *
+claude_block_find(struct claude *, const char *, int);
+static struct claude_block *claude_block_call(struct claude *, const char *);
+static struct claude_block *claude_block_match(
+    struct claude *, const char *, enum claude_btype, const char *);
+static struct claude_block *claude_block_new(struct session *, struct claude *,
+    const char *, int, int, const cJSON *, const cJSON *);
+static void claude_block_final(struct session *, struct claude *, const char *,
+    const cJSON *, const cJSON *);
+static struct claude_block *claude_block_late(struct session *, struct claude *,
+    const char *, const cJSON *, const cJSON *);
+static void
+claude_block_done(struct session *, struct claude_block *, int, cJSON *);
+static void		 claude_block_free(struct claude_block *);
+static void		 claude_blocks_end(struct session *, struct claude *);
+static void		 claude_blocks_prune(struct claude *);
 static enum claude_btype claude_btype(const char *);
-static cJSON	*claude_block_content(const struct claude_block *,
-		    const cJSON *);
-static cJSON	*claude_tool_content(const char *, const char *,
-		    const char *, const cJSON *);
+static cJSON *claude_block_content(const struct claude_block *, const cJSON *);
+static cJSON *
+claude_tool_content(const char *, const char *, const char *, const cJSON *);
 
-static void	claude_tool_result(struct session *, struct claude *,
-		    const cJSON *, const cJSON *);
-static char	*claude_result_text(const cJSON *, cJSON *);
-static void	claude_file_result(struct claude *, const char *,
-		    const cJSON *, cJSON *);
-static char	*claude_diff_patch(const char *, const cJSON *);
-static char	*claude_diff_create(const char *, const char *);
-static void	claude_buf_add(char **, size_t *, const char *, size_t);
+static void claude_tool_result(
+    struct session *, struct claude *, const cJSON *, const cJSON *);
+static char *claude_result_text(const cJSON *, cJSON *);
+static void
+claude_file_result(struct claude *, const char *, const cJSON *, cJSON *);
+static char *claude_diff_patch(const char *, const cJSON *);
+static char *claude_diff_create(const char *, const char *);
+static void  claude_buf_add(char **, size_t *, const char *, size_t);
 
-static const char *claude_stop_reason(struct claude *, const cJSON *,
-		    int);
-static cJSON	*claude_usage(const cJSON *);
-static char	*claude_error_text(const cJSON *);
-static void	claude_error(struct session *, struct claude *,
-		    const char *, const char *, cJSON *);
-static void	claude_turn_reset(struct claude *);
+static const char *claude_stop_reason(struct claude *, const cJSON *, int);
+static cJSON	  *claude_usage(const cJSON *);
+static char	  *claude_error_text(const cJSON *);
+static void	   claude_error(
+	   struct session *, struct claude *, const char *, const char *, cJSON *);
+static void claude_turn_reset(struct claude *);
 
-static void	claude_control_reply(struct session *, const char *,
-		    cJSON *);
-static void	claude_control_error(struct session *, const char *,
-		    const char *);
-static void	claude_can_use_tool_cb(struct session *, struct claude *,
-		    const char *, const cJSON *);
-static cJSON	*claude_questions(const cJSON *);
-static struct claude_ask *claude_ask_add(struct claude *, const char *,
-		    const cJSON *, const cJSON *);
+static void claude_control_reply(struct session *, const char *, cJSON *);
+static void claude_control_error(struct session *, const char *, const char *);
+static void claude_can_use_tool_cb(
+    struct session *, struct claude *, const char *, const cJSON *);
+static cJSON *claude_questions(const cJSON *);
+static struct claude_ask *
+claude_ask_add(struct claude *, const char *, const cJSON *, const cJSON *);
 static struct claude_ask *claude_ask_take(struct claude *, const char *);
-static void	claude_ask_free(struct claude_ask *);
+static void		  claude_ask_free(struct claude_ask *);
 
 static struct claude *claude_get(struct session *);
-static const char *claude_where(struct session *);
+static const char    *claude_where(struct session *);
 
-const struct adapter adapter_claude = {
-	.name = "claude",
+const struct adapter adapter_claude = { .name = "claude",
 	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
 	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
 	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
@@ -226,8 +203,7 @@ const struct adapter adapter_claude = {
 	.reply_permission = claude_reply_permission,
 	.reply_question = claude_reply_question,
 	.cancel = claude_cancel,
-	.free = claude_free
-};
+	.free = claude_free };
 
 /*
  * Top-level line types. Ignored, as valid lines with no place in the
@@ -237,10 +213,8 @@ const struct adapter adapter_claude = {
  * types often, and the SDK ignores unknown ones too).
  */
 static const struct claude_type claude_types[] = {
-	{ "system", claude_system_cb },
-	{ "stream_event", claude_stream_cb },
-	{ "assistant", claude_assistant_cb },
-	{ "user", claude_user_cb },
+	{ "system", claude_system_cb }, { "stream_event", claude_stream_cb },
+	{ "assistant", claude_assistant_cb }, { "user", claude_user_cb },
 	{ "result", claude_result_cb },
 	{ "control_request", claude_control_request_cb },
 	{ "control_response", claude_control_response_cb },
@@ -255,12 +229,10 @@ static const struct claude_type claude_types[] = {
  * permission_denied, prompt_suggestion, local_command_output and
  * unknown ones.
  */
-static const struct claude_type claude_systems[] = {
-	{ "init", claude_init_cb },
+static const struct claude_type claude_systems[] = { { "init", claude_init_cb },
 	{ "status", claude_status_cb },
 	{ "compact_boundary", claude_compact_cb },
-	{ "api_retry", claude_retry_cb }
-};
+	{ "api_retry", claude_retry_cb } };
 
 /*
  * stream_event event types. message_delta (per-call usage; the result
@@ -275,33 +247,26 @@ static const struct claude_type claude_events[] = {
 };
 
 /* The permission modes claude takes; our names first. */
-static const char *const claude_modes[][2] = {
-	{ "default", "default" },
+static const char *const claude_modes[][2] = { { "default", "default" },
 	{ "acceptEdits", "acceptEdits" },
 	{ "bypassPermissions", "bypassPermissions" },
-	{ "bypass", "bypassPermissions" },
-	{ "plan", "plan" }
-};
+	{ "bypass", "bypassPermissions" }, { "plan", "plan" } };
 
 /* Tools that change a file: the input member naming it, and the action. */
 static const struct {
-	const char	*tool;
-	const char	*member;
-	const char	*action;
-} claude_file_tools[] = {
-	{ "Write", "file_path", "write" },
-	{ "Edit", "file_path", "patch" },
-	{ "MultiEdit", "file_path", "patch" },
-	{ "NotebookEdit", "notebook_path", "patch" }
-};
+	const char *tool;
+	const char *member;
+	const char *action;
+} claude_file_tools[] = { { "Write", "file_path", "write" },
+	{ "Edit", "file_path", "patch" }, { "MultiEdit", "file_path", "patch" },
+	{ "NotebookEdit", "notebook_path", "patch" } };
 
 /* How a result subtype ends the turn; unknown error_* ones are "error". */
-static const char *const claude_stops[][2] = {
-	{ "error_max_turns", "max_turns" },
+static const char *const claude_stops[][2] = { { "error_max_turns",
+						   "max_turns" },
 	{ "error_during_execution", "error" },
 	{ "error_max_budget_usd", "error" },
-	{ "error_max_structured_output_retries", "error" }
-};
+	{ "error_max_structured_output_retries", "error" } };
 
 static struct claude *
 claude_get(struct session *s)
@@ -313,7 +278,7 @@ claude_get(struct session *s)
 static const char *
 claude_where(struct session *s)
 {
-	const struct agent_profile	*p = session_profile(s);
+	const struct agent_profile *p = session_profile(s);
 
 	if (p == NULL || p->adapter == NULL)
 		return ("claude");
@@ -328,15 +293,14 @@ claude_where(struct session *s)
 static int
 claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 {
-	static const char *const flags[] = {
-		"-p", "--input-format", "stream-json", "--output-format",
-		"stream-json", "--verbose", "--permission-prompt-tool", "stdio",
-		"--include-partial-messages"
-	};
-	const char	*native = session_native_id(s);
-	const char	*model = session_model(s);
-	const char	*mode = session_permission_mode(s);
-	size_t		 i;
+	static const char *const flags[] = { "-p", "--input-format",
+		"stream-json", "--output-format", "stream-json", "--verbose",
+		"--permission-prompt-tool", "stdio",
+		"--include-partial-messages" };
+	const char		*native = session_native_id(s);
+	const char		*model = session_model(s);
+	const char		*mode = session_permission_mode(s);
+	size_t			 i;
 
 	if (mode != NULL) {
 		for (i = 0; i < nitems(claude_modes); i++) {
@@ -344,9 +308,11 @@ claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 				break;
 		}
 		if (i == nitems(claude_modes)) {
-			xasprintf(cause, "permission mode '%s' is not one "
+			xasprintf(cause,
+			    "permission mode '%s' is not one "
 			    "claude takes: default, acceptEdits, "
-			    "bypassPermissions (or bypass), plan", mode);
+			    "bypassPermissions (or bypass), plan",
+			    mode);
 			return (-1);
 		}
 		mode = claude_modes[i][1];
@@ -377,18 +343,19 @@ claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 static int
 claude_command(struct session *s, struct argv_builder *b, char **cause)
 {
-	const struct agent_profile	*p = session_profile(s);
-	const cJSON			*cmd = session_agent_command(s), *el;
-	const char *const		*arg;
+	const struct agent_profile *p = session_profile(s);
+	const cJSON		   *cmd = session_agent_command(s), *el;
+	const char *const	   *arg;
 
 	if (json_is_arr(cmd) && json_size(cmd) > 0) {
 		if (json_str(json_first(cmd)) == NULL ||
 		    *json_str(json_first(cmd)) == '\0') {
 			*cause = xstrdup("agentCommand must start with a "
-			    "non-empty string");
+					 "non-empty string");
 			return (-1);
 		}
-		JSON_FOREACH(el, cmd) {
+		JSON_FOREACH(el, cmd)
+		{
 			if (json_str(el) != NULL)
 				argv_add(b, json_str(el));
 		}
@@ -408,7 +375,7 @@ claude_command(struct session *s, struct argv_builder *b, char **cause)
 static void
 claude_on_start(struct session *s)
 {
-	struct claude	*c;
+	struct claude *c;
 
 	c = xcalloc(1, sizeof *c);
 	TAILQ_INIT(&c->blocks);
@@ -421,10 +388,10 @@ claude_on_start(struct session *s)
 static void
 claude_on_line(struct session *s, const char *line, size_t len)
 {
-	struct claude	*c = claude_get(s);
-	const char	*err, *type;
-	cJSON		*v;
-	size_t		 i;
+	struct claude *c = claude_get(s);
+	const char    *err, *type;
+	cJSON	      *v;
+	size_t	       i;
 
 	if (c == NULL)
 		return;
@@ -433,8 +400,8 @@ claude_on_line(struct session *s, const char *line, size_t len)
 		return;
 	}
 	if ((type = json_get_str(v, "type")) == NULL) {
-		session_unparsed(s, "not an object with a string \"type\"",
-		    claude_where(s));
+		session_unparsed(
+		    s, "not an object with a string \"type\"", claude_where(s));
 		json_free(v);
 		return;
 	}
@@ -455,11 +422,11 @@ claude_ignore_cb(struct session *s, struct claude *c, const cJSON *v)
 /* Dispatch by member "key" in a table; unknown values are ignored. */
 static void
 claude_dispatch(struct session *s, struct claude *c,
-    const struct claude_type *table, size_t n, const char *key,
-    const cJSON *v, const cJSON *arg)
+    const struct claude_type *table, size_t n, const char *key, const cJSON *v,
+    const cJSON *arg)
 {
-	const char	*name = json_get_str(v, key);
-	size_t		 i;
+	const char *name = json_get_str(v, key);
+	size_t	    i;
 
 	if (name == NULL)
 		return;
@@ -474,8 +441,8 @@ claude_dispatch(struct session *s, struct claude *c,
 static void
 claude_system_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	claude_dispatch(s, c, claude_systems, nitems(claude_systems),
-	    "subtype", v, v);
+	claude_dispatch(
+	    s, c, claude_systems, nitems(claude_systems), "subtype", v, v);
 }
 
 /*
@@ -485,13 +452,13 @@ claude_system_cb(struct session *s, struct claude *c, const cJSON *v)
 static void
 claude_init_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char	*id = json_get_str(v, "session_id");
-	const char	*version = json_get_str(v, "claude_code_version");
+	const char *id = json_get_str(v, "session_id");
+	const char *version = json_get_str(v, "claude_code_version");
 
 	if (id != NULL && *id != '\0')
 		session_set_native_id(s, id);
-	if (version != NULL && (c->version == NULL ||
-	    strcmp(c->version, version) != 0)) {
+	if (version != NULL &&
+	    (c->version == NULL || strcmp(c->version, version) != 0)) {
 		free(c->version);
 		c->version = xstrdup(version);
 		session_set_agent_version(s, version);
@@ -505,8 +472,8 @@ claude_init_cb(struct session *s, struct claude *c, const cJSON *v)
 static void
 claude_status_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char	*status = json_get_str(v, "status");
-	const char	*mode = json_get_str(v, "permissionMode");
+	const char *status = json_get_str(v, "status");
+	const char *mode = json_get_str(v, "permissionMode");
 
 	if (status != NULL && strcmp(status, "compacting") == 0)
 		session_status(s, "compacting", NULL);
@@ -517,16 +484,16 @@ claude_status_cb(struct session *s, struct claude *c, const cJSON *v)
 static void
 claude_compact_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	session_status(s, "compacted", json_get_str(json_get_obj(v,
-	    "compact_metadata"), "trigger"));
+	session_status(s, "compacted",
+	    json_get_str(json_get_obj(v, "compact_metadata"), "trigger"));
 }
 
 /* system/api_retry: the CLI retries 5xx and overload errors itself. */
 static void
 claude_retry_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	long long	attempt = 0, max = 0, status = 0;
-	char		detail[96];
+	long long attempt = 0, max = 0, status = 0;
+	char	  detail[96];
 
 	(void)json_get_int(v, "attempt", &attempt);
 	(void)json_get_int(v, "max_retries", &max);
@@ -541,8 +508,8 @@ static void
 claude_stream_cb(struct session *s, struct claude *c, const cJSON *v)
 {
 	if (!json_is_obj(json_get(v, "event"))) {
-		session_unparsed(s, "stream_event without an event",
-		    claude_where(s));
+		session_unparsed(
+		    s, "stream_event without an event", claude_where(s));
 		return;
 	}
 	claude_dispatch(s, c, claude_events, nitems(claude_events), "type",
@@ -553,11 +520,12 @@ claude_stream_cb(struct session *s, struct claude *c, const cJSON *v)
 static const char *
 claude_stream_msg(struct claude *c, const cJSON *v)
 {
-	const char		*parent;
-	struct claude_stream	*st;
+	const char	     *parent;
+	struct claude_stream *st;
 
 	parent = json_get_str(v, "parent_tool_use_id");
-	TAILQ_FOREACH(st, &c->streams, entry) {
+	TAILQ_FOREACH(st, &c->streams, entry)
+	{
 		if (strcmp(st->parent, parent != NULL ? parent : "") == 0)
 			return (st->msg);
 	}
@@ -567,12 +535,13 @@ claude_stream_msg(struct claude *c, const cJSON *v)
 static void
 claude_stream_set(struct claude *c, const cJSON *v, const char *msg)
 {
-	const char		*parent;
-	struct claude_stream	*st;
+	const char	     *parent;
+	struct claude_stream *st;
 
 	if ((parent = json_get_str(v, "parent_tool_use_id")) == NULL)
 		parent = "";
-	TAILQ_FOREACH(st, &c->streams, entry) {
+	TAILQ_FOREACH(st, &c->streams, entry)
+	{
 		if (strcmp(st->parent, parent) == 0)
 			break;
 	}
@@ -587,11 +556,10 @@ claude_stream_set(struct claude *c, const cJSON *v, const char *msg)
 
 /* message_start: later block events name only an index in this message. */
 static void
-claude_message_start_cb(struct session *s, struct claude *c,
-    const cJSON *v)
+claude_message_start_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char	*id;
-	char		 synth[32];
+	const char *id;
+	char	    synth[32];
 
 	id = json_get_str(json_get_obj(json_get(v, "event"), "message"), "id");
 	if (id == NULL) {
@@ -608,13 +576,15 @@ claude_message_start_cb(struct session *s, struct claude *c,
 static void
 claude_block_start_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON	*ev = json_get(v, "event");
-	const char	*msg;
-	long long	 idx;
+	const cJSON *ev = json_get(v, "event");
+	const char  *msg;
+	long long    idx;
 
 	if (json_get_int(ev, "index", &idx) != 0 || idx < 0 || idx > 0xffff) {
-		session_unparsed(s, "content_block_start without a valid "
-		    "index", claude_where(s));
+		session_unparsed(s,
+		    "content_block_start without a valid "
+		    "index",
+		    claude_where(s));
 		return;
 	}
 	if ((msg = claude_stream_msg(c, v)) == NULL) {
@@ -631,15 +601,15 @@ claude_block_start_cb(struct session *s, struct claude *c, const cJSON *v)
 static void
 claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON		*ev = json_get(v, "event");
-	const cJSON		*delta = json_get_obj(ev, "delta");
-	const char		*msg = claude_stream_msg(c, v), *type, *text;
-	struct claude_block	*b;
-	long long		 idx;
+	const cJSON	    *ev = json_get(v, "event");
+	const cJSON	    *delta = json_get_obj(ev, "delta");
+	const char	    *msg = claude_stream_msg(c, v), *type, *text;
+	struct claude_block *b;
+	long long	     idx;
 
 	if (msg == NULL || json_get_int(ev, "index", &idx) != 0 ||
 	    (b = claude_block_find(c, msg, (int)idx)) == NULL || b->done)
-		return;		/* the assistant line will carry it */
+		return; /* the assistant line will carry it */
 	if ((type = json_get_str(delta, "type")) == NULL)
 		return;
 	if (strcmp(type, "text_delta") == 0)
@@ -657,7 +627,7 @@ claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
 		claude_buf_add(&b->input, &b->inputlen, text, strlen(text));
 		return;
 	} else
-		return;		/* signature_delta, citations_delta */
+		return; /* signature_delta, citations_delta */
 	if (text != NULL && *text != '\0')
 		session_item_delta(s, b->item, text);
 }
@@ -669,10 +639,10 @@ claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
 static void
 claude_block_stop_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON		*ev = json_get(v, "event");
-	const char		*msg = claude_stream_msg(c, v);
-	struct claude_block	*b;
-	long long		 idx;
+	const cJSON	    *ev = json_get(v, "event");
+	const char	    *msg = claude_stream_msg(c, v);
+	struct claude_block *b;
+	long long	     idx;
 
 	if (msg == NULL || json_get_int(ev, "index", &idx) != 0 ||
 	    (b = claude_block_find(c, msg, (int)idx)) == NULL || b->done)
@@ -683,13 +653,14 @@ claude_block_stop_cb(struct session *s, struct claude *c, const cJSON *v)
 static struct claude_block *
 claude_block_find(struct claude *c, const char *msg, int idx)
 {
-	struct claude_block	*b;
+	struct claude_block *b;
 
 	/* Deltas come in runs for one block: try the last one first. */
 	b = c->hint;
 	if (b != NULL && b->index == idx && strcmp(b->msg, msg) == 0)
 		return (b);
-	TAILQ_FOREACH(b, &c->blocks, entry) {
+	TAILQ_FOREACH(b, &c->blocks, entry)
+	{
 		if (b->index == idx && strcmp(b->msg, msg) == 0)
 			return (c->hint = b);
 	}
@@ -700,9 +671,10 @@ claude_block_find(struct claude *c, const char *msg, int idx)
 static struct claude_block *
 claude_block_call(struct claude *c, const char *call_id)
 {
-	struct claude_block	*b;
+	struct claude_block *b;
 
-	TAILQ_FOREACH(b, &c->blocks, entry) {
+	TAILQ_FOREACH(b, &c->blocks, entry)
+	{
 		if (b->call_id != NULL && strcmp(b->call_id, call_id) == 0)
 			return (b);
 	}
@@ -718,11 +690,12 @@ static struct claude_block *
 claude_block_match(struct claude *c, const char *msg, enum claude_btype type,
     const char *call_id)
 {
-	struct claude_block	*b;
+	struct claude_block *b;
 
 	if (call_id != NULL && (b = claude_block_call(c, call_id)) != NULL)
 		return (b);
-	TAILQ_FOREACH(b, &c->blocks, entry) {
+	TAILQ_FOREACH(b, &c->blocks, entry)
+	{
 		if (!b->final && b->type == type && strcmp(b->msg, msg) == 0)
 			return (b);
 	}
@@ -751,15 +724,14 @@ claude_btype(const char *type)
  * runs it as parent (the session links them while that item is open).
  */
 static struct claude_block *
-claude_block_new(struct session *s, struct claude *c, const char *msg,
-    int idx, int pos, const cJSON *block, const cJSON *line)
+claude_block_new(struct session *s, struct claude *c, const char *msg, int idx,
+    int pos, const cJSON *block, const cJSON *line)
 {
-	static const enum item_kind kinds[] = {
-		ITEM_MESSAGE, ITEM_REASONING, ITEM_TOOL_CALL, ITEM_MESSAGE
-	};
-	struct claude_block	*b, *parent;
-	struct item_spec	 spec;
-	const char		*pid;
+	static const enum item_kind kinds[] = { ITEM_MESSAGE, ITEM_REASONING,
+		ITEM_TOOL_CALL, ITEM_MESSAGE };
+	struct claude_block	   *b, *parent;
+	struct item_spec	    spec;
+	const char		   *pid;
 
 	claude_blocks_prune(c);
 	b = xcalloc(1, sizeof *b);
@@ -769,10 +741,12 @@ claude_block_new(struct session *s, struct claude *c, const char *msg,
 	b->type = claude_btype(json_get_str(block, "type"));
 	xasprintf(&b->item, "%s:%d", msg, pos);
 	if (b->type == CLAUDE_TOOL) {
-		b->call_id = xstrdup(json_get_str(block, "id") != NULL ?
-		    json_get_str(block, "id") : b->item);
-		b->name = xstrdup(json_get_str(block, "name") != NULL ?
-		    json_get_str(block, "name") : "tool");
+		b->call_id = xstrdup(json_get_str(block, "id") != NULL
+			? json_get_str(block, "id")
+			: b->item);
+		b->name = xstrdup(json_get_str(block, "name") != NULL
+			? json_get_str(block, "name")
+			: "tool");
 	}
 	TAILQ_INSERT_TAIL(&c->blocks, b, entry);
 	c->nblocks++;
@@ -782,8 +756,8 @@ claude_block_new(struct session *s, struct claude *c, const char *msg,
 	spec.kind = kinds[b->type];
 	spec.role = ROLE_ASSISTANT;
 	if (b->type == CLAUDE_TOOL)
-		spec.content = claude_tool_content(b->name, NULL, b->call_id,
-		    NULL);
+		spec.content =
+		    claude_tool_content(b->name, NULL, b->call_id, NULL);
 	pid = json_get_str(line, "parent_tool_use_id");
 	if (pid != NULL && (parent = claude_block_call(c, pid)) != NULL)
 		spec.parent_native_id = parent->item;
@@ -793,8 +767,8 @@ claude_block_new(struct session *s, struct claude *c, const char *msg,
 
 /* Complete a block's item (content owned) and drop what it streamed. */
 static void
-claude_block_done(struct session *s, struct claude_block *b, int failed,
-    cJSON *content)
+claude_block_done(
+    struct session *s, struct claude_block *b, int failed, cJSON *content)
 {
 	session_item_complete(s, b->item, failed, content);
 	b->done = 1;
@@ -810,8 +784,8 @@ claude_block_done(struct session *s, struct claude_block *b, int failed,
 static cJSON *
 claude_block_content(const struct claude_block *b, const cJSON *block)
 {
-	const char	*type = json_get_str(block, "type");
-	cJSON		*content, *input;
+	const char *type = json_get_str(block, "type");
+	cJSON	   *content, *input;
 
 	switch (b->type) {
 	case CLAUDE_TEXT:
@@ -820,32 +794,34 @@ claude_block_content(const struct claude_block *b, const cJSON *block)
 			return (NULL);
 		content = json_array();
 		if (type != NULL && strcmp(type, "redacted_thinking") == 0)
-			json_append(content, event_part_reasoning("",
-			    "private"));
+			json_append(
+			    content, event_part_reasoning("", "private"));
 		else if (b->type == CLAUDE_THINKING)
-			json_append(content, event_part_reasoning(
-			    json_get_str(block, "thinking"), NULL));
+			json_append(content,
+			    event_part_reasoning(
+				json_get_str(block, "thinking"), NULL));
 		else
-			json_append(content, event_part_text(
-			    json_get_str(block, "text")));
+			json_append(content,
+			    event_part_text(json_get_str(block, "text")));
 		return (content);
 	case CLAUDE_TOOL:
 		if (block != NULL)
 			return (claude_tool_content(b->name, NULL, b->call_id,
 			    json_get(block, "input")));
 		/* Cut short (interrupted, or over the cap): "{}". */
-		input = b->input != NULL && !b->overflow ?
-		    json_parse(b->input, b->inputlen, NULL) : NULL;
-		content = claude_tool_content(b->name, input != NULL ?
-		    b->input : NULL, b->call_id, input);
+		input = b->input != NULL && !b->overflow
+		    ? json_parse(b->input, b->inputlen, NULL)
+		    : NULL;
+		content = claude_tool_content(b->name,
+		    input != NULL ? b->input : NULL, b->call_id, input);
 		json_free(input);
 		return (content);
 	case CLAUDE_OTHER:
 		break;
 	}
 	content = json_array();
-	json_append(content, event_part_json(block != NULL ? json_dup(block) :
-	    json_null()));
+	json_append(content,
+	    event_part_json(block != NULL ? json_dup(block) : json_null()));
 	return (content);
 }
 
@@ -854,13 +830,13 @@ claude_block_content(const struct claude_block *b, const cJSON *block)
  * writes or edits a file. args is the JSON text if known, else input's.
  */
 static cJSON *
-claude_tool_content(const char *name, const char *args, const char *call_id,
-    const cJSON *input)
+claude_tool_content(
+    const char *name, const char *args, const char *call_id, const cJSON *input)
 {
-	const char	*path;
-	cJSON		*content;
-	char		*text = NULL;
-	size_t		 i;
+	const char *path;
+	cJSON	   *content;
+	char	   *text = NULL;
+	size_t	    i;
 
 	if (args == NULL && input != NULL)
 		args = text = json_print(input, NULL);
@@ -872,8 +848,9 @@ claude_tool_content(const char *name, const char *args, const char *call_id,
 			continue;
 		path = json_get_str(input, claude_file_tools[i].member);
 		if (path != NULL)
-			json_append(content, event_part_file_ref(path,
-			    claude_file_tools[i].action, NULL));
+			json_append(content,
+			    event_part_file_ref(
+				path, claude_file_tools[i].action, NULL));
 	}
 	return (content);
 }
@@ -882,9 +859,10 @@ claude_tool_content(const char *name, const char *args, const char *call_id,
 static void
 claude_blocks_prune(struct claude *c)
 {
-	struct claude_block	*b, *b1;
+	struct claude_block *b, *b1;
 
-	TAILQ_FOREACH_SAFE(b, &c->blocks, entry, b1) {
+	TAILQ_FOREACH_SAFE(b, &c->blocks, entry, b1)
+	{
 		if (c->nblocks < CLAUDE_BLOCKS_MAX)
 			break;
 		if (b->done) {
@@ -912,12 +890,12 @@ claude_block_free(struct claude_block *b)
 static void
 claude_blocks_end(struct session *s, struct claude *c)
 {
-	struct claude_block	*b;
-	struct claude_stream	*st;
+	struct claude_block  *b;
+	struct claude_stream *st;
 
 	while ((b = TAILQ_FIRST(&c->blocks)) != NULL) {
 		TAILQ_REMOVE(&c->blocks, b, entry);
-		if (!b->done && s != NULL)	/* a tool cut short failed */
+		if (!b->done && s != NULL) /* a tool cut short failed */
 			claude_block_done(s, b, b->type == CLAUDE_TOOL,
 			    claude_block_content(b, NULL));
 		claude_block_free(b);
@@ -940,21 +918,20 @@ claude_blocks_end(struct session *s, struct claude *c)
 static void
 claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON	*message = json_get_obj(v, "message"), *content, *el;
-	const char	*msg = json_get_str(message, "id");
-	const char	*error = json_get_str(v, "error");
-	char		*text, synth[32];
+	const cJSON *message = json_get_obj(v, "message"), *content, *el;
+	const char  *msg = json_get_str(message, "id");
+	const char  *error = json_get_str(v, "error");
+	char	    *text, synth[32];
 
 	if (message == NULL) {
-		session_unparsed(s, "assistant line without a message",
-		    claude_where(s));
+		session_unparsed(
+		    s, "assistant line without a message", claude_where(s));
 		return;
 	}
 	content = json_get(message, "content");
 	if (error != NULL) {
 		text = claude_result_text(content, NULL);
-		claude_error(s, c, *text != '\0' ? text : error, error,
-		    NULL);
+		claude_error(s, c, *text != '\0' ? text : error, error, NULL);
 		free(text);
 		return;
 	}
@@ -968,7 +945,7 @@ claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
 		return;
 	}
 	JSON_FOREACH(el, content)
-		claude_block_final(s, c, msg, el, v);
+	claude_block_final(s, c, msg, el, v);
 }
 
 /*
@@ -979,23 +956,24 @@ static void
 claude_block_final(struct session *s, struct claude *c, const char *msg,
     const cJSON *block, const cJSON *line)
 {
-	struct claude_block	*b;
-	enum claude_btype	 type;
-	cJSON			*wrap = NULL;
+	struct claude_block *b;
+	enum claude_btype    type;
+	cJSON		    *wrap = NULL;
 
 	if (block == NULL) {
 		wrap = json_object();
 		json_set_str(wrap, "type", "text");
-		json_set_str(wrap, "text", json_str(json_get(json_get_obj(line,
-		    "message"), "content")));
+		json_set_str(wrap, "text",
+		    json_str(
+			json_get(json_get_obj(line, "message"), "content")));
 		block = wrap;
 	}
 	type = claude_btype(json_get_str(block, "type"));
-	b = claude_block_match(c, msg, type, type == CLAUDE_TOOL ?
-	    json_get_str(block, "id") : NULL);
+	b = claude_block_match(c, msg, type,
+	    type == CLAUDE_TOOL ? json_get_str(block, "id") : NULL);
 	if (b == NULL)
 		b = claude_block_late(s, c, msg, block, line);
-	if (b != NULL && !b->done)	/* else done at content_block_stop */
+	if (b != NULL && !b->done) /* else done at content_block_stop */
 		claude_block_done(s, b, 0, claude_block_content(b, block));
 	if (b != NULL)
 		b->final = 1;
@@ -1011,14 +989,15 @@ static struct claude_block *
 claude_block_late(struct session *s, struct claude *c, const char *msg,
     const cJSON *block, const cJSON *line)
 {
-	struct claude_block	*b;
-	const char		*text = json_get_str(block, "text");
-	int			 pos = 0;
+	struct claude_block *b;
+	const char	    *text = json_get_str(block, "text");
+	int		     pos = 0;
 
 	if (claude_btype(json_get_str(block, "type")) == CLAUDE_TEXT &&
 	    (text == NULL || *text == '\0'))
 		return (NULL);
-	TAILQ_FOREACH(b, &c->blocks, entry) {
+	TAILQ_FOREACH(b, &c->blocks, entry)
+	{
 		if (strcmp(b->msg, msg) == 0 && b->pos >= pos)
 			pos = b->pos + 1;
 	}
@@ -1033,33 +1012,35 @@ claude_block_late(struct session *s, struct claude *c, const char *msg,
 static void
 claude_user_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON	*message = json_get_obj(v, "message"), *content, *el;
-	const cJSON	*structured = json_get(v, "tool_use_result");
-	const char	*type, *text;
-	int		 results = 0;
+	const cJSON *message = json_get_obj(v, "message"), *content, *el;
+	const cJSON *structured = json_get(v, "tool_use_result");
+	const char  *type, *text;
+	int	     results = 0;
 
 	content = json_get(message, "content");
 	if (json_is_str(content)) {
 		if (strncmp(json_str(content), CLAUDE_INTERRUPTED,
-		    strlen(CLAUDE_INTERRUPTED)) == 0)
+			strlen(CLAUDE_INTERRUPTED)) == 0)
 			session_status(s, "interrupted", json_str(content));
 		return;
 	}
-	JSON_FOREACH(el, content) {
+	JSON_FOREACH(el, content)
+	{
 		if ((type = json_get_str(el, "type")) != NULL &&
 		    strcmp(type, "tool_result") == 0)
 			results++;
 	}
-	JSON_FOREACH(el, content) {
+	JSON_FOREACH(el, content)
+	{
 		if ((type = json_get_str(el, "type")) == NULL)
 			continue;
 		text = json_get_str(el, "text");
 		if (strcmp(type, "tool_result") == 0)
-			claude_tool_result(s, c, el, results == 1 ?
-			    structured : NULL);
+			claude_tool_result(
+			    s, c, el, results == 1 ? structured : NULL);
 		else if (strcmp(type, "text") == 0 && text != NULL &&
 		    strncmp(text, CLAUDE_INTERRUPTED,
-		    strlen(CLAUDE_INTERRUPTED)) == 0)
+			strlen(CLAUDE_INTERRUPTED)) == 0)
 			session_status(s, "interrupted", text);
 	}
 }
@@ -1073,16 +1054,16 @@ static void
 claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
     const cJSON *structured)
 {
-	const char		*call_id = json_get_str(el, "tool_use_id");
-	struct item_spec	 spec;
-	const cJSON		*img;
-	cJSON			*content, *images;
-	char			*output, *id;
-	int			 failed = 0;
+	const char	*call_id = json_get_str(el, "tool_use_id");
+	struct item_spec spec;
+	const cJSON	*img;
+	cJSON		*content, *images;
+	char		*output, *id;
+	int		 failed = 0;
 
 	if (call_id == NULL) {
-		session_unparsed(s, "tool_result without tool_use_id",
-		    claude_where(s));
+		session_unparsed(
+		    s, "tool_result without tool_use_id", claude_where(s));
 		return;
 	}
 	(void)json_get_bool(el, "is_error", &failed);
@@ -1092,7 +1073,7 @@ claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
 	json_append(content, event_part_tool_result(call_id, output, failed));
 	free(output);
 	JSON_FOREACH(img, images)
-		json_append(content, json_dup(img));
+	json_append(content, json_dup(img));
 	json_free(images);
 	if (!failed && json_is_obj(structured))
 		claude_file_result(c, call_id, structured, content);
@@ -1115,21 +1096,22 @@ claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
 static char *
 claude_result_text(const cJSON *content, cJSON *parts)
 {
-	const cJSON	*el, *src;
-	const char	*text, *type;
-	char		*out = NULL;
-	size_t		 len = 0;
+	const cJSON *el, *src;
+	const char  *text, *type;
+	char	    *out = NULL;
+	size_t	     len = 0;
 
 	if (json_is_str(content))
 		return (xstrdup(json_str(content)));
-	JSON_FOREACH(el, content) {
+	JSON_FOREACH(el, content)
+	{
 		type = json_get_str(el, "type");
 		if (type != NULL && strcmp(type, "image") == 0 &&
 		    parts != NULL) {
 			src = json_get_obj(el, "source");
-			json_append(parts, event_part_image(NULL,
-			    json_get_str(src, "data"),
-			    json_get_str(src, "media_type")));
+			json_append(parts,
+			    event_part_image(NULL, json_get_str(src, "data"),
+				json_get_str(src, "media_type")));
 			continue;
 		}
 		if ((text = json_get_str(el, "text")) == NULL)
@@ -1146,22 +1128,23 @@ claude_result_text(const cJSON *content, cJSON *parts)
  * and the diff (structuredPatch, or a new file's content).
  */
 static void
-claude_file_result(struct claude *c, const char *call_id, const cJSON *r,
-    cJSON *content)
+claude_file_result(
+    struct claude *c, const char *call_id, const cJSON *r, cJSON *content)
 {
-	const char		*path, *type, *action = NULL;
-	const cJSON		*patch = json_get_arr(r, "structuredPatch");
-	struct claude_block	*b;
-	char			*diff = NULL;
-	size_t			 i;
+	const char	    *path, *type, *action = NULL;
+	const cJSON	    *patch = json_get_arr(r, "structuredPatch");
+	struct claude_block *b;
+	char		    *diff = NULL;
+	size_t		     i;
 
 	if ((path = json_get_str(r, "filePath")) == NULL &&
 	    (path = json_get_str(r, "notebook_path")) == NULL)
 		return;
 	type = json_get_str(r, "type");
 	b = claude_block_call(c, call_id);
-	for (i = 0; b != NULL && b->name != NULL &&
-	    i < nitems(claude_file_tools); i++) {
+	for (i = 0;
+	     b != NULL && b->name != NULL && i < nitems(claude_file_tools);
+	     i++) {
 		if (strcmp(claude_file_tools[i].tool, b->name) == 0)
 			action = claude_file_tools[i].action;
 	}
@@ -1183,30 +1166,32 @@ claude_file_result(struct claude *c, const char *call_id, const cJSON *r,
 static char *
 claude_diff_patch(const char *path, const cJSON *patch)
 {
-	const cJSON	*h, *l;
-	long long	 os, ol, ns, nl;
-	char		*out = NULL, head[128];
-	size_t		 len = 0;
+	const cJSON *h, *l;
+	long long    os, ol, ns, nl;
+	char	    *out = NULL, head[128];
+	size_t	     len = 0;
 
 	claude_buf_add(&out, &len, "--- ", 4);
 	claude_buf_add(&out, &len, path, strlen(path));
 	claude_buf_add(&out, &len, "\n+++ ", 5);
 	claude_buf_add(&out, &len, path, strlen(path));
 	claude_buf_add(&out, &len, "\n", 1);
-	JSON_FOREACH(h, patch) {
+	JSON_FOREACH(h, patch)
+	{
 		if (json_get_int(h, "oldStart", &os) != 0 ||
 		    json_get_int(h, "oldLines", &ol) != 0 ||
 		    json_get_int(h, "newStart", &ns) != 0 ||
 		    json_get_int(h, "newLines", &nl) != 0)
 			continue;
-		snprintf(head, sizeof head, "@@ -%lld,%lld +%lld,%lld @@\n",
-		    os, ol, ns, nl);
+		snprintf(head, sizeof head, "@@ -%lld,%lld +%lld,%lld @@\n", os,
+		    ol, ns, nl);
 		claude_buf_add(&out, &len, head, strlen(head));
-		JSON_FOREACH(l, json_get_arr(h, "lines")) {
+		JSON_FOREACH(l, json_get_arr(h, "lines"))
+		{
 			if (json_str(l) == NULL)
 				continue;
-			claude_buf_add(&out, &len, json_str(l),
-			    strlen(json_str(l)));
+			claude_buf_add(
+			    &out, &len, json_str(l), strlen(json_str(l)));
 			claude_buf_add(&out, &len, "\n", 1);
 		}
 		if (len > CLAUDE_INPUT_MAX) {
@@ -1221,9 +1206,9 @@ claude_diff_patch(const char *path, const cJSON *patch)
 static char *
 claude_diff_create(const char *path, const char *text)
 {
-	const char	*p, *nl;
-	char		*out = NULL, head[64];
-	size_t		 len = 0, lines = 0;
+	const char *p, *nl;
+	char	   *out = NULL, head[64];
+	size_t	    len = 0, lines = 0;
 
 	if (text == NULL || strlen(text) > CLAUDE_INPUT_MAX)
 		return (NULL);
@@ -1233,18 +1218,17 @@ claude_diff_create(const char *path, const char *text)
 	}
 	claude_buf_add(&out, &len, "--- /dev/null\n+++ ", 18);
 	claude_buf_add(&out, &len, path, strlen(path));
-	snprintf(head, sizeof head, "\n@@ -0,0 +%d,%zu @@\n", lines > 0,
-	    lines);
+	snprintf(head, sizeof head, "\n@@ -0,0 +%d,%zu @@\n", lines > 0, lines);
 	claude_buf_add(&out, &len, head, strlen(head));
 	for (p = text; *p != '\0'; p = nl != NULL ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		claude_buf_add(&out, &len, "+", 1);
-		claude_buf_add(&out, &len, p, nl != NULL ? (size_t)(nl - p) :
-		    strlen(p));
+		claude_buf_add(
+		    &out, &len, p, nl != NULL ? (size_t)(nl - p) : strlen(p));
 		claude_buf_add(&out, &len, "\n", 1);
 		if (nl == NULL)
-			claude_buf_add(&out, &len,
-			    "\\ No newline at end of file\n", 29);
+			claude_buf_add(
+			    &out, &len, "\\ No newline at end of file\n", 29);
 	}
 	return (out);
 }
@@ -1269,14 +1253,14 @@ claude_buf_add(char **buf, size_t *len, const char *p, size_t n)
 static void
 claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char	*subtype = json_get_str(v, "subtype");
-	const char	*reason;
-	char		*text;
-	char		 num[64], code[64];
-	long long	 status;
-	cJSON		*details;
-	double		 total, cost = -1;
-	int		 failed = 0;
+	const char *subtype = json_get_str(v, "subtype");
+	const char *reason;
+	char	   *text;
+	char	    num[64], code[64];
+	long long   status;
+	cJSON	   *details;
+	double	    total, cost = -1;
+	int	    failed = 0;
 
 	(void)json_get_bool(v, "is_error", &failed);
 	if (subtype != NULL && strncmp(subtype, "error", 5) == 0)
@@ -1295,8 +1279,8 @@ claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
 		if (json_get_int(v, "api_error_status", &status) == 0)
 			snprintf(code, sizeof code, "%lld", status);
 		else
-			snprintf(code, sizeof code, "%s", subtype != NULL ?
-			    subtype : "error");
+			snprintf(code, sizeof code, "%s",
+			    subtype != NULL ? subtype : "error");
 		claude_error(s, c, text, code, details);
 		free(text);
 	}
@@ -1309,21 +1293,21 @@ claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
 	}
 	claude_blocks_end(s, c);
 	claude_turn_reset(c);
-	session_turn_end(s, reason, claude_usage(json_get_obj(v, "usage")),
-	    cost);
+	session_turn_end(
+	    s, reason, claude_usage(json_get_obj(v, "usage")), cost);
 }
 
 /* The universal stop reason of a result. */
 static const char *
 claude_stop_reason(struct claude *c, const cJSON *v, int failed)
 {
-	const char	*subtype = json_get_str(v, "subtype");
-	const char	*terminal = json_get_str(v, "terminal_reason");
-	const char	*stop = json_get_str(v, "stop_reason");
-	size_t		 i;
+	const char *subtype = json_get_str(v, "subtype");
+	const char *terminal = json_get_str(v, "terminal_reason");
+	const char *stop = json_get_str(v, "stop_reason");
+	size_t	    i;
 
-	if (c->cancelling || (terminal != NULL &&
-	    strncmp(terminal, "aborted", 7) == 0))
+	if (c->cancelling ||
+	    (terminal != NULL && strncmp(terminal, "aborted", 7) == 0))
 		return ("cancelled");
 	for (i = 0; subtype != NULL && i < nitems(claude_stops); i++) {
 		if (strcmp(claude_stops[i][0], subtype) == 0)
@@ -1331,8 +1315,8 @@ claude_stop_reason(struct claude *c, const cJSON *v, int failed)
 	}
 	if (failed)
 		return ("error");
-	if (stop != NULL && (strcmp(stop, "max_tokens") == 0 ||
-	    strcmp(stop, "refusal") == 0))
+	if (stop != NULL &&
+	    (strcmp(stop, "max_tokens") == 0 || strcmp(stop, "refusal") == 0))
 		return (stop);
 	return ("end_turn");
 }
@@ -1341,16 +1325,17 @@ claude_stop_reason(struct claude *c, const cJSON *v, int failed)
 static char *
 claude_error_text(const cJSON *v)
 {
-	const char	*text = json_get_str(v, "result");
-	const char	*subtype = json_get_str(v, "subtype");
-	const cJSON	*el;
-	char		*out;
-	size_t		 len = 0;
+	const char  *text = json_get_str(v, "result");
+	const char  *subtype = json_get_str(v, "subtype");
+	const cJSON *el;
+	char	    *out;
+	size_t	     len = 0;
 
 	if (text != NULL && *text != '\0')
 		return (xstrdup(text));
 	out = NULL;
-	JSON_FOREACH(el, json_get_arr(v, "errors")) {
+	JSON_FOREACH(el, json_get_arr(v, "errors"))
+	{
 		if (json_str(el) == NULL)
 			continue;
 		if (len != 0)
@@ -1387,15 +1372,14 @@ claude_error(struct session *s, struct claude *c, const char *text,
 static cJSON *
 claude_usage(const cJSON *u)
 {
-	static const char *const map[][2] = {
-		{ "input_tokens", "input_tokens" },
+	static const char *const map[][2] = { { "input_tokens",
+						  "input_tokens" },
 		{ "output_tokens", "output_tokens" },
 		{ "cache_read_input_tokens", "cache_read_tokens" },
-		{ "cache_creation_input_tokens", "cache_write_tokens" }
-	};
-	cJSON		*usage;
-	long long	 n;
-	size_t		 i;
+		{ "cache_creation_input_tokens", "cache_write_tokens" } };
+	cJSON			*usage;
+	long long		 n;
+	size_t			 i;
 
 	if (u == NULL)
 		return (NULL);
@@ -1423,11 +1407,11 @@ claude_turn_reset(struct claude *c)
 static int
 claude_send_message(struct session *s, const struct user_message *m)
 {
-	struct claude	*c = claude_get(s);
-	const cJSON	*att;
-	const char	*path;
-	cJSON		*msg, *message, *content, *b;
-	char		*text;
+	struct claude *c = claude_get(s);
+	const cJSON   *att;
+	const char    *path;
+	cJSON	      *msg, *message, *content, *b;
+	char	      *text;
 
 	if (c == NULL)
 		return (-1);
@@ -1437,7 +1421,8 @@ claude_send_message(struct session *s, const struct user_message *m)
 	json_set_str(b, "type", "text");
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(content, b);
-	JSON_FOREACH(att, m->attachments) {
+	JSON_FOREACH(att, m->attachments)
+	{
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		xasprintf(&text, "@%s", path);
@@ -1459,10 +1444,9 @@ claude_send_message(struct session *s, const struct user_message *m)
 
 /* control_response {subtype:"success", request_id, response}. */
 static void
-claude_control_reply(struct session *s, const char *request_id,
-    cJSON *response)
+claude_control_reply(struct session *s, const char *request_id, cJSON *response)
 {
-	cJSON	*r, *msg;
+	cJSON *r, *msg;
 
 	r = json_object();
 	json_set_str(r, "subtype", "success");
@@ -1475,10 +1459,10 @@ claude_control_reply(struct session *s, const char *request_id,
 }
 
 static void
-claude_control_error(struct session *s, const char *request_id,
-    const char *error)
+claude_control_error(
+    struct session *s, const char *request_id, const char *error)
 {
-	cJSON	*r, *msg;
+	cJSON *r, *msg;
 
 	r = json_object();
 	json_set_str(r, "subtype", "error");
@@ -1496,17 +1480,18 @@ claude_control_error(struct session *s, const char *request_id,
  * things we never registered, and get an error so the CLI never waits.
  */
 static void
-claude_control_request_cb(struct session *s, struct claude *c,
-    const cJSON *v)
+claude_control_request_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char	*id = json_get_str(v, "request_id");
-	const cJSON	*req = json_get_obj(v, "request");
-	const char	*subtype = json_get_str(req, "subtype");
-	char		*error;
+	const char  *id = json_get_str(v, "request_id");
+	const cJSON *req = json_get_obj(v, "request");
+	const char  *subtype = json_get_str(req, "subtype");
+	char	    *error;
 
 	if (id == NULL || subtype == NULL) {
-		session_unparsed(s, "control_request without request_id or "
-		    "subtype", claude_where(s));
+		session_unparsed(s,
+		    "control_request without request_id or "
+		    "subtype",
+		    claude_where(s));
 		return;
 	}
 	if (strcmp(subtype, "can_use_tool") == 0) {
@@ -1523,14 +1508,13 @@ claude_control_request_cb(struct session *s, struct claude *c,
  * permission, both registered under the request_id.
  */
 static void
-claude_can_use_tool_cb(struct session *s, struct claude *c, const char *id,
-    const cJSON *req)
+claude_can_use_tool_cb(
+    struct session *s, struct claude *c, const char *id, const cJSON *req)
 {
-	const char	*tool = json_get_str(req, "tool_name");
-	const cJSON	*input = json_get_obj(req, "input");
-	const cJSON	*suggestions = json_get_arr(req,
-			    "permission_suggestions");
-	cJSON		*questions, *meta;
+	const char  *tool = json_get_str(req, "tool_name");
+	const cJSON *input = json_get_obj(req, "input");
+	const cJSON *suggestions = json_get_arr(req, "permission_suggestions");
+	cJSON	    *questions, *meta;
 
 	if (tool == NULL)
 		tool = "tool";
@@ -1542,8 +1526,8 @@ claude_can_use_tool_cb(struct session *s, struct claude *c, const char *id,
 	}
 	meta = json_object();
 	json_set_str(meta, "tool_name", tool);
-	json_set(meta, "input", input != NULL ? json_dup(input) :
-	    json_object());
+	json_set(
+	    meta, "input", input != NULL ? json_dup(input) : json_object());
 	json_set_str(meta, "call_id", json_get_str(req, "tool_use_id"));
 	if (json_size(suggestions) > 0)
 		json_set(meta, "suggestions", json_dup(suggestions));
@@ -1555,28 +1539,34 @@ claude_can_use_tool_cb(struct session *s, struct claude *c, const char *id,
 static cJSON *
 claude_questions(const cJSON *input)
 {
-	const cJSON	*el, *opt;
-	cJSON		*questions, *q, *opts, *o;
-	int		 multi;
+	const cJSON *el, *opt;
+	cJSON	    *questions, *q, *opts, *o;
+	int	     multi;
 
 	if (json_size(json_get_arr(input, "questions")) <= 0)
 		return (NULL);
 	questions = json_array();
-	JSON_FOREACH(el, json_get_arr(input, "questions")) {
+	JSON_FOREACH(el, json_get_arr(input, "questions"))
+	{
 		q = json_object();
-		json_set_str(q, "question", json_get_str(el, "question") !=
-		    NULL ? json_get_str(el, "question") : "");
+		json_set_str(q, "question",
+		    json_get_str(el, "question") != NULL
+			? json_get_str(el, "question")
+			: "");
 		json_set_str(q, "header", json_get_str(el, "header"));
 		if (json_get_bool(el, "multiSelect", &multi) != 0)
 			multi = 0;
 		json_set_bool(q, "multi_select", multi);
 		opts = json_array();
-		JSON_FOREACH(opt, json_get_arr(el, "options")) {
+		JSON_FOREACH(opt, json_get_arr(el, "options"))
+		{
 			o = json_object();
-			json_set_str(o, "label", json_get_str(opt, "label") !=
-			    NULL ? json_get_str(opt, "label") : "");
-			json_set_str(o, "description",
-			    json_get_str(opt, "description"));
+			json_set_str(o, "label",
+			    json_get_str(opt, "label") != NULL
+				? json_get_str(opt, "label")
+				: "");
+			json_set_str(
+			    o, "description", json_get_str(opt, "description"));
 			json_append(opts, o);
 		}
 		json_set(q, "options", opts);
@@ -1591,12 +1581,12 @@ claude_questions(const cJSON *input)
  * interrupts. A request the CLI withdrew takes the reply silently.
  */
 static int
-claude_reply_permission(struct session *s, const char *native_id,
-    enum permission_reply reply)
+claude_reply_permission(
+    struct session *s, const char *native_id, enum permission_reply reply)
 {
-	struct claude		*c = claude_get(s);
-	struct claude_ask	*k;
-	cJSON			*r;
+	struct claude	  *c = claude_get(s);
+	struct claude_ask *k;
+	cJSON		  *r;
 
 	if (c == NULL || (k = claude_ask_take(c, native_id)) == NULL)
 		return (-1);
@@ -1605,11 +1595,11 @@ claude_reply_permission(struct session *s, const char *native_id,
 	case PERMISSION_ONCE:
 	case PERMISSION_ALWAYS:
 		json_set_str(r, "behavior", "allow");
-		json_set(r, "updatedInput", k->input != NULL ?
-		    json_dup(k->input) : json_object());
+		json_set(r, "updatedInput",
+		    k->input != NULL ? json_dup(k->input) : json_object());
 		if (reply == PERMISSION_ALWAYS && k->suggestions != NULL)
-			json_set(r, "updatedPermissions",
-			    json_dup(k->suggestions));
+			json_set(
+			    r, "updatedPermissions", json_dup(k->suggestions));
 		break;
 	case PERMISSION_REJECT:
 		json_set_str(r, "behavior", "deny");
@@ -1634,16 +1624,16 @@ claude_reply_permission(struct session *s, const char *native_id,
  * text: label, several labels joined by ", "}; no answers is a deny.
  */
 static int
-claude_reply_question(struct session *s, const char *native_id,
-    const cJSON *answers)
+claude_reply_question(
+    struct session *s, const char *native_id, const cJSON *answers)
 {
-	struct claude		*c = claude_get(s);
-	struct claude_ask	*k;
-	const cJSON		*q, *labels, *l;
-	cJSON			*r, *input, *map;
-	char			*text;
-	size_t			 len;
-	int			 i = 0;
+	struct claude	  *c = claude_get(s);
+	struct claude_ask *k;
+	const cJSON	  *q, *labels, *l;
+	cJSON		  *r, *input, *map;
+	char		  *text;
+	size_t		   len;
+	int		   i = 0;
 
 	if (c == NULL || (k = claude_ask_take(c, native_id)) == NULL)
 		return (-1);
@@ -1655,17 +1645,19 @@ claude_reply_question(struct session *s, const char *native_id,
 	}
 	input = k->input != NULL ? json_dup(k->input) : json_object();
 	map = json_object();
-	JSON_FOREACH(q, json_get_arr(input, "questions")) {
+	JSON_FOREACH(q, json_get_arr(input, "questions"))
+	{
 		labels = json_at(answers, i++);
 		text = NULL;
 		len = 0;
-		JSON_FOREACH(l, labels) {
+		JSON_FOREACH(l, labels)
+		{
 			if (json_str(l) == NULL)
 				continue;
 			if (len != 0)
 				claude_buf_add(&text, &len, ", ", 2);
-			claude_buf_add(&text, &len, json_str(l),
-			    strlen(json_str(l)));
+			claude_buf_add(
+			    &text, &len, json_str(l), strlen(json_str(l)));
 		}
 		if (text != NULL && json_get_str(q, "question") != NULL)
 			json_set_str(map, json_get_str(q, "question"), text);
@@ -1688,12 +1680,11 @@ out:
  * ends the turn); an error is told.
  */
 static void
-claude_control_response_cb(struct session *s, struct claude *c,
-    const cJSON *v)
+claude_control_response_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const cJSON	*r = json_get_obj(v, "response");
-	const char	*subtype = json_get_str(r, "subtype");
-	const char	*error = json_get_str(r, "error");
+	const cJSON *r = json_get_obj(v, "response");
+	const char  *subtype = json_get_str(r, "subtype");
+	const char  *error = json_get_str(r, "error");
 
 	if (subtype == NULL || strcmp(subtype, "error") != 0)
 		return;
@@ -1707,13 +1698,13 @@ claude_control_response_cb(struct session *s, struct claude *c,
  * the turn's end answers it, and the answer is dropped.
  */
 static void
-claude_control_cancel_cb(struct session *s, struct claude *c,
-    const cJSON *v)
+claude_control_cancel_cb(struct session *s, struct claude *c, const cJSON *v)
 {
-	const char		*id = json_get_str(v, "request_id");
-	struct claude_ask	*k;
+	const char	  *id = json_get_str(v, "request_id");
+	struct claude_ask *k;
 
-	TAILQ_FOREACH(k, &c->asks, entry) {
+	TAILQ_FOREACH(k, &c->asks, entry)
+	{
 		if (id != NULL && strcmp(k->request_id, id) == 0) {
 			k->withdrawn = 1;
 			session_status(s, "withdrawn", id);
@@ -1725,7 +1716,7 @@ static struct claude_ask *
 claude_ask_add(struct claude *c, const char *id, const cJSON *input,
     const cJSON *suggestions)
 {
-	struct claude_ask	*k;
+	struct claude_ask *k;
 
 	k = xcalloc(1, sizeof *k);
 	k->request_id = xstrdup(id);
@@ -1739,9 +1730,10 @@ claude_ask_add(struct claude *c, const char *id, const cJSON *input,
 static struct claude_ask *
 claude_ask_take(struct claude *c, const char *id)
 {
-	struct claude_ask	*k;
+	struct claude_ask *k;
 
-	TAILQ_FOREACH(k, &c->asks, entry) {
+	TAILQ_FOREACH(k, &c->asks, entry)
+	{
 		if (strcmp(k->request_id, id) == 0) {
 			TAILQ_REMOVE(&c->asks, k, entry);
 			return (k);
@@ -1766,9 +1758,9 @@ claude_ask_free(struct claude_ask *k)
 static int
 claude_cancel(struct session *s)
 {
-	struct claude	*c = claude_get(s);
-	cJSON		*msg, *req;
-	char		*id;
+	struct claude *c = claude_get(s);
+	cJSON	      *msg, *req;
+	char	      *id;
 
 	if (c == NULL)
 		return (-1);
@@ -1788,8 +1780,8 @@ claude_cancel(struct session *s)
 static void
 claude_free(struct session *s)
 {
-	struct claude		*c = claude_get(s);
-	struct claude_ask	*k;
+	struct claude	  *c = claude_get(s);
+	struct claude_ask *k;
 
 	if (c == NULL)
 		return;

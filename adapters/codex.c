@@ -44,14 +44,14 @@
 #define AGENTD_VERSION "0.0.0"
 #endif
 
-#define CODEX_OUTPUT_MAX	(1UL * 1024 * 1024)	/* kept per tool call */
-#define CODEX_ACTION_MAX	512
+#define CODEX_OUTPUT_MAX (1UL * 1024 * 1024) /* kept per tool call */
+#define CODEX_ACTION_MAX 512
 
 enum codex_phase {
-	CODEX_INIT,		/* initialize sent */
-	CODEX_OPENING,		/* thread/start or thread/resume sent */
-	CODEX_READY,		/* a thread exists */
-	CODEX_FAILED		/* the handshake failed */
+	CODEX_INIT,    /* initialize sent */
+	CODEX_OPENING, /* thread/start or thread/resume sent */
+	CODEX_READY,   /* a thread exists */
+	CODEX_FAILED   /* the handshake failed */
 };
 
 /* What a request of ours was, kept in the pending table by its id. */
@@ -66,15 +66,15 @@ enum codex_req {
 
 /* Token counts, as thread/tokenUsage/updated gives them. */
 struct codex_usage {
-	long long	input;
-	long long	cached;
-	long long	cache_write;
-	long long	output;
+	long long input;
+	long long cached;
+	long long cache_write;
+	long long output;
 };
 
 /* A message waiting for the thread. */
 struct codex_prompt {
-	cJSON			*input;		/* array of UserInput */
+	cJSON *input; /* array of UserInput */
 	TAILQ_ENTRY(codex_prompt) entry;
 };
 
@@ -83,50 +83,49 @@ struct codex_tool;
 /* A tool item (command, file change, MCP call) started in this turn. */
 struct codex_call {
 	char			*id;
-	const struct codex_tool	*tool;
-	cJSON			*input;		/* the tool_call arguments */
-	char			*out;		/* output deltas, capped */
+	const struct codex_tool *tool;
+	cJSON			*input; /* the tool_call arguments */
+	char			*out;	/* output deltas, capped */
 	size_t			 outlen;
-	int			 streaming;	/* tool_result item started */
-	TAILQ_ENTRY(codex_call)	 entry;
+	int			 streaming; /* tool_result item started */
+	TAILQ_ENTRY(codex_call) entry;
 };
 
 /* A server request waiting for a client: an approval or a question. */
 struct codex {
-	enum codex_phase	 phase;
-	struct jsonrpc_pending	*pending;
-	int			 resuming;	/* thread/resume in flight */
-	int			 fresh;		/* resume failed: start anew */
-	int			 in_turn;	/* turn/start sent, not completed */
-	int			 interrupt;	/* cancel before the turn id */
-	char			*turn_id;
-	char			*last_error;	/* this turn's last error event */
-	unsigned int		 nsynth;	/* synthetic item ids */
+	enum codex_phase	phase;
+	struct jsonrpc_pending *pending;
+	int			resuming;  /* thread/resume in flight */
+	int			fresh;	   /* resume failed: start anew */
+	int			in_turn;   /* turn/start sent, not completed */
+	int			interrupt; /* cancel before the turn id */
+	char		       *turn_id;
+	char		       *last_error; /* this turn's last error event */
+	unsigned int		nsynth;	    /* synthetic item ids */
 
-	struct codex_usage	 seen;		/* last thread total */
-	struct codex_usage	 base;		/* thread total at turn/start */
-	int			 usage_seen;	/* an update in this turn */
+	struct codex_usage seen;       /* last thread total */
+	struct codex_usage base;       /* thread total at turn/start */
+	int		   usage_seen; /* an update in this turn */
 
 	TAILQ_HEAD(, codex_prompt) queue;
 	TAILQ_HEAD(, codex_call) calls;
-	struct jsonrpc_asks	 asks;
+	struct jsonrpc_asks asks;
 };
 
-typedef void	codex_msg_fn(struct session *, struct codex *,
-		    const struct jsonrpc_msg *);
-typedef void	codex_item_fn(struct session *, struct codex *,
-		    const cJSON *);
+typedef void
+codex_msg_fn(struct session *, struct codex *, const struct jsonrpc_msg *);
+typedef void codex_item_fn(struct session *, struct codex *, const cJSON *);
 
 struct codex_method {
-	const char	*method;
-	codex_msg_fn	*fn;
+	const char   *method;
+	codex_msg_fn *fn;
 };
 
 /* What to do with a ThreadItem type when it starts and completes. */
 struct codex_item_type {
-	const char	*type;
-	codex_item_fn	*start;
-	codex_item_fn	*complete;
+	const char    *type;
+	codex_item_fn *start;
+	codex_item_fn *complete;
 };
 
 /*
@@ -134,47 +133,41 @@ struct codex_item_type {
  * text (and whether it failed), and the file_ref parts it leaves.
  */
 struct codex_tool {
-	const char	*type;
-	char		*(*input)(const cJSON *, cJSON **);
-	char		*(*result)(const cJSON *, const struct codex_call *,
-			    int *);
-	void		 (*refs)(const cJSON *, cJSON *);
+	const char *type;
+	char *(*input)(const cJSON *, cJSON **);
+	char *(*result)(const cJSON *, const struct codex_call *, int *);
+	void (*refs)(const cJSON *, cJSON *);
 };
 
-static int	codex_spawn_argv(struct session *, struct argv_builder *,
-		    char **);
-static void	codex_on_start(struct session *);
-static void	codex_on_line(struct session *, const char *, size_t);
-static int	codex_send_message(struct session *,
-		    const struct user_message *);
-static int	codex_reply_permission(struct session *, const char *,
-		    enum permission_reply);
-static int	codex_reply_question(struct session *, const char *,
-		    const cJSON *);
-static int	codex_cancel(struct session *);
-static void	codex_free(struct session *);
+static int  codex_spawn_argv(struct session *, struct argv_builder *, char **);
+static void codex_on_start(struct session *);
+static void codex_on_line(struct session *, const char *, size_t);
+static int  codex_send_message(struct session *, const struct user_message *);
+static int
+codex_reply_permission(struct session *, const char *, enum permission_reply);
+static int  codex_reply_question(struct session *, const char *, const cJSON *);
+static int  codex_cancel(struct session *);
+static void codex_free(struct session *);
 
 static struct codex *codex_get(struct session *);
-static void	codex_request(struct session *, struct codex *,
-		    enum codex_req, const char *, cJSON *);
-static void	codex_reply(struct session *, const cJSON *, cJSON *);
-static void	codex_rpc_error(struct session *, const struct jsonrpc_msg *,
-		    const char *);
-static void	codex_fail(struct session *, struct codex *, const char *,
-		    const struct jsonrpc_msg *);
-static void	codex_open_thread(struct session *, struct codex *);
-static void	codex_thread_policy(struct session *, cJSON *);
-static void	codex_flush(struct session *, struct codex *);
-static void	codex_interrupt(struct session *, struct codex *);
-static void	codex_turn_end(struct session *, struct codex *,
-		    const char *);
-static cJSON	*codex_turn_usage(struct codex *);
-static void	codex_error_event(struct session *, struct codex *,
-		    const cJSON *);
-static void	codex_queue_clear(struct codex *);
-static void	codex_set_turn(struct codex *, const char *);
-static void	codex_item_dispatch(struct session *, struct codex *,
-		    const struct jsonrpc_msg *, int);
+static void	     codex_request(
+	     struct session *, struct codex *, enum codex_req, const char *, cJSON *);
+static void codex_reply(struct session *, const cJSON *, cJSON *);
+static void
+codex_rpc_error(struct session *, const struct jsonrpc_msg *, const char *);
+static void codex_fail(
+    struct session *, struct codex *, const char *, const struct jsonrpc_msg *);
+static void   codex_open_thread(struct session *, struct codex *);
+static void   codex_thread_policy(struct session *, cJSON *);
+static void   codex_flush(struct session *, struct codex *);
+static void   codex_interrupt(struct session *, struct codex *);
+static void   codex_turn_end(struct session *, struct codex *, const char *);
+static cJSON *codex_turn_usage(struct codex *);
+static void codex_error_event(struct session *, struct codex *, const cJSON *);
+static void codex_queue_clear(struct codex *);
+static void codex_set_turn(struct codex *, const char *);
+static void codex_item_dispatch(
+    struct session *, struct codex *, const struct jsonrpc_msg *, int);
 
 static codex_msg_fn codex_initialize_cb;
 static codex_msg_fn codex_thread_cb;
@@ -205,36 +198,33 @@ static codex_item_fn codex_tool_start;
 static codex_item_fn codex_tool_complete;
 static codex_item_fn codex_status_complete;
 
-static char	*codex_command_input(const cJSON *, cJSON **);
-static char	*codex_command_result(const cJSON *,
-		    const struct codex_call *, int *);
-static char	*codex_file_input(const cJSON *, cJSON **);
-static char	*codex_file_result(const cJSON *, const struct codex_call *,
-		    int *);
-static void	codex_file_refs(const cJSON *, cJSON *);
-static char	*codex_file_diff(const char *, const char *, const char *,
-		    const char *);
-static char	*codex_mcp_input(const cJSON *, cJSON **);
-static char	*codex_mcp_result(const cJSON *, const struct codex_call *,
-		    int *);
-static char	*codex_dynamic_input(const cJSON *, cJSON **);
-static char	*codex_dynamic_result(const cJSON *,
-		    const struct codex_call *, int *);
+static char *codex_command_input(const cJSON *, cJSON **);
+static char *
+codex_command_result(const cJSON *, const struct codex_call *, int *);
+static char *codex_file_input(const cJSON *, cJSON **);
+static char *codex_file_result(const cJSON *, const struct codex_call *, int *);
+static void  codex_file_refs(const cJSON *, cJSON *);
+static char *
+codex_file_diff(const char *, const char *, const char *, const char *);
+static char *codex_mcp_input(const cJSON *, cJSON **);
+static char *codex_mcp_result(const cJSON *, const struct codex_call *, int *);
+static char *codex_dynamic_input(const cJSON *, cJSON **);
+static char *
+codex_dynamic_result(const cJSON *, const struct codex_call *, int *);
 
 static const struct codex_tool *codex_tool_find(const char *);
-static struct codex_call *codex_call_find(struct codex *, const char *);
-static void	codex_call_free(struct codex_call *);
-static void	codex_calls_clear(struct codex *);
-static cJSON	*codex_call_part(const struct codex_call *);
-static char	*codex_texts(const cJSON *, const char *, const char *);
-static char	*codex_status_output(const cJSON *, char *);
-static void	codex_ensure(struct session *, const char *, enum item_kind);
-static char	*codex_synthetic_id(struct codex *, const char *);
+static struct codex_call       *codex_call_find(struct codex *, const char *);
+static void			codex_call_free(struct codex_call *);
+static void			codex_calls_clear(struct codex *);
+static cJSON		       *codex_call_part(const struct codex_call *);
+static char *codex_texts(const cJSON *, const char *, const char *);
+static char *codex_status_output(const cJSON *, char *);
+static void  codex_ensure(struct session *, const char *, enum item_kind);
+static char *codex_synthetic_id(struct codex *, const char *);
 
-static int	codex_offered(const cJSON *, const char *);
+static int codex_offered(const cJSON *, const char *);
 
-const struct adapter adapter_codex = {
-	.name = "codex",
+const struct adapter adapter_codex = { .name = "codex",
 	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
 	    CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME |
 	    CAP_CANCEL | CAP_USAGE | CAP_IMAGES,
@@ -245,8 +235,7 @@ const struct adapter adapter_codex = {
 	.reply_permission = codex_reply_permission,
 	.reply_question = codex_reply_question,
 	.cancel = codex_cancel,
-	.free = codex_free
-};
+	.free = codex_free };
 
 /* Responses to our requests, by enum codex_req. */
 static codex_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
@@ -282,8 +271,7 @@ static const struct codex_method codex_notifications[] = {
 	{ "turn/completed", codex_turn_completed_cb },
 	{ "turn/plan/updated", codex_plan_cb },
 	{ "thread/tokenUsage/updated", codex_usage_cb },
-	{ "error", codex_error_cb },
-	{ "warning", codex_warning_cb },
+	{ "error", codex_error_cb }, { "warning", codex_warning_cb },
 	{ "serverRequest/resolved", codex_resolved_cb }
 };
 
@@ -309,10 +297,8 @@ static const struct codex_item_type codex_items[] = {
 };
 
 static const struct codex_tool codex_tools[] = {
-	{ "commandExecution", codex_command_input, codex_command_result,
-	  NULL },
-	{ "fileChange", codex_file_input, codex_file_result,
-	  codex_file_refs },
+	{ "commandExecution", codex_command_input, codex_command_result, NULL },
+	{ "fileChange", codex_file_input, codex_file_result, codex_file_refs },
 	{ "mcpToolCall", codex_mcp_input, codex_mcp_result, NULL },
 	{ "dynamicToolCall", codex_dynamic_input, codex_dynamic_result, NULL }
 };
@@ -323,18 +309,16 @@ static const struct codex_tool codex_tools[] = {
  * commands reach the client; unknown modes get the default.
  */
 static const struct {
-	const char	*mode;
-	const char	*approval;
-	const char	*sandbox;
-} codex_modes[] = {
-	{ "default", "untrusted", "workspace-write" },
+	const char *mode;
+	const char *approval;
+	const char *sandbox;
+} codex_modes[] = { { "default", "untrusted", "workspace-write" },
 	{ "acceptEdits", "on-request", "workspace-write" },
 	{ "bypass", "never", "danger-full-access" },
 	{ "bypassPermissions", "never", "danger-full-access" },
 	{ "plan", "untrusted", "read-only" },
 	{ "readOnly", "untrusted", "read-only" },
-	{ "read-only", "untrusted", "read-only" }
-};
+	{ "read-only", "untrusted", "read-only" } };
 
 static struct codex *
 codex_get(struct session *s)
@@ -356,8 +340,8 @@ codex_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 static void
 codex_on_start(struct session *s)
 {
-	struct codex	*a;
-	cJSON		*params, *info;
+	struct codex *a;
+	cJSON	     *params, *info;
 
 	a = xcalloc(1, sizeof *a);
 	a->pending = jsonrpc_pending_new();
@@ -381,7 +365,7 @@ static void
 codex_request(struct session *s, struct codex *a, enum codex_req kind,
     const char *method, cJSON *params)
 {
-	long long	id;
+	long long id;
 
 	id = jsonrpc_pending_add(a->pending, kind, NULL);
 	session_send_json(s, jsonrpc_request(0, id, method, params));
@@ -397,12 +381,12 @@ codex_reply(struct session *s, const cJSON *id, cJSON *result)
 static void
 codex_on_line(struct session *s, const char *line, size_t len)
 {
-	struct codex		*a = codex_get(s);
-	struct jsonrpc_msg	 msg;
-	cJSON			*v;
-	const char		*err;
-	size_t			 i;
-	int			 kind;
+	struct codex	  *a = codex_get(s);
+	struct jsonrpc_msg msg;
+	cJSON		  *v;
+	const char	  *err;
+	size_t		   i;
+	int		   kind;
 
 	if (a == NULL)
 		return;
@@ -418,8 +402,9 @@ codex_on_line(struct session *s, const char *line, size_t len)
 	switch (msg.kind) {
 	case JSONRPC_RESPONSE:
 	case JSONRPC_ERROR:
-		if (jsonrpc_pending_take(a->pending, msg.id, &kind,
-		    NULL) != 0 || kind < 0 || kind >= CODEX_REQ_COUNT) {
+		if (jsonrpc_pending_take(a->pending, msg.id, &kind, NULL) !=
+			0 ||
+		    kind < 0 || kind >= CODEX_REQ_COUNT) {
 			if (msg.kind == JSONRPC_ERROR)
 				codex_rpc_error(s, &msg, NULL);
 			break;
@@ -432,16 +417,16 @@ codex_on_line(struct session *s, const char *line, size_t len)
 				break;
 		}
 		if (i == nitems(codex_requests)) {
-			session_send_json(s, jsonrpc_error(0, msg.id,
-			    JSONRPC_METHOD_NOT_FOUND, "method not found",
-			    NULL));
+			session_send_json(s,
+			    jsonrpc_error(0, msg.id, JSONRPC_METHOD_NOT_FOUND,
+				"method not found", NULL));
 		} else
 			codex_requests[i].fn(s, a, &msg);
 		break;
 	case JSONRPC_NOTIFICATION:
 		for (i = 0; i < nitems(codex_notifications); i++) {
-			if (strcmp(codex_notifications[i].method,
-			    msg.method) == 0) {
+			if (strcmp(codex_notifications[i].method, msg.method) ==
+			    0) {
 				codex_notifications[i].fn(s, a, &msg);
 				break;
 			}
@@ -456,12 +441,12 @@ codex_on_line(struct session *s, const char *line, size_t len)
 
 /* An error response as an error event: message, code as text, data. */
 static void
-codex_rpc_error(struct session *s, const struct jsonrpc_msg *msg,
-    const char *prefix)
+codex_rpc_error(
+    struct session *s, const struct jsonrpc_msg *msg, const char *prefix)
 {
-	const cJSON	*data = json_get(msg->error, "data");
-	const char	*text = msg->error_message;
-	char		 code[32], *full = NULL;
+	const cJSON *data = json_get(msg->error, "data");
+	const char  *text = msg->error_message;
+	char	     code[32], *full = NULL;
 
 	snprintf(code, sizeof code, "%lld", msg->error_code);
 	if (text == NULL)
@@ -495,7 +480,7 @@ codex_fail(struct session *s, struct codex *a, const char *what,
 static void
 codex_queue_clear(struct codex *a)
 {
-	struct codex_prompt	*p;
+	struct codex_prompt *p;
 
 	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, p, entry);
@@ -509,11 +494,11 @@ codex_queue_clear(struct codex *a)
  * version> (<os>) ..."; thread/start's cliVersion, when there, wins.
  */
 static void
-codex_initialize_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_initialize_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*ua, *slash;
-	char		*version;
+	const char *ua, *slash;
+	char	   *version;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		codex_fail(s, a, "initialize failed", msg);
@@ -534,8 +519,8 @@ codex_initialize_cb(struct session *s, struct codex *a,
 static void
 codex_thread_policy(struct session *s, cJSON *params)
 {
-	const char	*mode = session_permission_mode(s);
-	size_t		 i, pick = 0;
+	const char *mode = session_permission_mode(s);
+	size_t	    i, pick = 0;
 
 	for (i = 0; mode != NULL && i < nitems(codex_modes); i++) {
 		if (strcmp(codex_modes[i].mode, mode) == 0)
@@ -552,8 +537,8 @@ codex_thread_policy(struct session *s, cJSON *params)
 static void
 codex_open_thread(struct session *s, struct codex *a)
 {
-	const char	*native = session_native_id(s);
-	cJSON		*params;
+	const char *native = session_native_id(s);
+	cJSON	   *params;
 
 	params = json_object();
 	json_set_str(params, "cwd", session_cwd(s));
@@ -575,17 +560,18 @@ codex_open_thread(struct session *s, struct codex *a)
  * codex's memory of it rather than not at all.
  */
 static void
-codex_thread_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_thread_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*thread = json_get_obj(msg->result, "thread");
-	const char	*id, *version;
-	int		 resuming = a->resuming;
+	const cJSON *thread = json_get_obj(msg->result, "thread");
+	const char  *id, *version;
+	int	     resuming = a->resuming;
 
 	a->resuming = 0;
 	if (msg->kind == JSONRPC_ERROR) {
 		if (resuming) {
-			codex_rpc_error(s, msg, "thread/resume failed, "
+			codex_rpc_error(s, msg,
+			    "thread/resume failed, "
 			    "starting a new thread");
 			a->fresh = 1;
 			codex_open_thread(s, a);
@@ -612,12 +598,12 @@ codex_thread_cb(struct session *s, struct codex *a,
 static int
 codex_send_message(struct session *s, const struct user_message *m)
 {
-	struct codex		*a = codex_get(s);
-	struct codex_prompt	*p;
-	const cJSON		*att;
-	const char		*path, *mime;
-	char			*text, *next;
-	cJSON			*part, *el;
+	struct codex	    *a = codex_get(s);
+	struct codex_prompt *p;
+	const cJSON	    *att;
+	const char	    *path, *mime;
+	char		    *text, *next;
+	cJSON		    *part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
 		return (-1);
@@ -628,7 +614,8 @@ codex_send_message(struct session *s, const struct user_message *m)
 	json_set(part, "text_elements", json_array());
 	json_append(p->input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
-	JSON_FOREACH(att, m->attachments) {
+	JSON_FOREACH(att, m->attachments)
+	{
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		mime = json_get_str(att, "mime");
@@ -654,8 +641,8 @@ codex_send_message(struct session *s, const struct user_message *m)
 static void
 codex_flush(struct session *s, struct codex *a)
 {
-	struct codex_prompt	*p;
-	cJSON			*params;
+	struct codex_prompt *p;
+	cJSON		    *params;
 
 	if (a->phase != CODEX_READY || a->in_turn ||
 	    (p = TAILQ_FIRST(&a->queue)) == NULL)
@@ -685,10 +672,9 @@ codex_set_turn(struct codex *a, const char *id)
 
 /* turn/start answered: keep the turn id, or fail the turn. */
 static void
-codex_turn_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_turn_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id;
+	const char *id;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		codex_rpc_error(s, msg, NULL);
@@ -709,15 +695,15 @@ codex_turn_cb(struct session *s, struct codex *a,
  * turn/completed says how, so there is nothing to report.
  */
 static void
-codex_interrupt_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_interrupt_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 }
 
 static void
 codex_interrupt(struct session *s, struct codex *a)
 {
-	cJSON	*params;
+	cJSON *params;
 
 	a->interrupt = 0;
 	params = json_object();
@@ -734,7 +720,7 @@ codex_interrupt(struct session *s, struct codex *a)
 static int
 codex_cancel(struct session *s)
 {
-	struct codex	*a = codex_get(s);
+	struct codex *a = codex_get(s);
 
 	if (a == NULL)
 		return (-1);
@@ -754,10 +740,10 @@ codex_cancel(struct session *s)
 
 /* An agent-started turn opens one of ours; ours just learns its id. */
 static void
-codex_turn_started_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_turn_started_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id;
+	const char *id;
 
 	id = json_get_str(json_get_obj(msg->params, "turn"), "id");
 	if (!a->in_turn) {
@@ -779,19 +765,19 @@ codex_turn_started_cb(struct session *s, struct codex *a,
  * reported unless the error notification before it said the same.
  */
 static void
-codex_turn_completed_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_turn_completed_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*turn = json_get_obj(msg->params, "turn");
-	const cJSON	*error = json_get_obj(turn, "error");
-	const char	*status = json_get_str(turn, "status");
-	const char	*id = json_get_str(turn, "id");
-	const char	*text = json_get_str(error, "message");
+	const cJSON *turn = json_get_obj(msg->params, "turn");
+	const cJSON *error = json_get_obj(turn, "error");
+	const char  *status = json_get_str(turn, "status");
+	const char  *id = json_get_str(turn, "id");
+	const char  *text = json_get_str(error, "message");
 
 	if (!a->in_turn)
 		return;
 	if (id != NULL && a->turn_id != NULL && strcmp(id, a->turn_id) != 0)
-		return;		/* not the turn we are in */
+		return; /* not the turn we are in */
 	if (status != NULL && strcmp(status, "interrupted") == 0)
 		codex_turn_end(s, a, "cancelled");
 	else if (status != NULL && strcmp(status, "failed") == 0) {
@@ -807,7 +793,7 @@ codex_turn_completed_cb(struct session *s, struct codex *a,
 static void
 codex_turn_end(struct session *s, struct codex *a, const char *reason)
 {
-	cJSON	*usage;
+	cJSON *usage;
 
 	usage = codex_turn_usage(a);
 	codex_calls_clear(a);
@@ -823,15 +809,15 @@ codex_turn_end(struct session *s, struct codex *a, const char *reason)
 static cJSON *
 codex_turn_usage(struct codex *a)
 {
-	cJSON	*usage;
+	cJSON *usage;
 
 	if (!a->usage_seen)
 		return (NULL);
 	usage = json_object();
 	json_set_int(usage, "input_tokens", a->seen.input - a->base.input);
 	json_set_int(usage, "output_tokens", a->seen.output - a->base.output);
-	json_set_int(usage, "cache_read_tokens",
-	    a->seen.cached - a->base.cached);
+	json_set_int(
+	    usage, "cache_read_tokens", a->seen.cached - a->base.cached);
 	json_set_int(usage, "cache_write_tokens",
 	    a->seen.cache_write - a->base.cache_write);
 	return (usage);
@@ -844,15 +830,14 @@ codex_turn_usage(struct codex *a)
  * down (a thread compacted or replaced).
  */
 static void
-codex_usage_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_usage_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON		*total;
-	const char		*turn = json_get_str(msg->params, "turnId");
-	struct codex_usage	 u;
+	const cJSON	  *total;
+	const char	  *turn = json_get_str(msg->params, "turnId");
+	struct codex_usage u;
 
-	total = json_get_obj(json_get_obj(msg->params, "tokenUsage"),
-	    "total");
+	total = json_get_obj(json_get_obj(msg->params, "tokenUsage"), "total");
 	if (total == NULL)
 		return;
 	memset(&u, 0, sizeof u);
@@ -861,8 +846,8 @@ codex_usage_cb(struct session *s, struct codex *a,
 	(void)json_get_int(total, "cacheWriteInputTokens", &u.cache_write);
 	(void)json_get_int(total, "outputTokens", &u.output);
 	a->seen = u;
-	if (!a->in_turn || a->turn_id == NULL || (turn != NULL &&
-	    strcmp(turn, a->turn_id) != 0)) {
+	if (!a->in_turn || a->turn_id == NULL ||
+	    (turn != NULL && strcmp(turn, a->turn_id) != 0)) {
 		a->base = u;
 		return;
 	}
@@ -880,10 +865,10 @@ codex_usage_cb(struct session *s, struct codex *a,
 static void
 codex_error_event(struct session *s, struct codex *a, const cJSON *error)
 {
-	const cJSON	*info = json_get(error, "codexErrorInfo");
-	const char	*text = json_get_str(error, "message");
-	const char	*code = NULL, *inner;
-	cJSON		*body = NULL;
+	const cJSON *info = json_get(error, "codexErrorInfo");
+	const char  *text = json_get_str(error, "message");
+	const char  *code = NULL, *inner;
+	cJSON	    *body = NULL;
 
 	if (json_str(info) != NULL)
 		code = json_str(info);
@@ -895,9 +880,10 @@ codex_error_event(struct session *s, struct codex *a, const cJSON *error)
 	a->last_error = xstrdup(text);
 
 	/* A provider's error body, {"error": {"message": ...}}, as text. */
-	if (*text == '{' && (body = json_parse(text, strlen(text),
-	    NULL)) != NULL && (inner = json_get_str(json_get_obj(body,
-	    "error"), "message")) != NULL)
+	if (*text == '{' &&
+	    (body = json_parse(text, strlen(text), NULL)) != NULL &&
+	    (inner = json_get_str(json_get_obj(body, "error"), "message")) !=
+		NULL)
 		text = inner;
 	session_error(s, text, code, error != NULL ? json_dup(error) : NULL);
 	json_free(body);
@@ -908,11 +894,11 @@ codex_error_event(struct session *s, struct codex *a, const cJSON *error)
  * dropped stream, a 5xx), which is only news: a status item.
  */
 static void
-codex_error_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_error_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*error = json_get_obj(msg->params, "error");
-	int		 retry = 0;
+	const cJSON *error = json_get_obj(msg->params, "error");
+	int	     retry = 0;
 
 	(void)json_get_bool(msg->params, "willRetry", &retry);
 	if (retry) {
@@ -924,10 +910,10 @@ codex_error_cb(struct session *s, struct codex *a,
 
 /* warning {message}: a status item. */
 static void
-codex_warning_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_warning_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*text = json_get_str(msg->params, "message");
+	const char *text = json_get_str(msg->params, "message");
 
 	if (text != NULL)
 		session_status(s, "warning", text);
@@ -938,9 +924,9 @@ static void
 codex_item_dispatch(struct session *s, struct codex *a,
     const struct jsonrpc_msg *msg, int complete)
 {
-	const cJSON	*item = json_get_obj(msg->params, "item");
-	const char	*type = json_get_str(item, "type");
-	size_t		 i;
+	const cJSON *item = json_get_obj(msg->params, "item");
+	const char  *type = json_get_str(item, "type");
+	size_t	     i;
 
 	if (type == NULL || json_get_str(item, "id") == NULL) {
 		session_unparsed(s, "item without type or id", "codex");
@@ -958,15 +944,15 @@ codex_item_dispatch(struct session *s, struct codex *a,
 }
 
 static void
-codex_item_started_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_item_started_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_item_dispatch(s, a, msg, 0);
 }
 
 static void
-codex_item_completed_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_item_completed_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_item_dispatch(s, a, msg, 1);
 }
@@ -975,7 +961,7 @@ codex_item_completed_cb(struct session *s, struct codex *a,
 static void
 codex_ensure(struct session *s, const char *id, enum item_kind kind)
 {
-	struct item_spec	spec;
+	struct item_spec spec;
 
 	if (session_item_open(s, id))
 		return;
@@ -994,12 +980,11 @@ codex_message_start(struct session *s, struct codex *a, const cJSON *item)
 
 /* The final text is codex's, whatever streamed before it. */
 static void
-codex_message_complete(struct session *s, struct codex *a,
-    const cJSON *item)
+codex_message_complete(struct session *s, struct codex *a, const cJSON *item)
 {
-	const char	*id = json_get_str(item, "id");
-	const char	*text = json_get_str(item, "text");
-	cJSON		*content = NULL;
+	const char *id = json_get_str(item, "id");
+	const char *text = json_get_str(item, "text");
+	cJSON	   *content = NULL;
 
 	codex_ensure(s, id, ITEM_MESSAGE);
 	if (text != NULL) {
@@ -1020,19 +1005,17 @@ codex_reasoning_start(struct session *s, struct codex *a, const cJSON *item)
  * the raw reasoning text when there is no summary.
  */
 static void
-codex_reasoning_complete(struct session *s, struct codex *a,
-    const cJSON *item)
+codex_reasoning_complete(struct session *s, struct codex *a, const cJSON *item)
 {
-	const char	*id = json_get_str(item, "id");
-	char		*text;
-	cJSON		*content = NULL;
+	const char *id = json_get_str(item, "id");
+	char	   *text;
+	cJSON	   *content = NULL;
 
 	codex_ensure(s, id, ITEM_REASONING);
 	text = codex_texts(json_get_arr(item, "summary"), NULL, "\n\n");
 	if (*text == '\0') {
 		free(text);
-		text = codex_texts(json_get_arr(item, "content"), NULL,
-		    "\n\n");
+		text = codex_texts(json_get_arr(item, "content"), NULL, "\n\n");
 	}
 	if (*text != '\0') {
 		content = json_array();
@@ -1043,11 +1026,11 @@ codex_reasoning_complete(struct session *s, struct codex *a,
 }
 
 static void
-codex_message_delta_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_message_delta_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id = json_get_str(msg->params, "itemId");
-	const char	*delta = json_get_str(msg->params, "delta");
+	const char *id = json_get_str(msg->params, "itemId");
+	const char *delta = json_get_str(msg->params, "delta");
 
 	if (id == NULL || delta == NULL)
 		return;
@@ -1057,11 +1040,11 @@ codex_message_delta_cb(struct session *s, struct codex *a,
 
 /* Summary and raw reasoning deltas both stream into the reasoning item. */
 static void
-codex_reasoning_delta_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_reasoning_delta_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id = json_get_str(msg->params, "itemId");
-	const char	*delta = json_get_str(msg->params, "delta");
+	const char *id = json_get_str(msg->params, "itemId");
+	const char *delta = json_get_str(msg->params, "delta");
 
 	if (id == NULL || delta == NULL)
 		return;
@@ -1071,14 +1054,15 @@ codex_reasoning_delta_cb(struct session *s, struct codex *a,
 
 /* A second summary part: the blank line the final text will have. */
 static void
-codex_reasoning_part_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_reasoning_part_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char	*id = json_get_str(msg->params, "itemId");
-	long long	 index = 0;
+	const char *id = json_get_str(msg->params, "itemId");
+	long long   index = 0;
 
-	if (id == NULL || json_get_int(msg->params, "summaryIndex",
-	    &index) != 0 || index <= 0 || !session_item_open(s, id))
+	if (id == NULL ||
+	    json_get_int(msg->params, "summaryIndex", &index) != 0 ||
+	    index <= 0 || !session_item_open(s, id))
 		return;
 	session_item_delta(s, id, "\n\n");
 }
@@ -1088,15 +1072,15 @@ codex_reasoning_part_cb(struct session *s, struct codex *a,
  * tool_result item, started here, and is kept (capped) for the result.
  */
 static void
-codex_output_delta_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_output_delta_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char		*id = json_get_str(msg->params, "itemId");
-	const char		*delta = json_get_str(msg->params, "delta");
-	struct codex_call	*c;
-	struct item_spec	 spec;
-	char			*rid;
-	size_t			 len;
+	const char	  *id = json_get_str(msg->params, "itemId");
+	const char	  *delta = json_get_str(msg->params, "delta");
+	struct codex_call *c;
+	struct item_spec   spec;
+	char		  *rid;
+	size_t		   len;
 
 	if (id == NULL || delta == NULL || *delta == '\0' ||
 	    (c = codex_call_find(a, id)) == NULL)
@@ -1123,7 +1107,7 @@ codex_output_delta_cb(struct session *s, struct codex *a,
 static const struct codex_tool *
 codex_tool_find(const char *type)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; type != NULL && i < nitems(codex_tools); i++) {
 		if (strcmp(codex_tools[i].type, type) == 0)
@@ -1135,9 +1119,10 @@ codex_tool_find(const char *type)
 static struct codex_call *
 codex_call_find(struct codex *a, const char *id)
 {
-	struct codex_call	*c;
+	struct codex_call *c;
 
-	TAILQ_FOREACH(c, &a->calls, entry) {
+	TAILQ_FOREACH(c, &a->calls, entry)
+	{
 		if (strcmp(c->id, id) == 0)
 			return (c);
 	}
@@ -1156,7 +1141,7 @@ codex_call_free(struct codex_call *c)
 static void
 codex_calls_clear(struct codex *a)
 {
-	struct codex_call	*c;
+	struct codex_call *c;
 
 	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
 		TAILQ_REMOVE(&a->calls, c, entry);
@@ -1168,13 +1153,13 @@ codex_calls_clear(struct codex *a)
 static cJSON *
 codex_call_part(const struct codex_call *c)
 {
-	cJSON	*content;
-	char	*args;
+	cJSON *content;
+	char  *args;
 
 	args = json_print(json_get(c->input, "args"), NULL);
 	content = json_array();
-	json_append(content, event_part_tool_call(json_get_str(c->input,
-	    "name"), args, c->id));
+	json_append(content,
+	    event_part_tool_call(json_get_str(c->input, "name"), args, c->id));
 	free(args);
 	return (content);
 }
@@ -1187,13 +1172,13 @@ codex_call_part(const struct codex_call *c)
 static void
 codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
 {
-	const struct codex_tool	*t = codex_tool_find(json_get_str(item,
-				    "type"));
-	const char		*id = json_get_str(item, "id");
-	struct codex_call	*c;
-	struct item_spec	 spec;
-	cJSON			*content, *args = NULL;
-	char			*name;
+	const struct codex_tool *t =
+	    codex_tool_find(json_get_str(item, "type"));
+	const char	  *id = json_get_str(item, "id");
+	struct codex_call *c;
+	struct item_spec   spec;
+	cJSON		  *content, *args = NULL;
+	char		  *name;
 
 	if (t == NULL || codex_call_find(a, id) != NULL)
 		return;
@@ -1224,12 +1209,12 @@ codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
 static void
 codex_tool_complete(struct session *s, struct codex *a, const cJSON *item)
 {
-	const char		*id = json_get_str(item, "id");
-	struct codex_call	*c;
-	struct item_spec	 spec;
-	cJSON			*content;
-	char			*rid, *output;
-	int			 failed = 0;
+	const char	  *id = json_get_str(item, "id");
+	struct codex_call *c;
+	struct item_spec   spec;
+	cJSON		  *content;
+	char		  *rid, *output;
+	int		   failed = 0;
 
 	if ((c = codex_call_find(a, id)) == NULL) {
 		codex_tool_start(s, a, item);
@@ -1263,7 +1248,7 @@ codex_tool_complete(struct session *s, struct codex *a, const cJSON *item)
 static char *
 codex_status_output(const cJSON *item, char *output)
 {
-	const char	*status = json_get_str(item, "status");
+	const char *status = json_get_str(item, "status");
 
 	if (*output != '\0' || status == NULL ||
 	    strcmp(status, "completed") == 0)
@@ -1284,16 +1269,15 @@ codex_command_input(const cJSON *item, cJSON **args)
 
 /* aggregatedOutput, else what streamed; a non-zero exit is an error. */
 static char *
-codex_command_result(const cJSON *item, const struct codex_call *c,
-    int *failed)
+codex_command_result(const cJSON *item, const struct codex_call *c, int *failed)
 {
-	const char	*status = json_get_str(item, "status");
-	const char	*out = json_get_str(item, "aggregatedOutput");
-	long long	 code = 0;
+	const char *status = json_get_str(item, "status");
+	const char *out = json_get_str(item, "aggregatedOutput");
+	long long   code = 0;
 
 	(void)json_get_int(item, "exitCode", &code);
-	*failed = code != 0 || (status != NULL &&
-	    strcmp(status, "completed") != 0);
+	*failed =
+	    code != 0 || (status != NULL && strcmp(status, "completed") != 0);
 	if (out == NULL)
 		out = c->out != NULL ? c->out : "";
 	return (xstrdup(out));
@@ -1303,35 +1287,36 @@ codex_command_result(const cJSON *item, const struct codex_call *c,
 static char *
 codex_file_input(const cJSON *item, cJSON **args)
 {
-	const cJSON	*changes = json_get_arr(item, "changes");
+	const cJSON *changes = json_get_arr(item, "changes");
 
 	*args = json_object();
-	json_set(*args, "changes", changes != NULL ? json_dup(changes) :
-	    json_array());
+	json_set(*args, "changes",
+	    changes != NULL ? json_dup(changes) : json_array());
 	return (xstrdup("apply_patch"));
 }
 
 /* What streamed, else one "<kind> <path>" line per change. */
 static char *
-codex_file_result(const cJSON *item, const struct codex_call *c,
-    int *failed)
+codex_file_result(const cJSON *item, const struct codex_call *c, int *failed)
 {
-	const char	*status = json_get_str(item, "status");
-	const cJSON	*el;
-	const char	*kind;
-	char		*out, *next;
+	const char  *status = json_get_str(item, "status");
+	const cJSON *el;
+	const char  *kind;
+	char	    *out, *next;
 
 	*failed = status != NULL && strcmp(status, "completed") != 0;
 	if (c->out != NULL || *failed)
 		return (xstrdup(c->out != NULL ? c->out : ""));
 	out = xstrdup("");
-	JSON_FOREACH(el, json_get_arr(item, "changes")) {
-		if ((kind = json_get_str(json_get_obj(el, "kind"),
-		    "type")) == NULL && (kind = json_get_str(el, "kind")) == NULL)
+	JSON_FOREACH(el, json_get_arr(item, "changes"))
+	{
+		if ((kind = json_get_str(json_get_obj(el, "kind"), "type")) ==
+			NULL &&
+		    (kind = json_get_str(el, "kind")) == NULL)
 			kind = "update";
 		xasprintf(&next, "%s%s %s\n", out, kind,
-		    json_get_str(el, "path") != NULL ?
-		    json_get_str(el, "path") : "?");
+		    json_get_str(el, "path") != NULL ? json_get_str(el, "path")
+						     : "?");
 		free(out);
 		out = next;
 	}
@@ -1346,11 +1331,12 @@ codex_file_result(const cJSON *item, const struct codex_call *c,
 static void
 codex_file_refs(const cJSON *item, cJSON *content)
 {
-	const cJSON	*el, *kind;
-	const char	*type, *path, *to;
-	char		*diff;
+	const cJSON *el, *kind;
+	const char  *type, *path, *to;
+	char	    *diff;
 
-	JSON_FOREACH(el, json_get_arr(item, "changes")) {
+	JSON_FOREACH(el, json_get_arr(item, "changes"))
+	{
 		if ((path = json_get_str(el, "path")) == NULL)
 			continue;
 		kind = json_get_obj(el, "kind");
@@ -1359,10 +1345,11 @@ codex_file_refs(const cJSON *item, cJSON *content)
 			type = "update";
 		if ((to = json_get_str(kind, "move_path")) == NULL)
 			to = path;
-		diff = codex_file_diff(path, type, to,
-		    json_get_str(el, "diff"));
-		json_append(content, event_part_file_ref(path,
-		    strcmp(type, "add") == 0 ? "write" : "patch", diff));
+		diff =
+		    codex_file_diff(path, type, to, json_get_str(el, "diff"));
+		json_append(content,
+		    event_part_file_ref(path,
+			strcmp(type, "add") == 0 ? "write" : "patch", diff));
 		free(diff);
 	}
 }
@@ -1372,13 +1359,13 @@ codex_file_refs(const cJSON *item, cJSON *content)
  * an update's hunks as they are. One pass counts, one fills.
  */
 static char *
-codex_file_diff(const char *path, const char *type, const char *to,
-    const char *text)
+codex_file_diff(
+    const char *path, const char *type, const char *to, const char *text)
 {
-	static const char	 nonl[] = "\\ No newline at end of file\n";
-	const char		*p, *nl, *from = path;
-	char			*out, *o, head[64], mark = '+';
-	size_t			 n = 0, len = strlen(text != NULL ? text : "");
+	static const char nonl[] = "\\ No newline at end of file\n";
+	const char	 *p, *nl, *from = path;
+	char		 *out, *o, head[64], mark = '+';
+	size_t		  n = 0, len = strlen(text != NULL ? text : "");
 
 	if (text == NULL)
 		return (NULL);
@@ -1403,8 +1390,8 @@ codex_file_diff(const char *path, const char *type, const char *to,
 	else
 		snprintf(head, sizeof head, "@@ -1,%zu +0,0 @@\n", n);
 
-	out = xmalloc(strlen(from) + strlen(to) + strlen(head) + len +
-	    2 * n + sizeof nonl + 16);
+	out = xmalloc(strlen(from) + strlen(to) + strlen(head) + len + 2 * n +
+	    sizeof nonl + 16);
 	o = out + sprintf(out, "--- %s\n+++ %s\n%s", from, to, head);
 	for (p = text; *p != '\0'; p = nl) {
 		nl = p + strcspn(p, "\n");
@@ -1425,10 +1412,10 @@ codex_file_diff(const char *path, const char *type, const char *to,
 static char *
 codex_mcp_input(const cJSON *item, cJSON **args)
 {
-	const cJSON	*v = json_get(item, "arguments");
-	const char	*server = json_get_str(item, "server");
-	const char	*tool = json_get_str(item, "tool");
-	char		*name;
+	const cJSON *v = json_get(item, "arguments");
+	const char  *server = json_get_str(item, "server");
+	const char  *tool = json_get_str(item, "tool");
+	char	    *name;
 
 	*args = v != NULL && !json_is_null(v) ? json_dup(v) : json_object();
 	xasprintf(&name, "mcp__%s__%s", server != NULL ? server : "mcp",
@@ -1440,16 +1427,17 @@ codex_mcp_input(const cJSON *item, cJSON **args)
 static char *
 codex_mcp_result(const cJSON *item, const struct codex_call *c, int *failed)
 {
-	const cJSON	*result = json_get_obj(item, "result");
-	const cJSON	*error = json_get_obj(item, "error");
-	const char	*status = json_get_str(item, "status");
-	char		*out;
+	const cJSON *result = json_get_obj(item, "result");
+	const cJSON *error = json_get_obj(item, "error");
+	const char  *status = json_get_str(item, "status");
+	char	    *out;
 
-	*failed = error != NULL || (status != NULL &&
-	    strcmp(status, "completed") != 0);
+	*failed = error != NULL ||
+	    (status != NULL && strcmp(status, "completed") != 0);
 	if (error != NULL)
-		return (xstrdup(json_get_str(error, "message") != NULL ?
-		    json_get_str(error, "message") : "error"));
+		return (xstrdup(json_get_str(error, "message") != NULL
+			? json_get_str(error, "message")
+			: "error"));
 	out = codex_texts(json_get_arr(result, "content"), "text", "\n");
 	if (*out == '\0' && result != NULL) {
 		free(out);
@@ -1462,19 +1450,18 @@ codex_mcp_result(const cJSON *item, const struct codex_call *c, int *failed)
 static char *
 codex_dynamic_input(const cJSON *item, cJSON **args)
 {
-	const cJSON	*v = json_get(item, "arguments");
-	const char	*tool = json_get_str(item, "tool");
+	const cJSON *v = json_get(item, "arguments");
+	const char  *tool = json_get_str(item, "tool");
 
 	*args = v != NULL && !json_is_null(v) ? json_dup(v) : json_object();
 	return (xstrdup(tool != NULL ? tool : "tool"));
 }
 
 static char *
-codex_dynamic_result(const cJSON *item, const struct codex_call *c,
-    int *failed)
+codex_dynamic_result(const cJSON *item, const struct codex_call *c, int *failed)
 {
-	const char	*status = json_get_str(item, "status");
-	int		 ok = 1;
+	const char *status = json_get_str(item, "status");
+	int	    ok = 1;
 
 	(void)json_get_bool(item, "success", &ok);
 	*failed = !ok || (status != NULL && strcmp(status, "completed") != 0);
@@ -1488,7 +1475,7 @@ codex_dynamic_result(const cJSON *item, const struct codex_call *c,
 static void
 codex_status_complete(struct session *s, struct codex *a, const cJSON *item)
 {
-	const char	*type = json_get_str(item, "type");
+	const char *type = json_get_str(item, "type");
 
 	if (strcmp(type, "webSearch") == 0)
 		session_status(s, "web_search", json_get_str(item, "query"));
@@ -1506,25 +1493,24 @@ codex_status_complete(struct session *s, struct codex *a, const cJSON *item)
 
 /* turn/plan/updated: a status item with the steps as a json part. */
 static void
-codex_plan_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_plan_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON		*plan = json_get_arr(msg->params, "plan"), *el;
-	const char		*st;
-	struct item_spec	 spec;
-	cJSON			*content;
-	char			*id, detail[64];
-	int			 done = 0;
+	const cJSON	*plan = json_get_arr(msg->params, "plan"), *el;
+	const char	*st;
+	struct item_spec spec;
+	cJSON		*content;
+	char		*id, detail[64];
+	int		 done = 0;
 
 	if (plan == NULL)
 		return;
-	JSON_FOREACH(el, plan) {
+	JSON_FOREACH(el, plan)
+	{
 		if ((st = json_get_str(el, "status")) != NULL &&
 		    strcmp(st, "completed") == 0)
 			done++;
 	}
-	snprintf(detail, sizeof detail, "%d of %d done", done,
-	    json_size(plan));
+	snprintf(detail, sizeof detail, "%d of %d done", done, json_size(plan));
 	content = json_array();
 	json_append(content, event_part_status("plan", detail));
 	json_append(content, event_part_json(json_dup(plan)));
@@ -1542,7 +1528,7 @@ codex_plan_cb(struct session *s, struct codex *a,
 static char *
 codex_synthetic_id(struct codex *a, const char *prefix)
 {
-	char	*id;
+	char *id;
 
 	xasprintf(&id, "%s-%u", prefix, ++a->nsynth);
 	return (id);
@@ -1555,16 +1541,16 @@ codex_synthetic_id(struct codex *a, const char *prefix)
 static char *
 codex_texts(const cJSON *array, const char *key, const char *sep)
 {
-	const cJSON	*el;
-	const char	*text;
-	char		*out = xstrdup(""), *next;
+	const cJSON *el;
+	const char  *text;
+	char	    *out = xstrdup(""), *next;
 
-	JSON_FOREACH(el, array) {
+	JSON_FOREACH(el, array)
+	{
 		text = key != NULL ? json_get_str(el, key) : json_str(el);
 		if (text == NULL)
 			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? sep : "",
-		    text);
+		xasprintf(&next, "%s%s%s", out, *out != '\0' ? sep : "", text);
 		free(out);
 		out = next;
 	}
@@ -1576,12 +1562,12 @@ codex_texts(const cJSON *array, const char *key, const char *sep)
  * a timeout). Forget it, so a late client answer is refused, not sent.
  */
 static void
-codex_resolved_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_resolved_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*id = json_get(msg->params, "requestId");
+	const cJSON	   *id = json_get(msg->params, "requestId");
 	struct jsonrpc_ask *k;
-	char		*text;
+	char		   *text;
 
 	if (id == NULL || (!json_is_str(id) && !json_is_num(id)))
 		return;
@@ -1597,18 +1583,17 @@ codex_resolved_cb(struct session *s, struct codex *a,
  * reply.
  */
 static void
-codex_command_approval_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_command_approval_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON		*p = msg->params, *decisions;
-	const char		*command = json_get_str(p, "command");
-	const char		*host;
-	struct jsonrpc_ask	*k;
-	cJSON			*meta, *input;
-	char			 action[CODEX_ACTION_MAX];
+	const cJSON	   *p = msg->params, *decisions;
+	const char	   *command = json_get_str(p, "command");
+	const char	   *host;
+	struct jsonrpc_ask *k;
+	cJSON		   *meta, *input;
+	char		    action[CODEX_ACTION_MAX];
 
-	host = json_get_str(json_get_obj(p, "networkApprovalContext"),
-	    "host");
+	host = json_get_str(json_get_obj(p, "networkApprovalContext"), "host");
 	if (command != NULL)
 		snprintf(action, sizeof action, "%s", command);
 	else if (host != NULL)
@@ -1626,8 +1611,8 @@ codex_command_approval_cb(struct session *s, struct codex *a,
 	json_set_str(meta, "call_id", json_get_str(p, "itemId"));
 
 	decisions = json_get_arr(p, "availableDecisions");
-	k = jsonrpc_ask_add(&a->asks, msg->id, decisions != NULL ?
-	    json_dup(decisions) : NULL);
+	k = jsonrpc_ask_add(
+	    &a->asks, msg->id, decisions != NULL ? json_dup(decisions) : NULL);
 	session_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1636,21 +1621,22 @@ codex_command_approval_cb(struct session *s, struct codex *a,
  * from the fileChange item that started before it.
  */
 static void
-codex_file_approval_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_file_approval_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON		*p = msg->params, *el, *changes = NULL;
-	const char		*item = json_get_str(p, "itemId"), *path;
-	struct codex_call	*c = NULL;
-	struct jsonrpc_ask	*k;
-	cJSON			*meta, *input;
-	char			 action[CODEX_ACTION_MAX];
-	size_t			 off;
+	const cJSON	   *p = msg->params, *el, *changes = NULL;
+	const char	   *item = json_get_str(p, "itemId"), *path;
+	struct codex_call  *c = NULL;
+	struct jsonrpc_ask *k;
+	cJSON		   *meta, *input;
+	char		    action[CODEX_ACTION_MAX];
+	size_t		    off;
 
 	if (item != NULL && (c = codex_call_find(a, item)) != NULL)
 		changes = json_get_arr(json_get(c->input, "args"), "changes");
 	off = (size_t)snprintf(action, sizeof action, "file change");
-	JSON_FOREACH(el, changes) {
+	JSON_FOREACH(el, changes)
+	{
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    off >= sizeof action)
 			continue;
@@ -1658,8 +1644,8 @@ codex_file_approval_cb(struct session *s, struct codex *a,
 		    "%s %s", el == json_first(changes) ? ":" : ",", path);
 	}
 	input = json_object();
-	json_set(input, "changes", changes != NULL ? json_dup(changes) :
-	    json_array());
+	json_set(input, "changes",
+	    changes != NULL ? json_dup(changes) : json_array());
 	json_set_str(input, "reason", json_get_str(p, "reason"));
 	json_set_str(input, "grantRoot", json_get_str(p, "grantRoot"));
 	meta = json_object();
@@ -1675,11 +1661,12 @@ codex_file_approval_cb(struct session *s, struct codex *a,
 static int
 codex_offered(const cJSON *decisions, const char *decision)
 {
-	const cJSON	*el;
+	const cJSON *el;
 
 	if (decisions == NULL)
 		return (1);
-	JSON_FOREACH(el, decisions) {
+	JSON_FOREACH(el, decisions)
+	{
 		if (json_str(el) != NULL && strcmp(json_str(el), decision) == 0)
 			return (1);
 	}
@@ -1692,13 +1679,13 @@ codex_offered(const cJSON *decisions, const char *decision)
  * commands it would rather amend its exec policy for).
  */
 static int
-codex_reply_permission(struct session *s, const char *native_id,
-    enum permission_reply reply)
+codex_reply_permission(
+    struct session *s, const char *native_id, enum permission_reply reply)
 {
-	struct codex		*a = codex_get(s);
-	struct jsonrpc_ask	*k;
-	const char		*decision = "cancel";
-	cJSON			*result;
+	struct codex	   *a = codex_get(s);
+	struct jsonrpc_ask *k;
+	const char	   *decision = "cancel";
+	cJSON		   *result;
 
 	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
@@ -1707,8 +1694,9 @@ codex_reply_permission(struct session *s, const char *native_id,
 		decision = "accept";
 		break;
 	case PERMISSION_ALWAYS:
-		decision = codex_offered(k->data, "acceptForSession") ?
-		    "acceptForSession" : "accept";
+		decision = codex_offered(k->data, "acceptForSession")
+		    ? "acceptForSession"
+		    : "accept";
 		break;
 	case PERMISSION_REJECT:
 		decision = "decline";
@@ -1730,23 +1718,27 @@ codex_reply_permission(struct session *s, const char *native_id,
  * the answer.
  */
 static void
-codex_user_input_cb(struct session *s, struct codex *a,
-    const struct jsonrpc_msg *msg)
+codex_user_input_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const cJSON		*q, *opt;
-	struct jsonrpc_ask	*k;
-	cJSON			*questions, *ids, *o, *opts, *el;
+	const cJSON	   *q, *opt;
+	struct jsonrpc_ask *k;
+	cJSON		   *questions, *ids, *o, *opts, *el;
 
 	questions = json_array();
 	ids = json_array();
-	JSON_FOREACH(q, json_get_arr(msg->params, "questions")) {
+	JSON_FOREACH(q, json_get_arr(msg->params, "questions"))
+	{
 		o = json_object();
-		json_set_str(o, "question", json_get_str(q, "question") !=
-		    NULL ? json_get_str(q, "question") : "");
+		json_set_str(o, "question",
+		    json_get_str(q, "question") != NULL
+			? json_get_str(q, "question")
+			: "");
 		json_set_str(o, "header", json_get_str(q, "header"));
 		json_set_bool(o, "multi_select", 0);
 		opts = json_array();
-		JSON_FOREACH(opt, json_get_arr(q, "options")) {
+		JSON_FOREACH(opt, json_get_arr(q, "options"))
+		{
 			if (json_get_str(opt, "label") == NULL)
 				continue;
 			el = json_object();
@@ -1757,8 +1749,10 @@ codex_user_input_cb(struct session *s, struct codex *a,
 		}
 		json_set(o, "options", opts);
 		json_append(questions, o);
-		json_append(ids, json_string(json_get_str(q, "id") != NULL ?
-		    json_get_str(q, "id") : ""));
+		json_append(ids,
+		    json_string(json_get_str(q, "id") != NULL
+			    ? json_get_str(q, "id")
+			    : ""));
 	}
 	k = jsonrpc_ask_add(&a->asks, msg->id, ids);
 	session_question_request(s, k->native_id, questions);
@@ -1769,24 +1763,26 @@ codex_user_input_cb(struct session *s, struct codex *a,
  * answers taken in question order. Rejected or cancelled is no answers.
  */
 static int
-codex_reply_question(struct session *s, const char *native_id,
-    const cJSON *answers)
+codex_reply_question(
+    struct session *s, const char *native_id, const cJSON *answers)
 {
-	struct codex		*a = codex_get(s);
-	struct jsonrpc_ask	*k;
-	const cJSON		*id, *labels, *l;
-	cJSON			*map, *one, *list, *result;
-	int			 i = 0;
+	struct codex	   *a = codex_get(s);
+	struct jsonrpc_ask *k;
+	const cJSON	   *id, *labels, *l;
+	cJSON		   *map, *one, *list, *result;
+	int		    i = 0;
 
 	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	map = json_object();
-	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL) {
+	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL)
+	{
 		labels = json_at(answers, i++);
 		if (!json_is_arr(labels) || json_str(id) == NULL)
 			continue;
 		list = json_array();
-		JSON_FOREACH(l, labels) {
+		JSON_FOREACH(l, labels)
+		{
 			if (json_str(l) != NULL)
 				json_append(list, json_string(json_str(l)));
 		}
@@ -1804,8 +1800,8 @@ codex_reply_question(struct session *s, const char *native_id,
 static void
 codex_free(struct session *s)
 {
-	struct codex		*a = codex_get(s);
-	struct jsonrpc_ask	*k;
+	struct codex	   *a = codex_get(s);
+	struct jsonrpc_ask *k;
 
 	if (a == NULL)
 		return;

@@ -25,34 +25,30 @@
 
 #include "adapters.h"
 
-#define PI_BLOCKS	64	/* content blocks tracked per message */
+#define PI_BLOCKS 64 /* content blocks tracked per message */
 
 struct pi {
-	unsigned long long	 nreq;		/* our command ids */
-	unsigned long long	 nmsg;		/* assistant messages seen */
-	int			 blocks[PI_BLOCKS]; /* open item per index */
-	long long		 usage[4];	/* input, output, cache r/w */
-	double			 cost;
-	char			*stop_reason;	/* of the last assistant message */
-	char			*error;		/* its errorMessage */
-	int			 in_run;
+	unsigned long long nreq;	      /* our command ids */
+	unsigned long long nmsg;	      /* assistant messages seen */
+	int		   blocks[PI_BLOCKS]; /* open item per index */
+	long long	   usage[4];	      /* input, output, cache r/w */
+	double		   cost;
+	char		  *stop_reason; /* of the last assistant message */
+	char		  *error;	/* its errorMessage */
+	int		   in_run;
 };
 
-static int	pi_spawn_argv(struct session *, struct argv_builder *,
-		    char **);
-static void	pi_on_start(struct session *);
-static void	pi_on_line(struct session *, const char *, size_t);
-static int	pi_send_message(struct session *,
-		    const struct user_message *);
-static int	pi_reply_permission(struct session *, const char *,
-		    enum permission_reply);
-static int	pi_reply_question(struct session *, const char *,
-		    const cJSON *);
-static int	pi_cancel(struct session *);
-static void	pi_free(struct session *);
+static int  pi_spawn_argv(struct session *, struct argv_builder *, char **);
+static void pi_on_start(struct session *);
+static void pi_on_line(struct session *, const char *, size_t);
+static int  pi_send_message(struct session *, const struct user_message *);
+static int
+pi_reply_permission(struct session *, const char *, enum permission_reply);
+static int  pi_reply_question(struct session *, const char *, const cJSON *);
+static int  pi_cancel(struct session *);
+static void pi_free(struct session *);
 
-const struct adapter adapter_pi = {
-	.name = "pi",
+const struct adapter adapter_pi = { .name = "pi",
 	.caps = CAP_QUESTIONS | CAP_REASONING | CAP_TOOL_CALLS |
 	    CAP_FILE_CHANGES | CAP_STREAMING | CAP_RESUME | CAP_CANCEL |
 	    CAP_USAGE,
@@ -63,8 +59,7 @@ const struct adapter adapter_pi = {
 	.reply_permission = pi_reply_permission,
 	.reply_question = pi_reply_question,
 	.cancel = pi_cancel,
-	.free = pi_free
-};
+	.free = pi_free };
 
 static struct pi *
 pi_state(struct session *s)
@@ -95,8 +90,8 @@ pi_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 static void
 pi_command(struct session *s, const char *type, cJSON *o)
 {
-	struct pi	*p = pi_state(s);
-	char		 id[32];
+	struct pi *p = pi_state(s);
+	char	   id[32];
 
 	snprintf(id, sizeof id, "agentd-%llu", ++p->nreq);
 	json_set_str(o, "id", id);
@@ -107,7 +102,7 @@ pi_command(struct session *s, const char *type, cJSON *o)
 static void
 pi_on_start(struct session *s)
 {
-	struct pi	*p;
+	struct pi *p;
 
 	p = xcalloc(1, sizeof *p);
 	session_set_adapter_data(s, p);
@@ -118,7 +113,7 @@ pi_on_start(struct session *s)
 static int
 pi_send_message(struct session *s, const struct user_message *m)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set_str(o, "message", m->text);
@@ -127,19 +122,19 @@ pi_send_message(struct session *s, const struct user_message *m)
 }
 
 static int
-pi_reply_permission(struct session *s, const char *id,
-    enum permission_reply reply)
+pi_reply_permission(
+    struct session *s, const char *id, enum permission_reply reply)
 {
-	return (-1);	/* pi asks none */
+	return (-1); /* pi asks none */
 }
 
 /* extension_ui_response: the chosen value, a confirmation, or cancelled. */
 static int
 pi_reply_question(struct session *s, const char *id, const cJSON *answers)
 {
-	const cJSON	*first = NULL;
-	const char	*label = NULL;
-	cJSON		*o;
+	const cJSON *first = NULL;
+	const char  *label = NULL;
+	cJSON	    *o;
 
 	if (answers != NULL && (first = json_at(answers, 0)) != NULL)
 		label = json_str(json_at(first, 0));
@@ -166,7 +161,7 @@ pi_cancel(struct session *s)
 static void
 pi_free(struct session *s)
 {
-	struct pi	*p = pi_state(s);
+	struct pi *p = pi_state(s);
 
 	if (p == NULL)
 		return;
@@ -186,9 +181,10 @@ pi_block_id(struct pi *p, long long idx, char *buf, size_t len)
 static const char *
 pi_text_of(const cJSON *content)
 {
-	const cJSON	*part;
+	const cJSON *part;
 
-	JSON_FOREACH(part, content) {
+	JSON_FOREACH(part, content)
+	{
 		if (json_get_str(part, "text") != NULL)
 			return (json_get_str(part, "text"));
 	}
@@ -199,20 +195,22 @@ pi_text_of(const cJSON *content)
 static cJSON *
 pi_tool_parts(const cJSON *call)
 {
-	const char	*name = json_get_str(call, "name");
-	const cJSON	*args = json_get(call, "arguments");
-	const char	*path = json_get_str(args, "path");
-	cJSON		*content;
-	char		*text;
+	const char  *name = json_get_str(call, "name");
+	const cJSON *args = json_get(call, "arguments");
+	const char  *path = json_get_str(args, "path");
+	cJSON	    *content;
+	char	    *text;
 
 	content = json_array();
 	text = args != NULL ? json_print(args, NULL) : xstrdup("{}");
-	json_append(content, event_part_tool_call(name != NULL ? name : "tool",
-	    text, json_get_str(call, "id")));
+	json_append(content,
+	    event_part_tool_call(
+		name != NULL ? name : "tool", text, json_get_str(call, "id")));
 	free(text);
 	if (name != NULL && path != NULL && strcmp(name, "write") == 0)
-		json_append(content, event_part_file_ref(path, "write",
-		    json_get_str(args, "content")));
+		json_append(content,
+		    event_part_file_ref(
+			path, "write", json_get_str(args, "content")));
 	else if (name != NULL && path != NULL && strcmp(name, "edit") == 0)
 		json_append(content, event_part_file_ref(path, "patch", NULL));
 	return (content);
@@ -220,11 +218,11 @@ pi_tool_parts(const cJSON *call)
 
 /* *_start: open the item of a block. */
 static void
-pi_block_start(struct session *s, struct pi *p, long long idx,
-    enum item_kind kind)
+pi_block_start(
+    struct session *s, struct pi *p, long long idx, enum item_kind kind)
 {
-	struct item_spec	spec;
-	char			id[64];
+	struct item_spec spec;
+	char		 id[64];
 
 	if (idx < 0 || idx >= PI_BLOCKS)
 		return;
@@ -241,7 +239,7 @@ pi_block_start(struct session *s, struct pi *p, long long idx,
 static void
 pi_block_end(struct session *s, struct pi *p, long long idx, cJSON *content)
 {
-	char	id[64];
+	char id[64];
 
 	if (idx < 0 || idx >= PI_BLOCKS) {
 		json_free(content);
@@ -256,10 +254,10 @@ pi_block_end(struct session *s, struct pi *p, long long idx, cJSON *content)
 static void
 pi_update(struct session *s, struct pi *p, const cJSON *ev)
 {
-	const char	*type = json_get_str(ev, "type"), *text;
-	long long	 idx = -1;
-	char		 id[64];
-	cJSON		*content;
+	const char *type = json_get_str(ev, "type"), *text;
+	long long   idx = -1;
+	char	    id[64];
+	cJSON	   *content;
 
 	if (type == NULL)
 		return;
@@ -272,41 +270,46 @@ pi_update(struct session *s, struct pi *p, const cJSON *ev)
 	else if (strcmp(type, "toolcall_start") == 0)
 		pi_block_start(s, p, idx, ITEM_TOOL_CALL);
 	else if ((strcmp(type, "text_delta") == 0 ||
-	    strcmp(type, "thinking_delta") == 0) &&
+		     strcmp(type, "thinking_delta") == 0) &&
 	    (text = json_get_str(ev, "delta")) != NULL && *text != '\0')
 		session_item_delta(s, id, text);
 	else if (strcmp(type, "text_end") == 0 ||
 	    strcmp(type, "thinking_end") == 0) {
 		text = json_get_str(ev, "content");
 		content = json_array();
-		json_append(content, type[1] == 'h' ?
-		    event_part_reasoning(text != NULL ? text : "", NULL) :
-		    event_part_text(text != NULL ? text : ""));
+		json_append(content,
+		    type[1] == 'h'
+			? event_part_reasoning(text != NULL ? text : "", NULL)
+			: event_part_text(text != NULL ? text : ""));
 		pi_block_end(s, p, idx, content);
 	} else if (strcmp(type, "toolcall_end") == 0)
-		pi_block_end(s, p, idx,
-		    pi_tool_parts(json_get(ev, "toolCall")));
+		pi_block_end(
+		    s, p, idx, pi_tool_parts(json_get(ev, "toolCall")));
 	/* toolcall_delta: the arguments come whole at toolcall_end. */
 }
 
 /* message_update: parse only the event, keep only it as raw. */
 static void
-pi_message_update(struct session *s, struct pi *p, const char *line,
-    size_t len)
+pi_message_update(struct session *s, struct pi *p, const char *line, size_t len)
 {
-	const char	*err;
-	size_t		 off, vlen;
-	char		*raw;
-	cJSON		*ev;
+	const char *err;
+	size_t	    off, vlen;
+	char	   *raw;
+	cJSON	   *ev;
 
-	if (json_scan_member(line, len, "assistantMessageEvent", &off,
-	    &vlen) != 0 || (ev = json_parse(line + off, vlen, &err)) == NULL) {
-		session_unparsed(s, "message_update without a readable "
-		    "assistantMessageEvent", "pi");
+	if (json_scan_member(line, len, "assistantMessageEvent", &off, &vlen) !=
+		0 ||
+	    (ev = json_parse(line + off, vlen, &err)) == NULL) {
+		session_unparsed(s,
+		    "message_update without a readable "
+		    "assistantMessageEvent",
+		    "pi");
 		return;
 	}
-	xasprintf(&raw, "{\"type\":\"message_update\","
-	    "\"assistantMessageEvent\":%.*s}", (int)vlen, line + off);
+	xasprintf(&raw,
+	    "{\"type\":\"message_update\","
+	    "\"assistantMessageEvent\":%.*s}",
+	    (int)vlen, line + off);
 	session_set_raw(s, raw, strlen(raw));
 	pi_update(s, p, ev);
 	json_free(ev);
@@ -317,19 +320,19 @@ pi_message_update(struct session *s, struct pi *p, const char *line,
 static void
 pi_assistant_end(struct session *s, struct pi *p, const cJSON *msg)
 {
-	static const char *const	 keys[] = {
-		"input", "output", "cacheRead", "cacheWrite"
-	};
-	const cJSON			*content = json_get_arr(msg, "content");
-	const cJSON			*usage = json_get_obj(msg, "usage");
-	const cJSON			*part;
-	const char			*v;
-	long long			 n;
-	double				 cost;
-	size_t				 i;
-	int				 idx = 0;
+	static const char *const keys[] = { "input", "output", "cacheRead",
+		"cacheWrite" };
+	const cJSON		*content = json_get_arr(msg, "content");
+	const cJSON		*usage = json_get_obj(msg, "usage");
+	const cJSON		*part;
+	const char		*v;
+	long long		 n;
+	double			 cost;
+	size_t			 i;
+	int			 idx = 0;
 
-	JSON_FOREACH(part, content) {
+	JSON_FOREACH(part, content)
+	{
 		if (idx < PI_BLOCKS && p->blocks[idx]) {
 			v = json_get_str(part, "type");
 			if (v != NULL && strcmp(v, "toolCall") == 0)
@@ -357,19 +360,20 @@ pi_assistant_end(struct session *s, struct pi *p, const cJSON *msg)
 static void
 pi_tool_result(struct session *s, const cJSON *msg)
 {
-	struct item_spec	 spec;
-	const char		*call = json_get_str(msg, "toolCallId");
-	char			 id[160];
-	cJSON			*content;
-	int			 err = 0;
+	struct item_spec spec;
+	const char	*call = json_get_str(msg, "toolCallId");
+	char		 id[160];
+	cJSON		*content;
+	int		 err = 0;
 
 	if (call == NULL)
 		return;
 	(void)json_get_bool(msg, "isError", &err);
 	snprintf(id, sizeof id, "%s:result", call);
 	content = json_array();
-	json_append(content, event_part_tool_result(call,
-	    pi_text_of(json_get_arr(msg, "content")), err));
+	json_append(content,
+	    event_part_tool_result(
+		call, pi_text_of(json_get_arr(msg, "content")), err));
 	memset(&spec, 0, sizeof spec);
 	spec.native_id = id;
 	spec.kind = ITEM_TOOL_RESULT;
@@ -382,8 +386,8 @@ pi_tool_result(struct session *s, const cJSON *msg)
 static void
 pi_message_end(struct session *s, struct pi *p, const cJSON *o)
 {
-	const cJSON	*msg = json_get_obj(o, "message");
-	const char	*role = json_get_str(msg, "role");
+	const cJSON *msg = json_get_obj(o, "message");
+	const char  *role = json_get_str(msg, "role");
 
 	if (role == NULL)
 		return;
@@ -398,7 +402,7 @@ pi_message_end(struct session *s, struct pi *p, const cJSON *o)
 static void
 pi_message_start(struct pi *p, const cJSON *o)
 {
-	const char	*role = json_get_str(json_get_obj(o, "message"), "role");
+	const char *role = json_get_str(json_get_obj(o, "message"), "role");
 
 	if (role != NULL && strcmp(role, "assistant") == 0) {
 		p->nmsg++;
@@ -411,24 +415,27 @@ static void
 pi_agent_end(struct session *s, struct pi *p)
 {
 	static const struct {
-		const char	*pi;
-		const char	*ours;
+		const char *pi;
+		const char *ours;
 	} reasons[] = {
-		{ "stop", "end_turn" }, { "toolUse", "end_turn" },
-		{ "aborted", "cancelled" }, { "length", "max_tokens" },
+		{ "stop", "end_turn" },
+		{ "toolUse", "end_turn" },
+		{ "aborted", "cancelled" },
+		{ "length", "max_tokens" },
 		{ "error", "error" },
 	};
-	const char	*reason = "end_turn";
-	cJSON		*usage;
-	size_t		 i;
+	const char *reason = "end_turn";
+	cJSON	   *usage;
+	size_t	    i;
 
 	for (i = 0; p->stop_reason != NULL && i < nitems(reasons); i++) {
 		if (strcmp(p->stop_reason, reasons[i].pi) == 0)
 			reason = reasons[i].ours;
 	}
 	if (strcmp(reason, "error") == 0)
-		session_error(s, p->error != NULL ? p->error :
-		    "the model call failed", "model_error", NULL);
+		session_error(s,
+		    p->error != NULL ? p->error : "the model call failed",
+		    "model_error", NULL);
 	usage = json_object();
 	json_set_int(usage, "input_tokens", p->usage[0]);
 	json_set_int(usage, "output_tokens", p->usage[1]);
@@ -444,14 +451,15 @@ pi_agent_end(struct session *s, struct pi *p)
 static void
 pi_response(struct session *s, const cJSON *o)
 {
-	const char	*cmd = json_get_str(o, "command");
-	const char	*file;
-	int		 ok = 0;
+	const char *cmd = json_get_str(o, "command");
+	const char *file;
+	int	    ok = 0;
 
 	(void)json_get_bool(o, "success", &ok);
 	if (!ok) {
-		session_error(s, json_get_str(o, "error") != NULL ?
-		    json_get_str(o, "error") : "pi refused the command",
+		session_error(s,
+		    json_get_str(o, "error") != NULL ? json_get_str(o, "error")
+						     : "pi refused the command",
 		    cmd, NULL);
 		if (cmd != NULL && strcmp(cmd, "prompt") == 0)
 			session_turn_end(s, "error", NULL, -1);
@@ -459,7 +467,7 @@ pi_response(struct session *s, const cJSON *o)
 	}
 	if (cmd != NULL && strcmp(cmd, "get_state") == 0 &&
 	    (file = json_get_str(json_get_obj(o, "data"), "sessionFile")) !=
-	    NULL)
+		NULL)
 		session_set_native_id(s, file);
 }
 
@@ -467,16 +475,17 @@ pi_response(struct session *s, const cJSON *o)
 static void
 pi_ui_request(struct session *s, const cJSON *o)
 {
-	const char	*method = json_get_str(o, "method");
-	const char	*id = json_get_str(o, "id");
-	const cJSON	*opt;
-	cJSON		*qs, *q, *opts, *label;
+	const char  *method = json_get_str(o, "method");
+	const char  *id = json_get_str(o, "id");
+	const cJSON *opt;
+	cJSON	    *qs, *q, *opts, *label;
 
 	if (id == NULL || method == NULL)
 		return;
 	q = json_object();
-	json_set_str(q, "question", json_get_str(o, "title") != NULL ?
-	    json_get_str(o, "title") : method);
+	json_set_str(q, "question",
+	    json_get_str(o, "title") != NULL ? json_get_str(o, "title")
+					     : method);
 	json_set_bool(q, "multi_select", 0);
 	opts = json_array();
 	if (strcmp(method, "confirm") == 0) {
@@ -487,10 +496,12 @@ pi_ui_request(struct session *s, const cJSON *o)
 		json_set_str(label, "label", "No");
 		json_append(opts, label);
 	} else {
-		JSON_FOREACH(opt, json_get_arr(o, "options")) {
+		JSON_FOREACH(opt, json_get_arr(o, "options"))
+		{
 			label = json_object();
-			json_set_str(label, "label", json_is_str(opt) ?
-			    json_str(opt) : json_get_str(opt, "label"));
+			json_set_str(label, "label",
+			    json_is_str(opt) ? json_str(opt)
+					     : json_get_str(opt, "label"));
 			json_append(opts, label);
 		}
 	}
@@ -503,7 +514,7 @@ pi_ui_request(struct session *s, const cJSON *o)
 static void
 pi_compaction(struct session *s, const cJSON *o, int end)
 {
-	const char	*err = json_get_str(o, "errorMessage");
+	const char *err = json_get_str(o, "errorMessage");
 
 	if (err != NULL)
 		session_error(s, err, "compaction", NULL);
@@ -515,10 +526,10 @@ pi_compaction(struct session *s, const cJSON *o, int end)
 static void
 pi_on_line(struct session *s, const char *line, size_t len)
 {
-	struct pi	*p = pi_state(s);
-	const char	*type, *err;
-	size_t		 off, vlen;
-	cJSON		*o;
+	struct pi  *p = pi_state(s);
+	const char *type, *err;
+	size_t	    off, vlen;
+	cJSON	   *o;
 
 	/* The long, repeated line first, without parsing it whole. */
 	if (json_scan_member(line, len, "type", &off, &vlen) == 0 &&

@@ -14,8 +14,8 @@
 void
 compat_closefrom(int lowfd)
 {
-	struct rlimit	rl;
-	long		fd, max;
+	struct rlimit rl;
+	long	      fd, max;
 
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)

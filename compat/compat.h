@@ -20,21 +20,21 @@
 #define __printflike(a, b) __attribute__((__format__(__printf__, a, b)))
 #endif
 
-#define nitems(a) (sizeof (a) / sizeof (a)[0])
+#define nitems(a) (sizeof(a) / sizeof(a)[0])
 
 /* closefrom.c */
-void	 compat_closefrom(int);
+void compat_closefrom(int);
 
 /* xmalloc.c */
-void	*xmalloc(size_t);
-void	*xcalloc(size_t, size_t);
-void	*xrealloc(void *, size_t);
-void	*xreallocarray(void *, size_t, size_t);
-char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
-void	*xmemdup(const void *, size_t);
-int	 xasprintf(char **, const char *, ...) __printflike(2, 3);
-int	 xvasprintf(char **, const char *, va_list);
-void	 xfree_secret(char *);
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+void *xmemdup(const void *, size_t);
+int   xasprintf(char **, const char *, ...) __printflike(2, 3);
+int   xvasprintf(char **, const char *, va_list);
+void  xfree_secret(char *);
 
 #endif /* COMPAT_H */

@@ -18,11 +18,12 @@
 static __dead void
 xmalloc_die(const char *what, size_t size)
 {
-	char	buf[128];
-	int	n;
+	char buf[128];
+	int  n;
 
 	n = snprintf(buf, sizeof buf,
-	    "{\"level\":\"fatal\",\"msg\":\"%s: out of memory\",\"size\":%zu}\n",
+	    "{\"level\":\"fatal\",\"msg\":\"%s: out of "
+	    "memory\",\"size\":%zu}\n",
 	    what, size);
 	if (n > 0)
 		(void)write(STDERR_FILENO, buf, (size_t)n);
@@ -32,7 +33,7 @@ xmalloc_die(const char *what, size_t size)
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (size == 0)
 		size = 1;
@@ -44,7 +45,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t nmemb, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
@@ -62,7 +63,7 @@ xrealloc(void *ptr, size_t size)
 void *
 xreallocarray(void *ptr, size_t nmemb, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
@@ -82,8 +83,8 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	*p;
-	size_t	 len;
+	char  *p;
+	size_t len;
 
 	len = strnlen(s, n);
 	p = xmalloc(len + 1);
@@ -95,7 +96,7 @@ xstrndup(const char *s, size_t n)
 void *
 xmemdup(const void *s, size_t n)
 {
-	void	*p;
+	void *p;
 
 	p = xmalloc(n);
 	memcpy(p, s, n);
@@ -105,7 +106,7 @@ xmemdup(const void *s, size_t n)
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	int	i;
 
 	va_start(ap, fmt);
@@ -117,7 +118,7 @@ xasprintf(char **ret, const char *fmt, ...)
 int
 xvasprintf(char **ret, const char *fmt, va_list ap)
 {
-	va_list	ap2;
+	va_list ap2;
 	int	n;
 
 	va_copy(ap2, ap);
@@ -134,7 +135,7 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 void
 xfree_secret(char *s)
 {
-	volatile char	*p = s;
+	volatile char *p = s;
 
 	if (s == NULL)
 		return;

@@ -44,13 +44,12 @@ static const char *const event_kind_names[ITEM_KIND_COUNT + 1] = {
 	[ITEM_STATUS] = "status",
 	[ITEM_KIND_COUNT] = NULL
 };
-static const char *const event_role_names[ROLE_COUNT + 1] = {
-	[ROLE_USER] = "user",
+static const char *const event_role_names[ROLE_COUNT + 1] = { [ROLE_USER] =
+								  "user",
 	[ROLE_ASSISTANT] = "assistant",
 	[ROLE_SYSTEM] = "system",
 	[ROLE_TOOL] = "tool",
-	[ROLE_COUNT] = NULL
-};
+	[ROLE_COUNT] = NULL };
 static const char *const event_status_names[ITEM_STATUS_COUNT + 1] = {
 	[ITEM_IN_PROGRESS] = "in_progress",
 	[ITEM_COMPLETED] = "completed",
@@ -60,16 +59,16 @@ static const char *const event_status_names[ITEM_STATUS_COUNT + 1] = {
 
 /* A growing output buffer for event_serialize. */
 struct event_buf {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
+	char  *p;
+	size_t len;
+	size_t size;
 };
 
-static void	event_buf_add(struct event_buf *, const char *, size_t);
-static void	event_buf_str(struct event_buf *, const char *);
-static void	event_buf_cstr(struct event_buf *, const char *);
+static void	   event_buf_add(struct event_buf *, const char *, size_t);
+static void	   event_buf_str(struct event_buf *, const char *);
+static void	   event_buf_cstr(struct event_buf *, const char *);
 static const char *event_nonnull(const char *);
-static cJSON	*event_part(const char *);
+static cJSON	  *event_part(const char *);
 
 /* Name of a type, kind, role or status; NULL when out of range. */
 const char *
@@ -84,7 +83,7 @@ event_type_name(enum event_type t)
 int
 event_type_from_name(const char *name)
 {
-	int	i;
+	int i;
 
 	if (name == NULL)
 		return (-1);
@@ -123,9 +122,9 @@ event_item_status_name(enum item_status s)
 void
 event_format_time(int64_t ms, char *buf, size_t size)
 {
-	struct tm	tm;
-	time_t		secs;
-	int		msec;
+	struct tm tm;
+	time_t	  secs;
+	int	  msec;
 
 	if (size == 0)
 		return;
@@ -138,14 +137,14 @@ event_format_time(int64_t ms, char *buf, size_t size)
 	if (gmtime_r(&secs, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
 	(void)snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, msec);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, msec);
 }
 
 static void
 event_buf_add(struct event_buf *b, const char *s, size_t n)
 {
-	size_t	size;
+	size_t size;
 
 	if (b->len + n + 1 > b->size) {
 		size = b->size < 256 ? 256 : b->size;
@@ -169,9 +168,9 @@ event_buf_cstr(struct event_buf *b, const char *s)
 static void
 event_buf_str(struct event_buf *b, const char *s)
 {
-	const char	*run;
-	char		 esc[8];
-	unsigned char	 c;
+	const char   *run;
+	char	      esc[8];
+	unsigned char c;
 
 	event_buf_add(b, "\"", 1);
 	for (run = s; (c = (unsigned char)*s) != '\0'; s++) {
@@ -215,10 +214,10 @@ event_buf_str(struct event_buf *b, const char *s)
 char *
 event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 {
-	struct event_buf	 b;
-	char			 tmp[128], *data;	/* header: < 80 bytes */
-	const char		*type;
-	size_t			 datalen, rawlen = 0;
+	struct event_buf b;
+	char		 tmp[128], *data; /* header: < 80 bytes */
+	const char	*type;
+	size_t		 datalen, rawlen = 0;
 
 	if (ev->raw != NULL)
 		rawlen = ev->rawlen != 0 ? ev->rawlen : strlen(ev->raw);
@@ -228,9 +227,10 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 	b.size = 256 + datalen + rawlen;
 	b.p = xmalloc(b.size);
 
-	(void)snprintf(tmp, sizeof tmp, "{\"event_id\":\"evt_%" PRIu64
-	    "\",\"sequence\":%" PRIu64 ",\"time\":\"", ev->sequence,
-	    ev->sequence);
+	(void)snprintf(tmp, sizeof tmp,
+	    "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64
+	    ",\"time\":\"",
+	    ev->sequence, ev->sequence);
 	event_buf_cstr(&b, tmp);
 	event_format_time(ev->time_ms, tmp, sizeof tmp);
 	event_buf_cstr(&b, tmp);
@@ -240,10 +240,10 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 		event_buf_cstr(&b, ",\"native_session_id\":");
 		event_buf_str(&b, ev->native_session_id);
 	}
-	event_buf_cstr(&b, ev->daemon ? ",\"source\":\"daemon\"" :
-	    ",\"source\":\"agent\"");
-	event_buf_cstr(&b, ev->synthetic ? ",\"synthetic\":true" :
-	    ",\"synthetic\":false");
+	event_buf_cstr(&b,
+	    ev->daemon ? ",\"source\":\"daemon\"" : ",\"source\":\"agent\"");
+	event_buf_cstr(
+	    &b, ev->synthetic ? ",\"synthetic\":true" : ",\"synthetic\":false");
 	event_buf_cstr(&b, ",\"type\":");
 	type = event_type_name(ev->type);
 	event_buf_str(&b, type != NULL ? type : "unknown");
@@ -284,7 +284,7 @@ event_item(const char *item_id, const char *native_id, const char *parent_id,
     enum item_kind kind, enum item_role role, enum item_status status,
     cJSON *content)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set_str(o, "item_id", event_nonnull(item_id));
@@ -304,7 +304,7 @@ event_item(const char *item_id, const char *native_id, const char *parent_id,
 static cJSON *
 event_part(const char *type)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set_str(o, "type", type);
@@ -314,7 +314,7 @@ event_part(const char *type)
 cJSON *
 event_part_text(const char *text)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("text");
 	json_set_str(o, "text", event_nonnull(text));
@@ -325,21 +325,21 @@ event_part_text(const char *text)
 cJSON *
 event_part_reasoning(const char *text, const char *visibility)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("reasoning");
 	json_set_str(o, "text", event_nonnull(text));
-	json_set_str(o, "visibility",
-	    visibility != NULL ? visibility : "public");
+	json_set_str(
+	    o, "visibility", visibility != NULL ? visibility : "public");
 	return (o);
 }
 
 /* arguments is JSON text (a string member, not an object); NULL is "{}". */
 cJSON *
-event_part_tool_call(const char *name, const char *arguments,
-    const char *call_id)
+event_part_tool_call(
+    const char *name, const char *arguments, const char *call_id)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("tool_call");
 	json_set_str(o, "name", event_nonnull(name));
@@ -351,7 +351,7 @@ event_part_tool_call(const char *name, const char *arguments,
 cJSON *
 event_part_tool_result(const char *call_id, const char *output, int is_error)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("tool_result");
 	json_set_str(o, "call_id", event_nonnull(call_id));
@@ -364,7 +364,7 @@ event_part_tool_result(const char *call_id, const char *output, int is_error)
 cJSON *
 event_part_file_ref(const char *path, const char *action, const char *diff)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("file_ref");
 	json_set_str(o, "path", event_nonnull(path));
@@ -377,7 +377,7 @@ event_part_file_ref(const char *path, const char *action, const char *diff)
 cJSON *
 event_part_image(const char *path, const char *data, const char *mime)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("image");
 	json_set_str(o, "path", path);
@@ -390,7 +390,7 @@ event_part_image(const char *path, const char *data, const char *mime)
 cJSON *
 event_part_json(cJSON *json)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("json");
 	json_set(o, "json", json != NULL ? json : json_null());
@@ -400,7 +400,7 @@ event_part_json(cJSON *json)
 cJSON *
 event_part_status(const char *label, const char *detail)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = event_part("status");
 	json_set_str(o, "label", event_nonnull(label));
@@ -423,55 +423,48 @@ enum event_ftype {
 	EF_OBJ,
 	EF_ARR
 };
-#define EF_OPT	0x1
+#define EF_OPT 0x1
 
 struct event_field {
-	const char			*key;
-	enum event_ftype		 type;
-	int				 flags;
-	const char *const		*values;
-	const struct event_field	*sub;
-	int				(*check)(const cJSON *, const char *,
-					     char **);
+	const char		 *key;
+	enum event_ftype	  type;
+	int			  flags;
+	const char *const	 *values;
+	const struct event_field *sub;
+	int (*check)(const cJSON *, const char *, char **);
 };
 
-static int	event_is_int(const cJSON *);
-static int	event_fail(char **, const char *, const char *);
-static int	event_check_fields(const cJSON *, const char *,
-		    const struct event_field *, char **);
-static int	event_check_field(const cJSON *, const char *,
-		    const struct event_field *, char **);
-static int	event_check_elements(const cJSON *, const char *,
-		    const struct event_field *, char **);
-static int	event_check_type(const cJSON *, const char *,
-		    const struct event_field *, char **);
-static int	event_check_sequence(const cJSON *, const char *, char **);
-static int	event_check_time(const cJSON *, const char *, char **);
-static int	event_check_count(const cJSON *, const char *, char **);
-static int	event_check_code(const cJSON *, const char *, char **);
-static int	event_check_content(const cJSON *, const char *, char **);
+static int event_is_int(const cJSON *);
+static int event_fail(char **, const char *, const char *);
+static int event_check_fields(
+    const cJSON *, const char *, const struct event_field *, char **);
+static int event_check_field(
+    const cJSON *, const char *, const struct event_field *, char **);
+static int event_check_elements(
+    const cJSON *, const char *, const struct event_field *, char **);
+static int event_check_type(
+    const cJSON *, const char *, const struct event_field *, char **);
+static int event_check_sequence(const cJSON *, const char *, char **);
+static int event_check_time(const cJSON *, const char *, char **);
+static int event_check_count(const cJSON *, const char *, char **);
+static int event_check_code(const cJSON *, const char *, char **);
+static int event_check_content(const cJSON *, const char *, char **);
 
 static const char *const event_sources[] = { "agent", "daemon", NULL };
-static const char *const event_reasons[] = {
-	"completed", "error", "terminated", NULL
-};
+static const char *const event_reasons[] = { "completed", "error", "terminated",
+	NULL };
 static const char *const event_enders[] = { "agent", "daemon", NULL };
 static const char *const event_perm_requested[] = { "requested", NULL };
-static const char *const event_perm_resolved[] = {
-	"accept", "accept_for_session", "reject", "cancelled", NULL
-};
-static const char *const event_question_resolved[] = {
-	"answered", "rejected", "cancelled", NULL
-};
-static const char *const event_file_actions[] = {
-	"read", "write", "patch", NULL
-};
-static const char *const event_visibilities[] = {
-	"public", "private", NULL
-};
+static const char *const event_perm_resolved[] = { "accept",
+	"accept_for_session", "reject", "cancelled", NULL };
+static const char *const event_question_resolved[] = { "answered", "rejected",
+	"cancelled", NULL };
+static const char *const event_file_actions[] = { "read", "write", "patch",
+	NULL };
+static const char *const event_visibilities[] = { "public", "private", NULL };
 
-static const struct event_field event_f_envelope[] = {
-	{ "event_id", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_envelope[] = { { "event_id", EF_STR, 0,
+							   NULL, NULL, NULL },
 	{ "sequence", EF_INT, 0, NULL, NULL, event_check_sequence },
 	{ "time", EF_STR, 0, NULL, NULL, event_check_time },
 	{ "session_id", EF_STR, 0, NULL, NULL, NULL },
@@ -481,28 +474,25 @@ static const struct event_field event_f_envelope[] = {
 	{ "type", EF_STR, 0, event_type_names, NULL, NULL },
 	{ "data", EF_OBJ, 0, NULL, NULL, NULL },
 	{ "raw", EF_ANY, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 
-static const struct event_field event_f_metadata[] = {
-	{ "agent", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_metadata[] = { { "agent", EF_STR, 0,
+							   NULL, NULL, NULL },
 	{ "agentVersion", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "model", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "permissionMode", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "cwd", EF_STR, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 static const struct event_field event_f_session_started[] = {
 	{ "metadata", EF_OBJ, 0, NULL, event_f_metadata, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
-static const struct event_field event_f_stderr[] = {
-	{ "head", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_stderr[] = { { "head", EF_STR, 0, NULL,
+							 NULL, NULL },
 	{ "tail", EF_STR, 0, NULL, NULL, NULL },
 	{ "truncated", EF_BOOL, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 static const struct event_field event_f_session_ended[] = {
 	{ "reason", EF_STR, 0, event_reasons, NULL, NULL },
 	{ "terminated_by", EF_STR, 0, event_enders, NULL, NULL },
@@ -519,34 +509,31 @@ static const struct event_field event_f_usage[] = {
 	{ "cache_write_tokens", EF_INT, EF_OPT, NULL, NULL, event_check_count },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
-static const struct event_field event_f_turn[] = {
-	{ "turn_id", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_turn[] = { { "turn_id", EF_STR, 0, NULL,
+						       NULL, NULL },
 	{ "stop_reason", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "usage", EF_OBJ, EF_OPT, NULL, event_f_usage, NULL },
 	{ "cost_usd", EF_NUM, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 
-static const struct event_field event_f_item[] = {
-	{ "item_id", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_item[] = { { "item_id", EF_STR, 0, NULL,
+						       NULL, NULL },
 	{ "native_item_id", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "parent_id", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "kind", EF_STR, 0, event_kind_names, NULL, NULL },
 	{ "role", EF_STR, 0, event_role_names, NULL, NULL },
 	{ "status", EF_STR, 0, event_status_names, NULL, NULL },
 	{ "content", EF_ARR, 0, NULL, NULL, event_check_content },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 static const struct event_field event_f_item_event[] = {
 	{ "item", EF_OBJ, 0, NULL, event_f_item, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
-static const struct event_field event_f_delta[] = {
-	{ "item_id", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_delta[] = { { "item_id", EF_STR, 0,
+							NULL, NULL, NULL },
 	{ "native_item_id", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "delta", EF_STR, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 
 static const struct event_field event_f_perm_metadata[] = {
 	{ "tool_name", EF_STR, 0, NULL, NULL, NULL },
@@ -569,18 +556,16 @@ static const struct event_field event_f_perm_resolved[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
-static const struct event_field event_f_option[] = {
-	{ "label", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_option[] = { { "label", EF_STR, 0, NULL,
+							 NULL, NULL },
 	{ "description", EF_STR, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_question[] = {
-	{ "question", EF_STR, 0, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_question[] = { { "question", EF_STR, 0,
+							   NULL, NULL, NULL },
 	{ "header", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "multi_select", EF_BOOL, 0, NULL, NULL, NULL },
 	{ "options", EF_ARR, 0, NULL, event_f_option, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 static const struct event_field event_f_question_requested[] = {
 	{ "question_id", EF_STR, 0, NULL, NULL, NULL },
 	{ "questions", EF_ARR, 0, NULL, event_f_question, NULL },
@@ -593,17 +578,15 @@ static const struct event_field event_f_question_resolved[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
-static const struct event_field event_f_error[] = {
-	{ "message", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_error[] = { { "message", EF_STR, 0,
+							NULL, NULL, NULL },
 	{ "code", EF_ANY, EF_OPT, NULL, NULL, event_check_code },
 	{ "details", EF_ANY, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_unparsed[] = {
-	{ "error", EF_STR, 0, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_unparsed[] = { { "error", EF_STR, 0,
+							   NULL, NULL, NULL },
 	{ "location", EF_STR, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 
 static const struct event_field *const event_f_data[EVENT_TYPE_COUNT] = {
 	[EVENT_SESSION_STARTED] = event_f_session_started,
@@ -622,62 +605,50 @@ static const struct event_field *const event_f_data[EVENT_TYPE_COUNT] = {
 };
 
 /* Content parts by type; each list leaves out "type" itself. */
-static const struct event_field event_f_text[] = {
-	{ "text", EF_STR, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_reasoning[] = {
-	{ "text", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_text[] = { { "text", EF_STR, 0, NULL,
+						       NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_reasoning[] = { { "text", EF_STR, 0,
+							    NULL, NULL, NULL },
 	{ "visibility", EF_STR, 0, event_visibilities, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_tool_call[] = {
-	{ "name", EF_STR, 0, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_tool_call[] = { { "name", EF_STR, 0,
+							    NULL, NULL, NULL },
 	{ "arguments", EF_STR, 0, NULL, NULL, NULL },
 	{ "call_id", EF_STR, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 static const struct event_field event_f_tool_result[] = {
 	{ "call_id", EF_STR, 0, NULL, NULL, NULL },
 	{ "output", EF_STR, 0, NULL, NULL, NULL },
 	{ "is_error", EF_BOOL, 0, NULL, NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
-static const struct event_field event_f_file_ref[] = {
-	{ "path", EF_STR, 0, NULL, NULL, NULL },
+static const struct event_field event_f_file_ref[] = { { "path", EF_STR, 0,
+							   NULL, NULL, NULL },
 	{ "action", EF_STR, 0, event_file_actions, NULL, NULL },
 	{ "diff", EF_STR, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_image[] = {
-	{ "path", EF_STR, EF_OPT, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_image[] = { { "path", EF_STR, EF_OPT,
+							NULL, NULL, NULL },
 	{ "data", EF_STR, EF_OPT, NULL, NULL, NULL },
 	{ "mime", EF_STR, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_json[] = {
-	{ "json", EF_ANY, 0, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-static const struct event_field event_f_status[] = {
-	{ "label", EF_STR, 0, NULL, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_json[] = { { "json", EF_ANY, 0, NULL,
+						       NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL } };
+static const struct event_field event_f_status[] = { { "label", EF_STR, 0, NULL,
+							 NULL, NULL },
 	{ "detail", EF_STR, EF_OPT, NULL, NULL, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
+	{ NULL, 0, 0, NULL, NULL, NULL } };
 
 static const struct {
-	const char			*type;
-	const struct event_field	*fields;
-} event_parts[] = {
-	{ "text", event_f_text },
-	{ "reasoning", event_f_reasoning },
-	{ "tool_call", event_f_tool_call },
+	const char		 *type;
+	const struct event_field *fields;
+} event_parts[] = { { "text", event_f_text },
+	{ "reasoning", event_f_reasoning }, { "tool_call", event_f_tool_call },
 	{ "tool_result", event_f_tool_result },
-	{ "file_ref", event_f_file_ref },
-	{ "image", event_f_image },
-	{ "json", event_f_json },
-	{ "status", event_f_status }
-};
+	{ "file_ref", event_f_file_ref }, { "image", event_f_image },
+	{ "json", event_f_json }, { "status", event_f_status } };
 
 /* Set *cause (if cause is not NULL) to "path: why"; return -1. */
 static int
@@ -693,7 +664,7 @@ static int
 event_check_fields(const cJSON *o, const char *path,
     const struct event_field *fields, char **cause)
 {
-	const struct event_field	*f;
+	const struct event_field *f;
 
 	for (f = fields; f->key != NULL; f++) {
 		if (event_check_field(o, path, f, cause) != 0)
@@ -706,7 +677,7 @@ event_check_fields(const cJSON *o, const char *path,
 static int
 event_is_int(const cJSON *v)
 {
-	double	d;
+	double d;
 
 	if (!json_is_num(v))
 		return (0);
@@ -716,12 +687,12 @@ event_is_int(const cJSON *v)
 
 /* Check the JSON type and allowed values of v, the value at path. */
 static int
-event_check_type(const cJSON *v, const char *path,
-    const struct event_field *f, char **cause)
+event_check_type(
+    const cJSON *v, const char *path, const struct event_field *f, char **cause)
 {
-	const char *const	*s;
-	const char		*str;
-	char			*why;
+	const char *const *s;
+	const char	  *str;
+	char		  *why;
 
 	switch (f->type) {
 	case EF_ANY:
@@ -773,12 +744,12 @@ event_check_type(const cJSON *v, const char *path,
 
 /* Check member f->key of o (at path) against its spec. */
 static int
-event_check_field(const cJSON *o, const char *path,
-    const struct event_field *f, char **cause)
+event_check_field(
+    const cJSON *o, const char *path, const struct event_field *f, char **cause)
 {
-	const cJSON	*v;
-	char		*vpath;
-	int		 r;
+	const cJSON *v;
+	char	    *vpath;
+	int	     r;
 
 	if (*path != '\0')
 		xasprintf(&vpath, "%s.%s", path, f->key);
@@ -786,8 +757,8 @@ event_check_field(const cJSON *o, const char *path,
 		vpath = xstrdup(f->key);
 	v = json_get(o, f->key);
 	if (v == NULL || (json_is_null(v) && (f->flags & EF_OPT))) {
-		r = (f->flags & EF_OPT) ? 0 :
-		    event_fail(cause, vpath, "missing");
+		r = (f->flags & EF_OPT) ? 0
+					: event_fail(cause, vpath, "missing");
 		free(vpath);
 		return (r);
 	}
@@ -803,11 +774,12 @@ static int
 event_check_elements(const cJSON *a, const char *path,
     const struct event_field *fields, char **cause)
 {
-	const cJSON	*el;
-	char		*epath;
-	int		 i = 0, r = 0;
+	const cJSON *el;
+	char	    *epath;
+	int	     i = 0, r = 0;
 
-	JSON_FOREACH(el, a) {
+	JSON_FOREACH(el, a)
+	{
 		xasprintf(&epath, "%s[%d]", path, i++);
 		if (!json_is_obj(el))
 			r = event_fail(cause, epath, "not an object");
@@ -840,17 +812,17 @@ event_check_count(const cJSON *v, const char *path, char **cause)
 static int
 event_check_time(const cJSON *v, const char *path, char **cause)
 {
-	static const char	 shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
-	const char		*s = json_str(v);
-	size_t			 i;
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	const char	 *s = json_str(v);
+	size_t		  i;
 
 	if (strlen(s) != sizeof shape - 1)
 		return (event_fail(cause, path, "not RFC 3339 UTC with ms"));
 	for (i = 0; shape[i] != '\0'; i++) {
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') :
-		    s[i] != shape[i])
-			return (event_fail(cause, path,
-			    "not RFC 3339 UTC with ms"));
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9')
+				    : s[i] != shape[i])
+			return (event_fail(
+			    cause, path, "not RFC 3339 UTC with ms"));
 	}
 	return (0);
 }
@@ -868,16 +840,16 @@ event_check_code(const cJSON *v, const char *path, char **cause)
 static int
 event_check_content(const cJSON *a, const char *path, char **cause)
 {
-	static const struct event_field	 typef = {
-		"type", EF_STR, 0, NULL, NULL, NULL
-	};
-	const cJSON			*el;
-	const char			*type;
-	char				*epath, *why;
-	size_t				 k;
-	int				 i = 0, r;
+	static const struct event_field typef = { "type", EF_STR, 0, NULL, NULL,
+		NULL };
+	const cJSON		       *el;
+	const char		       *type;
+	char			       *epath, *why;
+	size_t				k;
+	int				i = 0, r;
 
-	JSON_FOREACH(el, a) {
+	JSON_FOREACH(el, a)
+	{
 		xasprintf(&epath, "%s[%d]", path, i++);
 		r = -1;
 		if (!json_is_obj(el))
@@ -889,8 +861,8 @@ event_check_content(const cJSON *a, const char *path, char **cause)
 					break;
 			}
 			if (k < nitems(event_parts))
-				r = event_check_fields(el, epath,
-				    event_parts[k].fields, cause);
+				r = event_check_fields(
+				    el, epath, event_parts[k].fields, cause);
 			else if (cause != NULL) {
 				xasprintf(&why, "%s.type", epath);
 				free(epath);
@@ -914,10 +886,10 @@ event_check_content(const cJSON *a, const char *path, char **cause)
 int
 event_validate(const cJSON *ev, char **cause)
 {
-	const cJSON	*data, *item;
-	char		 id[32];
-	long long	 seq;
-	int		 type;
+	const cJSON *data, *item;
+	char	     id[32];
+	long long    seq;
+	int	     type;
 
 	if (!json_is_obj(ev))
 		return (event_fail(cause, "event", "not an object"));
@@ -926,8 +898,8 @@ event_validate(const cJSON *ev, char **cause)
 	(void)json_get_int(ev, "sequence", &seq);
 	(void)snprintf(id, sizeof id, "evt_%lld", seq);
 	if (strcmp(json_get_str(ev, "event_id"), id) != 0)
-		return (event_fail(cause, "event_id",
-		    "does not match sequence"));
+		return (
+		    event_fail(cause, "event_id", "does not match sequence"));
 	type = event_type_from_name(json_get_str(ev, "type"));
 	data = json_get(ev, "data");
 	if (event_check_fields(data, "data", event_f_data[type], cause) != 0)
@@ -942,16 +914,16 @@ event_validate(const cJSON *ev, char **cause)
 }
 
 struct event_scan_state {
-	const char	*s;
-	int		 type;
-	size_t		 noraw;
+	const char *s;
+	int	    type;
+	size_t	    noraw;
 };
 
 static int
-event_scan_cb(void *arg, const char *key, size_t klen, size_t off,
-    size_t len, size_t sep)
+event_scan_cb(
+    void *arg, const char *key, size_t klen, size_t off, size_t len, size_t sep)
 {
-	struct event_scan_state	*e = arg;
+	struct event_scan_state *e = arg;
 	char			 name[32];
 
 	if (klen == 5 && memcmp(key, "\"raw\"", 5) == 0)
@@ -974,16 +946,15 @@ event_scan_cb(void *arg, const char *key, size_t klen, size_t off,
 int
 event_scan(const char *s, size_t len, enum event_type *type, size_t *noraw)
 {
-	struct event_scan_state	e;
+	struct event_scan_state e;
 
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' ||
-	    s[len - 1] == '\r'))
+	while (len > 0 &&
+	    (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
 	e.s = s;
 	e.type = -1;
 	e.noraw = len - 1;
-	if (json_scan_members(s, len, event_scan_cb, &e) != 0 ||
-	    e.type < 0)
+	if (json_scan_members(s, len, event_scan_cb, &e) != 0 || e.type < 0)
 		return (-1);
 	*type = (enum event_type)e.type;
 	*noraw = e.noraw;

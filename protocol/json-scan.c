@@ -31,7 +31,7 @@ json_scan_string(const char *s, size_t len, size_t i)
 static size_t
 json_scan_value(const char *s, size_t len, size_t i)
 {
-	size_t	depth = 0;
+	size_t depth = 0;
 
 	if (i < len && s[i] == '"')
 		return (json_scan_string(s, len, i));
@@ -65,8 +65,8 @@ json_scan_value(const char *s, size_t len, size_t i)
 static size_t
 json_scan_space(const char *s, size_t len, size_t i)
 {
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
+	while (i < len &&
+	    (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
 		i++;
 	return (i);
 }
@@ -80,10 +80,10 @@ json_scan_space(const char *s, size_t len, size_t i)
 int
 json_scan_members(const char *s, size_t len, json_scan_cb cb, void *arg)
 {
-	size_t	i, key, klen, val, sep = 0;
+	size_t i, key, klen, val, sep = 0;
 
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' ||
-	    s[len - 1] == '\r'))
+	while (len > 0 &&
+	    (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
 	if (len < 2 || s[0] != '{' || s[len - 1] != '}')
 		return (-1);
@@ -110,18 +110,18 @@ json_scan_members(const char *s, size_t len, json_scan_cb cb, void *arg)
 }
 
 struct json_scan_find {
-	const char	*key;
-	size_t		 klen;
-	size_t		 off;
-	size_t		 len;
-	int		 found;
+	const char *key;
+	size_t	    klen;
+	size_t	    off;
+	size_t	    len;
+	int	    found;
 };
 
 static int
-json_scan_find_cb(void *arg, const char *key, size_t klen, size_t off,
-    size_t len, size_t sep)
+json_scan_find_cb(
+    void *arg, const char *key, size_t klen, size_t off, size_t len, size_t sep)
 {
-	struct json_scan_find	*f = arg;
+	struct json_scan_find *f = arg;
 
 	if (klen != f->klen + 2 || memcmp(key + 1, f->key, f->klen) != 0)
 		return (0);
@@ -133,10 +133,10 @@ json_scan_find_cb(void *arg, const char *key, size_t klen, size_t off,
 
 /* Find a top-level member's value text: 0 and its offset and length. */
 int
-json_scan_member(const char *s, size_t len, const char *key, size_t *off,
-    size_t *vlen)
+json_scan_member(
+    const char *s, size_t len, const char *key, size_t *off, size_t *vlen)
 {
-	struct json_scan_find	f;
+	struct json_scan_find f;
 
 	memset(&f, 0, sizeof f);
 	f.key = key;

@@ -17,19 +17,19 @@
 
 #include "protocol.h"
 
-#define JSON_MAX_SAFE_INT	9007199254740992.0	/* 2^53 */
+#define JSON_MAX_SAFE_INT 9007199254740992.0 /* 2^53 */
 
-static void	json_init(void) __attribute__((constructor));
-static int	json_is_ws(unsigned char);
-static int	json_is_digit(unsigned char);
-static size_t	json_number_end(const char *, size_t, size_t);
-static int	json_lex(const char *, size_t, size_t *);
+static void   json_init(void) __attribute__((constructor));
+static int    json_is_ws(unsigned char);
+static int    json_is_digit(unsigned char);
+static size_t json_number_end(const char *, size_t, size_t);
+static int    json_lex(const char *, size_t, size_t *);
 
 /* Make cJSON allocate through xmalloc before anything can parse. */
 static void
 json_init(void)
 {
-	cJSON_Hooks	hooks = { xmalloc, free };
+	cJSON_Hooks hooks = { xmalloc, free };
 
 	cJSON_InitHooks(&hooks);
 }
@@ -79,8 +79,9 @@ json_number_end(const char *s, size_t len, size_t i)
 		while (i < len && json_is_digit(s[i]))
 			i++;
 	}
-	if (i < len && (json_is_digit(s[i]) || s[i] == '.' || s[i] == 'e' ||
-	    s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+	if (i < len &&
+	    (json_is_digit(s[i]) || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
+		s[i] == '+' || s[i] == '-'))
 		return (0);
 	return (i);
 }
@@ -94,9 +95,9 @@ json_number_end(const char *s, size_t len, size_t i)
 static int
 json_lex(const char *s, size_t len, size_t *at)
 {
-	size_t		i, end;
-	unsigned char	c;
-	int		instr = 0;
+	size_t	      i, end;
+	unsigned char c;
+	int	      instr = 0;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
@@ -133,10 +134,10 @@ json_lex(const char *s, size_t len, size_t *at)
 cJSON *
 json_parse(const char *buf, size_t len, const char **err)
 {
-	static char	 msg[64];
-	const char	*end = NULL;
-	cJSON		*v;
-	size_t		 at;
+	static char msg[64];
+	const char *end = NULL;
+	cJSON	   *v;
+	size_t	    at;
 
 	at = 0;
 	if (buf == NULL || len == 0)
@@ -146,7 +147,7 @@ json_parse(const char *buf, size_t len, const char **err)
 	at = 0;
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		goto fail;
-	if (!utf8_valid(buf, len))	/* RFC 8259 8.1: JSON text is UTF-8 */
+	if (!utf8_valid(buf, len)) /* RFC 8259 8.1: JSON text is UTF-8 */
 		goto fail;
 	v = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (v == NULL) {
@@ -174,7 +175,7 @@ fail:
 char *
 json_print(const cJSON *v, size_t *len)
 {
-	char	*s;
+	char *s;
 
 	if (v == NULL) {
 		if (len != NULL)
@@ -183,7 +184,7 @@ json_print(const cJSON *v, size_t *len)
 	}
 	s = cJSON_PrintUnformatted(v);
 	if (s == NULL)
-		s = xstrdup("null");	/* cJSON fails only on a bad tree */
+		s = xstrdup("null"); /* cJSON fails only on a bad tree */
 	if (len != NULL)
 		*len = strlen(s);
 	return (s);
@@ -229,8 +230,8 @@ json_string(const char *s)
 cJSON *
 json_stringn(const char *s, size_t len)
 {
-	cJSON	*v;
-	char	*copy;
+	cJSON *v;
+	char  *copy;
 
 	if (s == NULL)
 		return (NULL);
@@ -344,7 +345,7 @@ json_get_str(const cJSON *o, const char *key)
 cJSON *
 json_get_obj(const cJSON *o, const char *key)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_get(o, key);
 	return (cJSON_IsObject(v) ? v : NULL);
@@ -353,7 +354,7 @@ json_get_obj(const cJSON *o, const char *key)
 cJSON *
 json_get_arr(const cJSON *o, const char *key)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_get(o, key);
 	return (cJSON_IsArray(v) ? v : NULL);
@@ -363,8 +364,8 @@ json_get_arr(const cJSON *o, const char *key)
 int
 json_get_int(const cJSON *o, const char *key, long long *out)
 {
-	cJSON	*v;
-	double	 d;
+	cJSON *v;
+	double d;
 
 	v = json_get(o, key);
 	if (!cJSON_IsNumber(v))
@@ -380,7 +381,7 @@ json_get_int(const cJSON *o, const char *key, long long *out)
 int
 json_get_num(const cJSON *o, const char *key, double *out)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_get(o, key);
 	if (!cJSON_IsNumber(v))
@@ -393,7 +394,7 @@ json_get_num(const cJSON *o, const char *key, double *out)
 int
 json_get_bool(const cJSON *o, const char *key, int *out)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_get(o, key);
 	if (!cJSON_IsBool(v))

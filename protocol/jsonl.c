@@ -22,42 +22,42 @@
 
 #include "protocol.h"
 
-#define JSONL_KEEP	(64UL * 1024)	/* size kept after a big line */
-#define JSONL_MIN	4096UL		/* first allocation */
+#define JSONL_KEEP (64UL * 1024) /* size kept after a big line */
+#define JSONL_MIN  4096UL	 /* first allocation */
 
 struct jsonl_drop {
-	uint64_t	 at;	/* stream offset of the line that follows */
-	size_t		 len;	/* bytes dropped, newline excluded */
+	uint64_t at;  /* stream offset of the line that follows */
+	size_t	 len; /* bytes dropped, newline excluded */
 };
 
 struct jsonl {
-	char			*buf;
-	size_t			 size;	/* allocated */
-	size_t			 len;	/* bytes held */
-	size_t			 pos;	/* first byte not taken */
-	size_t			 tail;	/* start of the unterminated line */
-	size_t			 max;	/* line cap, newline excluded */
-	uint64_t		 taken;	/* stream offset of buf[pos] */
+	char	*buf;
+	size_t	 size;	/* allocated */
+	size_t	 len;	/* bytes held */
+	size_t	 pos;	/* first byte not taken */
+	size_t	 tail;	/* start of the unterminated line */
+	size_t	 max;	/* line cap, newline excluded */
+	uint64_t taken; /* stream offset of buf[pos] */
 
-	int			 discard; /* inside a line over the cap */
-	size_t			 dropped; /* its bytes so far */
+	int    discard; /* inside a line over the cap */
+	size_t dropped; /* its bytes so far */
 
-	struct jsonl_drop	*drops;	/* TOOLONG markers not yet returned */
-	size_t			 ndrops;
-	size_t			 firstdrop;
-	size_t			 dropsize;
+	struct jsonl_drop *drops; /* TOOLONG markers not yet returned */
+	size_t		   ndrops;
+	size_t		   firstdrop;
+	size_t		   dropsize;
 };
 
-static void	jsonl_shrink(struct jsonl *);
-static void	jsonl_compact(struct jsonl *);
-static void	jsonl_append(struct jsonl *, const char *, size_t);
-static void	jsonl_drop(struct jsonl *, size_t);
+static void jsonl_shrink(struct jsonl *);
+static void jsonl_compact(struct jsonl *);
+static void jsonl_append(struct jsonl *, const char *, size_t);
+static void jsonl_drop(struct jsonl *, size_t);
 
 /* A new stream with a line cap of max bytes (0: JSONL_MAX_LINE_DEFAULT). */
 struct jsonl *
 jsonl_new(size_t max)
 {
-	struct jsonl	*j;
+	struct jsonl *j;
 
 	j = xcalloc(1, sizeof *j);
 	j->max = max != 0 ? max : JSONL_MAX_LINE_DEFAULT;
@@ -88,7 +88,7 @@ jsonl_shrink(struct jsonl *j)
 static void
 jsonl_compact(struct jsonl *j)
 {
-	size_t	left;
+	size_t left;
 
 	if (j->pos > 0) {
 		left = j->len - j->pos;
@@ -105,7 +105,7 @@ jsonl_compact(struct jsonl *j)
 static void
 jsonl_append(struct jsonl *j, const char *data, size_t n)
 {
-	size_t	need, size;
+	size_t need, size;
 
 	need = j->len + n + 1;
 	if (need > j->size) {
@@ -127,8 +127,8 @@ jsonl_drop(struct jsonl *j, size_t len)
 		j->firstdrop = j->ndrops = 0;
 	if (j->ndrops == j->dropsize) {
 		j->dropsize = j->dropsize == 0 ? 4 : j->dropsize * 2;
-		j->drops = xreallocarray(j->drops, j->dropsize,
-		    sizeof *j->drops);
+		j->drops =
+		    xreallocarray(j->drops, j->dropsize, sizeof *j->drops);
 	}
 	j->drops[j->ndrops].at = j->taken + (j->tail - j->pos);
 	j->drops[j->ndrops].len = len;
@@ -139,8 +139,8 @@ jsonl_drop(struct jsonl *j, size_t len)
 void
 jsonl_feed(struct jsonl *j, const char *data, size_t n)
 {
-	const char	*nl;
-	size_t		 chunk, have;
+	const char *nl;
+	size_t	    chunk, have;
 
 	jsonl_compact(j);
 	while (n > 0) {
@@ -178,8 +178,8 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 enum jsonl_result
 jsonl_next(struct jsonl *j, const char **line, size_t *len)
 {
-	char	*p, *nl;
-	size_t	 n;
+	char  *p, *nl;
+	size_t n;
 
 	for (;;) {
 		if (j->firstdrop < j->ndrops &&
@@ -218,9 +218,9 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 enum jsonl_result
 jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 {
-	enum jsonl_result	 r;
-	char			*p;
-	size_t			 n;
+	enum jsonl_result r;
+	char		 *p;
+	size_t		  n;
 
 	if ((r = jsonl_next(j, line, len)) != JSONL_AGAIN)
 		return (r);
@@ -241,7 +241,7 @@ jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 		n--;
 	if (n == 0)
 		return (JSONL_AGAIN);
-	p[n] = '\0';	/* jsonl_append kept a spare byte */
+	p[n] = '\0'; /* jsonl_append kept a spare byte */
 	*line = p;
 	*len = n;
 	return (JSONL_LINE);

@@ -15,31 +15,31 @@
 
 #include "protocol.h"
 
-#define JSONRPC_MAX_INT	9007199254740992.0	/* 2^53 */
+#define JSONRPC_MAX_INT 9007199254740992.0 /* 2^53 */
 
 struct jsonrpc_entry {
-	long long	 id;
-	int		 tag;
-	void		*ptr;
+	long long id;
+	int	  tag;
+	void	 *ptr;
 };
 
 struct jsonrpc_pending {
-	struct jsonrpc_entry	*entries;
-	size_t			 n;
-	size_t			 size;
-	long long		 next;
+	struct jsonrpc_entry *entries;
+	size_t		      n;
+	size_t		      size;
+	long long	      next;
 };
 
-static int	jsonrpc_int(const cJSON *, long long *);
-static int	jsonrpc_id_valid(const cJSON *);
-static cJSON	*jsonrpc_new(int);
-static int	jsonrpc_id_number(const cJSON *, long long *);
+static int    jsonrpc_int(const cJSON *, long long *);
+static int    jsonrpc_id_valid(const cJSON *);
+static cJSON *jsonrpc_new(int);
+static int    jsonrpc_id_number(const cJSON *, long long *);
 
 /* v as an integer: an integral number within +-2^53. */
 static int
 jsonrpc_int(const cJSON *v, long long *out)
 {
-	double	d;
+	double d;
 
 	if (!json_is_num(v))
 		return (-1);
@@ -65,8 +65,8 @@ jsonrpc_id_valid(const cJSON *id)
 int
 jsonrpc_parse(const cJSON *root, struct jsonrpc_msg *msg, const char **err)
 {
-	const cJSON	*v, *id;
-	const char	*why;
+	const cJSON *v, *id;
+	const char  *why;
 
 	memset(msg, 0, sizeof *msg);
 	msg->kind = JSONRPC_INVALID;
@@ -160,7 +160,7 @@ fail:
 static cJSON *
 jsonrpc_new(int with_version)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	if (with_version)
@@ -170,10 +170,10 @@ jsonrpc_new(int with_version)
 
 /* A request with our integer id; params (owned, may be NULL) is moved in. */
 cJSON *
-jsonrpc_request(int with_version, long long id, const char *method,
-    cJSON *params)
+jsonrpc_request(
+    int with_version, long long id, const char *method, cJSON *params)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = jsonrpc_new(with_version);
 	json_set_int(o, "id", id);
@@ -186,7 +186,7 @@ jsonrpc_request(int with_version, long long id, const char *method,
 cJSON *
 jsonrpc_notification(int with_version, const char *method, cJSON *params)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = jsonrpc_new(with_version);
 	json_set_str(o, "method", method);
@@ -198,7 +198,7 @@ jsonrpc_notification(int with_version, const char *method, cJSON *params)
 cJSON *
 jsonrpc_result(int with_version, const cJSON *id, cJSON *result)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = jsonrpc_new(with_version);
 	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
@@ -208,10 +208,10 @@ jsonrpc_result(int with_version, const cJSON *id, cJSON *result)
 
 /* An error response; id NULL gives null, data (owned, may be NULL). */
 cJSON *
-jsonrpc_error(int with_version, const cJSON *id, int code,
-    const char *message, cJSON *data)
+jsonrpc_error(int with_version, const cJSON *id, int code, const char *message,
+    cJSON *data)
 {
-	cJSON	*o, *e;
+	cJSON *o, *e;
 
 	o = jsonrpc_new(with_version);
 	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
@@ -226,7 +226,7 @@ jsonrpc_error(int with_version, const cJSON *id, int code,
 struct jsonrpc_pending *
 jsonrpc_pending_new(void)
 {
-	struct jsonrpc_pending	*p;
+	struct jsonrpc_pending *p;
 
 	p = xcalloc(1, sizeof *p);
 	p->next = 1;
@@ -246,12 +246,12 @@ jsonrpc_pending_free(struct jsonrpc_pending *p)
 long long
 jsonrpc_pending_add(struct jsonrpc_pending *p, int tag, void *ptr)
 {
-	struct jsonrpc_entry	*e;
+	struct jsonrpc_entry *e;
 
 	if (p->n == p->size) {
 		p->size = p->size == 0 ? 8 : p->size * 2;
-		p->entries = xreallocarray(p->entries, p->size,
-		    sizeof *p->entries);
+		p->entries =
+		    xreallocarray(p->entries, p->size, sizeof *p->entries);
 	}
 	e = &p->entries[p->n++];
 	e->id = p->next++;
@@ -264,8 +264,8 @@ jsonrpc_pending_add(struct jsonrpc_pending *p, int tag, void *ptr)
 static int
 jsonrpc_id_number(const cJSON *id, long long *out)
 {
-	const char	*s;
-	char		*end;
+	const char *s;
+	char	   *end;
 
 	if ((s = json_str(id)) != NULL) {
 		if (*s < '0' || *s > '9')
@@ -284,11 +284,11 @@ jsonrpc_id_number(const cJSON *id, long long *out)
  * and ptr (either out pointer may be NULL). Return 0, or -1 if unknown.
  */
 int
-jsonrpc_pending_take(struct jsonrpc_pending *p, const cJSON *id, int *tag,
-    void **ptr)
+jsonrpc_pending_take(
+    struct jsonrpc_pending *p, const cJSON *id, int *tag, void **ptr)
 {
-	long long	n;
-	size_t		i;
+	long long n;
+	size_t	  i;
 
 	if (jsonrpc_id_number(id, &n) != 0)
 		return (-1);
@@ -326,11 +326,12 @@ jsonrpc_pending_count(const struct jsonrpc_pending *p)
 char *
 jsonrpc_id_text(const cJSON *id)
 {
-	char	*text;
+	char *text;
 
 	if (json_str(id) != NULL)
 		return (xstrdup(json_str(id)));
-	if (json_is_num(id) && json_num(id) == (double)(long long)json_num(id)) {
+	if (json_is_num(id) &&
+	    json_num(id) == (double)(long long)json_num(id)) {
 		xasprintf(&text, "%lld", (long long)json_num(id));
 		return (text);
 	}
@@ -341,7 +342,7 @@ jsonrpc_id_text(const cJSON *id)
 struct jsonrpc_ask *
 jsonrpc_ask_add(struct jsonrpc_asks *asks, const cJSON *id, cJSON *data)
 {
-	struct jsonrpc_ask	*k;
+	struct jsonrpc_ask *k;
 
 	k = xcalloc(1, sizeof *k);
 	k->native_id = jsonrpc_id_text(id);
@@ -355,9 +356,10 @@ jsonrpc_ask_add(struct jsonrpc_asks *asks, const cJSON *id, cJSON *data)
 struct jsonrpc_ask *
 jsonrpc_ask_take(struct jsonrpc_asks *asks, const char *native_id)
 {
-	struct jsonrpc_ask	*k;
+	struct jsonrpc_ask *k;
 
-	TAILQ_FOREACH(k, asks, entry) {
+	TAILQ_FOREACH(k, asks, entry)
+	{
 		if (strcmp(k->native_id, native_id) == 0) {
 			TAILQ_REMOVE(asks, k, entry);
 			return (k);

@@ -18,121 +18,121 @@
 typedef struct cJSON cJSON;
 
 /* json.c */
-cJSON		*json_parse(const char *, size_t, const char **);
-char		*json_print(const cJSON *, size_t *);
-void		 json_free(cJSON *);
-cJSON		*json_dup(const cJSON *);
-cJSON		*json_object(void);
-cJSON		*json_array(void);
-cJSON		*json_string(const char *);
-cJSON		*json_stringn(const char *, size_t);
-cJSON		*json_number(double);
-cJSON		*json_bool(int);
-cJSON		*json_null(void);
-void		 json_set(cJSON *, const char *, cJSON *);
-void		 json_set_str(cJSON *, const char *, const char *);
-void		 json_set_int(cJSON *, const char *, long long);
-void		 json_set_num(cJSON *, const char *, double);
-void		 json_set_bool(cJSON *, const char *, int);
-void		 json_append(cJSON *, cJSON *);
-cJSON		*json_detach(cJSON *, const char *);
-cJSON		*json_get(const cJSON *, const char *);
-const char	*json_get_str(const cJSON *, const char *);
-cJSON		*json_get_obj(const cJSON *, const char *);
-cJSON		*json_get_arr(const cJSON *, const char *);
-int		 json_get_int(const cJSON *, const char *, long long *);
-int		 json_get_num(const cJSON *, const char *, double *);
-int		 json_get_bool(const cJSON *, const char *, int *);
-int		 json_is_str(const cJSON *);
-int		 json_is_num(const cJSON *);
-int		 json_is_bool(const cJSON *);
-int		 json_is_true(const cJSON *);
-int		 json_is_null(const cJSON *);
-int		 json_is_obj(const cJSON *);
-int		 json_is_arr(const cJSON *);
-const char	*json_str(const cJSON *);
-double		 json_num(const cJSON *);
-const char	*json_key(const cJSON *);
-int		 json_size(const cJSON *);
-cJSON		*json_at(const cJSON *, int);
-cJSON		*json_first(const cJSON *);
-cJSON		*json_next(const cJSON *);
-int		 json_equal(const cJSON *, const cJSON *);
-#define JSON_FOREACH(el, parent)					\
+cJSON	   *json_parse(const char *, size_t, const char **);
+char	   *json_print(const cJSON *, size_t *);
+void	    json_free(cJSON *);
+cJSON	   *json_dup(const cJSON *);
+cJSON	   *json_object(void);
+cJSON	   *json_array(void);
+cJSON	   *json_string(const char *);
+cJSON	   *json_stringn(const char *, size_t);
+cJSON	   *json_number(double);
+cJSON	   *json_bool(int);
+cJSON	   *json_null(void);
+void	    json_set(cJSON *, const char *, cJSON *);
+void	    json_set_str(cJSON *, const char *, const char *);
+void	    json_set_int(cJSON *, const char *, long long);
+void	    json_set_num(cJSON *, const char *, double);
+void	    json_set_bool(cJSON *, const char *, int);
+void	    json_append(cJSON *, cJSON *);
+cJSON	   *json_detach(cJSON *, const char *);
+cJSON	   *json_get(const cJSON *, const char *);
+const char *json_get_str(const cJSON *, const char *);
+cJSON	   *json_get_obj(const cJSON *, const char *);
+cJSON	   *json_get_arr(const cJSON *, const char *);
+int	    json_get_int(const cJSON *, const char *, long long *);
+int	    json_get_num(const cJSON *, const char *, double *);
+int	    json_get_bool(const cJSON *, const char *, int *);
+int	    json_is_str(const cJSON *);
+int	    json_is_num(const cJSON *);
+int	    json_is_bool(const cJSON *);
+int	    json_is_true(const cJSON *);
+int	    json_is_null(const cJSON *);
+int	    json_is_obj(const cJSON *);
+int	    json_is_arr(const cJSON *);
+const char *json_str(const cJSON *);
+double	    json_num(const cJSON *);
+const char *json_key(const cJSON *);
+int	    json_size(const cJSON *);
+cJSON	   *json_at(const cJSON *, int);
+cJSON	   *json_first(const cJSON *);
+cJSON	   *json_next(const cJSON *);
+int	    json_equal(const cJSON *, const cJSON *);
+#define JSON_FOREACH(el, parent) \
 	for ((el) = json_first(parent); (el) != NULL; (el) = json_next(el))
 
 /* utf8.c */
-int		 utf8_valid(const char *, size_t);
-char		*utf8_repair(const char *, size_t, size_t *);
+int   utf8_valid(const char *, size_t);
+char *utf8_repair(const char *, size_t, size_t *);
 
 /* jsonl.c */
-#define JSONL_MAX_LINE_DEFAULT	(64UL * 1024 * 1024)
+#define JSONL_MAX_LINE_DEFAULT (64UL * 1024 * 1024)
 /*
  * Lines split on \n, one trailing \r stripped, empty lines skipped; a line
  * is NUL-terminated in place and valid until the next jsonl_* call
  * (*line is NULL with JSONL_TOOLONG). jsonl_new(0) means the default cap.
  */
 enum jsonl_result {
-	JSONL_AGAIN,		/* no complete line buffered */
-	JSONL_LINE,		/* *line, *len: one line without its newline */
-	JSONL_TOOLONG		/* a line over the cap was dropped; *len is its size */
+	JSONL_AGAIN,  /* no complete line buffered */
+	JSONL_LINE,   /* *line, *len: one line without its newline */
+	JSONL_TOOLONG /* a line over the cap was dropped; *len is its size */
 };
 struct jsonl;
-struct jsonl	*jsonl_new(size_t);
-void		 jsonl_free(struct jsonl *);
-void		 jsonl_feed(struct jsonl *, const char *, size_t);
+struct jsonl	 *jsonl_new(size_t);
+void		  jsonl_free(struct jsonl *);
+void		  jsonl_feed(struct jsonl *, const char *, size_t);
 enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
 enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
-size_t		 jsonl_buffered(const struct jsonl *);
+size_t		  jsonl_buffered(const struct jsonl *);
 
 /* jsonrpc.c */
 enum jsonrpc_kind {
 	JSONRPC_INVALID,
 	JSONRPC_REQUEST,
 	JSONRPC_NOTIFICATION,
-	JSONRPC_RESPONSE,	/* result */
-	JSONRPC_ERROR		/* error response */
+	JSONRPC_RESPONSE, /* result */
+	JSONRPC_ERROR	  /* error response */
 };
 struct jsonrpc_msg {
-	enum jsonrpc_kind	 kind;
-	int			 has_version;	/* "jsonrpc":"2.0" present */
-	const char		*method;
-	const cJSON		*id;
-	const cJSON		*params;
-	const cJSON		*result;
-	const cJSON		*error;
-	long long		 error_code;
-	const char		*error_message;
+	enum jsonrpc_kind kind;
+	int		  has_version; /* "jsonrpc":"2.0" present */
+	const char	 *method;
+	const cJSON	 *id;
+	const cJSON	 *params;
+	const cJSON	 *result;
+	const cJSON	 *error;
+	long long	  error_code;
+	const char	 *error_message;
 };
-#define JSONRPC_PARSE_ERROR	-32700
-#define JSONRPC_INVALID_REQUEST	-32600
+#define JSONRPC_PARSE_ERROR	 -32700
+#define JSONRPC_INVALID_REQUEST	 -32600
 #define JSONRPC_METHOD_NOT_FOUND -32601
-#define JSONRPC_INVALID_PARAMS	-32602
-#define JSONRPC_INTERNAL_ERROR	-32603
-int		 jsonrpc_parse(const cJSON *, struct jsonrpc_msg *, const char **);
-cJSON		*jsonrpc_request(int, long long, const char *, cJSON *);
-cJSON		*jsonrpc_notification(int, const char *, cJSON *);
-cJSON		*jsonrpc_result(int, const cJSON *, cJSON *);
-cJSON		*jsonrpc_error(int, const cJSON *, int, const char *, cJSON *);
+#define JSONRPC_INVALID_PARAMS	 -32602
+#define JSONRPC_INTERNAL_ERROR	 -32603
+int    jsonrpc_parse(const cJSON *, struct jsonrpc_msg *, const char **);
+cJSON *jsonrpc_request(int, long long, const char *, cJSON *);
+cJSON *jsonrpc_notification(int, const char *, cJSON *);
+cJSON *jsonrpc_result(int, const cJSON *, cJSON *);
+cJSON *jsonrpc_error(int, const cJSON *, int, const char *, cJSON *);
 struct jsonrpc_pending;
 struct jsonrpc_pending *jsonrpc_pending_new(void);
-void		 jsonrpc_pending_free(struct jsonrpc_pending *);
-long long	 jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
-int		 jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *,
-		     int *, void **);
-size_t		 jsonrpc_pending_count(const struct jsonrpc_pending *);
+void			jsonrpc_pending_free(struct jsonrpc_pending *);
+long long jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
+int
+jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *, int *, void **);
+size_t jsonrpc_pending_count(const struct jsonrpc_pending *);
 struct jsonrpc_ask {
-	char			*native_id;	/* the request id as text */
-	cJSON			*rpc_id;	/* the id itself, for the reply */
-	cJSON			*data;		/* what the answer needs */
+	char  *native_id; /* the request id as text */
+	cJSON *rpc_id;	  /* the id itself, for the reply */
+	cJSON *data;	  /* what the answer needs */
 	TAILQ_ENTRY(jsonrpc_ask) entry;
 };
 TAILQ_HEAD(jsonrpc_asks, jsonrpc_ask);
-char		*jsonrpc_id_text(const cJSON *);
-struct jsonrpc_ask *jsonrpc_ask_add(struct jsonrpc_asks *, const cJSON *,
-		     cJSON *);
+char *jsonrpc_id_text(const cJSON *);
+struct jsonrpc_ask *
+jsonrpc_ask_add(struct jsonrpc_asks *, const cJSON *, cJSON *);
 struct jsonrpc_ask *jsonrpc_ask_take(struct jsonrpc_asks *, const char *);
-void		 jsonrpc_ask_free(struct jsonrpc_ask *);
+void		    jsonrpc_ask_free(struct jsonrpc_ask *);
 
 /* event.c */
 enum event_type {
@@ -178,42 +178,41 @@ enum item_status {
  * the native message's JSON text (already valid JSON), or NULL.
  */
 struct event {
-	uint64_t	 sequence;
-	int64_t		 time_ms;	/* Unix time in milliseconds */
-	const char	*session_id;
-	const char	*native_session_id;	/* or NULL */
-	int		 daemon;	/* source: 1 "daemon", 0 "agent" */
-	int		 synthetic;
-	enum event_type	 type;
-	const cJSON	*data;
-	const char	*raw;
-	size_t		 rawlen;
+	uint64_t	sequence;
+	int64_t		time_ms; /* Unix time in milliseconds */
+	const char     *session_id;
+	const char     *native_session_id; /* or NULL */
+	int		daemon;		   /* source: 1 "daemon", 0 "agent" */
+	int		synthetic;
+	enum event_type type;
+	const cJSON    *data;
+	const char     *raw;
+	size_t		rawlen;
 };
-const char	*event_type_name(enum event_type);
-int		 event_type_from_name(const char *);
-const char	*event_item_kind_name(enum item_kind);
-const char	*event_item_role_name(enum item_role);
-const char	*event_item_status_name(enum item_status);
-char		*event_serialize(const struct event *, size_t *, size_t *);
-void		 event_format_time(int64_t, char *, size_t);
-int		 event_validate(const cJSON *, char **);
-int		 event_scan(const char *, size_t, enum event_type *, size_t *);
-cJSON		*event_item(const char *, const char *, const char *,
-		     enum item_kind, enum item_role, enum item_status, cJSON *);
-cJSON		*event_part_text(const char *);
-cJSON		*event_part_reasoning(const char *, const char *);
-cJSON		*event_part_tool_call(const char *, const char *, const char *);
-cJSON		*event_part_tool_result(const char *, const char *, int);
-cJSON		*event_part_file_ref(const char *, const char *, const char *);
-cJSON		*event_part_image(const char *, const char *, const char *);
-cJSON		*event_part_json(cJSON *);
-cJSON		*event_part_status(const char *, const char *);
+const char *event_type_name(enum event_type);
+int	    event_type_from_name(const char *);
+const char *event_item_kind_name(enum item_kind);
+const char *event_item_role_name(enum item_role);
+const char *event_item_status_name(enum item_status);
+char	   *event_serialize(const struct event *, size_t *, size_t *);
+void	    event_format_time(int64_t, char *, size_t);
+int	    event_validate(const cJSON *, char **);
+int	    event_scan(const char *, size_t, enum event_type *, size_t *);
+cJSON	   *event_item(const char *, const char *, const char *, enum item_kind,
+	 enum item_role, enum item_status, cJSON *);
+cJSON	   *event_part_text(const char *);
+cJSON	   *event_part_reasoning(const char *, const char *);
+cJSON	   *event_part_tool_call(const char *, const char *, const char *);
+cJSON	   *event_part_tool_result(const char *, const char *, int);
+cJSON	   *event_part_file_ref(const char *, const char *, const char *);
+cJSON	   *event_part_image(const char *, const char *, const char *);
+cJSON	   *event_part_json(cJSON *);
+cJSON	   *event_part_status(const char *, const char *);
 
 /* json-scan.c */
-typedef int (*json_scan_cb)(void *, const char *, size_t, size_t, size_t,
-		     size_t);
-int		 json_scan_members(const char *, size_t, json_scan_cb, void *);
-int		 json_scan_member(const char *, size_t, const char *, size_t *,
-		     size_t *);
+typedef int (*json_scan_cb)(
+    void *, const char *, size_t, size_t, size_t, size_t);
+int json_scan_members(const char *, size_t, json_scan_cb, void *);
+int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 
 #endif /* PROTOCOL_H */

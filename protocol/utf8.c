@@ -11,7 +11,7 @@
 
 #include "protocol.h"
 
-static size_t	utf8_check(const unsigned char *, size_t, int *);
+static size_t utf8_check(const unsigned char *, size_t, int *);
 
 /*
  * Look at the sequence at p (n > 0 bytes left). Return its length and set
@@ -21,8 +21,8 @@ static size_t	utf8_check(const unsigned char *, size_t, int *);
 static size_t
 utf8_check(const unsigned char *p, size_t n, int *ok)
 {
-	unsigned char	lo, hi;
-	size_t		need, i;
+	unsigned char lo, hi;
+	size_t	      need, i;
 
 	*ok = 0;
 	if (p[0] < 0x80) {
@@ -36,15 +36,15 @@ utf8_check(const unsigned char *p, size_t n, int *ok)
 	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
 		need = 3;
 		if (p[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (p[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		need = 4;
 		if (p[0] == 0xf0)
-			lo = 0x90;	/* overlong */
+			lo = 0x90; /* overlong */
 		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
+			hi = 0x8f; /* above U+10FFFF */
 	} else
 		return (1);
 
@@ -66,10 +66,10 @@ utf8_check(const unsigned char *p, size_t n, int *ok)
 int
 utf8_valid(const char *buf, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 i = 0;
-	uint64_t		 w;
-	int			 ok;
+	const unsigned char *p = (const unsigned char *)buf;
+	size_t		     i = 0;
+	uint64_t	     w;
+	int		     ok;
 
 	while (i < len) {
 		if (len - i >= 8) {
@@ -98,10 +98,10 @@ utf8_valid(const char *buf, size_t len)
 char *
 utf8_repair(const char *buf, size_t len, size_t *outlen)
 {
-	const unsigned char	*p = (const unsigned char *)buf;
-	char			*out;
-	size_t			 i, n, size = 0, o = 0;
-	int			 ok;
+	const unsigned char *p = (const unsigned char *)buf;
+	char		    *out;
+	size_t		     i, n, size = 0, o = 0;
+	int		     ok;
 
 	for (i = 0; i < len; i += n) {
 		n = utf8_check(p + i, len - i, &ok);

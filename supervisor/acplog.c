@@ -23,22 +23,22 @@
 
 #include "supervisor.h"
 
-#define ACPLOG_SYNC_S	0.2
-#define ACPLOG_CHUNK	(64 * 1024)
+#define ACPLOG_SYNC_S 0.2
+#define ACPLOG_CHUNK  (64 * 1024)
 
 struct acplog {
-	char			*path;
-	int			 fd;
-	off_t			*off;		/* off[i]: start of message i+1 */
-	uint64_t		 n;
-	size_t			 cap;
-	off_t			 size;
-	int			 dirty;
-	int			 armed;
-	struct loop_timer	*timer;
+	char		  *path;
+	int		   fd;
+	off_t		  *off; /* off[i]: start of message i+1 */
+	uint64_t	   n;
+	size_t		   cap;
+	off_t		   size;
+	int		   dirty;
+	int		   armed;
+	struct loop_timer *timer;
 };
 
-static void	acplog_sync_cb(void *);
+static void acplog_sync_cb(void *);
 
 static void
 acplog_index(struct acplog *l, off_t start)
@@ -54,10 +54,10 @@ acplog_index(struct acplog *l, off_t start)
 static int
 acplog_scan(struct acplog *l, char **cause)
 {
-	char	*buf;
-	off_t	 pos = 0, start = 0;
-	ssize_t	 r;
-	ssize_t	 i;
+	char   *buf;
+	off_t	pos = 0, start = 0;
+	ssize_t r;
+	ssize_t i;
 
 	buf = xmalloc(ACPLOG_CHUNK);
 	while ((r = pread(l->fd, buf, ACPLOG_CHUNK, pos)) > 0) {
@@ -75,10 +75,10 @@ acplog_scan(struct acplog *l, char **cause)
 		return (-1);
 	}
 	l->size = start;
-	if (pos != start && (ftruncate(l->fd, start) == -1 ||
-	    fsync(l->fd) == -1)) {
-		xasprintf(cause, "%s: cutting the torn last line: %s",
-		    l->path, strerror(errno));
+	if (pos != start &&
+	    (ftruncate(l->fd, start) == -1 || fsync(l->fd) == -1)) {
+		xasprintf(cause, "%s: cutting the torn last line: %s", l->path,
+		    strerror(errno));
 		return (-1);
 	}
 	return (0);
@@ -88,12 +88,12 @@ acplog_scan(struct acplog *l, char **cause)
 struct acplog *
 acplog_open(const char *dir, char **cause)
 {
-	struct acplog	*l;
+	struct acplog *l;
 
 	l = xcalloc(1, sizeof *l);
 	xasprintf(&l->path, "%s/messages.jsonl", dir);
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	l->fd = open(l->path,
+	    O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (l->fd == -1) {
 		xasprintf(cause, "%s: %s", l->path, strerror(errno));
 		acplog_close(l);
@@ -116,8 +116,8 @@ acplog_last(struct acplog *l)
 int
 acplog_append(struct acplog *l, const char *line, size_t len)
 {
-	char	*buf;
-	ssize_t	 w;
+	char   *buf;
+	ssize_t w;
 
 	buf = xmalloc(len + 1);
 	memcpy(buf, line, len);
@@ -125,8 +125,8 @@ acplog_append(struct acplog *l, const char *line, size_t len)
 	w = write(l->fd, buf, len + 1);
 	free(buf);
 	if (w != (ssize_t)len + 1) {
-		log_error("%s: %s", l->path, w == -1 ? strerror(errno) :
-		    "short write");
+		log_error("%s: %s", l->path,
+		    w == -1 ? strerror(errno) : "short write");
 		if (w > 0 && ftruncate(l->fd, l->size) == -1)
 			log_error("%s: cannot cut a short write", l->path);
 		return (-1);
@@ -146,7 +146,7 @@ acplog_append(struct acplog *l, const char *line, size_t len)
 static void
 acplog_sync_cb(void *arg)
 {
-	struct acplog	*l = arg;
+	struct acplog *l = arg;
 
 	l->armed = 0;
 	acplog_sync(l);
@@ -167,14 +167,14 @@ acplog_sync(struct acplog *l)
  * least one), with one pread. Returns the count, -1 on error.
  */
 int
-acplog_read(struct acplog *l, uint64_t after, size_t max,
-    session_read_cb cb, void *arg)
+acplog_read(
+    struct acplog *l, uint64_t after, size_t max, session_read_cb cb, void *arg)
 {
-	uint64_t	 end;
-	off_t		 from, to;
-	char		*buf;
-	size_t		 len;
-	int		 n = 0;
+	uint64_t end;
+	off_t	 from, to;
+	char	*buf;
+	size_t	 len;
+	int	 n = 0;
 
 	if (after >= l->n)
 		return (0);
@@ -190,11 +190,13 @@ acplog_read(struct acplog *l, uint64_t after, size_t max,
 		return (-1);
 	}
 	for (; after < end; after++) {
-		len = (size_t)((after + 1 < l->n ? l->off[after + 1] :
-		    l->size) - l->off[after]) - 1;
+		len =
+		    (size_t)((after + 1 < l->n ? l->off[after + 1] : l->size) -
+			l->off[after]) -
+		    1;
 		n++;
-		if (cb(arg, after + 1, EVENT_TYPE_COUNT, buf + (l->off[after] -
-		    from), len, len) != 0)
+		if (cb(arg, after + 1, EVENT_TYPE_COUNT,
+			buf + (l->off[after] - from), len, len) != 0)
 			break;
 	}
 	free(buf);

@@ -26,49 +26,70 @@
 
 /* An item still streaming: which chunk its deltas become. */
 struct acpmap_item {
-	char			 id[24];
-	const char		*update;	/* "agent_message_chunk", … */
-	int			 deltas;
-	LIST_ENTRY(acpmap_item)	 entry;
+	char	    id[24];
+	const char *update; /* "agent_message_chunk", … */
+	int	    deltas;
+	LIST_ENTRY(acpmap_item) entry;
 };
 
 struct acpmap {
-	char			*session_id;
+	char *session_id;
 	LIST_HEAD(, acpmap_item) items;
 };
 
 /* Tool name (a substring, any case) to ACP ToolKind; first match wins. */
 static const struct {
-	const char	*word;
-	const char	*kind;
+	const char *word;
+	const char *kind;
 } acpmap_kinds[] = {
-	{ "read", "read" }, { "view", "read" }, { "cat", "read" },
-	{ "write", "edit" }, { "edit", "edit" }, { "patch", "edit" },
-	{ "delete", "delete" }, { "remove", "delete" },
-	{ "move", "move" }, { "rename", "move" },
-	{ "grep", "search" }, { "glob", "search" }, { "search", "search" },
-	{ "find", "search" }, { "list", "search" },
-	{ "fetch", "fetch" }, { "web", "fetch" }, { "http", "fetch" },
-	{ "bash", "execute" }, { "shell", "execute" }, { "exec", "execute" },
-	{ "command", "execute" }, { "run", "execute" }, { "echo", "execute" },
-	{ "think", "think" }, { "todo", "think" }, { "plan", "think" },
+	{ "read", "read" },
+	{ "view", "read" },
+	{ "cat", "read" },
+	{ "write", "edit" },
+	{ "edit", "edit" },
+	{ "patch", "edit" },
+	{ "delete", "delete" },
+	{ "remove", "delete" },
+	{ "move", "move" },
+	{ "rename", "move" },
+	{ "grep", "search" },
+	{ "glob", "search" },
+	{ "search", "search" },
+	{ "find", "search" },
+	{ "list", "search" },
+	{ "fetch", "fetch" },
+	{ "web", "fetch" },
+	{ "http", "fetch" },
+	{ "bash", "execute" },
+	{ "shell", "execute" },
+	{ "exec", "execute" },
+	{ "command", "execute" },
+	{ "run", "execute" },
+	{ "echo", "execute" },
+	{ "think", "think" },
+	{ "todo", "think" },
+	{ "plan", "think" },
 };
 
 /* Universal stop reasons to ACP's; NULL: the turn failed. */
 static const struct {
-	const char	*universal;
-	const char	*acp;
+	const char *universal;
+	const char *acp;
 } acpmap_stops[] = {
-	{ "end_turn", "end_turn" }, { "cancelled", "cancelled" },
-	{ "max_tokens", "max_tokens" }, { "max_turns", "max_turn_requests" },
-	{ "max_turn_requests", "max_turn_requests" }, { "refusal", "refusal" },
-	{ "error", NULL }, { "interrupted", NULL },
+	{ "end_turn", "end_turn" },
+	{ "cancelled", "cancelled" },
+	{ "max_tokens", "max_tokens" },
+	{ "max_turns", "max_turn_requests" },
+	{ "max_turn_requests", "max_turn_requests" },
+	{ "refusal", "refusal" },
+	{ "error", NULL },
+	{ "interrupted", NULL },
 };
 
 struct acpmap *
 acpmap_new(const char *session_id)
 {
-	struct acpmap	*m;
+	struct acpmap *m;
 
 	m = xcalloc(1, sizeof *m);
 	m->session_id = xstrdup(session_id);
@@ -97,9 +118,10 @@ acpmap_free(struct acpmap *m)
 static struct acpmap_item *
 acpmap_item_find(struct acpmap *m, const char *id)
 {
-	struct acpmap_item	*it;
+	struct acpmap_item *it;
 
-	LIST_FOREACH(it, &m->items, entry) {
+	LIST_FOREACH(it, &m->items, entry)
+	{
 		if (strcmp(it->id, id) == 0)
 			return (it);
 	}
@@ -110,7 +132,7 @@ acpmap_item_find(struct acpmap *m, const char *id)
 static void
 acpmap_emit(struct acpmap *m, cJSON *out, cJSON *update)
 {
-	cJSON	*params;
+	cJSON *params;
 
 	params = json_object();
 	json_set_str(params, "sessionId", m->session_id);
@@ -122,7 +144,7 @@ static void
 acpmap_chunk(struct acpmap *m, cJSON *out, const char *update,
     const char *item_id, const char *text)
 {
-	cJSON	*u, *c;
+	cJSON *u, *c;
 
 	if (text == NULL || *text == '\0')
 		return;
@@ -141,11 +163,12 @@ acpmap_chunk(struct acpmap *m, cJSON *out, const char *update,
 static char *
 acpmap_text(const cJSON *item)
 {
-	const cJSON	*p;
-	const char	*t;
-	char		*s = xstrdup(""), *n;
+	const cJSON *p;
+	const char  *t;
+	char	    *s = xstrdup(""), *n;
 
-	JSON_FOREACH(p, json_get_arr(item, "content")) {
+	JSON_FOREACH(p, json_get_arr(item, "content"))
+	{
 		if ((t = json_get_str(p, "text")) == NULL)
 			continue;
 		xasprintf(&n, "%s%s", s, t);
@@ -158,10 +181,11 @@ acpmap_text(const cJSON *item)
 static const cJSON *
 acpmap_part(const cJSON *item, const char *type)
 {
-	const cJSON	*p;
-	const char	*t;
+	const cJSON *p;
+	const char  *t;
 
-	JSON_FOREACH(p, json_get_arr(item, "content")) {
+	JSON_FOREACH(p, json_get_arr(item, "content"))
+	{
 		if ((t = json_get_str(p, "type")) != NULL &&
 		    strcmp(t, type) == 0)
 			return (p);
@@ -173,7 +197,7 @@ acpmap_part(const cJSON *item, const char *type)
 const char *
 acpmap_tool_kind(const char *name)
 {
-	size_t	i, len, j;
+	size_t i, len, j;
 
 	if (name == NULL)
 		return ("other");
@@ -181,7 +205,7 @@ acpmap_tool_kind(const char *name)
 	for (i = 0; i < nitems(acpmap_kinds); i++) {
 		for (j = 0; j + strlen(acpmap_kinds[i].word) <= len; j++) {
 			if (strncasecmp(name + j, acpmap_kinds[i].word,
-			    strlen(acpmap_kinds[i].word)) == 0)
+				strlen(acpmap_kinds[i].word)) == 0)
 				return (acpmap_kinds[i].kind);
 		}
 	}
@@ -193,9 +217,9 @@ static void
 acpmap_tool_call(struct acpmap *m, cJSON *out, const cJSON *item,
     const char *update, const char *status)
 {
-	const cJSON	*part = acpmap_part(item, "tool_call");
-	const char	*name, *args, *path, *err;
-	cJSON		*u, *input, *loc, *locs;
+	const cJSON *part = acpmap_part(item, "tool_call");
+	const char  *name, *args, *path, *err;
+	cJSON	    *u, *input, *loc, *locs;
 
 	if (part == NULL || json_get_str(part, "call_id") == NULL)
 		return;
@@ -226,7 +250,7 @@ acpmap_tool_call(struct acpmap *m, cJSON *out, const cJSON *item,
 static void
 acpmap_diff_line(char **old, char **new, const char *l, size_t len)
 {
-	char	*t;
+	char *t;
 
 	if (len > 0 && (l[0] == ' ' || l[0] == '-')) {
 		xasprintf(&t, "%s%.*s\n", *old, (int)len - 1, l + 1);
@@ -247,10 +271,10 @@ acpmap_diff_line(char **old, char **new, const char *l, size_t len)
 static cJSON *
 acpmap_diff(const cJSON *part)
 {
-	const char	*diff = json_get_str(part, "diff"), *l, *e;
-	char		*old = xstrdup(""), *new = xstrdup("");
-	int		 created = 0;
-	cJSON		*d;
+	const char *diff = json_get_str(part, "diff"), *l, *e;
+	char	   *old = xstrdup(""), *new = xstrdup("");
+	int	    created = 0;
+	cJSON	   *d;
 
 	for (l = diff; l != NULL && *l != '\0'; l = *e != '\0' ? e + 1 : e) {
 		if ((e = strchr(l, '\n')) == NULL)
@@ -277,10 +301,10 @@ acpmap_diff(const cJSON *part)
 static void
 acpmap_tool_result(struct acpmap *m, cJSON *out, const cJSON *item)
 {
-	const cJSON	*res = acpmap_part(item, "tool_result"), *p;
-	const char	*st = json_get_str(item, "status"), *t, *output;
-	cJSON		*u, *content, *c, *text;
-	int		 is_error = 0;
+	const cJSON *res = acpmap_part(item, "tool_result"), *p;
+	const char  *st = json_get_str(item, "status"), *t, *output;
+	cJSON	    *u, *content, *c, *text;
+	int	     is_error = 0;
 
 	if (res == NULL || json_get_str(res, "call_id") == NULL)
 		return;
@@ -295,7 +319,8 @@ acpmap_tool_result(struct acpmap *m, cJSON *out, const cJSON *item)
 		json_set(c, "content", text);
 		json_append(content, c);
 	}
-	JSON_FOREACH(p, json_get_arr(item, "content")) {
+	JSON_FOREACH(p, json_get_arr(item, "content"))
+	{
 		if ((t = json_get_str(p, "type")) != NULL &&
 		    strcmp(t, "file_ref") == 0 && json_get_str(p, "path") &&
 		    json_get_str(p, "diff") != NULL)
@@ -304,8 +329,10 @@ acpmap_tool_result(struct acpmap *m, cJSON *out, const cJSON *item)
 	u = json_object();
 	json_set_str(u, "sessionUpdate", "tool_call_update");
 	json_set_str(u, "toolCallId", json_get_str(res, "call_id"));
-	json_set_str(u, "status", is_error || (st != NULL &&
-	    strcmp(st, "failed") == 0) ? "failed" : "completed");
+	json_set_str(u, "status",
+	    is_error || (st != NULL && strcmp(st, "failed") == 0)
+		? "failed"
+		: "completed");
 	json_set(u, "content", content);
 	if (output != NULL)
 		json_set_str(u, "rawOutput", output);
@@ -316,8 +343,8 @@ acpmap_tool_result(struct acpmap *m, cJSON *out, const cJSON *item)
 static const char *
 acpmap_chunk_kind(const cJSON *item)
 {
-	const char	*kind = json_get_str(item, "kind");
-	const char	*role = json_get_str(item, "role");
+	const char *kind = json_get_str(item, "kind");
+	const char *role = json_get_str(item, "role");
 
 	if (kind == NULL)
 		return (NULL);
@@ -335,10 +362,10 @@ acpmap_chunk_kind(const cJSON *item)
 static void
 acpmap_started(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 {
-	const char		*chunk = acpmap_chunk_kind(item);
-	const char		*id = json_get_str(item, "item_id");
-	const char		*kind = json_get_str(item, "kind");
-	struct acpmap_item	*it;
+	const char	   *chunk = acpmap_chunk_kind(item);
+	const char	   *id = json_get_str(item, "item_id");
+	const char	   *kind = json_get_str(item, "kind");
+	struct acpmap_item *it;
 
 	if (replay || id == NULL || kind == NULL)
 		return;
@@ -346,7 +373,7 @@ acpmap_started(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 		acpmap_tool_call(m, out, item, "tool_call", "in_progress");
 	if (chunk == NULL || strcmp(chunk, "user_message_chunk") == 0 ||
 	    strlen(id) >= sizeof it->id || acpmap_item_find(m, id) != NULL)
-		return;		/* the user's text came from the client */
+		return; /* the user's text came from the client */
 	it = xcalloc(1, sizeof *it);
 	snprintf(it->id, sizeof it->id, "%s", id);
 	it->update = chunk;
@@ -356,23 +383,25 @@ acpmap_started(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 static void
 acpmap_completed(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 {
-	const char		*chunk = acpmap_chunk_kind(item), *st;
-	const char		*id = json_get_str(item, "item_id");
-	const char		*kind = json_get_str(item, "kind");
-	struct acpmap_item	*it = NULL;
-	char			*text;
+	const char	   *chunk = acpmap_chunk_kind(item), *st;
+	const char	   *id = json_get_str(item, "item_id");
+	const char	   *kind = json_get_str(item, "kind");
+	struct acpmap_item *it = NULL;
+	char		   *text;
 
 	if (id == NULL || kind == NULL)
 		return;
 	if (strcmp(kind, "tool_call") == 0) {
 		st = json_get_str(item, "status");
 		if (replay || (st != NULL && strcmp(st, "failed") == 0))
-			acpmap_tool_call(m, out, item, replay ? "tool_call" :
-			    "tool_call_update", st != NULL && strcmp(st,
-			    "failed") == 0 ? "failed" : "completed");
+			acpmap_tool_call(m, out, item,
+			    replay ? "tool_call" : "tool_call_update",
+			    st != NULL && strcmp(st, "failed") == 0
+				? "failed"
+				: "completed");
 		else
 			acpmap_tool_call(m, out, item, "tool_call_update",
-			    "in_progress");	/* the final arguments */
+			    "in_progress"); /* the final arguments */
 		return;
 	}
 	if (strcmp(kind, "tool_result") == 0) {
@@ -383,7 +412,7 @@ acpmap_completed(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 		return;
 	if (!replay && (it = acpmap_item_find(m, id)) == NULL &&
 	    strcmp(chunk, "user_message_chunk") == 0)
-		return;		/* the client sent it: no echo */
+		return; /* the client sent it: no echo */
 	if (replay || it == NULL || it->deltas == 0) {
 		text = acpmap_text(item);
 		acpmap_chunk(m, out, chunk, id, text);
@@ -400,10 +429,10 @@ acpmap_completed(struct acpmap *m, cJSON *out, const cJSON *item, int replay)
 cJSON *
 acpmap_event(struct acpmap *m, const cJSON *ev, int replay)
 {
-	const char		*type = json_get_str(ev, "type");
-	const cJSON		*data = json_get_obj(ev, "data");
-	struct acpmap_item	*it;
-	cJSON			*out;
+	const char	   *type = json_get_str(ev, "type");
+	const cJSON	   *data = json_get_obj(ev, "data");
+	struct acpmap_item *it;
+	cJSON		   *out;
 
 	out = json_array();
 	if (type == NULL)
@@ -417,8 +446,8 @@ acpmap_event(struct acpmap *m, const cJSON *ev, int replay)
 	    (it = acpmap_item_find(m, json_get_str(data, "item_id"))) != NULL &&
 	    strcmp(it->update, "user_message_chunk") != 0) {
 		it->deltas++;
-		acpmap_chunk(m, out, it->update, it->id,
-		    json_get_str(data, "delta"));
+		acpmap_chunk(
+		    m, out, it->update, it->id, json_get_str(data, "delta"));
 	}
 	return (out);
 }
@@ -427,7 +456,7 @@ acpmap_event(struct acpmap *m, const cJSON *ev, int replay)
 const char *
 acpmap_stop_reason(const char *reason)
 {
-	size_t	i;
+	size_t i;
 
 	if (reason == NULL)
 		return ("end_turn");
@@ -442,15 +471,15 @@ acpmap_stop_reason(const char *reason)
 cJSON *
 acpmap_usage(const cJSON *usage)
 {
-	static const char *const	 map[][2] = {
+	static const char *const map[][2] = {
 		{ "input_tokens", "inputTokens" },
 		{ "output_tokens", "outputTokens" },
 		{ "cache_read_tokens", "cachedReadTokens" },
 		{ "cache_write_tokens", "cachedWriteTokens" },
 	};
-	long long			 v, total = 0;
-	cJSON				*u;
-	size_t				 i;
+	long long v, total = 0;
+	cJSON	 *u;
+	size_t	  i;
 
 	if (!json_is_obj(usage))
 		return (NULL);

@@ -44,65 +44,65 @@
 
 #include "supervisor.h"
 
-#define ACPSERVER_READ_MAX	(1024 * 1024)	/* events per translation */
+#define ACPSERVER_READ_MAX (1024 * 1024) /* events per translation */
 
 /* A session/prompt waiting for its turn to end. */
 struct acp_prompt {
-	struct api_wait		*wait;
-	cJSON			*rpc_id;
-	uint64_t		 after;		/* last sequence when posted */
-	char			 turn_id[32];	/* "" until its turn starts */
-	TAILQ_ENTRY(acp_prompt)	 entry;
+	struct api_wait *wait;
+	cJSON		*rpc_id;
+	uint64_t	 after;	      /* last sequence when posted */
+	char		 turn_id[32]; /* "" until its turn starts */
+	TAILQ_ENTRY(acp_prompt) entry;
 };
 
 /* A universal session the server drives. */
 struct acp_bound {
-	struct acpserver	*srv;
-	struct session		*s;		/* referenced */
-	char			*id;
-	uint64_t		 cursor;	/* last sequence translated */
-	struct acpmap		*map;
-	char			*error;		/* last error of the turn */
+	struct acpserver *srv;
+	struct session	 *s; /* referenced */
+	char		 *id;
+	uint64_t	  cursor; /* last sequence translated */
+	struct acpmap	 *map;
+	char		 *error; /* last error of the turn */
 	TAILQ_HEAD(, acp_prompt) prompts;
-	TAILQ_ENTRY(acp_bound)	 entry;
+	TAILQ_ENTRY(acp_bound) entry;
 };
 
 struct acpserver {
-	char			*id;
+	char			   *id;
 	const struct agent_profile *profile;
-	int64_t			 created_ms;
-	char			*dir;
-	struct acplog		*log;
-	void			*slot;		/* server.c's subscribers */
-	int			 refs;
-	int			 dead;
-	TAILQ_HEAD(, acp_bound)	 bound;
-	LIST_ENTRY(acpserver)	 entry;
+	int64_t			    created_ms;
+	char			   *dir;
+	struct acplog		   *log;
+	void			   *slot; /* server.c's subscribers */
+	int			    refs;
+	int			    dead;
+	TAILQ_HEAD(, acp_bound) bound;
+	LIST_ENTRY(acpserver) entry;
 };
 
-typedef void (*acpserver_fn)(struct acpserver *, const struct jsonrpc_msg *,
-    struct api_response *);
+typedef void (*acpserver_fn)(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
 
 static LIST_HEAD(, acpserver) acpservers = LIST_HEAD_INITIALIZER(acpservers);
 
-static void	acpserver_initialize(struct acpserver *,
-		    const struct jsonrpc_msg *, struct api_response *);
-static void	acpserver_authenticate(struct acpserver *,
-		    const struct jsonrpc_msg *, struct api_response *);
-static void	acpserver_new(struct acpserver *, const struct jsonrpc_msg *,
-		    struct api_response *);
-static void	acpserver_load(struct acpserver *, const struct jsonrpc_msg *,
-		    struct api_response *);
-static void	acpserver_list_sessions(struct acpserver *,
-		    const struct jsonrpc_msg *, struct api_response *);
-static void	acpserver_prompt(struct acpserver *,
-		    const struct jsonrpc_msg *, struct api_response *);
-static void	acpserver_wake_cb(void *);
-static void	acpserver_translate(struct acp_bound *);
+static void acpserver_initialize(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_authenticate(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_new(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_load(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_list_sessions(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_prompt(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_wake_cb(void *);
+static void acpserver_translate(struct acp_bound *);
 
 static const struct {
-	const char	*method;
-	acpserver_fn	 fn;
+	const char  *method;
+	acpserver_fn fn;
 } acpserver_methods[] = {
 	{ "initialize", acpserver_initialize },
 	{ "authenticate", acpserver_authenticate },
@@ -114,10 +114,10 @@ static const struct {
 
 /* The SSE stream of a server, for server.c. */
 static int
-acpserver_stream_read(void *arg, uint64_t after, size_t max,
-    session_read_cb cb, void *cbarg)
+acpserver_stream_read(
+    void *arg, uint64_t after, size_t max, session_read_cb cb, void *cbarg)
 {
-	struct acpserver	*srv = arg;
+	struct acpserver *srv = arg;
 
 	if (srv->log == NULL)
 		return (0);
@@ -133,7 +133,7 @@ acpserver_ref(void *arg)
 static void
 acpserver_unref(void *arg)
 {
-	struct acpserver	*srv = arg;
+	struct acpserver *srv = arg;
 
 	if (--srv->refs > 0)
 		return;
@@ -155,17 +155,17 @@ acpserver_dead(void *arg)
 	return (((struct acpserver *)arg)->dead);
 }
 
-static const struct stream_ops acpserver_stream_ops = {
-	acpserver_stream_read, acpserver_ref, acpserver_unref, acpserver_slot,
-	acpserver_dead, "message"
-};
+static const struct stream_ops acpserver_stream_ops = { acpserver_stream_read,
+	acpserver_ref, acpserver_unref, acpserver_slot, acpserver_dead,
+	"message" };
 
 static struct acpserver *
 acpserver_find(const char *id)
 {
-	struct acpserver	*srv;
+	struct acpserver *srv;
 
-	LIST_FOREACH(srv, &acpservers, entry) {
+	LIST_FOREACH(srv, &acpservers, entry)
+	{
 		if (strcmp(srv->id, id) == 0)
 			return (srv);
 	}
@@ -175,9 +175,10 @@ acpserver_find(const char *id)
 static struct acp_bound *
 acpserver_bound(struct acpserver *srv, const char *sid)
 {
-	struct acp_bound	*b;
+	struct acp_bound *b;
 
-	TAILQ_FOREACH(b, &srv->bound, entry) {
+	TAILQ_FOREACH(b, &srv->bound, entry)
+	{
 		if (sid != NULL && strcmp(b->id, sid) == 0)
 			return (b);
 	}
@@ -188,11 +189,11 @@ acpserver_bound(struct acpserver *srv, const char *sid)
 static void
 acpserver_save(struct acpserver *srv)
 {
-	struct acp_bound	*b;
-	cJSON			*o, *list, *e;
-	char			*text, *tmp, *path;
-	size_t			 len;
-	int			 fd, ok;
+	struct acp_bound *b;
+	cJSON		 *o, *list, *e;
+	char		 *text, *tmp, *path;
+	size_t		  len;
+	int		  fd, ok;
 
 	if (srv->dead)
 		return;
@@ -201,7 +202,8 @@ acpserver_save(struct acpserver *srv)
 	json_set_str(o, "agent", srv->profile->id);
 	json_set_int(o, "createdAtMs", srv->created_ms);
 	list = json_array();
-	TAILQ_FOREACH(b, &srv->bound, entry) {
+	TAILQ_FOREACH(b, &srv->bound, entry)
+	{
 		e = json_object();
 		json_set_str(e, "id", b->id);
 		json_set_int(e, "cursor", (long long)b->cursor);
@@ -213,8 +215,7 @@ acpserver_save(struct acpserver *srv)
 	xasprintf(&tmp, "%s/server.json.new", srv->dir);
 	xasprintf(&path, "%s/server.json", srv->dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd != -1 && write(fd, text, len) == (ssize_t)len &&
-	    fsync(fd) == 0;
+	ok = fd != -1 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
 	if (fd != -1)
 		close(fd);
 	if (!ok || rename(tmp, path) == -1)
@@ -228,8 +229,8 @@ acpserver_save(struct acpserver *srv)
 static void
 acpserver_send(struct acpserver *srv, const cJSON *msg)
 {
-	char	*line;
-	size_t	 len;
+	char  *line;
+	size_t len;
 
 	if (srv->log == NULL)
 		return;
@@ -251,8 +252,8 @@ acpserver_reply(struct api_response *resp, cJSON *msg)
 }
 
 static void
-acpserver_rpc_error(struct api_response *resp, const cJSON *id, int code,
-    const char *message)
+acpserver_rpc_error(
+    struct api_response *resp, const cJSON *id, int code, const char *message)
 {
 	acpserver_reply(resp, jsonrpc_error(1, id, code, message, NULL));
 }
@@ -261,7 +262,7 @@ static void
 acpserver_initialize(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	cJSON	*r, *caps, *prompt, *mcp, *sess, *info;
+	cJSON *r, *caps, *prompt, *mcp, *sess, *info;
 
 	prompt = json_object();
 	json_set_bool(prompt, "image", 0);
@@ -300,7 +301,7 @@ acpserver_authenticate(struct acpserver *srv, const struct jsonrpc_msg *msg,
 static struct acp_bound *
 acpserver_bind(struct acpserver *srv, struct session *s, uint64_t cursor)
 {
-	struct acp_bound	*b;
+	struct acp_bound *b;
 
 	b = xcalloc(1, sizeof *b);
 	b->srv = srv;
@@ -319,7 +320,7 @@ acpserver_bind(struct acpserver *srv, struct session *s, uint64_t cursor)
 static void
 acpserver_prompt_done(struct acp_bound *b, struct acp_prompt *p, cJSON *msg)
 {
-	struct api_response	 r;
+	struct api_response r;
 
 	acpserver_send(b->srv, msg);
 	memset(&r, 0, sizeof r);
@@ -333,11 +334,12 @@ acpserver_prompt_done(struct acp_bound *b, struct acp_prompt *p, cJSON *msg)
 static void
 acpserver_prompts_fail(struct acp_bound *b, const char *why)
 {
-	struct acp_prompt	*p;
+	struct acp_prompt *p;
 
 	while ((p = TAILQ_FIRST(&b->prompts)) != NULL)
-		acpserver_prompt_done(b, p, jsonrpc_error(1, p->rpc_id,
-		    JSONRPC_INTERNAL_ERROR, why, NULL));
+		acpserver_prompt_done(b, p,
+		    jsonrpc_error(
+			1, p->rpc_id, JSONRPC_INTERNAL_ERROR, why, NULL));
 }
 
 /* Stop driving: answer waiting prompts, give the session back. */
@@ -358,8 +360,8 @@ acpserver_unbind(struct acp_bound *b, const char *why)
 static void
 acpserver_new_id(char *buf, size_t size)
 {
-	unsigned char	rnd[8];
-	size_t		i;
+	unsigned char rnd[8];
+	size_t	      i;
 
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
 		for (i = 0; i < sizeof rnd; i++)
@@ -378,15 +380,14 @@ static void
 acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	static const char *const	 extra[] = {
-		"agentCommand", "model", "permissionMode", "env"
-	};
-	const cJSON			*mcp, *meta, *v;
-	struct session			*s;
-	char				 id[40], *cause;
-	cJSON				*req, *r;
-	size_t				 i;
-	int				 status;
+	static const char *const extra[] = { "agentCommand", "model",
+		"permissionMode", "env" };
+	const cJSON		*mcp, *meta, *v;
+	struct session		*s;
+	char			 id[40], *cause;
+	cJSON			*req, *r;
+	size_t			 i;
+	int			 status;
 
 	req = json_object();
 	json_set_str(req, "agent", srv->profile->id);
@@ -410,8 +411,8 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		return;
 	}
 	if (status != 0) {
-		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
-		    cause);
+		acpserver_rpc_error(
+		    resp, msg->id, JSONRPC_INVALID_PARAMS, cause);
 		free(cause);
 		return;
 	}
@@ -428,10 +429,10 @@ static int
 acpserver_replay_cb(void *arg, uint64_t seq, enum event_type type,
     const char *line, size_t len, size_t noraw)
 {
-	struct acp_bound	*b = arg;
-	const char		*err;
-	char			*text;
-	cJSON			*ev, *out, *m;
+	struct acp_bound *b = arg;
+	const char	 *err;
+	char		 *text;
+	cJSON		 *ev, *out, *m;
 
 	b->cursor = seq;
 	if (type != EVENT_ITEM_COMPLETED)
@@ -443,7 +444,7 @@ acpserver_replay_cb(void *arg, uint64_t seq, enum event_type type,
 		return (0);
 	out = acpmap_event(b->map, ev, 1);
 	JSON_FOREACH(m, out)
-		acpserver_send(b->srv, m);
+	acpserver_send(b->srv, m);
 	json_free(out);
 	json_free(ev);
 	return (0);
@@ -459,10 +460,10 @@ static void
 acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	const char		*sid = json_get_str(msg->params, "sessionId");
-	struct session		*s;
-	struct acp_bound	 tmp;
-	const char		*d;
+	const char	*sid = json_get_str(msg->params, "sessionId");
+	struct session	*s;
+	struct acp_bound tmp;
+	const char	*d;
 
 	if (sid == NULL || (s = session_find(sid)) == NULL) {
 		acpserver_rpc_error(resp, msg->id, -32002, "no such session");
@@ -481,8 +482,9 @@ acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	memset(&tmp, 0, sizeof tmp);
 	tmp.srv = srv;
 	tmp.map = acpmap_new(sid);
-	while (tmp.cursor < session_last_seq(s) && session_read(s, tmp.cursor,
-	    ACPSERVER_READ_MAX, acpserver_replay_cb, &tmp) > 0)
+	while (tmp.cursor < session_last_seq(s) &&
+	    session_read(s, tmp.cursor, ACPSERVER_READ_MAX, acpserver_replay_cb,
+		&tmp) > 0)
 		;
 	acpmap_free(tmp.map);
 	if (acpserver_bound(srv, sid) == NULL) {
@@ -498,20 +500,22 @@ static void
 acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	cJSON	*all, *el, *list, *o, *r;
-	char	 when[40];
+	cJSON *all, *el, *list, *o, *r;
+	char   when[40];
 
 	all = session_list();
 	list = json_array();
-	JSON_FOREACH(el, all) {
+	JSON_FOREACH(el, all)
+	{
 		if (strcmp(json_get_str(el, "agent"), srv->profile->id) != 0)
 			continue;
 		o = json_object();
 		json_set_str(o, "sessionId", json_get_str(el, "sessionId"));
 		json_set_str(o, "cwd", json_get_str(el, "directory"));
 		if (json_is_num(json_get(el, "updatedAt"))) {
-			event_format_time((int64_t)json_num(json_get(el,
-			    "updatedAt")), when, sizeof when);
+			event_format_time(
+			    (int64_t)json_num(json_get(el, "updatedAt")), when,
+			    sizeof when);
 			json_set_str(o, "updatedAt", when);
 		}
 		json_append(list, o);
@@ -526,11 +530,12 @@ acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
 static char *
 acpserver_prompt_text(const cJSON *prompt)
 {
-	const cJSON	*c;
-	const char	*t, *type;
-	char		*s = xstrdup(""), *n;
+	const cJSON *c;
+	const char  *t, *type;
+	char	    *s = xstrdup(""), *n;
 
-	JSON_FOREACH(c, prompt) {
+	JSON_FOREACH(c, prompt)
+	{
 		type = json_get_str(c, "type");
 		t = NULL;
 		if (type != NULL && strcmp(type, "text") == 0)
@@ -556,30 +561,30 @@ static void
 acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	struct acp_bound	*b;
-	struct acp_prompt	*p;
-	uint64_t		 after;
-	char			*text, *cause;
-	cJSON			*body;
-	int			 status;
+	struct acp_bound  *b;
+	struct acp_prompt *p;
+	uint64_t	   after;
+	char		  *text, *cause;
+	cJSON		  *body;
+	int		   status;
 
 	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
 	if (b == NULL) {
-		acpserver_rpc_error(resp, msg->id, -32002,
-		    "no such session on this server");
+		acpserver_rpc_error(
+		    resp, msg->id, -32002, "no such session on this server");
 		return;
 	}
 	text = acpserver_prompt_text(json_get_arr(msg->params, "prompt"));
 	body = json_object();
 	json_set_str(body, "message", text);
 	free(text);
-	acpserver_translate(b);		/* what came before is not ours */
+	acpserver_translate(b); /* what came before is not ours */
 	after = session_last_seq(b->s);
 	status = session_post_message(b->s, body, &cause);
 	json_free(body);
 	if (status != 0) {
-		acpserver_rpc_error(resp, msg->id, JSONRPC_INTERNAL_ERROR,
-		    cause);
+		acpserver_rpc_error(
+		    resp, msg->id, JSONRPC_INTERNAL_ERROR, cause);
 		free(cause);
 		return;
 	}
@@ -594,16 +599,16 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 static void
 acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	static const char *const	 opts[][3] = {
+	static const char *const opts[][3] = {
 		{ "allow-once", "Allow once", "allow_once" },
 		{ "allow-always", "Always allow", "allow_always" },
 		{ "reject-once", "Reject", "reject_once" },
 	};
-	const cJSON			*meta = json_get_obj(data, "metadata");
-	const char			*action, *call;
-	cJSON				*params, *tc, *choices, *o, *msg;
-	char				*id;
-	size_t				 i;
+	const cJSON *meta = json_get_obj(data, "metadata");
+	const char  *action, *call;
+	cJSON	    *params, *tc, *choices, *o, *msg;
+	char	    *id;
+	size_t	     i;
 
 	action = json_get_str(data, "action");
 	if ((call = json_get_str(meta, "call_id")) == NULL)
@@ -642,26 +647,28 @@ acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 static void
 acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	const cJSON	*q, *o;
-	cJSON		*props, *p, *labels, *params, *schema, *msg, *req;
-	cJSON		*items;
-	char		 key[16], *id;
-	const char	*first = NULL;
-	int		 i = 0, multi;
+	const cJSON *q, *o;
+	cJSON	    *props, *p, *labels, *params, *schema, *msg, *req;
+	cJSON	    *items;
+	char	     key[16], *id;
+	const char  *first = NULL;
+	int	     i = 0, multi;
 
 	props = json_object();
 	req = json_array();
-	JSON_FOREACH(q, json_get_arr(data, "questions")) {
+	JSON_FOREACH(q, json_get_arr(data, "questions"))
+	{
 		snprintf(key, sizeof key, "q%d", i++);
 		if (first == NULL)
 			first = json_get_str(q, "question");
 		multi = 0;
 		(void)json_get_bool(q, "multi_select", &multi);
 		labels = json_array();
-		JSON_FOREACH(o, json_get_arr(q, "options")) {
+		JSON_FOREACH(o, json_get_arr(q, "options"))
+		{
 			if (json_get_str(o, "label") != NULL)
-				json_append(labels, json_string(
-				    json_get_str(o, "label")));
+				json_append(labels,
+				    json_string(json_get_str(o, "label")));
 		}
 		p = json_object();
 		json_set_str(p, "type", multi ? "array" : "string");
@@ -687,8 +694,8 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	json_set_str(params, "mode", "form");
 	json_set_str(params, "message", first != NULL ? first : "");
 	json_set(params, "requestedSchema", schema);
-	xasprintf(&id, "question:%s:%s", b->id,
-	    json_get_str(data, "question_id"));
+	xasprintf(
+	    &id, "question:%s:%s", b->id, json_get_str(data, "question_id"));
 	msg = jsonrpc_notification(1, "elicitation/create", params);
 	json_set_str(msg, "id", id);
 	acpserver_send(b->srv, msg);
@@ -698,13 +705,13 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 }
 
 static void
-acpserver_on_turn_started(struct acp_bound *b, uint64_t seq,
-    const cJSON *data)
+acpserver_on_turn_started(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	struct acp_prompt	*p;
-	const char		*turn = json_get_str(data, "turn_id");
+	struct acp_prompt *p;
+	const char	  *turn = json_get_str(data, "turn_id");
 
-	TAILQ_FOREACH(p, &b->prompts, entry) {
+	TAILQ_FOREACH(p, &b->prompts, entry)
+	{
 		if (p->turn_id[0] == '\0' && seq > p->after && turn != NULL) {
 			snprintf(p->turn_id, sizeof p->turn_id, "%s", turn);
 			break;
@@ -718,11 +725,12 @@ acpserver_on_turn_started(struct acp_bound *b, uint64_t seq,
 static void
 acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	struct acp_prompt	*p;
-	const char		*turn = json_get_str(data, "turn_id"), *stop;
-	cJSON			*r, *usage, *edata;
+	struct acp_prompt *p;
+	const char	  *turn = json_get_str(data, "turn_id"), *stop;
+	cJSON		  *r, *usage, *edata;
 
-	TAILQ_FOREACH(p, &b->prompts, entry) {
+	TAILQ_FOREACH(p, &b->prompts, entry)
+	{
 		if (turn != NULL && strcmp(p->turn_id, turn) == 0)
 			break;
 	}
@@ -731,18 +739,19 @@ acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 		if (stop != NULL) {
 			r = json_object();
 			json_set_str(r, "stopReason", stop);
-			if ((usage = acpmap_usage(json_get_obj(data,
-			    "usage"))) != NULL)
+			if ((usage = acpmap_usage(
+				 json_get_obj(data, "usage"))) != NULL)
 				json_set(r, "usage", usage);
-			acpserver_prompt_done(b, p, jsonrpc_result(1,
-			    p->rpc_id, r));
+			acpserver_prompt_done(
+			    b, p, jsonrpc_result(1, p->rpc_id, r));
 		} else {
 			edata = json_object();
-			json_set_str(edata, "stopReason", json_get_str(data,
-			    "stop_reason"));
-			acpserver_prompt_done(b, p, jsonrpc_error(1, p->rpc_id,
-			    JSONRPC_INTERNAL_ERROR, b->error != NULL ?
-			    b->error : "the turn failed", edata));
+			json_set_str(edata, "stopReason",
+			    json_get_str(data, "stop_reason"));
+			acpserver_prompt_done(b, p,
+			    jsonrpc_error(1, p->rpc_id, JSONRPC_INTERNAL_ERROR,
+				b->error != NULL ? b->error : "the turn failed",
+				edata));
 		}
 	}
 	acplog_sync(b->srv->log);
@@ -753,22 +762,23 @@ static void
 acpserver_on_error(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
 	free(b->error);
-	b->error = json_get_str(data, "message") != NULL ?
-	    xstrdup(json_get_str(data, "message")) : NULL;
+	b->error = json_get_str(data, "message") != NULL
+	    ? xstrdup(json_get_str(data, "message"))
+	    : NULL;
 }
 
 /* session.ended: sandbox-agent's _adapter/agent_exited, prompts fail. */
 static void
 acpserver_on_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	const char	*reason = json_get_str(data, "reason");
-	long long	 code;
-	cJSON		*params, *msg;
+	const char *reason = json_get_str(data, "reason");
+	long long   code;
+	cJSON	   *params, *msg;
 
 	params = json_object();
 	json_set_str(params, "sessionId", b->id);
-	json_set_bool(params, "success", reason != NULL &&
-	    strcmp(reason, "error") != 0);
+	json_set_bool(
+	    params, "success", reason != NULL && strcmp(reason, "error") != 0);
 	if (json_get_int(data, "exit_code", &code) == 0)
 		json_set_int(params, "code", code);
 	else
@@ -776,15 +786,15 @@ acpserver_on_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	msg = jsonrpc_notification(1, "_adapter/agent_exited", params);
 	acpserver_send(b->srv, msg);
 	json_free(msg);
-	acpserver_prompts_fail(b, b->error != NULL ? b->error :
-	    "the agent session ended");
+	acpserver_prompts_fail(
+	    b, b->error != NULL ? b->error : "the agent session ended");
 	acplog_sync(b->srv->log);
 }
 
 static void
 acpserver_on_unparsed(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	cJSON	*params, *msg;
+	cJSON *params, *msg;
 
 	params = json_object();
 	json_set_str(params, "sessionId", b->id);
@@ -796,8 +806,8 @@ acpserver_on_unparsed(struct acp_bound *b, uint64_t seq, const cJSON *data)
 
 /* Events that are more than session/update notifications. */
 static const struct {
-	enum event_type	  type;
-	void		(*fn)(struct acp_bound *, uint64_t, const cJSON *);
+	enum event_type type;
+	void (*fn)(struct acp_bound *, uint64_t, const cJSON *);
 } acpserver_events[] = {
 	{ EVENT_TURN_STARTED, acpserver_on_turn_started },
 	{ EVENT_TURN_ENDED, acpserver_on_turn_ended },
@@ -812,11 +822,11 @@ static int
 acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
     const char *line, size_t len, size_t noraw)
 {
-	struct acp_bound	*b = arg;
-	const char		*err;
-	char			*text;
-	cJSON			*ev, *out, *m;
-	size_t			 i;
+	struct acp_bound *b = arg;
+	const char	 *err;
+	char		 *text;
+	cJSON		 *ev, *out, *m;
+	size_t		  i;
 
 	b->cursor = seq;
 	xasprintf(&text, "%.*s}", (int)noraw, line);
@@ -826,11 +836,12 @@ acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
 		return (0);
 	for (i = 0; i < nitems(acpserver_events); i++) {
 		if (acpserver_events[i].type == type)
-			acpserver_events[i].fn(b, seq, json_get_obj(ev, "data"));
+			acpserver_events[i].fn(
+			    b, seq, json_get_obj(ev, "data"));
 	}
 	out = acpmap_event(b->map, ev, 0);
 	JSON_FOREACH(m, out)
-		acpserver_send(b->srv, m);
+	acpserver_send(b->srv, m);
 	json_free(out);
 	json_free(ev);
 	return (0);
@@ -842,7 +853,7 @@ acpserver_translate(struct acp_bound *b)
 {
 	while (b->cursor < session_last_seq(b->s)) {
 		if (session_read(b->s, b->cursor, ACPSERVER_READ_MAX,
-		    acpserver_event_cb, b) <= 0)
+			acpserver_event_cb, b) <= 0)
 			break;
 	}
 }
@@ -855,25 +866,26 @@ acpserver_wake_cb(void *arg)
 
 /* A permission answer: the option the client selected, as our reply. */
 static void
-acpserver_permission_answer(struct acp_bound *b, const char *pid,
-    const struct jsonrpc_msg *msg)
+acpserver_permission_answer(
+    struct acp_bound *b, const char *pid, const struct jsonrpc_msg *msg)
 {
 	static const struct {
-		const char		*option;
-		enum permission_reply	 reply;
+		const char	     *option;
+		enum permission_reply reply;
 	} map[] = {
 		{ "allow-once", PERMISSION_ONCE },
 		{ "allow-always", PERMISSION_ALWAYS },
 		{ "reject-once", PERMISSION_REJECT },
 	};
-	const cJSON		*outcome = json_get_obj(msg->result, "outcome");
-	const char		*opt = json_get_str(outcome, "optionId");
-	enum permission_reply	 reply = PERMISSION_REJECT;
-	char			*cause;
-	size_t			 i;
+	const cJSON	     *outcome = json_get_obj(msg->result, "outcome");
+	const char	     *opt = json_get_str(outcome, "optionId");
+	enum permission_reply reply = PERMISSION_REJECT;
+	char		     *cause;
+	size_t		      i;
 
-	for (i = 0; msg->kind == JSONRPC_RESPONSE && opt != NULL &&
-	    i < nitems(map); i++) {
+	for (i = 0;
+	     msg->kind == JSONRPC_RESPONSE && opt != NULL && i < nitems(map);
+	     i++) {
 		if (strcmp(opt, map[i].option) == 0)
 			reply = map[i].reply;
 	}
@@ -885,18 +897,19 @@ acpserver_permission_answer(struct acp_bound *b, const char *pid,
 
 /* An elicitation answer: {action:"accept", content:{q0:…}} or not. */
 static void
-acpserver_question_answer(struct acp_bound *b, const char *qid,
-    const struct jsonrpc_msg *msg)
+acpserver_question_answer(
+    struct acp_bound *b, const char *qid, const struct jsonrpc_msg *msg)
 {
-	const cJSON	*content = json_get_obj(msg->result, "content"), *v;
-	const char	*action = json_get_str(msg->result, "action");
-	cJSON		*answers = NULL, *one;
-	char		*cause;
+	const cJSON *content = json_get_obj(msg->result, "content"), *v;
+	const char  *action = json_get_str(msg->result, "action");
+	cJSON	    *answers = NULL, *one;
+	char	    *cause;
 
 	if (msg->kind == JSONRPC_RESPONSE && action != NULL &&
 	    strcmp(action, "accept") == 0) {
 		answers = json_array();
-		JSON_FOREACH(v, content) {
+		JSON_FOREACH(v, content)
+		{
 			if (json_is_arr(v))
 				one = json_dup(v);
 			else {
@@ -918,9 +931,9 @@ acpserver_question_answer(struct acp_bound *b, const char *qid,
 static void
 acpserver_client_response(struct acpserver *srv, const struct jsonrpc_msg *msg)
 {
-	struct acp_bound	*b;
-	const char		*id = json_str(msg->id), *sid, *pid;
-	char			*copy, *colon;
+	struct acp_bound *b;
+	const char	 *id = json_str(msg->id), *sid, *pid;
+	char		 *copy, *colon;
 
 	if (id == NULL || (sid = strchr(id, ':')) == NULL)
 		return;
@@ -942,22 +955,22 @@ acpserver_client_response(struct acpserver *srv, const struct jsonrpc_msg *msg)
 static void
 acpserver_notification(struct acpserver *srv, const struct jsonrpc_msg *msg)
 {
-	struct acp_bound	*b;
-	char			*cause = NULL;
+	struct acp_bound *b;
+	char		 *cause = NULL;
 
 	if (strcmp(msg->method, "session/cancel") != 0)
 		return;
 	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
 	if (b != NULL && session_cancel(b->s, &cause) != 0)
-		free(cause);	/* no turn: nothing to cancel */
+		free(cause); /* no turn: nothing to cancel */
 }
 
 /* Does an Accept header allow a type (absent, any, type/any, or it)? */
 static int
 acpserver_accepts(const char *accept, const char *type)
 {
-	char	major[32];
-	size_t	len = strcspn(type, "/");
+	char   major[32];
+	size_t len = strcspn(type, "/");
 
 	if (accept == NULL || *accept == '\0' || strstr(accept, "*/*") != NULL)
 		return (1);
@@ -968,11 +981,11 @@ acpserver_accepts(const char *accept, const char *type)
 }
 
 static struct acpserver *
-acpserver_create(const char *id, const struct agent_profile *p,
-    struct api_response *resp)
+acpserver_create(
+    const char *id, const struct agent_profile *p, struct api_response *resp)
 {
-	struct acpserver	*srv;
-	char			*dir, *cause;
+	struct acpserver *srv;
+	char		 *dir, *cause;
 
 	xasprintf(&dir, "%s/acp", options.data_dir);
 	(void)mkdir(dir, 0700);
@@ -1002,58 +1015,66 @@ acpserver_create(const char *id, const struct agent_profile *p,
 
 /* The server a POST names, created by the first one with ?agent=. */
 static struct acpserver *
-acpserver_for_post(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_for_post(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
-	const struct agent_profile	*p = NULL;
-	struct acpserver		*srv = acpserver_find(id);
-	const char			*agent = api_arg(req, "agent");
-	cJSON				*info;
-	int				 installed = 0;
+	const struct agent_profile *p = NULL;
+	struct acpserver	   *srv = acpserver_find(id);
+	const char		   *agent = api_arg(req, "agent");
+	cJSON			   *info;
+	int			    installed = 0;
 
 	if (agent != NULL && (p = adapter_find_agent(agent)) == NULL) {
-		api_problem(resp, 400, "unsupported_agent", "no agent '%s'",
-		    agent);
+		api_problem(
+		    resp, 400, "unsupported_agent", "no agent '%s'", agent);
 		return (NULL);
 	}
 	if (srv != NULL && p != NULL && p != srv->profile) {
-		api_problem(resp, 409, "conflict", "ACP server '%s' runs agent "
-		    "'%s', not '%s'", id, srv->profile->id, agent);
+		api_problem(resp, 409, "conflict",
+		    "ACP server '%s' runs agent "
+		    "'%s', not '%s'",
+		    id, srv->profile->id, agent);
 		return (NULL);
 	}
 	if (srv != NULL)
 		return (srv);
 	if (p == NULL) {
-		api_problem(resp, 400, "invalid_request", "the first POST to "
-		    "ACP server '%s' needs ?agent=", id);
+		api_problem(resp, 400, "invalid_request",
+		    "the first POST to "
+		    "ACP server '%s' needs ?agent=",
+		    id);
 		return (NULL);
 	}
 	if (p->flags & AGENT_CUSTOM_COMMAND) {
-		api_problem(resp, 400, "invalid_request", "agent '%s' needs a "
+		api_problem(resp, 400, "invalid_request",
+		    "agent '%s' needs a "
 		    "command: use session/new _meta.agentd.agentCommand with "
-		    "another agent id", agent);
+		    "another agent id",
+		    agent);
 		return (NULL);
 	}
 	info = agents_info(p);
 	(void)json_get_bool(info, "installed", &installed);
 	json_free(info);
 	if (!installed) {
-		api_problem(resp, 502, "agent_not_installed", "agent '%s' is "
-		    "not installed (POST /v1/agents/%s/install)", agent, agent);
+		api_problem(resp, 502, "agent_not_installed",
+		    "agent '%s' is "
+		    "not installed (POST /v1/agents/%s/install)",
+		    agent, agent);
 		return (NULL);
 	}
 	return (acpserver_create(id, p, resp));
 }
 
 void
-acpserver_post(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_post(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
-	struct acpserver	*srv;
-	struct jsonrpc_msg	 msg;
-	const char		*err;
-	cJSON			*root;
-	size_t			 i;
+	struct acpserver  *srv;
+	struct jsonrpc_msg msg;
+	const char	  *err;
+	cJSON		  *root;
+	size_t		   i;
 
 	if (!session_valid_id(id)) {
 		api_problem(resp, 400, "invalid_request", "invalid server id");
@@ -1071,10 +1092,12 @@ acpserver_post(const struct api_request *req, const char *id,
 		return;
 	}
 	if ((root = json_parse(req->body != NULL ? req->body : "",
-	    req->body_len, &err)) == NULL || jsonrpc_parse(root, &msg,
-	    &err) != 0) {
-		api_problem(resp, 400, "invalid_request", "not a JSON-RPC "
-		    "message: %s", err != NULL ? err : "?");
+		 req->body_len, &err)) == NULL ||
+	    jsonrpc_parse(root, &msg, &err) != 0) {
+		api_problem(resp, 400, "invalid_request",
+		    "not a JSON-RPC "
+		    "message: %s",
+		    err != NULL ? err : "?");
 		json_free(root);
 		return;
 	}
@@ -1106,12 +1129,12 @@ acpserver_post(const struct api_request *req, const char *id,
 
 /* GET: the server's SSE stream, from Last-Event-ID on. */
 void
-acpserver_get(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_get(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
-	struct acpserver	*srv;
-	unsigned long long	 after = 0;
-	char			*end;
+	struct acpserver  *srv;
+	unsigned long long after = 0;
+	char		  *end;
 
 	if ((srv = acpserver_find(id)) == NULL) {
 		api_problem(resp, 404, "not_found", "no ACP server '%s'", id);
@@ -1133,10 +1156,11 @@ acpserver_get(const struct api_request *req, const char *id,
 	}
 	/* Never a silent fresh stream for a cursor we cannot honour. */
 	if (after > acplog_last(srv->log)) {
-		api_problem(resp, 409, "stream_gap", "Last-Event-ID %llu is "
+		api_problem(resp, 409, "stream_gap",
+		    "Last-Event-ID %llu is "
 		    "past the last message (%llu) of ACP server '%s': it was "
-		    "recreated; reconnect without Last-Event-ID", after,
-		    (unsigned long long)acplog_last(srv->log), id);
+		    "recreated; reconnect without Last-Event-ID",
+		    after, (unsigned long long)acplog_last(srv->log), id);
 		return;
 	}
 	resp->kind = API_STREAM;
@@ -1155,13 +1179,13 @@ acpserver_get(const struct api_request *req, const char *id,
  * get 204 too: idempotent.
  */
 void
-acpserver_delete(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_delete(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
-	struct acpserver	*srv;
-	struct acp_bound	*b;
-	struct session		*s;
-	char			*path;
+	struct acpserver *srv;
+	struct acp_bound *b;
+	struct session	 *s;
+	char		 *path;
 
 	resp->kind = API_REPLY;
 	resp->status = 204;
@@ -1193,22 +1217,23 @@ acpserver_delete(const struct api_request *req, const char *id,
 void
 acpserver_list(const struct api_request *req, struct api_response *resp)
 {
-	struct acpserver	*srv;
-	struct acp_bound	*b;
-	cJSON			*list, *o, *ids;
+	struct acpserver *srv;
+	struct acp_bound *b;
+	cJSON		 *list, *o, *ids;
 
 	list = json_array();
-	LIST_FOREACH(srv, &acpservers, entry) {
+	LIST_FOREACH(srv, &acpservers, entry)
+	{
 		o = json_object();
 		json_set_str(o, "serverId", srv->id);
 		json_set_str(o, "agent", srv->profile->id);
 		json_set_int(o, "createdAtMs", srv->created_ms);
 		ids = json_array();
 		TAILQ_FOREACH(b, &srv->bound, entry)
-			json_append(ids, json_string(b->id));
+		json_append(ids, json_string(b->id));
 		json_set(o, "sessions", ids);
-		json_set_int(o, "lastEventId",
-		    (long long)acplog_last(srv->log));
+		json_set_int(
+		    o, "lastEventId", (long long)acplog_last(srv->log));
 		json_append(list, o);
 	}
 	o = json_object();
@@ -1224,18 +1249,18 @@ acpserver_list(const struct api_request *req, struct api_response *resp)
 static void
 acpserver_load_one(const char *id)
 {
-	const struct agent_profile	*p;
-	struct api_response		 resp;
-	struct acpserver		*srv;
-	struct acp_bound		*b;
-	struct session			*s;
-	const cJSON			*e;
-	const char			*err;
-	char				*path, buf[65536];
-	cJSON				*o;
-	ssize_t				 n;
-	long long			 v;
-	int				 fd;
+	const struct agent_profile *p;
+	struct api_response	    resp;
+	struct acpserver	   *srv;
+	struct acp_bound	   *b;
+	struct session		   *s;
+	const cJSON		   *e;
+	const char		   *err;
+	char			   *path, buf[65536];
+	cJSON			   *o;
+	ssize_t			    n;
+	long long		    v;
+	int			    fd;
 
 	xasprintf(&path, "%s/acp/%s/server.json", options.data_dir, id);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1245,8 +1270,10 @@ acpserver_load_one(const char *id)
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	o = n > 0 ? json_parse(buf, (size_t)n, &err) : NULL;
-	if (o == NULL || (p = adapter_find_agent(json_get_str(o,
-	    "agent") != NULL ? json_get_str(o, "agent") : "")) == NULL) {
+	if (o == NULL ||
+	    (p = adapter_find_agent(json_get_str(o, "agent") != NULL
+		     ? json_get_str(o, "agent")
+		     : "")) == NULL) {
 		log_error("acp %s: unreadable server.json", id);
 		json_free(o);
 		return;
@@ -1260,7 +1287,8 @@ acpserver_load_one(const char *id)
 	}
 	if (json_get_int(o, "createdAtMs", &v) == 0)
 		srv->created_ms = v;
-	JSON_FOREACH(e, json_get_arr(o, "sessions")) {
+	JSON_FOREACH(e, json_get_arr(o, "sessions"))
+	{
 		if (json_get_str(e, "id") == NULL ||
 		    (s = session_find(json_get_str(e, "id"))) == NULL)
 			continue;
@@ -1277,9 +1305,9 @@ acpserver_load_one(const char *id)
 int
 acpserver_load_all(char **cause)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		*dir;
+	struct dirent *de;
+	DIR	      *d;
+	char	      *dir;
 
 	xasprintf(&dir, "%s/acp", options.data_dir);
 	d = opendir(dir);
@@ -1298,9 +1326,10 @@ acpserver_load_all(char **cause)
 void
 acpserver_shutdown(void)
 {
-	struct acpserver	*srv;
+	struct acpserver *srv;
 
-	LIST_FOREACH(srv, &acpservers, entry) {
+	LIST_FOREACH(srv, &acpservers, entry)
+	{
 		acplog_sync(srv->log);
 		acpserver_save(srv);
 	}

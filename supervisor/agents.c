@@ -25,16 +25,16 @@
 #include "supervisor.h"
 
 struct agents_job {
-	const struct agent_profile	*profile;
-	struct proc			*proc;
-	struct api_wait			*wait;
-	LIST_ENTRY(agents_job)		 entry;
+	const struct agent_profile *profile;
+	struct proc		   *proc;
+	struct api_wait		   *wait;
+	LIST_ENTRY(agents_job) entry;
 };
 static LIST_HEAD(, agents_job) agents_jobs = LIST_HEAD_INITIALIZER(agents_jobs);
 
 static const struct {
-	int		 cap;
-	const char	*name;
+	int	    cap;
+	const char *name;
 } agents_caps[] = {
 	{ CAP_PERMISSIONS, "permissions" },
 	{ CAP_QUESTIONS, "questions" },
@@ -52,7 +52,7 @@ static const struct {
 static char *
 agents_dir(void)
 {
-	char	*dir;
+	char *dir;
 
 	xasprintf(&dir, "%s/agents", options.data_dir);
 	return (dir);
@@ -62,7 +62,7 @@ agents_dir(void)
 static char *
 agents_package_name(const char *spec)
 {
-	const char	*at = strrchr(spec, '@');
+	const char *at = strrchr(spec, '@');
 
 	if (at == NULL || at == spec)
 		return (xstrdup(spec));
@@ -72,7 +72,7 @@ agents_package_name(const char *spec)
 static int
 agents_executable(const char *path)
 {
-	struct stat	sb;
+	struct stat sb;
 
 	return (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    access(path, X_OK) == 0);
@@ -82,8 +82,8 @@ agents_executable(const char *path)
 static char *
 agents_find(const char *cmd)
 {
-	const char	*path;
-	char		*dir, *p, *copy, *seg, *last;
+	const char *path;
+	char	   *dir, *p, *copy, *seg, *last;
 
 	if (strcmp(cmd, "@self") == 0)
 		return (xstrdup("@self"));
@@ -99,7 +99,7 @@ agents_find(const char *cmd)
 		return (NULL);
 	copy = xstrdup(path);
 	for (seg = strtok_r(copy, ":", &last); seg != NULL;
-	    seg = strtok_r(NULL, ":", &last)) {
+	     seg = strtok_r(NULL, ":", &last)) {
 		xasprintf(&p, "%s/%s", *seg != '\0' ? seg : ".", cmd);
 		if (agents_executable(p)) {
 			free(copy);
@@ -115,11 +115,11 @@ agents_find(const char *cmd)
 static char *
 agents_installed_version(const struct agent_profile *p)
 {
-	char		*dir, *name, *path, buf[16384];
-	const char	*err, *v;
-	ssize_t		 n;
-	cJSON		*o;
-	int		 fd;
+	char	   *dir, *name, *path, buf[16384];
+	const char *err, *v;
+	ssize_t	    n;
+	cJSON	   *o;
+	int	    fd;
 
 	if (p->npm_package == NULL)
 		return (NULL);
@@ -145,8 +145,8 @@ agents_installed_version(const struct agent_profile *p)
 static int
 agents_credentials(const struct agent_profile *p)
 {
-	const char *const	*e;
-	const char		*v;
+	const char *const *e;
+	const char	  *v;
 
 	if (p->credential_env == NULL)
 		return (p->flags & AGENT_BUILTIN) != 0;
@@ -161,18 +161,18 @@ agents_credentials(const struct agent_profile *p)
 cJSON *
 agents_info(const struct agent_profile *p)
 {
-	const char *const	*e;
-	char			*path = NULL, *version;
-	cJSON			*o, *caps, *creds;
-	size_t			 i;
+	const char *const *e;
+	char		  *path = NULL, *version;
+	cJSON		  *o, *caps, *creds;
+	size_t		   i;
 
 	o = json_object();
 	json_set_str(o, "id", p->id);
 	json_set_str(o, "protocol", p->adapter->name);
 	if (p->argv != NULL)
 		path = agents_find(p->argv[0]);
-	json_set_bool(o, "installed", path != NULL ||
-	    (p->flags & AGENT_CUSTOM_COMMAND));
+	json_set_bool(
+	    o, "installed", path != NULL || (p->flags & AGENT_CUSTOM_COMMAND));
 	if (path != NULL && strcmp(path, "@self") != 0)
 		json_set_str(o, "path", path);
 	free(path);
@@ -200,8 +200,8 @@ agents_info(const struct agent_profile *p)
 cJSON *
 agents_list(void)
 {
-	const struct agent_profile	*p;
-	cJSON				*a;
+	const struct agent_profile *p;
+	cJSON			   *a;
 
 	a = json_array();
 	for (p = agent_profiles; p->id != NULL; p++)
@@ -211,8 +211,8 @@ agents_list(void)
 
 /* The npm command line; argv strings live as long as the profile. */
 static void
-agents_npm_argv(const struct agent_profile *p, const char *dir,
-    struct argv_builder *b)
+agents_npm_argv(
+    const struct agent_profile *p, const char *dir, struct argv_builder *b)
 {
 	argv_add(b, "npm");
 	argv_add(b, "install");
@@ -227,7 +227,7 @@ agents_npm_argv(const struct agent_profile *p, const char *dir,
 static void
 agents_job_line_cb(void *arg, const char *line, size_t len)
 {
-	struct agents_job	*j = arg;
+	struct agents_job *j = arg;
 
 	log_debug("npm %s: %.*s", j->profile->id, (int)len, line);
 }
@@ -240,7 +240,7 @@ agents_job_toolong_cb(void *arg, size_t len)
 static void
 agents_job_free_cb(void *arg)
 {
-	struct agents_job	*j = arg;
+	struct agents_job *j = arg;
 
 	proc_free(j->proc);
 	free(j);
@@ -250,11 +250,11 @@ agents_job_free_cb(void *arg)
 static void
 agents_job_exit_cb(void *arg, int status)
 {
-	struct agents_job	*j = arg;
-	struct api_response	 resp;
-	char			*head, *tail;
-	int			 truncated, code;
-	cJSON			*info;
+	struct agents_job  *j = arg;
+	struct api_response resp;
+	char		   *head, *tail;
+	int		    truncated, code;
+	cJSON		   *info;
 
 	memset(&resp, 0, sizeof resp);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -269,12 +269,16 @@ agents_job_exit_cb(void *arg, int status)
 	} else {
 		proc_stderr(j->proc, &head, &tail, &truncated);
 		if (code == 127)
-			api_problem(&resp, 502, "install_failed", "cannot run "
-			    "npm: is Node.js installed? (%s)", tail);
+			api_problem(&resp, 502, "install_failed",
+			    "cannot run "
+			    "npm: is Node.js installed? (%s)",
+			    tail);
 		else
-			api_problem(&resp, 502, "install_failed", "npm install "
+			api_problem(&resp, 502, "install_failed",
+			    "npm install "
 			    "%s failed (exit %d; is the registry reachable?): "
-			    "%.2000s", j->profile->npm_package, code, tail);
+			    "%.2000s",
+			    j->profile->npm_package, code, tail);
 		free(head);
 		free(tail);
 	}
@@ -283,27 +287,31 @@ agents_job_exit_cb(void *arg, int status)
 	loop_defer(agents_job_free_cb, j);
 }
 
-static const struct proc_cbs agents_job_cbs = {
-	agents_job_line_cb, agents_job_toolong_cb, agents_job_exit_cb
-};
+static const struct proc_cbs agents_job_cbs = { agents_job_line_cb,
+	agents_job_toolong_cb, agents_job_exit_cb };
 
 /* POST /v1/agents/{agent}/install: reply when npm is done. */
 void
 agents_install(const struct agent_profile *p, struct api_response *resp)
 {
-	struct argv_builder	 b;
-	struct agents_job	*j;
-	char			*dir, *cause;
+	struct argv_builder b;
+	struct agents_job  *j;
+	char		   *dir, *cause;
 
 	if (p->npm_package == NULL) {
-		api_problem(resp, 400, "install_failed", "agent %s is not "
-		    "installed from npm; install it by hand", p->id);
+		api_problem(resp, 400, "install_failed",
+		    "agent %s is not "
+		    "installed from npm; install it by hand",
+		    p->id);
 		return;
 	}
-	LIST_FOREACH(j, &agents_jobs, entry) {
+	LIST_FOREACH(j, &agents_jobs, entry)
+	{
 		if (j->profile == p) {
-			api_problem(resp, 409, "conflict", "an install of %s "
-			    "is already running", p->id);
+			api_problem(resp, 409, "conflict",
+			    "an install of %s "
+			    "is already running",
+			    p->id);
 			return;
 		}
 	}
@@ -313,8 +321,8 @@ agents_install(const struct agent_profile *p, struct api_response *resp)
 	agents_npm_argv(p, dir, &b);
 	j = xcalloc(1, sizeof *j);
 	j->profile = p;
-	j->proc = proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j,
-	    &cause);
+	j->proc =
+	    proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j, &cause);
 	argv_free(&b);
 	free(dir);
 	if (j->proc == NULL) {
@@ -331,8 +339,8 @@ agents_install(const struct agent_profile *p, struct api_response *resp)
 int
 agents_main(int argc, char **argv)
 {
-	cJSON	*a;
-	char	*text;
+	cJSON *a;
+	char  *text;
 
 	if (options.data_dir == NULL)
 		options.data_dir = options_default_data_dir();
@@ -348,11 +356,11 @@ agents_main(int argc, char **argv)
 int
 agents_install_main(int argc, char **argv)
 {
-	const struct agent_profile	*p;
-	struct argv_builder		 b;
-	char				*dir;
-	pid_t				 pid;
-	int				 i, status, rc = 0;
+	const struct agent_profile *p;
+	struct argv_builder	    b;
+	char			   *dir;
+	pid_t			    pid;
+	int			    i, status, rc = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: agentd install AGENT...\n");
@@ -366,8 +374,8 @@ agents_install_main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if ((p = adapter_find_agent(argv[i])) == NULL ||
 		    p->npm_package == NULL) {
-			fprintf(stderr, "agentd: %s: no npm package to install\n",
-			    argv[i]);
+			fprintf(stderr,
+			    "agentd: %s: no npm package to install\n", argv[i]);
 			rc = 1;
 			continue;
 		}
@@ -384,7 +392,8 @@ agents_install_main(int argc, char **argv)
 		argv_free(&b);
 		if (pid == -1 || waitpid(pid, &status, 0) == -1 ||
 		    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "agentd: installing %s failed\n", p->id);
+			fprintf(
+			    stderr, "agentd: installing %s failed\n", p->id);
 			rc = 1;
 		}
 	}

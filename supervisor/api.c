@@ -13,71 +13,71 @@
 
 #include "supervisor.h"
 
-#define API_MAX_PARTS	6
+#define API_MAX_PARTS 6
 
 struct api_match {
-	const char	*part[API_MAX_PARTS];
-	char		 buf[1024];
-	int		 n;
+	const char *part[API_MAX_PARTS];
+	char	    buf[1024];
+	int	    n;
 };
 
-typedef void (*api_fn)(const struct api_request *, struct api_match *,
-    struct api_response *);
+typedef void (*api_fn)(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 struct api_route {
-	enum http_method	 method;
-	const char		*pattern;	/* "*" matches one segment */
-	api_fn			 fn;
+	enum http_method method;
+	const char	*pattern; /* "*" matches one segment */
+	api_fn		 fn;
 };
 
-static void	api_health(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_openapi(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_agents_list(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_agent_get(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_agent_install(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_sessions_list(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_session_create(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_session_get(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_session_delete(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_messages(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_messages_stream(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_events(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_events_sse(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_events_ws(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_permission_reply(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_question_reply(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_question_reject(const struct api_request *,
-		    struct api_match *, struct api_response *);
-static void	api_cancel(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_terminate(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_ui(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_acp_list(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_acp_post(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_acp_get(const struct api_request *, struct api_match *,
-		    struct api_response *);
-static void	api_acp_delete(const struct api_request *, struct api_match *,
-		    struct api_response *);
+static void api_health(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_openapi(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_agents_list(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_agent_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_agent_install(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_sessions_list(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_session_create(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_session_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_session_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_messages(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_messages_stream(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_events(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_events_sse(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_events_ws(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_permission_reply(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_question_reply(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_question_reject(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_cancel(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_terminate(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void
+api_ui(const struct api_request *, struct api_match *, struct api_response *);
+static void api_acp_list(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_acp_post(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_acp_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_acp_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/health", api_health },
@@ -97,8 +97,7 @@ static const struct api_route api_routes[] = {
 	{ HTTP_POST, "/v1/sessions/*/permissions/*/reply",
 	    api_permission_reply },
 	{ HTTP_POST, "/v1/sessions/*/questions/*/reply", api_question_reply },
-	{ HTTP_POST, "/v1/sessions/*/questions/*/reject",
-	    api_question_reject },
+	{ HTTP_POST, "/v1/sessions/*/questions/*/reject", api_question_reject },
 	{ HTTP_POST, "/v1/sessions/*/cancel", api_cancel },
 	{ HTTP_POST, "/v1/sessions/*/terminate", api_terminate },
 	{ HTTP_GET, "/v1/acp", api_acp_list },
@@ -110,16 +109,15 @@ static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/ui/*", api_ui },
 };
 
-static const char *api_method_names[] = {
-	"GET", "POST", "PUT", "DELETE", "OPTIONS", "OTHER"
-};
+static const char *api_method_names[] = { "GET", "POST", "PUT", "DELETE",
+	"OPTIONS", "OTHER" };
 
 /* Match path against pattern, collecting the "*" segments. */
 static int
 api_match_path(const char *pattern, const char *path, struct api_match *m)
 {
-	const char	*seg;
-	size_t		 len, off = 0;
+	const char *seg;
+	size_t	    len, off = 0;
 
 	m->n = 0;
 	while (*pattern != '\0') {
@@ -147,10 +145,10 @@ api_match_path(const char *pattern, const char *path, struct api_match *m)
 void
 api_handle(const struct api_request *req, struct api_response *resp)
 {
-	const struct api_route	*r;
-	struct api_match	 m;
-	char			 allow[sizeof resp->allow];
-	size_t			 i;
+	const struct api_route *r;
+	struct api_match	m;
+	char			allow[sizeof resp->allow];
+	size_t			i;
 
 	memset(resp, 0, sizeof *resp);
 	allow[0] = '\0';
@@ -185,21 +183,26 @@ api_problem(struct api_response *resp, int status, const char *type,
     const char *fmt, ...)
 {
 	static const struct {
-		int		 status;
-		const char	*title;
+		int	    status;
+		const char *title;
 	} titles[] = {
-		{ 400, "Bad Request" }, { 401, "Unauthorized" },
-		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
-		{ 409, "Conflict" }, { 413, "Payload Too Large" },
-		{ 415, "Unsupported Media Type" }, { 500, "Internal Error" },
-		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 400, "Bad Request" },
+		{ 401, "Unauthorized" },
+		{ 404, "Not Found" },
+		{ 405, "Method Not Allowed" },
+		{ 409, "Conflict" },
+		{ 413, "Payload Too Large" },
+		{ 415, "Unsupported Media Type" },
+		{ 500, "Internal Error" },
+		{ 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" },
 		{ 507, "Insufficient Storage" },
 	};
-	const char	*title = "Error";
-	cJSON		*o;
-	va_list		 ap;
-	char		*detail, *urn;
-	size_t		 i;
+	const char *title = "Error";
+	cJSON	   *o;
+	va_list	    ap;
+	char	   *detail, *urn;
+	size_t	    i;
 
 	for (i = 0; i < nitems(titles); i++) {
 		if (titles[i].status == status)
@@ -208,7 +211,7 @@ api_problem(struct api_response *resp, int status, const char *type,
 	va_start(ap, fmt);
 	xvasprintf(&detail, fmt, ap);
 	va_end(ap);
-	if (!utf8_valid(detail, strlen(detail))) {	/* a decoded path */
+	if (!utf8_valid(detail, strlen(detail))) { /* a decoded path */
 		urn = utf8_repair(detail, strlen(detail), NULL);
 		free(detail);
 		detail = urn;
@@ -255,8 +258,8 @@ api_no_content(struct api_response *resp)
 const char *
 api_arg(const struct api_request *req, const char *name)
 {
-	size_t	len = strlen(name);
-	int	i;
+	size_t len = strlen(name);
+	int    i;
 
 	for (i = 0; i < req->nargs; i++) {
 		if (strncmp(req->args[i], name, len) == 0 &&
@@ -271,9 +274,9 @@ static int
 api_arg_u64(const struct api_request *req, const char *name, uint64_t dflt,
     uint64_t *out)
 {
-	const char		*s;
-	char			*end;
-	unsigned long long	 v;
+	const char	  *s;
+	char		  *end;
+	unsigned long long v;
 
 	*out = dflt;
 	if ((s = api_arg(req, name)) == NULL || *s == '\0')
@@ -290,18 +293,18 @@ api_arg_u64(const struct api_request *req, const char *name, uint64_t dflt,
 static int
 api_arg_bool(const struct api_request *req, const char *name)
 {
-	const char	*s = api_arg(req, name);
+	const char *s = api_arg(req, name);
 
 	return (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0));
 }
 
 /* The request body as a JSON object, or a 400 problem. */
 static cJSON *
-api_body_object(const struct api_request *req, struct api_response *resp,
-    int optional)
+api_body_object(
+    const struct api_request *req, struct api_response *resp, int optional)
 {
-	const char	*err;
-	cJSON		*o;
+	const char *err;
+	cJSON	   *o;
 
 	if (req->body_len == 0 && optional)
 		return (json_object());
@@ -328,11 +331,11 @@ api_body_object(const struct api_request *req, struct api_response *resp,
 static struct session *
 api_session(struct api_match *m, struct api_response *resp)
 {
-	struct session	*s;
+	struct session *s;
 
 	if ((s = session_find(m->part[0])) == NULL)
-		api_problem(resp, 404, "session_not_found",
-		    "no session '%s'", m->part[0]);
+		api_problem(resp, 404, "session_not_found", "no session '%s'",
+		    m->part[0]);
 	return (s);
 }
 
@@ -343,15 +346,17 @@ api_session(struct api_match *m, struct api_response *resp)
 static struct session *
 api_session_rw(struct api_match *m, struct api_response *resp)
 {
-	struct session	*s;
-	const char	*d;
+	struct session *s;
+	const char     *d;
 
 	if ((s = api_session(m, resp)) == NULL ||
 	    (d = session_driver(s)) == NULL)
 		return (s);
-	api_problem(resp, 409, "session_driven", "session '%s' is driven by "
+	api_problem(resp, 409, "session_driven",
+	    "session '%s' is driven by "
 	    "ACP server '%s' and read-only here (DELETE /v1/acp/%s releases "
-	    "it)", m->part[0], d, d);
+	    "it)",
+	    m->part[0], d, d);
 	return (NULL);
 }
 
@@ -359,7 +364,7 @@ api_session_rw(struct api_match *m, struct api_response *resp)
 static void
 api_fail(struct api_response *resp, int status, char *cause)
 {
-	const char	*type;
+	const char *type;
 
 	switch (status) {
 	case 404:
@@ -386,7 +391,7 @@ static void
 api_health(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set_str(o, "status", "ok");
@@ -409,7 +414,7 @@ static void
 api_agents_list(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set(o, "agents", agents_list());
@@ -420,7 +425,7 @@ api_agents_list(const struct api_request *req, struct api_match *m,
 static const struct agent_profile *
 api_agent(struct api_match *m, struct api_response *resp)
 {
-	const struct agent_profile	*p;
+	const struct agent_profile *p;
 
 	if ((p = adapter_find_agent(m->part[0])) == NULL)
 		api_problem(resp, 404, "unsupported_agent", "no agent '%s'",
@@ -432,7 +437,7 @@ static void
 api_agent_get(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	const struct agent_profile	*p;
+	const struct agent_profile *p;
 
 	if ((p = api_agent(m, resp)) != NULL)
 		api_json(resp, 200, agents_info(p));
@@ -442,7 +447,7 @@ static void
 api_agent_install(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	const struct agent_profile	*p;
+	const struct agent_profile *p;
 
 	if ((p = api_agent(m, resp)) != NULL)
 		agents_install(p, resp);
@@ -452,7 +457,7 @@ static void
 api_sessions_list(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	o = json_object();
 	json_set(o, "sessions", session_list());
@@ -463,13 +468,14 @@ static void
 api_session_create(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	cJSON		*body, *o;
-	char		*cause;
-	int		 status;
+	struct session *s;
+	cJSON	       *body, *o;
+	char	       *cause;
+	int		status;
 
 	if (!session_valid_id(m->part[0])) {
-		api_problem(resp, 400, "invalid_request", "invalid session id "
+		api_problem(resp, 400, "invalid_request",
+		    "invalid session id "
 		    "'%s': use 1-128 of [A-Za-z0-9._-], not starting with '.'",
 		    m->part[0]);
 		return;
@@ -491,7 +497,7 @@ static void
 api_session_get(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
+	struct session *s;
 
 	if ((s = api_session(m, resp)) != NULL)
 		api_json(resp, 200, session_info(s));
@@ -501,7 +507,7 @@ static void
 api_session_delete(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
+	struct session *s;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -511,12 +517,12 @@ api_session_delete(const struct api_request *req, struct api_match *m,
 
 /* Parse and post a message body; 0 on success, else resp has a problem. */
 static int
-api_post_message(const struct api_request *req, struct session *s,
-    struct api_response *resp)
+api_post_message(
+    const struct api_request *req, struct session *s, struct api_response *resp)
 {
-	cJSON	*body;
-	char	*cause;
-	int	 status;
+	cJSON *body;
+	char  *cause;
+	int    status;
 
 	if ((body = api_body_object(req, resp, 0)) == NULL)
 		return (-1);
@@ -539,7 +545,7 @@ static void
 api_messages(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
+	struct session *s;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -551,12 +557,12 @@ static void
 api_messages_stream(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	uint64_t	 offset;
+	struct session *s;
+	uint64_t	offset;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
-	offset = session_last_seq(s);	/* subscribe before sending */
+	offset = session_last_seq(s); /* subscribe before sending */
 	if (api_post_message(req, s, resp) != 0)
 		return;
 	resp->kind = API_STREAM;
@@ -570,21 +576,21 @@ api_messages_stream(const struct api_request *req, struct api_match *m,
 
 /* Collect events for GET …/events into an array. */
 struct api_collect {
-	cJSON		*events;
-	int		 include_raw;
-	uint64_t	 last;
-	uint64_t	 limit;
-	uint64_t	 n;
-	int		 bad;
+	cJSON	*events;
+	int	 include_raw;
+	uint64_t last;
+	uint64_t limit;
+	uint64_t n;
+	int	 bad;
 };
 
 static int
-api_collect_cb(void *arg, uint64_t seq, enum event_type type,
-    const char *line, size_t len, size_t noraw_len)
+api_collect_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
+    size_t len, size_t noraw_len)
 {
-	struct api_collect	*c = arg;
-	const char		*err;
-	cJSON			*ev;
+	struct api_collect *c = arg;
+	const char	   *err;
+	cJSON		   *ev;
 
 	if (c->n == c->limit)
 		return (1);
@@ -604,10 +610,10 @@ static void
 api_events(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct api_collect	 c;
-	struct session		*s;
-	uint64_t		 offset;
-	cJSON			*o;
+	struct api_collect c;
+	struct session	  *s;
+	uint64_t	   offset;
+	cJSON		  *o;
 
 	if ((s = api_session(m, resp)) == NULL)
 		return;
@@ -627,8 +633,8 @@ api_events(const struct api_request *req, struct api_match *m,
 	if (session_read(s, offset, 8UL << 20, api_collect_cb, &c) < 0 ||
 	    c.bad) {
 		json_free(c.events);
-		api_problem(resp, 500, "internal",
-		    "reading the event log failed");
+		api_problem(
+		    resp, 500, "internal", "reading the event log failed");
 		return;
 	}
 	o = json_object();
@@ -639,11 +645,11 @@ api_events(const struct api_request *req, struct api_match *m,
 
 /* A stream's starting point: ?offset= or Last-Event-ID, else 0. */
 static int
-api_stream_offset(const struct api_request *req, struct api_response *resp,
-    uint64_t *offset)
+api_stream_offset(
+    const struct api_request *req, struct api_response *resp, uint64_t *offset)
 {
-	char			*end;
-	unsigned long long	 v;
+	char		  *end;
+	unsigned long long v;
 
 	if (api_arg_u64(req, "offset", 0, offset) != 0) {
 		api_problem(resp, 400, "invalid_request",
@@ -667,8 +673,8 @@ static void
 api_events_sse(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	uint64_t	 offset;
+	struct session *s;
+	uint64_t	offset;
 
 	if ((s = api_session(m, resp)) == NULL)
 		return;
@@ -699,19 +705,19 @@ api_permission_reply(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	static const struct {
-		const char		*name;
-		enum permission_reply	 reply;
+		const char	     *name;
+		enum permission_reply reply;
 	} replies[] = {
 		{ "once", PERMISSION_ONCE },
 		{ "always", PERMISSION_ALWAYS },
 		{ "reject", PERMISSION_REJECT },
 	};
-	struct session	*s;
-	const char	*r;
-	cJSON		*body;
-	char		*cause;
-	size_t		 i;
-	int		 status;
+	struct session *s;
+	const char     *r;
+	cJSON	       *body;
+	char	       *cause;
+	size_t		i;
+	int		status;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -728,8 +734,8 @@ api_permission_reply(const struct api_request *req, struct api_match *m,
 		    "'reply' must be \"once\", \"always\" or \"reject\"");
 		return;
 	}
-	status = session_reply_permission(s, m->part[1], replies[i].reply,
-	    &cause);
+	status =
+	    session_reply_permission(s, m->part[1], replies[i].reply, &cause);
 	if (status != 0)
 		api_fail(resp, status, cause);
 	else
@@ -740,10 +746,10 @@ static void
 api_question_reply(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	cJSON		*body, *answers, *a, *l;
-	char		*cause;
-	int		 status;
+	struct session *s;
+	cJSON	       *body, *answers, *a, *l;
+	char	       *cause;
+	int		status;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -756,10 +762,12 @@ api_question_reply(const struct api_request *req, struct api_match *m,
 		    "'answers' must be an array of arrays of labels");
 		return;
 	}
-	JSON_FOREACH(a, answers) {
+	JSON_FOREACH(a, answers)
+	{
 		if (!json_is_arr(a))
 			goto bad;
-		JSON_FOREACH(l, a) {
+		JSON_FOREACH(l, a)
+		{
 			if (!json_is_str(l))
 				goto bad;
 		}
@@ -781,9 +789,9 @@ static void
 api_question_reject(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	char		*cause;
-	int		 status;
+	struct session *s;
+	char	       *cause;
+	int		status;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -798,9 +806,9 @@ static void
 api_cancel(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
-	char		*cause;
-	int		 status;
+	struct session *s;
+	char	       *cause;
+	int		status;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -814,7 +822,7 @@ static void
 api_terminate(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session	*s;
+	struct session *s;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
@@ -827,16 +835,16 @@ static void
 api_ui(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	const struct ui_asset	*a;
-	const char		*name;
+	const struct ui_asset *a;
+	const char	      *name;
 
 	if (m->n > 0)
 		name = m->part[0];
-	else	/* "" for /ui: a page that sends the browser on to /ui/ */
+	else /* "" for /ui: a page that sends the browser on to /ui/ */
 		name = strcmp(req->path, "/ui") == 0 ? "" : "index.html";
 	if ((a = ui_lookup(name)) == NULL) {
-		api_problem(resp, 404, "not_found", "no file '%s' in /ui/",
-		    name);
+		api_problem(
+		    resp, 404, "not_found", "no file '%s' in /ui/", name);
 		return;
 	}
 	resp->kind = API_REPLY;
@@ -901,18 +909,18 @@ api_stream_stops(enum event_type type)
  * wait is freed when both sides are done with it.
  */
 struct api_wait {
-	api_wait_cb		 cb;
-	void			*conn;
-	int			 finished;
-	int			 detached;
-	struct api_response	 resp;
+	api_wait_cb	    cb;
+	void		   *conn;
+	int		    finished;
+	int		    detached;
+	struct api_response resp;
 };
 
 /* Turn resp into a deferred reply; the caller keeps the wait to finish. */
 struct api_wait *
 api_wait_new(struct api_response *resp)
 {
-	struct api_wait	*w;
+	struct api_wait *w;
 
 	w = xcalloc(1, sizeof *w);
 	resp->kind = API_WAIT;

@@ -29,68 +29,68 @@
 
 #include "supervisor.h"
 
-#define ATTACH_QUIET_SECONDS	0.15	/* no frame: the backlog is read */
-#define ATTACH_BACKOFF_MIN	0.5
-#define ATTACH_BACKOFF_MAX	5.0
-#define ATTACH_SPIN_SECONDS	0.08
+#define ATTACH_QUIET_SECONDS 0.15 /* no frame: the backlog is read */
+#define ATTACH_BACKOFF_MIN   0.5
+#define ATTACH_BACKOFF_MAX   5.0
+#define ATTACH_SPIN_SECONDS  0.08
 
 /* A line typed, to send, or sent and waiting for its turn to show. */
 struct attach_line {
-	char			*text;
-	int			 acked;
+	char *text;
+	int   acked;
 	TAILQ_ENTRY(attach_line) entry;
 };
 TAILQ_HEAD(attach_lines, attach_line);
 
 struct attach {
-	struct server_client	*client;
-	struct render		*render;
-	struct render_input	*input;
-	struct loop_timer	*retry;
-	struct loop_timer	*quiet;
-	struct loop_timer	*spin;
-	int			 spinning;
+	struct server_client *client;
+	struct render	     *render;
+	struct render_input  *input;
+	struct loop_timer    *retry;
+	struct loop_timer    *quiet;
+	struct loop_timer    *spin;
+	int		      spinning;
 
-	char			*host;
-	int			 port;
-	int			 tls;
-	char			*base;		/* path prefix of the URL */
-	char			*session;
-	char			*token;
-	int			 ask;		/* stdin is a terminal */
+	char *host;
+	int   port;
+	int   tls;
+	char *base; /* path prefix of the URL */
+	char *session;
+	char *token;
+	int   ask; /* stdin is a terminal */
 
-	uint64_t		 offset;	/* last sequence seen */
-	double			 backoff;
-	int			 connected;
-	int			 ever;		/* was connected once */
-	int			 caught_up;
-	int			 eof;
-	int			 mine;		/* a turn of ours runs */
-	int			 in_turn;	/* any turn runs */
-	int			 lost_said;
-	unsigned int		 nextid;
-	int			 status;
-	struct attach_lines	 todo;		/* typed, not sent */
-	struct attach_lines	 sent;		/* sent, turn not seen */
+	uint64_t	    offset; /* last sequence seen */
+	double		    backoff;
+	int		    connected;
+	int		    ever; /* was connected once */
+	int		    caught_up;
+	int		    eof;
+	int		    mine;    /* a turn of ours runs */
+	int		    in_turn; /* any turn runs */
+	int		    lost_said;
+	unsigned int	    nextid;
+	int		    status;
+	struct attach_lines todo; /* typed, not sent */
+	struct attach_lines sent; /* sent, turn not seen */
 };
 
-static struct attach	 attach_state;
+static struct attach attach_state;
 
-static const char	 attach_usage[] =
-"usage: agentd attach [--token T] [--offset N] URL SESSION\n"
-"\n"
-"Follows session SESSION of the agentd at URL (http://host:port) over\n"
-"WebSocket and shows its events as agentd run does, from the start (or\n"
-"after sequence N). Each line typed is sent as a message; on a terminal,\n"
-"permissions and questions are asked inline. The connection is picked up\n"
-"again where it left off when it drops. EOF on stdin leaves once the\n"
-"turns of the messages sent are over; Ctrl-C leaves at once.\n"
-"\n"
-"options:\n"
-"  --token T    the server's token (also AGENTD_TOKEN)\n"
-"  --offset N   start after sequence N (default 0: the whole session)\n";
+static const char attach_usage[] =
+    "usage: agentd attach [--token T] [--offset N] URL SESSION\n"
+    "\n"
+    "Follows session SESSION of the agentd at URL (http://host:port) over\n"
+    "WebSocket and shows its events as agentd run does, from the start (or\n"
+    "after sequence N). Each line typed is sent as a message; on a terminal,\n"
+    "permissions and questions are asked inline. The connection is picked up\n"
+    "again where it left off when it drops. EOF on stdin leaves once the\n"
+    "turns of the messages sent are over; Ctrl-C leaves at once.\n"
+    "\n"
+    "options:\n"
+    "  --token T    the server's token (also AGENTD_TOKEN)\n"
+    "  --offset N   start after sequence N (default 0: the whole session)\n";
 
-static void	attach_connect(struct attach *);
+static void attach_connect(struct attach *);
 
 static void
 attach_line_free(struct attach_lines *q, struct attach_line *l)
@@ -104,9 +104,9 @@ attach_line_free(struct attach_lines *q, struct attach_line *l)
 static int
 attach_send(struct attach *a, cJSON *cmd)
 {
-	char	*text, id[16];
-	size_t	 len;
-	int	 rv;
+	char  *text, id[16];
+	size_t len;
+	int    rv;
 
 	if (json_get_str(cmd, "id") == NULL) {
 		snprintf(id, sizeof id, "c%u", ++a->nextid);
@@ -132,8 +132,8 @@ attach_check_done(struct attach *a)
 static void
 attach_flush(struct attach *a)
 {
-	struct attach_line	*l;
-	cJSON			*cmd;
+	struct attach_line *l;
+	cJSON		   *cmd;
 
 	if (!a->connected || !a->caught_up)
 		return;
@@ -153,7 +153,7 @@ attach_flush(struct attach *a)
 static void
 attach_spin_cb(void *arg)
 {
-	struct attach	*a = arg;
+	struct attach *a = arg;
 
 	render_tick(a->render);
 	if (render_spinning(a->render))
@@ -166,7 +166,7 @@ attach_spin_cb(void *arg)
 static void
 attach_quiet_cb(void *arg)
 {
-	struct attach	*a = arg;
+	struct attach *a = arg;
 
 	if (!a->connected)
 		return;
@@ -180,14 +180,15 @@ attach_quiet_cb(void *arg)
 static void
 attach_reply(struct attach *a, const cJSON *o)
 {
-	struct attach_line	*l;
-	const char		*to, *status, *error;
+	struct attach_line *l;
+	const char	   *to, *status, *error;
 
 	to = json_get_str(o, "reply_to");
 	status = json_get_str(o, "status");
 	error = json_get_str(o, "error");
 	if (to != NULL && strcmp(to, "message") == 0) {
-		TAILQ_FOREACH(l, &a->sent, entry) {
+		TAILQ_FOREACH(l, &a->sent, entry)
+		{
 			if (!l->acked)
 				break;
 		}
@@ -197,8 +198,8 @@ attach_reply(struct attach *a, const cJSON *o)
 			attach_line_free(&a->sent, l);
 	}
 	if (status != NULL && strcmp(status, "ok") != 0)
-		render_error(a->render, "%s", error != NULL ? error :
-		    "the session refused a command");
+		render_error(a->render, "%s",
+		    error != NULL ? error : "the session refused a command");
 	attach_check_done(a);
 }
 
@@ -206,15 +207,16 @@ attach_reply(struct attach *a, const cJSON *o)
 static void
 attach_match(struct attach *a, const cJSON *data)
 {
-	const cJSON		*item = json_get_obj(data, "item"), *part;
-	struct attach_line	*l;
-	const char		*role, *text = NULL;
+	const cJSON	   *item = json_get_obj(data, "item"), *part;
+	struct attach_line *l;
+	const char	   *role, *text = NULL;
 
 	role = json_get_str(item, "role");
 	if (role == NULL || strcmp(role, "user") != 0 ||
 	    (l = TAILQ_FIRST(&a->sent)) == NULL)
 		return;
-	JSON_FOREACH(part, json_get_arr(item, "content")) {
+	JSON_FOREACH(part, json_get_arr(item, "content"))
+	{
 		if ((text = json_get_str(part, "text")) != NULL)
 			break;
 	}
@@ -228,13 +230,13 @@ attach_match(struct attach *a, const cJSON *data)
 static void
 attach_event(struct attach *a, const cJSON *ev)
 {
-	const char	*type, *reason;
-	long long	 seq;
+	const char *type, *reason;
+	long long   seq;
 
 	if (json_get_int(ev, "sequence", &seq) != 0 || seq < 0)
 		return;
 	if ((uint64_t)seq <= a->offset)
-		return;		/* seen before the connection dropped */
+		return; /* seen before the connection dropped */
 	a->offset = (uint64_t)seq;
 	render_event(a->render, ev);
 	if ((type = json_get_str(ev, "type")) == NULL)
@@ -258,9 +260,9 @@ attach_event(struct attach *a, const cJSON *ev)
 static void
 attach_message_cb(void *arg, const char *text, size_t len)
 {
-	struct attach	*a = arg;
-	const char	*err;
-	cJSON		*o;
+	struct attach *a = arg;
+	const char    *err;
+	cJSON	      *o;
 
 	if ((o = json_parse(text, len, &err)) == NULL)
 		return;
@@ -282,7 +284,7 @@ attach_message_cb(void *arg, const char *text, size_t len)
 static void
 attach_connected_cb(void *arg)
 {
-	struct attach	*a = arg;
+	struct attach *a = arg;
 
 	if (a->lost_said)
 		render_note(a->render, STDERR_FILENO, "agentd: reconnected");
@@ -304,15 +306,17 @@ attach_retry_cb(void *arg)
 static void
 attach_closed_cb(void *arg, const char *why)
 {
-	struct attach		*a = arg;
-	struct attach_line	*l, *next;
+	struct attach	   *a = arg;
+	struct attach_line *l, *next;
 
 	a->connected = 0;
 	a->caught_up = 0;
 	loop_timer_stop(a->quiet);
 	if (!a->ever) {
-		render_error(a->render, "cannot attach to session '%s' at "
-		    "%s:%d: %s", a->session, a->host, a->port,
+		render_error(a->render,
+		    "cannot attach to session '%s' at "
+		    "%s:%d: %s",
+		    a->session, a->host, a->port,
 		    why != NULL ? why : "connection closed");
 		a->status = 1;
 		loop_break();
@@ -322,15 +326,18 @@ attach_closed_cb(void *arg, const char *why)
 	for (l = TAILQ_FIRST(&a->sent); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);
 		if (!l->acked) {
-			render_error(a->render, "the connection dropped before "
-			    "the session took \"%s\"; not sent again", l->text);
+			render_error(a->render,
+			    "the connection dropped before "
+			    "the session took \"%s\"; not sent again",
+			    l->text);
 			attach_line_free(&a->sent, l);
 		}
 	}
 	if (!a->lost_said)
-		render_note(a->render, STDERR_FILENO, "agentd: connection lost"
-		    "%s%s; reconnecting", why != NULL ? ": " : "",
-		    why != NULL ? why : "");
+		render_note(a->render, STDERR_FILENO,
+		    "agentd: connection lost"
+		    "%s%s; reconnecting",
+		    why != NULL ? ": " : "", why != NULL ? why : "");
 	a->lost_said = 1;
 	loop_timer_set(a->retry, a->backoff);
 	a->backoff *= 2;
@@ -339,20 +346,19 @@ attach_closed_cb(void *arg, const char *why)
 	attach_check_done(a);
 }
 
-static const struct server_client_cbs attach_cbs = {
-	attach_connected_cb, attach_message_cb, attach_closed_cb
-};
+static const struct server_client_cbs attach_cbs = { attach_connected_cb,
+	attach_message_cb, attach_closed_cb };
 
 /* Connect (again), asking for the events after the last one seen. */
 static void
 attach_connect(struct attach *a)
 {
-	char	*path, *cause;
+	char *path, *cause;
 
 	xasprintf(&path, "%s/v1/sessions/%s/events/ws?offset=%llu", a->base,
 	    a->session, (unsigned long long)a->offset);
 	if (server_client_connect(a->client, a->host, a->port, a->tls, path,
-	    a->token, &cause) != 0) {
+		a->token, &cause) != 0) {
 		if (!a->ever) {
 			render_error(a->render, "%s", cause);
 			a->status = 1;
@@ -367,14 +373,15 @@ attach_connect(struct attach *a)
 static void
 attach_line_cb(void *arg, const char *line)
 {
-	struct attach		*a = arg;
-	struct attach_line	*l;
-	cJSON			*cmd;
+	struct attach	   *a = arg;
+	struct attach_line *l;
+	cJSON		   *cmd;
 
 	if (a->ask && render_asking(a->render) && a->caught_up) {
 		if ((cmd = render_answer(a->render, line)) != NULL &&
 		    attach_send(a, cmd) != 0)
-			render_error(a->render, "not connected: the answer "
+			render_error(a->render,
+			    "not connected: the answer "
 			    "was not sent");
 		return;
 	}
@@ -391,7 +398,7 @@ attach_line_cb(void *arg, const char *line)
 static void
 attach_eof_cb(void *arg)
 {
-	struct attach	*a = arg;
+	struct attach *a = arg;
 
 	a->eof = 1;
 	attach_check_done(a);
@@ -411,9 +418,9 @@ attach_signal_cb(int signo)
 static int
 attach_parse_url(struct attach *a, const char *url)
 {
-	const char	*p, *hostend, *slash;
-	char		*end;
-	long		 port;
+	const char *p, *hostend, *slash;
+	char	   *end;
+	long	    port;
 
 	if (strncmp(url, "http://", 7) == 0 || strncmp(url, "ws://", 5) == 0)
 		a->port = 80;
@@ -456,18 +463,16 @@ attach_parse_url(struct attach *a, const char *url)
 int
 attach_main(int argc, char **argv)
 {
-	static const struct option	longopts[] = {
-		{ "token", required_argument, NULL, 't' },
+	static const struct option longopts[] = { { "token", required_argument,
+						      NULL, 't' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct attach			*a = &attach_state;
-	struct attach_line		*l;
-	const char			*s;
-	char				*cause, *end;
-	int				 ch, flags = RENDER_USER;
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	struct attach		  *a = &attach_state;
+	struct attach_line	  *l;
+	const char		  *s;
+	char			  *cause, *end;
+	int			   ch, flags = RENDER_USER;
 
 	(void)log_set_level("error");
 	memset(a, 0, sizeof *a);
@@ -488,15 +493,19 @@ attach_main(int argc, char **argv)
 		case 'o':
 			a->offset = strtoull(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "agentd: attach: invalid "
-				    "--offset '%s'\n", optarg);
+				fprintf(stderr,
+				    "agentd: attach: invalid "
+				    "--offset '%s'\n",
+				    optarg);
 				return (2);
 			}
 			break;
 		case 'l':
 			if (log_set_level(optarg) != 0) {
-				fprintf(stderr, "agentd: unknown log level "
-				    "'%s'\n", optarg);
+				fprintf(stderr,
+				    "agentd: unknown log level "
+				    "'%s'\n",
+				    optarg);
 				return (2);
 			}
 			break;
@@ -515,8 +524,10 @@ attach_main(int argc, char **argv)
 		return (2);
 	}
 	if (attach_parse_url(a, argv[0]) != 0) {
-		fprintf(stderr, "agentd: attach: not an http:// or ws:// URL: "
-		    "%s\n", argv[0]);
+		fprintf(stderr,
+		    "agentd: attach: not an http:// or ws:// URL: "
+		    "%s\n",
+		    argv[0]);
 		return (2);
 	}
 	if (!session_valid_id(argv[1])) {
@@ -538,8 +549,8 @@ attach_main(int argc, char **argv)
 		flags |= RENDER_TTY;
 	if (a->ask)
 		flags |= RENDER_ASK;
-	a->render = render_new(flags, render_width(STDOUT_FILENO),
-	    render_write_fd, NULL);
+	a->render = render_new(
+	    flags, render_width(STDOUT_FILENO), render_write_fd, NULL);
 	a->retry = loop_timer_new(attach_retry_cb, a);
 	a->quiet = loop_timer_new(attach_quiet_cb, a);
 	if (flags & RENDER_TTY)
@@ -549,8 +560,8 @@ attach_main(int argc, char **argv)
 		free(cause);
 		return (1);
 	}
-	a->input = render_input_new(STDIN_FILENO, attach_line_cb,
-	    attach_eof_cb, a);
+	a->input =
+	    render_input_new(STDIN_FILENO, attach_line_cb, attach_eof_cb, a);
 	attach_connect(a);
 	if (a->status == 0)
 		loop_run();

@@ -15,9 +15,9 @@
 int
 auth_check_token(const char *given)
 {
-	const unsigned char	*want, *got;
-	size_t			 wlen, glen, i;
-	unsigned int		 diff;
+	const unsigned char *want, *got;
+	size_t		     wlen, glen, i;
+	unsigned int	     diff;
 
 	if (options.token == NULL)
 		return (1);

@@ -17,36 +17,36 @@
 
 #include "supervisor.h"
 
-#define JOURNAL_RING_MAX	1024
-#define JOURNAL_RING_BYTES	(1024 * 1024)
-#define JOURNAL_SYNC_S		0.2
+#define JOURNAL_RING_MAX   1024
+#define JOURNAL_RING_BYTES (1024 * 1024)
+#define JOURNAL_SYNC_S	   0.2
 
 struct journal_line {
-	uint64_t	 seq;
-	enum event_type	 type;
-	size_t		 len;
-	size_t		 noraw;
-	char		*line;
+	uint64_t	seq;
+	enum event_type type;
+	size_t		len;
+	size_t		noraw;
+	char	       *line;
 };
 
 struct journal {
-	struct store		*store;
-	uint64_t		 last;		/* last sequence appended */
-	struct journal_line	*ring;
-	size_t			 cap;		/* slots allocated */
-	size_t			 head;		/* oldest slot */
-	size_t			 n;
-	size_t			 bytes;
-	struct loop_timer	*sync_timer;
-	int			 sync_armed;
+	struct store	    *store;
+	uint64_t	     last; /* last sequence appended */
+	struct journal_line *ring;
+	size_t		     cap;  /* slots allocated */
+	size_t		     head; /* oldest slot */
+	size_t		     n;
+	size_t		     bytes;
+	struct loop_timer   *sync_timer;
+	int		     sync_armed;
 };
 
-static void	journal_sync_cb(void *);
+static void journal_sync_cb(void *);
 
 struct journal *
 journal_new(struct store *st)
 {
-	struct journal	*j;
+	struct journal *j;
 
 	j = xcalloc(1, sizeof *j);
 	j->store = st;
@@ -57,7 +57,7 @@ journal_new(struct store *st)
 void
 journal_free(struct journal *j)
 {
-	size_t	i;
+	size_t i;
 
 	if (j == NULL)
 		return;
@@ -87,7 +87,7 @@ journal_last(struct journal *j)
 static void
 journal_evict(struct journal *j)
 {
-	struct journal_line	*e = &j->ring[j->head];
+	struct journal_line *e = &j->ring[j->head];
 
 	j->bytes -= e->len;
 	free(e->line);
@@ -100,8 +100,8 @@ journal_evict(struct journal *j)
 static void
 journal_grow(struct journal *j)
 {
-	struct journal_line	*ring;
-	size_t			 cap, i;
+	struct journal_line *ring;
+	size_t		     cap, i;
 
 	cap = j->cap == 0 ? 16 : j->cap * 2;
 	ring = xcalloc(cap, sizeof *ring);
@@ -117,15 +117,15 @@ static void
 journal_push(struct journal *j, uint64_t seq, enum event_type type,
     const char *line, size_t len, size_t noraw)
 {
-	struct journal_line	*e;
+	struct journal_line *e;
 
 	if (j->n == j->cap && j->cap < JOURNAL_RING_MAX)
 		journal_grow(j);
-	while (j->n > 0 && (j->n == j->cap ||
-	    j->bytes + len > JOURNAL_RING_BYTES))
+	while (
+	    j->n > 0 && (j->n == j->cap || j->bytes + len > JOURNAL_RING_BYTES))
 		journal_evict(j);
 	if (len > JOURNAL_RING_BYTES)
-		return;		/* a huge event is served from disk */
+		return; /* a huge event is served from disk */
 	e = &j->ring[(j->head + j->n) % j->cap];
 	e->seq = seq;
 	e->type = type;
@@ -149,7 +149,7 @@ journal_append(struct journal *j, uint64_t seq, enum event_type type,
 	j->last = seq;
 	if (j->n > 0 && j->ring[(j->head + j->n - 1) % j->cap].seq != seq - 1) {
 		while (j->n > 0)
-			journal_evict(j);	/* keep the ring contiguous */
+			journal_evict(j); /* keep the ring contiguous */
 	}
 	journal_push(j, seq, type, line, len, noraw);
 	if (!j->sync_armed) {
@@ -164,7 +164,7 @@ journal_append(struct journal *j, uint64_t seq, enum event_type type,
 static void
 journal_sync_cb(void *arg)
 {
-	struct journal	*j = arg;
+	struct journal *j = arg;
 
 	j->sync_armed = 0;
 	if (store_dirty(j->store) && store_sync(j->store) != 0)
@@ -191,16 +191,16 @@ journal_trim(struct journal *j)
 }
 
 struct journal_disk {
-	session_read_cb	 cb;
-	void		*arg;
+	session_read_cb cb;
+	void	       *arg;
 };
 
 static int
 journal_disk_cb(void *arg, uint64_t seq, const char *line, size_t len)
 {
-	struct journal_disk	*d = arg;
-	enum event_type		 type;
-	size_t			 noraw;
+	struct journal_disk *d = arg;
+	enum event_type	     type;
+	size_t		     noraw;
 
 	if (event_scan(line, len, &type, &noraw) != 0)
 		return (-1);
@@ -212,21 +212,21 @@ journal_disk_cb(void *arg, uint64_t seq, const char *line, size_t len)
  * one), from the ring or else from disk. Returns the count, -1 on error.
  */
 int
-journal_read(struct journal *j, uint64_t after, size_t max,
-    session_read_cb cb, void *arg)
+journal_read(struct journal *j, uint64_t after, size_t max, session_read_cb cb,
+    void *arg)
 {
-	struct journal_disk	 d;
-	struct journal_line	*e;
-	size_t			 i, bytes = 0;
-	int			 n = 0;
+	struct journal_disk  d;
+	struct journal_line *e;
+	size_t		     i, bytes = 0;
+	int		     n = 0;
 
 	if (after >= j->last)
 		return (0);
 	if (j->n == 0 || after + 1 < j->ring[j->head].seq) {
 		d.cb = cb;
 		d.arg = arg;
-		return (store_read(j->store, after + 1, max, journal_disk_cb,
-		    &d));
+		return (
+		    store_read(j->store, after + 1, max, journal_disk_cb, &d));
 	}
 	i = (size_t)(after + 1 - j->ring[j->head].seq);
 	for (; i < j->n; i++) {

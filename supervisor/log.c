@@ -12,14 +12,14 @@
 
 #include "supervisor.h"
 
-static enum log_level	log_level = LOG_INFO;
-static const char	*log_names[] = { "debug", "info", "warn", "error" };
+static enum log_level log_level = LOG_INFO;
+static const char    *log_names[] = { "debug", "info", "warn", "error" };
 
 /* Set the level by name; -1 if the name is unknown. */
 int
 log_set_level(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < nitems(log_names); i++) {
 		if (strcmp(name, log_names[i]) == 0) {
@@ -34,8 +34,8 @@ log_set_level(const char *name)
 static size_t
 log_escape(char *buf, size_t off, size_t size, const char *s)
 {
-	static const char	hex[] = "0123456789abcdef";
-	unsigned char		c;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char	  c;
 
 	for (; *s != '\0' && off + 7 < size; s++) {
 		c = (unsigned char)*s;
@@ -59,15 +59,15 @@ log_escape(char *buf, size_t off, size_t size, const char *s)
 static void
 log_vmsg(enum log_level level, const char *fn, const char *fmt, va_list ap)
 {
-	char	msg[2048], line[4600], t[32];
-	size_t	off;
-	int	n;
+	char   msg[2048], line[4600], t[32];
+	size_t off;
+	int    n;
 
 	event_format_time(loop_wall_ms(), t, sizeof t);
 	(void)vsnprintf(msg, sizeof msg, fmt, ap);
 	n = snprintf(line, sizeof line,
-	    "{\"time\":\"%s\",\"level\":\"%s\",\"fn\":\"%s\",\"msg\":\"",
-	    t, log_names[level], fn);
+	    "{\"time\":\"%s\",\"level\":\"%s\",\"fn\":\"%s\",\"msg\":\"", t,
+	    log_names[level], fn);
 	if (n < 0)
 		return;
 	off = log_escape(line, (size_t)n, sizeof line - 3, msg);
@@ -78,7 +78,7 @@ log_vmsg(enum log_level level, const char *fn, const char *fmt, va_list ap)
 void
 log_msg(enum log_level level, const char *fn, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (level < log_level)
 		return;
@@ -91,7 +91,7 @@ log_msg(enum log_level level, const char *fn, const char *fmt, ...)
 __dead void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vmsg(LOG_ERROR, "fatal", fmt, ap);

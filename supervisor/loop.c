@@ -23,32 +23,32 @@
 #include "supervisor.h"
 
 struct loop_io {
-	ev_io		 w;
-	loop_io_cb	 cb;
-	void		*arg;
+	ev_io	   w;
+	loop_io_cb cb;
+	void	  *arg;
 };
 
 struct loop_timer {
-	ev_timer	 w;
-	loop_timer_cb	 cb;
-	void		*arg;
+	ev_timer      w;
+	loop_timer_cb cb;
+	void	     *arg;
 };
 
 struct loop_child {
-	ev_child	 w;
-	loop_child_cb	 cb;
-	void		*arg;
+	ev_child      w;
+	loop_child_cb cb;
+	void	     *arg;
 };
 
 struct loop_sig {
-	ev_signal	 w;
-	void		(*cb)(int);
+	ev_signal w;
+	void (*cb)(int);
 };
 
 struct loop_deferred {
-	void				(*cb)(void *);
-	void				*arg;
-	TAILQ_ENTRY(loop_deferred)	 entry;
+	void (*cb)(void *);
+	void *arg;
+	TAILQ_ENTRY(loop_deferred) entry;
 };
 TAILQ_HEAD(loop_deferred_list, loop_deferred);
 
@@ -57,11 +57,11 @@ static ev_prepare		 loop_prepare;
 static struct loop_deferred_list loop_deferred =
     TAILQ_HEAD_INITIALIZER(loop_deferred);
 
-static void	loop_ev_io_cb(struct ev_loop *, ev_io *, int);
-static void	loop_ev_timer_cb(struct ev_loop *, ev_timer *, int);
-static void	loop_ev_child_cb(struct ev_loop *, ev_child *, int);
-static void	loop_signal_cb(struct ev_loop *, ev_signal *, int);
-static void	loop_prepare_cb(struct ev_loop *, ev_prepare *, int);
+static void loop_ev_io_cb(struct ev_loop *, ev_io *, int);
+static void loop_ev_timer_cb(struct ev_loop *, ev_timer *, int);
+static void loop_ev_child_cb(struct ev_loop *, ev_child *, int);
+static void loop_signal_cb(struct ev_loop *, ev_signal *, int);
+static void loop_prepare_cb(struct ev_loop *, ev_prepare *, int);
 
 /* Create the default loop; returns it for lws's foreign_loops. */
 void *
@@ -72,7 +72,7 @@ loop_init(void)
 		fatalx("cannot create the event loop");
 	ev_prepare_init(&loop_prepare, loop_prepare_cb);
 	ev_prepare_start(loop, &loop_prepare);
-	ev_unref(loop);		/* it must not keep the loop alive */
+	ev_unref(loop); /* it must not keep the loop alive */
 	signal(SIGPIPE, SIG_IGN);
 	return (loop);
 }
@@ -99,7 +99,7 @@ loop_break(void)
 int64_t
 loop_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -109,7 +109,7 @@ loop_now_ms(void)
 int64_t
 loop_wall_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -118,7 +118,7 @@ loop_wall_ms(void)
 static void
 loop_ev_io_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	struct loop_io	*io = w->data;
+	struct loop_io *io = w->data;
 
 	io->cb(w->fd, io->arg);
 }
@@ -127,7 +127,7 @@ loop_ev_io_cb(struct ev_loop *l, ev_io *w, int revents)
 struct loop_io *
 loop_io_new(int fd, int write, loop_io_cb cb, void *arg)
 {
-	struct loop_io	*io;
+	struct loop_io *io;
 
 	io = xcalloc(1, sizeof *io);
 	io->cb = cb;
@@ -161,7 +161,7 @@ loop_io_free(struct loop_io *io)
 static void
 loop_ev_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
-	struct loop_timer	*t = w->data;
+	struct loop_timer *t = w->data;
 
 	t->cb(t->arg);
 }
@@ -169,7 +169,7 @@ loop_ev_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 struct loop_timer *
 loop_timer_new(loop_timer_cb cb, void *arg)
 {
-	struct loop_timer	*t;
+	struct loop_timer *t;
 
 	t = xcalloc(1, sizeof *t);
 	t->cb = cb;
@@ -207,7 +207,7 @@ loop_timer_free(struct loop_timer *t)
 static void
 loop_ev_child_cb(struct ev_loop *l, ev_child *w, int revents)
 {
-	struct loop_child	*c = w->data;
+	struct loop_child *c = w->data;
 
 	ev_child_stop(l, w);
 	c->cb(w->rpid, w->rstatus, c->arg);
@@ -218,7 +218,7 @@ loop_ev_child_cb(struct ev_loop *l, ev_child *w, int revents)
 void
 loop_child_watch(pid_t pid, loop_child_cb cb, void *arg)
 {
-	struct loop_child	*c;
+	struct loop_child *c;
 
 	c = xcalloc(1, sizeof *c);
 	c->cb = cb;
@@ -231,7 +231,7 @@ loop_child_watch(pid_t pid, loop_child_cb cb, void *arg)
 static void
 loop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 {
-	struct loop_sig	*s = w->data;
+	struct loop_sig *s = w->data;
 
 	s->cb(w->signum);
 }
@@ -240,20 +240,20 @@ loop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 void
 loop_on_signal(int signo, void (*cb)(int))
 {
-	struct loop_sig	*s;
+	struct loop_sig *s;
 
 	s = xcalloc(1, sizeof *s);
 	s->cb = cb;
 	ev_signal_init(&s->w, loop_signal_cb, signo);
 	s->w.data = s;
 	ev_signal_start(loop, &s->w);
-	ev_unref(loop);		/* a signal watcher must not keep the loop up */
+	ev_unref(loop); /* a signal watcher must not keep the loop up */
 }
 
 static void
 loop_prepare_cb(struct ev_loop *l, ev_prepare *w, int revents)
 {
-	struct loop_deferred	*d;
+	struct loop_deferred *d;
 
 	/* Calls queued by deferred calls run in this same pass. */
 	while ((d = TAILQ_FIRST(&loop_deferred)) != NULL) {
@@ -267,7 +267,7 @@ loop_prepare_cb(struct ev_loop *l, ev_prepare *w, int revents)
 void
 loop_defer(void (*cb)(void *), void *arg)
 {
-	struct loop_deferred	*d;
+	struct loop_deferred *d;
 
 	d = xmalloc(sizeof *d);
 	d->cb = cb;

@@ -18,56 +18,62 @@
 
 #include "supervisor.h"
 
-static const char	main_usage[] =
-"usage: agentd <command> [options]\n"
-"\n"
-"Runs coding agents (Claude Code, Codex, OpenCode, Gemini, Goose, Pi, Amp,\n"
-"any ACP agent) and serves their sessions as one universal event stream\n"
-"over HTTP, SSE and WebSocket.\n"
-"\n"
-"commands:\n"
-"  serve          run the daemon (see options below)\n"
-"  run AGENT [PROMPT]\n"
-"                 run one agent here, without a server, and show its events\n"
-"                 as text (agentd run --help)\n"
-"  attach URL SESSION\n"
-"                 follow and talk to a session of a running agentd\n"
-"                 (agentd attach --help)\n"
-"  agents         list the agents agentd knows, as GET /v1/agents does\n"
-"  install A...   npm install the pinned CLI of each agent into the data dir\n"
-"  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
-"  replay-agent F play a recorded agent transcript back (tests)\n"
-"  version        print the version\n"
-"  help           print this text\n"
-"\n"
-"serve options:\n"
-"  --host H          address to listen on (default 127.0.0.1); a non-loopback\n"
-"                    address needs --token or --no-token\n"
-"  --port P          TCP port (default 2468)\n"
-"  --token T         require 'Authorization: Bearer T' on every route but\n"
-"                    /v1/health (or ?access_token=T); also AGENTD_TOKEN\n"
-"  --no-token        serve without a token on any address\n"
-"  --data-dir D      where sessions are kept (default\n"
-"                    $XDG_STATE_HOME/agentd or ~/.local/state/agentd)\n"
-"  --log-level L     debug, info, warn or error (default info); logs are JSON\n"
-"                    lines on stderr\n"
-"  --cors-origin O   allow browser requests from origin O (repeatable);\n"
-"                    CORS is closed by default\n"
-"  --max-line BYTES  cap of one line of agent output (default 64 MiB)\n"
-"  --max-body BYTES  cap of an HTTP request body (default 8 MiB)\n"
-"  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
-"                    (default 0: never)\n"
-"  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
-"  --record DIR      write every agent's stdio to DIR/<session>.jsonl, the\n"
-"                    fixture format of tests/fixtures (for re-recording)\n";
+static const char main_usage[] =
+    "usage: agentd <command> [options]\n"
+    "\n"
+    "Runs coding agents (Claude Code, Codex, OpenCode, Gemini, Goose, Pi, "
+    "Amp,\n"
+    "any ACP agent) and serves their sessions as one universal event stream\n"
+    "over HTTP, SSE and WebSocket.\n"
+    "\n"
+    "commands:\n"
+    "  serve          run the daemon (see options below)\n"
+    "  run AGENT [PROMPT]\n"
+    "                 run one agent here, without a server, and show its "
+    "events\n"
+    "                 as text (agentd run --help)\n"
+    "  attach URL SESSION\n"
+    "                 follow and talk to a session of a running agentd\n"
+    "                 (agentd attach --help)\n"
+    "  agents         list the agents agentd knows, as GET /v1/agents does\n"
+    "  install A...   npm install the pinned CLI of each agent into the data "
+    "dir\n"
+    "  mock-agent     run the built-in ACP mock agent on stdin/stdout\n"
+    "  replay-agent F play a recorded agent transcript back (tests)\n"
+    "  version        print the version\n"
+    "  help           print this text\n"
+    "\n"
+    "serve options:\n"
+    "  --host H          address to listen on (default 127.0.0.1); a "
+    "non-loopback\n"
+    "                    address needs --token or --no-token\n"
+    "  --port P          TCP port (default 2468)\n"
+    "  --token T         require 'Authorization: Bearer T' on every route but\n"
+    "                    /v1/health (or ?access_token=T); also AGENTD_TOKEN\n"
+    "  --no-token        serve without a token on any address\n"
+    "  --data-dir D      where sessions are kept (default\n"
+    "                    $XDG_STATE_HOME/agentd or ~/.local/state/agentd)\n"
+    "  --log-level L     debug, info, warn or error (default info); logs are "
+    "JSON\n"
+    "                    lines on stderr\n"
+    "  --cors-origin O   allow browser requests from origin O (repeatable);\n"
+    "                    CORS is closed by default\n"
+    "  --max-line BYTES  cap of one line of agent output (default 64 MiB)\n"
+    "  --max-body BYTES  cap of an HTTP request body (default 8 MiB)\n"
+    "  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
+    "                    (default 0: never)\n"
+    "  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
+    "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
+    "the\n"
+    "                    fixture format of tests/fixtures (for re-recording)\n";
 
-static int	main_serve(int, char **);
-static void	main_signal_cb(int);
+static int  main_serve(int, char **);
+static void main_signal_cb(int);
 
 int
 main(int argc, char **argv)
 {
-	const char	*cmd;
+	const char *cmd;
 
 	if (argc < 2) {
 		fputs(main_usage, stderr);
@@ -106,7 +112,7 @@ static int
 main_is_loopback(const char *host)
 {
 	struct in_addr	a4;
-	struct in6_addr	a6;
+	struct in6_addr a6;
 
 	if (strcmp(host, "localhost") == 0)
 		return (1);
@@ -120,8 +126,8 @@ main_is_loopback(const char *host)
 static size_t
 main_size_arg(const char *name, const char *s)
 {
-	char			*end;
-	unsigned long long	 v;
+	char		  *end;
+	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -135,8 +141,8 @@ main_size_arg(const char *name, const char *s)
 static double
 main_seconds_arg(const char *name, const char *s)
 {
-	char	*end;
-	double	 v;
+	char  *end;
+	double v;
 
 	v = strtod(s, &end);
 	if (*end != '\0' || v < 0 || v > 1e7) {
@@ -149,8 +155,8 @@ main_seconds_arg(const char *name, const char *s)
 static void
 main_parse_serve(int argc, char **argv)
 {
-	static const struct option	longopts[] = {
-		{ "host", required_argument, NULL, 'H' },
+	static const struct option longopts[] = { { "host", required_argument,
+						      NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "token", required_argument, NULL, 't' },
 		{ "no-token", no_argument, NULL, 'n' },
@@ -162,15 +168,13 @@ main_parse_serve(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "kill-grace", required_argument, NULL, 'k' },
 		{ "record", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char	*end;
-	long	 port;
-	int	 ch;
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	char			  *end;
+	long			   port;
+	int			   ch;
 
-	while ((ch = getopt_long(argc, argv, "H:p:t:d:l:h", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "H:p:t:d:l:h", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'H':
 			options.host = optarg;
@@ -198,14 +202,18 @@ main_parse_serve(int argc, char **argv)
 			break;
 		case 'l':
 			if (log_set_level(optarg) != 0) {
-				fprintf(stderr, "agentd: unknown log level "
-				    "'%s'\n", optarg);
+				fprintf(stderr,
+				    "agentd: unknown log level "
+				    "'%s'\n",
+				    optarg);
 				exit(2);
 			}
 			break;
 		case 'c':
-			if (options.ncors == (int)nitems(options.cors_origins)) {
-				fprintf(stderr, "agentd: too many "
+			if (options.ncors ==
+			    (int)nitems(options.cors_origins)) {
+				fprintf(stderr,
+				    "agentd: too many "
 				    "--cors-origin\n");
 				exit(2);
 			}
@@ -248,7 +256,7 @@ main_parse_serve(int argc, char **argv)
 static void
 main_token_from_env(void)
 {
-	const char	*s;
+	const char *s;
 
 	if ((s = getenv("AGENTD_TOKEN")) != NULL) {
 		if (options.token == NULL && *s != '\0')
@@ -262,7 +270,7 @@ main_token_from_env(void)
 static int
 main_serve(int argc, char **argv)
 {
-	char	*cause;
+	char *cause;
 
 	agentd_start_ms = loop_now_ms();
 	main_token_from_env();
@@ -272,7 +280,7 @@ main_serve(int argc, char **argv)
 	if (options.token == NULL && !options.no_token &&
 	    !main_is_loopback(options.host))
 		fatalx("refusing to serve %s without a token: pass --token "
-		    "(or AGENTD_TOKEN), or --no-token to serve it open",
+		       "(or AGENTD_TOKEN), or --no-token to serve it open",
 		    options.host);
 	if (options.data_dir == NULL)
 		options.data_dir = options_default_data_dir();

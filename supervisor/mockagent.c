@@ -35,108 +35,97 @@
 #define AGENTD_VERSION "0.0.0"
 #endif
 
-#define MOCKAGENT_SLOW_CHUNKS	2000
-#define MOCKAGENT_SLOW_MS	2
-#define MOCKAGENT_FIREHOSE_MAX	100000000L
+#define MOCKAGENT_SLOW_CHUNKS  2000
+#define MOCKAGENT_SLOW_MS      2
+#define MOCKAGENT_FIREHOSE_MAX 100000000L
 
 /* A message read while a turn was busy, handled after it. */
 struct mockagent_msg {
-	cJSON				*v;
-	TAILQ_ENTRY(mockagent_msg)	 entry;
+	cJSON *v;
+	TAILQ_ENTRY(mockagent_msg) entry;
 };
 
 struct mockagent {
-	struct jsonl			*in;
-	int				 eof;
-	long long			 next_id;	/* our requests */
-	unsigned int			 seq;		/* ids of calls, messages */
-	char				*session;
-	int				 cancelled;	/* in this turn */
-	unsigned int			 turns;		/* cost: $0.0001 each */
-	TAILQ_HEAD(, mockagent_msg)	 backlog;
+	struct jsonl *in;
+	int	      eof;
+	long long     next_id; /* our requests */
+	unsigned int  seq;     /* ids of calls, messages */
+	char	     *session;
+	int	      cancelled; /* in this turn */
+	unsigned int  turns;	 /* cost: $0.0001 each */
+	TAILQ_HEAD(, mockagent_msg) backlog;
 };
 
 struct mockagent_method {
-	const char	*method;
-	void		(*fn)(struct mockagent *, const cJSON *,
-			    const cJSON *);
+	const char *method;
+	void (*fn)(struct mockagent *, const cJSON *, const cJSON *);
 };
 
 /* A prompt behaviour: returns the stopReason, or NULL if it answered. */
 struct mockagent_keyword {
-	const char	*keyword;
-	const char	*(*fn)(struct mockagent *, const cJSON *,
-			    const char *);
+	const char *keyword;
+	const char *(*fn)(struct mockagent *, const cJSON *, const char *);
 };
 
-static void	mockagent_send(cJSON *);
+static void	 mockagent_send(cJSON *);
 static cJSON	*mockagent_poll(struct mockagent *, int);
 static cJSON	*mockagent_next(struct mockagent *);
-static void	mockagent_defer(struct mockagent *, cJSON *);
-static void	mockagent_interrupt(struct mockagent *, cJSON *);
-static void	mockagent_dispatch(struct mockagent *, cJSON *);
+static void	 mockagent_defer(struct mockagent *, cJSON *);
+static void	 mockagent_interrupt(struct mockagent *, cJSON *);
+static void	 mockagent_dispatch(struct mockagent *, cJSON *);
 static cJSON	*mockagent_wait(struct mockagent *, long long);
-static long long mockagent_request(struct mockagent *, const char *,
-		    cJSON *);
-static void	mockagent_update(struct mockagent *, cJSON *);
-static void	mockagent_chunk(struct mockagent *, const char *,
-		    const char *, const char *);
-static char	*mockagent_prompt_text(const cJSON *);
-static void	mockagent_tool_call(struct mockagent *, const char *,
-		    const char *, const char *, cJSON *);
-static void	mockagent_tool_done(struct mockagent *, const char *,
-		    const char *, cJSON *);
+static long long mockagent_request(struct mockagent *, const char *, cJSON *);
+static void	 mockagent_update(struct mockagent *, cJSON *);
+static void
+mockagent_chunk(struct mockagent *, const char *, const char *, const char *);
+static char *mockagent_prompt_text(const cJSON *);
+static void  mockagent_tool_call(
+     struct mockagent *, const char *, const char *, const char *, cJSON *);
+static void
+mockagent_tool_done(struct mockagent *, const char *, const char *, cJSON *);
 static cJSON	*mockagent_text_content(const char *);
 static cJSON	*mockagent_diff_content(void);
 static long long mockagent_ask_permission(struct mockagent *, const char *);
 static long long mockagent_ask_question(struct mockagent *);
 
-static void	mockagent_initialize(struct mockagent *, const cJSON *,
-		    const cJSON *);
-static void	mockagent_new(struct mockagent *, const cJSON *,
-		    const cJSON *);
-static void	mockagent_load(struct mockagent *, const cJSON *,
-		    const cJSON *);
-static void	mockagent_prompt(struct mockagent *, const cJSON *,
-		    const cJSON *);
-static void	mockagent_cancel(struct mockagent *, const cJSON *,
-		    const cJSON *);
+static void
+mockagent_initialize(struct mockagent *, const cJSON *, const cJSON *);
+static void mockagent_new(struct mockagent *, const cJSON *, const cJSON *);
+static void mockagent_load(struct mockagent *, const cJSON *, const cJSON *);
+static void mockagent_prompt(struct mockagent *, const cJSON *, const cJSON *);
+static void mockagent_cancel(struct mockagent *, const cJSON *, const cJSON *);
 
-static const char *mockagent_permission(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_question(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_slow(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_error(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_crash(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_tool(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_firehose(struct mockagent *, const cJSON *,
-		    const char *);
-static const char *mockagent_echo(struct mockagent *, const cJSON *,
-		    const char *);
+static const char *
+mockagent_permission(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_question(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_slow(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_error(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_crash(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_tool(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_firehose(struct mockagent *, const cJSON *, const char *);
+static const char *
+mockagent_echo(struct mockagent *, const cJSON *, const char *);
 
 /* Requests (id set) and notifications (id NULL) we answer. */
 static const struct mockagent_method mockagent_methods[] = {
 	{ "initialize", mockagent_initialize },
-	{ "session/new", mockagent_new },
-	{ "session/load", mockagent_load },
+	{ "session/new", mockagent_new }, { "session/load", mockagent_load },
 	{ "session/prompt", mockagent_prompt },
 	{ "session/cancel", mockagent_cancel }
 };
 
 /* The first keyword found in the prompt wins, in this order. */
 static const struct mockagent_keyword mockagent_keywords[] = {
-	{ "crash", mockagent_crash },
-	{ "error", mockagent_error },
+	{ "crash", mockagent_crash }, { "error", mockagent_error },
 	{ "permission", mockagent_permission },
-	{ "question", mockagent_question },
-	{ "firehose", mockagent_firehose },
-	{ "slow", mockagent_slow },
-	{ "tool", mockagent_tool },
+	{ "question", mockagent_question }, { "firehose", mockagent_firehose },
+	{ "slow", mockagent_slow }, { "tool", mockagent_tool },
 	{ "", mockagent_echo }
 };
 
@@ -144,8 +133,8 @@ static const struct mockagent_keyword mockagent_keywords[] = {
 int
 mockagent_main(int argc, char **argv)
 {
-	struct mockagent	 m;
-	cJSON			*v;
+	struct mockagent m;
+	cJSON		*v;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&m, 0, sizeof m);
@@ -165,9 +154,9 @@ mockagent_main(int argc, char **argv)
 static void
 mockagent_send(cJSON *msg)
 {
-	char	*text, *line;
-	size_t	 len, off = 0;
-	ssize_t	 n;
+	char   *text, *line;
+	size_t	len, off = 0;
+	ssize_t n;
 
 	text = json_print(msg, &len);
 	json_free(msg);
@@ -195,20 +184,20 @@ mockagent_send(cJSON *msg)
 static cJSON *
 mockagent_poll(struct mockagent *m, int timeout)
 {
-	struct pollfd	 pfd;
-	const char	*line, *err;
-	char		 buf[65536];
-	size_t		 len;
-	ssize_t		 n;
-	cJSON		*v;
+	struct pollfd pfd;
+	const char   *line, *err;
+	char	      buf[65536];
+	size_t	      len;
+	ssize_t	      n;
+	cJSON	     *v;
 
 	for (;;) {
 		switch (jsonl_next(m->in, &line, &len)) {
 		case JSONL_LINE:
 			if ((v = json_parse(line, len, &err)) != NULL)
 				return (v);
-			mockagent_send(jsonrpc_error(1, NULL,
-			    JSONRPC_PARSE_ERROR, err, NULL));
+			mockagent_send(jsonrpc_error(
+			    1, NULL, JSONRPC_PARSE_ERROR, err, NULL));
 			continue;
 		case JSONL_TOOLONG:
 			mockagent_send(jsonrpc_error(1, NULL,
@@ -229,7 +218,7 @@ mockagent_poll(struct mockagent *m, int timeout)
 			if (n == -1 && errno == EINTR)
 				continue;
 			m->eof = 1;
-			continue;	/* one last unterminated line? */
+			continue; /* one last unterminated line? */
 		}
 		jsonl_feed(m->in, buf, (size_t)n);
 	}
@@ -239,8 +228,8 @@ mockagent_poll(struct mockagent *m, int timeout)
 static cJSON *
 mockagent_next(struct mockagent *m)
 {
-	struct mockagent_msg	*b;
-	cJSON			*v;
+	struct mockagent_msg *b;
+	cJSON		     *v;
 
 	if ((b = TAILQ_FIRST(&m->backlog)) != NULL) {
 		TAILQ_REMOVE(&m->backlog, b, entry);
@@ -255,7 +244,7 @@ mockagent_next(struct mockagent *m)
 static void
 mockagent_defer(struct mockagent *m, cJSON *v)
 {
-	struct mockagent_msg	*b;
+	struct mockagent_msg *b;
 
 	b = xcalloc(1, sizeof *b);
 	b->v = v;
@@ -269,7 +258,7 @@ mockagent_defer(struct mockagent *m, cJSON *v)
 static void
 mockagent_interrupt(struct mockagent *m, cJSON *v)
 {
-	const char	*method = json_get_str(v, "method");
+	const char *method = json_get_str(v, "method");
 
 	if (method != NULL && strcmp(method, "session/cancel") == 0 &&
 	    json_get(v, "id") == NULL) {
@@ -283,18 +272,18 @@ mockagent_interrupt(struct mockagent *m, cJSON *v)
 static void
 mockagent_dispatch(struct mockagent *m, cJSON *v)
 {
-	struct jsonrpc_msg	 msg;
-	const char		*err;
-	size_t			 i;
+	struct jsonrpc_msg msg;
+	const char	  *err;
+	size_t		   i;
 
 	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		mockagent_send(jsonrpc_error(1, json_get(v, "id"),
-		    JSONRPC_INVALID_REQUEST, err, NULL));
+		mockagent_send(jsonrpc_error(
+		    1, json_get(v, "id"), JSONRPC_INVALID_REQUEST, err, NULL));
 		json_free(v);
 		return;
 	}
 	if (msg.kind != JSONRPC_REQUEST && msg.kind != JSONRPC_NOTIFICATION) {
-		json_free(v);	/* a late answer to a request of ours */
+		json_free(v); /* a late answer to a request of ours */
 		return;
 	}
 	for (i = 0; i < nitems(mockagent_methods); i++) {
@@ -314,7 +303,7 @@ mockagent_dispatch(struct mockagent *m, cJSON *v)
 static long long
 mockagent_request(struct mockagent *m, const char *method, cJSON *params)
 {
-	long long	id = m->next_id++;
+	long long id = m->next_id++;
 
 	mockagent_send(jsonrpc_request(1, id, method, params));
 	return (id);
@@ -327,8 +316,8 @@ mockagent_request(struct mockagent *m, const char *method, cJSON *params)
 static cJSON *
 mockagent_wait(struct mockagent *m, long long id)
 {
-	cJSON		*v;
-	long long	 got;
+	cJSON	 *v;
+	long long got;
 
 	while ((v = mockagent_poll(m, -1)) != NULL) {
 		if (json_get(v, "method") == NULL &&
@@ -342,7 +331,7 @@ mockagent_wait(struct mockagent *m, long long id)
 static void
 mockagent_update(struct mockagent *m, cJSON *update)
 {
-	cJSON	*params;
+	cJSON *params;
 
 	params = json_object();
 	json_set_str(params, "sessionId", m->session);
@@ -355,7 +344,7 @@ static void
 mockagent_chunk(struct mockagent *m, const char *kind, const char *text,
     const char *message_id)
 {
-	cJSON	*u, *c;
+	cJSON *u, *c;
 
 	c = json_object();
 	json_set_str(c, "type", "text");
@@ -368,10 +357,9 @@ mockagent_chunk(struct mockagent *m, const char *kind, const char *text,
 }
 
 static void
-mockagent_initialize(struct mockagent *m, const cJSON *id,
-    const cJSON *params)
+mockagent_initialize(struct mockagent *m, const cJSON *id, const cJSON *params)
 {
-	cJSON	*r, *caps, *prompt, *info;
+	cJSON *r, *caps, *prompt, *info;
 
 	prompt = json_object();
 	json_set_bool(prompt, "image", 0);
@@ -393,10 +381,10 @@ mockagent_initialize(struct mockagent *m, const cJSON *id,
 static void
 mockagent_new(struct mockagent *m, const cJSON *id, const cJSON *params)
 {
-	unsigned char	 rnd[8];
-	char		 hex[sizeof rnd * 2 + 1];
-	size_t		 i;
-	cJSON		*r;
+	unsigned char rnd[8];
+	char	      hex[sizeof rnd * 2 + 1];
+	size_t	      i;
+	cJSON	     *r;
 
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
 		for (i = 0; i < sizeof rnd; i++)
@@ -415,7 +403,7 @@ mockagent_new(struct mockagent *m, const cJSON *id, const cJSON *params)
 static void
 mockagent_load(struct mockagent *m, const cJSON *id, const cJSON *params)
 {
-	const char	*sid = json_get_str(params, "sessionId");
+	const char *sid = json_get_str(params, "sessionId");
 
 	if (sid == NULL) {
 		mockagent_send(jsonrpc_error(1, id, JSONRPC_INVALID_PARAMS,
@@ -437,11 +425,12 @@ mockagent_cancel(struct mockagent *m, const cJSON *id, const cJSON *params)
 static char *
 mockagent_prompt_text(const cJSON *prompt)
 {
-	const cJSON	*b;
-	const char	*t;
-	char		*text = xstrdup(""), *next;
+	const cJSON *b;
+	const char  *t;
+	char	    *text = xstrdup(""), *next;
 
-	JSON_FOREACH(b, prompt) {
+	JSON_FOREACH(b, prompt)
+	{
 		if ((t = json_get_str(b, "text")) == NULL)
 			continue;
 		xasprintf(&next, "%s%s", text, t);
@@ -459,10 +448,10 @@ mockagent_prompt_text(const cJSON *prompt)
 static void
 mockagent_prompt(struct mockagent *m, const cJSON *id, const cJSON *params)
 {
-	const char	*reason;
-	char		*text;
-	size_t		 i;
-	cJSON		*r, *usage, *u, *cost;
+	const char *reason;
+	char	   *text;
+	size_t	    i;
+	cJSON	   *r, *usage, *u, *cost;
 
 	text = mockagent_prompt_text(json_get_arr(params, "prompt"));
 	m->cancelled = 0;
@@ -485,7 +474,8 @@ mockagent_prompt(struct mockagent *m, const cJSON *id, const cJSON *params)
 		usage = json_object();
 		json_set_int(usage, "inputTokens", (long long)strlen(text));
 		json_set_int(usage, "outputTokens", 10);
-		json_set_int(usage, "totalTokens", (long long)strlen(text) + 10);
+		json_set_int(
+		    usage, "totalTokens", (long long)strlen(text) + 10);
 		r = json_object();
 		json_set_str(r, "stopReason", reason);
 		json_set(r, "usage", usage);
@@ -496,10 +486,10 @@ mockagent_prompt(struct mockagent *m, const cJSON *id, const cJSON *params)
 
 /* A tool_call notification. */
 static void
-mockagent_tool_call(struct mockagent *m, const char *call_id,
-    const char *title, const char *kind, cJSON *input)
+mockagent_tool_call(struct mockagent *m, const char *call_id, const char *title,
+    const char *kind, cJSON *input)
 {
-	cJSON	*u;
+	cJSON *u;
 
 	u = json_object();
 	json_set_str(u, "sessionUpdate", "tool_call");
@@ -516,7 +506,7 @@ static void
 mockagent_tool_done(struct mockagent *m, const char *call_id,
     const char *status, cJSON *content)
 {
-	cJSON	*u;
+	cJSON *u;
 
 	u = json_object();
 	json_set_str(u, "sessionUpdate", "tool_call_update");
@@ -530,7 +520,7 @@ mockagent_tool_done(struct mockagent *m, const char *call_id,
 static cJSON *
 mockagent_text_content(const char *text)
 {
-	cJSON	*a, *c, *t;
+	cJSON *a, *c, *t;
 
 	t = json_object();
 	json_set_str(t, "type", "text");
@@ -547,7 +537,7 @@ mockagent_text_content(const char *text)
 static cJSON *
 mockagent_diff_content(void)
 {
-	cJSON	*a, *d;
+	cJSON *a, *d;
 
 	d = json_object();
 	json_set_str(d, "type", "diff");
@@ -563,13 +553,12 @@ mockagent_diff_content(void)
 static long long
 mockagent_ask_permission(struct mockagent *m, const char *call_id)
 {
-	static const char *const opts[][3] = {
-		{ "allow", "Allow", "allow_once" },
+	static const char *const opts[][3] = { { "allow", "Allow",
+						   "allow_once" },
 		{ "always", "Always allow", "allow_always" },
-		{ "reject", "Reject", "reject_once" }
-	};
-	cJSON	*p, *tc, *input, *list, *o;
-	size_t	 i;
+		{ "reject", "Reject", "reject_once" } };
+	cJSON			*p, *tc, *input, *list, *o;
+	size_t			 i;
 
 	input = json_object();
 	json_set_str(input, "path", "mock.txt");
@@ -604,10 +593,10 @@ mockagent_ask_permission(struct mockagent *m, const char *call_id)
 static const char *
 mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const cJSON	*outcome;
-	const char	*kind, *option;
-	char		 call[32], mid[32];
-	cJSON		*input, *v;
+	const cJSON *outcome;
+	const char  *kind, *option;
+	char	     call[32], mid[32];
+	cJSON	    *input, *v;
 
 	snprintf(call, sizeof call, "call-%u", ++m->seq);
 	snprintf(mid, sizeof mid, "mock-msg-%u", ++m->seq);
@@ -621,21 +610,21 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 	kind = json_get_str(outcome, "outcome");
 	option = json_get_str(outcome, "optionId");
 	if (kind == NULL || strcmp(kind, "selected") != 0 || m->cancelled) {
-		mockagent_tool_done(m, call, "failed",
-		    mockagent_text_content("cancelled"));
+		mockagent_tool_done(
+		    m, call, "failed", mockagent_text_content("cancelled"));
 		json_free(v);
 		return ("cancelled");
 	}
 	if (option != NULL && strcmp(option, "reject") != 0) {
-		mockagent_tool_done(m, call, "completed",
-		    mockagent_diff_content());
-		mockagent_chunk(m, "agent_message_chunk", "permission granted",
-		    mid);
+		mockagent_tool_done(
+		    m, call, "completed", mockagent_diff_content());
+		mockagent_chunk(
+		    m, "agent_message_chunk", "permission granted", mid);
 	} else {
 		mockagent_tool_done(m, call, "failed",
 		    mockagent_text_content("permission denied by the user"));
-		mockagent_chunk(m, "agent_message_chunk", "permission denied",
-		    mid);
+		mockagent_chunk(
+		    m, "agent_message_chunk", "permission denied", mid);
 	}
 	json_free(v);
 	return ("end_turn");
@@ -645,7 +634,7 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 static long long
 mockagent_ask_question(struct mockagent *m)
 {
-	cJSON	*p, *schema, *props, *color, *values;
+	cJSON *p, *schema, *props, *color, *values;
 
 	values = json_array();
 	json_append(values, json_string("Red"));
@@ -674,10 +663,10 @@ mockagent_ask_question(struct mockagent *m)
 static const char *
 mockagent_question(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const cJSON	*r;
-	const char	*action, *color;
-	char		*reply;
-	cJSON		*v;
+	const cJSON *r;
+	const char  *action, *color;
+	char	    *reply;
+	cJSON	    *v;
 
 	if ((v = mockagent_wait(m, mockagent_ask_question(m))) == NULL)
 		return ("cancelled");
@@ -705,9 +694,9 @@ mockagent_question(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_slow(struct mockagent *m, const cJSON *id, const char *text)
 {
-	char	 chunk[16];
-	cJSON	*v;
-	int	 i;
+	char   chunk[16];
+	cJSON *v;
+	int    i;
 
 	for (i = 0; i < MOCKAGENT_SLOW_CHUNKS; i++) {
 		snprintf(chunk, sizeof chunk, "s%d ", i);
@@ -734,7 +723,7 @@ mockagent_error(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_crash(struct mockagent *m, const cJSON *id, const char *text)
 {
-	static const char	msg[] = "mock agent crashing\n";
+	static const char msg[] = "mock agent crashing\n";
 
 	(void)write(STDERR_FILENO, msg, sizeof msg - 1);
 	mockagent_chunk(m, "agent_message_chunk", "about to crash", NULL);
@@ -745,17 +734,17 @@ mockagent_crash(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_tool(struct mockagent *m, const cJSON *id, const char *text)
 {
-	char	 call[32];
-	cJSON	*input;
+	char   call[32];
+	cJSON *input;
 
 	snprintf(call, sizeof call, "call-%u", ++m->seq);
 	input = json_object();
 	json_set_str(input, "command", "echo hi");
 	mockagent_tool_call(m, call, "echo", "execute", input);
-	mockagent_tool_done(m, call, "completed",
-	    mockagent_text_content("hi\n"));
-	mockagent_chunk(m, "agent_message_chunk", "the command printed hi",
-	    NULL);
+	mockagent_tool_done(
+	    m, call, "completed", mockagent_text_content("hi\n"));
+	mockagent_chunk(
+	    m, "agent_message_chunk", "the command printed hi", NULL);
 	return ("end_turn");
 }
 
@@ -763,8 +752,8 @@ mockagent_tool(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_firehose(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const char	*p = strstr(text, "firehose") + strlen("firehose");
-	long		 n, i;
+	const char *p = strstr(text, "firehose") + strlen("firehose");
+	long	    n, i;
 
 	n = strtol(p, NULL, 10);
 	if (n <= 0)
@@ -783,11 +772,11 @@ mockagent_firehose(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_echo(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const char	*p = text, *end;
-	char		*word;
+	const char *p = text, *end;
+	char	   *word;
 
-	mockagent_chunk(m, "agent_thought_chunk", "The user wants an echo.",
-	    NULL);
+	mockagent_chunk(
+	    m, "agent_thought_chunk", "The user wants an echo.", NULL);
 	mockagent_chunk(m, "agent_message_chunk", "echo: ", NULL);
 	while (*p != '\0') {
 		end = p + strcspn(p, " \t\n");

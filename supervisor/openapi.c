@@ -6,23 +6,26 @@
  */
 #include "supervisor.h"
 
-extern const char openapi_json[];
-extern const char openapi_json_end[];
+extern const char   openapi_json[];
+extern const size_t openapi_json_len;
 
 __asm__("	.section .rodata.openapi_json,\"a\",@progbits\n"
 	"	.globl openapi_json\n"
 	"	.type openapi_json, @object\n"
 	"openapi_json:\n"
 	"	.incbin \"docs/openapi.json\"\n"
-	"	.globl openapi_json_end\n"
 	"openapi_json_end:\n"
 	"	.byte 0\n"
+	"	.balign 8\n"
+	"	.globl openapi_json_len\n"
+	"openapi_json_len:\n"
+	"	.quad openapi_json_end - openapi_json\n"
 	"	.previous\n");
 
 /* The document and its length. */
 const char *
 openapi_document(size_t *len)
 {
-	*len = (size_t)(openapi_json_end - openapi_json);
+	*len = openapi_json_len;
 	return (openapi_json);
 }

@@ -6,7 +6,7 @@
 
 #include "supervisor.h"
 
-struct options	options = {
+struct options options = {
 	.host = "127.0.0.1",
 	.port = 2468,
 	.max_line = JSONL_MAX_LINE_DEFAULT,
@@ -14,14 +14,14 @@ struct options	options = {
 	.idle_timeout = 0,
 	.kill_grace = 5,
 };
-int64_t		agentd_start_ms;
+int64_t agentd_start_ms;
 
 /* The default data dir: $XDG_STATE_HOME/agentd or ~/.local/state/agentd. */
 char *
 options_default_data_dir(void)
 {
-	const char	*s;
-	char		*dir;
+	const char *s;
+	char	   *dir;
 
 	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
 		xasprintf(&dir, "%s/agentd", s);

@@ -27,49 +27,49 @@
 
 #include "supervisor.h"
 
-#define PROC_HEAD_MAX	(4 * 1024)	/* first bytes of stderr kept */
-#define PROC_TAIL_MAX	(8 * 1024)	/* last bytes of stderr kept */
-#define PROC_STDIN_MAX	(64UL * 1024 * 1024)
-#define PROC_READ_MAX	(64 * 1024)
+#define PROC_HEAD_MAX  (4 * 1024) /* first bytes of stderr kept */
+#define PROC_TAIL_MAX  (8 * 1024) /* last bytes of stderr kept */
+#define PROC_STDIN_MAX (64UL * 1024 * 1024)
+#define PROC_READ_MAX  (64 * 1024)
 
 struct proc {
-	pid_t			 pid;
-	int			 in, out, err;	/* -1 once closed */
-	struct loop_io		*in_io, *out_io, *err_io;
-	struct loop_timer	*kill_timer;
-	struct jsonl		*lines;
-	const struct proc_cbs	*cbs;
-	void			*arg;
+	pid_t		       pid;
+	int		       in, out, err; /* -1 once closed */
+	struct loop_io	      *in_io, *out_io, *err_io;
+	struct loop_timer     *kill_timer;
+	struct jsonl	      *lines;
+	const struct proc_cbs *cbs;
+	void		      *arg;
 
-	char			*wbuf;		/* pending stdin bytes */
-	size_t			 wlen;
-	size_t			 woff;
+	char  *wbuf; /* pending stdin bytes */
+	size_t wlen;
+	size_t woff;
 
-	char			 head[PROC_HEAD_MAX];
-	size_t			 headlen;
-	char			 tail[PROC_TAIL_MAX];	/* a ring */
-	size_t			 tailpos;
-	size_t			 total_err;
+	char   head[PROC_HEAD_MAX];
+	size_t headlen;
+	char   tail[PROC_TAIL_MAX]; /* a ring */
+	size_t tailpos;
+	size_t total_err;
 
-	int			 flags;
-#define PROC_EXITED	0x1	/* exit status in */
-#define PROC_EOF	0x2	/* stdout closed */
-#define PROC_DONE	0x4	/* exit callback made */
-#define PROC_PAUSED	0x8	/* stdout reading paused */
-	int			 status;
+	int flags;
+#define PROC_EXITED 0x1 /* exit status in */
+#define PROC_EOF    0x2 /* stdout closed */
+#define PROC_DONE   0x4 /* exit callback made */
+#define PROC_PAUSED 0x8 /* stdout reading paused */
+	int status;
 };
 
-static void	proc_out_cb(int, void *);
-static void	proc_err_cb(int, void *);
-static void	proc_in_cb(int, void *);
-static void	proc_child_cb(pid_t, int, void *);
-static void	proc_check_done(struct proc *);
+static void proc_out_cb(int, void *);
+static void proc_err_cb(int, void *);
+static void proc_in_cb(int, void *);
+static void proc_child_cb(pid_t, int, void *);
+static void proc_check_done(struct proc *);
 
 /* Resolve "@self" to agentd's own executable (for mock-agent). */
 static const char *
 proc_exec_path(const char *argv0, char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	if (strcmp(argv0, "@self") != 0)
 		return (argv0);
@@ -84,10 +84,10 @@ proc_exec_path(const char *argv0, char *buf, size_t len)
 static __dead void
 proc_child(char **argv, char **env, const char *cwd, int fds[3][2])
 {
-	char		 self[PATH_MAX];
-	const char	*path;
-	sigset_t	 set;
-	int		 i;
+	char	    self[PATH_MAX];
+	const char *path;
+	sigset_t    set;
+	int	    i;
 
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
@@ -115,7 +115,7 @@ proc_child(char **argv, char **env, const char *cwd, int fds[3][2])
 static void
 proc_close_pipes(int fds[3][2])
 {
-	int	i, j;
+	int i, j;
 
 	for (i = 0; i < 3; i++) {
 		for (j = 0; j < 2; j++) {
@@ -135,10 +135,10 @@ struct proc *
 proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
     const struct proc_cbs *cbs, void *arg, char **cause)
 {
-	struct proc	*p;
-	int		 fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	sigset_t	 all, old;
-	int		 i;
+	struct proc *p;
+	int	     fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	sigset_t     all, old;
+	int	     i;
 
 	for (i = 0; i < 3; i++) {
 		if (pipe2(fds[i], O_CLOEXEC) != 0) {
@@ -212,7 +212,7 @@ proc_close_stdin(struct proc *p)
 static void
 proc_flush(struct proc *p)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (p->woff < p->wlen) {
 		n = write(p->in, p->wbuf + p->woff, p->wlen - p->woff);
@@ -222,7 +222,7 @@ proc_flush(struct proc *p)
 			loop_io_start(p->in_io);
 			return;
 		}
-		if (n <= 0) {	/* EPIPE: the agent closed its stdin */
+		if (n <= 0) { /* EPIPE: the agent closed its stdin */
 			log_warn("pid %ld: stdin: %s", (long)p->pid,
 			    strerror(errno));
 			proc_close_stdin(p);
@@ -270,9 +270,9 @@ proc_write(struct proc *p, const char *buf, size_t len)
 static void
 proc_deliver(struct proc *p, int eof)
 {
-	enum jsonl_result	 r;
-	const char		*line;
-	size_t			 len;
+	enum jsonl_result r;
+	const char	 *line;
+	size_t		  len;
 
 	for (;;) {
 		if (p->flags & PROC_PAUSED)
@@ -293,9 +293,9 @@ proc_deliver(struct proc *p, int eof)
 static void
 proc_out_cb(int fd, void *arg)
 {
-	struct proc	*p = arg;
-	char		 buf[PROC_READ_MAX];
-	ssize_t		 n;
+	struct proc *p = arg;
+	char	     buf[PROC_READ_MAX];
+	ssize_t	     n;
 
 	n = read(fd, buf, sizeof buf);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -320,7 +320,7 @@ proc_out_cb(int fd, void *arg)
 static void
 proc_err_keep(struct proc *p, const char *buf, size_t len)
 {
-	size_t	n, i;
+	size_t n, i;
 
 	p->total_err += len;
 	if (p->headlen < PROC_HEAD_MAX) {
@@ -339,9 +339,9 @@ proc_err_keep(struct proc *p, const char *buf, size_t len)
 static void
 proc_err_cb(int fd, void *arg)
 {
-	struct proc	*p = arg;
-	char		 buf[PROC_READ_MAX];
-	ssize_t		 n;
+	struct proc *p = arg;
+	char	     buf[PROC_READ_MAX];
+	ssize_t	     n;
 
 	n = read(fd, buf, sizeof buf);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -361,7 +361,7 @@ proc_err_cb(int fd, void *arg)
 void
 proc_stderr(struct proc *p, char **head, char **tail, int *truncated)
 {
-	size_t	tlen, start, i;
+	size_t tlen, start, i;
 
 	*head = xstrndup(p->head, p->headlen);
 	tlen = p->tailpos < PROC_TAIL_MAX ? p->tailpos : PROC_TAIL_MAX;
@@ -376,7 +376,7 @@ proc_stderr(struct proc *p, char **head, char **tail, int *truncated)
 static void
 proc_child_cb(pid_t pid, int status, void *arg)
 {
-	struct proc	*p = arg;
+	struct proc *p = arg;
 
 	p->status = status;
 	p->flags |= PROC_EXITED;
@@ -400,7 +400,7 @@ proc_check_done(struct proc *p)
 		return;
 	if ((p->flags & PROC_EXITED) && !(p->flags & PROC_EOF)) {
 		kill(-p->pid, SIGKILL);
-		return;	/* EOF follows */
+		return; /* EOF follows */
 	}
 	if ((p->flags & (PROC_EXITED | PROC_EOF)) != (PROC_EXITED | PROC_EOF))
 		return;
@@ -412,7 +412,7 @@ proc_check_done(struct proc *p)
 static void
 proc_kill_cb(void *arg)
 {
-	struct proc	*p = arg;
+	struct proc *p = arg;
 
 	log_warn("pid %ld ignored SIGTERM: SIGKILL", (long)p->pid);
 	kill(-p->pid, SIGKILL);

@@ -17,15 +17,15 @@
 #include "supervisor.h"
 
 struct record {
-	int	fd;
+	int fd;
 };
 
 /* Write one JSON object as a line; takes o. */
 static void
 record_put(struct record *r, cJSON *o)
 {
-	char	*text;
-	size_t	 len;
+	char  *text;
+	size_t len;
 
 	text = json_print(o, &len);
 	json_free(o);
@@ -40,10 +40,10 @@ record_put(struct record *r, cJSON *o)
 struct record *
 record_open(const char *id, const char *agent, char **argv)
 {
-	struct record	*r;
-	char		*path;
-	cJSON		*o, *a;
-	int		 fd, i;
+	struct record *r;
+	char	      *path;
+	cJSON	      *o, *a;
+	int	       fd, i;
 
 	if (options.record_dir == NULL)
 		return (NULL);
@@ -73,8 +73,8 @@ record_open(const char *id, const char *agent, char **argv)
 void
 record_line(struct record *r, char dir, const char *line, size_t len)
 {
-	cJSON	*o;
-	char	 d[2] = { dir, '\0' };
+	cJSON *o;
+	char   d[2] = { dir, '\0' };
 
 	if (r == NULL)
 		return;
@@ -87,7 +87,7 @@ record_line(struct record *r, char dir, const char *line, size_t len)
 void
 record_exit(struct record *r, int code)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	if (r == NULL)
 		return;

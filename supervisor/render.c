@@ -38,76 +38,75 @@
 
 #include "supervisor.h"
 
-#define RENDER_PREVIEW_LINES	3	/* of a tool's output */
-#define RENDER_DIFF_LINES	40
-#define RENDER_INPUT_MAX	(1024 * 1024)
+#define RENDER_PREVIEW_LINES 3 /* of a tool's output */
+#define RENDER_DIFF_LINES    40
+#define RENDER_INPUT_MAX     (1024 * 1024)
 
-#define RENDER_DIM	"2"
-#define RENDER_BOLD	"1"
-#define RENDER_RED	"31"
-#define RENDER_GREEN	"32"
-#define RENDER_YELLOW	"33"
-#define RENDER_CYAN	"36"
+#define RENDER_DIM    "2"
+#define RENDER_BOLD   "1"
+#define RENDER_RED    "31"
+#define RENDER_GREEN  "32"
+#define RENDER_YELLOW "33"
+#define RENDER_CYAN   "36"
 
-static const char *const render_frames[] = {
-	"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"
-};
+static const char *const render_frames[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦",
+	"⠧", "⠇", "⠏" };
 
 /* A tool call waiting for its result. */
 struct render_tool {
-	char			*call_id;
-	char			*line;		/* "name  summary" */
-	char			*diff;		/* from the call's own content */
+	char *call_id;
+	char *line; /* "name  summary" */
+	char *diff; /* from the call's own content */
 	TAILQ_ENTRY(render_tool) entry;
 };
 
 /* A permission or question waiting for an answer. */
 struct render_ask {
-	int			 question;
-	char			*id;
-	char			*prompt;	/* permission: what is asked */
-	cJSON			*questions;
-	int			 index;		/* the question being asked */
-	cJSON			*answers;
-	int			 listed;	/* its options were printed */
-	int			 answered;	/* here; resolved still to come */
-	TAILQ_ENTRY(render_ask)	 entry;
+	int    question;
+	char  *id;
+	char  *prompt; /* permission: what is asked */
+	cJSON *questions;
+	int    index; /* the question being asked */
+	cJSON *answers;
+	int    listed;	 /* its options were printed */
+	int    answered; /* here; resolved still to come */
+	TAILQ_ENTRY(render_ask) entry;
 };
 
 struct render {
-	int			 flags;
-	int			 width;
-	render_write_cb		 write;
-	void			*arg;
+	int		flags;
+	int		width;
+	render_write_cb write;
+	void	       *arg;
 
-	int			 col;		/* stdout is mid-line */
-	int			 status;	/* the spinner line is drawn */
-	int			 prompting;	/* a prompt waits on screen */
-	unsigned int		 frame;
-	char			*item;		/* the item whose text streams */
-	char			*reasoning[8];	/* reasoning items streaming */
-	int64_t			 turn_ms;	/* its turn.started time */
+	int	     col;	/* stdout is mid-line */
+	int	     status;	/* the spinner line is drawn */
+	int	     prompting; /* a prompt waits on screen */
+	unsigned int frame;
+	char	    *item;	   /* the item whose text streams */
+	char	    *reasoning[8]; /* reasoning items streaming */
+	int64_t	     turn_ms;	   /* its turn.started time */
 	TAILQ_HEAD(, render_tool) tools;
 	TAILQ_HEAD(, render_ask) asks;
 };
 
 struct render_input {
-	int			 fd;
-	struct loop_io		*io;
-	render_line_cb		 line;
-	void			(*eof)(void *);
-	void			*arg;
-	char			*buf;
-	size_t			 len;
+	int		fd;
+	struct loop_io *io;
+	render_line_cb	line;
+	void (*eof)(void *);
+	void  *arg;
+	char  *buf;
+	size_t len;
 };
 
-static void	render_tool_done(struct render *, struct render_tool *,
-		    const char *, const cJSON *);
+static void render_tool_done(
+    struct render *, struct render_tool *, const char *, const cJSON *);
 
 struct render *
 render_new(int flags, int width, render_write_cb write, void *arg)
 {
-	struct render	*r;
+	struct render *r;
 
 	r = xcalloc(1, sizeof *r);
 	r->flags = flags;
@@ -143,7 +142,7 @@ render_ask_free(struct render *r, struct render_ask *a)
 void
 render_free(struct render *r)
 {
-	size_t	i;
+	size_t i;
 
 	if (r == NULL)
 		return;
@@ -178,7 +177,7 @@ render_puts(struct render *r, int fd, const char *s)
 static void
 render_sgr(struct render *r, int fd, const char *code)
 {
-	char	buf[16];
+	char buf[16];
 
 	if (~r->flags & RENDER_COLOR)
 		return;
@@ -189,8 +188,8 @@ render_sgr(struct render *r, int fd, const char *code)
 static void
 render_vprintf(struct render *r, int fd, const char *fmt, va_list ap)
 {
-	char	*s;
-	int	 n;
+	char *s;
+	int   n;
 
 	if ((n = vasprintf(&s, fmt, ap)) == -1)
 		fatalx("vasprintf failed");
@@ -198,13 +197,13 @@ render_vprintf(struct render *r, int fd, const char *fmt, va_list ap)
 	free(s);
 }
 
-static void	render_printf(struct render *, int, const char *, ...)
-		    __printflike(3, 4);
+static void
+render_printf(struct render *, int, const char *, ...) __printflike(3, 4);
 
 static void
 render_printf(struct render *r, int fd, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	render_vprintf(r, fd, fmt, ap);
@@ -243,16 +242,16 @@ render_newline(struct render *r)
 static char *
 render_cut(const char *s, int cols)
 {
-	const char	*p;
-	char		*out;
-	int		 n = 0;
+	const char *p;
+	char	   *out;
+	int	    n = 0;
 
 	for (p = s; *p != '\0'; p++) {
 		if ((*p & 0xc0) == 0x80)
 			continue;
 		if (n++ == cols - 1) {
 			/* One column left: is this the last character? */
-			const char	*q = p + 1;
+			const char *q = p + 1;
 
 			while ((*q & 0xc0) == 0x80)
 				q++;
@@ -269,8 +268,8 @@ render_cut(const char *s, int cols)
 static char *
 render_flatten(const char *s)
 {
-	char	*out, *o;
-	int	 space = 0;
+	char *out, *o;
+	int   space = 0;
 
 	o = out = xmalloc(strlen(s) + 1);
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
@@ -293,13 +292,12 @@ render_flatten(const char *s)
 static char *
 render_summary(const cJSON *args)
 {
-	static const char *const keys[] = {
-		"command", "cmd", "file_path", "filePath", "path", "pattern",
-		"url", "query", "description", "prompt"
-	};
-	const cJSON	*v, *e;
-	char		*s, *t;
-	size_t		 i, len;
+	static const char *const keys[] = { "command", "cmd", "file_path",
+		"filePath", "path", "pattern", "url", "query", "description",
+		"prompt" };
+	const cJSON		*v, *e;
+	char			*s, *t;
+	size_t			 i, len;
 
 	if (args == NULL || !json_is_obj(args))
 		return (xstrdup(""));
@@ -309,7 +307,8 @@ render_summary(const cJSON *args)
 			return (render_flatten(json_str(v)));
 		if (json_is_arr(v) && json_size(v) > 0) {
 			s = xstrdup("");
-			JSON_FOREACH(e, v) {
+			JSON_FOREACH(e, v)
+			{
 				if (!json_is_str(e))
 					continue;
 				len = strlen(s);
@@ -335,12 +334,13 @@ render_summary(const cJSON *args)
 static char *
 render_tool_line(const char *name, const char *arguments)
 {
-	const char	*err;
-	cJSON		*args;
-	char		*sum, *line;
+	const char *err;
+	cJSON	   *args;
+	char	   *sum, *line;
 
-	args = arguments != NULL ? json_parse(arguments, strlen(arguments),
-	    &err) : NULL;
+	args = arguments != NULL
+	    ? json_parse(arguments, strlen(arguments), &err)
+	    : NULL;
 	sum = render_summary(args);
 	json_free(args);
 	if (name == NULL || *name == '\0')
@@ -357,10 +357,11 @@ render_tool_line(const char *name, const char *arguments)
 static const cJSON *
 render_part(const cJSON *item, const char *type)
 {
-	const cJSON	*part;
-	const char	*t;
+	const cJSON *part;
+	const char  *t;
 
-	JSON_FOREACH(part, json_get_arr(item, "content")) {
+	JSON_FOREACH(part, json_get_arr(item, "content"))
+	{
 		t = json_get_str(part, "type");
 		if (t != NULL && strcmp(t, type) == 0)
 			return (part);
@@ -371,11 +372,12 @@ render_part(const cJSON *item, const char *type)
 static struct render_tool *
 render_tool_find(struct render *r, const char *call_id)
 {
-	struct render_tool	*t;
+	struct render_tool *t;
 
 	if (call_id == NULL)
 		return (NULL);
-	TAILQ_FOREACH(t, &r->tools, entry) {
+	TAILQ_FOREACH(t, &r->tools, entry)
+	{
 		if (strcmp(t->call_id, call_id) == 0)
 			return (t);
 	}
@@ -386,25 +388,27 @@ render_tool_find(struct render *r, const char *call_id)
 static void
 render_status(struct render *r)
 {
-	struct render_tool	*t, *last = NULL;
-	char			*line, *cut;
-	int			 n = 0;
+	struct render_tool *t, *last = NULL;
+	char		   *line, *cut;
+	int		    n = 0;
 
 	if ((~r->flags & RENDER_TTY) || r->col || r->status || r->prompting ||
 	    TAILQ_EMPTY(&r->tools))
 		return;
-	TAILQ_FOREACH(t, &r->tools, entry) {
+	TAILQ_FOREACH(t, &r->tools, entry)
+	{
 		last = t;
 		n++;
 	}
 	t = last;
 	cut = render_cut(t->line, r->width - 10);
 	if (n > 1)
-		xasprintf(&line, "%s %s (+%d)", render_frames[r->frame %
-		    nitems(render_frames)], cut, n - 1);
+		xasprintf(&line, "%s %s (+%d)",
+		    render_frames[r->frame % nitems(render_frames)], cut,
+		    n - 1);
 	else
-		xasprintf(&line, "%s %s", render_frames[r->frame %
-		    nitems(render_frames)], cut);
+		xasprintf(&line, "%s %s",
+		    render_frames[r->frame % nitems(render_frames)], cut);
 	r->write(r->arg, STDOUT_FILENO, "\r\033[K", 4);
 	render_sgr(r, STDOUT_FILENO, RENDER_CYAN);
 	r->write(r->arg, STDOUT_FILENO, line, strlen(line));
@@ -435,9 +439,9 @@ render_spinning(struct render *r)
 static void
 render_lines(struct render *r, const char *text, int max, int diff)
 {
-	const char	*p, *nl, *colour;
-	char		*line, *cut;
-	int		 n = 0, total = 0;
+	const char *p, *nl, *colour;
+	char	   *line, *cut;
+	int	    n = 0, total = 0;
 
 	for (p = text; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
@@ -481,16 +485,18 @@ render_lines(struct render *r, const char *text, int max, int diff)
 static void
 render_diffs(struct render *r, const cJSON *item)
 {
-	const cJSON	*part;
-	const char	*type, *diff, *path, *action;
+	const cJSON *part;
+	const char  *type, *diff, *path, *action;
 
-	JSON_FOREACH(part, json_get_arr(item, "content")) {
+	JSON_FOREACH(part, json_get_arr(item, "content"))
+	{
 		type = json_get_str(part, "type");
 		if (type == NULL || strcmp(type, "file_ref") != 0)
 			continue;
 		path = json_get_str(part, "path");
 		action = json_get_str(part, "action");
-		if ((diff = json_get_str(part, "diff")) != NULL && *diff != '\0')
+		if ((diff = json_get_str(part, "diff")) != NULL &&
+		    *diff != '\0')
 			render_lines(r, diff, RENDER_DIFF_LINES, 1);
 		else if (path != NULL) {
 			render_puts(r, STDOUT_FILENO, "    ");
@@ -508,14 +514,14 @@ static void
 render_tool_done(struct render *r, struct render_tool *t, const char *mark,
     const cJSON *result)
 {
-	const cJSON	*part;
-	const char	*output;
-	char		*cut;
+	const cJSON *part;
+	const char  *output;
+	char	    *cut;
 
 	render_newline(r);
 	cut = render_cut(t->line, r->width - 3);
-	render_sgr(r, STDOUT_FILENO, strcmp(mark, "✗") == 0 ? RENDER_RED :
-	    RENDER_GREEN);
+	render_sgr(r, STDOUT_FILENO,
+	    strcmp(mark, "✗") == 0 ? RENDER_RED : RENDER_GREEN);
 	render_puts(r, STDOUT_FILENO, mark);
 	render_sgr(r, STDOUT_FILENO, NULL);
 	render_printf(r, STDOUT_FILENO, " %s\n", cut);
@@ -527,8 +533,8 @@ render_tool_done(struct render *r, struct render_tool *t, const char *mark,
 			render_lines(r, output, RENDER_PREVIEW_LINES, 0);
 		render_diffs(r, result);
 	}
-	if (t->diff != NULL && (result == NULL ||
-	    render_part(result, "file_ref") == NULL))
+	if (t->diff != NULL &&
+	    (result == NULL || render_part(result, "file_ref") == NULL))
 		render_lines(r, t->diff, RENDER_DIFF_LINES, 1);
 	render_tool_free(r, t);
 }
@@ -537,9 +543,9 @@ render_tool_done(struct render *r, struct render_tool *t, const char *mark,
 static void
 render_tool_call(struct render *r, const cJSON *item, int completed)
 {
-	const cJSON		*part, *ref;
-	struct render_tool	*t;
-	const char		*call_id, *status, *diff;
+	const cJSON	   *part, *ref;
+	struct render_tool *t;
+	const char	   *call_id, *status, *diff;
 
 	part = render_part(item, "tool_call");
 	call_id = json_get_str(part, "call_id");
@@ -571,7 +577,7 @@ render_tool_call(struct render *r, const cJSON *item, int completed)
 	if (completed && status != NULL && strcmp(status, "failed") == 0)
 		render_tool_done(r, t, "✗", NULL);
 	else if (r->status) {
-		r->status = 0;	/* redrawn with the new line */
+		r->status = 0; /* redrawn with the new line */
 		r->write(r->arg, STDOUT_FILENO, "\r\033[K", 4);
 	}
 }
@@ -580,10 +586,10 @@ render_tool_call(struct render *r, const cJSON *item, int completed)
 static void
 render_tool_result(struct render *r, const cJSON *item)
 {
-	struct render_tool	*t;
-	const cJSON		*part;
-	const char		*status;
-	int			 failed, is_error = 0;
+	struct render_tool *t;
+	const cJSON	   *part;
+	const char	   *status;
+	int		    failed, is_error = 0;
 
 	part = render_part(item, "tool_result");
 	status = json_get_str(item, "status");
@@ -603,7 +609,7 @@ render_tool_result(struct render *r, const cJSON *item)
 static void
 render_delta(struct render *r, const cJSON *data, int reasoning)
 {
-	const char	*id, *delta;
+	const char *id, *delta;
 
 	id = json_get_str(data, "item_id");
 	delta = json_get_str(data, "delta");
@@ -630,7 +636,7 @@ render_delta(struct render *r, const cJSON *data, int reasoning)
 static int
 render_reasoning(struct render *r, const char *id, int add, int del)
 {
-	size_t	i, free_slot = nitems(r->reasoning);
+	size_t i, free_slot = nitems(r->reasoning);
 
 	if (id == NULL)
 		return (0);
@@ -655,8 +661,8 @@ render_reasoning(struct render *r, const char *id, int add, int del)
 static void
 render_item(struct render *r, const cJSON *data, int completed)
 {
-	const cJSON	*item = json_get_obj(data, "item"), *part;
-	const char	*kind, *role, *id, *text;
+	const cJSON *item = json_get_obj(data, "item"), *part;
+	const char  *kind, *role, *id, *text;
 
 	kind = json_get_str(item, "kind");
 	role = json_get_str(item, "role");
@@ -699,11 +705,13 @@ render_item(struct render *r, const cJSON *data, int completed)
 		render_newline(r);
 		render_sgr(r, STDOUT_FILENO, RENDER_DIM);
 		render_printf(r, STDOUT_FILENO, "· %s%s%s",
-		    json_get_str(part, "label") != NULL ?
-		    json_get_str(part, "label") : "status",
+		    json_get_str(part, "label") != NULL
+			? json_get_str(part, "label")
+			: "status",
 		    json_get_str(part, "detail") != NULL ? ": " : "",
-		    json_get_str(part, "detail") != NULL ?
-		    json_get_str(part, "detail") : "");
+		    json_get_str(part, "detail") != NULL
+			? json_get_str(part, "detail")
+			: "");
 		render_sgr(r, STDOUT_FILENO, NULL);
 		render_puts(r, STDOUT_FILENO, "\n");
 	}
@@ -713,14 +721,14 @@ render_item(struct render *r, const cJSON *data, int completed)
 int64_t
 render_time_ms(const char *s)
 {
-	struct tm	tm;
-	int		ms = 0, n = 0;
+	struct tm tm;
+	int	  ms = 0, n = 0;
 
 	if (s == NULL)
 		return (-1);
 	memset(&tm, 0, sizeof tm);
 	if (sscanf(s, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
 		return (-1);
 	if (s[n] == '.')
 		(void)sscanf(s + n + 1, "%3d", &ms);
@@ -733,19 +741,21 @@ render_time_ms(const char *s)
 static void
 render_turn_end(struct render *r, const cJSON *ev)
 {
-	const cJSON		*data = json_get_obj(ev, "data"), *usage;
-	struct render_tool	*t;
-	const char		*reason;
-	long long		 in, out;
-	double			 cost;
-	int64_t			 end;
-	char			 line[256];
-	size_t			 len = 0;
+	const cJSON	   *data = json_get_obj(ev, "data"), *usage;
+	struct render_tool *t;
+	const char	   *reason;
+	long long	    in, out;
+	double		    cost;
+	int64_t		    end;
+	char		    line[256];
+	size_t		    len = 0;
 
 	reason = json_get_str(data, "stop_reason");
 	while ((t = TAILQ_FIRST(&r->tools)) != NULL)
-		render_tool_done(r, t, reason == NULL ||
-		    strcmp(reason, "end_turn") == 0 ? "·" : "✗", NULL);
+		render_tool_done(r, t,
+		    reason == NULL || strcmp(reason, "end_turn") == 0 ? "·"
+								      : "✗",
+		    NULL);
 	render_newline(r);
 	line[0] = '\0';
 	if (reason != NULL && strcmp(reason, "end_turn") != 0)
@@ -756,8 +766,8 @@ render_turn_end(struct render *r, const cJSON *ev)
 		len += snprintf(line + len, sizeof line - len,
 		    " · %lld in / %lld out tokens", in, out);
 	if (json_get_num(data, "cost_usd", &cost) == 0)
-		len += snprintf(line + len, sizeof line - len, " · $%.4f",
-		    cost);
+		len +=
+		    snprintf(line + len, sizeof line - len, " · $%.4f", cost);
 	end = render_time_ms(json_get_str(ev, "time"));
 	if (r->turn_ms > 0 && end >= r->turn_ms)
 		len += snprintf(line + len, sizeof line - len, " · %.1fs",
@@ -765,8 +775,8 @@ render_turn_end(struct render *r, const cJSON *ev)
 	r->turn_ms = 0;
 	render_sgr(r, STDOUT_FILENO, RENDER_DIM);
 	/* Each piece starts with " · "; the first one's goes. */
-	render_printf(r, STDOUT_FILENO, "—%s", len > 0 ? line +
-	    strlen(" ·") : "");
+	render_printf(
+	    r, STDOUT_FILENO, "—%s", len > 0 ? line + strlen(" ·") : "");
 	render_sgr(r, STDOUT_FILENO, NULL);
 	render_puts(r, STDOUT_FILENO, "\n");
 }
@@ -775,7 +785,7 @@ render_turn_end(struct render *r, const cJSON *ev)
 static void
 render_indent(struct render *r, int fd, const char *text)
 {
-	const char	*p, *nl;
+	const char *p, *nl;
 
 	for (p = text; *p != '\0'; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
@@ -791,8 +801,8 @@ render_indent(struct render *r, int fd, const char *text)
 static void
 render_session_end(struct render *r, const cJSON *data)
 {
-	const char	*reason, *msg, *tail;
-	long long	 code;
+	const char *reason, *msg, *tail;
+	long long   code;
 
 	reason = json_get_str(data, "reason");
 	msg = json_get_str(data, "message");
@@ -800,8 +810,10 @@ render_session_end(struct render *r, const cJSON *data)
 	if (reason != NULL && strcmp(reason, "error") == 0) {
 		render_sgr(r, STDERR_FILENO, RENDER_RED);
 		if (json_get_int(data, "exit_code", &code) == 0)
-			render_printf(r, STDERR_FILENO, "the agent ended: exit "
-			    "code %lld", code);
+			render_printf(r, STDERR_FILENO,
+			    "the agent ended: exit "
+			    "code %lld",
+			    code);
 		else
 			render_printf(r, STDERR_FILENO, "the agent ended: %s",
 			    msg != NULL ? msg : "error");
@@ -810,7 +822,8 @@ render_session_end(struct render *r, const cJSON *data)
 		tail = json_get_str(json_get_obj(data, "stderr"), "tail");
 		if (tail != NULL && *tail != '\0') {
 			render_sgr(r, STDERR_FILENO, RENDER_DIM);
-			render_puts(r, STDERR_FILENO, "its stderr ended with:\n");
+			render_puts(
+			    r, STDERR_FILENO, "its stderr ended with:\n");
 			render_indent(r, STDERR_FILENO, tail);
 			render_sgr(r, STDERR_FILENO, NULL);
 		}
@@ -829,11 +842,12 @@ render_session_end(struct render *r, const cJSON *data)
 static struct render_ask *
 render_ask_find(struct render *r, const char *id)
 {
-	struct render_ask	*a;
+	struct render_ask *a;
 
 	if (id == NULL)
 		return (NULL);
-	TAILQ_FOREACH(a, &r->asks, entry) {
+	TAILQ_FOREACH(a, &r->asks, entry)
+	{
 		if (strcmp(a->id, id) == 0)
 			return (a);
 	}
@@ -844,9 +858,10 @@ render_ask_find(struct render *r, const char *id)
 static struct render_ask *
 render_ask_next(struct render *r)
 {
-	struct render_ask	*a;
+	struct render_ask *a;
 
-	TAILQ_FOREACH(a, &r->asks, entry) {
+	TAILQ_FOREACH(a, &r->asks, entry)
+	{
 		if (!a->answered)
 			return (a);
 	}
@@ -856,17 +871,14 @@ render_ask_next(struct render *r)
 static void
 render_permission(struct render *r, const cJSON *data, int resolved)
 {
-	static const char *const	 words[][2] = {
-		{ "accept", "allowed" },
+	static const char *const words[][2] = { { "accept", "allowed" },
 		{ "accept_for_session", "allowed for this session" },
-		{ "reject", "rejected" },
-		{ "cancelled", "cancelled" }
-	};
-	struct render_ask		*a;
-	const cJSON			*meta;
-	const char			*id, *action, *status, *word;
-	char				*sum;
-	size_t				 i;
+		{ "reject", "rejected" }, { "cancelled", "cancelled" } };
+	struct render_ask	*a;
+	const cJSON		*meta;
+	const char		*id, *action, *status, *word;
+	char			*sum;
+	size_t			 i;
 
 	id = json_get_str(data, "permission_id");
 	action = json_get_str(data, "action");
@@ -906,7 +918,7 @@ render_permission(struct render *r, const cJSON *data, int resolved)
 static const char *
 render_question_name(const cJSON *questions, int i)
 {
-	const cJSON	*q = json_at(questions, i);
+	const cJSON *q = json_at(questions, i);
 
 	if (json_get_str(q, "header") != NULL)
 		return (json_get_str(q, "header"));
@@ -918,10 +930,10 @@ render_question_name(const cJSON *questions, int i)
 static void
 render_question(struct render *r, const cJSON *data, int resolved)
 {
-	struct render_ask	*a;
-	const cJSON		*answers, *e, *l, *qs = NULL;
-	const char		*id, *status, *word;
-	int			 i, first;
+	struct render_ask *a;
+	const cJSON	  *answers, *e, *l, *qs = NULL;
+	const char	  *id, *status, *word;
+	int		   i, first;
 
 	id = json_get_str(data, "question_id");
 	if (!resolved) {
@@ -930,8 +942,9 @@ render_question(struct render *r, const cJSON *data, int resolved)
 		a = xcalloc(1, sizeof *a);
 		a->question = 1;
 		a->id = xstrdup(id);
-		a->questions = json_get_arr(data, "questions") != NULL ?
-		    json_dup(json_get_arr(data, "questions")) : json_array();
+		a->questions = json_get_arr(data, "questions") != NULL
+		    ? json_dup(json_get_arr(data, "questions"))
+		    : json_array();
 		a->answers = json_array();
 		TAILQ_INSERT_TAIL(&r->asks, a, entry);
 		return;
@@ -945,15 +958,17 @@ render_question(struct render *r, const cJSON *data, int resolved)
 	if (status != NULL && strcmp(status, "answered") == 0 &&
 	    answers != NULL) {
 		i = 0;
-		JSON_FOREACH(e, answers) {
+		JSON_FOREACH(e, answers)
+		{
 			render_printf(r, STDOUT_FILENO, "%s%s:", i ? "; " : "",
 			    render_question_name(qs, i));
 			i++;
 			first = 1;
-			JSON_FOREACH(l, e) {
+			JSON_FOREACH(l, e)
+			{
 				render_printf(r, STDOUT_FILENO, "%s%s",
-				    first ? " " : ", ", json_is_str(l) ?
-				    json_str(l) : "?");
+				    first ? " " : ", ",
+				    json_is_str(l) ? json_str(l) : "?");
 				first = 0;
 			}
 		}
@@ -974,14 +989,14 @@ render_question(struct render *r, const cJSON *data, int resolved)
 void
 render_event(struct render *r, const cJSON *ev)
 {
-	const cJSON	*data = json_get_obj(ev, "data");
-	const char	*type, *msg;
+	const cJSON *data = json_get_obj(ev, "data");
+	const char  *type, *msg;
 
 	if ((type = json_get_str(ev, "type")) == NULL)
 		return;
 	if (strcmp(type, "item.delta") == 0) {
-		render_delta(r, data, render_reasoning(r,
-		    json_get_str(data, "item_id"), 0, 0));
+		render_delta(r, data,
+		    render_reasoning(r, json_get_str(data, "item_id"), 0, 0));
 	} else if (strcmp(type, "item.started") == 0)
 		render_item(r, data, 0);
 	else if (strcmp(type, "item.completed") == 0)
@@ -1014,7 +1029,7 @@ render_event(struct render *r, const cJSON *ev)
 void
 render_note(struct render *r, int fd, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	render_newline(r);
 	render_sgr(r, fd, RENDER_DIM);
@@ -1030,7 +1045,7 @@ render_note(struct render *r, int fd, const char *fmt, ...)
 void
 render_error(struct render *r, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	render_newline(r);
 	render_sgr(r, STDERR_FILENO, RENDER_RED);
@@ -1047,10 +1062,10 @@ render_error(struct render *r, const char *fmt, ...)
 void
 render_prompt(struct render *r)
 {
-	struct render_ask	*a;
-	const cJSON		*q, *o;
-	const char		*desc;
-	int			 i, n, multi = 0;
+	struct render_ask *a;
+	const cJSON	  *q, *o;
+	const char	  *desc;
+	int		   i, n, multi = 0;
 
 	if ((~r->flags & RENDER_ASK) || r->prompting ||
 	    (a = render_ask_next(r)) == NULL)
@@ -1069,18 +1084,21 @@ render_prompt(struct render *r)
 	(void)json_get_bool(q, "multi_select", &multi);
 	if (!a->listed) {
 		render_printf(r, STDOUT_FILENO, "? %s",
-		    json_get_str(q, "question") != NULL ?
-		    json_get_str(q, "question") : render_question_name(
-		    a->questions, a->index));
+		    json_get_str(q, "question") != NULL
+			? json_get_str(q, "question")
+			: render_question_name(a->questions, a->index));
 		render_sgr(r, STDOUT_FILENO, NULL);
 		render_puts(r, STDOUT_FILENO, "\n");
 		i = 0;
-		JSON_FOREACH(o, json_get_arr(q, "options")) {
+		JSON_FOREACH(o, json_get_arr(q, "options"))
+		{
 			desc = json_get_str(o, "description");
 			render_printf(r, STDOUT_FILENO, "  %d. %s%s%s\n", ++i,
-			    json_get_str(o, "label") != NULL ?
-			    json_get_str(o, "label") : "?",
-			    desc != NULL ? " — " : "", desc != NULL ? desc : "");
+			    json_get_str(o, "label") != NULL
+				? json_get_str(o, "label")
+				: "?",
+			    desc != NULL ? " — " : "",
+			    desc != NULL ? desc : "");
 		}
 		a->listed = 1;
 		render_sgr(r, STDOUT_FILENO, RENDER_YELLOW);
@@ -1088,8 +1106,10 @@ render_prompt(struct render *r)
 	if (n == 0)
 		render_puts(r, STDOUT_FILENO, "answer:");
 	else if (multi)
-		render_printf(r, STDOUT_FILENO, "choose (1-%d, several with "
-		    "commas):", n);
+		render_printf(r, STDOUT_FILENO,
+		    "choose (1-%d, several with "
+		    "commas):",
+		    n);
 	else
 		render_printf(r, STDOUT_FILENO, "choose (1-%d):", n);
 	render_sgr(r, STDOUT_FILENO, NULL);
@@ -1107,11 +1127,11 @@ render_asking(struct render *r)
 static cJSON *
 render_choose(const cJSON *q, const char *line)
 {
-	const cJSON	*opts = json_get_arr(q, "options"), *o;
-	cJSON		*picked;
-	char		*copy, *tok, *save, *end;
-	long		 n;
-	int		 multi = 0;
+	const cJSON *opts = json_get_arr(q, "options"), *o;
+	cJSON	    *picked;
+	char	    *copy, *tok, *save, *end;
+	long	     n;
+	int	     multi = 0;
 
 	picked = json_array();
 	if (json_size(opts) == 0) {
@@ -1121,7 +1141,7 @@ render_choose(const cJSON *q, const char *line)
 	(void)json_get_bool(q, "multi_select", &multi);
 	copy = xstrdup(line);
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
+	     tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
 			tok++;
 		end = tok + strlen(tok);
@@ -1133,10 +1153,11 @@ render_choose(const cJSON *q, const char *line)
 		    n <= json_size(opts))
 			o = json_at(opts, (int)n - 1);
 		else {
-			JSON_FOREACH(o, opts) {
+			JSON_FOREACH(o, opts)
+			{
 				if (json_get_str(o, "label") != NULL &&
-				    strcasecmp(json_get_str(o, "label"),
-				    tok) == 0)
+				    strcasecmp(json_get_str(o, "label"), tok) ==
+					0)
 					break;
 			}
 		}
@@ -1164,14 +1185,14 @@ bad:
 cJSON *
 render_answer(struct render *r, const char *line)
 {
-	struct render_ask	*a;
-	cJSON			*cmd, *picked;
-	const char		*reply = NULL;
+	struct render_ask *a;
+	cJSON		  *cmd, *picked;
+	const char	  *reply = NULL;
 
 	if ((a = render_ask_next(r)) == NULL)
 		return (NULL);
 	r->prompting = 0;
-	r->col = 0;	/* the terminal echoed the line and its newline */
+	r->col = 0; /* the terminal echoed the line and its newline */
 	while (*line == ' ')
 		line++;
 	cmd = json_object();
@@ -1195,8 +1216,9 @@ render_answer(struct render *r, const char *line)
 		a->answered = 1;
 		return (cmd);
 	}
-	if (*line == '\0' || (picked = render_choose(json_at(a->questions,
-	    a->index), line)) == NULL) {
+	if (*line == '\0' ||
+	    (picked = render_choose(json_at(a->questions, a->index), line)) ==
+		NULL) {
 		json_free(cmd);
 		render_prompt(r);
 		return (NULL);
@@ -1227,7 +1249,7 @@ render_input_line(struct render *r)
 void
 render_write_fd(void *arg, int fd, const char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, buf, len)) == -1) {
@@ -1244,8 +1266,8 @@ render_write_fd(void *arg, int fd, const char *buf, size_t len)
 int
 render_color_wanted(int fd)
 {
-	const char	*term = getenv("TERM");
-	const char	*no = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	const char *no = getenv("NO_COLOR");
 
 	if (!isatty(fd) || (no != NULL && *no != '\0'))
 		return (0);
@@ -1256,7 +1278,7 @@ render_color_wanted(int fd)
 int
 render_width(int fd)
 {
-	struct winsize	ws;
+	struct winsize ws;
 
 	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return (ws.ws_col);
@@ -1266,10 +1288,10 @@ render_width(int fd)
 static void
 render_input_cb(int fd, void *arg)
 {
-	struct render_input	*in = arg;
-	char			 buf[4096], *nl, *line;
-	ssize_t			 n;
-	size_t			 len;
+	struct render_input *in = arg;
+	char		     buf[4096], *nl, *line;
+	ssize_t		     n;
+	size_t		     len;
 
 	if ((n = read(fd, buf, sizeof buf)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
@@ -1288,7 +1310,7 @@ render_input_cb(int fd, void *arg)
 		return;
 	}
 	if (in->len + (size_t)n > RENDER_INPUT_MAX)
-		in->len = 0;	/* a line that long is no message: drop it */
+		in->len = 0; /* a line that long is no message: drop it */
 	in->buf = xrealloc(in->buf, in->len + (size_t)n + 1);
 	memcpy(in->buf + in->len, buf, (size_t)n);
 	in->len += (size_t)n;
@@ -1309,7 +1331,7 @@ render_input_cb(int fd, void *arg)
 struct render_input *
 render_input_new(int fd, render_line_cb line, void (*eof)(void *), void *arg)
 {
-	struct render_input	*in;
+	struct render_input *in;
 
 	in = xcalloc(1, sizeof *in);
 	in->fd = fd;

@@ -19,27 +19,27 @@
 
 #include "supervisor.h"
 
-#define REPLAY_WAIT_MS	60000
+#define REPLAY_WAIT_MS 60000
 
 struct replay {
-	struct jsonl	*in;	/* agentd → us */
-	int		 eof;
+	struct jsonl *in; /* agentd → us */
+	int	      eof;
 };
 
 /* Read one line from stdin; -1 at EOF or after REPLAY_WAIT_MS. */
 static int
 replay_read(struct replay *r, char **out)
 {
-	enum jsonl_result	 res;
-	const char		*line;
-	size_t			 len;
-	struct pollfd		 pfd = { STDIN_FILENO, POLLIN, 0 };
-	char			 buf[65536];
-	ssize_t			 n;
+	enum jsonl_result res;
+	const char	 *line;
+	size_t		  len;
+	struct pollfd	  pfd = { STDIN_FILENO, POLLIN, 0 };
+	char		  buf[65536];
+	ssize_t		  n;
 
 	for (;;) {
-		res = r->eof ? jsonl_finish(r->in, &line, &len) :
-		    jsonl_next(r->in, &line, &len);
+		res = r->eof ? jsonl_finish(r->in, &line, &len)
+			     : jsonl_next(r->in, &line, &len);
 		if (res == JSONL_LINE) {
 			*out = xstrndup(line, len);
 			return (0);
@@ -61,17 +61,17 @@ static void
 replay_compare(const char *want, const char *got)
 {
 	static const char *const keys[] = { "type", "method" };
-	const char	*err, *a, *b;
-	cJSON		*w, *g;
-	size_t		 i;
+	const char		*err, *a, *b;
+	cJSON			*w, *g;
+	size_t			 i;
 
 	w = json_parse(want, strlen(want), &err);
 	g = json_parse(got, strlen(got), &err);
 	for (i = 0; i < nitems(keys); i++) {
 		a = json_get_str(w, keys[i]);
 		b = json_get_str(g, keys[i]);
-		if ((a == NULL) != (b == NULL) || (a != NULL &&
-		    strcmp(a, b) != 0))
+		if ((a == NULL) != (b == NULL) ||
+		    (a != NULL && strcmp(a, b) != 0))
 			fprintf(stderr, "replay: expected %s %s, got %s\n",
 			    keys[i], a != NULL ? a : "(none)",
 			    b != NULL ? b : "(none)");
@@ -84,8 +84,8 @@ static int
 replay_write(const char *line)
 {
 	size_t	len = strlen(line), off = 0;
-	ssize_t	n;
-	char	*buf;
+	ssize_t n;
+	char   *buf;
 
 	buf = xmalloc(len + 1);
 	memcpy(buf, line, len);
@@ -108,9 +108,9 @@ replay_write(const char *line)
 static int
 replay_entry(struct replay *r, const cJSON *e, int *code)
 {
-	const char	*d = json_get_str(e, "d"), *l = json_get_str(e, "l");
-	long long	 v;
-	char		*got;
+	const char *d = json_get_str(e, "d"), *l = json_get_str(e, "l");
+	long long   v;
+	char	   *got;
 
 	if (d == NULL)
 		return (0);
@@ -136,14 +136,14 @@ replay_entry(struct replay *r, const cJSON *e, int *code)
 int
 replay_main(int argc, char **argv)
 {
-	struct replay	 r;
-	struct jsonl	*f;
-	const char	*line, *err;
-	size_t		 len;
-	char		 buf[65536], *got;
-	ssize_t		 n;
-	cJSON		*e;
-	int		 fd, code = 0, stop = 0;
+	struct replay r;
+	struct jsonl *f;
+	const char   *line, *err;
+	size_t	      len;
+	char	      buf[65536], *got;
+	ssize_t	      n;
+	cJSON	     *e;
+	int	      fd, code = 0, stop = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: agentd replay-agent FIXTURE\n");

@@ -30,58 +30,59 @@
 
 #include "supervisor.h"
 
-#define RUN_SPIN_SECONDS	0.08
+#define RUN_SPIN_SECONDS 0.08
 
 struct run_line {
-	char			*text;
-	TAILQ_ENTRY(run_line)	 entry;
+	char *text;
+	TAILQ_ENTRY(run_line) entry;
 };
 
 struct run {
-	struct session		*session;
-	struct render		*render;
-	struct render_input	*input;
-	struct loop_timer	*spin;
-	int			 spinning;
-	uint64_t		 cursor;
+	struct session	    *session;
+	struct render	    *render;
+	struct render_input *input;
+	struct loop_timer   *spin;
+	int		     spinning;
+	uint64_t	     cursor;
 
-	int			 json;
-	int			 conversation;	/* no prompt: lines are messages */
-	int			 ask;		/* stdin is a terminal */
-	const char		*mode;		/* --permission-mode */
+	int	    json;
+	int	    conversation; /* no prompt: lines are messages */
+	int	    ask;	  /* stdin is a terminal */
+	const char *mode;	  /* --permission-mode */
 
-	int			 busy;		/* a message's turn runs */
-	int			 eof;
-	int			 interrupts;
-	int			 stopping;	/* we asked the agent to stop */
-	int			 status;	/* the exit status */
-	TAILQ_HEAD(, run_line)	 lines;
+	int busy; /* a message's turn runs */
+	int eof;
+	int interrupts;
+	int stopping; /* we asked the agent to stop */
+	int status;   /* the exit status */
+	TAILQ_HEAD(, run_line) lines;
 };
 
-static struct run	 run_state;
+static struct run run_state;
 
-static const char	 run_usage[] =
-"usage: agentd run [options] AGENT [PROMPT]\n"
-"\n"
-"Runs one agent here, without a server, and shows its events as text.\n"
-"With PROMPT one turn runs; the exit status is 0 if it ended normally,\n"
-"1 on an error, 130 if Ctrl-C cancelled it. Without PROMPT each line read\n"
-"on stdin is a message (a conversation) until EOF.\n"
-"\n"
-"options:\n"
-"  --cwd DIR                the agent's working directory (default: here)\n"
-"  --model M                the model to ask the agent for\n"
-"  --permission-mode M      default, acceptEdits, bypass or plan; without\n"
-"                           a terminal it decides permissions: bypass\n"
-"                           allows, acceptEdits allows edits, else reject\n"
-"  --json                   print the universal events as JSON lines\n"
-"  --agent-command JSON     the command to run, as a JSON array of strings\n"
-"  --data-dir D             keep the session in D (default: a temporary\n"
-"                           directory, removed at the end)\n"
-"  --log-level L            agentd's own logs on stderr (default error)\n";
+static const char run_usage[] =
+    "usage: agentd run [options] AGENT [PROMPT]\n"
+    "\n"
+    "Runs one agent here, without a server, and shows its events as text.\n"
+    "With PROMPT one turn runs; the exit status is 0 if it ended normally,\n"
+    "1 on an error, 130 if Ctrl-C cancelled it. Without PROMPT each line read\n"
+    "on stdin is a message (a conversation) until EOF.\n"
+    "\n"
+    "options:\n"
+    "  --cwd DIR                the agent's working directory (default: here)\n"
+    "  --model M                the model to ask the agent for\n"
+    "  --permission-mode M      default, acceptEdits, bypass or plan; without\n"
+    "                           a terminal it decides permissions: bypass\n"
+    "                           allows, acceptEdits allows edits, else reject\n"
+    "  --json                   print the universal events as JSON lines\n"
+    "  --agent-command JSON     the command to run, as a JSON array of "
+    "strings\n"
+    "  --data-dir D             keep the session in D (default: a temporary\n"
+    "                           directory, removed at the end)\n"
+    "  --log-level L            agentd's own logs on stderr (default error)\n";
 
-static void	run_wake_cb(void *);
-static void	run_finish(struct run *);
+static void run_wake_cb(void *);
+static void run_finish(struct run *);
 
 /* Print one event as a JSON line; line is the event without its raw. */
 static void
@@ -94,7 +95,7 @@ run_json(const char *line, size_t len)
 static void
 run_spin_cb(void *arg)
 {
-	struct run	*r = arg;
+	struct run *r = arg;
 
 	render_tick(r->render);
 	if (render_spinning(r->render))
@@ -128,7 +129,7 @@ run_ready(struct run *r)
 static void
 run_next(struct run *r)
 {
-	struct run_line	*l;
+	struct run_line *l;
 	cJSON		*msg;
 	char		*cause = NULL;
 	int		 rv;
@@ -144,8 +145,8 @@ run_next(struct run *r)
 	free(l->text);
 	free(l);
 	if ((rv = session_post_message(r->session, msg, &cause)) != 0) {
-		render_error(r->render, "%s", cause != NULL ? cause :
-		    "the message was refused");
+		render_error(r->render, "%s",
+		    cause != NULL ? cause : "the message was refused");
 		free(cause);
 		r->status = 1;
 		run_finish(r);
@@ -158,10 +159,10 @@ run_next(struct run *r)
 static void
 run_command(struct run *r, cJSON *cmd)
 {
-	static const char *const	 names[] = { "once", "always", "reject" };
-	const char			*type, *reply;
-	char				*cause = NULL;
-	int				 i, rv = 0;
+	static const char *const names[] = { "once", "always", "reject" };
+	const char		*type, *reply;
+	char			*cause = NULL;
+	int			 i, rv = 0;
 
 	type = json_get_str(cmd, "type");
 	if (type != NULL && strcmp(type, "permission.reply") == 0) {
@@ -176,8 +177,8 @@ run_command(struct run *r, cJSON *cmd)
 		    json_get_str(cmd, "question_id"),
 		    json_get_arr(cmd, "answers"), &cause);
 	if (rv != 0) {
-		render_error(r->render, "%s", cause != NULL ? cause :
-		    "the reply was refused");
+		render_error(r->render, "%s",
+		    cause != NULL ? cause : "the reply was refused");
 		free(cause);
 	}
 	json_free(cmd);
@@ -187,12 +188,10 @@ run_command(struct run *r, cJSON *cmd)
 static int
 run_is_edit(const cJSON *data)
 {
-	static const char *const edits[] = {
-		"Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch",
-		"edit", "write", "patch"
-	};
-	const char	*name;
-	size_t		 i, len;
+	static const char *const edits[] = { "Write", "Edit", "MultiEdit",
+		"NotebookEdit", "apply_patch", "edit", "write", "patch" };
+	const char		*name;
+	size_t			 i, len;
 
 	name = json_get_str(json_get_obj(data, "metadata"), "tool_name");
 	if (name == NULL)
@@ -212,14 +211,15 @@ run_is_edit(const cJSON *data)
 static void
 run_decide(struct run *r, enum event_type type, const cJSON *data)
 {
-	const char	*mode = r->mode != NULL ? r->mode : "default";
-	const char	*id, *action;
-	char		*cause = NULL;
-	int		 allow, rv;
+	const char *mode = r->mode != NULL ? r->mode : "default";
+	const char *id, *action;
+	char	   *cause = NULL;
+	int	    allow, rv;
 
 	if (type == EVENT_QUESTION_REQUESTED) {
 		id = json_get_str(data, "question_id");
-		render_note(r->render, STDERR_FILENO, "agentd: no terminal to "
+		render_note(r->render, STDERR_FILENO,
+		    "agentd: no terminal to "
 		    "answer a question: declining it");
 		rv = session_reply_question(r->session, id, NULL, &cause);
 	} else {
@@ -229,17 +229,22 @@ run_decide(struct run *r, enum event_type type, const cJSON *data)
 		    strcmp(mode, "bypassPermissions") == 0 ||
 		    (strcmp(mode, "acceptEdits") == 0 && run_is_edit(data));
 		if (allow)
-			render_note(r->render, STDERR_FILENO, "agentd: allowing "
-			    "%s (--permission-mode %s)", action, mode);
+			render_note(r->render, STDERR_FILENO,
+			    "agentd: allowing "
+			    "%s (--permission-mode %s)",
+			    action, mode);
 		else
-			render_note(r->render, STDERR_FILENO, "agentd: no "
+			render_note(r->render, STDERR_FILENO,
+			    "agentd: no "
 			    "terminal to ask: rejecting %s (--permission-mode "
-			    "%s; bypass would allow it)", action, mode);
-		rv = session_reply_permission(r->session, id, allow ?
-		    PERMISSION_ONCE : PERMISSION_REJECT, &cause);
+			    "%s; bypass would allow it)",
+			    action, mode);
+		rv = session_reply_permission(r->session, id,
+		    allow ? PERMISSION_ONCE : PERMISSION_REJECT, &cause);
 	}
 	if (rv != 0) {
-		render_error(r->render, "%s", cause != NULL ? cause : "refused");
+		render_error(
+		    r->render, "%s", cause != NULL ? cause : "refused");
 		free(cause);
 	}
 }
@@ -248,8 +253,8 @@ run_decide(struct run *r, enum event_type type, const cJSON *data)
 static void
 run_event(struct run *r, enum event_type type, const cJSON *ev)
 {
-	const cJSON	*data = json_get_obj(ev, "data");
-	const char	*reason;
+	const cJSON *data = json_get_obj(ev, "data");
+	const char  *reason;
 
 	switch (type) {
 	case EVENT_PERMISSION_REQUESTED:
@@ -277,8 +282,8 @@ run_event(struct run *r, enum event_type type, const cJSON *ev)
 	case EVENT_SESSION_ENDED:
 		if (!r->stopping) {
 			reason = json_get_str(data, "reason");
-			if (reason == NULL || strcmp(reason, "completed") != 0 ||
-			    r->busy)
+			if (reason == NULL ||
+			    strcmp(reason, "completed") != 0 || r->busy)
 				r->status = r->status == 130 ? 130 : 1;
 		}
 		r->stopping = 1;
@@ -293,7 +298,7 @@ run_event(struct run *r, enum event_type type, const cJSON *ev)
 static int
 run_quiet(struct run *r, enum event_type type, const cJSON *ev)
 {
-	const char	*reason;
+	const char *reason;
 
 	if (type != EVENT_SESSION_ENDED || !r->stopping)
 		return (0);
@@ -302,10 +307,10 @@ run_quiet(struct run *r, enum event_type type, const cJSON *ev)
 }
 
 struct run_read {
-	uint64_t	 seq;
-	enum event_type	 type;
-	char		*line;
-	size_t		 len;
+	uint64_t	seq;
+	enum event_type type;
+	char	       *line;
+	size_t		len;
 };
 
 /* Take one event (without its raw) and stop. */
@@ -313,13 +318,13 @@ static int
 run_read_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
     size_t len, size_t noraw)
 {
-	struct run_read	*rd = arg;
+	struct run_read *rd = arg;
 
 	rd->seq = seq;
 	rd->type = type;
 	rd->line = xmalloc(noraw + 2);
 	memcpy(rd->line, line, noraw);
-	rd->line[noraw] = '}';	/* close the object cut before "raw" */
+	rd->line[noraw] = '}'; /* close the object cut before "raw" */
 	rd->line[noraw + 1] = '\0';
 	rd->len = noraw + 1;
 	return (1);
@@ -329,15 +334,16 @@ run_read_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 static void
 run_wake_cb(void *arg)
 {
-	struct run	*r = arg;
-	struct run_read	 rd;
-	const char	*err;
-	cJSON		*ev;
+	struct run     *r = arg;
+	struct run_read rd;
+	const char     *err;
+	cJSON	       *ev;
 
 	for (;;) {
 		memset(&rd, 0, sizeof rd);
-		if (session_read(r->session, r->cursor, 1, run_read_cb,
-		    &rd) < 0 || rd.line == NULL)
+		if (session_read(r->session, r->cursor, 1, run_read_cb, &rd) <
+			0 ||
+		    rd.line == NULL)
 			break;
 		r->cursor = rd.seq;
 		ev = json_parse(rd.line, rd.len, &err);
@@ -360,7 +366,7 @@ static void
 run_line_cb(void *arg, const char *line)
 {
 	struct run	*r = arg;
-	struct run_line	*l;
+	struct run_line *l;
 	cJSON		*cmd;
 
 	if (r->ask && !r->json && render_asking(r->render)) {
@@ -385,7 +391,7 @@ run_line_cb(void *arg, const char *line)
 static void
 run_eof_cb(void *arg)
 {
-	struct run	*r = arg;
+	struct run *r = arg;
 
 	r->eof = 1;
 	if (r->ask && !r->json && r->busy && render_asking(r->render)) {
@@ -416,13 +422,14 @@ run_finish(struct run *r)
 static void
 run_signal_cb(int signo)
 {
-	struct run	*r = &run_state;
-	char		*cause = NULL;
+	struct run *r = &run_state;
+	char	   *cause = NULL;
 
 	if (signo == SIGINT && r->busy && r->interrupts++ == 0 &&
 	    !r->stopping) {
 		if (!r->json)
-			render_note(r->render, STDERR_FILENO, "cancelling "
+			render_note(r->render, STDERR_FILENO,
+			    "cancelling "
 			    "(Ctrl-C again to stop the agent)");
 		if (session_cancel(r->session, &cause) == 0)
 			return;
@@ -438,8 +445,8 @@ run_signal_cb(int signo)
 static char *
 run_temp_dir(void)
 {
-	const char	*tmp = getenv("TMPDIR");
-	char		*dir;
+	const char *tmp = getenv("TMPDIR");
+	char	   *dir;
 
 	if (tmp == NULL || *tmp != '/')
 		tmp = "/tmp";
@@ -456,8 +463,8 @@ static cJSON *
 run_request(const char *agent, const char *cwd, const char *model,
     const char *mode, const char *command)
 {
-	const char	*err;
-	cJSON		*req, *argv;
+	const char *err;
+	cJSON	   *req, *argv;
 
 	req = json_object();
 	json_set_str(req, "agent", agent);
@@ -468,10 +475,13 @@ run_request(const char *agent, const char *cwd, const char *model,
 	if (mode != NULL)
 		json_set_str(req, "permissionMode", mode);
 	if (command != NULL) {
-		if ((argv = json_parse(command, strlen(command), &err)) == NULL ||
+		if ((argv = json_parse(command, strlen(command), &err)) ==
+			NULL ||
 		    !json_is_arr(argv)) {
-			fprintf(stderr, "agentd: --agent-command: not a JSON "
-			    "array of strings: %s\n", command);
+			fprintf(stderr,
+			    "agentd: --agent-command: not a JSON "
+			    "array of strings: %s\n",
+			    command);
 			exit(2);
 		}
 		json_set(req, "agentCommand", argv);
@@ -482,8 +492,8 @@ run_request(const char *agent, const char *cwd, const char *model,
 static char *
 run_join(int argc, char **argv)
 {
-	char	*s = NULL, *t;
-	int	 i;
+	char *s = NULL, *t;
+	int   i;
 
 	for (i = 0; i < argc; i++) {
 		if (s == NULL)
@@ -500,29 +510,26 @@ run_join(int argc, char **argv)
 int
 run_main(int argc, char **argv)
 {
-	static const struct option	longopts[] = {
-		{ "cwd", required_argument, NULL, 'C' },
+	static const struct option longopts[] = { { "cwd", required_argument,
+						      NULL, 'C' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "permission-mode", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "agent-command", required_argument, NULL, 'a' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const char *const	 modes[] = {
-		"default", "acceptEdits", "bypass", "bypassPermissions", "plan"
-	};
-	struct run			*r = &run_state;
-	const char			*cwd = NULL, *model = NULL;
-	const char			*command = NULL, *data_dir = NULL;
-	char				*temp = NULL, *prompt, *cause = NULL;
-	char				*path, *id, stamp[32];
-	time_t				 now;
-	cJSON				*req, *msg;
-	size_t				 i;
-	int				 ch, flags = 0, rv;
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const char *const modes[] = { "default", "acceptEdits", "bypass",
+		"bypassPermissions", "plan" };
+	struct run		*r = &run_state;
+	const char		*cwd = NULL, *model = NULL;
+	const char		*command = NULL, *data_dir = NULL;
+	char			*temp = NULL, *prompt, *cause = NULL;
+	char			*path, *id, stamp[32];
+	time_t			 now;
+	cJSON			*req, *msg;
+	size_t			 i;
+	int			 ch, flags = 0, rv;
 
 	(void)log_set_level("error");
 	memset(r, 0, sizeof *r);
@@ -541,8 +548,10 @@ run_main(int argc, char **argv)
 					break;
 			}
 			if (i == nitems(modes)) {
-				fprintf(stderr, "agentd: run: unknown "
-				    "--permission-mode '%s'\n", optarg);
+				fprintf(stderr,
+				    "agentd: run: unknown "
+				    "--permission-mode '%s'\n",
+				    optarg);
 				return (2);
 			}
 			r->mode = optarg;
@@ -558,8 +567,10 @@ run_main(int argc, char **argv)
 			break;
 		case 'l':
 			if (log_set_level(optarg) != 0) {
-				fprintf(stderr, "agentd: unknown log level "
-				    "'%s'\n", optarg);
+				fprintf(stderr,
+				    "agentd: unknown log level "
+				    "'%s'\n",
+				    optarg);
 				return (2);
 			}
 			break;
@@ -578,8 +589,10 @@ run_main(int argc, char **argv)
 		return (2);
 	}
 	if (adapter_find_agent(argv[0]) == NULL) {
-		fprintf(stderr, "agentd: run: unknown agent '%s' (agentd agents "
-		    "lists them)\n", argv[0]);
+		fprintf(stderr,
+		    "agentd: run: unknown agent '%s' (agentd agents "
+		    "lists them)\n",
+		    argv[0]);
 		return (2);
 	}
 	prompt = run_join(argc - 1, argv + 1);
@@ -588,8 +601,10 @@ run_main(int argc, char **argv)
 
 	if (data_dir == NULL) {
 		if ((temp = run_temp_dir()) == NULL) {
-			fprintf(stderr, "agentd: run: cannot make a temporary "
-			    "directory: %s\n", strerror(errno));
+			fprintf(stderr,
+			    "agentd: run: cannot make a temporary "
+			    "directory: %s\n",
+			    strerror(errno));
 			return (1);
 		}
 		data_dir = temp;
@@ -615,8 +630,8 @@ run_main(int argc, char **argv)
 		flags |= RENDER_ASK;
 	if (r->conversation && !r->ask)
 		flags |= RENDER_USER;
-	r->render = render_new(flags, render_width(STDOUT_FILENO),
-	    render_write_fd, NULL);
+	r->render = render_new(
+	    flags, render_width(STDOUT_FILENO), render_write_fd, NULL);
 	if (flags & RENDER_TTY)
 		r->spin = loop_timer_new(run_spin_cb, r);
 
@@ -657,8 +672,8 @@ run_main(int argc, char **argv)
 		json_free(msg);
 	}
 	if (r->conversation || r->ask)
-		r->input = render_input_new(STDIN_FILENO, run_line_cb,
-		    run_eof_cb, r);
+		r->input =
+		    render_input_new(STDIN_FILENO, run_line_cb, run_eof_cb, r);
 	run_ready(r);
 	if (!r->stopping || !session_is_dead(r->session))
 		loop_run();

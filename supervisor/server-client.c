@@ -17,32 +17,32 @@
 
 #include "supervisor.h"
 
-#define SERVER_CLIENT_MAX_MESSAGE	(64 * 1024 * 1024)
+#define SERVER_CLIENT_MAX_MESSAGE (64 * 1024 * 1024)
 
 struct server_client_msg {
-	char				*text;
-	size_t				 len;
-	TAILQ_ENTRY(server_client_msg)	 entry;
+	char  *text;
+	size_t len;
+	TAILQ_ENTRY(server_client_msg) entry;
 };
 
 struct server_client {
-	struct lws_context		*context;
-	struct lws			*wsi;
-	const struct server_client_cbs	*cbs;
-	void				*arg;
-	char				*auth;		/* "Bearer T", or NULL */
-	int				 connected;
-	int				 closing;
-	char				*msg;		/* frame being received */
-	size_t				 msg_len;
-	TAILQ_HEAD(, server_client_msg)	 out;
+	struct lws_context	       *context;
+	struct lws		       *wsi;
+	const struct server_client_cbs *cbs;
+	void			       *arg;
+	char			       *auth; /* "Bearer T", or NULL */
+	int				connected;
+	int				closing;
+	char			       *msg; /* frame being received */
+	size_t				msg_len;
+	TAILQ_HEAD(, server_client_msg) out;
 #ifdef AGENTD_DEV_LWS
-	struct loop_timer		*kick;
+	struct loop_timer *kick;
 #endif
 };
 
-static int	server_client_cb(struct lws *, enum lws_callback_reasons,
-		    void *, void *, size_t);
+static int server_client_cb(
+    struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 
 static const struct lws_protocols server_client_protocols[] = {
 	{ "agentd-client", server_client_cb, 0, 4096, 0, NULL, 0 },
@@ -58,8 +58,8 @@ static const lws_retry_bo_t server_client_retry = {
 static void
 server_client_log_cb(int level, const char *line)
 {
-	char	buf[256];
-	size_t	len;
+	char   buf[256];
+	size_t len;
 
 	(void)snprintf(buf, sizeof buf, "%s", line);
 	len = strlen(buf);
@@ -73,7 +73,7 @@ server_client_log_cb(int level, const char *line)
 static void
 server_client_kick_cb(void *arg)
 {
-	struct server_client	*c = arg;
+	struct server_client *c = arg;
 
 	lws_cancel_service(c->context);
 	loop_timer_set(c->kick, 1.0);
@@ -81,12 +81,11 @@ server_client_kick_cb(void *arg)
 #endif
 
 struct server_client *
-server_client_new(const struct server_client_cbs *cbs, void *arg,
-    char **cause)
+server_client_new(const struct server_client_cbs *cbs, void *arg, char **cause)
 {
-	struct lws_context_creation_info	 info;
-	struct server_client			*c;
-	void					*loops[1];
+	struct lws_context_creation_info info;
+	struct server_client		*c;
+	void				*loops[1];
 
 	c = xcalloc(1, sizeof *c);
 	c->cbs = cbs;
@@ -121,8 +120,8 @@ int
 server_client_connect(struct server_client *c, const char *host, int port,
     int tls, const char *path, const char *token, char **cause)
 {
-	struct lws_client_connect_info	 i;
-	char				 hostport[300];
+	struct lws_client_connect_info i;
+	char			       hostport[300];
 
 	if (c->wsi != NULL) {
 		*cause = xstrdup("already connected");
@@ -131,7 +130,7 @@ server_client_connect(struct server_client *c, const char *host, int port,
 #if !defined(LWS_WITH_TLS)
 	if (tls) {
 		*cause = xstrdup("this agentd is built without TLS: use "
-		    "http:// (or a local tunnel)");
+				 "http:// (or a local tunnel)");
 		return (-1);
 	}
 #endif
@@ -153,7 +152,7 @@ server_client_connect(struct server_client *c, const char *host, int port,
 	i.path = path;
 	i.host = hostport;
 	i.origin = hostport;
-	i.protocol = NULL;	/* no Sec-WebSocket-Protocol: the default */
+	i.protocol = NULL; /* no Sec-WebSocket-Protocol: the default */
 	i.local_protocol_name = server_client_protocols[0].name;
 	i.pwsi = &c->wsi;
 	c->closing = 0;
@@ -170,7 +169,7 @@ server_client_connect(struct server_client *c, const char *host, int port,
 int
 server_client_send(struct server_client *c, const char *text, size_t len)
 {
-	struct server_client_msg	*m;
+	struct server_client_msg *m;
 
 	if (c->wsi == NULL || !c->connected)
 		return (-1);
@@ -186,7 +185,7 @@ server_client_send(struct server_client *c, const char *text, size_t len)
 static void
 server_client_flush(struct server_client *c)
 {
-	struct server_client_msg	*m;
+	struct server_client_msg *m;
 
 	while ((m = TAILQ_FIRST(&c->out)) != NULL) {
 		TAILQ_REMOVE(&c->out, m, entry);
@@ -235,12 +234,12 @@ server_client_lost(struct server_client *c, const char *why)
 }
 
 static int
-server_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len)
+server_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
 {
-	struct server_client		*c;
-	struct server_client_msg	*m;
-	unsigned char			**p, *end;
+	struct server_client	 *c;
+	struct server_client_msg *m;
+	unsigned char		**p, *end;
 
 	c = lws_context_user(lws_get_context(wsi));
 	if (c == NULL)
@@ -252,8 +251,8 @@ server_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		p = (unsigned char **)in;
 		end = *p + len;
 		if (lws_add_http_header_by_token(wsi,
-		    WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)c->auth,
-		    (int)strlen(c->auth), p, end))
+			WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)c->auth,
+			(int)strlen(c->auth), p, end))
 			return (-1);
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -286,7 +285,7 @@ server_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			break;
 		TAILQ_REMOVE(&c->out, m, entry);
 		if (lws_write(wsi, (unsigned char *)m->text + LWS_PRE, m->len,
-		    LWS_WRITE_TEXT) != (int)m->len) {
+			LWS_WRITE_TEXT) != (int)m->len) {
 			free(m->text);
 			free(m);
 			return (-1);
@@ -297,8 +296,8 @@ server_client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		server_client_lost(c, in != NULL ? (const char *)in :
-		    "connection failed");
+		server_client_lost(
+		    c, in != NULL ? (const char *)in : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		server_client_lost(c, NULL);

@@ -29,12 +29,12 @@
 
 #include "supervisor.h"
 
-#define SERVER_MAX_ARGS		16
-#define SERVER_BATCH_BYTES	(64 * 1024)	/* events per SSE write */
-#define SERVER_BATCH_EVENTS	256		/* events per WRITEABLE */
-#define SERVER_HEARTBEAT_US	(15 * LWS_US_PER_SEC)
-#define SERVER_WS_MAX_MESSAGE	(1024 * 1024)
-#define SERVER_MAX_REPLIES	32
+#define SERVER_MAX_ARGS	      16
+#define SERVER_BATCH_BYTES    (64 * 1024) /* events per SSE write */
+#define SERVER_BATCH_EVENTS   256	  /* events per WRITEABLE */
+#define SERVER_HEARTBEAT_US   (15 * LWS_US_PER_SEC)
+#define SERVER_WS_MAX_MESSAGE (1024 * 1024)
+#define SERVER_MAX_REPLIES    32
 
 enum conn_kind {
 	CONN_HTTP,
@@ -43,55 +43,55 @@ enum conn_kind {
 };
 
 struct conn {
-	struct lws		*wsi;
-	enum conn_kind		 kind;
-	struct api_request	 req;
-	char			 path[512];
-	char			*args[SERVER_MAX_ARGS];
-	char			 last_event_id[32];
-	char			 origin[256];
-	char			 content_type[128];
-	char			 accept[256];
-	char			*body;
-	size_t			 body_len;
-	size_t			 body_cap;
-	int			 body_refused;
-	int			 dispatched;	/* api_handle ran */
+	struct lws	  *wsi;
+	enum conn_kind	   kind;
+	struct api_request req;
+	char		   path[512];
+	char		  *args[SERVER_MAX_ARGS];
+	char		   last_event_id[32];
+	char		   origin[256];
+	char		   content_type[128];
+	char		   accept[256];
+	char		  *body;
+	size_t		   body_len;
+	size_t		   body_cap;
+	int		   body_refused;
+	int		   dispatched; /* api_handle ran */
 
-	struct api_response	 resp;
-	size_t			 resp_off;
-	int			 headers_sent;
+	struct api_response resp;
+	size_t		    resp_off;
+	int		    headers_sent;
 
-	struct api_wait		*wait;		/* a reply still to come */
+	struct api_wait *wait; /* a reply still to come */
 
 	/* Streams: a session's log, or another source (an ACP server). */
-	struct session		*session;	/* when the source is one */
-	const struct stream_ops	*ops;
+	struct session		*session; /* when the source is one */
+	const struct stream_ops *ops;
 	void			*src;
-	uint64_t		 cursor;	/* last sequence sent */
+	uint64_t		 cursor; /* last sequence sent */
 	int			 include_raw;
 	int			 until_turn_end;
 	int			 heartbeat;
-	int			 closing;	/* close once lws has flushed */
-	LIST_ENTRY(conn)	 entry;		/* the session's subscribers */
+	int			 closing; /* close once lws has flushed */
+	LIST_ENTRY(conn) entry;		  /* the session's subscribers */
 
 	/* WebSocket: message being received, replies waiting. */
-	char			*msg;
-	size_t			 msg_len;
-	char			*replies[SERVER_MAX_REPLIES];
-	int			 nreplies;
+	char  *msg;
+	size_t msg_len;
+	char  *replies[SERVER_MAX_REPLIES];
+	int    nreplies;
 };
 LIST_HEAD(conn_list, conn);
 
-static struct lws_context	*server_context;
-static unsigned char		*server_scratch;
-static size_t			 server_scratch_cap;
+static struct lws_context *server_context;
+static unsigned char	  *server_scratch;
+static size_t		   server_scratch_cap;
 #ifdef AGENTD_DEV_LWS
-static struct loop_timer	*server_kick;
+static struct loop_timer *server_kick;
 #endif
 
-static int	server_cb(struct lws *, enum lws_callback_reasons, void *,
-		    void *, size_t);
+static int
+server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 
 static const struct lws_protocols server_protocols[] = {
 	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL, 0 },
@@ -107,8 +107,8 @@ static const lws_retry_bo_t server_retry = {
 static void
 server_log_cb(int level, const char *line)
 {
-	char	buf[256];
-	size_t	len;
+	char   buf[256];
+	size_t len;
 
 	(void)snprintf(buf, sizeof buf, "%s", line);
 	len = strlen(buf);
@@ -140,7 +140,7 @@ server_kick_cb(void *arg)
 static const char *
 server_iface(unsigned long long *opts)
 {
-	struct in_addr	a4;
+	struct in_addr a4;
 
 	if (strcmp(options.host, "localhost") == 0) {
 		*opts |= LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -154,9 +154,9 @@ server_iface(unsigned long long *opts)
 int
 server_start(char **cause)
 {
-	struct lws_context_creation_info	 info;
-	void					*loops[1];
-	unsigned long long			 opts;
+	struct lws_context_creation_info info;
+	void				*loops[1];
+	unsigned long long		 opts;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, server_log_cb);
 	memset(&info, 0, sizeof info);
@@ -208,7 +208,7 @@ server_stop(void)
 static unsigned char *
 server_buffer(size_t len)
 {
-	size_t	need = LWS_PRE + len;
+	size_t need = LWS_PRE + len;
 
 	if (need > server_scratch_cap) {
 		free(server_scratch);
@@ -231,8 +231,8 @@ server_buffer_trim(void)
 
 /* A session's log as a stream source. */
 static int
-server_session_read(void *s, uint64_t after, size_t max, session_read_cb cb,
-    void *arg)
+server_session_read(
+    void *s, uint64_t after, size_t max, session_read_cb cb, void *arg)
 {
 	return (session_read(s, after, max, cb, arg));
 }
@@ -261,22 +261,21 @@ server_session_dead(void *s)
 	return (session_is_dead(s));
 }
 
-static const struct stream_ops server_session_ops = {
-	server_session_read, server_session_ref, server_session_unref,
-	server_session_slot, server_session_dead, NULL
-};
+static const struct stream_ops server_session_ops = { server_session_read,
+	server_session_ref, server_session_unref, server_session_slot,
+	server_session_dead, NULL };
 
 /* Wake every subscriber of a source (called once per loop pass). */
 void
 server_stream_wake(const struct stream_ops *ops, void *src)
 {
-	struct conn_list	*subs = (struct conn_list *)*ops->slot(src);
-	struct conn		*c;
+	struct conn_list *subs = (struct conn_list *)*ops->slot(src);
+	struct conn	 *c;
 
 	if (subs == NULL)
 		return;
 	LIST_FOREACH(c, subs, entry)
-		lws_callback_on_writable(c->wsi);
+	lws_callback_on_writable(c->wsi);
 }
 
 void
@@ -288,8 +287,8 @@ server_session_wake(struct session *s)
 static void
 server_subscribe(struct conn *c)
 {
-	void			**slot = c->ops->slot(c->src);
-	struct conn_list	 *subs = *slot;
+	void		**slot = c->ops->slot(c->src);
+	struct conn_list *subs = *slot;
 
 	if (subs == NULL) {
 		subs = xcalloc(1, sizeof *subs);
@@ -318,9 +317,9 @@ server_take_source(struct conn *c)
 static void
 server_conn_release(struct conn *c)
 {
-	void			**slot;
-	struct conn_list	 *subs;
-	int			  i;
+	void		**slot;
+	struct conn_list *subs;
+	int		  i;
 
 	if (c->src != NULL) {
 		LIST_REMOVE(c, entry);
@@ -399,8 +398,8 @@ server_method_token(enum http_method m)
 static int
 server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 {
-	char	buf[1024];
-	int	i, n;
+	char buf[1024];
+	int  i, n;
 
 	c->wsi = wsi;
 	if (strlen(uri) >= sizeof c->path)
@@ -409,26 +408,26 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	c->req.method = server_method(wsi);
 	c->req.path = c->path;
 	for (i = 0; i < SERVER_MAX_ARGS; i++) {
-		n = lws_hdr_copy_fragment(wsi, buf, sizeof buf,
-		    WSI_TOKEN_HTTP_URI_ARGS, i);
+		n = lws_hdr_copy_fragment(
+		    wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
 		if (n < 0)
 			break;
 		c->args[i] = xstrdup(buf);
 	}
 	c->req.args = (const char *const *)c->args;
 	c->req.nargs = i;
-	if (lws_hdr_custom_copy(wsi, c->last_event_id,
-	    sizeof c->last_event_id, "last-event-id:", 14) > 0)
+	if (lws_hdr_custom_copy(wsi, c->last_event_id, sizeof c->last_event_id,
+		"last-event-id:", 14) > 0)
 		c->req.last_event_id = c->last_event_id;
 	/* ACP over HTTP answers 415 and 406 by these (acpserver.c). */
 	if (lws_hdr_copy(wsi, c->content_type, sizeof c->content_type,
-	    WSI_TOKEN_HTTP_CONTENT_TYPE) > 0)
+		WSI_TOKEN_HTTP_CONTENT_TYPE) > 0)
 		c->req.content_type = c->content_type;
-	if (lws_hdr_copy(wsi, c->accept, sizeof c->accept,
-	    WSI_TOKEN_HTTP_ACCEPT) > 0)
+	if (lws_hdr_copy(
+		wsi, c->accept, sizeof c->accept, WSI_TOKEN_HTTP_ACCEPT) > 0)
 		c->req.accept = c->accept;
-	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin,
-	    WSI_TOKEN_ORIGIN) <= 0)
+	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
+	    0)
 		c->origin[0] = '\0';
 	return (0);
 }
@@ -437,7 +436,7 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 static int
 server_cors_allowed(const struct conn *c)
 {
-	int	i;
+	int i;
 
 	if (c->origin[0] == '\0')
 		return (0);
@@ -453,13 +452,14 @@ server_cors_allowed(const struct conn *c)
 static int
 server_authorized(struct lws *wsi, struct conn *c)
 {
-	char		 hdr[512];
-	const char	*tok;
+	char	    hdr[512];
+	const char *tok;
 
 	if (options.token == NULL)
 		return (1);
-	if (lws_hdr_copy(wsi, hdr, sizeof hdr,
-	    WSI_TOKEN_HTTP_AUTHORIZATION) > 0 && auth_check_bearer(hdr))
+	if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) >
+		0 &&
+	    auth_check_bearer(hdr))
 		return (1);
 	if ((tok = api_arg(&c->req, "access_token")) != NULL &&
 	    auth_check_token(tok))
@@ -469,26 +469,27 @@ server_authorized(struct lws *wsi, struct conn *c)
 
 /* Add the CORS headers to a response being built. */
 static int
-server_add_cors(struct lws *wsi, struct conn *c, unsigned char **p,
-    unsigned char *end)
+server_add_cors(
+    struct lws *wsi, struct conn *c, unsigned char **p, unsigned char *end)
 {
-	static const char	methods[] = "GET, POST, DELETE, OPTIONS";
-	static const char	headers[] =
+	static const char methods[] = "GET, POST, DELETE, OPTIONS";
+	static const char headers[] =
 	    "authorization, content-type, last-event-id";
 
 	if (!server_cors_allowed(c))
 		return (0);
 	if (lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"access-control-allow-origin:",
-	    (const unsigned char *)c->origin, (int)strlen(c->origin), p, end) ||
+		(const unsigned char *)"access-control-allow-origin:",
+		(const unsigned char *)c->origin, (int)strlen(c->origin), p,
+		end) ||
 	    lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"access-control-allow-methods:",
-	    (const unsigned char *)methods, (int)strlen(methods), p, end) ||
+		(const unsigned char *)"access-control-allow-methods:",
+		(const unsigned char *)methods, (int)strlen(methods), p, end) ||
 	    lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"access-control-allow-headers:",
-	    (const unsigned char *)headers, (int)strlen(headers), p, end) ||
+		(const unsigned char *)"access-control-allow-headers:",
+		(const unsigned char *)headers, (int)strlen(headers), p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
-	    (const unsigned char *)"Origin", 6, p, end))
+		(const unsigned char *)"Origin", 6, p, end))
 		return (-1);
 	return (0);
 }
@@ -497,9 +498,9 @@ server_add_cors(struct lws *wsi, struct conn *c, unsigned char **p,
 static int
 server_write_headers(struct lws *wsi, struct conn *c)
 {
-	unsigned char	*start, *p, *end;
-	lws_filepos_t	 len;
-	const char	*type;
+	unsigned char *start, *p, *end;
+	lws_filepos_t  len;
+	const char    *type;
 
 	start = p = server_buffer(2048);
 	end = start + 2048;
@@ -509,31 +510,35 @@ server_write_headers(struct lws *wsi, struct conn *c)
 		type = "text/event-stream";
 		len = LWS_ILLEGAL_HTTP_CONTENT_LEN;
 	}
-	if (lws_add_http_common_headers(wsi, (unsigned int)c->resp.status,
-	    type, len, &p, end))
+	if (lws_add_http_common_headers(
+		wsi, (unsigned int)c->resp.status, type, len, &p, end))
 		return (-1);
-	if (c->kind == CONN_SSE && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)"no-cache", 8, &p, end))
+	if (c->kind == CONN_SSE &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"cache-control:",
+		(const unsigned char *)"no-cache", 8, &p, end))
 		return (-1);
-	if (c->resp.allow[0] != '\0' && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"allow:",
-	    (const unsigned char *)c->resp.allow, (int)strlen(c->resp.allow),
-	    &p, end))
+	if (c->resp.allow[0] != '\0' &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+		(const unsigned char *)c->resp.allow,
+		(int)strlen(c->resp.allow), &p, end))
 		return (-1);
-	if (c->resp.content_encoding != NULL && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"content-encoding:",
-	    (const unsigned char *)c->resp.content_encoding,
-	    (int)strlen(c->resp.content_encoding), &p, end))
+	if (c->resp.content_encoding != NULL &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"content-encoding:",
+		(const unsigned char *)c->resp.content_encoding,
+		(int)strlen(c->resp.content_encoding), &p, end))
 		return (-1);
-	if (c->resp.cache_control != NULL && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"cache-control:",
-	    (const unsigned char *)c->resp.cache_control,
-	    (int)strlen(c->resp.cache_control), &p, end))
+	if (c->resp.cache_control != NULL &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"cache-control:",
+		(const unsigned char *)c->resp.cache_control,
+		(int)strlen(c->resp.cache_control), &p, end))
 		return (-1);
-	if (c->resp.status == 401 && lws_add_http_header_by_name(wsi,
-	    (const unsigned char *)"www-authenticate:",
-	    (const unsigned char *)"Bearer", 6, &p, end))
+	if (c->resp.status == 401 &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"www-authenticate:",
+		(const unsigned char *)"Bearer", 6, &p, end))
 		return (-1);
 	if (server_add_cors(wsi, c, &p, end) != 0)
 		return (-1);
@@ -545,11 +550,11 @@ server_write_headers(struct lws *wsi, struct conn *c)
 
 /* Answer a request now, with a problem built by api_problem. */
 static void
-server_reply_problem(struct conn *c, int status, const char *type,
-    const char *detail)
+server_reply_problem(
+    struct conn *c, int status, const char *type, const char *detail)
 {
 	api_problem(&c->resp, status, type, "%s", detail);
-	c->dispatched = 1;	/* answered: a body that follows is not run */
+	c->dispatched = 1; /* answered: a body that follows is not run */
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -557,7 +562,7 @@ server_reply_problem(struct conn *c, int status, const char *type,
 static void
 server_wait_cb(void *arg, struct api_response *resp)
 {
-	struct conn	*c = arg;
+	struct conn *c = arg;
 
 	c->wait = NULL;
 	c->resp = *resp;
@@ -610,8 +615,8 @@ server_dispatch(struct lws *wsi, struct conn *c)
 static int
 server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 {
-	char	cl[32];
-	long	len = 0;
+	char cl[32];
+	long len = 0;
 
 	/* A keep-alive connection may reuse c: start from a clean slate. */
 	server_conn_release(c);
@@ -621,10 +626,11 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		return (0);
 	}
 	/* lws decodes %00 into the path: never route a cut-short one. */
-	if (strlen(uri) != urilen || (int)strlen(uri) !=
-	    lws_hdr_total_length(wsi, server_method_token(c->req.method))) {
-		server_reply_problem(c, 400, "invalid_request",
-		    "NUL byte in the request path");
+	if (strlen(uri) != urilen ||
+	    (int)strlen(uri) !=
+		lws_hdr_total_length(wsi, server_method_token(c->req.method))) {
+		server_reply_problem(
+		    c, 400, "invalid_request", "NUL byte in the request path");
 		return (0);
 	}
 	if (c->req.method == HTTP_OPTIONS) {
@@ -633,15 +639,15 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		return (0);
 	}
 	/* Health and the page of /ui/ need no token (the page asks). */
-	if (strcmp(c->path, "/v1/health") != 0 && !(c->req.method ==
-	    HTTP_GET && strncmp(c->path, "/ui", 3) == 0 && (c->path[3] ==
-	    '\0' || c->path[3] == '/')) && !server_authorized(wsi, c)) {
-		server_reply_problem(c, 401, "unauthorized",
-		    "missing or wrong bearer token");
+	if (strcmp(c->path, "/v1/health") != 0 &&
+	    !(c->req.method == HTTP_GET && strncmp(c->path, "/ui", 3) == 0 &&
+		(c->path[3] == '\0' || c->path[3] == '/')) &&
+	    !server_authorized(wsi, c)) {
+		server_reply_problem(
+		    c, 401, "unauthorized", "missing or wrong bearer token");
 		return (0);
 	}
-	if (lws_hdr_copy(wsi, cl, sizeof cl,
-	    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
 		len = strtol(cl, NULL, 10);
 	if (len < 0 || (size_t)len > options.max_body) {
 		c->body_refused = 1;
@@ -652,7 +658,7 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 	if (len > 0) {
 		c->body_cap = (size_t)len;
 		c->body = xmalloc(c->body_cap + 1);
-		return (0);	/* wait for LWS_CALLBACK_HTTP_BODY */
+		return (0); /* wait for LWS_CALLBACK_HTTP_BODY */
 	}
 	return (server_dispatch(wsi, c));
 }
@@ -678,12 +684,12 @@ server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 static int
 server_http_writeable(struct lws *wsi, struct conn *c)
 {
-	unsigned char	*buf;
-	size_t		 chunk;
-	int		 final;
+	unsigned char *buf;
+	size_t	       chunk;
+	int	       final;
 
 	if (c->resp.status == 0)
-		return (0);	/* nothing to say yet */
+		return (0); /* nothing to say yet */
 	if (!c->headers_sent) {
 		if (server_write_headers(wsi, c) != 0)
 			return (-1);
@@ -698,11 +704,15 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 			chunk = SERVER_BATCH_BYTES;
 		final = c->resp_off + chunk == c->resp.len;
 		buf = server_buffer(chunk);
-		memcpy(buf, (c->resp.static_body != NULL ?
-		    (const char *)c->resp.static_body : c->resp.body) +
-		    c->resp_off, chunk);
-		if (lws_write(wsi, buf, chunk, final ? LWS_WRITE_HTTP_FINAL :
-		    LWS_WRITE_HTTP) != (int)chunk)
+		memcpy(buf,
+		    (c->resp.static_body != NULL
+			    ? (const char *)c->resp.static_body
+			    : c->resp.body) +
+			c->resp_off,
+		    chunk);
+		if (lws_write(wsi, buf, chunk,
+			final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+		    (int)chunk)
 			return (-1);
 		c->resp_off += chunk;
 		if (!final) {
@@ -711,7 +721,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 		}
 	}
 	if (c->body_refused)
-		return (-1);	/* do not read the rest of a refused body */
+		return (-1); /* do not read the rest of a refused body */
 	if (lws_http_transaction_completed(wsi))
 		return (-1);
 	return (0);
@@ -719,25 +729,25 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 
 /* Collect events into the scratch buffer as SSE frames or one WS frame. */
 struct server_batch {
-	struct conn	*c;
-	size_t		 len;
-	size_t		 max;
-	int		 stop;	/* a messages/stream answer is complete */
-	int		 n;
-	uint64_t	 seq[SERVER_BATCH_EVENTS];
-	size_t		 end[SERVER_BATCH_EVENTS];	/* of each frame */
+	struct conn *c;
+	size_t	     len;
+	size_t	     max;
+	int	     stop; /* a messages/stream answer is complete */
+	int	     n;
+	uint64_t     seq[SERVER_BATCH_EVENTS];
+	size_t	     end[SERVER_BATCH_EVENTS]; /* of each frame */
 };
 
 static int
-server_batch_cb(void *arg, uint64_t seq, enum event_type type,
-    const char *line, size_t len, size_t noraw_len)
+server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
+    size_t len, size_t noraw_len)
 {
-	struct server_batch	*b = arg;
-	struct conn		*c = b->c;
-	unsigned char		*buf;
-	size_t			 body, need;
-	char			 id[96];
-	int			 idlen = 0;
+	struct server_batch *b = arg;
+	struct conn	    *c = b->c;
+	unsigned char	    *buf;
+	size_t		     body, need;
+	char		     id[96];
+	int		     idlen = 0;
 
 	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
@@ -762,7 +772,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type,
 	memcpy(buf + idlen, line, body);
 	buf += idlen + body;
 	if (!c->include_raw)
-		*buf++ = '}';	/* close the object cut before "raw" */
+		*buf++ = '}'; /* close the object cut before "raw" */
 	if (c->kind == CONN_SSE) {
 		*buf++ = '\n';
 		*buf++ = '\n';
@@ -782,20 +792,20 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type,
 static int
 server_sse_writeable(struct lws *wsi, struct conn *c)
 {
-	struct server_batch	 b;
-	unsigned char		*buf;
+	struct server_batch b;
+	unsigned char	   *buf;
 
 	if (c->closing)
 		return (-1);
 	if (!c->headers_sent)
-		return (server_write_headers(wsi, c) == 0 ?
-		    (lws_callback_on_writable(wsi), 0) : -1);
+		return (server_write_headers(wsi, c) == 0
+			? (lws_callback_on_writable(wsi), 0)
+			: -1);
 	memset(&b, 0, sizeof b);
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb,
-	    &b) < 0)
+	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
 	if (b.n == 0 && c->heartbeat) {
 		buf = server_buffer(16);
@@ -808,8 +818,8 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 			return (-1);
 		return (0);
 	}
-	if (lws_write(wsi, server_scratch + LWS_PRE, b.len,
-	    LWS_WRITE_HTTP) != (int)b.len)
+	if (lws_write(wsi, server_scratch + LWS_PRE, b.len, LWS_WRITE_HTTP) !=
+	    (int)b.len)
 		return (-1);
 	if (b.n > 0)
 		c->cursor = b.seq[b.n - 1];
@@ -823,13 +833,13 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 
 /* Queue a reply to a WebSocket client command. */
 static void
-server_ws_reply(struct conn *c, const char *reply_to, const char *status,
-    const char *error)
+server_ws_reply(
+    struct conn *c, const char *reply_to, const char *status, const char *error)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	if (c->nreplies == SERVER_MAX_REPLIES)
-		return;	/* a client that floods commands loses replies */
+		return; /* a client that floods commands loses replies */
 	o = json_object();
 	json_set_str(o, "reply_to", reply_to);
 	json_set_str(o, "status", status);
@@ -842,14 +852,13 @@ server_ws_reply(struct conn *c, const char *reply_to, const char *status,
 
 /* Map a session_* status to a command reply. */
 static void
-server_ws_result(struct conn *c, const char *reply_to, int status,
-    char *cause)
+server_ws_result(struct conn *c, const char *reply_to, int status, char *cause)
 {
 	if (status == 0)
 		server_ws_reply(c, reply_to, "ok", NULL);
 	else
-		server_ws_reply(c, reply_to, "error",
-		    cause != NULL ? cause : "failed");
+		server_ws_reply(
+		    c, reply_to, "error", cause != NULL ? cause : "failed");
 	free(cause);
 }
 
@@ -857,25 +866,23 @@ server_ws_result(struct conn *c, const char *reply_to, int status,
 static void
 server_ws_command(struct conn *c, const char *text, size_t len)
 {
-	static const char *const	 names[] = {
-		"once", "always", "reject"
-	};
-	const char			*type, *err, *ref, *r;
-	cJSON				*o;
-	char				*cause = NULL;
-	int				 status = 400, i;
+	static const char *const names[] = { "once", "always", "reject" };
+	const char		*type, *err, *ref, *r;
+	cJSON			*o;
+	char			*cause = NULL;
+	int			 status = 400, i;
 
 	if ((o = json_parse(text, len, &err)) == NULL || !json_is_obj(o)) {
-		server_ws_reply(c, "", "error", o == NULL ? err :
-		    "a command must be a JSON object");
+		server_ws_reply(c, "", "error",
+		    o == NULL ? err : "a command must be a JSON object");
 		json_free(o);
 		return;
 	}
 	type = json_get_str(o, "type");
-	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id") :
-	    (type != NULL ? type : "");
+	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id")
+					    : (type != NULL ? type : "");
 	if (c->session == NULL || session_driver(c->session) != NULL) {
-		status = 409;	/* an ACP server drives it (acpserver.c) */
+		status = 409; /* an ACP server drives it (acpserver.c) */
 		cause = xstrdup("read-only: an ACP server drives this session");
 	} else if (type == NULL)
 		cause = xstrdup("'type' is required");
@@ -891,7 +898,7 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 		}
 		if (i == 3 || json_get_str(o, "permission_id") == NULL)
 			cause = xstrdup("permission_id and reply "
-			    "(once, always, reject) are required");
+					"(once, always, reject) are required");
 		else
 			status = session_reply_permission(c->session,
 			    json_get_str(o, "permission_id"),
@@ -903,8 +910,10 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 		else
 			status = session_reply_question(c->session,
 			    json_get_str(o, "question_id"),
-			    strcmp(type, "question.reply") == 0 ?
-			    json_get_arr(o, "answers") : NULL, &cause);
+			    strcmp(type, "question.reply") == 0
+				? json_get_arr(o, "answers")
+				: NULL,
+			    &cause);
 	} else
 		xasprintf(&cause, "unknown command type '%s'", type);
 	server_ws_result(c, ref, cause == NULL ? 0 : status, cause);
@@ -936,9 +945,9 @@ server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 static int
 server_ws_replies(struct lws *wsi, struct conn *c)
 {
-	unsigned char	*buf;
-	size_t		 len;
-	int		 i;
+	unsigned char *buf;
+	size_t	       len;
+	int	       i;
 
 	while (c->nreplies > 0 && !lws_send_pipe_choked(wsi)) {
 		len = strlen(c->replies[0]);
@@ -964,9 +973,9 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 static int
 server_ws_writeable(struct lws *wsi, struct conn *c)
 {
-	struct server_batch	 b;
-	size_t			 start, len;
-	int			 k;
+	struct server_batch b;
+	size_t		    start, len;
+	int		    k;
 
 	if (server_ws_replies(wsi, c) != 0)
 		return (-1);
@@ -978,8 +987,7 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb,
-	    &b) < 0)
+	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
 	if (b.n == 0)
 		return (c->ops->dead(c->src) ? -1 : 0);
@@ -987,7 +995,7 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 		start = k == 0 ? 0 : b.end[k - 1];
 		len = b.end[k] - start;
 		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
-		    LWS_WRITE_TEXT) != (int)len)
+			LWS_WRITE_TEXT) != (int)len)
 			return (-1);
 		c->cursor = b.seq[k];
 	}
@@ -1000,7 +1008,7 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 static int
 server_ws_filter(struct lws *wsi, struct conn *c)
 {
-	char	uri[512];
+	char uri[512];
 
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
 		return (-1);
@@ -1028,7 +1036,7 @@ static int
 server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct conn	*c = user;
+	struct conn *c = user;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:

@@ -32,8 +32,8 @@
 
 #include "supervisor.h"
 
-#define SESSION_TEXT_MAX	(4UL * 1024 * 1024)	/* kept per item */
-#define SESSION_QUEUE_MAX	64			/* queued messages */
+#define SESSION_TEXT_MAX  (4UL * 1024 * 1024) /* kept per item */
+#define SESSION_QUEUE_MAX 64		      /* queued messages */
 
 enum session_state {
 	S_IDLE,
@@ -43,9 +43,8 @@ enum session_state {
 	S_ENDED,
 	S_NSTATES
 };
-static const char *session_state_names[] = {
-	"idle", "ready", "running", "stopping", "ended"
-};
+static const char *session_state_names[] = { "idle", "ready", "running",
+	"stopping", "ended" };
 
 enum session_event {
 	E_MESSAGE,
@@ -57,112 +56,113 @@ enum session_event {
 };
 
 struct session_item {
-	char			*native_id;
-	char			 item_id[24];
-	enum item_kind		 kind;
-	enum item_role		 role;
-	char			*text;		/* streamed so far, capped */
-	size_t			 textlen;
-	int			 deltas;
+	char	      *native_id;
+	char	       item_id[24];
+	enum item_kind kind;
+	enum item_role role;
+	char	      *text; /* streamed so far, capped */
+	size_t	       textlen;
+	int	       deltas;
 	LIST_ENTRY(session_item) entry;
 };
 
 struct session_pending {
-	char			 id[24];	/* perm_N or q_N */
-	char			*native_id;
-	char			*action;
-	int			 question;
+	char  id[24]; /* perm_N or q_N */
+	char *native_id;
+	char *action;
+	int   question;
 	LIST_ENTRY(session_pending) entry;
 };
 
 struct session_msg {
-	cJSON			*body;
+	cJSON *body;
 	TAILQ_ENTRY(session_msg) entry;
 };
 
 /* An event the disk refused, kept until it can be written. */
 struct session_backlog {
-	uint64_t		 seq;
-	enum event_type		 type;
-	char			*line;
-	size_t			 len;
-	size_t			 noraw;
+	uint64_t	seq;
+	enum event_type type;
+	char	       *line;
+	size_t		len;
+	size_t		noraw;
 	TAILQ_ENTRY(session_backlog) entry;
 };
 
 struct session {
-	char			*id;
+	char			   *id;
 	const struct agent_profile *profile;
-	char			*model;
-	char			*permission_mode;
-	char			*cwd;
-	cJSON			*env;		/* {NAME: value}, never answered */
-	cJSON			*mcp;
-	cJSON			*agent_command;
-	char			*native_id;
-	char			*agent_version;
-	int64_t			 created_ms;
-	int64_t			 updated_ms;
+	char			   *model;
+	char			   *permission_mode;
+	char			   *cwd;
+	cJSON			   *env; /* {NAME: value}, never answered */
+	cJSON			   *mcp;
+	cJSON			   *agent_command;
+	char			   *native_id;
+	char			   *agent_version;
+	int64_t			    created_ms;
+	int64_t			    updated_ms;
 
-	enum session_state	 state;
-	struct journal		*journal;
-	struct proc		*proc;
-	struct record		*record;	/* --record, or NULL */
-	void			*adapter_data;
-	void			*server_slot;
-	void			(*watch_cb)(void *);	/* session_watch */
-	void			*watch_arg;
-	char			*driver;	/* ACP server holding it, or NULL */
-	void			(*driver_cb)(void *);	/* session_set_driver */
-	void			*driver_arg;
-	uint64_t		 seq;
-	uint64_t		 nitems;
-	uint64_t		 npending;
-	uint64_t		 nturns;
-	char			 turn_id[24];
-	int			 in_turn;
+	enum session_state state;
+	struct journal	  *journal;
+	struct proc	  *proc;
+	struct record	  *record; /* --record, or NULL */
+	void		  *adapter_data;
+	void		  *server_slot;
+	void (*watch_cb)(void *); /* session_watch */
+	void *watch_arg;
+	char *driver;		   /* ACP server holding it, or NULL */
+	void (*driver_cb)(void *); /* session_set_driver */
+	void	*driver_arg;
+	uint64_t seq;
+	uint64_t nitems;
+	uint64_t npending;
+	uint64_t nturns;
+	char	 turn_id[24];
+	int	 in_turn;
 
 	LIST_HEAD(, session_item) items;
 	LIST_HEAD(, session_pending) pending;
 	TAILQ_HEAD(, session_msg) queue;
-	int			 nqueued;
+	int nqueued;
 	TAILQ_HEAD(, session_backlog) backlog;
-	struct loop_timer	*retry_timer;
-	struct loop_timer	*idle_timer;	/* --idle-timeout in a turn */
+	struct loop_timer *retry_timer;
+	struct loop_timer *idle_timer; /* --idle-timeout in a turn */
 
-	const char		*raw;		/* native line being handled */
-	size_t			 rawlen;
-	int			 unparsed;	/* raw is not JSON */
-	int			 store_failed;
-	int			 wake_pending;
-	int			 refs;
-	int			 dead;
-	LIST_ENTRY(session)	 entry;
+	const char *raw; /* native line being handled */
+	size_t	    rawlen;
+	int	    unparsed; /* raw is not JSON */
+	int	    store_failed;
+	int	    wake_pending;
+	int	    refs;
+	int	    dead;
+	LIST_ENTRY(session) entry;
 };
 
 static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 
-static void	session_emit(struct session *, enum event_type, cJSON *, int);
-static int	session_fsm(struct session *, enum session_event, void *,
-		    char **);
-static void	session_save(struct session *);
-static void	session_backlog_add(struct session *, uint64_t,
-		    enum event_type, char *, size_t, size_t);
-static void	session_retry_cb(void *);
-static void	session_idle_cb(void *);
-static int	session_start_agent(struct session *, char **);
+static void session_emit(struct session *, enum event_type, cJSON *, int);
+static int  session_fsm(struct session *, enum session_event, void *, char **);
+static void session_save(struct session *);
+static void session_backlog_add(
+    struct session *, uint64_t, enum event_type, char *, size_t, size_t);
+static void session_retry_cb(void *);
+static void session_idle_cb(void *);
+static int  session_start_agent(struct session *, char **);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
 session_valid_id(const char *id)
 {
-	size_t	i, len = strlen(id);
+	size_t i, len = strlen(id);
 
 	if (len == 0 || len > 128 || id[0] == '.')
 		return (0);
 	for (i = 0; i < len; i++) {
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-", id[i]) == NULL)
+		if (strchr(
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789._-",
+			id[i]) == NULL)
 			return (0);
 	}
 	return (1);
@@ -171,9 +171,10 @@ session_valid_id(const char *id)
 struct session *
 session_find(const char *id)
 {
-	struct session	*s;
+	struct session *s;
 
-	LIST_FOREACH(s, &sessions, entry) {
+	LIST_FOREACH(s, &sessions, entry)
+	{
 		if (strcmp(s->id, id) == 0)
 			return (s);
 	}
@@ -189,7 +190,7 @@ session_ref(struct session *s)
 static void
 session_free(struct session *s)
 {
-	struct session_msg	*m;
+	struct session_msg *m;
 
 	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
 		TAILQ_REMOVE(&s->queue, m, entry);
@@ -239,8 +240,8 @@ session_last_seq(struct session *s)
 }
 
 int
-session_read(struct session *s, uint64_t after, size_t max,
-    session_read_cb cb, void *arg)
+session_read(struct session *s, uint64_t after, size_t max, session_read_cb cb,
+    void *arg)
 {
 	return (journal_read(s->journal, after, max, cb, arg));
 }
@@ -259,8 +260,8 @@ session_watch(struct session *s, void (*cb)(void *), void *arg)
  * may only read the session meanwhile (api.c, server.c answer 409).
  */
 void
-session_set_driver(struct session *s, const char *name, void (*cb)(void *),
-    void *arg)
+session_set_driver(
+    struct session *s, const char *name, void (*cb)(void *), void *arg)
 {
 	free(s->driver);
 	s->driver = name != NULL ? xstrdup(name) : NULL;
@@ -357,9 +358,9 @@ session_set_agent_version(struct session *s, const char *version)
 static void
 session_save(struct session *s)
 {
-	cJSON	*o;
-	char	*text, *cause;
-	size_t	 len;
+	cJSON *o;
+	char  *text, *cause;
+	size_t len;
 
 	if (s->dead)
 		return;
@@ -387,8 +388,8 @@ session_save(struct session *s)
 	json_set_bool(o, "inTurn", s->in_turn);
 	text = json_print(o, &len);
 	json_free(o);
-	if (store_write_meta(journal_store(s->journal), text, len,
-	    &cause) != 0) {
+	if (store_write_meta(journal_store(s->journal), text, len, &cause) !=
+	    0) {
 		log_error("session %s: %s", s->id, cause);
 		free(cause);
 	}
@@ -398,7 +399,7 @@ session_save(struct session *s)
 static void
 session_wake_cb(void *arg)
 {
-	struct session	*s = arg;
+	struct session *s = arg;
 
 	s->wake_pending = 0;
 	server_session_wake(s);
@@ -424,8 +425,8 @@ session_wake(struct session *s)
 static char *
 session_raw_string(const char *line, size_t len, size_t *outlen)
 {
-	cJSON	*str;
-	char	*text;
+	cJSON *str;
+	char  *text;
 
 	str = json_stringn(line, len);
 	text = json_print(str, outlen);
@@ -438,12 +439,12 @@ session_raw_string(const char *line, size_t len, size_t *outlen)
  * by agentd (daemon) carry no raw; agent events carry the native line.
  */
 static void
-session_emit(struct session *s, enum event_type type, cJSON *data,
-    int synthetic)
+session_emit(
+    struct session *s, enum event_type type, cJSON *data, int synthetic)
 {
-	struct event	 ev;
-	char		*line, *quoted = NULL, *cause = NULL;
-	size_t		 len, noraw;
+	struct event ev;
+	char	    *line, *quoted = NULL, *cause = NULL;
+	size_t	     len, noraw;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = s->seq + 1;
@@ -455,8 +456,8 @@ session_emit(struct session *s, enum event_type type, cJSON *data,
 	ev.type = type;
 	ev.data = data;
 	if (s->raw != NULL && s->unparsed)
-		ev.raw = quoted = session_raw_string(s->raw, s->rawlen,
-		    &ev.rawlen);
+		ev.raw = quoted =
+		    session_raw_string(s->raw, s->rawlen, &ev.rawlen);
 	else if (s->raw != NULL) {
 		ev.raw = s->raw;
 		ev.rawlen = s->rawlen;
@@ -466,8 +467,9 @@ session_emit(struct session *s, enum event_type type, cJSON *data,
 	json_free(data);
 	s->seq = ev.sequence;
 	s->updated_ms = ev.time_ms;
-	if (TAILQ_EMPTY(&s->backlog) && journal_append(s->journal,
-	    ev.sequence, type, line, len, noraw, &cause) == 0) {
+	if (TAILQ_EMPTY(&s->backlog) &&
+	    journal_append(
+		s->journal, ev.sequence, type, line, len, noraw, &cause) == 0) {
 		free(line);
 		session_wake(s);
 		return;
@@ -488,7 +490,7 @@ static void
 session_backlog_add(struct session *s, uint64_t seq, enum event_type type,
     char *line, size_t len, size_t noraw)
 {
-	struct session_backlog	*b;
+	struct session_backlog *b;
 
 	b = xcalloc(1, sizeof *b);
 	b->seq = seq;
@@ -501,7 +503,8 @@ session_backlog_add(struct session *s, uint64_t seq, enum event_type type,
 		return;
 	s->store_failed = 1;
 	log_error("session %s: cannot write its log; pausing the agent until "
-	    "the disk takes writes again", s->id);
+		  "the disk takes writes again",
+	    s->id);
 	if (s->proc != NULL)
 		proc_pause(s->proc, 1);
 	if (s->retry_timer == NULL)
@@ -512,13 +515,13 @@ session_backlog_add(struct session *s, uint64_t seq, enum event_type type,
 static void
 session_retry_cb(void *arg)
 {
-	struct session		*s = arg;
-	struct session_backlog	*b;
-	char			*cause;
+	struct session	       *s = arg;
+	struct session_backlog *b;
+	char		       *cause;
 
 	while ((b = TAILQ_FIRST(&s->backlog)) != NULL) {
-		if (journal_append(s->journal, b->seq, b->type, b->line,
-		    b->len, b->noraw, &cause) != 0) {
+		if (journal_append(s->journal, b->seq, b->type, b->line, b->len,
+			b->noraw, &cause) != 0) {
 			free(cause);
 			loop_timer_set(s->retry_timer, 1.0);
 			return;
@@ -534,13 +537,12 @@ session_retry_cb(void *arg)
 	session_wake(s);
 }
 
-
 /* Send one JSON message to the agent's stdin as a line; takes msg. */
 void
 session_send_json(struct session *s, cJSON *msg)
 {
-	char	*text;
-	size_t	 len;
+	char  *text;
+	size_t len;
 
 	text = json_print(msg, &len);
 	json_free(msg);
@@ -555,9 +557,10 @@ session_send_json(struct session *s, cJSON *msg)
 static struct session_item *
 session_item_find(struct session *s, const char *native_id)
 {
-	struct session_item	*it;
+	struct session_item *it;
 
-	LIST_FOREACH(it, &s->items, entry) {
+	LIST_FOREACH(it, &s->items, entry)
+	{
 		if (strcmp(it->native_id, native_id) == 0)
 			return (it);
 	}
@@ -574,11 +577,10 @@ session_item_free(struct session_item *it)
 }
 
 static struct session_item *
-session_item_new(struct session *s, const struct item_spec *spec,
-    int synthetic)
+session_item_new(struct session *s, const struct item_spec *spec, int synthetic)
 {
-	struct session_item	*it, *parent = NULL;
-	cJSON			*data;
+	struct session_item *it, *parent = NULL;
+	cJSON		    *data;
 
 	it = xcalloc(1, sizeof *it);
 	it->native_id = xstrdup(spec->native_id);
@@ -590,9 +592,10 @@ session_item_new(struct session *s, const struct item_spec *spec,
 	if (spec->parent_native_id != NULL)
 		parent = session_item_find(s, spec->parent_native_id);
 	data = json_object();
-	json_set(data, "item", event_item(it->item_id, spec->native_id,
-	    parent != NULL ? parent->item_id : NULL, spec->kind, spec->role,
-	    ITEM_IN_PROGRESS, spec->content));
+	json_set(data, "item",
+	    event_item(it->item_id, spec->native_id,
+		parent != NULL ? parent->item_id : NULL, spec->kind, spec->role,
+		ITEM_IN_PROGRESS, spec->content));
 	session_emit(s, EVENT_ITEM_STARTED, data, synthetic);
 	return (it);
 }
@@ -600,7 +603,7 @@ session_item_new(struct session *s, const struct item_spec *spec,
 const char *
 session_item_start(struct session *s, const struct item_spec *spec)
 {
-	struct session_item	*it;
+	struct session_item *it;
 
 	if ((it = session_item_find(s, spec->native_id)) != NULL) {
 		json_free(spec->content);
@@ -617,11 +620,11 @@ session_item_open(struct session *s, const char *native_id)
 
 /* Emit a delta; remember the text (capped) for item.completed. */
 static void
-session_item_text(struct session *s, struct session_item *it,
-    const char *text, int synthetic)
+session_item_text(
+    struct session *s, struct session_item *it, const char *text, int synthetic)
 {
-	cJSON	*data;
-	size_t	 len = strlen(text);
+	cJSON *data;
+	size_t len = strlen(text);
 
 	if (it->textlen + len <= SESSION_TEXT_MAX) {
 		it->text = xrealloc(it->text, it->textlen + len + 1);
@@ -639,8 +642,8 @@ session_item_text(struct session *s, struct session_item *it,
 void
 session_item_delta(struct session *s, const char *native_id, const char *text)
 {
-	struct session_item	*it;
-	struct item_spec	 spec;
+	struct session_item *it;
+	struct item_spec     spec;
 
 	if ((it = session_item_find(s, native_id)) == NULL) {
 		memset(&spec, 0, sizeof spec);
@@ -656,26 +659,28 @@ session_item_delta(struct session *s, const char *native_id, const char *text)
 static const char *
 session_content_text(const cJSON *content)
 {
-	const cJSON	*part;
-	const char	*type;
+	const cJSON *part;
+	const char  *type;
 
-	JSON_FOREACH(part, content) {
+	JSON_FOREACH(part, content)
+	{
 		type = json_get_str(part, "type");
-		if (type != NULL && (strcmp(type, "text") == 0 ||
-		    strcmp(type, "reasoning") == 0))
+		if (type != NULL &&
+		    (strcmp(type, "text") == 0 ||
+			strcmp(type, "reasoning") == 0))
 			return (json_get_str(part, "text"));
 	}
 	return (NULL);
 }
 
 void
-session_item_complete(struct session *s, const char *native_id, int failed,
-    cJSON *content)
+session_item_complete(
+    struct session *s, const char *native_id, int failed, cJSON *content)
 {
-	struct session_item	*it;
-	struct item_spec	 spec;
-	const char		*text;
-	cJSON			*data;
+	struct session_item *it;
+	struct item_spec     spec;
+	const char	    *text;
+	cJSON		    *data;
 
 	if ((it = session_item_find(s, native_id)) == NULL) {
 		memset(&spec, 0, sizeof spec);
@@ -687,21 +692,23 @@ session_item_complete(struct session *s, const char *native_id, int failed,
 	if (content == NULL) {
 		content = json_array();
 		if (it->kind == ITEM_REASONING)
-			json_append(content, event_part_reasoning(
-			    it->text != NULL ? it->text : "", NULL));
+			json_append(content,
+			    event_part_reasoning(
+				it->text != NULL ? it->text : "", NULL));
 		else if (it->text != NULL || it->kind == ITEM_MESSAGE)
-			json_append(content, event_part_text(
-			    it->text != NULL ? it->text : ""));
+			json_append(content,
+			    event_part_text(it->text != NULL ? it->text : ""));
 	}
 	/* A message that streamed nothing gets its text as one delta. */
-	if (it->deltas == 0 && (it->kind == ITEM_MESSAGE ||
-	    it->kind == ITEM_REASONING) && it->role != ROLE_USER &&
+	if (it->deltas == 0 &&
+	    (it->kind == ITEM_MESSAGE || it->kind == ITEM_REASONING) &&
+	    it->role != ROLE_USER &&
 	    (text = session_content_text(content)) != NULL && *text != '\0')
 		session_item_text(s, it, text, 1);
 	data = json_object();
-	json_set(data, "item", event_item(it->item_id, it->native_id, NULL,
-	    it->kind, it->role, failed ? ITEM_FAILED : ITEM_COMPLETED,
-	    content));
+	json_set(data, "item",
+	    event_item(it->item_id, it->native_id, NULL, it->kind, it->role,
+		failed ? ITEM_FAILED : ITEM_COMPLETED, content));
 	session_emit(s, EVENT_ITEM_COMPLETED, data, 0);
 	session_item_free(it);
 }
@@ -709,7 +716,7 @@ session_item_complete(struct session *s, const char *native_id, int failed,
 void
 session_turn_start(struct session *s)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	if (s->in_turn)
 		return;
@@ -719,7 +726,7 @@ session_turn_start(struct session *s)
 	data = json_object();
 	json_set_str(data, "turn_id", s->turn_id);
 	session_emit(s, EVENT_TURN_STARTED, data, s->raw == NULL);
-	session_save(s);	/* a restart must know a turn was running */
+	session_save(s); /* a restart must know a turn was running */
 	if (options.idle_timeout > 0) {
 		if (s->idle_timer == NULL)
 			s->idle_timer = loop_timer_new(session_idle_cb, s);
@@ -734,11 +741,13 @@ session_turn_start(struct session *s)
 static void
 session_idle_cb(void *arg)
 {
-	struct session	*s = arg;
-	char		 msg[96];
+	struct session *s = arg;
+	char		msg[96];
 
-	snprintf(msg, sizeof msg, "the agent was silent for %.0f s in a turn "
-	    "(--idle-timeout): stopping it", options.idle_timeout);
+	snprintf(msg, sizeof msg,
+	    "the agent was silent for %.0f s in a turn "
+	    "(--idle-timeout): stopping it",
+	    options.idle_timeout);
 	log_warn("session %s: %s", s->id, msg);
 	session_error(s, msg, "idle_timeout", NULL);
 	(void)session_fsm(s, E_TERMINATE, NULL, NULL);
@@ -746,11 +755,11 @@ session_idle_cb(void *arg)
 
 /* Emit turn.ended (closing open items first); no state change. */
 static void
-session_turn_close(struct session *s, const char *stop_reason, cJSON *usage,
-    double cost)
+session_turn_close(
+    struct session *s, const char *stop_reason, cJSON *usage, double cost)
 {
-	struct session_item	*it;
-	cJSON			*data;
+	struct session_item *it;
+	cJSON		    *data;
 
 	if (!s->in_turn) {
 		json_free(usage);
@@ -775,18 +784,18 @@ session_turn_close(struct session *s, const char *stop_reason, cJSON *usage,
 }
 
 void
-session_turn_end(struct session *s, const char *stop_reason, cJSON *usage,
-    double cost)
+session_turn_end(
+    struct session *s, const char *stop_reason, cJSON *usage, double cost)
 {
 	session_turn_close(s, stop_reason, usage, cost);
 	(void)session_fsm(s, E_TURN_END, NULL, NULL);
 }
 
 static struct session_pending *
-session_pending_add(struct session *s, const char *native_id,
-    const char *action, int question)
+session_pending_add(
+    struct session *s, const char *native_id, const char *action, int question)
 {
-	struct session_pending	*p;
+	struct session_pending *p;
 
 	p = xcalloc(1, sizeof *p);
 	snprintf(p->id, sizeof p->id, "%s_%llu", question ? "q" : "perm",
@@ -810,9 +819,10 @@ session_pending_free(struct session_pending *p)
 static struct session_pending *
 session_pending_find(struct session *s, const char *id, int question)
 {
-	struct session_pending	*p;
+	struct session_pending *p;
 
-	LIST_FOREACH(p, &s->pending, entry) {
+	LIST_FOREACH(p, &s->pending, entry)
+	{
 		if (p->question == question && strcmp(p->id, id) == 0)
 			return (p);
 	}
@@ -823,41 +833,40 @@ void
 session_permission_request(struct session *s, const char *native_id,
     const char *action, cJSON *metadata)
 {
-	struct session_pending	*p;
-	cJSON			*data;
+	struct session_pending *p;
+	cJSON		       *data;
 
 	p = session_pending_add(s, native_id, action, 0);
 	data = json_object();
 	json_set_str(data, "permission_id", p->id);
 	json_set_str(data, "action", p->action);
 	json_set_str(data, "status", "requested");
-	json_set(data, "metadata", metadata != NULL ? metadata :
-	    json_object());
+	json_set(data, "metadata", metadata != NULL ? metadata : json_object());
 	session_emit(s, EVENT_PERMISSION_REQUESTED, data, 0);
 	journal_sync(s->journal);
 }
 
 void
-session_question_request(struct session *s, const char *native_id,
-    cJSON *questions)
+session_question_request(
+    struct session *s, const char *native_id, cJSON *questions)
 {
-	struct session_pending	*p;
-	cJSON			*data;
+	struct session_pending *p;
+	cJSON		       *data;
 
 	p = session_pending_add(s, native_id, NULL, 1);
 	data = json_object();
 	json_set_str(data, "question_id", p->id);
-	json_set(data, "questions", questions != NULL ? questions :
-	    json_array());
+	json_set(
+	    data, "questions", questions != NULL ? questions : json_array());
 	session_emit(s, EVENT_QUESTION_REQUESTED, data, 0);
 	journal_sync(s->journal);
 }
 
 static void
-session_permission_resolved(struct session *s, struct session_pending *p,
-    const char *status)
+session_permission_resolved(
+    struct session *s, struct session_pending *p, const char *status)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	data = json_object();
 	json_set_str(data, "permission_id", p->id);
@@ -870,7 +879,7 @@ static void
 session_question_resolved(struct session *s, struct session_pending *p,
     const char *status, const cJSON *answers)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	data = json_object();
 	json_set_str(data, "question_id", p->id);
@@ -884,8 +893,8 @@ session_question_resolved(struct session *s, struct session_pending *p,
 static void
 session_pending_cancel(struct session *s, int tell_agent)
 {
-	const struct adapter	*a = s->profile->adapter;
-	struct session_pending	*p;
+	const struct adapter   *a = s->profile->adapter;
+	struct session_pending *p;
 
 	while ((p = LIST_FIRST(&s->pending)) != NULL) {
 		if (p->question) {
@@ -894,8 +903,8 @@ session_pending_cancel(struct session *s, int tell_agent)
 			session_question_resolved(s, p, "cancelled", NULL);
 		} else {
 			if (tell_agent)
-				(void)a->reply_permission(s, p->native_id,
-				    PERMISSION_CANCELLED);
+				(void)a->reply_permission(
+				    s, p->native_id, PERMISSION_CANCELLED);
 			session_permission_resolved(s, p, "cancelled");
 		}
 		session_pending_free(p);
@@ -903,10 +912,10 @@ session_pending_cancel(struct session *s, int tell_agent)
 }
 
 void
-session_error(struct session *s, const char *message, const char *code,
-    cJSON *details)
+session_error(
+    struct session *s, const char *message, const char *code, cJSON *details)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	data = json_object();
 	json_set_str(data, "message", message);
@@ -920,7 +929,7 @@ session_error(struct session *s, const char *message, const char *code,
 void
 session_unparsed(struct session *s, const char *error, const char *location)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	s->unparsed = 1;
 	data = json_object();
@@ -940,7 +949,7 @@ void
 session_set_raw(struct session *s, const char *raw, size_t len)
 {
 	if (s->raw == NULL)
-		return;		/* only inside on_line */
+		return; /* only inside on_line */
 	s->raw = raw;
 	s->rawlen = len;
 	s->unparsed = 0;
@@ -949,12 +958,12 @@ session_set_raw(struct session *s, const char *raw, size_t len)
 void
 session_status(struct session *s, const char *label, const char *detail)
 {
-	struct item_spec	 spec;
-	char			 nid[32];
-	cJSON			*content;
+	struct item_spec spec;
+	char		 nid[32];
+	cJSON		*content;
 
-	snprintf(nid, sizeof nid, "status-%llu",
-	    (unsigned long long)s->nitems + 1);
+	snprintf(
+	    nid, sizeof nid, "status-%llu", (unsigned long long)s->nitems + 1);
 	content = json_array();
 	json_append(content, event_part_status(label, detail));
 	memset(&spec, 0, sizeof spec);
@@ -970,8 +979,8 @@ session_status(struct session *s, const char *label, const char *detail)
 static void
 session_line_cb(void *arg, const char *line, size_t len)
 {
-	struct session	*s = arg;
-	char		*fixed = NULL;
+	struct session *s = arg;
+	char	       *fixed = NULL;
 
 	if (len == 0)
 		return;
@@ -993,37 +1002,38 @@ session_line_cb(void *arg, const char *line, size_t len)
 static void
 session_toolong_cb(void *arg, size_t len)
 {
-	struct session	*s = arg;
-	char		 msg[128];
+	struct session *s = arg;
+	char		msg[128];
 
-	snprintf(msg, sizeof msg, "line of %zu bytes over the limit of %zu "
-	    "(--max-line): skipped", len, options.max_line);
+	snprintf(msg, sizeof msg,
+	    "line of %zu bytes over the limit of %zu "
+	    "(--max-line): skipped",
+	    len, options.max_line);
 	session_unparsed(s, msg, "stdout");
 }
 
 static void
 session_exit_cb(void *arg, int status)
 {
-	struct session	*s = arg;
+	struct session *s = arg;
 
-	record_exit(s->record, WIFEXITED(status) ? WEXITSTATUS(status) :
-	    128 + WTERMSIG(status));
+	record_exit(s->record,
+	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	record_close(s->record);
 	s->record = NULL;
 	(void)session_fsm(s, E_EXIT, &status, NULL);
 }
 
-static const struct proc_cbs session_proc_cbs = {
-	session_line_cb, session_toolong_cb, session_exit_cb
-};
+static const struct proc_cbs session_proc_cbs = { session_line_cb,
+	session_toolong_cb, session_exit_cb };
 
 /* Spawn the agent process and start the adapter's handshake. */
 static int
 session_start_agent(struct session *s, char **cause)
 {
-	struct argv_builder	 ab;
-	const cJSON		*e;
-	const struct adapter	*a = s->profile->adapter;
+	struct argv_builder   ab;
+	const cJSON	     *e;
+	const struct adapter *a = s->profile->adapter;
 
 	memset(&ab, 0, sizeof ab);
 	if (a->spawn_argv(s, &ab, cause) != 0) {
@@ -1031,7 +1041,7 @@ session_start_agent(struct session *s, char **cause)
 		return (-1);
 	}
 	JSON_FOREACH(e, s->env)
-		argv_env(&ab, json_key(e), json_str(e));
+	argv_env(&ab, json_key(e), json_str(e));
 	s->proc = proc_spawn(ab.argv, ab.env, s->cwd, options.max_line,
 	    &session_proc_cbs, s, cause);
 	if (s->proc != NULL)
@@ -1039,7 +1049,7 @@ session_start_agent(struct session *s, char **cause)
 	argv_free(&ab);
 	if (s->proc == NULL)
 		return (-1);
-	session_ref(s);		/* held until the process is reaped */
+	session_ref(s); /* held until the process is reaped */
 	s->state = S_READY;
 	a->on_start(s);
 	return (0);
@@ -1049,11 +1059,11 @@ session_start_agent(struct session *s, char **cause)
 static void
 session_dispatch(struct session *s)
 {
-	struct session_msg	*m;
-	struct user_message	 um;
-	struct item_spec	 spec;
-	char			 nid[32];
-	cJSON			*content;
+	struct session_msg *m;
+	struct user_message um;
+	struct item_spec    spec;
+	char		    nid[32];
+	cJSON		   *content;
 
 	if ((m = TAILQ_FIRST(&s->queue)) == NULL)
 		return;
@@ -1064,8 +1074,7 @@ session_dispatch(struct session *s)
 
 	snprintf(nid, sizeof nid, "user-%llu", (unsigned long long)s->nturns);
 	content = json_array();
-	json_append(content, event_part_text(json_get_str(m->body,
-	    "message")));
+	json_append(content, event_part_text(json_get_str(m->body, "message")));
 	memset(&spec, 0, sizeof spec);
 	spec.native_id = nid;
 	spec.kind = ITEM_MESSAGE;
@@ -1088,7 +1097,7 @@ session_dispatch(struct session *s)
 static void
 session_dispatch_cb(void *arg)
 {
-	struct session	*s = arg;
+	struct session *s = arg;
 
 	if (s->state == S_READY && !s->dead)
 		session_dispatch(s);
@@ -1099,9 +1108,9 @@ session_dispatch_cb(void *arg)
 static void
 session_ended(struct session *s, int status, int by_daemon)
 {
-	cJSON	*data, *err;
-	char	*head, *tail;
-	int	 truncated, code = -1;
+	cJSON *data, *err;
+	char  *head, *tail;
+	int    truncated, code = -1;
 
 	data = json_object();
 	if (WIFEXITED(status))
@@ -1112,10 +1121,10 @@ session_ended(struct session *s, int status, int by_daemon)
 		json_set_str(data, "reason", code == 0 ? "completed" : "error");
 	json_set_str(data, "terminated_by", by_daemon ? "daemon" : "agent");
 	if (WIFSIGNALED(status)) {
-		char	msg[64];
+		char msg[64];
 
-		snprintf(msg, sizeof msg, "killed by signal %d",
-		    WTERMSIG(status));
+		snprintf(
+		    msg, sizeof msg, "killed by signal %d", WTERMSIG(status));
 		json_set_str(data, "message", msg);
 	} else
 		json_set_int(data, "exit_code", code);
@@ -1147,7 +1156,7 @@ session_reap(struct session *s)
 	s->adapter_data = NULL;
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
-	session_unref(s);	/* the process's reference */
+	session_unref(s); /* the process's reference */
 }
 
 /*
@@ -1182,11 +1191,11 @@ session_do_refuse(struct session *s, void *arg, char **cause)
 static int
 session_do_queue(struct session *s, void *arg, char **cause)
 {
-	struct session_msg	*m;
+	struct session_msg *m;
 
 	if (s->nqueued >= SESSION_QUEUE_MAX) {
-		xasprintf(cause, "%d messages are already queued",
-		    SESSION_QUEUE_MAX);
+		xasprintf(
+		    cause, "%d messages are already queued", SESSION_QUEUE_MAX);
 		return (409);
 	}
 	m = xcalloc(1, sizeof *m);
@@ -1201,7 +1210,7 @@ session_do_queue(struct session *s, void *arg, char **cause)
 static int
 session_do_start(struct session *s, void *arg, char **cause)
 {
-	char	*why;
+	char *why;
 
 	if (session_start_agent(s, &why) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
@@ -1246,7 +1255,7 @@ session_do_stop(struct session *s, void *arg, char **cause)
 static int
 session_do_end_idle(struct session *s, void *arg, char **cause)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	data = json_object();
 	json_set_str(data, "reason", "terminated");
@@ -1262,16 +1271,20 @@ session_do_end_idle(struct session *s, void *arg, char **cause)
 static int
 session_do_exit(struct session *s, void *arg, char **cause)
 {
-	int	status = *(int *)arg;
-	char	msg[96];
+	int  status = *(int *)arg;
+	char msg[96];
 
 	if (s->in_turn || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
-			snprintf(msg, sizeof msg, "the agent exited with "
-			    "status %d", WEXITSTATUS(status));
+			snprintf(msg, sizeof msg,
+			    "the agent exited with "
+			    "status %d",
+			    WEXITSTATUS(status));
 		else
-			snprintf(msg, sizeof msg, "the agent was killed by "
-			    "signal %d", WTERMSIG(status));
+			snprintf(msg, sizeof msg,
+			    "the agent was killed by "
+			    "signal %d",
+			    WTERMSIG(status));
 		session_error(s, msg, "agent_exited", NULL);
 	}
 	session_pending_cancel(s, 0);
@@ -1298,21 +1311,16 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	/*		MESSAGE		    TURN_END
 			CANCEL		    TERMINATE		EXIT */
-	[S_IDLE] = {	session_do_start,   session_do_ignore,
-			session_do_no_turn, session_do_end_idle,
-			session_do_ignore },
-	[S_READY] = {	session_do_queue,   session_do_ignore,
-			session_do_no_turn, session_do_stop,
-			session_do_exit },
-	[S_TURN] = {	session_do_queue,   session_do_turn_done,
-			session_do_cancel,  session_do_stop,
-			session_do_exit },
+	[S_IDLE] = { session_do_start, session_do_ignore, session_do_no_turn,
+	    session_do_end_idle, session_do_ignore },
+	[S_READY] = { session_do_queue, session_do_ignore, session_do_no_turn,
+	    session_do_stop, session_do_exit },
+	[S_TURN] = { session_do_queue, session_do_turn_done, session_do_cancel,
+	    session_do_stop, session_do_exit },
 	[S_STOPPING] = { session_do_refuse, session_do_ignore,
-			session_do_no_turn, session_do_ignore,
-			session_do_exit_stopped },
-	[S_ENDED] = {	session_do_refuse,  session_do_ignore,
-			session_do_no_turn, session_do_ignore,
-			session_do_ignore },
+	    session_do_no_turn, session_do_ignore, session_do_exit_stopped },
+	[S_ENDED] = { session_do_refuse, session_do_ignore, session_do_no_turn,
+	    session_do_ignore, session_do_ignore },
 };
 
 static int
@@ -1325,7 +1333,7 @@ session_fsm(struct session *s, enum session_event ev, void *arg, char **cause)
 static int
 session_opt_str(const cJSON *req, const char *name, char **out, char **cause)
 {
-	const cJSON	*v = json_get(req, name);
+	const cJSON *v = json_get(req, name);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
@@ -1340,15 +1348,16 @@ session_opt_str(const cJSON *req, const char *name, char **out, char **cause)
 
 /* Check the optional members of a create request. */
 static int
-session_check_request(const cJSON *req, const struct agent_profile *p,
-    char **cause)
+session_check_request(
+    const cJSON *req, const struct agent_profile *p, char **cause)
 {
-	const cJSON	*v, *e;
+	const cJSON *v, *e;
 
 	if ((v = json_get(req, "env")) != NULL) {
 		if (!json_is_obj(v))
 			goto env;
-		JSON_FOREACH(e, v) {
+		JSON_FOREACH(e, v)
+		{
 			if (!json_is_str(e) || *json_key(e) == '\0' ||
 			    strchr(json_key(e), '=') != NULL)
 				goto env;
@@ -1357,7 +1366,8 @@ session_check_request(const cJSON *req, const struct agent_profile *p,
 	if ((v = json_get(req, "agentCommand")) != NULL) {
 		if (!json_is_arr(v) || json_size(v) == 0)
 			goto command;
-		JSON_FOREACH(e, v) {
+		JSON_FOREACH(e, v)
+		{
 			if (!json_is_str(e))
 				goto command;
 		}
@@ -1368,16 +1378,18 @@ env:
 	*cause = xstrdup("'env' must be an object of strings");
 	return (-1);
 command:
-	xasprintf(cause, "'agentCommand' must be a non-empty array of "
-	    "strings%s", (p->flags & AGENT_CUSTOM_COMMAND) ?
-	    " (required for this agent)" : "");
+	xasprintf(cause,
+	    "'agentCommand' must be a non-empty array of "
+	    "strings%s",
+	    (p->flags & AGENT_CUSTOM_COMMAND) ? " (required for this agent)"
+					      : "");
 	return (-1);
 }
 
 static struct session *
 session_new(const char *id, const struct agent_profile *p)
 {
-	struct session	*s;
+	struct session *s;
 
 	s = xcalloc(1, sizeof *s);
 	s->id = xstrdup(id);
@@ -1386,7 +1398,7 @@ session_new(const char *id, const struct agent_profile *p)
 	LIST_INIT(&s->pending);
 	TAILQ_INIT(&s->queue);
 	TAILQ_INIT(&s->backlog);
-	s->refs = 1;		/* the registry's */
+	s->refs = 1; /* the registry's */
 	LIST_INSERT_HEAD(&sessions, s, entry);
 	return (s);
 }
@@ -1395,7 +1407,7 @@ session_new(const char *id, const struct agent_profile *p)
 static void
 session_started(struct session *s)
 {
-	cJSON	*data, *meta;
+	cJSON *data, *meta;
 
 	meta = json_object();
 	json_set_str(meta, "agent", s->profile->id);
@@ -1407,8 +1419,8 @@ session_started(struct session *s)
 		json_set_str(meta, "model", s->model);
 	else
 		json_set(meta, "model", json_null());
-	json_set_str(meta, "permissionMode", s->permission_mode != NULL ?
-	    s->permission_mode : "default");
+	json_set_str(meta, "permissionMode",
+	    s->permission_mode != NULL ? s->permission_mode : "default");
 	json_set_str(meta, "cwd", s->cwd);
 	data = json_object();
 	json_set(data, "metadata", meta);
@@ -1419,15 +1431,15 @@ session_started(struct session *s)
  * POST /v1/sessions/{id}: returns 0, or an HTTP status with *cause.
  */
 int
-session_create(const char *id, const cJSON *req, struct session **sp,
-    char **cause)
+session_create(
+    const char *id, const cJSON *req, struct session **sp, char **cause)
 {
-	const struct agent_profile	*p;
-	struct session			*s;
-	struct store			*st;
-	const char			*agent;
-	char				*cwd = NULL, *model, *mode, buf[4096];
-	struct stat			 sb;
+	const struct agent_profile *p;
+	struct session		   *s;
+	struct store		   *st;
+	const char		   *agent;
+	char			   *cwd = NULL, *model, *mode, buf[4096];
+	struct stat		    sb;
 
 	if (session_find(id) != NULL) {
 		xasprintf(cause, "session '%s' already exists", id);
@@ -1448,8 +1460,10 @@ session_create(const char *id, const cJSON *req, struct session **sp,
 	if (cwd == NULL)
 		cwd = xstrdup(getcwd(buf, sizeof buf) != NULL ? buf : "/");
 	if (*cwd != '/' || stat(cwd, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		xasprintf(cause, "cwd '%s' is not an existing absolute "
-		    "directory", cwd);
+		xasprintf(cause,
+		    "cwd '%s' is not an existing absolute "
+		    "directory",
+		    cwd);
 		free(cwd);
 		return (400);
 	}
@@ -1496,16 +1510,16 @@ session_create(const char *id, const cJSON *req, struct session **sp,
 static int
 session_load(const char *id, char **cause)
 {
-	const struct agent_profile	*p;
-	struct session			*s;
-	struct store			*st;
-	uint64_t			 last;
-	const char			*err, *agent;
-	char				*meta;
-	size_t				 len;
-	cJSON				*o;
-	long long			 created;
-	int				 ended = 0, in_turn = 0;
+	const struct agent_profile *p;
+	struct session		   *s;
+	struct store		   *st;
+	uint64_t		    last;
+	const char		   *err, *agent;
+	char			   *meta;
+	size_t			    len;
+	cJSON			   *o;
+	long long		    created;
+	int			    ended = 0, in_turn = 0;
 
 	if ((st = store_open(options.data_dir, id, &last, cause)) == NULL)
 		return (-1);
@@ -1539,7 +1553,7 @@ session_load(const char *id, char **cause)
 	(void)json_get_bool(o, "inTurn", &in_turn);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
-	s->nturns = last;	/* turn ids stay unique across restarts */
+	s->nturns = last; /* turn ids stay unique across restarts */
 	s->nitems = last;
 	s->npending = last;
 	if (in_turn) {
@@ -1559,9 +1573,9 @@ session_load(const char *id, char **cause)
 int
 session_load_all(char **cause)
 {
-	char	**ids;
-	size_t	  n, i;
-	char	 *why;
+	char **ids;
+	size_t n, i;
+	char  *why;
 
 	if (store_list(options.data_dir, &ids, &n) != 0) {
 		xasprintf(cause, "cannot list %s/sessions", options.data_dir);
@@ -1583,16 +1597,16 @@ session_load_all(char **cause)
 cJSON *
 session_info(struct session *s)
 {
-	struct session_pending	*p;
-	const cJSON		*e;
-	cJSON			*o, *keys, *perms, *qs;
+	struct session_pending *p;
+	const cJSON	       *e;
+	cJSON		       *o, *keys, *perms, *qs;
 
 	o = json_object();
 	json_set_str(o, "sessionId", s->id);
 	json_set_str(o, "agent", s->profile->id);
 	json_set_str(o, "agentMode", "build");
-	json_set_str(o, "permissionMode", s->permission_mode != NULL ?
-	    s->permission_mode : "default");
+	json_set_str(o, "permissionMode",
+	    s->permission_mode != NULL ? s->permission_mode : "default");
 	if (s->model != NULL)
 		json_set_str(o, "model", s->model);
 	if (s->native_id != NULL)
@@ -1610,12 +1624,12 @@ session_info(struct session *s)
 		json_set_int(o, "pid", proc_pid(s->proc));
 	keys = json_array();
 	JSON_FOREACH(e, s->env)
-		json_append(keys, json_string(json_key(e)));
+	json_append(keys, json_string(json_key(e)));
 	json_set(o, "envKeys", keys);
 	perms = json_array();
 	qs = json_array();
 	LIST_FOREACH(p, &s->pending, entry)
-		json_append(p->question ? qs : perms, json_string(p->id));
+	json_append(p->question ? qs : perms, json_string(p->id));
 	json_set(o, "pendingPermissions", perms);
 	json_set(o, "pendingQuestions", qs);
 	return (o);
@@ -1624,12 +1638,12 @@ session_info(struct session *s)
 cJSON *
 session_list(void)
 {
-	struct session	*s;
-	cJSON		*a;
+	struct session *s;
+	cJSON	       *a;
 
 	a = json_array();
 	LIST_FOREACH(s, &sessions, entry)
-		json_append(a, session_info(s));
+	json_append(a, session_info(s));
 	return (a);
 }
 
@@ -1639,15 +1653,15 @@ session_check_store(struct session *s, char **cause)
 {
 	if (!s->store_failed)
 		return (0);
-	xasprintf(cause, "session '%s' cannot write its log (disk full?)",
-	    s->id);
+	xasprintf(
+	    cause, "session '%s' cannot write its log (disk full?)", s->id);
 	return (507);
 }
 
 int
 session_post_message(struct session *s, const cJSON *body, char **cause)
 {
-	int	status;
+	int status;
 
 	if (json_get_str(body, "message") == NULL) {
 		*cause = xstrdup("'message' (a string) is required");
@@ -1662,17 +1676,16 @@ int
 session_reply_permission(struct session *s, const char *id,
     enum permission_reply reply, char **cause)
 {
-	static const char	*names[] = {
-		"accept", "accept_for_session", "reject", "cancelled"
-	};
-	struct session_pending	*p;
+	static const char *names[] = { "accept", "accept_for_session", "reject",
+		"cancelled" };
+	struct session_pending *p;
 
 	if ((p = session_pending_find(s, id, 0)) == NULL) {
 		xasprintf(cause, "no pending permission '%s'", id);
 		return (404);
 	}
-	if (s->profile->adapter->reply_permission(s, p->native_id,
-	    reply) != 0) {
+	if (s->profile->adapter->reply_permission(s, p->native_id, reply) !=
+	    0) {
 		*cause = xstrdup("the agent did not take the reply");
 		return (502);
 	}
@@ -1682,22 +1695,22 @@ session_reply_permission(struct session *s, const char *id,
 }
 
 int
-session_reply_question(struct session *s, const char *id,
-    const cJSON *answers, char **cause)
+session_reply_question(
+    struct session *s, const char *id, const cJSON *answers, char **cause)
 {
-	struct session_pending	*p;
+	struct session_pending *p;
 
 	if ((p = session_pending_find(s, id, 1)) == NULL) {
 		xasprintf(cause, "no pending question '%s'", id);
 		return (404);
 	}
-	if (s->profile->adapter->reply_question(s, p->native_id,
-	    answers) != 0) {
+	if (s->profile->adapter->reply_question(s, p->native_id, answers) !=
+	    0) {
 		*cause = xstrdup("the agent did not take the reply");
 		return (502);
 	}
-	session_question_resolved(s, p, answers != NULL ? "answered" :
-	    "rejected", answers);
+	session_question_resolved(
+	    s, p, answers != NULL ? "answered" : "rejected", answers);
 	session_pending_free(p);
 	return (0);
 }
@@ -1734,9 +1747,10 @@ session_delete(struct session *s)
 void
 session_shutdown(void)
 {
-	struct session	*s;
+	struct session *s;
 
-	LIST_FOREACH(s, &sessions, entry) {
+	LIST_FOREACH(s, &sessions, entry)
+	{
 		if (s->proc != NULL) {
 			kill(-proc_pid(s->proc), SIGTERM);
 			kill(-proc_pid(s->proc), SIGCONT);

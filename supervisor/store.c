@@ -58,79 +58,79 @@
 
 #include "supervisor.h"
 
-#define STORE_ID_MAX	128
-#define STORE_STRIDE	64			/* events per index entry */
-#define STORE_BUF	(64UL * 1024)		/* first read buffer */
-#define STORE_LINE_MAX	(256UL * 1024 * 1024)	/* longest event line */
-#define STORE_META_MAX	(4UL * 1024 * 1024)	/* largest session.json */
+#define STORE_ID_MAX   128
+#define STORE_STRIDE   64		     /* events per index entry */
+#define STORE_BUF      (64UL * 1024)	     /* first read buffer */
+#define STORE_LINE_MAX (256UL * 1024 * 1024) /* longest event line */
+#define STORE_META_MAX (4UL * 1024 * 1024)   /* largest session.json */
 
 struct store {
-	char		*dir;		/* <data_dir>/sessions/<id> */
-	int		 wfd;		/* events.jsonl, O_APPEND */
-	int		 rfd;		/* events.jsonl, for pread */
-	int		 flags;
-#define STORE_DIRTY	0x1		/* written since the last sync */
-#define STORE_BROKEN	0x2		/* a torn line may remain: no appends */
-#define STORE_REMOVED	0x4
+	char *dir; /* <data_dir>/sessions/<id> */
+	int   wfd; /* events.jsonl, O_APPEND */
+	int   rfd; /* events.jsonl, for pread */
+	int   flags;
+#define STORE_DIRTY   0x1 /* written since the last sync */
+#define STORE_BROKEN  0x2 /* a torn line may remain: no appends */
+#define STORE_REMOVED 0x4
 
-	uint64_t	 last_seq;
-	off_t		 size;		/* end of the last complete line */
+	uint64_t last_seq;
+	off_t	 size; /* end of the last complete line */
 
-	off_t		*index;		/* index[i]: offset of seq i*STRIDE+1 */
-	size_t		 nindex;
-	size_t		 cindex;
+	off_t *index; /* index[i]: offset of seq i*STRIDE+1 */
+	size_t nindex;
+	size_t cindex;
 };
 
 /* A bounded line reader over [offset, limit) of a file. */
 struct store_cursor {
-	int		 fd;
-	char		*buf;
-	size_t		 cap;
-	size_t		 pos;		/* first unconsumed byte in buf */
-	size_t		 end;		/* end of the bytes read into buf */
-	off_t		 base;		/* file offset of buf[0] */
-	off_t		 limit;		/* read nothing at or after this */
+	int    fd;
+	char  *buf;
+	size_t cap;
+	size_t pos;   /* first unconsumed byte in buf */
+	size_t end;   /* end of the bytes read into buf */
+	off_t  base;  /* file offset of buf[0] */
+	off_t  limit; /* read nothing at or after this */
 };
 
 enum store_next {
-	STORE_LINE,	/* a line, without its '\n' */
-	STORE_END,	/* nothing left before the limit */
-	STORE_TORN,	/* bytes without a '\n' before the limit */
-	STORE_LONG,	/* a line longer than STORE_LINE_MAX */
-	STORE_ERROR	/* pread failed, errno set */
+	STORE_LINE, /* a line, without its '\n' */
+	STORE_END,  /* nothing left before the limit */
+	STORE_TORN, /* bytes without a '\n' before the limit */
+	STORE_LONG, /* a line longer than STORE_LINE_MAX */
+	STORE_ERROR /* pread failed, errno set */
 };
 
-static int	 store_id_valid(const char *);
-static int	 store_digits(const char **, const char *, uint64_t *);
-static int	 store_match(const char **, const char *, const char *);
-static int	 store_line_seq(const char *, size_t, uint64_t *);
-static int	 store_mkdirs(const char *);
-static int	 store_fsync_dir(const char *);
-static int	 store_fsync_parent(const char *);
-static int	 store_write_all(int, const char *, size_t);
-static int	 store_writev_line(int, const char *, size_t);
+static int	     store_id_valid(const char *);
+static int	     store_digits(const char **, const char *, uint64_t *);
+static int	     store_match(const char **, const char *, const char *);
+static int	     store_line_seq(const char *, size_t, uint64_t *);
+static int	     store_mkdirs(const char *);
+static int	     store_fsync_dir(const char *);
+static int	     store_fsync_parent(const char *);
+static int	     store_write_all(int, const char *, size_t);
+static int	     store_writev_line(int, const char *, size_t);
 static struct store *store_new(const char *, const char *, char **);
-static int	 store_stale(const char *);
-static int	 store_open_fds(struct store *, int, char **);
-static void	 store_index_add(struct store *, uint64_t, off_t);
-static void	 store_cursor_init(struct store_cursor *, int, off_t, off_t);
-static void	 store_cursor_done(struct store_cursor *);
-static int	 store_cursor_fill(struct store_cursor *);
-static enum store_next store_cursor_next(struct store_cursor *, int,
-		     const char **, size_t *, off_t *);
-static void	 store_corrupt(struct store *, off_t, const char *, char **);
-static int	 store_scan_line(struct store *, const char *, size_t, off_t,
-		     char **);
-static int	 store_scan(struct store *, off_t *, char **);
-static int	 store_cut(struct store *, off_t, char **);
-static int	 store_list_cmp(const void *, const void *);
+static int	     store_stale(const char *);
+static int	     store_open_fds(struct store *, int, char **);
+static void	     store_index_add(struct store *, uint64_t, off_t);
+static void store_cursor_init(struct store_cursor *, int, off_t, off_t);
+static void store_cursor_done(struct store_cursor *);
+static int  store_cursor_fill(struct store_cursor *);
+static enum store_next
+store_cursor_next(struct store_cursor *, int, const char **, size_t *, off_t *);
+static void store_corrupt(struct store *, off_t, const char *, char **);
+static int
+store_scan_line(struct store *, const char *, size_t, off_t, char **);
+static int store_scan(struct store *, off_t *, char **);
+static int store_cut(struct store *, off_t, char **);
+static int store_list_cmp(const void *, const void *);
 
 /* Check a session id: [A-Za-z0-9._-]{1,128}, not starting with '.'. */
 static int
 store_id_valid(const char *id)
 {
-	size_t	i;
-	char	c;
+	size_t i;
+	char   c;
 
 	if (id == NULL || id[0] == '\0' || id[0] == '.')
 		return (0);
@@ -150,12 +150,12 @@ store_id_valid(const char *id)
 static int
 store_digits(const char **pp, const char *end, uint64_t *out)
 {
-	const char	*p = *pp;
-	uint64_t	 v = 0;
-	unsigned int	 d;
+	const char  *p = *pp;
+	uint64_t     v = 0;
+	unsigned int d;
 
-	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 != end &&
-	    p[1] >= '0' && p[1] <= '9'))
+	if (p == end || *p < '0' || *p > '9' ||
+	    (*p == '0' && p + 1 != end && p[1] >= '0' && p[1] <= '9'))
 		return (0);
 	for (; p != end && *p >= '0' && *p <= '9'; p++) {
 		d = (unsigned int)(*p - '0');
@@ -172,7 +172,7 @@ store_digits(const char **pp, const char *end, uint64_t *out)
 static int
 store_match(const char **pp, const char *end, const char *lit)
 {
-	size_t	len = strlen(lit);
+	size_t len = strlen(lit);
 
 	if ((size_t)(end - *pp) < len || memcmp(*pp, lit, len) != 0)
 		return (0);
@@ -189,16 +189,15 @@ store_match(const char **pp, const char *end, const char *lit)
 static int
 store_line_seq(const char *line, size_t len, uint64_t *seq)
 {
-	const char	*p = line, *end = line + len;
-	uint64_t	 a, b;
+	const char *p = line, *end = line + len;
+	uint64_t    a, b;
 
 	if (len == 0 || line[len - 1] != '}')
 		return (-1);
 	if (!store_match(&p, end, "{\"event_id\":\"evt_") ||
 	    !store_digits(&p, end, &a) ||
 	    !store_match(&p, end, "\",\"sequence\":") ||
-	    !store_digits(&p, end, &b) ||
-	    !store_match(&p, end, ","))
+	    !store_digits(&p, end, &b) || !store_match(&p, end, ","))
 		return (-1);
 	if (a != b || a == 0)
 		return (-1);
@@ -210,9 +209,9 @@ store_line_seq(const char *line, size_t len, uint64_t *seq)
 static int
 store_mkdirs(const char *path)
 {
-	struct stat	 sb;
-	char		*copy, *p;
-	int		 saved;
+	struct stat sb;
+	char	   *copy, *p;
+	int	    saved;
 
 	copy = xstrdup(path);
 	for (p = copy + 1; *p != '\0'; p++) {
@@ -246,7 +245,7 @@ store_mkdirs(const char *path)
 static int
 store_fsync_dir(const char *path)
 {
-	int	fd, r, saved;
+	int fd, r, saved;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return (-1);
@@ -261,9 +260,9 @@ store_fsync_dir(const char *path)
 static int
 store_fsync_parent(const char *path)
 {
-	const char	*slash;
-	char		*parent;
-	int		 r;
+	const char *slash;
+	char	   *parent;
+	int	    r;
 
 	if ((slash = strrchr(path, '/')) == NULL)
 		return (store_fsync_dir("."));
@@ -277,7 +276,7 @@ store_fsync_parent(const char *path)
 static int
 store_write_all(int fd, const char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, buf, len)) == -1) {
@@ -304,10 +303,10 @@ store_write_all(int fd, const char *buf, size_t len)
 static int
 store_writev_line(int fd, const char *line, size_t len)
 {
-	struct iovec	 iov[2], *v = iov;
-	int		 cnt = 2;
-	ssize_t		 n;
-	size_t		 done;
+	struct iovec iov[2], *v = iov;
+	int	     cnt = 2;
+	ssize_t	     n;
+	size_t	     done;
 
 	iov[0].iov_base = (void *)line;
 	iov[0].iov_len = len;
@@ -323,7 +322,8 @@ store_writev_line(int fd, const char *line, size_t len)
 			errno = EIO;
 			return (-1);
 		}
-		for (done = (size_t)n; cnt > 0 && done >= v->iov_len; v++, cnt--)
+		for (done = (size_t)n; cnt > 0 && done >= v->iov_len;
+		     v++, cnt--)
 			done -= v->iov_len;
 		if (cnt > 0) {
 			v->iov_base = (char *)v->iov_base + done;
@@ -337,7 +337,7 @@ store_writev_line(int fd, const char *line, size_t len)
 static struct store *
 store_new(const char *data_dir, const char *id, char **cause)
 {
-	struct store	*st;
+	struct store *st;
 
 	if (!store_id_valid(id)) {
 		xasprintf(cause, "invalid session id");
@@ -359,9 +359,9 @@ store_new(const char *data_dir, const char *id, char **cause)
 static int
 store_stale(const char *dir)
 {
-	struct stat	 sb;
-	char		*path;
-	int		 stale;
+	struct stat sb;
+	char	   *path;
+	int	    stale;
 
 	xasprintf(&path, "%s/session.json", dir);
 	stale = lstat(path, &sb) == -1 && errno == ENOENT;
@@ -381,8 +381,8 @@ store_stale(const char *dir)
 static int
 store_open_fds(struct store *st, int create, char **cause)
 {
-	char	*path;
-	int	 flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
+	char *path;
+	int   flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
 
 	if (create)
 		flags |= O_CREAT | O_TRUNC;
@@ -408,8 +408,8 @@ store_index_add(struct store *st, uint64_t seq, off_t off)
 		return;
 	if (st->nindex == st->cindex) {
 		st->cindex = st->cindex == 0 ? 8 : st->cindex * 2;
-		st->index = xreallocarray(st->index, st->cindex,
-		    sizeof *st->index);
+		st->index =
+		    xreallocarray(st->index, st->cindex, sizeof *st->index);
 	}
 	st->index[st->nindex++] = off;
 }
@@ -420,7 +420,7 @@ store_index_add(struct store *st, uint64_t seq, off_t off)
  * musl, mapping) a fresh buffer each time cost more than the read itself.
  * Single-threaded; a nested cursor gets a buffer of its own.
  */
-static char	*store_spare;
+static char *store_spare;
 
 /* Start reading lines at off; stop at limit. */
 static void
@@ -460,7 +460,7 @@ store_cursor_fill(struct store_cursor *c)
 {
 	off_t	left;
 	size_t	want;
-	ssize_t	n;
+	ssize_t n;
 
 	if (c->pos > 0) {
 		memmove(c->buf, c->buf + c->pos, c->end - c->pos);
@@ -484,12 +484,13 @@ store_cursor_fill(struct store_cursor *c)
 	if ((off_t)want > left)
 		want = (size_t)left;
 	do
-		n = pread(c->fd, c->buf + c->end, want, c->base + (off_t)c->end);
+		n = pread(
+		    c->fd, c->buf + c->end, want, c->base + (off_t)c->end);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return (-1);
 	if (n == 0) {
-		c->limit = c->base + (off_t)c->end;	/* file shrank */
+		c->limit = c->base + (off_t)c->end; /* file shrank */
 		return (0);
 	}
 	c->end += (size_t)n;
@@ -505,8 +506,8 @@ static enum store_next
 store_cursor_next(struct store_cursor *c, int keep, const char **line,
     size_t *len, off_t *off)
 {
-	char	*nl;
-	size_t	 pending;
+	char  *nl;
+	size_t pending;
 
 	*off = c->base + (off_t)c->pos;
 	for (;;) {
@@ -536,10 +537,12 @@ store_cursor_next(struct store_cursor *c, int keep, const char **line,
 static void
 store_corrupt(struct store *st, off_t off, const char *what, char **cause)
 {
-	xasprintf(cause, "%s/events.jsonl: %s at byte %lld, after %llu good "
+	xasprintf(cause,
+	    "%s/events.jsonl: %s at byte %lld, after %llu good "
 	    "events; to keep those and drop the rest, stop agentd and run: "
-	    "truncate -s %lld '%s/events.jsonl'", st->dir, what, (long long)off,
-	    (unsigned long long)st->last_seq, (long long)off, st->dir);
+	    "truncate -s %lld '%s/events.jsonl'",
+	    st->dir, what, (long long)off, (unsigned long long)st->last_seq,
+	    (long long)off, st->dir);
 }
 
 /*
@@ -547,13 +550,13 @@ store_corrupt(struct store *st, off_t off, const char *what, char **cause)
  * an event at all, -1 (with *cause) if it is an event out of sequence.
  */
 static int
-store_scan_line(struct store *st, const char *line, size_t len, off_t off,
-    char **cause)
+store_scan_line(
+    struct store *st, const char *line, size_t len, off_t off, char **cause)
 {
-	uint64_t	 seq;
-	char		*what;
-	enum event_type	 type;
-	size_t		 noraw;
+	uint64_t	seq;
+	char	       *what;
+	enum event_type type;
+	size_t		noraw;
 
 	/* Readers hand every line to event_scan: it must take it too. */
 	if (store_line_seq(line, len, &seq) != 0 ||
@@ -581,20 +584,22 @@ store_scan_line(struct store *st, const char *line, size_t len, off_t off,
 static int
 store_scan(struct store *st, off_t *cut, char **cause)
 {
-	struct store_cursor	 c;
-	struct stat		 sb;
-	const char		*line, *what = NULL;
-	size_t			 len;
-	off_t			 off, bad = -1;
-	enum store_next		 r;
-	int			 rv = -1;
+	struct store_cursor c;
+	struct stat	    sb;
+	const char	   *line, *what = NULL;
+	size_t		    len;
+	off_t		    off, bad = -1;
+	enum store_next	    r;
+	int		    rv = -1;
 
 	if (fstat(st->rfd, &sb) == -1) {
-		xasprintf(cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
+		xasprintf(
+		    cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
 		return (-1);
 	}
 	store_cursor_init(&c, st->rfd, 0, sb.st_size);
-	while ((r = store_cursor_next(&c, 1, &line, &len, &off)) == STORE_LINE) {
+	while (
+	    (r = store_cursor_next(&c, 1, &line, &len, &off)) == STORE_LINE) {
 		if (bad != -1) {
 			what = "a line that is not an event, followed by more";
 			break;
@@ -608,7 +613,8 @@ store_scan(struct store *st, off_t *cut, char **cause)
 		}
 	}
 	if (r == STORE_ERROR)
-		xasprintf(cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
+		xasprintf(
+		    cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
 	else if (r == STORE_LONG)
 		store_corrupt(st, off, "a line too long to be an event", cause);
 	else if (r == STORE_TORN && bad != -1)
@@ -628,14 +634,15 @@ out:
 static int
 store_cut(struct store *st, off_t size, char **cause)
 {
-	struct stat	sb;
+	struct stat sb;
 
 	if (fstat(st->rfd, &sb) == 0 && sb.st_size == size)
 		return (0);
 	if (ftruncate(st->wfd, size) == -1 || fsync(st->wfd) == -1) {
-		xasprintf(cause, "%s/events.jsonl: cutting the torn last line "
-		    "at byte %lld: %s", st->dir, (long long)size,
-		    strerror(errno));
+		xasprintf(cause,
+		    "%s/events.jsonl: cutting the torn last line "
+		    "at byte %lld: %s",
+		    st->dir, (long long)size, strerror(errno));
 		return (-1);
 	}
 	return (0);
@@ -645,7 +652,7 @@ store_cut(struct store *st, off_t size, char **cause)
 int
 store_init(const char *data_dir, char **cause)
 {
-	char	*path;
+	char *path;
 
 	xasprintf(&path, "%s/sessions", data_dir);
 	if (store_mkdirs(path) == -1) {
@@ -671,12 +678,12 @@ store_list_cmp(const void *a, const void *b)
 int
 store_list(const char *data_dir, char ***ids, size_t *n)
 {
-	struct dirent	*de;
-	struct stat	 sb;
-	DIR		*d;
-	char		*path;
-	size_t		 cap = 0;
-	int		 saved;
+	struct dirent *de;
+	struct stat    sb;
+	DIR	      *d;
+	char	      *path;
+	size_t	       cap = 0;
+	int	       saved;
 
 	*ids = NULL;
 	*n = 0;
@@ -692,7 +699,8 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 		if (!store_id_valid(de->d_name))
 			continue;
 		xasprintf(&path, "%s/session.json", de->d_name);
-		if (fstatat(dirfd(d), path, &sb, 0) == 0 && S_ISREG(sb.st_mode)) {
+		if (fstatat(dirfd(d), path, &sb, 0) == 0 &&
+		    S_ISREG(sb.st_mode)) {
 			if (*n == cap) {
 				cap = cap == 0 ? 16 : cap * 2;
 				*ids = xreallocarray(*ids, cap, sizeof **ids);
@@ -714,7 +722,7 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 struct store *
 store_create(const char *data_dir, const char *id, char **cause)
 {
-	struct store	*st;
+	struct store *st;
 
 	if ((st = store_new(data_dir, id, cause)) == NULL)
 		return (NULL);
@@ -749,11 +757,11 @@ fail:
  * file). *last_seq is the sequence of the last good event, 0 if none.
  */
 struct store *
-store_open(const char *data_dir, const char *id, uint64_t *last_seq,
-    char **cause)
+store_open(
+    const char *data_dir, const char *id, uint64_t *last_seq, char **cause)
 {
-	struct store	*st;
-	off_t		 cut;
+	struct store *st;
+	off_t	      cut;
 
 	if ((st = store_new(data_dir, id, cause)) == NULL)
 		return (NULL);
@@ -773,16 +781,17 @@ store_open(const char *data_dir, const char *id, uint64_t *last_seq,
  * file, errno says why and the session must stop feeding the store.
  */
 int
-store_append(struct store *st, uint64_t seq, const char *line, size_t len,
-    char **cause)
+store_append(
+    struct store *st, uint64_t seq, const char *line, size_t len, char **cause)
 {
-	uint64_t	got;
-	int		saved;
+	uint64_t got;
+	int	 saved;
 
 	if (st->flags & (STORE_BROKEN | STORE_REMOVED)) {
 		xasprintf(cause, "%s/events.jsonl: %s", st->dir,
-		    (st->flags & STORE_REMOVED) ? "session removed" :
-		    "store failed earlier, not writable");
+		    (st->flags & STORE_REMOVED)
+			? "session removed"
+			: "store failed earlier, not writable");
 		errno = EIO;
 		return (-1);
 	}
@@ -804,9 +813,10 @@ store_append(struct store *st, uint64_t seq, const char *line, size_t len,
 		saved = errno;
 		if (ftruncate(st->wfd, st->size) == -1) {
 			st->flags |= STORE_BROKEN;
-			xasprintf(cause, "%s/events.jsonl: write: %s; cutting "
-			    "back: %s", st->dir, strerror(saved),
-			    strerror(errno));
+			xasprintf(cause,
+			    "%s/events.jsonl: write: %s; cutting "
+			    "back: %s",
+			    st->dir, strerror(saved), strerror(errno));
 		} else
 			xasprintf(cause, "%s/events.jsonl: write: %s", st->dir,
 			    strerror(saved));
@@ -848,12 +858,11 @@ store_dirty(const struct store *st)
 
 /* Replace session.json atomically: .new, fsync, rename, fsync the dir. */
 int
-store_write_meta(struct store *st, const char *json, size_t len,
-    char **cause)
+store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 {
-	char		*tmp, *path;
-	const char	*what = "unlink", *name;
-	int		 fd = -1, saved;
+	char	   *tmp, *path;
+	const char *what = "unlink", *name;
+	int	    fd = -1, saved;
 
 	xasprintf(&tmp, "%s/session.json.new", st->dir);
 	xasprintf(&path, "%s/session.json", st->dir);
@@ -861,8 +870,8 @@ store_write_meta(struct store *st, const char *json, size_t len,
 	if (unlink(tmp) == -1 && errno != ENOENT)
 		goto fail;
 	what = "open";
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1)
 		goto fail;
 	what = "write";
 	if (store_write_all(fd, json, len) == -1)
@@ -892,7 +901,7 @@ fail:
 	if (fd != -1)
 		close(fd);
 	if (name == tmp && strcmp(what, "unlink") != 0)
-		unlink(tmp);	/* leave no stale .new behind */
+		unlink(tmp); /* leave no stale .new behind */
 	free(tmp);
 	free(path);
 	errno = saved;
@@ -903,11 +912,11 @@ fail:
 char *
 store_read_meta(struct store *st, size_t *lenp)
 {
-	struct stat	 sb;
-	char		*path, *buf = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
+	struct stat sb;
+	char	   *path, *buf = NULL;
+	size_t	    len = 0;
+	ssize_t	    n;
+	int	    fd;
 
 	xasprintf(&path, "%s/session.json", st->dir);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -952,13 +961,13 @@ int
 store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
-	struct store_cursor	 c;
-	const char		*line;
-	size_t			 len, total = 0;
-	uint64_t		 seq, got;
-	off_t			 off;
-	enum store_next		 r;
-	int			 n = 0;
+	struct store_cursor c;
+	const char	   *line;
+	size_t		    len, total = 0;
+	uint64_t	    seq, got;
+	off_t		    off;
+	enum store_next	    r;
+	int		    n = 0;
 
 	if (from_seq == 0)
 		from_seq = 1;
@@ -979,7 +988,7 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 		if (seq < from_seq)
 			continue;
 		if (store_line_seq(line, len, &got) != 0 || got != seq) {
-			errno = EIO;	/* changed behind our back */
+			errno = EIO; /* changed behind our back */
 			n = -1;
 			break;
 		}
@@ -1009,12 +1018,11 @@ store_last_seq(const struct store *st)
 int
 store_remove(struct store *st)
 {
-	static const char	*names[] = {
-		"events.jsonl", "session.json", "session.json.new"
-	};
-	char			*path;
-	size_t			 i;
-	int			 rv = 0, saved = 0;
+	static const char *names[] = { "events.jsonl", "session.json",
+		"session.json.new" };
+	char		  *path;
+	size_t		   i;
+	int		   rv = 0, saved = 0;
 
 	st->flags |= STORE_REMOVED;
 	for (i = 0; i < nitems(names); i++) {

@@ -16,15 +16,13 @@
 #include "supervisor.h"
 
 /* Include a file as the bytes sym[] up to sym_end[]. */
-#define UI_INCBIN(sym, path)						\
-	__asm__("	.section .rodata." #sym ",\"a\",@progbits\n"	\
-	    "	.globl " #sym "\n"					\
-	    "	.type " #sym ", @object\n"				\
-	    #sym ":\n"							\
-	    "	.incbin \"" path "\"\n"					\
-	    "	.globl " #sym "_end\n"					\
-	    #sym "_end:\n"						\
-	    "	.previous\n");						\
+#define UI_INCBIN(sym, path)                                         \
+	__asm__("	.section .rodata." #sym ",\"a\",@progbits\n" \
+		"	.globl " #sym "\n"                           \
+		"	.type " #sym ", @object\n" #sym ":\n"        \
+		"	.incbin \"" path "\"\n"                      \
+		"	.globl " #sym "_end\n" #sym "_end:\n"        \
+		"	.previous\n");                               \
 	extern const unsigned char sym[], sym##_end[]
 
 UI_INCBIN(ui_index_html, "build/gen/ui/index.html.gz");
@@ -50,7 +48,7 @@ static const struct ui_asset ui_assets[] = {
 const struct ui_asset *
 ui_lookup(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < nitems(ui_assets); i++) {
 		if (strcmp(ui_assets[i].name, name) == 0)

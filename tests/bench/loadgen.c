@@ -39,55 +39,55 @@
 
 #include <libwebsockets.h>
 
-#define MAX_HEADERS	8
-#define MAX_SAMPLES	(4 * 1024 * 1024)
+#define MAX_HEADERS 8
+#define MAX_SAMPLES (4 * 1024 * 1024)
 
 struct client {
-	struct lws	*wsi;
-	int		 fd;		/* SSE */
-	int		 connected;
-	int		 done;
-	int		 failed;
-	long long	 last_seq;	/* -1: none yet */
-	long long	 frames;
-	long long	 matched;
-	long long	 gaps;
-	double		 t_done;
-	char		*buf;		/* frame or SSE read buffer */
-	size_t		 len, cap;
-	long long	 cur_id;	/* SSE: id of the event being read */
-	int		 chunked;	/* SSE: Transfer-Encoding: chunked */
-	long		 chunk_left;	/* bytes of chunk data still due */
-	int		 chunk_state;	/* 0 size line, 1 data, 2 CRLF after */
-	char		 sizeline[32];
-	size_t		 sizelen;
+	struct lws *wsi;
+	int	    fd; /* SSE */
+	int	    connected;
+	int	    done;
+	int	    failed;
+	long long   last_seq; /* -1: none yet */
+	long long   frames;
+	long long   matched;
+	long long   gaps;
+	double	    t_done;
+	char	   *buf; /* frame or SSE read buffer */
+	size_t	    len, cap;
+	long long   cur_id;	 /* SSE: id of the event being read */
+	int	    chunked;	 /* SSE: Transfer-Encoding: chunked */
+	long	    chunk_left;	 /* bytes of chunk data still due */
+	int	    chunk_state; /* 0 size line, 1 data, 2 CRLF after */
+	char	    sizeline[32];
+	size_t	    sizelen;
 };
 
-static const char	*host = "127.0.0.1";
-static int		 port;
-static const char	*path = "/";
-static int		 nclients = 1;
-static const char	*until;
-static const char	*sample_match;
-static const char	*match;
-static long long	 expect;
-static const char	*post_path;
-static const char	*post_body = "{}";
-static const char	*headers[MAX_HEADERS];
-static int		 nheaders;
-static double		 timeout_s = 60;
+static const char *host = "127.0.0.1";
+static int	   port;
+static const char *path = "/";
+static int	   nclients = 1;
+static const char *until;
+static const char *sample_match;
+static const char *match;
+static long long   expect;
+static const char *post_path;
+static const char *post_body = "{}";
+static const char *headers[MAX_HEADERS];
+static int	   nheaders;
+static double	   timeout_s = 60;
 
-static struct client	*clients;
-static int		 nconnected, ndone, nfailed;
-static double		 t_start;
-static int		 post_fd = -1;
-static double		*samples;
-static size_t		 nsamples;
+static struct client *clients;
+static int	      nconnected, ndone, nfailed;
+static double	      t_start;
+static int	      post_fd = -1;
+static double	     *samples;
+static size_t	      nsamples;
 
 static double
 now_s(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
@@ -96,7 +96,7 @@ now_s(void)
 static unsigned long long
 now_ns(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((unsigned long long)ts.tv_sec * 1000000000ULL +
@@ -116,8 +116,8 @@ grow(struct client *c, size_t need)
 static int
 tcp_connect(void)
 {
-	struct sockaddr_in	sa;
-	int			fd, one = 1;
+	struct sockaddr_in sa;
+	int		   fd, one = 1;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
@@ -136,7 +136,7 @@ tcp_connect(void)
 static int
 write_all(int fd, const char *p, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {
@@ -154,23 +154,26 @@ static void
 send_request(int fd, const char *method, const char *p, const char *body,
     const char *accept)
 {
-	char	req[8192];
-	int	n, i;
+	char req[8192];
+	int  n, i;
 
-	n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n"
-	    "Accept: %s\r\n", method, p, host, port, accept);
+	n = snprintf(req, sizeof req,
+	    "%s %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	    "Accept: %s\r\n",
+	    method, p, host, port, accept);
 	for (i = 0; i < nheaders; i++)
-		n += snprintf(req + n, sizeof req - (size_t)n, "%s\r\n",
-		    headers[i]);
+		n += snprintf(
+		    req + n, sizeof req - (size_t)n, "%s\r\n", headers[i]);
 	if (body != NULL)
 		n += snprintf(req + n, sizeof req - (size_t)n,
 		    "Content-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n", strlen(body));
+		    "Content-Length: %zu\r\n",
+		    strlen(body));
 	n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
 	if (write_all(fd, req, (size_t)n) == -1 ||
 	    (body != NULL && write_all(fd, body, strlen(body)) == -1)) {
-		fprintf(stderr, "loadgen: write request: %s\n",
-		    strerror(errno));
+		fprintf(
+		    stderr, "loadgen: write request: %s\n", strerror(errno));
 		exit(1);
 	}
 }
@@ -183,12 +186,11 @@ all_connected(void)
 	if (post_path == NULL)
 		return;
 	if ((post_fd = tcp_connect()) == -1) {
-		fprintf(stderr, "loadgen: connect for POST: %s\n",
-		    strerror(errno));
+		fprintf(
+		    stderr, "loadgen: connect for POST: %s\n", strerror(errno));
 		exit(1);
 	}
-	send_request(post_fd, "POST", post_path, post_body,
-	    "application/json");
+	send_request(post_fd, "POST", post_path, post_body, "application/json");
 	t_start = now_s();
 }
 
@@ -196,7 +198,7 @@ all_connected(void)
 static void
 frame(struct client *c, const char *p, size_t len, long long seq)
 {
-	const char	*ts;
+	const char *ts;
 
 	if (c->done)
 		return;
@@ -207,15 +209,16 @@ frame(struct client *c, const char *p, size_t len, long long seq)
 		c->last_seq = seq;
 	}
 	if ((ts = memmem(p, len, "@ts:", 4)) != NULL &&
-	    nsamples < MAX_SAMPLES && (sample_match == NULL ||
-	    memmem(p, len, sample_match, strlen(sample_match)) != NULL)) {
+	    nsamples < MAX_SAMPLES &&
+	    (sample_match == NULL ||
+		memmem(p, len, sample_match, strlen(sample_match)) != NULL)) {
 		unsigned long long stamp = strtoull(ts + 4, NULL, 10);
 
 		samples[nsamples++] = (double)(now_ns() - stamp) / 1e3;
 	}
 	if ((until != NULL && memmem(p, len, until, strlen(until)) != NULL) ||
 	    (match != NULL && memmem(p, len, match, strlen(match)) != NULL &&
-	    ++c->matched >= expect)) {
+		++c->matched >= expect)) {
 		c->done = 1;
 		c->t_done = now_s();
 		ndone++;
@@ -224,25 +227,26 @@ frame(struct client *c, const char *p, size_t len, long long seq)
 
 /* WebSocket: lws client callback. */
 static int
-ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
+ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+    size_t len)
 {
-	struct client	*c = lws_get_opaque_user_data(wsi);
-	const char	*s;
-	long long	 seq = -1;
+	struct client *c = lws_get_opaque_user_data(wsi);
+	const char    *s;
+	long long      seq = -1;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-		unsigned char	**p = in, *end = *p + len;
-		int		  i;
+		unsigned char **p = in, *end = *p + len;
+		int		i;
 
 		for (i = 0; i < nheaders; i++) {
 			const char *colon = strchr(headers[i], ':');
 			char	    name[128];
 			size_t	    nl;
 
-			if (colon == NULL || (nl = (size_t)(colon -
-			    headers[i]) + 1) >= sizeof name)
+			if (colon == NULL ||
+			    (nl = (size_t)(colon - headers[i]) + 1) >=
+				sizeof name)
 				continue;
 			memcpy(name, headers[i], nl);
 			name[nl] = '\0';
@@ -250,8 +254,8 @@ ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			while (*colon == ' ')
 				colon++;
 			if (lws_add_http_header_by_name(wsi,
-			    (unsigned char *)name, (unsigned char *)colon,
-			    (int)strlen(colon), p, end))
+				(unsigned char *)name, (unsigned char *)colon,
+				(int)strlen(colon), p, end))
 				return (-1);
 		}
 		break;
@@ -299,19 +303,18 @@ ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return (0);
 }
 
-static const struct lws_protocols ws_protocols[] = {
-	{ "loadgen", ws_cb, 0, 65536, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols ws_protocols[] = { { "loadgen", ws_cb, 0,
+							 65536, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 static void
 run_ws(void)
 {
-	struct lws_context_creation_info	 info;
-	struct lws_client_connect_info		 ci;
-	struct lws_context			*ctx;
-	int					 i;
-	double					 deadline;
+	struct lws_context_creation_info info;
+	struct lws_client_connect_info	 ci;
+	struct lws_context		*ctx;
+	int				 i;
+	double				 deadline;
 
 	lws_set_log_level(LLL_ERR, NULL);
 	memset(&info, 0, sizeof info);
@@ -352,8 +355,8 @@ run_ws(void)
 static void
 sse_parse(struct client *c)
 {
-	char	*p = c->buf, *end = c->buf + c->len, *nl, *data = NULL;
-	size_t	 dlen = 0;
+	char  *p = c->buf, *end = c->buf + c->len, *nl, *data = NULL;
+	size_t dlen = 0;
 
 	for (;;) {
 		char *ev = p;
@@ -409,8 +412,9 @@ sse_body(struct client *c, const char *p, size_t n)
 			n--;
 			break;
 		case 1: {
-			size_t k = n < (size_t)c->chunk_left ? n :
-			    (size_t)c->chunk_left;
+			size_t k = n < (size_t)c->chunk_left
+			    ? n
+			    : (size_t)c->chunk_left;
 
 			memcpy(c->buf + c->len, p, k);
 			c->len += k;
@@ -420,7 +424,7 @@ sse_body(struct client *c, const char *p, size_t n)
 				c->chunk_state = 2;
 			break;
 		}
-		case 2:		/* the CRLF after a chunk's data */
+		case 2: /* the CRLF after a chunk's data */
 			if (*p == '\n')
 				c->chunk_state = 0;
 			p++;
@@ -434,10 +438,10 @@ sse_body(struct client *c, const char *p, size_t n)
 static void
 run_sse(void)
 {
-	static char		 raw[65536];
-	struct epoll_event	 ev, evs[256];
-	int			 ep, i, n;
-	double			 deadline;
+	static char	   raw[65536];
+	struct epoll_event ev, evs[256];
+	int		   ep, i, n;
+	double		   deadline;
 
 	if ((ep = epoll_create1(0)) == -1)
 		abort();
@@ -445,8 +449,8 @@ run_sse(void)
 		struct client *c = &clients[i];
 
 		if ((c->fd = tcp_connect()) == -1) {
-			fprintf(stderr, "loadgen: connect: %s\n",
-			    strerror(errno));
+			fprintf(
+			    stderr, "loadgen: connect: %s\n", strerror(errno));
 			exit(1);
 		}
 		send_request(c->fd, "GET", path, NULL, "text/event-stream");
@@ -459,8 +463,8 @@ run_sse(void)
 	while (ndone + nfailed < nclients && now_s() < deadline) {
 		n = epoll_wait(ep, evs, 256, 100);
 		for (i = 0; i < n; i++) {
-			struct client	*c = evs[i].data.ptr;
-			ssize_t		 r;
+			struct client *c = evs[i].data.ptr;
+			ssize_t	       r;
 
 			if (c->done || c->failed)
 				continue;
@@ -478,8 +482,8 @@ run_sse(void)
 			if (c->connected)
 				sse_body(c, raw, (size_t)r);
 			else {
-				char	*eoh;
-				size_t	 hl;
+				char  *eoh;
+				size_t hl;
 
 				grow(c, (size_t)r);
 				memcpy(c->buf + c->len, raw, (size_t)r);
@@ -493,8 +497,9 @@ run_sse(void)
 					exit(1);
 				}
 				*eoh = '\0';
-				c->chunked = strcasestr(c->buf,
-				    "transfer-encoding: chunked") != NULL;
+				c->chunked =
+				    strcasestr(c->buf,
+					"transfer-encoding: chunked") != NULL;
 				c->connected = 1;
 				hl = (size_t)(eoh + 4 - c->buf);
 				r = (ssize_t)(c->len - hl);
@@ -527,14 +532,15 @@ run_start(const char *log, char **argv)
 	double	t0, deadline;
 	pid_t	pid;
 	int	fd, lfd;
-	ssize_t	n;
+	ssize_t n;
 	size_t	got;
 
 	t0 = now_s();
 	if ((pid = fork()) == -1)
 		abort();
 	if (pid == 0) {
-		if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) != -1) {
+		if ((lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) !=
+		    -1) {
 			dup2(lfd, 1);
 			dup2(lfd, 2);
 			close(lfd);
@@ -544,7 +550,7 @@ run_start(const char *log, char **argv)
 	}
 	deadline = t0 + timeout_s;
 	while (now_s() < deadline) {
-		struct timespec	 pause = { 0, 100000 };
+		struct timespec pause = { 0, 100000 };
 
 		if ((fd = tcp_connect()) == -1) {
 			nanosleep(&pause, NULL);
@@ -575,7 +581,7 @@ run_start(const char *log, char **argv)
 static int
 cmp_double(const void *a, const void *b)
 {
-	double	x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *)a, y = *(const double *)b;
 
 	return ((x > y) - (x < y));
 }
@@ -583,7 +589,7 @@ cmp_double(const void *a, const void *b)
 static double
 pct(double p)
 {
-	size_t	i;
+	size_t i;
 
 	if (nsamples == 0)
 		return (-1);
@@ -594,7 +600,8 @@ pct(double p)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: loadgen ws|sse --port P --path PATH "
+	fprintf(stderr,
+	    "usage: loadgen ws|sse --port P --path PATH "
 	    "[--host H] [--clients N] [--until STR] [--expect N --match STR] "
 	    "[--sample STR] "
 	    "[--post PATH --body JSON] [--header H]... [--timeout S]\n");
@@ -604,10 +611,10 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char	*mode;
-	long long	 frames = 0, gaps = 0, minframes = -1;
-	double		 t_end = 0, elapsed;
-	int		 i, sse;
+	const char *mode;
+	long long   frames = 0, gaps = 0, minframes = -1;
+	double	    t_end = 0, elapsed;
+	int	    i, sse;
 
 	if (argc < 2)
 		usage();
@@ -615,7 +622,8 @@ main(int argc, char **argv)
 	if (strcmp(mode, "start") == 0) {
 		const char *log = "/dev/null";
 
-		for (i = 2; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2) {
+		for (i = 2; i + 1 < argc && strcmp(argv[i], "--") != 0;
+		     i += 2) {
 			if (strcmp(argv[i], "--port") == 0)
 				port = atoi(argv[i + 1]);
 			else if (strcmp(argv[i], "--log") == 0)
@@ -697,13 +705,13 @@ main(int argc, char **argv)
 	elapsed = t_end > t_start ? t_end - t_start : 0;
 	qsort(samples, nsamples, sizeof *samples, cmp_double);
 	printf("{\"mode\":\"%s\",\"clients\":%d,\"done\":%d,\"failed\":%d,"
-	    "\"frames\":%lld,\"min_frames\":%lld,\"gaps\":%lld,"
-	    "\"elapsed_s\":%.6f,\"rate\":%.1f,\"samples\":%zu,"
-	    "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,"
-	    "\"lat_max_us\":%.1f}\n", mode, nclients, ndone, nfailed, frames,
-	    minframes, gaps, elapsed, elapsed > 0 ? (double)frames / elapsed : 0,
-	    nsamples, pct(50), pct(90), pct(99),
-	    nsamples ? samples[nsamples - 1] : -1.0);
+	       "\"frames\":%lld,\"min_frames\":%lld,\"gaps\":%lld,"
+	       "\"elapsed_s\":%.6f,\"rate\":%.1f,\"samples\":%zu,"
+	       "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,"
+	       "\"lat_max_us\":%.1f}\n",
+	    mode, nclients, ndone, nfailed, frames, minframes, gaps, elapsed,
+	    elapsed > 0 ? (double)frames / elapsed : 0, nsamples, pct(50),
+	    pct(90), pct(99), nsamples ? samples[nsamples - 1] : -1.0);
 	if (post_fd != -1)
 		close(post_fd);
 	return (ndone == nclients && gaps == 0 ? 0 : 1);

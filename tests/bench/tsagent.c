@@ -25,7 +25,7 @@
 static void
 put(const char *buf, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(1, buf, len)) == -1) {
@@ -41,8 +41,8 @@ put(const char *buf, size_t len)
 static void
 reply(const cJSON *id, cJSON *result)
 {
-	cJSON	*o = cJSON_CreateObject();
-	char	*s;
+	cJSON *o = cJSON_CreateObject();
+	char  *s;
 
 	cJSON_AddStringToObject(o, "jsonrpc", "2.0");
 	cJSON_AddItemToObject(o, "id", cJSON_Duplicate(id, 1));
@@ -57,7 +57,7 @@ reply(const cJSON *id, cJSON *result)
 static unsigned long long
 now_ns(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((unsigned long long)ts.tv_sec * 1000000000ULL +
@@ -67,32 +67,35 @@ now_ns(void)
 static void
 chunk(const char *sid)
 {
-	char	line[512];
-	int	n;
+	char line[512];
+	int  n;
 
-	n = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"method\":"
+	n = snprintf(line, sizeof line,
+	    "{\"jsonrpc\":\"2.0\",\"method\":"
 	    "\"session/update\",\"params\":{\"sessionId\":\"%s\",\"update\":"
 	    "{\"sessionUpdate\":\"agent_message_chunk\",\"content\":"
-	    "{\"type\":\"text\",\"text\":\"@ts:%llu\"}}}}\n", sid, now_ns());
+	    "{\"type\":\"text\",\"text\":\"@ts:%llu\"}}}}\n",
+	    sid, now_ns());
 	put(line, (size_t)n);
 }
 
 static void
 prompt(const cJSON *id, const cJSON *params)
 {
-	const cJSON	*p, *el;
-	const char	*text = "", *sid;
-	struct timespec	 at;
-	long		 rate = 1000, count = 1, i;
+	const cJSON	  *p, *el;
+	const char	  *text = "", *sid;
+	struct timespec	   at;
+	long		   rate = 1000, count = 1, i;
 	unsigned long long step, t0;
 
 	sid = cJSON_GetStringValue(cJSON_GetObjectItem(params, "sessionId"));
 	if (sid == NULL || strlen(sid) > 100)
 		sid = "ts-1";
 	p = cJSON_GetObjectItem(params, "prompt");
-	cJSON_ArrayForEach(el, p) {
-		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(el,
-		    "text"));
+	cJSON_ArrayForEach(el, p)
+	{
+		const char *t =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(el, "text"));
 		if (t != NULL) {
 			text = t;
 			break;
@@ -112,8 +115,8 @@ prompt(const cJSON *id, const cJSON *params)
 
 		at.tv_sec = (time_t)(due / 1000000000ULL);
 		at.tv_nsec = (long)(due % 1000000000ULL);
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at,
-		    NULL) == EINTR)
+		while (clock_nanosleep(
+			   CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
 			;
 		chunk(sid);
 	}
@@ -125,9 +128,9 @@ prompt(const cJSON *id, const cJSON *params)
 static void
 handle(const char *line)
 {
-	cJSON		*v, *r;
-	const cJSON	*id, *params;
-	const char	*method;
+	cJSON	    *v, *r;
+	const cJSON *id, *params;
+	const char  *method;
 
 	if ((v = cJSON_Parse(line)) == NULL)
 		return;
@@ -136,11 +139,11 @@ handle(const char *line)
 	params = cJSON_GetObjectItem(v, "params");
 	if (id == NULL || method == NULL) {
 		cJSON_Delete(v);
-		return;		/* notifications, responses */
+		return; /* notifications, responses */
 	}
 	r = cJSON_CreateObject();
 	if (strcmp(method, "initialize") == 0) {
-		cJSON	*caps = cJSON_CreateObject(), *info;
+		cJSON *caps = cJSON_CreateObject(), *info;
 
 		cJSON_AddNumberToObject(r, "protocolVersion", 1);
 		cJSON_AddBoolToObject(caps, "loadSession", 1);
@@ -165,15 +168,15 @@ handle(const char *line)
 int
 main(void)
 {
-	static char	buf[1 << 20];
-	size_t		len = 0;
-	ssize_t		n;
-	char		*nl, *p;
+	static char buf[1 << 20];
+	size_t	    len = 0;
+	ssize_t	    n;
+	char	   *nl, *p;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		if (len == sizeof buf - 1)
-			len = 0;	/* absurd line: drop it */
+			len = 0; /* absurd line: drop it */
 		if ((n = read(0, buf + len, sizeof buf - 1 - len)) == -1) {
 			if (errno == EINTR)
 				continue;

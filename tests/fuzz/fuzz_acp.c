@@ -20,20 +20,19 @@
 #include "fuzz.h"
 #include "host_stub.h"
 
-static const char *const fuzz_argv[] = { "fuzz-acp-agent", NULL };
-static const struct agent_profile fuzz_profile = {
-	"fuzz", &adapter_acp, fuzz_argv, NULL, NULL, AGENT_BUILTIN
-};
+static const char *const	  fuzz_argv[] = { "fuzz-acp-agent", NULL };
+static const struct agent_profile fuzz_profile = { "fuzz", &adapter_acp,
+	fuzz_argv, NULL, NULL, AGENT_BUILTIN };
 
 static void
 fuzz_client(struct session *s, const char *cmd, size_t len)
 {
-	const struct adapter	*a = &adapter_acp;
-	struct user_message	 um;
-	const char		*id, *err;
-	char			*arg;
-	cJSON			*v, *att;
-	int			 r;
+	const struct adapter *a = &adapter_acp;
+	struct user_message   um;
+	const char	     *id, *err;
+	char		     *arg;
+	cJSON		     *v, *att;
+	int		      r;
 
 	arg = xstrndup(cmd + 2, len - 2);
 	memset(&um, 0, sizeof um);
@@ -89,10 +88,10 @@ out:
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct session	*s;
-	const char	*p = (const char *)data, *end = p + size, *nl;
-	size_t		 len, step;
-	char		*line;
+	struct session *s;
+	const char     *p = (const char *)data, *end = p + size, *nl;
+	size_t		len, step;
+	char	       *line;
 
 	s = stub_session_new(&fuzz_profile, NULL);
 	adapter_acp.on_start(s);
@@ -104,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step = nl != NULL ? len + 1 : len;
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
-		line = xmalloc(len + 1);	/* exact size, NULs kept */
+		line = xmalloc(len + 1); /* exact size, NULs kept */
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (len >= 2 && p[0] == '#' && p[1] == '!')

@@ -24,7 +24,7 @@
 static const char *
 field(const uint8_t **p, const uint8_t *end, size_t *len)
 {
-	const uint8_t	*s = *p, *z;
+	const uint8_t *s = *p, *z;
 
 	z = memchr(s, '\0', (size_t)(end - s));
 	if (z == NULL)
@@ -34,13 +34,13 @@ field(const uint8_t **p, const uint8_t *end, size_t *len)
 	return ((const char *)s);
 }
 
-void	fuzz_check_response(const struct api_response *);
+void fuzz_check_response(const struct api_response *);
 
 void
 fuzz_check_response(const struct api_response *resp)
 {
-	const char	*err;
-	cJSON		*v;
+	const char *err;
+	cJSON	   *v;
 
 	FUZZ_CHECK(resp->status >= 200 && resp->status <= 599, "status %d",
 	    resp->status);
@@ -64,8 +64,9 @@ fuzz_check_response(const struct api_response *resp)
 	v = json_parse(resp->body, resp->len, &err);
 	FUZZ_CHECK(v != NULL, "answer body is not JSON: %.300s", resp->body);
 	if (resp->status >= 400) {
-		FUZZ_CHECK(strcmp(resp->content_type,
-		    "application/problem+json") == 0, "error not a problem");
+		FUZZ_CHECK(
+		    strcmp(resp->content_type, "application/problem+json") == 0,
+		    "error not a problem");
 		FUZZ_CHECK(json_get_str(v, "detail") != NULL,
 		    "problem without detail");
 	}
@@ -77,14 +78,14 @@ fuzz_check_response(const struct api_response *resp)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct api_request	 req;
-	struct api_response	 resp;
-	const uint8_t		*p, *end = data + size;
-	const char		*f, *args[16];
-	char			 path[512], query[2048], lei[32], *q, *tok;
-	char			*body;
-	size_t			 len;
-	int			 n;
+	struct api_request  req;
+	struct api_response resp;
+	const uint8_t	   *p, *end = data + size;
+	const char	   *f, *args[16];
+	char		    path[512], query[2048], lei[32], *q, *tok;
+	char		   *body;
+	size_t		    len;
+	int		    n;
 
 	if (size < 2)
 		return (0);
@@ -122,7 +123,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	len = (size_t)(end - p);
-	body = xmalloc(len + 1);	/* exact size for ASan */
+	body = xmalloc(len + 1); /* exact size for ASan */
 	memcpy(body, p, len);
 	req.body = body;
 	req.body_len = len;

@@ -20,11 +20,12 @@
 static int
 has_nonfinite(const cJSON *v)
 {
-	const cJSON	*el;
+	const cJSON *el;
 
 	if (json_is_num(v))
 		return (!isfinite(json_num(v)));
-	JSON_FOREACH(el, v) {
+	JSON_FOREACH(el, v)
+	{
 		if (has_nonfinite(el))
 			return (1);
 	}
@@ -40,17 +41,19 @@ has_nonfinite(const cJSON *v)
 static int
 has_duplicate_keys(const cJSON *v)
 {
-	const cJSON	*a, *b;
+	const cJSON *a, *b;
 
 	if (json_is_obj(v)) {
-		JSON_FOREACH(a, v) {
+		JSON_FOREACH(a, v)
+		{
 			for (b = json_next(a); b != NULL; b = json_next(b)) {
 				if (strcmp(json_key(a), json_key(b)) == 0)
 					return (1);
 			}
 		}
 	}
-	JSON_FOREACH(a, v) {
+	JSON_FOREACH(a, v)
+	{
 		if (has_duplicate_keys(a))
 			return (1);
 	}
@@ -60,11 +63,11 @@ has_duplicate_keys(const cJSON *v)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char	*s = (const char *)data, *err;
-	char		*fixed, *again, *text;
-	size_t		 flen, alen, tlen;
-	cJSON		*v, *w;
-	int		 valid;
+	const char *s = (const char *)data, *err;
+	char	   *fixed, *again, *text;
+	size_t	    flen, alen, tlen;
+	cJSON	   *v, *w;
+	int	    valid;
 
 	valid = utf8_valid(s, size);
 	fixed = utf8_repair(s, size, &flen);
@@ -89,7 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    err, text);
 		if (has_duplicate_keys(v)) {
 			again = json_print(w, &alen);
-			FUZZ_CHECK(alen == tlen && memcmp(again, text, tlen) == 0,
+			FUZZ_CHECK(
+			    alen == tlen && memcmp(again, text, tlen) == 0,
 			    "print/parse changed the text: %.200s", text);
 			free(again);
 		} else

@@ -14,16 +14,16 @@
 #include "fuzz.h"
 
 struct ref {
-	int		 toolong;
-	const uint8_t	*p;
-	size_t		 len;
+	int	       toolong;
+	const uint8_t *p;
+	size_t	       len;
 };
 
 /* The expected results: split on \n, one \r stripped, empties skipped. */
 static size_t
 ref_split(const uint8_t *d, size_t n, size_t cap, struct ref *out)
 {
-	size_t	i = 0, start, L, k = 0;
+	size_t i = 0, start, L, k = 0;
 
 	while (i < n) {
 		start = i;
@@ -31,7 +31,7 @@ ref_split(const uint8_t *d, size_t n, size_t cap, struct ref *out)
 			i++;
 		L = i - start;
 		if (i < n)
-			i++;	/* the newline */
+			i++; /* the newline */
 		if (L > cap) {
 			out[k].toolong = 1;
 			out[k].p = NULL;
@@ -60,8 +60,8 @@ check(const struct ref *want, size_t nwant, size_t *k, enum jsonl_result r,
 	} else {
 		FUZZ_CHECK(r == JSONL_LINE, "result %zu: want LINE", *k);
 		FUZZ_CHECK(line[len] == '\0', "line not NUL-terminated");
-		FUZZ_CHECK(memcmp(line, want[*k].p, len) == 0,
-		    "line %zu differs", *k);
+		FUZZ_CHECK(
+		    memcmp(line, want[*k].p, len) == 0, "line %zu differs", *k);
 	}
 	FUZZ_CHECK(len == want[*k].len, "result %zu: len %zu, want %zu", *k,
 	    len, want[*k].len);
@@ -71,12 +71,12 @@ check(const struct ref *want, size_t nwant, size_t *k, enum jsonl_result r,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct jsonl		*j;
-	struct ref		*want;
-	enum jsonl_result	 r;
-	const char		*line;
-	size_t			 cap, nwant, k = 0, off, chunk, len;
-	uint32_t		 rng;
+	struct jsonl	 *j;
+	struct ref	 *want;
+	enum jsonl_result r;
+	const char	 *line;
+	size_t		  cap, nwant, k = 0, off, chunk, len;
+	uint32_t	  rng;
 
 	if (size < 3)
 		return (0);
@@ -92,7 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rng = rng * 1103515245 + 12345;
 		chunk = 1 + (rng >> 16) % 64;
 		if ((rng >> 8 & 7) == 0)
-			chunk = size - off;	/* sometimes all at once */
+			chunk = size - off; /* sometimes all at once */
 		if (chunk > size - off)
 			chunk = size - off;
 		jsonl_feed(j, (const char *)data + off, chunk);

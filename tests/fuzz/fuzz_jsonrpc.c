@@ -15,11 +15,11 @@
 static void
 roundtrip(cJSON *built, enum jsonrpc_kind kind, const cJSON *id)
 {
-	struct jsonrpc_msg	 m;
-	const char		*err;
-	char			*text;
-	size_t			 len;
-	cJSON			*v;
+	struct jsonrpc_msg m;
+	const char	  *err;
+	char		  *text;
+	size_t		   len;
+	cJSON		  *v;
 
 	text = json_print(built, &len);
 	v = json_parse(text, len, &err);
@@ -36,12 +36,12 @@ roundtrip(cJSON *built, enum jsonrpc_kind kind, const cJSON *id)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct jsonrpc_pending	*p;
-	struct jsonrpc_msg	 m;
-	const char		*err;
-	cJSON			*v;
-	void			*ptr;
-	int			 tag;
+	struct jsonrpc_pending *p;
+	struct jsonrpc_msg	m;
+	const char	       *err;
+	cJSON		       *v;
+	void		       *ptr;
+	int			tag;
 
 	if ((v = json_parse((const char *)data, size, &err)) == NULL)
 		return (0);
@@ -56,13 +56,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m.method != NULL && m.id != NULL, "bad request");
 		roundtrip(jsonrpc_result(1, m.id, json_object()),
 		    JSONRPC_RESPONSE, m.id);
-		roundtrip(jsonrpc_error(m.has_version, m.id,
-		    JSONRPC_METHOD_NOT_FOUND, "method not found", NULL),
+		roundtrip(
+		    jsonrpc_error(m.has_version, m.id, JSONRPC_METHOD_NOT_FOUND,
+			"method not found", NULL),
 		    JSONRPC_ERROR, m.id);
 		break;
 	case JSONRPC_NOTIFICATION:
-		FUZZ_CHECK(m.method != NULL && m.id == NULL,
-		    "bad notification");
+		FUZZ_CHECK(
+		    m.method != NULL && m.id == NULL, "bad notification");
 		break;
 	case JSONRPC_RESPONSE:
 		FUZZ_CHECK(m.result != NULL, "response without result");

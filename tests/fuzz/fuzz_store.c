@@ -19,18 +19,18 @@
 #include "../../supervisor/supervisor.h"
 #include "fuzz.h"
 
-static char	fuzz_dir[PATH_MAX];
+static char fuzz_dir[PATH_MAX];
 
 struct readback {
-	uint64_t	next;
-	uint64_t	n;
-	int		stop_after;
+	uint64_t next;
+	uint64_t n;
+	int	 stop_after;
 };
 
 static int
 readback_cb(void *arg, uint64_t seq, const char *line, size_t len)
 {
-	struct readback	*r = arg;
+	struct readback *r = arg;
 	enum event_type	 type;
 	size_t		 noraw;
 
@@ -46,12 +46,12 @@ readback_cb(void *arg, uint64_t seq, const char *line, size_t len)
 	return (r->stop_after != 0 && (int)r->n >= r->stop_after);
 }
 
-int	LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerInitialize(int *, char ***);
 
 static void
 fuzz_cleanup(void)
 {
-	char	path[PATH_MAX + 64];
+	char path[PATH_MAX + 64];
 
 	snprintf(path, sizeof path, "%s/sessions/f/events.jsonl", fuzz_dir);
 	unlink(path);
@@ -67,8 +67,8 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	 path[PATH_MAX + 32];
-	char	*cause = NULL;
+	char  path[PATH_MAX + 32];
+	char *cause = NULL;
 
 	snprintf(fuzz_dir, sizeof fuzz_dir, "/tmp/agentd-fuzz-store-%d",
 	    (int)getpid());
@@ -85,11 +85,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct store	*st;
-	struct readback	 r;
-	char		 path[PATH_MAX + 32], *cause = NULL;
-	uint64_t	 last, last2, from;
-	int		 fd, n;
+	struct store   *st;
+	struct readback r;
+	char		path[PATH_MAX + 32], *cause = NULL;
+	uint64_t	last, last2, from;
+	int		fd, n;
 
 	snprintf(path, sizeof path, "%s/sessions/f/events.jsonl", fuzz_dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

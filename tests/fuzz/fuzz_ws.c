@@ -17,7 +17,7 @@
 #include "fuzz.h"
 #include "session_stub.h"
 
-static int	fuzz_writable;
+static int fuzz_writable;
 
 static int
 fuzz_on_writable(struct lws *wsi)
@@ -26,24 +26,24 @@ fuzz_on_writable(struct lws *wsi)
 	return (0);
 }
 
-#define lws_callback_on_writable(w)	fuzz_on_writable(w)
+#define lws_callback_on_writable(w) fuzz_on_writable(w)
 #include "../../supervisor/server.c"
 #undef lws_callback_on_writable
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conn	 c;
-	const char	*err, *st;
-	char		*text;
-	cJSON		*v;
-	int		 i;
+	struct conn c;
+	const char *err, *st;
+	char	   *text;
+	cJSON	   *v;
+	int	    i;
 
 	stub_sessions_reset();
 	memset(&c, 0, sizeof c);
 	c.kind = CONN_WS;
 	c.session = session_find("s1");
-	text = xmalloc(size + 1);	/* exact size for ASan */
+	text = xmalloc(size + 1); /* exact size for ASan */
 	memcpy(text, data, size);
 	text[size] = '\0';
 	fuzz_writable = 0;
@@ -59,10 +59,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(json_get_str(v, "reply_to") != NULL,
 		    "reply without reply_to: %.300s", c.replies[i]);
 		st = json_get_str(v, "status");
-		FUZZ_CHECK(st != NULL && (strcmp(st, "ok") == 0 ||
-		    (strcmp(st, "error") == 0 &&
-		    json_get_str(v, "error") != NULL)), "bad reply: %.300s",
-		    c.replies[i]);
+		FUZZ_CHECK(st != NULL &&
+			(strcmp(st, "ok") == 0 ||
+			    (strcmp(st, "error") == 0 &&
+				json_get_str(v, "error") != NULL)),
+		    "bad reply: %.300s", c.replies[i]);
 		json_free(v);
 		free(c.replies[i]);
 	}

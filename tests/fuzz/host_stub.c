@@ -18,37 +18,37 @@
 #include "host_stub.h"
 
 struct stub_item {
-	char			*native_id;
-	char			 item_id[24];
-	enum item_kind		 kind;
-	enum item_role		 role;
-	char			*text;
-	int			 deltas;
-	LIST_ENTRY(stub_item)	 entry;
+	char	      *native_id;
+	char	       item_id[24];
+	enum item_kind kind;
+	enum item_role role;
+	char	      *text;
+	int	       deltas;
+	LIST_ENTRY(stub_item) entry;
 };
 
 struct stub_pending {
-	char			*native_id;
-	int			 question;
+	char *native_id;
+	int   question;
 	LIST_ENTRY(stub_pending) entry;
 };
 
 struct session {
 	const struct agent_profile *profile;
-	cJSON			*agent_command;
-	char			*native_id;
-	char			*agent_version;
-	void			*adapter_data;
-	const char		*raw;
-	size_t			 rawlen;
-	int			 unparsed;
-	uint64_t		 seq;
-	uint64_t		 nitems;
-	int			 in_turn;
-	uint64_t		 nturns;
-	LIST_HEAD(, stub_item)	 items;
+	cJSON			   *agent_command;
+	char			   *native_id;
+	char			   *agent_version;
+	void			   *adapter_data;
+	const char		   *raw;
+	size_t			    rawlen;
+	int			    unparsed;
+	uint64_t		    seq;
+	uint64_t		    nitems;
+	int			    in_turn;
+	uint64_t		    nturns;
+	LIST_HEAD(, stub_item) items;
 	LIST_HEAD(, stub_pending) pending;
-	size_t			 sent;	/* lines to the agent */
+	size_t sent; /* lines to the agent */
 };
 
 static void
@@ -62,12 +62,12 @@ stub_str(const char *s, const char *what)
 static void
 stub_emit(struct session *s, enum event_type type, cJSON *data)
 {
-	struct event	 ev;
-	enum event_type	 st;
-	const char	*err;
-	char		*line, *quoted = NULL, *cause = NULL;
-	size_t		 len, noraw, snoraw;
-	cJSON		*v, *str;
+	struct event	ev;
+	enum event_type st;
+	const char     *err;
+	char	       *line, *quoted = NULL, *cause = NULL;
+	size_t		len, noraw, snoraw;
+	cJSON	       *v, *str;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = ++s->seq;
@@ -90,12 +90,14 @@ stub_emit(struct session *s, enum event_type type, cJSON *data)
 	FUZZ_CHECK(utf8_valid(line, len), "event is not UTF-8: %.300s", line);
 	v = json_parse(line, len, &err);
 	FUZZ_CHECK(v != NULL, "event is not JSON (%s): %.300s", err, line);
-	FUZZ_CHECK(event_validate(v, &cause) == 0, "invalid %s event: %s: "
-	    "%.300s", event_type_name(type), cause, line);
+	FUZZ_CHECK(event_validate(v, &cause) == 0,
+	    "invalid %s event: %s: "
+	    "%.300s",
+	    event_type_name(type), cause, line);
 	json_free(v);
 	FUZZ_CHECK(event_scan(line, len, &st, &snoraw) == 0 && st == type &&
-	    snoraw == noraw, "event_scan disagrees with event_serialize: %.300s",
-	    line);
+		snoraw == noraw,
+	    "event_scan disagrees with event_serialize: %.300s", line);
 	free(line);
 	free(quoted);
 	json_free(data);
@@ -104,9 +106,10 @@ stub_emit(struct session *s, enum event_type type, cJSON *data)
 static struct stub_item *
 stub_item_find(struct session *s, const char *native_id)
 {
-	struct stub_item	*it;
+	struct stub_item *it;
 
-	LIST_FOREACH(it, &s->items, entry) {
+	LIST_FOREACH(it, &s->items, entry)
+	{
 		if (strcmp(it->native_id, native_id) == 0)
 			return (it);
 	}
@@ -116,8 +119,8 @@ stub_item_find(struct session *s, const char *native_id)
 static struct stub_item *
 stub_item_new(struct session *s, const struct item_spec *spec)
 {
-	struct stub_item	*it, *parent = NULL;
-	cJSON			*data;
+	struct stub_item *it, *parent = NULL;
+	cJSON		 *data;
 
 	it = xcalloc(1, sizeof *it);
 	it->native_id = xstrdup(spec->native_id);
@@ -129,9 +132,10 @@ stub_item_new(struct session *s, const struct item_spec *spec)
 	if (spec->parent_native_id != NULL)
 		parent = stub_item_find(s, spec->parent_native_id);
 	data = json_object();
-	json_set(data, "item", event_item(it->item_id, spec->native_id,
-	    parent != NULL ? parent->item_id : NULL, spec->kind, spec->role,
-	    ITEM_IN_PROGRESS, spec->content));
+	json_set(data, "item",
+	    event_item(it->item_id, spec->native_id,
+		parent != NULL ? parent->item_id : NULL, spec->kind, spec->role,
+		ITEM_IN_PROGRESS, spec->content));
 	stub_emit(s, EVENT_ITEM_STARTED, data);
 	return (it);
 }
@@ -150,7 +154,7 @@ stub_item_free(struct stub_item *it)
 struct session *
 stub_session_new(const struct agent_profile *p, cJSON *agent_command)
 {
-	struct session	*s;
+	struct session *s;
 
 	s = xcalloc(1, sizeof *s);
 	s->profile = p;
@@ -163,8 +167,8 @@ stub_session_new(const struct agent_profile *p, cJSON *agent_command)
 void
 stub_session_free(struct session *s)
 {
-	struct stub_item	*it;
-	struct stub_pending	*p;
+	struct stub_item    *it;
+	struct stub_pending *p;
 
 	if (s->profile->adapter->free != NULL)
 		s->profile->adapter->free(s);
@@ -185,7 +189,7 @@ stub_session_free(struct session *s)
 void
 stub_session_line(struct session *s, const char *line, size_t len)
 {
-	char	*fixed = NULL;
+	char *fixed = NULL;
 
 	if (len == 0)
 		return;
@@ -205,9 +209,10 @@ stub_session_line(struct session *s, const char *line, size_t len)
 const char *
 stub_session_pending(struct session *s, int question)
 {
-	struct stub_pending	*p;
+	struct stub_pending *p;
 
-	LIST_FOREACH(p, &s->pending, entry) {
+	LIST_FOREACH(p, &s->pending, entry)
+	{
 		if (p->question == question)
 			return (p->native_id);
 	}
@@ -217,9 +222,10 @@ stub_session_pending(struct session *s, int question)
 void
 stub_session_resolved(struct session *s, const char *native_id)
 {
-	struct stub_pending	*p;
+	struct stub_pending *p;
 
-	LIST_FOREACH(p, &s->pending, entry) {
+	LIST_FOREACH(p, &s->pending, entry)
+	{
 		if (strcmp(p->native_id, native_id) == 0) {
 			LIST_REMOVE(p, entry);
 			free(p->native_id);
@@ -322,22 +328,25 @@ session_set_adapter_data(struct session *s, void *data)
 void
 session_send_json(struct session *s, cJSON *msg)
 {
-	struct jsonrpc_msg	 m;
-	const char		*err;
-	char			*text;
-	size_t			 len;
-	cJSON			*v;
+	struct jsonrpc_msg m;
+	const char	  *err;
+	char		  *text;
+	size_t		   len;
+	cJSON		  *v;
 
 	FUZZ_CHECK(msg != NULL, "send_json(NULL)");
 	text = json_print(msg, &len);
 	json_free(msg);
-	FUZZ_CHECK(memchr(text, '\n', len) == NULL, "a newline in a line sent "
+	FUZZ_CHECK(memchr(text, '\n', len) == NULL,
+	    "a newline in a line sent "
 	    "to the agent");
 	v = json_parse(text, len, &err);
 	FUZZ_CHECK(v != NULL, "sent text is not JSON: %.300s", text);
 	if (s->profile->adapter == &adapter_acp)
-		FUZZ_CHECK(jsonrpc_parse(v, &m, &err) == 0, "sent a message "
-		    "that is not JSON-RPC (%s): %.300s", err, text);
+		FUZZ_CHECK(jsonrpc_parse(v, &m, &err) == 0,
+		    "sent a message "
+		    "that is not JSON-RPC (%s): %.300s",
+		    err, text);
 	json_free(v);
 	free(text);
 	s->sent++;
@@ -346,8 +355,8 @@ session_send_json(struct session *s, cJSON *msg)
 void
 session_turn_start(struct session *s)
 {
-	cJSON	*data;
-	char	 id[32];
+	cJSON *data;
+	char   id[32];
 
 	if (s->in_turn)
 		return;
@@ -359,12 +368,12 @@ session_turn_start(struct session *s)
 }
 
 void
-session_turn_end(struct session *s, const char *stop_reason, cJSON *usage,
-    double cost)
+session_turn_end(
+    struct session *s, const char *stop_reason, cJSON *usage, double cost)
 {
-	struct stub_item	*it;
-	cJSON			*data;
-	char			 id[32];
+	struct stub_item *it;
+	cJSON		 *data;
+	char		  id[32];
 
 	FUZZ_CHECK(usage == NULL || json_is_obj(usage), "usage not an object");
 	if (stop_reason != NULL)
@@ -391,14 +400,14 @@ session_turn_end(struct session *s, const char *stop_reason, cJSON *usage,
 const char *
 session_item_start(struct session *s, const struct item_spec *spec)
 {
-	struct stub_item	*it;
+	struct stub_item *it;
 
 	FUZZ_CHECK(spec != NULL, "item_start(NULL)");
 	stub_str(spec->native_id, "item native id");
 	FUZZ_CHECK((int)spec->kind >= 0 && spec->kind < ITEM_KIND_COUNT,
 	    "kind %d", (int)spec->kind);
-	FUZZ_CHECK((int)spec->role >= 0 && spec->role < ROLE_COUNT,
-	    "role %d", (int)spec->role);
+	FUZZ_CHECK((int)spec->role >= 0 && spec->role < ROLE_COUNT, "role %d",
+	    (int)spec->role);
 	FUZZ_CHECK(spec->content == NULL || json_is_arr(spec->content),
 	    "content not an array");
 	if ((it = stub_item_find(s, spec->native_id)) != NULL) {
@@ -418,8 +427,8 @@ session_item_open(struct session *s, const char *native_id)
 static void
 stub_item_text(struct session *s, struct stub_item *it, const char *text)
 {
-	cJSON	*data;
-	size_t	 old = it->text != NULL ? strlen(it->text) : 0;
+	cJSON *data;
+	size_t old = it->text != NULL ? strlen(it->text) : 0;
 
 	if (old + strlen(text) < (1UL << 20)) {
 		it->text = xrealloc(it->text, old + strlen(text) + 1);
@@ -436,8 +445,8 @@ stub_item_text(struct session *s, struct stub_item *it, const char *text)
 void
 session_item_delta(struct session *s, const char *native_id, const char *text)
 {
-	struct stub_item	*it;
-	struct item_spec	 spec;
+	struct stub_item *it;
+	struct item_spec  spec;
 
 	stub_str(native_id, "delta native id");
 	stub_str(text, "delta text");
@@ -452,16 +461,16 @@ session_item_delta(struct session *s, const char *native_id, const char *text)
 }
 
 void
-session_item_complete(struct session *s, const char *native_id, int failed,
-    cJSON *content)
+session_item_complete(
+    struct session *s, const char *native_id, int failed, cJSON *content)
 {
-	struct stub_item	*it;
-	struct item_spec	 spec;
-	cJSON			*data;
+	struct stub_item *it;
+	struct item_spec  spec;
+	cJSON		 *data;
 
 	stub_str(native_id, "complete native id");
-	FUZZ_CHECK(content == NULL || json_is_arr(content),
-	    "content not an array");
+	FUZZ_CHECK(
+	    content == NULL || json_is_arr(content), "content not an array");
 	if ((it = stub_item_find(s, native_id)) == NULL) {
 		memset(&spec, 0, sizeof spec);
 		spec.native_id = native_id;
@@ -472,16 +481,17 @@ session_item_complete(struct session *s, const char *native_id, int failed,
 	if (content == NULL) {
 		content = json_array();
 		if (it->kind == ITEM_REASONING)
-			json_append(content, event_part_reasoning(
-			    it->text != NULL ? it->text : "", NULL));
+			json_append(content,
+			    event_part_reasoning(
+				it->text != NULL ? it->text : "", NULL));
 		else if (it->text != NULL || it->kind == ITEM_MESSAGE)
-			json_append(content, event_part_text(
-			    it->text != NULL ? it->text : ""));
+			json_append(content,
+			    event_part_text(it->text != NULL ? it->text : ""));
 	}
 	data = json_object();
-	json_set(data, "item", event_item(it->item_id, it->native_id, NULL,
-	    it->kind, it->role, failed ? ITEM_FAILED : ITEM_COMPLETED,
-	    content));
+	json_set(data, "item",
+	    event_item(it->item_id, it->native_id, NULL, it->kind, it->role,
+		failed ? ITEM_FAILED : ITEM_COMPLETED, content));
 	stub_emit(s, EVENT_ITEM_COMPLETED, data);
 	stub_item_free(it);
 }
@@ -489,7 +499,7 @@ session_item_complete(struct session *s, const char *native_id, int failed,
 static void
 stub_pending_add(struct session *s, const char *native_id, int question)
 {
-	struct stub_pending	*p;
+	struct stub_pending *p;
 
 	p = xcalloc(1, sizeof *p);
 	p->native_id = xstrdup(native_id);
@@ -501,7 +511,7 @@ void
 session_permission_request(struct session *s, const char *native_id,
     const char *action, cJSON *metadata)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	stub_str(native_id, "permission native id");
 	FUZZ_CHECK(metadata == NULL || json_is_obj(metadata),
@@ -513,16 +523,15 @@ session_permission_request(struct session *s, const char *native_id,
 	json_set_str(data, "permission_id", "perm_1");
 	json_set_str(data, "action", action != NULL ? action : "");
 	json_set_str(data, "status", "requested");
-	json_set(data, "metadata", metadata != NULL ? metadata :
-	    json_object());
+	json_set(data, "metadata", metadata != NULL ? metadata : json_object());
 	stub_emit(s, EVENT_PERMISSION_REQUESTED, data);
 }
 
 void
-session_question_request(struct session *s, const char *native_id,
-    cJSON *questions)
+session_question_request(
+    struct session *s, const char *native_id, cJSON *questions)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	stub_str(native_id, "question native id");
 	FUZZ_CHECK(questions == NULL || json_is_arr(questions),
@@ -530,16 +539,16 @@ session_question_request(struct session *s, const char *native_id,
 	stub_pending_add(s, native_id, 1);
 	data = json_object();
 	json_set_str(data, "question_id", "q_1");
-	json_set(data, "questions", questions != NULL ? questions :
-	    json_array());
+	json_set(
+	    data, "questions", questions != NULL ? questions : json_array());
 	stub_emit(s, EVENT_QUESTION_REQUESTED, data);
 }
 
 void
-session_error(struct session *s, const char *message, const char *code,
-    cJSON *details)
+session_error(
+    struct session *s, const char *message, const char *code, cJSON *details)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	stub_str(message, "error message");
 	if (code != NULL)
@@ -556,7 +565,7 @@ session_error(struct session *s, const char *message, const char *code,
 void
 session_unparsed(struct session *s, const char *error, const char *location)
 {
-	cJSON	*data;
+	cJSON *data;
 
 	stub_str(error, "unparsed error");
 	stub_str(location, "unparsed location");
@@ -570,15 +579,15 @@ session_unparsed(struct session *s, const char *error, const char *location)
 void
 session_status(struct session *s, const char *label, const char *detail)
 {
-	struct item_spec	 spec;
-	char			 nid[32];
-	cJSON			*content;
+	struct item_spec spec;
+	char		 nid[32];
+	cJSON		*content;
 
 	stub_str(label, "status label");
 	if (detail != NULL)
 		stub_str(detail, "status detail");
-	snprintf(nid, sizeof nid, "status-%llu",
-	    (unsigned long long)s->nitems + 1);
+	snprintf(
+	    nid, sizeof nid, "status-%llu", (unsigned long long)s->nitems + 1);
 	content = json_array();
 	json_append(content, event_part_status(label, detail));
 	memset(&spec, 0, sizeof spec);
@@ -594,8 +603,8 @@ session_status(struct session *s, const char *label, const char *detail)
 void
 session_set_raw(struct session *s, const char *raw, size_t len)
 {
-	const char	*err;
-	cJSON		*v;
+	const char *err;
+	cJSON	   *v;
 
 	FUZZ_CHECK(raw != NULL, "set_raw(NULL)");
 	v = json_parse(raw, len, &err);

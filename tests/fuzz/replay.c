@@ -22,20 +22,20 @@
 #define FUZZ_TARGET "unknown"
 #endif
 
-int	LLVMFuzzerInitialize(int *, char ***) __attribute__((weak));
+int LLVMFuzzerInitialize(int *, char ***) __attribute__((weak));
 
-static int	replay_path(const char *, int);
-static int	replay_file(const char *);
-static int	replay_cmp(const void *, const void *);
+static int replay_path(const char *, int);
+static int replay_file(const char *);
+static int replay_cmp(const void *, const void *);
 
-static int	npassed;
+static int npassed;
 
 static int
 replay_file(const char *path)
 {
-	FILE		*f;
-	uint8_t		*buf = NULL;
-	size_t		 len = 0, cap = 0, n;
+	FILE	*f;
+	uint8_t *buf = NULL;
+	size_t	 len = 0, cap = 0, n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
 		printf("not ok - %s: cannot open\n", path);
@@ -69,12 +69,12 @@ replay_cmp(const void *a, const void *b)
 static int
 replay_path(const char *path, int quiet_missing)
 {
-	struct stat	 sb;
-	struct dirent	*de;
-	DIR		*d;
-	char		**names = NULL, *full;
-	size_t		 n = 0, i;
-	int		 rv = 0;
+	struct stat    sb;
+	struct dirent *de;
+	DIR	      *d;
+	char	     **names = NULL, *full;
+	size_t	       n = 0, i;
+	int	       rv = 0;
 
 	if (stat(path, &sb) == -1) {
 		if (quiet_missing)
@@ -109,7 +109,7 @@ replay_path(const char *path, int quiet_missing)
 int
 main(int argc, char **argv)
 {
-	int	failed = 0, i;
+	int failed = 0, i;
 
 	if (LLVMFuzzerInitialize != NULL)
 		LLVMFuzzerInitialize(&argc, &argv);
@@ -117,7 +117,8 @@ main(int argc, char **argv)
 		for (i = 1; i < argc; i++)
 			failed += replay_path(argv[i], 0) != 0;
 	} else {
-		failed += replay_path("tests/fuzz/regress/" FUZZ_TARGET, 1) != 0;
+		failed +=
+		    replay_path("tests/fuzz/regress/" FUZZ_TARGET, 1) != 0;
 		failed += replay_path("tests/fuzz/corpus/" FUZZ_TARGET, 1) != 0;
 	}
 	printf("%d passed, %d failed\n", npassed, failed);

@@ -15,7 +15,7 @@
 #include "fuzz.h"
 #include "session_stub.h"
 
-#define STUB_MAX	8
+#define STUB_MAX 8
 
 struct session {
 	char	 id[130];
@@ -27,17 +27,18 @@ struct session {
 	void	*server_slot;
 };
 
-static struct session	stub_sessions[STUB_MAX];
+static struct session stub_sessions[STUB_MAX];
 
 void
 stub_sessions_reset(void)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < STUB_MAX; i++)
-		FUZZ_CHECK(stub_sessions[i].refs == 0, "session %s: %d "
-		    "references left", stub_sessions[i].id,
-		    stub_sessions[i].refs);
+		FUZZ_CHECK(stub_sessions[i].refs == 0,
+		    "session %s: %d "
+		    "references left",
+		    stub_sessions[i].id, stub_sessions[i].refs);
 	memset(stub_sessions, 0, sizeof stub_sessions);
 	strcpy(stub_sessions[0].id, "s1");
 	stub_sessions[0].used = 1;
@@ -63,13 +64,15 @@ log_msg(enum log_level level, const char *fn, const char *fmt, ...)
 int
 session_valid_id(const char *id)
 {
-	size_t	i;
+	size_t i;
 
 	if (id == NULL || id[0] == '\0' || id[0] == '.')
 		return (0);
 	for (i = 0; id[i] != '\0'; i++) {
-		if (i == 128 || strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", id[i]) == NULL)
+		if (i == 128 ||
+		    strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+			id[i]) == NULL)
 			return (0);
 	}
 	return (1);
@@ -78,22 +81,22 @@ session_valid_id(const char *id)
 struct session *
 session_find(const char *id)
 {
-	size_t	i;
+	size_t i;
 
 	FUZZ_CHECK(id != NULL, "session_find(NULL)");
 	for (i = 0; i < STUB_MAX; i++) {
-		if (stub_sessions[i].used && strcmp(stub_sessions[i].id,
-		    id) == 0)
+		if (stub_sessions[i].used &&
+		    strcmp(stub_sessions[i].id, id) == 0)
 			return (&stub_sessions[i]);
 	}
 	return (NULL);
 }
 
 int
-session_create(const char *id, const cJSON *req, struct session **sp,
-    char **cause)
+session_create(
+    const char *id, const cJSON *req, struct session **sp, char **cause)
 {
-	size_t	i;
+	size_t i;
 
 	FUZZ_CHECK(session_valid_id(id), "create with an invalid id");
 	FUZZ_CHECK(json_is_obj(req), "create with a body that is no object");
@@ -121,7 +124,7 @@ session_create(const char *id, const cJSON *req, struct session **sp,
 cJSON *
 session_info(struct session *s)
 {
-	cJSON	*o;
+	cJSON *o;
 
 	FUZZ_CHECK(s != NULL && s->used, "info of no session");
 	o = json_object();
@@ -133,8 +136,8 @@ session_info(struct session *s)
 cJSON *
 session_list(void)
 {
-	cJSON	*a;
-	size_t	 i;
+	cJSON *a;
+	size_t i;
 
 	a = json_array();
 	for (i = 0; i < STUB_MAX; i++) {
@@ -166,9 +169,10 @@ session_reply_permission(struct session *s, const char *id,
     enum permission_reply reply, char **cause)
 {
 	FUZZ_CHECK(s != NULL && s->used, "reply to no session");
-	FUZZ_CHECK(id != NULL, "permission id NULL");	/* "" from WS: 404 */
+	FUZZ_CHECK(id != NULL, "permission id NULL"); /* "" from WS: 404 */
 	FUZZ_CHECK(reply == PERMISSION_ONCE || reply == PERMISSION_ALWAYS ||
-	    reply == PERMISSION_REJECT, "reply %d", (int)reply);
+		reply == PERMISSION_REJECT,
+	    "reply %d", (int)reply);
 	if (strcmp(id, "perm_1") != 0) {
 		xasprintf(cause, "no permission '%s'", id);
 		return (404);
@@ -177,13 +181,13 @@ session_reply_permission(struct session *s, const char *id,
 }
 
 int
-session_reply_question(struct session *s, const char *id,
-    const cJSON *answers, char **cause)
+session_reply_question(
+    struct session *s, const char *id, const cJSON *answers, char **cause)
 {
 	FUZZ_CHECK(s != NULL && s->used, "reply to no session");
-	FUZZ_CHECK(id != NULL, "question id NULL");	/* "" from WS: 404 */
-	FUZZ_CHECK(answers == NULL || json_is_arr(answers),
-	    "answers not an array");
+	FUZZ_CHECK(id != NULL, "question id NULL"); /* "" from WS: 404 */
+	FUZZ_CHECK(
+	    answers == NULL || json_is_arr(answers), "answers not an array");
 	if (strcmp(id, "q_1") != 0) {
 		xasprintf(cause, "no question '%s'", id);
 		return (404);
@@ -251,16 +255,16 @@ session_server_slot(struct session *s)
 
 /* Real serialised events 1..last_seq, raw included. */
 int
-session_read(struct session *s, uint64_t after, size_t max,
-    session_read_cb cb, void *arg)
+session_read(struct session *s, uint64_t after, size_t max, session_read_cb cb,
+    void *arg)
 {
-	struct event	 ev;
-	enum event_type	 type;
-	uint64_t	 seq;
-	size_t		 len, noraw, scanned;
-	cJSON		*data;
-	char		*line;
-	int		 n = 0, stop;
+	struct event	ev;
+	enum event_type type;
+	uint64_t	seq;
+	size_t		len, noraw, scanned;
+	cJSON	       *data;
+	char	       *line;
+	int		n = 0, stop;
 
 	for (seq = after + 1; seq <= s->last_seq; seq++) {
 		memset(&ev, 0, sizeof ev);
@@ -277,7 +281,8 @@ session_read(struct session *s, uint64_t after, size_t max,
 		line = event_serialize(&ev, &len, &noraw);
 		json_free(data);
 		FUZZ_CHECK(event_scan(line, len, &type, &scanned) == 0 &&
-		    scanned == noraw, "event_scan on a served event");
+			scanned == noraw,
+		    "event_scan on a served event");
 		stop = cb(arg, seq, type, line, len, noraw);
 		free(line);
 		n++;
@@ -298,7 +303,7 @@ static const struct agent_profile stub_profiles[] = {
 const struct agent_profile *
 adapter_find_agent(const char *id)
 {
-	size_t	i;
+	size_t i;
 
 	FUZZ_CHECK(id != NULL, "adapter_find_agent(NULL)");
 	for (i = 0; i < nitems(stub_profiles); i++) {
@@ -311,10 +316,11 @@ adapter_find_agent(const char *id)
 cJSON *
 agents_info(const struct agent_profile *p)
 {
-	cJSON	*o;
+	cJSON *o;
 
-	FUZZ_CHECK(p >= stub_profiles && p < stub_profiles +
-	    nitems(stub_profiles), "agents_info of no profile");
+	FUZZ_CHECK(
+	    p >= stub_profiles && p < stub_profiles + nitems(stub_profiles),
+	    "agents_info of no profile");
 	o = json_object();
 	json_set_str(o, "id", p->id);
 	json_set_bool(o, "installed", 1);
@@ -324,8 +330,8 @@ agents_info(const struct agent_profile *p)
 cJSON *
 agents_list(void)
 {
-	cJSON	*a;
-	size_t	 i;
+	cJSON *a;
+	size_t i;
 
 	a = json_array();
 	for (i = 0; i < nitems(stub_profiles); i++)
@@ -336,14 +342,19 @@ agents_list(void)
 void
 agents_install(const struct agent_profile *p, struct api_response *resp)
 {
-	FUZZ_CHECK(p >= stub_profiles && p < stub_profiles +
-	    nitems(stub_profiles), "install of no profile");
+	FUZZ_CHECK(
+	    p >= stub_profiles && p < stub_profiles + nitems(stub_profiles),
+	    "install of no profile");
 	if (p->npm_package == NULL)
-		api_problem(resp, 400, "install_failed", "agent %s is not "
-		    "installed from npm; install it by hand", p->id);
+		api_problem(resp, 400, "install_failed",
+		    "agent %s is not "
+		    "installed from npm; install it by hand",
+		    p->id);
 	else
-		api_problem(resp, 409, "conflict", "an install of %s is "
-		    "already running", p->id);
+		api_problem(resp, 409, "conflict",
+		    "an install of %s is "
+		    "already running",
+		    p->id);
 }
 
 const char *
@@ -364,24 +375,24 @@ acpserver_list(const struct api_request *req, struct api_response *resp)
 }
 
 void
-acpserver_post(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_post(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
 	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
-acpserver_get(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_get(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
 	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
-acpserver_delete(const struct api_request *req, const char *id,
-    struct api_response *resp)
+acpserver_delete(
+    const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
 	api_problem(resp, 404, "not_found", "no ACP servers in the harness");

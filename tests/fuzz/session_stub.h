@@ -2,6 +2,6 @@
 #ifndef SESSION_STUB_H
 #define SESSION_STUB_H
 
-void	stub_sessions_reset(void);
+void stub_sessions_reset(void);
 
 #endif

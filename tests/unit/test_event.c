@@ -7,12 +7,12 @@
 #include "../../protocol/protocol.h"
 #include "test.h"
 
-#define T_MS	1795348800123LL		/* 2026-11-22T12:00:00.123Z */
+#define T_MS 1795348800123LL /* 2026-11-22T12:00:00.123Z */
 
 static cJSON *
 parse(const char *s)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_parse(s, strlen(s), NULL);
 	if (v == NULL) {
@@ -26,10 +26,10 @@ parse(const char *s)
 static cJSON *
 make_event(enum event_type type, cJSON *data)
 {
-	struct event	 ev;
-	char		*line;
-	size_t		 len, noraw;
-	cJSON		*v;
+	struct event ev;
+	char	    *line;
+	size_t	     len, noraw;
+	cJSON	    *v;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = 42;
@@ -50,13 +50,13 @@ make_event(enum event_type type, cJSON *data)
 static cJSON *
 full_item(enum item_status status)
 {
-	cJSON	*c;
+	cJSON *c;
 
 	c = json_array();
 	json_append(c, event_part_text("hello"));
 	json_append(c, event_part_reasoning("hmm", NULL));
-	json_append(c, event_part_tool_call("Bash", "{\"command\":\"ls\"}",
-	    "toolu_1"));
+	json_append(
+	    c, event_part_tool_call("Bash", "{\"command\":\"ls\"}", "toolu_1"));
 	json_append(c, event_part_tool_result("toolu_1", "a\nb", 0));
 	json_append(c, event_part_file_ref("/w/a.c", "patch", "@@ -1 +1 @@"));
 	json_append(c, event_part_image(NULL, "aGk=", "image/png"));
@@ -69,7 +69,7 @@ full_item(enum item_status status)
 static cJSON *
 item_data(enum item_status status)
 {
-	cJSON	*d;
+	cJSON *d;
 
 	d = json_object();
 	json_set(d, "item", full_item(status));
@@ -82,50 +82,54 @@ valid_data(enum event_type t)
 {
 	switch (t) {
 	case EVENT_SESSION_STARTED:
-		return (parse("{\"metadata\":{\"agent\":\"claude\","
-		    "\"agentVersion\":\"2.0.1\",\"model\":null,"
-		    "\"permissionMode\":\"default\",\"cwd\":\"/w\"}}"));
+		return (
+		    parse("{\"metadata\":{\"agent\":\"claude\","
+			  "\"agentVersion\":\"2.0.1\",\"model\":null,"
+			  "\"permissionMode\":\"default\",\"cwd\":\"/w\"}}"));
 	case EVENT_SESSION_ENDED:
-		return (parse("{\"reason\":\"error\",\"terminated_by\":"
-		    "\"daemon\",\"message\":\"killed\",\"exit_code\":137,"
-		    "\"stderr\":{\"head\":\"a\",\"tail\":\"b\","
-		    "\"truncated\":false}}"));
+		return (
+		    parse("{\"reason\":\"error\",\"terminated_by\":"
+			  "\"daemon\",\"message\":\"killed\",\"exit_code\":137,"
+			  "\"stderr\":{\"head\":\"a\",\"tail\":\"b\","
+			  "\"truncated\":false}}"));
 	case EVENT_TURN_STARTED:
 		return (parse("{\"turn_id\":\"turn_1\"}"));
 	case EVENT_TURN_ENDED:
 		return (parse("{\"turn_id\":\"turn_1\",\"stop_reason\":"
-		    "\"end_turn\",\"usage\":{\"input_tokens\":10,"
-		    "\"output_tokens\":5,\"cache_read_tokens\":0,"
-		    "\"cache_write_tokens\":0},\"cost_usd\":0.01}"));
+			      "\"end_turn\",\"usage\":{\"input_tokens\":10,"
+			      "\"output_tokens\":5,\"cache_read_tokens\":0,"
+			      "\"cache_write_tokens\":0},\"cost_usd\":0.01}"));
 	case EVENT_ITEM_STARTED:
 		return (item_data(ITEM_IN_PROGRESS));
 	case EVENT_ITEM_COMPLETED:
 		return (item_data(ITEM_COMPLETED));
 	case EVENT_ITEM_DELTA:
 		return (parse("{\"item_id\":\"itm_1\",\"native_item_id\":null,"
-		    "\"delta\":\"he\"}"));
+			      "\"delta\":\"he\"}"));
 	case EVENT_PERMISSION_REQUESTED:
-		return (parse("{\"permission_id\":\"perm_1\",\"action\":"
+		return (parse(
+		    "{\"permission_id\":\"perm_1\",\"action\":"
 		    "\"Bash\",\"status\":\"requested\",\"metadata\":"
 		    "{\"tool_name\":\"Bash\",\"input\":{\"command\":\"ls\"},"
 		    "\"call_id\":\"toolu_1\"}}"));
 	case EVENT_PERMISSION_RESOLVED:
 		return (parse("{\"permission_id\":\"perm_1\",\"action\":"
-		    "\"Bash\",\"status\":\"accept_for_session\"}"));
+			      "\"Bash\",\"status\":\"accept_for_session\"}"));
 	case EVENT_QUESTION_REQUESTED:
-		return (parse("{\"question_id\":\"q_1\",\"questions\":"
+		return (parse(
+		    "{\"question_id\":\"q_1\",\"questions\":"
 		    "[{\"question\":\"Which?\",\"header\":\"Pick\","
 		    "\"multi_select\":false,\"options\":[{\"label\":\"A\","
 		    "\"description\":\"first\"},{\"label\":\"B\"}]}]}"));
 	case EVENT_QUESTION_RESOLVED:
 		return (parse("{\"question_id\":\"q_1\",\"status\":"
-		    "\"answered\",\"answers\":[[\"A\"]]}"));
+			      "\"answered\",\"answers\":[[\"A\"]]}"));
 	case EVENT_ERROR:
 		return (parse("{\"message\":\"rate limited\",\"code\":"
-		    "\"rate_limit\",\"details\":{\"retry\":3}}"));
+			      "\"rate_limit\",\"details\":{\"retry\":3}}"));
 	case EVENT_AGENT_UNPARSED:
 		return (parse("{\"error\":\"invalid JSON at byte 3\","
-		    "\"location\":\"stdout\"}"));
+			      "\"location\":\"stdout\"}"));
 	default:
 		abort();
 	}
@@ -135,7 +139,7 @@ valid_data(enum event_type t)
 static void
 check_reject(cJSON *ev, const char *want, const char *file, int line)
 {
-	char	*cause = NULL;
+	char *cause = NULL;
 
 	if (event_validate(ev, &cause) != -1)
 		test_fail(file, line, "accepted, expected \"%s\"", want);
@@ -150,7 +154,7 @@ check_reject(cJSON *ev, const char *want, const char *file, int line)
 static void
 check_accept(cJSON *ev, const char *what, const char *file, int line)
 {
-	char	*cause = NULL;
+	char *cause = NULL;
 
 	if (ev == NULL)
 		test_fail(file, line, "%s: did not parse", what);
@@ -161,20 +165,20 @@ check_accept(cJSON *ev, const char *what, const char *file, int line)
 
 TEST(names)
 {
-	int	t;
+	int t;
 
 	for (t = 0; t < EVENT_TYPE_COUNT; t++)
 		CHECK_INT(event_type_from_name(event_type_name(t)), t);
 	CHECK_STR(event_type_name(EVENT_ITEM_DELTA), "item.delta");
 	CHECK_STR(event_type_name(EVENT_AGENT_UNPARSED), "agent.unparsed");
-	CHECK_STR(event_type_name(EVENT_PERMISSION_RESOLVED),
-	    "permission.resolved");
+	CHECK_STR(
+	    event_type_name(EVENT_PERMISSION_RESOLVED), "permission.resolved");
 	CHECK_INT(event_type_from_name("error"), EVENT_ERROR);
 	CHECK_INT(event_type_from_name("item.Delta"), -1);
 	CHECK_INT(event_type_from_name(""), -1);
 	CHECK_INT(event_type_from_name(NULL), -1);
 	CHECK(event_type_name(EVENT_TYPE_COUNT) == NULL);
-	CHECK(event_type_name((enum event_type)-1) == NULL);
+	CHECK(event_type_name((enum event_type) - 1) == NULL);
 	CHECK_STR(event_item_kind_name(ITEM_TOOL_RESULT), "tool_result");
 	CHECK_STR(event_item_kind_name(ITEM_STATUS), "status");
 	CHECK(event_item_kind_name(ITEM_KIND_COUNT) == NULL);
@@ -188,7 +192,7 @@ TEST(names)
 
 TEST(format_time)
 {
-	char	buf[32];
+	char buf[32];
 
 	event_format_time(T_MS, buf, sizeof buf);
 	CHECK_STR(buf, "2026-11-22T12:00:00.123Z");
@@ -207,10 +211,10 @@ TEST(format_time)
 
 TEST(serialize_exact)
 {
-	struct event	 ev;
-	char		*line, *noraw;
-	size_t		 len, nlen;
-	const char	*want;
+	struct event ev;
+	char	    *line, *noraw;
+	size_t	     len, nlen;
+	const char  *want;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = 7;
@@ -219,15 +223,15 @@ TEST(serialize_exact)
 	ev.native_session_id = "f8e3";
 	ev.type = EVENT_ITEM_DELTA;
 	ev.data = parse("{\"item_id\":\"itm_3\",\"native_item_id\":\"msg_1\","
-	    "\"delta\":\"hi\"}");
+			"\"delta\":\"hi\"}");
 	ev.raw = "{\"type\":\"x\"}";
 	ev.rawlen = strlen(ev.raw);
 	want = "{\"event_id\":\"evt_7\",\"sequence\":7,\"time\":"
-	    "\"2026-11-22T12:00:00.123Z\",\"session_id\":\"demo\","
-	    "\"native_session_id\":\"f8e3\",\"source\":\"agent\","
-	    "\"synthetic\":false,\"type\":\"item.delta\",\"data\":"
-	    "{\"item_id\":\"itm_3\",\"native_item_id\":\"msg_1\","
-	    "\"delta\":\"hi\"},\"raw\":{\"type\":\"x\"}}";
+	       "\"2026-11-22T12:00:00.123Z\",\"session_id\":\"demo\","
+	       "\"native_session_id\":\"f8e3\",\"source\":\"agent\","
+	       "\"synthetic\":false,\"type\":\"item.delta\",\"data\":"
+	       "{\"item_id\":\"itm_3\",\"native_item_id\":\"msg_1\","
+	       "\"delta\":\"hi\"},\"raw\":{\"type\":\"x\"}}";
 	line = event_serialize(&ev, &len, &nlen);
 	CHECK_STR(line, want);
 	CHECK_INT(len, strlen(want));
@@ -236,7 +240,8 @@ TEST(serialize_exact)
 	noraw = xmalloc(nlen + 2);
 	memcpy(noraw, line, nlen);
 	memcpy(noraw + nlen, "}", 2);
-	CHECK_STR(noraw, "{\"event_id\":\"evt_7\",\"sequence\":7,\"time\":"
+	CHECK_STR(noraw,
+	    "{\"event_id\":\"evt_7\",\"sequence\":7,\"time\":"
 	    "\"2026-11-22T12:00:00.123Z\",\"session_id\":\"demo\","
 	    "\"native_session_id\":\"f8e3\",\"source\":\"agent\","
 	    "\"synthetic\":false,\"type\":\"item.delta\",\"data\":"
@@ -250,10 +255,10 @@ TEST(serialize_exact)
 
 TEST(serialize_daemon_no_raw)
 {
-	struct event	 ev;
-	enum event_type	 st;
-	char		*line;
-	size_t		 len, nlen, scanned;
+	struct event	ev;
+	enum event_type st;
+	char	       *line;
+	size_t		len, nlen, scanned;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = 1;
@@ -264,7 +269,8 @@ TEST(serialize_daemon_no_raw)
 	ev.type = EVENT_TURN_STARTED;
 	ev.data = NULL;
 	line = event_serialize(&ev, &len, &nlen);
-	CHECK_STR(line, "{\"event_id\":\"evt_1\",\"sequence\":1,\"time\":"
+	CHECK_STR(line,
+	    "{\"event_id\":\"evt_1\",\"sequence\":1,\"time\":"
 	    "\"1970-01-01T00:00:00.000Z\",\"session_id\":\"s\",\"source\":"
 	    "\"daemon\",\"synthetic\":true,\"type\":\"turn.started\","
 	    "\"data\":{}}");
@@ -281,10 +287,10 @@ TEST(serialize_daemon_no_raw)
 
 TEST(serialize_escapes_and_rawlen)
 {
-	struct event	 ev;
-	char		*line;
-	size_t		 len, nlen;
-	cJSON		*v;
+	struct event ev;
+	char	    *line;
+	size_t	     len, nlen;
+	cJSON	    *v;
 
 	memset(&ev, 0, sizeof ev);
 	ev.sequence = 18446744073709551615ULL;
@@ -296,11 +302,11 @@ TEST(serialize_escapes_and_rawlen)
 	ev.raw = "[1,2]garbage";
 	ev.rawlen = 5;
 	line = event_serialize(&ev, &len, &nlen);
-	CHECK(strstr(line, "\"session_id\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"")
-	    != NULL);
+	CHECK(strstr(line,
+		  "\"session_id\":\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"") != NULL);
 	CHECK(strstr(line, "\"native_session_id\":\"\\t\"") != NULL);
-	CHECK(strstr(line, "\"event_id\":\"evt_18446744073709551615\"") !=
-	    NULL);
+	CHECK(
+	    strstr(line, "\"event_id\":\"evt_18446744073709551615\"") != NULL);
 	CHECK(strstr(line, "garbage") == NULL);
 	CHECK(strcmp(line + len - 13, ",\"raw\":[1,2]}") == 0);
 	v = json_parse(line, len, NULL);
@@ -308,7 +314,7 @@ TEST(serialize_escapes_and_rawlen)
 	CHECK_STR(json_get_str(v, "session_id"), ev.session_id);
 	CHECK(json_size(json_get(v, "raw")) == 2);
 	json_free(v);
-	v = json_parse(line, nlen, NULL);	/* prefix alone is not JSON */
+	v = json_parse(line, nlen, NULL); /* prefix alone is not JSON */
 	CHECK(v == NULL);
 	free(line);
 	json_free((cJSON *)ev.data);
@@ -316,13 +322,13 @@ TEST(serialize_escapes_and_rawlen)
 
 TEST(noraw_prefix_every_type)
 {
-	struct event	 ev;
-	char		*line, *cause;
-	size_t		 len, nlen;
-	size_t		 scanned;
-	enum event_type	 st;
-	cJSON		*v, *data;
-	int		 t;
+	struct event	ev;
+	char	       *line, *cause;
+	size_t		len, nlen;
+	size_t		scanned;
+	enum event_type st;
+	cJSON	       *v, *data;
+	int		t;
 
 	for (t = 0; t < EVENT_TYPE_COUNT; t++) {
 		data = valid_data(t);
@@ -356,8 +362,8 @@ TEST(noraw_prefix_every_type)
 
 TEST(validate_every_type)
 {
-	cJSON	*v;
-	int	 t;
+	cJSON *v;
+	int    t;
 
 	for (t = 0; t < EVENT_TYPE_COUNT; t++) {
 		v = make_event(t, valid_data(t));
@@ -372,33 +378,37 @@ TEST(validate_every_type)
 
 TEST(validate_minimal_and_optional_nulls)
 {
-	cJSON	*v;
+	cJSON *v;
 
-	v = make_event(EVENT_SESSION_ENDED, parse("{\"reason\":\"completed\","
-	    "\"terminated_by\":\"agent\",\"message\":null}"));
+	v = make_event(EVENT_SESSION_ENDED,
+	    parse("{\"reason\":\"completed\","
+		  "\"terminated_by\":\"agent\",\"message\":null}"));
 	check_accept(v, "session.ended", __FILE__, __LINE__);
 	json_free(v);
 	v = make_event(EVENT_ERROR, parse("{\"message\":\"m\",\"code\":429}"));
 	check_accept(v, "error", __FILE__, __LINE__);
 	json_free(v);
-	v = make_event(EVENT_TURN_ENDED, parse("{\"turn_id\":\"t\","
-	    "\"usage\":{}}"));
+	v = make_event(EVENT_TURN_ENDED,
+	    parse("{\"turn_id\":\"t\","
+		  "\"usage\":{}}"));
 	check_accept(v, "turn.ended", __FILE__, __LINE__);
 	json_free(v);
-	v = make_event(EVENT_SESSION_STARTED, parse("{\"metadata\":"
-	    "{\"agent\":\"mock\"}}"));
+	v = make_event(EVENT_SESSION_STARTED,
+	    parse("{\"metadata\":"
+		  "{\"agent\":\"mock\"}}"));
 	check_accept(v, "session.started", __FILE__, __LINE__);
 	json_free(v);
 }
 
 TEST(builders_exact)
 {
-	cJSON	*v;
-	char	*s;
+	cJSON *v;
+	char  *s;
 
 	v = event_part_tool_call("Bash", "{\"command\":\"ls\"}", "toolu_1");
 	s = json_print(v, NULL);
-	CHECK_STR(s, "{\"type\":\"tool_call\",\"name\":\"Bash\",\"arguments\":"
+	CHECK_STR(s,
+	    "{\"type\":\"tool_call\",\"name\":\"Bash\",\"arguments\":"
 	    "\"{\\\"command\\\":\\\"ls\\\"}\",\"call_id\":\"toolu_1\"}");
 	free(s);
 	json_free(v);
@@ -406,7 +416,8 @@ TEST(builders_exact)
 	v = event_item("itm_2", NULL, NULL, ITEM_TOOL_RESULT, ROLE_TOOL,
 	    ITEM_FAILED, NULL);
 	s = json_print(v, NULL);
-	CHECK_STR(s, "{\"item_id\":\"itm_2\",\"native_item_id\":null,"
+	CHECK_STR(s,
+	    "{\"item_id\":\"itm_2\",\"native_item_id\":null,"
 	    "\"kind\":\"tool_result\",\"role\":\"tool\",\"status\":"
 	    "\"failed\",\"content\":[]}");
 	free(s);
@@ -414,7 +425,8 @@ TEST(builders_exact)
 
 	v = full_item(ITEM_COMPLETED);
 	s = json_print(json_get(v, "content"), NULL);
-	CHECK_STR(s, "[{\"type\":\"text\",\"text\":\"hello\"},"
+	CHECK_STR(s,
+	    "[{\"type\":\"text\",\"text\":\"hello\"},"
 	    "{\"type\":\"reasoning\",\"text\":\"hmm\",\"visibility\":"
 	    "\"public\"},{\"type\":\"tool_call\",\"name\":\"Bash\","
 	    "\"arguments\":\"{\\\"command\\\":\\\"ls\\\"}\",\"call_id\":"
@@ -437,7 +449,8 @@ TEST(builders_exact)
 	json_append(v, event_part_image("/tmp/x.png", NULL, "image/png"));
 	json_append(v, event_part_tool_call("n", NULL, "c"));
 	s = json_print(v, NULL);
-	CHECK_STR(s, "[{\"type\":\"reasoning\",\"text\":\"r\",\"visibility\":"
+	CHECK_STR(s,
+	    "[{\"type\":\"reasoning\",\"text\":\"r\",\"visibility\":"
 	    "\"private\"},{\"type\":\"file_ref\",\"path\":\"p\",\"action\":"
 	    "\"read\"},{\"type\":\"json\",\"json\":null},{\"type\":\"status\","
 	    "\"label\":\"l\",\"detail\":\"d\"},{\"type\":\"tool_result\","
@@ -458,7 +471,7 @@ data_of(cJSON *ev)
 
 TEST(reject_envelope)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	CHECK_REJECT(parse("[]"), "event: not an object");
 
@@ -519,10 +532,10 @@ TEST(reject_envelope)
 
 TEST(reject_data)
 {
-	cJSON	*v;
+	cJSON *v;
 
-	v = make_event(EVENT_SESSION_STARTED,
-	    valid_data(EVENT_SESSION_STARTED));
+	v = make_event(
+	    EVENT_SESSION_STARTED, valid_data(EVENT_SESSION_STARTED));
 	json_set_int(json_get_obj(data_of(v), "metadata"), "cwd", 1);
 	CHECK_REJECT(v, "data.metadata.cwd: not a string");
 
@@ -560,40 +573,44 @@ TEST(reject_data)
 	json_set_int(data_of(v), "delta", 1);
 	CHECK_REJECT(v, "data.delta: not a string");
 
-	v = make_event(EVENT_PERMISSION_REQUESTED,
-	    valid_data(EVENT_PERMISSION_REQUESTED));
+	v = make_event(
+	    EVENT_PERMISSION_REQUESTED, valid_data(EVENT_PERMISSION_REQUESTED));
 	json_set_str(data_of(v), "status", "accept");
 	CHECK_REJECT(v, "data.status: unknown value \"accept\"");
 
-	v = make_event(EVENT_PERMISSION_REQUESTED,
-	    valid_data(EVENT_PERMISSION_REQUESTED));
+	v = make_event(
+	    EVENT_PERMISSION_REQUESTED, valid_data(EVENT_PERMISSION_REQUESTED));
 	json_free(json_detach(json_get_obj(data_of(v), "metadata"), "input"));
 	CHECK_REJECT(v, "data.metadata.input: missing");
 
-	v = make_event(EVENT_PERMISSION_RESOLVED,
-	    valid_data(EVENT_PERMISSION_RESOLVED));
+	v = make_event(
+	    EVENT_PERMISSION_RESOLVED, valid_data(EVENT_PERMISSION_RESOLVED));
 	json_set_str(data_of(v), "status", "allow");
 	CHECK_REJECT(v, "data.status: unknown value \"allow\"");
 
-	v = make_event(EVENT_QUESTION_REQUESTED,
-	    valid_data(EVENT_QUESTION_REQUESTED));
-	json_free(json_detach(json_at(json_get_arr(json_at(json_get_arr(
-	    data_of(v), "questions"), 0), "options"), 1), "label"));
+	v = make_event(
+	    EVENT_QUESTION_REQUESTED, valid_data(EVENT_QUESTION_REQUESTED));
+	json_free(json_detach(
+	    json_at(
+		json_get_arr(json_at(json_get_arr(data_of(v), "questions"), 0),
+		    "options"),
+		1),
+	    "label"));
 	CHECK_REJECT(v, "data.questions[0].options[1].label: missing");
 
-	v = make_event(EVENT_QUESTION_REQUESTED,
-	    valid_data(EVENT_QUESTION_REQUESTED));
+	v = make_event(
+	    EVENT_QUESTION_REQUESTED, valid_data(EVENT_QUESTION_REQUESTED));
 	json_append(json_get_arr(data_of(v), "questions"), json_string("q"));
 	CHECK_REJECT(v, "data.questions[1]: not an object");
 
-	v = make_event(EVENT_QUESTION_REQUESTED,
-	    valid_data(EVENT_QUESTION_REQUESTED));
+	v = make_event(
+	    EVENT_QUESTION_REQUESTED, valid_data(EVENT_QUESTION_REQUESTED));
 	json_set_str(json_at(json_get_arr(data_of(v), "questions"), 0),
 	    "multi_select", "yes");
 	CHECK_REJECT(v, "data.questions[0].multi_select: not a boolean");
 
-	v = make_event(EVENT_QUESTION_RESOLVED,
-	    valid_data(EVENT_QUESTION_RESOLVED));
+	v = make_event(
+	    EVENT_QUESTION_RESOLVED, valid_data(EVENT_QUESTION_RESOLVED));
 	json_set_str(data_of(v), "status", "requested");
 	CHECK_REJECT(v, "data.status: unknown value \"requested\"");
 
@@ -612,11 +629,11 @@ TEST(reject_data)
 
 TEST(reject_item)
 {
-	cJSON	*v, *item, *content;
+	cJSON *v, *item, *content;
 
-#define ITEM_EVENT() (v = make_event(EVENT_ITEM_STARTED,		\
-	    valid_data(EVENT_ITEM_STARTED)),				\
-	    item = json_get_obj(data_of(v), "item"),			\
+#define ITEM_EVENT()                                                         \
+	(v = make_event(EVENT_ITEM_STARTED, valid_data(EVENT_ITEM_STARTED)), \
+	    item = json_get_obj(data_of(v), "item"),                         \
 	    content = json_get_arr(item, "content"))
 
 	ITEM_EVENT();
@@ -637,7 +654,8 @@ TEST(reject_item)
 
 	ITEM_EVENT();
 	json_set_str(json_at(content, 1), "visibility", "secret");
-	CHECK_REJECT(v, "data.item.content[1].visibility: unknown value "
+	CHECK_REJECT(v,
+	    "data.item.content[1].visibility: unknown value "
 	    "\"secret\"");
 
 	ITEM_EVENT();
@@ -646,7 +664,8 @@ TEST(reject_item)
 
 	ITEM_EVENT();
 	json_set_str(json_at(content, 4), "action", "delete");
-	CHECK_REJECT(v, "data.item.content[4].action: unknown value "
+	CHECK_REJECT(v,
+	    "data.item.content[4].action: unknown value "
 	    "\"delete\"");
 
 	ITEM_EVENT();
@@ -700,17 +719,10 @@ TEST(reject_item)
 #undef ITEM_EVENT
 }
 
-TEST_MAIN(
-	TEST_ENTRY(names),
-	TEST_ENTRY(format_time),
-	TEST_ENTRY(serialize_exact),
-	TEST_ENTRY(serialize_daemon_no_raw),
-	TEST_ENTRY(serialize_escapes_and_rawlen),
-	TEST_ENTRY(noraw_prefix_every_type),
-	TEST_ENTRY(validate_every_type),
-	TEST_ENTRY(validate_minimal_and_optional_nulls),
-	TEST_ENTRY(builders_exact),
-	TEST_ENTRY(reject_envelope),
-	TEST_ENTRY(reject_data),
-	TEST_ENTRY(reject_item)
-)
+TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(format_time),
+    TEST_ENTRY(serialize_exact), TEST_ENTRY(serialize_daemon_no_raw),
+    TEST_ENTRY(serialize_escapes_and_rawlen),
+    TEST_ENTRY(noraw_prefix_every_type), TEST_ENTRY(validate_every_type),
+    TEST_ENTRY(validate_minimal_and_optional_nulls), TEST_ENTRY(builders_exact),
+    TEST_ENTRY(reject_envelope), TEST_ENTRY(reject_data),
+    TEST_ENTRY(reject_item))

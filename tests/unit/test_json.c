@@ -11,8 +11,8 @@
 static cJSON *
 parse_exact(const char *s, size_t len, const char **err)
 {
-	char	*copy;
-	cJSON	*v;
+	char  *copy;
+	cJSON *v;
 
 	copy = xmalloc(len == 0 ? 1 : len);
 	memcpy(copy, s, len);
@@ -31,8 +31,8 @@ parse(const char *s)
 static void
 check_print(const cJSON *v, const char *want, const char *file, int line)
 {
-	char	*s;
-	size_t	 len;
+	char  *s;
+	size_t len;
 
 	s = json_print(v, &len);
 	if (s == NULL || strcmp(s, want) != 0 || len != strlen(s))
@@ -44,13 +44,13 @@ check_print(const cJSON *v, const char *want, const char *file, int line)
 
 TEST(parse_object_and_getters)
 {
-	cJSON		*v;
-	long long	 n;
-	double		 d;
-	int		 b;
+	cJSON	 *v;
+	long long n;
+	double	  d;
+	int	  b;
 
 	v = parse("{\"s\":\"x\",\"i\":42,\"f\":1.5,\"b\":true,\"n\":null,"
-	    "\"o\":{},\"a\":[1]}");
+		  "\"o\":{},\"a\":[1]}");
 	CHECK(v != NULL);
 	CHECK_STR(json_get_str(v, "s"), "x");
 	CHECK_INT(json_get_int(v, "i", &n), 0);
@@ -69,10 +69,10 @@ TEST(parse_object_and_getters)
 
 TEST(getters_wrong_type_or_missing)
 {
-	cJSON		*v;
-	long long	 n = 7;
-	double		 d = 7;
-	int		 b = 7;
+	cJSON	 *v;
+	long long n = 7;
+	double	  d = 7;
+	int	  b = 7;
 
 	v = parse("{\"s\":\"x\",\"i\":42,\"b\":false,\"a\":[]}");
 	CHECK(json_get_str(v, "i") == NULL);
@@ -99,12 +99,12 @@ TEST(getters_wrong_type_or_missing)
 
 TEST(get_int_range)
 {
-	cJSON		*v;
-	long long	 n;
+	cJSON	 *v;
+	long long n;
 
 	v = parse("{\"max\":9007199254740992,\"min\":-9007199254740992,"
-	    "\"over\":9007199254740994,\"frac\":1.5,\"exp\":1e3,"
-	    "\"neg\":-3,\"str\":\"1\"}");
+		  "\"over\":9007199254740994,\"frac\":1.5,\"exp\":1e3,"
+		  "\"neg\":-3,\"str\":\"1\"}");
 	CHECK_INT(json_get_int(v, "max", &n), 0);
 	CHECK_INT(n, 9007199254740992LL);
 	CHECK_INT(json_get_int(v, "min", &n), 0);
@@ -121,22 +121,21 @@ TEST(get_int_range)
 
 TEST(parse_not_nul_terminated)
 {
-	static const char *bad[] = {
-		"[1", "\"abc", "tru", "-", "\"\\u12", "{\"a\"", "{\"a\":",
-		"[1,", "\"\\", "nul", "1e", "{\"a\":1,"
-	};
-	const char	*err;
-	size_t		 i;
-	cJSON		*v;
+	static const char *bad[] = { "[1", "\"abc", "tru", "-", "\"\\u12",
+		"{\"a\"", "{\"a\":", "[1,", "\"\\", "nul", "1e", "{\"a\":1," };
+	const char	  *err;
+	size_t		   i;
+	cJSON		  *v;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err = NULL;
 		v = parse_exact(bad[i], strlen(bad[i]), &err);
 		if (v != NULL)
-			test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
+			test_fail(
+			    __FILE__, __LINE__, "accepted \"%s\"", bad[i]);
 		json_free(v);
-		CHECK(err != NULL && strncmp(err, "invalid JSON at byte ",
-		    21) == 0);
+		CHECK(err != NULL &&
+		    strncmp(err, "invalid JSON at byte ", 21) == 0);
 	}
 	/* Valid values ending exactly at the end of the buffer. */
 	v = parse_exact("12", 2, NULL);
@@ -156,8 +155,8 @@ TEST(parse_not_nul_terminated)
 
 TEST(parse_errors_and_whitespace)
 {
-	const char	*err = NULL;
-	cJSON		*v;
+	const char *err = NULL;
+	cJSON	   *v;
 
 	v = parse_exact(" \t\r\n{\"a\":1}\n ", 13, &err);
 	CHECK(json_is_obj(v));
@@ -210,20 +209,17 @@ TEST(parse_errors_and_whitespace)
 
 TEST(parse_strict_grammar)
 {
-	static const char *bad[] = {
-		"01", "-01", "00", "1.", "1.e5", "-", "--1", "1e", "1e+",
-		"1E-", "0x10", "[01]", "{\"a\":1.}", "[1,-]", "+1", ".5",
-		"\"a\tb\"", "\"a\rb\"", "\"\\\t\"", "1 2", "[1,]",
-		"Infinity", "NaN"
-	};
-	static const char *good[] = {
-		"0", "-0", "0.5", "-0.5e-3", "1E+2", "10", "[0,-1.25,3e0]",
-		"{\"k\":\"v\"}\t", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
-		"\"esc \\\" 01 1.\"", "[true,false,null]"
-	};
-	const char	*err;
-	size_t		 i;
-	cJSON		*v;
+	static const char *bad[] = { "01", "-01", "00", "1.", "1.e5", "-",
+		"--1", "1e", "1e+", "1E-", "0x10", "[01]", "{\"a\":1.}",
+		"[1,-]", "+1", ".5", "\"a\tb\"", "\"a\rb\"", "\"\\\t\"", "1 2",
+		"[1,]", "Infinity", "NaN" };
+	static const char *good[] = { "0", "-0", "0.5", "-0.5e-3", "1E+2", "10",
+		"[0,-1.25,3e0]", "{\"k\":\"v\"}\t",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"esc \\\" 01 1.\"",
+		"[true,false,null]" };
+	const char	  *err;
+	size_t		   i;
+	cJSON		  *v;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		v = parse_exact(bad[i], strlen(bad[i]), &err);
@@ -234,8 +230,8 @@ TEST(parse_strict_grammar)
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		v = parse_exact(good[i], strlen(good[i]), &err);
 		if (v == NULL)
-			test_fail(__FILE__, __LINE__, "refused %s: %s", good[i],
-			    err);
+			test_fail(
+			    __FILE__, __LINE__, "refused %s: %s", good[i], err);
 		json_free(v);
 	}
 	v = parse_exact("[1, 01]", 7, &err);
@@ -248,9 +244,9 @@ TEST(parse_strict_grammar)
 
 TEST(parse_deep_nesting)
 {
-	char	*s;
-	size_t	 i, n = 5000;
-	cJSON	*v;
+	char  *s;
+	size_t i, n = 5000;
+	cJSON *v;
 
 	s = xmalloc(2 * n);
 	for (i = 0; i < n; i++) {
@@ -265,9 +261,9 @@ TEST(parse_deep_nesting)
 
 TEST(print_roundtrip)
 {
-	cJSON	*v;
-	char	*s;
-	size_t	 len = 99;
+	cJSON *v;
+	char  *s;
+	size_t len = 99;
 
 	v = parse("{ \"a\" : [1, 2.5, \"x\\n\\\"y\", true, null], \"b\":{} }");
 	CHECK_PRINT(v, "{\"a\":[1,2.5,\"x\\n\\\"y\",true,null],\"b\":{}}");
@@ -284,7 +280,7 @@ TEST(print_roundtrip)
 
 TEST(build_and_set)
 {
-	cJSON	*o, *a;
+	cJSON *o, *a;
 
 	o = json_object();
 	json_set_str(o, "s", "x");
@@ -297,7 +293,8 @@ TEST(build_and_set)
 	json_append(a, json_bool(0));
 	json_append(a, json_stringn("abcdef", 3));
 	json_set(o, "a", a);
-	CHECK_PRINT(o, "{\"s\":\"x\",\"ms\":1795348800123,\"f\":0.25,"
+	CHECK_PRINT(o,
+	    "{\"s\":\"x\",\"ms\":1795348800123,\"f\":0.25,"
 	    "\"b\":true,\"n\":null,\"a\":[1,false,\"abc\"]}");
 
 	/* Replacing keeps the position and the count. */
@@ -305,7 +302,8 @@ TEST(build_and_set)
 	json_set_int(o, "b", 2);
 	CHECK_INT(json_size(o), 6);
 	CHECK_STR(json_get_str(o, "s"), "y");
-	CHECK_PRINT(o, "{\"s\":\"y\",\"ms\":1795348800123,\"f\":0.25,"
+	CHECK_PRINT(o,
+	    "{\"s\":\"y\",\"ms\":1795348800123,\"f\":0.25,"
 	    "\"b\":2,\"n\":null,\"a\":[1,false,\"abc\"]}");
 
 	/* Keys are case-sensitive. */
@@ -319,14 +317,14 @@ TEST(build_and_set)
 
 TEST(set_null_and_non_object)
 {
-	cJSON	*o, *a;
+	cJSON *o, *a;
 
 	o = json_object();
 	json_set(o, "x", NULL);
 	json_set_str(o, "y", NULL);
 	CHECK_INT(json_size(o), 0);
 	json_set_str(o, "x", "1");
-	json_set(o, "x", NULL);		/* no-op: keeps the old value */
+	json_set(o, "x", NULL); /* no-op: keeps the old value */
 	CHECK_STR(json_get_str(o, "x"), "1");
 
 	/* Ownership passes even when the target is wrong: no leak. */
@@ -347,7 +345,7 @@ TEST(set_null_and_non_object)
 
 TEST(stringn_binary)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_stringn("ab\"c", 4);
 	CHECK_STR(json_str(v), "ab\"c");
@@ -363,12 +361,13 @@ TEST(stringn_binary)
 
 TEST(iterate_and_keys)
 {
-	cJSON		*v, *el;
-	const char	*keys[3] = { NULL, NULL, NULL };
-	int		 n = 0;
+	cJSON	   *v, *el;
+	const char *keys[3] = { NULL, NULL, NULL };
+	int	    n = 0;
 
 	v = parse("{\"b\":1,\"a\":2,\"c\":[10,20,30]}");
-	JSON_FOREACH(el, v) {
+	JSON_FOREACH(el, v)
+	{
 		if (n < 3)
 			keys[n] = json_key(el);
 		n++;
@@ -378,7 +377,8 @@ TEST(iterate_and_keys)
 	CHECK_STR(keys[1], "a");
 	CHECK_STR(keys[2], "c");
 	n = 0;
-	JSON_FOREACH(el, json_get(v, "c")) {
+	JSON_FOREACH(el, json_get(v, "c"))
+	{
 		CHECK(json_key(el) == NULL);
 		n += (int)json_num(el);
 	}
@@ -395,7 +395,7 @@ TEST(iterate_and_keys)
 
 TEST(detach_and_dup)
 {
-	cJSON	*a, *b, *x, *d;
+	cJSON *a, *b, *x, *d;
 
 	a = parse("{\"x\":{\"y\":[1]},\"z\":1}");
 	x = json_detach(a, "x");
@@ -415,7 +415,7 @@ TEST(detach_and_dup)
 
 TEST(equal)
 {
-	cJSON	*a, *b, *c, *d;
+	cJSON *a, *b, *c, *d;
 
 	a = parse("{\"a\":1,\"b\":[1,\"x\",null]}");
 	b = parse("{\"b\":[1,\"x\",null],\"a\":1}");
@@ -433,7 +433,7 @@ TEST(equal)
 
 TEST(type_predicates)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = parse("[\"s\",1,true,null,{},[]]");
 	CHECK(json_is_str(json_at(v, 0)) && !json_is_str(json_at(v, 1)));
@@ -446,20 +446,11 @@ TEST(type_predicates)
 	json_free(v);
 }
 
-TEST_MAIN(
-	TEST_ENTRY(parse_object_and_getters),
-	TEST_ENTRY(getters_wrong_type_or_missing),
-	TEST_ENTRY(get_int_range),
-	TEST_ENTRY(parse_not_nul_terminated),
-	TEST_ENTRY(parse_errors_and_whitespace),
-	TEST_ENTRY(parse_strict_grammar),
-	TEST_ENTRY(parse_deep_nesting),
-	TEST_ENTRY(print_roundtrip),
-	TEST_ENTRY(build_and_set),
-	TEST_ENTRY(set_null_and_non_object),
-	TEST_ENTRY(stringn_binary),
-	TEST_ENTRY(iterate_and_keys),
-	TEST_ENTRY(detach_and_dup),
-	TEST_ENTRY(equal),
-	TEST_ENTRY(type_predicates)
-)
+TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
+    TEST_ENTRY(getters_wrong_type_or_missing), TEST_ENTRY(get_int_range),
+    TEST_ENTRY(parse_not_nul_terminated),
+    TEST_ENTRY(parse_errors_and_whitespace), TEST_ENTRY(parse_strict_grammar),
+    TEST_ENTRY(parse_deep_nesting), TEST_ENTRY(print_roundtrip),
+    TEST_ENTRY(build_and_set), TEST_ENTRY(set_null_and_non_object),
+    TEST_ENTRY(stringn_binary), TEST_ENTRY(iterate_and_keys),
+    TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates))

@@ -6,7 +6,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 /* From <sanitizer/allocator_interface.h>, which may not be installed. */
-size_t	__sanitizer_get_current_allocated_bytes(void);
+size_t __sanitizer_get_current_allocated_bytes(void);
 #else
 #include <malloc.h>
 #endif
@@ -21,7 +21,7 @@ heap_used(void)
 #if defined(__SANITIZE_ADDRESS__)
 	return (__sanitizer_get_current_allocated_bytes());
 #else
-	struct mallinfo2	mi = mallinfo2();
+	struct mallinfo2 mi = mallinfo2();
 
 	return (mi.uordblks + mi.hblkhd);
 #endif
@@ -35,10 +35,10 @@ heap_used(void)
 static void
 drain(struct jsonl *j, char *out, size_t size, int finish)
 {
-	enum jsonl_result	 r;
-	const char		*line;
-	size_t			 len, o = strlen(out);
-	int			 n;
+	enum jsonl_result r;
+	const char	 *line;
+	size_t		  len, o = strlen(out);
+	int		  n;
 
 	for (;;) {
 		if (finish)
@@ -52,8 +52,8 @@ drain(struct jsonl *j, char *out, size_t size, int finish)
 		else {
 			if (line[len] != '\0')
 				test_fail(__FILE__, __LINE__, "not terminated");
-			n = snprintf(out + o, size - o, "%.*s|", (int)len,
-			    line);
+			n = snprintf(
+			    out + o, size - o, "%.*s|", (int)len, line);
 		}
 		if (n < 0 || (size_t)n >= size - o)
 			abort();
@@ -65,9 +65,9 @@ drain(struct jsonl *j, char *out, size_t size, int finish)
 static char *
 run(size_t max, const char *s, size_t step, int finish)
 {
-	struct jsonl	*j;
-	char		*out;
-	size_t		 i, n, len = strlen(s);
+	struct jsonl *j;
+	char	     *out;
+	size_t	      i, n, len = strlen(s);
 
 	out = xcalloc(1, 4 * len + 256);
 	j = jsonl_new(max);
@@ -86,15 +86,17 @@ static void
 check_run(size_t max, const char *s, int finish, const char *want,
     const char *file, int line)
 {
-	size_t	 steps[] = { 1, 2, 3, 7, 64, 100000 };
-	size_t	 i;
-	char	*out;
+	size_t steps[] = { 1, 2, 3, 7, 64, 100000 };
+	size_t i;
+	char  *out;
 
 	for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		out = run(max, s, steps[i], finish);
 		if (strcmp(out, want) != 0)
-			test_fail(file, line, "step %zu: \"%s\", expected "
-			    "\"%s\"", steps[i], out, want);
+			test_fail(file, line,
+			    "step %zu: \"%s\", expected "
+			    "\"%s\"",
+			    steps[i], out, want);
 		free(out);
 	}
 }
@@ -123,8 +125,7 @@ TEST(cap_drops_line_keeps_neighbours)
 	/* Exactly at the cap is fine; one more byte is too long. */
 	CHECK_RUN(10, "0123456789\n", 0, "0123456789|");
 	CHECK_RUN(10, "0123456789A\nok\n", 0, "<TOOLONG 11>|ok|");
-	CHECK_RUN(8, "a\nxxxxxxxxxxxxxxxxxxxx\nb\n", 0,
-	    "a|<TOOLONG 20>|b|");
+	CHECK_RUN(8, "a\nxxxxxxxxxxxxxxxxxxxx\nb\n", 0, "a|<TOOLONG 20>|b|");
 	CHECK_RUN(8, "xxxxxxxxxx\nyyyyyyyyyyyy\nzz\n", 0,
 	    "<TOOLONG 10>|<TOOLONG 12>|zz|");
 	/* The \r counts towards the dropped line's length. */
@@ -145,9 +146,9 @@ TEST(finish)
 
 TEST(finish_returns_buffered_lines_first)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len;
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len;
 
 	j = jsonl_new(0);
 	jsonl_feed(j, "one\ntwo\nthree", 13);
@@ -169,9 +170,9 @@ TEST(finish_returns_buffered_lines_first)
 
 TEST(feed_without_draining)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len;
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len;
 
 	j = jsonl_new(0);
 	jsonl_feed(j, "a\n", 2);
@@ -193,10 +194,10 @@ TEST(feed_without_draining)
 
 TEST(toolong_not_buffered)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len, i;
-	char			 chunk[4096];
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len, i;
+	char	      chunk[4096];
 
 	memset(chunk, 'x', sizeof chunk);
 	j = jsonl_new(10000);
@@ -221,10 +222,10 @@ TEST(toolong_not_buffered)
 
 TEST(memory_shrinks_after_big_line)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len, i, before, peak, n = 4u << 20;
-	char			*chunk;
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len, i, before, peak, n = 4u << 20;
+	char	     *chunk;
 
 	chunk = xmalloc(65536);
 	memset(chunk, 'y', 65536);
@@ -254,10 +255,10 @@ TEST(memory_shrinks_after_big_line)
 
 TEST(memory_shrinks_after_dropped_line)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len, i, before;
-	char			*chunk;
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len, i, before;
+	char	     *chunk;
 
 	chunk = xmalloc(65536);
 	memset(chunk, 'w', 65536);
@@ -278,10 +279,10 @@ TEST(memory_shrinks_after_dropped_line)
 
 TEST(cap_zero_means_default)
 {
-	struct jsonl		*j;
-	const char		*line;
-	size_t			 len, n = 2u << 20;
-	char			*big;
+	struct jsonl *j;
+	const char   *line;
+	size_t	      len, n = 2u << 20;
+	char	     *big;
 
 	big = xmalloc(n + 1);
 	memset(big, 'q', n);
@@ -298,13 +299,14 @@ TEST(cap_zero_means_default)
 /* A stream of random lines, some over the cap, split at random points. */
 TEST(random_chunking)
 {
-	unsigned long	 seed = 12345;
-	char		*stream, *want, *got;
-	size_t		 slen = 0, wlen = 0, i, k, n, cap = 50;
-	struct jsonl	*j;
-	int		 round;
+	unsigned long seed = 12345;
+	char	     *stream, *want, *got;
+	size_t	      slen = 0, wlen = 0, i, k, n, cap = 50;
+	struct jsonl *j;
+	int	      round;
 
-#define RND() (seed = seed * 6364136223846793005UL + 1442695040888963407UL, \
+#define RND()                                                         \
+	(seed = seed * 6364136223846793005UL + 1442695040888963407UL, \
 	    (size_t)(seed >> 33))
 	stream = xmalloc(1 << 20);
 	want = xcalloc(1, 1 << 20);
@@ -320,8 +322,8 @@ TEST(random_chunking)
 		}
 		stream[slen++] = '\n';
 		if (n > cap)
-			wlen += (size_t)sprintf(want + wlen, "<TOOLONG %zu>|",
-			    n);
+			wlen +=
+			    (size_t)sprintf(want + wlen, "<TOOLONG %zu>|", n);
 		else if (n > 0 && !(n == 1 && stream[slen - 2] == '\r')) {
 			k = stream[slen - 2] == '\r' ? n - 1 : n;
 			memcpy(want + wlen, stream + slen - 1 - n, k);
@@ -343,7 +345,8 @@ TEST(random_chunking)
 		drain(j, got, 1 << 20, 1);
 		jsonl_free(j);
 		if (strcmp(got, want) != 0) {
-			test_fail(__FILE__, __LINE__, "round %d differs", round);
+			test_fail(
+			    __FILE__, __LINE__, "round %d differs", round);
 			break;
 		}
 	}
@@ -353,16 +356,10 @@ TEST(random_chunking)
 #undef RND
 }
 
-TEST_MAIN(
-	TEST_ENTRY(lines_any_chunking),
-	TEST_ENTRY(crlf_and_empty_lines),
-	TEST_ENTRY(cap_drops_line_keeps_neighbours),
-	TEST_ENTRY(finish),
-	TEST_ENTRY(finish_returns_buffered_lines_first),
-	TEST_ENTRY(feed_without_draining),
-	TEST_ENTRY(toolong_not_buffered),
-	TEST_ENTRY(memory_shrinks_after_big_line),
-	TEST_ENTRY(memory_shrinks_after_dropped_line),
-	TEST_ENTRY(cap_zero_means_default),
-	TEST_ENTRY(random_chunking)
-)
+TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
+    TEST_ENTRY(cap_drops_line_keeps_neighbours), TEST_ENTRY(finish),
+    TEST_ENTRY(finish_returns_buffered_lines_first),
+    TEST_ENTRY(feed_without_draining), TEST_ENTRY(toolong_not_buffered),
+    TEST_ENTRY(memory_shrinks_after_big_line),
+    TEST_ENTRY(memory_shrinks_after_dropped_line),
+    TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking))

@@ -10,7 +10,7 @@
 static cJSON *
 parse(const char *s)
 {
-	cJSON	*v;
+	cJSON *v;
 
 	v = json_parse(s, strlen(s), NULL);
 	if (v == NULL)
@@ -22,8 +22,8 @@ parse(const char *s)
 static enum jsonrpc_kind
 kind_of(const char *s, struct jsonrpc_msg *msg, cJSON **root)
 {
-	const char	*err = NULL;
-	int		 r;
+	const char *err = NULL;
+	int	    r;
 
 	*root = parse(s);
 	r = jsonrpc_parse(*root, msg, &err);
@@ -37,7 +37,7 @@ kind_of(const char *s, struct jsonrpc_msg *msg, cJSON **root)
 static void
 check_print(cJSON *v, const char *want, const char *file, int line)
 {
-	char	*s;
+	char *s;
 
 	s = json_print(v, NULL);
 	if (strcmp(s, want) != 0)
@@ -49,11 +49,13 @@ check_print(cJSON *v, const char *want, const char *file, int line)
 
 TEST(request)
 {
-	struct jsonrpc_msg	 m;
-	cJSON			*r;
+	struct jsonrpc_msg m;
+	cJSON		  *r;
 
 	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"initialize\",\"params\":{\"a\":1}}", &m, &r), JSONRPC_REQUEST);
+			  "\"initialize\",\"params\":{\"a\":1}}",
+		      &m, &r),
+	    JSONRPC_REQUEST);
 	CHECK_INT(m.has_version, 1);
 	CHECK_STR(m.method, "initialize");
 	CHECK(json_is_num(m.id) && json_num(m.id) == 1);
@@ -64,15 +66,17 @@ TEST(request)
 
 	/* Codex: no "jsonrpc", string id, array params. */
 	CHECK_INT(kind_of("{\"id\":\"req-7\",\"method\":\"item/commandExecution"
-	    "/requestApproval\",\"params\":[1]}", &m, &r), JSONRPC_REQUEST);
+			  "/requestApproval\",\"params\":[1]}",
+		      &m, &r),
+	    JSONRPC_REQUEST);
 	CHECK_INT(m.has_version, 0);
 	CHECK_STR(json_str(m.id), "req-7");
 	CHECK(json_is_arr(m.params));
 	json_free(r);
 
 	/* No params at all. */
-	CHECK_INT(kind_of("{\"id\":0,\"method\":\"x\"}", &m, &r),
-	    JSONRPC_REQUEST);
+	CHECK_INT(
+	    kind_of("{\"id\":0,\"method\":\"x\"}", &m, &r), JSONRPC_REQUEST);
 	CHECK(m.params == NULL);
 	json_free(r);
 
@@ -84,11 +88,13 @@ TEST(request)
 
 TEST(notification)
 {
-	struct jsonrpc_msg	 m;
-	cJSON			*r;
+	struct jsonrpc_msg m;
+	cJSON		  *r;
 
 	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"method\":\"session/update\","
-	    "\"params\":{}}", &m, &r), JSONRPC_NOTIFICATION);
+			  "\"params\":{}}",
+		      &m, &r),
+	    JSONRPC_NOTIFICATION);
 	CHECK_INT(m.has_version, 1);
 	CHECK_STR(m.method, "session/update");
 	CHECK(m.id == NULL);
@@ -101,11 +107,13 @@ TEST(notification)
 
 TEST(response)
 {
-	struct jsonrpc_msg	 m;
-	cJSON			*r;
+	struct jsonrpc_msg m;
+	cJSON		  *r;
 
 	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
-	    "{\"x\":1}}", &m, &r), JSONRPC_RESPONSE);
+			  "{\"x\":1}}",
+		      &m, &r),
+	    JSONRPC_RESPONSE);
 	CHECK(json_is_obj(m.result));
 	CHECK(m.method == NULL && m.error == NULL);
 	json_free(r);
@@ -118,11 +126,13 @@ TEST(response)
 
 TEST(error_response)
 {
-	struct jsonrpc_msg	 m;
-	cJSON			*r;
+	struct jsonrpc_msg m;
+	cJSON		  *r;
 
-	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"error\":"
-	    "{\"code\":-32601,\"message\":\"nope\",\"data\":[1]}}", &m, &r),
+	CHECK_INT(
+	    kind_of("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"error\":"
+		    "{\"code\":-32601,\"message\":\"nope\",\"data\":[1]}}",
+		&m, &r),
 	    JSONRPC_ERROR);
 	CHECK_INT(m.error_code, -32601);
 	CHECK_STR(m.error_message, "nope");
@@ -131,7 +141,8 @@ TEST(error_response)
 	json_free(r);
 	/* null id: the peer could not read ours. */
 	CHECK_INT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-	    "{\"code\":-32700,\"message\":\"Parse error\"}}", &m, &r),
+			  "{\"code\":-32700,\"message\":\"Parse error\"}}",
+		      &m, &r),
 	    JSONRPC_ERROR);
 	CHECK(json_is_null(m.id));
 	CHECK_INT(m.error_code, JSONRPC_PARSE_ERROR);
@@ -140,36 +151,29 @@ TEST(error_response)
 
 TEST(invalid)
 {
-	static const char *bad[] = {
-		"[]",
-		"\"x\"",
+	static const char *bad[] = { "[]", "\"x\"",
 		"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"x\"}",
 		"{\"jsonrpc\":2,\"id\":1,\"method\":\"x\"}",
 		"{\"id\":true,\"method\":\"x\"}",
-		"{\"id\":1.5,\"method\":\"x\"}",
-		"{\"id\":{},\"method\":\"x\"}",
-		"{\"id\":[1],\"result\":1}",
-		"{\"id\":1e300,\"result\":1}",
+		"{\"id\":1.5,\"method\":\"x\"}", "{\"id\":{},\"method\":\"x\"}",
+		"{\"id\":[1],\"result\":1}", "{\"id\":1e300,\"result\":1}",
 		"{\"id\":1,\"method\":5}",
 		"{\"id\":1,\"method\":\"x\",\"params\":\"p\"}",
-		"{\"method\":\"x\",\"params\":3}",
-		"{}",
-		"{\"jsonrpc\":\"2.0\"}",
-		"{\"id\":1}",
-		"{\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":\"m\"}}",
+		"{\"method\":\"x\",\"params\":3}", "{}",
+		"{\"jsonrpc\":\"2.0\"}", "{\"id\":1}",
+		"{\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":"
+		"\"m\"}}",
 		"{\"id\":1,\"error\":\"boom\"}",
 		"{\"id\":1,\"error\":{\"code\":\"1\",\"message\":\"m\"}}",
 		"{\"id\":1,\"error\":{\"code\":1.5,\"message\":\"m\"}}",
 		"{\"id\":1,\"error\":{\"code\":1}}",
 		"{\"id\":1,\"error\":{\"message\":\"m\"}}",
-		"{\"id\":null,\"method\":\"x\"}",
-		"{\"id\":null,\"result\":{}}",
-		"{\"result\":{}}"
-	};
-	struct jsonrpc_msg	 m;
-	const char		*err;
-	cJSON			*r;
-	size_t			 i;
+		"{\"id\":null,\"method\":\"x\"}", "{\"id\":null,\"result\":{}}",
+		"{\"result\":{}}" };
+	struct jsonrpc_msg m;
+	const char	  *err;
+	cJSON		  *r;
+	size_t		   i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		r = parse(bad[i]);
@@ -190,7 +194,7 @@ TEST(invalid)
 
 TEST(builders)
 {
-	cJSON	*id, *p;
+	cJSON *id, *p;
 
 	CHECK_PRINT(jsonrpc_request(1, 7, "initialize", NULL),
 	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\"}");
@@ -211,16 +215,16 @@ TEST(builders)
 	json_set_str(p, "decision", "accept");
 	CHECK_PRINT(jsonrpc_result(0, id, p),
 	    "{\"id\":\"req-1\",\"result\":{\"decision\":\"accept\"}}");
-	CHECK_STR(json_str(id), "req-1");	/* still ours */
+	CHECK_STR(json_str(id), "req-1"); /* still ours */
 	json_free(id);
 
 	CHECK_PRINT(jsonrpc_error(1, NULL, JSONRPC_METHOD_NOT_FOUND,
-	    "Method not found", NULL),
+			"Method not found", NULL),
 	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32601,"
 	    "\"message\":\"Method not found\"}}");
 	id = json_number(12);
 	CHECK_PRINT(jsonrpc_error(0, id, JSONRPC_INVALID_PARAMS, "bad",
-	    json_string("why")),
+			json_string("why")),
 	    "{\"id\":12,\"error\":{\"code\":-32602,\"message\":\"bad\","
 	    "\"data\":\"why\"}}");
 	json_free(id);
@@ -228,8 +232,8 @@ TEST(builders)
 
 TEST(builders_parse_back)
 {
-	struct jsonrpc_msg	 m;
-	cJSON			*v, *id;
+	struct jsonrpc_msg m;
+	cJSON		  *v, *id;
 
 	v = jsonrpc_request(1, 5, "m", json_object());
 	CHECK_INT(jsonrpc_parse(v, &m, NULL), 0);
@@ -256,10 +260,10 @@ TEST(builders_parse_back)
 
 TEST(pending)
 {
-	struct jsonrpc_pending	*p;
-	int			 a, b, c, tag = 0;
-	void			*ptr = NULL;
-	cJSON			*id;
+	struct jsonrpc_pending *p;
+	int			a, b, c, tag = 0;
+	void		       *ptr = NULL;
+	cJSON		       *id;
 
 	p = jsonrpc_pending_new();
 	CHECK_INT(jsonrpc_pending_count(p), 0);
@@ -313,11 +317,11 @@ TEST(pending)
 
 TEST(pending_many)
 {
-	struct jsonrpc_pending	*p;
-	long long		 i;
-	int			 tag, bad = 0;
-	void			*ptr;
-	cJSON			*id;
+	struct jsonrpc_pending *p;
+	long long		i;
+	int			tag, bad = 0;
+	void		       *ptr;
+	cJSON		       *id;
 
 	p = jsonrpc_pending_new();
 	for (i = 1; i <= 1000; i++)
@@ -341,14 +345,7 @@ TEST(pending_many)
 	jsonrpc_pending_free(p);
 }
 
-TEST_MAIN(
-	TEST_ENTRY(request),
-	TEST_ENTRY(notification),
-	TEST_ENTRY(response),
-	TEST_ENTRY(error_response),
-	TEST_ENTRY(invalid),
-	TEST_ENTRY(builders),
-	TEST_ENTRY(builders_parse_back),
-	TEST_ENTRY(pending),
-	TEST_ENTRY(pending_many)
-)
+TEST_MAIN(TEST_ENTRY(request), TEST_ENTRY(notification), TEST_ENTRY(response),
+    TEST_ENTRY(error_response), TEST_ENTRY(invalid), TEST_ENTRY(builders),
+    TEST_ENTRY(builders_parse_back), TEST_ENTRY(pending),
+    TEST_ENTRY(pending_many))

@@ -22,20 +22,21 @@
 #include "../../supervisor/supervisor.h"
 #include "test.h"
 
-static char	 data_dir_top[] = "/tmp/test_store.XXXXXX";
-static char	 data_dir[64];
+static char data_dir_top[] = "/tmp/test_store.XXXXXX";
+static char data_dir[64];
 
 /* Event line for seq; its length varies with seq and with pad. */
 static char *
 line_for(uint64_t seq, size_t pad)
 {
-	char	*s, *fill;
-	size_t	 n = (size_t)(seq * 37 % 101) + pad;
+	char  *s, *fill;
+	size_t n = (size_t)(seq * 37 % 101) + pad;
 
 	fill = xmalloc(n + 1);
 	memset(fill, 'a' + (int)(seq % 26), n);
 	fill[n] = '\0';
-	xasprintf(&s, "{\"event_id\":\"evt_%llu\",\"sequence\":%llu,"
+	xasprintf(&s,
+	    "{\"event_id\":\"evt_%llu\",\"sequence\":%llu,"
 	    "\"type\":\"item.delta\",\"data\":{\"delta\":\"%s\"}}",
 	    (unsigned long long)seq, (unsigned long long)seq, fill);
 	free(fill);
@@ -45,8 +46,8 @@ line_for(uint64_t seq, size_t pad)
 static int
 append_seq(struct store *st, uint64_t seq, size_t pad)
 {
-	char	*line, *cause = NULL;
-	int	 r;
+	char *line, *cause = NULL;
+	int   r;
 
 	line = line_for(seq, pad);
 	r = store_append(st, seq, line, strlen(line), &cause);
@@ -62,9 +63,9 @@ append_seq(struct store *st, uint64_t seq, size_t pad)
 static struct store *
 make_session(const char *id, uint64_t n)
 {
-	struct store	*st;
-	char		*cause = NULL;
-	uint64_t	 seq;
+	struct store *st;
+	char	     *cause = NULL;
+	uint64_t      seq;
 
 	if ((st = store_create(data_dir, id, &cause)) == NULL) {
 		fprintf(stderr, "# create %s: %s\n", id, cause);
@@ -83,8 +84,8 @@ make_session(const char *id, uint64_t n)
 static int
 write_meta(struct store *st, const char *json)
 {
-	char	*cause = NULL;
-	int	 r;
+	char *cause = NULL;
+	int   r;
 
 	r = store_write_meta(st, json, strlen(json), &cause);
 	if (r != 0)
@@ -96,7 +97,7 @@ write_meta(struct store *st, const char *json)
 static char *
 events_path(const char *id)
 {
-	char	*p;
+	char *p;
 
 	xasprintf(&p, "%s/sessions/%s/events.jsonl", data_dir, id);
 	return (p);
@@ -105,7 +106,7 @@ events_path(const char *id)
 static off_t
 file_size(const char *path)
 {
-	struct stat	sb;
+	struct stat sb;
 
 	return (stat(path, &sb) == 0 ? sb.st_size : -1);
 }
@@ -114,9 +115,9 @@ file_size(const char *path)
 static off_t
 offset_of(uint64_t seq)
 {
-	off_t		 off = 0;
-	uint64_t	 i;
-	char		*l;
+	off_t	 off = 0;
+	uint64_t i;
+	char	*l;
 
 	for (i = 1; i < seq; i++) {
 		l = line_for(i, 0);
@@ -128,17 +129,17 @@ offset_of(uint64_t seq)
 
 /* What a store_read delivered. */
 struct got {
-	uint64_t	 first, next;	/* next: the sequence expected next */
-	int		 n, bad, stop_after;
-	size_t		 bytes;
-	size_t		(*pad)(uint64_t);	/* as appended; NULL: none */
+	uint64_t first, next; /* next: the sequence expected next */
+	int	 n, bad, stop_after;
+	size_t	 bytes;
+	size_t (*pad)(uint64_t); /* as appended; NULL: none */
 };
 
 static int
 collect_cb(void *arg, uint64_t seq, const char *line, size_t len)
 {
-	struct got	*g = arg;
-	char		*want;
+	struct got *g = arg;
+	char	   *want;
 
 	if (g->n == 0)
 		g->first = g->next = seq;
@@ -164,8 +165,8 @@ read_all(struct store *st, uint64_t from, size_t max, struct got *g)
 static long long
 reopen(const char *id, struct store **stp)
 {
-	char		*cause = NULL;
-	uint64_t	 last = 12345;
+	char	*cause = NULL;
+	uint64_t last = 12345;
 
 	*stp = store_open(data_dir, id, &last, &cause);
 	if (*stp == NULL) {
@@ -191,8 +192,8 @@ cleanup(void)
 /* Makes the scratch data dir, nested, for every later test. */
 TEST(init)
 {
-	struct stat	 sb;
-	char		*cause = NULL, *p;
+	struct stat sb;
+	char	   *cause = NULL, *p;
 
 	if (mkdtemp(data_dir_top) == NULL) {
 		CHECK(0);
@@ -202,14 +203,14 @@ TEST(init)
 	snprintf(data_dir, sizeof data_dir, "%s/a/b", data_dir_top);
 	CHECK_INT(store_init(data_dir, &cause), 0);
 	CHECK_STR(cause, NULL);
-	CHECK_INT(store_init(data_dir, &cause), 0);	/* idempotent */
+	CHECK_INT(store_init(data_dir, &cause), 0); /* idempotent */
 	xasprintf(&p, "%s/sessions", data_dir);
 	CHECK(stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 	    (sb.st_mode & 077) == 0);
 	free(p);
 	xasprintf(&p, "%s/file", data_dir_top);
 	CHECK(close(open(p, O_WRONLY | O_CREAT, 0600)) == 0);
-	CHECK_INT(store_init(p, &cause), -1);	/* not a directory */
+	CHECK_INT(store_init(p, &cause), -1); /* not a directory */
 	CHECK(cause != NULL);
 	free(cause);
 	free(p);
@@ -217,13 +218,12 @@ TEST(init)
 
 TEST(id_validation)
 {
-	static const char	*bad[] = {
-		"../x", "", ".hidden", "a/b", "..", ".", "a b", "a\\b", "x\n"
-	};
-	struct store		*st;
-	char			*cause, id[130];
-	uint64_t		 last;
-	size_t			 i;
+	static const char *bad[] = { "../x", "", ".hidden", "a/b", "..", ".",
+		"a b", "a\\b", "x\n" };
+	struct store	  *st;
+	char		  *cause, id[130];
+	uint64_t	   last;
+	size_t		   i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cause = NULL;
@@ -254,17 +254,17 @@ TEST(id_validation)
 
 TEST(append_read_every_offset)
 {
-	struct store	*st;
-	struct got	 g;
-	uint64_t	 from, n = 200;
+	struct store *st;
+	struct got    g;
+	uint64_t      from, n = 200;
 
 	CHECK((st = make_session("every", n)) != NULL);
 	if (st == NULL)
 		return;
 	CHECK_INT(store_last_seq(st), n);
 	for (from = 0; from <= n + 1; from++) {
-		CHECK_INT(read_all(st, from, SIZE_MAX, &g), from > n ? 0 :
-		    (int)(n - (from == 0 ? 1 : from) + 1));
+		CHECK_INT(read_all(st, from, SIZE_MAX, &g),
+		    from > n ? 0 : (int)(n - (from == 0 ? 1 : from) + 1));
 		CHECK_INT(g.bad, 0);
 		if (from >= 1 && from <= n)
 			CHECK_INT(g.first, from);
@@ -274,10 +274,10 @@ TEST(append_read_every_offset)
 
 TEST(read_max_bytes)
 {
-	struct store	*st;
-	struct got	 g;
-	char		*l1, *l2;
-	size_t		 n1, n2;
+	struct store *st;
+	struct got    g;
+	char	     *l1, *l2;
+	size_t	      n1, n2;
 
 	CHECK((st = make_session("maxb", 10)) != NULL);
 	if (st == NULL)
@@ -286,7 +286,7 @@ TEST(read_max_bytes)
 	l2 = line_for(2, 0);
 	n1 = strlen(l1);
 	n2 = strlen(l2);
-	CHECK_INT(read_all(st, 1, 0, &g), 1);	/* always one line */
+	CHECK_INT(read_all(st, 1, 0, &g), 1); /* always one line */
 	CHECK_INT(read_all(st, 1, 1, &g), 1);
 	CHECK_INT(read_all(st, 1, n1, &g), 1);
 	CHECK_INT(read_all(st, 1, n1 + n2 - 1, &g), 1);
@@ -307,11 +307,10 @@ TEST(read_max_bytes)
 
 TEST(reopen_index_reads)
 {
-	static const uint64_t	 froms[] = { 1, 63, 64, 65, 128, 129, 999,
-	    1000 };
-	struct store		*st;
-	struct got		 g;
-	size_t			 i;
+	static const uint64_t froms[] = { 1, 63, 64, 65, 128, 129, 999, 1000 };
+	struct store	     *st;
+	struct got	      g;
+	size_t		      i;
 
 	CHECK((st = make_session("idx", 1000)) != NULL);
 	store_close(st);
@@ -348,10 +347,10 @@ long_pad(uint64_t seq)
 /* Lines longer than the first read buffer, read and skipped. */
 TEST(long_lines)
 {
-	struct store	*st;
-	struct got	 g;
-	char		*cause = NULL;
-	uint64_t	 seq;
+	struct store *st;
+	struct got    g;
+	char	     *cause = NULL;
+	uint64_t      seq;
 
 	CHECK((st = store_create(data_dir, "long", &cause)) != NULL);
 	free(cause);
@@ -370,8 +369,8 @@ TEST(long_lines)
 		CHECK_INT(g.bad, 0);
 		memset(&g, 0, sizeof g);
 		g.pad = long_pad;
-		CHECK_INT(store_read(st, seq, SIZE_MAX, collect_cb, &g),
-		    71 - seq);
+		CHECK_INT(
+		    store_read(st, seq, SIZE_MAX, collect_cb, &g), 71 - seq);
 		CHECK_INT(g.bad, 0);
 	}
 	store_close(st);
@@ -381,9 +380,9 @@ TEST(long_lines)
 static void
 write_log(const char *id, const char *extra, size_t extralen)
 {
-	char	*path, *l;
-	FILE	*f;
-	int	 i;
+	char *path, *l;
+	FILE *f;
+	int   i;
 
 	path = events_path(id);
 	f = fopen(path, "w");
@@ -401,11 +400,11 @@ write_log(const char *id, const char *extra, size_t extralen)
 
 TEST(torn_tail)
 {
-	struct store	*st;
-	struct got	 g;
-	char		*path, *l11;
-	off_t		 good, cut;
-	size_t		 len;
+	struct store *st;
+	struct got    g;
+	char	     *path, *l11;
+	off_t	      good, cut;
+	size_t	      len;
 
 	CHECK((st = make_session("torn", 10)) != NULL);
 	store_close(st);
@@ -456,10 +455,10 @@ TEST(torn_tail)
 static void
 expect_corrupt(const char *id, off_t off)
 {
-	struct store	*st;
-	char		*cause = NULL, *path, want[64];
-	uint64_t	 last;
-	off_t		 before;
+	struct store *st;
+	char	     *cause = NULL, *path, want[64];
+	uint64_t      last;
+	off_t	      before;
 
 	path = events_path(id);
 	before = file_size(path);
@@ -469,7 +468,8 @@ expect_corrupt(const char *id, off_t off)
 	if (cause != NULL) {
 		snprintf(want, sizeof want, "at byte %lld,", (long long)off);
 		CHECK(strstr(cause, want) != NULL);
-		snprintf(want, sizeof want, "truncate -s %lld ", (long long)off);
+		snprintf(
+		    want, sizeof want, "truncate -s %lld ", (long long)off);
 		CHECK(strstr(cause, want) != NULL);
 		CHECK(strstr(cause, "events.jsonl") != NULL);
 	}
@@ -483,9 +483,9 @@ expect_corrupt(const char *id, off_t off)
 static void
 drop_line(const char *id, uint64_t seq)
 {
-	char	*path, *all;
-	off_t	 size, from = offset_of(seq), to = offset_of(seq + 1);
-	int	 fd;
+	char *path, *all;
+	off_t size, from = offset_of(seq), to = offset_of(seq + 1);
+	int   fd;
 
 	write_log(id, "", 0);
 	path = events_path(id);
@@ -502,9 +502,9 @@ drop_line(const char *id, uint64_t seq)
 
 TEST(corrupt_middle)
 {
-	struct store	*st;
-	char		*path, *l11, *l12, *extra;
-	int		 fd;
+	struct store *st;
+	char	     *path, *l11, *l12, *extra;
+	int	      fd;
 
 	CHECK((st = make_session("bad", 10)) != NULL);
 	store_close(st);
@@ -549,8 +549,8 @@ TEST(corrupt_middle)
 
 TEST(append_refusals)
 {
-	struct store	*st;
-	char		*cause = NULL, *l;
+	struct store *st;
+	char	     *cause = NULL, *l;
 
 	CHECK((st = make_session("refuse", 2)) != NULL);
 	if (st == NULL)
@@ -598,12 +598,12 @@ efbig_pad(uint64_t seq)
  */
 TEST(write_failure_leaves_no_torn_line)
 {
-	struct store	*st;
-	struct rlimit	 old, lim;
-	struct got	 g;
-	char		*cause = NULL, *path, *l;
-	off_t		 before;
-	int		 r, err;
+	struct store *st;
+	struct rlimit old, lim;
+	struct got    g;
+	char	     *cause = NULL, *path, *l;
+	off_t	      before;
+	int	      r, err;
 
 	CHECK((st = make_session("efbig", 5)) != NULL);
 	if (st == NULL)
@@ -645,7 +645,7 @@ TEST(write_failure_leaves_no_torn_line)
 
 TEST(sync_and_dirty)
 {
-	struct store	*st;
+	struct store *st;
 
 	CHECK((st = make_session("sync", 0)) != NULL);
 	if (st == NULL)
@@ -661,10 +661,10 @@ TEST(sync_and_dirty)
 
 TEST(meta)
 {
-	struct store	*st;
-	char		*m, *p;
-	size_t		 len = 0;
-	int		 fd;
+	struct store *st;
+	char	     *m, *p;
+	size_t	      len = 0;
+	int	      fd;
 
 	CHECK((st = make_session("meta", 1)) != NULL);
 	if (st == NULL)
@@ -699,9 +699,9 @@ TEST(meta)
 
 TEST(create_exists)
 {
-	struct store	*st, *st2;
-	char		*cause = NULL, *p;
-	uint64_t	 last;
+	struct store *st, *st2;
+	char	     *cause = NULL, *p;
+	uint64_t      last;
 
 	CHECK((st = make_session("dup", 1)) != NULL);
 	if (st == NULL)
@@ -729,10 +729,10 @@ TEST(create_exists)
 
 TEST(list_and_remove)
 {
-	static const char	*ids[] = { "lc", "la", "lb" };
-	struct store		*st;
-	char			**list, *p;
-	size_t			 i, n, found;
+	static const char *ids[] = { "lc", "la", "lb" };
+	struct store	  *st;
+	char		 **list, *p;
+	size_t		   i, n, found;
 
 	for (i = 0; i < 3; i++) {
 		CHECK((st = make_session(ids[i], 1)) != NULL);
@@ -741,7 +741,7 @@ TEST(list_and_remove)
 		CHECK_INT(write_meta(st, "{}"), 0);
 		store_close(st);
 	}
-	CHECK((st = make_session("ld", 0)) != NULL);	/* no meta */
+	CHECK((st = make_session("ld", 0)) != NULL); /* no meta */
 	store_close(st);
 	xasprintf(&p, "%s/sessions/.hidden", data_dir);
 	CHECK(mkdir(p, 0700) == 0);
