@@ -102,16 +102,21 @@ run: build/agentd
 # Suites beyond unit and integration, each tests/<name>/suite.sh: make
 # test runs them all, as CI does (about 15 minutes); `make test SUITES=`
 # runs only the unit and integration tests (about 2 minutes).
-SUITES		?= openapi client ui acp e2e chaos fuzz san valgrind image
+SUITES		?= lint openapi client ui acp e2e chaos fuzz san valgrind image
 
 test: $(AGENTD_BIN) $(UNIT_BINS)
 	AGENTD_SAN=$(SAN) SUITES="$(SUITES)" tests/run.sh $(AGENTD_BIN) \
 	    $(UNIT_BINS)
 
+# One format (.clang-format) and cppcheck clean, as tests/lint checks in
+# make test; clang-tidy (.clang-tidy) is run too, and its report printed.
+LINT_SRCS	 = $(shell git ls-files '*.c' '*.h' | grep -v '^clients/')
 lint:
-	clang-format --dry-run --Werror $(SRCS) $(HDRS)
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --inline-suppr -D__GNUC__ -I compat -I protocol $(SRCS)
+	clang-format --dry-run --Werror $(LINT_SRCS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	    --inline-suppr -D__GNUC__ --std=c11 -I compat -I protocol \
+	    -I adapters -I supervisor $(SRCS)
+	-clang-tidy -quiet $(SRCS) -- $(CSTD) $(DEFS) -I/usr/include/cjson
 
 clean:
 	rm -rf build

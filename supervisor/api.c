@@ -148,7 +148,7 @@ api_handle(const struct api_request *req, struct api_response *resp)
 	const struct api_route *r;
 	struct api_match	m;
 	char			allow[sizeof resp->allow];
-	size_t			i;
+	size_t			i, len;
 
 	memset(resp, 0, sizeof *resp);
 	allow[0] = '\0';
@@ -160,11 +160,9 @@ api_handle(const struct api_request *req, struct api_response *resp)
 			r->fn(req, &m, resp);
 			return;
 		}
-		if (strlen(allow) + 10 < sizeof allow) {
-			if (allow[0] != '\0')
-				strcat(allow, ", ");
-			strcat(allow, api_method_names[r->method]);
-		}
+		len = strlen(allow);
+		(void)snprintf(allow + len, sizeof allow - len, "%s%s",
+		    len > 0 ? ", " : "", api_method_names[r->method]);
 	}
 	if (allow[0] != '\0') {
 		api_problem(resp, 405, "method_not_allowed",

@@ -132,7 +132,6 @@ run_next(struct run *r)
 	struct run_line *l;
 	cJSON		*msg;
 	char		*cause = NULL;
-	int		 rv;
 
 	if (r->busy || r->stopping || (l = TAILQ_FIRST(&r->lines)) == NULL) {
 		if (!r->busy && r->eof && TAILQ_EMPTY(&r->lines))
@@ -144,7 +143,7 @@ run_next(struct run *r)
 	json_set_str(msg, "message", l->text);
 	free(l->text);
 	free(l);
-	if ((rv = session_post_message(r->session, msg, &cause)) != 0) {
+	if (session_post_message(r->session, msg, &cause) != 0) {
 		render_error(r->render, "%s",
 		    cause != NULL ? cause : "the message was refused");
 		free(cause);
