@@ -28,6 +28,8 @@ struct agents_job {
 	const struct agent_profile *profile;
 	struct proc		   *proc;
 	struct api_wait		   *wait;
+	agents_then_cb		    then; /* or NULL: reply with the info */
+	void			   *arg;
 	LIST_ENTRY(agents_job) entry;
 };
 static LIST_HEAD(, agents_job) agents_jobs = LIST_HEAD_INITIALIZER(agents_jobs);
@@ -79,7 +81,7 @@ agents_executable(const char *path)
 }
 
 /* Find cmd: our install dir first, then PATH. Returns a malloc'd path. */
-static char *
+char *
 agents_find(const char *cmd)
 {
 	const char *path;
@@ -258,7 +260,10 @@ agents_job_exit_cb(void *arg, int status)
 
 	memset(&resp, 0, sizeof resp);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (code == 0) {
+	if (code == 0 && j->then != NULL) {
+		log_info("installed %s", j->profile->npm_package);
+		j->then(j->arg, 1, &resp);
+	} else if (code == 0) {
 		resp.kind = API_REPLY;
 		resp.status = 200;
 		resp.content_type = "application/json";
@@ -281,6 +286,8 @@ agents_job_exit_cb(void *arg, int status)
 			    j->profile->npm_package, code, tail);
 		free(head);
 		free(tail);
+		if (j->then != NULL)
+			j->then(j->arg, 0, &resp);
 	}
 	api_wait_finish(j->wait, &resp);
 	LIST_REMOVE(j, entry);
@@ -290,9 +297,28 @@ agents_job_exit_cb(void *arg, int status)
 static const struct proc_cbs agents_job_cbs = { agents_job_line_cb,
 	agents_job_toolong_cb, agents_job_exit_cb };
 
-/* POST /v1/agents/{agent}/install: reply when npm is done. */
+/* Is the agent's command found (data dir, then PATH)? */
+int
+agents_installed(const struct agent_profile *p)
+{
+	char *path;
+
+	if (p->argv == NULL)
+		return (1); /* a command from the request */
+	if ((path = agents_find(p->argv[0])) == NULL)
+		return (0);
+	free(path);
+	return (1);
+}
+
+/*
+ * POST /v1/agents/{agent}/install: reply when npm is done. With then, the
+ * reply is then's to make once npm has succeeded (a session created on
+ * demand); then is also called, with ok 0, after a failure, to free arg.
+ */
 void
-agents_install(const struct agent_profile *p, struct api_response *resp)
+agents_install(const struct agent_profile *p, struct api_response *resp,
+    agents_then_cb then, void *arg)
 {
 	struct argv_builder b;
 	struct agents_job  *j;
@@ -321,6 +347,8 @@ agents_install(const struct agent_profile *p, struct api_response *resp)
 	agents_npm_argv(p, dir, &b);
 	j = xcalloc(1, sizeof *j);
 	j->profile = p;
+	j->then = then;
+	j->arg = arg;
 	j->proc =
 	    proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j, &cause);
 	argv_free(&b);

@@ -44,6 +44,8 @@ static void api_sessions_list(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_session_create(
     const struct api_request *, struct api_match *, struct api_response *);
+static void api_create(const char *, const cJSON *, struct api_response *);
+static int  api_install_first(const char *, cJSON *, struct api_response *);
 static void api_session_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_session_delete(
@@ -448,7 +450,7 @@ api_agent_install(const struct api_request *req, struct api_match *m,
 	const struct agent_profile *p;
 
 	if ((p = api_agent(m, resp)) != NULL)
-		agents_install(p, resp);
+		agents_install(p, resp, NULL, NULL);
 }
 
 static void
@@ -466,10 +468,7 @@ static void
 api_session_create(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session *s;
-	cJSON	       *body, *o;
-	char	       *cause;
-	int		status;
+	cJSON *body;
 
 	if (!session_valid_id(m->part[0])) {
 		api_problem(resp, 400, "invalid_request",
@@ -480,15 +479,80 @@ api_session_create(const struct api_request *req, struct api_match *m,
 	}
 	if ((body = api_body_object(req, resp, 0)) == NULL)
 		return;
-	status = session_create(m->part[0], body, &s, &cause);
+	if (api_install_first(m->part[0], body, resp))
+		return;
+	api_create(m->part[0], body, resp);
 	json_free(body);
-	if (status != 0) {
+}
+
+/* Create the session and answer with its SessionInfo. */
+static void
+api_create(const char *id, const cJSON *body, struct api_response *resp)
+{
+	struct session *s;
+	cJSON	       *o;
+	char	       *cause;
+	int		status;
+
+	if ((status = session_create(id, body, &s, &cause)) != 0) {
 		api_fail(resp, status, cause);
 		return;
 	}
 	o = session_info(s);
 	json_set_bool(o, "healthy", 1);
 	api_json(resp, 200, o);
+}
+
+/* A create that waits for the agent's npm install ("install": true). */
+struct api_pending_create {
+	char  *id;
+	cJSON *body;
+};
+
+static void
+api_install_then(void *arg, int ok, struct api_response *resp)
+{
+	struct api_pending_create *pc = arg;
+
+	if (ok)
+		api_create(pc->id, pc->body, resp);
+	free(pc->id);
+	json_free(pc->body);
+	free(pc);
+}
+
+/*
+ * "install": true asks for the agent's pinned CLI to be installed first
+ * when it is not found; the create's answer then waits for npm. Returns 1
+ * if the request was handed over (body then belongs to the install).
+ */
+static int
+api_install_first(const char *id, cJSON *body, struct api_response *resp)
+{
+	const struct agent_profile *p;
+	struct api_pending_create  *pc;
+	int			    install = 0;
+
+	(void)json_get_bool(body, "install", &install);
+	p = adapter_find_agent(json_get_str(body, "agent") != NULL
+		? json_get_str(body, "agent")
+		: "");
+	if (!install || p == NULL || json_get(body, "agentCommand") != NULL ||
+	    agents_installed(p))
+		return (0);
+	if (session_find(id) != NULL) {
+		api_problem(
+		    resp, 409, "conflict", "session '%s' already exists", id);
+		json_free(body);
+		return (1);
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->id = xstrdup(id);
+	pc->body = body;
+	agents_install(p, resp, api_install_then, pc);
+	if (resp->kind != API_WAIT)
+		api_install_then(pc, 0, resp);
+	return (1);
 }
 
 static void

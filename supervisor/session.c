@@ -1031,6 +1031,7 @@ static const struct proc_cbs session_proc_cbs = { session_line_cb,
 static int
 session_start_agent(struct session *s, char **cause)
 {
+	char		     *path;
 	struct argv_builder   ab;
 	const cJSON	     *e;
 	const struct adapter *a = s->profile->adapter;
@@ -1039,6 +1040,12 @@ session_start_agent(struct session *s, char **cause)
 	if (a->spawn_argv(s, &ab, cause) != 0) {
 		argv_free(&ab);
 		return (-1);
+	}
+	/* A bare command is looked for where installs go first, then PATH. */
+	if (strchr(ab.argv[0], '/') == NULL &&
+	    (path = agents_find(ab.argv[0])) != NULL) {
+		free(ab.argv[0]);
+		ab.argv[0] = path;
 	}
 	JSON_FOREACH(e, s->env)
 	argv_env(&ab, json_key(e), json_str(e));

@@ -203,9 +203,13 @@ void		 api_wait_finish(struct api_wait *, struct api_response *);
 /* agents.c */
 cJSON *agents_info(const struct agent_profile *);
 cJSON *agents_list(void);
-void   agents_install(const struct agent_profile *, struct api_response *);
-int    agents_main(int, char **);
-int    agents_install_main(int, char **);
+typedef void (*agents_then_cb)(void *, int, struct api_response *);
+int   agents_installed(const struct agent_profile *);
+char *agents_find(const char *);
+void  agents_install(const struct agent_profile *, struct api_response *,
+     agents_then_cb, void *);
+int   agents_main(int, char **);
+int   agents_install_main(int, char **);
 
 /* session.c */
 int		session_load_all(char **);
