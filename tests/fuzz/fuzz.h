@@ -30,4 +30,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 		}                                                              \
 	} while (0)
 
+#ifdef PROTOCOL_H
+#include <string.h>
+
+/*
+ * An object with a key twice, at any depth, keeps both members and
+ * lookups find the first; cJSON_Compare matches by key, so such a value
+ * never compares equal to anything, even its own copy. Targets compare
+ * values only when this is 0.
+ */
+static inline int
+fuzz_has_duplicate_keys(const cJSON *v)
+{
+	const cJSON *a, *b;
+
+	if (json_is_obj(v)) {
+		JSON_FOREACH(a, v)
+		{
+			for (b = json_next(a); b != NULL; b = json_next(b)) {
+				if (strcmp(json_key(a), json_key(b)) == 0)
+					return (1);
+			}
+		}
+	}
+	JSON_FOREACH(a, v)
+	{
+		if (fuzz_has_duplicate_keys(a))
+			return (1);
+	}
+	return (0);
+}
+#endif
+
 #endif /* FUZZ_H */

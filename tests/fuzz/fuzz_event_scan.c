@@ -17,21 +17,6 @@
 #include "fuzz.h"
 
 static int
-has_duplicates(const cJSON *o)
-{
-	const cJSON *a, *b;
-
-	JSON_FOREACH(a, o)
-	{
-		for (b = json_next(a); b != NULL; b = json_next(b)) {
-			if (strcmp(json_key(a), json_key(b)) == 0)
-				return (1);
-		}
-	}
-	return (0);
-}
-
-static int
 canonical(const cJSON *v, const char *s, size_t size)
 {
 	char  *text;
@@ -64,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(noraw < size, "noraw %zu of %zu", noraw, size);
 	}
 	v = json_parse(s, size, &err);
-	if (v != NULL && json_is_obj(v) && !has_duplicates(v) &&
+	if (v != NULL && json_is_obj(v) && !fuzz_has_duplicate_keys(v) &&
 	    (tname = json_get_str(v, "type")) != NULL &&
 	    strlen(tname) == strlen(json_get_str(v, "type")) &&
 	    (t = event_type_from_name(tname)) >= 0 && canonical(v, s, size)) {

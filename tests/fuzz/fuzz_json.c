@@ -32,34 +32,6 @@ has_nonfinite(const cJSON *v)
 	return (0);
 }
 
-/*
- * An object with a key twice keeps both members, and lookups find the
- * first; cJSON_Compare matches by key, so such values never compare equal
- * to anything, even their own copy. Their print/parse round trip is
- * checked by text instead.
- */
-static int
-has_duplicate_keys(const cJSON *v)
-{
-	const cJSON *a, *b;
-
-	if (json_is_obj(v)) {
-		JSON_FOREACH(a, v)
-		{
-			for (b = json_next(a); b != NULL; b = json_next(b)) {
-				if (strcmp(json_key(a), json_key(b)) == 0)
-					return (1);
-			}
-		}
-	}
-	JSON_FOREACH(a, v)
-	{
-		if (has_duplicate_keys(a))
-			return (1);
-	}
-	return (0);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -90,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w = json_parse(text, tlen, &err);
 		FUZZ_CHECK(w != NULL, "printed JSON does not parse: %s: %.200s",
 		    err, text);
-		if (has_duplicate_keys(v)) {
+		if (fuzz_has_duplicate_keys(v)) {
 			again = json_print(w, &alen);
 			FUZZ_CHECK(
 			    alen == tlen && memcmp(again, text, tlen) == 0,

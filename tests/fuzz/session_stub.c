@@ -340,7 +340,8 @@ agents_list(void)
 }
 
 void
-agents_install(const struct agent_profile *p, struct api_response *resp)
+agents_install(const struct agent_profile *p, struct api_response *resp,
+    agents_then_cb then, void *arg)
 {
 	FUZZ_CHECK(
 	    p >= stub_profiles && p < stub_profiles + nitems(stub_profiles),
@@ -355,6 +356,8 @@ agents_install(const struct agent_profile *p, struct api_response *resp)
 		    "an install of %s is "
 		    "already running",
 		    p->id);
+	if (then != NULL)
+		then(arg, 0, resp);
 }
 
 const char *
@@ -410,4 +413,10 @@ openapi_document(size_t *len)
 {
 	*len = 2;
 	return ("{}");
+}
+
+int
+agents_installed(const struct agent_profile *p)
+{
+	return (1); /* no install on demand in the fuzz targets */
 }
