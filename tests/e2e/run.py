@@ -236,6 +236,39 @@ def run_resume(agentd, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def run_acp_sdk(agentd, mock, agent):
+    """sandbox-agent's SDK (tests/acp, installed by its suite) drives the
+    real CLI through agentd's ACP over HTTP."""
+    sdk = os.path.join(ROOT, "tests", "acp", "sdk", "node_modules",
+        "sandbox-agent")
+    if not os.path.isdir(sdk):
+        rc = subprocess.call([os.path.join(ROOT, "tests", "acp",
+            "suite.sh"), agentd.binary], stdout=subprocess.DEVNULL)
+        assert os.path.isdir(sdk), f"cannot install the SDK (exit {rc})"
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-sdk-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    # The ACP server checks at its first POST that the agent is
+    # installed, before session/new names a command: an agentd that
+    # finds the pinned CLI on its PATH.
+    bindir = os.path.dirname(agent_installed(agent))
+    agentd = Agentd(agentd.binary, log_level="info",
+        env={"PATH": bindir + ":" + os.environ["PATH"]})
+    try:
+        aid, command, model, mode = agentd_spec(agent)
+        real = {"agent": aid, "cwd": cwd, "agentCommand": command,
+            "env": session_env(agent, mock, tmp, cwd)}
+        env = dict(os.environ, AGENTD_URL=agentd.url,
+            ACP_REAL=json.dumps(real))
+        p = subprocess.run(["node", "--test",
+            os.path.join(ROOT, "tests", "acp", "real.test.mjs")], env=env,
+            capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, "SDK test failed:\n" + p.stdout[-3000:]
+    finally:
+        agentd.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agentd", required=True)
@@ -270,6 +303,9 @@ def main():
                 for n, sc in enumerate(scenarios.SCENARIOS)
                 if (sc.agents is None or agent in sc.agents) and
                 not (agent in NO_PERMISSIONS and sc.permission == "reject")]
+            if not a.record and agent == "claude":
+                tests.append(("acp-sdk", lambda: run_acp_sdk(agentd, mock,
+                    agent)))
             if not a.record and agent not in NO_RESUME:
                 tests.append(("resume", lambda: run_resume(agentd, mock,
                     agent)))
