@@ -155,7 +155,6 @@ static void	   acp_open_session(struct session *, struct acp *);
 static void	   acp_flush(struct session *, struct acp *);
 static cJSON	  *acp_mcp_servers(struct session *);
 static char	  *acp_file_uri(struct session *, const char *);
-static cJSON	  *acp_usage(const cJSON *);
 static const char *acp_stop_reason(const char *);
 static void acp_turn_end(struct session *, struct acp *, const char *, cJSON *);
 
@@ -246,6 +245,10 @@ const struct adapter adapter_acp = { .name = "acp",
 	.reply_question = acp_reply_question,
 	.cancel = acp_cancel,
 	.free = acp_free };
+
+/* PromptResponse.usage's members, in event_usage_from's order. */
+static const char *const acp_usage_names[4] = { "inputTokens", "outputTokens",
+	"cachedReadTokens", "cachedWriteTokens" };
 
 /* Responses to our requests, by enum acp_req. */
 static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
@@ -736,7 +739,8 @@ acp_prompt_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 	if ((reason = json_get_str(msg->result, "stopReason")) == NULL)
 		reason = "end_turn";
 	acp_turn_end(s, a, acp_stop_reason(reason),
-	    acp_usage(json_get_obj(msg->result, "usage")));
+	    event_usage_from(
+		json_get_obj(msg->result, "usage"), acp_usage_names));
 }
 
 /* ACP stop reasons are universal ones, except max_turn_requests. */
@@ -774,29 +778,6 @@ acp_turn_end(struct session *s, struct acp *a, const char *reason, cJSON *usage)
 	a->cost_base = a->cost_seen;
 	session_turn_end(s, reason, usage, cost);
 	acp_flush(s, a);
-}
-
-/* PromptResponse.usage (camelCase) as universal usage, or NULL. */
-static cJSON *
-acp_usage(const cJSON *u)
-{
-	static const char *const map[][2] = { { "inputTokens", "input_tokens" },
-		{ "outputTokens", "output_tokens" },
-		{ "cachedReadTokens", "cache_read_tokens" },
-		{ "cachedWriteTokens", "cache_write_tokens" } };
-	cJSON			*usage;
-	long long		 n;
-	size_t			 i;
-
-	if (!json_is_obj(u))
-		return (NULL);
-	usage = json_object();
-	for (i = 0; i < nitems(map); i++) {
-		if (json_get_int(u, map[i][0], &n) != 0)
-			n = 0;
-		json_set_int(usage, map[i][1], n);
-	}
-	return (usage);
 }
 
 /*

@@ -173,7 +173,6 @@ static char *claude_diff_create(const char *, const char *);
 static void  claude_buf_add(char **, size_t *, const char *, size_t);
 
 static const char *claude_stop_reason(struct claude *, const cJSON *, int);
-static cJSON	  *claude_usage(const cJSON *);
 static char	  *claude_error_text(const cJSON *);
 static void	   claude_error(
 	   struct session *, struct claude *, const char *, const char *, cJSON *);
@@ -191,6 +190,11 @@ static void		  claude_ask_free(struct claude_ask *);
 
 static struct claude *claude_get(struct session *);
 static const char    *claude_where(struct session *);
+
+/* result.usage's members, in event_usage_from's order. */
+static const char *const claude_usage_names[4] = { "input_tokens",
+	"output_tokens", "cache_read_input_tokens",
+	"cache_creation_input_tokens" };
 
 const struct adapter adapter_claude = { .name = "claude",
 	.caps = CAP_PERMISSIONS | CAP_QUESTIONS | CAP_REASONING |
@@ -1293,8 +1297,10 @@ claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
 	}
 	claude_blocks_end(s, c);
 	claude_turn_reset(c);
-	session_turn_end(
-	    s, reason, claude_usage(json_get_obj(v, "usage")), cost);
+	/* result.usage: this turn's main loop. */
+	session_turn_end(s, reason,
+	    event_usage_from(json_get_obj(v, "usage"), claude_usage_names),
+	    cost);
 }
 
 /* The universal stop reason of a result. */
@@ -1366,30 +1372,6 @@ claude_error(struct session *s, struct claude *c, const char *text,
 	free(c->error);
 	c->error = xstrdup(text);
 	session_error(s, text, code, details);
-}
-
-/* result.usage (this turn's main loop) as universal usage, or NULL. */
-static cJSON *
-claude_usage(const cJSON *u)
-{
-	static const char *const map[][2] = { { "input_tokens",
-						  "input_tokens" },
-		{ "output_tokens", "output_tokens" },
-		{ "cache_read_input_tokens", "cache_read_tokens" },
-		{ "cache_creation_input_tokens", "cache_write_tokens" } };
-	cJSON			*usage;
-	long long		 n;
-	size_t			 i;
-
-	if (u == NULL)
-		return (NULL);
-	usage = json_object();
-	for (i = 0; i < nitems(map); i++) {
-		if (json_get_int(u, map[i][0], &n) != 0)
-			n = 0;
-		json_set_int(usage, map[i][1], n);
-	}
-	return (usage);
 }
 
 static void

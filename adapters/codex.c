@@ -809,18 +809,11 @@ codex_turn_end(struct session *s, struct codex *a, const char *reason)
 static cJSON *
 codex_turn_usage(struct codex *a)
 {
-	cJSON *usage;
-
 	if (!a->usage_seen)
 		return (NULL);
-	usage = json_object();
-	json_set_int(usage, "input_tokens", a->seen.input - a->base.input);
-	json_set_int(usage, "output_tokens", a->seen.output - a->base.output);
-	json_set_int(
-	    usage, "cache_read_tokens", a->seen.cached - a->base.cached);
-	json_set_int(usage, "cache_write_tokens",
-	    a->seen.cache_write - a->base.cache_write);
-	return (usage);
+	return (event_usage(a->seen.input - a->base.input,
+	    a->seen.output - a->base.output, a->seen.cached - a->base.cached,
+	    a->seen.cache_write - a->base.cache_write));
 }
 
 /*

@@ -436,11 +436,7 @@ pi_agent_end(struct session *s, struct pi *p)
 		session_error(s,
 		    p->error != NULL ? p->error : "the model call failed",
 		    "model_error", NULL);
-	usage = json_object();
-	json_set_int(usage, "input_tokens", p->usage[0]);
-	json_set_int(usage, "output_tokens", p->usage[1]);
-	json_set_int(usage, "cache_read_tokens", p->usage[2]);
-	json_set_int(usage, "cache_write_tokens", p->usage[3]);
+	usage = event_usage(p->usage[0], p->usage[1], p->usage[2], p->usage[3]);
 	session_turn_end(s, reason, usage, p->cost);
 	memset(p->usage, 0, sizeof p->usage);
 	p->cost = 0;

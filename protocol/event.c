@@ -960,3 +960,38 @@ event_scan(const char *s, size_t len, enum event_type *type, size_t *noraw)
 	*noraw = e.noraw;
 	return (0);
 }
+
+/* A turn's usage, the universal way: the four token counts. */
+cJSON *
+event_usage(long long input, long long output, long long cache_read,
+    long long cache_write)
+{
+	cJSON *o;
+
+	o = json_object();
+	json_set_int(o, "input_tokens", input);
+	json_set_int(o, "output_tokens", output);
+	json_set_int(o, "cache_read_tokens", cache_read);
+	json_set_int(o, "cache_write_tokens", cache_write);
+	return (o);
+}
+
+/*
+ * A native usage object as universal usage: names are the native members
+ * for input, output, cache read and cache write, in that order; a missing
+ * one counts 0. NULL if there is no object.
+ */
+cJSON *
+event_usage_from(const cJSON *native, const char *const names[4])
+{
+	long long n[4];
+	int	  i;
+
+	if (!json_is_obj(native))
+		return (NULL);
+	for (i = 0; i < 4; i++) {
+		if (json_get_int(native, names[i], &n[i]) != 0)
+			n[i] = 0;
+	}
+	return (event_usage(n[0], n[1], n[2], n[3]));
+}

@@ -198,6 +198,8 @@ char	   *event_serialize(const struct event *, size_t *, size_t *);
 void	    event_format_time(int64_t, char *, size_t);
 int	    event_validate(const cJSON *, char **);
 int	    event_scan(const char *, size_t, enum event_type *, size_t *);
+cJSON	   *event_usage(long long, long long, long long, long long);
+cJSON	   *event_usage_from(const cJSON *, const char *const[4]);
 cJSON	   *event_item(const char *, const char *, const char *, enum item_kind,
 	 enum item_role, enum item_status, cJSON *);
 cJSON	   *event_part_text(const char *);
