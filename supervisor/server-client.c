@@ -58,14 +58,7 @@ static const lws_retry_bo_t server_client_retry = {
 static void
 server_client_log_cb(int level, const char *line)
 {
-	char   buf[256];
-	size_t len;
-
-	(void)snprintf(buf, sizeof buf, "%s", line);
-	len = strlen(buf);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	log_msg(LOG_DEBUG, "lws", "%s", buf);
+	server_log_lws(LOG_DEBUG, line);
 }
 
 #ifdef AGENTD_DEV_LWS

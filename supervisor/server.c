@@ -104,8 +104,9 @@ static const lws_retry_bo_t server_retry = {
 	.secs_since_valid_hangup = 60,
 };
 
-static void
-server_log_cb(int level, const char *line)
+/* Log one line of lws's (server and client side), without its newline. */
+void
+server_log_lws(enum log_level level, const char *line)
 {
 	char   buf[256];
 	size_t len;
@@ -114,7 +115,13 @@ server_log_cb(int level, const char *line)
 	len = strlen(buf);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
-	log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "%s", buf);
+	log_msg(level, "lws", "%s", buf);
+}
+
+static void
+server_log_cb(int level, const char *line)
+{
+	server_log_lws(level == LLL_ERR ? LOG_ERROR : LOG_WARN, line);
 }
 
 #ifdef AGENTD_DEV_LWS

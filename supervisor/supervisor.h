@@ -86,6 +86,7 @@ int auth_check_token(const char *);
 int  server_start(char **);
 void server_stop(void);
 void server_session_wake(struct session *);
+void server_log_lws(enum log_level, const char *);
 void server_stream_wake(const struct stream_ops *, void *);
 
 /* journal.c */
