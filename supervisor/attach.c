@@ -501,13 +501,8 @@ attach_main(int argc, char **argv)
 			}
 			break;
 		case 'l':
-			if (log_set_level(optarg) != 0) {
-				fprintf(stderr,
-				    "agentd: unknown log level "
-				    "'%s'\n",
-				    optarg);
+			if (log_set_level(optarg) != 0)
 				return (2);
-			}
 			break;
 		case 'h':
 			fputs(attach_usage, stdout);

@@ -15,7 +15,10 @@
 static enum log_level log_level = LOG_INFO;
 static const char    *log_names[] = { "debug", "info", "warn", "error" };
 
-/* Set the level by name; -1 if the name is unknown. */
+/*
+ * Set the level by name (--log-level); -1, with the reason on stderr for
+ * the command line that gave it, if the name is unknown.
+ */
 int
 log_set_level(const char *name)
 {
@@ -27,6 +30,9 @@ log_set_level(const char *name)
 			return (0);
 		}
 	}
+	fprintf(stderr,
+	    "agentd: unknown log level '%s' (debug, info, warn, error)\n",
+	    name);
 	return (-1);
 }
 

@@ -201,13 +201,8 @@ main_parse_serve(int argc, char **argv)
 			options.data_dir = optarg;
 			break;
 		case 'l':
-			if (log_set_level(optarg) != 0) {
-				fprintf(stderr,
-				    "agentd: unknown log level "
-				    "'%s'\n",
-				    optarg);
+			if (log_set_level(optarg) != 0)
 				exit(2);
-			}
 			break;
 		case 'c':
 			if (options.ncors ==

@@ -565,13 +565,8 @@ run_main(int argc, char **argv)
 			data_dir = optarg;
 			break;
 		case 'l':
-			if (log_set_level(optarg) != 0) {
-				fprintf(stderr,
-				    "agentd: unknown log level "
-				    "'%s'\n",
-				    optarg);
+			if (log_set_level(optarg) != 0)
 				return (2);
-			}
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
