@@ -220,6 +220,8 @@ static cJSON		       *codex_call_part(const struct codex_call *);
 static char *codex_texts(const cJSON *, const char *, const char *);
 static char *codex_status_output(const cJSON *, char *);
 static void  codex_ensure(struct session *, const char *, enum item_kind);
+static void
+codex_delta(struct session *, const struct jsonrpc_msg *, enum item_kind);
 static char *codex_synthetic_id(struct codex *, const char *);
 
 static int codex_offered(const cJSON *, const char *);
@@ -1018,17 +1020,25 @@ codex_reasoning_complete(struct session *s, struct codex *a, const cJSON *item)
 	session_item_complete(s, id, 0, content);
 }
 
+/* A delta of an item of that kind (started here if codex has not). */
 static void
-codex_message_delta_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_delta(
+    struct session *s, const struct jsonrpc_msg *msg, enum item_kind kind)
 {
 	const char *id = json_get_str(msg->params, "itemId");
 	const char *delta = json_get_str(msg->params, "delta");
 
 	if (id == NULL || delta == NULL)
 		return;
-	codex_ensure(s, id, ITEM_MESSAGE);
+	codex_ensure(s, id, kind);
 	session_item_delta(s, id, delta);
+}
+
+static void
+codex_message_delta_cb(
+    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+{
+	codex_delta(s, msg, ITEM_MESSAGE);
 }
 
 /* Summary and raw reasoning deltas both stream into the reasoning item. */
@@ -1036,13 +1046,7 @@ static void
 codex_reasoning_delta_cb(
     struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
-	const char *id = json_get_str(msg->params, "itemId");
-	const char *delta = json_get_str(msg->params, "delta");
-
-	if (id == NULL || delta == NULL)
-		return;
-	codex_ensure(s, id, ITEM_REASONING);
-	session_item_delta(s, id, delta);
+	codex_delta(s, msg, ITEM_REASONING);
 }
 
 /* A second summary part: the blank line the final text will have. */
