@@ -21,10 +21,14 @@ RECIPE_HASH	:= $(shell cat $(RECIPE) 2>/dev/null | sha256sum | cut -c1-12)
 DEPS		 = .deps/musl-$(RECIPE_HASH)
 DEPS_STAMP	 = $(DEPS)/.done
 
-SRCS		 = $(sort $(wildcard compat/*.c protocol/*.c adapters/*.c \
-		   supervisor/*.c))
-LIB_SRCS	 = $(filter-out supervisor/main.c,$(SRCS))
-HDRS		 = $(wildcard compat/*.h protocol/*.h adapters/*.h supervisor/*.h)
+# The daemon's layers, bottom first (docs/internals.md): each folder of
+# supervisor/ calls only the folders before it in this list.
+LAYERS		 = compat protocol supervisor/core supervisor/host adapters \
+		   supervisor/session supervisor/fake supervisor/http \
+		   supervisor/cli
+SRCS		 = $(sort $(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
+LIB_SRCS	 = $(filter-out supervisor/cli/main.c,$(SRCS))
+HDRS		 = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 
 MUSL_OBJS	 = $(SRCS:%.c=build/musl/%.o)
 UNIT_SRCS	 = $(sort $(wildcard tests/unit/test_*.c))
@@ -81,12 +85,12 @@ $(HOST_DIR)/%.o: %.c $(HDRS)
 	$(Q)$(CC_HOST) $(HOST_CFLAGS) -c $< -o $@
 
 dev: build/agentd-dev
-build/agentd-dev: $(HOST_LIB_OBJS) $(HOST_DIR)/supervisor/main.o
+build/agentd-dev: $(HOST_LIB_OBJS) $(HOST_DIR)/supervisor/cli/main.o
 	@echo "  LD      $@"
 	$(Q)$(CC_HOST) $(HOST_SAN) -o $@ $^ $(HOST_LIBS)
 
 # For valgrind (tests/valgrind): the host build without sanitizers.
-build/agentd-vg: $(LIB_SRCS:%.c=build/host/%.o) build/host/supervisor/main.o
+build/agentd-vg: $(LIB_SRCS:%.c=build/host/%.o) build/host/supervisor/cli/main.o
 	@echo "  LD      $@"
 	$(Q)$(CC_HOST) -o $@ $^ $(HOST_LIBS)
 
@@ -115,7 +119,7 @@ lint:
 	clang-format --dry-run --Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	    --inline-suppr -D__GNUC__ --std=c11 -I compat -I protocol \
-	    -I adapters -I supervisor $(SRCS)
+	    -I adapters $(SRCS)
 	-clang-tidy -quiet $(SRCS) -- $(CSTD) $(DEFS) -I/usr/include/cjson
 
 clean:

@@ -121,85 +121,85 @@ struct acp_line {
 };
 
 struct acp_response {
-	void (*fn)(struct session *, struct acp *, const struct jsonrpc_msg *);
+	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
 };
 struct acp_method {
 	const char *method;
-	void (*fn)(struct session *, struct acp *, const struct jsonrpc_msg *);
+	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
 };
 struct acp_update {
 	const char *kind;
-	void (*fn)(struct session *, struct acp *, const cJSON *);
+	void (*fn)(struct host *, struct acp *, const cJSON *);
 };
 
-static struct acp *acp_get(struct session *);
-static int  acp_spawn_argv(struct session *, struct argv_builder *, char **);
-static void acp_on_start(struct session *);
-static void acp_on_line(struct session *, const char *, size_t);
-static int  acp_send_message(struct session *, const struct user_message *);
+static struct acp *acp_get(struct host *);
+static int  acp_spawn_argv(struct host *, struct argv_builder *, char **);
+static void acp_on_start(struct host *);
+static void acp_on_line(struct host *, const char *, size_t);
+static int  acp_send_message(struct host *, const struct user_message *);
 static int
-acp_reply_permission(struct session *, const char *, enum permission_reply);
-static int  acp_reply_question(struct session *, const char *, const cJSON *);
-static int  acp_cancel(struct session *);
-static void acp_free(struct session *);
+acp_reply_permission(struct host *, const char *, enum permission_reply);
+static int  acp_reply_question(struct host *, const char *, const cJSON *);
+static int  acp_cancel(struct host *);
+static void acp_free(struct host *);
 
-static void acp_request(
-    struct session *, struct acp *, enum acp_req, const char *, cJSON *);
-static void acp_reply(struct session *, const cJSON *, cJSON *);
-static void acp_reply_error(struct session *, const cJSON *, int, const char *);
-static void acp_fail(
-    struct session *, struct acp *, const char *, const struct jsonrpc_msg *);
 static void
-acp_rpc_error(struct session *, const struct jsonrpc_msg *, const char *);
-static void	   acp_open_session(struct session *, struct acp *);
-static void	   acp_flush(struct session *, struct acp *);
-static cJSON	  *acp_mcp_servers(struct session *);
-static char	  *acp_file_uri(struct session *, const char *);
+acp_request(struct host *, struct acp *, enum acp_req, const char *, cJSON *);
+static void acp_reply(struct host *, const cJSON *, cJSON *);
+static void acp_reply_error(struct host *, const cJSON *, int, const char *);
+static void
+acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
+static void
+acp_rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
+static void	   acp_open_session(struct host *, struct acp *);
+static void	   acp_flush(struct host *, struct acp *);
+static cJSON	  *acp_mcp_servers(struct host *);
+static char	  *acp_file_uri(struct host *, const char *);
 static const char *acp_stop_reason(const char *);
-static void acp_turn_end(struct session *, struct acp *, const char *, cJSON *);
+static void acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
 static void
-acp_initialize_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_initialize_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_session_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
-static int  acp_set_mode(struct session *, struct acp *, const cJSON *);
-static void acp_api_error(struct session *, const char *);
+acp_session_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
+static int  acp_set_mode(struct host *, struct acp *, const cJSON *);
+static void acp_api_error(struct host *, const char *);
 static void
-acp_set_mode_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_set_mode_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_prompt_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_prompt_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_update_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_update_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_permission_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_permission_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_elicitation_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_elicitation_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_fs_read_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_fs_read_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 static void
-acp_fs_write_cb(struct session *, struct acp *, const struct jsonrpc_msg *);
+acp_fs_write_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
 
-static void acp_run_end(struct session *, struct acp *);
+static void acp_run_end(struct host *, struct acp *);
 static void
-acp_run_chunk(struct session *, struct acp *, enum acp_run, const cJSON *);
-static void  acp_item(struct session *, struct acp *, const char *,
-     enum item_kind, enum item_role, int, cJSON *);
+acp_run_chunk(struct host *, struct acp *, enum acp_run, const cJSON *);
+static void  acp_item(struct host *, struct acp *, const char *, enum item_kind,
+     enum item_role, int, cJSON *);
 static char *acp_synthetic_id(struct acp *, const char *);
-static void  acp_message_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_thought_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_user_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_tool_call_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_plan_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_usage_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_mode_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_info_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_notice_cb(struct session *, struct acp *, const cJSON *);
-static void  acp_ignore_cb(struct session *, struct acp *, const cJSON *);
+static void  acp_message_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_thought_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_user_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_tool_call_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_plan_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_usage_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_mode_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_info_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_notice_cb(struct host *, struct acp *, const cJSON *);
+static void  acp_ignore_cb(struct host *, struct acp *, const cJSON *);
 
 static struct acp_call		   *
-acp_call_sync(struct session *, struct acp *, const cJSON *, int);
+acp_call_sync(struct host *, struct acp *, const cJSON *, int);
 static void acp_call_result(
-    struct session *, struct acp *, struct acp_call *, const cJSON *, int);
+    struct host *, struct acp *, struct acp_call *, const cJSON *, int);
 static cJSON *acp_call_part(const struct acp_call *);
 static char  *acp_content_text(const cJSON *);
 static char  *acp_diff(const char *, const char *, const char *);
@@ -208,9 +208,8 @@ static void   acp_buf_add(struct acp_buf *, const char *, size_t);
 static size_t acp_diff_lines(const char *, struct acp_line **);
 static void
 acp_diff_add(struct acp_buf *, char, const struct acp_line *, size_t, size_t);
-static int acp_diff_same(const struct acp_line *, const struct acp_line *);
-static void
-acp_status(struct session *, struct acp *, const char *, const char *);
+static int  acp_diff_same(const struct acp_line *, const struct acp_line *);
+static void acp_status(struct host *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
 static void		acp_call_free(struct acp_call *);
 static void		acp_queue_clear(struct acp *);
@@ -223,9 +222,8 @@ acp_question_option(cJSON *, cJSON *, const char *, const char *, cJSON *);
 static cJSON *acp_answer_one(const cJSON *, const char *);
 static cJSON *acp_answer_value(const cJSON *, const cJSON *);
 
-static int acp_fs_allowed(struct session *, const struct jsonrpc_msg *);
-static int
-acp_fs_resolve(struct session *, const char *, char **, int *, char **);
+static int acp_fs_allowed(struct host *, const struct jsonrpc_msg *);
+static int acp_fs_resolve(struct host *, const char *, char **, int *, char **);
 static char *acp_fs_errmsg(int, const char *);
 static int   acp_fs_code(int);
 static int   acp_fs_inside(const char *, const char *);
@@ -305,9 +303,9 @@ static const struct {
 	{ EFBIG, "EFBIG", "file too large" } };
 
 static struct acp *
-acp_get(struct session *s)
+acp_get(struct host *s)
 {
-	return (session_adapter_data(s));
+	return (host_adapter_data(s));
 }
 
 /*
@@ -315,16 +313,16 @@ acp_get(struct session *s)
  * array of strings) for the "acp" agent.
  */
 static int
-acp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+acp_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
-	return (adapter_command(s, b, cause)); /* ACP needs no arguments */
+	return (argv_command(s, b, cause)); /* ACP needs no arguments */
 }
 
 /* The child runs: create our state and send initialize. */
 static void
-acp_on_start(struct session *s)
+acp_on_start(struct host *s)
 {
-	const struct agent_profile *p = session_profile(s);
+	const struct agent_profile *p = host_profile(s);
 	struct acp		   *a;
 	cJSON			   *params, *caps, *fs, *info, *el;
 	int			    offer;
@@ -335,7 +333,7 @@ acp_on_start(struct session *s)
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
 	TAILQ_INIT(&a->asks);
-	session_set_adapter_data(s, a);
+	host_set_adapter_data(s, a);
 
 	offer = (p != NULL && (p->flags & AGENT_OFFER_FS));
 	caps = json_object();
@@ -361,31 +359,30 @@ acp_on_start(struct session *s)
 
 /* Send a request of ours and remember what it was. */
 static void
-acp_request(struct session *s, struct acp *a, enum acp_req kind,
+acp_request(struct host *s, struct acp *a, enum acp_req kind,
     const char *method, cJSON *params)
 {
 	long long id;
 
 	id = jsonrpc_pending_add(a->pending, kind, NULL);
-	session_send_json(s, jsonrpc_request(1, id, method, params));
+	host_send_json(s, jsonrpc_request(1, id, method, params));
 }
 
 static void
-acp_reply(struct session *s, const cJSON *id, cJSON *result)
+acp_reply(struct host *s, const cJSON *id, cJSON *result)
 {
-	session_send_json(s, jsonrpc_result(1, id, result));
+	host_send_json(s, jsonrpc_result(1, id, result));
 }
 
 static void
-acp_reply_error(
-    struct session *s, const cJSON *id, int code, const char *message)
+acp_reply_error(struct host *s, const cJSON *id, int code, const char *message)
 {
-	session_send_json(s, jsonrpc_error(1, id, code, message, NULL));
+	host_send_json(s, jsonrpc_error(1, id, code, message, NULL));
 }
 
 /* One line of the agent's stdout: parse and dispatch by message kind. */
 static void
-acp_on_line(struct session *s, const char *line, size_t len)
+acp_on_line(struct host *s, const char *line, size_t len)
 {
 	struct acp	  *a = acp_get(s);
 	struct jsonrpc_msg msg;
@@ -398,11 +395,11 @@ acp_on_line(struct session *s, const char *line, size_t len)
 	if (a == NULL)
 		return;
 	if ((v = json_parse(line, len, &err)) == NULL) {
-		session_unparsed(s, err, "acp");
+		host_unparsed(s, err, "acp");
 		return;
 	}
 	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		session_unparsed(s, err, "acp");
+		host_unparsed(s, err, "acp");
 		json_free(v);
 		return;
 	}
@@ -437,7 +434,7 @@ acp_on_line(struct session *s, const char *line, size_t len)
 		}
 		break;
 	default:
-		session_unparsed(s, "not a JSON-RPC message", "acp");
+		host_unparsed(s, "not a JSON-RPC message", "acp");
 		break;
 	}
 	json_free(v);
@@ -445,8 +442,7 @@ acp_on_line(struct session *s, const char *line, size_t len)
 
 /* An error response as an error event: message, code as text, data. */
 static void
-acp_rpc_error(
-    struct session *s, const struct jsonrpc_msg *msg, const char *prefix)
+acp_rpc_error(struct host *s, const struct jsonrpc_msg *msg, const char *prefix)
 {
 	char	     code[32], *text = NULL;
 	const cJSON *data;
@@ -457,7 +453,7 @@ acp_rpc_error(
 		xasprintf(&text, "%s: %s", prefix,
 		    msg->error_message != NULL ? msg->error_message : "error");
 	}
-	session_error(s,
+	host_error(s,
 	    text != NULL ? text
 			 : (msg->error_message != NULL ? msg->error_message
 						       : "agent error"),
@@ -470,14 +466,14 @@ acp_rpc_error(
  * Later send_message calls return -1.
  */
 static void
-acp_fail(struct session *s, struct acp *a, const char *what,
+acp_fail(struct host *s, struct acp *a, const char *what,
     const struct jsonrpc_msg *msg)
 {
 	a->phase = ACP_FAILED;
 	acp_rpc_error(s, msg, what);
 	if (!TAILQ_EMPTY(&a->queue)) {
 		acp_queue_clear(a);
-		session_turn_end(s, "error", NULL, -1);
+		host_turn_end(s, "error", NULL, -1);
 	}
 }
 
@@ -496,8 +492,7 @@ acp_queue_clear(struct acp *a)
 
 /* initialize answered: remember the agent, then open the ACP session. */
 static void
-acp_initialize_cb(
-    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_initialize_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const char *version;
 	int	    load = 0;
@@ -509,7 +504,7 @@ acp_initialize_cb(
 	version =
 	    json_get_str(json_get_obj(msg->result, "agentInfo"), "version");
 	if (version != NULL)
-		session_set_agent_version(s, version);
+		host_set_agent_version(s, version);
 	(void)json_get_bool(json_get_obj(msg->result, "agentCapabilities"),
 	    "loadSession", &load);
 	a->can_load = load;
@@ -518,13 +513,13 @@ acp_initialize_cb(
 
 /* session/load when there is something to load and the agent can. */
 static void
-acp_open_session(struct session *s, struct acp *a)
+acp_open_session(struct host *s, struct acp *a)
 {
-	const char *native = session_native_id(s);
+	const char *native = host_native_id(s);
 	cJSON	   *params;
 
 	params = json_object();
-	json_set_str(params, "cwd", session_cwd(s));
+	json_set_str(params, "cwd", host_cwd(s));
 	json_set(params, "mcpServers", acp_mcp_servers(s));
 	a->phase = ACP_OPENING;
 	if (native != NULL && *native != '\0' && a->can_load) {
@@ -536,9 +531,9 @@ acp_open_session(struct session *s, struct acp *a)
 }
 
 static cJSON *
-acp_mcp_servers(struct session *s)
+acp_mcp_servers(struct host *s)
 {
-	const cJSON *mcp = session_mcp(s);
+	const cJSON *mcp = host_mcp(s);
 
 	if (json_is_arr(mcp))
 		return (json_dup(mcp));
@@ -551,7 +546,7 @@ acp_mcp_servers(struct session *s)
  * agent's memory of it rather than not at all.
  */
 static void
-acp_session_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_session_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const char *id;
 	int	    loading = a->replaying;
@@ -570,12 +565,12 @@ acp_session_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 	}
 	if (!loading) {
 		if ((id = json_get_str(msg->result, "sessionId")) == NULL) {
-			session_error(
+			host_error(
 			    s, "session/new returned no sessionId", NULL, NULL);
 			a->phase = ACP_FAILED;
 			return;
 		}
-		session_set_native_id(s, id);
+		host_set_native_id(s, id);
 	}
 	if (acp_set_mode(s, a, msg->result))
 		return; /* ready once the agent took the mode */
@@ -589,9 +584,9 @@ acp_session_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
  * first prompt. Returns 1 if a session/set_mode request went out.
  */
 static int
-acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
+acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 {
-	const char  *want = session_permission_mode(s), *cur, *id;
+	const char  *want = host_permission_mode(s), *cur, *id;
 	const cJSON *modes = json_get_obj(result, "modes"), *m;
 	cJSON	    *params;
 
@@ -606,7 +601,7 @@ acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
 		    strcmp(id, want) != 0)
 			continue;
 		params = json_object();
-		json_set_str(params, "sessionId", session_native_id(s));
+		json_set_str(params, "sessionId", host_native_id(s));
 		json_set_str(params, "modeId", want);
 		acp_request(s, a, ACP_REQ_MODE, "session/set_mode", params);
 		return (1);
@@ -616,7 +611,7 @@ acp_set_mode(struct session *s, struct acp *a, const cJSON *result)
 
 /* The mode is set (or refused: the session runs in the agent's default). */
 static void
-acp_set_mode_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_set_mode_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	if (msg->kind == JSONRPC_ERROR)
 		acp_rpc_error(s, msg, "session/set_mode failed");
@@ -626,7 +621,7 @@ acp_set_mode_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 
 /* Queue one user message as ACP content blocks; send it when we can. */
 static int
-acp_send_message(struct session *s, const struct user_message *m)
+acp_send_message(struct host *s, const struct user_message *m)
 {
 	struct acp	  *a = acp_get(s);
 	struct acp_prompt *p;
@@ -668,7 +663,7 @@ acp_send_message(struct session *s, const struct user_message *m)
 
 /* "file://" + the absolute path, percent-encoded outside [A-Za-z0-9/._~-]. */
 static char *
-acp_file_uri(struct session *s, const char *path)
+acp_file_uri(struct host *s, const char *path)
 {
 	static const char    hex[] = "0123456789ABCDEF";
 	char		    *full, *uri, *o;
@@ -677,7 +672,7 @@ acp_file_uri(struct session *s, const char *path)
 	if (*path == '/')
 		full = xstrdup(path);
 	else
-		xasprintf(&full, "%s/%s", session_cwd(s), path);
+		xasprintf(&full, "%s/%s", host_cwd(s), path);
 	uri = xmalloc(7 + 3 * strlen(full) + 1);
 	o = uri + 7;
 	memcpy(uri, "file://", 7);
@@ -698,7 +693,7 @@ acp_file_uri(struct session *s, const char *path)
 
 /* Send the next queued prompt if the ACP session is ready and idle. */
 static void
-acp_flush(struct session *s, struct acp *a)
+acp_flush(struct host *s, struct acp *a)
 {
 	struct acp_prompt *p;
 	cJSON		  *params;
@@ -708,7 +703,7 @@ acp_flush(struct session *s, struct acp *a)
 		return;
 	TAILQ_REMOVE(&a->queue, p, entry);
 	params = json_object();
-	json_set_str(params, "sessionId", session_native_id(s));
+	json_set_str(params, "sessionId", host_native_id(s));
 	json_set(params, "prompt", p->blocks);
 	free(p);
 
@@ -721,7 +716,7 @@ acp_flush(struct session *s, struct acp *a)
 
 /* The prompt answered: the turn is over. */
 static void
-acp_prompt_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_prompt_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const char *reason;
 
@@ -758,7 +753,7 @@ acp_stop_reason(const char *reason)
  * the session's cumulative cost, so the turn's cost is the difference.
  */
 static void
-acp_turn_end(struct session *s, struct acp *a, const char *reason, cJSON *usage)
+acp_turn_end(struct host *s, struct acp *a, const char *reason, cJSON *usage)
 {
 	struct acp_call *c, *c1;
 	double		 cost = -1;
@@ -776,7 +771,7 @@ acp_turn_end(struct session *s, struct acp *a, const char *reason, cJSON *usage)
 	if (a->cost_seen >= 0 && a->cost_seen != a->cost_base)
 		cost = a->cost_seen - (a->cost_base > 0 ? a->cost_base : 0);
 	a->cost_base = a->cost_seen;
-	session_turn_end(s, reason, usage, cost);
+	host_turn_end(s, reason, usage, cost);
 	acp_flush(s, a);
 }
 
@@ -785,7 +780,7 @@ acp_turn_end(struct session *s, struct acp *a, const char *reason, cJSON *usage)
  * replays history the log already has.
  */
 static void
-acp_update_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_update_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON *update;
 	const char  *kind;
@@ -795,8 +790,7 @@ acp_update_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 		return;
 	update = json_get_obj(msg->params, "update");
 	if ((kind = json_get_str(update, "sessionUpdate")) == NULL) {
-		session_unparsed(
-		    s, "session/update without sessionUpdate", "acp");
+		host_unparsed(s, "session/update without sessionUpdate", "acp");
 		return;
 	}
 	for (i = 0; i < nitems(acp_updates); i++) {
@@ -808,35 +802,35 @@ acp_update_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
 }
 
 static void
-acp_message_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_message_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	acp_run_chunk(s, a, ACP_RUN_MESSAGE, u);
 }
 
 static void
-acp_thought_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_thought_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	acp_run_chunk(s, a, ACP_RUN_THOUGHT, u);
 }
 
 static void
-acp_user_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_user_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	acp_run_chunk(s, a, ACP_RUN_USER, u);
 }
 
 static void
-acp_ignore_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_ignore_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 }
 
 /* Complete the open run, if any. */
 static void
-acp_run_end(struct session *s, struct acp *a)
+acp_run_end(struct host *s, struct acp *a)
 {
 	if (a->run == ACP_RUN_NONE)
 		return;
-	session_item_complete(s, a->run_id, 0, NULL);
+	host_item_complete(s, a->run_id, 0, NULL);
 	free(a->run_id);
 	free(a->last_base);
 	a->last_base = a->run_base;
@@ -846,7 +840,7 @@ acp_run_end(struct session *s, struct acp *a)
 
 /* A new item (not a run): the open run ends first. */
 static void
-acp_item(struct session *s, struct acp *a, const char *native_id,
+acp_item(struct host *s, struct acp *a, const char *native_id,
     enum item_kind kind, enum item_role role, int failed, cJSON *content)
 {
 	struct item_spec spec;
@@ -857,8 +851,8 @@ acp_item(struct session *s, struct acp *a, const char *native_id,
 	spec.kind = kind;
 	spec.role = role;
 	spec.content = json_dup(content);
-	session_item_start(s, &spec);
-	session_item_complete(s, native_id, failed, content);
+	host_item_start(s, &spec);
+	host_item_complete(s, native_id, failed, content);
 }
 
 static char *
@@ -879,8 +873,7 @@ acp_synthetic_id(struct acp *a, const char *prefix)
  * part with the block for resources and audio).
  */
 static void
-acp_run_chunk(
-    struct session *s, struct acp *a, enum acp_run kind, const cJSON *u)
+acp_run_chunk(struct host *s, struct acp *a, enum acp_run kind, const cJSON *u)
 {
 	static const char *const prefix[ACP_RUN_COUNT] = { NULL, "msg",
 		"thought", "user" };
@@ -923,7 +916,7 @@ acp_run_chunk(
 	    (base == NULL ||
 		(a->run_base != NULL && strcmp(a->run_base, base) == 0))) {
 		free(base);
-		session_item_delta(s, a->run_id, text);
+		host_item_delta(s, a->run_id, text);
 		return;
 	}
 	acp_run_end(s, a);
@@ -938,11 +931,11 @@ acp_run_chunk(
 	spec.native_id = id;
 	spec.kind = kind == ACP_RUN_THOUGHT ? ITEM_REASONING : ITEM_MESSAGE;
 	spec.role = kind == ACP_RUN_USER ? ROLE_USER : ROLE_ASSISTANT;
-	session_item_start(s, &spec);
+	host_item_start(s, &spec);
 	a->run = kind;
 	a->run_id = id;
 	a->run_base = base;
-	session_item_delta(s, id, text);
+	host_item_delta(s, id, text);
 }
 
 /*
@@ -953,7 +946,7 @@ acp_run_chunk(
  * stays in the message.
  */
 static void
-acp_api_error(struct session *s, const char *text)
+acp_api_error(struct host *s, const char *text)
 {
 	const char  *err, *msg;
 	const cJSON *e;
@@ -968,7 +961,7 @@ acp_api_error(struct session *s, const char *text)
 		return;
 	if ((e = json_get_obj(o, "error")) != NULL &&
 	    (msg = json_get_str(e, "message")) != NULL && json_size(o) == 1)
-		session_error(s, msg,
+		host_error(s, msg,
 		    json_get_str(e, "type") != NULL ? json_get_str(e, "type")
 						    : json_get_str(e, "code"),
 		    json_dup(o));
@@ -977,10 +970,10 @@ acp_api_error(struct session *s, const char *text)
 
 /* tool_call and tool_call_update share one path. */
 static void
-acp_tool_call_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_tool_call_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	if (json_get_str(u, "toolCallId") == NULL) {
-		session_unparsed(s, "tool call without toolCallId", "acp");
+		host_unparsed(s, "tool call without toolCallId", "acp");
 		return;
 	}
 	(void)acp_call_sync(s, a, u, 0);
@@ -1018,7 +1011,7 @@ acp_call_free(struct acp_call *c)
  * the tool_result item.
  */
 static struct acp_call *
-acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
+acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 {
 	struct acp_call *c;
 	struct item_spec spec;
@@ -1068,11 +1061,11 @@ acp_call_sync(struct session *s, struct acp *a, const cJSON *tc, int force)
 		spec.role = ROLE_ASSISTANT;
 		spec.content = acp_call_part(c);
 		acp_run_end(s, a);
-		session_item_start(s, &spec);
+		host_item_start(s, &spec);
 		c->item = ACP_ITEM_OPEN;
 	}
 	if (c->item == ACP_ITEM_OPEN && (c->input != NULL || force || final)) {
-		session_item_complete(s, c->id, 0, acp_call_part(c));
+		host_item_complete(s, c->id, 0, acp_call_part(c));
 		c->item = ACP_ITEM_DONE;
 	}
 	if (final && !c->done)
@@ -1102,7 +1095,7 @@ acp_call_part(const struct acp_call *c)
  * permission request). A failed call's item is failed, with is_error.
  */
 static void
-acp_call_result(struct session *s, struct acp *a, struct acp_call *c,
+acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
     const cJSON *tc, int failed)
 {
 	const cJSON *raw, *el;
@@ -1259,16 +1252,15 @@ acp_diff(const char *path, const char *old, const char *new)
 
 /* A status item; like any other item it ends the open run. */
 static void
-acp_status(
-    struct session *s, struct acp *a, const char *label, const char *detail)
+acp_status(struct host *s, struct acp *a, const char *label, const char *detail)
 {
 	acp_run_end(s, a);
-	session_status(s, label, detail);
+	host_status(s, label, detail);
 }
 
 /* plan: a status item with the entries as a json part. */
 static void
-acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_plan_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const cJSON *entries = json_get_arr(u, "entries"), *el;
 	const char  *st;
@@ -1296,7 +1288,7 @@ acp_plan_cb(struct session *s, struct acp *a, const cJSON *u)
 
 /* usage_update: only the cost matters (used/size is the context window). */
 static void
-acp_usage_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_usage_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const cJSON *cost = json_get_obj(u, "cost");
 	const char  *currency = json_get_str(cost, "currency");
@@ -1309,7 +1301,7 @@ acp_usage_cb(struct session *s, struct acp *a, const cJSON *u)
 }
 
 static void
-acp_mode_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_mode_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const char *mode = json_get_str(u, "currentModeId");
 
@@ -1318,7 +1310,7 @@ acp_mode_cb(struct session *s, struct acp *a, const cJSON *u)
 }
 
 static void
-acp_info_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_info_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const char *title = json_get_str(u, "title");
 
@@ -1328,7 +1320,7 @@ acp_info_cb(struct session *s, struct acp *a, const cJSON *u)
 
 /* notice: an error event for severity "error", else a status item. */
 static void
-acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
+acp_notice_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const char *severity = json_get_str(u, "severity");
 	const char *title = json_get_str(u, "title");
@@ -1342,7 +1334,7 @@ acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
 	else
 		text = xstrdup(title);
 	if (severity != NULL && strcmp(severity, "error") == 0)
-		session_error(s, text, NULL, NULL);
+		host_error(s, text, NULL, NULL);
 	else
 		acp_status(s, a, "notice", text);
 	free(text);
@@ -1354,8 +1346,7 @@ acp_notice_cb(struct session *s, struct acp *a, const cJSON *u)
  * under its JSON-RPC id.
  */
 static void
-acp_permission_cb(
-    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *tc = json_get_obj(msg->params, "toolCall"), *el;
 	const cJSON	   *options = json_get_arr(msg->params, "options");
@@ -1388,7 +1379,7 @@ acp_permission_cb(
 
 	k = jsonrpc_ask_add(&a->asks, msg->id,
 	    options != NULL ? json_dup(options) : json_array());
-	session_permission_request(s, k->native_id, action, meta);
+	host_permission_request(s, k->native_id, action, meta);
 }
 
 /* The optionId of the first option of kind want, else of kind fallback. */
@@ -1418,7 +1409,7 @@ acp_option_pick(const cJSON *options, const char *want, const char *fallback)
  */
 static int
 acp_reply_permission(
-    struct session *s, const char *native_id, enum permission_reply reply)
+    struct host *s, const char *native_id, enum permission_reply reply)
 {
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
@@ -1460,8 +1451,7 @@ acp_reply_permission(
  * back into the content the schema asked for.
  */
 static void
-acp_elicitation_cb(
-    struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *schema, *prop;
 	const char	   *mode, *message;
@@ -1492,7 +1482,7 @@ acp_elicitation_cb(
 		json_append(questions, q);
 	}
 	k = jsonrpc_ask_add(&a->asks, msg->id, fields);
-	session_question_request(s, k->native_id, questions);
+	host_question_request(s, k->native_id, questions);
 }
 
 /* Add one option to a question and its value to the field. */
@@ -1623,8 +1613,7 @@ acp_answer_value(const cJSON *field, const cJSON *labels)
 
 /* Answer an elicitation: accept with content, or decline. */
 static int
-acp_reply_question(
-    struct session *s, const char *native_id, const cJSON *answers)
+acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 {
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
@@ -1659,9 +1648,9 @@ out:
 
 /* The fs methods are served only to profiles that were offered it. */
 static int
-acp_fs_allowed(struct session *s, const struct jsonrpc_msg *msg)
+acp_fs_allowed(struct host *s, const struct jsonrpc_msg *msg)
 {
-	const struct agent_profile *p = session_profile(s);
+	const struct agent_profile *p = host_profile(s);
 
 	if (p != NULL && (p->flags & AGENT_OFFER_FS))
 		return (1);
@@ -1715,13 +1704,13 @@ acp_fs_inside(const char *root, const char *real)
  */
 static int
 acp_fs_resolve(
-    struct session *s, const char *path, char **out, int *code, char **msg)
+    struct host *s, const char *path, char **out, int *code, char **msg)
 {
 	char *root, *full, *real, *slash, *dir;
 	int   error;
 
 	*out = NULL;
-	if ((root = realpath(session_cwd(s), NULL)) == NULL) {
+	if ((root = realpath(host_cwd(s), NULL)) == NULL) {
 		*code = JSONRPC_INTERNAL_ERROR;
 		xasprintf(msg, "session cwd: %s", strerror(errno));
 		return (-1);
@@ -1830,7 +1819,7 @@ acp_fs_slice(char *text, size_t len, long long line, long long limit)
 
 /* fs/read_text_file {path, line?, limit?} -> {content}. */
 static void
-acp_fs_read_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_read_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const char *path = json_get_str(msg->params, "path");
 	char	   *real, *text, *fixed, *emsg;
@@ -1902,7 +1891,7 @@ acp_fs_store(const char *real, const char *buf, size_t len)
 
 /* fs/write_text_file {path, content} -> {}. */
 static void
-acp_fs_write_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_write_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 {
 	const char *path = json_get_str(msg->params, "path");
 	const char *content = json_get_str(msg->params, "content");
@@ -1942,7 +1931,7 @@ acp_fs_write_cb(struct session *s, struct acp *a, const struct jsonrpc_msg *msg)
  * still waiting for the handshake is dropped and its turn ends here.
  */
 static int
-acp_cancel(struct session *s)
+acp_cancel(struct host *s)
 {
 	struct acp *a = acp_get(s);
 	cJSON	   *params;
@@ -1951,20 +1940,20 @@ acp_cancel(struct session *s)
 		return (-1);
 	if (a->in_prompt) {
 		params = json_object();
-		json_set_str(params, "sessionId", session_native_id(s));
-		session_send_json(
+		json_set_str(params, "sessionId", host_native_id(s));
+		host_send_json(
 		    s, jsonrpc_notification(1, "session/cancel", params));
 		return (0);
 	}
 	if (TAILQ_EMPTY(&a->queue))
 		return (0);
 	acp_queue_clear(a);
-	session_turn_end(s, "cancelled", NULL, -1);
+	host_turn_end(s, "cancelled", NULL, -1);
 	return (0);
 }
 
 static void
-acp_free(struct session *s)
+acp_free(struct host *s)
 {
 	struct acp	   *a = acp_get(s);
 	struct acp_call	   *c;
@@ -1986,5 +1975,5 @@ acp_free(struct session *s)
 	free(a->run_base);
 	free(a->last_base);
 	free(a);
-	session_set_adapter_data(s, NULL);
+	host_set_adapter_data(s, NULL);
 }

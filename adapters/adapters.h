@@ -3,19 +3,17 @@
  * table, gathered in adapter.c's registry. One section per file.
  *
  * An adapter knows one protocol and nothing else: no sockets, no HTTP, no
- * disk, no event loop. It is handed a session and talks back through the
- * "host" functions below, which supervisor/session.c implements: they
- * allocate ids and sequences, enforce the invariants of DESIGN.md section
- * 3, store and fan out. Everything an adapter emits while it handles one
+ * disk, no event loop. It is handed a host (supervisor/host/host.h, the
+ * normaliser) and talks back through its functions, which allocate ids
+ * and sequences, enforce the invariants of DESIGN.md section 3 and append
+ * to the session's journal. Everything an adapter emits while it handles one
  * native line gets that line as its "raw" field, so adapters never copy
  * native messages.
  */
 #ifndef ADAPTERS_H
 #define ADAPTERS_H
 
-#include "../protocol/protocol.h"
-
-struct session;
+#include "../supervisor/host/host.h"
 
 enum permission_reply {
 	PERMISSION_ONCE,     /* accept */
@@ -36,9 +34,6 @@ struct argv_builder {
 	char **env; /* extra NAME=value entries, merged by proc.c */
 	size_t envc;
 };
-void argv_add(struct argv_builder *, const char *);
-void argv_env(struct argv_builder *, const char *, const char *);
-void argv_free(struct argv_builder *);
 
 /* What a protocol can carry, for GET /v1/agents. */
 #define CAP_PERMISSIONS	 0x001
@@ -57,22 +52,22 @@ struct adapter {
 	int	    caps; /* CAP_* */
 
 	/* Build the command line; return -1 with *cause set on error. */
-	int (*spawn_argv)(struct session *, struct argv_builder *, char **);
+	int (*spawn_argv)(struct host *, struct argv_builder *, char **);
 	/* The child is running: send the handshake. */
-	void (*on_start)(struct session *);
+	void (*on_start)(struct host *);
 	/* One line of the agent's stdout (no newline, valid UTF-8). */
-	void (*on_line)(struct session *, const char *, size_t);
+	void (*on_line)(struct host *, const char *, size_t);
 	/* Send one user message; a turn has already been started. */
-	int (*send_message)(struct session *, const struct user_message *);
+	int (*send_message)(struct host *, const struct user_message *);
 	/* Answer a permission by the native id the adapter registered. */
 	int (*reply_permission)(
-	    struct session *, const char *, enum permission_reply);
+	    struct host *, const char *, enum permission_reply);
 	/* Answer a question; answers NULL means rejected or cancelled. */
-	int (*reply_question)(struct session *, const char *, const cJSON *);
+	int (*reply_question)(struct host *, const char *, const cJSON *);
 	/* Interrupt the running turn; the session stays. */
-	int (*cancel)(struct session *);
+	int (*cancel)(struct host *);
 	/* Free the adapter's per-session state. */
-	void (*free)(struct session *);
+	void (*free)(struct host *);
 };
 
 /*
@@ -95,7 +90,12 @@ struct agent_profile {
 /* adapter.c */
 extern const struct agent_profile agent_profiles[];
 const struct agent_profile	 *adapter_find_agent(const char *);
-int adapter_command(struct session *, struct argv_builder *, char **);
+
+/* argv.c */
+void argv_add(struct argv_builder *, const char *);
+void argv_env(struct argv_builder *, const char *, const char *);
+void argv_free(struct argv_builder *);
+int  argv_command(struct host *, struct argv_builder *, char **);
 
 /* acp.c */
 extern const struct adapter adapter_acp;
@@ -111,44 +111,5 @@ extern const struct adapter adapter_claude;
 
 /* codex.c */
 extern const struct adapter adapter_codex;
-
-/*
- * The host: implemented by supervisor/session.c, called by adapters.
- */
-struct item_spec {
-	const char    *native_id; /* adapter's key for the item; required */
-	const char    *parent_native_id; /* or NULL */
-	enum item_kind kind;
-	enum item_role role;
-	cJSON	      *content; /* array of parts, owned; or NULL */
-};
-
-const char *session_id(struct session *);
-const char *session_cwd(struct session *);
-const char *session_model(struct session *);
-const char *session_permission_mode(struct session *);
-const char *session_native_id(struct session *);
-void	    session_set_native_id(struct session *, const char *);
-void	    session_set_agent_version(struct session *, const char *);
-const struct agent_profile *session_profile(struct session *);
-const cJSON		   *session_agent_command(struct session *);
-const cJSON		   *session_mcp(struct session *);
-void			   *session_adapter_data(struct session *);
-void			    session_set_adapter_data(struct session *, void *);
-
-void	    session_send_json(struct session *, cJSON *);
-void	    session_turn_start(struct session *);
-void	    session_turn_end(struct session *, const char *, cJSON *, double);
-const char *session_item_start(struct session *, const struct item_spec *);
-int	    session_item_open(struct session *, const char *);
-void	    session_item_delta(struct session *, const char *, const char *);
-void	    session_item_complete(struct session *, const char *, int, cJSON *);
-void	    session_permission_request(
-	   struct session *, const char *, const char *, cJSON *);
-void session_question_request(struct session *, const char *, cJSON *);
-void session_error(struct session *, const char *, const char *, cJSON *);
-void session_unparsed(struct session *, const char *, const char *);
-void session_status(struct session *, const char *, const char *);
-void session_set_raw(struct session *, const char *, size_t);
 
 #endif /* ADAPTERS_H */

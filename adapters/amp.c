@@ -16,15 +16,15 @@
 
 #include "adapters.h"
 
-static int  amp_spawn_argv(struct session *, struct argv_builder *, char **);
-static void amp_on_start(struct session *);
-static void amp_on_line(struct session *, const char *, size_t);
-static int  amp_send_message(struct session *, const struct user_message *);
+static int  amp_spawn_argv(struct host *, struct argv_builder *, char **);
+static void amp_on_start(struct host *);
+static void amp_on_line(struct host *, const char *, size_t);
+static int  amp_send_message(struct host *, const struct user_message *);
 static int
-amp_reply_permission(struct session *, const char *, enum permission_reply);
-static int  amp_reply_question(struct session *, const char *, const cJSON *);
-static int  amp_cancel(struct session *);
-static void amp_free(struct session *);
+amp_reply_permission(struct host *, const char *, enum permission_reply);
+static int  amp_reply_question(struct host *, const char *, const cJSON *);
+static int  amp_cancel(struct host *);
+static void amp_free(struct host *);
 
 const struct adapter adapter_amp = { .name = "amp",
 	.caps = CAP_TOOL_CALLS | CAP_FILE_CHANGES | CAP_RESUME | CAP_USAGE,
@@ -39,14 +39,14 @@ const struct adapter adapter_amp = { .name = "amp",
 
 /* amp [threads continue ID] -x --stream-json --stream-json-input */
 static int
-amp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+amp_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
-	if (adapter_command(s, b, cause) != 0)
+	if (argv_command(s, b, cause) != 0)
 		return (-1);
-	if (session_native_id(s) != NULL) {
+	if (host_native_id(s) != NULL) {
 		argv_add(b, "threads");
 		argv_add(b, "continue");
-		argv_add(b, session_native_id(s));
+		argv_add(b, host_native_id(s));
 	}
 	argv_add(b, "-x");
 	argv_add(b, "--stream-json");
@@ -55,45 +55,45 @@ amp_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 }
 
 static int
-amp_cancel(struct session *s)
+amp_cancel(struct host *s)
 {
 	return (-1); /* no control channel: terminate stops the turn */
 }
 
 /* The rest is Claude's stream-json, handled by the Claude adapter. */
 static void
-amp_on_start(struct session *s)
+amp_on_start(struct host *s)
 {
 	adapter_claude.on_start(s);
 }
 
 static void
-amp_on_line(struct session *s, const char *line, size_t len)
+amp_on_line(struct host *s, const char *line, size_t len)
 {
 	adapter_claude.on_line(s, line, len);
 }
 
 static int
-amp_send_message(struct session *s, const struct user_message *m)
+amp_send_message(struct host *s, const struct user_message *m)
 {
 	return (adapter_claude.send_message(s, m));
 }
 
 static int
 amp_reply_permission(
-    struct session *s, const char *id, enum permission_reply reply)
+    struct host *s, const char *id, enum permission_reply reply)
 {
 	return (-1); /* Amp asks none on stdio */
 }
 
 static int
-amp_reply_question(struct session *s, const char *id, const cJSON *answers)
+amp_reply_question(struct host *s, const char *id, const cJSON *answers)
 {
 	return (-1);
 }
 
 static void
-amp_free(struct session *s)
+amp_free(struct host *s)
 {
 	adapter_claude.free(s);
 }

@@ -95,50 +95,48 @@ struct claude {
 
 struct claude_type {
 	const char *type;
-	void (*fn)(struct session *, struct claude *, const cJSON *);
+	void (*fn)(struct host *, struct claude *, const cJSON *);
 };
 
-static int  claude_spawn_argv(struct session *, struct argv_builder *, char **);
-static int  claude_command(struct session *, struct argv_builder *, char **);
-static void claude_on_start(struct session *);
-static void claude_on_line(struct session *, const char *, size_t);
-static int  claude_send_message(struct session *, const struct user_message *);
+static int  claude_spawn_argv(struct host *, struct argv_builder *, char **);
+static int  claude_command(struct host *, struct argv_builder *, char **);
+static void claude_on_start(struct host *);
+static void claude_on_line(struct host *, const char *, size_t);
+static int  claude_send_message(struct host *, const struct user_message *);
 static int
-claude_reply_permission(struct session *, const char *, enum permission_reply);
-static int claude_reply_question(struct session *, const char *, const cJSON *);
-static int claude_cancel(struct session *);
-static void claude_free(struct session *);
+claude_reply_permission(struct host *, const char *, enum permission_reply);
+static int  claude_reply_question(struct host *, const char *, const cJSON *);
+static int  claude_cancel(struct host *);
+static void claude_free(struct host *);
 
-static void claude_system_cb(struct session *, struct claude *, const cJSON *);
-static void claude_stream_cb(struct session *, struct claude *, const cJSON *);
+static void claude_system_cb(struct host *, struct claude *, const cJSON *);
+static void claude_stream_cb(struct host *, struct claude *, const cJSON *);
+static void claude_assistant_cb(struct host *, struct claude *, const cJSON *);
+static void claude_user_cb(struct host *, struct claude *, const cJSON *);
+static void claude_result_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_assistant_cb(struct session *, struct claude *, const cJSON *);
-static void claude_user_cb(struct session *, struct claude *, const cJSON *);
-static void claude_result_cb(struct session *, struct claude *, const cJSON *);
+claude_control_request_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_control_request_cb(struct session *, struct claude *, const cJSON *);
+claude_control_response_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_control_response_cb(struct session *, struct claude *, const cJSON *);
+claude_control_cancel_cb(struct host *, struct claude *, const cJSON *);
+static void claude_ignore_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_control_cancel_cb(struct session *, struct claude *, const cJSON *);
-static void claude_ignore_cb(struct session *, struct claude *, const cJSON *);
-static void
-claude_dispatch(struct session *, struct claude *, const struct claude_type *,
+claude_dispatch(struct host *, struct claude *, const struct claude_type *,
     size_t, const char *, const cJSON *, const cJSON *);
 
-static void claude_init_cb(struct session *, struct claude *, const cJSON *);
-static void claude_status_cb(struct session *, struct claude *, const cJSON *);
-static void claude_compact_cb(struct session *, struct claude *, const cJSON *);
-static void claude_retry_cb(struct session *, struct claude *, const cJSON *);
+static void claude_init_cb(struct host *, struct claude *, const cJSON *);
+static void claude_status_cb(struct host *, struct claude *, const cJSON *);
+static void claude_compact_cb(struct host *, struct claude *, const cJSON *);
+static void claude_retry_cb(struct host *, struct claude *, const cJSON *);
 
 static void
-claude_message_start_cb(struct session *, struct claude *, const cJSON *);
+claude_message_start_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_block_start_cb(struct session *, struct claude *, const cJSON *);
+claude_block_start_cb(struct host *, struct claude *, const cJSON *);
 static void
-claude_block_delta_cb(struct session *, struct claude *, const cJSON *);
-static void
-claude_block_stop_cb(struct session *, struct claude *, const cJSON *);
+claude_block_delta_cb(struct host *, struct claude *, const cJSON *);
+static void claude_block_stop_cb(struct host *, struct claude *, const cJSON *);
 
 static const char *claude_stream_msg(struct claude *, const cJSON *);
 static void claude_stream_set(struct claude *, const cJSON *, const char *);
@@ -147,16 +145,16 @@ claude_block_find(struct claude *, const char *, int);
 static struct claude_block *claude_block_call(struct claude *, const char *);
 static struct claude_block *claude_block_match(
     struct claude *, const char *, enum claude_btype, const char *);
-static struct claude_block *claude_block_new(struct session *, struct claude *,
+static struct claude_block *claude_block_new(struct host *, struct claude *,
     const char *, int, int, const cJSON *, const cJSON *);
-static void claude_block_final(struct session *, struct claude *, const char *,
-    const cJSON *, const cJSON *);
-static struct claude_block *claude_block_late(struct session *, struct claude *,
-    const char *, const cJSON *, const cJSON *);
+static void		    claude_block_final(
+		    struct host *, struct claude *, const char *, const cJSON *, const cJSON *);
+static struct claude_block *claude_block_late(
+    struct host *, struct claude *, const char *, const cJSON *, const cJSON *);
 static void
-claude_block_done(struct session *, struct claude_block *, int, cJSON *);
+claude_block_done(struct host *, struct claude_block *, int, cJSON *);
 static void		 claude_block_free(struct claude_block *);
-static void		 claude_blocks_end(struct session *, struct claude *);
+static void		 claude_blocks_end(struct host *, struct claude *);
 static void		 claude_blocks_prune(struct claude *);
 static enum claude_btype claude_btype(const char *);
 static cJSON *claude_block_content(const struct claude_block *, const cJSON *);
@@ -164,7 +162,7 @@ static cJSON *
 claude_tool_content(const char *, const char *, const char *, const cJSON *);
 
 static void claude_tool_result(
-    struct session *, struct claude *, const cJSON *, const cJSON *);
+    struct host *, struct claude *, const cJSON *, const cJSON *);
 static char *claude_result_text(const cJSON *, cJSON *);
 static void
 claude_file_result(struct claude *, const char *, const cJSON *, cJSON *);
@@ -175,21 +173,21 @@ static void  claude_buf_add(char **, size_t *, const char *, size_t);
 static const char *claude_stop_reason(struct claude *, const cJSON *, int);
 static char	  *claude_error_text(const cJSON *);
 static void	   claude_error(
-	   struct session *, struct claude *, const char *, const char *, cJSON *);
+	   struct host *, struct claude *, const char *, const char *, cJSON *);
 static void claude_turn_reset(struct claude *);
 
-static void claude_control_reply(struct session *, const char *, cJSON *);
-static void claude_control_error(struct session *, const char *, const char *);
+static void claude_control_reply(struct host *, const char *, cJSON *);
+static void claude_control_error(struct host *, const char *, const char *);
 static void claude_can_use_tool_cb(
-    struct session *, struct claude *, const char *, const cJSON *);
+    struct host *, struct claude *, const char *, const cJSON *);
 static cJSON *claude_questions(const cJSON *);
 static struct claude_ask *
 claude_ask_add(struct claude *, const char *, const cJSON *, const cJSON *);
 static struct claude_ask *claude_ask_take(struct claude *, const char *);
 static void		  claude_ask_free(struct claude_ask *);
 
-static struct claude *claude_get(struct session *);
-static const char    *claude_where(struct session *);
+static struct claude *claude_get(struct host *);
+static const char    *claude_where(struct host *);
 
 /* result.usage's members, in event_usage_from's order. */
 static const char *const claude_usage_names[4] = { "input_tokens",
@@ -273,16 +271,16 @@ static const char *const claude_stops[][2] = { { "error_max_turns",
 	{ "error_max_structured_output_retries", "error" } };
 
 static struct claude *
-claude_get(struct session *s)
+claude_get(struct host *s)
 {
-	return (session_adapter_data(s));
+	return (host_adapter_data(s));
 }
 
 /* The location of an agent.unparsed event: "claude", or "amp" for Amp. */
 static const char *
-claude_where(struct session *s)
+claude_where(struct host *s)
 {
-	const struct agent_profile *p = session_profile(s);
+	const struct agent_profile *p = host_profile(s);
 
 	if (p == NULL || p->adapter == NULL)
 		return ("claude");
@@ -295,15 +293,15 @@ claude_where(struct session *s)
  * with the reason instead of the CLI exiting on it.
  */
 static int
-claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+claude_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
 	static const char *const flags[] = { "-p", "--input-format",
 		"stream-json", "--output-format", "stream-json", "--verbose",
 		"--permission-prompt-tool", "stdio",
 		"--include-partial-messages" };
-	const char		*native = session_native_id(s);
-	const char		*model = session_model(s);
-	const char		*mode = session_permission_mode(s);
+	const char		*native = host_native_id(s);
+	const char		*model = host_model(s);
+	const char		*mode = host_permission_mode(s);
 	size_t			 i;
 
 	if (mode != NULL) {
@@ -345,10 +343,10 @@ claude_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 
 /* The request's agentCommand (checked by the session), else the profile's. */
 static int
-claude_command(struct session *s, struct argv_builder *b, char **cause)
+claude_command(struct host *s, struct argv_builder *b, char **cause)
 {
-	const struct agent_profile *p = session_profile(s);
-	const cJSON		   *cmd = session_agent_command(s), *el;
+	const struct agent_profile *p = host_profile(s);
+	const cJSON		   *cmd = host_agent_command(s), *el;
 	const char *const	   *arg;
 
 	if (json_is_arr(cmd) && json_size(cmd) > 0) {
@@ -377,7 +375,7 @@ claude_command(struct session *s, struct argv_builder *b, char **cause)
 
 /* The child runs. The CLI needs no handshake: only our state is made. */
 static void
-claude_on_start(struct session *s)
+claude_on_start(struct host *s)
 {
 	struct claude *c;
 
@@ -385,12 +383,12 @@ claude_on_start(struct session *s)
 	TAILQ_INIT(&c->blocks);
 	TAILQ_INIT(&c->streams);
 	TAILQ_INIT(&c->asks);
-	session_set_adapter_data(s, c);
+	host_set_adapter_data(s, c);
 }
 
 /* One stdout line: parse, then dispatch by its "type". */
 static void
-claude_on_line(struct session *s, const char *line, size_t len)
+claude_on_line(struct host *s, const char *line, size_t len)
 {
 	struct claude *c = claude_get(s);
 	const char    *err, *type;
@@ -400,11 +398,11 @@ claude_on_line(struct session *s, const char *line, size_t len)
 	if (c == NULL)
 		return;
 	if ((v = json_parse(line, len, &err)) == NULL) {
-		session_unparsed(s, err, claude_where(s));
+		host_unparsed(s, err, claude_where(s));
 		return;
 	}
 	if ((type = json_get_str(v, "type")) == NULL) {
-		session_unparsed(
+		host_unparsed(
 		    s, "not an object with a string \"type\"", claude_where(s));
 		json_free(v);
 		return;
@@ -419,13 +417,13 @@ claude_on_line(struct session *s, const char *line, size_t len)
 }
 
 static void
-claude_ignore_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_ignore_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 }
 
 /* Dispatch by member "key" in a table; unknown values are ignored. */
 static void
-claude_dispatch(struct session *s, struct claude *c,
+claude_dispatch(struct host *s, struct claude *c,
     const struct claude_type *table, size_t n, const char *key, const cJSON *v,
     const cJSON *arg)
 {
@@ -443,7 +441,7 @@ claude_dispatch(struct session *s, struct claude *c,
 }
 
 static void
-claude_system_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_system_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	claude_dispatch(
 	    s, c, claude_systems, nitems(claude_systems), "subtype", v, v);
@@ -454,18 +452,18 @@ claude_system_cb(struct session *s, struct claude *c, const cJSON *v)
  * CLI's version (claude_code_version; Amp has none).
  */
 static void
-claude_init_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_init_cb(struct host *s, struct claude *c, const cJSON *v)
 {
-	const char *id = json_get_str(v, "session_id");
+	const char *id = json_get_str(v, "host_id");
 	const char *version = json_get_str(v, "claude_code_version");
 
 	if (id != NULL && *id != '\0')
-		session_set_native_id(s, id);
+		host_set_native_id(s, id);
 	if (version != NULL &&
 	    (c->version == NULL || strcmp(c->version, version) != 0)) {
 		free(c->version);
 		c->version = xstrdup(version);
-		session_set_agent_version(s, version);
+		host_set_agent_version(s, version);
 	}
 }
 
@@ -474,27 +472,27 @@ claude_init_cb(struct session *s, struct claude *c, const cJSON *v)
  * and a permission mode change are worth a status item.
  */
 static void
-claude_status_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_status_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char *status = json_get_str(v, "status");
 	const char *mode = json_get_str(v, "permissionMode");
 
 	if (status != NULL && strcmp(status, "compacting") == 0)
-		session_status(s, "compacting", NULL);
+		host_status(s, "compacting", NULL);
 	else if (status == NULL && mode != NULL)
-		session_status(s, "mode", mode);
+		host_status(s, "mode", mode);
 }
 
 static void
-claude_compact_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_compact_cb(struct host *s, struct claude *c, const cJSON *v)
 {
-	session_status(s, "compacted",
+	host_status(s, "compacted",
 	    json_get_str(json_get_obj(v, "compact_metadata"), "trigger"));
 }
 
 /* system/api_retry: the CLI retries 5xx and overload errors itself. */
 static void
-claude_retry_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_retry_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	long long attempt = 0, max = 0, status = 0;
 	char	  detail[96];
@@ -504,15 +502,15 @@ claude_retry_cb(struct session *s, struct claude *c, const cJSON *v)
 	(void)json_get_int(v, "error_status", &status);
 	snprintf(detail, sizeof detail, "attempt %lld of %lld (HTTP %lld)",
 	    attempt, max, status);
-	session_status(s, "api_retry", detail);
+	host_status(s, "api_retry", detail);
 }
 
 /* stream_event: one Anthropic streaming event in "event". */
 static void
-claude_stream_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_stream_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	if (!json_is_obj(json_get(v, "event"))) {
-		session_unparsed(
+		host_unparsed(
 		    s, "stream_event without an event", claude_where(s));
 		return;
 	}
@@ -560,7 +558,7 @@ claude_stream_set(struct claude *c, const cJSON *v, const char *msg)
 
 /* message_start: later block events name only an index in this message. */
 static void
-claude_message_start_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_message_start_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char *id;
 	char	    synth[32];
@@ -578,14 +576,14 @@ claude_message_start_cb(struct session *s, struct claude *c, const cJSON *v)
  * block with no message_start before it gets a message id of ours.
  */
 static void
-claude_block_start_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_block_start_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON *ev = json_get(v, "event");
 	const char  *msg;
 	long long    idx;
 
 	if (json_get_int(ev, "index", &idx) != 0 || idx < 0 || idx > 0xffff) {
-		session_unparsed(s,
+		host_unparsed(s,
 		    "content_block_start without a valid "
 		    "index",
 		    claude_where(s));
@@ -603,7 +601,7 @@ claude_block_start_cb(struct session *s, struct claude *c, const cJSON *v)
 
 /* content_block_delta: text and thinking stream, tool input is kept. */
 static void
-claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_block_delta_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON	    *ev = json_get(v, "event");
 	const cJSON	    *delta = json_get_obj(ev, "delta");
@@ -633,7 +631,7 @@ claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
 	} else
 		return; /* signature_delta, citations_delta */
 	if (text != NULL && *text != '\0')
-		session_item_delta(s, b->item, text);
+		host_item_delta(s, b->item, text);
 }
 
 /*
@@ -641,7 +639,7 @@ claude_block_delta_cb(struct session *s, struct claude *c, const cJSON *v)
  * already; if not, complete it from what streamed.
  */
 static void
-claude_block_stop_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_block_stop_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON	    *ev = json_get(v, "event");
 	const char	    *msg = claude_stream_msg(c, v);
@@ -728,7 +726,7 @@ claude_btype(const char *type)
  * runs it as parent (the session links them while that item is open).
  */
 static struct claude_block *
-claude_block_new(struct session *s, struct claude *c, const char *msg, int idx,
+claude_block_new(struct host *s, struct claude *c, const char *msg, int idx,
     int pos, const cJSON *block, const cJSON *line)
 {
 	static const enum item_kind kinds[] = { ITEM_MESSAGE, ITEM_REASONING,
@@ -765,16 +763,16 @@ claude_block_new(struct session *s, struct claude *c, const char *msg, int idx,
 	pid = json_get_str(line, "parent_tool_use_id");
 	if (pid != NULL && (parent = claude_block_call(c, pid)) != NULL)
 		spec.parent_native_id = parent->item;
-	session_item_start(s, &spec);
+	host_item_start(s, &spec);
 	return (b);
 }
 
 /* Complete a block's item (content owned) and drop what it streamed. */
 static void
 claude_block_done(
-    struct session *s, struct claude_block *b, int failed, cJSON *content)
+    struct host *s, struct claude_block *b, int failed, cJSON *content)
 {
-	session_item_complete(s, b->item, failed, content);
+	host_item_complete(s, b->item, failed, content);
 	b->done = 1;
 	free(b->input);
 	b->input = NULL;
@@ -892,7 +890,7 @@ claude_block_free(struct claude_block *b)
 
 /* The turn is over: complete what is still open, forget every block. */
 static void
-claude_blocks_end(struct session *s, struct claude *c)
+claude_blocks_end(struct host *s, struct claude *c)
 {
 	struct claude_block  *b;
 	struct claude_stream *st;
@@ -920,7 +918,7 @@ claude_blocks_end(struct session *s, struct claude *c)
  * an error event, not something the model said.
  */
 static void
-claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_assistant_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON *message = json_get_obj(v, "message"), *content, *el;
 	const char  *msg = json_get_str(message, "id");
@@ -928,7 +926,7 @@ claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
 	char	    *text, synth[32];
 
 	if (message == NULL) {
-		session_unparsed(
+		host_unparsed(
 		    s, "assistant line without a message", claude_where(s));
 		return;
 	}
@@ -957,7 +955,7 @@ claude_assistant_cb(struct session *s, struct claude *c, const cJSON *v)
  * its item if it never streamed, then complete it with the final value.
  */
 static void
-claude_block_final(struct session *s, struct claude *c, const char *msg,
+claude_block_final(struct host *s, struct claude *c, const char *msg,
     const cJSON *block, const cJSON *line)
 {
 	struct claude_block *b;
@@ -990,7 +988,7 @@ claude_block_final(struct session *s, struct claude *c, const char *msg,
  * block (the CLI makes some) is not worth one.
  */
 static struct claude_block *
-claude_block_late(struct session *s, struct claude *c, const char *msg,
+claude_block_late(struct host *s, struct claude *c, const char *msg,
     const cJSON *block, const cJSON *line)
 {
 	struct claude_block *b;
@@ -1014,7 +1012,7 @@ claude_block_late(struct session *s, struct claude *c, const char *msg,
  * already in the stream as the session's user item).
  */
 static void
-claude_user_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_user_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON *message = json_get_obj(v, "message"), *content, *el;
 	const cJSON *structured = json_get(v, "tool_use_result");
@@ -1025,7 +1023,7 @@ claude_user_cb(struct session *s, struct claude *c, const cJSON *v)
 	if (json_is_str(content)) {
 		if (strncmp(json_str(content), CLAUDE_INTERRUPTED,
 			strlen(CLAUDE_INTERRUPTED)) == 0)
-			session_status(s, "interrupted", json_str(content));
+			host_status(s, "interrupted", json_str(content));
 		return;
 	}
 	JSON_FOREACH(el, content)
@@ -1045,7 +1043,7 @@ claude_user_cb(struct session *s, struct claude *c, const cJSON *v)
 		else if (strcmp(type, "text") == 0 && text != NULL &&
 		    strncmp(text, CLAUDE_INTERRUPTED,
 			strlen(CLAUDE_INTERRUPTED)) == 0)
-			session_status(s, "interrupted", text);
+			host_status(s, "interrupted", text);
 	}
 }
 
@@ -1055,8 +1053,8 @@ claude_user_cb(struct session *s, struct claude *c, const cJSON *v)
  * the diff.
  */
 static void
-claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
-    const cJSON *structured)
+claude_tool_result(
+    struct host *s, struct claude *c, const cJSON *el, const cJSON *structured)
 {
 	const char	*call_id = json_get_str(el, "tool_use_id");
 	struct item_spec spec;
@@ -1066,7 +1064,7 @@ claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
 	int		 failed = 0;
 
 	if (call_id == NULL) {
-		session_unparsed(
+		host_unparsed(
 		    s, "tool_result without tool_use_id", claude_where(s));
 		return;
 	}
@@ -1088,8 +1086,8 @@ claude_tool_result(struct session *s, struct claude *c, const cJSON *el,
 	spec.kind = ITEM_TOOL_RESULT;
 	spec.role = ROLE_TOOL;
 	spec.content = json_dup(content);
-	session_item_start(s, &spec);
-	session_item_complete(s, id, failed, content);
+	host_item_start(s, &spec);
+	host_item_complete(s, id, failed, content);
 	free(id);
 }
 
@@ -1255,7 +1253,7 @@ claude_buf_add(char **buf, size_t *len, const char *p, size_t n)
  * the difference with the last one.
  */
 static void
-claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_result_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char *subtype = json_get_str(v, "subtype");
 	const char *reason;
@@ -1298,7 +1296,7 @@ claude_result_cb(struct session *s, struct claude *c, const cJSON *v)
 	claude_blocks_end(s, c);
 	claude_turn_reset(c);
 	/* result.usage: this turn's main loop. */
-	session_turn_end(s, reason,
+	host_turn_end(s, reason,
 	    event_usage_from(json_get_obj(v, "usage"), claude_usage_names),
 	    cost);
 }
@@ -1362,7 +1360,7 @@ claude_error_text(const cJSON *v)
  * and the result after it carry the same text.
  */
 static void
-claude_error(struct session *s, struct claude *c, const char *text,
+claude_error(struct host *s, struct claude *c, const char *text,
     const char *code, cJSON *details)
 {
 	if (c->error != NULL && strcmp(c->error, text) == 0) {
@@ -1371,7 +1369,7 @@ claude_error(struct session *s, struct claude *c, const char *text,
 	}
 	free(c->error);
 	c->error = xstrdup(text);
-	session_error(s, text, code, details);
+	host_error(s, text, code, details);
 }
 
 static void
@@ -1387,7 +1385,7 @@ claude_turn_reset(struct claude *c)
  * CLI reads with its own tools; nothing is inlined.
  */
 static int
-claude_send_message(struct session *s, const struct user_message *m)
+claude_send_message(struct host *s, const struct user_message *m)
 {
 	struct claude *c = claude_get(s);
 	const cJSON   *att;
@@ -1420,13 +1418,13 @@ claude_send_message(struct session *s, const struct user_message *m)
 	msg = json_object();
 	json_set_str(msg, "type", "user");
 	json_set(msg, "message", message);
-	session_send_json(s, msg);
+	host_send_json(s, msg);
 	return (0);
 }
 
 /* control_response {subtype:"success", request_id, response}. */
 static void
-claude_control_reply(struct session *s, const char *request_id, cJSON *response)
+claude_control_reply(struct host *s, const char *request_id, cJSON *response)
 {
 	cJSON *r, *msg;
 
@@ -1437,12 +1435,11 @@ claude_control_reply(struct session *s, const char *request_id, cJSON *response)
 	msg = json_object();
 	json_set_str(msg, "type", "control_response");
 	json_set(msg, "response", r);
-	session_send_json(s, msg);
+	host_send_json(s, msg);
 }
 
 static void
-claude_control_error(
-    struct session *s, const char *request_id, const char *error)
+claude_control_error(struct host *s, const char *request_id, const char *error)
 {
 	cJSON *r, *msg;
 
@@ -1453,7 +1450,7 @@ claude_control_error(
 	msg = json_object();
 	json_set_str(msg, "type", "control_response");
 	json_set(msg, "response", r);
-	session_send_json(s, msg);
+	host_send_json(s, msg);
 }
 
 /*
@@ -1462,7 +1459,7 @@ claude_control_error(
  * things we never registered, and get an error so the CLI never waits.
  */
 static void
-claude_control_request_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_control_request_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char  *id = json_get_str(v, "request_id");
 	const cJSON *req = json_get_obj(v, "request");
@@ -1470,7 +1467,7 @@ claude_control_request_cb(struct session *s, struct claude *c, const cJSON *v)
 	char	    *error;
 
 	if (id == NULL || subtype == NULL) {
-		session_unparsed(s,
+		host_unparsed(s,
 		    "control_request without request_id or "
 		    "subtype",
 		    claude_where(s));
@@ -1491,7 +1488,7 @@ claude_control_request_cb(struct session *s, struct claude *c, const cJSON *v)
  */
 static void
 claude_can_use_tool_cb(
-    struct session *s, struct claude *c, const char *id, const cJSON *req)
+    struct host *s, struct claude *c, const char *id, const cJSON *req)
 {
 	const char  *tool = json_get_str(req, "tool_name");
 	const cJSON *input = json_get_obj(req, "input");
@@ -1503,7 +1500,7 @@ claude_can_use_tool_cb(
 	if (strcmp(tool, "AskUserQuestion") == 0 &&
 	    (questions = claude_questions(input)) != NULL) {
 		(void)claude_ask_add(c, id, input, NULL);
-		session_question_request(s, id, questions);
+		host_question_request(s, id, questions);
 		return;
 	}
 	meta = json_object();
@@ -1514,7 +1511,7 @@ claude_can_use_tool_cb(
 	if (json_size(suggestions) > 0)
 		json_set(meta, "suggestions", json_dup(suggestions));
 	(void)claude_ask_add(c, id, input, suggestions);
-	session_permission_request(s, id, tool, meta);
+	host_permission_request(s, id, tool, meta);
 }
 
 /* AskUserQuestion's questions in DESIGN.md's shape; NULL if none. */
@@ -1564,7 +1561,7 @@ claude_questions(const cJSON *input)
  */
 static int
 claude_reply_permission(
-    struct session *s, const char *native_id, enum permission_reply reply)
+    struct host *s, const char *native_id, enum permission_reply reply)
 {
 	struct claude	  *c = claude_get(s);
 	struct claude_ask *k;
@@ -1607,7 +1604,7 @@ claude_reply_permission(
  */
 static int
 claude_reply_question(
-    struct session *s, const char *native_id, const cJSON *answers)
+    struct host *s, const char *native_id, const cJSON *answers)
 {
 	struct claude	  *c = claude_get(s);
 	struct claude_ask *k;
@@ -1662,7 +1659,7 @@ out:
  * ends the turn); an error is told.
  */
 static void
-claude_control_response_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_control_response_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const cJSON *r = json_get_obj(v, "response");
 	const char  *subtype = json_get_str(r, "subtype");
@@ -1670,7 +1667,7 @@ claude_control_response_cb(struct session *s, struct claude *c, const cJSON *v)
 
 	if (subtype == NULL || strcmp(subtype, "error") != 0)
 		return;
-	session_error(s, error != NULL ? error : "control request failed",
+	host_error(s, error != NULL ? error : "control request failed",
 	    "control_error", NULL);
 }
 
@@ -1680,7 +1677,7 @@ claude_control_response_cb(struct session *s, struct claude *c, const cJSON *v)
  * the turn's end answers it, and the answer is dropped.
  */
 static void
-claude_control_cancel_cb(struct session *s, struct claude *c, const cJSON *v)
+claude_control_cancel_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char	  *id = json_get_str(v, "request_id");
 	struct claude_ask *k;
@@ -1689,7 +1686,7 @@ claude_control_cancel_cb(struct session *s, struct claude *c, const cJSON *v)
 	{
 		if (id != NULL && strcmp(k->request_id, id) == 0) {
 			k->withdrawn = 1;
-			session_status(s, "withdrawn", id);
+			host_status(s, "withdrawn", id);
 		}
 	}
 }
@@ -1738,7 +1735,7 @@ claude_ask_free(struct claude_ask *k)
  * the turn with an error result, which becomes "cancelled".
  */
 static int
-claude_cancel(struct session *s)
+claude_cancel(struct host *s)
 {
 	struct claude *c = claude_get(s);
 	cJSON	      *msg, *req;
@@ -1753,14 +1750,14 @@ claude_cancel(struct session *s)
 	json_set_str(msg, "type", "control_request");
 	json_set_str(msg, "request_id", id);
 	json_set(msg, "request", req);
-	session_send_json(s, msg);
+	host_send_json(s, msg);
 	free(id);
 	c->cancelling = 1;
 	return (0);
 }
 
 static void
-claude_free(struct session *s)
+claude_free(struct host *s)
 {
 	struct claude	  *c = claude_get(s);
 	struct claude_ask *k;
@@ -1775,5 +1772,5 @@ claude_free(struct session *s)
 	free(c->version);
 	free(c->error);
 	free(c);
-	session_set_adapter_data(s, NULL);
+	host_set_adapter_data(s, NULL);
 }

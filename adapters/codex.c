@@ -113,8 +113,8 @@ struct codex {
 };
 
 typedef void
-codex_msg_fn(struct session *, struct codex *, const struct jsonrpc_msg *);
-typedef void codex_item_fn(struct session *, struct codex *, const cJSON *);
+codex_msg_fn(struct host *, struct codex *, const struct jsonrpc_msg *);
+typedef void codex_item_fn(struct host *, struct codex *, const cJSON *);
 
 struct codex_method {
 	const char   *method;
@@ -139,35 +139,35 @@ struct codex_tool {
 	void (*refs)(const cJSON *, cJSON *);
 };
 
-static int  codex_spawn_argv(struct session *, struct argv_builder *, char **);
-static void codex_on_start(struct session *);
-static void codex_on_line(struct session *, const char *, size_t);
-static int  codex_send_message(struct session *, const struct user_message *);
+static int  codex_spawn_argv(struct host *, struct argv_builder *, char **);
+static void codex_on_start(struct host *);
+static void codex_on_line(struct host *, const char *, size_t);
+static int  codex_send_message(struct host *, const struct user_message *);
 static int
-codex_reply_permission(struct session *, const char *, enum permission_reply);
-static int  codex_reply_question(struct session *, const char *, const cJSON *);
-static int  codex_cancel(struct session *);
-static void codex_free(struct session *);
+codex_reply_permission(struct host *, const char *, enum permission_reply);
+static int  codex_reply_question(struct host *, const char *, const cJSON *);
+static int  codex_cancel(struct host *);
+static void codex_free(struct host *);
 
-static struct codex *codex_get(struct session *);
+static struct codex *codex_get(struct host *);
 static void	     codex_request(
-	     struct session *, struct codex *, enum codex_req, const char *, cJSON *);
-static void codex_reply(struct session *, const cJSON *, cJSON *);
+	     struct host *, struct codex *, enum codex_req, const char *, cJSON *);
+static void codex_reply(struct host *, const cJSON *, cJSON *);
 static void
-codex_rpc_error(struct session *, const struct jsonrpc_msg *, const char *);
+codex_rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
 static void codex_fail(
-    struct session *, struct codex *, const char *, const struct jsonrpc_msg *);
-static void   codex_open_thread(struct session *, struct codex *);
-static void   codex_thread_policy(struct session *, cJSON *);
-static void   codex_flush(struct session *, struct codex *);
-static void   codex_interrupt(struct session *, struct codex *);
-static void   codex_turn_end(struct session *, struct codex *, const char *);
+    struct host *, struct codex *, const char *, const struct jsonrpc_msg *);
+static void   codex_open_thread(struct host *, struct codex *);
+static void   codex_thread_policy(struct host *, cJSON *);
+static void   codex_flush(struct host *, struct codex *);
+static void   codex_interrupt(struct host *, struct codex *);
+static void   codex_turn_end(struct host *, struct codex *, const char *);
 static cJSON *codex_turn_usage(struct codex *);
-static void codex_error_event(struct session *, struct codex *, const cJSON *);
-static void codex_queue_clear(struct codex *);
-static void codex_set_turn(struct codex *, const char *);
-static void codex_item_dispatch(
-    struct session *, struct codex *, const struct jsonrpc_msg *, int);
+static void   codex_error_event(struct host *, struct codex *, const cJSON *);
+static void   codex_queue_clear(struct codex *);
+static void   codex_set_turn(struct codex *, const char *);
+static void   codex_item_dispatch(
+      struct host *, struct codex *, const struct jsonrpc_msg *, int);
 
 static codex_msg_fn codex_initialize_cb;
 static codex_msg_fn codex_thread_cb;
@@ -219,9 +219,9 @@ static void			codex_calls_clear(struct codex *);
 static cJSON		       *codex_call_part(const struct codex_call *);
 static char *codex_texts(const cJSON *, const char *, const char *);
 static char *codex_status_output(const cJSON *, char *);
-static void  codex_ensure(struct session *, const char *, enum item_kind);
+static void  codex_ensure(struct host *, const char *, enum item_kind);
 static void
-codex_delta(struct session *, const struct jsonrpc_msg *, enum item_kind);
+codex_delta(struct host *, const struct jsonrpc_msg *, enum item_kind);
 static char *codex_synthetic_id(struct codex *, const char *);
 
 static int codex_offered(const cJSON *, const char *);
@@ -323,16 +323,16 @@ static const struct {
 	{ "read-only", "untrusted", "read-only" } };
 
 static struct codex *
-codex_get(struct session *s)
+codex_get(struct host *s)
 {
-	return (session_adapter_data(s));
+	return (host_adapter_data(s));
 }
 
 /* The command (agentCommand or the profile's), then "app-server". */
 static int
-codex_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+codex_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
-	if (adapter_command(s, b, cause) != 0)
+	if (argv_command(s, b, cause) != 0)
 		return (-1);
 	argv_add(b, "app-server");
 	return (0);
@@ -340,7 +340,7 @@ codex_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
 
 /* The child runs: create our state and send initialize. */
 static void
-codex_on_start(struct session *s)
+codex_on_start(struct host *s)
 {
 	struct codex *a;
 	cJSON	     *params, *info;
@@ -350,7 +350,7 @@ codex_on_start(struct session *s)
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
 	TAILQ_INIT(&a->asks);
-	session_set_adapter_data(s, a);
+	host_set_adapter_data(s, a);
 
 	info = json_object();
 	json_set_str(info, "name", "agentd");
@@ -364,24 +364,24 @@ codex_on_start(struct session *s)
 
 /* Send a request of ours and remember what it was. */
 static void
-codex_request(struct session *s, struct codex *a, enum codex_req kind,
+codex_request(struct host *s, struct codex *a, enum codex_req kind,
     const char *method, cJSON *params)
 {
 	long long id;
 
 	id = jsonrpc_pending_add(a->pending, kind, NULL);
-	session_send_json(s, jsonrpc_request(0, id, method, params));
+	host_send_json(s, jsonrpc_request(0, id, method, params));
 }
 
 static void
-codex_reply(struct session *s, const cJSON *id, cJSON *result)
+codex_reply(struct host *s, const cJSON *id, cJSON *result)
 {
-	session_send_json(s, jsonrpc_result(0, id, result));
+	host_send_json(s, jsonrpc_result(0, id, result));
 }
 
 /* One line of the server's stdout: parse and dispatch by message kind. */
 static void
-codex_on_line(struct session *s, const char *line, size_t len)
+codex_on_line(struct host *s, const char *line, size_t len)
 {
 	struct codex	  *a = codex_get(s);
 	struct jsonrpc_msg msg;
@@ -393,11 +393,11 @@ codex_on_line(struct session *s, const char *line, size_t len)
 	if (a == NULL)
 		return;
 	if ((v = json_parse(line, len, &err)) == NULL) {
-		session_unparsed(s, err, "codex");
+		host_unparsed(s, err, "codex");
 		return;
 	}
 	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		session_unparsed(s, err, "codex");
+		host_unparsed(s, err, "codex");
 		json_free(v);
 		return;
 	}
@@ -419,7 +419,7 @@ codex_on_line(struct session *s, const char *line, size_t len)
 				break;
 		}
 		if (i == nitems(codex_requests)) {
-			session_send_json(s,
+			host_send_json(s,
 			    jsonrpc_error(0, msg.id, JSONRPC_METHOD_NOT_FOUND,
 				"method not found", NULL));
 		} else
@@ -435,7 +435,7 @@ codex_on_line(struct session *s, const char *line, size_t len)
 		}
 		break;
 	default:
-		session_unparsed(s, "not a JSON-RPC message", "codex");
+		host_unparsed(s, "not a JSON-RPC message", "codex");
 		break;
 	}
 	json_free(v);
@@ -444,7 +444,7 @@ codex_on_line(struct session *s, const char *line, size_t len)
 /* An error response as an error event: message, code as text, data. */
 static void
 codex_rpc_error(
-    struct session *s, const struct jsonrpc_msg *msg, const char *prefix)
+    struct host *s, const struct jsonrpc_msg *msg, const char *prefix)
 {
 	const cJSON *data = json_get(msg->error, "data");
 	const char  *text = msg->error_message;
@@ -455,7 +455,7 @@ codex_rpc_error(
 		text = "agent error";
 	if (prefix != NULL)
 		xasprintf(&full, "%s: %s", prefix, text);
-	session_error(s, full != NULL ? full : text, code,
+	host_error(s, full != NULL ? full : text, code,
 	    data != NULL ? json_dup(data) : NULL);
 	free(full);
 }
@@ -465,17 +465,17 @@ codex_rpc_error(
  * Later send_message calls return -1.
  */
 static void
-codex_fail(struct session *s, struct codex *a, const char *what,
+codex_fail(struct host *s, struct codex *a, const char *what,
     const struct jsonrpc_msg *msg)
 {
 	a->phase = CODEX_FAILED;
 	if (msg != NULL)
 		codex_rpc_error(s, msg, what);
 	else
-		session_error(s, what, NULL, NULL);
+		host_error(s, what, NULL, NULL);
 	if (!TAILQ_EMPTY(&a->queue)) {
 		codex_queue_clear(a);
-		session_turn_end(s, "error", NULL, -1);
+		host_turn_end(s, "error", NULL, -1);
 	}
 }
 
@@ -497,7 +497,7 @@ codex_queue_clear(struct codex *a)
  */
 static void
 codex_initialize_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char *ua, *slash;
 	char	   *version;
@@ -510,18 +510,18 @@ codex_initialize_cb(
 	if (ua != NULL && (slash = strchr(ua, '/')) != NULL &&
 	    slash[1] != '\0' && slash[1] != ' ') {
 		version = xstrndup(slash + 1, strcspn(slash + 1, " "));
-		session_set_agent_version(s, version);
+		host_set_agent_version(s, version);
 		free(version);
 	}
-	session_send_json(s, jsonrpc_notification(0, "initialized", NULL));
+	host_send_json(s, jsonrpc_notification(0, "initialized", NULL));
 	codex_open_thread(s, a);
 }
 
 /* approvalPolicy and sandbox for the session's permission mode. */
 static void
-codex_thread_policy(struct session *s, cJSON *params)
+codex_thread_policy(struct host *s, cJSON *params)
 {
-	const char *mode = session_permission_mode(s);
+	const char *mode = host_permission_mode(s);
 	size_t	    i, pick = 0;
 
 	for (i = 0; mode != NULL && i < nitems(codex_modes); i++) {
@@ -537,14 +537,14 @@ codex_thread_policy(struct session *s, cJSON *params)
  * resumed thread keeps its old policy unless told, so both say it.
  */
 static void
-codex_open_thread(struct session *s, struct codex *a)
+codex_open_thread(struct host *s, struct codex *a)
 {
-	const char *native = session_native_id(s);
+	const char *native = host_native_id(s);
 	cJSON	   *params;
 
 	params = json_object();
-	json_set_str(params, "cwd", session_cwd(s));
-	json_set_str(params, "model", session_model(s));
+	json_set_str(params, "cwd", host_cwd(s));
+	json_set_str(params, "model", host_model(s));
 	codex_thread_policy(s, params);
 	a->phase = CODEX_OPENING;
 	if (native != NULL && *native != '\0' && !a->fresh) {
@@ -562,8 +562,7 @@ codex_open_thread(struct session *s, struct codex *a)
  * codex's memory of it rather than not at all.
  */
 static void
-codex_thread_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_thread_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON *thread = json_get_obj(msg->result, "thread");
 	const char  *id, *version;
@@ -585,9 +584,9 @@ codex_thread_cb(
 		codex_fail(s, a, "thread/start returned no thread id", NULL);
 		return;
 	}
-	session_set_native_id(s, id);
+	host_set_native_id(s, id);
 	if ((version = json_get_str(thread, "cliVersion")) != NULL)
-		session_set_agent_version(s, version);
+		host_set_agent_version(s, version);
 	a->phase = CODEX_READY;
 	codex_flush(s, a);
 }
@@ -598,7 +597,7 @@ codex_thread_cb(
  * itself, with its own tools).
  */
 static int
-codex_send_message(struct session *s, const struct user_message *m)
+codex_send_message(struct host *s, const struct user_message *m)
 {
 	struct codex	    *a = codex_get(s);
 	struct codex_prompt *p;
@@ -641,7 +640,7 @@ codex_send_message(struct session *s, const struct user_message *m)
 
 /* Send the next queued message if the thread is ready and idle. */
 static void
-codex_flush(struct session *s, struct codex *a)
+codex_flush(struct host *s, struct codex *a)
 {
 	struct codex_prompt *p;
 	cJSON		    *params;
@@ -651,7 +650,7 @@ codex_flush(struct session *s, struct codex *a)
 		return;
 	TAILQ_REMOVE(&a->queue, p, entry);
 	params = json_object();
-	json_set_str(params, "threadId", session_native_id(s));
+	json_set_str(params, "threadId", host_native_id(s));
 	json_set(params, "input", p->input);
 	free(p);
 
@@ -674,7 +673,7 @@ codex_set_turn(struct codex *a, const char *id)
 
 /* turn/start answered: keep the turn id, or fail the turn. */
 static void
-codex_turn_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_turn_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char *id;
 
@@ -698,18 +697,18 @@ codex_turn_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
  */
 static void
 codex_interrupt_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 }
 
 static void
-codex_interrupt(struct session *s, struct codex *a)
+codex_interrupt(struct host *s, struct codex *a)
 {
 	cJSON *params;
 
 	a->interrupt = 0;
 	params = json_object();
-	json_set_str(params, "threadId", session_native_id(s));
+	json_set_str(params, "threadId", host_native_id(s));
 	json_set_str(params, "turnId", a->turn_id);
 	codex_request(s, a, CODEX_REQ_INTERRUPT, "turn/interrupt", params);
 }
@@ -720,7 +719,7 @@ codex_interrupt(struct session *s, struct codex *a)
  * its turn ends here.
  */
 static int
-codex_cancel(struct session *s)
+codex_cancel(struct host *s)
 {
 	struct codex *a = codex_get(s);
 
@@ -736,14 +735,14 @@ codex_cancel(struct session *s)
 	if (TAILQ_EMPTY(&a->queue))
 		return (0);
 	codex_queue_clear(a);
-	session_turn_end(s, "cancelled", NULL, -1);
+	host_turn_end(s, "cancelled", NULL, -1);
 	return (0);
 }
 
 /* An agent-started turn opens one of ours; ours just learns its id. */
 static void
 codex_turn_started_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char *id;
 
@@ -753,7 +752,7 @@ codex_turn_started_cb(
 		a->usage_seen = 0;
 		a->base = a->seen;
 		codex_set_turn(a, NULL);
-		session_turn_start(s);
+		host_turn_start(s);
 	}
 	if (a->turn_id == NULL && id != NULL) {
 		codex_set_turn(a, id);
@@ -768,7 +767,7 @@ codex_turn_started_cb(
  */
 static void
 codex_turn_completed_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON *turn = json_get_obj(msg->params, "turn");
 	const cJSON *error = json_get_obj(turn, "error");
@@ -793,7 +792,7 @@ codex_turn_completed_cb(
 
 /* End our turn: tool calls still open are forgotten, usage is summed. */
 static void
-codex_turn_end(struct session *s, struct codex *a, const char *reason)
+codex_turn_end(struct host *s, struct codex *a, const char *reason)
 {
 	cJSON *usage;
 
@@ -804,7 +803,7 @@ codex_turn_end(struct session *s, struct codex *a, const char *reason)
 	codex_set_turn(a, NULL);
 	free(a->last_error);
 	a->last_error = NULL;
-	session_turn_end(s, reason, usage, -1);
+	host_turn_end(s, reason, usage, -1);
 }
 
 /* The turn's usage: the thread total now less the total at turn/start. */
@@ -825,8 +824,7 @@ codex_turn_usage(struct codex *a)
  * down (a thread compacted or replaced).
  */
 static void
-codex_usage_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_usage_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	  *total;
 	const char	  *turn = json_get_str(msg->params, "turnId");
@@ -858,7 +856,7 @@ codex_usage_cb(
  * key ({"httpConnectionFailed": {...}}); either way its name is the code.
  */
 static void
-codex_error_event(struct session *s, struct codex *a, const cJSON *error)
+codex_error_event(struct host *s, struct codex *a, const cJSON *error)
 {
 	const cJSON *info = json_get(error, "codexErrorInfo");
 	const char  *text = json_get_str(error, "message");
@@ -880,7 +878,7 @@ codex_error_event(struct session *s, struct codex *a, const cJSON *error)
 	    (inner = json_get_str(json_get_obj(body, "error"), "message")) !=
 		NULL)
 		text = inner;
-	session_error(s, text, code, error != NULL ? json_dup(error) : NULL);
+	host_error(s, text, code, error != NULL ? json_dup(error) : NULL);
 	json_free(body);
 }
 
@@ -889,15 +887,14 @@ codex_error_event(struct session *s, struct codex *a, const cJSON *error)
  * dropped stream, a 5xx), which is only news: a status item.
  */
 static void
-codex_error_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_error_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON *error = json_get_obj(msg->params, "error");
 	int	     retry = 0;
 
 	(void)json_get_bool(msg->params, "willRetry", &retry);
 	if (retry) {
-		session_status(s, "retrying", json_get_str(error, "message"));
+		host_status(s, "retrying", json_get_str(error, "message"));
 		return;
 	}
 	codex_error_event(s, a, error);
@@ -905,18 +902,17 @@ codex_error_cb(
 
 /* warning {message}: a status item. */
 static void
-codex_warning_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_warning_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char *text = json_get_str(msg->params, "message");
 
 	if (text != NULL)
-		session_status(s, "warning", text);
+		host_status(s, "warning", text);
 }
 
 /* item/started and item/completed: dispatch by the item's type. */
 static void
-codex_item_dispatch(struct session *s, struct codex *a,
+codex_item_dispatch(struct host *s, struct codex *a,
     const struct jsonrpc_msg *msg, int complete)
 {
 	const cJSON *item = json_get_obj(msg->params, "item");
@@ -924,7 +920,7 @@ codex_item_dispatch(struct session *s, struct codex *a,
 	size_t	     i;
 
 	if (type == NULL || json_get_str(item, "id") == NULL) {
-		session_unparsed(s, "item without type or id", "codex");
+		host_unparsed(s, "item without type or id", "codex");
 		return;
 	}
 	for (i = 0; i < nitems(codex_items); i++) {
@@ -940,42 +936,42 @@ codex_item_dispatch(struct session *s, struct codex *a,
 
 static void
 codex_item_started_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_item_dispatch(s, a, msg, 0);
 }
 
 static void
 codex_item_completed_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_item_dispatch(s, a, msg, 1);
 }
 
 /* Start an assistant item of kind unless it is open already. */
 static void
-codex_ensure(struct session *s, const char *id, enum item_kind kind)
+codex_ensure(struct host *s, const char *id, enum item_kind kind)
 {
 	struct item_spec spec;
 
-	if (session_item_open(s, id))
+	if (host_item_open(s, id))
 		return;
 	memset(&spec, 0, sizeof spec);
 	spec.native_id = id;
 	spec.kind = kind;
 	spec.role = ROLE_ASSISTANT;
-	session_item_start(s, &spec);
+	host_item_start(s, &spec);
 }
 
 static void
-codex_message_start(struct session *s, struct codex *a, const cJSON *item)
+codex_message_start(struct host *s, struct codex *a, const cJSON *item)
 {
 	codex_ensure(s, json_get_str(item, "id"), ITEM_MESSAGE);
 }
 
 /* The final text is codex's, whatever streamed before it. */
 static void
-codex_message_complete(struct session *s, struct codex *a, const cJSON *item)
+codex_message_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char *id = json_get_str(item, "id");
 	const char *text = json_get_str(item, "text");
@@ -986,11 +982,11 @@ codex_message_complete(struct session *s, struct codex *a, const cJSON *item)
 		content = json_array();
 		json_append(content, event_part_text(text));
 	}
-	session_item_complete(s, id, 0, content);
+	host_item_complete(s, id, 0, content);
 }
 
 static void
-codex_reasoning_start(struct session *s, struct codex *a, const cJSON *item)
+codex_reasoning_start(struct host *s, struct codex *a, const cJSON *item)
 {
 	codex_ensure(s, json_get_str(item, "id"), ITEM_REASONING);
 }
@@ -1000,7 +996,7 @@ codex_reasoning_start(struct session *s, struct codex *a, const cJSON *item)
  * the raw reasoning text when there is no summary.
  */
 static void
-codex_reasoning_complete(struct session *s, struct codex *a, const cJSON *item)
+codex_reasoning_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char *id = json_get_str(item, "id");
 	char	   *text;
@@ -1017,13 +1013,12 @@ codex_reasoning_complete(struct session *s, struct codex *a, const cJSON *item)
 		json_append(content, event_part_reasoning(text, NULL));
 	}
 	free(text);
-	session_item_complete(s, id, 0, content);
+	host_item_complete(s, id, 0, content);
 }
 
 /* A delta of an item of that kind (started here if codex has not). */
 static void
-codex_delta(
-    struct session *s, const struct jsonrpc_msg *msg, enum item_kind kind)
+codex_delta(struct host *s, const struct jsonrpc_msg *msg, enum item_kind kind)
 {
 	const char *id = json_get_str(msg->params, "itemId");
 	const char *delta = json_get_str(msg->params, "delta");
@@ -1031,12 +1026,12 @@ codex_delta(
 	if (id == NULL || delta == NULL)
 		return;
 	codex_ensure(s, id, kind);
-	session_item_delta(s, id, delta);
+	host_item_delta(s, id, delta);
 }
 
 static void
 codex_message_delta_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_delta(s, msg, ITEM_MESSAGE);
 }
@@ -1044,7 +1039,7 @@ codex_message_delta_cb(
 /* Summary and raw reasoning deltas both stream into the reasoning item. */
 static void
 codex_reasoning_delta_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	codex_delta(s, msg, ITEM_REASONING);
 }
@@ -1052,16 +1047,16 @@ codex_reasoning_delta_cb(
 /* A second summary part: the blank line the final text will have. */
 static void
 codex_reasoning_part_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char *id = json_get_str(msg->params, "itemId");
 	long long   index = 0;
 
 	if (id == NULL ||
 	    json_get_int(msg->params, "summaryIndex", &index) != 0 ||
-	    index <= 0 || !session_item_open(s, id))
+	    index <= 0 || !host_item_open(s, id))
 		return;
-	session_item_delta(s, id, "\n\n");
+	host_item_delta(s, id, "\n\n");
 }
 
 /*
@@ -1070,7 +1065,7 @@ codex_reasoning_part_cb(
  */
 static void
 codex_output_delta_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const char	  *id = json_get_str(msg->params, "itemId");
 	const char	  *delta = json_get_str(msg->params, "delta");
@@ -1094,10 +1089,10 @@ codex_output_delta_cb(
 		spec.native_id = rid;
 		spec.kind = ITEM_TOOL_RESULT;
 		spec.role = ROLE_TOOL;
-		session_item_start(s, &spec);
+		host_item_start(s, &spec);
 		c->streaming = 1;
 	}
-	session_item_delta(s, rid, delta);
+	host_item_delta(s, rid, delta);
 	free(rid);
 }
 
@@ -1167,7 +1162,7 @@ codex_call_part(const struct codex_call *c)
  * approval that may follow and for a tool_result without a start.
  */
 static void
-codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
+codex_tool_start(struct host *s, struct codex *a, const cJSON *item)
 {
 	const struct codex_tool *t =
 	    codex_tool_find(json_get_str(item, "type"));
@@ -1195,8 +1190,8 @@ codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
 	spec.kind = ITEM_TOOL_CALL;
 	spec.role = ROLE_ASSISTANT;
 	spec.content = json_dup(content);
-	session_item_start(s, &spec);
-	session_item_complete(s, id, 0, content);
+	host_item_start(s, &spec);
+	host_item_complete(s, id, 0, content);
 }
 
 /*
@@ -1204,7 +1199,7 @@ codex_tool_start(struct session *s, struct codex *a, const cJSON *item)
  * or was declined; a patch that went through adds its file_ref parts.
  */
 static void
-codex_tool_complete(struct session *s, struct codex *a, const cJSON *item)
+codex_tool_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char	  *id = json_get_str(item, "id");
 	struct codex_call *c;
@@ -1233,9 +1228,9 @@ codex_tool_complete(struct session *s, struct codex *a, const cJSON *item)
 		spec.kind = ITEM_TOOL_RESULT;
 		spec.role = ROLE_TOOL;
 		spec.content = json_dup(content);
-		session_item_start(s, &spec);
+		host_item_start(s, &spec);
 	}
-	session_item_complete(s, rid, failed, content);
+	host_item_complete(s, rid, failed, content);
 	free(rid);
 	TAILQ_REMOVE(&a->calls, c, entry);
 	codex_call_free(c);
@@ -1470,27 +1465,27 @@ codex_dynamic_result(const cJSON *item, const struct codex_call *c, int *failed)
  * plan's text, a compaction, review mode entered or left.
  */
 static void
-codex_status_complete(struct session *s, struct codex *a, const cJSON *item)
+codex_status_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char *type = json_get_str(item, "type");
 
 	if (strcmp(type, "webSearch") == 0)
-		session_status(s, "web_search", json_get_str(item, "query"));
+		host_status(s, "web_search", json_get_str(item, "query"));
 	else if (strcmp(type, "imageView") == 0)
-		session_status(s, "image_view", json_get_str(item, "path"));
+		host_status(s, "image_view", json_get_str(item, "path"));
 	else if (strcmp(type, "plan") == 0)
-		session_status(s, "plan", json_get_str(item, "text"));
+		host_status(s, "plan", json_get_str(item, "text"));
 	else if (strcmp(type, "contextCompaction") == 0)
-		session_status(s, "compaction", NULL);
+		host_status(s, "compaction", NULL);
 	else if (strcmp(type, "enteredReviewMode") == 0)
-		session_status(s, "review", json_get_str(item, "review"));
+		host_status(s, "review", json_get_str(item, "review"));
 	else if (strcmp(type, "exitedReviewMode") == 0)
-		session_status(s, "review_done", json_get_str(item, "review"));
+		host_status(s, "review_done", json_get_str(item, "review"));
 }
 
 /* turn/plan/updated: a status item with the steps as a json part. */
 static void
-codex_plan_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_plan_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	*plan = json_get_arr(msg->params, "plan"), *el;
 	const char	*st;
@@ -1517,8 +1512,8 @@ codex_plan_cb(struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
 	spec.kind = ITEM_STATUS;
 	spec.role = ROLE_SYSTEM;
 	spec.content = json_dup(content);
-	session_item_start(s, &spec);
-	session_item_complete(s, id, 0, content);
+	host_item_start(s, &spec);
+	host_item_complete(s, id, 0, content);
 	free(id);
 }
 
@@ -1560,7 +1555,7 @@ codex_texts(const cJSON *array, const char *key, const char *sep)
  */
 static void
 codex_resolved_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *id = json_get(msg->params, "requestId");
 	struct jsonrpc_ask *k;
@@ -1581,7 +1576,7 @@ codex_resolved_cb(
  */
 static void
 codex_command_approval_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *p = msg->params, *decisions;
 	const char	   *command = json_get_str(p, "command");
@@ -1610,7 +1605,7 @@ codex_command_approval_cb(
 	decisions = json_get_arr(p, "availableDecisions");
 	k = jsonrpc_ask_add(
 	    &a->asks, msg->id, decisions != NULL ? json_dup(decisions) : NULL);
-	session_permission_request(s, k->native_id, action, meta);
+	host_permission_request(s, k->native_id, action, meta);
 }
 
 /*
@@ -1619,7 +1614,7 @@ codex_command_approval_cb(
  */
 static void
 codex_file_approval_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *p = msg->params, *el, *changes = NULL;
 	const char	   *item = json_get_str(p, "itemId"), *path;
@@ -1651,7 +1646,7 @@ codex_file_approval_cb(
 	json_set_str(meta, "call_id", item);
 
 	k = jsonrpc_ask_add(&a->asks, msg->id, NULL);
-	session_permission_request(s, k->native_id, action, meta);
+	host_permission_request(s, k->native_id, action, meta);
 }
 
 /* Whether codex offers decision; no list means all of them. */
@@ -1677,7 +1672,7 @@ codex_offered(const cJSON *decisions, const char *decision)
  */
 static int
 codex_reply_permission(
-    struct session *s, const char *native_id, enum permission_reply reply)
+    struct host *s, const char *native_id, enum permission_reply reply)
 {
 	struct codex	   *a = codex_get(s);
 	struct jsonrpc_ask *k;
@@ -1716,7 +1711,7 @@ codex_reply_permission(
  */
 static void
 codex_user_input_cb(
-    struct session *s, struct codex *a, const struct jsonrpc_msg *msg)
+    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 {
 	const cJSON	   *q, *opt;
 	struct jsonrpc_ask *k;
@@ -1752,7 +1747,7 @@ codex_user_input_cb(
 			    : ""));
 	}
 	k = jsonrpc_ask_add(&a->asks, msg->id, ids);
-	session_question_request(s, k->native_id, questions);
+	host_question_request(s, k->native_id, questions);
 }
 
 /*
@@ -1761,7 +1756,7 @@ codex_user_input_cb(
  */
 static int
 codex_reply_question(
-    struct session *s, const char *native_id, const cJSON *answers)
+    struct host *s, const char *native_id, const cJSON *answers)
 {
 	struct codex	   *a = codex_get(s);
 	struct jsonrpc_ask *k;
@@ -1795,7 +1790,7 @@ codex_reply_question(
 }
 
 static void
-codex_free(struct session *s)
+codex_free(struct host *s)
 {
 	struct codex	   *a = codex_get(s);
 	struct jsonrpc_ask *k;
@@ -1812,5 +1807,5 @@ codex_free(struct session *s)
 	free(a->turn_id);
 	free(a->last_error);
 	free(a);
-	session_set_adapter_data(s, NULL);
+	host_set_adapter_data(s, NULL);
 }

@@ -38,15 +38,15 @@ struct pi {
 	int		   in_run;
 };
 
-static int  pi_spawn_argv(struct session *, struct argv_builder *, char **);
-static void pi_on_start(struct session *);
-static void pi_on_line(struct session *, const char *, size_t);
-static int  pi_send_message(struct session *, const struct user_message *);
+static int  pi_spawn_argv(struct host *, struct argv_builder *, char **);
+static void pi_on_start(struct host *);
+static void pi_on_line(struct host *, const char *, size_t);
+static int  pi_send_message(struct host *, const struct user_message *);
 static int
-pi_reply_permission(struct session *, const char *, enum permission_reply);
-static int  pi_reply_question(struct session *, const char *, const cJSON *);
-static int  pi_cancel(struct session *);
-static void pi_free(struct session *);
+pi_reply_permission(struct host *, const char *, enum permission_reply);
+static int  pi_reply_question(struct host *, const char *, const cJSON *);
+static int  pi_cancel(struct host *);
+static void pi_free(struct host *);
 
 const struct adapter adapter_pi = { .name = "pi",
 	.caps = CAP_QUESTIONS | CAP_REASONING | CAP_TOOL_CALLS |
@@ -62,33 +62,33 @@ const struct adapter adapter_pi = { .name = "pi",
 	.free = pi_free };
 
 static struct pi *
-pi_state(struct session *s)
+pi_state(struct host *s)
 {
-	return (session_adapter_data(s));
+	return (host_adapter_data(s));
 }
 
 /* pi --mode rpc [--session FILE] [--model M] */
 static int
-pi_spawn_argv(struct session *s, struct argv_builder *b, char **cause)
+pi_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
-	if (adapter_command(s, b, cause) != 0)
+	if (argv_command(s, b, cause) != 0)
 		return (-1);
 	argv_add(b, "--mode");
 	argv_add(b, "rpc");
-	if (session_native_id(s) != NULL) {
+	if (host_native_id(s) != NULL) {
 		argv_add(b, "--session");
-		argv_add(b, session_native_id(s));
+		argv_add(b, host_native_id(s));
 	}
-	if (session_model(s) != NULL) {
+	if (host_model(s) != NULL) {
 		argv_add(b, "--model");
-		argv_add(b, session_model(s));
+		argv_add(b, host_model(s));
 	}
 	return (0);
 }
 
 /* Send one command, with an id of ours. */
 static void
-pi_command(struct session *s, const char *type, cJSON *o)
+pi_command(struct host *s, const char *type, cJSON *o)
 {
 	struct pi *p = pi_state(s);
 	char	   id[32];
@@ -96,22 +96,22 @@ pi_command(struct session *s, const char *type, cJSON *o)
 	snprintf(id, sizeof id, "agentd-%llu", ++p->nreq);
 	json_set_str(o, "id", id);
 	json_set_str(o, "type", type);
-	session_send_json(s, o);
+	host_send_json(s, o);
 }
 
 static void
-pi_on_start(struct session *s)
+pi_on_start(struct host *s)
 {
 	struct pi *p;
 
 	p = xcalloc(1, sizeof *p);
-	session_set_adapter_data(s, p);
+	host_set_adapter_data(s, p);
 	/* The session file is pi's resume handle. */
 	pi_command(s, "get_state", json_object());
 }
 
 static int
-pi_send_message(struct session *s, const struct user_message *m)
+pi_send_message(struct host *s, const struct user_message *m)
 {
 	cJSON *o;
 
@@ -122,15 +122,14 @@ pi_send_message(struct session *s, const struct user_message *m)
 }
 
 static int
-pi_reply_permission(
-    struct session *s, const char *id, enum permission_reply reply)
+pi_reply_permission(struct host *s, const char *id, enum permission_reply reply)
 {
 	return (-1); /* pi asks none */
 }
 
 /* extension_ui_response: the chosen value, a confirmation, or cancelled. */
 static int
-pi_reply_question(struct session *s, const char *id, const cJSON *answers)
+pi_reply_question(struct host *s, const char *id, const cJSON *answers)
 {
 	const cJSON *first = NULL;
 	const char  *label = NULL;
@@ -147,19 +146,19 @@ pi_reply_question(struct session *s, const char *id, const cJSON *answers)
 		json_set_bool(o, "confirmed", strcmp(label, "Yes") == 0);
 	else
 		json_set_str(o, "value", label);
-	session_send_json(s, o);
+	host_send_json(s, o);
 	return (0);
 }
 
 static int
-pi_cancel(struct session *s)
+pi_cancel(struct host *s)
 {
 	pi_command(s, "abort", json_object());
 	return (0);
 }
 
 static void
-pi_free(struct session *s)
+pi_free(struct host *s)
 {
 	struct pi *p = pi_state(s);
 
@@ -168,7 +167,7 @@ pi_free(struct session *s)
 	free(p->stop_reason);
 	free(p->error);
 	free(p);
-	session_set_adapter_data(s, NULL);
+	host_set_adapter_data(s, NULL);
 }
 
 /* The item key of block idx of the current assistant message. */
@@ -218,8 +217,7 @@ pi_tool_parts(const cJSON *call)
 
 /* *_start: open the item of a block. */
 static void
-pi_block_start(
-    struct session *s, struct pi *p, long long idx, enum item_kind kind)
+pi_block_start(struct host *s, struct pi *p, long long idx, enum item_kind kind)
 {
 	struct item_spec spec;
 	char		 id[64];
@@ -231,13 +229,13 @@ pi_block_start(
 	spec.native_id = id;
 	spec.kind = kind;
 	spec.role = ROLE_ASSISTANT;
-	session_item_start(s, &spec);
+	host_item_start(s, &spec);
 	p->blocks[idx] = 1;
 }
 
 /* *_end: complete a block's item with its final content. */
 static void
-pi_block_end(struct session *s, struct pi *p, long long idx, cJSON *content)
+pi_block_end(struct host *s, struct pi *p, long long idx, cJSON *content)
 {
 	char id[64];
 
@@ -246,13 +244,13 @@ pi_block_end(struct session *s, struct pi *p, long long idx, cJSON *content)
 		return;
 	}
 	pi_block_id(p, idx, id, sizeof id);
-	session_item_complete(s, id, 0, content);
+	host_item_complete(s, id, 0, content);
 	p->blocks[idx] = 0;
 }
 
 /* One assistantMessageEvent of a message_update. */
 static void
-pi_update(struct session *s, struct pi *p, const cJSON *ev)
+pi_update(struct host *s, struct pi *p, const cJSON *ev)
 {
 	const char *type = json_get_str(ev, "type"), *text;
 	long long   idx = -1;
@@ -272,7 +270,7 @@ pi_update(struct session *s, struct pi *p, const cJSON *ev)
 	else if ((strcmp(type, "text_delta") == 0 ||
 		     strcmp(type, "thinking_delta") == 0) &&
 	    (text = json_get_str(ev, "delta")) != NULL && *text != '\0')
-		session_item_delta(s, id, text);
+		host_item_delta(s, id, text);
 	else if (strcmp(type, "text_end") == 0 ||
 	    strcmp(type, "thinking_end") == 0) {
 		text = json_get_str(ev, "content");
@@ -290,7 +288,7 @@ pi_update(struct session *s, struct pi *p, const cJSON *ev)
 
 /* message_update: parse only the event, keep only it as raw. */
 static void
-pi_message_update(struct session *s, struct pi *p, const char *line, size_t len)
+pi_message_update(struct host *s, struct pi *p, const char *line, size_t len)
 {
 	const char *err;
 	size_t	    off, vlen;
@@ -300,7 +298,7 @@ pi_message_update(struct session *s, struct pi *p, const char *line, size_t len)
 	if (json_scan_member(line, len, "assistantMessageEvent", &off, &vlen) !=
 		0 ||
 	    (ev = json_parse(line + off, vlen, &err)) == NULL) {
-		session_unparsed(s,
+		host_unparsed(s,
 		    "message_update without a readable "
 		    "assistantMessageEvent",
 		    "pi");
@@ -310,7 +308,7 @@ pi_message_update(struct session *s, struct pi *p, const char *line, size_t len)
 	    "{\"type\":\"message_update\","
 	    "\"assistantMessageEvent\":%.*s}",
 	    (int)vlen, line + off);
-	session_set_raw(s, raw, strlen(raw));
+	host_set_raw(s, raw, strlen(raw));
 	pi_update(s, p, ev);
 	json_free(ev);
 	free(raw);
@@ -318,7 +316,7 @@ pi_message_update(struct session *s, struct pi *p, const char *line, size_t len)
 
 /* Close what an assistant message left open, and keep its outcome. */
 static void
-pi_assistant_end(struct session *s, struct pi *p, const cJSON *msg)
+pi_assistant_end(struct host *s, struct pi *p, const cJSON *msg)
 {
 	static const char *const keys[] = { "input", "output", "cacheRead",
 		"cacheWrite" };
@@ -358,7 +356,7 @@ pi_assistant_end(struct session *s, struct pi *p, const cJSON *msg)
 
 /* A toolResult message: the tool_result item. */
 static void
-pi_tool_result(struct session *s, const cJSON *msg)
+pi_tool_result(struct host *s, const cJSON *msg)
 {
 	struct item_spec spec;
 	const char	*call = json_get_str(msg, "toolCallId");
@@ -379,12 +377,12 @@ pi_tool_result(struct session *s, const cJSON *msg)
 	spec.kind = ITEM_TOOL_RESULT;
 	spec.role = ROLE_TOOL;
 	spec.content = json_dup(content);
-	session_item_start(s, &spec);
-	session_item_complete(s, id, err, content);
+	host_item_start(s, &spec);
+	host_item_complete(s, id, err, content);
 }
 
 static void
-pi_message_end(struct session *s, struct pi *p, const cJSON *o)
+pi_message_end(struct host *s, struct pi *p, const cJSON *o)
 {
 	const cJSON *msg = json_get_obj(o, "message");
 	const char  *role = json_get_str(msg, "role");
@@ -412,7 +410,7 @@ pi_message_start(struct pi *p, const cJSON *o)
 
 /* agent_end: the run is over; its last message says how. */
 static void
-pi_agent_end(struct session *s, struct pi *p)
+pi_agent_end(struct host *s, struct pi *p)
 {
 	static const struct {
 		const char *pi;
@@ -433,11 +431,11 @@ pi_agent_end(struct session *s, struct pi *p)
 			reason = reasons[i].ours;
 	}
 	if (strcmp(reason, "error") == 0)
-		session_error(s,
+		host_error(s,
 		    p->error != NULL ? p->error : "the model call failed",
 		    "model_error", NULL);
 	usage = event_usage(p->usage[0], p->usage[1], p->usage[2], p->usage[3]);
-	session_turn_end(s, reason, usage, p->cost);
+	host_turn_end(s, reason, usage, p->cost);
 	memset(p->usage, 0, sizeof p->usage);
 	p->cost = 0;
 	p->in_run = 0;
@@ -445,7 +443,7 @@ pi_agent_end(struct session *s, struct pi *p)
 
 /* A command's response: failures are errors; get_state names the file. */
 static void
-pi_response(struct session *s, const cJSON *o)
+pi_response(struct host *s, const cJSON *o)
 {
 	const char *cmd = json_get_str(o, "command");
 	const char *file;
@@ -453,23 +451,23 @@ pi_response(struct session *s, const cJSON *o)
 
 	(void)json_get_bool(o, "success", &ok);
 	if (!ok) {
-		session_error(s,
+		host_error(s,
 		    json_get_str(o, "error") != NULL ? json_get_str(o, "error")
 						     : "pi refused the command",
 		    cmd, NULL);
 		if (cmd != NULL && strcmp(cmd, "prompt") == 0)
-			session_turn_end(s, "error", NULL, -1);
+			host_turn_end(s, "error", NULL, -1);
 		return;
 	}
 	if (cmd != NULL && strcmp(cmd, "get_state") == 0 &&
 	    (file = json_get_str(json_get_obj(o, "data"), "sessionFile")) !=
 		NULL)
-		session_set_native_id(s, file);
+		host_set_native_id(s, file);
 }
 
 /* extension_ui_request: select and confirm become questions. */
 static void
-pi_ui_request(struct session *s, const cJSON *o)
+pi_ui_request(struct host *s, const cJSON *o)
 {
 	const char  *method = json_get_str(o, "method");
 	const char  *id = json_get_str(o, "id");
@@ -504,23 +502,23 @@ pi_ui_request(struct session *s, const cJSON *o)
 	json_set(q, "options", opts);
 	qs = json_array();
 	json_append(qs, q);
-	session_question_request(s, id, qs);
+	host_question_request(s, id, qs);
 }
 
 static void
-pi_compaction(struct session *s, const cJSON *o, int end)
+pi_compaction(struct host *s, const cJSON *o, int end)
 {
 	const char *err = json_get_str(o, "errorMessage");
 
 	if (err != NULL)
-		session_error(s, err, "compaction", NULL);
+		host_error(s, err, "compaction", NULL);
 	else
-		session_status(s, end ? "compaction.end" : "compaction.start",
+		host_status(s, end ? "compaction.end" : "compaction.start",
 		    json_get_str(o, "reason"));
 }
 
 static void
-pi_on_line(struct session *s, const char *line, size_t len)
+pi_on_line(struct host *s, const char *line, size_t len)
 {
 	struct pi  *p = pi_state(s);
 	const char *type, *err;
@@ -534,16 +532,16 @@ pi_on_line(struct session *s, const char *line, size_t len)
 		return;
 	}
 	if ((o = json_parse(line, len, &err)) == NULL) {
-		session_unparsed(s, err, "pi");
+		host_unparsed(s, err, "pi");
 		return;
 	}
 	if ((type = json_get_str(o, "type")) == NULL)
-		session_unparsed(s, "a line without a type", "pi");
+		host_unparsed(s, "a line without a type", "pi");
 	else if (strcmp(type, "response") == 0)
 		pi_response(s, o);
 	else if (strcmp(type, "agent_start") == 0) {
 		if (!p->in_run)
-			session_turn_start(s);
+			host_turn_start(s);
 		p->in_run = 1;
 	} else if (strcmp(type, "agent_end") == 0)
 		pi_agent_end(s, p);

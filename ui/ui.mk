@@ -2,7 +2,7 @@
 #
 # The files of ui/ are the source. At build time each is gzipped with
 # gzip -9n (no name, no time: the same bytes for the same source) into
-# build/gen/ui/, and supervisor/ui.c includes those with the assembler's
+# build/gen/ui/, and supervisor/http/ui.c includes those with the assembler's
 # .incbin; agentd serves them as they are, with Content-Encoding: gzip.
 #
 #   make test-ui	drive the page in headless Chromium with playwright-core
@@ -17,9 +17,9 @@ build/gen/ui/%.gz: ui/%
 	@echo "  GZIP    $<"
 	$(Q)gzip -9n <$< >$@.tmp && mv $@.tmp $@
 
-# Every object made of supervisor/ui.c includes them.
-build/musl/supervisor/ui.o build/host/supervisor/ui.o \
-build/san/supervisor/ui.o build/fuzz/obj/supervisor/ui.o: $(UI_GZ)
+# Every object made of supervisor/http/ui.c includes them.
+build/musl/supervisor/http/ui.o build/host/supervisor/http/ui.o \
+build/san/supervisor/http/ui.o build/fuzz/obj/supervisor/http/ui.o: $(UI_GZ)
 
 test-ui: build/agentd
 	tests/ui/suite.sh build/agentd

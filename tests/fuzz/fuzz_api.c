@@ -1,5 +1,5 @@
 /*
- * fuzz_api.c: supervisor/api.c's request routing (api_handle) with a
+ * fuzz_api.c: supervisor/http/api.c's request routing (api_handle) with a
  * fuzzed method, path, query, Last-Event-ID and body, over the fake
  * sessions of session_stub.c.
  *
@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/http/http.h"
 #include "fuzz.h"
 #include "session_stub.h"
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_store.c: supervisor/store.c recovery from arbitrary bytes.
+ * fuzz_store.c: supervisor/core/store.c recovery from arbitrary bytes.
  *
  * The input is written as <tmp>/sessions/f/events.jsonl; store_open must
  * either refuse it with a cause or open it, and then store_read from
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/core/core.h"
 #include "fuzz.h"
 
 static char fuzz_dir[PATH_MAX];

@@ -1,6 +1,6 @@
 /*
  * fuzz_ws.c: the WebSocket client-command parser, server_ws_command of
- * supervisor/server.c, on one fuzzed text message.
+ * supervisor/http/server.c, on one fuzzed text message.
  *
  * server_ws_command is static, so this file includes server.c whole; its
  * one call into lws on this path, lws_callback_on_writable (asking for a
@@ -27,7 +27,7 @@ fuzz_on_writable(struct lws *wsi)
 }
 
 #define lws_callback_on_writable(w) fuzz_on_writable(w)
-#include "../../supervisor/server.c"
+#include "../../supervisor/http/server.c"
 #undef lws_callback_on_writable
 
 int

@@ -2,7 +2,7 @@
  * loop_stub.c: the loop.c functions server.c links against, for fuzz_ws
  * (which never starts a server: they are never called).
  */
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/core/core.h"
 #include "fuzz.h"
 
 void *

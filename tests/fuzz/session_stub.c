@@ -1,5 +1,5 @@
 /*
- * session_stub.c: the session_* functions supervisor/api.c and server.c
+ * session_stub.c: the session_* functions supervisor/http/api.c and server.c
  * call, as a small fake session table, for fuzzing the request layer
  * without agents, disk or an event loop.
  *
@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/http/http.h"
 #include "fuzz.h"
 #include "session_stub.h"
 
@@ -255,7 +255,7 @@ session_server_slot(struct session *s)
 
 /* Real serialised events 1..last_seq, raw included. */
 int
-session_read(struct session *s, uint64_t after, size_t max, session_read_cb cb,
+session_read(struct session *s, uint64_t after, size_t max, journal_read_cb cb,
     void *arg)
 {
 	struct event	ev;

@@ -3,7 +3,7 @@
 No daemon here: the test speaks ACP to the mock agent directly, the way
 the acp adapter does, so a mock regression shows up apart from the
 adapter's. Keywords in the prompt choose the behaviour (see
-supervisor/mockagent.c): permission, question, slow, error, crash, tool,
+supervisor/fake/mockagent.c): permission, question, slow, error, crash, tool,
 firehose N, else an echo.
 
 Standalone: python3 tests/integration/test_mockagent.py build/agentd

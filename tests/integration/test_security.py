@@ -1,6 +1,6 @@
 """Security: auth on every route, the token kept secret, CORS, size limits.
 
-The routes come from supervisor/api.c's route table (parsed here), so a
+The routes come from supervisor/http/api.c's route table (parsed here), so a
 new route is covered without editing this file.
 """
 
@@ -21,7 +21,7 @@ PUBLIC = {"/v1/health", "/ui", "/ui/", "/ui/*"}
 
 
 def routes():
-    with open(os.path.join(ROOT, "supervisor", "api.c")) as f:
+    with open(os.path.join(ROOT, "supervisor", "http", "api.c")) as f:
         src = f.read()
     table = src[src.index("api_routes[] = {"):]
     table = table[:table.index("};")]

@@ -1,6 +1,6 @@
 // tests/openapi/openapi.test.mjs: docs/openapi.json is a valid OpenAPI 3.1
 // document, is what GET /v1/openapi.json serves, names exactly the routes
-// of supervisor/api.c (each answered by the real server, with a status the
+// of supervisor/http/api.c (each answered by the real server, with a status the
 // document lists), and its schemas accept what a mock session really says.
 //
 // Run by tests/openapi/run.sh (AGENTD_BIN, OPENAPI_NODE_MODULES).
@@ -159,11 +159,11 @@ function documentedRoutes() {
 	return routes.sort();
 }
 
-// The api_routes[] table of supervisor/api.c: { HTTP_GET, "/v1/…", fn },
+// The api_routes[] table of supervisor/http/api.c: { HTTP_GET, "/v1/…", fn },
 function sourceRoutes() {
-	const src = readFileSync(join(TOP, "supervisor/api.c"), "utf8");
+	const src = readFileSync(join(TOP, "supervisor/http/api.c"), "utf8");
 	const table = src.match(/api_routes\[\]\s*=\s*\{([\s\S]*?)\n\};/);
-	assert.ok(table, "api_routes[] not found in supervisor/api.c");
+	assert.ok(table, "api_routes[] not found in supervisor/http/api.c");
 	const routes = [];
 	for (const m of table[1].matchAll(/\{\s*HTTP_([A-Z]+),\s*"([^"]+)"/g))
 		routes.push(`${m[1]} ${m[2]}`);
@@ -175,13 +175,13 @@ function sourceRoutes() {
 // static content outside this document.
 const isApi = (route) => route.split(" ")[1].startsWith("/v1/");
 
-test("every route of supervisor/api.c is documented", () => {
+test("every route of supervisor/http/api.c is documented", () => {
 	const doc = new Set(documentedRoutes());
 	const missing = sourceRoutes().filter(isApi).filter((r) => !doc.has(r));
 	assert.deepEqual(missing, [], "routes missing from docs/openapi.json");
 });
 
-test("every documented route is in supervisor/api.c", () => {
+test("every documented route is in supervisor/http/api.c", () => {
 	const src = new Set(sourceRoutes());
 	const extra = documentedRoutes().filter((r) => !src.has(r));
 	assert.deepEqual(extra, [], "documented routes that api.c lacks");

@@ -4,7 +4,7 @@
 # Checks docs/openapi.json with node's test runner (openapi.test.mjs):
 # a real OpenAPI 3.1 validator and ajv from npm, installed once into the
 # git-ignored build/npm/openapi, then the document against the routes of
-# supervisor/api.c and a live AGENTD_BIN. Ends with "N passed, M failed"
+# supervisor/http/api.c and a live AGENTD_BIN. Ends with "N passed, M failed"
 # for tests/run.sh. Without node or a reachable npm registry it says why
 # and counts nothing (0 passed, 0 failed).
 set -u

@@ -1,12 +1,12 @@
 /*
- * test_render.c: supervisor/render.c, fed recorded mock turns (agentd run
+ * test_render.c: supervisor/cli/render.c, fed recorded mock turns (agentd run
  * --json mock …), output compared as text, without colours; then the
  * colours, the spinner and the answers to prompts.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/cli/cli.h"
 #include "test.h"
 
 /* agentd run --json mock "hello" (session.* left out) */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../supervisor/supervisor.h"
+#include "../../supervisor/core/core.h"
 #include "test.h"
 
 static char data_dir_top[] = "/tmp/test_store.XXXXXX";

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 #define ACPLOG_SYNC_S 0.2
 #define ACPLOG_CHUNK  (64 * 1024)
@@ -168,7 +168,7 @@ acplog_sync(struct acplog *l)
  */
 int
 acplog_read(
-    struct acplog *l, uint64_t after, size_t max, session_read_cb cb, void *arg)
+    struct acplog *l, uint64_t after, size_t max, journal_read_cb cb, void *arg)
 {
 	uint64_t end;
 	off_t	 from, to;

@@ -4,7 +4,7 @@
  * relative to the top of the tree, where make runs); docs/openapi.mk
  * makes this object depend on it.
  */
-#include "supervisor.h"
+#include "http.h"
 
 extern const char   openapi_json[];
 extern const size_t openapi_json_len;

@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "core.h"
 
 static enum log_level log_level = LOG_INFO;
 static const char    *log_names[] = { "debug", "info", "warn", "error" };
@@ -65,11 +66,15 @@ log_escape(char *buf, size_t off, size_t size, const char *s)
 static void
 log_vmsg(enum log_level level, const char *fn, const char *fmt, va_list ap)
 {
-	char   msg[2048], line[4600], t[32];
-	size_t off;
-	int    n;
+	struct timespec ts;
+	char		msg[2048], line[4600], t[32];
+	size_t		off;
+	int		n;
 
-	event_format_time(loop_wall_ms(), t, sizeof t);
+	/* The clock, not loop_wall_ms: the loop logs, so log may not call it. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	event_format_time(
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof t);
 	(void)vsnprintf(msg, sizeof msg, fmt, ap);
 	n = snprintf(line, sizeof line,
 	    "{\"time\":\"%s\",\"level\":\"%s\",\"fn\":\"%s\",\"msg\":\"", t,

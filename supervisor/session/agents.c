@@ -9,7 +9,8 @@
  *
  * POST /v1/agents/{agent}/install and `agentd install AGENT` run
  * `npm install` of the pinned package into <data-dir>/agents, one install
- * per agent at a time; the HTTP reply waits for npm (api_wait).
+ * per agent at a time; the caller is told the outcome through a callback
+ * once npm is done (the HTTP reply waits for it).
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,13 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "session.h"
 
 struct agents_job {
 	const struct agent_profile *profile;
 	struct proc		   *proc;
-	struct api_wait		   *wait;
-	agents_then_cb		    then; /* or NULL: reply with the info */
+	agents_done_cb		    done;
 	void			   *arg;
 	LIST_ENTRY(agents_job) entry;
 };
@@ -248,48 +248,32 @@ agents_job_free_cb(void *arg)
 	free(j);
 }
 
-/* npm is done: answer the waiting request with the outcome. */
+/* npm is done: tell the caller, with the reason of a failure. */
 static void
 agents_job_exit_cb(void *arg, int status)
 {
-	struct agents_job  *j = arg;
-	struct api_response resp;
-	char		   *head, *tail;
-	int		    truncated, code;
-	cJSON		   *info;
+	struct agents_job *j = arg;
+	char		  *head, *tail, *cause = NULL;
+	int		   truncated, code;
 
-	memset(&resp, 0, sizeof resp);
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (code == 0 && j->then != NULL) {
+	if (code == 0)
 		log_info("installed %s", j->profile->npm_package);
-		j->then(j->arg, 1, &resp);
-	} else if (code == 0) {
-		resp.kind = API_REPLY;
-		resp.status = 200;
-		resp.content_type = "application/json";
-		info = agents_info(j->profile);
-		resp.body = json_print(info, &resp.len);
-		json_free(info);
-		log_info("installed %s", j->profile->npm_package);
-	} else {
+	else {
 		proc_stderr(j->proc, &head, &tail, &truncated);
 		if (code == 127)
-			api_problem(&resp, 502, "install_failed",
-			    "cannot run "
-			    "npm: is Node.js installed? (%s)",
-			    tail);
+			xasprintf(&cause,
+			    "cannot run npm: is Node.js installed? (%s)", tail);
 		else
-			api_problem(&resp, 502, "install_failed",
-			    "npm install "
-			    "%s failed (exit %d; is the registry reachable?): "
-			    "%.2000s",
+			xasprintf(&cause,
+			    "npm install %s failed (exit %d; is the registry "
+			    "reachable?): %.2000s",
 			    j->profile->npm_package, code, tail);
 		free(head);
 		free(tail);
-		if (j->then != NULL)
-			j->then(j->arg, 0, &resp);
 	}
-	api_wait_finish(j->wait, &resp);
+	j->done(j->arg, cause);
+	free(cause);
 	LIST_REMOVE(j, entry);
 	loop_defer(agents_job_free_cb, j);
 }
@@ -312,33 +296,30 @@ agents_installed(const struct agent_profile *p)
 }
 
 /*
- * POST /v1/agents/{agent}/install: reply when npm is done. With then, the
- * reply is then's to make once npm has succeeded (a session created on
- * demand); then is also called, with ok 0, after a failure, to free arg.
+ * Install the agent's pinned npm package into <data-dir>/agents. Returns
+ * 0 when npm was started (done is then called once, with NULL or the
+ * reason it failed), or an HTTP status with *cause when it was not.
  */
-void
-agents_install(const struct agent_profile *p, struct api_response *resp,
-    agents_then_cb then, void *arg)
+int
+agents_install(
+    const struct agent_profile *p, agents_done_cb done, void *arg, char **cause)
 {
 	struct argv_builder b;
 	struct agents_job  *j;
-	char		   *dir, *cause;
+	char		   *dir;
 
 	if (p->npm_package == NULL) {
-		api_problem(resp, 400, "install_failed",
-		    "agent %s is not "
-		    "installed from npm; install it by hand",
+		xasprintf(cause,
+		    "agent %s is not installed from npm; install it by hand",
 		    p->id);
-		return;
+		return (400);
 	}
 	LIST_FOREACH(j, &agents_jobs, entry)
 	{
 		if (j->profile == p) {
-			api_problem(resp, 409, "conflict",
-			    "an install of %s "
-			    "is already running",
+			xasprintf(cause, "an install of %s is already running",
 			    p->id);
-			return;
+			return (409);
 		}
 	}
 	dir = agents_dir();
@@ -347,20 +328,18 @@ agents_install(const struct agent_profile *p, struct api_response *resp,
 	agents_npm_argv(p, dir, &b);
 	j = xcalloc(1, sizeof *j);
 	j->profile = p;
-	j->then = then;
+	j->done = done;
 	j->arg = arg;
 	j->proc =
-	    proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j, &cause);
+	    proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j, cause);
 	argv_free(&b);
 	free(dir);
 	if (j->proc == NULL) {
-		api_problem(resp, 500, "install_failed", "%s", cause);
-		free(cause);
 		free(j);
-		return;
+		return (500);
 	}
-	j->wait = api_wait_new(resp);
 	LIST_INSERT_HEAD(&agents_jobs, j, entry);
+	return (0);
 }
 
 /* `agentd agents`: the list, as GET /v1/agents answers it. */

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "cli.h"
 
 #define ATTACH_QUIET_SECONDS 0.15 /* no frame: the backlog is read */
 #define ATTACH_BACKOFF_MIN   0.5

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 /* Compare a presented token with the configured one; 1 if equal. */
 int

@@ -27,7 +27,7 @@
 
 #include <libwebsockets.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 #define SERVER_MAX_ARGS	      16
 #define SERVER_BATCH_BYTES    (64 * 1024) /* events per SSE write */
@@ -68,6 +68,7 @@ struct conn {
 	struct session		*session; /* when the source is one */
 	const struct stream_ops *ops;
 	void			*src;
+	struct journal_sub	*sub;	 /* woken when the source grows */
 	uint64_t		 cursor; /* last sequence sent */
 	int			 include_raw;
 	int			 until_turn_end;
@@ -239,7 +240,7 @@ server_buffer_trim(void)
 /* A session's log as a stream source. */
 static int
 server_session_read(
-    void *s, uint64_t after, size_t max, session_read_cb cb, void *arg)
+    void *s, uint64_t after, size_t max, journal_read_cb cb, void *arg)
 {
 	return (session_read(s, after, max, cb, arg));
 }
@@ -256,10 +257,10 @@ server_session_unref(void *s)
 	session_unref(s);
 }
 
-static void **
-server_session_slot(void *s)
+static struct journal *
+server_session_journal(void *s)
 {
-	return (session_server_slot(s));
+	return (session_journal(s));
 }
 
 static int
@@ -269,8 +270,8 @@ server_session_dead(void *s)
 }
 
 static const struct stream_ops server_session_ops = { server_session_read,
-	server_session_ref, server_session_unref, server_session_slot,
-	server_session_dead, NULL };
+	server_session_ref, server_session_unref, NULL, server_session_dead,
+	NULL, server_session_journal };
 
 /* Wake every subscriber of a source (called once per loop pass). */
 void
@@ -285,17 +286,28 @@ server_stream_wake(const struct stream_ops *ops, void *src)
 	lws_callback_on_writable(c->wsi);
 }
 
-void
-server_session_wake(struct session *s)
+/* The source's journal grew (or its session died): write when we can. */
+static void
+server_wake_cb(void *arg)
 {
-	server_stream_wake(&server_session_ops, s);
+	struct conn *c = arg;
+
+	lws_callback_on_writable(c->wsi);
 }
 
 static void
 server_subscribe(struct conn *c)
 {
-	void		**slot = c->ops->slot(c->src);
-	struct conn_list *subs = *slot;
+	void		**slot;
+	struct conn_list *subs;
+
+	if (c->ops->journal != NULL) {
+		c->sub = journal_subscribe(
+		    c->ops->journal(c->src), server_wake_cb, c);
+		return;
+	}
+	slot = c->ops->slot(c->src);
+	subs = *slot;
 
 	if (subs == NULL) {
 		subs = xcalloc(1, sizeof *subs);
@@ -328,7 +340,10 @@ server_conn_release(struct conn *c)
 	struct conn_list *subs;
 	int		  i;
 
-	if (c->src != NULL) {
+	if (c->src != NULL && c->sub != NULL) {
+		journal_unsubscribe(c->sub);
+		c->sub = NULL;
+	} else if (c->src != NULL) {
 		LIST_REMOVE(c, entry);
 		slot = c->ops->slot(c->src);
 		subs = *slot;
@@ -336,6 +351,8 @@ server_conn_release(struct conn *c)
 			free(subs);
 			*slot = NULL;
 		}
+	}
+	if (c->src != NULL) {
 		c->ops->unref(c->src);
 		c->src = NULL;
 		c->session = NULL;

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 /* Include a file as the bytes sym[] up to sym_end[]. */
 #define UI_INCBIN(sym, path)                                         \

@@ -3,7 +3,7 @@
  *
  * The same loop and the same session code as agentd serve: the session is
  * created in a data dir of its own (a temporary one unless --data-dir),
- * and instead of sockets this file is its one subscriber (session_watch),
+ * and instead of sockets this file is a subscriber of its journal,
  * reading the events after its cursor and handing them to render.c, or
  * printing them as JSON lines with --json.
  *
@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "cli.h"
 
 #define RUN_SPIN_SECONDS 0.08
 
@@ -39,6 +39,7 @@ struct run_line {
 
 struct run {
 	struct session	    *session;
+	struct journal_sub  *sub;
 	struct render	    *render;
 	struct render_input *input;
 	struct loop_timer   *spin;
@@ -645,7 +646,7 @@ run_main(int argc, char **argv)
 		r->status = 1;
 		goto out;
 	}
-	session_watch(r->session, run_wake_cb, r);
+	r->sub = journal_subscribe(session_journal(r->session), run_wake_cb, r);
 	if (rv != 0) {
 		/* It could not start: its log says why; show it and leave. */
 		free(cause);
@@ -675,7 +676,7 @@ out:
 	render_input_free(r->input);
 	loop_timer_free(r->spin);
 	if (r->session != NULL) {
-		session_watch(r->session, NULL, NULL);
+		journal_unsubscribe(r->sub);
 		if (temp != NULL)
 			session_delete(r->session);
 	}

@@ -15,7 +15,7 @@
 
 #include <libwebsockets.h>
 
-#include "supervisor.h"
+#include "cli.h"
 
 #define SERVER_CLIENT_MAX_MESSAGE (64 * 1024 * 1024)
 

@@ -20,7 +20,7 @@
 
 #include <ev.h>
 
-#include "supervisor.h"
+#include "core.h"
 
 struct loop_io {
 	ev_io	   w;

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "core.h"
 
 #define PROC_HEAD_MAX  (4 * 1024) /* first bytes of stderr kept */
 #define PROC_TAIL_MAX  (8 * 1024) /* last bytes of stderr kept */

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "cli.h"
 
 #define RENDER_PREVIEW_LINES 3 /* of a tool's output */
 #define RENDER_DIFF_LINES    40

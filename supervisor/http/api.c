@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 #define API_MAX_PARTS 6
 
@@ -387,6 +387,52 @@ api_fail(struct api_response *resp, int status, char *cause)
 	free(cause);
 }
 
+/* An install's problem: 409 while one runs, install_failed otherwise. */
+static void
+api_install_fail(struct api_response *resp, int status, char *cause)
+{
+	api_problem(resp, status, status == 409 ? "conflict" : "install_failed",
+	    "%s", cause);
+	free(cause);
+}
+
+/*
+ * An npm install the reply waits for: POST /v1/agents/{agent}/install
+ * (answered with the agent's info), or a create with "install": true
+ * (id set: answered with the new session once the CLI is there).
+ */
+struct api_install {
+	const struct agent_profile *profile;
+	struct api_wait		   *wait;
+	char			   *id;
+	cJSON			   *body;
+};
+
+static void
+api_install_free(struct api_install *in)
+{
+	free(in->id);
+	json_free(in->body);
+	free(in);
+}
+
+static void
+api_install_done_cb(void *arg, const char *failed)
+{
+	struct api_install *in = arg;
+	struct api_response r;
+
+	memset(&r, 0, sizeof r);
+	if (failed != NULL)
+		api_problem(&r, 502, "install_failed", "%s", failed);
+	else if (in->id != NULL)
+		api_create(in->id, in->body, &r);
+	else
+		api_json(&r, 200, agents_info(in->profile));
+	api_wait_finish(in->wait, &r);
+	api_install_free(in);
+}
+
 static void
 api_health(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
@@ -448,9 +494,21 @@ api_agent_install(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	const struct agent_profile *p;
+	struct api_install	   *in;
+	char			   *cause;
+	int			    status;
 
-	if ((p = api_agent(m, resp)) != NULL)
-		agents_install(p, resp, NULL, NULL);
+	if ((p = api_agent(m, resp)) == NULL)
+		return;
+	in = xcalloc(1, sizeof *in);
+	in->profile = p;
+	if ((status = agents_install(p, api_install_done_cb, in, &cause)) !=
+	    0) {
+		api_install_fail(resp, status, cause);
+		free(in);
+		return;
+	}
+	in->wait = api_wait_new(resp);
 }
 
 static void
@@ -503,24 +561,6 @@ api_create(const char *id, const cJSON *body, struct api_response *resp)
 	api_json(resp, 200, o);
 }
 
-/* A create that waits for the agent's npm install ("install": true). */
-struct api_pending_create {
-	char  *id;
-	cJSON *body;
-};
-
-static void
-api_install_then(void *arg, int ok, struct api_response *resp)
-{
-	struct api_pending_create *pc = arg;
-
-	if (ok)
-		api_create(pc->id, pc->body, resp);
-	free(pc->id);
-	json_free(pc->body);
-	free(pc);
-}
-
 /*
  * "install": true asks for the agent's pinned CLI to be installed first
  * when it is not found; the create's answer then waits for npm. Returns 1
@@ -530,8 +570,9 @@ static int
 api_install_first(const char *id, cJSON *body, struct api_response *resp)
 {
 	const struct agent_profile *p;
-	struct api_pending_create  *pc;
-	int			    install = 0;
+	struct api_install	   *in;
+	char			   *cause;
+	int			    install = 0, status;
 
 	(void)json_get_bool(body, "install", &install);
 	p = adapter_find_agent(json_get_str(body, "agent") != NULL
@@ -546,12 +587,17 @@ api_install_first(const char *id, cJSON *body, struct api_response *resp)
 		json_free(body);
 		return (1);
 	}
-	pc = xcalloc(1, sizeof *pc);
-	pc->id = xstrdup(id);
-	pc->body = body;
-	agents_install(p, resp, api_install_then, pc);
-	if (resp->kind != API_WAIT)
-		api_install_then(pc, 0, resp);
+	in = xcalloc(1, sizeof *in);
+	in->profile = p;
+	in->id = xstrdup(id);
+	in->body = body;
+	if ((status = agents_install(p, api_install_done_cb, in, &cause)) !=
+	    0) {
+		api_install_fail(resp, status, cause);
+		api_install_free(in);
+		return (1);
+	}
+	in->wait = api_wait_new(resp);
 	return (1);
 }
 

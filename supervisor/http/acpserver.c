@@ -42,7 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 #define ACPSERVER_READ_MAX (1024 * 1024) /* events per translation */
 
@@ -57,12 +57,13 @@ struct acp_prompt {
 
 /* A universal session the server drives. */
 struct acp_bound {
-	struct acpserver *srv;
-	struct session	 *s; /* referenced */
-	char		 *id;
-	uint64_t	  cursor; /* last sequence translated */
-	struct acpmap	 *map;
-	char		 *error; /* last error of the turn */
+	struct acpserver   *srv;
+	struct session	   *s;	 /* referenced */
+	struct journal_sub *sub; /* the session's journal */
+	char		   *id;
+	uint64_t	    cursor; /* last sequence translated */
+	struct acpmap	   *map;
+	char		   *error; /* last error of the turn */
 	TAILQ_HEAD(, acp_prompt) prompts;
 	TAILQ_ENTRY(acp_bound) entry;
 };
@@ -115,7 +116,7 @@ static const struct {
 /* The SSE stream of a server, for server.c. */
 static int
 acpserver_stream_read(
-    void *arg, uint64_t after, size_t max, session_read_cb cb, void *cbarg)
+    void *arg, uint64_t after, size_t max, journal_read_cb cb, void *cbarg)
 {
 	struct acpserver *srv = arg;
 
@@ -157,7 +158,7 @@ acpserver_dead(void *arg)
 
 static const struct stream_ops acpserver_stream_ops = { acpserver_stream_read,
 	acpserver_ref, acpserver_unref, acpserver_slot, acpserver_dead,
-	"message" };
+	"message", NULL };
 
 static struct acpserver *
 acpserver_find(const char *id)
@@ -307,12 +308,13 @@ acpserver_bind(struct acpserver *srv, struct session *s, uint64_t cursor)
 	b->srv = srv;
 	b->s = s;
 	session_ref(s);
-	b->id = xstrdup(session_id(s));
+	b->id = xstrdup(session_name(s));
 	b->cursor = cursor;
 	b->map = acpmap_new(b->id);
 	TAILQ_INIT(&b->prompts);
 	TAILQ_INSERT_TAIL(&srv->bound, b, entry);
-	session_set_driver(s, srv->id, acpserver_wake_cb, b);
+	session_set_driver(s, srv->id);
+	b->sub = journal_subscribe(session_journal(s), acpserver_wake_cb, b);
 	return (b);
 }
 
@@ -348,7 +350,8 @@ acpserver_unbind(struct acp_bound *b, const char *why)
 {
 	acpserver_prompts_fail(b, why);
 	TAILQ_REMOVE(&b->srv->bound, b, entry);
-	session_set_driver(b->s, NULL, NULL, NULL);
+	session_set_driver(b->s, NULL);
+	journal_unsubscribe(b->sub);
 	session_unref(b->s);
 	acpmap_free(b->map);
 	free(b->error);
@@ -474,7 +477,7 @@ acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		    "the session is driven by another ACP server");
 		return;
 	}
-	if (session_profile(s) != srv->profile) {
+	if (session_agent(s) != srv->profile) {
 		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
 		    "the session belongs to another agent");
 		return;

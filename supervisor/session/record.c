@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "session.h"
 
 struct record {
 	int fd;

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "fake.h"
 
 #define REPLAY_WAIT_MS 60000
 

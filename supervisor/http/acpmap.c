@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "supervisor.h"
+#include "http.h"
 
 /* An item still streaming: which chunk its deltas become. */
 struct acpmap_item {

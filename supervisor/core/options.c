@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "supervisor.h"
+#include "core.h"
 
 struct options options = {
 	.host = "127.0.0.1",

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "cli.h"
 
 static const char main_usage[] =
     "usage: agentd <command> [options]\n"

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "fake.h"
 
 #ifndef AGENTD_VERSION
 #define AGENTD_VERSION "0.0.0"

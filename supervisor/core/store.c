@@ -56,7 +56,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "supervisor.h"
+#include "core.h"
 
 #define STORE_ID_MAX   128
 #define STORE_STRIDE   64		     /* events per index entry */

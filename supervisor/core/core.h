@@ -1,0 +1,134 @@
+/*
+ * core.h: the bottom of the daemon: options, log, the one event loop,
+ * children, the on-disk store and the journal over it. One section per
+ * file. loop.c alone includes libev. Nothing here calls a layer above;
+ * upper layers are told of news through the callbacks they register.
+ */
+#ifndef CORE_H
+#define CORE_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "../../protocol/protocol.h"
+
+typedef int (*journal_read_cb)(
+    void *, uint64_t, enum event_type, const char *, size_t, size_t);
+
+/* options.c */
+struct options {
+	const char *host;
+	int	    port;
+	char	   *token; /* NULL: no token (loopback only) */
+	int	    no_token;
+	const char *data_dir;
+	const char *cors_origins[16];
+	int	    ncors;
+	size_t	    max_line; /* agent stdout line cap */
+	size_t	    max_body; /* HTTP request body cap */
+	double
+	    idle_timeout; /* seconds an agent may be silent in a turn; 0: none */
+	double	    kill_grace; /* seconds between SIGTERM and SIGKILL */
+	const char *record_dir; /* --record: fixture transcripts */
+};
+extern struct options options;
+char		     *options_default_data_dir(void);
+extern int64_t	      agentd_start_ms;
+
+/* log.c */
+enum log_level {
+	LOG_DEBUG,
+	LOG_INFO,
+	LOG_WARN,
+	LOG_ERROR
+};
+int log_set_level(const char *);
+void
+log_msg(enum log_level, const char *, const char *, ...) __printflike(3, 4);
+#define log_debug(...) log_msg(LOG_DEBUG, __func__, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __func__, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __func__, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __func__, __VA_ARGS__)
+__dead void fatalx(const char *, ...) __printflike(1, 2);
+
+/* loop.c */
+struct loop_io;
+struct loop_timer;
+typedef void (*loop_io_cb)(int, void *);
+typedef void (*loop_timer_cb)(void *);
+typedef void (*loop_child_cb)(pid_t, int, void *);
+void		  *loop_init(void);
+void		  *loop_get(void);
+void		   loop_run(void);
+void		   loop_break(void);
+int64_t		   loop_now_ms(void);
+int64_t		   loop_wall_ms(void);
+struct loop_io	  *loop_io_new(int, int, loop_io_cb, void *);
+void		   loop_io_start(struct loop_io *);
+void		   loop_io_stop(struct loop_io *);
+void		   loop_io_free(struct loop_io *);
+struct loop_timer *loop_timer_new(loop_timer_cb, void *);
+void		   loop_timer_set(struct loop_timer *, double);
+void		   loop_timer_stop(struct loop_timer *);
+void		   loop_timer_free(struct loop_timer *);
+void		   loop_child_watch(pid_t, loop_child_cb, void *);
+void		   loop_on_signal(int, void (*)(int));
+void		   loop_defer(void (*)(void *), void *);
+
+/* journal.c */
+struct journal;
+struct journal_sub;
+struct store;
+typedef void (*journal_wake_cb)(void *);
+typedef void (*journal_stall_cb)(void *, int); /* 1: stalled, 0: going */
+struct journal *journal_new(struct store *, const char *);
+void		journal_free(struct journal *);
+struct store   *journal_store(struct journal *);
+uint64_t	journal_last(struct journal *);
+void		journal_append(
+	       struct journal *, uint64_t, enum event_type, char *, size_t, size_t);
+void journal_on_stall(struct journal *, journal_stall_cb, void *);
+int  journal_stalled(struct journal *);
+void journal_sync(struct journal *);
+void journal_trim(struct journal *);
+int  journal_read(struct journal *, uint64_t, size_t, journal_read_cb, void *);
+struct journal_sub	*
+journal_subscribe(struct journal *, journal_wake_cb, void *);
+void journal_unsubscribe(struct journal_sub *);
+void journal_wake(struct journal *);
+
+/* proc.c */
+struct proc;
+struct proc_cbs {
+	void (*line)(void *, const char *, size_t);
+	void (*toolong)(void *, size_t);
+	void (*exit)(void *, int);
+};
+struct proc *proc_spawn(char **, char **, const char *, size_t,
+    const struct proc_cbs *, void *, char **);
+pid_t	     proc_pid(struct proc *);
+int	     proc_write(struct proc *, const char *, size_t);
+void	     proc_stderr(struct proc *, char **, char **, int *);
+void	     proc_stop(struct proc *, double);
+void	     proc_pause(struct proc *, int);
+void	     proc_free(struct proc *);
+
+/* store.c */
+struct store;
+int	      store_init(const char *, char **);
+int	      store_list(const char *, char ***, size_t *);
+struct store *store_create(const char *, const char *, char **);
+struct store *store_open(const char *, const char *, uint64_t *, char **);
+int   store_append(struct store *, uint64_t, const char *, size_t, char **);
+int   store_sync(struct store *);
+int   store_dirty(const struct store *);
+int   store_write_meta(struct store *, const char *, size_t, char **);
+char *store_read_meta(struct store *, size_t *);
+typedef int (*store_read_cb)(void *, uint64_t, const char *, size_t);
+int	 store_read(struct store *, uint64_t, size_t, store_read_cb, void *);
+uint64_t store_last_seq(const struct store *);
+int	 store_remove(struct store *);
+void	 store_close(struct store *);
+
+#endif /* CORE_H */

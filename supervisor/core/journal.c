@@ -1,0 +1,443 @@
+/*
+ * journal.c: one session's event log, in memory and on disk.
+ *
+ * Every event goes to the store (events.jsonl) first and then into a
+ * bounded ring of recent lines, from which subscribers are served; a
+ * subscriber further behind than the ring reads from disk in bounded
+ * chunks. The ring holds at most JOURNAL_RING_MAX events and
+ * JOURNAL_RING_BYTES bytes and is allocated only once events flow, so an
+ * idle session costs a few hundred bytes.
+ *
+ * Durability (DESIGN.md section 6): each event is written as it happens;
+ * fdatasync runs when journal_sync is called (turn ends, permission and
+ * question requests) and at most JOURNAL_SYNC_S after any write.
+ *
+ * A full or failing disk loses nothing: an event the store refuses waits in
+ * a backlog with its sequence, the owner is told to stall its producer
+ * (the session pauses the agent's pipe), and a timer retries every
+ * second; once the backlog is written the owner is told to go on.
+ *
+ * Subscribers (the server's SSE and WebSocket clients, agentd run, the ACP
+ * facade) are woken once per loop pass however many events arrived, from a
+ * deferred call, never from inside journal_append's caller. They then read
+ * from their own cursor. Invariant: an event is on disk (in the store) and
+ * in the ring before any subscriber can read it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define JOURNAL_RING_MAX   1024
+#define JOURNAL_RING_BYTES (1024 * 1024)
+#define JOURNAL_SYNC_S	   0.2
+
+struct journal_line {
+	uint64_t	seq;
+	enum event_type type;
+	size_t		len;
+	size_t		noraw;
+	char	       *line;
+};
+
+struct journal_sub {
+	journal_wake_cb cb; /* NULL: unsubscribed during a wake */
+	void	       *arg;
+	struct journal *j;
+	TAILQ_ENTRY(journal_sub) entry;
+};
+
+/* An event the store refused, kept until it can be written. */
+struct journal_held {
+	uint64_t	seq;
+	enum event_type type;
+	char	       *line;
+	size_t		len;
+	size_t		noraw;
+	TAILQ_ENTRY(journal_held) entry;
+};
+
+struct journal {
+	char		    *name; /* for the log: "session demo" */
+	struct store	    *store;
+	uint64_t	     last; /* last sequence appended */
+	struct journal_line *ring;
+	size_t		     cap;  /* slots allocated */
+	size_t		     head; /* oldest slot */
+	size_t		     n;
+	size_t		     bytes;
+	struct loop_timer   *sync_timer;
+	int		     sync_armed;
+
+	TAILQ_HEAD(, journal_held) held; /* refused by the store, in order */
+	struct loop_timer *retry_timer;
+	journal_stall_cb   stall_cb;
+	void		  *stall_arg;
+
+	TAILQ_HEAD(, journal_sub) subs;
+	int waking;	  /* inside journal_wake_cb */
+	int wake_pending; /* a deferred wake is queued */
+	int freed;	  /* journal_free ran while a wake was queued */
+};
+
+static void journal_sync_cb(void *);
+static void journal_retry_cb(void *);
+
+struct journal *
+journal_new(struct store *st, const char *name)
+{
+	struct journal *j;
+
+	j = xcalloc(1, sizeof *j);
+	j->name = xstrdup(name);
+	j->store = st;
+	j->last = store_last_seq(st);
+	TAILQ_INIT(&j->held);
+	TAILQ_INIT(&j->subs);
+	return (j);
+}
+
+/*
+ * Close the store and free the journal. Subscribers must have gone; a
+ * wake already queued frees the struct itself when it runs.
+ */
+void
+journal_free(struct journal *j)
+{
+	struct journal_held *h;
+	size_t		     i;
+
+	if (j == NULL)
+		return;
+	if (store_dirty(j->store))
+		(void)store_sync(j->store);
+	for (i = 0; i < j->n; i++)
+		free(j->ring[(j->head + i) % j->cap].line);
+	free(j->ring);
+	while ((h = TAILQ_FIRST(&j->held)) != NULL) {
+		TAILQ_REMOVE(&j->held, h, entry);
+		free(h->line);
+		free(h);
+	}
+	loop_timer_free(j->sync_timer);
+	loop_timer_free(j->retry_timer);
+	store_close(j->store);
+	free(j->name);
+	if (j->wake_pending) {
+		j->freed = 1;
+		return;
+	}
+	free(j);
+}
+
+static void
+journal_notify_cb(void *arg)
+{
+	struct journal	   *j = arg;
+	struct journal_sub *sub, *next;
+
+	j->wake_pending = 0;
+	if (j->freed) {
+		free(j);
+		return;
+	}
+	j->waking = 1;
+	TAILQ_FOREACH(sub, &j->subs, entry)
+	{
+		if (sub->cb != NULL)
+			sub->cb(sub->arg);
+	}
+	j->waking = 0;
+	TAILQ_FOREACH_SAFE(sub, &j->subs, entry, next)
+	{
+		if (sub->cb == NULL) {
+			TAILQ_REMOVE(&j->subs, sub, entry);
+			free(sub);
+		}
+	}
+}
+
+/* Wake every subscriber on this loop pass (new events, or the end). */
+void
+journal_wake(struct journal *j)
+{
+	if (j->wake_pending || TAILQ_EMPTY(&j->subs))
+		return;
+	j->wake_pending = 1;
+	loop_defer(journal_notify_cb, j);
+}
+
+struct journal_sub *
+journal_subscribe(struct journal *j, journal_wake_cb cb, void *arg)
+{
+	struct journal_sub *sub;
+
+	sub = xcalloc(1, sizeof *sub);
+	sub->cb = cb;
+	sub->arg = arg;
+	sub->j = j;
+	TAILQ_INSERT_TAIL(&j->subs, sub, entry);
+	journal_wake(j); /* a first look at what is there already */
+	return (sub);
+}
+
+void
+journal_unsubscribe(struct journal_sub *sub)
+{
+	struct journal *j;
+
+	if (sub == NULL)
+		return;
+	j = sub->j;
+	if (j->waking) {
+		sub->cb = NULL; /* removed once the wake is over */
+		return;
+	}
+	TAILQ_REMOVE(&j->subs, sub, entry);
+	free(sub);
+}
+
+void
+journal_on_stall(struct journal *j, journal_stall_cb cb, void *arg)
+{
+	j->stall_cb = cb;
+	j->stall_arg = arg;
+}
+
+/* 1 while events wait for the disk. */
+int
+journal_stalled(struct journal *j)
+{
+	return (!TAILQ_EMPTY(&j->held));
+}
+
+struct store *
+journal_store(struct journal *j)
+{
+	return (j->store);
+}
+
+uint64_t
+journal_last(struct journal *j)
+{
+	return (j->last);
+}
+
+/* Drop the oldest ring entry. */
+static void
+journal_evict(struct journal *j)
+{
+	struct journal_line *e = &j->ring[j->head];
+
+	j->bytes -= e->len;
+	free(e->line);
+	e->line = NULL;
+	j->head = (j->head + 1) % j->cap;
+	j->n--;
+}
+
+/* Grow the ring (a power of two up to JOURNAL_RING_MAX), keeping order. */
+static void
+journal_grow(struct journal *j)
+{
+	struct journal_line *ring;
+	size_t		     cap, i;
+
+	cap = j->cap == 0 ? 16 : j->cap * 2;
+	ring = xcalloc(cap, sizeof *ring);
+	for (i = 0; i < j->n; i++)
+		ring[i] = j->ring[(j->head + i) % j->cap];
+	free(j->ring);
+	j->ring = ring;
+	j->cap = cap;
+	j->head = 0;
+}
+
+static void
+journal_push(struct journal *j, uint64_t seq, enum event_type type,
+    const char *line, size_t len, size_t noraw)
+{
+	struct journal_line *e;
+
+	if (j->n == j->cap && j->cap < JOURNAL_RING_MAX)
+		journal_grow(j);
+	while (
+	    j->n > 0 && (j->n == j->cap || j->bytes + len > JOURNAL_RING_BYTES))
+		journal_evict(j);
+	if (len > JOURNAL_RING_BYTES)
+		return; /* a huge event is served from disk */
+	e = &j->ring[(j->head + j->n) % j->cap];
+	e->seq = seq;
+	e->type = type;
+	e->len = len;
+	e->noraw = noraw;
+	e->line = xmemdup(line, len);
+	j->n++;
+	j->bytes += len;
+}
+
+/* Write one event to the store and the ring; -1 if the store refused. */
+static int
+journal_write(struct journal *j, uint64_t seq, enum event_type type,
+    const char *line, size_t len, size_t noraw)
+{
+	char *cause;
+
+	if (store_append(j->store, seq, line, len, &cause) != 0) {
+		if (TAILQ_EMPTY(&j->held))
+			log_error("%s: %s", j->name, cause);
+		free(cause);
+		return (-1);
+	}
+	j->last = seq;
+	if (j->n > 0 && j->ring[(j->head + j->n - 1) % j->cap].seq != seq - 1) {
+		while (j->n > 0)
+			journal_evict(j); /* keep the ring contiguous */
+	}
+	journal_push(j, seq, type, line, len, noraw);
+	if (!j->sync_armed) {
+		if (j->sync_timer == NULL)
+			j->sync_timer = loop_timer_new(journal_sync_cb, j);
+		loop_timer_set(j->sync_timer, JOURNAL_SYNC_S);
+		j->sync_armed = 1;
+	}
+	journal_wake(j);
+	return (0);
+}
+
+/*
+ * Append one serialised event with the next sequence; takes line. If the
+ * store refuses it (ENOSPC, EIO), nothing is dropped: see the top.
+ */
+void
+journal_append(struct journal *j, uint64_t seq, enum event_type type,
+    char *line, size_t len, size_t noraw)
+{
+	struct journal_held *h;
+
+	if (TAILQ_EMPTY(&j->held) &&
+	    journal_write(j, seq, type, line, len, noraw) == 0) {
+		free(line);
+		return;
+	}
+	h = xcalloc(1, sizeof *h);
+	h->seq = seq;
+	h->type = type;
+	h->line = line;
+	h->len = len;
+	h->noraw = noraw;
+	if (!TAILQ_EMPTY(&j->held)) {
+		TAILQ_INSERT_TAIL(&j->held, h, entry);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&j->held, h, entry);
+	log_error("%s: cannot write its log; stalled until the disk takes "
+		  "writes again",
+	    j->name);
+	if (j->stall_cb != NULL)
+		j->stall_cb(j->stall_arg, 1);
+	if (j->retry_timer == NULL)
+		j->retry_timer = loop_timer_new(journal_retry_cb, j);
+	loop_timer_set(j->retry_timer, 1.0);
+}
+
+static void
+journal_retry_cb(void *arg)
+{
+	struct journal	    *j = arg;
+	struct journal_held *h;
+
+	while ((h = TAILQ_FIRST(&j->held)) != NULL) {
+		if (journal_write(
+			j, h->seq, h->type, h->line, h->len, h->noraw) != 0) {
+			loop_timer_set(j->retry_timer, 1.0);
+			return;
+		}
+		TAILQ_REMOVE(&j->held, h, entry);
+		free(h->line);
+		free(h);
+	}
+	log_info("%s: log writable again", j->name);
+	if (j->stall_cb != NULL)
+		j->stall_cb(j->stall_arg, 0);
+}
+
+static void
+journal_sync_cb(void *arg)
+{
+	struct journal *j = arg;
+
+	j->sync_armed = 0;
+	if (store_dirty(j->store) && store_sync(j->store) != 0)
+		log_error("fdatasync failed");
+}
+
+/* fdatasync now (turn end, permission or question request). */
+void
+journal_sync(struct journal *j)
+{
+	if (store_dirty(j->store) && store_sync(j->store) != 0)
+		log_error("fdatasync failed");
+}
+
+/* Give back the ring's memory (an idle session). */
+void
+journal_trim(struct journal *j)
+{
+	while (j->n > 0)
+		journal_evict(j);
+	free(j->ring);
+	j->ring = NULL;
+	j->cap = j->head = 0;
+}
+
+struct journal_disk {
+	journal_read_cb cb;
+	void	       *arg;
+};
+
+static int
+journal_disk_cb(void *arg, uint64_t seq, const char *line, size_t len)
+{
+	struct journal_disk *d = arg;
+	enum event_type	     type;
+	size_t		     noraw;
+
+	if (event_scan(line, len, &type, &noraw) != 0)
+		return (-1);
+	return (d->cb(d->arg, seq, type, line, len, noraw));
+}
+
+/*
+ * Deliver events after sequence `after`, about max bytes of them (at least
+ * one), from the ring or else from disk. Returns the count, -1 on error.
+ */
+int
+journal_read(struct journal *j, uint64_t after, size_t max, journal_read_cb cb,
+    void *arg)
+{
+	struct journal_disk  d;
+	struct journal_line *e;
+	size_t		     i, bytes = 0;
+	int		     n = 0;
+
+	if (after >= j->last)
+		return (0);
+	if (j->n == 0 || after + 1 < j->ring[j->head].seq) {
+		d.cb = cb;
+		d.arg = arg;
+		return (
+		    store_read(j->store, after + 1, max, journal_disk_cb, &d));
+	}
+	i = (size_t)(after + 1 - j->ring[j->head].seq);
+	for (; i < j->n; i++) {
+		e = &j->ring[(j->head + i) % j->cap];
+		if (n > 0 && bytes >= max)
+			break;
+		n++;
+		bytes += e->len;
+		if (cb(arg, e->seq, e->type, e->line, e->len, e->noraw) != 0)
+			break;
+	}
+	return (n);
+}

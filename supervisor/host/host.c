@@ -1,0 +1,774 @@
+/*
+ * host.c: the normaliser of DESIGN.md section 3, behind adapters.h.
+ *
+ * Adapters say what the agent said (an item started, a delta, a tool
+ * call, a permission asked); this file turns it into universal events that
+ * hold for every agent alike, numbers them and appends them to the
+ * session's journal:
+ * - sequences are contiguous from the journal's last one;
+ * - every item.completed follows its item.started (a synthetic start is
+ *   made for an item the agent never opened);
+ * - a completed message or reasoning that streamed no delta gets one
+ *   synthetic delta with its text;
+ * - a turn that ends completes the items still open first;
+ * - permissions and questions get our own ids (perm_N, q_N) over the
+ *   adapter's native ones, and are resolved exactly once.
+ * Everything emitted while an adapter handles one native line carries
+ * that line as its raw; events made outside a line are the daemon's.
+ *
+ * The fuzzers and tests/unit/test_host.c run this very file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "host.h"
+
+#define HOST_TEXT_MAX (4UL * 1024 * 1024) /* kept per item */
+
+struct host_item {
+	char	      *native_id;
+	char	       item_id[24];
+	enum item_kind kind;
+	enum item_role role;
+	char	      *text; /* streamed so far, capped */
+	size_t	       textlen;
+	int	       deltas;
+	LIST_ENTRY(host_item) entry;
+};
+
+struct host_pending {
+	char  id[24]; /* perm_N or q_N */
+	char *native_id;
+	char *action;
+	int   question;
+	LIST_ENTRY(host_pending) entry;
+};
+
+struct host {
+	char			   *id;
+	const struct agent_profile *profile;
+	char			   *cwd;
+	char			   *model;
+	char			   *permission_mode;
+	cJSON			   *agent_command;
+	cJSON			   *mcp;
+	char			   *native_id;
+	char			   *agent_version;
+	void			   *adapter_data;
+
+	struct journal	      *journal; /* borrowed from the session */
+	const struct host_cbs *cbs;
+	void		      *cbarg;
+
+	uint64_t seq;
+	uint64_t nitems;
+	uint64_t npending;
+	uint64_t nturns;
+	char	 turn_id[24];
+	int	 in_turn;
+	int64_t	 updated_ms;
+	LIST_HEAD(, host_item) items;
+	LIST_HEAD(, host_pending) pending;
+
+	const char *raw; /* native line being handled, or NULL */
+	size_t	    rawlen;
+	int	    unparsed; /* raw is not JSON */
+};
+
+static char *
+host_strdup(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/*
+ * A host over a journal that may already hold events: sequences go on
+ * from its last, and item, turn and request numbers start there too so
+ * ids stay unique across restarts.
+ */
+struct host *
+host_new(const struct host_settings *set, struct journal *j,
+    const struct host_cbs *cbs, void *arg)
+{
+	struct host *h;
+
+	h = xcalloc(1, sizeof *h);
+	h->id = xstrdup(set->id);
+	h->profile = set->profile;
+	h->cwd = xstrdup(set->cwd);
+	h->model = host_strdup(set->model);
+	h->permission_mode = host_strdup(set->permission_mode);
+	if (set->agent_command != NULL)
+		h->agent_command = json_dup(set->agent_command);
+	if (set->mcp != NULL)
+		h->mcp = json_dup(set->mcp);
+	h->native_id = host_strdup(set->native_id);
+	h->agent_version = host_strdup(set->agent_version);
+	h->journal = j;
+	h->cbs = cbs;
+	h->cbarg = arg;
+	h->seq = h->nitems = h->npending = h->nturns = journal_last(j);
+	LIST_INIT(&h->items);
+	LIST_INIT(&h->pending);
+	return (h);
+}
+
+static void
+host_item_free(struct host_item *it)
+{
+	LIST_REMOVE(it, entry);
+	free(it->native_id);
+	free(it->text);
+	free(it);
+}
+
+static void
+host_pending_free(struct host_pending *p)
+{
+	LIST_REMOVE(p, entry);
+	free(p->native_id);
+	free(p->action);
+	free(p);
+}
+
+void
+host_free(struct host *h)
+{
+	if (h == NULL)
+		return;
+	while (!LIST_EMPTY(&h->items))
+		host_item_free(LIST_FIRST(&h->items));
+	while (!LIST_EMPTY(&h->pending))
+		host_pending_free(LIST_FIRST(&h->pending));
+	free(h->id);
+	free(h->cwd);
+	free(h->model);
+	free(h->permission_mode);
+	json_free(h->agent_command);
+	json_free(h->mcp);
+	free(h->native_id);
+	free(h->agent_version);
+	free(h);
+}
+
+const char *
+host_id(struct host *h)
+{
+	return (h->id);
+}
+
+const char *
+host_cwd(struct host *h)
+{
+	return (h->cwd);
+}
+
+const char *
+host_model(struct host *h)
+{
+	return (h->model);
+}
+
+const char *
+host_permission_mode(struct host *h)
+{
+	return (h->permission_mode);
+}
+
+const char *
+host_native_id(struct host *h)
+{
+	return (h->native_id);
+}
+
+const char *
+host_agent_version(struct host *h)
+{
+	return (h->agent_version);
+}
+
+const struct agent_profile *
+host_profile(struct host *h)
+{
+	return (h->profile);
+}
+
+const cJSON *
+host_agent_command(struct host *h)
+{
+	return (h->agent_command);
+}
+
+const cJSON *
+host_mcp(struct host *h)
+{
+	return (h->mcp);
+}
+
+void *
+host_adapter_data(struct host *h)
+{
+	return (h->adapter_data);
+}
+
+void
+host_set_adapter_data(struct host *h, void *data)
+{
+	h->adapter_data = data;
+}
+
+uint64_t
+host_seq(struct host *h)
+{
+	return (h->seq);
+}
+
+int64_t
+host_updated_ms(struct host *h)
+{
+	return (h->updated_ms);
+}
+
+int
+host_in_turn(struct host *h)
+{
+	return (h->in_turn);
+}
+
+void
+host_set_native_id(struct host *h, const char *id)
+{
+	if (h->native_id != NULL && strcmp(h->native_id, id) == 0)
+		return;
+	free(h->native_id);
+	h->native_id = xstrdup(id);
+	h->cbs->changed(h->cbarg);
+}
+
+void
+host_set_agent_version(struct host *h, const char *version)
+{
+	if (h->agent_version != NULL && strcmp(h->agent_version, version) == 0)
+		return;
+	free(h->agent_version);
+	h->agent_version = xstrdup(version);
+	h->cbs->changed(h->cbarg);
+}
+
+/* Quote a native line that is not JSON, so "raw" stays valid JSON. */
+static char *
+host_raw_string(const char *line, size_t len, size_t *outlen)
+{
+	cJSON *str;
+	char  *text;
+
+	str = json_stringn(line, len);
+	text = json_print(str, outlen);
+	json_free(str);
+	return (text);
+}
+
+/*
+ * Number, serialise and append one event; takes data. Events made outside
+ * a native line are the daemon's and carry no raw.
+ */
+void
+host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
+{
+	struct event ev;
+	char	    *line, *quoted = NULL;
+	size_t	     len, noraw;
+
+	memset(&ev, 0, sizeof ev);
+	ev.sequence = h->seq + 1;
+	ev.time_ms = loop_wall_ms();
+	ev.session_id = h->id;
+	ev.native_session_id = h->native_id;
+	ev.daemon = h->raw == NULL;
+	ev.synthetic = synthetic;
+	ev.type = type;
+	ev.data = data;
+	if (h->raw != NULL && h->unparsed)
+		ev.raw = quoted =
+		    host_raw_string(h->raw, h->rawlen, &ev.rawlen);
+	else if (h->raw != NULL) {
+		ev.raw = h->raw;
+		ev.rawlen = h->rawlen;
+	}
+	line = event_serialize(&ev, &len, &noraw);
+	free(quoted);
+	json_free(data);
+	h->seq = ev.sequence;
+	h->updated_ms = ev.time_ms;
+	journal_append(h->journal, ev.sequence, type, line, len, noraw);
+}
+
+/* The agent's line being handled (valid UTF-8), the raw of its events. */
+void
+host_line_begin(struct host *h, const char *line, size_t len)
+{
+	h->raw = line;
+	h->rawlen = len;
+	h->unparsed = 0;
+}
+
+void
+host_line_end(struct host *h)
+{
+	h->raw = NULL;
+	h->rawlen = 0;
+	h->unparsed = 0;
+}
+
+/*
+ * Replace the raw text of the line being handled, for the events that
+ * follow. For agents that repeat a whole partial message in every line
+ * (pi), storing each line verbatim would make the log quadratic in the
+ * length of a reply; their adapter keeps the part that matters. raw must
+ * be valid JSON and live until on_line returns.
+ */
+void
+host_set_raw(struct host *h, const char *raw, size_t len)
+{
+	if (h->raw == NULL)
+		return; /* only inside on_line */
+	h->raw = raw;
+	h->rawlen = len;
+	h->unparsed = 0;
+}
+
+/* Send one JSON message to the agent's stdin as a line; takes msg. */
+void
+host_send_json(struct host *h, cJSON *msg)
+{
+	char  *text;
+	size_t len;
+
+	text = json_print(msg, &len);
+	json_free(msg);
+	text = xrealloc(text, len + 1);
+	text[len++] = '\n';
+	h->cbs->send(h->cbarg, text, len);
+	free(text);
+}
+
+static struct host_item *
+host_item_find(struct host *h, const char *native_id)
+{
+	struct host_item *it;
+
+	LIST_FOREACH(it, &h->items, entry)
+	{
+		if (strcmp(it->native_id, native_id) == 0)
+			return (it);
+	}
+	return (NULL);
+}
+
+static struct host_item *
+host_item_new(struct host *h, const struct item_spec *spec, int synthetic)
+{
+	struct host_item *it, *parent = NULL;
+	cJSON		 *data;
+
+	it = xcalloc(1, sizeof *it);
+	it->native_id = xstrdup(spec->native_id);
+	it->kind = spec->kind;
+	it->role = spec->role;
+	snprintf(it->item_id, sizeof it->item_id, "itm_%llu",
+	    (unsigned long long)++h->nitems);
+	LIST_INSERT_HEAD(&h->items, it, entry);
+	if (spec->parent_native_id != NULL)
+		parent = host_item_find(h, spec->parent_native_id);
+	data = json_object();
+	json_set(data, "item",
+	    event_item(it->item_id, spec->native_id,
+		parent != NULL ? parent->item_id : NULL, spec->kind, spec->role,
+		ITEM_IN_PROGRESS, spec->content));
+	host_emit(h, EVENT_ITEM_STARTED, data, synthetic);
+	return (it);
+}
+
+/* An item the agent never opened: a synthetic assistant message. */
+static struct host_item *
+host_item_get(struct host *h, const char *native_id)
+{
+	struct host_item *it;
+	struct item_spec  spec;
+
+	if ((it = host_item_find(h, native_id)) != NULL)
+		return (it);
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = native_id;
+	spec.kind = ITEM_MESSAGE;
+	spec.role = ROLE_ASSISTANT;
+	return (host_item_new(h, &spec, 1));
+}
+
+const char *
+host_item_start(struct host *h, const struct item_spec *spec)
+{
+	struct host_item *it;
+
+	if ((it = host_item_find(h, spec->native_id)) != NULL) {
+		json_free(spec->content);
+		return (it->item_id);
+	}
+	return (host_item_new(h, spec, 0)->item_id);
+}
+
+int
+host_item_open(struct host *h, const char *native_id)
+{
+	return (host_item_find(h, native_id) != NULL);
+}
+
+/* Emit a delta; remember the text (capped) for item.completed. */
+static void
+host_item_text(
+    struct host *h, struct host_item *it, const char *text, int synthetic)
+{
+	cJSON *data;
+	size_t len = strlen(text);
+
+	if (it->textlen + len <= HOST_TEXT_MAX) {
+		it->text = xrealloc(it->text, it->textlen + len + 1);
+		memcpy(it->text + it->textlen, text, len + 1);
+		it->textlen += len;
+	}
+	it->deltas++;
+	data = json_object();
+	json_set_str(data, "item_id", it->item_id);
+	json_set_str(data, "native_item_id", it->native_id);
+	json_set_str(data, "delta", text);
+	host_emit(h, EVENT_ITEM_DELTA, data, synthetic);
+}
+
+void
+host_item_delta(struct host *h, const char *native_id, const char *text)
+{
+	host_item_text(h, host_item_get(h, native_id), text, 0);
+}
+
+/* The text of the first text or reasoning part of a content array. */
+static const char *
+host_content_text(const cJSON *content)
+{
+	const cJSON *part;
+	const char  *type;
+
+	JSON_FOREACH(part, content)
+	{
+		type = json_get_str(part, "type");
+		if (type != NULL &&
+		    (strcmp(type, "text") == 0 ||
+			strcmp(type, "reasoning") == 0))
+			return (json_get_str(part, "text"));
+	}
+	return (NULL);
+}
+
+void
+host_item_complete(
+    struct host *h, const char *native_id, int failed, cJSON *content)
+{
+	struct host_item *it;
+	const char	 *text;
+	cJSON		 *data;
+
+	it = host_item_get(h, native_id);
+	if (content == NULL) {
+		content = json_array();
+		if (it->kind == ITEM_REASONING)
+			json_append(content,
+			    event_part_reasoning(
+				it->text != NULL ? it->text : "", NULL));
+		else if (it->text != NULL || it->kind == ITEM_MESSAGE)
+			json_append(content,
+			    event_part_text(it->text != NULL ? it->text : ""));
+	}
+	/* A message that streamed nothing gets its text as one delta. */
+	if (it->deltas == 0 &&
+	    (it->kind == ITEM_MESSAGE || it->kind == ITEM_REASONING) &&
+	    it->role != ROLE_USER &&
+	    (text = host_content_text(content)) != NULL && *text != '\0')
+		host_item_text(h, it, text, 1);
+	data = json_object();
+	json_set(data, "item",
+	    event_item(it->item_id, it->native_id, NULL, it->kind, it->role,
+		failed ? ITEM_FAILED : ITEM_COMPLETED, content));
+	host_emit(h, EVENT_ITEM_COMPLETED, data, 0);
+	host_item_free(it);
+}
+
+/* A completed item made whole at once (user messages, status). */
+static void
+host_item_whole(struct host *h, const char *native_id, enum item_kind kind,
+    enum item_role role, cJSON *content)
+{
+	struct item_spec spec;
+
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = native_id;
+	spec.kind = kind;
+	spec.role = role;
+	spec.content = json_dup(content);
+	host_item_start(h, &spec);
+	host_item_complete(h, native_id, 0, content);
+}
+
+/* The user's message of the turn just started; takes content. */
+void
+host_user_message(struct host *h, cJSON *content)
+{
+	char nid[32];
+
+	snprintf(nid, sizeof nid, "user-%llu", (unsigned long long)h->nturns);
+	host_item_whole(h, nid, ITEM_MESSAGE, ROLE_USER, content);
+}
+
+void
+host_status(struct host *h, const char *label, const char *detail)
+{
+	char   nid[32];
+	cJSON *content;
+
+	snprintf(
+	    nid, sizeof nid, "status-%llu", (unsigned long long)h->nitems + 1);
+	content = json_array();
+	json_append(content, event_part_status(label, detail));
+	host_item_whole(h, nid, ITEM_STATUS, ROLE_SYSTEM, content);
+}
+
+/* Start a turn (the session does on send; adapters for agents' own). */
+void
+host_turn_start(struct host *h)
+{
+	cJSON *data;
+
+	if (h->in_turn)
+		return;
+	h->in_turn = 1;
+	snprintf(h->turn_id, sizeof h->turn_id, "turn_%llu",
+	    (unsigned long long)++h->nturns);
+	data = json_object();
+	json_set_str(data, "turn_id", h->turn_id);
+	host_emit(h, EVENT_TURN_STARTED, data, h->raw == NULL);
+	h->cbs->turn(h->cbarg, HOST_TURN_STARTED);
+}
+
+/* Emit turn.ended, completing open items first; takes usage. */
+static int
+host_turn_emit(
+    struct host *h, const char *stop_reason, cJSON *usage, double cost)
+{
+	struct host_item *it;
+	cJSON		 *data;
+
+	if (!h->in_turn) {
+		json_free(usage);
+		return (0);
+	}
+	while ((it = LIST_FIRST(&h->items)) != NULL)
+		host_item_complete(h, it->native_id, 0, NULL);
+	data = json_object();
+	json_set_str(data, "turn_id", h->turn_id);
+	if (stop_reason != NULL)
+		json_set_str(data, "stop_reason", stop_reason);
+	if (usage != NULL)
+		json_set(data, "usage", usage);
+	if (cost >= 0)
+		json_set_num(data, "cost_usd", cost);
+	host_emit(h, EVENT_TURN_ENDED, data, 0);
+	h->in_turn = 0;
+	journal_sync(h->journal);
+	return (1);
+}
+
+/* The daemon closes the turn (the agent exited, stopped, restarted). */
+void
+host_turn_close(
+    struct host *h, const char *stop_reason, cJSON *usage, double cost)
+{
+	if (host_turn_emit(h, stop_reason, usage, cost))
+		h->cbs->turn(h->cbarg, HOST_TURN_CLOSED);
+}
+
+/* The agent ended its turn: the session may send the next message. */
+void
+host_turn_end(
+    struct host *h, const char *stop_reason, cJSON *usage, double cost)
+{
+	(void)host_turn_emit(h, stop_reason, usage, cost);
+	h->cbs->turn(h->cbarg, HOST_TURN_ENDED);
+}
+
+/* agentd died during a turn: close it in the log, truthfully. */
+void
+host_interrupted(struct host *h)
+{
+	h->in_turn = 1;
+	snprintf(h->turn_id, sizeof h->turn_id, "turn_interrupted");
+	host_error(h, "agentd restarted during this turn", "interrupted", NULL);
+	host_turn_close(h, "interrupted", NULL, -1);
+}
+
+static struct host_pending *
+host_pending_add(
+    struct host *h, const char *native_id, const char *action, int question)
+{
+	struct host_pending *p;
+
+	p = xcalloc(1, sizeof *p);
+	snprintf(p->id, sizeof p->id, "%s_%llu", question ? "q" : "perm",
+	    (unsigned long long)++h->npending);
+	p->native_id = xstrdup(native_id);
+	p->action = xstrdup(action != NULL ? action : "");
+	p->question = question;
+	LIST_INSERT_HEAD(&h->pending, p, entry);
+	return (p);
+}
+
+static struct host_pending *
+host_pending_find(struct host *h, const char *id, int question)
+{
+	struct host_pending *p;
+
+	LIST_FOREACH(p, &h->pending, entry)
+	{
+		if (p->question == question && strcmp(p->id, id) == 0)
+			return (p);
+	}
+	return (NULL);
+}
+
+void
+host_permission_request(
+    struct host *h, const char *native_id, const char *action, cJSON *metadata)
+{
+	struct host_pending *p;
+	cJSON		    *data;
+
+	p = host_pending_add(h, native_id, action, 0);
+	data = json_object();
+	json_set_str(data, "permission_id", p->id);
+	json_set_str(data, "action", p->action);
+	json_set_str(data, "status", "requested");
+	json_set(data, "metadata", metadata != NULL ? metadata : json_object());
+	host_emit(h, EVENT_PERMISSION_REQUESTED, data, 0);
+	journal_sync(h->journal);
+}
+
+void
+host_question_request(struct host *h, const char *native_id, cJSON *questions)
+{
+	struct host_pending *p;
+	cJSON		    *data;
+
+	p = host_pending_add(h, native_id, NULL, 1);
+	data = json_object();
+	json_set_str(data, "question_id", p->id);
+	json_set(
+	    data, "questions", questions != NULL ? questions : json_array());
+	host_emit(h, EVENT_QUESTION_REQUESTED, data, 0);
+	journal_sync(h->journal);
+}
+
+/* The adapter's native id of a pending request, or NULL. */
+const char *
+host_pending_native(struct host *h, const char *id, int question)
+{
+	struct host_pending *p;
+
+	if ((p = host_pending_find(h, id, question)) == NULL)
+		return (NULL);
+	return (p->native_id);
+}
+
+static void
+host_pending_emit(struct host *h, struct host_pending *p, const char *status,
+    const cJSON *answers)
+{
+	cJSON *data;
+
+	data = json_object();
+	if (p->question) {
+		json_set_str(data, "question_id", p->id);
+		json_set_str(data, "status", status);
+		if (answers != NULL)
+			json_set(data, "answers", json_dup(answers));
+		host_emit(h, EVENT_QUESTION_RESOLVED, data, 0);
+	} else {
+		json_set_str(data, "permission_id", p->id);
+		json_set_str(data, "action", p->action);
+		json_set_str(data, "status", status);
+		host_emit(h, EVENT_PERMISSION_RESOLVED, data, 0);
+	}
+	host_pending_free(p);
+}
+
+/* Resolve a pending request with a status of DESIGN.md section 3. */
+void
+host_pending_resolve(struct host *h, const char *id, int question,
+    const char *status, const cJSON *answers)
+{
+	struct host_pending *p;
+
+	if ((p = host_pending_find(h, id, question)) != NULL)
+		host_pending_emit(h, p, status, answers);
+}
+
+/*
+ * Resolve every pending request as cancelled; tell (if not NULL) is
+ * called first with each native id, for the session to tell the agent.
+ */
+void
+host_pending_cancel(struct host *h, host_tell_cb tell, void *arg)
+{
+	struct host_pending *p;
+
+	while ((p = LIST_FIRST(&h->pending)) != NULL) {
+		if (tell != NULL)
+			tell(arg, p->native_id, p->question);
+		host_pending_emit(h, p, "cancelled", NULL);
+	}
+}
+
+/* Append the ids of pending permissions and questions to two arrays. */
+void
+host_pending_ids(struct host *h, cJSON *perms, cJSON *questions)
+{
+	struct host_pending *p;
+
+	LIST_FOREACH(p, &h->pending, entry)
+	json_append(p->question ? questions : perms, json_string(p->id));
+}
+
+void
+host_error(
+    struct host *h, const char *message, const char *code, cJSON *details)
+{
+	cJSON *data;
+
+	data = json_object();
+	json_set_str(data, "message", message);
+	if (code != NULL)
+		json_set_str(data, "code", code);
+	if (details != NULL)
+		json_set(data, "details", details);
+	host_emit(h, EVENT_ERROR, data, 0);
+}
+
+void
+host_unparsed(struct host *h, const char *error, const char *location)
+{
+	cJSON *data;
+
+	h->unparsed = 1;
+	data = json_object();
+	json_set_str(data, "error", error);
+	json_set_str(data, "location", location);
+	host_emit(h, EVENT_AGENT_UNPARSED, data, 0);
+}

@@ -1,0 +1,108 @@
+/*
+ * host.h: the normaliser behind adapters/adapters.h. One section per file.
+ *
+ * A host is one agent conversation as the universal schema of DESIGN.md
+ * section 3 sees it: sequences, items, turns, pending permissions and
+ * questions. Adapters call the functions below as the agent speaks; the
+ * host numbers and serialises events and appends them to a journal. It
+ * knows no process, socket or HTTP: what it must tell the session (a line
+ * for the agent's stdin, a turn that started or ended, metadata to save)
+ * goes through the callbacks the session registered.
+ */
+#ifndef HOST_H
+#define HOST_H
+
+#include "../../protocol/protocol.h"
+
+struct host;
+struct journal;
+struct agent_profile;
+
+enum host_turn {
+	HOST_TURN_STARTED,
+	HOST_TURN_CLOSED, /* closed by the daemon (exit, restart, stop) */
+	HOST_TURN_ENDED	  /* ended by the agent: the next message may go */
+};
+
+struct host_cbs {
+	/* One line for the agent's stdin, newline included. */
+	void (*send)(void *, const char *, size_t);
+	/* A turn started or ended (turn.* is already in the journal). */
+	void (*turn)(void *, enum host_turn);
+	/* The native session id or agent version changed: save them. */
+	void (*changed)(void *);
+};
+
+/* What the adapter may read of its session; strings are copied. */
+struct host_settings {
+	const char		   *id;
+	const struct agent_profile *profile;
+	const char		   *cwd;
+	const char		   *model;
+	const char		   *permission_mode;
+	const cJSON		   *agent_command; /* or NULL */
+	const cJSON		   *mcp;	   /* or NULL */
+	const char		   *native_id;	   /* or NULL */
+	const char		   *agent_version; /* or NULL */
+};
+
+/* What an adapter starts an item with. */
+struct item_spec {
+	const char    *native_id; /* adapter's key for the item; required */
+	const char    *parent_native_id; /* or NULL */
+	enum item_kind kind;
+	enum item_role role;
+	cJSON	      *content; /* array of parts, owned; or NULL */
+};
+
+/* host.c: for the session */
+struct host *host_new(const struct host_settings *, struct journal *,
+    const struct host_cbs *, void *);
+void	     host_free(struct host *);
+uint64_t     host_seq(struct host *);
+int64_t	     host_updated_ms(struct host *);
+int	     host_in_turn(struct host *);
+void	     host_emit(struct host *, enum event_type, cJSON *, int);
+void	     host_line_begin(struct host *, const char *, size_t);
+void	     host_line_end(struct host *);
+void	     host_turn_close(struct host *, const char *, cJSON *, double);
+void	     host_interrupted(struct host *);
+const char  *host_pending_native(struct host *, const char *, int);
+void	     host_pending_resolve(
+	    struct host *, const char *, int, const char *, const cJSON *);
+typedef void (*host_tell_cb)(void *, const char *, int);
+void host_pending_cancel(struct host *, host_tell_cb, void *);
+void host_pending_ids(struct host *, cJSON *, cJSON *);
+void host_user_message(struct host *, cJSON *);
+
+/* host.c: for adapters (adapters.h) */
+const char		   *host_id(struct host *);
+const char		   *host_cwd(struct host *);
+const char		   *host_model(struct host *);
+const char		   *host_permission_mode(struct host *);
+const char		   *host_native_id(struct host *);
+const char		   *host_agent_version(struct host *);
+const struct agent_profile *host_profile(struct host *);
+const cJSON		   *host_agent_command(struct host *);
+const cJSON		   *host_mcp(struct host *);
+void			   *host_adapter_data(struct host *);
+void			    host_set_adapter_data(struct host *, void *);
+void			    host_set_native_id(struct host *, const char *);
+void			    host_set_agent_version(struct host *, const char *);
+
+void	    host_send_json(struct host *, cJSON *);
+void	    host_turn_start(struct host *);
+void	    host_turn_end(struct host *, const char *, cJSON *, double);
+const char *host_item_start(struct host *, const struct item_spec *);
+int	    host_item_open(struct host *, const char *);
+void	    host_item_delta(struct host *, const char *, const char *);
+void	    host_item_complete(struct host *, const char *, int, cJSON *);
+void
+host_permission_request(struct host *, const char *, const char *, cJSON *);
+void host_question_request(struct host *, const char *, cJSON *);
+void host_error(struct host *, const char *, const char *, cJSON *);
+void host_unparsed(struct host *, const char *, const char *);
+void host_status(struct host *, const char *, const char *);
+void host_set_raw(struct host *, const char *, size_t);
+
+#endif /* HOST_H */

@@ -1,0 +1,131 @@
+/*
+ * http.h: the HTTP, SSE and WebSocket front. One section per file.
+ * server.c alone includes libwebsockets' server side; api.c holds the
+ * routes; acpserver.c is the ACP-over-HTTP facade.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include "../session/session.h"
+
+struct stream_ops;
+
+/* auth.c */
+int auth_check_bearer(const char *);
+int auth_check_token(const char *);
+
+/* server.c */
+int  server_start(char **);
+void server_stop(void);
+void server_log_lws(enum log_level, const char *);
+void server_stream_wake(const struct stream_ops *, void *);
+
+/* api.c */
+enum http_method {
+	HTTP_GET,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+	HTTP_OTHER
+};
+struct api_request {
+	enum http_method   method;
+	const char	  *path; /* decoded, without the query */
+	const char *const *args; /* decoded "name=value" pairs */
+	int		   nargs;
+	const char	  *body;
+	size_t		   body_len;
+	const char	  *last_event_id; /* header, or NULL */
+	int		   websocket;	  /* an upgrade request */
+	const char	  *content_type;  /* header, or NULL */
+	const char	  *accept;	  /* header, or NULL */
+};
+enum api_kind {
+	API_REPLY,  /* status, content_type, body */
+	API_STREAM, /* subscribe: SSE or WebSocket */
+	API_WAIT    /* the reply comes later, through wait */
+};
+struct api_wait;
+struct api_response;
+/* What an SSE or WebSocket stream follows, when not a session's log. */
+struct stream_ops {
+	int (*read)(void *, uint64_t, size_t, journal_read_cb, void *);
+	void (*ref)(void *);
+	void (*unref)(void *);
+	void **(*slot)(void *); /* the server's subscriber list */
+	int (*dead)(void *);
+	const char *event;		    /* SSE "event:" name, or NULL */
+	struct journal *(*journal)(void *); /* or NULL: slot and wake */
+};
+typedef void (*api_wait_cb)(void *, struct api_response *);
+struct api_response {
+	enum api_kind		 kind;
+	int			 status;
+	const char		*content_type;
+	const char		*content_encoding; /* "gzip" or NULL */
+	const char		*cache_control;	   /* or NULL */
+	const void		*static_body; /* instead of body: not freed */
+	char			*body;	      /* malloc'd */
+	size_t			 len;
+	char			 allow[64]; /* for 405: "GET, POST" */
+	struct session		*session;   /* API_STREAM: referenced */
+	uint64_t		 offset;    /* last sequence seen */
+	int			 include_raw;
+	int			 until_turn_end;
+	struct api_wait		*wait;	     /* API_WAIT */
+	const struct stream_ops *stream_ops; /* API_STREAM of another */
+	void			*stream;     /* source: referenced */
+};
+void api_handle(const struct api_request *, struct api_response *);
+void api_problem(struct api_response *, int, const char *, const char *, ...)
+    __printflike(4, 5);
+const char	*api_arg(const struct api_request *, const char *);
+int		 api_stream_stops(enum event_type);
+struct api_wait *api_wait_new(struct api_response *);
+void		 api_wait_attach(struct api_wait *, api_wait_cb, void *);
+void		 api_wait_detach(struct api_wait *);
+void		 api_wait_finish(struct api_wait *, struct api_response *);
+
+/* acplog.c */
+struct acplog;
+struct acplog *acplog_open(const char *, char **);
+uint64_t       acplog_last(struct acplog *);
+int	       acplog_append(struct acplog *, const char *, size_t);
+int  acplog_read(struct acplog *, uint64_t, size_t, journal_read_cb, void *);
+void acplog_sync(struct acplog *);
+void acplog_close(struct acplog *);
+
+/* acpmap.c */
+struct acpmap;
+struct acpmap *acpmap_new(const char *);
+void	       acpmap_free(struct acpmap *);
+cJSON	      *acpmap_event(struct acpmap *, const cJSON *, int);
+const char    *acpmap_stop_reason(const char *);
+cJSON	      *acpmap_usage(const cJSON *);
+const char    *acpmap_tool_kind(const char *);
+
+/* acpserver.c */
+int  acpserver_load_all(char **);
+void acpserver_shutdown(void);
+void acpserver_list(const struct api_request *, struct api_response *);
+void
+acpserver_post(const struct api_request *, const char *, struct api_response *);
+void
+acpserver_get(const struct api_request *, const char *, struct api_response *);
+void acpserver_delete(
+    const struct api_request *, const char *, struct api_response *);
+
+/* ui.c */
+struct ui_asset {
+	const char	    *name;
+	const char	    *content_type;
+	const unsigned char *data; /* gzip */
+	const unsigned char *end;
+};
+const struct ui_asset *ui_lookup(const char *);
+
+/* openapi.c */
+const char *openapi_document(size_t *);
+
+#endif /* HTTP_H */

@@ -1,0 +1,57 @@
+/*
+ * session.h: sessions (registry, lifecycle, queue, spawn), the agents
+ * catalog and installs, and fixture recording. One section per file.
+ * Below HTTP: nothing here knows a request or a reply.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include "../../adapters/adapters.h"
+#include "../core/core.h"
+
+/* agents.c */
+cJSON *agents_info(const struct agent_profile *);
+cJSON *agents_list(void);
+typedef void (*agents_done_cb)(void *, const char *); /* NULL: installed */
+int   agents_installed(const struct agent_profile *);
+char *agents_find(const char *);
+int
+agents_install(const struct agent_profile *, agents_done_cb, void *, char **);
+int agents_main(int, char **);
+int agents_install_main(int, char **);
+
+/* session.c */
+int		session_load_all(char **);
+void		session_shutdown(void);
+int		session_valid_id(const char *);
+struct session *session_find(const char *);
+int    session_create(const char *, const cJSON *, struct session **, char **);
+cJSON *session_info(struct session *);
+cJSON *session_list(void);
+int    session_post_message(struct session *, const cJSON *, char **);
+int    session_reply_permission(
+       struct session *, const char *, enum permission_reply, char **);
+int
+session_reply_question(struct session *, const char *, const cJSON *, char **);
+int			    session_cancel(struct session *, char **);
+int			    session_terminate(struct session *);
+void			    session_delete(struct session *);
+const char		   *session_name(struct session *);
+const struct agent_profile *session_agent(struct session *);
+struct journal		   *session_journal(struct session *);
+uint64_t		    session_last_seq(struct session *);
+int			    session_is_dead(struct session *);
+int  session_read(struct session *, uint64_t, size_t, journal_read_cb, void *);
+void session_ref(struct session *);
+void session_unref(struct session *);
+void session_set_driver(struct session *, const char *);
+const char *session_driver(struct session *);
+
+/* record.c */
+struct record;
+struct record *record_open(const char *, const char *, char **);
+void	       record_line(struct record *, char, const char *, size_t);
+void	       record_exit(struct record *, int);
+void	       record_close(struct record *);
+
+#endif /* SESSION_H */
