@@ -595,8 +595,7 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 	cur = json_get_str(modes, "currentModeId");
 	if (cur != NULL && strcmp(cur, want) == 0)
 		return (0);
-	JSON_FOREACH(m, json_get_arr(modes, "availableModes"))
-	{
+	JSON_FOREACH(m, json_get_arr(modes, "availableModes")) {
 		if ((id = json_get_str(m, "id")) == NULL ||
 		    strcmp(id, want) != 0)
 			continue;
@@ -637,8 +636,7 @@ acp_send_message(struct host *s, const struct user_message *m)
 	json_set_str(b, "type", "text");
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(blocks, b);
-	JSON_FOREACH(att, m->attachments)
-	{
+	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		if ((name = json_get_str(att, "filename")) == NULL)
@@ -759,8 +757,7 @@ acp_turn_end(struct host *s, struct acp *a, const char *reason, cJSON *usage)
 	double		 cost = -1;
 
 	acp_run_end(s, a);
-	TAILQ_FOREACH_SAFE(c, &a->calls, entry, c1)
-	{
+	TAILQ_FOREACH_SAFE(c, &a->calls, entry, c1) {
 		if (c->item == ACP_ITEM_OPEN)
 			c->item = ACP_ITEM_DONE;
 		if (c->done) {
@@ -984,8 +981,7 @@ acp_call_find(struct acp *a, const char *id)
 {
 	struct acp_call *c;
 
-	TAILQ_FOREACH(c, &a->calls, entry)
-	{
+	TAILQ_FOREACH(c, &a->calls, entry) {
 		if (strcmp(c->id, id) == 0)
 			return (c);
 	}
@@ -1039,8 +1035,7 @@ acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 		c->input = json_dup(input);
 	}
 	content = json_get_arr(tc, "content");
-	JSON_FOREACH(el, content)
-	{
+	JSON_FOREACH(el, content) {
 		if ((status = json_get_str(el, "type")) != NULL &&
 		    strcmp(status, "diff") == 0)
 			has_diff = 1;
@@ -1113,8 +1108,7 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 	content = json_array();
 	json_append(content, event_part_tool_result(c->id, output, failed));
 	free(output);
-	JSON_FOREACH(el, failed ? NULL : c->diffs)
-	{
+	JSON_FOREACH(el, failed ? NULL : c->diffs) {
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    (new = json_get_str(el, "newText")) == NULL)
 			continue;
@@ -1139,8 +1133,7 @@ acp_content_text(const cJSON *content)
 	const char  *text;
 	char	    *out = xstrdup(""), *next;
 
-	JSON_FOREACH(el, content)
-	{
+	JSON_FOREACH(el, content) {
 		text = json_get_str(json_get_obj(el, "content"), "text");
 		if (text == NULL)
 			continue;
@@ -1268,8 +1261,7 @@ acp_plan_cb(struct host *s, struct acp *a, const cJSON *u)
 	char	    *id, detail[64];
 	int	     done = 0;
 
-	JSON_FOREACH(el, entries)
-	{
+	JSON_FOREACH(el, entries) {
 		if ((st = json_get_str(el, "status")) != NULL &&
 		    strcmp(st, "completed") == 0)
 			done++;
@@ -1367,8 +1359,7 @@ acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 	    c != NULL && c->input != NULL ? json_dup(c->input) : json_object());
 	json_set_str(meta, "call_id", json_get_str(tc, "toolCallId"));
 	opts = json_array();
-	JSON_FOREACH(el, options)
-	{
+	JSON_FOREACH(el, options) {
 		o = json_object();
 		json_set_str(o, "optionId", json_get_str(el, "optionId"));
 		json_set_str(o, "name", json_get_str(el, "name"));
@@ -1391,8 +1382,7 @@ acp_option_pick(const cJSON *options, const char *want, const char *fallback)
 	int	     pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		JSON_FOREACH(el, options)
-		{
+		JSON_FOREACH(el, options) {
 			kind = json_get_str(el, "kind");
 			if (kind != NULL &&
 			    strcmp(kind, pass == 0 ? want : fallback) == 0 &&
@@ -1469,8 +1459,7 @@ acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 	schema = json_get_obj(msg->params, "requestedSchema");
 	questions = json_array();
 	fields = json_array();
-	JSON_FOREACH(prop, json_get_obj(schema, "properties"))
-	{
+	JSON_FOREACH(prop, json_get_obj(schema, "properties")) {
 		json_append(questions,
 		    acp_question_field(json_key(prop), prop, message, fields));
 	}
@@ -1534,8 +1523,7 @@ acp_question_field(
 	json_set_bool(f, "multi", multi);
 	json_set(f, "options", json_array());
 
-	JSON_FOREACH(el, json_get_arr(src, "enum"))
-	{
+	JSON_FOREACH(el, json_get_arr(src, "enum")) {
 		label = json_str(el) != NULL ? xstrdup(json_str(el))
 					     : json_print(el, NULL);
 		acp_question_option(q, f, label, NULL, json_dup(el));
@@ -1543,8 +1531,7 @@ acp_question_field(
 	}
 	if ((list = json_get_arr(src, "oneOf")) == NULL)
 		list = json_get_arr(src, "anyOf");
-	JSON_FOREACH(el, list)
-	{
+	JSON_FOREACH(el, list) {
 		if (json_get(el, "const") == NULL)
 			continue;
 		if ((text = json_get_str(el, "title")) != NULL)
@@ -1576,8 +1563,7 @@ acp_answer_one(const cJSON *field, const char *label)
 	const char  *type = json_get_str(field, "type");
 	const char  *l;
 
-	JSON_FOREACH(el, json_get_arr(field, "options"))
-	{
+	JSON_FOREACH(el, json_get_arr(field, "options")) {
 		if ((l = json_get_str(el, "label")) != NULL &&
 		    strcmp(l, label) == 0)
 			return (json_dup(json_get(el, "value")));
@@ -1603,8 +1589,7 @@ acp_answer_value(const cJSON *field, const cJSON *labels)
 	if (!multi)
 		return (acp_answer_one(field, json_str(json_at(labels, 0))));
 	v = json_array();
-	JSON_FOREACH(el, labels)
-	{
+	JSON_FOREACH(el, labels) {
 		if (json_str(el) != NULL)
 			json_append(v, acp_answer_one(field, json_str(el)));
 	}
@@ -1629,8 +1614,7 @@ acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 		goto out;
 	}
 	content = json_object();
-	JSON_FOREACH(field, k->data)
-	{
+	JSON_FOREACH(field, k->data) {
 		labels = json_at(answers, i++);
 		if (!json_is_arr(labels) ||
 		    json_str(json_at(labels, 0)) == NULL)

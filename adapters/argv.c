@@ -77,8 +77,7 @@ argv_command(struct host *s, struct argv_builder *b, char **cause)
 			argv_add(b, *arg);
 		return (0);
 	}
-	JSON_FOREACH(el, cmd)
-	{
+	JSON_FOREACH(el, cmd) {
 		if (json_str(el) == NULL || *json_str(el) == '\0') {
 			*cause = xstrdup("agentCommand must be an array of "
 					 "non-empty strings");

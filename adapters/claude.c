@@ -356,8 +356,7 @@ claude_command(struct host *s, struct argv_builder *b, char **cause)
 					 "non-empty string");
 			return (-1);
 		}
-		JSON_FOREACH(el, cmd)
-		{
+		JSON_FOREACH(el, cmd) {
 			if (json_str(el) != NULL)
 				argv_add(b, json_str(el));
 		}
@@ -526,8 +525,7 @@ claude_stream_msg(struct claude *c, const cJSON *v)
 	struct claude_stream *st;
 
 	parent = json_get_str(v, "parent_tool_use_id");
-	TAILQ_FOREACH(st, &c->streams, entry)
-	{
+	TAILQ_FOREACH(st, &c->streams, entry) {
 		if (strcmp(st->parent, parent != NULL ? parent : "") == 0)
 			return (st->msg);
 	}
@@ -542,8 +540,7 @@ claude_stream_set(struct claude *c, const cJSON *v, const char *msg)
 
 	if ((parent = json_get_str(v, "parent_tool_use_id")) == NULL)
 		parent = "";
-	TAILQ_FOREACH(st, &c->streams, entry)
-	{
+	TAILQ_FOREACH(st, &c->streams, entry) {
 		if (strcmp(st->parent, parent) == 0)
 			break;
 	}
@@ -661,8 +658,7 @@ claude_block_find(struct claude *c, const char *msg, int idx)
 	b = c->hint;
 	if (b != NULL && b->index == idx && strcmp(b->msg, msg) == 0)
 		return (b);
-	TAILQ_FOREACH(b, &c->blocks, entry)
-	{
+	TAILQ_FOREACH(b, &c->blocks, entry) {
 		if (b->index == idx && strcmp(b->msg, msg) == 0)
 			return (c->hint = b);
 	}
@@ -675,8 +671,7 @@ claude_block_call(struct claude *c, const char *call_id)
 {
 	struct claude_block *b;
 
-	TAILQ_FOREACH(b, &c->blocks, entry)
-	{
+	TAILQ_FOREACH(b, &c->blocks, entry) {
 		if (b->call_id != NULL && strcmp(b->call_id, call_id) == 0)
 			return (b);
 	}
@@ -696,8 +691,7 @@ claude_block_match(struct claude *c, const char *msg, enum claude_btype type,
 
 	if (call_id != NULL && (b = claude_block_call(c, call_id)) != NULL)
 		return (b);
-	TAILQ_FOREACH(b, &c->blocks, entry)
-	{
+	TAILQ_FOREACH(b, &c->blocks, entry) {
 		if (!b->final && b->type == type && strcmp(b->msg, msg) == 0)
 			return (b);
 	}
@@ -863,8 +857,7 @@ claude_blocks_prune(struct claude *c)
 {
 	struct claude_block *b, *b1;
 
-	TAILQ_FOREACH_SAFE(b, &c->blocks, entry, b1)
-	{
+	TAILQ_FOREACH_SAFE(b, &c->blocks, entry, b1) {
 		if (c->nblocks < CLAUDE_BLOCKS_MAX)
 			break;
 		if (b->done) {
@@ -947,7 +940,7 @@ claude_assistant_cb(struct host *s, struct claude *c, const cJSON *v)
 		return;
 	}
 	JSON_FOREACH(el, content)
-	claude_block_final(s, c, msg, el, v);
+		claude_block_final(s, c, msg, el, v);
 }
 
 /*
@@ -998,8 +991,7 @@ claude_block_late(struct host *s, struct claude *c, const char *msg,
 	if (claude_btype(json_get_str(block, "type")) == CLAUDE_TEXT &&
 	    (text == NULL || *text == '\0'))
 		return (NULL);
-	TAILQ_FOREACH(b, &c->blocks, entry)
-	{
+	TAILQ_FOREACH(b, &c->blocks, entry) {
 		if (strcmp(b->msg, msg) == 0 && b->pos >= pos)
 			pos = b->pos + 1;
 	}
@@ -1026,14 +1018,12 @@ claude_user_cb(struct host *s, struct claude *c, const cJSON *v)
 			host_status(s, "interrupted", json_str(content));
 		return;
 	}
-	JSON_FOREACH(el, content)
-	{
+	JSON_FOREACH(el, content) {
 		if ((type = json_get_str(el, "type")) != NULL &&
 		    strcmp(type, "tool_result") == 0)
 			results++;
 	}
-	JSON_FOREACH(el, content)
-	{
+	JSON_FOREACH(el, content) {
 		if ((type = json_get_str(el, "type")) == NULL)
 			continue;
 		text = json_get_str(el, "text");
@@ -1075,7 +1065,7 @@ claude_tool_result(
 	json_append(content, event_part_tool_result(call_id, output, failed));
 	free(output);
 	JSON_FOREACH(img, images)
-	json_append(content, json_dup(img));
+		json_append(content, json_dup(img));
 	json_free(images);
 	if (!failed && json_is_obj(structured))
 		claude_file_result(c, call_id, structured, content);
@@ -1105,8 +1095,7 @@ claude_result_text(const cJSON *content, cJSON *parts)
 
 	if (json_is_str(content))
 		return (xstrdup(json_str(content)));
-	JSON_FOREACH(el, content)
-	{
+	JSON_FOREACH(el, content) {
 		type = json_get_str(el, "type");
 		if (type != NULL && strcmp(type, "image") == 0 &&
 		    parts != NULL) {
@@ -1178,8 +1167,7 @@ claude_diff_patch(const char *path, const cJSON *patch)
 	claude_buf_add(&out, &len, "\n+++ ", 5);
 	claude_buf_add(&out, &len, path, strlen(path));
 	claude_buf_add(&out, &len, "\n", 1);
-	JSON_FOREACH(h, patch)
-	{
+	JSON_FOREACH(h, patch) {
 		if (json_get_int(h, "oldStart", &os) != 0 ||
 		    json_get_int(h, "oldLines", &ol) != 0 ||
 		    json_get_int(h, "newStart", &ns) != 0 ||
@@ -1188,8 +1176,7 @@ claude_diff_patch(const char *path, const cJSON *patch)
 		snprintf(head, sizeof head, "@@ -%lld,%lld +%lld,%lld @@\n", os,
 		    ol, ns, nl);
 		claude_buf_add(&out, &len, head, strlen(head));
-		JSON_FOREACH(l, json_get_arr(h, "lines"))
-		{
+		JSON_FOREACH(l, json_get_arr(h, "lines")) {
 			if (json_str(l) == NULL)
 				continue;
 			claude_buf_add(
@@ -1338,8 +1325,7 @@ claude_error_text(const cJSON *v)
 	if (text != NULL && *text != '\0')
 		return (xstrdup(text));
 	out = NULL;
-	JSON_FOREACH(el, json_get_arr(v, "errors"))
-	{
+	JSON_FOREACH(el, json_get_arr(v, "errors")) {
 		if (json_str(el) == NULL)
 			continue;
 		if (len != 0)
@@ -1401,8 +1387,7 @@ claude_send_message(struct host *s, const struct user_message *m)
 	json_set_str(b, "type", "text");
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(content, b);
-	JSON_FOREACH(att, m->attachments)
-	{
+	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		xasprintf(&text, "@%s", path);
@@ -1525,8 +1510,7 @@ claude_questions(const cJSON *input)
 	if (json_size(json_get_arr(input, "questions")) <= 0)
 		return (NULL);
 	questions = json_array();
-	JSON_FOREACH(el, json_get_arr(input, "questions"))
-	{
+	JSON_FOREACH(el, json_get_arr(input, "questions")) {
 		q = json_object();
 		json_set_str(q, "question",
 		    json_get_str(el, "question") != NULL
@@ -1537,8 +1521,7 @@ claude_questions(const cJSON *input)
 			multi = 0;
 		json_set_bool(q, "multi_select", multi);
 		opts = json_array();
-		JSON_FOREACH(opt, json_get_arr(el, "options"))
-		{
+		JSON_FOREACH(opt, json_get_arr(el, "options")) {
 			o = json_object();
 			json_set_str(o, "label",
 			    json_get_str(opt, "label") != NULL
@@ -1624,13 +1607,11 @@ claude_reply_question(
 	}
 	input = k->input != NULL ? json_dup(k->input) : json_object();
 	map = json_object();
-	JSON_FOREACH(q, json_get_arr(input, "questions"))
-	{
+	JSON_FOREACH(q, json_get_arr(input, "questions")) {
 		labels = json_at(answers, i++);
 		text = NULL;
 		len = 0;
-		JSON_FOREACH(l, labels)
-		{
+		JSON_FOREACH(l, labels) {
 			if (json_str(l) == NULL)
 				continue;
 			if (len != 0)
@@ -1682,8 +1663,7 @@ claude_control_cancel_cb(struct host *s, struct claude *c, const cJSON *v)
 	const char	  *id = json_get_str(v, "request_id");
 	struct claude_ask *k;
 
-	TAILQ_FOREACH(k, &c->asks, entry)
-	{
+	TAILQ_FOREACH(k, &c->asks, entry) {
 		if (id != NULL && strcmp(k->request_id, id) == 0) {
 			k->withdrawn = 1;
 			host_status(s, "withdrawn", id);
@@ -1711,8 +1691,7 @@ claude_ask_take(struct claude *c, const char *id)
 {
 	struct claude_ask *k;
 
-	TAILQ_FOREACH(k, &c->asks, entry)
-	{
+	TAILQ_FOREACH(k, &c->asks, entry) {
 		if (strcmp(k->request_id, id) == 0) {
 			TAILQ_REMOVE(&c->asks, k, entry);
 			return (k);

@@ -615,8 +615,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 	json_set(part, "text_elements", json_array());
 	json_append(p->input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
-	JSON_FOREACH(att, m->attachments)
-	{
+	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		mime = json_get_str(att, "mime");
@@ -1113,8 +1112,7 @@ codex_call_find(struct codex *a, const char *id)
 {
 	struct codex_call *c;
 
-	TAILQ_FOREACH(c, &a->calls, entry)
-	{
+	TAILQ_FOREACH(c, &a->calls, entry) {
 		if (strcmp(c->id, id) == 0)
 			return (c);
 	}
@@ -1300,8 +1298,7 @@ codex_file_result(const cJSON *item, const struct codex_call *c, int *failed)
 	if (c->out != NULL || *failed)
 		return (xstrdup(c->out != NULL ? c->out : ""));
 	out = xstrdup("");
-	JSON_FOREACH(el, json_get_arr(item, "changes"))
-	{
+	JSON_FOREACH(el, json_get_arr(item, "changes")) {
 		if ((kind = json_get_str(json_get_obj(el, "kind"), "type")) ==
 			NULL &&
 		    (kind = json_get_str(el, "kind")) == NULL)
@@ -1327,8 +1324,7 @@ codex_file_refs(const cJSON *item, cJSON *content)
 	const char  *type, *path, *to;
 	char	    *diff;
 
-	JSON_FOREACH(el, json_get_arr(item, "changes"))
-	{
+	JSON_FOREACH(el, json_get_arr(item, "changes")) {
 		if ((path = json_get_str(el, "path")) == NULL)
 			continue;
 		kind = json_get_obj(el, "kind");
@@ -1496,8 +1492,7 @@ codex_plan_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 
 	if (plan == NULL)
 		return;
-	JSON_FOREACH(el, plan)
-	{
+	JSON_FOREACH(el, plan) {
 		if ((st = json_get_str(el, "status")) != NULL &&
 		    strcmp(st, "completed") == 0)
 			done++;
@@ -1537,8 +1532,7 @@ codex_texts(const cJSON *array, const char *key, const char *sep)
 	const char  *text;
 	char	    *out = xstrdup(""), *next;
 
-	JSON_FOREACH(el, array)
-	{
+	JSON_FOREACH(el, array) {
 		text = key != NULL ? json_get_str(el, key) : json_str(el);
 		if (text == NULL)
 			continue;
@@ -1627,8 +1621,7 @@ codex_file_approval_cb(
 	if (item != NULL && (c = codex_call_find(a, item)) != NULL)
 		changes = json_get_arr(json_get(c->input, "args"), "changes");
 	off = (size_t)snprintf(action, sizeof action, "file change");
-	JSON_FOREACH(el, changes)
-	{
+	JSON_FOREACH(el, changes) {
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    off >= sizeof action)
 			continue;
@@ -1657,8 +1650,7 @@ codex_offered(const cJSON *decisions, const char *decision)
 
 	if (decisions == NULL)
 		return (1);
-	JSON_FOREACH(el, decisions)
-	{
+	JSON_FOREACH(el, decisions) {
 		if (json_str(el) != NULL && strcmp(json_str(el), decision) == 0)
 			return (1);
 	}
@@ -1719,8 +1711,7 @@ codex_user_input_cb(
 
 	questions = json_array();
 	ids = json_array();
-	JSON_FOREACH(q, json_get_arr(msg->params, "questions"))
-	{
+	JSON_FOREACH(q, json_get_arr(msg->params, "questions")) {
 		o = json_object();
 		json_set_str(o, "question",
 		    json_get_str(q, "question") != NULL
@@ -1729,8 +1720,7 @@ codex_user_input_cb(
 		json_set_str(o, "header", json_get_str(q, "header"));
 		json_set_bool(o, "multi_select", 0);
 		opts = json_array();
-		JSON_FOREACH(opt, json_get_arr(q, "options"))
-		{
+		JSON_FOREACH(opt, json_get_arr(q, "options")) {
 			if (json_get_str(opt, "label") == NULL)
 				continue;
 			el = json_object();
@@ -1767,14 +1757,12 @@ codex_reply_question(
 	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
 		return (-1);
 	map = json_object();
-	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL)
-	{
+	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL) {
 		labels = json_at(answers, i++);
 		if (!json_is_arr(labels) || json_str(id) == NULL)
 			continue;
 		list = json_array();
-		JSON_FOREACH(l, labels)
-		{
+		JSON_FOREACH(l, labels) {
 			if (json_str(l) != NULL)
 				json_append(list, json_string(json_str(l)));
 		}

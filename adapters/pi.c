@@ -182,8 +182,7 @@ pi_text_of(const cJSON *content)
 {
 	const cJSON *part;
 
-	JSON_FOREACH(part, content)
-	{
+	JSON_FOREACH(part, content) {
 		if (json_get_str(part, "text") != NULL)
 			return (json_get_str(part, "text"));
 	}
@@ -329,8 +328,7 @@ pi_assistant_end(struct host *s, struct pi *p, const cJSON *msg)
 	size_t			 i;
 	int			 idx = 0;
 
-	JSON_FOREACH(part, content)
-	{
+	JSON_FOREACH(part, content) {
 		if (idx < PI_BLOCKS && p->blocks[idx]) {
 			v = json_get_str(part, "type");
 			if (v != NULL && strcmp(v, "toolCall") == 0)
@@ -490,8 +488,7 @@ pi_ui_request(struct host *s, const cJSON *o)
 		json_set_str(label, "label", "No");
 		json_append(opts, label);
 	} else {
-		JSON_FOREACH(opt, json_get_arr(o, "options"))
-		{
+		JSON_FOREACH(opt, json_get_arr(o, "options")) {
 			label = json_object();
 			json_set_str(label, "label",
 			    json_is_str(opt) ? json_str(opt)

@@ -778,8 +778,7 @@ event_check_elements(const cJSON *a, const char *path,
 	char	    *epath;
 	int	     i = 0, r = 0;
 
-	JSON_FOREACH(el, a)
-	{
+	JSON_FOREACH(el, a) {
 		xasprintf(&epath, "%s[%d]", path, i++);
 		if (!json_is_obj(el))
 			r = event_fail(cause, epath, "not an object");
@@ -848,8 +847,7 @@ event_check_content(const cJSON *a, const char *path, char **cause)
 	size_t				k;
 	int				i = 0, r;
 
-	JSON_FOREACH(el, a)
-	{
+	JSON_FOREACH(el, a) {
 		xasprintf(&epath, "%s[%d]", path, i++);
 		r = -1;
 		if (!json_is_obj(el))

@@ -358,8 +358,7 @@ jsonrpc_ask_take(struct jsonrpc_asks *asks, const char *native_id)
 {
 	struct jsonrpc_ask *k;
 
-	TAILQ_FOREACH(k, asks, entry)
-	{
+	TAILQ_FOREACH(k, asks, entry) {
 		if (strcmp(k->native_id, native_id) == 0) {
 			TAILQ_REMOVE(asks, k, entry);
 			return (k);

@@ -187,8 +187,7 @@ attach_reply(struct attach *a, const cJSON *o)
 	status = json_get_str(o, "status");
 	error = json_get_str(o, "error");
 	if (to != NULL && strcmp(to, "message") == 0) {
-		TAILQ_FOREACH(l, &a->sent, entry)
-		{
+		TAILQ_FOREACH(l, &a->sent, entry) {
 			if (!l->acked)
 				break;
 		}
@@ -215,8 +214,7 @@ attach_match(struct attach *a, const cJSON *data)
 	if (role == NULL || strcmp(role, "user") != 0 ||
 	    (l = TAILQ_FIRST(&a->sent)) == NULL)
 		return;
-	JSON_FOREACH(part, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(part, json_get_arr(item, "content")) {
 		if ((text = json_get_str(part, "text")) != NULL)
 			break;
 	}

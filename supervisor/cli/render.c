@@ -307,8 +307,7 @@ render_summary(const cJSON *args)
 			return (render_flatten(json_str(v)));
 		if (json_is_arr(v) && json_size(v) > 0) {
 			s = xstrdup("");
-			JSON_FOREACH(e, v)
-			{
+			JSON_FOREACH(e, v) {
 				if (!json_is_str(e))
 					continue;
 				len = strlen(s);
@@ -360,8 +359,7 @@ render_part(const cJSON *item, const char *type)
 	const cJSON *part;
 	const char  *t;
 
-	JSON_FOREACH(part, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(part, json_get_arr(item, "content")) {
 		t = json_get_str(part, "type");
 		if (t != NULL && strcmp(t, type) == 0)
 			return (part);
@@ -376,8 +374,7 @@ render_tool_find(struct render *r, const char *call_id)
 
 	if (call_id == NULL)
 		return (NULL);
-	TAILQ_FOREACH(t, &r->tools, entry)
-	{
+	TAILQ_FOREACH(t, &r->tools, entry) {
 		if (strcmp(t->call_id, call_id) == 0)
 			return (t);
 	}
@@ -395,8 +392,7 @@ render_status(struct render *r)
 	if ((~r->flags & RENDER_TTY) || r->col || r->status || r->prompting ||
 	    TAILQ_EMPTY(&r->tools))
 		return;
-	TAILQ_FOREACH(t, &r->tools, entry)
-	{
+	TAILQ_FOREACH(t, &r->tools, entry) {
 		last = t;
 		n++;
 	}
@@ -488,8 +484,7 @@ render_diffs(struct render *r, const cJSON *item)
 	const cJSON *part;
 	const char  *type, *diff, *path, *action;
 
-	JSON_FOREACH(part, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(part, json_get_arr(item, "content")) {
 		type = json_get_str(part, "type");
 		if (type == NULL || strcmp(type, "file_ref") != 0)
 			continue;
@@ -846,8 +841,7 @@ render_ask_find(struct render *r, const char *id)
 
 	if (id == NULL)
 		return (NULL);
-	TAILQ_FOREACH(a, &r->asks, entry)
-	{
+	TAILQ_FOREACH(a, &r->asks, entry) {
 		if (strcmp(a->id, id) == 0)
 			return (a);
 	}
@@ -860,8 +854,7 @@ render_ask_next(struct render *r)
 {
 	struct render_ask *a;
 
-	TAILQ_FOREACH(a, &r->asks, entry)
-	{
+	TAILQ_FOREACH(a, &r->asks, entry) {
 		if (!a->answered)
 			return (a);
 	}
@@ -958,14 +951,12 @@ render_question(struct render *r, const cJSON *data, int resolved)
 	if (status != NULL && strcmp(status, "answered") == 0 &&
 	    answers != NULL) {
 		i = 0;
-		JSON_FOREACH(e, answers)
-		{
+		JSON_FOREACH(e, answers) {
 			render_printf(r, STDOUT_FILENO, "%s%s:", i ? "; " : "",
 			    render_question_name(qs, i));
 			i++;
 			first = 1;
-			JSON_FOREACH(l, e)
-			{
+			JSON_FOREACH(l, e) {
 				render_printf(r, STDOUT_FILENO, "%s%s",
 				    first ? " " : ", ",
 				    json_is_str(l) ? json_str(l) : "?");
@@ -1090,8 +1081,7 @@ render_prompt(struct render *r)
 		render_sgr(r, STDOUT_FILENO, NULL);
 		render_puts(r, STDOUT_FILENO, "\n");
 		i = 0;
-		JSON_FOREACH(o, json_get_arr(q, "options"))
-		{
+		JSON_FOREACH(o, json_get_arr(q, "options")) {
 			desc = json_get_str(o, "description");
 			render_printf(r, STDOUT_FILENO, "  %d. %s%s%s\n", ++i,
 			    json_get_str(o, "label") != NULL
@@ -1153,8 +1143,7 @@ render_choose(const cJSON *q, const char *line)
 		    n <= json_size(opts))
 			o = json_at(opts, (int)n - 1);
 		else {
-			JSON_FOREACH(o, opts)
-			{
+			JSON_FOREACH(o, opts) {
 				if (json_get_str(o, "label") != NULL &&
 				    strcasecmp(json_get_str(o, "label"), tok) ==
 					0)

@@ -142,14 +142,12 @@ journal_notify_cb(void *arg)
 		return;
 	}
 	j->waking = 1;
-	TAILQ_FOREACH(sub, &j->subs, entry)
-	{
+	TAILQ_FOREACH(sub, &j->subs, entry) {
 		if (sub->cb != NULL)
 			sub->cb(sub->arg);
 	}
 	j->waking = 0;
-	TAILQ_FOREACH_SAFE(sub, &j->subs, entry, next)
-	{
+	TAILQ_FOREACH_SAFE(sub, &j->subs, entry, next) {
 		if (sub->cb == NULL) {
 			TAILQ_REMOVE(&j->subs, sub, entry);
 			free(sub);

@@ -429,8 +429,7 @@ mockagent_prompt_text(const cJSON *prompt)
 	const char  *t;
 	char	    *text = xstrdup(""), *next;
 
-	JSON_FOREACH(b, prompt)
-	{
+	JSON_FOREACH(b, prompt) {
 		if ((t = json_get_str(b, "text")) == NULL)
 			continue;
 		xasprintf(&next, "%s%s", text, t);

@@ -359,8 +359,7 @@ host_item_find(struct host *h, const char *native_id)
 {
 	struct host_item *it;
 
-	LIST_FOREACH(it, &h->items, entry)
-	{
+	LIST_FOREACH(it, &h->items, entry) {
 		if (strcmp(it->native_id, native_id) == 0)
 			return (it);
 	}
@@ -459,8 +458,7 @@ host_content_text(const cJSON *content)
 	const cJSON *part;
 	const char  *type;
 
-	JSON_FOREACH(part, content)
-	{
+	JSON_FOREACH(part, content) {
 		type = json_get_str(part, "type");
 		if (type != NULL &&
 		    (strcmp(type, "text") == 0 ||
@@ -636,8 +634,7 @@ host_pending_find(struct host *h, const char *id, int question)
 {
 	struct host_pending *p;
 
-	LIST_FOREACH(p, &h->pending, entry)
-	{
+	LIST_FOREACH(p, &h->pending, entry) {
 		if (p->question == question && strcmp(p->id, id) == 0)
 			return (p);
 	}
@@ -743,7 +740,8 @@ host_pending_ids(struct host *h, cJSON *perms, cJSON *questions)
 	struct host_pending *p;
 
 	LIST_FOREACH(p, &h->pending, entry)
-	json_append(p->question ? questions : perms, json_string(p->id));
+		json_append(
+		    p->question ? questions : perms, json_string(p->id));
 }
 
 void

@@ -120,8 +120,7 @@ acpmap_item_find(struct acpmap *m, const char *id)
 {
 	struct acpmap_item *it;
 
-	LIST_FOREACH(it, &m->items, entry)
-	{
+	LIST_FOREACH(it, &m->items, entry) {
 		if (strcmp(it->id, id) == 0)
 			return (it);
 	}
@@ -167,8 +166,7 @@ acpmap_text(const cJSON *item)
 	const char  *t;
 	char	    *s = xstrdup(""), *n;
 
-	JSON_FOREACH(p, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(p, json_get_arr(item, "content")) {
 		if ((t = json_get_str(p, "text")) == NULL)
 			continue;
 		xasprintf(&n, "%s%s", s, t);
@@ -184,8 +182,7 @@ acpmap_part(const cJSON *item, const char *type)
 	const cJSON *p;
 	const char  *t;
 
-	JSON_FOREACH(p, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(p, json_get_arr(item, "content")) {
 		if ((t = json_get_str(p, "type")) != NULL &&
 		    strcmp(t, type) == 0)
 			return (p);
@@ -319,8 +316,7 @@ acpmap_tool_result(struct acpmap *m, cJSON *out, const cJSON *item)
 		json_set(c, "content", text);
 		json_append(content, c);
 	}
-	JSON_FOREACH(p, json_get_arr(item, "content"))
-	{
+	JSON_FOREACH(p, json_get_arr(item, "content")) {
 		if ((t = json_get_str(p, "type")) != NULL &&
 		    strcmp(t, "file_ref") == 0 && json_get_str(p, "path") &&
 		    json_get_str(p, "diff") != NULL)

@@ -165,8 +165,7 @@ acpserver_find(const char *id)
 {
 	struct acpserver *srv;
 
-	LIST_FOREACH(srv, &acpservers, entry)
-	{
+	LIST_FOREACH(srv, &acpservers, entry) {
 		if (strcmp(srv->id, id) == 0)
 			return (srv);
 	}
@@ -178,8 +177,7 @@ acpserver_bound(struct acpserver *srv, const char *sid)
 {
 	struct acp_bound *b;
 
-	TAILQ_FOREACH(b, &srv->bound, entry)
-	{
+	TAILQ_FOREACH(b, &srv->bound, entry) {
 		if (sid != NULL && strcmp(b->id, sid) == 0)
 			return (b);
 	}
@@ -203,8 +201,7 @@ acpserver_save(struct acpserver *srv)
 	json_set_str(o, "agent", srv->profile->id);
 	json_set_int(o, "createdAtMs", srv->created_ms);
 	list = json_array();
-	TAILQ_FOREACH(b, &srv->bound, entry)
-	{
+	TAILQ_FOREACH(b, &srv->bound, entry) {
 		e = json_object();
 		json_set_str(e, "id", b->id);
 		json_set_int(e, "cursor", (long long)b->cursor);
@@ -447,7 +444,7 @@ acpserver_replay_cb(void *arg, uint64_t seq, enum event_type type,
 		return (0);
 	out = acpmap_event(b->map, ev, 1);
 	JSON_FOREACH(m, out)
-	acpserver_send(b->srv, m);
+		acpserver_send(b->srv, m);
 	json_free(out);
 	json_free(ev);
 	return (0);
@@ -508,8 +505,7 @@ acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
 
 	all = session_list();
 	list = json_array();
-	JSON_FOREACH(el, all)
-	{
+	JSON_FOREACH(el, all) {
 		if (strcmp(json_get_str(el, "agent"), srv->profile->id) != 0)
 			continue;
 		o = json_object();
@@ -537,8 +533,7 @@ acpserver_prompt_text(const cJSON *prompt)
 	const char  *t, *type;
 	char	    *s = xstrdup(""), *n;
 
-	JSON_FOREACH(c, prompt)
-	{
+	JSON_FOREACH(c, prompt) {
 		type = json_get_str(c, "type");
 		t = NULL;
 		if (type != NULL && strcmp(type, "text") == 0)
@@ -659,16 +654,14 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 
 	props = json_object();
 	req = json_array();
-	JSON_FOREACH(q, json_get_arr(data, "questions"))
-	{
+	JSON_FOREACH(q, json_get_arr(data, "questions")) {
 		snprintf(key, sizeof key, "q%d", i++);
 		if (first == NULL)
 			first = json_get_str(q, "question");
 		multi = 0;
 		(void)json_get_bool(q, "multi_select", &multi);
 		labels = json_array();
-		JSON_FOREACH(o, json_get_arr(q, "options"))
-		{
+		JSON_FOREACH(o, json_get_arr(q, "options")) {
 			if (json_get_str(o, "label") != NULL)
 				json_append(labels,
 				    json_string(json_get_str(o, "label")));
@@ -713,8 +706,7 @@ acpserver_on_turn_started(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	struct acp_prompt *p;
 	const char	  *turn = json_get_str(data, "turn_id");
 
-	TAILQ_FOREACH(p, &b->prompts, entry)
-	{
+	TAILQ_FOREACH(p, &b->prompts, entry) {
 		if (p->turn_id[0] == '\0' && seq > p->after && turn != NULL) {
 			snprintf(p->turn_id, sizeof p->turn_id, "%s", turn);
 			break;
@@ -732,8 +724,7 @@ acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	const char	  *turn = json_get_str(data, "turn_id"), *stop;
 	cJSON		  *r, *usage, *edata;
 
-	TAILQ_FOREACH(p, &b->prompts, entry)
-	{
+	TAILQ_FOREACH(p, &b->prompts, entry) {
 		if (turn != NULL && strcmp(p->turn_id, turn) == 0)
 			break;
 	}
@@ -844,7 +835,7 @@ acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
 	}
 	out = acpmap_event(b->map, ev, 0);
 	JSON_FOREACH(m, out)
-	acpserver_send(b->srv, m);
+		acpserver_send(b->srv, m);
 	json_free(out);
 	json_free(ev);
 	return (0);
@@ -911,8 +902,7 @@ acpserver_question_answer(
 	if (msg->kind == JSONRPC_RESPONSE && action != NULL &&
 	    strcmp(action, "accept") == 0) {
 		answers = json_array();
-		JSON_FOREACH(v, content)
-		{
+		JSON_FOREACH(v, content) {
 			if (json_is_arr(v))
 				one = json_dup(v);
 			else {
@@ -1225,15 +1215,14 @@ acpserver_list(const struct api_request *req, struct api_response *resp)
 	cJSON		 *list, *o, *ids;
 
 	list = json_array();
-	LIST_FOREACH(srv, &acpservers, entry)
-	{
+	LIST_FOREACH(srv, &acpservers, entry) {
 		o = json_object();
 		json_set_str(o, "serverId", srv->id);
 		json_set_str(o, "agent", srv->profile->id);
 		json_set_int(o, "createdAtMs", srv->created_ms);
 		ids = json_array();
 		TAILQ_FOREACH(b, &srv->bound, entry)
-		json_append(ids, json_string(b->id));
+			json_append(ids, json_string(b->id));
 		json_set(o, "sessions", ids);
 		json_set_int(
 		    o, "lastEventId", (long long)acplog_last(srv->log));
@@ -1290,8 +1279,7 @@ acpserver_load_one(const char *id)
 	}
 	if (json_get_int(o, "createdAtMs", &v) == 0)
 		srv->created_ms = v;
-	JSON_FOREACH(e, json_get_arr(o, "sessions"))
-	{
+	JSON_FOREACH(e, json_get_arr(o, "sessions")) {
 		if (json_get_str(e, "id") == NULL ||
 		    (s = session_find(json_get_str(e, "id"))) == NULL)
 			continue;
@@ -1331,8 +1319,7 @@ acpserver_shutdown(void)
 {
 	struct acpserver *srv;
 
-	LIST_FOREACH(srv, &acpservers, entry)
-	{
+	LIST_FOREACH(srv, &acpservers, entry) {
 		acplog_sync(srv->log);
 		acpserver_save(srv);
 	}

@@ -870,12 +870,10 @@ api_question_reply(const struct api_request *req, struct api_match *m,
 		    "'answers' must be an array of arrays of labels");
 		return;
 	}
-	JSON_FOREACH(a, answers)
-	{
+	JSON_FOREACH(a, answers) {
 		if (!json_is_arr(a))
 			goto bad;
-		JSON_FOREACH(l, a)
-		{
+		JSON_FOREACH(l, a) {
 			if (!json_is_str(l))
 				goto bad;
 		}

@@ -283,7 +283,7 @@ server_stream_wake(const struct stream_ops *ops, void *src)
 	if (subs == NULL)
 		return;
 	LIST_FOREACH(c, subs, entry)
-	lws_callback_on_writable(c->wsi);
+		lws_callback_on_writable(c->wsi);
 }
 
 /* The source's journal grew (or its session died): write when we can. */

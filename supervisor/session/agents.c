@@ -314,8 +314,7 @@ agents_install(
 		    p->id);
 		return (400);
 	}
-	LIST_FOREACH(j, &agents_jobs, entry)
-	{
+	LIST_FOREACH(j, &agents_jobs, entry) {
 		if (j->profile == p) {
 			xasprintf(cause, "an install of %s is already running",
 			    p->id);

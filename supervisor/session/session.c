@@ -112,8 +112,7 @@ session_find(const char *id)
 {
 	struct session *s;
 
-	LIST_FOREACH(s, &sessions, entry)
-	{
+	LIST_FOREACH(s, &sessions, entry) {
 		if (strcmp(s->id, id) == 0)
 			return (s);
 	}
@@ -405,7 +404,7 @@ session_start_agent(struct session *s, char **cause)
 		ab.argv[0] = path;
 	}
 	JSON_FOREACH(e, s->env)
-	argv_env(&ab, json_key(e), json_str(e));
+		argv_env(&ab, json_key(e), json_str(e));
 	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
 	if (s->proc != NULL)
@@ -711,8 +710,7 @@ session_check_request(
 	if ((v = json_get(req, "env")) != NULL) {
 		if (!json_is_obj(v))
 			goto env;
-		JSON_FOREACH(e, v)
-		{
+		JSON_FOREACH(e, v) {
 			if (!json_is_str(e) || *json_key(e) == '\0' ||
 			    strchr(json_key(e), '=') != NULL)
 				goto env;
@@ -721,8 +719,7 @@ session_check_request(
 	if ((v = json_get(req, "agentCommand")) != NULL) {
 		if (!json_is_arr(v) || json_size(v) == 0)
 			goto command;
-		JSON_FOREACH(e, v)
-		{
+		JSON_FOREACH(e, v) {
 			if (!json_is_str(e))
 				goto command;
 		}
@@ -980,7 +977,7 @@ session_info(struct session *s)
 		json_set_int(o, "pid", proc_pid(s->proc));
 	keys = json_array();
 	JSON_FOREACH(e, s->env)
-	json_append(keys, json_string(json_key(e)));
+		json_append(keys, json_string(json_key(e)));
 	json_set(o, "envKeys", keys);
 	perms = json_array();
 	qs = json_array();
@@ -998,7 +995,7 @@ session_list(void)
 
 	a = json_array();
 	LIST_FOREACH(s, &sessions, entry)
-	json_append(a, session_info(s));
+		json_append(a, session_info(s));
 	return (a);
 }
 
@@ -1102,8 +1099,7 @@ session_shutdown(void)
 {
 	struct session *s;
 
-	LIST_FOREACH(s, &sessions, entry)
-	{
+	LIST_FOREACH(s, &sessions, entry) {
 		if (s->proc != NULL) {
 			kill(-proc_pid(s->proc), SIGTERM);
 			kill(-proc_pid(s->proc), SIGCONT);

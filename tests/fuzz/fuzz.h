@@ -45,16 +45,14 @@ fuzz_has_duplicate_keys(const cJSON *v)
 	const cJSON *a, *b;
 
 	if (json_is_obj(v)) {
-		JSON_FOREACH(a, v)
-		{
+		JSON_FOREACH(a, v) {
 			for (b = json_next(a); b != NULL; b = json_next(b)) {
 				if (strcmp(json_key(a), json_key(b)) == 0)
 					return (1);
 			}
 		}
 	}
-	JSON_FOREACH(a, v)
-	{
+	JSON_FOREACH(a, v) {
 		if (fuzz_has_duplicate_keys(a))
 			return (1);
 	}

@@ -24,8 +24,7 @@ has_nonfinite(const cJSON *v)
 
 	if (json_is_num(v))
 		return (!isfinite(json_num(v)));
-	JSON_FOREACH(el, v)
-	{
+	JSON_FOREACH(el, v) {
 		if (has_nonfinite(el))
 			return (1);
 	}

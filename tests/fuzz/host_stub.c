@@ -108,8 +108,7 @@ stub_item_find(struct session *s, const char *native_id)
 {
 	struct stub_item *it;
 
-	LIST_FOREACH(it, &s->items, entry)
-	{
+	LIST_FOREACH(it, &s->items, entry) {
 		if (strcmp(it->native_id, native_id) == 0)
 			return (it);
 	}
@@ -211,8 +210,7 @@ stub_session_pending(struct session *s, int question)
 {
 	struct stub_pending *p;
 
-	LIST_FOREACH(p, &s->pending, entry)
-	{
+	LIST_FOREACH(p, &s->pending, entry) {
 		if (p->question == question)
 			return (p->native_id);
 	}
@@ -224,8 +222,7 @@ stub_session_resolved(struct session *s, const char *native_id)
 {
 	struct stub_pending *p;
 
-	LIST_FOREACH(p, &s->pending, entry)
-	{
+	LIST_FOREACH(p, &s->pending, entry) {
 		if (strcmp(p->native_id, native_id) == 0) {
 			LIST_REMOVE(p, entry);
 			free(p->native_id);

@@ -366,8 +366,7 @@ TEST(iterate_and_keys)
 	int	    n = 0;
 
 	v = parse("{\"b\":1,\"a\":2,\"c\":[10,20,30]}");
-	JSON_FOREACH(el, v)
-	{
+	JSON_FOREACH(el, v) {
 		if (n < 3)
 			keys[n] = json_key(el);
 		n++;
@@ -377,8 +376,7 @@ TEST(iterate_and_keys)
 	CHECK_STR(keys[1], "a");
 	CHECK_STR(keys[2], "c");
 	n = 0;
-	JSON_FOREACH(el, json_get(v, "c"))
-	{
+	JSON_FOREACH(el, json_get(v, "c")) {
 		CHECK(json_key(el) == NULL);
 		n += (int)json_num(el);
 	}
