@@ -108,9 +108,11 @@ run: build/agentd
 # runs only the unit and integration tests (about 2 minutes).
 SUITES		?= lint openapi client ui acp e2e chaos fuzz san valgrind image
 
-test: $(AGENTD_BIN) $(UNIT_BINS)
-	AGENTD_SAN=$(SAN) SUITES="$(SUITES)" tests/run.sh $(AGENTD_BIN) \
-	    $(UNIT_BINS)
+# The layer rule (tests/lint/layers.py) runs first, on the host objects.
+test: $(AGENTD_BIN) $(UNIT_BINS) $(HOST_DIR)/supervisor/cli/main.o
+	AGENTD_SAN=$(SAN) SUITES="$(SUITES)" LAYERS_OBJDIR=$(HOST_DIR) \
+	    LAYERS="$(LAYERS)" tests/run.sh $(AGENTD_BIN) \
+	    tests/lint/layers.sh $(UNIT_BINS)
 
 # One format (.clang-format) and cppcheck clean, as tests/lint checks in
 # make test; clang-tidy (.clang-tidy) is run too, and its report printed.
