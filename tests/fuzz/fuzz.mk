@@ -33,6 +33,7 @@ FUZZ_SRC_json		 = tests/fuzz/fuzz_json.c
 FUZZ_SRC_jsonrpc	 = tests/fuzz/fuzz_jsonrpc.c
 FUZZ_SRC_event_scan	 = tests/fuzz/fuzz_event_scan.c
 FUZZ_SRC_acp		 = tests/fuzz/fuzz_acp.c tests/fuzz/host_stub.c \
+			   supervisor/host/host.c \
 			   $(sort $(wildcard adapters/*.c))
 FUZZ_SRC_api		 = tests/fuzz/fuzz_api.c tests/fuzz/session_stub.c \
 			   supervisor/http/api.c supervisor/core/options.c

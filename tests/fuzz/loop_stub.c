@@ -1,6 +1,6 @@
 /*
- * loop_stub.c: the loop.c functions server.c links against, for fuzz_ws
- * (which never starts a server: they are never called).
+ * loop_stub.c: the loop.c and journal.c functions server.c links against,
+ * for fuzz_ws (which never starts a server: they are never called).
  */
 #include "../../supervisor/core/core.h"
 #include "fuzz.h"
@@ -37,6 +37,18 @@ loop_timer_free(struct loop_timer *t)
 
 void
 loop_defer(void (*fn)(void *), void *arg)
+{
+	abort();
+}
+
+struct journal_sub *
+journal_subscribe(struct journal *j, journal_wake_cb cb, void *arg)
+{
+	abort();
+}
+
+void
+journal_unsubscribe(struct journal_sub *sub)
 {
 	abort();
 }
