@@ -374,7 +374,7 @@ session_driver(struct session *s)
 void
 acpserver_list(const struct api_request *req, struct api_response *resp)
 {
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -382,7 +382,7 @@ acpserver_post(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -390,7 +390,7 @@ acpserver_get(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -398,7 +398,7 @@ acpserver_delete(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 /* The embedded documents are not linked into the fuzz targets. */
