@@ -176,27 +176,33 @@ attach_quiet_cb(void *arg)
 	attach_check_done(a);
 }
 
-/* A command's reply: {"reply_to", "status", "error"?}. */
+/*
+ * A command's reply: {"reply_to", "status", "error"?}, status being the
+ * HTTP status the command's route answers (2xx: done).
+ */
 static void
 attach_reply(struct attach *a, const cJSON *o)
 {
 	struct attach_line *l;
-	const char	   *to, *status, *error;
+	const char	   *to, *error;
+	long long	    status = 0;
+	int		    ok;
 
 	to = json_get_str(o, "reply_to");
-	status = json_get_str(o, "status");
+	(void)json_get_int(o, "status", &status);
+	ok = status >= 200 && status <= 299;
 	error = json_get_str(o, "error");
 	if (to != NULL && strcmp(to, "message") == 0) {
 		TAILQ_FOREACH(l, &a->sent, entry) {
 			if (!l->acked)
 				break;
 		}
-		if (l != NULL && status != NULL && strcmp(status, "ok") == 0)
+		if (l != NULL && ok)
 			l->acked = 1;
 		else if (l != NULL)
 			attach_line_free(&a->sent, l);
 	}
-	if (status != NULL && strcmp(status, "ok") != 0)
+	if (!ok)
 		render_error(a->render, "%s",
 		    error != NULL ? error : "the session refused a command");
 	attach_check_done(a);

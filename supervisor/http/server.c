@@ -5,7 +5,8 @@
  * lws runs on the libev loop as a foreign loop. A request is read here
  * (headers, capped body), handed to api.c as a struct api_request, and the
  * struct api_response is written back from the WRITEABLE callback, never
- * from anywhere else.
+ * from anywhere else. A WebSocket client's command frame goes to api.c
+ * too (api_ws_command), which runs it as the matching route would.
  *
  * Streams (SSE, WebSocket) are cursors, not queues: a subscriber holds the
  * last sequence it sent; when its socket is writable it reads the next
@@ -62,7 +63,7 @@ struct conn {
 	size_t		    resp_off;
 	int		    headers_sent;
 
-	struct api_wait *wait; /* a reply still to come */
+	struct reply_wait *wait; /* a reply still to come */
 
 	/* Streams: a session's log, or another source (an ACP server). */
 	struct session		*session; /* when the source is one */
@@ -366,7 +367,7 @@ server_conn_release(struct conn *c)
 		c->resp.stream = NULL;
 	}
 	if (c->wait != NULL) {
-		api_wait_detach(c->wait);
+		reply_wait_detach(c->wait);
 		c->wait = NULL;
 	}
 	free(c->resp.body);
@@ -485,7 +486,7 @@ server_authorized(struct lws *wsi, struct conn *c)
 		0 &&
 	    auth_check_bearer(hdr))
 		return (1);
-	if ((tok = api_arg(&c->req, "access_token")) != NULL &&
+	if ((tok = reply_arg(&c->req, "access_token")) != NULL &&
 	    auth_check_token(tok))
 		return (1);
 	return (0);
@@ -572,12 +573,12 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
-/* Answer a request now, with a problem built by api_problem. */
+/* Answer a request now, with a problem built by reply_problem. */
 static void
 server_reply_problem(
     struct conn *c, int status, const char *type, const char *detail)
 {
-	api_problem(&c->resp, status, type, "%s", detail);
+	reply_problem(&c->resp, status, type, "%s", detail);
 	c->dispatched = 1; /* answered: a body that follows is not run */
 	lws_callback_on_writable(c->wsi);
 }
@@ -616,7 +617,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 		c->resp.wait = NULL;
 		c->resp.kind = API_REPLY;
 		c->resp.status = 0;
-		api_wait_attach(c->wait, server_wait_cb, c);
+		reply_wait_attach(c->wait, server_wait_cb, c);
 		return (0);
 	}
 	if (c->resp.kind == API_STREAM) {
@@ -855,93 +856,23 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
-/* Queue a reply to a WebSocket client command. */
-static void
-server_ws_reply(
-    struct conn *c, const char *reply_to, const char *status, const char *error)
-{
-	cJSON *o;
-
-	if (c->nreplies == SERVER_MAX_REPLIES)
-		return; /* a client that floods commands loses replies */
-	o = json_object();
-	json_set_str(o, "reply_to", reply_to);
-	json_set_str(o, "status", status);
-	if (error != NULL)
-		json_set_str(o, "error", error);
-	c->replies[c->nreplies++] = json_print(o, NULL);
-	json_free(o);
-	lws_callback_on_writable(c->wsi);
-}
-
-/* Map a session_* status to a command reply. */
-static void
-server_ws_result(struct conn *c, const char *reply_to, int status, char *cause)
-{
-	if (status == 0)
-		server_ws_reply(c, reply_to, "ok", NULL);
-	else
-		server_ws_reply(
-		    c, reply_to, "error", cause != NULL ? cause : "failed");
-	free(cause);
-}
-
-/* One complete client command on a WebSocket. */
+/*
+ * One complete client command on a WebSocket: api.c runs it as its route
+ * would and gives the reply frame, queued to go out before any further
+ * event.
+ */
 static void
 server_ws_command(struct conn *c, const char *text, size_t len)
 {
-	static const char *const names[] = { "once", "always", "reject" };
-	const char		*type, *err, *ref, *r;
-	cJSON			*o;
-	char			*cause = NULL;
-	int			 status = 400, i;
+	char *frame;
 
-	if ((o = json_parse(text, len, &err)) == NULL || !json_is_obj(o)) {
-		server_ws_reply(c, "", "error",
-		    o == NULL ? err : "a command must be a JSON object");
-		json_free(o);
+	frame = api_ws_command(c->session, text, len);
+	if (c->nreplies == SERVER_MAX_REPLIES) {
+		free(frame); /* a client that floods commands loses replies */
 		return;
 	}
-	type = json_get_str(o, "type");
-	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id")
-					    : (type != NULL ? type : "");
-	if (c->session == NULL || session_driver(c->session) != NULL) {
-		status = 409; /* an ACP server drives it (acpserver.c) */
-		cause = xstrdup("read-only: an ACP server drives this session");
-	} else if (type == NULL)
-		cause = xstrdup("'type' is required");
-	else if (strcmp(type, "message") == 0)
-		status = session_post_message(c->session, o, &cause);
-	else if (strcmp(type, "cancel") == 0)
-		status = session_cancel(c->session, &cause);
-	else if (strcmp(type, "permission.reply") == 0) {
-		r = json_get_str(o, "reply");
-		for (i = 0; i < 3; i++) {
-			if (r != NULL && strcmp(r, names[i]) == 0)
-				break;
-		}
-		if (i == 3 || json_get_str(o, "permission_id") == NULL)
-			cause = xstrdup("permission_id and reply "
-					"(once, always, reject) are required");
-		else
-			status = session_reply_permission(c->session,
-			    json_get_str(o, "permission_id"),
-			    (enum permission_reply)i, &cause);
-	} else if (strcmp(type, "question.reply") == 0 ||
-	    strcmp(type, "question.reject") == 0) {
-		if (json_get_str(o, "question_id") == NULL)
-			cause = xstrdup("question_id is required");
-		else
-			status = session_reply_question(c->session,
-			    json_get_str(o, "question_id"),
-			    strcmp(type, "question.reply") == 0
-				? json_get_arr(o, "answers")
-				: NULL,
-			    &cause);
-	} else
-		xasprintf(&cause, "unknown command type '%s'", type);
-	server_ws_result(c, ref, cause == NULL ? 0 : status, cause);
-	json_free(o);
+	c->replies[c->nreplies++] = frame;
+	lws_callback_on_writable(c->wsi);
 }
 
 /* A WebSocket fragment arrived; commands are capped at 1 MiB. */

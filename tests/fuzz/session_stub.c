@@ -377,7 +377,7 @@ session_driver(struct session *s)
 void
 acpserver_list(const struct api_request *req, struct api_response *resp)
 {
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -385,7 +385,7 @@ acpserver_post(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -393,7 +393,7 @@ acpserver_get(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -401,7 +401,7 @@ acpserver_delete(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 /* The embedded documents are not linked into the fuzz targets. */

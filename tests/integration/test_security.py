@@ -271,7 +271,7 @@ def test_invalid_utf8_body_refused(ctx):
             m = ws.recv_json(5)     # recv_text checks the frame is UTF-8
             if "reply_to" in m:
                 break
-        assert m["status"] == "error", m
+        assert m["status"] == 400 and m["error"], m
         ws.close()
         with open(os.path.join(a.data_dir, "sessions", "s", "events.jsonl"), "rb") as f:
             f.read().decode("utf-8")

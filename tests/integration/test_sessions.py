@@ -131,7 +131,7 @@ def test_question_round_trip(ctx):
             ["Red", "Blue"], qs
         rep = ws.request({"type": "question.reply", "id": "r1",
             "question_id": q["data"]["question_id"], "answers": [["Blue"]]})
-        assert rep == {"reply_to": "r1", "status": "ok"}, rep
+        assert rep == {"reply_to": "r1", "status": 204}, rep
         rest = collect_events(ws, until=_turn_ended)
         res = [e for e in rest if e["type"] == "question.resolved"]
         assert res[0]["data"]["status"] == "answered"
