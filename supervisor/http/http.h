@@ -17,6 +17,12 @@ struct stream_ops;
 int auth_check_bearer(const char *);
 int auth_check_token(const char *);
 
+/* guard.c */
+const char *guard_host(const char *);
+const char *guard_origin(const char *, const char *);
+int	    guard_cors_listed(const char *);
+const char *guard_body_type(const char *);
+
 /* server.c */
 int  server_start(char **);
 void server_stop(void);

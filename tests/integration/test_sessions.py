@@ -337,7 +337,8 @@ def test_bad_input_per_route(ctx):
                 {"message": "x" * 70000}, 413),
         ]
         for method, path, body, status in cases:
-            r = a.http(method, path, body)
+            r = a.http(method, path, body,
+                headers={"Content-Type": "application/json"})
             assert r.status == status, \
                 f"{method} {path}: {r.status}, want {status}: {r.body[:200]!r}"
             ct = r.headers.get("content-type", "")
