@@ -561,6 +561,14 @@ api_collect_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 }
 
 static void
+api_offset_past_end(struct api_response *resp, uint64_t offset, uint64_t last)
+{
+	reply_problem(resp, 400, "invalid_request",
+	    "offset %llu is past the last event (%llu)",
+	    (unsigned long long)offset, (unsigned long long)last);
+}
+
+static void
 api_events(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
@@ -578,8 +586,17 @@ api_events(const struct api_request *req, struct api_match *m,
 		    "offset and limit must be non-negative integers");
 		return;
 	}
-	if (c.limit == 0 || c.limit > 10000)
-		c.limit = c.limit == 0 ? 1000 : 10000;
+	if (c.limit == 0) {
+		reply_problem(resp, 400, "invalid_request",
+		    "limit must be at least 1 (at most 10000 are answered)");
+		return;
+	}
+	if (offset > session_last_seq(s)) {
+		api_offset_past_end(resp, offset, session_last_seq(s));
+		return;
+	}
+	if (c.limit > 10000)
+		c.limit = 10000;
 	c.events = json_array();
 	c.include_raw = reply_arg_bool(req, "include_raw");
 	c.last = offset;
@@ -597,28 +614,33 @@ api_events(const struct api_request *req, struct api_match *m,
 	reply_json(resp, 200, o);
 }
 
-/* A stream's starting point: ?offset= or Last-Event-ID, else 0. */
+/*
+ * A stream's starting point: ?offset= or Last-Event-ID, else 0. Either
+ * must be a sequence this log has reached: a client that saw more than
+ * the log holds follows another log, and is told so.
+ */
 static int
-api_stream_offset(
-    const struct api_request *req, struct api_response *resp, uint64_t *offset)
+api_stream_offset(const struct api_request *req, struct session *s,
+    struct api_response *resp, uint64_t *offset)
 {
-	char		  *end;
-	unsigned long long v;
+	const char *id = req->last_event_id;
 
 	if (reply_arg_u64(req, "offset", 0, offset) != 0) {
 		reply_problem(resp, 400, "invalid_request",
 		    "offset must be a non-negative integer");
 		return (-1);
 	}
-	if (reply_arg(req, "offset") == NULL && req->last_event_id != NULL &&
-	    *req->last_event_id != '\0') {
-		v = strtoull(req->last_event_id, &end, 10);
-		if (*end != '\0') {
+	if (reply_arg(req, "offset") == NULL && id != NULL && *id != '\0') {
+		if (strspn(id, "0123456789") != strlen(id) || strlen(id) > 19) {
 			reply_problem(resp, 400, "invalid_request",
 			    "Last-Event-ID must be a sequence number");
 			return (-1);
 		}
-		*offset = v;
+		*offset = strtoull(id, NULL, 10);
+	}
+	if (*offset > session_last_seq(s)) {
+		api_offset_past_end(resp, *offset, session_last_seq(s));
+		return (-1);
 	}
 	return (0);
 }
@@ -632,7 +654,7 @@ api_events_sse(const struct api_request *req, struct api_match *m,
 
 	if ((s = api_session(m, resp)) == NULL)
 		return;
-	if (api_stream_offset(req, resp, &offset) != 0)
+	if (api_stream_offset(req, s, resp, &offset) != 0)
 		return;
 	resp->kind = API_STREAM;
 	resp->status = 200;
@@ -723,6 +745,9 @@ api_ws_command(struct session *s, const char *text, size_t len)
 	else if (!json_is_obj(o))
 		reply_problem(&resp, 400, "invalid_request",
 		    "a command must be a JSON object");
+	else if (json_scan_nul(text, len))
+		reply_problem(&resp, 400, "invalid_request",
+		    "a string of the command holds a NUL (\\u0000)");
 	else if (type == NULL)
 		reply_problem(&resp, 400, "invalid_request",
 		    "'type' (a string) is required");

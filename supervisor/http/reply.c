@@ -191,6 +191,12 @@ reply_body(
 		    "malformed JSON body: %s", err);
 		return (NULL);
 	}
+	if (json_scan_nul(req->body, req->body_len)) {
+		json_free(o);
+		reply_problem(resp, 400, "invalid_request",
+		    "a string of the body holds a NUL (\\u0000)");
+		return (NULL);
+	}
 	if (!json_is_obj(o)) {
 		json_free(o);
 		reply_problem(resp, 400, "invalid_request",

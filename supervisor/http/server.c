@@ -385,8 +385,10 @@ server_start(char **cause)
 	lws_set_log_level(LLL_ERR | LLL_WARN, server_log_cb);
 	memset(&info, 0, sizeof info);
 	loops[0] = loop_get();
+	/* Text frames must be UTF-8 (RFC 6455 8.1): lws closes with 1007. */
 	opts = LWS_SERVER_OPTION_LIBEV |
-	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = server_protocols;
 	info.options = opts;

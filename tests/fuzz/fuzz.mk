@@ -39,7 +39,8 @@ FUZZ_SRC_api		 = tests/fuzz/fuzz_api.c tests/fuzz/session_stub.c \
 			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c
 FUZZ_SRC_ws		 = tests/fuzz/fuzz_ws.c tests/fuzz/session_stub.c \
 			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c \
-			   supervisor/http/auth.c tests/fuzz/loop_stub.c
+			   supervisor/http/auth.c supervisor/http/guard.c \
+			   tests/fuzz/loop_stub.c
 FUZZ_SRC_store		 = tests/fuzz/fuzz_store.c supervisor/core/store.c
 FUZZ_LIBS		 = -lcjson -lm
 FUZZ_LIBS_ws		 = -lwebsockets

@@ -52,3 +52,33 @@ journal_unsubscribe(struct journal_sub *sub)
 {
 	abort();
 }
+
+int
+loop_timer_pending(struct loop_timer *t)
+{
+	abort();
+}
+
+struct loop_io *
+loop_io_new(int fd, int write, loop_io_cb cb, void *arg)
+{
+	abort();
+}
+
+void
+loop_io_start(struct loop_io *io)
+{
+	abort();
+}
+
+void
+loop_io_stop(struct loop_io *io)
+{
+	abort();
+}
+
+void
+loop_io_free(struct loop_io *io)
+{
+	abort();
+}

@@ -9,7 +9,7 @@ import re
 import socket
 import time
 
-from agentd import HOST, Agentd, WSHandshakeError, wait_for
+from agentd import HOST, Agentd, WSClosed, WSHandshakeError, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -259,24 +259,62 @@ def test_nul_in_path_refused(ctx):
 
 
 def test_invalid_utf8_body_refused(ctx):
-    """A JSON body that is not UTF-8 is refused (RFC 8259 8.1), so no
-    invalid UTF-8 reaches the log and clients' text frames."""
+    """A JSON body that is not UTF-8 is refused (RFC 8259 8.1), and a
+    WebSocket text frame that is not UTF-8 closes the connection with 1007
+    (RFC 6455 8.1), so no invalid UTF-8 reaches the log and clients' text
+    frames."""
     with Agentd(ctx.binary) as a:
         assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
         r = a.http("POST", "/v1/sessions/s/messages", b'{"message":"bad \xff\xfe"}',
             headers={"Content-Type": "application/json"})
         assert r.status == 400, r.status
         ws = a.ws("/v1/sessions/s/events/ws")
-        ws.conn.sock.sendall(b"")    # a text frame with invalid UTF-8:
         ws.send_frame(1, b'{"type":"message","message":"\xff","id":"u"}')
-        while True:
-            m = ws.recv_json(5)     # recv_text checks the frame is UTF-8
-            if "reply_to" in m:
-                break
-        assert m["status"] == 400 and m["error"], m
-        ws.close()
+        _expect_ws_close(ws, 1007)
         with open(os.path.join(a.data_dir, "sessions", "s", "events.jsonl"), "rb") as f:
-            f.read().decode("utf-8")
+            text = f.read().decode("utf-8")
+        assert '"user"' not in text, "the invalid frame became a message"
+
+
+def _expect_ws_close(ws, code):
+    """The server closes ws with this code (or drops it) and runs nothing."""
+    try:
+        while True:
+            m = ws.recv_json(5)
+            assert "reply_to" not in m, f"the bad frame was answered: {m}"
+    except WSClosed as e:
+        assert e.code == code, f"closed with {e.code}, want {code}"
+    except (EOFError, ConnectionError):
+        pass
+
+
+def _raw_frame(ws, first, payload, masked=True):
+    head = bytearray([first])
+    mask = os.urandom(4) if masked else b""
+    head.append((0x80 if masked else 0) | len(payload))
+    data = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) \
+        if masked else payload
+    ws.conn.sock.sendall(bytes(head) + mask + data)
+
+
+def test_websocket_protocol_errors_close(ctx):
+    """RFC 6455: an unmasked client frame (5.1) and RSV1 without a
+    negotiated extension (5.2) close the connection with 1002; neither is
+    run as a command."""
+    if os.environ.get("AGENTD_SAN") == "1":
+        return  # agentd-dev links Debian's lws, without our patch
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        cmd = b'{"type":"message","message":"hi"}'
+        for first, masked in ((0x81, False), (0xC1, True)):
+            ws = a.ws("/v1/sessions/s/events/ws")
+            assert ws.next_event(5)["type"] == "session.started"
+            _raw_frame(ws, first, cmd, masked)
+            _expect_ws_close(ws, 1002)
+            ws.conn.close()
+        time.sleep(0.3)
+        info = a.http("GET", "/v1/sessions/s").json
+        assert info["eventCount"] == 1, f"a bad frame was run: {info}"
 
 
 def test_no_token_with_a_body_is_refused(ctx):
@@ -530,3 +568,43 @@ def test_descriptor_attack_keeps_health_answering(ctx):
         assert ticks < 150, f"agentd used {ticks} ticks in 6 s"
         assert len(a.log_lines()) - lines0 < 40, a.stderr_text()[-2000:]
         assert _health_ms(a.port) < 100
+
+
+def test_nul_in_a_string_refused(ctx):
+    """"a\\u0000b" was silently cut to "a": refused over HTTP and WS; an
+    escaped backslash followed by u0000 is text and passes."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("POST", "/v1/sessions/s/messages",
+            b'{"message":"a\\u0000b"}', headers={"Content-Type": "application/json"})
+        assert r.status == 400 and "NUL" in r.json["detail"], r.body
+        r = a.http("POST", "/v1/sessions/n\\u0000", {"agent": "mock"})
+        assert r.status in (400, 404), r.status
+        ws = a.ws("/v1/sessions/s/events/ws")
+        m = ws.request({"type": "message", "message": "a\x00b", "id": "z"})
+        assert m["status"] == 400 and "NUL" in m["error"], m
+        ws.close()
+        r = a.http("POST", "/v1/sessions/s/messages",
+            b'{"message":"a\\\\u0000b"}', headers={"Content-Type": "application/json"})
+        assert r.status == 204, r.body
+
+
+def test_offsets_and_limits_are_checked(ctx):
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("GET", "/v1/sessions/s/events?limit=0")
+        assert r.status == 400, (r.status, r.body[:200])
+        r = a.http("GET", "/v1/sessions/s/events?offset=5")
+        assert r.status == 400 and "past the last" in r.json["detail"], r.body
+        assert a.http("GET", "/v1/sessions/s/events?offset=1").status == 200
+        for lei in ("-1", "5", "1x", "99999999999999999999999"):
+            st, head = status_line(a.port, "GET", "/v1/sessions/s/events/sse",
+                {"Last-Event-ID": lei})
+            assert st == 400, f"Last-Event-ID {lei}: {st}"
+        for off in ("-1", "5"):
+            st, _ = status_line(a.port, "GET",
+                f"/v1/sessions/s/events/sse?offset={off}")
+            assert st == 400, f"?offset={off}: {st}"
+        st, _ = status_line(a.port, "GET", "/v1/sessions/s/events/sse",
+            {"Last-Event-ID": "1"})
+        assert st == 200, st
