@@ -225,6 +225,9 @@ cJSON	   *event_part_image(const char *, const char *, const char *);
 cJSON	   *event_part_json(cJSON *);
 cJSON	   *event_part_status(const char *, const char *);
 
+/* inflate.c */
+unsigned char *inflate_gzip(const unsigned char *, size_t, size_t, size_t *);
+
 /* json-scan.c */
 typedef int (*json_scan_cb)(
     void *, const char *, size_t, size_t, size_t, size_t);

@@ -881,13 +881,19 @@ api_terminate(struct session *s, const char *target, const cJSON *args,
 	reply_no_content(resp);
 }
 
-/* GET /ui, /ui/ and its files: ui.c's gzipped bytes as they are. */
+/*
+ * GET /ui, /ui/ and its files: ui.c's gzipped bytes as they are to a
+ * client that accepts gzip, decoded (protocol/inflate.c) for one that
+ * does not.
+ */
 static void
 api_ui(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	const struct ui_asset *a;
 	const char	      *name;
+	unsigned char	      *plain;
+	size_t		       len;
 
 	if (m->n > 0)
 		name = m->part[0];
@@ -901,10 +907,23 @@ api_ui(const struct api_request *req, struct api_match *m,
 	resp->kind = API_REPLY;
 	resp->status = 200;
 	resp->content_type = a->content_type;
-	resp->content_encoding = "gzip";
 	resp->cache_control = "private, max-age=60";
-	resp->static_body = a->data;
-	resp->len = (size_t)(a->end - a->data);
+	resp->vary = "accept-encoding";
+	if (reply_accepts_gzip(req)) {
+		resp->content_encoding = "gzip";
+		resp->static_body = a->data;
+		resp->len = (size_t)(a->end - a->data);
+		return;
+	}
+	plain =
+	    inflate_gzip(a->data, (size_t)(a->end - a->data), 64UL << 20, &len);
+	if (plain == NULL) {
+		reply_problem(
+		    resp, 500, "internal", "cannot decode /ui/%s", name);
+		return;
+	}
+	resp->body = (char *)plain;
+	resp->len = len;
 }
 
 /* ACP over HTTP (sandbox-agent 0.2-0.4): acpserver.c. */

@@ -48,10 +48,11 @@ struct api_request {
 	int		   nargs;
 	const char	  *body;
 	size_t		   body_len;
-	const char	  *last_event_id; /* header, or NULL */
-	int		   websocket;	  /* an upgrade request */
-	const char	  *content_type;  /* header, or NULL */
-	const char	  *accept;	  /* header, or NULL */
+	const char	  *last_event_id;   /* header, or NULL */
+	int		   websocket;	    /* an upgrade request */
+	const char	  *content_type;    /* header, or NULL */
+	const char	  *accept;	    /* header, or NULL */
+	const char	  *accept_encoding; /* header, or NULL */
 };
 enum api_kind {
 	API_REPLY,  /* status, content_type, body */
@@ -77,6 +78,7 @@ struct api_response {
 	const char		*content_type;
 	const char		*content_encoding; /* "gzip" or NULL */
 	const char		*cache_control;	   /* or NULL */
+	const char		*vary;		   /* or NULL */
 	const void		*static_body; /* instead of body: not freed */
 	char			*body;	      /* malloc'd */
 	size_t			 len;
@@ -98,6 +100,7 @@ const char *reply_arg(const struct api_request *, const char *);
 int
 reply_arg_u64(const struct api_request *, const char *, uint64_t, uint64_t *);
 int    reply_arg_bool(const struct api_request *, const char *);
+int    reply_accepts_gzip(const struct api_request *);
 cJSON *reply_body(const struct api_request *, struct api_response *, int);
 char  *reply_frame(const char *, const struct api_response *);
 struct reply_wait *reply_wait_new(struct api_response *);

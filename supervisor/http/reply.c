@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -301,4 +302,39 @@ reply_wait_finish(struct reply_wait *w, struct api_response *resp)
 		w->cb(w->conn, &w->resp);
 		free(w);
 	}
+}
+
+/*
+ * Does the client take gzip (RFC 9110 12.5.3)? "gzip" or "x-gzip", or
+ * "*", with a q above 0; no header means no.
+ */
+int
+reply_accepts_gzip(const struct api_request *req)
+{
+	const char *p = req->accept_encoding, *q;
+	size_t	    len;
+	int	    star = 0, gzip = -1, ok;
+
+	if (p == NULL)
+		return (0);
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t;,");
+		q = p + len;
+		q += strspn(q, " \t");
+		ok = 1;
+		if (*q == ';') {
+			q += 1 + strspn(q + 1, " \t");
+			if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+				ok = strtod(q + 2, NULL) > 0;
+		}
+		if ((len == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+		    (len == 6 && strncasecmp(p, "x-gzip", 6) == 0))
+			gzip = ok;
+		else if (len == 1 && *p == '*')
+			star = ok;
+		p += len;
+		p += strcspn(p, ",");
+	}
+	return (gzip == -1 ? star : gzip);
 }

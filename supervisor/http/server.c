@@ -60,6 +60,7 @@ struct conn {
 	char		   host[256];
 	char		   content_type[128];
 	char		   accept[256];
+	char		   accept_encoding[128];
 	char		  *body;
 	size_t		   body_len;
 	size_t		   body_cap;
@@ -680,6 +681,9 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_copy(
 		wsi, c->accept, sizeof c->accept, WSI_TOKEN_HTTP_ACCEPT) > 0)
 		c->req.accept = c->accept;
+	if (lws_hdr_copy(wsi, c->accept_encoding, sizeof c->accept_encoding,
+		WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
+		c->req.accept_encoding = c->accept_encoding;
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
 	    0)
 		c->origin[0] = '\0';
@@ -806,10 +810,20 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	if (lws_add_http_common_headers(
 		wsi, (unsigned int)c->resp.status, type, len, &p, end))
 		return (-1);
+	/* Proxies (nginx's default) must pass events on at once. */
 	if (c->kind == CONN_SSE &&
-	    lws_add_http_header_by_name(wsi,
-		(const unsigned char *)"cache-control:",
-		(const unsigned char *)"no-cache", 8, &p, end))
+	    (lws_add_http_header_by_name(wsi,
+		 (const unsigned char *)"cache-control:",
+		 (const unsigned char *)"no-cache, no-transform", 22, &p,
+		 end) ||
+		lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)"x-accel-buffering:",
+		    (const unsigned char *)"no", 2, &p, end)))
+		return (-1);
+	if (c->resp.vary != NULL &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+		(const unsigned char *)c->resp.vary, (int)strlen(c->resp.vary),
+		&p, end))
 		return (-1);
 	if (c->resp.allow[0] != '\0' &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
