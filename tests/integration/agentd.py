@@ -414,10 +414,17 @@ class Agentd:
 # --------------------------------------------------------------------------
 # A buffered socket with per-read deadlines (shared by SSE and WS)
 
+# (ssl.SSLContext, server_hostname) to speak TLS, as to a proxy in front
+# of agentd (tests/proxy); None for plain TCP.
+TLS = None
+
+
 class _Conn:
     def __init__(self, port, timeout):
         self.sock = socket.create_connection((HOST, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if TLS is not None:
+            self.sock = TLS[0].wrap_socket(self.sock, server_hostname=TLS[1])
         self.buf = bytearray()
         self.eof = False
 
