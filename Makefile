@@ -79,7 +79,14 @@ dist: build/agentd
 	strip -o build/dist/agentd build/agentd
 	@ls -l build/dist/agentd
 
-$(HOST_DIR)/%.o: %.c $(HDRS)
+# Debian's -dev packages for host builds (toolchain/host-deps.sh installs
+# them where missing, as root).
+HOST_STAMP	 = build/.host-deps
+
+$(HOST_STAMP): toolchain/host-deps.sh
+	toolchain/host-deps.sh $@
+
+$(HOST_DIR)/%.o: %.c $(HDRS) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $< ($(HOST_DIR))"
 	$(Q)$(CC_HOST) $(HOST_CFLAGS) -c $< -o $@

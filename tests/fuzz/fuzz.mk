@@ -49,7 +49,13 @@ FUZZ_LIBS_ws		 = -lwebsockets
 FUZZ_BINS	 = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_REPLAY	 = $(FUZZ_TARGETS:%=$(HOST_DIR)/fuzz/%-replay)
 
-$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDRS)
+# clang and its libFuzzer runtime, installed where missing (as root).
+FUZZ_STAMP	 = build/.fuzz-deps
+$(FUZZ_STAMP): toolchain/host-deps.sh
+	toolchain/host-deps.sh $@ clang-14 libclang-rt-14-dev libev-dev \
+	    libcjson-dev libwebsockets-dev
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDRS) | $(FUZZ_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $< (fuzz)"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -73,13 +79,13 @@ endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
 
 # Replay programs: product objects of the host build, test files here.
-$(HOST_DIR)/fuzz/obj/%.o: tests/fuzz/%.c $(FUZZ_HDRS)
+$(HOST_DIR)/fuzz/obj/%.o: tests/fuzz/%.c $(FUZZ_HDRS) | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $< ($(HOST_DIR))"
 	$(Q)$(CC_HOST) $(CSTD) $(DEFS) -g -O1 $(HOST_SAN) -DAGENTD_DEV_LWS \
 	    -I/usr/include/cjson -Wall -Wno-unused-parameter -c $< -o $@
 
-$(HOST_DIR)/fuzz/obj/replay-%.o: tests/fuzz/replay.c tests/fuzz/fuzz.h
+$(HOST_DIR)/fuzz/obj/replay-%.o: tests/fuzz/replay.c tests/fuzz/fuzz.h | $(HOST_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC_HOST) $(CSTD) -g -O1 $(HOST_SAN) -Wall \
 	    -DFUZZ_TARGET='"$*"' -c $< -o $@

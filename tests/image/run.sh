@@ -28,17 +28,8 @@ pid= ctr= mnt=
 
 log() { echo "image: $*"; }
 
-# The machine's own Debian archive, from its apt sources (deb822 or
-# one-line): the tree names no archive host.
-apt_mirror() {
-	{
-		sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources \
-		    2>/dev/null
-		sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\).*/\2/p' \
-		    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-	} | tr ' ' '\n' | grep -v -e '-security' -e '^$' | head -n 1
-}
-mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
+. "$here/base.sh"
+
 fail() {
 	echo "image: $*" >&2
 	[ -f "$work/agentd.log" ] && tail -n 20 "$work/agentd.log" >&2
@@ -83,15 +74,7 @@ else
 	base=localhost/agentd-base:$suite
 	if [ ! -s "$work/base.tar" ]; then
 		log "debootstrap --variant=minbase $suite (once, into build/image/base.tar)"
-		rm -rf "$work/rootfs"
-		[ -n "$mirror" ] || fail "no Debian archive in the apt sources: set DEBIAN_MIRROR"
-		debootstrap --variant=minbase "$suite" "$work/rootfs" "$mirror" \
-		    >"$work/debootstrap.log" 2>&1 ||
-		    fail "debootstrap failed (see $work/debootstrap.log)"
-		tar -C "$work/rootfs" --exclude='./var/cache/apt/archives/*.deb' \
-		    --exclude='./var/lib/apt/lists/*' -cf "$work/base.tar.tmp" . &&
-		    mv "$work/base.tar.tmp" "$work/base.tar" || fail "tar failed"
-		rm -rf "$work/rootfs"
+		image_base_tar "$work" "$suite" || fail "no base root"
 	fi
 	"${P[@]}" import -q "$work/base.tar" "$base" >"$work/import.log" 2>&1 ||
 	    fail "podman import failed"
@@ -140,10 +123,10 @@ esac
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/sessions")
 [ "$code" = 401 ] || fail "GET /v1/sessions without the token: $code, not 401"
 auth=(-H "Authorization: Bearer $token")
-curl -fsS "${auth[@]}" -XPOST "$url/v1/sessions/img" -d '{"agent":"mock"}' \
+curl -fsS "${auth[@]}" --json '{"agent":"mock"}' "$url/v1/sessions/img" \
     >/dev/null || fail "creating a mock session failed"
-curl -fsS "${auth[@]}" -XPOST "$url/v1/sessions/img/messages" \
-    -d '{"message":"hello from the image"}' || fail "posting a message failed"
+curl -fsS "${auth[@]}" "$url/v1/sessions/img/messages" \
+    --json '{"message":"hello from the image"}' || fail "posting a message failed"
 ok=
 for _ in $(seq 1 100); do
 	ev=$(curl -fsS "${auth[@]}" "$url/v1/sessions/img/events")
