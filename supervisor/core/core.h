@@ -105,14 +105,17 @@ struct proc_cbs {
 	void (*toolong)(void *, size_t);
 	void (*exit)(void *, int);
 };
-struct proc *proc_spawn(char **, char **, const char *, size_t,
-    const struct proc_cbs *, void *, char **);
-pid_t	     proc_pid(struct proc *);
-int	     proc_write(struct proc *, const char *, size_t);
-void	     proc_stderr(struct proc *, char **, char **, int *);
-void	     proc_stop(struct proc *, double);
-void	     proc_pause(struct proc *, int);
-void	     proc_free(struct proc *);
+struct proc	  *proc_spawn(char **, char **, const char *, size_t,
+	  const struct proc_cbs *, void *, char **);
+pid_t		   proc_pid(struct proc *);
+unsigned long long proc_start(struct proc *);
+unsigned long long proc_start_time(pid_t);
+int		   proc_end_orphan(pid_t, unsigned long long, double);
+int		   proc_write(struct proc *, const char *, size_t);
+void		   proc_stderr(struct proc *, char **, char **, int *);
+void		   proc_stop(struct proc *, double);
+void		   proc_pause(struct proc *, int);
+void		   proc_free(struct proc *);
 
 /* store.c */
 struct store;
