@@ -63,6 +63,9 @@ static const char main_usage[] =
     "  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
     "                    (default 0: never)\n"
     "  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
+    "  --cancel-grace S  seconds an agent may take to honour a cancel; then\n"
+    "                    the turn ends as cancelled and the agent restarts\n"
+    "                    (resumed at the next message) (default 5)\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
     "                    fixture format of tests/fixtures (for re-recording)\n";
@@ -167,6 +170,7 @@ main_parse_serve(int argc, char **argv)
 		{ "max-body", required_argument, NULL, 'B' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "kill-grace", required_argument, NULL, 'k' },
+		{ "cancel-grace", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
@@ -227,6 +231,10 @@ main_parse_serve(int argc, char **argv)
 		case 'k':
 			options.kill_grace =
 			    main_seconds_arg("--kill-grace", optarg);
+			break;
+		case 'C':
+			options.cancel_grace =
+			    main_seconds_arg("--cancel-grace", optarg);
 			break;
 		case 'R':
 			options.record_dir = optarg;

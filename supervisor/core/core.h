@@ -29,8 +29,9 @@ struct options {
 	size_t	    max_body; /* HTTP request body cap */
 	double
 	    idle_timeout; /* seconds an agent may be silent in a turn; 0: none */
-	double	    kill_grace; /* seconds between SIGTERM and SIGKILL */
-	const char *record_dir; /* --record: fixture transcripts */
+	double	    kill_grace;	  /* seconds between SIGTERM and SIGKILL */
+	double	    cancel_grace; /* seconds a cancel may take, then restart */
+	const char *record_dir;	  /* --record: fixture transcripts */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);

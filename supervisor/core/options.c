@@ -13,6 +13,7 @@ struct options options = {
 	.max_body = 8UL * 1024 * 1024,
 	.idle_timeout = 0,
 	.kill_grace = 5,
+	.cancel_grace = 5,
 };
 int64_t agentd_start_ms;
 

@@ -203,9 +203,10 @@ proc_close_pipes(int fds[3][2])
 
 /*
  * Start argv in cwd with env (NAME=value entries added to ours). The
- * callbacks get arg. Returns NULL with *cause if the process could not be
- * started; a command that is not found still starts and exits 127, with
- * the reason in its stderr.
+ * callbacks get arg. Returns NULL with *cause and errno if the process
+ * could not be started; a command that is not found still starts and
+ * exits 127, with the reason in its stderr (the session checks the
+ * command before).
  */
 struct proc *
 proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
@@ -214,12 +215,14 @@ proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
 	struct proc *p;
 	int	     fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	sigset_t     all, old;
-	int	     i;
+	int	     i, saved;
 
 	for (i = 0; i < 3; i++) {
 		if (pipe2(fds[i], O_CLOEXEC) != 0) {
-			xasprintf(cause, "pipe: %s", strerror(errno));
+			saved = errno;
+			xasprintf(cause, "pipe: %s", strerror(saved));
 			proc_close_pipes(fds);
+			errno = saved; /* the caller tells EMFILE from others */
 			return (NULL);
 		}
 	}
@@ -236,11 +239,13 @@ proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
 	if (p->pid == 0)
 		proc_child(argv, env, cwd, fds);
 	if (p->pid == -1) {
+		saved = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		xasprintf(cause, "fork: %s", strerror(errno));
+		xasprintf(cause, "fork: %s", strerror(saved));
 		proc_close_pipes(fds);
 		jsonl_free(p->lines);
 		free(p);
+		errno = saved;
 		return (NULL);
 	}
 	loop_child_watch(p->pid, proc_child_cb, p);

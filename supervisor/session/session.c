@@ -14,17 +14,32 @@
  *             next message starts it again with its native resume id)
  *   READY     the agent runs, no turn
  *   TURN      a turn runs; new messages are queued
+ *   RESTARTING the agent ignored a cancel for --cancel-grace seconds: the
+ *             turn is closed as cancelled and the agent stopped; at its
+ *             exit the session is IDLE (queued messages restart it)
  *   STOPPING  terminate asked: SIGTERM sent, waiting for the exit
  *   ENDED     the agent is gone for good; session.ended is in the log
  *
  * Invariants: a session is freed only when its last reference (registry,
  * subscribers, a running process) is gone; an ended session holds no
- * process.
+ * process and no queued message; a deleted (dead) session writes nothing
+ * more to its log, whose files are gone.
+ *
+ * session.json records the running agent's pid and start time, so that
+ * an agentd started after a kill -9 ends what its predecessor left running
+ * (proc_end_orphan) instead of starting a second agent beside it.
+ *
+ * Lines of stdout that are not JSON at all (garbage) are not handed to the
+ * adapter one by one: they are counted and coalesced into one
+ * agent.unparsed event at most every SESSION_GARBAGE_S, with the first
+ * line (cut to SESSION_GARBAGE_RAW bytes) as raw, so an agent that prints
+ * noise cannot grow the log faster than it writes.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,18 +48,22 @@
 
 #include "session.h"
 
-#define SESSION_QUEUE_MAX 64 /* queued messages */
+#define SESSION_QUEUE_MAX   64	/* queued messages */
+#define SESSION_GARBAGE_S   1.0 /* at most one coalesced unparsed a second */
+#define SESSION_GARBAGE_RAW 256 /* bytes of the first garbage line kept */
+#define SESSION_JSON_CHECK  64	/* shorter lines are parsed to tell garbage */
 
 enum session_state {
 	S_IDLE,
 	S_READY,
 	S_TURN,
+	S_RESTARTING,
 	S_STOPPING,
 	S_ENDED,
 	S_NSTATES
 };
 static const char *session_state_names[] = { "idle", "ready", "running",
-	"stopping", "ended" };
+	"restarting", "stopping", "ended" };
 
 enum session_event {
 	E_MESSAGE,
@@ -75,7 +94,17 @@ struct session {
 
 	TAILQ_HEAD(, session_msg) queue;
 	int		   nqueued;
-	struct loop_timer *idle_timer; /* --idle-timeout in a turn */
+	struct loop_timer *idle_timer;	 /* --idle-timeout in a turn */
+	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
+	int		   cancelling;	 /* cancel_timer runs */
+
+	/* Garbage lines of stdout waiting to be told as one event. */
+	uint64_t	   garbage_lines;
+	uint64_t	   garbage_bytes;
+	char		  *garbage_raw; /* the first line, cut */
+	size_t		   garbage_rawlen;
+	int64_t		   garbage_ms; /* when the last one was told */
+	struct loop_timer *garbage_timer;
 
 	int refs;
 	int dead;
@@ -86,8 +115,13 @@ static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 
 static int  session_fsm(struct session *, enum session_event, void *, char **);
 static void session_save(struct session *);
+static int  session_save_meta(struct session *, char **);
 static void session_idle_cb(void *);
+static void session_cancel_cb(void *);
 static int  session_start_agent(struct session *, char **);
+static void session_drop_queue(struct session *);
+static void session_garbage_flush(struct session *);
+static void session_reap(struct session *);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
@@ -138,6 +172,9 @@ session_free(struct session *s)
 	host_free(s->host);
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
+	loop_timer_free(s->cancel_timer);
+	loop_timer_free(s->garbage_timer);
+	free(s->garbage_raw);
 	free(s->id);
 	json_free(s->env);
 	free(s->driver);
@@ -207,17 +244,22 @@ session_driver(struct session *s)
 	return (s->driver);
 }
 
-/* Write session.json (temp file and rename, in store.c). */
-static void
-session_save(struct session *s)
+/*
+ * Write session.json (temp file and rename, in store.c); -1 with *cause
+ * and errno if the store refused it. The running agent's pid and start
+ * time go with it (see the top).
+ */
+static int
+session_save_meta(struct session *s, char **cause)
 {
 	struct host *h = s->host;
 	cJSON	    *o;
-	char	    *text, *cause;
+	char	    *text;
 	size_t	     len;
+	int	     rv, saved;
 
 	if (s->dead || h == NULL)
-		return;
+		return (0);
 	o = json_object();
 	json_set_int(o, "version", 1);
 	json_set_str(o, "id", s->id);
@@ -240,14 +282,28 @@ session_save(struct session *s)
 	json_set_int(o, "createdAt", s->created_ms);
 	json_set_bool(o, "ended", s->state == S_ENDED);
 	json_set_bool(o, "inTurn", host_in_turn(h));
+	if (s->proc != NULL && proc_start(s->proc) != 0) {
+		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
+		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
+	}
 	text = json_print(o, &len);
 	json_free(o);
-	if (store_write_meta(journal_store(s->journal), text, len, &cause) !=
-	    0) {
+	rv = store_write_meta(journal_store(s->journal), text, len, cause);
+	saved = errno;
+	free(text);
+	errno = saved;
+	return (rv);
+}
+
+static void
+session_save(struct session *s)
+{
+	char *cause;
+
+	if (session_save_meta(s, &cause) != 0) {
 		log_error("session %s: %s", s->id, cause);
 		free(cause);
 	}
-	free(text);
 }
 
 /* The host's line for the agent's stdin. */
@@ -285,6 +341,9 @@ session_turn_cb(void *arg, enum host_turn what)
 	}
 	if (s->idle_timer != NULL)
 		loop_timer_stop(s->idle_timer);
+	if (s->cancel_timer != NULL)
+		loop_timer_stop(s->cancel_timer);
+	s->cancelling = 0;
 	if (what == HOST_TURN_ENDED)
 		(void)session_fsm(s, E_TURN_END, NULL, NULL);
 }
@@ -312,6 +371,8 @@ session_idle_cb(void *arg)
 	struct session *s = arg;
 	char		msg[96];
 
+	if (s->dead)
+		return;
 	snprintf(msg, sizeof msg,
 	    "the agent was silent for %.0f s in a turn "
 	    "(--idle-timeout): stopping it",
@@ -335,6 +396,108 @@ session_tell_cb(void *arg, const char *native_id, int question)
 		    s->host, native_id, PERMISSION_CANCELLED);
 }
 
+/*
+ * Is this line garbage, not JSON at all? Every protocol speaks JSON
+ * objects, one a line, so a line that does not start with '{' and end
+ * with '}' is; a short line is parsed too (the cost is small, and short
+ * lines are where one event a line would multiply the log the most).
+ */
+static int
+session_garbage(const char *line, size_t len)
+{
+	const char *err;
+	cJSON	   *v;
+	size_t	    a = 0, b = len;
+
+	while (a < b && strchr(" \t\r", line[a]) != NULL)
+		a++;
+	while (b > a && strchr(" \t\r", line[b - 1]) != NULL)
+		b--;
+	if (b - a < 2 || line[a] != '{' || line[b - 1] != '}')
+		return (1);
+	if (len >= SESSION_JSON_CHECK)
+		return (0);
+	if ((v = json_parse(line, len, &err)) == NULL)
+		return (1);
+	json_free(v);
+	return (0);
+}
+
+/* Tell the garbage counted so far as one agent.unparsed event. */
+static void
+session_garbage_flush(struct session *s)
+{
+	cJSON *data, *raw;
+	char  *quoted, msg[160];
+	size_t qlen;
+
+	if (s->garbage_timer != NULL)
+		loop_timer_stop(s->garbage_timer);
+	if (s->garbage_lines == 0)
+		return;
+	snprintf(msg, sizeof msg,
+	    "%llu line%s of output that %s not JSON (%llu bytes); the first "
+	    "is the raw%s",
+	    (unsigned long long)s->garbage_lines,
+	    s->garbage_lines == 1 ? "" : "s",
+	    s->garbage_lines == 1 ? "is" : "are",
+	    (unsigned long long)s->garbage_bytes,
+	    s->garbage_rawlen < s->garbage_bytes ? ", cut" : "");
+	data = json_object();
+	json_set_str(data, "error", msg);
+	json_set_str(data, "location", "stdout");
+	json_set_int(data, "lines", (long long)s->garbage_lines);
+	json_set_int(data, "bytes", (long long)s->garbage_bytes);
+	/* The raw of a line that is not JSON is that line as a JSON string. */
+	raw = json_stringn(s->garbage_raw, s->garbage_rawlen);
+	quoted = json_print(raw, &qlen);
+	json_free(raw);
+	host_line_begin(s->host, quoted, qlen);
+	host_emit(s->host, EVENT_AGENT_UNPARSED, data, 0);
+	host_line_end(s->host);
+	free(quoted);
+	free(s->garbage_raw);
+	s->garbage_raw = NULL;
+	s->garbage_rawlen = 0;
+	s->garbage_lines = s->garbage_bytes = 0;
+	s->garbage_ms = loop_now_ms();
+}
+
+static void
+session_garbage_cb(void *arg)
+{
+	struct session *s = arg;
+
+	if (!s->dead)
+		session_garbage_flush(s);
+}
+
+/* Count a garbage line; the first one told at once, then once a second. */
+static void
+session_garbage_add(struct session *s, const char *line, size_t len)
+{
+	double wait;
+	size_t cut;
+
+	if (s->garbage_lines++ == 0) {
+		cut = len < SESSION_GARBAGE_RAW ? len : SESSION_GARBAGE_RAW;
+		while (cut > 0 && cut < len && (line[cut] & 0xc0) == 0x80)
+			cut--; /* not inside a UTF-8 sequence */
+		s->garbage_raw = xmemdup(line, cut);
+		s->garbage_rawlen = cut;
+		wait = (double)(s->garbage_ms + SESSION_GARBAGE_S * 1000 -
+			   loop_now_ms()) /
+		    1000;
+		if (s->garbage_ms == 0 || wait < 0)
+			wait = 0;
+		if (s->garbage_timer == NULL)
+			s->garbage_timer =
+			    loop_timer_new(session_garbage_cb, s);
+		loop_timer_set(s->garbage_timer, wait);
+	}
+	s->garbage_bytes += len + 1;
+}
+
 /* A line of the agent's stdout: made valid UTF-8, then to the adapter. */
 static void
 session_line_cb(void *arg, const char *line, size_t len)
@@ -342,13 +505,22 @@ session_line_cb(void *arg, const char *line, size_t len)
 	struct session *s = arg;
 	char	       *fixed = NULL;
 
-	if (len == 0)
+	if (len == 0 || s->dead)
 		return;
 	record_line(s->record, '<', line, len);
 	if (host_in_turn(s->host) && s->idle_timer != NULL)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
 	if (!utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
+	if (session_garbage(line, len)) {
+		session_garbage_add(s, line, len);
+		free(fixed);
+		return;
+	}
+	/* Garbage before this line is told first, if the rate allows. */
+	if (s->garbage_lines > 0 &&
+	    loop_now_ms() - s->garbage_ms >= SESSION_GARBAGE_S * 1000)
+		session_garbage_flush(s);
 	host_line_begin(s->host, line, len);
 	s->profile->adapter->on_line(s->host, line, len);
 	host_line_end(s->host);
@@ -360,6 +532,9 @@ session_toolong_cb(void *arg, size_t len)
 {
 	struct session *s = arg;
 	char		msg[128];
+
+	if (s->dead)
+		return;
 
 	snprintf(msg, sizeof msg,
 	    "line of %zu bytes over the limit of %zu "
@@ -377,13 +552,35 @@ session_exit_cb(void *arg, int status)
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	record_close(s->record);
 	s->record = NULL;
+	if (s->dead) {
+		/* Deleted: its files are gone, nothing more is written. */
+		s->state = S_ENDED;
+		session_reap(s);
+		return;
+	}
+	session_garbage_flush(s);
 	(void)session_fsm(s, E_EXIT, &status, NULL);
 }
 
 static const struct proc_cbs session_proc_cbs = { session_line_cb,
 	session_toolong_cb, session_exit_cb };
 
-/* Spawn the agent process and start the adapter's handshake. */
+/* The HTTP status for a resource failure: out of descriptors or
+ * processes is passing (503), anything else is storage (507). */
+static int
+session_errno_status(int error)
+{
+	if (error == EMFILE || error == ENFILE || error == EAGAIN ||
+	    error == ENOMEM)
+		return (503);
+	return (507);
+}
+
+/*
+ * Spawn the agent process and start the adapter's handshake. Returns 0,
+ * or an HTTP status with *cause: 503 when agentd is out of descriptors or
+ * processes (try again later), 502 otherwise.
+ */
 static int
 session_start_agent(struct session *s, char **cause)
 {
@@ -391,11 +588,12 @@ session_start_agent(struct session *s, char **cause)
 	struct argv_builder   ab;
 	const cJSON	     *e;
 	const struct adapter *a = s->profile->adapter;
+	int		      saved;
 
 	memset(&ab, 0, sizeof ab);
 	if (a->spawn_argv(s->host, &ab, cause) != 0) {
 		argv_free(&ab);
-		return (-1);
+		return (502);
 	}
 	/* A bare command is looked for where installs go first, then PATH. */
 	if (strchr(ab.argv[0], '/') == NULL &&
@@ -407,13 +605,15 @@ session_start_agent(struct session *s, char **cause)
 		argv_env(&ab, json_key(e), json_str(e));
 	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
+	saved = errno;
 	if (s->proc != NULL)
 		s->record = record_open(s->id, s->profile->id, ab.argv);
 	argv_free(&ab);
 	if (s->proc == NULL)
-		return (-1);
+		return (session_errno_status(saved) == 503 ? 503 : 502);
 	session_ref(s); /* held until the process is reaped */
 	s->state = S_READY;
+	session_save(s); /* its pid, for the next agentd after a crash */
 	a->on_start(s->host);
 	return (0);
 }
@@ -457,6 +657,34 @@ session_dispatch_cb(void *arg)
 	session_unref(s);
 }
 
+/*
+ * Free the queued messages of a session that will run no more turns, and
+ * say how many were dropped (unless it was deleted: it has no log).
+ */
+static void
+session_drop_queue(struct session *s)
+{
+	struct session_msg *m;
+	cJSON		   *details;
+	char		    msg[128];
+	int		    n = s->nqueued;
+
+	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
+		TAILQ_REMOVE(&s->queue, m, entry);
+		json_free(m->body);
+		free(m);
+	}
+	s->nqueued = 0;
+	if (n == 0 || s->dead)
+		return;
+	snprintf(msg, sizeof msg,
+	    "%d queued message%s dropped: the session ended before %s ran", n,
+	    n == 1 ? " was" : "s were", n == 1 ? "it" : "they");
+	details = json_object();
+	json_set_int(details, "count", n);
+	host_error(s->host, msg, "queue_dropped", details);
+}
+
 /* Emit session.ended with the exit status and stderr. */
 static void
 session_ended(struct session *s, int status, int by_daemon)
@@ -465,6 +693,7 @@ session_ended(struct session *s, int status, int by_daemon)
 	char  *head, *tail;
 	int    truncated, code = -1;
 
+	session_drop_queue(s);
 	data = json_object();
 	if (WIFEXITED(status))
 		code = WEXITSTATUS(status);
@@ -509,6 +738,9 @@ session_reap(struct session *s)
 	host_set_adapter_data(s->host, NULL);
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
+	if (s->cancel_timer != NULL)
+		loop_timer_stop(s->cancel_timer);
+	s->cancelling = 0;
 	session_unref(s); /* the process's reference */
 }
 
@@ -564,12 +796,13 @@ static int
 session_do_start(struct session *s, void *arg, char **cause)
 {
 	char *why;
+	int   status;
 
-	if (session_start_agent(s, &why) != 0) {
+	if ((status = session_start_agent(s, &why)) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
 		host_error(s->host, *cause, "spawn_failed", NULL);
 		free(why);
-		return (502);
+		return (status);
 	}
 	return (session_do_queue(s, arg, cause));
 }
@@ -586,6 +819,9 @@ session_do_turn_done(struct session *s, void *arg, char **cause)
 	return (0);
 }
 
+/* Ask the agent to cancel; if it has not ended the turn --cancel-grace
+ * seconds later, session_cancel_cb does. A repeated cancel does not push
+ * that deadline back. */
 static int
 session_do_cancel(struct session *s, void *arg, char **cause)
 {
@@ -594,7 +830,40 @@ session_do_cancel(struct session *s, void *arg, char **cause)
 		*cause = xstrdup("the agent cannot cancel this turn");
 		return (502);
 	}
+	if (s->cancel_timer == NULL)
+		s->cancel_timer = loop_timer_new(session_cancel_cb, s);
+	if (!s->cancelling) {
+		s->cancelling = 1;
+		loop_timer_set(s->cancel_timer, options.cancel_grace);
+	}
 	return (0);
+}
+
+/*
+ * The agent ignored a cancel for --cancel-grace seconds: end the turn as
+ * cancelled, say why, and stop the agent. At its exit the session is IDLE,
+ * as after an agentd restart: the next message starts the agent again
+ * with its native resume id.
+ */
+static void
+session_cancel_cb(void *arg)
+{
+	struct session *s = arg;
+	char		msg[160];
+
+	s->cancelling = 0;
+	if (s->dead || s->state != S_TURN || !host_in_turn(s->host))
+		return;
+	snprintf(msg, sizeof msg,
+	    "the agent ignored cancel for %g s (--cancel-grace): the turn is "
+	    "ended and the agent restarted; the next message resumes it",
+	    options.cancel_grace);
+	log_warn("session %s: %s", s->id, msg);
+	host_error(s->host, msg, "cancel_ignored", NULL);
+	host_pending_cancel(s->host, NULL, NULL);
+	host_turn_close(s->host, "cancelled", NULL, -1);
+	s->state = S_RESTARTING;
+	proc_stop(s->proc, options.kill_grace);
 }
 
 static int
@@ -605,11 +874,21 @@ session_do_stop(struct session *s, void *arg, char **cause)
 	return (0);
 }
 
+/* Terminate while the agent is being stopped for a restart: the stop is
+ * under way already; at the exit the session ends. */
+static int
+session_do_stop_restart(struct session *s, void *arg, char **cause)
+{
+	s->state = S_STOPPING;
+	return (0);
+}
+
 static int
 session_do_end_idle(struct session *s, void *arg, char **cause)
 {
 	cJSON *data;
 
+	session_drop_queue(s);
 	data = json_object();
 	json_set_str(data, "reason", "terminated");
 	json_set_str(data, "terminated_by", "daemon");
@@ -645,8 +924,8 @@ session_do_exit(struct session *s, void *arg, char **cause)
 	host_turn_close(s->host, "error", NULL, -1);
 	session_ended(s, status, 0);
 	s->state = S_ENDED;
-	session_save(s);
 	session_reap(s);
+	session_save(s);
 	return (0);
 }
 
@@ -657,8 +936,35 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 	host_turn_close(s->host, "cancelled", NULL, -1);
 	session_ended(s, *(int *)arg, 1);
 	s->state = S_ENDED;
-	session_save(s);
 	session_reap(s);
+	session_save(s);
+	return (0);
+}
+
+/* The agent stopped for a restart is gone: IDLE, and if messages came
+ * meanwhile, start it again for them. */
+static int
+session_do_exit_restart(struct session *s, void *arg, char **cause)
+{
+	char *why, *msg;
+
+	session_reap(s);
+	s->state = S_IDLE;
+	session_save(s);
+	log_info(
+	    "session %s: agent stopped; idle until the next message", s->id);
+	if (TAILQ_EMPTY(&s->queue))
+		return (0);
+	if (session_start_agent(s, &why) != 0) {
+		xasprintf(&msg, "cannot start the agent again: %s", why);
+		host_error(s->host, msg, "spawn_failed", NULL);
+		free(msg);
+		free(why);
+		session_drop_queue(s);
+		return (0);
+	}
+	session_ref(s);
+	loop_defer(session_dispatch_cb, s);
 	return (0);
 }
 
@@ -671,6 +977,9 @@ static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	    session_do_stop, session_do_exit },
 	[S_TURN] = { session_do_queue, session_do_turn_done, session_do_cancel,
 	    session_do_stop, session_do_exit },
+	[S_RESTARTING] = { session_do_queue, session_do_ignore,
+	    session_do_no_turn, session_do_stop_restart,
+	    session_do_exit_restart },
 	[S_STOPPING] = { session_do_refuse, session_do_ignore,
 	    session_do_no_turn, session_do_ignore, session_do_exit_stopped },
 	[S_ENDED] = { session_do_refuse, session_do_ignore, session_do_no_turn,
