@@ -293,6 +293,9 @@ main_serve(int argc, char **argv)
 	loop_on_signal(SIGINT, main_signal_cb);
 	if (store_init(options.data_dir, &cause) != 0)
 		fatalx("data dir %s: %s", options.data_dir, cause);
+	/* Held until we exit: one agentd per data dir. */
+	if (store_lock(options.data_dir, &cause) == -1)
+		fatalx("%s", cause);
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)

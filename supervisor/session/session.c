@@ -39,11 +39,11 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -1029,7 +1029,7 @@ session_check_request(
 		if (!json_is_arr(v) || json_size(v) == 0)
 			goto command;
 		JSON_FOREACH(e, v) {
-			if (!json_is_str(e))
+			if (!json_is_str(e) || *json_str(e) == '\0')
 				goto command;
 		}
 	} else if (p->flags & AGENT_CUSTOM_COMMAND)
@@ -1040,11 +1040,62 @@ env:
 	return (-1);
 command:
 	xasprintf(cause,
-	    "'agentCommand' must be a non-empty array of "
+	    "'agentCommand' must be a non-empty array of non-empty "
 	    "strings%s",
 	    (p->flags & AGENT_CUSTOM_COMMAND) ? " (required for this agent)"
 					      : "");
 	return (-1);
+}
+
+/*
+ * Check that the request's agentCommand names a command that can run, as
+ * session_start_agent and the child's execvp will look for it: a path
+ * (relative to the session's cwd) must be an executable file; a bare name
+ * must be found among the installed agents, on agentd's PATH or on the
+ * PATH the request's env gives the agent. Otherwise the create would
+ * answer 200 for an agent that can only exit 127.
+ */
+static int
+session_check_command(const cJSON *req, const char *cwd, char **cause)
+{
+	const cJSON *cmd = json_get_arr(req, "agentCommand");
+	const char  *argv0;
+	char	    *path;
+	struct stat  sb;
+	int	     rv = 0;
+
+	if (cmd == NULL || (argv0 = json_str(json_at(cmd, 0))) == NULL ||
+	    strcmp(argv0, "@self") == 0)
+		return (0);
+	if (strchr(argv0, '/') == NULL) {
+		if ((path = agents_find(argv0)) == NULL)
+			path = agents_which(argv0,
+			    json_get_str(json_get_obj(req, "env"), "PATH"));
+		if (path == NULL) {
+			xasprintf(cause,
+			    "agentCommand[0] '%s' is not found: not among the "
+			    "installed agents, not on PATH",
+			    argv0);
+			return (-1);
+		}
+		free(path);
+		return (0);
+	}
+	if (*argv0 == '/')
+		path = xstrdup(argv0);
+	else
+		xasprintf(&path, "%s/%s", cwd, argv0);
+	if (stat(path, &sb) != 0) {
+		xasprintf(
+		    cause, "agentCommand[0] '%s': %s", path, strerror(errno));
+		rv = -1;
+	} else if (!S_ISREG(sb.st_mode) || access(path, X_OK) != 0) {
+		xasprintf(cause,
+		    "agentCommand[0] '%s' is not an executable file", path);
+		rv = -1;
+	}
+	free(path);
+	return (rv);
 }
 
 /*
@@ -1098,7 +1149,27 @@ session_started(struct session *s)
 }
 
 /*
- * POST /v1/sessions/{id}: returns 0, or an HTTP status with *cause.
+ * Undo a create that failed after its store was made: unregister the
+ * session and remove its files, so that nothing holds the id and nothing
+ * is left on disk.
+ */
+static void
+session_undo(struct session *s)
+{
+	LIST_REMOVE(s, entry);
+	if (store_remove(journal_store(s->journal)) != 0)
+		log_warn("session %s: could not remove its files: %s", s->id,
+		    strerror(errno));
+	s->dead = 1;
+	session_unref(s);
+}
+
+/*
+ * POST /v1/sessions/{id}: returns 0 with *sp, or an HTTP status with
+ * *cause and nothing created: 400 for a bad request (a command that
+ * cannot run included), 409 for a taken id, 503 (try again) when agentd
+ * is out of descriptors or processes, 507 when the disk refuses the
+ * session's files, 502 when the agent cannot be started otherwise.
  */
 int
 session_create(
@@ -1112,8 +1183,10 @@ session_create(
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
+	char			   *why;
 	int			    status = 400;
 
+	*sp = NULL;
 	if (session_find(id) != NULL) {
 		xasprintf(cause, "session '%s' already exists", id);
 		return (409);
@@ -1140,10 +1213,11 @@ session_create(
 		goto out;
 	}
 	if (session_opt_str(req, "model", &model, cause) != 0 ||
-	    session_opt_str(req, "permissionMode", &mode, cause) != 0)
+	    session_opt_str(req, "permissionMode", &mode, cause) != 0 ||
+	    session_check_command(req, cwd, cause) != 0)
 		goto out;
 	if ((st = store_create(options.data_dir, id, cause)) == NULL) {
-		status = errno == EEXIST ? 409 : 507;
+		status = errno == EEXIST ? 409 : session_errno_status(errno);
 		goto out;
 	}
 	memset(&set, 0, sizeof set);
@@ -1158,21 +1232,155 @@ session_create(
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	s->created_ms = loop_wall_ms();
-	session_save(s);
+	/* A session whose session.json cannot be written is not created:
+	 * answering 200 for it would lose it at the next start. */
+	if (session_save_meta(s, &why) != 0) {
+		status = session_errno_status(errno);
+		xasprintf(
+		    cause, "cannot write the session's metadata: %s", why);
+		free(why);
+		session_undo(s);
+		goto out;
+	}
 	session_started(s);
+	if ((status = session_start_agent(s, &why)) != 0) {
+		xasprintf(cause, "cannot start the agent: %s", why);
+		free(why);
+		session_undo(s);
+		goto out;
+	}
 	*sp = s;
-	status = 0;
-	if (session_start_agent(s, cause) != 0) {
-		host_error(s->host, *cause, "spawn_failed", NULL);
-		session_do_end_idle(s, NULL, NULL);
-		status = 502;
-	} else
-		log_info("session %s: created (%s)", id, p->id);
+	log_info("session %s: created (%s)", id, p->id);
 out:
 	free(cwd);
 	free(model);
 	free(mode);
 	return (status);
+}
+
+/* What a pass over a log tells of a session whose session.json is lost. */
+struct session_scan {
+	int    in_turn;
+	int    ended;
+	cJSON *event; /* session_parse_cb: the one event asked for */
+};
+
+static int
+session_scan_cb(void *arg, uint64_t seq, const char *line, size_t len)
+{
+	struct session_scan *sc = arg;
+	enum event_type	     type;
+	size_t		     noraw;
+
+	if (event_scan(line, len, &type, &noraw) != 0)
+		return (0);
+	if (type == EVENT_TURN_STARTED)
+		sc->in_turn = 1;
+	else if (type == EVENT_TURN_ENDED)
+		sc->in_turn = 0;
+	else if (type == EVENT_SESSION_ENDED)
+		sc->ended = 1;
+	return (0);
+}
+
+static int
+session_parse_cb(void *arg, uint64_t seq, const char *line, size_t len)
+{
+	struct session_scan *sc = arg;
+	const char	    *err;
+
+	sc->event = json_parse(line, len, &err);
+	return (1);
+}
+
+/* Event seq of a store, parsed; NULL if it cannot be read. */
+static cJSON *
+session_read_event(struct store *st, uint64_t seq)
+{
+	struct session_scan sc;
+
+	memset(&sc, 0, sizeof sc);
+	if (store_read(st, seq, 1, session_parse_cb, &sc) != 1) {
+		json_free(sc.event);
+		return (NULL);
+	}
+	return (sc.event);
+}
+
+/* An event's time ("2026-11-22T12:00:00.123Z") in ms, 0 if malformed. */
+static int64_t
+session_event_ms(const cJSON *ev)
+{
+	const char *t = json_get_str(ev, "time");
+	struct tm   tm;
+	int	    ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (t == NULL ||
+	    sscanf(t, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return (0);
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return ((int64_t)timegm(&tm) * 1000 + ms);
+}
+
+/*
+ * Rebuild what session.json held from the log, when the file is lost (a
+ * full disk at create, before agentd refused such creates; a hand that
+ * removed it): session.started has the agent, model, permission mode,
+ * cwd and version, the last event the native session id, a pass over the
+ * types whether it ended or was in a turn. The agentCommand, env and mcp
+ * servers are not in the log: an agent that needs an agentCommand cannot
+ * be started again, but its events stay readable.
+ */
+static cJSON *
+session_rebuild_meta(const char *id, struct store *st, char **cause)
+{
+	struct session_scan sc;
+	cJSON		   *first, *last, *meta, *o;
+	const char	   *v;
+	uint64_t	    from = 1;
+	int		    n;
+
+	first = session_read_event(st, 1);
+	meta = json_get_obj(json_get_obj(first, "data"), "metadata");
+	v = json_get_str(first, "type");
+	if (meta == NULL || v == NULL || strcmp(v, "session.started") != 0 ||
+	    json_get_str(meta, "agent") == NULL) {
+		xasprintf(cause,
+		    "session %s: no session.json and no session.started "
+		    "event to rebuild it from",
+		    id);
+		json_free(first);
+		return (NULL);
+	}
+	memset(&sc, 0, sizeof sc);
+	while (
+	    (n = store_read(st, from, 1024 * 1024, session_scan_cb, &sc)) > 0)
+		from += (uint64_t)n;
+	o = json_object();
+	json_set_int(o, "version", 1);
+	json_set_str(o, "id", id);
+	json_set_str(o, "agent", json_get_str(meta, "agent"));
+	if ((v = json_get_str(meta, "model")) != NULL)
+		json_set_str(o, "model", v);
+	if ((v = json_get_str(meta, "permissionMode")) != NULL &&
+	    strcmp(v, "default") != 0)
+		json_set_str(o, "permissionMode", v);
+	if ((v = json_get_str(meta, "cwd")) != NULL)
+		json_set_str(o, "cwd", v);
+	if ((v = json_get_str(meta, "agentVersion")) != NULL)
+		json_set_str(o, "agentVersion", v);
+	last = session_read_event(st, store_last_seq(st));
+	if ((v = json_get_str(last, "native_session_id")) != NULL)
+		json_set_str(o, "nativeSessionId", v);
+	json_free(last);
+	json_set_int(o, "createdAt", session_event_ms(first));
+	json_set_bool(o, "ended", sc.ended);
+	json_set_bool(o, "inTurn", sc.in_turn && !sc.ended);
+	json_free(first);
+	return (o);
 }
 
 /* Rebuild one session from its directory at start-up. */
@@ -1188,15 +1396,23 @@ session_load(const char *id, char **cause)
 	char			   *meta;
 	size_t			    len;
 	cJSON			   *o;
-	long long		    created;
-	int			    ended = 0, in_turn = 0;
+	long long		    created, pid, start;
+	int			    ended = 0, in_turn = 0, rebuilt = 0;
 
 	if ((st = store_open(options.data_dir, id, &last, cause)) == NULL)
 		return (-1);
 	meta = store_read_meta(st, &len);
 	o = meta != NULL ? json_parse(meta, len, &err) : NULL;
 	free(meta);
-	if (o == NULL || (agent = json_get_str(o, "agent")) == NULL ||
+	if (!json_is_obj(o)) {
+		json_free(o);
+		if ((o = session_rebuild_meta(id, st, cause)) == NULL) {
+			store_close(st);
+			return (-1);
+		}
+		rebuilt = 1;
+	}
+	if ((agent = json_get_str(o, "agent")) == NULL ||
 	    (p = adapter_find_agent(agent)) == NULL) {
 		xasprintf(cause, "session %s: unreadable session.json", id);
 		json_free(o);
@@ -1219,10 +1435,27 @@ session_load(const char *id, char **cause)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
 	(void)json_get_bool(o, "inTurn", &in_turn);
+	/* An agent the previous agentd left running (it was killed): end
+	 * it, or the next message would start a second one beside it. */
+	if (json_get_int(o, "agentPid", &pid) == 0 &&
+	    json_get_int(o, "agentStart", &start) == 0 && start > 0 &&
+	    proc_end_orphan(
+		(pid_t)pid, (unsigned long long)start, options.kill_grace))
+		log_warn("session %s: its agent (pid %lld) outlived the "
+			 "previous agentd: ending it (SIGTERM, SIGKILL after "
+			 "%g s)",
+		    id, pid, options.kill_grace);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
 		host_interrupted(s->host);
+	if (rebuilt) {
+		session_save(s);
+		log_warn(
+		    "session %s: session.json was missing; rebuilt from its "
+		    "log (agentCommand, env and mcp are not in it)",
+		    id);
+	}
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
 	return (0);
@@ -1235,6 +1468,7 @@ session_load_all(char **cause)
 	size_t n, i;
 	char  *why;
 
+	(void)store_sweep(options.data_dir);
 	if (store_list(options.data_dir, &ids, &n) != 0) {
 		xasprintf(cause, "cannot list %s/sessions", options.data_dir);
 		return (-1);
