@@ -111,12 +111,13 @@ struct proc	  *proc_spawn(char **, char **, const char *, size_t,
 pid_t		   proc_pid(struct proc *);
 unsigned long long proc_start(struct proc *);
 unsigned long long proc_start_time(pid_t);
-int		   proc_end_orphan(pid_t, unsigned long long, double);
-int		   proc_write(struct proc *, const char *, size_t);
-void		   proc_stderr(struct proc *, char **, char **, int *);
-void		   proc_stop(struct proc *, double);
-void		   proc_pause(struct proc *, int);
-void		   proc_free(struct proc *);
+const char	  *proc_boot_id(void);
+int  proc_end_orphan(pid_t, unsigned long long, const char *, double);
+int  proc_write(struct proc *, const char *, size_t);
+void proc_stderr(struct proc *, char **, char **, int *);
+void proc_stop(struct proc *, double);
+void proc_pause(struct proc *, int);
+void proc_free(struct proc *);
 
 /* store.c */
 struct store;

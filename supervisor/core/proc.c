@@ -130,6 +130,32 @@ proc_stat(pid_t pid, pid_t *pgrp, unsigned long long *start)
 	return (0);
 }
 
+/*
+ * This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. Start
+ * times count from boot: a pid and start time recorded in another boot
+ * name nothing in this one.
+ */
+const char *
+proc_boot_id(void)
+{
+	static char id[64];
+	static int  done;
+	ssize_t	    n = 0;
+	int	    fd;
+
+	if (done)
+		return (id);
+	done = 1;
+	if ((fd = open("/proc/sys/kernel/random/boot_id",
+		 O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, id, sizeof id - 1);
+		close(fd);
+	}
+	id[n > 0 ? n : 0] = '\0';
+	id[strcspn(id, "\n")] = '\0';
+	return (id);
+}
+
 /* A live process's start time, 0 if it is gone. */
 unsigned long long
 proc_start_time(pid_t pid)
@@ -743,18 +769,21 @@ proc_orphan_cb(void *arg)
 
 /*
  * End an agent an earlier agentd started (pid, recorded with its start
- * time) if it still runs: SIGTERM to its group, SIGKILL after grace. A pid
- * whose start time differs is another process and is never signalled.
- * Returns 1 if the agent was found and signalled, 0 if it is gone.
+ * time and boot id) if it still runs: SIGTERM to its group, SIGKILL after
+ * grace. A pid whose start time or boot differs is another process and is
+ * never signalled. Returns 1 if the agent was found and signalled, 0 if
+ * it is gone.
  */
 int
-proc_end_orphan(pid_t pid, unsigned long long start, double grace)
+proc_end_orphan(
+    pid_t pid, unsigned long long start, const char *boot, double grace)
 {
 	struct proc_orphan *o;
 	pid_t		    pgrp;
 	unsigned long long  now;
 
-	if (pid <= 1 || start == 0 || pid == getpid())
+	if (pid <= 1 || start == 0 || pid == getpid() || boot == NULL ||
+	    *proc_boot_id() == '\0' || strcmp(boot, proc_boot_id()) != 0)
 		return (0);
 	if (proc_stat(pid, &pgrp, &now) != 0 || now != start)
 		return (0);

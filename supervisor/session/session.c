@@ -25,9 +25,9 @@
  * process and no queued message; a deleted (dead) session writes nothing
  * more to its log, whose files are gone.
  *
- * session.json records the running agent's pid and start time, so that
- * an agentd started after a kill -9 ends what its predecessor left running
- * (proc_end_orphan) instead of starting a second agent beside it.
+ * session.json records the running agent's pid, start time and boot id,
+ * so that an agentd started after a kill -9 ends what its predecessor left
+ * running (proc_end_orphan) instead of starting a second agent beside it.
  *
  * Lines of stdout that are not JSON at all (garbage) are not handed to the
  * adapter one by one: they are counted and coalesced into one
@@ -103,7 +103,8 @@ struct session {
 	uint64_t	   garbage_bytes;
 	char		  *garbage_raw; /* the first line, cut */
 	size_t		   garbage_rawlen;
-	int64_t		   garbage_ms; /* when the last one was told */
+	int		   garbage_cut; /* the first line was longer */
+	int64_t		   garbage_ms;	/* when the last one was told */
 	struct loop_timer *garbage_timer;
 
 	int refs;
@@ -285,6 +286,7 @@ session_save_meta(struct session *s, char **cause)
 	if (s->proc != NULL && proc_start(s->proc) != 0) {
 		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
 		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
+		json_set_str(o, "agentBoot", proc_boot_id());
 	}
 	text = json_print(o, &len);
 	json_free(o);
@@ -437,12 +439,12 @@ session_garbage_flush(struct session *s)
 		return;
 	snprintf(msg, sizeof msg,
 	    "%llu line%s of output that %s not JSON (%llu bytes); the first "
-	    "is the raw%s",
+	    "is kept as raw%s",
 	    (unsigned long long)s->garbage_lines,
 	    s->garbage_lines == 1 ? "" : "s",
 	    s->garbage_lines == 1 ? "is" : "are",
 	    (unsigned long long)s->garbage_bytes,
-	    s->garbage_rawlen < s->garbage_bytes ? ", cut" : "");
+	    s->garbage_cut ? ", cut" : "");
 	data = json_object();
 	json_set_str(data, "error", msg);
 	json_set_str(data, "location", "stdout");
@@ -485,6 +487,7 @@ session_garbage_add(struct session *s, const char *line, size_t len)
 			cut--; /* not inside a UTF-8 sequence */
 		s->garbage_raw = xmemdup(line, cut);
 		s->garbage_rawlen = cut;
+		s->garbage_cut = cut < len;
 		wait = (double)(s->garbage_ms + SESSION_GARBAGE_S * 1000 -
 			   loop_now_ms()) /
 		    1000;
@@ -1439,8 +1442,8 @@ session_load(const char *id, char **cause)
 	 * it, or the next message would start a second one beside it. */
 	if (json_get_int(o, "agentPid", &pid) == 0 &&
 	    json_get_int(o, "agentStart", &start) == 0 && start > 0 &&
-	    proc_end_orphan(
-		(pid_t)pid, (unsigned long long)start, options.kill_grace))
+	    proc_end_orphan((pid_t)pid, (unsigned long long)start,
+		json_get_str(o, "agentBoot"), options.kill_grace))
 		log_warn("session %s: its agent (pid %lld) outlived the "
 			 "previous agentd: ending it (SIGTERM, SIGKILL after "
 			 "%g s)",

@@ -301,23 +301,30 @@ def test_agents_left_by_a_killed_agentd_are_ended(ctx):
 
 
 def test_orphan_check_never_signals_another_process(ctx):
-    """A recorded pid whose start time differs is someone else's."""
+    """A recorded pid whose start time (or boot) differs is someone
+    else's: never signalled."""
     victim = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
         with Agentd(ctx.binary, extra_args=["--kill-grace", "0.5"]) as a:
-            _create(a, "p", None, agent="mock")
+            for sid in ("p1", "p2"):
+                _create(a, sid, None, agent="mock")
             a.stop()
-            path = os.path.join(a.data_dir, "sessions", "p", "session.json")
-            with open(path) as f:
-                meta = json.load(f)
-            meta["agentPid"] = victim.pid
-            meta["agentStart"] = _start_time(victim.pid) + 1
-            with open(path, "w") as f:
-                json.dump(meta, f)
+            for sid, start, boot in (("p1", _start_time(victim.pid) + 1, None),
+                    ("p2", _start_time(victim.pid), "another-boot")):
+                path = os.path.join(a.data_dir, "sessions", sid, "session.json")
+                with open(path) as f:
+                    meta = json.load(f)
+                meta["agentPid"] = victim.pid
+                meta["agentStart"] = start
+                if boot:
+                    meta["agentBoot"] = boot
+                with open(path, "w") as f:
+                    json.dump(meta, f)
             a.start()
             time.sleep(1.5)
             assert victim.poll() is None, "agentd signalled a process that is not its agent"
-            assert _state(a, "p")["state"] == "idle"
+            for sid in ("p1", "p2"):
+                assert _state(a, sid)["state"] == "idle"
     finally:
         victim.kill()
         victim.wait()
