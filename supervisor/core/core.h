@@ -123,7 +123,7 @@ void proc_free(struct proc *);
 struct store;
 int	      store_init(const char *, char **);
 int	      store_list(const char *, char ***, size_t *);
-int	      store_sweep(const char *);
+void	      store_sweep(const char *, char ***, size_t *);
 int	      store_lock(const char *, char **);
 struct store *store_create(const char *, const char *, char **);
 struct store *store_open(const char *, const char *, uint64_t *, char **);

@@ -739,24 +739,26 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 /*
  * Remove the session directories that hold nothing (store_stale: no
  * session.json, no events), what a crash or a failed create between
- * store_create and the first metadata write leaves. Each is logged; one
- * that holds anything else is kept. Returns the number removed.
+ * store_create and the first metadata write leaves. One that holds
+ * anything else is kept. *ids gets the names removed, for the caller to
+ * log, as store_list gives them (NULL when none).
  */
-int
-store_sweep(const char *data_dir)
+void
+store_sweep(const char *data_dir, char ***ids, size_t *n)
 {
 	static const char *names[] = { "events.jsonl", "session.json.new" };
 	struct dirent	  *de;
 	DIR		  *d;
 	char		  *dir, *path;
-	size_t		   i;
-	int		   n = 0;
+	size_t		   i, cap = 0;
 
+	*ids = NULL;
+	*n = 0;
 	xasprintf(&dir, "%s/sessions", data_dir);
 	d = opendir(dir);
 	free(dir);
 	if (d == NULL)
-		return (0);
+		return;
 	while ((de = readdir(d)) != NULL) {
 		if (!store_id_valid(de->d_name))
 			continue;
@@ -768,25 +770,22 @@ store_sweep(const char *data_dir)
 				free(path);
 			}
 			if (rmdir(dir) == 0) {
-				log_info(
-				    "removed %s: an empty session directory "
-				    "(no session.json, no events)",
-				    dir);
-				n++;
-			} else if (errno != ENOTDIR)
-				log_warn("%s holds no session but cannot be "
-					 "removed: %s",
-				    dir, strerror(errno));
+				if (*n == cap) {
+					cap = cap == 0 ? 8 : cap * 2;
+					*ids = xreallocarray(
+					    *ids, cap, sizeof **ids);
+				}
+				(*ids)[(*n)++] = xstrdup(de->d_name);
+			}
 		}
 		free(dir);
 	}
 	closedir(d);
-	if (n > 0) {
+	if (*n > 0) {
 		xasprintf(&dir, "%s/sessions/.", data_dir);
 		(void)store_fsync_parent(dir);
 		free(dir);
 	}
-	return (n);
 }
 
 /*
@@ -829,10 +828,11 @@ store_lock(const char *data_dir, char **cause)
 		return (-1);
 	}
 	free(path);
+	/* The pid is for the message above only: a full disk that refuses
+	 * it does not weaken the lock. */
 	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n)
-		log_warn(
-		    "cannot write our pid to the lock: %s", strerror(errno));
+	if (ftruncate(fd, 0) == 0)
+		(void)pwrite(fd, pid, (size_t)n, 0);
 	return (fd);
 }
 

@@ -1471,7 +1471,14 @@ session_load_all(char **cause)
 	size_t n, i;
 	char  *why;
 
-	(void)store_sweep(options.data_dir);
+	store_sweep(options.data_dir, &ids, &n);
+	for (i = 0; i < n; i++) {
+		log_info("removed %s/sessions/%s: an empty session directory "
+			 "(no session.json, no events)",
+		    options.data_dir, ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
 	if (store_list(options.data_dir, &ids, &n) != 0) {
 		xasprintf(cause, "cannot list %s/sessions", options.data_dir);
 		return (-1);
