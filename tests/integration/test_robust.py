@@ -18,7 +18,7 @@ import time
 
 from agentd import Agentd, check_contiguous, fetch_events, problem, run_cli, \
     free_port, wait_for
-from test_faults import FAKE, _alive, _create, _events, _fill, _group, \
+from test_faults import _alive, _create, _events, _fill, _group, \
     _mount_tmpfs, _pid, _send, _wait_type
 
 SAN = os.environ.get("AGENTD_SAN") == "1"
