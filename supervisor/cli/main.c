@@ -68,6 +68,9 @@ static const char main_usage[] =
     "  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
     "                    (default 0: never)\n"
     "  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
+    "  --cancel-grace S  seconds an agent may take to honour a cancel; then\n"
+    "                    the turn ends as cancelled and the agent restarts\n"
+    "                    (resumed at the next message) (default 5)\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
     "                    fixture format of tests/fixtures (for re-recording)\n";
@@ -174,6 +177,7 @@ main_parse_serve(int argc, char **argv)
 		{ "max-body", required_argument, NULL, 'B' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "kill-grace", required_argument, NULL, 'k' },
+		{ "cancel-grace", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
@@ -248,6 +252,10 @@ main_parse_serve(int argc, char **argv)
 			options.kill_grace =
 			    main_seconds_arg("--kill-grace", optarg);
 			break;
+		case 'C':
+			options.cancel_grace =
+			    main_seconds_arg("--cancel-grace", optarg);
+			break;
 		case 'R':
 			options.record_dir = optarg;
 			break;
@@ -305,6 +313,9 @@ main_serve(int argc, char **argv)
 	loop_on_signal(SIGINT, main_signal_cb);
 	if (store_init(options.data_dir, &cause) != 0)
 		fatalx("data dir %s: %s", options.data_dir, cause);
+	/* Held until we exit: one agentd per data dir. */
+	if (store_lock(options.data_dir, &cause) == -1)
+		fatalx("%s", cause);
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)

@@ -32,8 +32,9 @@ struct options {
 	double	    body_grace; /* seconds a body may take beyond 64 KiB/s */
 	double
 	    idle_timeout; /* seconds an agent may be silent in a turn; 0: none */
-	double	    kill_grace; /* seconds between SIGTERM and SIGKILL */
-	const char *record_dir; /* --record: fixture transcripts */
+	double	    kill_grace;	  /* seconds between SIGTERM and SIGKILL */
+	double	    cancel_grace; /* seconds a cancel may take, then restart */
+	const char *record_dir;	  /* --record: fixture transcripts */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);
@@ -109,19 +110,25 @@ struct proc_cbs {
 	void (*toolong)(void *, size_t);
 	void (*exit)(void *, int);
 };
-struct proc *proc_spawn(char **, char **, const char *, size_t,
-    const struct proc_cbs *, void *, char **);
-pid_t	     proc_pid(struct proc *);
-int	     proc_write(struct proc *, const char *, size_t);
-void	     proc_stderr(struct proc *, char **, char **, int *);
-void	     proc_stop(struct proc *, double);
-void	     proc_pause(struct proc *, int);
-void	     proc_free(struct proc *);
+struct proc	  *proc_spawn(char **, char **, const char *, size_t,
+	  const struct proc_cbs *, void *, char **);
+pid_t		   proc_pid(struct proc *);
+unsigned long long proc_start(struct proc *);
+unsigned long long proc_start_time(pid_t);
+const char	  *proc_boot_id(void);
+int  proc_end_orphan(pid_t, unsigned long long, const char *, double);
+int  proc_write(struct proc *, const char *, size_t);
+void proc_stderr(struct proc *, char **, char **, int *);
+void proc_stop(struct proc *, double);
+void proc_pause(struct proc *, int);
+void proc_free(struct proc *);
 
 /* store.c */
 struct store;
 int	      store_init(const char *, char **);
 int	      store_list(const char *, char ***, size_t *);
+void	      store_sweep(const char *, char ***, size_t *);
+int	      store_lock(const char *, char **);
 struct store *store_create(const char *, const char *, char **);
 struct store *store_open(const char *, const char *, uint64_t *, char **);
 int   store_append(struct store *, uint64_t, const char *, size_t, char **);

@@ -14,6 +14,7 @@ struct options options = {
 	.body_grace = 10,
 	.idle_timeout = 0,
 	.kill_grace = 5,
+	.cancel_grace = 5,
 };
 int64_t agentd_start_ms;
 

@@ -10,17 +10,30 @@
  * buffered (capped) and flushed when the pipe is writable, so a child that
  * never reads cannot block the loop.
  *
- * Invariant: a process is finished only when both its stdout EOF and its
- * exit status are in, in either order (tmux's JOB_DEAD and JOB_CLOSED).
- * Only then is the exit callback called, exactly once.
+ * A process is finished when both its stdout EOF and its exit status are
+ * in, in either order (tmux's JOB_DEAD and JOB_CLOSED), or at the latest
+ * PROC_DRAIN_S after its exit status: a grandchild that left the group
+ * (setsid) may hold stdout open forever, and the agent's exit, not the
+ * pipe's end, must bound how long a session takes to end. At that point
+ * what the pipes hold is read (bounded), they are closed, and whoever
+ * still holds them is killed: it outlived the agent and escaped its group.
+ * Invariant: the exit callback is called exactly once, after the last
+ * line was delivered.
+ *
+ * The start time of a pid (/proc/PID/stat field 22) names a process
+ * uniquely across pid reuse: proc_start_time records it at spawn, and
+ * proc_end_orphan signals an earlier agentd's agent only if it still
+ * matches.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,12 +44,16 @@
 #define PROC_TAIL_MAX  (8 * 1024) /* last bytes of stderr kept */
 #define PROC_STDIN_MAX (64UL * 1024 * 1024)
 #define PROC_READ_MAX  (64 * 1024)
+#define PROC_DRAIN_S   1.0 /* pipes may stay open this long after exit */
+#define PROC_DRAIN_MAX 16  /* reads of PROC_READ_MAX at the final drain */
 
 struct proc {
 	pid_t		       pid;
+	unsigned long long     start;	     /* start time, 0 if unknown */
 	int		       in, out, err; /* -1 once closed */
 	struct loop_io	      *in_io, *out_io, *err_io;
 	struct loop_timer     *kill_timer;
+	struct loop_timer     *drain_timer; /* exited, stdout still open */
 	struct jsonl	      *lines;
 	const struct proc_cbs *cbs;
 	void		      *arg;
@@ -64,6 +81,91 @@ static void proc_err_cb(int, void *);
 static void proc_in_cb(int, void *);
 static void proc_child_cb(pid_t, int, void *);
 static void proc_check_done(struct proc *);
+static void proc_finish(struct proc *);
+static void proc_drain_cb(void *);
+static void proc_err_keep(struct proc *, const char *, size_t);
+
+/*
+ * Read a process's group (field 5) and start time (field 22, clock ticks
+ * since boot) from /proc/PID/stat. -1 if there is no such process or it is
+ * a zombie (it holds nothing any more and cannot be signalled usefully).
+ */
+static int
+proc_stat(pid_t pid, pid_t *pgrp, unsigned long long *start)
+{
+	char		   path[64], buf[1024], *p;
+	ssize_t		   n;
+	int		   fd, field;
+	unsigned long long v;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return (-1);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold anything but ends at the last
+	 * ')'; field 3, the state, follows it. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+	    p[2] == '\0')
+		return (-1);
+	p += 2;
+	for (field = 3; field <= 22; field++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return (-1);
+		if (field == 5 || field == 22) {
+			v = strtoull(p, NULL, 10);
+			if (field == 5 && pgrp != NULL)
+				*pgrp = (pid_t)v;
+			if (field == 22 && start != NULL)
+				*start = v;
+		}
+		while (*p != ' ' && *p != '\0')
+			p++;
+	}
+	return (0);
+}
+
+/*
+ * This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. Start
+ * times count from boot: a pid and start time recorded in another boot
+ * name nothing in this one.
+ */
+const char *
+proc_boot_id(void)
+{
+	static char id[64];
+	static int  done;
+	ssize_t	    n = 0;
+	int	    fd;
+
+	if (done)
+		return (id);
+	done = 1;
+	if ((fd = open("/proc/sys/kernel/random/boot_id",
+		 O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, id, sizeof id - 1);
+		close(fd);
+	}
+	id[n > 0 ? n : 0] = '\0';
+	id[strcspn(id, "\n")] = '\0';
+	return (id);
+}
+
+/* A live process's start time, 0 if it is gone. */
+unsigned long long
+proc_start_time(pid_t pid)
+{
+	unsigned long long start;
+
+	if (pid <= 0 || proc_stat(pid, NULL, &start) != 0)
+		return (0);
+	return (start);
+}
 
 /* Resolve "@self" to agentd's own executable (for mock-agent). */
 static const char *
@@ -127,9 +229,10 @@ proc_close_pipes(int fds[3][2])
 
 /*
  * Start argv in cwd with env (NAME=value entries added to ours). The
- * callbacks get arg. Returns NULL with *cause if the process could not be
- * started; a command that is not found still starts and exits 127, with
- * the reason in its stderr.
+ * callbacks get arg. Returns NULL with *cause and errno if the process
+ * could not be started; a command that is not found still starts and
+ * exits 127, with the reason in its stderr (the session checks the
+ * command before).
  */
 struct proc *
 proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
@@ -138,12 +241,14 @@ proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
 	struct proc *p;
 	int	     fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	sigset_t     all, old;
-	int	     i;
+	int	     i, saved;
 
 	for (i = 0; i < 3; i++) {
 		if (pipe2(fds[i], O_CLOEXEC) != 0) {
-			xasprintf(cause, "pipe: %s", strerror(errno));
+			saved = errno;
+			xasprintf(cause, "pipe: %s", strerror(saved));
 			proc_close_pipes(fds);
+			errno = saved; /* the caller tells EMFILE from others */
 			return (NULL);
 		}
 	}
@@ -160,15 +265,19 @@ proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
 	if (p->pid == 0)
 		proc_child(argv, env, cwd, fds);
 	if (p->pid == -1) {
+		saved = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		xasprintf(cause, "fork: %s", strerror(errno));
+		xasprintf(cause, "fork: %s", strerror(saved));
 		proc_close_pipes(fds);
 		jsonl_free(p->lines);
 		free(p);
+		errno = saved;
 		return (NULL);
 	}
 	loop_child_watch(p->pid, proc_child_cb, p);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* Not reaped before the loop runs again: /proc still shows it. */
+	p->start = proc_start_time(p->pid);
 
 	close(fds[0][0]);
 	close(fds[1][1]);
@@ -192,6 +301,13 @@ pid_t
 proc_pid(struct proc *p)
 {
 	return (p->pid);
+}
+
+/* The agent's start time (see proc_start_time), 0 if unknown. */
+unsigned long long
+proc_start(struct proc *p)
+{
+	return (p->start);
 }
 
 static void
@@ -390,8 +506,9 @@ proc_child_cb(pid_t pid, int status, void *arg)
 
 /*
  * The join of EOF and exit status. A child that exits but leaves stdout
- * open (a grandchild holds it) is finished at exit: the group is killed
- * so the holder goes away too.
+ * open is given PROC_DRAIN_S: its group is killed at once (a tool it left
+ * running goes, and EOF follows), and whatever left the group and still
+ * holds the pipe is dealt with by proc_finish when the grace is over.
  */
 static void
 proc_check_done(struct proc *p)
@@ -399,12 +516,139 @@ proc_check_done(struct proc *p)
 	if (p->flags & PROC_DONE)
 		return;
 	if ((p->flags & PROC_EXITED) && !(p->flags & PROC_EOF)) {
-		kill(-p->pid, SIGKILL);
-		return; /* EOF follows */
+		if (p->drain_timer == NULL) {
+			kill(-p->pid, SIGKILL);
+			p->drain_timer = loop_timer_new(proc_drain_cb, p);
+			loop_timer_set(p->drain_timer, PROC_DRAIN_S);
+		}
+		return;
 	}
 	if ((p->flags & (PROC_EXITED | PROC_EOF)) != (PROC_EXITED | PROC_EOF))
 		return;
-	p->flags |= PROC_DONE;
+	proc_finish(p);
+}
+
+static void
+proc_drain_cb(void *arg)
+{
+	struct proc *p = arg;
+
+	log_warn("pid %ld exited %.0f s ago and its stdout is still open "
+		 "(held by a process that left its group): closing it",
+	    (long)p->pid, PROC_DRAIN_S);
+	proc_finish(p);
+}
+
+/*
+ * Read what a pipe still holds, at most PROC_DRAIN_MAX reads, then close
+ * it. Returns the pipe's inode if some process still holds its other end
+ * (no EOF came), else 0.
+ */
+static ino_t
+proc_drain(struct proc *p, int *fd, struct loop_io **io, int out)
+{
+	char	    buf[PROC_READ_MAX];
+	struct stat sb;
+	ssize_t	    n = -1;
+	ino_t	    held = 0;
+	int	    i;
+
+	if (*fd == -1)
+		return (0);
+	for (i = 0; i < PROC_DRAIN_MAX; i++) {
+		n = read(*fd, buf, sizeof buf);
+		if (n == -1 && errno == EINTR) {
+			i--;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		if (out)
+			jsonl_feed(p->lines, buf, (size_t)n);
+		else
+			proc_err_keep(p, buf, (size_t)n);
+	}
+	if (n != 0 && fstat(*fd, &sb) == 0)
+		held = sb.st_ino;
+	loop_io_free(*io);
+	*io = NULL;
+	close(*fd);
+	*fd = -1;
+	return (held);
+}
+
+/*
+ * SIGKILL every other process that holds one of the pipes (by inode, as
+ * /proc/PID/fd shows "pipe:[N]"). Only the agent's descendants can: we
+ * made the pipes and gave their other ends to the agent alone. Runs only
+ * when a pipe outlived the agent, so the scan of /proc is rare.
+ */
+static void
+proc_kill_holders(struct proc *p, const ino_t *ino, int nino)
+{
+	DIR	      *d, *fds;
+	struct dirent *de, *fe;
+	char	       path[320], link[64], want[2][40];
+	char	      *end;
+	long	       pid;
+	ssize_t	       len;
+	int	       i, hit;
+
+	for (i = 0; i < nino; i++)
+		snprintf(want[i], sizeof want[i], "pipe:[%llu]",
+		    (unsigned long long)ino[i]);
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		hit = 0;
+		while (!hit && (fe = readdir(fds)) != NULL) {
+			snprintf(path, sizeof path, "/proc/%ld/fd/%s", pid,
+			    fe->d_name);
+			if ((len = readlink(path, link, sizeof link - 1)) <= 0)
+				continue;
+			link[len] = '\0';
+			for (i = 0; i < nino; i++)
+				hit |= strcmp(link, want[i]) == 0;
+		}
+		closedir(fds);
+		if (hit) {
+			log_warn("pid %ld outlived agent %ld and holds its "
+				 "output: SIGKILL",
+			    pid, (long)p->pid);
+			kill((pid_t)pid, SIGKILL);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * The process is finished: deliver the last lines (even while paused:
+ * the journal keeps what the disk refuses), close the pipes, end what
+ * still holds them, and tell the owner, once.
+ */
+static void
+proc_finish(struct proc *p)
+{
+	ino_t held[2];
+	int   n = 0;
+
+	loop_timer_free(p->drain_timer);
+	p->drain_timer = NULL;
+	p->flags &= ~PROC_PAUSED;
+	if ((held[n] = proc_drain(p, &p->out, &p->out_io, 1)) != 0)
+		n++;
+	p->flags |= PROC_EOF | PROC_DONE;
+	proc_deliver(p, 1);
+	if ((held[n] = proc_drain(p, &p->err, &p->err_io, 0)) != 0)
+		n++;
+	if (n > 0)
+		proc_kill_holders(p, held, n);
 	proc_close_stdin(p);
 	p->cbs->exit(p->arg, p->status);
 }
@@ -462,6 +706,93 @@ proc_free(struct proc *p)
 	if (p->err != -1)
 		close(p->err);
 	loop_timer_free(p->kill_timer);
+	loop_timer_free(p->drain_timer);
 	jsonl_free(p->lines);
 	free(p);
+}
+
+/* An agent an earlier agentd left running, being ended. */
+struct proc_orphan {
+	pid_t		   pid;
+	unsigned long long start;
+	struct loop_timer *timer;
+};
+
+/*
+ * SIGKILL what is left of an orphan: the agent itself if its start time
+ * still matches, and every member of its process group that started no
+ * earlier than it (its descendants; a pid is not reused while a group of
+ * that id exists). Returns the number of processes signalled.
+ */
+static int
+proc_orphan_kill(struct proc_orphan *o)
+{
+	struct dirent	  *de;
+	DIR		  *d;
+	char		  *end;
+	long		   pid;
+	pid_t		   pgrp;
+	unsigned long long start;
+	int		   n = 0;
+
+	if ((d = opendir("/proc")) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 1 || pid == (long)getpid())
+			continue;
+		if (proc_stat((pid_t)pid, &pgrp, &start) != 0)
+			continue;
+		if ((pid == o->pid && start == o->start) ||
+		    (pgrp == o->pid && start >= o->start)) {
+			kill((pid_t)pid, SIGKILL);
+			n++;
+		}
+	}
+	closedir(d);
+	return (n);
+}
+
+static void
+proc_orphan_cb(void *arg)
+{
+	struct proc_orphan *o = arg;
+	int		    n;
+
+	if ((n = proc_orphan_kill(o)) > 0)
+		log_warn("agent %ld left by an earlier agentd ignored SIGTERM: "
+			 "SIGKILL to %d process%s",
+		    (long)o->pid, n, n == 1 ? "" : "es");
+	loop_timer_free(o->timer);
+	free(o);
+}
+
+/*
+ * End an agent an earlier agentd started (pid, recorded with its start
+ * time and boot id) if it still runs: SIGTERM to its group, SIGKILL after
+ * grace. A pid whose start time or boot differs is another process and is
+ * never signalled. Returns 1 if the agent was found and signalled, 0 if
+ * it is gone.
+ */
+int
+proc_end_orphan(
+    pid_t pid, unsigned long long start, const char *boot, double grace)
+{
+	struct proc_orphan *o;
+	pid_t		    pgrp;
+	unsigned long long  now;
+
+	if (pid <= 1 || start == 0 || pid == getpid() || boot == NULL ||
+	    *proc_boot_id() == '\0' || strcmp(boot, proc_boot_id()) != 0)
+		return (0);
+	if (proc_stat(pid, &pgrp, &now) != 0 || now != start)
+		return (0);
+	kill(pgrp == pid ? -pid : pid, SIGTERM);
+	kill(pgrp == pid ? -pid : pid, SIGCONT);
+	o = xcalloc(1, sizeof *o);
+	o->pid = pid;
+	o->start = start;
+	o->timer = loop_timer_new(proc_orphan_cb, o);
+	loop_timer_set(o->timer, grace);
+	return (1);
 }

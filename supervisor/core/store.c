@@ -44,6 +44,7 @@
  * name a path outside <data_dir>/sessions.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -672,14 +673,38 @@ store_list_cmp(const void *a, const void *b)
 }
 
 /*
- * List the sessions: directories with a valid id that hold a session.json.
- * *ids is a sorted malloc'd array of malloc'd names (NULL when empty).
+ * 1 if dir (an fd-relative name under the sessions directory) holds a
+ * session: a session.json, or events in events.jsonl (a session.json lost
+ * to a full disk or a crash is rebuilt from them: the session layer).
+ */
+static int
+store_list_has(int dfd, const char *name)
+{
+	struct stat sb;
+	char	   *path;
+	int	    has;
+
+	xasprintf(&path, "%s/session.json", name);
+	has = fstatat(dfd, path, &sb, 0) == 0 && S_ISREG(sb.st_mode);
+	free(path);
+	if (has)
+		return (1);
+	xasprintf(&path, "%s/events.jsonl", name);
+	has = fstatat(dfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size > 0;
+	free(path);
+	return (has);
+}
+
+/*
+ * List the sessions: directories with a valid id that hold a session.json
+ * or events (store_list_has). *ids is a sorted malloc'd array of malloc'd
+ * names (NULL when empty).
  */
 int
 store_list(const char *data_dir, char ***ids, size_t *n)
 {
 	struct dirent *de;
-	struct stat    sb;
 	DIR	      *d;
 	char	      *path;
 	size_t	       cap = 0;
@@ -696,23 +721,119 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 	}
 	free(path);
 	while ((de = readdir(d)) != NULL) {
-		if (!store_id_valid(de->d_name))
+		if (!store_id_valid(de->d_name) ||
+		    !store_list_has(dirfd(d), de->d_name))
 			continue;
-		xasprintf(&path, "%s/session.json", de->d_name);
-		if (fstatat(dirfd(d), path, &sb, 0) == 0 &&
-		    S_ISREG(sb.st_mode)) {
-			if (*n == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				*ids = xreallocarray(*ids, cap, sizeof **ids);
-			}
-			(*ids)[(*n)++] = xstrdup(de->d_name);
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*ids = xreallocarray(*ids, cap, sizeof **ids);
 		}
-		free(path);
+		(*ids)[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
 	if (*n > 1)
 		qsort(*ids, *n, sizeof **ids, store_list_cmp);
 	return (0);
+}
+
+/*
+ * Remove the session directories that hold nothing (store_stale: no
+ * session.json, no events), what a crash or a failed create between
+ * store_create and the first metadata write leaves. One that holds
+ * anything else is kept. *ids gets the names removed, for the caller to
+ * log, as store_list gives them (NULL when none).
+ */
+void
+store_sweep(const char *data_dir, char ***ids, size_t *n)
+{
+	static const char *names[] = { "events.jsonl", "session.json.new" };
+	struct dirent	  *de;
+	DIR		  *d;
+	char		  *dir, *path;
+	size_t		   i, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	xasprintf(&dir, "%s/sessions", data_dir);
+	d = opendir(dir);
+	free(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!store_id_valid(de->d_name))
+			continue;
+		xasprintf(&dir, "%s/sessions/%s", data_dir, de->d_name);
+		if (store_stale(dir)) {
+			for (i = 0; i < nitems(names); i++) {
+				xasprintf(&path, "%s/%s", dir, names[i]);
+				(void)unlink(path);
+				free(path);
+			}
+			if (rmdir(dir) == 0) {
+				if (*n == cap) {
+					cap = cap == 0 ? 8 : cap * 2;
+					*ids = xreallocarray(
+					    *ids, cap, sizeof **ids);
+				}
+				(*ids)[(*n)++] = xstrdup(de->d_name);
+			}
+		}
+		free(dir);
+	}
+	closedir(d);
+	if (*n > 0) {
+		xasprintf(&dir, "%s/sessions/.", data_dir);
+		(void)store_fsync_parent(dir);
+		free(dir);
+	}
+}
+
+/*
+ * Take <data_dir>/lock, an exclusive flock(2) held for the life of the
+ * process (the descriptor is returned and must stay open; close-on-exec,
+ * so no agent inherits it and outlives us holding it). A second agentd on
+ * the same data dir would interleave its writes with ours: it is refused,
+ * and the cause names the holder's pid, which the file holds.
+ */
+int
+store_lock(const char *data_dir, char **cause)
+{
+	char   *path, pid[32];
+	ssize_t n;
+	int	fd, saved;
+
+	xasprintf(&path, "%s/lock", data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		free(path);
+		return (-1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		if (saved == EWOULDBLOCK) {
+			n = pread(fd, pid, sizeof pid - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			xasprintf(cause,
+			    "data dir %s is in use by another agentd (pid %s, "
+			    "holding %s): stop it first, or give this one "
+			    "another --data-dir",
+			    data_dir, *pid != '\0' ? pid : "unknown", path);
+		} else
+			xasprintf(
+			    cause, "%s: flock: %s", path, strerror(saved));
+		close(fd);
+		free(path);
+		return (-1);
+	}
+	free(path);
+	/* The pid is for the message above only: a full disk that refuses
+	 * it does not weaken the lock. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)pwrite(fd, pid, (size_t)n, 0);
+	return (fd);
 }
 
 /*

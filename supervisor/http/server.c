@@ -847,6 +847,13 @@ server_write_headers(struct lws *wsi, struct conn *c)
 		(const unsigned char *)"www-authenticate:",
 		(const unsigned char *)"Bearer", 6, &p, end))
 		return (-1);
+	/* 503 is passing (out of descriptors or processes): say when to
+	 * try again. */
+	if (c->resp.status == 503 &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"retry-after:",
+		(const unsigned char *)"5", 1, &p, end))
+		return (-1);
 	if (server_add_cors(wsi, c, &p, end) != 0)
 		return (-1);
 	if (lws_finalize_write_http_header(wsi, start, &p, end))

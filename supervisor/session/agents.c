@@ -84,8 +84,7 @@ agents_executable(const char *path)
 char *
 agents_find(const char *cmd)
 {
-	const char *path;
-	char	   *dir, *p, *copy, *seg, *last;
+	char *dir, *p;
 
 	if (strcmp(cmd, "@self") == 0)
 		return (xstrdup("@self"));
@@ -97,7 +96,17 @@ agents_find(const char *cmd)
 	if (agents_executable(p))
 		return (p);
 	free(p);
-	if ((path = getenv("PATH")) == NULL)
+	return (agents_which(cmd, getenv("PATH")));
+}
+
+/* Find a bare cmd in the directories of path (a PATH value, or NULL), as
+ * execvp(3) would. Returns a malloc'd path. */
+char *
+agents_which(const char *cmd, const char *path)
+{
+	char *p, *copy, *seg, *last;
+
+	if (path == NULL)
 		return (NULL);
 	copy = xstrdup(path);
 	for (seg = strtok_r(copy, ":", &last); seg != NULL;

@@ -14,12 +14,26 @@
  *             next message starts it again with its native resume id)
  *   READY     the agent runs, no turn
  *   TURN      a turn runs; new messages are queued
+ *   RESTARTING the agent ignored a cancel for --cancel-grace seconds: the
+ *             turn is closed as cancelled and the agent stopped; at its
+ *             exit the session is IDLE (queued messages restart it)
  *   STOPPING  terminate asked: SIGTERM sent, waiting for the exit
  *   ENDED     the agent is gone for good; session.ended is in the log
  *
  * Invariants: a session is freed only when its last reference (registry,
  * subscribers, a running process) is gone; an ended session holds no
- * process.
+ * process and no queued message; a deleted (dead) session writes nothing
+ * more to its log, whose files are gone.
+ *
+ * session.json records the running agent's pid, start time and boot id,
+ * so that an agentd started after a kill -9 ends what its predecessor left
+ * running (proc_end_orphan) instead of starting a second agent beside it.
+ *
+ * Lines of stdout that are not JSON at all (garbage) are not handed to the
+ * adapter one by one: they are counted and coalesced into one
+ * agent.unparsed event at most every SESSION_GARBAGE_S, with the first
+ * line (cut to SESSION_GARBAGE_RAW bytes) as raw, so an agent that prints
+ * noise cannot grow the log faster than it writes.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,22 +43,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "session.h"
 
-#define SESSION_QUEUE_MAX 64 /* queued messages */
+#define SESSION_QUEUE_MAX   64	/* queued messages */
+#define SESSION_GARBAGE_S   1.0 /* at most one coalesced unparsed a second */
+#define SESSION_GARBAGE_RAW 256 /* bytes of the first garbage line kept */
+#define SESSION_JSON_CHECK  64	/* shorter lines are parsed to tell garbage */
 
 enum session_state {
 	S_IDLE,
 	S_READY,
 	S_TURN,
+	S_RESTARTING,
 	S_STOPPING,
 	S_ENDED,
 	S_NSTATES
 };
 static const char *session_state_names[] = { "idle", "ready", "running",
-	"stopping", "ended" };
+	"restarting", "stopping", "ended" };
 
 enum session_event {
 	E_MESSAGE,
@@ -75,7 +94,18 @@ struct session {
 
 	TAILQ_HEAD(, session_msg) queue;
 	int		   nqueued;
-	struct loop_timer *idle_timer; /* --idle-timeout in a turn */
+	struct loop_timer *idle_timer;	 /* --idle-timeout in a turn */
+	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
+	int		   cancelling;	 /* cancel_timer runs */
+
+	/* Garbage lines of stdout waiting to be told as one event. */
+	uint64_t	   garbage_lines;
+	uint64_t	   garbage_bytes;
+	char		  *garbage_raw; /* the first line, cut */
+	size_t		   garbage_rawlen;
+	int		   garbage_cut; /* the first line was longer */
+	int64_t		   garbage_ms;	/* when the last one was told */
+	struct loop_timer *garbage_timer;
 
 	int refs;
 	int dead;
@@ -86,8 +116,13 @@ static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 
 static int  session_fsm(struct session *, enum session_event, void *, char **);
 static void session_save(struct session *);
+static int  session_save_meta(struct session *, char **);
 static void session_idle_cb(void *);
+static void session_cancel_cb(void *);
 static int  session_start_agent(struct session *, char **);
+static void session_drop_queue(struct session *);
+static void session_garbage_flush(struct session *);
+static void session_reap(struct session *);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
@@ -138,6 +173,9 @@ session_free(struct session *s)
 	host_free(s->host);
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
+	loop_timer_free(s->cancel_timer);
+	loop_timer_free(s->garbage_timer);
+	free(s->garbage_raw);
 	free(s->id);
 	json_free(s->env);
 	free(s->driver);
@@ -207,17 +245,22 @@ session_driver(struct session *s)
 	return (s->driver);
 }
 
-/* Write session.json (temp file and rename, in store.c). */
-static void
-session_save(struct session *s)
+/*
+ * Write session.json (temp file and rename, in store.c); -1 with *cause
+ * and errno if the store refused it. The running agent's pid and start
+ * time go with it (see the top).
+ */
+static int
+session_save_meta(struct session *s, char **cause)
 {
 	struct host *h = s->host;
 	cJSON	    *o;
-	char	    *text, *cause;
+	char	    *text;
 	size_t	     len;
+	int	     rv, saved;
 
 	if (s->dead || h == NULL)
-		return;
+		return (0);
 	o = json_object();
 	json_set_int(o, "version", 1);
 	json_set_str(o, "id", s->id);
@@ -240,14 +283,29 @@ session_save(struct session *s)
 	json_set_int(o, "createdAt", s->created_ms);
 	json_set_bool(o, "ended", s->state == S_ENDED);
 	json_set_bool(o, "inTurn", host_in_turn(h));
+	if (s->proc != NULL && proc_start(s->proc) != 0) {
+		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
+		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
+		json_set_str(o, "agentBoot", proc_boot_id());
+	}
 	text = json_print(o, &len);
 	json_free(o);
-	if (store_write_meta(journal_store(s->journal), text, len, &cause) !=
-	    0) {
+	rv = store_write_meta(journal_store(s->journal), text, len, cause);
+	saved = errno;
+	free(text);
+	errno = saved;
+	return (rv);
+}
+
+static void
+session_save(struct session *s)
+{
+	char *cause;
+
+	if (session_save_meta(s, &cause) != 0) {
 		log_error("session %s: %s", s->id, cause);
 		free(cause);
 	}
-	free(text);
 }
 
 /* The host's line for the agent's stdin. */
@@ -285,6 +343,9 @@ session_turn_cb(void *arg, enum host_turn what)
 	}
 	if (s->idle_timer != NULL)
 		loop_timer_stop(s->idle_timer);
+	if (s->cancel_timer != NULL)
+		loop_timer_stop(s->cancel_timer);
+	s->cancelling = 0;
 	if (what == HOST_TURN_ENDED)
 		(void)session_fsm(s, E_TURN_END, NULL, NULL);
 }
@@ -312,6 +373,8 @@ session_idle_cb(void *arg)
 	struct session *s = arg;
 	char		msg[96];
 
+	if (s->dead)
+		return;
 	snprintf(msg, sizeof msg,
 	    "the agent was silent for %.0f s in a turn "
 	    "(--idle-timeout): stopping it",
@@ -335,6 +398,109 @@ session_tell_cb(void *arg, const char *native_id, int question)
 		    s->host, native_id, PERMISSION_CANCELLED);
 }
 
+/*
+ * Is this line garbage, not JSON at all? Every protocol speaks JSON
+ * objects, one a line, so a line that does not start with '{' and end
+ * with '}' is; a short line is parsed too (the cost is small, and short
+ * lines are where one event a line would multiply the log the most).
+ */
+static int
+session_garbage(const char *line, size_t len)
+{
+	const char *err;
+	cJSON	   *v;
+	size_t	    a = 0, b = len;
+
+	while (a < b && strchr(" \t\r", line[a]) != NULL)
+		a++;
+	while (b > a && strchr(" \t\r", line[b - 1]) != NULL)
+		b--;
+	if (b - a < 2 || line[a] != '{' || line[b - 1] != '}')
+		return (1);
+	if (len >= SESSION_JSON_CHECK)
+		return (0);
+	if ((v = json_parse(line, len, &err)) == NULL)
+		return (1);
+	json_free(v);
+	return (0);
+}
+
+/* Tell the garbage counted so far as one agent.unparsed event. */
+static void
+session_garbage_flush(struct session *s)
+{
+	cJSON *data, *raw;
+	char  *quoted, msg[160];
+	size_t qlen;
+
+	if (s->garbage_timer != NULL)
+		loop_timer_stop(s->garbage_timer);
+	if (s->garbage_lines == 0)
+		return;
+	snprintf(msg, sizeof msg,
+	    "%llu line%s of output that %s not JSON (%llu bytes); the first "
+	    "is kept as raw%s",
+	    (unsigned long long)s->garbage_lines,
+	    s->garbage_lines == 1 ? "" : "s",
+	    s->garbage_lines == 1 ? "is" : "are",
+	    (unsigned long long)s->garbage_bytes,
+	    s->garbage_cut ? ", cut" : "");
+	data = json_object();
+	json_set_str(data, "error", msg);
+	json_set_str(data, "location", "stdout");
+	json_set_int(data, "lines", (long long)s->garbage_lines);
+	json_set_int(data, "bytes", (long long)s->garbage_bytes);
+	/* The raw of a line that is not JSON is that line as a JSON string. */
+	raw = json_stringn(s->garbage_raw, s->garbage_rawlen);
+	quoted = json_print(raw, &qlen);
+	json_free(raw);
+	host_line_begin(s->host, quoted, qlen);
+	host_emit(s->host, EVENT_AGENT_UNPARSED, data, 0);
+	host_line_end(s->host);
+	free(quoted);
+	free(s->garbage_raw);
+	s->garbage_raw = NULL;
+	s->garbage_rawlen = 0;
+	s->garbage_lines = s->garbage_bytes = 0;
+	s->garbage_ms = loop_now_ms();
+}
+
+static void
+session_garbage_cb(void *arg)
+{
+	struct session *s = arg;
+
+	if (!s->dead)
+		session_garbage_flush(s);
+}
+
+/* Count a garbage line; the first one told at once, then once a second. */
+static void
+session_garbage_add(struct session *s, const char *line, size_t len)
+{
+	double wait;
+	size_t cut;
+
+	if (s->garbage_lines++ == 0) {
+		cut = len < SESSION_GARBAGE_RAW ? len : SESSION_GARBAGE_RAW;
+		while (cut > 0 && cut < len && (line[cut] & 0xc0) == 0x80)
+			cut--; /* not inside a UTF-8 sequence */
+		s->garbage_raw = xmemdup(line, cut);
+		s->garbage_rawlen = cut;
+		s->garbage_cut = cut < len;
+		wait = (double)(s->garbage_ms + SESSION_GARBAGE_S * 1000 -
+			   loop_now_ms()) /
+		    1000;
+		if (s->garbage_ms == 0 || wait < 0)
+			wait = 0;
+		if (s->garbage_timer == NULL)
+			s->garbage_timer =
+			    loop_timer_new(session_garbage_cb, s);
+		loop_timer_set(s->garbage_timer, wait);
+	}
+	s->garbage_bytes += len + 1;
+}
+
 /* A line of the agent's stdout: made valid UTF-8, then to the adapter. */
 static void
 session_line_cb(void *arg, const char *line, size_t len)
@@ -342,13 +508,22 @@ session_line_cb(void *arg, const char *line, size_t len)
 	struct session *s = arg;
 	char	       *fixed = NULL;
 
-	if (len == 0)
+	if (len == 0 || s->dead)
 		return;
 	record_line(s->record, '<', line, len);
 	if (host_in_turn(s->host) && s->idle_timer != NULL)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
 	if (!utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
+	if (session_garbage(line, len)) {
+		session_garbage_add(s, line, len);
+		free(fixed);
+		return;
+	}
+	/* Garbage before this line is told first, if the rate allows. */
+	if (s->garbage_lines > 0 &&
+	    loop_now_ms() - s->garbage_ms >= SESSION_GARBAGE_S * 1000)
+		session_garbage_flush(s);
 	host_line_begin(s->host, line, len);
 	s->profile->adapter->on_line(s->host, line, len);
 	host_line_end(s->host);
@@ -360,6 +535,9 @@ session_toolong_cb(void *arg, size_t len)
 {
 	struct session *s = arg;
 	char		msg[128];
+
+	if (s->dead)
+		return;
 
 	snprintf(msg, sizeof msg,
 	    "line of %zu bytes over the limit of %zu "
@@ -377,13 +555,35 @@ session_exit_cb(void *arg, int status)
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	record_close(s->record);
 	s->record = NULL;
+	if (s->dead) {
+		/* Deleted: its files are gone, nothing more is written. */
+		s->state = S_ENDED;
+		session_reap(s);
+		return;
+	}
+	session_garbage_flush(s);
 	(void)session_fsm(s, E_EXIT, &status, NULL);
 }
 
 static const struct proc_cbs session_proc_cbs = { session_line_cb,
 	session_toolong_cb, session_exit_cb };
 
-/* Spawn the agent process and start the adapter's handshake. */
+/* The HTTP status for a resource failure: out of descriptors or
+ * processes is passing (503), anything else is storage (507). */
+static int
+session_errno_status(int error)
+{
+	if (error == EMFILE || error == ENFILE || error == EAGAIN ||
+	    error == ENOMEM)
+		return (503);
+	return (507);
+}
+
+/*
+ * Spawn the agent process and start the adapter's handshake. Returns 0,
+ * or an HTTP status with *cause: 503 when agentd is out of descriptors or
+ * processes (try again later), 502 otherwise.
+ */
 static int
 session_start_agent(struct session *s, char **cause)
 {
@@ -391,11 +591,12 @@ session_start_agent(struct session *s, char **cause)
 	struct argv_builder   ab;
 	const cJSON	     *e;
 	const struct adapter *a = s->profile->adapter;
+	int		      saved;
 
 	memset(&ab, 0, sizeof ab);
 	if (a->spawn_argv(s->host, &ab, cause) != 0) {
 		argv_free(&ab);
-		return (-1);
+		return (502);
 	}
 	/* A bare command is looked for where installs go first, then PATH. */
 	if (strchr(ab.argv[0], '/') == NULL &&
@@ -407,13 +608,15 @@ session_start_agent(struct session *s, char **cause)
 		argv_env(&ab, json_key(e), json_str(e));
 	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
+	saved = errno;
 	if (s->proc != NULL)
 		s->record = record_open(s->id, s->profile->id, ab.argv);
 	argv_free(&ab);
 	if (s->proc == NULL)
-		return (-1);
+		return (session_errno_status(saved) == 503 ? 503 : 502);
 	session_ref(s); /* held until the process is reaped */
 	s->state = S_READY;
+	session_save(s); /* its pid, for the next agentd after a crash */
 	a->on_start(s->host);
 	return (0);
 }
@@ -457,6 +660,34 @@ session_dispatch_cb(void *arg)
 	session_unref(s);
 }
 
+/*
+ * Free the queued messages of a session that will run no more turns, and
+ * say how many were dropped (unless it was deleted: it has no log).
+ */
+static void
+session_drop_queue(struct session *s)
+{
+	struct session_msg *m;
+	cJSON		   *details;
+	char		    msg[128];
+	int		    n = s->nqueued;
+
+	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
+		TAILQ_REMOVE(&s->queue, m, entry);
+		json_free(m->body);
+		free(m);
+	}
+	s->nqueued = 0;
+	if (n == 0 || s->dead)
+		return;
+	snprintf(msg, sizeof msg,
+	    "%d queued message%s dropped: the session ended before %s ran", n,
+	    n == 1 ? " was" : "s were", n == 1 ? "it" : "they");
+	details = json_object();
+	json_set_int(details, "count", n);
+	host_error(s->host, msg, "queue_dropped", details);
+}
+
 /* Emit session.ended with the exit status and stderr. */
 static void
 session_ended(struct session *s, int status, int by_daemon)
@@ -465,6 +696,7 @@ session_ended(struct session *s, int status, int by_daemon)
 	char  *head, *tail;
 	int    truncated, code = -1;
 
+	session_drop_queue(s);
 	data = json_object();
 	if (WIFEXITED(status))
 		code = WEXITSTATUS(status);
@@ -509,6 +741,9 @@ session_reap(struct session *s)
 	host_set_adapter_data(s->host, NULL);
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
+	if (s->cancel_timer != NULL)
+		loop_timer_stop(s->cancel_timer);
+	s->cancelling = 0;
 	session_unref(s); /* the process's reference */
 }
 
@@ -564,12 +799,13 @@ static int
 session_do_start(struct session *s, void *arg, char **cause)
 {
 	char *why;
+	int   status;
 
-	if (session_start_agent(s, &why) != 0) {
+	if ((status = session_start_agent(s, &why)) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
 		host_error(s->host, *cause, "spawn_failed", NULL);
 		free(why);
-		return (502);
+		return (status);
 	}
 	return (session_do_queue(s, arg, cause));
 }
@@ -586,6 +822,9 @@ session_do_turn_done(struct session *s, void *arg, char **cause)
 	return (0);
 }
 
+/* Ask the agent to cancel; if it has not ended the turn --cancel-grace
+ * seconds later, session_cancel_cb does. A repeated cancel does not push
+ * that deadline back. */
 static int
 session_do_cancel(struct session *s, void *arg, char **cause)
 {
@@ -594,7 +833,40 @@ session_do_cancel(struct session *s, void *arg, char **cause)
 		*cause = xstrdup("the agent cannot cancel this turn");
 		return (502);
 	}
+	if (s->cancel_timer == NULL)
+		s->cancel_timer = loop_timer_new(session_cancel_cb, s);
+	if (!s->cancelling) {
+		s->cancelling = 1;
+		loop_timer_set(s->cancel_timer, options.cancel_grace);
+	}
 	return (0);
+}
+
+/*
+ * The agent ignored a cancel for --cancel-grace seconds: end the turn as
+ * cancelled, say why, and stop the agent. At its exit the session is IDLE,
+ * as after an agentd restart: the next message starts the agent again
+ * with its native resume id.
+ */
+static void
+session_cancel_cb(void *arg)
+{
+	struct session *s = arg;
+	char		msg[160];
+
+	s->cancelling = 0;
+	if (s->dead || s->state != S_TURN || !host_in_turn(s->host))
+		return;
+	snprintf(msg, sizeof msg,
+	    "the agent ignored cancel for %g s (--cancel-grace): the turn is "
+	    "ended and the agent restarted; the next message resumes it",
+	    options.cancel_grace);
+	log_warn("session %s: %s", s->id, msg);
+	host_error(s->host, msg, "cancel_ignored", NULL);
+	host_pending_cancel(s->host, NULL, NULL);
+	host_turn_close(s->host, "cancelled", NULL, -1);
+	s->state = S_RESTARTING;
+	proc_stop(s->proc, options.kill_grace);
 }
 
 static int
@@ -605,11 +877,21 @@ session_do_stop(struct session *s, void *arg, char **cause)
 	return (0);
 }
 
+/* Terminate while the agent is being stopped for a restart: the stop is
+ * under way already; at the exit the session ends. */
+static int
+session_do_stop_restart(struct session *s, void *arg, char **cause)
+{
+	s->state = S_STOPPING;
+	return (0);
+}
+
 static int
 session_do_end_idle(struct session *s, void *arg, char **cause)
 {
 	cJSON *data;
 
+	session_drop_queue(s);
 	data = json_object();
 	json_set_str(data, "reason", "terminated");
 	json_set_str(data, "terminated_by", "daemon");
@@ -645,8 +927,8 @@ session_do_exit(struct session *s, void *arg, char **cause)
 	host_turn_close(s->host, "error", NULL, -1);
 	session_ended(s, status, 0);
 	s->state = S_ENDED;
-	session_save(s);
 	session_reap(s);
+	session_save(s);
 	return (0);
 }
 
@@ -657,8 +939,35 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 	host_turn_close(s->host, "cancelled", NULL, -1);
 	session_ended(s, *(int *)arg, 1);
 	s->state = S_ENDED;
-	session_save(s);
 	session_reap(s);
+	session_save(s);
+	return (0);
+}
+
+/* The agent stopped for a restart is gone: IDLE, and if messages came
+ * meanwhile, start it again for them. */
+static int
+session_do_exit_restart(struct session *s, void *arg, char **cause)
+{
+	char *why, *msg;
+
+	session_reap(s);
+	s->state = S_IDLE;
+	session_save(s);
+	log_info(
+	    "session %s: agent stopped; idle until the next message", s->id);
+	if (TAILQ_EMPTY(&s->queue))
+		return (0);
+	if (session_start_agent(s, &why) != 0) {
+		xasprintf(&msg, "cannot start the agent again: %s", why);
+		host_error(s->host, msg, "spawn_failed", NULL);
+		free(msg);
+		free(why);
+		session_drop_queue(s);
+		return (0);
+	}
+	session_ref(s);
+	loop_defer(session_dispatch_cb, s);
 	return (0);
 }
 
@@ -671,6 +980,9 @@ static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	    session_do_stop, session_do_exit },
 	[S_TURN] = { session_do_queue, session_do_turn_done, session_do_cancel,
 	    session_do_stop, session_do_exit },
+	[S_RESTARTING] = { session_do_queue, session_do_ignore,
+	    session_do_no_turn, session_do_stop_restart,
+	    session_do_exit_restart },
 	[S_STOPPING] = { session_do_refuse, session_do_ignore,
 	    session_do_no_turn, session_do_ignore, session_do_exit_stopped },
 	[S_ENDED] = { session_do_refuse, session_do_ignore, session_do_no_turn,
@@ -720,7 +1032,7 @@ session_check_request(
 		if (!json_is_arr(v) || json_size(v) == 0)
 			goto command;
 		JSON_FOREACH(e, v) {
-			if (!json_is_str(e))
+			if (!json_is_str(e) || *json_str(e) == '\0')
 				goto command;
 		}
 	} else if (p->flags & AGENT_CUSTOM_COMMAND)
@@ -731,11 +1043,62 @@ env:
 	return (-1);
 command:
 	xasprintf(cause,
-	    "'agentCommand' must be a non-empty array of "
+	    "'agentCommand' must be a non-empty array of non-empty "
 	    "strings%s",
 	    (p->flags & AGENT_CUSTOM_COMMAND) ? " (required for this agent)"
 					      : "");
 	return (-1);
+}
+
+/*
+ * Check that the request's agentCommand names a command that can run, as
+ * session_start_agent and the child's execvp will look for it: a path
+ * (relative to the session's cwd) must be an executable file; a bare name
+ * must be found among the installed agents, on agentd's PATH or on the
+ * PATH the request's env gives the agent. Otherwise the create would
+ * answer 200 for an agent that can only exit 127.
+ */
+static int
+session_check_command(const cJSON *req, const char *cwd, char **cause)
+{
+	const cJSON *cmd = json_get_arr(req, "agentCommand");
+	const char  *argv0;
+	char	    *path;
+	struct stat  sb;
+	int	     rv = 0;
+
+	if (cmd == NULL || (argv0 = json_str(json_at(cmd, 0))) == NULL ||
+	    strcmp(argv0, "@self") == 0)
+		return (0);
+	if (strchr(argv0, '/') == NULL) {
+		if ((path = agents_find(argv0)) == NULL)
+			path = agents_which(argv0,
+			    json_get_str(json_get_obj(req, "env"), "PATH"));
+		if (path == NULL) {
+			xasprintf(cause,
+			    "agentCommand[0] '%s' is not found: not among the "
+			    "installed agents, not on PATH",
+			    argv0);
+			return (-1);
+		}
+		free(path);
+		return (0);
+	}
+	if (*argv0 == '/')
+		path = xstrdup(argv0);
+	else
+		xasprintf(&path, "%s/%s", cwd, argv0);
+	if (stat(path, &sb) != 0) {
+		xasprintf(
+		    cause, "agentCommand[0] '%s': %s", path, strerror(errno));
+		rv = -1;
+	} else if (!S_ISREG(sb.st_mode) || access(path, X_OK) != 0) {
+		xasprintf(cause,
+		    "agentCommand[0] '%s' is not an executable file", path);
+		rv = -1;
+	}
+	free(path);
+	return (rv);
 }
 
 /*
@@ -789,7 +1152,27 @@ session_started(struct session *s)
 }
 
 /*
- * POST /v1/sessions/{id}: returns 0, or an HTTP status with *cause.
+ * Undo a create that failed after its store was made: unregister the
+ * session and remove its files, so that nothing holds the id and nothing
+ * is left on disk.
+ */
+static void
+session_undo(struct session *s)
+{
+	LIST_REMOVE(s, entry);
+	if (store_remove(journal_store(s->journal)) != 0)
+		log_warn("session %s: could not remove its files: %s", s->id,
+		    strerror(errno));
+	s->dead = 1;
+	session_unref(s);
+}
+
+/*
+ * POST /v1/sessions/{id}: returns 0 with *sp, or an HTTP status with
+ * *cause and nothing created: 400 for a bad request (a command that
+ * cannot run included), 409 for a taken id, 503 (try again) when agentd
+ * is out of descriptors or processes, 507 when the disk refuses the
+ * session's files, 502 when the agent cannot be started otherwise.
  */
 int
 session_create(
@@ -803,8 +1186,10 @@ session_create(
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
+	char			   *why;
 	int			    status = 400;
 
+	*sp = NULL;
 	if (session_find(id) != NULL) {
 		xasprintf(cause, "session '%s' already exists", id);
 		return (409);
@@ -831,10 +1216,11 @@ session_create(
 		goto out;
 	}
 	if (session_opt_str(req, "model", &model, cause) != 0 ||
-	    session_opt_str(req, "permissionMode", &mode, cause) != 0)
+	    session_opt_str(req, "permissionMode", &mode, cause) != 0 ||
+	    session_check_command(req, cwd, cause) != 0)
 		goto out;
 	if ((st = store_create(options.data_dir, id, cause)) == NULL) {
-		status = errno == EEXIST ? 409 : 507;
+		status = errno == EEXIST ? 409 : session_errno_status(errno);
 		goto out;
 	}
 	memset(&set, 0, sizeof set);
@@ -849,21 +1235,155 @@ session_create(
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	s->created_ms = loop_wall_ms();
-	session_save(s);
+	/* A session whose session.json cannot be written is not created:
+	 * answering 200 for it would lose it at the next start. */
+	if (session_save_meta(s, &why) != 0) {
+		status = session_errno_status(errno);
+		xasprintf(
+		    cause, "cannot write the session's metadata: %s", why);
+		free(why);
+		session_undo(s);
+		goto out;
+	}
 	session_started(s);
+	if ((status = session_start_agent(s, &why)) != 0) {
+		xasprintf(cause, "cannot start the agent: %s", why);
+		free(why);
+		session_undo(s);
+		goto out;
+	}
 	*sp = s;
-	status = 0;
-	if (session_start_agent(s, cause) != 0) {
-		host_error(s->host, *cause, "spawn_failed", NULL);
-		session_do_end_idle(s, NULL, NULL);
-		status = 502;
-	} else
-		log_info("session %s: created (%s)", id, p->id);
+	log_info("session %s: created (%s)", id, p->id);
 out:
 	free(cwd);
 	free(model);
 	free(mode);
 	return (status);
+}
+
+/* What a pass over a log tells of a session whose session.json is lost. */
+struct session_scan {
+	int    in_turn;
+	int    ended;
+	cJSON *event; /* session_parse_cb: the one event asked for */
+};
+
+static int
+session_scan_cb(void *arg, uint64_t seq, const char *line, size_t len)
+{
+	struct session_scan *sc = arg;
+	enum event_type	     type;
+	size_t		     noraw;
+
+	if (event_scan(line, len, &type, &noraw) != 0)
+		return (0);
+	if (type == EVENT_TURN_STARTED)
+		sc->in_turn = 1;
+	else if (type == EVENT_TURN_ENDED)
+		sc->in_turn = 0;
+	else if (type == EVENT_SESSION_ENDED)
+		sc->ended = 1;
+	return (0);
+}
+
+static int
+session_parse_cb(void *arg, uint64_t seq, const char *line, size_t len)
+{
+	struct session_scan *sc = arg;
+	const char	    *err;
+
+	sc->event = json_parse(line, len, &err);
+	return (1);
+}
+
+/* Event seq of a store, parsed; NULL if it cannot be read. */
+static cJSON *
+session_read_event(struct store *st, uint64_t seq)
+{
+	struct session_scan sc;
+
+	memset(&sc, 0, sizeof sc);
+	if (store_read(st, seq, 1, session_parse_cb, &sc) != 1) {
+		json_free(sc.event);
+		return (NULL);
+	}
+	return (sc.event);
+}
+
+/* An event's time ("2026-11-22T12:00:00.123Z") in ms, 0 if malformed. */
+static int64_t
+session_event_ms(const cJSON *ev)
+{
+	const char *t = json_get_str(ev, "time");
+	struct tm   tm;
+	int	    ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (t == NULL ||
+	    sscanf(t, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		return (0);
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return ((int64_t)timegm(&tm) * 1000 + ms);
+}
+
+/*
+ * Rebuild what session.json held from the log, when the file is lost (a
+ * full disk at create, before agentd refused such creates; a hand that
+ * removed it): session.started has the agent, model, permission mode,
+ * cwd and version, the last event the native session id, a pass over the
+ * types whether it ended or was in a turn. The agentCommand, env and mcp
+ * servers are not in the log: an agent that needs an agentCommand cannot
+ * be started again, but its events stay readable.
+ */
+static cJSON *
+session_rebuild_meta(const char *id, struct store *st, char **cause)
+{
+	struct session_scan sc;
+	cJSON		   *first, *last, *meta, *o;
+	const char	   *v;
+	uint64_t	    from = 1;
+	int		    n;
+
+	first = session_read_event(st, 1);
+	meta = json_get_obj(json_get_obj(first, "data"), "metadata");
+	v = json_get_str(first, "type");
+	if (meta == NULL || v == NULL || strcmp(v, "session.started") != 0 ||
+	    json_get_str(meta, "agent") == NULL) {
+		xasprintf(cause,
+		    "session %s: no session.json and no session.started "
+		    "event to rebuild it from",
+		    id);
+		json_free(first);
+		return (NULL);
+	}
+	memset(&sc, 0, sizeof sc);
+	while (
+	    (n = store_read(st, from, 1024 * 1024, session_scan_cb, &sc)) > 0)
+		from += (uint64_t)n;
+	o = json_object();
+	json_set_int(o, "version", 1);
+	json_set_str(o, "id", id);
+	json_set_str(o, "agent", json_get_str(meta, "agent"));
+	if ((v = json_get_str(meta, "model")) != NULL)
+		json_set_str(o, "model", v);
+	if ((v = json_get_str(meta, "permissionMode")) != NULL &&
+	    strcmp(v, "default") != 0)
+		json_set_str(o, "permissionMode", v);
+	if ((v = json_get_str(meta, "cwd")) != NULL)
+		json_set_str(o, "cwd", v);
+	if ((v = json_get_str(meta, "agentVersion")) != NULL)
+		json_set_str(o, "agentVersion", v);
+	last = session_read_event(st, store_last_seq(st));
+	if ((v = json_get_str(last, "native_session_id")) != NULL)
+		json_set_str(o, "nativeSessionId", v);
+	json_free(last);
+	json_set_int(o, "createdAt", session_event_ms(first));
+	json_set_bool(o, "ended", sc.ended);
+	json_set_bool(o, "inTurn", sc.in_turn && !sc.ended);
+	json_free(first);
+	return (o);
 }
 
 /* Rebuild one session from its directory at start-up. */
@@ -879,15 +1399,23 @@ session_load(const char *id, char **cause)
 	char			   *meta;
 	size_t			    len;
 	cJSON			   *o;
-	long long		    created;
-	int			    ended = 0, in_turn = 0;
+	long long		    created, pid, start;
+	int			    ended = 0, in_turn = 0, rebuilt = 0;
 
 	if ((st = store_open(options.data_dir, id, &last, cause)) == NULL)
 		return (-1);
 	meta = store_read_meta(st, &len);
 	o = meta != NULL ? json_parse(meta, len, &err) : NULL;
 	free(meta);
-	if (o == NULL || (agent = json_get_str(o, "agent")) == NULL ||
+	if (!json_is_obj(o)) {
+		json_free(o);
+		if ((o = session_rebuild_meta(id, st, cause)) == NULL) {
+			store_close(st);
+			return (-1);
+		}
+		rebuilt = 1;
+	}
+	if ((agent = json_get_str(o, "agent")) == NULL ||
 	    (p = adapter_find_agent(agent)) == NULL) {
 		xasprintf(cause, "session %s: unreadable session.json", id);
 		json_free(o);
@@ -910,10 +1438,27 @@ session_load(const char *id, char **cause)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
 	(void)json_get_bool(o, "inTurn", &in_turn);
+	/* An agent the previous agentd left running (it was killed): end
+	 * it, or the next message would start a second one beside it. */
+	if (json_get_int(o, "agentPid", &pid) == 0 &&
+	    json_get_int(o, "agentStart", &start) == 0 && start > 0 &&
+	    proc_end_orphan((pid_t)pid, (unsigned long long)start,
+		json_get_str(o, "agentBoot"), options.kill_grace))
+		log_warn("session %s: its agent (pid %lld) outlived the "
+			 "previous agentd: ending it (SIGTERM, SIGKILL after "
+			 "%g s)",
+		    id, pid, options.kill_grace);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
 		host_interrupted(s->host);
+	if (rebuilt) {
+		session_save(s);
+		log_warn(
+		    "session %s: session.json was missing; rebuilt from its "
+		    "log (agentCommand, env and mcp are not in it)",
+		    id);
+	}
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
 	return (0);
@@ -926,6 +1471,14 @@ session_load_all(char **cause)
 	size_t n, i;
 	char  *why;
 
+	store_sweep(options.data_dir, &ids, &n);
+	for (i = 0; i < n; i++) {
+		log_info("removed %s/sessions/%s: an empty session directory "
+			 "(no session.json, no events)",
+		    options.data_dir, ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
 	if (store_list(options.data_dir, &ids, &n) != 0) {
 		xasprintf(cause, "cannot list %s/sessions", options.data_dir);
 		return (-1);

@@ -15,6 +15,7 @@ cJSON *agents_list(void);
 typedef void (*agents_done_cb)(void *, const char *); /* NULL: installed */
 int   agents_installed(const struct agent_profile *);
 char *agents_find(const char *);
+char *agents_which(const char *, const char *);
 int
 agents_install(const struct agent_profile *, agents_done_cb, void *, char **);
 int agents_main(int, char **);

@@ -174,7 +174,7 @@ interface EventEnvelope<T extends EventType> {
 export type UniversalEvent = {
     [T in EventType]: EventEnvelope<T>;
 }[EventType];
-export type SessionState = "idle" | "ready" | "running" | "stopping" | "ended";
+export type SessionState = "idle" | "ready" | "running" | "restarting" | "stopping" | "ended";
 export interface SessionInfo {
     sessionId: string;
     agent: string;

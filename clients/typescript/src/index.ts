@@ -136,8 +136,8 @@ export type UniversalEvent = { [T in EventType]: EventEnvelope<T> }[EventType];
 /* ------------------------------------------------------------------ */
 /* Resources                                                           */
 
-export type SessionState = "idle" | "ready" | "running" | "stopping" |
-	"ended";
+export type SessionState = "idle" | "ready" | "running" | "restarting" |
+	"stopping" | "ended";
 
 export interface SessionInfo {
 	sessionId: string;
