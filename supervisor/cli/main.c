@@ -50,6 +50,9 @@ static const char main_usage[] =
     "  --port P          TCP port (default 2468)\n"
     "  --token T         require 'Authorization: Bearer T' on every route but\n"
     "                    /v1/health (or ?access_token=T); also AGENTD_TOKEN\n"
+    "  --token-fd N      read the token from descriptor N (agentd passes a\n"
+    "                    --token or AGENTD_TOKEN to itself this way, so ps\n"
+    "                    shows neither the token nor its length)\n"
     "  --no-token        serve without a token on any address\n"
     "  --data-dir D      where sessions are kept (default\n"
     "                    $XDG_STATE_HOME/agentd or ~/.local/state/agentd)\n"
@@ -77,6 +80,7 @@ static const char main_usage[] =
 
 static int  main_serve(int, char **);
 static void main_signal_cb(int);
+static void main_token_from_fd(const char *);
 
 int
 main(int argc, char **argv)
@@ -167,6 +171,7 @@ main_parse_serve(int argc, char **argv)
 						      NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-fd", required_argument, NULL, 'F' },
 		{ "no-token", no_argument, NULL, 'n' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -204,6 +209,9 @@ main_parse_serve(int argc, char **argv)
 			options.token = xstrdup(optarg);
 			/* Hide the token from ps(1) and /proc/PID/cmdline. */
 			memset(optarg, '*', strlen(optarg));
+			break;
+		case 'F':
+			main_token_from_fd(optarg);
 			break;
 		case 'n':
 			options.no_token = 1;
@@ -274,6 +282,132 @@ main_parse_serve(int argc, char **argv)
 	}
 }
 
+/* --token-fd N: read the token from descriptor N (to its end), close N. */
+static void
+main_token_from_fd(const char *arg)
+{
+	char	buf[4096];
+	char   *end;
+	long	fd;
+	ssize_t n;
+	size_t	len = 0;
+
+	fd = strtol(arg, &end, 10);
+	if (*end != '\0' || fd < 0 || fd > INT_MAX) {
+		fprintf(
+		    stderr, "agentd: --token-fd: not a descriptor '%s'\n", arg);
+		exit(2);
+	}
+	while (len < sizeof buf - 1 &&
+	    (n = read((int)fd, buf + len, sizeof buf - 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr, "agentd: --token-fd %ld: %s\n", fd,
+			    strerror(errno));
+			exit(2);
+		}
+		len += (size_t)n;
+	}
+	close((int)fd);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	xfree_secret(options.token);
+	options.token = len > 0 ? xstrdup(buf) : NULL;
+	explicit_bzero(buf, sizeof buf);
+}
+
+/*
+ * Is argv[i] the token? 2 if it is "--token T" or "-t T", 1 if it holds
+ * the token itself ("--token=T", "-tT"), 0 if not; *token is set.
+ */
+static int
+main_token_arg(int argc, char **argv, int i, const char **token)
+{
+	if ((strcmp(argv[i], "--token") == 0 || strcmp(argv[i], "-t") == 0) &&
+	    i + 1 < argc) {
+		*token = argv[i + 1];
+		return (2);
+	}
+	if (strncmp(argv[i], "--token=", 8) == 0) {
+		*token = argv[i] + 8;
+		return (1);
+	}
+	if (strncmp(argv[i], "-t", 2) == 0 && argv[i][2] != '\0') {
+		*token = argv[i] + 2;
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * A token on the command line or in AGENTD_TOKEN shows in ps(1) and in
+ * /proc/PID/cmdline or environ: overwriting it in place still shows its
+ * length. So agentd execs itself again, once, with the token moved to a
+ * pipe (--token-fd) and gone from argv and the environment. Returns only
+ * if there is nothing to hide or the exec failed (then the token is
+ * masked in place, as before).
+ */
+static void
+main_reexec_hidden(int argc, char **argv)
+{
+	char	    **nargv, **nenv, fdarg[16];
+	const char   *token = NULL, *e;
+	extern char **environ;
+	size_t	      n, k;
+	int	      i, fds[2];
+
+	for (i = 1; i < argc; i++) {
+		if (main_token_arg(argc, argv, i, &token) == 2)
+			i++;
+	}
+	if (token == NULL && (token = getenv("AGENTD_TOKEN")) == NULL)
+		return;
+	/*
+	 * Under valgrind, /proc/self/exe is valgrind's tool, not agentd:
+	 * mask in place instead (tests/valgrind runs agentd so).
+	 */
+	if ((e = getenv("LD_PRELOAD")) != NULL &&
+	    strstr(e, "vgpreload") != NULL)
+		return;
+	if (pipe(fds) != 0 ||
+	    write(fds[1], token, strlen(token)) != (ssize_t)strlen(token)) {
+		log_warn("cannot hide the token from ps: %s", strerror(errno));
+		return;
+	}
+	close(fds[1]);
+	/* argv is main's argv + 1 ("serve" first): argv[-1] is agentd. */
+	nargv = xcalloc((size_t)argc + 4, sizeof *nargv);
+	nargv[0] = argv[-1];
+	nargv[1] = (char *)"serve";
+	for (i = 1, k = 2; i < argc; i++) {
+		switch (main_token_arg(argc, argv, i, &token)) {
+		case 2:
+			i++;
+			break;
+		case 0:
+			nargv[k++] = argv[i];
+			break;
+		}
+	}
+	snprintf(fdarg, sizeof fdarg, "%d", fds[0]);
+	nargv[k++] = (char *)"--token-fd";
+	nargv[k++] = fdarg;
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	nenv = xcalloc(n + 1, sizeof *nenv);
+	for (n = 0, k = 0; environ[n] != NULL; n++) {
+		if (strncmp(environ[n], "AGENTD_TOKEN=", 13) != 0)
+			nenv[k++] = environ[n];
+	}
+	execve("/proc/self/exe", nargv, nenv);
+	log_warn("cannot hide the token from ps: exec: %s", strerror(errno));
+	close(fds[0]);
+	free(nargv);
+	free(nenv);
+}
+
 /* Take the token from the environment and scrub it from there, so no
  * child can inherit it. */
 static void
@@ -296,6 +430,7 @@ main_serve(int argc, char **argv)
 	char *cause;
 
 	agentd_start_ms = loop_now_ms();
+	main_reexec_hidden(argc, argv);
 	main_token_from_env();
 	main_parse_serve(argc, argv);
 	if (options.token != NULL && options.no_token)
