@@ -74,6 +74,10 @@ static const char main_usage[] =
     "  --cancel-grace S  seconds an agent may take to honour a cancel; then\n"
     "                    the turn ends as cancelled and the agent restarts\n"
     "                    (resumed at the next message) (default 5)\n"
+    "  --no-install      never npm install an agent: a session for one that "
+    "is\n"
+    "                    not installed is refused (by default its pinned CLI\n"
+    "                    is installed on first use, the session waiting)\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
     "                    fixture format of tests/fixtures (for re-recording)\n";
@@ -184,6 +188,7 @@ main_parse_serve(int argc, char **argv)
 		{ "kill-grace", required_argument, NULL, 'k' },
 		{ "cancel-grace", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'R' },
+		{ "no-install", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
 	long			   port;
@@ -266,6 +271,9 @@ main_parse_serve(int argc, char **argv)
 			break;
 		case 'R':
 			options.record_dir = optarg;
+			break;
+		case 'I':
+			options.no_install = 1;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);

@@ -35,6 +35,7 @@ struct options {
 	double	    kill_grace;	  /* seconds between SIGTERM and SIGKILL */
 	double	    cancel_grace; /* seconds a cancel may take, then restart */
 	const char *record_dir;	  /* --record: fixture transcripts */
+	int	    no_install;	  /* --no-install: never npm install an agent */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);

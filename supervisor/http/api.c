@@ -71,7 +71,6 @@ static void api_sessions_list(
 static void api_session_create(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_create(const char *, const cJSON *, struct api_response *);
-static int  api_install_first(const char *, cJSON *, struct api_response *);
 static void api_session_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_session_delete(
@@ -272,24 +271,14 @@ api_install_fail(struct api_response *resp, int status, char *cause)
 }
 
 /*
- * An npm install the reply waits for: POST /v1/agents/{agent}/install
- * (answered with the agent's info), or a create with "install": true
- * (id set: answered with the new session once the CLI is there).
+ * POST /v1/agents/{agent}/install: the reply waits for npm and is the
+ * agent's info. (A create for an agent that is not installed installs it
+ * itself, in the session: session.c.)
  */
 struct api_install {
 	const struct agent_profile *profile;
 	struct reply_wait	   *wait;
-	char			   *id;
-	cJSON			   *body;
 };
-
-static void
-api_install_free(struct api_install *in)
-{
-	free(in->id);
-	json_free(in->body);
-	free(in);
-}
 
 static void
 api_install_done_cb(void *arg, const char *failed)
@@ -300,12 +289,10 @@ api_install_done_cb(void *arg, const char *failed)
 	memset(&r, 0, sizeof r);
 	if (failed != NULL)
 		reply_problem(&r, 502, "install_failed", "%s", failed);
-	else if (in->id != NULL)
-		api_create(in->id, in->body, &r);
 	else
 		reply_json(&r, 200, agents_info(in->profile));
 	reply_wait_finish(in->wait, &r);
-	api_install_free(in);
+	free(in);
 }
 
 static void
@@ -412,8 +399,6 @@ api_session_create(const struct api_request *req, struct api_match *m,
 	}
 	if ((body = reply_body(req, resp, 0)) == NULL)
 		return;
-	if (api_install_first(m->part[0], body, resp))
-		return;
 	api_create(m->part[0], body, resp);
 	json_free(body);
 }
@@ -434,46 +419,6 @@ api_create(const char *id, const cJSON *body, struct api_response *resp)
 	o = session_info(s);
 	json_set_bool(o, "healthy", 1);
 	reply_json(resp, 200, o);
-}
-
-/*
- * "install": true asks for the agent's pinned CLI to be installed first
- * when it is not found; the create's answer then waits for npm. Returns 1
- * if the request was handed over (body then belongs to the install).
- */
-static int
-api_install_first(const char *id, cJSON *body, struct api_response *resp)
-{
-	const struct agent_profile *p;
-	struct api_install	   *in;
-	char			   *cause;
-	int			    install = 0, status;
-
-	(void)json_get_bool(body, "install", &install);
-	p = adapter_find_agent(json_get_str(body, "agent") != NULL
-		? json_get_str(body, "agent")
-		: "");
-	if (!install || p == NULL || json_get(body, "agentCommand") != NULL ||
-	    agents_installed(p))
-		return (0);
-	if (session_find(id) != NULL) {
-		reply_problem(
-		    resp, 409, "conflict", "session '%s' already exists", id);
-		json_free(body);
-		return (1);
-	}
-	in = xcalloc(1, sizeof *in);
-	in->profile = p;
-	in->id = xstrdup(id);
-	in->body = body;
-	if ((status = agents_install(p, api_install_done_cb, in, &cause)) !=
-	    0) {
-		api_install_fail(resp, status, cause);
-		api_install_free(in);
-		return (1);
-	}
-	in->wait = reply_wait_new(resp);
-	return (1);
 }
 
 static void

@@ -25,11 +25,17 @@
 
 #include "session.h"
 
+/* Who waits for an install: each is told once, in the order they came. */
+struct agents_waiter {
+	agents_done_cb done;
+	void	      *arg;
+	TAILQ_ENTRY(agents_waiter) entry;
+};
+
 struct agents_job {
 	const struct agent_profile *profile;
 	struct proc		   *proc;
-	agents_done_cb		    done;
-	void			   *arg;
+	TAILQ_HEAD(, agents_waiter) waiters;
 	LIST_ENTRY(agents_job) entry;
 };
 static LIST_HEAD(, agents_job) agents_jobs = LIST_HEAD_INITIALIZER(agents_jobs);
@@ -261,9 +267,10 @@ agents_job_free_cb(void *arg)
 static void
 agents_job_exit_cb(void *arg, int status)
 {
-	struct agents_job *j = arg;
-	char		  *head, *tail, *cause = NULL;
-	int		   truncated, code;
+	struct agents_job    *j = arg;
+	struct agents_waiter *w;
+	char		     *head, *tail, *cause = NULL;
+	int		      truncated, code;
 
 	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (code == 0)
@@ -281,9 +288,13 @@ agents_job_exit_cb(void *arg, int status)
 		free(head);
 		free(tail);
 	}
-	j->done(j->arg, cause);
+	LIST_REMOVE(j, entry); /* a waiter may start another install */
+	while ((w = TAILQ_FIRST(&j->waiters)) != NULL) {
+		TAILQ_REMOVE(&j->waiters, w, entry);
+		w->done(w->arg, cause);
+		free(w);
+	}
 	free(cause);
-	LIST_REMOVE(j, entry);
 	loop_defer(agents_job_free_cb, j);
 }
 
@@ -305,9 +316,56 @@ agents_installed(const struct agent_profile *p)
 }
 
 /*
+ * Can p's CLI be installed here on first use? 0, or 400 with the reason
+ * and how to install it by hand.
+ */
+int
+agents_can_install(const struct agent_profile *p, char **cause)
+{
+	char *npm;
+
+	if (options.no_install) {
+		xasprintf(cause,
+		    "agent %s is not installed and this agentd installs "
+		    "nothing (--no-install): run `agentd install %s` or put "
+		    "`%s` on PATH",
+		    p->id, p->id, p->argv[0]);
+		return (400);
+	}
+	if (p->npm_package == NULL) {
+		xasprintf(cause,
+		    "agent %s is not installed and is not on npm: put `%s` "
+		    "on PATH",
+		    p->id, p->argv[0]);
+		return (400);
+	}
+	if ((npm = agents_which("npm", getenv("PATH"))) == NULL) {
+		xasprintf(cause,
+		    "agent %s is not installed and npm is not on PATH to "
+		    "install %s: install Node.js and npm, or the CLI by hand",
+		    p->id, p->npm_package);
+		return (400);
+	}
+	free(npm);
+	return (0);
+}
+
+static void
+agents_wait(struct agents_job *j, agents_done_cb done, void *arg)
+{
+	struct agents_waiter *w;
+
+	w = xcalloc(1, sizeof *w);
+	w->done = done;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&j->waiters, w, entry);
+}
+
+/*
  * Install the agent's pinned npm package into <data-dir>/agents. Returns
- * 0 when npm was started (done is then called once, with NULL or the
- * reason it failed), or an HTTP status with *cause when it was not.
+ * 0 when npm was started, or already runs for this agent (done is then
+ * called once, with NULL or the reason it failed), or an HTTP status with
+ * *cause when it could not start.
  */
 int
 agents_install(
@@ -325,9 +383,8 @@ agents_install(
 	}
 	LIST_FOREACH(j, &agents_jobs, entry) {
 		if (j->profile == p) {
-			xasprintf(cause, "an install of %s is already running",
-			    p->id);
-			return (409);
+			agents_wait(j, done, arg);
+			return (0);
 		}
 	}
 	dir = agents_dir();
@@ -336,8 +393,7 @@ agents_install(
 	agents_npm_argv(p, dir, &b);
 	j = xcalloc(1, sizeof *j);
 	j->profile = p;
-	j->done = done;
-	j->arg = arg;
+	TAILQ_INIT(&j->waiters);
 	j->proc =
 	    proc_spawn(b.argv, NULL, dir, 1 << 20, &agents_job_cbs, j, cause);
 	argv_free(&b);
@@ -346,6 +402,7 @@ agents_install(
 		free(j);
 		return (500);
 	}
+	agents_wait(j, done, arg);
 	LIST_INSERT_HEAD(&agents_jobs, j, entry);
 	return (0);
 }

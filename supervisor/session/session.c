@@ -54,6 +54,7 @@
 #define SESSION_JSON_CHECK  64	/* shorter lines are parsed to tell garbage */
 
 enum session_state {
+	S_INSTALLING,
 	S_IDLE,
 	S_READY,
 	S_TURN,
@@ -62,8 +63,8 @@ enum session_state {
 	S_ENDED,
 	S_NSTATES
 };
-static const char *session_state_names[] = { "idle", "ready", "running",
-	"restarting", "stopping", "ended" };
+static const char *session_state_names[] = { "installing", "idle", "ready",
+	"running", "restarting", "stopping", "ended" };
 
 enum session_event {
 	E_MESSAGE,
@@ -120,6 +121,7 @@ static int  session_save_meta(struct session *, char **);
 static void session_idle_cb(void *);
 static void session_cancel_cb(void *);
 static int  session_start_agent(struct session *, char **);
+static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_garbage_flush(struct session *);
 static void session_reap(struct session *);
@@ -801,6 +803,15 @@ session_do_start(struct session *s, void *arg, char **cause)
 	char *why;
 	int   status;
 
+	/* Loaded after a restart, its CLI gone: install it first, again. */
+	if (host_agent_command(s->host) == NULL && s->profile->argv != NULL &&
+	    !(s->profile->flags & AGENT_BUILTIN) &&
+	    !agents_installed(s->profile)) {
+		if ((status = agents_can_install(s->profile, cause)) != 0 ||
+		    (status = session_install(s, cause)) != 0)
+			return (status);
+		return (session_do_queue(s, arg, cause));
+	}
 	if ((status = session_start_agent(s, &why)) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
 		host_error(s->host, *cause, "spawn_failed", NULL);
@@ -974,6 +985,8 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	/*		MESSAGE		    TURN_END
 			CANCEL		    TERMINATE		EXIT */
+	[S_INSTALLING] = { session_do_queue, session_do_ignore,
+	    session_do_no_turn, session_do_end_idle, session_do_ignore },
 	[S_IDLE] = { session_do_start, session_do_ignore, session_do_no_turn,
 	    session_do_end_idle, session_do_ignore },
 	[S_READY] = { session_do_queue, session_do_ignore, session_do_no_turn,
@@ -1168,6 +1181,73 @@ session_undo(struct session *s)
 }
 
 /*
+ * The agent's CLI was installed on first use (or failed to be): start
+ * it and hand it what was queued meanwhile, or end the session saying
+ * why. The session was referenced for the install.
+ */
+static void
+session_installed_cb(void *arg, const char *failed)
+{
+	struct session *s = arg;
+	char	       *why;
+	int64_t		took;
+
+	if (s->state != S_INSTALLING || s->dead) {
+		session_unref(s); /* terminated or deleted meanwhile */
+		return;
+	}
+	took = loop_wall_ms() - s->created_ms;
+	if (failed != NULL) {
+		host_error(s->host, failed, "install_failed", NULL);
+		(void)session_do_end_idle(s, NULL, NULL);
+	} else {
+		xasprintf(&why, "%s in %.1f s", s->profile->npm_package,
+		    took / 1000.0);
+		host_status(s->host, "installed", why);
+		free(why);
+		s->state = S_IDLE;
+		if (session_start_agent(s, &why) != 0) {
+			host_error(s->host, why, "spawn_failed", NULL);
+			free(why);
+			(void)session_do_end_idle(s, NULL, NULL);
+		} else if (!TAILQ_EMPTY(&s->queue))
+			session_dispatch(s);
+	}
+	session_unref(s);
+}
+
+/*
+ * The agent's CLI is missing: install its pinned package now, the
+ * session waiting in "installing" (messages queue), with the install's
+ * start and end in its log. 0, or an HTTP status with *cause.
+ */
+static int
+session_install(struct session *s, char **cause)
+{
+	int status;
+
+	s->state = S_INSTALLING;
+	host_status(s->host, "installing", s->profile->npm_package);
+	session_ref(s);
+	if ((status = agents_install(
+		 s->profile, session_installed_cb, s, cause)) != 0) {
+		session_unref(s);
+		return (status);
+	}
+	log_info(
+	    "session %s: installing %s first", s->id, s->profile->npm_package);
+	return (0);
+}
+
+/* Is the profile's own CLI missing (no agentCommand replaces it)? */
+static int
+session_needs_install(const struct agent_profile *p, const cJSON *req)
+{
+	return (json_get(req, "agentCommand") == NULL && p->argv != NULL &&
+	    !(p->flags & AGENT_BUILTIN) && !agents_installed(p));
+}
+
+/*
  * POST /v1/sessions/{id}: returns 0 with *sp, or an HTTP status with
  * *cause and nothing created: 400 for a bad request (a command that
  * cannot run included), 409 for a taken id, 503 (try again) when agentd
@@ -1187,7 +1267,7 @@ session_create(
 	char			    buf[4096];
 	struct stat		    sb;
 	char			   *why;
-	int			    status = 400;
+	int			    status = 400, install;
 
 	*sp = NULL;
 	if (session_find(id) != NULL) {
@@ -1219,6 +1299,9 @@ session_create(
 	    session_opt_str(req, "permissionMode", &mode, cause) != 0 ||
 	    session_check_command(req, cwd, cause) != 0)
 		goto out;
+	install = session_needs_install(p, req);
+	if (install && (status = agents_can_install(p, cause)) != 0)
+		goto out;
 	if ((st = store_create(options.data_dir, id, cause)) == NULL) {
 		status = errno == EEXIST ? 409 : session_errno_status(errno);
 		goto out;
@@ -1246,8 +1329,13 @@ session_create(
 		goto out;
 	}
 	session_started(s);
-	if ((status = session_start_agent(s, &why)) != 0) {
-		xasprintf(cause, "cannot start the agent: %s", why);
+	if (install)
+		status = session_install(s, &why);
+	else
+		status = session_start_agent(s, &why);
+	if (status != 0) {
+		xasprintf(cause, "cannot %s the agent: %s",
+		    install ? "install" : "start", why);
 		free(why);
 		session_undo(s);
 		goto out;

@@ -18,6 +18,7 @@ char *agents_find(const char *);
 char *agents_which(const char *, const char *);
 int
 agents_install(const struct agent_profile *, agents_done_cb, void *, char **);
+int agents_can_install(const struct agent_profile *, char **);
 int agents_main(int, char **);
 int agents_install_main(int, char **);
 
