@@ -39,8 +39,7 @@
 #define AGENTD_VERSION "0.0.0"
 #endif
 
-#define ACP_FS_MAX	 (16UL * 1024 * 1024)
-#define ACP_DIFF_CONTEXT 3
+#define ACP_FS_MAX (16UL * 1024 * 1024)
 
 enum acp_phase {
 	ACP_INIT,    /* initialize sent */
@@ -108,16 +107,6 @@ struct acp {
 	TAILQ_HEAD(, acp_prompt) queue;
 	TAILQ_HEAD(, acp_call) calls;
 	struct jsonrpc_asks asks;
-};
-
-struct acp_buf {
-	char  *p;
-	size_t len;
-	size_t size;
-};
-struct acp_line {
-	const char *p;
-	size_t	    len;
 };
 
 struct acp_response {
@@ -202,13 +191,6 @@ static void acp_call_result(
     struct host *, struct acp *, struct acp_call *, const cJSON *, int);
 static cJSON *acp_call_part(const struct acp_call *);
 static char  *acp_content_text(const cJSON *);
-static char  *acp_diff(const char *, const char *, const char *);
-
-static void   acp_buf_add(struct acp_buf *, const char *, size_t);
-static size_t acp_diff_lines(const char *, struct acp_line **);
-static void
-acp_diff_add(struct acp_buf *, char, const struct acp_line *, size_t, size_t);
-static int  acp_diff_same(const struct acp_line *, const struct acp_line *);
 static void acp_status(struct host *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
 static void		acp_call_free(struct acp_call *);
@@ -1112,11 +1094,12 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    (new = json_get_str(el, "newText")) == NULL)
 			continue;
-		old = json_get_str(el, "oldText");
-		diff = acp_diff(path, old, new);
+		if ((old = json_get_str(el, "oldText")) != NULL && *old == '\0')
+			old = NULL; /* "" is a new file too */
+		diff = diff_texts(path, old, path, new);
 		json_append(content,
-		    event_part_file_ref(path,
-			old == NULL || *old == '\0' ? "write" : "patch", diff));
+		    event_part_file_ref(
+			path, old == NULL ? "write" : "patch", diff));
 		free(diff);
 	}
 	xasprintf(&id, "%s:result", c->id);
@@ -1142,105 +1125,6 @@ acp_content_text(const cJSON *content)
 		out = next;
 	}
 	return (out);
-}
-
-/* A growing string for diffs. */
-static void
-acp_buf_add(struct acp_buf *b, const char *s, size_t len)
-{
-	if (b->len + len + 1 > b->size) {
-		b->size = (b->len + len + 1) * 2;
-		b->p = xrealloc(b->p, b->size);
-	}
-	memcpy(b->p + b->len, s, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-/* Split text into lines, each keeping its newline; returns the count. */
-static size_t
-acp_diff_lines(const char *text, struct acp_line **lines)
-{
-	const char *p, *nl;
-	size_t	    n = 0;
-
-	*lines = NULL;
-	for (p = text; *p != '\0'; p = nl) {
-		nl = strchr(p, '\n');
-		nl = nl != NULL ? nl + 1 : p + strlen(p);
-		*lines = xreallocarray(*lines, n + 1, sizeof **lines);
-		(*lines)[n].p = p;
-		(*lines)[n++].len = (size_t)(nl - p);
-	}
-	return (n);
-}
-
-/* Append lines [from, to) with a mark, flagging a missing last newline. */
-static void
-acp_diff_add(struct acp_buf *b, char mark, const struct acp_line *l,
-    size_t from, size_t to)
-{
-	static const char nonl[] = "\n\\ No newline at end of file\n";
-	size_t		  i;
-
-	for (i = from; i < to; i++) {
-		acp_buf_add(b, &mark, 1);
-		acp_buf_add(b, l[i].p, l[i].len);
-		if (l[i].len == 0 || l[i].p[l[i].len - 1] != '\n')
-			acp_buf_add(b, nonl, sizeof nonl - 1);
-	}
-}
-
-static int
-acp_diff_same(const struct acp_line *a, const struct acp_line *b)
-{
-	return (a->len == b->len && memcmp(a->p, b->p, a->len) == 0);
-}
-
-/*
- * A unified diff with one hunk: the common leading and trailing lines are
- * cut to three lines of context. Not minimal, but exact, and enough for a
- * client to render the edit; ACP gives whole texts, not patches.
- */
-static char *
-acp_diff(const char *path, const char *old, const char *new)
-{
-	struct acp_line *ol, *nl;
-	struct acp_buf	 b = { NULL, 0, 0 };
-	size_t		 no, nn, pre = 0, suf = 0, from, tail, oc, nc;
-	char		 head[64];
-
-	no = acp_diff_lines(old != NULL ? old : "", &ol);
-	nn = acp_diff_lines(new, &nl);
-	while (pre < no && pre < nn && acp_diff_same(&ol[pre], &nl[pre]))
-		pre++;
-	while (suf < no - pre && suf < nn - pre &&
-	    acp_diff_same(&ol[no - 1 - suf], &nl[nn - 1 - suf]))
-		suf++;
-	from = pre - (pre < ACP_DIFF_CONTEXT ? pre : ACP_DIFF_CONTEXT);
-	tail = suf < ACP_DIFF_CONTEXT ? suf : ACP_DIFF_CONTEXT;
-	oc = no - suf + tail - from;
-	nc = nn - suf + tail - from;
-
-	acp_buf_add(&b, "--- ", 4);
-	acp_buf_add(&b, no == 0 ? "/dev/null" : path,
-	    strlen(no == 0 ? "/dev/null" : path));
-	acp_buf_add(&b, "\n+++ ", 5);
-	acp_buf_add(&b, path, strlen(path));
-	acp_buf_add(&b, "\n", 1);
-	if (pre != no || pre != nn) {
-		snprintf(head, sizeof head, "@@ -%zu,%zu +%zu,%zu @@\n",
-		    oc == 0 ? from : from + 1, oc, nc == 0 ? from : from + 1,
-		    nc);
-		acp_buf_add(&b, head, strlen(head));
-		acp_diff_add(&b, ' ', ol, from, pre);
-		acp_diff_add(&b, '-', ol, pre, no - suf);
-		acp_diff_add(&b, '+', nl, pre, nn - suf);
-		acp_diff_add(&b, ' ', ol, no - suf, no - suf + tail);
-	}
-	free(ol);
-	free(nl);
-	return (b.p);
 }
 
 /* A status item; like any other item it ends the open run. */

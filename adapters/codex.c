@@ -84,9 +84,8 @@ struct codex_tool;
 struct codex_call {
 	char			*id;
 	const struct codex_tool *tool;
-	cJSON			*input; /* the tool_call arguments */
-	char			*out;	/* output deltas, capped */
-	size_t			 outlen;
+	cJSON			*input;	    /* the tool_call arguments */
+	struct buf		 out;	    /* output deltas, capped */
 	int			 streaming; /* tool_result item started */
 	TAILQ_ENTRY(codex_call) entry;
 };
@@ -1071,17 +1070,11 @@ codex_output_delta_cb(
 	struct codex_call *c;
 	struct item_spec   spec;
 	char		  *rid;
-	size_t		   len;
 
 	if (id == NULL || delta == NULL || *delta == '\0' ||
 	    (c = codex_call_find(a, id)) == NULL)
 		return;
-	len = strlen(delta);
-	if (c->outlen + len <= CODEX_OUTPUT_MAX) {
-		c->out = xrealloc(c->out, c->outlen + len + 1);
-		memcpy(c->out + c->outlen, delta, len + 1);
-		c->outlen += len;
-	}
+	(void)buf_str(&c->out, delta); /* a delta past the cap is dropped */
 	xasprintf(&rid, "%s:result", id);
 	if (!c->streaming) {
 		memset(&spec, 0, sizeof spec);
@@ -1124,7 +1117,7 @@ codex_call_free(struct codex_call *c)
 {
 	free(c->id);
 	json_free(c->input);
-	free(c->out);
+	buf_free(&c->out);
 	free(c);
 }
 
@@ -1176,6 +1169,7 @@ codex_tool_start(struct host *s, struct codex *a, const cJSON *item)
 	c = xcalloc(1, sizeof *c);
 	c->id = xstrdup(id);
 	c->tool = t;
+	buf_init(&c->out, CODEX_OUTPUT_MAX);
 	c->input = json_object();
 	json_set_str(c->input, "name", name);
 	json_set(c->input, "args", args);
@@ -1269,7 +1263,7 @@ codex_command_result(const cJSON *item, const struct codex_call *c, int *failed)
 	*failed =
 	    code != 0 || (status != NULL && strcmp(status, "completed") != 0);
 	if (out == NULL)
-		out = c->out != NULL ? c->out : "";
+		out = c->out.p != NULL ? c->out.p : "";
 	return (xstrdup(out));
 }
 
@@ -1295,8 +1289,8 @@ codex_file_result(const cJSON *item, const struct codex_call *c, int *failed)
 	char	    *out, *next;
 
 	*failed = status != NULL && strcmp(status, "completed") != 0;
-	if (c->out != NULL || *failed)
-		return (xstrdup(c->out != NULL ? c->out : ""));
+	if (c->out.p != NULL || *failed)
+		return (xstrdup(c->out.p != NULL ? c->out.p : ""));
 	out = xstrdup("");
 	JSON_FOREACH(el, json_get_arr(item, "changes")) {
 		if ((kind = json_get_str(json_get_obj(el, "kind"), "type")) ==
@@ -1343,57 +1337,26 @@ codex_file_refs(const cJSON *item, cJSON *content)
 }
 
 /*
- * Headers, then each line of an added or deleted file's text marked, or
- * an update's hunks as they are. One pass counts, one fills.
+ * An added or deleted file's text as a whole-file diff; an update's hunks
+ * as they are, under headers unless codex gave them.
  */
 static char *
 codex_file_diff(
     const char *path, const char *type, const char *to, const char *text)
 {
-	static const char nonl[] = "\\ No newline at end of file\n";
-	const char	 *p, *nl, *from = path;
-	char		 *out, *o, head[64], mark = '+';
-	size_t		  n = 0, len = strlen(text != NULL ? text : "");
+	struct buf b;
 
 	if (text == NULL)
 		return (NULL);
-	if (strcmp(type, "add") != 0 && strcmp(type, "delete") != 0) {
-		if (strncmp(text, "--- ", 4) == 0)
-			return (xstrdup(text));
-		xasprintf(&out, "--- %s\n+++ %s\n%s", path, to, text);
-		return (out);
-	}
 	if (strcmp(type, "add") == 0)
-		from = "/dev/null";
-	else {
-		to = "/dev/null";
-		mark = '-';
-	}
-	for (p = text; *p != '\0'; p = *nl == '\n' ? nl + 1 : nl, n++)
-		nl = p + strcspn(p, "\n");
-	if (n == 0)
-		head[0] = '\0';
-	else if (mark == '+')
-		snprintf(head, sizeof head, "@@ -0,0 +1,%zu @@\n", n);
-	else
-		snprintf(head, sizeof head, "@@ -1,%zu +0,0 @@\n", n);
-
-	out = xmalloc(strlen(from) + strlen(to) + strlen(head) + len + 2 * n +
-	    sizeof nonl + 16);
-	o = out + sprintf(out, "--- %s\n+++ %s\n%s", from, to, head);
-	for (p = text; *p != '\0'; p = nl) {
-		nl = p + strcspn(p, "\n");
-		*o++ = mark;
-		memcpy(o, p, (size_t)(nl - p));
-		o += nl - p;
-		*o++ = '\n';
-		if (*nl == '\n')
-			nl++;
-		else
-			o = stpcpy(o, nonl);
-	}
-	*o = '\0';
-	return (out);
+		return (diff_texts(NULL, NULL, to, text));
+	if (strcmp(type, "delete") == 0)
+		return (diff_texts(path, text, NULL, NULL));
+	if (strncmp(text, "--- ", 4) == 0)
+		return (xstrdup(text));
+	diff_begin(&b, path, to);
+	(void)buf_str(&b, text);
+	return (diff_end(&b));
 }
 
 /* mcpToolCall: "mcp__<server>__<tool>" with the call's arguments. */
@@ -1521,26 +1484,13 @@ codex_synthetic_id(struct codex *a, const char *prefix)
 	return (id);
 }
 
-/*
- * The strings of an array (or, with key, each element's key member)
- * joined by sep; "" if none.
- */
+/* json_join, with "" for none. */
 static char *
 codex_texts(const cJSON *array, const char *key, const char *sep)
 {
-	const cJSON *el;
-	const char  *text;
-	char	    *out = xstrdup(""), *next;
+	char *out = json_join(array, key, sep);
 
-	JSON_FOREACH(el, array) {
-		text = key != NULL ? json_get_str(el, key) : json_str(el);
-		if (text == NULL)
-			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? sep : "", text);
-		free(out);
-		out = next;
-	}
-	return (out);
+	return (out != NULL ? out : xstrdup(""));
 }
 
 /*

@@ -58,8 +58,10 @@ cJSON	   *json_at(const cJSON *, int);
 cJSON	   *json_first(const cJSON *);
 cJSON	   *json_next(const cJSON *);
 int	    json_equal(const cJSON *, const cJSON *);
+char	   *json_join(const cJSON *, const char *, const char *);
 #define JSON_FOREACH(el, parent) \
 	for ((el) = json_first(parent); (el) != NULL; (el) = json_next(el))
+#define JSON_JOIN_MAX (64UL * 1024 * 1024)
 
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
@@ -210,6 +212,13 @@ cJSON	   *event_part_file_ref(const char *, const char *, const char *);
 cJSON	   *event_part_image(const char *, const char *, const char *);
 cJSON	   *event_part_json(cJSON *);
 cJSON	   *event_part_status(const char *, const char *);
+
+/* diff.c */
+#define DIFF_MAX (16UL * 1024 * 1024) /* a longer diff is not given */
+void  diff_begin(struct buf *, const char *, const char *);
+void  diff_hunk(struct buf *, long long, long long, long long, long long);
+char *diff_end(struct buf *);
+char *diff_texts(const char *, const char *, const char *, const char *);
 
 /* json-scan.c */
 typedef int (*json_scan_cb)(
