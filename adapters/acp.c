@@ -88,13 +88,13 @@ struct acp_call {
 
 /* A request from the agent waiting for a client: permission or question. */
 struct acp {
-	enum acp_phase		phase;
-	struct jsonrpc_pending *pending;
-	int			can_load;
-	int			replaying; /* session/load in flight */
-	int			in_prompt; /* session/prompt in flight */
-	unsigned int		turn;	   /* prompts sent */
-	unsigned int		nitem;	   /* synthetic ids in this turn */
+	enum acp_phase	     phase;
+	struct jsonrpc_peer *peer; /* our requests, the agent's asks */
+	int		     can_load;
+	int		     replaying; /* session/load in flight */
+	int		     in_prompt; /* session/prompt in flight */
+	unsigned int	     turn;	/* prompts sent */
+	unsigned int	     nitem;	/* synthetic ids in this turn */
 
 	enum acp_run run;
 	char	    *run_id;	/* native id of the open run */
@@ -106,16 +106,8 @@ struct acp {
 
 	TAILQ_HEAD(, acp_prompt) queue;
 	TAILQ_HEAD(, acp_call) calls;
-	struct jsonrpc_asks asks;
 };
 
-struct acp_response {
-	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
-};
-struct acp_method {
-	const char *method;
-	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
-};
 struct acp_update {
 	const char *kind;
 	void (*fn)(struct host *, struct acp *, const cJSON *);
@@ -132,14 +124,10 @@ static int  acp_reply_question(struct host *, const char *, const cJSON *);
 static int  acp_cancel(struct host *);
 static void acp_free(struct host *);
 
-static void
-acp_request(struct host *, struct acp *, enum acp_req, const char *, cJSON *);
 static void acp_reply(struct host *, const cJSON *, cJSON *);
 static void acp_reply_error(struct host *, const cJSON *, int, const char *);
 static void
 acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
-static void
-acp_rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
 static void	   acp_open_session(struct host *, struct acp *);
 static void	   acp_flush(struct host *, struct acp *);
 static cJSON	  *acp_mcp_servers(struct host *);
@@ -147,26 +135,17 @@ static char	  *acp_file_uri(struct host *, const char *);
 static const char *acp_stop_reason(const char *);
 static void acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
-static void
-acp_initialize_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_session_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static int  acp_set_mode(struct host *, struct acp *, const cJSON *);
-static void acp_api_error(struct host *, const char *);
-static void
-acp_set_mode_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_prompt_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_update_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_permission_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_elicitation_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_fs_read_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_fs_write_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
+static jsonrpc_msg_fn acp_initialize_cb;
+static jsonrpc_msg_fn acp_session_cb;
+static int	      acp_set_mode(struct host *, struct acp *, const cJSON *);
+static void	      acp_api_error(struct host *, const char *);
+static jsonrpc_msg_fn acp_set_mode_cb;
+static jsonrpc_msg_fn acp_prompt_cb;
+static jsonrpc_msg_fn acp_update_cb;
+static jsonrpc_msg_fn acp_permission_cb;
+static jsonrpc_msg_fn acp_elicitation_cb;
+static jsonrpc_msg_fn acp_fs_read_cb;
+static jsonrpc_msg_fn acp_fs_write_cb;
 
 static void acp_run_end(struct host *, struct acp *);
 static void
@@ -231,16 +210,16 @@ static const char *const acp_usage_names[4] = { "inputTokens", "outputTokens",
 	"cachedReadTokens", "cachedWriteTokens" };
 
 /* Responses to our requests, by enum acp_req. */
-static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
-	[ACP_REQ_INITIALIZE] = { acp_initialize_cb },
-	[ACP_REQ_NEW] = { acp_session_cb },
-	[ACP_REQ_LOAD] = { acp_session_cb },
-	[ACP_REQ_MODE] = { acp_set_mode_cb },
-	[ACP_REQ_PROMPT] = { acp_prompt_cb }
+static jsonrpc_msg_fn *const acp_responses[ACP_REQ_COUNT] = {
+	[ACP_REQ_INITIALIZE] = acp_initialize_cb,
+	[ACP_REQ_NEW] = acp_session_cb,
+	[ACP_REQ_LOAD] = acp_session_cb,
+	[ACP_REQ_MODE] = acp_set_mode_cb,
+	[ACP_REQ_PROMPT] = acp_prompt_cb
 };
 
 /* Requests from the agent; anything else is answered -32601. */
-static const struct acp_method acp_requests[] = {
+static const struct jsonrpc_method acp_requests[] = {
 	{ "session/request_permission", acp_permission_cb },
 	{ "elicitation/create", acp_elicitation_cb },
 	{ "fs/read_text_file", acp_fs_read_cb },
@@ -248,8 +227,14 @@ static const struct acp_method acp_requests[] = {
 };
 
 /* Notifications from the agent; anything else is ignored (valid ACP). */
-static const struct acp_method acp_notifications[] = { { "session/update",
+static const struct jsonrpc_method acp_notifications[] = { { "session/update",
     acp_update_cb } };
+
+/* ACP is JSON-RPC 2.0 with "jsonrpc" on every message. */
+static const struct jsonrpc_peer_ops acp_rpc = { "acp", 1, acp_requests,
+	nitems(acp_requests), acp_notifications, nitems(acp_notifications),
+	acp_responses, ACP_REQ_COUNT, rpc_stray_cb, rpc_send_cb,
+	rpc_invalid_cb };
 
 /*
  * session/update kinds. available_commands_update, config_option_update,
@@ -310,11 +295,10 @@ acp_on_start(struct host *s)
 	int			    offer;
 
 	a = xcalloc(1, sizeof *a);
-	a->pending = jsonrpc_pending_new();
+	a->peer = jsonrpc_peer_new(&acp_rpc, s);
 	a->cost_seen = -1;
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
-	TAILQ_INIT(&a->asks);
 	host_set_adapter_data(s, a);
 
 	offer = (p != NULL && (p->flags & AGENT_OFFER_FS));
@@ -336,111 +320,29 @@ acp_on_start(struct host *s)
 	json_set_int(params, "protocolVersion", 1);
 	json_set(params, "clientCapabilities", caps);
 	json_set(params, "clientInfo", info);
-	acp_request(s, a, ACP_REQ_INITIALIZE, "initialize", params);
-}
-
-/* Send a request of ours and remember what it was. */
-static void
-acp_request(struct host *s, struct acp *a, enum acp_req kind,
-    const char *method, cJSON *params)
-{
-	long long id;
-
-	id = jsonrpc_pending_add(a->pending, kind, NULL);
-	host_send_json(s, jsonrpc_request(1, id, method, params));
+	jsonrpc_peer_request(a->peer, ACP_REQ_INITIALIZE, "initialize", params);
 }
 
 static void
 acp_reply(struct host *s, const cJSON *id, cJSON *result)
 {
-	host_send_json(s, jsonrpc_result(1, id, result));
+	jsonrpc_peer_reply(acp_get(s)->peer, id, result);
 }
 
 static void
 acp_reply_error(struct host *s, const cJSON *id, int code, const char *message)
 {
-	host_send_json(s, jsonrpc_error(1, id, code, message, NULL));
+	jsonrpc_peer_error(acp_get(s)->peer, id, code, message);
 }
 
-/* One line of the agent's stdout: parse and dispatch by message kind. */
+/* One line of the agent's stdout, to the peer. */
 static void
 acp_on_line(struct host *s, const char *line, size_t len)
 {
-	struct acp	  *a = acp_get(s);
-	struct jsonrpc_msg msg;
-	cJSON		  *v;
-	const char	  *err;
-	size_t		   i;
-	int		   kind;
-	void		  *data;
+	struct acp *a = acp_get(s);
 
-	if (a == NULL)
-		return;
-	if ((v = json_parse(line, len, &err)) == NULL) {
-		host_unparsed(s, err, "acp");
-		return;
-	}
-	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		host_unparsed(s, err, "acp");
-		json_free(v);
-		return;
-	}
-	switch (msg.kind) {
-	case JSONRPC_RESPONSE:
-	case JSONRPC_ERROR:
-		if (jsonrpc_pending_take(a->pending, msg.id, &kind, &data) !=
-			0 ||
-		    kind < 0 || kind >= ACP_REQ_COUNT) {
-			if (msg.kind == JSONRPC_ERROR)
-				acp_rpc_error(s, &msg, NULL);
-			break;
-		}
-		acp_responses[kind].fn(s, a, &msg);
-		break;
-	case JSONRPC_REQUEST:
-		for (i = 0; i < nitems(acp_requests); i++) {
-			if (strcmp(acp_requests[i].method, msg.method) == 0)
-				break;
-		}
-		if (i == nitems(acp_requests)) {
-			acp_reply_error(s, msg.id, JSONRPC_METHOD_NOT_FOUND,
-			    "method not found");
-		} else
-			acp_requests[i].fn(s, a, &msg);
-		break;
-	case JSONRPC_NOTIFICATION:
-		for (i = 0; i < nitems(acp_notifications); i++) {
-			if (strcmp(acp_notifications[i].method, msg.method) ==
-			    0)
-				acp_notifications[i].fn(s, a, &msg);
-		}
-		break;
-	default:
-		host_unparsed(s, "not a JSON-RPC message", "acp");
-		break;
-	}
-	json_free(v);
-}
-
-/* An error response as an error event: message, code as text, data. */
-static void
-acp_rpc_error(struct host *s, const struct jsonrpc_msg *msg, const char *prefix)
-{
-	char	     code[32], *text = NULL;
-	const cJSON *data;
-
-	snprintf(code, sizeof code, "%lld", msg->error_code);
-	data = json_get(msg->error, "data");
-	if (prefix != NULL) {
-		xasprintf(&text, "%s: %s", prefix,
-		    msg->error_message != NULL ? msg->error_message : "error");
-	}
-	host_error(s,
-	    text != NULL ? text
-			 : (msg->error_message != NULL ? msg->error_message
-						       : "agent error"),
-	    code, data != NULL ? json_dup(data) : NULL);
-	free(text);
+	if (a != NULL)
+		jsonrpc_peer_line(a->peer, line, len);
 }
 
 /*
@@ -452,7 +354,7 @@ acp_fail(struct host *s, struct acp *a, const char *what,
     const struct jsonrpc_msg *msg)
 {
 	a->phase = ACP_FAILED;
-	acp_rpc_error(s, msg, what);
+	rpc_error(s, msg, what);
 	if (!TAILQ_EMPTY(&a->queue)) {
 		acp_queue_clear(a);
 		host_turn_end(s, "error", NULL, -1);
@@ -474,10 +376,12 @@ acp_queue_clear(struct acp *a)
 
 /* initialize answered: remember the agent, then open the ACP session. */
 static void
-acp_initialize_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *version;
-	int	    load = 0;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *version;
+	int	     load = 0;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		acp_fail(s, a, "initialize failed", msg);
@@ -507,9 +411,11 @@ acp_open_session(struct host *s, struct acp *a)
 	if (native != NULL && *native != '\0' && a->can_load) {
 		json_set_str(params, "sessionId", native);
 		a->replaying = 1;
-		acp_request(s, a, ACP_REQ_LOAD, "session/load", params);
+		jsonrpc_peer_request(
+		    a->peer, ACP_REQ_LOAD, "session/load", params);
 	} else
-		acp_request(s, a, ACP_REQ_NEW, "session/new", params);
+		jsonrpc_peer_request(
+		    a->peer, ACP_REQ_NEW, "session/new", params);
 }
 
 static cJSON *
@@ -528,15 +434,17 @@ acp_mcp_servers(struct host *s)
  * agent's memory of it rather than not at all.
  */
 static void
-acp_session_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_session_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *id;
-	int	    loading = a->replaying;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *id;
+	int	     loading = a->replaying;
 
 	a->replaying = 0;
 	if (msg->kind == JSONRPC_ERROR) {
 		if (loading) {
-			acp_rpc_error(s, msg,
+			rpc_error(s, msg,
 			    "session/load failed, "
 			    "starting a new session");
 			a->can_load = 0;
@@ -584,7 +492,8 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 		params = json_object();
 		json_set_str(params, "sessionId", host_native_id(s));
 		json_set_str(params, "modeId", want);
-		acp_request(s, a, ACP_REQ_MODE, "session/set_mode", params);
+		jsonrpc_peer_request(
+		    a->peer, ACP_REQ_MODE, "session/set_mode", params);
 		return (1);
 	}
 	return (0);
@@ -592,10 +501,13 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 
 /* The mode is set (or refused: the session runs in the agent's default). */
 static void
-acp_set_mode_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_set_mode_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+
 	if (msg->kind == JSONRPC_ERROR)
-		acp_rpc_error(s, msg, "session/set_mode failed");
+		rpc_error(s, msg, "session/set_mode failed");
 	a->phase = ACP_READY;
 	acp_flush(s, a);
 }
@@ -691,14 +603,16 @@ acp_flush(struct host *s, struct acp *a)
 	a->turn++;
 	a->nitem = 0;
 	a->cost_base = a->cost_seen;
-	acp_request(s, a, ACP_REQ_PROMPT, "session/prompt", params);
+	jsonrpc_peer_request(a->peer, ACP_REQ_PROMPT, "session/prompt", params);
 }
 
 /* The prompt answered: the turn is over. */
 static void
-acp_prompt_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_prompt_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *reason;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *reason;
 
 	a->in_prompt = 0;
 	if (msg->kind == JSONRPC_ERROR) {
@@ -707,7 +621,7 @@ acp_prompt_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 			acp_turn_end(s, a, "cancelled", NULL);
 			return;
 		}
-		acp_rpc_error(s, msg, NULL);
+		rpc_error(s, msg, NULL);
 		acp_turn_end(s, a, "error", NULL);
 		return;
 	}
@@ -759,8 +673,10 @@ acp_turn_end(struct host *s, struct acp *a, const char *reason, cJSON *usage)
  * replays history the log already has.
  */
 static void
-acp_update_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_update_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
 	const cJSON *update;
 	const char  *kind;
 	size_t	     i;
@@ -1222,8 +1138,10 @@ acp_notice_cb(struct host *s, struct acp *a, const cJSON *u)
  * under its JSON-RPC id.
  */
 static void
-acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_permission_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct acp	   *a = acp_get(s);
 	const cJSON	   *tc = json_get_obj(msg->params, "toolCall"), *el;
 	const cJSON	   *options = json_get_arr(msg->params, "options");
 	struct acp_call	   *c = NULL;
@@ -1252,7 +1170,7 @@ acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 	}
 	json_set(meta, "options", opts);
 
-	k = jsonrpc_ask_add(&a->asks, msg->id,
+	k = jsonrpc_peer_ask(a->peer, msg->id,
 	    options != NULL ? json_dup(options) : json_array());
 	host_permission_request(s, k->native_id, action, meta);
 }
@@ -1290,7 +1208,7 @@ acp_reply_permission(
 	const char	   *option = NULL;
 	cJSON		   *outcome, *result;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
 	switch (reply) {
 	case PERMISSION_ONCE:
@@ -1325,8 +1243,10 @@ acp_reply_permission(
  * back into the content the schema asked for.
  */
 static void
-acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_elicitation_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct acp	   *a = acp_get(s);
 	const cJSON	   *schema, *prop;
 	const char	   *mode, *message;
 	struct jsonrpc_ask *k;
@@ -1354,7 +1274,7 @@ acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 		json_set(q, "options", json_array());
 		json_append(questions, q);
 	}
-	k = jsonrpc_ask_add(&a->asks, msg->id, fields);
+	k = jsonrpc_peer_ask(a->peer, msg->id, fields);
 	host_question_request(s, k->native_id, questions);
 }
 
@@ -1490,7 +1410,7 @@ acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 	cJSON		   *result, *content;
 	int		    i = 0;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
 	result = json_object();
 	if (!json_is_arr(answers)) {
@@ -1687,14 +1607,15 @@ acp_fs_slice(char *text, size_t len, long long line, long long limit)
 
 /* fs/read_text_file {path, line?, limit?} -> {content}. */
 static void
-acp_fs_read_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_read_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *path = json_get_str(msg->params, "path");
-	char	   *real, *text, *fixed, *emsg;
-	long long   line = 0, limit = 0;
-	size_t	    len, flen;
-	int	    code, error = 0;
-	cJSON	   *result;
+	struct host *s = arg;
+	const char  *path = json_get_str(msg->params, "path");
+	char	    *real, *text, *fixed, *emsg;
+	long long    line = 0, limit = 0;
+	size_t	     len, flen;
+	int	     code, error = 0;
+	cJSON	    *result;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
@@ -1759,12 +1680,13 @@ acp_fs_store(const char *real, const char *buf, size_t len)
 
 /* fs/write_text_file {path, content} -> {}. */
 static void
-acp_fs_write_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_write_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *path = json_get_str(msg->params, "path");
-	const char *content = json_get_str(msg->params, "content");
-	char	   *real, *emsg;
-	int	    code;
+	struct host *s = arg;
+	const char  *path = json_get_str(msg->params, "path");
+	const char  *content = json_get_str(msg->params, "content");
+	char	    *real, *emsg;
+	int	     code;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
@@ -1823,9 +1745,8 @@ acp_cancel(struct host *s)
 static void
 acp_free(struct host *s)
 {
-	struct acp	   *a = acp_get(s);
-	struct acp_call	   *c;
-	struct jsonrpc_ask *k;
+	struct acp	*a = acp_get(s);
+	struct acp_call *c;
 
 	if (a == NULL)
 		return;
@@ -1834,11 +1755,7 @@ acp_free(struct host *s)
 		TAILQ_REMOVE(&a->calls, c, entry);
 		acp_call_free(c);
 	}
-	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
-		TAILQ_REMOVE(&a->asks, k, entry);
-		jsonrpc_ask_free(k);
-	}
-	jsonrpc_pending_free(a->pending);
+	jsonrpc_peer_free(a->peer);
 	free(a->run_id);
 	free(a->run_base);
 	free(a->last_base);

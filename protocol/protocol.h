@@ -122,18 +122,53 @@ void			jsonrpc_pending_free(struct jsonrpc_pending *);
 long long jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
 int
 jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *, int *, void **);
-size_t jsonrpc_pending_count(const struct jsonrpc_pending *);
+size_t	     jsonrpc_pending_count(const struct jsonrpc_pending *);
+char	    *jsonrpc_id_text(const cJSON *);
+typedef void jsonrpc_msg_fn(void *, const struct jsonrpc_msg *);
+struct jsonrpc_method {
+	const char     *method;
+	jsonrpc_msg_fn *fn;
+};
+/*
+ * What a peer speaks (one const table per protocol) and where it sends.
+ * Every callback gets the arg given to jsonrpc_peer_new.
+ */
+struct jsonrpc_peer_ops {
+	const char		    *name; /* "acp", "codex": for reports */
+	int			     with_version; /* send "jsonrpc":"2.0" */
+	const struct jsonrpc_method *requests;	   /* else -32601 */
+	size_t			     nrequests;
+	const struct jsonrpc_method *notifications; /* else ignored */
+	size_t			     nnotifications;
+	jsonrpc_msg_fn *const	    *responses; /* by our request's tag */
+	size_t			     nresponses;
+	jsonrpc_msg_fn		    *stray; /* error for no request of ours */
+	/* A message to write (owned). */
+	void (*send)(void *, cJSON *);
+	/* Not a message: name, the value (NULL: not JSON), why. */
+	void (*invalid)(void *, const char *, const cJSON *, const char *);
+};
+/* A request of the other side's that waits for our answer. */
 struct jsonrpc_ask {
 	char  *native_id; /* the request id as text */
 	cJSON *rpc_id;	  /* the id itself, for the reply */
 	cJSON *data;	  /* what the answer needs */
 	TAILQ_ENTRY(jsonrpc_ask) entry;
 };
-TAILQ_HEAD(jsonrpc_asks, jsonrpc_ask);
-char *jsonrpc_id_text(const cJSON *);
+struct jsonrpc_peer;
+struct jsonrpc_peer *jsonrpc_peer_new(const struct jsonrpc_peer_ops *, void *);
+void		     jsonrpc_peer_free(struct jsonrpc_peer *);
+void jsonrpc_peer_line(struct jsonrpc_peer *, const char *, size_t);
+void jsonrpc_peer_dispatch(struct jsonrpc_peer *, const cJSON *);
+long long
+     jsonrpc_peer_request(struct jsonrpc_peer *, int, const char *, cJSON *);
+void jsonrpc_peer_notify(struct jsonrpc_peer *, const char *, cJSON *);
+void jsonrpc_peer_reply(struct jsonrpc_peer *, const cJSON *, cJSON *);
+void
+jsonrpc_peer_error(struct jsonrpc_peer *, const cJSON *, int, const char *);
 struct jsonrpc_ask *
-jsonrpc_ask_add(struct jsonrpc_asks *, const cJSON *, cJSON *);
-struct jsonrpc_ask *jsonrpc_ask_take(struct jsonrpc_asks *, const char *);
+jsonrpc_peer_ask(struct jsonrpc_peer *, const cJSON *, cJSON *);
+struct jsonrpc_ask *jsonrpc_peer_take(struct jsonrpc_peer *, const char *);
 void		    jsonrpc_ask_free(struct jsonrpc_ask *);
 
 /* event.c */
