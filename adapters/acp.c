@@ -22,6 +22,9 @@
  * fs/write_text_file). That is the one place an adapter touches the disk,
  * kept below in small bounded functions that refuse anything outside the
  * session's cwd.
+ *
+ * The messages' shapes are protocol/acpmsg.c's, which the mock agent and
+ * the ACP-over-HTTP facade share; the JSON-RPC is the peer's (rpc.c).
  */
 #include <sys/stat.h>
 
@@ -66,10 +69,10 @@ enum acp_run {
 	ACP_RUN_COUNT
 };
 
-/* A prompt waiting for the handshake or for the previous turn. */
-struct acp_prompt {
-	cJSON *blocks;
-	TAILQ_ENTRY(acp_prompt) entry;
+/* A user message waiting for the handshake or for the previous turn. */
+struct acp_queued {
+	cJSON *blocks; /* the prompt's content blocks */
+	TAILQ_ENTRY(acp_queued) entry;
 };
 
 /* A tool call seen in this session, by toolCallId. */
@@ -104,14 +107,11 @@ struct acp {
 	double cost_seen; /* cumulative cost, -1 unknown */
 	double cost_base; /* cumulative cost at turn start */
 
-	TAILQ_HEAD(, acp_prompt) queue;
+	TAILQ_HEAD(, acp_queued) queue;
 	TAILQ_HEAD(, acp_call) calls;
 };
 
-struct acp_update {
-	const char *kind;
-	void (*fn)(struct host *, struct acp *, const cJSON *);
-};
+typedef void acp_update_fn(struct host *, struct acp *, const cJSON *);
 
 static struct acp *acp_get(struct host *);
 static int  acp_spawn_argv(struct host *, struct argv_builder *, char **);
@@ -128,12 +128,10 @@ static void acp_reply(struct host *, const cJSON *, cJSON *);
 static void acp_reply_error(struct host *, const cJSON *, int, const char *);
 static void
 acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
-static void	   acp_open_session(struct host *, struct acp *);
-static void	   acp_flush(struct host *, struct acp *);
-static cJSON	  *acp_mcp_servers(struct host *);
-static char	  *acp_file_uri(struct host *, const char *);
-static const char *acp_stop_reason(const char *);
-static void acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
+static void  acp_open_session(struct host *, struct acp *);
+static void  acp_flush(struct host *, struct acp *);
+static char *acp_file_uri(struct host *, const char *);
+static void  acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
 static jsonrpc_msg_fn acp_initialize_cb;
 static jsonrpc_msg_fn acp_session_cb;
@@ -153,29 +151,26 @@ acp_run_chunk(struct host *, struct acp *, enum acp_run, const cJSON *);
 static void  acp_item(struct host *, struct acp *, const char *, enum item_kind,
      enum item_role, int, cJSON *);
 static char *acp_synthetic_id(struct acp *, const char *);
-static void  acp_message_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_thought_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_user_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_tool_call_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_plan_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_usage_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_mode_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_info_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_notice_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_ignore_cb(struct host *, struct acp *, const cJSON *);
+static acp_update_fn acp_message_cb;
+static acp_update_fn acp_thought_cb;
+static acp_update_fn acp_user_cb;
+static acp_update_fn acp_tool_call_cb;
+static acp_update_fn acp_plan_cb;
+static acp_update_fn acp_usage_cb;
+static acp_update_fn acp_mode_cb;
+static acp_update_fn acp_info_cb;
+static acp_update_fn acp_notice_cb;
 
 static struct acp_call		   *
 acp_call_sync(struct host *, struct acp *, const cJSON *, int);
 static void acp_call_result(
     struct host *, struct acp *, struct acp_call *, const cJSON *, int);
 static cJSON *acp_call_part(const struct acp_call *);
-static char  *acp_content_text(const cJSON *);
 static void acp_status(struct host *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
 static void		acp_call_free(struct acp_call *);
 static void		acp_queue_clear(struct acp *);
 
-static const char *acp_option_pick(const cJSON *, const char *, const char *);
 static cJSON *
 acp_question_field(const char *, const cJSON *, const char *, cJSON *);
 static void
@@ -205,10 +200,6 @@ const struct adapter adapter_acp = { .name = "acp",
 	.cancel = acp_cancel,
 	.free = acp_free };
 
-/* PromptResponse.usage's members, in event_usage_from's order. */
-static const char *const acp_usage_names[4] = { "inputTokens", "outputTokens",
-	"cachedReadTokens", "cachedWriteTokens" };
-
 /* Responses to our requests, by enum acp_req. */
 static jsonrpc_msg_fn *const acp_responses[ACP_REQ_COUNT] = {
 	[ACP_REQ_INITIALIZE] = acp_initialize_cb,
@@ -220,15 +211,15 @@ static jsonrpc_msg_fn *const acp_responses[ACP_REQ_COUNT] = {
 
 /* Requests from the agent; anything else is answered -32601. */
 static const struct jsonrpc_method acp_requests[] = {
-	{ "session/request_permission", acp_permission_cb },
-	{ "elicitation/create", acp_elicitation_cb },
-	{ "fs/read_text_file", acp_fs_read_cb },
-	{ "fs/write_text_file", acp_fs_write_cb }
+	{ ACPMSG_REQUEST_PERMISSION, acp_permission_cb },
+	{ ACPMSG_ELICITATION, acp_elicitation_cb },
+	{ ACPMSG_FS_READ, acp_fs_read_cb }, { ACPMSG_FS_WRITE, acp_fs_write_cb }
 };
 
 /* Notifications from the agent; anything else is ignored (valid ACP). */
-static const struct jsonrpc_method acp_notifications[] = { { "session/update",
-    acp_update_cb } };
+static const struct jsonrpc_method acp_notifications[] = {
+	{ ACPMSG_SESSION_UPDATE, acp_update_cb }
+};
 
 /* ACP is JSON-RPC 2.0 with "jsonrpc" on every message. */
 static const struct jsonrpc_peer_ops acp_rpc = { "acp", 1, acp_requests,
@@ -237,21 +228,23 @@ static const struct jsonrpc_peer_ops acp_rpc = { "acp", 1, acp_requests,
 	rpc_invalid_cb };
 
 /*
- * session/update kinds. available_commands_update, config_option_update,
- * compaction_summary_chunk and any unknown kind are ignored: they are
- * valid ACP that has no place in the universal stream.
+ * session/update kinds, by enum acpmsg_update. available_commands_update,
+ * config_option_update and any kind acpmsg.c does not know (say
+ * compaction_summary_chunk) are ignored: valid ACP that has no place in
+ * the universal stream.
  */
-static const struct acp_update acp_updates[] = { { "agent_message_chunk",
-						     acp_message_cb },
-	{ "agent_thought_chunk", acp_thought_cb },
-	{ "user_message_chunk", acp_user_cb },
-	{ "tool_call", acp_tool_call_cb },
-	{ "tool_call_update", acp_tool_call_cb }, { "plan", acp_plan_cb },
-	{ "usage_update", acp_usage_cb },
-	{ "current_mode_update", acp_mode_cb },
-	{ "session_info_update", acp_info_cb }, { "notice", acp_notice_cb },
-	{ "available_commands_update", acp_ignore_cb },
-	{ "config_option_update", acp_ignore_cb } };
+static acp_update_fn *const acp_updates[ACPMSG_UPDATE_COUNT] = {
+	[ACPMSG_AGENT_CHUNK] = acp_message_cb,
+	[ACPMSG_THOUGHT_CHUNK] = acp_thought_cb,
+	[ACPMSG_USER_CHUNK] = acp_user_cb,
+	[ACPMSG_TOOL_CALL] = acp_tool_call_cb,
+	[ACPMSG_TOOL_CALL_UPDATE] = acp_tool_call_cb,
+	[ACPMSG_PLAN] = acp_plan_cb,
+	[ACPMSG_USAGE] = acp_usage_cb,
+	[ACPMSG_MODE] = acp_mode_cb,
+	[ACPMSG_INFO] = acp_info_cb,
+	[ACPMSG_NOTICE] = acp_notice_cb
+};
 
 /* Node's spelling of errno values: Gemini looks for "ENOENT". */
 static const struct {
@@ -291,8 +284,6 @@ acp_on_start(struct host *s)
 {
 	const struct agent_profile *p = host_profile(s);
 	struct acp		   *a;
-	cJSON			   *params, *caps, *fs, *info, *el;
-	int			    offer;
 
 	a = xcalloc(1, sizeof *a);
 	a->peer = jsonrpc_peer_new(&acp_rpc, s);
@@ -301,26 +292,9 @@ acp_on_start(struct host *s)
 	TAILQ_INIT(&a->calls);
 	host_set_adapter_data(s, a);
 
-	offer = (p != NULL && (p->flags & AGENT_OFFER_FS));
-	caps = json_object();
-	fs = json_object();
-	json_set_bool(fs, "readTextFile", offer);
-	json_set_bool(fs, "writeTextFile", offer);
-	json_set(caps, "fs", fs);
-	json_set_bool(caps, "terminal", 0);
-	el = json_object();
-	json_set(el, "form", json_object());
-	json_set(caps, "elicitation", el);
-
-	info = json_object();
-	json_set_str(info, "name", "agentd");
-	json_set_str(info, "version", AGENTD_VERSION);
-
-	params = json_object();
-	json_set_int(params, "protocolVersion", 1);
-	json_set(params, "clientCapabilities", caps);
-	json_set(params, "clientInfo", info);
-	jsonrpc_peer_request(a->peer, ACP_REQ_INITIALIZE, "initialize", params);
+	jsonrpc_peer_request(a->peer, ACP_REQ_INITIALIZE, ACPMSG_INITIALIZE,
+	    acpmsg_initialize(p != NULL && (p->flags & AGENT_OFFER_FS),
+		"agentd", AGENTD_VERSION));
 }
 
 static void
@@ -365,7 +339,7 @@ acp_fail(struct host *s, struct acp *a, const char *what,
 static void
 acp_queue_clear(struct acp *a)
 {
-	struct acp_prompt *p;
+	struct acp_queued *p;
 
 	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, p, entry);
@@ -402,30 +376,15 @@ static void
 acp_open_session(struct host *s, struct acp *a)
 {
 	const char *native = host_native_id(s);
-	cJSON	   *params;
 
-	params = json_object();
-	json_set_str(params, "cwd", host_cwd(s));
-	json_set(params, "mcpServers", acp_mcp_servers(s));
 	a->phase = ACP_OPENING;
 	if (native != NULL && *native != '\0' && a->can_load) {
-		json_set_str(params, "sessionId", native);
 		a->replaying = 1;
-		jsonrpc_peer_request(
-		    a->peer, ACP_REQ_LOAD, "session/load", params);
+		jsonrpc_peer_request(a->peer, ACP_REQ_LOAD, ACPMSG_SESSION_LOAD,
+		    acpmsg_session(host_cwd(s), host_mcp(s), native));
 	} else
-		jsonrpc_peer_request(
-		    a->peer, ACP_REQ_NEW, "session/new", params);
-}
-
-static cJSON *
-acp_mcp_servers(struct host *s)
-{
-	const cJSON *mcp = host_mcp(s);
-
-	if (json_is_arr(mcp))
-		return (json_dup(mcp));
-	return (json_array());
+		jsonrpc_peer_request(a->peer, ACP_REQ_NEW, ACPMSG_SESSION_NEW,
+		    acpmsg_session(host_cwd(s), host_mcp(s), NULL));
 }
 
 /*
@@ -478,7 +437,6 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 {
 	const char  *want = host_permission_mode(s), *cur, *id;
 	const cJSON *modes = json_get_obj(result, "modes"), *m;
-	cJSON	    *params;
 
 	if (want == NULL || modes == NULL)
 		return (0);
@@ -489,11 +447,9 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 		if ((id = json_get_str(m, "id")) == NULL ||
 		    strcmp(id, want) != 0)
 			continue;
-		params = json_object();
-		json_set_str(params, "sessionId", host_native_id(s));
-		json_set_str(params, "modeId", want);
-		jsonrpc_peer_request(
-		    a->peer, ACP_REQ_MODE, "session/set_mode", params);
+		jsonrpc_peer_request(a->peer, ACP_REQ_MODE,
+		    ACPMSG_SESSION_SET_MODE,
+		    acpmsg_set_mode(host_native_id(s), want));
 		return (1);
 	}
 	return (0);
@@ -517,19 +473,16 @@ static int
 acp_send_message(struct host *s, const struct user_message *m)
 {
 	struct acp	  *a = acp_get(s);
-	struct acp_prompt *p;
+	struct acp_queued *p;
 	const cJSON	  *att;
-	cJSON		  *blocks, *b;
+	cJSON		  *blocks;
 	const char	  *path, *name;
 	char		  *uri;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
 	blocks = json_array();
-	b = json_object();
-	json_set_str(b, "type", "text");
-	json_set_str(b, "text", m->text != NULL ? m->text : "");
-	json_append(blocks, b);
+	json_append(blocks, acpmsg_block_text(m->text));
 	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
@@ -538,12 +491,8 @@ acp_send_message(struct host *s, const struct user_message *m)
 			    ? strrchr(path, '/') + 1
 			    : path;
 		uri = acp_file_uri(s, path);
-		b = json_object();
-		json_set_str(b, "type", "resource_link");
-		json_set_str(b, "uri", uri);
-		json_set_str(b, "name", name);
-		json_set_str(b, "mimeType", json_get_str(att, "mime"));
-		json_append(blocks, b);
+		json_append(blocks,
+		    acpmsg_block_link(uri, name, json_get_str(att, "mime")));
 		free(uri);
 	}
 	p = xcalloc(1, sizeof *p);
@@ -587,23 +536,22 @@ acp_file_uri(struct host *s, const char *path)
 static void
 acp_flush(struct host *s, struct acp *a)
 {
-	struct acp_prompt *p;
+	struct acp_queued *p;
 	cJSON		  *params;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
 	    (p = TAILQ_FIRST(&a->queue)) == NULL)
 		return;
 	TAILQ_REMOVE(&a->queue, p, entry);
-	params = json_object();
-	json_set_str(params, "sessionId", host_native_id(s));
-	json_set(params, "prompt", p->blocks);
+	params = acpmsg_prompt(host_native_id(s), p->blocks);
 	free(p);
 
 	a->in_prompt = 1;
 	a->turn++;
 	a->nitem = 0;
 	a->cost_base = a->cost_seen;
-	jsonrpc_peer_request(a->peer, ACP_REQ_PROMPT, "session/prompt", params);
+	jsonrpc_peer_request(
+	    a->peer, ACP_REQ_PROMPT, ACPMSG_SESSION_PROMPT, params);
 }
 
 /* The prompt answered: the turn is over. */
@@ -616,8 +564,8 @@ acp_prompt_cb(void *arg, const struct jsonrpc_msg *msg)
 
 	a->in_prompt = 0;
 	if (msg->kind == JSONRPC_ERROR) {
-		/* -32800: the request was cancelled, which is no error. */
-		if (msg->error_code == -32800) {
+		/* The request was cancelled, which is no error. */
+		if (msg->error_code == ACPMSG_CANCELLED) {
 			acp_turn_end(s, a, "cancelled", NULL);
 			return;
 		}
@@ -627,18 +575,9 @@ acp_prompt_cb(void *arg, const struct jsonrpc_msg *msg)
 	}
 	if ((reason = json_get_str(msg->result, "stopReason")) == NULL)
 		reason = "end_turn";
-	acp_turn_end(s, a, acp_stop_reason(reason),
+	acp_turn_end(s, a, acpmsg_stop_from(reason),
 	    event_usage_from(
-		json_get_obj(msg->result, "usage"), acp_usage_names));
-}
-
-/* ACP stop reasons are universal ones, except max_turn_requests. */
-static const char *
-acp_stop_reason(const char *reason)
-{
-	if (strcmp(reason, "max_turn_requests") == 0)
-		return ("max_turns");
-	return (reason);
+		json_get_obj(msg->result, "usage"), acpmsg_usage_names));
 }
 
 /*
@@ -678,22 +617,19 @@ acp_update_cb(void *arg, const struct jsonrpc_msg *msg)
 	struct host *s = arg;
 	struct acp  *a = acp_get(s);
 	const cJSON *update;
-	const char  *kind;
-	size_t	     i;
+	const char  *name;
+	int	     kind;
 
 	if (a->replaying)
 		return;
 	update = json_get_obj(msg->params, "update");
-	if ((kind = json_get_str(update, "sessionUpdate")) == NULL) {
+	if ((name = json_get_str(update, "sessionUpdate")) == NULL) {
 		host_unparsed(s, "session/update without sessionUpdate", "acp");
 		return;
 	}
-	for (i = 0; i < nitems(acp_updates); i++) {
-		if (strcmp(acp_updates[i].kind, kind) == 0) {
-			acp_updates[i].fn(s, a, update);
-			return;
-		}
-	}
+	if ((kind = acpmsg_update_parse(name)) >= 0 &&
+	    acp_updates[kind] != NULL)
+		acp_updates[kind](s, a, update);
 }
 
 static void
@@ -712,11 +648,6 @@ static void
 acp_user_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	acp_run_chunk(s, a, ACP_RUN_USER, u);
-}
-
-static void
-acp_ignore_cb(struct host *s, struct acp *a, const cJSON *u)
-{
 }
 
 /* Complete the open run, if any. */
@@ -911,7 +842,7 @@ acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 	struct item_spec spec;
 	const cJSON	*input, *content, *el;
 	const char	*id, *status, *name;
-	int		 final, failed, has_diff = 0;
+	int		 st, final, failed, has_diff = 0;
 
 	id = json_get_str(tc, "toolCallId");
 	if ((c = acp_call_find(a, id)) == NULL) {
@@ -942,10 +873,9 @@ acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 		json_free(c->diffs);
 		c->diffs = json_dup(content);
 	}
-	status = json_get_str(tc, "status");
-	final = status != NULL &&
-	    (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0);
-	failed = final && strcmp(status, "failed") == 0;
+	st = acpmsg_status_parse(json_get_str(tc, "status"));
+	final = st == ACPMSG_COMPLETED || st == ACPMSG_FAILED;
+	failed = st == ACPMSG_FAILED;
 
 	if (c->item == ACP_ITEM_NONE) {
 		memset(&spec, 0, sizeof spec);
@@ -996,7 +926,7 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 	char	    *output, *id, *diff;
 	const char  *path, *old, *new;
 
-	output = acp_content_text(json_get_arr(tc, "content"));
+	output = acpmsg_tool_text(json_get_arr(tc, "content"));
 	raw = json_get(tc, "rawOutput");
 	if (*output == '\0' && raw != NULL && !json_is_null(raw)) {
 		free(output);
@@ -1024,25 +954,6 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 	c->done = 1;
 }
 
-/* The text of ToolCallContent "content" blocks, joined; "" if none. */
-static char *
-acp_content_text(const cJSON *content)
-{
-	const cJSON *el;
-	const char  *text;
-	char	    *out = xstrdup(""), *next;
-
-	JSON_FOREACH(el, content) {
-		text = json_get_str(json_get_obj(el, "content"), "text");
-		if (text == NULL)
-			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? "\n" : "", text);
-		free(out);
-		out = next;
-	}
-	return (out);
-}
-
 /* A status item; like any other item it ends the open run. */
 static void
 acp_status(struct host *s, struct acp *a, const char *label, const char *detail)
@@ -1056,14 +967,13 @@ static void
 acp_plan_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const cJSON *entries = json_get_arr(u, "entries"), *el;
-	const char  *st;
 	cJSON	    *content;
 	char	    *id, detail[64];
 	int	     done = 0;
 
 	JSON_FOREACH(el, entries) {
-		if ((st = json_get_str(el, "status")) != NULL &&
-		    strcmp(st, "completed") == 0)
+		if (acpmsg_status_parse(json_get_str(el, "status")) ==
+		    ACPMSG_COMPLETED)
 			done++;
 	}
 	snprintf(detail, sizeof detail, "%d of %d done", done,
@@ -1175,26 +1085,6 @@ acp_permission_cb(void *arg, const struct jsonrpc_msg *msg)
 	host_permission_request(s, k->native_id, action, meta);
 }
 
-/* The optionId of the first option of kind want, else of kind fallback. */
-static const char *
-acp_option_pick(const cJSON *options, const char *want, const char *fallback)
-{
-	const cJSON *el;
-	const char  *kind;
-	int	     pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		JSON_FOREACH(el, options) {
-			kind = json_get_str(el, "kind");
-			if (kind != NULL &&
-			    strcmp(kind, pass == 0 ? want : fallback) == 0 &&
-			    json_get_str(el, "optionId"))
-				return (json_get_str(el, "optionId"));
-		}
-	}
-	return (NULL);
-}
-
 /*
  * Answer a permission. A reply the agent offers no option for (say, ALWAYS
  * with neither allow_always nor allow_once) goes back as "cancelled".
@@ -1206,33 +1096,26 @@ acp_reply_permission(
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
 	const char	   *option = NULL;
-	cJSON		   *outcome, *result;
 
 	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
 	switch (reply) {
 	case PERMISSION_ONCE:
-		option = acp_option_pick(k->data, "allow_once", "allow_always");
+		option = acpmsg_option_pick(
+		    k->data, ACPMSG_ALLOW_ONCE, ACPMSG_ALLOW_ALWAYS);
 		break;
 	case PERMISSION_ALWAYS:
-		option = acp_option_pick(k->data, "allow_always", "allow_once");
+		option = acpmsg_option_pick(
+		    k->data, ACPMSG_ALLOW_ALWAYS, ACPMSG_ALLOW_ONCE);
 		break;
 	case PERMISSION_REJECT:
-		option =
-		    acp_option_pick(k->data, "reject_once", "reject_always");
+		option = acpmsg_option_pick(
+		    k->data, ACPMSG_REJECT_ONCE, ACPMSG_REJECT_ALWAYS);
 		break;
 	case PERMISSION_CANCELLED:
 		break;
 	}
-	outcome = json_object();
-	if (option != NULL) {
-		json_set_str(outcome, "outcome", "selected");
-		json_set_str(outcome, "optionId", option);
-	} else
-		json_set_str(outcome, "outcome", "cancelled");
-	result = json_object();
-	json_set(result, "outcome", outcome);
-	acp_reply(s, k->rpc_id, result);
+	acp_reply(s, k->rpc_id, acpmsg_outcome(option));
 	jsonrpc_ask_free(k);
 	return (0);
 }
@@ -1250,13 +1133,12 @@ acp_elicitation_cb(void *arg, const struct jsonrpc_msg *msg)
 	const cJSON	   *schema, *prop;
 	const char	   *mode, *message;
 	struct jsonrpc_ask *k;
-	cJSON		   *questions, *fields, *q, *result;
+	cJSON		   *questions, *fields, *q;
 
 	mode = json_get_str(msg->params, "mode");
 	if (mode != NULL && strcmp(mode, "form") != 0) {
-		result = json_object(); /* url mode: nothing to show it in */
-		json_set_str(result, "action", "decline");
-		acp_reply(s, msg->id, result);
+		/* url mode: nothing to show it in */
+		acp_reply(s, msg->id, acpmsg_elicited(NULL));
 		return;
 	}
 	message = json_get_str(msg->params, "message");
@@ -1407,29 +1289,23 @@ acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
 	const cJSON	   *field, *labels;
-	cJSON		   *result, *content;
+	cJSON		   *content = NULL;
 	int		    i = 0;
 
 	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
-	result = json_object();
-	if (!json_is_arr(answers)) {
-		json_set_str(result, "action", "decline");
-		goto out;
+	if (json_is_arr(answers)) {
+		content = json_object();
+		JSON_FOREACH(field, k->data) {
+			labels = json_at(answers, i++);
+			if (!json_is_arr(labels) ||
+			    json_str(json_at(labels, 0)) == NULL)
+				continue;
+			json_set(content, json_get_str(field, "key"),
+			    acp_answer_value(field, labels));
+		}
 	}
-	content = json_object();
-	JSON_FOREACH(field, k->data) {
-		labels = json_at(answers, i++);
-		if (!json_is_arr(labels) ||
-		    json_str(json_at(labels, 0)) == NULL)
-			continue;
-		json_set(content, json_get_str(field, "key"),
-		    acp_answer_value(field, labels));
-	}
-	json_set_str(result, "action", "accept");
-	json_set(result, "content", content);
-out:
-	acp_reply(s, k->rpc_id, result);
+	acp_reply(s, k->rpc_id, acpmsg_elicited(content));
 	jsonrpc_ask_free(k);
 	return (0);
 }
@@ -1724,15 +1600,12 @@ static int
 acp_cancel(struct host *s)
 {
 	struct acp *a = acp_get(s);
-	cJSON	   *params;
 
 	if (a == NULL)
 		return (-1);
 	if (a->in_prompt) {
-		params = json_object();
-		json_set_str(params, "sessionId", host_native_id(s));
-		host_send_json(
-		    s, jsonrpc_notification(1, "session/cancel", params));
+		jsonrpc_peer_notify(a->peer, ACPMSG_SESSION_CANCEL,
+		    acpmsg_session_id(host_native_id(s)));
 		return (0);
 	}
 	if (TAILQ_EMPTY(&a->queue))
