@@ -69,12 +69,6 @@ enum acp_run {
 	ACP_RUN_COUNT
 };
 
-/* A user message waiting for the handshake or for the previous turn. */
-struct acp_queued {
-	cJSON *blocks; /* the prompt's content blocks */
-	TAILQ_ENTRY(acp_queued) entry;
-};
-
 /* A tool call seen in this session, by toolCallId. */
 struct acp_call {
 	char  *id;
@@ -107,7 +101,7 @@ struct acp {
 	double cost_seen; /* cumulative cost, -1 unknown */
 	double cost_base; /* cumulative cost at turn start */
 
-	TAILQ_HEAD(, acp_queued) queue;
+	struct rpc_queue queue; /* prompts' blocks, for the handshake or turn */
 	TAILQ_HEAD(, acp_call) calls;
 };
 
@@ -169,7 +163,6 @@ static cJSON *acp_call_part(const struct acp_call *);
 static void acp_status(struct host *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
 static void		acp_call_free(struct acp_call *);
-static void		acp_queue_clear(struct acp *);
 
 static cJSON *
 acp_question_field(const char *, const cJSON *, const char *, cJSON *);
@@ -329,23 +322,7 @@ acp_fail(struct host *s, struct acp *a, const char *what,
 {
 	a->phase = ACP_FAILED;
 	rpc_error(s, msg, what);
-	if (!TAILQ_EMPTY(&a->queue)) {
-		acp_queue_clear(a);
-		host_turn_end(s, "error", NULL, -1);
-	}
-}
-
-/* Drop the prompts nobody sent. */
-static void
-acp_queue_clear(struct acp *a)
-{
-	struct acp_queued *p;
-
-	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
-		TAILQ_REMOVE(&a->queue, p, entry);
-		json_free(p->blocks);
-		free(p);
-	}
+	rpc_queue_drop(s, &a->queue, "error");
 }
 
 /* initialize answered: remember the agent, then open the ACP session. */
@@ -472,12 +449,11 @@ acp_set_mode_cb(void *arg, const struct jsonrpc_msg *msg)
 static int
 acp_send_message(struct host *s, const struct user_message *m)
 {
-	struct acp	  *a = acp_get(s);
-	struct acp_queued *p;
-	const cJSON	  *att;
-	cJSON		  *blocks;
-	const char	  *path, *name;
-	char		  *uri;
+	struct acp  *a = acp_get(s);
+	const cJSON *att;
+	cJSON	    *blocks;
+	const char  *path, *name;
+	char	    *uri;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
@@ -495,9 +471,7 @@ acp_send_message(struct host *s, const struct user_message *m)
 		    acpmsg_block_link(uri, name, json_get_str(att, "mime")));
 		free(uri);
 	}
-	p = xcalloc(1, sizeof *p);
-	p->blocks = blocks;
-	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	rpc_queue_add(&a->queue, blocks);
 	acp_flush(s, a);
 	return (0);
 }
@@ -536,22 +510,18 @@ acp_file_uri(struct host *s, const char *path)
 static void
 acp_flush(struct host *s, struct acp *a)
 {
-	struct acp_queued *p;
-	cJSON		  *params;
+	cJSON *blocks;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
-	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+	    (blocks = rpc_queue_take(&a->queue)) == NULL)
 		return;
-	TAILQ_REMOVE(&a->queue, p, entry);
-	params = acpmsg_prompt(host_native_id(s), p->blocks);
-	free(p);
 
 	a->in_prompt = 1;
 	a->turn++;
 	a->nitem = 0;
 	a->cost_base = a->cost_seen;
-	jsonrpc_peer_request(
-	    a->peer, ACP_REQ_PROMPT, ACPMSG_SESSION_PROMPT, params);
+	jsonrpc_peer_request(a->peer, ACP_REQ_PROMPT, ACPMSG_SESSION_PROMPT,
+	    acpmsg_prompt(host_native_id(s), blocks));
 }
 
 /* The prompt answered: the turn is over. */
@@ -1115,8 +1085,7 @@ acp_reply_permission(
 	case PERMISSION_CANCELLED:
 		break;
 	}
-	acp_reply(s, k->rpc_id, acpmsg_outcome(option));
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, acpmsg_outcome(option));
 	return (0);
 }
 
@@ -1305,8 +1274,7 @@ acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 			    acp_answer_value(field, labels));
 		}
 	}
-	acp_reply(s, k->rpc_id, acpmsg_elicited(content));
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, acpmsg_elicited(content));
 	return (0);
 }
 
@@ -1608,10 +1576,7 @@ acp_cancel(struct host *s)
 		    acpmsg_session_id(host_native_id(s)));
 		return (0);
 	}
-	if (TAILQ_EMPTY(&a->queue))
-		return (0);
-	acp_queue_clear(a);
-	host_turn_end(s, "cancelled", NULL, -1);
+	rpc_queue_drop(s, &a->queue, "cancelled");
 	return (0);
 }
 
@@ -1623,7 +1588,7 @@ acp_free(struct host *s)
 
 	if (a == NULL)
 		return;
-	acp_queue_clear(a);
+	rpc_queue_drop(NULL, &a->queue, NULL);
 	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
 		TAILQ_REMOVE(&a->calls, c, entry);
 		acp_call_free(c);

@@ -172,8 +172,8 @@ static void	   claude_error(
 	   struct host *, struct claude *, const char *, const char *, cJSON *);
 static void claude_turn_reset(struct claude *);
 
-static void claude_control_reply(struct host *, const char *, cJSON *);
-static void claude_control_error(struct host *, const char *, const char *);
+static void
+claude_control_reply(struct host *, const char *, cJSON *, const char *);
 static void claude_can_use_tool_cb(
     struct host *, struct claude *, const char *, const cJSON *);
 static cJSON *claude_questions(const cJSON *);
@@ -1334,30 +1334,20 @@ claude_send_message(struct host *s, const struct user_message *m)
 	return (0);
 }
 
-/* control_response {subtype:"success", request_id, response}. */
+/*
+ * control_response {subtype:"success", request_id, response} or, error
+ * not NULL, {subtype:"error", request_id, error}.
+ */
 static void
-claude_control_reply(struct host *s, const char *request_id, cJSON *response)
+claude_control_reply(
+    struct host *s, const char *request_id, cJSON *response, const char *error)
 {
 	cJSON *r, *msg;
 
 	r = json_object();
-	json_set_str(r, "subtype", "success");
+	json_set_str(r, "subtype", error != NULL ? "error" : "success");
 	json_set_str(r, "request_id", request_id);
 	json_set(r, "response", response);
-	msg = json_object();
-	json_set_str(msg, "type", "control_response");
-	json_set(msg, "response", r);
-	host_send_json(s, msg);
-}
-
-static void
-claude_control_error(struct host *s, const char *request_id, const char *error)
-{
-	cJSON *r, *msg;
-
-	r = json_object();
-	json_set_str(r, "subtype", "error");
-	json_set_str(r, "request_id", request_id);
 	json_set_str(r, "error", error);
 	msg = json_object();
 	json_set_str(msg, "type", "control_response");
@@ -1390,7 +1380,7 @@ claude_control_request_cb(struct host *s, struct claude *c, const cJSON *v)
 		return;
 	}
 	xasprintf(&error, "agentd does not serve %s", subtype);
-	claude_control_error(s, id, error);
+	claude_control_reply(s, id, NULL, error);
 	free(error);
 }
 
@@ -1501,7 +1491,7 @@ claude_reply_permission(
 		break;
 	}
 	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r);
+		claude_control_reply(s, k->request_id, r, NULL);
 	else
 		json_free(r);
 	claude_ask_free(k);
@@ -1544,7 +1534,7 @@ claude_reply_question(
 	json_set(r, "updatedInput", input);
 out:
 	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r);
+		claude_control_reply(s, k->request_id, r, NULL);
 	else
 		json_free(r);
 	claude_ask_free(k);

@@ -72,12 +72,6 @@ struct codex_usage {
 	long long output;
 };
 
-/* A message waiting for the thread. */
-struct codex_prompt {
-	cJSON *input; /* array of UserInput */
-	TAILQ_ENTRY(codex_prompt) entry;
-};
-
 struct codex_tool;
 
 /* A tool item (command, file change, MCP call) started in this turn. */
@@ -106,7 +100,7 @@ struct codex {
 	struct codex_usage base;       /* thread total at turn/start */
 	int		   usage_seen; /* an update in this turn */
 
-	TAILQ_HEAD(, codex_prompt) queue;
+	struct rpc_queue queue; /* messages' UserInput, for the thread */
 	TAILQ_HEAD(, codex_call) calls;
 };
 
@@ -150,7 +144,6 @@ static void   codex_interrupt(struct host *, struct codex *);
 static void   codex_turn_end(struct host *, struct codex *, const char *);
 static cJSON *codex_turn_usage(struct codex *);
 static void   codex_error_event(struct host *, struct codex *, const cJSON *);
-static void   codex_queue_clear(struct codex *);
 static void   codex_set_turn(struct codex *, const char *);
 static void   codex_item_dispatch(
       struct host *, struct codex *, const struct jsonrpc_msg *, int);
@@ -377,22 +370,7 @@ codex_fail(struct host *s, struct codex *a, const char *what,
 		rpc_error(s, msg, what);
 	else
 		host_error(s, what, NULL, NULL);
-	if (!TAILQ_EMPTY(&a->queue)) {
-		codex_queue_clear(a);
-		host_turn_end(s, "error", NULL, -1);
-	}
-}
-
-static void
-codex_queue_clear(struct codex *a)
-{
-	struct codex_prompt *p;
-
-	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
-		TAILQ_REMOVE(&a->queue, p, entry);
-		json_free(p->input);
-		free(p);
-	}
+	rpc_queue_drop(s, &a->queue, "error");
 }
 
 /*
@@ -508,21 +486,19 @@ codex_thread_cb(void *arg, const struct jsonrpc_msg *msg)
 static int
 codex_send_message(struct host *s, const struct user_message *m)
 {
-	struct codex	    *a = codex_get(s);
-	struct codex_prompt *p;
-	const cJSON	    *att;
-	const char	    *path, *mime;
-	char		    *text, *next;
-	cJSON		    *part, *el;
+	struct codex *a = codex_get(s);
+	const cJSON  *att;
+	const char   *path, *mime;
+	char	     *text, *next;
+	cJSON	     *input, *part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
 		return (-1);
-	p = xcalloc(1, sizeof *p);
-	p->input = json_array();
+	input = json_array();
 	part = json_object();
 	json_set_str(part, "type", "text");
 	json_set(part, "text_elements", json_array());
-	json_append(p->input, part);
+	json_append(input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
 	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
@@ -532,7 +508,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 			el = json_object();
 			json_set_str(el, "type", "localImage");
 			json_set_str(el, "path", path);
-			json_append(p->input, el);
+			json_append(input, el);
 			continue;
 		}
 		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
@@ -541,7 +517,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 	}
 	json_set_str(part, "text", text);
 	free(text);
-	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	rpc_queue_add(&a->queue, input);
 	codex_flush(s, a);
 	return (0);
 }
@@ -550,17 +526,14 @@ codex_send_message(struct host *s, const struct user_message *m)
 static void
 codex_flush(struct host *s, struct codex *a)
 {
-	struct codex_prompt *p;
-	cJSON		    *params;
+	cJSON *input, *params;
 
 	if (a->phase != CODEX_READY || a->in_turn ||
-	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+	    (input = rpc_queue_take(&a->queue)) == NULL)
 		return;
-	TAILQ_REMOVE(&a->queue, p, entry);
 	params = json_object();
 	json_set_str(params, "threadId", host_native_id(s));
-	json_set(params, "input", p->input);
-	free(p);
+	json_set(params, "input", input);
 
 	a->in_turn = 1;
 	a->interrupt = 0;
@@ -642,10 +615,7 @@ codex_cancel(struct host *s)
 			a->interrupt = 1;
 		return (0);
 	}
-	if (TAILQ_EMPTY(&a->queue))
-		return (0);
-	codex_queue_clear(a);
-	host_turn_end(s, "cancelled", NULL, -1);
+	rpc_queue_drop(s, &a->queue, "cancelled");
 	return (0);
 }
 
@@ -1572,8 +1542,7 @@ codex_reply_permission(
 	}
 	result = json_object();
 	json_set_str(result, "decision", decision);
-	jsonrpc_peer_reply(a->peer, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, result);
 	return (0);
 }
 
@@ -1654,8 +1623,7 @@ codex_reply_question(
 	}
 	result = json_object();
 	json_set(result, "answers", map);
-	jsonrpc_peer_reply(a->peer, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, result);
 	return (0);
 }
 
@@ -1666,7 +1634,7 @@ codex_free(struct host *s)
 
 	if (a == NULL)
 		return;
-	codex_queue_clear(a);
+	rpc_queue_drop(NULL, &a->queue, NULL);
 	codex_calls_clear(a);
 	jsonrpc_peer_free(a->peer);
 	free(a->turn_id);

@@ -525,6 +525,15 @@ jsonrpc_peer_take(struct jsonrpc_peer *p, const char *native_id)
 	return (NULL);
 }
 
+/* Answer a taken ask with result (moved in) and forget it. */
+void
+jsonrpc_peer_answer(
+    struct jsonrpc_peer *p, struct jsonrpc_ask *k, cJSON *result)
+{
+	jsonrpc_peer_reply(p, k->rpc_id, result);
+	jsonrpc_ask_free(k);
+}
+
 void
 jsonrpc_ask_free(struct jsonrpc_ask *k)
 {

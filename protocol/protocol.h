@@ -169,7 +169,8 @@ jsonrpc_peer_error(struct jsonrpc_peer *, const cJSON *, int, const char *);
 struct jsonrpc_ask *
 jsonrpc_peer_ask(struct jsonrpc_peer *, const cJSON *, cJSON *);
 struct jsonrpc_ask *jsonrpc_peer_take(struct jsonrpc_peer *, const char *);
-void		    jsonrpc_ask_free(struct jsonrpc_ask *);
+void jsonrpc_peer_answer(struct jsonrpc_peer *, struct jsonrpc_ask *, cJSON *);
+void jsonrpc_ask_free(struct jsonrpc_ask *);
 
 /* event.c */
 enum event_type {
