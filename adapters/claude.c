@@ -181,6 +181,7 @@ static struct claude_ask *
 claude_ask_add(struct claude *, const char *, const cJSON *, const cJSON *);
 static struct claude_ask *claude_ask_take(struct claude *, const char *);
 static void		  claude_ask_free(struct claude_ask *);
+static void claude_ask_answer(struct host *, struct claude_ask *, cJSON *);
 
 static struct claude *claude_get(struct host *);
 static const char    *claude_where(struct host *);
@@ -1490,11 +1491,7 @@ claude_reply_permission(
 		json_set_bool(r, "interrupt", 1);
 		break;
 	}
-	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r, NULL);
-	else
-		json_free(r);
-	claude_ask_free(k);
+	claude_ask_answer(s, k, r);
 	return (0);
 }
 
@@ -1533,11 +1530,7 @@ claude_reply_question(
 	json_set_str(r, "behavior", "allow");
 	json_set(r, "updatedInput", input);
 out:
-	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r, NULL);
-	else
-		json_free(r);
-	claude_ask_free(k);
+	claude_ask_answer(s, k, r);
 	return (0);
 }
 
@@ -1604,6 +1597,17 @@ claude_ask_take(struct claude *c, const char *id)
 		}
 	}
 	return (NULL);
+}
+
+/* Answer a taken ask with r (owned), unless the CLI withdrew it; free it. */
+static void
+claude_ask_answer(struct host *s, struct claude_ask *k, cJSON *r)
+{
+	if (!k->withdrawn)
+		claude_control_reply(s, k->request_id, r, NULL);
+	else
+		json_free(r);
+	claude_ask_free(k);
 }
 
 static void

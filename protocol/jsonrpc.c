@@ -52,7 +52,8 @@ struct jsonrpc_peer {
 
 static int    jsonrpc_int(const cJSON *, long long *);
 static int    jsonrpc_id_valid(const cJSON *);
-static cJSON *jsonrpc_new(int);
+static cJSON *jsonrpc_new(int, cJSON *);
+static cJSON *jsonrpc_call(int, cJSON *, const char *, cJSON *);
 static int    jsonrpc_id_number(const cJSON *, long long *);
 static const struct jsonrpc_method *
 jsonrpc_method_find(const struct jsonrpc_method *, size_t, const char *);
@@ -178,15 +179,19 @@ fail:
 	return (-1);
 }
 
-/* A new message object, with "jsonrpc":"2.0" first if asked. */
+/*
+ * A new message: "jsonrpc":"2.0" first if asked, then the id (moved in;
+ * NULL: none).
+ */
 static cJSON *
-jsonrpc_new(int with_version)
+jsonrpc_new(int with_version, cJSON *id)
 {
 	cJSON *o;
 
 	o = json_object();
 	if (with_version)
 		json_set_str(o, "jsonrpc", "2.0");
+	json_set(o, "id", id);
 	return (o);
 }
 
@@ -195,22 +200,24 @@ cJSON *
 jsonrpc_request(
     int with_version, long long id, const char *method, cJSON *params)
 {
-	cJSON *o;
-
-	o = jsonrpc_new(with_version);
-	json_set_int(o, "id", id);
-	json_set_str(o, "method", method);
-	json_set(o, "params", params);
-	return (o);
+	return (jsonrpc_call(
+	    with_version, json_number((double)id), method, params));
 }
 
 /* A notification; params (owned, may be NULL) is moved in. */
 cJSON *
 jsonrpc_notification(int with_version, const char *method, cJSON *params)
 {
+	return (jsonrpc_call(with_version, NULL, method, params));
+}
+
+/* A request (id moved in) or, id NULL, a notification. */
+static cJSON *
+jsonrpc_call(int with_version, cJSON *id, const char *method, cJSON *params)
+{
 	cJSON *o;
 
-	o = jsonrpc_new(with_version);
+	o = jsonrpc_new(with_version, id);
 	json_set_str(o, "method", method);
 	json_set(o, "params", params);
 	return (o);
@@ -222,8 +229,7 @@ jsonrpc_result(int with_version, const cJSON *id, cJSON *result)
 {
 	cJSON *o;
 
-	o = jsonrpc_new(with_version);
-	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	o = jsonrpc_new(with_version, id != NULL ? json_dup(id) : json_null());
 	json_set(o, "result", result != NULL ? result : json_object());
 	return (o);
 }
@@ -235,8 +241,7 @@ jsonrpc_error(int with_version, const cJSON *id, int code, const char *message,
 {
 	cJSON *o, *e;
 
-	o = jsonrpc_new(with_version);
-	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	o = jsonrpc_new(with_version, id != NULL ? json_dup(id) : json_null());
 	e = json_object();
 	json_set_int(e, "code", code);
 	json_set_str(e, "message", message != NULL ? message : "");

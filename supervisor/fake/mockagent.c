@@ -60,9 +60,11 @@ struct mockagent {
 };
 
 /* A prompt behaviour: returns the stopReason, or NULL if it answered. */
+typedef const char *
+mockagent_keyword_fn(struct mockagent *, const cJSON *, const char *);
 struct mockagent_keyword {
-	const char *keyword;
-	const char *(*fn)(struct mockagent *, const cJSON *, const char *);
+	const char	     *keyword;
+	mockagent_keyword_fn *fn;
 };
 
 static void mockagent_send(cJSON *);
@@ -93,22 +95,14 @@ static jsonrpc_msg_fn mockagent_load;
 static jsonrpc_msg_fn mockagent_prompt;
 static jsonrpc_msg_fn mockagent_cancel;
 
-static const char *
-mockagent_permission(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_question(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_slow(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_error(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_crash(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_tool(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_firehose(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_echo(struct mockagent *, const cJSON *, const char *);
+static mockagent_keyword_fn mockagent_permission;
+static mockagent_keyword_fn mockagent_question;
+static mockagent_keyword_fn mockagent_slow;
+static mockagent_keyword_fn mockagent_error;
+static mockagent_keyword_fn mockagent_crash;
+static mockagent_keyword_fn mockagent_tool;
+static mockagent_keyword_fn mockagent_firehose;
+static mockagent_keyword_fn mockagent_echo;
 
 /* Requests we answer; anything else is answered -32601. */
 static const struct jsonrpc_method mockagent_requests[] = {
