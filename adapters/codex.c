@@ -191,6 +191,8 @@ static char *codex_dynamic_input(const cJSON *, cJSON **);
 static char *
 codex_dynamic_result(const cJSON *, const struct codex_call *, int *);
 
+static void codex_result_start(
+    struct host *, struct codex_call *, const char *, const cJSON *);
 static const struct codex_tool *codex_tool_find(const char *);
 static struct codex_call       *codex_call_find(struct codex *, const char *);
 static void			codex_call_free(struct codex_call *);
@@ -964,7 +966,6 @@ codex_output_delta_cb(void *arg, const struct jsonrpc_msg *msg)
 	const char	  *id = json_get_str(msg->params, "itemId");
 	const char	  *delta = json_get_str(msg->params, "delta");
 	struct codex_call *c;
-	struct item_spec   spec;
 	char		  *rid;
 
 	if (id == NULL || delta == NULL || *delta == '\0' ||
@@ -972,16 +973,30 @@ codex_output_delta_cb(void *arg, const struct jsonrpc_msg *msg)
 		return;
 	(void)buf_str(&c->out, delta); /* a delta past the cap is dropped */
 	xasprintf(&rid, "%s:result", id);
-	if (!c->streaming) {
-		memset(&spec, 0, sizeof spec);
-		spec.native_id = rid;
-		spec.kind = ITEM_TOOL_RESULT;
-		spec.role = ROLE_TOOL;
-		host_item_start(s, &spec);
-		c->streaming = 1;
-	}
+	codex_result_start(s, c, rid, NULL);
 	host_item_delta(s, rid, delta);
 	free(rid);
+}
+
+/*
+ * Start a call's tool_result item rid, with a copy of content (or none),
+ * unless its output already started it.
+ */
+static void
+codex_result_start(
+    struct host *s, struct codex_call *c, const char *rid, const cJSON *content)
+{
+	struct item_spec spec;
+
+	if (c->streaming)
+		return;
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = rid;
+	spec.kind = ITEM_TOOL_RESULT;
+	spec.role = ROLE_TOOL;
+	spec.content = content != NULL ? json_dup(content) : NULL;
+	host_item_start(s, &spec);
+	c->streaming = 1;
 }
 
 static const struct codex_tool *
@@ -1091,7 +1106,6 @@ codex_tool_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char	  *id = json_get_str(item, "id");
 	struct codex_call *c;
-	struct item_spec   spec;
 	cJSON		  *content;
 	char		  *rid, *output;
 	int		   failed = 0;
@@ -1110,14 +1124,7 @@ codex_tool_complete(struct host *s, struct codex *a, const cJSON *item)
 		c->tool->refs(item, content);
 
 	xasprintf(&rid, "%s:result", id);
-	if (!c->streaming) {
-		memset(&spec, 0, sizeof spec);
-		spec.native_id = rid;
-		spec.kind = ITEM_TOOL_RESULT;
-		spec.role = ROLE_TOOL;
-		spec.content = json_dup(content);
-		host_item_start(s, &spec);
-	}
+	codex_result_start(s, c, rid, content);
 	host_item_complete(s, rid, failed, content);
 	free(rid);
 	TAILQ_REMOVE(&a->calls, c, entry);

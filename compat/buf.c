@@ -81,7 +81,7 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char	small[256], *s = small;
+	char	small[256], *big;
 	int	n, r;
 
 	va_start(ap, fmt);
@@ -89,14 +89,13 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return (-1);
-	if ((size_t)n >= sizeof small) {
-		va_start(ap, fmt);
-		n = xvasprintf(&s, fmt, ap);
-		va_end(ap);
-	}
-	r = buf_add(b, s, (size_t)n);
-	if (s != small)
-		free(s);
+	if ((size_t)n < sizeof small)
+		return (buf_add(b, small, (size_t)n));
+	va_start(ap, fmt);
+	n = xvasprintf(&big, fmt, ap);
+	va_end(ap);
+	r = buf_add(b, big, (size_t)n);
+	free(big);
 	return (r);
 }
 
