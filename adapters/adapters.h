@@ -15,13 +15,6 @@
 
 #include "../supervisor/host/host.h"
 
-enum permission_reply {
-	PERMISSION_ONCE,     /* accept */
-	PERMISSION_ALWAYS,   /* accept_for_session */
-	PERMISSION_REJECT,   /* reject */
-	PERMISSION_CANCELLED /* the turn was cancelled while it waited */
-};
-
 struct user_message {
 	const char  *text;
 	const cJSON *attachments; /* array of {path, mime, filename} or NULL */

@@ -56,6 +56,24 @@ static const char *const event_status_names[ITEM_STATUS_COUNT + 1] = {
 	[ITEM_FAILED] = "failed",
 	[ITEM_STATUS_COUNT] = NULL
 };
+/*
+ * The permission reply table, by enum permission_reply: the word a client
+ * sends, and the status permission.resolved records (the validator's list
+ * of allowed statuses, hence NULL-terminated).
+ */
+static const char *const event_permission_words[PERMISSION_CANCELLED + 1] = {
+	[PERMISSION_ONCE] = "once",
+	[PERMISSION_ALWAYS] = "always",
+	[PERMISSION_REJECT] = "reject",
+	[PERMISSION_CANCELLED] = NULL
+};
+static const char *const event_perm_resolved[PERMISSION_CANCELLED + 2] = {
+	[PERMISSION_ONCE] = "accept",
+	[PERMISSION_ALWAYS] = "accept_for_session",
+	[PERMISSION_REJECT] = "reject",
+	[PERMISSION_CANCELLED] = "cancelled",
+	[PERMISSION_CANCELLED + 1] = NULL
+};
 
 /* What an event's envelope adds to its strings, data and raw: < 300. */
 #define EVENT_ENVELOPE_MAX 512
@@ -110,6 +128,40 @@ event_item_status_name(enum item_status s)
 	if ((int)s < 0 || s >= ITEM_STATUS_COUNT)
 		return (NULL);
 	return (event_status_names[s]);
+}
+
+/* The reply a client's word names; -1 for any other word (or NULL). */
+int
+event_permission_reply(const char *word, enum permission_reply *reply)
+{
+	int i;
+
+	for (i = 0; word != NULL && i <= PERMISSION_CANCELLED; i++) {
+		if (event_permission_words[i] != NULL &&
+		    strcmp(event_permission_words[i], word) == 0) {
+			*reply = (enum permission_reply)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* A reply's word ("once"), or NULL for cancelled and out of range. */
+const char *
+event_permission_word(enum permission_reply r)
+{
+	if ((int)r < 0 || r > PERMISSION_CANCELLED)
+		return (NULL);
+	return (event_permission_words[r]);
+}
+
+/* The status permission.resolved records for a reply ("accept"). */
+const char *
+event_permission_status(enum permission_reply r)
+{
+	if ((int)r < 0 || r > PERMISSION_CANCELLED)
+		return (NULL);
+	return (event_perm_resolved[r]);
 }
 
 /* Format Unix milliseconds as RFC 3339 UTC: 2026-11-22T12:00:00.123Z. */
@@ -426,8 +478,6 @@ static const char *const event_reasons[] = { "completed", "error", "terminated",
 	NULL };
 static const char *const event_enders[] = { "agent", "daemon", NULL };
 static const char *const event_perm_requested[] = { "requested", NULL };
-static const char *const event_perm_resolved[] = { "accept",
-	"accept_for_session", "reject", "cancelled", NULL };
 static const char *const event_question_resolved[] = { "answered", "rejected",
 	"cancelled", NULL };
 static const char *const event_file_actions[] = { "read", "write", "patch",

@@ -147,3 +147,25 @@ json_scan_member(
 	*vlen = f.len;
 	return (0);
 }
+
+/*
+ * 1 if a string of this JSON text holds a NUL (the escape \u0000): cJSON
+ * keeps strings as C strings, so "a\u0000b" would silently become "a".
+ * Input from clients is refused instead. Escaped backslashes ("\\u0000"
+ * is six characters of text) are skipped as escapes.
+ */
+int
+json_scan_nul(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len &&
+		    memcmp(s + i + 2, "0000", 4) == 0)
+			return (1);
+		i++; /* the escaped character */
+	}
+	return (0);
+}

@@ -212,6 +212,17 @@ enum item_status {
 	ITEM_STATUS_COUNT
 };
 /*
+ * A client's answer to permission.requested. The word it sends (DESIGN.md
+ * section 5) and the status permission.resolved records (section 3) are
+ * one table in event.c; cancelled has no word: no client sends it.
+ */
+enum permission_reply {
+	PERMISSION_ONCE,     /* "once": accept */
+	PERMISSION_ALWAYS,   /* "always": accept_for_session */
+	PERMISSION_REJECT,   /* "reject": reject */
+	PERMISSION_CANCELLED /* the turn was cancelled while it waited */
+};
+/*
  * One event as the session builds it. data is owned by the caller; raw is
  * the native message's JSON text (already valid JSON), or NULL.
  */
@@ -232,6 +243,9 @@ int	    event_type_from_name(const char *);
 const char *event_item_kind_name(enum item_kind);
 const char *event_item_role_name(enum item_role);
 const char *event_item_status_name(enum item_status);
+int	    event_permission_reply(const char *, enum permission_reply *);
+const char *event_permission_word(enum permission_reply);
+const char *event_permission_status(enum permission_reply);
 char	   *event_serialize(const struct event *, size_t *, size_t *);
 void	    event_format_time(int64_t, char *, size_t);
 int	    event_validate(const cJSON *, char **);
@@ -364,10 +378,14 @@ void  diff_hunk(struct buf *, long long, long long, long long, long long);
 char *diff_end(struct buf *);
 char *diff_texts(const char *, const char *, const char *, const char *);
 
+/* inflate.c */
+unsigned char *inflate_gzip(const unsigned char *, size_t, size_t, size_t *);
+
 /* json-scan.c */
 typedef int (*json_scan_cb)(
     void *, const char *, size_t, size_t, size_t, size_t);
 int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
+int json_scan_nul(const char *, size_t);
 
 #endif /* PROTOCOL_H */

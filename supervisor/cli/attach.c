@@ -43,13 +43,13 @@ struct attach_line {
 TAILQ_HEAD(attach_lines, attach_line);
 
 struct attach {
-	struct server_client *client;
-	struct render	     *render;
-	struct render_input  *input;
-	struct loop_timer    *retry;
-	struct loop_timer    *quiet;
-	struct loop_timer    *spin;
-	int		      spinning;
+	struct client	    *client;
+	struct render	    *render;
+	struct render_input *input;
+	struct loop_timer   *retry;
+	struct loop_timer   *quiet;
+	struct loop_timer   *spin;
+	int		     spinning;
 
 	char *host;
 	int   port;
@@ -114,7 +114,7 @@ attach_send(struct attach *a, cJSON *cmd)
 	}
 	text = json_print(cmd, &len);
 	json_free(cmd);
-	rv = server_client_send(a->client, text, len);
+	rv = client_send(a->client, text, len);
 	free(text);
 	return (rv);
 }
@@ -176,27 +176,33 @@ attach_quiet_cb(void *arg)
 	attach_check_done(a);
 }
 
-/* A command's reply: {"reply_to", "status", "error"?}. */
+/*
+ * A command's reply: {"reply_to", "status", "error"?}, status being the
+ * HTTP status the command's route answers (2xx: done).
+ */
 static void
 attach_reply(struct attach *a, const cJSON *o)
 {
 	struct attach_line *l;
-	const char	   *to, *status, *error;
+	const char	   *to, *error;
+	long long	    status = 0;
+	int		    ok;
 
 	to = json_get_str(o, "reply_to");
-	status = json_get_str(o, "status");
+	(void)json_get_int(o, "status", &status);
+	ok = status >= 200 && status <= 299;
 	error = json_get_str(o, "error");
 	if (to != NULL && strcmp(to, "message") == 0) {
 		TAILQ_FOREACH(l, &a->sent, entry) {
 			if (!l->acked)
 				break;
 		}
-		if (l != NULL && status != NULL && strcmp(status, "ok") == 0)
+		if (l != NULL && ok)
 			l->acked = 1;
 		else if (l != NULL)
 			attach_line_free(&a->sent, l);
 	}
-	if (status != NULL && strcmp(status, "ok") != 0)
+	if (!ok)
 		render_error(a->render, "%s",
 		    error != NULL ? error : "the session refused a command");
 	attach_check_done(a);
@@ -344,7 +350,7 @@ attach_closed_cb(void *arg, const char *why)
 	attach_check_done(a);
 }
 
-static const struct server_client_cbs attach_cbs = { attach_connected_cb,
+static const struct client_cbs attach_cbs = { attach_connected_cb,
 	attach_message_cb, attach_closed_cb };
 
 /* Connect (again), asking for the events after the last one seen. */
@@ -355,8 +361,8 @@ attach_connect(struct attach *a)
 
 	xasprintf(&path, "%s/v1/sessions/%s/events/ws?offset=%llu", a->base,
 	    a->session, (unsigned long long)a->offset);
-	if (server_client_connect(a->client, a->host, a->port, a->tls, path,
-		a->token, &cause) != 0) {
+	if (client_connect(a->client, a->host, a->port, a->tls, path, a->token,
+		&cause) != 0) {
 		if (!a->ever) {
 			render_error(a->render, "%s", cause);
 			a->status = 1;
@@ -548,7 +554,7 @@ attach_main(int argc, char **argv)
 	a->quiet = loop_timer_new(attach_quiet_cb, a);
 	if (flags & RENDER_TTY)
 		a->spin = loop_timer_new(attach_spin_cb, a);
-	if ((a->client = server_client_new(&attach_cbs, a, &cause)) == NULL) {
+	if ((a->client = client_new(&attach_cbs, a, &cause)) == NULL) {
 		render_error(a->render, "%s", cause);
 		free(cause);
 		return (1);
@@ -560,7 +566,7 @@ attach_main(int argc, char **argv)
 		loop_run();
 
 	render_input_free(a->input);
-	server_client_free(a->client);
+	client_free(a->client);
 	loop_timer_free(a->retry);
 	loop_timer_free(a->quiet);
 	loop_timer_free(a->spin);

@@ -9,19 +9,18 @@
 #include "../http/http.h"
 
 /* client.c */
-struct server_client;
-struct server_client_cbs {
+struct client;
+struct client_cbs {
 	void (*connected)(void *);
 	void (*message)(void *, const char *, size_t);
 	void (*closed)(void *, const char *); /* reason, or NULL */
 };
-struct server_client	  *
-server_client_new(const struct server_client_cbs *, void *, char **);
-int  server_client_connect(struct server_client *, const char *, int, int,
-     const char *, const char *, char **);
-int  server_client_send(struct server_client *, const char *, size_t);
-void server_client_close(struct server_client *);
-void server_client_free(struct server_client *);
+struct client *client_new(const struct client_cbs *, void *, char **);
+int  client_connect(struct client *, const char *, int, int, const char *,
+     const char *, char **);
+int  client_send(struct client *, const char *, size_t);
+void client_close(struct client *);
+void client_free(struct client *);
 
 /* render.c */
 #define RENDER_COLOR 0x1 /* ANSI colours and dim */

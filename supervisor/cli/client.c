@@ -1,5 +1,5 @@
 /*
- * server-client.c: the WebSocket client side of libwebsockets, for agentd
+ * client.c: the WebSocket client side of libwebsockets, for agentd
  * attach. With server.c, the only files that include libwebsockets.
  *
  * One lws context per client, on the libev loop as a foreign loop, no
@@ -7,7 +7,7 @@
  * handed up whole; messages to send wait in a queue and go out one per
  * WRITEABLE callback, as lws wants. What happens when the connection
  * drops (reconnect, give up) is the caller's business: closed says so,
- * and server_client_connect may be called again.
+ * and client_connect may be called again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,44 +19,44 @@
 
 #define SERVER_CLIENT_MAX_MESSAGE (64 * 1024 * 1024)
 
-struct server_client_msg {
+struct client_msg {
 	char  *text;
 	size_t len;
-	TAILQ_ENTRY(server_client_msg) entry;
+	TAILQ_ENTRY(client_msg) entry;
 };
 
-struct server_client {
-	struct lws_context	       *context;
-	struct lws		       *wsi;
-	const struct server_client_cbs *cbs;
-	void			       *arg;
-	char			       *auth; /* "Bearer T", or NULL */
-	int				connected;
-	int				closing;
-	char			       *msg; /* frame being received */
-	size_t				msg_len;
-	TAILQ_HEAD(, server_client_msg) out;
+struct client {
+	struct lws_context	*context;
+	struct lws		*wsi;
+	const struct client_cbs *cbs;
+	void			*arg;
+	char			*auth; /* "Bearer T", or NULL */
+	int			 connected;
+	int			 closing;
+	char			*msg; /* frame being received */
+	size_t			 msg_len;
+	TAILQ_HEAD(, client_msg) out;
 #ifdef AGENTD_DEV_LWS
 	struct loop_timer *kick;
 #endif
 };
 
-static int server_client_cb(
-    struct lws *, enum lws_callback_reasons, void *, void *, size_t);
+static int
+client_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 
-static const struct lws_protocols server_client_protocols[] = {
-	{ "agentd-client", server_client_cb, 0, 4096, 0, NULL, 0 },
+static const struct lws_protocols client_protocols[] = {
+	{ "agentd-client", client_cb, 0, 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 /* A server that answers no ping for 60 s is gone. */
-static const lws_retry_bo_t server_client_retry = {
+static const lws_retry_bo_t client_retry = {
 	.secs_since_valid_ping = 20,
 	.secs_since_valid_hangup = 60,
 };
 
 static void
-server_client_log_cb(int level, const char *line)
+client_log_cb(int level, const char *line)
 {
 	server_log_lws(LOG_DEBUG, line);
 }
@@ -64,45 +64,45 @@ server_client_log_cb(int level, const char *line)
 #ifdef AGENTD_DEV_LWS
 /* Debian's lws misses libev timer re-arms (see server.c): wake it. */
 static void
-server_client_kick_cb(void *arg)
+client_kick_cb(void *arg)
 {
-	struct server_client *c = arg;
+	struct client *c = arg;
 
 	lws_cancel_service(c->context);
 	loop_timer_set(c->kick, 1.0);
 }
 #endif
 
-struct server_client *
-server_client_new(const struct server_client_cbs *cbs, void *arg, char **cause)
+struct client *
+client_new(const struct client_cbs *cbs, void *arg, char **cause)
 {
 	struct lws_context_creation_info info;
-	struct server_client		*c;
+	struct client			*c;
 	void				*loops[1];
 
 	c = xcalloc(1, sizeof *c);
 	c->cbs = cbs;
 	c->arg = arg;
 	TAILQ_INIT(&c->out);
-	lws_set_log_level(LLL_ERR | LLL_WARN, server_client_log_cb);
+	lws_set_log_level(LLL_ERR | LLL_WARN, client_log_cb);
 	memset(&info, 0, sizeof info);
 	loops[0] = loop_get();
 	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = server_client_protocols;
+	info.protocols = client_protocols;
 	info.options = LWS_SERVER_OPTION_LIBEV;
 #if defined(LWS_WITH_TLS)
 	info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 #endif
 	info.foreign_loops = loops;
 	info.user = c;
-	info.retry_and_idle_policy = &server_client_retry;
+	info.retry_and_idle_policy = &client_retry;
 	if ((c->context = lws_create_context(&info)) == NULL) {
 		*cause = xstrdup("cannot create the WebSocket client");
 		free(c);
 		return (NULL);
 	}
 #ifdef AGENTD_DEV_LWS
-	c->kick = loop_timer_new(server_client_kick_cb, c);
+	c->kick = loop_timer_new(client_kick_cb, c);
 	loop_timer_set(c->kick, 1.0);
 #endif
 	return (c);
@@ -110,8 +110,8 @@ server_client_new(const struct server_client_cbs *cbs, void *arg, char **cause)
 
 /* Open ws://host:port/path (wss with tls); token may be NULL. */
 int
-server_client_connect(struct server_client *c, const char *host, int port,
-    int tls, const char *path, const char *token, char **cause)
+client_connect(struct client *c, const char *host, int port, int tls,
+    const char *path, const char *token, char **cause)
 {
 	struct lws_client_connect_info i;
 	char			       hostport[300];
@@ -146,7 +146,7 @@ server_client_connect(struct server_client *c, const char *host, int port,
 	i.host = hostport;
 	i.origin = hostport;
 	i.protocol = NULL; /* no Sec-WebSocket-Protocol: the default */
-	i.local_protocol_name = server_client_protocols[0].name;
+	i.local_protocol_name = client_protocols[0].name;
 	i.pwsi = &c->wsi;
 	c->closing = 0;
 	c->connected = 0;
@@ -160,9 +160,9 @@ server_client_connect(struct server_client *c, const char *host, int port,
 
 /* Queue one text frame; it goes out when the socket can take it. */
 int
-server_client_send(struct server_client *c, const char *text, size_t len)
+client_send(struct client *c, const char *text, size_t len)
 {
-	struct server_client_msg *m;
+	struct client_msg *m;
 
 	if (c->wsi == NULL || !c->connected)
 		return (-1);
@@ -176,9 +176,9 @@ server_client_send(struct server_client *c, const char *text, size_t len)
 }
 
 static void
-server_client_flush(struct server_client *c)
+client_flush(struct client *c)
 {
-	struct server_client_msg *m;
+	struct client_msg *m;
 
 	while ((m = TAILQ_FIRST(&c->out)) != NULL) {
 		TAILQ_REMOVE(&c->out, m, entry);
@@ -192,7 +192,7 @@ server_client_flush(struct server_client *c)
 
 /* Close the connection (closed is called when it is gone). */
 void
-server_client_close(struct server_client *c)
+client_close(struct client *c)
 {
 	if (c->wsi == NULL)
 		return;
@@ -201,7 +201,7 @@ server_client_close(struct server_client *c)
 }
 
 void
-server_client_free(struct server_client *c)
+client_free(struct client *c)
 {
 	if (c == NULL)
 		return;
@@ -210,29 +210,29 @@ server_client_free(struct server_client *c)
 #endif
 	c->cbs = NULL;
 	lws_context_destroy(c->context);
-	server_client_flush(c);
+	client_flush(c);
 	free(c->auth);
 	free(c);
 }
 
 /* The connection is gone (or never was): tell the caller once. */
 static void
-server_client_lost(struct server_client *c, const char *why)
+client_lost(struct client *c, const char *why)
 {
 	c->wsi = NULL;
 	c->connected = 0;
-	server_client_flush(c);
+	client_flush(c);
 	if (c->cbs != NULL)
 		c->cbs->closed(c->arg, why);
 }
 
 static int
-server_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct server_client	 *c;
-	struct server_client_msg *m;
-	unsigned char		**p, *end;
+	struct client	  *c;
+	struct client_msg *m;
+	unsigned char	 **p, *end;
 
 	c = lws_context_user(lws_get_context(wsi));
 	if (c == NULL)
@@ -289,11 +289,11 @@ server_client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		server_client_lost(
+		client_lost(
 		    c, in != NULL ? (const char *)in : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		server_client_lost(c, NULL);
+		client_lost(c, NULL);
 		break;
 	default:
 		break;

@@ -58,8 +58,13 @@ static const char main_usage[] =
     "                    lines on stderr\n"
     "  --cors-origin O   allow browser requests from origin O (repeatable);\n"
     "                    CORS is closed by default\n"
+    "  --allow-host NAME answer requests whose Host is NAME (repeatable; "
+    "\"*\"\n"
+    "                    for any): IP literals and localhost always are\n"
     "  --max-line BYTES  cap of one line of agent output (default 64 MiB)\n"
     "  --max-body BYTES  cap of an HTTP request body (default 8 MiB)\n"
+    "  --body-timeout S  a request body must arrive within S seconds plus\n"
+    "                    one second per 64 KiB (default 10)\n"
     "  --idle-timeout S  end a turn whose agent says nothing for S seconds\n"
     "                    (default 0: never)\n"
     "  --kill-grace S    seconds between SIGTERM and SIGKILL (default 5)\n"
@@ -163,6 +168,8 @@ main_parse_serve(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "cors-origin", required_argument, NULL, 'c' },
+		{ "allow-host", required_argument, NULL, 'A' },
+		{ "body-timeout", required_argument, NULL, 'T' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "max-body", required_argument, NULL, 'B' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
@@ -213,6 +220,19 @@ main_parse_serve(int argc, char **argv)
 				exit(2);
 			}
 			options.cors_origins[options.ncors++] = optarg;
+			break;
+		case 'A':
+			if (options.nallow_hosts ==
+			    (int)nitems(options.allow_hosts)) {
+				fprintf(
+				    stderr, "agentd: too many --allow-host\n");
+				exit(2);
+			}
+			options.allow_hosts[options.nallow_hosts++] = optarg;
+			break;
+		case 'T':
+			options.body_grace =
+			    main_seconds_arg("--body-timeout", optarg);
 			break;
 		case 'L':
 			options.max_line = main_size_arg("--max-line", optarg);

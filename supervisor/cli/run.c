@@ -159,19 +159,18 @@ run_next(struct run *r)
 static void
 run_command(struct run *r, cJSON *cmd)
 {
-	static const char *const names[] = { "once", "always", "reject" };
-	const char		*type, *reply;
-	char			*cause = NULL;
-	int			 i, rv = 0;
+	enum permission_reply reply;
+	const char	     *type;
+	char		     *cause = NULL;
+	int		      rv = 0;
 
 	type = json_get_str(cmd, "type");
 	if (type != NULL && strcmp(type, "permission.reply") == 0) {
-		reply = json_get_str(cmd, "reply");
-		for (i = 0; i < 2 && strcmp(names[i], reply) != 0; i++)
-			;
+		if (event_permission_reply(
+			json_get_str(cmd, "reply"), &reply) != 0)
+			reply = PERMISSION_REJECT;
 		rv = session_reply_permission(r->session,
-		    json_get_str(cmd, "permission_id"),
-		    (enum permission_reply)i, &cause);
+		    json_get_str(cmd, "permission_id"), reply, &cause);
 	} else if (type != NULL && strcmp(type, "question.reply") == 0)
 		rv = session_reply_question(r->session,
 		    json_get_str(cmd, "question_id"),

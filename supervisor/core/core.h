@@ -25,8 +25,11 @@ struct options {
 	const char *data_dir;
 	const char *cors_origins[16];
 	int	    ncors;
-	size_t	    max_line; /* agent stdout line cap */
-	size_t	    max_body; /* HTTP request body cap */
+	const char *allow_hosts[16]; /* --allow-host: names for Host */
+	int	    nallow_hosts;
+	size_t	    max_line;	/* agent stdout line cap */
+	size_t	    max_body;	/* HTTP request body cap */
+	double	    body_grace; /* seconds a body may take beyond 64 KiB/s */
 	double
 	    idle_timeout; /* seconds an agent may be silent in a turn; 0: none */
 	double	    kill_grace; /* seconds between SIGTERM and SIGKILL */
@@ -71,6 +74,7 @@ void		   loop_io_free(struct loop_io *);
 struct loop_timer *loop_timer_new(loop_timer_cb, void *);
 void		   loop_timer_set(struct loop_timer *, double);
 void		   loop_timer_stop(struct loop_timer *);
+int		   loop_timer_pending(struct loop_timer *);
 void		   loop_timer_free(struct loop_timer *);
 void		   loop_child_watch(pid_t, loop_child_cb, void *);
 void		   loop_on_signal(int, void (*)(int));

@@ -1,5 +1,5 @@
 /*
- * journal.c: one session's event log, in memory and on disk.
+ * journal.c: a numbered event log, in memory and on disk, with subscribers.
  *
  * Every event goes to the store (events.jsonl) first and then into a
  * bounded ring of recent lines, from which subscribers are served; a

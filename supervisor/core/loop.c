@@ -189,6 +189,13 @@ loop_timer_set(struct loop_timer *t, double after)
 	ev_timer_start(loop, &t->w);
 }
 
+/* 1 while the timer is armed. */
+int
+loop_timer_pending(struct loop_timer *t)
+{
+	return (ev_is_active(&t->w));
+}
+
 void
 loop_timer_stop(struct loop_timer *t)
 {

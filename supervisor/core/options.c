@@ -11,6 +11,7 @@ struct options options = {
 	.port = 2468,
 	.max_line = JSONL_MAX_LINE_DEFAULT,
 	.max_body = 8UL * 1024 * 1024,
+	.body_grace = 10,
 	.idle_timeout = 0,
 	.kill_grace = 5,
 };

@@ -48,10 +48,10 @@
 
 /* A session/prompt waiting for its turn to end. */
 struct acp_prompt {
-	struct api_wait *wait;
-	cJSON		*rpc_id;
-	uint64_t	 after;	      /* last sequence when posted */
-	char		 turn_id[32]; /* "" until its turn starts */
+	struct reply_wait *wait;
+	cJSON		  *rpc_id;
+	uint64_t	   after;	/* last sequence when posted */
+	char		   turn_id[32]; /* "" until its turn starts */
 	TAILQ_ENTRY(acp_prompt) entry;
 };
 
@@ -314,7 +314,7 @@ acpserver_prompt_done(struct acp_bound *b, struct acp_prompt *p, cJSON *msg)
 	acpserver_send(b->srv, msg);
 	memset(&r, 0, sizeof r);
 	acpserver_reply(&r, msg);
-	api_wait_finish(p->wait, &r);
+	reply_wait_finish(p->wait, &r);
 	TAILQ_REMOVE(&b->prompts, p, entry);
 	json_free(p->rpc_id);
 	free(p);
@@ -395,7 +395,7 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	status = session_create(id, req, &s, &cause);
 	json_free(req);
 	if (status == 502) {
-		api_problem(resp, 502, "agent_process_exited",
+		reply_problem(resp, 502, "agent_process_exited",
 		    "cannot start agent '%s': %s", srv->profile->id, cause);
 		free(cause);
 		return;
@@ -516,7 +516,7 @@ acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
 }
 
 /*
- * session/prompt: post the message; the answer waits (api_wait) for the
+ * session/prompt: post the message; the answer waits (reply_wait) for the
  * turn.ended of the turn that message starts, however long it streams.
  */
 static void
@@ -553,7 +553,7 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	p = xcalloc(1, sizeof *p);
 	p->rpc_id = json_dup(msg->id);
 	p->after = after;
-	p->wait = api_wait_new(resp);
+	p->wait = reply_wait_new(resp);
 	TAILQ_INSERT_TAIL(&b->prompts, p, entry);
 }
 
@@ -912,7 +912,7 @@ acpserver_create(
 	else
 		srv->log = acplog_open(srv->dir, &cause);
 	if (srv->log == NULL) {
-		api_problem(resp, 507, "insufficient_storage", "%s", cause);
+		reply_problem(resp, 507, "insufficient_storage", "%s", cause);
 		free(cause);
 		acpserver_unref(srv);
 		return (NULL);
@@ -930,17 +930,17 @@ acpserver_for_post(
 {
 	const struct agent_profile *p = NULL;
 	struct acpserver	   *srv = acpserver_find(id);
-	const char		   *agent = api_arg(req, "agent");
+	const char		   *agent = reply_arg(req, "agent");
 	cJSON			   *info;
 	int			    installed = 0;
 
 	if (agent != NULL && (p = adapter_find_agent(agent)) == NULL) {
-		api_problem(
+		reply_problem(
 		    resp, 400, "unsupported_agent", "no agent '%s'", agent);
 		return (NULL);
 	}
 	if (srv != NULL && p != NULL && p != srv->profile) {
-		api_problem(resp, 409, "conflict",
+		reply_problem(resp, 409, "conflict",
 		    "ACP server '%s' runs agent "
 		    "'%s', not '%s'",
 		    id, srv->profile->id, agent);
@@ -949,14 +949,14 @@ acpserver_for_post(
 	if (srv != NULL)
 		return (srv);
 	if (p == NULL) {
-		api_problem(resp, 400, "invalid_request",
+		reply_problem(resp, 400, "invalid_request",
 		    "the first POST to "
 		    "ACP server '%s' needs ?agent=",
 		    id);
 		return (NULL);
 	}
 	if (p->flags & AGENT_CUSTOM_COMMAND) {
-		api_problem(resp, 400, "invalid_request",
+		reply_problem(resp, 400, "invalid_request",
 		    "agent '%s' needs a "
 		    "command: use session/new _meta.agentd.agentCommand with "
 		    "another agent id",
@@ -967,7 +967,7 @@ acpserver_for_post(
 	(void)json_get_bool(info, "installed", &installed);
 	json_free(info);
 	if (!installed) {
-		api_problem(resp, 502, "agent_not_installed",
+		reply_problem(resp, 502, "agent_not_installed",
 		    "agent '%s' is "
 		    "not installed (POST /v1/agents/%s/install)",
 		    agent, agent);
@@ -987,24 +987,25 @@ acpserver_post(
 	size_t		   i;
 
 	if (!session_valid_id(id)) {
-		api_problem(resp, 400, "invalid_request", "invalid server id");
+		reply_problem(
+		    resp, 400, "invalid_request", "invalid server id");
 		return;
 	}
 	if (req->content_type == NULL ||
 	    strncmp(req->content_type, "application/json", 16) != 0) {
-		api_problem(resp, 415, "unsupported_media_type",
+		reply_problem(resp, 415, "unsupported_media_type",
 		    "Content-Type must be application/json");
 		return;
 	}
 	if (!acpserver_accepts(req->accept, "application/json")) {
-		api_problem(resp, 406, "not_acceptable",
+		reply_problem(resp, 406, "not_acceptable",
 		    "Accept must allow application/json");
 		return;
 	}
 	if ((root = json_parse(req->body != NULL ? req->body : "",
 		 req->body_len, &err)) == NULL ||
 	    jsonrpc_parse(root, &msg, &err) != 0) {
-		api_problem(resp, 400, "invalid_request",
+		reply_problem(resp, 400, "invalid_request",
 		    "not a JSON-RPC "
 		    "message: %s",
 		    err != NULL ? err : "?");
@@ -1047,11 +1048,11 @@ acpserver_get(
 	char		  *end;
 
 	if ((srv = acpserver_find(id)) == NULL) {
-		api_problem(resp, 404, "not_found", "no ACP server '%s'", id);
+		reply_problem(resp, 404, "not_found", "no ACP server '%s'", id);
 		return;
 	}
 	if (!acpserver_accepts(req->accept, "text/event-stream")) {
-		api_problem(resp, 406, "not_acceptable",
+		reply_problem(resp, 406, "not_acceptable",
 		    "Accept must allow text/event-stream");
 		return;
 	}
@@ -1059,14 +1060,14 @@ acpserver_get(
 		after = strtoull(req->last_event_id, &end, 10);
 		if (*end != '\0' || *req->last_event_id < '0' ||
 		    *req->last_event_id > '9') {
-			api_problem(resp, 400, "invalid_request",
+			reply_problem(resp, 400, "invalid_request",
 			    "Last-Event-ID must be a message number");
 			return;
 		}
 	}
 	/* Never a silent fresh stream for a cursor we cannot honour. */
 	if (after > acplog_last(srv->log)) {
-		api_problem(resp, 409, "stream_gap",
+		reply_problem(resp, 409, "stream_gap",
 		    "Last-Event-ID %llu is "
 		    "past the last message (%llu) of ACP server '%s': it was "
 		    "recreated; reconnect without Last-Event-ID",

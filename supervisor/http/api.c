@@ -1,11 +1,19 @@
 /*
- * api.c: the HTTP routes of DESIGN.md section 5, without libwebsockets.
+ * api.c: the HTTP routes of DESIGN.md section 5 and the session commands
+ * they share with WebSocket frames, without libwebsockets.
  *
  * server.c turns a request into a struct api_request and writes back the
- * struct api_response this file fills: a JSON reply or problem+json, or an
- * instruction to stream a session (SSE or WebSocket). Routing is a table of
- * path patterns; a path that matches with another method gets 405 with
- * Allow, and no path matches 404. Every error is RFC 7807 with a detail.
+ * struct api_response this file fills (with reply.c's helpers): a JSON
+ * reply or problem+json, or an instruction to stream a session (SSE or
+ * WebSocket). Routing is a table of path patterns; a path that matches
+ * with another method gets 405 with Allow, and no path matches 404. Every
+ * error is RFC 7807 with a detail.
+ *
+ * A session command (send a message, answer a permission or a question,
+ * cancel, terminate) is one entry of api_commands[]: its HTTP route and
+ * its WebSocket frame {"type": …} run the same function, so they check
+ * the same fields and give the same status and problem; a WebSocket
+ * client gets them as {"reply_to", "status", "error"?} (reply_frame).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +27,7 @@ struct api_match {
 	const char *part[API_MAX_PARTS];
 	char	    buf[1024];
 	int	    n;
+	const char *command; /* the route's session command, or NULL */
 };
 
 typedef void (*api_fn)(
@@ -28,6 +37,23 @@ struct api_route {
 	enum http_method method;
 	const char	*pattern; /* "*" matches one segment */
 	api_fn		 fn;
+	const char *command; /* api_command runs this api_commands[] type */
+};
+
+/*
+ * A session command on s. target is the id the route names in its second
+ * "*" (a permission or question), taken from a frame's member of that
+ * name; args is the route's body or the whole frame, NULL for a command
+ * that reads none. The answer goes into resp: 204, or a problem.
+ */
+typedef void (*api_command_fn)(
+    struct session *, const char *, const cJSON *, struct api_response *);
+
+struct api_command {
+	const char    *type;   /* the WebSocket frame's "type" */
+	const char    *target; /* the frame's member for the path's id */
+	int	       body;   /* the route needs a JSON object body */
+	api_command_fn fn;
 };
 
 static void api_health(
@@ -50,7 +76,7 @@ static void api_session_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_session_delete(
     const struct api_request *, struct api_match *, struct api_response *);
-static void api_messages(
+static void api_command(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_messages_stream(
     const struct api_request *, struct api_match *, struct api_response *);
@@ -59,16 +85,6 @@ static void api_events(
 static void api_events_sse(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_events_ws(
-    const struct api_request *, struct api_match *, struct api_response *);
-static void api_permission_reply(
-    const struct api_request *, struct api_match *, struct api_response *);
-static void api_question_reply(
-    const struct api_request *, struct api_match *, struct api_response *);
-static void api_question_reject(
-    const struct api_request *, struct api_match *, struct api_response *);
-static void api_cancel(
-    const struct api_request *, struct api_match *, struct api_response *);
-static void api_terminate(
     const struct api_request *, struct api_match *, struct api_response *);
 static void
 api_ui(const struct api_request *, struct api_match *, struct api_response *);
@@ -81,34 +97,60 @@ static void api_acp_get(
 static void api_acp_delete(
     const struct api_request *, struct api_match *, struct api_response *);
 
+static void api_message(
+    struct session *, const char *, const cJSON *, struct api_response *);
+static void api_permission_reply(
+    struct session *, const char *, const cJSON *, struct api_response *);
+static void api_question_reply(
+    struct session *, const char *, const cJSON *, struct api_response *);
+static void api_question_reject(
+    struct session *, const char *, const cJSON *, struct api_response *);
+static void api_cancel(
+    struct session *, const char *, const cJSON *, struct api_response *);
+static void api_terminate(
+    struct session *, const char *, const cJSON *, struct api_response *);
+
 static const struct api_route api_routes[] = {
-	{ HTTP_GET, "/v1/health", api_health },
-	{ HTTP_GET, "/v1/openapi.json", api_openapi },
-	{ HTTP_GET, "/v1/agents", api_agents_list },
-	{ HTTP_GET, "/v1/agents/*", api_agent_get },
-	{ HTTP_POST, "/v1/agents/*/install", api_agent_install },
-	{ HTTP_GET, "/v1/sessions", api_sessions_list },
-	{ HTTP_POST, "/v1/sessions/*", api_session_create },
-	{ HTTP_GET, "/v1/sessions/*", api_session_get },
-	{ HTTP_DELETE, "/v1/sessions/*", api_session_delete },
-	{ HTTP_POST, "/v1/sessions/*/messages", api_messages },
-	{ HTTP_POST, "/v1/sessions/*/messages/stream", api_messages_stream },
-	{ HTTP_GET, "/v1/sessions/*/events", api_events },
-	{ HTTP_GET, "/v1/sessions/*/events/sse", api_events_sse },
-	{ HTTP_GET, "/v1/sessions/*/events/ws", api_events_ws },
-	{ HTTP_POST, "/v1/sessions/*/permissions/*/reply",
-	    api_permission_reply },
-	{ HTTP_POST, "/v1/sessions/*/questions/*/reply", api_question_reply },
-	{ HTTP_POST, "/v1/sessions/*/questions/*/reject", api_question_reject },
-	{ HTTP_POST, "/v1/sessions/*/cancel", api_cancel },
-	{ HTTP_POST, "/v1/sessions/*/terminate", api_terminate },
-	{ HTTP_GET, "/v1/acp", api_acp_list },
-	{ HTTP_POST, "/v1/acp/*", api_acp_post },
-	{ HTTP_GET, "/v1/acp/*", api_acp_get },
-	{ HTTP_DELETE, "/v1/acp/*", api_acp_delete },
-	{ HTTP_GET, "/ui", api_ui },
-	{ HTTP_GET, "/ui/", api_ui },
-	{ HTTP_GET, "/ui/*", api_ui },
+	{ HTTP_GET, "/v1/health", api_health, NULL },
+	{ HTTP_GET, "/v1/openapi.json", api_openapi, NULL },
+	{ HTTP_GET, "/v1/agents", api_agents_list, NULL },
+	{ HTTP_GET, "/v1/agents/*", api_agent_get, NULL },
+	{ HTTP_POST, "/v1/agents/*/install", api_agent_install, NULL },
+	{ HTTP_GET, "/v1/sessions", api_sessions_list, NULL },
+	{ HTTP_POST, "/v1/sessions/*", api_session_create, NULL },
+	{ HTTP_GET, "/v1/sessions/*", api_session_get, NULL },
+	{ HTTP_DELETE, "/v1/sessions/*", api_session_delete, NULL },
+	{ HTTP_POST, "/v1/sessions/*/messages", api_command, "message" },
+	{ HTTP_POST, "/v1/sessions/*/messages/stream", api_messages_stream,
+	    NULL },
+	{ HTTP_GET, "/v1/sessions/*/events", api_events, NULL },
+	{ HTTP_GET, "/v1/sessions/*/events/sse", api_events_sse, NULL },
+	{ HTTP_GET, "/v1/sessions/*/events/ws", api_events_ws, NULL },
+	{ HTTP_POST, "/v1/sessions/*/permissions/*/reply", api_command,
+	    "permission.reply" },
+	{ HTTP_POST, "/v1/sessions/*/questions/*/reply", api_command,
+	    "question.reply" },
+	{ HTTP_POST, "/v1/sessions/*/questions/*/reject", api_command,
+	    "question.reject" },
+	{ HTTP_POST, "/v1/sessions/*/cancel", api_command, "cancel" },
+	{ HTTP_POST, "/v1/sessions/*/terminate", api_command, "terminate" },
+	{ HTTP_GET, "/v1/acp", api_acp_list, NULL },
+	{ HTTP_POST, "/v1/acp/*", api_acp_post, NULL },
+	{ HTTP_GET, "/v1/acp/*", api_acp_get, NULL },
+	{ HTTP_DELETE, "/v1/acp/*", api_acp_delete, NULL },
+	{ HTTP_GET, "/ui", api_ui, NULL },
+	{ HTTP_GET, "/ui/", api_ui, NULL },
+	{ HTTP_GET, "/ui/*", api_ui, NULL },
+};
+
+/* The session commands, by the "type" of their WebSocket frame. */
+static const struct api_command api_commands[] = {
+	{ "message", NULL, 1, api_message },
+	{ "permission.reply", "permission_id", 1, api_permission_reply },
+	{ "question.reply", "question_id", 1, api_question_reply },
+	{ "question.reject", "question_id", 0, api_question_reject },
+	{ "cancel", NULL, 0, api_cancel },
+	{ "terminate", NULL, 0, api_terminate },
 };
 
 static const char *api_method_names[] = { "GET", "POST", "PUT", "DELETE",
@@ -159,6 +201,7 @@ api_handle(const struct api_request *req, struct api_response *resp)
 		if (!api_match_path(r->pattern, req->path, &m))
 			continue;
 		if (r->method == req->method) {
+			m.command = r->command;
 			r->fn(req, &m, resp);
 			return;
 		}
@@ -167,164 +210,14 @@ api_handle(const struct api_request *req, struct api_response *resp)
 		    len > 0 ? ", " : "", api_method_names[r->method]);
 	}
 	if (allow[0] != '\0') {
-		api_problem(resp, 405, "method_not_allowed",
+		reply_problem(resp, 405, "method_not_allowed",
 		    "%s is not allowed on %s (allowed: %s)",
 		    api_method_names[req->method], req->path, allow);
 		memcpy(resp->allow, allow, sizeof resp->allow);
 		return;
 	}
-	api_problem(resp, 404, "not_found", "no route for %s %s",
+	reply_problem(resp, 404, "not_found", "no route for %s %s",
 	    api_method_names[req->method], req->path);
-}
-
-/* Fill resp with an RFC 7807 problem. */
-void
-api_problem(struct api_response *resp, int status, const char *type,
-    const char *fmt, ...)
-{
-	static const struct {
-		int	    status;
-		const char *title;
-	} titles[] = {
-		{ 400, "Bad Request" },
-		{ 401, "Unauthorized" },
-		{ 404, "Not Found" },
-		{ 405, "Method Not Allowed" },
-		{ 409, "Conflict" },
-		{ 413, "Payload Too Large" },
-		{ 415, "Unsupported Media Type" },
-		{ 500, "Internal Error" },
-		{ 502, "Bad Gateway" },
-		{ 503, "Service Unavailable" },
-		{ 507, "Insufficient Storage" },
-	};
-	const char *title = "Error";
-	cJSON	   *o;
-	va_list	    ap;
-	char	   *detail, *urn;
-	size_t	    i;
-
-	for (i = 0; i < nitems(titles); i++) {
-		if (titles[i].status == status)
-			title = titles[i].title;
-	}
-	va_start(ap, fmt);
-	xvasprintf(&detail, fmt, ap);
-	va_end(ap);
-	if (!utf8_valid(detail, strlen(detail))) { /* a decoded path */
-		urn = utf8_repair(detail, strlen(detail), NULL);
-		free(detail);
-		detail = urn;
-	}
-	xasprintf(&urn, "urn:agentd:error:%s", type);
-
-	o = json_object();
-	json_set_str(o, "type", urn);
-	json_set_str(o, "title", title);
-	json_set_int(o, "status", status);
-	json_set_str(o, "detail", detail);
-	free(resp->body);
-	resp->kind = API_REPLY;
-	resp->status = status;
-	resp->content_type = "application/problem+json";
-	resp->body = json_print(o, &resp->len);
-	json_free(o);
-	free(detail);
-	free(urn);
-}
-
-/* Reply with a JSON document; takes o. */
-static void
-api_json(struct api_response *resp, int status, cJSON *o)
-{
-	resp->kind = API_REPLY;
-	resp->status = status;
-	resp->content_type = "application/json";
-	resp->body = json_print(o, &resp->len);
-	json_free(o);
-}
-
-static void
-api_no_content(struct api_response *resp)
-{
-	resp->kind = API_REPLY;
-	resp->status = 204;
-	resp->content_type = NULL;
-	resp->body = NULL;
-	resp->len = 0;
-}
-
-/* The value of a query argument, or NULL. */
-const char *
-api_arg(const struct api_request *req, const char *name)
-{
-	size_t len = strlen(name);
-	int    i;
-
-	for (i = 0; i < req->nargs; i++) {
-		if (strncmp(req->args[i], name, len) == 0 &&
-		    req->args[i][len] == '=')
-			return (req->args[i] + len + 1);
-	}
-	return (NULL);
-}
-
-/* Parse an unsigned decimal query argument; -1 if malformed. */
-static int
-api_arg_u64(const struct api_request *req, const char *name, uint64_t dflt,
-    uint64_t *out)
-{
-	const char	  *s;
-	char		  *end;
-	unsigned long long v;
-
-	*out = dflt;
-	if ((s = api_arg(req, name)) == NULL || *s == '\0')
-		return (0);
-	if (*s < '0' || *s > '9')
-		return (-1);
-	v = strtoull(s, &end, 10);
-	if (*end != '\0')
-		return (-1);
-	*out = v;
-	return (0);
-}
-
-static int
-api_arg_bool(const struct api_request *req, const char *name)
-{
-	const char *s = api_arg(req, name);
-
-	return (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0));
-}
-
-/* The request body as a JSON object, or a 400 problem. */
-static cJSON *
-api_body_object(
-    const struct api_request *req, struct api_response *resp, int optional)
-{
-	const char *err;
-	cJSON	   *o;
-
-	if (req->body_len == 0 && optional)
-		return (json_object());
-	if (req->body_len == 0) {
-		api_problem(resp, 400, "invalid_request",
-		    "a JSON object body is required");
-		return (NULL);
-	}
-	if ((o = json_parse(req->body, req->body_len, &err)) == NULL) {
-		api_problem(resp, 400, "invalid_request",
-		    "malformed JSON body: %s", err);
-		return (NULL);
-	}
-	if (!json_is_obj(o)) {
-		json_free(o);
-		api_problem(resp, 400, "invalid_request",
-		    "the body must be a JSON object");
-		return (NULL);
-	}
-	return (o);
 }
 
 /* Find the session named in the path, or a 404 problem. */
@@ -334,65 +227,47 @@ api_session(struct api_match *m, struct api_response *resp)
 	struct session *s;
 
 	if ((s = session_find(m->part[0])) == NULL)
-		api_problem(resp, 404, "session_not_found", "no session '%s'",
+		reply_problem(resp, 404, "session_not_found", "no session '%s'",
 		    m->part[0]);
 	return (s);
 }
 
 /*
- * The session named in the path, for a write: an ACP server that drives
- * it (acpserver.c) makes it read-only here, 409.
+ * May s be written to? An ACP server that drives it (acpserver.c) makes
+ * it read-only here: 409, for its routes and its WebSocket commands.
  */
+static int
+api_session_writable(struct session *s, struct api_response *resp)
+{
+	const char *d;
+
+	if ((d = session_driver(s)) == NULL)
+		return (1);
+	reply_problem(resp, 409, "session_driven",
+	    "the session is driven by ACP server '%s' and read-only here "
+	    "(DELETE /v1/acp/%s releases it)",
+	    d, d);
+	return (0);
+}
+
+/* The session named in the path, for a write; or NULL and a problem. */
 static struct session *
 api_session_rw(struct api_match *m, struct api_response *resp)
 {
 	struct session *s;
-	const char     *d;
 
 	if ((s = api_session(m, resp)) == NULL ||
-	    (d = session_driver(s)) == NULL)
-		return (s);
-	api_problem(resp, 409, "session_driven",
-	    "session '%s' is driven by "
-	    "ACP server '%s' and read-only here (DELETE /v1/acp/%s releases "
-	    "it)",
-	    m->part[0], d, d);
-	return (NULL);
-}
-
-/* Turn a session_* failure (an HTTP status and a cause) into a problem. */
-static void
-api_fail(struct api_response *resp, int status, char *cause)
-{
-	const char *type;
-
-	switch (status) {
-	case 404:
-		type = "not_found";
-		break;
-	case 409:
-		type = "conflict";
-		break;
-	case 507:
-		type = "insufficient_storage";
-		break;
-	case 400:
-		type = "invalid_request";
-		break;
-	default:
-		type = "internal";
-		break;
-	}
-	api_problem(resp, status, type, "%s", cause != NULL ? cause : "failed");
-	free(cause);
+	    !api_session_writable(s, resp))
+		return (NULL);
+	return (s);
 }
 
 /* An install's problem: 409 while one runs, install_failed otherwise. */
 static void
 api_install_fail(struct api_response *resp, int status, char *cause)
 {
-	api_problem(resp, status, status == 409 ? "conflict" : "install_failed",
-	    "%s", cause);
+	reply_problem(resp, status,
+	    status == 409 ? "conflict" : "install_failed", "%s", cause);
 	free(cause);
 }
 
@@ -403,7 +278,7 @@ api_install_fail(struct api_response *resp, int status, char *cause)
  */
 struct api_install {
 	const struct agent_profile *profile;
-	struct api_wait		   *wait;
+	struct reply_wait	   *wait;
 	char			   *id;
 	cJSON			   *body;
 };
@@ -424,12 +299,12 @@ api_install_done_cb(void *arg, const char *failed)
 
 	memset(&r, 0, sizeof r);
 	if (failed != NULL)
-		api_problem(&r, 502, "install_failed", "%s", failed);
+		reply_problem(&r, 502, "install_failed", "%s", failed);
 	else if (in->id != NULL)
 		api_create(in->id, in->body, &r);
 	else
-		api_json(&r, 200, agents_info(in->profile));
-	api_wait_finish(in->wait, &r);
+		reply_json(&r, 200, agents_info(in->profile));
+	reply_wait_finish(in->wait, &r);
 	api_install_free(in);
 }
 
@@ -443,7 +318,7 @@ api_health(const struct api_request *req, struct api_match *m,
 	json_set_str(o, "status", "ok");
 	json_set_str(o, "version", AGENTD_VERSION);
 	json_set_int(o, "uptime_ms", loop_now_ms() - agentd_start_ms);
-	api_json(resp, 200, o);
+	reply_json(resp, 200, o);
 }
 
 static void
@@ -464,7 +339,7 @@ api_agents_list(const struct api_request *req, struct api_match *m,
 
 	o = json_object();
 	json_set(o, "agents", agents_list());
-	api_json(resp, 200, o);
+	reply_json(resp, 200, o);
 }
 
 /* The agent named in the path, or a 404 problem. */
@@ -474,7 +349,7 @@ api_agent(struct api_match *m, struct api_response *resp)
 	const struct agent_profile *p;
 
 	if ((p = adapter_find_agent(m->part[0])) == NULL)
-		api_problem(resp, 404, "unsupported_agent", "no agent '%s'",
+		reply_problem(resp, 404, "unsupported_agent", "no agent '%s'",
 		    m->part[0]);
 	return (p);
 }
@@ -486,7 +361,7 @@ api_agent_get(const struct api_request *req, struct api_match *m,
 	const struct agent_profile *p;
 
 	if ((p = api_agent(m, resp)) != NULL)
-		api_json(resp, 200, agents_info(p));
+		reply_json(resp, 200, agents_info(p));
 }
 
 static void
@@ -508,7 +383,7 @@ api_agent_install(const struct api_request *req, struct api_match *m,
 		free(in);
 		return;
 	}
-	in->wait = api_wait_new(resp);
+	in->wait = reply_wait_new(resp);
 }
 
 static void
@@ -519,7 +394,7 @@ api_sessions_list(const struct api_request *req, struct api_match *m,
 
 	o = json_object();
 	json_set(o, "sessions", session_list());
-	api_json(resp, 200, o);
+	reply_json(resp, 200, o);
 }
 
 static void
@@ -529,13 +404,13 @@ api_session_create(const struct api_request *req, struct api_match *m,
 	cJSON *body;
 
 	if (!session_valid_id(m->part[0])) {
-		api_problem(resp, 400, "invalid_request",
+		reply_problem(resp, 400, "invalid_request",
 		    "invalid session id "
 		    "'%s': use 1-128 of [A-Za-z0-9._-], not starting with '.'",
 		    m->part[0]);
 		return;
 	}
-	if ((body = api_body_object(req, resp, 0)) == NULL)
+	if ((body = reply_body(req, resp, 0)) == NULL)
 		return;
 	if (api_install_first(m->part[0], body, resp))
 		return;
@@ -553,12 +428,12 @@ api_create(const char *id, const cJSON *body, struct api_response *resp)
 	int		status;
 
 	if ((status = session_create(id, body, &s, &cause)) != 0) {
-		api_fail(resp, status, cause);
+		reply_fail(resp, status, cause);
 		return;
 	}
 	o = session_info(s);
 	json_set_bool(o, "healthy", 1);
-	api_json(resp, 200, o);
+	reply_json(resp, 200, o);
 }
 
 /*
@@ -582,7 +457,7 @@ api_install_first(const char *id, cJSON *body, struct api_response *resp)
 	    agents_installed(p))
 		return (0);
 	if (session_find(id) != NULL) {
-		api_problem(
+		reply_problem(
 		    resp, 409, "conflict", "session '%s' already exists", id);
 		json_free(body);
 		return (1);
@@ -597,7 +472,7 @@ api_install_first(const char *id, cJSON *body, struct api_response *resp)
 		api_install_free(in);
 		return (1);
 	}
-	in->wait = api_wait_new(resp);
+	in->wait = reply_wait_new(resp);
 	return (1);
 }
 
@@ -608,7 +483,7 @@ api_session_get(const struct api_request *req, struct api_match *m,
 	struct session *s;
 
 	if ((s = api_session(m, resp)) != NULL)
-		api_json(resp, 200, session_info(s));
+		reply_json(resp, 200, session_info(s));
 }
 
 static void
@@ -620,65 +495,36 @@ api_session_delete(const struct api_request *req, struct api_match *m,
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
 	session_delete(s);
-	api_no_content(resp);
+	reply_no_content(resp);
 }
 
-/* Parse and post a message body; 0 on success, else resp has a problem. */
-static int
-api_post_message(
-    const struct api_request *req, struct session *s, struct api_response *resp)
-{
-	cJSON *body;
-	char  *cause;
-	int    status;
-
-	if ((body = api_body_object(req, resp, 0)) == NULL)
-		return (-1);
-	if (json_get_str(body, "message") == NULL) {
-		json_free(body);
-		api_problem(resp, 400, "invalid_request",
-		    "'message' (a string) is required");
-		return (-1);
-	}
-	status = session_post_message(s, body, &cause);
-	json_free(body);
-	if (status != 0) {
-		api_fail(resp, status, cause);
-		return (-1);
-	}
-	return (0);
-}
-
-static void
-api_messages(const struct api_request *req, struct api_match *m,
-    struct api_response *resp)
-{
-	struct session *s;
-
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
-	if (api_post_message(req, s, resp) == 0)
-		api_no_content(resp);
-}
-
+/*
+ * POST …/messages/stream: the message command, answered with SSE of its
+ * turn instead of 204.
+ */
 static void
 api_messages_stream(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	struct session *s;
 	uint64_t	offset;
+	cJSON	       *body;
 
 	if ((s = api_session_rw(m, resp)) == NULL)
 		return;
+	if ((body = reply_body(req, resp, 0)) == NULL)
+		return;
 	offset = session_last_seq(s); /* subscribe before sending */
-	if (api_post_message(req, s, resp) != 0)
+	api_message(s, NULL, body, resp);
+	json_free(body);
+	if (resp->status != 204)
 		return;
 	resp->kind = API_STREAM;
 	resp->status = 200;
 	resp->session = s;
 	session_ref(s);
 	resp->offset = offset;
-	resp->include_raw = api_arg_bool(req, "include_raw");
+	resp->include_raw = reply_arg_bool(req, "include_raw");
 	resp->until_turn_end = 1;
 }
 
@@ -715,6 +561,14 @@ api_collect_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 }
 
 static void
+api_offset_past_end(struct api_response *resp, uint64_t offset, uint64_t last)
+{
+	reply_problem(resp, 400, "invalid_request",
+	    "offset %llu is past the last event (%llu)",
+	    (unsigned long long)offset, (unsigned long long)last);
+}
+
+static void
 api_events(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
@@ -726,53 +580,67 @@ api_events(const struct api_request *req, struct api_match *m,
 	if ((s = api_session(m, resp)) == NULL)
 		return;
 	memset(&c, 0, sizeof c);
-	if (api_arg_u64(req, "offset", 0, &offset) != 0 ||
-	    api_arg_u64(req, "limit", 1000, &c.limit) != 0) {
-		api_problem(resp, 400, "invalid_request",
+	if (reply_arg_u64(req, "offset", 0, &offset) != 0 ||
+	    reply_arg_u64(req, "limit", 1000, &c.limit) != 0) {
+		reply_problem(resp, 400, "invalid_request",
 		    "offset and limit must be non-negative integers");
 		return;
 	}
-	if (c.limit == 0 || c.limit > 10000)
-		c.limit = c.limit == 0 ? 1000 : 10000;
+	if (c.limit == 0) {
+		reply_problem(resp, 400, "invalid_request",
+		    "limit must be at least 1 (at most 10000 are answered)");
+		return;
+	}
+	if (offset > session_last_seq(s)) {
+		api_offset_past_end(resp, offset, session_last_seq(s));
+		return;
+	}
+	if (c.limit > 10000)
+		c.limit = 10000;
 	c.events = json_array();
-	c.include_raw = api_arg_bool(req, "include_raw");
+	c.include_raw = reply_arg_bool(req, "include_raw");
 	c.last = offset;
 	/* Bounded read: at most 8 MiB of events per answer. */
 	if (session_read(s, offset, 8UL << 20, api_collect_cb, &c) < 0 ||
 	    c.bad) {
 		json_free(c.events);
-		api_problem(
+		reply_problem(
 		    resp, 500, "internal", "reading the event log failed");
 		return;
 	}
 	o = json_object();
 	json_set(o, "events", c.events);
 	json_set_bool(o, "hasMore", c.last < session_last_seq(s));
-	api_json(resp, 200, o);
+	reply_json(resp, 200, o);
 }
 
-/* A stream's starting point: ?offset= or Last-Event-ID, else 0. */
+/*
+ * A stream's starting point: ?offset= or Last-Event-ID, else 0. Either
+ * must be a sequence this log has reached: a client that saw more than
+ * the log holds follows another log, and is told so.
+ */
 static int
-api_stream_offset(
-    const struct api_request *req, struct api_response *resp, uint64_t *offset)
+api_stream_offset(const struct api_request *req, struct session *s,
+    struct api_response *resp, uint64_t *offset)
 {
-	char		  *end;
-	unsigned long long v;
+	const char *id = req->last_event_id;
 
-	if (api_arg_u64(req, "offset", 0, offset) != 0) {
-		api_problem(resp, 400, "invalid_request",
+	if (reply_arg_u64(req, "offset", 0, offset) != 0) {
+		reply_problem(resp, 400, "invalid_request",
 		    "offset must be a non-negative integer");
 		return (-1);
 	}
-	if (api_arg(req, "offset") == NULL && req->last_event_id != NULL &&
-	    *req->last_event_id != '\0') {
-		v = strtoull(req->last_event_id, &end, 10);
-		if (*end != '\0') {
-			api_problem(resp, 400, "invalid_request",
+	if (reply_arg(req, "offset") == NULL && id != NULL && *id != '\0') {
+		if (strspn(id, "0123456789") != strlen(id) || strlen(id) > 19) {
+			reply_problem(resp, 400, "invalid_request",
 			    "Last-Event-ID must be a sequence number");
 			return (-1);
 		}
-		*offset = v;
+		*offset = strtoull(id, NULL, 10);
+	}
+	if (*offset > session_last_seq(s)) {
+		api_offset_past_end(resp, *offset, session_last_seq(s));
+		return (-1);
 	}
 	return (0);
 }
@@ -786,14 +654,14 @@ api_events_sse(const struct api_request *req, struct api_match *m,
 
 	if ((s = api_session(m, resp)) == NULL)
 		return;
-	if (api_stream_offset(req, resp, &offset) != 0)
+	if (api_stream_offset(req, s, resp, &offset) != 0)
 		return;
 	resp->kind = API_STREAM;
 	resp->status = 200;
 	resp->session = s;
 	session_ref(s);
 	resp->offset = offset;
-	resp->include_raw = api_arg_bool(req, "include_raw");
+	resp->include_raw = reply_arg_bool(req, "include_raw");
 }
 
 static void
@@ -801,75 +669,172 @@ api_events_ws(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	if (!req->websocket) {
-		api_problem(resp, 400, "invalid_request",
+		reply_problem(resp, 400, "invalid_request",
 		    "this route needs a WebSocket upgrade");
 		return;
 	}
 	api_events_sse(req, m, resp);
 }
 
-static void
-api_permission_reply(const struct api_request *req, struct api_match *m,
-    struct api_response *resp)
+static const struct api_command *
+api_command_find(const char *type)
 {
-	static const struct {
-		const char	     *name;
-		enum permission_reply reply;
-	} replies[] = {
-		{ "once", PERMISSION_ONCE },
-		{ "always", PERMISSION_ALWAYS },
-		{ "reject", PERMISSION_REJECT },
-	};
-	struct session *s;
-	const char     *r;
-	cJSON	       *body;
-	char	       *cause;
-	size_t		i;
-	int		status;
+	size_t i;
 
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
-	if ((body = api_body_object(req, resp, 0)) == NULL)
-		return;
-	r = json_get_str(body, "reply");
-	for (i = 0; i < nitems(replies); i++) {
-		if (r != NULL && strcmp(r, replies[i].name) == 0)
-			break;
+	for (i = 0; type != NULL && i < nitems(api_commands); i++) {
+		if (strcmp(api_commands[i].type, type) == 0)
+			return (&api_commands[i]);
 	}
-	json_free(body);
-	if (i == nitems(replies)) {
-		api_problem(resp, 400, "invalid_request",
-		    "'reply' must be \"once\", \"always\" or \"reject\"");
-		return;
-	}
-	status =
-	    session_reply_permission(s, m->part[1], replies[i].reply, &cause);
-	if (status != 0)
-		api_fail(resp, status, cause);
-	else
-		api_no_content(resp);
+	return (NULL);
 }
 
+/* A session command's route: POST /v1/sessions/{id}/…. */
 static void
-api_question_reply(const struct api_request *req, struct api_match *m,
+api_command(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	struct session *s;
-	cJSON	       *body, *answers, *a, *l;
-	char	       *cause;
-	int		status;
+	const struct api_command *cmd;
+	struct session		 *s;
+	cJSON			 *body = NULL;
 
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
-	if ((body = api_body_object(req, resp, 0)) == NULL)
-		return;
-	answers = json_get_arr(body, "answers");
-	if (answers == NULL) {
-		json_free(body);
-		api_problem(resp, 400, "invalid_request",
-		    "'answers' must be an array of arrays of labels");
+	if ((cmd = api_command_find(m->command)) == NULL) {
+		reply_problem(resp, 500, "internal", "no command '%s'",
+		    m->command != NULL ? m->command : "");
 		return;
 	}
+	if ((s = api_session_rw(m, resp)) == NULL)
+		return;
+	if (cmd->body && (body = reply_body(req, resp, 0)) == NULL)
+		return;
+	cmd->fn(s, m->n > 1 ? m->part[1] : NULL, body, resp);
+	json_free(body);
+}
+
+/*
+ * A WebSocket client's command: {"type", "id"?, …} with the members of the
+ * route's body, and the route's path id as "permission_id" or
+ * "question_id". s is the session the socket follows, NULL for another
+ * stream (an ACP server's). Returns the reply frame, malloc'd; reply_to is
+ * the command's "id", else its type, else "".
+ */
+char *
+api_ws_command(struct session *s, const char *text, size_t len)
+{
+	const struct api_command *cmd = NULL;
+	struct api_response	  resp;
+	const char		 *err = NULL, *type = NULL, *ref = "";
+	const char		 *target = NULL;
+	cJSON			 *o;
+	char			 *frame;
+
+	memset(&resp, 0, sizeof resp);
+	if ((o = json_parse(text, len, &err)) != NULL && json_is_obj(o)) {
+		type = json_get_str(o, "type");
+		if ((ref = json_get_str(o, "id")) == NULL)
+			ref = type != NULL ? type : "";
+	}
+	/* In the route's order: the session, the body, its members. */
+	if (s == NULL)
+		reply_problem(&resp, 409, "read_only",
+		    "this stream is not a session's and takes no commands");
+	else if (!api_session_writable(s, &resp))
+		; /* resp has the problem */
+	else if (o == NULL)
+		reply_problem(&resp, 400, "invalid_request",
+		    "malformed JSON command: %s", err);
+	else if (!json_is_obj(o))
+		reply_problem(&resp, 400, "invalid_request",
+		    "a command must be a JSON object");
+	else if (json_scan_nul(text, len))
+		reply_problem(&resp, 400, "invalid_request",
+		    "a string of the command holds a NUL (\\u0000)");
+	else if (type == NULL)
+		reply_problem(&resp, 400, "invalid_request",
+		    "'type' (a string) is required");
+	else if ((cmd = api_command_find(type)) == NULL)
+		reply_problem(&resp, 400, "invalid_request",
+		    "unknown command type '%s'", type);
+	else if (cmd->target != NULL &&
+	    (target = json_get_str(o, cmd->target)) == NULL)
+		reply_problem(&resp, 400, "invalid_request",
+		    "'%s' (a string) is required", cmd->target);
+	else
+		cmd->fn(s, target, o, &resp);
+	frame = reply_frame(ref, &resp);
+	free(resp.body);
+	json_free(o);
+	return (frame);
+}
+
+/* Answer with what a session_* call returned. */
+static void
+api_command_done(struct api_response *resp, int status, char *cause)
+{
+	if (status != 0)
+		reply_fail(resp, status, cause);
+	else
+		reply_no_content(resp);
+}
+
+/* {"message": text, "attachments"?}: session.c checks the rest. */
+static void
+api_message(struct session *s, const char *target, const cJSON *args,
+    struct api_response *resp)
+{
+	char *cause = NULL;
+	int   status;
+
+	if (json_get_str(args, "message") == NULL) {
+		reply_problem(resp, 400, "invalid_request",
+		    "'message' (a string) is required");
+		return;
+	}
+	status = session_post_message(s, args, &cause);
+	api_command_done(resp, status, cause);
+}
+
+/* {"reply": "once" | "always" | "reject"}, protocol/event.c's words. */
+static void
+api_permission_reply(struct session *s, const char *target, const cJSON *args,
+    struct api_response *resp)
+{
+	enum permission_reply reply;
+	char		      words[64];
+	char		     *cause = NULL;
+	size_t		      len;
+	int		      i, status;
+
+	if (event_permission_reply(json_get_str(args, "reply"), &reply) != 0) {
+		words[0] = '\0';
+		for (i = 0; event_permission_word(i) != NULL; i++) {
+			len = strlen(words);
+			(void)snprintf(words + len, sizeof words - len,
+			    "%s\"%s\"", i > 0 ? ", " : "",
+			    event_permission_word(i));
+		}
+		reply_problem(resp, 400, "invalid_request",
+		    "'reply' must be one of %s", words);
+		return;
+	}
+	status = session_reply_permission(s, target, reply, &cause);
+	api_command_done(resp, status, cause);
+}
+
+/*
+ * {"answers": [["label", …], …]}: one array of strings per question. The
+ * route and the frame refuse anything else here, before the agent or the
+ * log sees it.
+ */
+static void
+api_question_reply(struct session *s, const char *target, const cJSON *args,
+    struct api_response *resp)
+{
+	const cJSON *answers, *a, *l;
+	char	    *cause = NULL;
+	int	     status;
+
+	if ((answers = json_get_arr(args, "answers")) == NULL)
+		goto bad;
 	JSON_FOREACH(a, answers) {
 		if (!json_is_arr(a))
 			goto bad;
@@ -878,88 +843,87 @@ api_question_reply(const struct api_request *req, struct api_match *m,
 				goto bad;
 		}
 	}
-	status = session_reply_question(s, m->part[1], answers, &cause);
-	json_free(body);
-	if (status != 0)
-		api_fail(resp, status, cause);
-	else
-		api_no_content(resp);
+	status = session_reply_question(s, target, answers, &cause);
+	api_command_done(resp, status, cause);
 	return;
 bad:
-	json_free(body);
-	api_problem(resp, 400, "invalid_request",
+	reply_problem(resp, 400, "invalid_request",
 	    "'answers' must be an array of arrays of labels");
 }
 
 static void
-api_question_reject(const struct api_request *req, struct api_match *m,
+api_question_reject(struct session *s, const char *target, const cJSON *args,
     struct api_response *resp)
 {
-	struct session *s;
-	char	       *cause;
-	int		status;
+	char *cause = NULL;
+	int   status;
 
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
-	status = session_reply_question(s, m->part[1], NULL, &cause);
-	if (status != 0)
-		api_fail(resp, status, cause);
-	else
-		api_no_content(resp);
+	status = session_reply_question(s, target, NULL, &cause);
+	api_command_done(resp, status, cause);
 }
 
 static void
-api_cancel(const struct api_request *req, struct api_match *m,
+api_cancel(struct session *s, const char *target, const cJSON *args,
     struct api_response *resp)
 {
-	struct session *s;
-	char	       *cause;
-	int		status;
+	char *cause = NULL;
+	int   status;
 
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
-	if ((status = session_cancel(s, &cause)) != 0)
-		api_fail(resp, status, cause);
-	else
-		api_no_content(resp);
+	status = session_cancel(s, &cause);
+	api_command_done(resp, status, cause);
 }
 
 static void
-api_terminate(const struct api_request *req, struct api_match *m,
+api_terminate(struct session *s, const char *target, const cJSON *args,
     struct api_response *resp)
 {
-	struct session *s;
-
-	if ((s = api_session_rw(m, resp)) == NULL)
-		return;
 	session_terminate(s);
-	api_no_content(resp);
+	reply_no_content(resp);
 }
 
-/* GET /ui, /ui/ and its files: ui.c's gzipped bytes as they are. */
+/*
+ * GET /ui, /ui/ and its files: ui.c's gzipped bytes as they are to a
+ * client that accepts gzip, decoded (protocol/inflate.c) for one that
+ * does not.
+ */
 static void
 api_ui(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	const struct ui_asset *a;
 	const char	      *name;
+	unsigned char	      *plain;
+	size_t		       len;
 
 	if (m->n > 0)
 		name = m->part[0];
 	else /* "" for /ui: a page that sends the browser on to /ui/ */
 		name = strcmp(req->path, "/ui") == 0 ? "" : "index.html";
 	if ((a = ui_lookup(name)) == NULL) {
-		api_problem(
+		reply_problem(
 		    resp, 404, "not_found", "no file '%s' in /ui/", name);
 		return;
 	}
 	resp->kind = API_REPLY;
 	resp->status = 200;
 	resp->content_type = a->content_type;
-	resp->content_encoding = "gzip";
 	resp->cache_control = "private, max-age=60";
-	resp->static_body = a->data;
-	resp->len = (size_t)(a->end - a->data);
+	resp->vary = "accept-encoding";
+	if (reply_accepts_gzip(req)) {
+		resp->content_encoding = "gzip";
+		resp->static_body = a->data;
+		resp->len = (size_t)(a->end - a->data);
+		return;
+	}
+	plain =
+	    inflate_gzip(a->data, (size_t)(a->end - a->data), 64UL << 20, &len);
+	if (plain == NULL) {
+		reply_problem(
+		    resp, 500, "internal", "cannot decode /ui/%s", name);
+		return;
+	}
+	resp->body = (char *)plain;
+	resp->len = len;
 }
 
 /* ACP over HTTP (sandbox-agent 0.2-0.4): acpserver.c. */
@@ -1005,73 +969,5 @@ api_stream_stops(enum event_type type)
 		return (1);
 	default:
 		return (0);
-	}
-}
-
-/*
- * Replies that come later (an install, an agent's answer). The worker
- * holds the api_wait and finishes it once; the server attaches the
- * waiting connection, or detaches it if the client goes away first. The
- * wait is freed when both sides are done with it.
- */
-struct api_wait {
-	api_wait_cb	    cb;
-	void		   *conn;
-	int		    finished;
-	int		    detached;
-	struct api_response resp;
-};
-
-/* Turn resp into a deferred reply; the caller keeps the wait to finish. */
-struct api_wait *
-api_wait_new(struct api_response *resp)
-{
-	struct api_wait *w;
-
-	w = xcalloc(1, sizeof *w);
-	resp->kind = API_WAIT;
-	resp->wait = w;
-	return (w);
-}
-
-void
-api_wait_attach(struct api_wait *w, api_wait_cb cb, void *conn)
-{
-	w->cb = cb;
-	w->conn = conn;
-	if (w->finished) {
-		w->detached = 1;
-		cb(conn, &w->resp);
-		free(w);
-	}
-}
-
-void
-api_wait_detach(struct api_wait *w)
-{
-	if (w->finished) {
-		free(w->resp.body);
-		free(w);
-		return;
-	}
-	w->detached = 1;
-	w->cb = NULL;
-}
-
-/* The worker's reply; the body moves into the waiting connection. */
-void
-api_wait_finish(struct api_wait *w, struct api_response *resp)
-{
-	if (w->detached) {
-		free(resp->body);
-		free(w);
-		return;
-	}
-	w->finished = 1;
-	w->resp = *resp;
-	if (w->cb != NULL) {
-		w->detached = 1;
-		w->cb(w->conn, &w->resp);
-		free(w);
 	}
 }

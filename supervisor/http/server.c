@@ -5,7 +5,8 @@
  * lws runs on the libev loop as a foreign loop. A request is read here
  * (headers, capped body), handed to api.c as a struct api_request, and the
  * struct api_response is written back from the WRITEABLE callback, never
- * from anywhere else.
+ * from anywhere else. A WebSocket client's command frame goes to api.c
+ * too (api_ws_command), which runs it as the matching route would.
  *
  * Streams (SSE, WebSocket) are cursors, not queues: a subscriber holds the
  * last sequence it sent; when its socket is writable it reads the next
@@ -18,7 +19,13 @@
  * frees it after the CLOSED callback; we only unlink and release what the
  * conn points to there.
  */
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,19 +57,22 @@ struct conn {
 	char		  *args[SERVER_MAX_ARGS];
 	char		   last_event_id[32];
 	char		   origin[256];
+	char		   host[256];
 	char		   content_type[128];
 	char		   accept[256];
+	char		   accept_encoding[128];
 	char		  *body;
 	size_t		   body_len;
 	size_t		   body_cap;
 	int		   body_refused;
-	int		   dispatched; /* api_handle ran */
+	int		   body_announced; /* Content-Length or chunked */
+	int		   dispatched;	   /* api_handle ran */
 
 	struct api_response resp;
 	size_t		    resp_off;
 	int		    headers_sent;
 
-	struct api_wait *wait; /* a reply still to come */
+	struct reply_wait *wait; /* a reply still to come */
 
 	/* Streams: a session's log, or another source (an ACP server). */
 	struct session		*session; /* when the source is one */
@@ -83,6 +93,39 @@ struct conn {
 	int    nreplies;
 };
 LIST_HEAD(conn_list, conn);
+
+/*
+ * Every client connection from accept to close, for the descriptor
+ * budget. agentd accepts connections itself (server_accept_cb) and hands
+ * each to lws, so it decides when not to accept:
+ * - clients may hold at most three quarters of the process's descriptors
+ *   (the rest stays for agents' pipes, logs and files); at that budget
+ *   the listener is paused until a client leaves;
+ * - a peer is "waiting" while it has no request being served: from accept
+ *   until its headers and body are in, and again between requests on a
+ *   kept-alive connection. When half the budget waits, the peer that has
+ *   waited longest is closed, so clients that dribble headers or a body,
+ *   or hold idle connections, cannot crowd out the others (health stays
+ *   reachable);
+ * - accept() failing for want of descriptors pauses the listener for a
+ *   moment instead of spinning on a socket that stays readable.
+ */
+struct server_peer {
+	struct lws *wsi;
+	int	    waiting;
+	TAILQ_ENTRY(server_peer) entry;
+};
+static TAILQ_HEAD(, server_peer) server_waiting = TAILQ_HEAD_INITIALIZER(
+    server_waiting);
+static unsigned int server_nwaiting;
+static unsigned int server_waiting_max = 64;
+static unsigned int server_npeers;
+static unsigned int server_peers_max = 128;
+
+static int		  server_listen_fd = -1;
+static struct loop_io	 *server_listener;
+static struct loop_timer *server_resume_timer;
+static int		  server_accepting;
 
 static struct lws_context *server_context;
 static unsigned char	  *server_scratch;
@@ -125,6 +168,200 @@ server_log_cb(int level, const char *line)
 	server_log_lws(level == LLL_ERR ? LOG_ERROR : LOG_WARN, line);
 }
 
+static void
+server_peer_serve(struct lws *wsi)
+{
+	struct server_peer *peer = lws_get_opaque_user_data(wsi);
+
+	if (peer == NULL || !peer->waiting)
+		return;
+	TAILQ_REMOVE(&server_waiting, peer, entry);
+	peer->waiting = 0;
+	server_nwaiting--;
+}
+
+/* Close the peer that has waited longest (lws closes it asynchronously). */
+static void
+server_peer_evict(void)
+{
+	struct server_peer *peer;
+
+	if ((peer = TAILQ_FIRST(&server_waiting)) == NULL)
+		return;
+	server_peer_serve(peer->wsi);
+	lws_set_timeout(peer->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	log_warn("too many clients wait for a request: closed the oldest");
+}
+
+/* The peer has no request being served: it may be evicted. */
+static void
+server_peer_wait(struct lws *wsi)
+{
+	struct server_peer *peer = lws_get_opaque_user_data(wsi);
+
+	if (peer == NULL || peer->waiting)
+		return;
+	if (server_nwaiting >= server_waiting_max)
+		server_peer_evict();
+	peer->waiting = 1;
+	TAILQ_INSERT_TAIL(&server_waiting, peer, entry);
+	server_nwaiting++;
+}
+
+static void
+server_accepting_set(int on)
+{
+	if (server_listener == NULL || server_accepting == on)
+		return;
+	server_accepting = on;
+	if (on)
+		loop_io_start(server_listener);
+	else
+		loop_io_stop(server_listener);
+}
+
+static void
+server_peer_new(struct lws *wsi)
+{
+	struct server_peer *peer;
+
+	peer = xcalloc(1, sizeof *peer);
+	peer->wsi = wsi;
+	lws_set_opaque_user_data(wsi, peer);
+	server_npeers++;
+	server_peer_wait(wsi);
+	if (server_npeers >= server_peers_max)
+		server_accepting_set(0);
+}
+
+static void
+server_peer_free(struct lws *wsi)
+{
+	struct server_peer *peer = lws_get_opaque_user_data(wsi);
+
+	if (peer == NULL)
+		return;
+	server_peer_serve(wsi);
+	lws_set_opaque_user_data(wsi, NULL);
+	free(peer);
+	if (--server_npeers < server_peers_max &&
+	    (server_resume_timer == NULL ||
+		!loop_timer_pending(server_resume_timer)))
+		server_accepting_set(1);
+}
+
+static void
+server_resume_cb(void *arg)
+{
+	if (server_npeers < server_peers_max)
+		server_accepting_set(1);
+}
+
+/* New connections: accept each and hand it to lws. */
+static void
+server_accept_cb(int fd, void *arg)
+{
+	struct lws_vhost *vh;
+	int		  c, n, one = 1;
+
+	vh = lws_get_vhost_by_name(server_context, "default");
+	for (n = 0; n < 64 && server_accepting; n++) {
+		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("cannot accept: %s: pausing for "
+					 "100 ms",
+				    strerror(errno));
+				server_peer_evict();
+				server_accepting_set(0);
+				loop_timer_set(server_resume_timer, 0.1);
+			}
+			return; /* EAGAIN, or a connection that went away */
+		}
+		(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (vh == NULL || lws_adopt_socket_vhost(vh, c) == NULL)
+			log_warn("cannot serve a new connection");
+	}
+}
+
+/*
+ * Listen on --host:--port ourselves (the fd budget above needs accept()
+ * in our hands). An IPv6 address takes IPv4 too unless it is "::1".
+ */
+static int
+server_listen(char **cause)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in     *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6    *sin6 = (struct sockaddr_in6 *)&ss;
+	const char	       *host = options.host;
+	socklen_t		len;
+	int			fd, one = 1, zero = 0;
+
+	memset(&ss, 0, sizeof ss);
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)options.port);
+		len = sizeof *sin;
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)options.port);
+		len = sizeof *sin6;
+	} else {
+		xasprintf(cause, "--host %s: not an IP address or localhost",
+		    options.host);
+		return (-1);
+	}
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    listen(fd, 511) != 0) {
+		close(fd);
+		goto fail;
+	}
+	server_listen_fd = fd;
+	server_listener = loop_io_new(fd, 0, server_accept_cb, NULL);
+	server_resume_timer = loop_timer_new(server_resume_cb, NULL);
+	server_accepting_set(1);
+	return (0);
+fail:
+	xasprintf(cause, "cannot listen on %s:%d: %s", options.host,
+	    options.port, strerror(errno));
+	return (-1);
+}
+
+/*
+ * How many descriptors clients may hold: the process's limit less a
+ * reserve for agents' pipes, logs and files (a quarter, at least 32).
+ * Half of that may wait for a request at once.
+ */
+static void
+server_fd_budget(void)
+{
+	struct rlimit rl;
+	rlim_t	      n, reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		n = 1024;
+	else
+		n = rl.rlim_cur;
+	if (n > 1048576)
+		n = 1048576;
+	reserve = n / 4 > 32 ? n / 4 : 32;
+	n = n > reserve + 16 ? n - reserve : 16;
+	server_peers_max = (unsigned int)n;
+	server_waiting_max = (unsigned int)n / 2;
+}
+
 #ifdef AGENTD_DEV_LWS
 /*
  * Debian's dynamic lws has the libev timer re-arm bug our static build
@@ -139,26 +376,6 @@ server_kick_cb(void *arg)
 }
 #endif
 
-/*
- * The listening address. lws 4.1.6 with IPv6 built in binds an IPv4
- * literal as "::" (it writes the IPv4 address into the IPv6 sockaddr at
- * the wrong offset): 127.0.0.1 would listen on every interface. An IPv4
- * address (or "localhost") therefore gets an IPv4-only socket.
- */
-static const char *
-server_iface(unsigned long long *opts)
-{
-	struct in_addr a4;
-
-	if (strcmp(options.host, "localhost") == 0) {
-		*opts |= LWS_SERVER_OPTION_DISABLE_IPV6;
-		return ("127.0.0.1");
-	}
-	if (inet_pton(AF_INET, options.host, &a4) == 1)
-		*opts |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	return (options.host);
-}
-
 int
 server_start(char **cause)
 {
@@ -169,10 +386,11 @@ server_start(char **cause)
 	lws_set_log_level(LLL_ERR | LLL_WARN, server_log_cb);
 	memset(&info, 0, sizeof info);
 	loops[0] = loop_get();
+	/* Text frames must be UTF-8 (RFC 6455 8.1): lws closes with 1007. */
 	opts = LWS_SERVER_OPTION_LIBEV |
-	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
-	info.port = options.port;
-	info.iface = server_iface(&opts);
+	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = server_protocols;
 	info.options = opts;
 	info.foreign_loops = loops;
@@ -183,9 +401,14 @@ server_start(char **cause)
 	info.max_http_header_data = 8192;
 	info.retry_and_idle_policy = &server_retry;
 	info.server_string = "agentd";
+	server_fd_budget();
 	if ((server_context = lws_create_context(&info)) == NULL) {
-		xasprintf(cause, "cannot listen on %s:%d", options.host,
-		    options.port);
+		*cause = xstrdup("cannot create the lws context");
+		return (-1);
+	}
+	if (server_listen(cause) != 0) {
+		lws_context_destroy(server_context);
+		server_context = NULL;
 		return (-1);
 	}
 #ifdef AGENTD_DEV_LWS
@@ -204,6 +427,14 @@ server_stop(void)
 	loop_timer_free(server_kick);
 	server_kick = NULL;
 #endif
+	if (server_listener != NULL) {
+		loop_io_free(server_listener);
+		server_listener = NULL;
+		close(server_listen_fd);
+		server_listen_fd = -1;
+		loop_timer_free(server_resume_timer);
+		server_resume_timer = NULL;
+	}
 	if (server_context != NULL)
 		lws_context_destroy(server_context);
 	server_context = NULL;
@@ -366,7 +597,7 @@ server_conn_release(struct conn *c)
 		c->resp.stream = NULL;
 	}
 	if (c->wait != NULL) {
-		api_wait_detach(c->wait);
+		reply_wait_detach(c->wait);
 		c->wait = NULL;
 	}
 	free(c->resp.body);
@@ -450,25 +681,67 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_copy(
 		wsi, c->accept, sizeof c->accept, WSI_TOKEN_HTTP_ACCEPT) > 0)
 		c->req.accept = c->accept;
+	if (lws_hdr_copy(wsi, c->accept_encoding, sizeof c->accept_encoding,
+		WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
+		c->req.accept_encoding = c->accept_encoding;
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
 	    0)
 		c->origin[0] = '\0';
+	if (lws_hdr_copy(wsi, c->host, sizeof c->host, WSI_TOKEN_HOST) <= 0)
+		c->host[0] = '\0';
 	return (0);
 }
 
-/* Is the request's Origin one of the --cors-origin values? */
+/*
+ * What a browser on another origin may not do (guard.c): a foreign Host
+ * (DNS rebinding) or Origin. Returns 0, or an HTTP status with *why.
+ */
 static int
-server_cors_allowed(const struct conn *c)
+server_guard(const struct conn *c, const char **why)
 {
-	int i;
+	if ((*why = guard_host(c->host)) != NULL)
+		return (421);
+	if ((*why = guard_origin(c->origin, c->host)) != NULL)
+		return (403);
+	return (0);
+}
 
-	if (c->origin[0] == '\0')
-		return (0);
-	for (i = 0; i < options.ncors; i++) {
-		if (strcmp(options.cors_origins[i], c->origin) == 0 ||
-		    strcmp(options.cors_origins[i], "*") == 0)
-			return (1);
+/*
+ * The body's framing, as RFC 9112 section 6.3 asks: a Transfer-Encoding
+ * with a Content-Length, or two Content-Lengths, is an attempt to smuggle
+ * a second request past a proxy (400, and the connection is closed). A
+ * chunked body is not taken (411). Returns 0 with *len, or a status.
+ */
+static int
+server_framing(struct lws *wsi, long *len, const char **why)
+{
+	char cl[32];
+	int  n;
+
+	*len = 0;
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		if (n > 0) {
+			*why = "both Transfer-Encoding and Content-Length";
+			return (400);
+		}
+		*why = "a chunked body is not taken: send Content-Length";
+		return (411);
 	}
+	if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) >
+	    0) {
+		*why = "more than one Content-Length";
+		return (400);
+	}
+	if (n <= 0)
+		return (0);
+	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <=
+		0 ||
+	    strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 15) {
+		*why = "Content-Length is not a number";
+		return (400);
+	}
+	*len = strtol(cl, NULL, 10);
 	return (0);
 }
 
@@ -485,7 +758,7 @@ server_authorized(struct lws *wsi, struct conn *c)
 		0 &&
 	    auth_check_bearer(hdr))
 		return (1);
-	if ((tok = api_arg(&c->req, "access_token")) != NULL &&
+	if ((tok = reply_arg(&c->req, "access_token")) != NULL &&
 	    auth_check_token(tok))
 		return (1);
 	return (0);
@@ -500,7 +773,7 @@ server_add_cors(
 	static const char headers[] =
 	    "authorization, content-type, last-event-id";
 
-	if (!server_cors_allowed(c))
+	if (!guard_cors_listed(c->origin))
 		return (0);
 	if (lws_add_http_header_by_name(wsi,
 		(const unsigned char *)"access-control-allow-origin:",
@@ -537,10 +810,20 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	if (lws_add_http_common_headers(
 		wsi, (unsigned int)c->resp.status, type, len, &p, end))
 		return (-1);
+	/* Proxies (nginx's default) must pass events on at once. */
 	if (c->kind == CONN_SSE &&
-	    lws_add_http_header_by_name(wsi,
-		(const unsigned char *)"cache-control:",
-		(const unsigned char *)"no-cache", 8, &p, end))
+	    (lws_add_http_header_by_name(wsi,
+		 (const unsigned char *)"cache-control:",
+		 (const unsigned char *)"no-cache, no-transform", 22, &p,
+		 end) ||
+		lws_add_http_header_by_name(wsi,
+		    (const unsigned char *)"x-accel-buffering:",
+		    (const unsigned char *)"no", 2, &p, end)))
+		return (-1);
+	if (c->resp.vary != NULL &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+		(const unsigned char *)c->resp.vary, (int)strlen(c->resp.vary),
+		&p, end))
 		return (-1);
 	if (c->resp.allow[0] != '\0' &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
@@ -572,13 +855,19 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
-/* Answer a request now, with a problem built by api_problem. */
+/*
+ * Answer a request from its headers alone, with a problem built by
+ * reply_problem. If a body was announced, the connection is closed after
+ * the answer: the body is neither read nor run, so a refused client
+ * cannot hold the connection open by sending it slowly.
+ */
 static void
 server_reply_problem(
     struct conn *c, int status, const char *type, const char *detail)
 {
-	api_problem(&c->resp, status, type, "%s", detail);
-	c->dispatched = 1; /* answered: a body that follows is not run */
+	reply_problem(&c->resp, status, type, "%s", detail);
+	c->dispatched = 1;
+	c->body_refused = c->body_announced;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -605,6 +894,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	if (c->dispatched)
 		return (0);
 	c->dispatched = 1;
+	server_peer_serve(wsi);
 	c->req.body = c->body;
 	c->req.body_len = c->body_len;
 	api_handle(&c->req, &c->resp);
@@ -616,7 +906,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 		c->resp.wait = NULL;
 		c->resp.kind = API_REPLY;
 		c->resp.status = 0;
-		api_wait_attach(c->wait, server_wait_cb, c);
+		reply_wait_attach(c->wait, server_wait_cb, c);
 		return (0);
 	}
 	if (c->resp.kind == API_STREAM) {
@@ -639,8 +929,9 @@ server_dispatch(struct lws *wsi, struct conn *c)
 static int
 server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 {
-	char cl[32];
-	long len = 0;
+	const char *why;
+	long	    len = 0;
+	int	    status;
 
 	/* A keep-alive connection may reuse c: start from a clean slate. */
 	server_conn_release(c);
@@ -657,6 +948,23 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		    c, 400, "invalid_request", "NUL byte in the request path");
 		return (0);
 	}
+	c->body_announced =
+	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+	if ((status = server_framing(wsi, &len, &why)) != 0) {
+		server_reply_problem(c, status,
+		    status == 411 ? "length_required" : "invalid_request", why);
+		return (0);
+	}
+	if (len == 0 &&
+	    !lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING))
+		c->body_announced = 0; /* "Content-Length: 0" */
+	if ((status = server_guard(c, &why)) != 0) {
+		log_info("%s %s refused: %s", c->host, c->path, why);
+		server_reply_problem(c, status,
+		    status == 421 ? "host_refused" : "origin_refused", why);
+		return (0);
+	}
 	if (c->req.method == HTTP_OPTIONS) {
 		c->resp.status = 204;
 		lws_callback_on_writable(wsi);
@@ -671,17 +979,26 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		    c, 401, "unauthorized", "missing or wrong bearer token");
 		return (0);
 	}
-	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
-		len = strtol(cl, NULL, 10);
-	if (len < 0 || (size_t)len > options.max_body) {
-		c->body_refused = 1;
+	if ((size_t)len > options.max_body) {
 		server_reply_problem(c, 413, "payload_too_large",
 		    "request body over the limit (--max-body)");
+		return (0);
+	}
+	if (len > 0 &&
+	    (why = guard_body_type(
+		 c->content_type[0] != '\0' ? c->content_type : NULL)) !=
+		NULL) {
+		server_reply_problem(c, 415, "unsupported_media_type", why);
 		return (0);
 	}
 	if (len > 0) {
 		c->body_cap = (size_t)len;
 		c->body = xmalloc(c->body_cap + 1);
+		/* lws re-arms its timeout at every chunk; this bounds the
+		 * whole body: the grace, then 64 KiB a second. */
+		lws_set_timer_usecs(wsi,
+		    (lws_usec_t)((options.body_grace + len / 65536.0) *
+			LWS_US_PER_SEC));
 		return (0); /* wait for LWS_CALLBACK_HTTP_BODY */
 	}
 	return (server_dispatch(wsi, c));
@@ -748,6 +1065,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 		return (-1); /* do not read the rest of a refused body */
 	if (lws_http_transaction_completed(wsi))
 		return (-1);
+	server_peer_wait(wsi); /* kept alive: waiting for the next request */
 	return (0);
 }
 
@@ -855,93 +1173,23 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
-/* Queue a reply to a WebSocket client command. */
-static void
-server_ws_reply(
-    struct conn *c, const char *reply_to, const char *status, const char *error)
-{
-	cJSON *o;
-
-	if (c->nreplies == SERVER_MAX_REPLIES)
-		return; /* a client that floods commands loses replies */
-	o = json_object();
-	json_set_str(o, "reply_to", reply_to);
-	json_set_str(o, "status", status);
-	if (error != NULL)
-		json_set_str(o, "error", error);
-	c->replies[c->nreplies++] = json_print(o, NULL);
-	json_free(o);
-	lws_callback_on_writable(c->wsi);
-}
-
-/* Map a session_* status to a command reply. */
-static void
-server_ws_result(struct conn *c, const char *reply_to, int status, char *cause)
-{
-	if (status == 0)
-		server_ws_reply(c, reply_to, "ok", NULL);
-	else
-		server_ws_reply(
-		    c, reply_to, "error", cause != NULL ? cause : "failed");
-	free(cause);
-}
-
-/* One complete client command on a WebSocket. */
+/*
+ * One complete client command on a WebSocket: api.c runs it as its route
+ * would and gives the reply frame, queued to go out before any further
+ * event.
+ */
 static void
 server_ws_command(struct conn *c, const char *text, size_t len)
 {
-	static const char *const names[] = { "once", "always", "reject" };
-	const char		*type, *err, *ref, *r;
-	cJSON			*o;
-	char			*cause = NULL;
-	int			 status = 400, i;
+	char *frame;
 
-	if ((o = json_parse(text, len, &err)) == NULL || !json_is_obj(o)) {
-		server_ws_reply(c, "", "error",
-		    o == NULL ? err : "a command must be a JSON object");
-		json_free(o);
+	frame = api_ws_command(c->session, text, len);
+	if (c->nreplies == SERVER_MAX_REPLIES) {
+		free(frame); /* a client that floods commands loses replies */
 		return;
 	}
-	type = json_get_str(o, "type");
-	ref = json_get_str(o, "id") != NULL ? json_get_str(o, "id")
-					    : (type != NULL ? type : "");
-	if (c->session == NULL || session_driver(c->session) != NULL) {
-		status = 409; /* an ACP server drives it (acpserver.c) */
-		cause = xstrdup("read-only: an ACP server drives this session");
-	} else if (type == NULL)
-		cause = xstrdup("'type' is required");
-	else if (strcmp(type, "message") == 0)
-		status = session_post_message(c->session, o, &cause);
-	else if (strcmp(type, "cancel") == 0)
-		status = session_cancel(c->session, &cause);
-	else if (strcmp(type, "permission.reply") == 0) {
-		r = json_get_str(o, "reply");
-		for (i = 0; i < 3; i++) {
-			if (r != NULL && strcmp(r, names[i]) == 0)
-				break;
-		}
-		if (i == 3 || json_get_str(o, "permission_id") == NULL)
-			cause = xstrdup("permission_id and reply "
-					"(once, always, reject) are required");
-		else
-			status = session_reply_permission(c->session,
-			    json_get_str(o, "permission_id"),
-			    (enum permission_reply)i, &cause);
-	} else if (strcmp(type, "question.reply") == 0 ||
-	    strcmp(type, "question.reject") == 0) {
-		if (json_get_str(o, "question_id") == NULL)
-			cause = xstrdup("question_id is required");
-		else
-			status = session_reply_question(c->session,
-			    json_get_str(o, "question_id"),
-			    strcmp(type, "question.reply") == 0
-				? json_get_arr(o, "answers")
-				: NULL,
-			    &cause);
-	} else
-		xasprintf(&cause, "unknown command type '%s'", type);
-	server_ws_result(c, ref, cause == NULL ? 0 : status, cause);
-	json_free(o);
+	c->replies[c->nreplies++] = frame;
+	lws_callback_on_writable(c->wsi);
 }
 
 /* A WebSocket fragment arrived; commands are capped at 1 MiB. */
@@ -1032,13 +1280,18 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 static int
 server_ws_filter(struct lws *wsi, struct conn *c)
 {
-	char uri[512];
+	const char *why;
+	char	    uri[512];
 
 	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
 		return (-1);
 	if (server_read_request(wsi, c, uri) != 0)
 		return (-1);
 	c->req.websocket = 1;
+	if (server_guard(c, &why) != 0) {
+		log_info("websocket %s refused: %s", c->path, why);
+		return (-1);
+	}
 	if (!server_authorized(wsi, c)) {
 		log_info("websocket %s refused: bad token", c->path);
 		return (-1);
@@ -1078,6 +1331,10 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (server_sse_writeable(wsi, c));
 		return (server_http_writeable(wsi, c));
 	case LWS_CALLBACK_TIMER:
+		if (c->kind == CONN_HTTP && c->body != NULL && !c->dispatched) {
+			log_info("%s: request body too slow: closed", c->path);
+			return (-1);
+		}
 		if (c->kind == CONN_SSE) {
 			c->heartbeat = 1;
 			lws_callback_on_writable(wsi);
@@ -1086,7 +1343,14 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return (0);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return (server_ws_filter(wsi, c));
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		server_peer_new(wsi);
+		return (0);
+	case LWS_CALLBACK_WSI_DESTROY:
+		server_peer_free(wsi);
+		return (0);
 	case LWS_CALLBACK_ESTABLISHED:
+		server_peer_serve(wsi);
 		c->wsi = wsi;
 		lws_callback_on_writable(wsi);
 		return (0);

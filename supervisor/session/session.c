@@ -1028,9 +1028,7 @@ int
 session_reply_permission(struct session *s, const char *id,
     enum permission_reply reply, char **cause)
 {
-	static const char *names[] = { "accept", "accept_for_session", "reject",
-		"cancelled" };
-	const char	  *native;
+	const char *native;
 
 	if ((native = host_pending_native(s->host, id, 0)) == NULL) {
 		xasprintf(cause, "no pending permission '%s'", id);
@@ -1041,7 +1039,8 @@ session_reply_permission(struct session *s, const char *id,
 		*cause = xstrdup("the agent did not take the reply");
 		return (502);
 	}
-	host_pending_resolve(s->host, id, 0, names[reply], NULL);
+	host_pending_resolve(
+	    s->host, id, 0, event_permission_status(reply), NULL);
 	return (0);
 }
 

@@ -188,7 +188,7 @@ def drive(agentd, sid, scenario, cwd, offset=0):
     try:
         rep = ws.request({"type": "message", "id": "m1",
             "message": scenario.prompt})
-        assert rep["status"] == "ok", rep
+        assert rep["status"] == 204, rep
         run.events.extend(ws.pending_events)
         ws.pending_events.clear()
         deadline = time.monotonic() + scenario.timeout
@@ -215,15 +215,15 @@ def _react(ws, run, ev):
         rep = ws.request({"type": "permission.reply",
             "permission_id": d["permission_id"],
             "reply": sc.permission or "reject"})
-        assert rep["status"] == "ok", rep
+        assert rep["status"] == 204, rep
     elif t == "question.requested":
         cmd = {"type": "question.reply", "question_id": d["question_id"],
             "answers": sc.answer} if sc.answer else \
             {"type": "question.reject", "question_id": d["question_id"]}
-        assert ws.request(cmd)["status"] == "ok"
+        assert ws.request(cmd)["status"] == 204
     elif t == "item.delta" and sc.cancel and run.cancel_sent_at is None:
         run.cancel_sent_at = time.monotonic()
-        assert ws.request({"type": "cancel"})["status"] == "ok"
+        assert ws.request({"type": "cancel"})["status"] == 204
     elif t in ("turn.ended", "session.ended"):
         run.ended_at = time.monotonic()
         return True

@@ -1,18 +1,23 @@
 /*
- * fuzz_acp.c: adapters/acp.c's line handler through the stub host.
+ * fuzz_acp.c: adapters/acp.c's line handler through the shipped host
+ * (supervisor/host/host.c) over the checking I/O of host_stub.c.
  *
  * The input is the agent's stdout, one line per \n (made valid UTF-8 as
  * session.c does). Lines starting with "#!" are the client's doing
  * instead, so the fuzzer can interleave both sides:
- *   #!msg TEXT        a user message (a turn starts first, as session.c does)
+ *   #!msg TEXT        a user message (a turn and the user's item first, as
+ *                     session.c does)
  *   #!att PATH        a user message with one attachment
  *   #!perm N          reply to the first pending permission (N: 0 once,
  *                     1 always, 2 reject, 3 cancelled)
  *   #!answer JSON     answer the first pending question (JSON: answers)
  *   #!reject          reject the first pending question
- *   #!cancel          cancel the turn
- * on_start runs first (it sends initialize, request id 1). Every event the
- * adapter makes is validated by host_stub.c.
+ *   #!cancel          cancel the turn (pending requests are cancelled first)
+ * Replies and cancels reach the adapter and the host as session.c sends
+ * them. on_start runs first (it sends initialize, request id 1); at the
+ * end the agent exits and the host closes what is open. Every event the
+ * host journals and every line sent to the agent is checked by
+ * host_stub.c.
  */
 #include <string.h>
 
@@ -24,14 +29,47 @@ static const char *const	  fuzz_argv[] = { "fuzz-acp-agent", NULL };
 static const struct agent_profile fuzz_profile = { "fuzz", &adapter_acp,
 	fuzz_argv, NULL, NULL, AGENT_BUILTIN };
 
-static void
-fuzz_client(struct session *s, const char *cmd, size_t len)
+/* The first pending permission (0) or question (1) of the host, or NULL. */
+static char *
+fuzz_pending(struct host *h, int question)
 {
+	cJSON *perms, *qs, *first;
+	char  *id = NULL;
+
+	perms = json_array();
+	qs = json_array();
+	host_pending_ids(h, perms, qs);
+	if ((first = json_at(question ? qs : perms, 0)) != NULL)
+		id = xstrdup(json_str(first));
+	json_free(perms);
+	json_free(qs);
+	return (id);
+}
+
+/* As session_tell_cb: a cancelled turn's requests are answered so. */
+static void
+fuzz_tell_cb(void *arg, const char *native_id, int question)
+{
+	struct host *h = arg;
+
+	if (question)
+		(void)adapter_acp.reply_question(h, native_id, NULL);
+	else
+		(void)adapter_acp.reply_permission(
+		    h, native_id, PERMISSION_CANCELLED);
+}
+
+/* The client's side, as session.c drives the adapter and the host. */
+static void
+fuzz_client(struct host *h, const char *cmd, size_t len)
+{
+	static const char *names[] = { "accept", "accept_for_session", "reject",
+		"cancelled" };
 	const struct adapter *a = &adapter_acp;
 	struct user_message   um;
-	const char	     *id, *err;
-	char		     *arg;
-	cJSON		     *v, *att;
+	const char	     *native, *err;
+	char		     *arg, *id = NULL;
+	cJSON		     *v = NULL, *att = NULL, *content;
 	int		      r;
 
 	arg = xstrndup(cmd + 2, len - 2);
@@ -40,63 +78,81 @@ fuzz_client(struct session *s, const char *cmd, size_t len)
 		if (!utf8_valid(arg, strlen(arg)))
 			goto out;
 		um.text = arg + 4;
-		att = NULL;
 		if (arg[0] == 'a') {
 			att = json_array();
 			v = json_object();
 			json_set_str(v, "path", arg + 4);
 			json_set_str(v, "mime", "text/plain");
 			json_append(att, v);
+			v = NULL;
 			um.attachments = att;
 		}
-		session_turn_start(s);
-		if (a->send_message(s, &um) != 0)
-			session_turn_end(s, "error", NULL, -1);
-		json_free(att);
+		host_turn_start(h);
+		content = json_array();
+		json_append(content, event_part_text(um.text));
+		host_user_message(h, content);
+		if (a->send_message(h, &um) != 0) {
+			host_error(h, "the agent did not accept the message",
+			    "send_failed", NULL);
+			host_turn_end(h, "error", NULL, -1);
+		}
 	} else if (strncmp(arg, "perm ", 5) == 0) {
-		if ((id = stub_session_pending(s, 0)) == NULL)
+		if ((id = fuzz_pending(h, 0)) == NULL)
 			goto out;
-		id = xstrdup(id);
+		native = host_pending_native(h, id, 0);
+		FUZZ_CHECK(native != NULL, "pending %s has no native id", id);
 		r = (arg[5] - '0') & 3;
-		(void)a->reply_permission(s, id, (enum permission_reply)r);
-		stub_session_resolved(s, id);
-		free((char *)id);
+		if (a->reply_permission(h, native, (enum permission_reply)r) !=
+		    0)
+			goto out;
+		host_pending_resolve(h, id, 0, names[r], NULL);
+		FUZZ_CHECK(host_pending_native(h, id, 0) == NULL,
+		    "%s still pending after its reply", id);
 	} else if (strncmp(arg, "answer ", 7) == 0 ||
 	    strcmp(arg, "reject") == 0) {
-		if ((id = stub_session_pending(s, 1)) == NULL)
+		if ((id = fuzz_pending(h, 1)) == NULL)
 			goto out;
-		id = xstrdup(id);
-		v = NULL;
+		native = host_pending_native(h, id, 1);
+		FUZZ_CHECK(native != NULL, "pending %s has no native id", id);
 		if (arg[0] == 'a') {
 			v = json_parse(arg + 7, strlen(arg + 7), &err);
-			if (!json_is_arr(v)) {
-				json_free(v);
-				free((char *)id);
+			if (!json_is_arr(v))
 				goto out;
-			}
 		}
-		(void)a->reply_question(s, id, v);
-		stub_session_resolved(s, id);
-		json_free(v);
-		free((char *)id);
-	} else if (strcmp(arg, "cancel") == 0)
-		(void)a->cancel(s);
+		if (a->reply_question(h, native, v) != 0)
+			goto out;
+		host_pending_resolve(
+		    h, id, 1, v != NULL ? "answered" : "rejected", v);
+		FUZZ_CHECK(host_pending_native(h, id, 1) == NULL,
+		    "%s still pending after its reply", id);
+	} else if (strcmp(arg, "cancel") == 0) {
+		host_pending_cancel(h, fuzz_tell_cb, h);
+		FUZZ_CHECK((id = fuzz_pending(h, 0)) == NULL &&
+			(id = fuzz_pending(h, 1)) == NULL,
+		    "%s still pending after a cancel", id);
+		(void)a->cancel(h);
+	}
 out:
+	json_free(att);
+	json_free(v);
+	free(id);
 	free(arg);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct session *s;
-	const char     *p = (const char *)data, *end = p + size, *nl;
-	size_t		len, step;
-	char	       *line;
+	struct stub *st;
+	struct host *h;
+	const char  *p = (const char *)data, *end = p + size, *nl;
+	size_t	     len, step;
+	char	    *line;
 
-	s = stub_session_new(&fuzz_profile, NULL);
-	adapter_acp.on_start(s);
-	FUZZ_CHECK(stub_session_sent(s) == 1, "on_start sent %zu lines",
-	    stub_session_sent(s));
+	st = stub_new(&fuzz_profile);
+	h = stub_host(st);
+	adapter_acp.on_start(h);
+	FUZZ_CHECK(
+	    stub_sent(st) == 1, "on_start sent %zu lines", stub_sent(st));
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
@@ -107,14 +163,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (len >= 2 && p[0] == '#' && p[1] == '!')
-			fuzz_client(s, line, len);
+			fuzz_client(h, line, len);
 		else
-			stub_session_line(s, line, len);
+			stub_line(st, line, len);
 		free(line);
 		p += step;
 	}
-	/* The agent exits: open items close as session.c would. */
-	session_turn_end(s, "error", NULL, -1);
-	stub_session_free(s);
+	/* The agent exits: as session.c does, requests then the turn close. */
+	host_pending_cancel(h, NULL, NULL);
+	host_turn_close(h, "error", NULL, -1);
+	stub_free(st);
 	return (0);
 }

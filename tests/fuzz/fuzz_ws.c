@@ -1,6 +1,7 @@
 /*
- * fuzz_ws.c: the WebSocket client-command parser, server_ws_command of
- * supervisor/http/server.c, on one fuzzed text message.
+ * fuzz_ws.c: the WebSocket client commands, server_ws_command of
+ * supervisor/http/server.c and the command table of api.c behind it, on
+ * one fuzzed text message.
  *
  * server_ws_command is static, so this file includes server.c whole; its
  * one call into lws on this path, lws_callback_on_writable (asking for a
@@ -9,8 +10,8 @@
  *
  * Properties: every command gets exactly one reply (until the reply queue
  * is full), each reply is a JSON object {"reply_to": string, "status":
- * "ok"|"error", "error"?: string} in valid UTF-8, and an "error" reply
- * always says why.
+ * the HTTP status of the command's route, "error"?: string} in valid
+ * UTF-8: 2xx without "error", or 4xx/5xx with an "error" that says why.
  */
 #include <libwebsockets.h>
 
@@ -34,9 +35,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conn c;
-	const char *err, *st;
+	const char *err;
 	char	   *text;
 	cJSON	   *v;
+	long long   st;
 	int	    i;
 
 	stub_sessions_reset();
@@ -58,11 +60,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    c.replies[i]);
 		FUZZ_CHECK(json_get_str(v, "reply_to") != NULL,
 		    "reply without reply_to: %.300s", c.replies[i]);
-		st = json_get_str(v, "status");
-		FUZZ_CHECK(st != NULL &&
-			(strcmp(st, "ok") == 0 ||
-			    (strcmp(st, "error") == 0 &&
-				json_get_str(v, "error") != NULL)),
+		FUZZ_CHECK(json_get_int(v, "status", &st) == 0 &&
+			((st >= 200 && st <= 299 &&
+			     json_get(v, "error") == NULL) ||
+			    (st >= 400 && st <= 599 &&
+				json_get_str(v, "error") != NULL &&
+				*json_get_str(v, "error") != '\0')),
 		    "bad reply: %.300s", c.replies[i]);
 		json_free(v);
 		free(c.replies[i]);

@@ -24,7 +24,7 @@ struct session {
 	int	 ended;
 	int	 in_turn;
 	uint64_t last_seq;
-	void	*server_slot;
+	char	 driver[16]; /* the ACP server driving it, or "" */
 };
 
 static struct session stub_sessions[STUB_MAX];
@@ -48,6 +48,10 @@ stub_sessions_reset(void)
 	stub_sessions[1].used = 1;
 	stub_sessions[1].last_seq = 3;
 	stub_sessions[1].ended = 1;
+	strcpy(stub_sessions[2].id, "driven");
+	stub_sessions[2].used = 1;
+	stub_sessions[2].last_seq = 2;
+	strcpy(stub_sessions[2].driver, "acp1"); /* writes answer 409 */
 }
 
 int64_t
@@ -247,10 +251,11 @@ session_unref(struct session *s)
 	s->refs--;
 }
 
-void **
-session_server_slot(struct session *s)
+/* No harness here starts a server: no stream ever subscribes. */
+struct journal *
+session_journal(struct session *s)
 {
-	return (&s->server_slot);
+	abort();
 }
 
 /* Real serialised events 1..last_seq, raw included. */
@@ -339,32 +344,30 @@ agents_list(void)
 	return (a);
 }
 
-void
-agents_install(const struct agent_profile *p, struct api_response *resp,
-    agents_then_cb then, void *arg)
+/* Answers as agents.c does when npm cannot start: nothing is waited for. */
+int
+agents_install(
+    const struct agent_profile *p, agents_done_cb done, void *arg, char **cause)
 {
 	FUZZ_CHECK(
 	    p >= stub_profiles && p < stub_profiles + nitems(stub_profiles),
 	    "install of no profile");
-	if (p->npm_package == NULL)
-		api_problem(resp, 400, "install_failed",
-		    "agent %s is not "
-		    "installed from npm; install it by hand",
+	FUZZ_CHECK(done != NULL, "install without a callback");
+	if (p->npm_package == NULL) {
+		xasprintf(cause,
+		    "agent %s is not installed from npm; install it by hand",
 		    p->id);
-	else
-		api_problem(resp, 409, "conflict",
-		    "an install of %s is "
-		    "already running",
-		    p->id);
-	if (then != NULL)
-		then(arg, 0, resp);
+		return (400);
+	}
+	xasprintf(cause, "an install of %s is already running", p->id);
+	return (409);
 }
 
 const char *
 session_driver(struct session *s)
 {
 	FUZZ_CHECK(s != NULL && s->used, "driver of no session");
-	return (NULL);
+	return (s->driver[0] != '\0' ? s->driver : NULL);
 }
 
 /*
@@ -374,7 +377,7 @@ session_driver(struct session *s)
 void
 acpserver_list(const struct api_request *req, struct api_response *resp)
 {
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -382,7 +385,7 @@ acpserver_post(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -390,7 +393,7 @@ acpserver_get(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 void
@@ -398,7 +401,7 @@ acpserver_delete(
     const struct api_request *req, const char *id, struct api_response *resp)
 {
 	FUZZ_CHECK(id != NULL && *id != '\0', "acp server id empty");
-	api_problem(resp, 404, "not_found", "no ACP servers in the harness");
+	reply_problem(resp, 404, "not_found", "no ACP servers in the harness");
 }
 
 /* The embedded documents are not linked into the fuzz targets. */

@@ -20,7 +20,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 bin=${1:-$top/build/dist/agentd}
 work=$top/build/image
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=${DEBIAN_SUITE:-bookworm}
 tag=localhost/agentd:test
 P=(podman --root "$work/storage" --runroot "$work/runroot"
@@ -28,6 +27,18 @@ P=(podman --root "$work/storage" --runroot "$work/runroot"
 pid= ctr= mnt=
 
 log() { echo "image: $*"; }
+
+# The machine's own Debian archive, from its apt sources (deb822 or
+# one-line): the tree names no archive host.
+apt_mirror() {
+	{
+		sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources \
+		    2>/dev/null
+		sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\).*/\2/p' \
+		    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+	} | tr ' ' '\n' | grep -v -e '-security' -e '^$' | head -n 1
+}
+mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
 fail() {
 	echo "image: $*" >&2
 	[ -f "$work/agentd.log" ] && tail -n 20 "$work/agentd.log" >&2
@@ -73,6 +84,7 @@ else
 	if [ ! -s "$work/base.tar" ]; then
 		log "debootstrap --variant=minbase $suite (once, into build/image/base.tar)"
 		rm -rf "$work/rootfs"
+		[ -n "$mirror" ] || fail "no Debian archive in the apt sources: set DEBIAN_MIRROR"
 		debootstrap --variant=minbase "$suite" "$work/rootfs" "$mirror" \
 		    >"$work/debootstrap.log" 2>&1 ||
 		    fail "debootstrap failed (see $work/debootstrap.log)"

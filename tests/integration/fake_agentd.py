@@ -168,7 +168,7 @@ class H(socketserver.StreamRequestHandler):
                 m = json.loads(p)
                 if m.get("type") == "cancel":
                     frame(1, json.dumps(event(2)).encode())
-                    frame(1, json.dumps({"reply_to": "cancel", "status": "ok"}).encode())
+                    frame(1, json.dumps({"reply_to": "cancel", "status": 204}).encode())
                 elif m.get("type") == "close-me":
                     frame(8, struct.pack("!H", 1001) + b"bye")
                 else:

@@ -53,7 +53,7 @@ def main():
             w.send_json({"a": 1})
             assert w.recv_json(5) == {"a": 1}
             r = w.request({"type": "cancel"})
-            assert r == {"reply_to": "cancel", "status": "ok"} and w.pending_events[0]["sequence"] == 2
+            assert r == {"reply_to": "cancel", "status": 204} and w.pending_events[0]["sequence"] == 2
             assert w.close() == 1000
         with a.ws("/fake/ws", token_in_query=True) as w:
             w.recv_json(5)

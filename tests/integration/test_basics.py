@@ -406,3 +406,37 @@ def test_loopback_bind_is_loopback_only(ctx):
         p.terminate()
         p.wait(5)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_ui_gzip_only_to_clients_that_accept_it(ctx):
+    """Issue 19: a client without Accept-Encoding: gzip (curl, a script)
+    gets the page itself; one that accepts gzip gets the built-in bytes."""
+    import gzip
+    with ctx.agentd() as a:
+        for path in ("/ui/", "/ui/app.js", "/ui/app.css", "/ui"):
+            plain = a.http("GET", path, token=None)
+            assert plain.status == 200, (path, plain.status)
+            assert "content-encoding" not in plain.headers, plain.headers
+            assert "accept-encoding" in plain.headers.get("vary", "").lower()
+            for ae in ("gzip", "br, gzip;q=0.5", "*", "x-gzip"):
+                z = a.http("GET", path, token=None,
+                    headers={"Accept-Encoding": ae})
+                assert z.headers.get("content-encoding") == "gzip", (ae, z.headers)
+                assert gzip.decompress(z.body) == plain.body, (path, ae)
+            for ae in ("gzip;q=0", "br", "identity", "*;q=0"):
+                r = a.http("GET", path, token=None,
+                    headers={"Accept-Encoding": ae})
+                assert "content-encoding" not in r.headers, (ae, r.headers)
+                assert r.body == plain.body
+        assert a.http("GET", "/ui/", token=None).body.startswith(b"<!doctype html>")
+
+
+def test_sse_tells_proxies_not_to_buffer(ctx):
+    with ctx.agentd() as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        sse = a.sse("/v1/sessions/s/events/sse")
+        h = sse.headers
+        assert h.get("x-accel-buffering") == "no", h
+        assert "no-cache" in h.get("cache-control", ""), h
+        assert "no-transform" in h.get("cache-control", ""), h
+        sse.close()

@@ -9,7 +9,7 @@ import re
 import socket
 import time
 
-from agentd import HOST, Agentd, WSHandshakeError, wait_for
+from agentd import HOST, Agentd, WSClosed, WSHandshakeError, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -160,9 +160,11 @@ def test_cors_closed_by_default(ctx):
             "Access-Control-Request-Headers": "authorization, content-type"})
         assert _hdr(head, "Access-Control-Allow-Origin") is None, head
         assert _hdr(head, "Access-Control-Allow-Credentials") is None, head
+        # A foreign Origin is refused outright, even with the token
+        # (issue 13: a page may not drive agentd through the user's browser).
         st, head = status_line(a.port, "GET", "/v1/sessions", {
             "Origin": "http://evil.example", "Authorization": "Bearer " + TOKEN})
-        assert st == 200 and _hdr(head, "Access-Control-Allow-Origin") is None, head
+        assert st == 403 and _hdr(head, "Access-Control-Allow-Origin") is None, head
 
 
 def test_cors_open_only_to_listed_origins(ctx):
@@ -257,24 +259,62 @@ def test_nul_in_path_refused(ctx):
 
 
 def test_invalid_utf8_body_refused(ctx):
-    """A JSON body that is not UTF-8 is refused (RFC 8259 8.1), so no
-    invalid UTF-8 reaches the log and clients' text frames."""
+    """A JSON body that is not UTF-8 is refused (RFC 8259 8.1), and a
+    WebSocket text frame that is not UTF-8 closes the connection with 1007
+    (RFC 6455 8.1), so no invalid UTF-8 reaches the log and clients' text
+    frames."""
     with Agentd(ctx.binary) as a:
         assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
         r = a.http("POST", "/v1/sessions/s/messages", b'{"message":"bad \xff\xfe"}',
             headers={"Content-Type": "application/json"})
         assert r.status == 400, r.status
         ws = a.ws("/v1/sessions/s/events/ws")
-        ws.conn.sock.sendall(b"")    # a text frame with invalid UTF-8:
         ws.send_frame(1, b'{"type":"message","message":"\xff","id":"u"}')
-        while True:
-            m = ws.recv_json(5)     # recv_text checks the frame is UTF-8
-            if "reply_to" in m:
-                break
-        assert m["status"] == "error", m
-        ws.close()
+        _expect_ws_close(ws, 1007)
         with open(os.path.join(a.data_dir, "sessions", "s", "events.jsonl"), "rb") as f:
-            f.read().decode("utf-8")
+            text = f.read().decode("utf-8")
+        assert '"user"' not in text, "the invalid frame became a message"
+
+
+def _expect_ws_close(ws, code):
+    """The server closes ws with this code (or drops it) and runs nothing."""
+    try:
+        while True:
+            m = ws.recv_json(5)
+            assert "reply_to" not in m, f"the bad frame was answered: {m}"
+    except WSClosed as e:
+        assert e.code == code, f"closed with {e.code}, want {code}"
+    except (EOFError, ConnectionError):
+        pass
+
+
+def _raw_frame(ws, first, payload, masked=True):
+    head = bytearray([first])
+    mask = os.urandom(4) if masked else b""
+    head.append((0x80 if masked else 0) | len(payload))
+    data = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) \
+        if masked else payload
+    ws.conn.sock.sendall(bytes(head) + mask + data)
+
+
+def test_websocket_protocol_errors_close(ctx):
+    """RFC 6455: an unmasked client frame (5.1) and RSV1 without a
+    negotiated extension (5.2) close the connection with 1002; neither is
+    run as a command."""
+    if os.environ.get("AGENTD_SAN") == "1":
+        return  # agentd-dev links Debian's lws, without our patch
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        cmd = b'{"type":"message","message":"hi"}'
+        for first, masked in ((0x81, False), (0xC1, True)):
+            ws = a.ws("/v1/sessions/s/events/ws")
+            assert ws.next_event(5)["type"] == "session.started"
+            _raw_frame(ws, first, cmd, masked)
+            _expect_ws_close(ws, 1002)
+            ws.conn.close()
+        time.sleep(0.3)
+        info = a.http("GET", "/v1/sessions/s").json
+        assert info["eventCount"] == 1, f"a bad frame was run: {info}"
 
 
 def test_no_token_with_a_body_is_refused(ctx):
@@ -292,3 +332,279 @@ def test_no_token_with_a_body_is_refused(ctx):
         time.sleep(0.3)
         assert not os.path.exists(marker), "an agent ran without the token"
         assert a.http("GET", "/v1/sessions/evil").status == 404
+
+
+# --------------------------------------------------------------------------
+# Issue 13: what an adversarial pass broke. Each test failed before.
+
+PWN = '{"agent":"acp","agentCommand":["sh","-c","touch %s"]}'
+
+
+def _pwn_attempts(a, marker, token):
+    """The cross-site requests a page in the user's browser can make with
+    no preflight (a form, fetch no-cors, text/plain), or with a foreign
+    Origin: none may create a session or run its command."""
+    auth = {"Authorization": "Bearer " + token} if token else {}
+    body = (PWN % marker).encode()
+    evil = "http://evil.example"
+    cases = [
+        ({"Content-Type": "text/plain", "Origin": evil}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
+        ({}, 415),
+        ({"Content-Type": "application/json", "Origin": evil}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),
+        ({"Content-Type": "application/json", "Host": "attacker.example"}, 421),
+        ({"Content-Type": "application/json",
+          "Host": f"rebind.attacker.example:{a.port}"}, 421),
+    ]
+    for i, (h, want) in enumerate(cases):
+        st, head = status_line(a.port, "POST", f"/v1/sessions/x{i}",
+            {**auth, **h}, body)
+        assert st == want, f"{h}: {st}, want {want}\n{head}"
+    time.sleep(0.3)
+    assert not os.path.exists(marker), "a cross-site request ran a command"
+    for i in range(len(cases)):
+        assert a.http("GET", f"/v1/sessions/x{i}").status == 404
+
+
+def test_cross_site_requests_refused_without_token(ctx):
+    with Agentd(ctx.binary) as a:
+        _pwn_attempts(a, os.path.join(a.tmp, "pwned"), None)
+        # The page's own origin (the inspector at /ui/) still works.
+        r = a.http("POST", "/v1/sessions/own", {"agent": "mock"},
+            headers={"Origin": f"http://{HOST}:{a.port}"})
+        assert r.status == 200, r.body
+
+
+def test_cross_site_requests_refused_with_token(ctx):
+    with Agentd(ctx.binary, token=TOKEN) as a:
+        _pwn_attempts(a, os.path.join(a.tmp, "pwned"), TOKEN)
+
+
+def test_foreign_origin_websocket_refused(ctx):
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        for origin in ("http://evil.example", "null",
+                f"http://localhost.evil.example:{a.port}"):
+            try:
+                ws = a.ws("/v1/sessions/s/events/ws",
+                    headers={"Origin": origin})
+            except (WSHandshakeError, OSError, EOFError):
+                continue
+            ws.close()
+            raise AssertionError(f"WebSocket from Origin {origin} accepted")
+        try:
+            a.ws("/v1/sessions/s/events/ws",
+                headers={"Host": "rebind.example"}).close()
+            raise AssertionError("WebSocket with a foreign Host accepted")
+        except (WSHandshakeError, OSError, EOFError):
+            pass
+        ws = a.ws("/v1/sessions/s/events/ws",
+            headers={"Origin": f"http://{HOST}:{a.port}"})
+        assert ws.next_event(5)["type"] == "session.started"
+        ws.close()
+
+
+def test_allowed_hosts_and_origins(ctx):
+    with Agentd(ctx.binary, extra_args=["--allow-host", "box.example",
+            "--cors-origin", "https://app.example"]) as a:
+        for host in ("box.example", f"box.example:{a.port}",
+                f"localhost:{a.port}", f"[::1]:{a.port}", "10.1.2.3"):
+            st, head = status_line(a.port, "GET", "/v1/sessions",
+                {"Host": host})
+            assert st == 200, f"Host {host}: {st}"
+        for host in ("other.example", "box.example.evil", "box.example:x",
+                "a b"):
+            st, _ = status_line(a.port, "GET", "/v1/sessions", {"Host": host})
+            assert st in (400, 421), f"Host {host}: {st}"
+        st, head = status_line(a.port, "GET", "/v1/sessions",
+            {"Origin": "https://app.example"})
+        assert st == 200 and _hdr(head, "Access-Control-Allow-Origin") == \
+            "https://app.example", head
+        # health stays reachable through any proxy, but not by a rebound name
+        st, _ = status_line(a.port, "GET", "/v1/health")
+        assert st == 200
+
+
+def test_request_smuggling_refused(ctx):
+    """RFC 9112 6.3: Content-Length with Transfer-Encoding, or two
+    Content-Lengths, is answered 400 and the connection closed, so the
+    leftover bytes are never answered as a second request."""
+    with Agentd(ctx.binary) as a:
+        second = (b"GET /v1/sessions HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        body = b'{"agent":"mock"}'
+        heads = [
+            b"Content-Length: 16\r\nTransfer-Encoding: chunked\r\n",
+            b"Transfer-Encoding: chunked\r\nContent-Length: 16\r\n",
+            b"Content-Length: 16\r\nContent-Length: 60\r\n",
+            b"Content-Length: 16\r\nContent-Length: 16\r\n",
+        ]
+        for i, h in enumerate(heads):
+            req = (b"POST /v1/sessions/sm%d HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/json\r\n" % i + h + b"\r\n" +
+                body + second)
+            r = a.raw_request(req, read_timeout=3)
+            assert r.data.startswith(b"HTTP/1.1 400"), (h, r.data[:200])
+            assert r.data.count(b"HTTP/1.1 ") == 1, \
+                f"leftover answered as a request: {r.data!r}"
+            assert r.closed, "connection left open after a smuggling attempt"
+            assert a.http("GET", f"/v1/sessions/sm{i}").status == 404
+
+
+def test_chunked_body_answered_411(ctx):
+    with Agentd(ctx.binary) as a:
+        req = (b"POST /v1/sessions/ch HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\n10\r\n{\"agent\":\"mock\"}\r\n0\r\n\r\n")
+        r = a.raw_request(req, read_timeout=3)
+        assert r.data.startswith(b"HTTP/1.1 411"), r.data[:200]
+        assert b"Content-Length" in r.data, r.data
+        assert r.closed
+
+
+def test_slow_body_is_cut(ctx):
+    """A body dribbled one byte a second is cut at --body-timeout plus a
+    second per 64 KiB, token or not, not held open for minutes."""
+    for token in (None, TOKEN):
+        with Agentd(ctx.binary, token=token,
+                extra_args=["--body-timeout", "2"]) as a:
+            s = socket.create_connection((HOST, a.port), timeout=10)
+            auth = f"Authorization: Bearer {token}\r\n" if token else ""
+            s.sendall(("POST /v1/sessions/slow HTTP/1.1\r\nHost: localhost\r\n"
+                "Content-Type: application/json\r\nContent-Length: 1000\r\n"
+                f"{auth}\r\n").encode())
+            t0 = time.monotonic()
+            closed = None
+            try:
+                while time.monotonic() - t0 < 20:
+                    s.sendall(b" ")
+                    s.settimeout(1.0)
+                    try:
+                        if s.recv(4096) == b"":
+                            closed = time.monotonic() - t0
+                            break
+                    except socket.timeout:
+                        pass
+            except (BrokenPipeError, ConnectionResetError):
+                closed = time.monotonic() - t0
+            s.close()
+            assert closed is not None, "slow body still open after 20 s"
+            assert closed < 6, f"slow body cut after {closed:.1f} s"
+
+
+class _Limited(Agentd):
+    """agentd under a descriptor limit (prlimit execs it: same pid)."""
+
+    def __init__(self, binary, nofile, **kw):
+        self.nofile = nofile
+        super().__init__(binary, **kw)
+
+    def argv(self):
+        return ["prlimit", f"--nofile={self.nofile}:{self.nofile}", "--"] + \
+            super().argv()
+
+
+def _cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _health_ms(port):
+    t0 = time.monotonic()
+    s = socket.create_connection((HOST, port), timeout=5)
+    try:
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    finally:
+        s.close()
+    assert got.startswith(b"HTTP/1.1 200"), got[:100]
+    return (time.monotonic() - t0) * 1000
+
+
+def test_descriptor_attack_keeps_health_answering(ctx):
+    """ulimit -n 256 and 300 connections that announce a large body and
+    send a byte now and then: health answers within 100 ms throughout,
+    agentd is idle between the attacker's bytes (no accept() spin), and
+    its log grows by a few lines only."""
+    with _Limited(ctx.binary, 256, log_level="info") as a:
+        lines0 = len(a.log_lines())
+        socks = []
+        head = (b"POST /v1/sessions/a HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 4000000\r\n\r\n")
+        for _ in range(300):
+            try:
+                s = socket.create_connection((HOST, a.port), timeout=2)
+                s.setblocking(False)
+                s.sendall(head)
+                socks.append(s)
+            except OSError:
+                pass
+        worst = 0.0
+        t_end = time.monotonic() + 6
+        ticks0 = _cpu_ticks(a.pid)
+        while time.monotonic() < t_end:
+            for s in socks:
+                try:
+                    s.send(b" ")
+                except OSError:
+                    pass
+            worst = max(worst, _health_ms(a.port))
+            time.sleep(0.5)
+        ticks = _cpu_ticks(a.pid) - ticks0
+        for s in socks:
+            s.close()
+        print(f"    worst health {worst:.1f} ms, {ticks} CPU ticks in 6 s, "
+            f"{len(a.log_lines()) - lines0} log lines")
+        assert worst < 100, f"health took {worst:.0f} ms under attack"
+        # 6 s at 100 Hz is 600 ticks; a spinning accept() burns them all
+        assert ticks < 150, f"agentd used {ticks} ticks in 6 s"
+        assert len(a.log_lines()) - lines0 < 40, a.stderr_text()[-2000:]
+        assert _health_ms(a.port) < 100
+
+
+def test_nul_in_a_string_refused(ctx):
+    """"a\\u0000b" was silently cut to "a": refused over HTTP and WS; an
+    escaped backslash followed by u0000 is text and passes."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("POST", "/v1/sessions/s/messages",
+            b'{"message":"a\\u0000b"}', headers={"Content-Type": "application/json"})
+        assert r.status == 400 and "NUL" in r.json["detail"], r.body
+        r = a.http("POST", "/v1/sessions/n\\u0000", {"agent": "mock"})
+        assert r.status in (400, 404), r.status
+        ws = a.ws("/v1/sessions/s/events/ws")
+        m = ws.request({"type": "message", "message": "a\x00b", "id": "z"})
+        assert m["status"] == 400 and "NUL" in m["error"], m
+        ws.close()
+        r = a.http("POST", "/v1/sessions/s/messages",
+            b'{"message":"a\\\\u0000b"}', headers={"Content-Type": "application/json"})
+        assert r.status == 204, r.body
+
+
+def test_offsets_and_limits_are_checked(ctx):
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        r = a.http("GET", "/v1/sessions/s/events?limit=0")
+        assert r.status == 400, (r.status, r.body[:200])
+        r = a.http("GET", "/v1/sessions/s/events?offset=5")
+        assert r.status == 400 and "past the last" in r.json["detail"], r.body
+        assert a.http("GET", "/v1/sessions/s/events?offset=1").status == 200
+        for lei in ("-1", "5", "1x", "99999999999999999999999"):
+            st, head = status_line(a.port, "GET", "/v1/sessions/s/events/sse",
+                {"Last-Event-ID": lei})
+            assert st == 400, f"Last-Event-ID {lei}: {st}"
+        for off in ("-1", "5"):
+            st, _ = status_line(a.port, "GET",
+                f"/v1/sessions/s/events/sse?offset={off}")
+            assert st == 400, f"?offset={off}: {st}"
+        st, _ = status_line(a.port, "GET", "/v1/sessions/s/events/sse",
+            {"Last-Event-ID": "1"})
+        assert st == 200, st

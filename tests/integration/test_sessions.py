@@ -131,7 +131,7 @@ def test_question_round_trip(ctx):
             ["Red", "Blue"], qs
         rep = ws.request({"type": "question.reply", "id": "r1",
             "question_id": q["data"]["question_id"], "answers": [["Blue"]]})
-        assert rep == {"reply_to": "r1", "status": "ok"}, rep
+        assert rep == {"reply_to": "r1", "status": 204}, rep
         rest = collect_events(ws, until=_turn_ended)
         res = [e for e in rest if e["type"] == "question.resolved"]
         assert res[0]["data"]["status"] == "answered"
@@ -337,7 +337,8 @@ def test_bad_input_per_route(ctx):
                 {"message": "x" * 70000}, 413),
         ]
         for method, path, body, status in cases:
-            r = a.http(method, path, body)
+            r = a.http(method, path, body,
+                headers={"Content-Type": "application/json"})
             assert r.status == status, \
                 f"{method} {path}: {r.status}, want {status}: {r.body[:200]!r}"
             ct = r.headers.get("content-type", "")

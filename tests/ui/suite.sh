@@ -33,7 +33,8 @@ mkdir -p "$top/build"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 AGENTD_BIN=$bin CHROMIUM=$chromium UI_SCREENSHOT=$top/build/ui-screenshot.png \
-    node --test --test-reporter=tap "$here/ui.test.mjs" 2>&1 | tee "$out"
+    node --test --test-reporter=tap "$here/ui.test.mjs" \
+    "$here/crosssite.test.mjs" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out" | tail -n 1)
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out" | tail -n 1)

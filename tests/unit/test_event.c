@@ -190,6 +190,35 @@ TEST(names)
 	CHECK(event_item_status_name(ITEM_STATUS_COUNT) == NULL);
 }
 
+/* The one table of permission reply words and resolved statuses. */
+TEST(permission_words)
+{
+	static const char *const words[] = { "once", "always", "reject" };
+	static const char *const statuses[] = { "accept", "accept_for_session",
+		"reject", "cancelled" };
+	enum permission_reply	 r;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		r = PERMISSION_CANCELLED;
+		CHECK_INT(event_permission_reply(words[i], &r), 0);
+		CHECK_INT(r, i);
+		CHECK_STR(event_permission_word(r), words[i]);
+	}
+	for (i = 0; i <= PERMISSION_CANCELLED; i++)
+		CHECK_STR(event_permission_status(i), statuses[i]);
+	CHECK(event_permission_word(PERMISSION_CANCELLED) == NULL);
+	CHECK(event_permission_status(PERMISSION_CANCELLED + 1) == NULL);
+	CHECK(event_permission_word((enum permission_reply) - 1) == NULL);
+	r = PERMISSION_ONCE;
+	CHECK_INT(event_permission_reply("cancelled", &r), -1);
+	CHECK_INT(event_permission_reply("accept", &r), -1);
+	CHECK_INT(event_permission_reply("ONCE", &r), -1);
+	CHECK_INT(event_permission_reply("", &r), -1);
+	CHECK_INT(event_permission_reply(NULL, &r), -1);
+	CHECK_INT(r, PERMISSION_ONCE); /* untouched on failure */
+}
+
 TEST(format_time)
 {
 	char buf[32];
@@ -719,8 +748,9 @@ TEST(reject_item)
 #undef ITEM_EVENT
 }
 
-TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(format_time),
-    TEST_ENTRY(serialize_exact), TEST_ENTRY(serialize_daemon_no_raw),
+TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(permission_words),
+    TEST_ENTRY(format_time), TEST_ENTRY(serialize_exact),
+    TEST_ENTRY(serialize_daemon_no_raw),
     TEST_ENTRY(serialize_escapes_and_rawlen),
     TEST_ENTRY(noraw_prefix_every_type), TEST_ENTRY(validate_every_type),
     TEST_ENTRY(validate_minimal_and_optional_nulls), TEST_ENTRY(builders_exact),
