@@ -1069,22 +1069,7 @@ acp_reply_permission(
 
 	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
-	switch (reply) {
-	case PERMISSION_ONCE:
-		option = acpmsg_option_pick(
-		    k->data, ACPMSG_ALLOW_ONCE, ACPMSG_ALLOW_ALWAYS);
-		break;
-	case PERMISSION_ALWAYS:
-		option = acpmsg_option_pick(
-		    k->data, ACPMSG_ALLOW_ALWAYS, ACPMSG_ALLOW_ONCE);
-		break;
-	case PERMISSION_REJECT:
-		option = acpmsg_option_pick(
-		    k->data, ACPMSG_REJECT_ONCE, ACPMSG_REJECT_ALWAYS);
-		break;
-	case PERMISSION_CANCELLED:
-		break;
-	}
+	option = acpmsg_option_for(k->data, reply);
 	jsonrpc_peer_answer(a->peer, k, acpmsg_outcome(option));
 	return (0);
 }

@@ -54,6 +54,21 @@ static const char *const acpmsg_options[ACPMSG_OPTION_COUNT] = {
 	[ACPMSG_REJECT_ALWAYS] = "reject_always"
 };
 
+/* The reply each option kind gives, by enum acpmsg_option. */
+static const enum permission_reply acpmsg_replies[ACPMSG_OPTION_COUNT] = {
+	[ACPMSG_ALLOW_ONCE] = PERMISSION_ONCE,
+	[ACPMSG_ALLOW_ALWAYS] = PERMISSION_ALWAYS,
+	[ACPMSG_REJECT_ONCE] = PERMISSION_REJECT,
+	[ACPMSG_REJECT_ALWAYS] = PERMISSION_REJECT
+};
+
+/* The option kinds a reply takes, preferred first (CANCELLED takes none). */
+static const enum acpmsg_option acpmsg_picks[][2] = {
+	[PERMISSION_ONCE] = { ACPMSG_ALLOW_ONCE, ACPMSG_ALLOW_ALWAYS },
+	[PERMISSION_ALWAYS] = { ACPMSG_ALLOW_ALWAYS, ACPMSG_ALLOW_ONCE },
+	[PERMISSION_REJECT] = { ACPMSG_REJECT_ONCE, ACPMSG_REJECT_ALWAYS }
+};
+
 /* PromptResponse.usage's members, in event_usage_from's order. */
 const char *const acpmsg_usage_names[4] = { "inputTokens", "outputTokens",
 	"cachedReadTokens", "cachedWriteTokens" };
@@ -536,39 +551,47 @@ acpmsg_permission(const char *session, cJSON *tool_call,
 	return (params);
 }
 
-/* The kind of the choice an optionId names, or -1. */
+/*
+ * The reply a permission result is, read against the choices offered: 0,
+ * or -1 if it selected none of them (cancelled, or an unknown optionId).
+ */
 int
-acpmsg_choice_kind(
-    const struct acpmsg_choice *choices, size_t n, const char *option_id)
+acpmsg_choice_reply(const struct acpmsg_choice *choices, size_t n,
+    const cJSON *result, enum permission_reply *reply)
 {
-	size_t i;
+	const char *option = acpmsg_selected(result);
+	size_t	    i;
 
-	for (i = 0; option_id != NULL && i < n; i++) {
-		if (strcmp(choices[i].id, option_id) == 0)
-			return ((int)choices[i].kind);
+	for (i = 0; option != NULL && i < n; i++) {
+		if (strcmp(choices[i].id, option) == 0) {
+			*reply = acpmsg_replies[choices[i].kind];
+			return (0);
+		}
 	}
 	return (-1);
 }
 
 /*
- * The optionId of the first offered option of kind want, else of kind
- * fallback; NULL if neither is offered.
+ * The optionId an agent offers for a reply: the first option of the kind
+ * the reply prefers, else of its second kind (ALWAYS with only allow_once
+ * offered is allowed once); NULL if neither is offered, or for CANCELLED.
  */
 const char *
-acpmsg_option_pick(
-    const cJSON *options, enum acpmsg_option want, enum acpmsg_option fallback)
+acpmsg_option_for(const cJSON *options, enum permission_reply reply)
 {
 	const cJSON *el;
 	const char  *kind;
 	int	     pass;
 
+	if (reply >= nitems(acpmsg_picks))
+		return (NULL);
 	for (pass = 0; pass < 2; pass++) {
 		JSON_FOREACH(el, options) {
 			kind = json_get_str(el, "kind");
 			if (kind != NULL &&
 			    strcmp(kind,
 				acpmsg_option_name(
-				    pass == 0 ? want : fallback)) == 0 &&
+				    acpmsg_picks[reply][pass])) == 0 &&
 			    json_get_str(el, "optionId") != NULL)
 				return (json_get_str(el, "optionId"));
 		}

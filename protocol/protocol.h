@@ -354,9 +354,9 @@ const char *acpmsg_stop_to(const char *);
 const char *acpmsg_stop_from(const char *);
 cJSON *
 acpmsg_permission(const char *, cJSON *, const struct acpmsg_choice *, size_t);
-int acpmsg_choice_kind(const struct acpmsg_choice *, size_t, const char *);
-const char *
-acpmsg_option_pick(const cJSON *, enum acpmsg_option, enum acpmsg_option);
+int acpmsg_choice_reply(const struct acpmsg_choice *, size_t, const cJSON *,
+    enum permission_reply *);
+const char *acpmsg_option_for(const cJSON *, enum permission_reply);
 cJSON	   *acpmsg_outcome(const char *);
 const char *acpmsg_selected(const cJSON *);
 cJSON	   *acpmsg_field(const char *, cJSON *, int);

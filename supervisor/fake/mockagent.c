@@ -504,10 +504,10 @@ mockagent_ask_permission(struct mockagent *m, const char *call_id)
 static const char *
 mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const char *option;
-	char	    call[32], mid[32];
-	cJSON	   *input, *v;
-	int	    kind;
+	const char	     *option;
+	char		      call[32], mid[32];
+	cJSON		     *input, *v;
+	enum permission_reply reply;
 
 	snprintf(call, sizeof call, "call-%u", ++m->seq);
 	snprintf(mid, sizeof mid, "mock-msg-%u", ++m->seq);
@@ -524,9 +524,9 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 		json_free(v);
 		return ("cancelled");
 	}
-	kind = acpmsg_choice_kind(
-	    mockagent_choices, nitems(mockagent_choices), option);
-	if (kind == ACPMSG_ALLOW_ONCE || kind == ACPMSG_ALLOW_ALWAYS) {
+	if (acpmsg_choice_reply(mockagent_choices, nitems(mockagent_choices),
+		json_get_obj(v, "result"), &reply) == 0 &&
+	    reply != PERMISSION_REJECT) {
 		mockagent_tool_done(
 		    m, call, ACPMSG_COMPLETED, mockagent_diff_content());
 		mockagent_chunk(

@@ -784,23 +784,13 @@ static void
 acpserver_permission_answer(
     struct acp_bound *b, const char *pid, const struct jsonrpc_msg *msg)
 {
-	enum permission_reply reply = PERMISSION_REJECT;
+	enum permission_reply reply;
 	char		     *cause;
 
-	switch (msg->kind != JSONRPC_RESPONSE
-		? -1
-		: acpmsg_choice_kind(acpserver_choices,
-		      nitems(acpserver_choices),
-		      acpmsg_selected(msg->result))) {
-	case ACPMSG_ALLOW_ONCE:
-		reply = PERMISSION_ONCE;
-		break;
-	case ACPMSG_ALLOW_ALWAYS:
-		reply = PERMISSION_ALWAYS;
-		break;
-	default:
-		break;
-	}
+	if (msg->kind != JSONRPC_RESPONSE ||
+	    acpmsg_choice_reply(acpserver_choices, nitems(acpserver_choices),
+		msg->result, &reply) != 0)
+		reply = PERMISSION_REJECT;
 	if (session_reply_permission(b->s, pid, reply, &cause) != 0) {
 		log_info("acp %s: permission %s: %s", b->srv->id, pid, cause);
 		free(cause);

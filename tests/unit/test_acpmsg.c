@@ -204,8 +204,9 @@ TEST(permission_both_ways)
 		{ "ever", "Always", ACPMSG_ALLOW_ALWAYS },
 		{ "no", "No", ACPMSG_REJECT_ONCE },
 	};
-	const cJSON *options;
-	cJSON	    *params, *r;
+	enum permission_reply reply = PERMISSION_CANCELLED;
+	const cJSON	     *options;
+	cJSON		     *params, *r, *once;
 
 	/* The agent asks... */
 	params = acpmsg_permission("s",
@@ -216,30 +217,37 @@ TEST(permission_both_ways)
 	CHECK_STR(json_get_str(json_at(options, 2), "kind"), "reject_once");
 	CHECK_STR(
 	    json_get_str(json_get_obj(params, "toolCall"), "toolCallId"), "c");
-	/* ...the client picks by kind, with a fallback... */
-	CHECK_STR(
-	    acpmsg_option_pick(options, ACPMSG_ALLOW_ALWAYS, ACPMSG_ALLOW_ONCE),
-	    "ever");
-	CHECK_STR(acpmsg_option_pick(
-		      options, ACPMSG_REJECT_ALWAYS, ACPMSG_REJECT_ONCE),
-	    "no");
-	CHECK(acpmsg_option_pick(NULL, ACPMSG_ALLOW_ONCE, ACPMSG_ALLOW_ONCE) ==
+	CHECK(json_get(json_get_obj(params, "toolCall"), "sessionUpdate") ==
 	    NULL);
+	/* ...the client picks by the reply's kinds, with a fallback... */
+	CHECK_STR(acpmsg_option_for(options, PERMISSION_ALWAYS), "ever");
+	CHECK_STR(acpmsg_option_for(options, PERMISSION_REJECT), "no");
+	CHECK(acpmsg_option_for(options, PERMISSION_CANCELLED) == NULL);
+	CHECK(acpmsg_option_for(NULL, PERMISSION_ONCE) == NULL);
+	once = parse("[{\"optionId\":\"o\",\"kind\":\"allow_once\"},"
+		     "{\"optionId\":\"r\",\"kind\":\"reject_always\"}]");
+	CHECK_STR(acpmsg_option_for(once, PERMISSION_ALWAYS), "o");
+	CHECK_STR(acpmsg_option_for(once, PERMISSION_REJECT), "r");
+	json_free(once);
 	/* ...and the agent reads the answer back. */
-	r = acpmsg_outcome(acpmsg_option_pick(
-	    options, ACPMSG_ALLOW_ONCE, ACPMSG_ALLOW_ALWAYS));
+	r = acpmsg_outcome(acpmsg_option_for(options, PERMISSION_ONCE));
 	CHECK_STR(acpmsg_selected(r), "yes");
-	CHECK_INT(
-	    acpmsg_choice_kind(choices, nitems(choices), acpmsg_selected(r)),
-	    ACPMSG_ALLOW_ONCE);
+	CHECK_INT(acpmsg_choice_reply(choices, nitems(choices), r, &reply), 0);
+	CHECK_INT(reply, PERMISSION_ONCE);
 	CHECK_JSON(r,
 	    "{\"outcome\":{\"outcome\":\"selected\",\"optionId\":"
 	    "\"yes\"}}");
+	r = acpmsg_outcome(acpmsg_option_for(options, PERMISSION_REJECT));
+	CHECK_INT(acpmsg_choice_reply(choices, nitems(choices), r, &reply), 0);
+	CHECK_INT(reply, PERMISSION_REJECT);
+	json_free(r);
 	r = acpmsg_outcome(NULL);
 	CHECK(acpmsg_selected(r) == NULL);
+	CHECK_INT(acpmsg_choice_reply(choices, nitems(choices), r, &reply), -1);
 	CHECK_JSON(r, "{\"outcome\":{\"outcome\":\"cancelled\"}}");
-	CHECK_INT(acpmsg_choice_kind(choices, nitems(choices), "maybe"), -1);
-	CHECK_INT(acpmsg_choice_kind(choices, nitems(choices), NULL), -1);
+	r = acpmsg_outcome("maybe");
+	CHECK_INT(acpmsg_choice_reply(choices, nitems(choices), r, &reply), -1);
+	json_free(r);
 	json_free(params);
 }
 
