@@ -22,6 +22,9 @@
  * fs/write_text_file). That is the one place an adapter touches the disk,
  * kept below in small bounded functions that refuse anything outside the
  * session's cwd.
+ *
+ * The messages' shapes are protocol/acpmsg.c's, which the mock agent and
+ * the ACP-over-HTTP facade share; the JSON-RPC is the peer's (rpc.c).
  */
 #include <sys/stat.h>
 
@@ -39,8 +42,7 @@
 #define AGENTD_VERSION "0.0.0"
 #endif
 
-#define ACP_FS_MAX	 (16UL * 1024 * 1024)
-#define ACP_DIFF_CONTEXT 3
+#define ACP_FS_MAX (16UL * 1024 * 1024)
 
 enum acp_phase {
 	ACP_INIT,    /* initialize sent */
@@ -67,12 +69,6 @@ enum acp_run {
 	ACP_RUN_COUNT
 };
 
-/* A prompt waiting for the handshake or for the previous turn. */
-struct acp_prompt {
-	cJSON *blocks;
-	TAILQ_ENTRY(acp_prompt) entry;
-};
-
 /* A tool call seen in this session, by toolCallId. */
 struct acp_call {
 	char  *id;
@@ -89,13 +85,13 @@ struct acp_call {
 
 /* A request from the agent waiting for a client: permission or question. */
 struct acp {
-	enum acp_phase		phase;
-	struct jsonrpc_pending *pending;
-	int			can_load;
-	int			replaying; /* session/load in flight */
-	int			in_prompt; /* session/prompt in flight */
-	unsigned int		turn;	   /* prompts sent */
-	unsigned int		nitem;	   /* synthetic ids in this turn */
+	enum acp_phase	     phase;
+	struct jsonrpc_peer *peer; /* our requests, the agent's asks */
+	int		     can_load;
+	int		     replaying; /* session/load in flight */
+	int		     in_prompt; /* session/prompt in flight */
+	unsigned int	     turn;	/* prompts sent */
+	unsigned int	     nitem;	/* synthetic ids in this turn */
 
 	enum acp_run run;
 	char	    *run_id;	/* native id of the open run */
@@ -105,32 +101,11 @@ struct acp {
 	double cost_seen; /* cumulative cost, -1 unknown */
 	double cost_base; /* cumulative cost at turn start */
 
-	TAILQ_HEAD(, acp_prompt) queue;
+	struct rpc_queue queue; /* prompts' blocks, for the handshake or turn */
 	TAILQ_HEAD(, acp_call) calls;
-	struct jsonrpc_asks asks;
 };
 
-struct acp_buf {
-	char  *p;
-	size_t len;
-	size_t size;
-};
-struct acp_line {
-	const char *p;
-	size_t	    len;
-};
-
-struct acp_response {
-	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
-};
-struct acp_method {
-	const char *method;
-	void (*fn)(struct host *, struct acp *, const struct jsonrpc_msg *);
-};
-struct acp_update {
-	const char *kind;
-	void (*fn)(struct host *, struct acp *, const cJSON *);
-};
+typedef void acp_update_fn(struct host *, struct acp *, const cJSON *);
 
 static struct acp *acp_get(struct host *);
 static int  acp_spawn_argv(struct host *, struct argv_builder *, char **);
@@ -143,41 +118,26 @@ static int  acp_reply_question(struct host *, const char *, const cJSON *);
 static int  acp_cancel(struct host *);
 static void acp_free(struct host *);
 
-static void
-acp_request(struct host *, struct acp *, enum acp_req, const char *, cJSON *);
 static void acp_reply(struct host *, const cJSON *, cJSON *);
 static void acp_reply_error(struct host *, const cJSON *, int, const char *);
 static void
 acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
-static void
-acp_rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
-static void	   acp_open_session(struct host *, struct acp *);
-static void	   acp_flush(struct host *, struct acp *);
-static cJSON	  *acp_mcp_servers(struct host *);
-static char	  *acp_file_uri(struct host *, const char *);
-static const char *acp_stop_reason(const char *);
-static void acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
+static void  acp_open_session(struct host *, struct acp *);
+static void  acp_flush(struct host *, struct acp *);
+static char *acp_file_uri(struct host *, const char *);
+static void  acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
-static void
-acp_initialize_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_session_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static int  acp_set_mode(struct host *, struct acp *, const cJSON *);
-static void acp_api_error(struct host *, const char *);
-static void
-acp_set_mode_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_prompt_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_update_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_permission_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_elicitation_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_fs_read_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
-static void
-acp_fs_write_cb(struct host *, struct acp *, const struct jsonrpc_msg *);
+static jsonrpc_msg_fn acp_initialize_cb;
+static jsonrpc_msg_fn acp_session_cb;
+static int	      acp_set_mode(struct host *, struct acp *, const cJSON *);
+static void	      acp_api_error(struct host *, const char *);
+static jsonrpc_msg_fn acp_set_mode_cb;
+static jsonrpc_msg_fn acp_prompt_cb;
+static jsonrpc_msg_fn acp_update_cb;
+static jsonrpc_msg_fn acp_permission_cb;
+static jsonrpc_msg_fn acp_elicitation_cb;
+static jsonrpc_msg_fn acp_fs_read_cb;
+static jsonrpc_msg_fn acp_fs_write_cb;
 
 static void acp_run_end(struct host *, struct acp *);
 static void
@@ -185,36 +145,25 @@ acp_run_chunk(struct host *, struct acp *, enum acp_run, const cJSON *);
 static void  acp_item(struct host *, struct acp *, const char *, enum item_kind,
      enum item_role, int, cJSON *);
 static char *acp_synthetic_id(struct acp *, const char *);
-static void  acp_message_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_thought_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_user_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_tool_call_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_plan_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_usage_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_mode_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_info_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_notice_cb(struct host *, struct acp *, const cJSON *);
-static void  acp_ignore_cb(struct host *, struct acp *, const cJSON *);
+static acp_update_fn acp_message_cb;
+static acp_update_fn acp_thought_cb;
+static acp_update_fn acp_user_cb;
+static acp_update_fn acp_tool_call_cb;
+static acp_update_fn acp_plan_cb;
+static acp_update_fn acp_usage_cb;
+static acp_update_fn acp_mode_cb;
+static acp_update_fn acp_info_cb;
+static acp_update_fn acp_notice_cb;
 
 static struct acp_call		   *
 acp_call_sync(struct host *, struct acp *, const cJSON *, int);
 static void acp_call_result(
     struct host *, struct acp *, struct acp_call *, const cJSON *, int);
 static cJSON *acp_call_part(const struct acp_call *);
-static char  *acp_content_text(const cJSON *);
-static char  *acp_diff(const char *, const char *, const char *);
-
-static void   acp_buf_add(struct acp_buf *, const char *, size_t);
-static size_t acp_diff_lines(const char *, struct acp_line **);
-static void
-acp_diff_add(struct acp_buf *, char, const struct acp_line *, size_t, size_t);
-static int  acp_diff_same(const struct acp_line *, const struct acp_line *);
 static void acp_status(struct host *, struct acp *, const char *, const char *);
 static struct acp_call *acp_call_find(struct acp *, const char *);
 static void		acp_call_free(struct acp_call *);
-static void		acp_queue_clear(struct acp *);
 
-static const char *acp_option_pick(const cJSON *, const char *, const char *);
 static cJSON *
 acp_question_field(const char *, const cJSON *, const char *, cJSON *);
 static void
@@ -244,47 +193,51 @@ const struct adapter adapter_acp = { .name = "acp",
 	.cancel = acp_cancel,
 	.free = acp_free };
 
-/* PromptResponse.usage's members, in event_usage_from's order. */
-static const char *const acp_usage_names[4] = { "inputTokens", "outputTokens",
-	"cachedReadTokens", "cachedWriteTokens" };
-
 /* Responses to our requests, by enum acp_req. */
-static const struct acp_response acp_responses[ACP_REQ_COUNT] = {
-	[ACP_REQ_INITIALIZE] = { acp_initialize_cb },
-	[ACP_REQ_NEW] = { acp_session_cb },
-	[ACP_REQ_LOAD] = { acp_session_cb },
-	[ACP_REQ_MODE] = { acp_set_mode_cb },
-	[ACP_REQ_PROMPT] = { acp_prompt_cb }
+static jsonrpc_msg_fn *const acp_responses[ACP_REQ_COUNT] = {
+	[ACP_REQ_INITIALIZE] = acp_initialize_cb,
+	[ACP_REQ_NEW] = acp_session_cb,
+	[ACP_REQ_LOAD] = acp_session_cb,
+	[ACP_REQ_MODE] = acp_set_mode_cb,
+	[ACP_REQ_PROMPT] = acp_prompt_cb
 };
 
 /* Requests from the agent; anything else is answered -32601. */
-static const struct acp_method acp_requests[] = {
-	{ "session/request_permission", acp_permission_cb },
-	{ "elicitation/create", acp_elicitation_cb },
-	{ "fs/read_text_file", acp_fs_read_cb },
-	{ "fs/write_text_file", acp_fs_write_cb }
+static const struct jsonrpc_method acp_requests[] = {
+	{ ACPMSG_REQUEST_PERMISSION, acp_permission_cb },
+	{ ACPMSG_ELICITATION, acp_elicitation_cb },
+	{ ACPMSG_FS_READ, acp_fs_read_cb }, { ACPMSG_FS_WRITE, acp_fs_write_cb }
 };
 
 /* Notifications from the agent; anything else is ignored (valid ACP). */
-static const struct acp_method acp_notifications[] = { { "session/update",
-    acp_update_cb } };
+static const struct jsonrpc_method acp_notifications[] = {
+	{ ACPMSG_SESSION_UPDATE, acp_update_cb }
+};
+
+/* ACP is JSON-RPC 2.0 with "jsonrpc" on every message. */
+static const struct jsonrpc_peer_ops acp_rpc = { "acp", 1, acp_requests,
+	nitems(acp_requests), acp_notifications, nitems(acp_notifications),
+	acp_responses, ACP_REQ_COUNT, rpc_stray_cb, rpc_send_cb,
+	rpc_invalid_cb };
 
 /*
- * session/update kinds. available_commands_update, config_option_update,
- * compaction_summary_chunk and any unknown kind are ignored: they are
- * valid ACP that has no place in the universal stream.
+ * session/update kinds, by enum acpmsg_update. available_commands_update,
+ * config_option_update and any kind acpmsg.c does not know (say
+ * compaction_summary_chunk) are ignored: valid ACP that has no place in
+ * the universal stream.
  */
-static const struct acp_update acp_updates[] = { { "agent_message_chunk",
-						     acp_message_cb },
-	{ "agent_thought_chunk", acp_thought_cb },
-	{ "user_message_chunk", acp_user_cb },
-	{ "tool_call", acp_tool_call_cb },
-	{ "tool_call_update", acp_tool_call_cb }, { "plan", acp_plan_cb },
-	{ "usage_update", acp_usage_cb },
-	{ "current_mode_update", acp_mode_cb },
-	{ "session_info_update", acp_info_cb }, { "notice", acp_notice_cb },
-	{ "available_commands_update", acp_ignore_cb },
-	{ "config_option_update", acp_ignore_cb } };
+static acp_update_fn *const acp_updates[ACPMSG_UPDATE_COUNT] = {
+	[ACPMSG_AGENT_CHUNK] = acp_message_cb,
+	[ACPMSG_THOUGHT_CHUNK] = acp_thought_cb,
+	[ACPMSG_USER_CHUNK] = acp_user_cb,
+	[ACPMSG_TOOL_CALL] = acp_tool_call_cb,
+	[ACPMSG_TOOL_CALL_UPDATE] = acp_tool_call_cb,
+	[ACPMSG_PLAN] = acp_plan_cb,
+	[ACPMSG_USAGE] = acp_usage_cb,
+	[ACPMSG_MODE] = acp_mode_cb,
+	[ACPMSG_INFO] = acp_info_cb,
+	[ACPMSG_NOTICE] = acp_notice_cb
+};
 
 /* Node's spelling of errno values: Gemini looks for "ENOENT". */
 static const struct {
@@ -324,141 +277,39 @@ acp_on_start(struct host *s)
 {
 	const struct agent_profile *p = host_profile(s);
 	struct acp		   *a;
-	cJSON			   *params, *caps, *fs, *info, *el;
-	int			    offer;
 
 	a = xcalloc(1, sizeof *a);
-	a->pending = jsonrpc_pending_new();
+	a->peer = jsonrpc_peer_new(&acp_rpc, s);
 	a->cost_seen = -1;
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
-	TAILQ_INIT(&a->asks);
 	host_set_adapter_data(s, a);
 
-	offer = (p != NULL && (p->flags & AGENT_OFFER_FS));
-	caps = json_object();
-	fs = json_object();
-	json_set_bool(fs, "readTextFile", offer);
-	json_set_bool(fs, "writeTextFile", offer);
-	json_set(caps, "fs", fs);
-	json_set_bool(caps, "terminal", 0);
-	el = json_object();
-	json_set(el, "form", json_object());
-	json_set(caps, "elicitation", el);
-
-	info = json_object();
-	json_set_str(info, "name", "agentd");
-	json_set_str(info, "version", AGENTD_VERSION);
-
-	params = json_object();
-	json_set_int(params, "protocolVersion", 1);
-	json_set(params, "clientCapabilities", caps);
-	json_set(params, "clientInfo", info);
-	acp_request(s, a, ACP_REQ_INITIALIZE, "initialize", params);
-}
-
-/* Send a request of ours and remember what it was. */
-static void
-acp_request(struct host *s, struct acp *a, enum acp_req kind,
-    const char *method, cJSON *params)
-{
-	long long id;
-
-	id = jsonrpc_pending_add(a->pending, kind, NULL);
-	host_send_json(s, jsonrpc_request(1, id, method, params));
+	jsonrpc_peer_request(a->peer, ACP_REQ_INITIALIZE, ACPMSG_INITIALIZE,
+	    acpmsg_initialize(p != NULL && (p->flags & AGENT_OFFER_FS),
+		"agentd", AGENTD_VERSION));
 }
 
 static void
 acp_reply(struct host *s, const cJSON *id, cJSON *result)
 {
-	host_send_json(s, jsonrpc_result(1, id, result));
+	jsonrpc_peer_reply(acp_get(s)->peer, id, result);
 }
 
 static void
 acp_reply_error(struct host *s, const cJSON *id, int code, const char *message)
 {
-	host_send_json(s, jsonrpc_error(1, id, code, message, NULL));
+	jsonrpc_peer_error(acp_get(s)->peer, id, code, message);
 }
 
-/* One line of the agent's stdout: parse and dispatch by message kind. */
+/* One line of the agent's stdout, to the peer. */
 static void
 acp_on_line(struct host *s, const char *line, size_t len)
 {
-	struct acp	  *a = acp_get(s);
-	struct jsonrpc_msg msg;
-	cJSON		  *v;
-	const char	  *err;
-	size_t		   i;
-	int		   kind;
-	void		  *data;
+	struct acp *a = acp_get(s);
 
-	if (a == NULL)
-		return;
-	if ((v = json_parse(line, len, &err)) == NULL) {
-		host_unparsed(s, err, "acp");
-		return;
-	}
-	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		host_unparsed(s, err, "acp");
-		json_free(v);
-		return;
-	}
-	switch (msg.kind) {
-	case JSONRPC_RESPONSE:
-	case JSONRPC_ERROR:
-		if (jsonrpc_pending_take(a->pending, msg.id, &kind, &data) !=
-			0 ||
-		    kind < 0 || kind >= ACP_REQ_COUNT) {
-			if (msg.kind == JSONRPC_ERROR)
-				acp_rpc_error(s, &msg, NULL);
-			break;
-		}
-		acp_responses[kind].fn(s, a, &msg);
-		break;
-	case JSONRPC_REQUEST:
-		for (i = 0; i < nitems(acp_requests); i++) {
-			if (strcmp(acp_requests[i].method, msg.method) == 0)
-				break;
-		}
-		if (i == nitems(acp_requests)) {
-			acp_reply_error(s, msg.id, JSONRPC_METHOD_NOT_FOUND,
-			    "method not found");
-		} else
-			acp_requests[i].fn(s, a, &msg);
-		break;
-	case JSONRPC_NOTIFICATION:
-		for (i = 0; i < nitems(acp_notifications); i++) {
-			if (strcmp(acp_notifications[i].method, msg.method) ==
-			    0)
-				acp_notifications[i].fn(s, a, &msg);
-		}
-		break;
-	default:
-		host_unparsed(s, "not a JSON-RPC message", "acp");
-		break;
-	}
-	json_free(v);
-}
-
-/* An error response as an error event: message, code as text, data. */
-static void
-acp_rpc_error(struct host *s, const struct jsonrpc_msg *msg, const char *prefix)
-{
-	char	     code[32], *text = NULL;
-	const cJSON *data;
-
-	snprintf(code, sizeof code, "%lld", msg->error_code);
-	data = json_get(msg->error, "data");
-	if (prefix != NULL) {
-		xasprintf(&text, "%s: %s", prefix,
-		    msg->error_message != NULL ? msg->error_message : "error");
-	}
-	host_error(s,
-	    text != NULL ? text
-			 : (msg->error_message != NULL ? msg->error_message
-						       : "agent error"),
-	    code, data != NULL ? json_dup(data) : NULL);
-	free(text);
+	if (a != NULL)
+		jsonrpc_peer_line(a->peer, line, len);
 }
 
 /*
@@ -470,32 +321,18 @@ acp_fail(struct host *s, struct acp *a, const char *what,
     const struct jsonrpc_msg *msg)
 {
 	a->phase = ACP_FAILED;
-	acp_rpc_error(s, msg, what);
-	if (!TAILQ_EMPTY(&a->queue)) {
-		acp_queue_clear(a);
-		host_turn_end(s, "error", NULL, -1);
-	}
-}
-
-/* Drop the prompts nobody sent. */
-static void
-acp_queue_clear(struct acp *a)
-{
-	struct acp_prompt *p;
-
-	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
-		TAILQ_REMOVE(&a->queue, p, entry);
-		json_free(p->blocks);
-		free(p);
-	}
+	rpc_error(s, msg, what);
+	rpc_queue_drop(s, &a->queue, "error");
 }
 
 /* initialize answered: remember the agent, then open the ACP session. */
 static void
-acp_initialize_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *version;
-	int	    load = 0;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *version;
+	int	     load = 0;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		acp_fail(s, a, "initialize failed", msg);
@@ -516,28 +353,15 @@ static void
 acp_open_session(struct host *s, struct acp *a)
 {
 	const char *native = host_native_id(s);
-	cJSON	   *params;
 
-	params = json_object();
-	json_set_str(params, "cwd", host_cwd(s));
-	json_set(params, "mcpServers", acp_mcp_servers(s));
 	a->phase = ACP_OPENING;
 	if (native != NULL && *native != '\0' && a->can_load) {
-		json_set_str(params, "sessionId", native);
 		a->replaying = 1;
-		acp_request(s, a, ACP_REQ_LOAD, "session/load", params);
+		jsonrpc_peer_request(a->peer, ACP_REQ_LOAD, ACPMSG_SESSION_LOAD,
+		    acpmsg_session(host_cwd(s), host_mcp(s), native));
 	} else
-		acp_request(s, a, ACP_REQ_NEW, "session/new", params);
-}
-
-static cJSON *
-acp_mcp_servers(struct host *s)
-{
-	const cJSON *mcp = host_mcp(s);
-
-	if (json_is_arr(mcp))
-		return (json_dup(mcp));
-	return (json_array());
+		jsonrpc_peer_request(a->peer, ACP_REQ_NEW, ACPMSG_SESSION_NEW,
+		    acpmsg_session(host_cwd(s), host_mcp(s), NULL));
 }
 
 /*
@@ -546,15 +370,17 @@ acp_mcp_servers(struct host *s)
  * agent's memory of it rather than not at all.
  */
 static void
-acp_session_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_session_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *id;
-	int	    loading = a->replaying;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *id;
+	int	     loading = a->replaying;
 
 	a->replaying = 0;
 	if (msg->kind == JSONRPC_ERROR) {
 		if (loading) {
-			acp_rpc_error(s, msg,
+			rpc_error(s, msg,
 			    "session/load failed, "
 			    "starting a new session");
 			a->can_load = 0;
@@ -588,7 +414,6 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 {
 	const char  *want = host_permission_mode(s), *cur, *id;
 	const cJSON *modes = json_get_obj(result, "modes"), *m;
-	cJSON	    *params;
 
 	if (want == NULL || modes == NULL)
 		return (0);
@@ -599,10 +424,9 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 		if ((id = json_get_str(m, "id")) == NULL ||
 		    strcmp(id, want) != 0)
 			continue;
-		params = json_object();
-		json_set_str(params, "sessionId", host_native_id(s));
-		json_set_str(params, "modeId", want);
-		acp_request(s, a, ACP_REQ_MODE, "session/set_mode", params);
+		jsonrpc_peer_request(a->peer, ACP_REQ_MODE,
+		    ACPMSG_SESSION_SET_MODE,
+		    acpmsg_set_mode(host_native_id(s), want));
 		return (1);
 	}
 	return (0);
@@ -610,10 +434,13 @@ acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
 
 /* The mode is set (or refused: the session runs in the agent's default). */
 static void
-acp_set_mode_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_set_mode_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+
 	if (msg->kind == JSONRPC_ERROR)
-		acp_rpc_error(s, msg, "session/set_mode failed");
+		rpc_error(s, msg, "session/set_mode failed");
 	a->phase = ACP_READY;
 	acp_flush(s, a);
 }
@@ -622,20 +449,16 @@ acp_set_mode_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 static int
 acp_send_message(struct host *s, const struct user_message *m)
 {
-	struct acp	  *a = acp_get(s);
-	struct acp_prompt *p;
-	const cJSON	  *att;
-	cJSON		  *blocks, *b;
-	const char	  *path, *name;
-	char		  *uri;
+	struct acp  *a = acp_get(s);
+	const cJSON *att;
+	cJSON	    *blocks;
+	const char  *path, *name;
+	char	    *uri;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
 	blocks = json_array();
-	b = json_object();
-	json_set_str(b, "type", "text");
-	json_set_str(b, "text", m->text != NULL ? m->text : "");
-	json_append(blocks, b);
+	json_append(blocks, acpmsg_block_text(m->text));
 	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
@@ -644,17 +467,11 @@ acp_send_message(struct host *s, const struct user_message *m)
 			    ? strrchr(path, '/') + 1
 			    : path;
 		uri = acp_file_uri(s, path);
-		b = json_object();
-		json_set_str(b, "type", "resource_link");
-		json_set_str(b, "uri", uri);
-		json_set_str(b, "name", name);
-		json_set_str(b, "mimeType", json_get_str(att, "mime"));
-		json_append(blocks, b);
+		json_append(blocks,
+		    acpmsg_block_link(uri, name, json_get_str(att, "mime")));
 		free(uri);
 	}
-	p = xcalloc(1, sizeof *p);
-	p->blocks = blocks;
-	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	rpc_queue_add(&a->queue, blocks);
 	acp_flush(s, a);
 	return (0);
 }
@@ -693,56 +510,44 @@ acp_file_uri(struct host *s, const char *path)
 static void
 acp_flush(struct host *s, struct acp *a)
 {
-	struct acp_prompt *p;
-	cJSON		  *params;
+	cJSON *blocks;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
-	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+	    (blocks = rpc_queue_take(&a->queue)) == NULL)
 		return;
-	TAILQ_REMOVE(&a->queue, p, entry);
-	params = json_object();
-	json_set_str(params, "sessionId", host_native_id(s));
-	json_set(params, "prompt", p->blocks);
-	free(p);
 
 	a->in_prompt = 1;
 	a->turn++;
 	a->nitem = 0;
 	a->cost_base = a->cost_seen;
-	acp_request(s, a, ACP_REQ_PROMPT, "session/prompt", params);
+	jsonrpc_peer_request(a->peer, ACP_REQ_PROMPT, ACPMSG_SESSION_PROMPT,
+	    acpmsg_prompt(host_native_id(s), blocks));
 }
 
 /* The prompt answered: the turn is over. */
 static void
-acp_prompt_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_prompt_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *reason;
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
+	const char  *reason;
 
 	a->in_prompt = 0;
 	if (msg->kind == JSONRPC_ERROR) {
-		/* -32800: the request was cancelled, which is no error. */
-		if (msg->error_code == -32800) {
+		/* The request was cancelled, which is no error. */
+		if (msg->error_code == ACPMSG_CANCELLED) {
 			acp_turn_end(s, a, "cancelled", NULL);
 			return;
 		}
-		acp_rpc_error(s, msg, NULL);
+		rpc_error(s, msg, NULL);
 		acp_turn_end(s, a, "error", NULL);
 		return;
 	}
 	if ((reason = json_get_str(msg->result, "stopReason")) == NULL)
 		reason = "end_turn";
-	acp_turn_end(s, a, acp_stop_reason(reason),
+	acp_turn_end(s, a, acpmsg_stop_from(reason),
 	    event_usage_from(
-		json_get_obj(msg->result, "usage"), acp_usage_names));
-}
-
-/* ACP stop reasons are universal ones, except max_turn_requests. */
-static const char *
-acp_stop_reason(const char *reason)
-{
-	if (strcmp(reason, "max_turn_requests") == 0)
-		return ("max_turns");
-	return (reason);
+		json_get_obj(msg->result, "usage"), acpmsg_usage_names));
 }
 
 /*
@@ -777,25 +582,24 @@ acp_turn_end(struct host *s, struct acp *a, const char *reason, cJSON *usage)
  * replays history the log already has.
  */
 static void
-acp_update_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_update_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+	struct acp  *a = acp_get(s);
 	const cJSON *update;
-	const char  *kind;
-	size_t	     i;
+	const char  *name;
+	int	     kind;
 
 	if (a->replaying)
 		return;
 	update = json_get_obj(msg->params, "update");
-	if ((kind = json_get_str(update, "sessionUpdate")) == NULL) {
+	if ((name = json_get_str(update, "sessionUpdate")) == NULL) {
 		host_unparsed(s, "session/update without sessionUpdate", "acp");
 		return;
 	}
-	for (i = 0; i < nitems(acp_updates); i++) {
-		if (strcmp(acp_updates[i].kind, kind) == 0) {
-			acp_updates[i].fn(s, a, update);
-			return;
-		}
-	}
+	if ((kind = acpmsg_update_parse(name)) >= 0 &&
+	    acp_updates[kind] != NULL)
+		acp_updates[kind](s, a, update);
 }
 
 static void
@@ -814,11 +618,6 @@ static void
 acp_user_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	acp_run_chunk(s, a, ACP_RUN_USER, u);
-}
-
-static void
-acp_ignore_cb(struct host *s, struct acp *a, const cJSON *u)
-{
 }
 
 /* Complete the open run, if any. */
@@ -1013,7 +812,7 @@ acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 	struct item_spec spec;
 	const cJSON	*input, *content, *el;
 	const char	*id, *status, *name;
-	int		 final, failed, has_diff = 0;
+	int		 st, final, failed, has_diff = 0;
 
 	id = json_get_str(tc, "toolCallId");
 	if ((c = acp_call_find(a, id)) == NULL) {
@@ -1044,10 +843,9 @@ acp_call_sync(struct host *s, struct acp *a, const cJSON *tc, int force)
 		json_free(c->diffs);
 		c->diffs = json_dup(content);
 	}
-	status = json_get_str(tc, "status");
-	final = status != NULL &&
-	    (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0);
-	failed = final && strcmp(status, "failed") == 0;
+	st = acpmsg_status_parse(json_get_str(tc, "status"));
+	final = st == ACPMSG_COMPLETED || st == ACPMSG_FAILED;
+	failed = st == ACPMSG_FAILED;
 
 	if (c->item == ACP_ITEM_NONE) {
 		memset(&spec, 0, sizeof spec);
@@ -1098,7 +896,7 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 	char	    *output, *id, *diff;
 	const char  *path, *old, *new;
 
-	output = acp_content_text(json_get_arr(tc, "content"));
+	output = acpmsg_tool_text(json_get_arr(tc, "content"));
 	raw = json_get(tc, "rawOutput");
 	if (*output == '\0' && raw != NULL && !json_is_null(raw)) {
 		free(output);
@@ -1112,135 +910,18 @@ acp_call_result(struct host *s, struct acp *a, struct acp_call *c,
 		if ((path = json_get_str(el, "path")) == NULL ||
 		    (new = json_get_str(el, "newText")) == NULL)
 			continue;
-		old = json_get_str(el, "oldText");
-		diff = acp_diff(path, old, new);
+		if ((old = json_get_str(el, "oldText")) != NULL && *old == '\0')
+			old = NULL; /* "" is a new file too */
+		diff = diff_texts(path, old, path, new);
 		json_append(content,
-		    event_part_file_ref(path,
-			old == NULL || *old == '\0' ? "write" : "patch", diff));
+		    event_part_file_ref(
+			path, old == NULL ? "write" : "patch", diff));
 		free(diff);
 	}
 	xasprintf(&id, "%s:result", c->id);
 	acp_item(s, a, id, ITEM_TOOL_RESULT, ROLE_TOOL, failed, content);
 	free(id);
 	c->done = 1;
-}
-
-/* The text of ToolCallContent "content" blocks, joined; "" if none. */
-static char *
-acp_content_text(const cJSON *content)
-{
-	const cJSON *el;
-	const char  *text;
-	char	    *out = xstrdup(""), *next;
-
-	JSON_FOREACH(el, content) {
-		text = json_get_str(json_get_obj(el, "content"), "text");
-		if (text == NULL)
-			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? "\n" : "", text);
-		free(out);
-		out = next;
-	}
-	return (out);
-}
-
-/* A growing string for diffs. */
-static void
-acp_buf_add(struct acp_buf *b, const char *s, size_t len)
-{
-	if (b->len + len + 1 > b->size) {
-		b->size = (b->len + len + 1) * 2;
-		b->p = xrealloc(b->p, b->size);
-	}
-	memcpy(b->p + b->len, s, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-/* Split text into lines, each keeping its newline; returns the count. */
-static size_t
-acp_diff_lines(const char *text, struct acp_line **lines)
-{
-	const char *p, *nl;
-	size_t	    n = 0;
-
-	*lines = NULL;
-	for (p = text; *p != '\0'; p = nl) {
-		nl = strchr(p, '\n');
-		nl = nl != NULL ? nl + 1 : p + strlen(p);
-		*lines = xreallocarray(*lines, n + 1, sizeof **lines);
-		(*lines)[n].p = p;
-		(*lines)[n++].len = (size_t)(nl - p);
-	}
-	return (n);
-}
-
-/* Append lines [from, to) with a mark, flagging a missing last newline. */
-static void
-acp_diff_add(struct acp_buf *b, char mark, const struct acp_line *l,
-    size_t from, size_t to)
-{
-	static const char nonl[] = "\n\\ No newline at end of file\n";
-	size_t		  i;
-
-	for (i = from; i < to; i++) {
-		acp_buf_add(b, &mark, 1);
-		acp_buf_add(b, l[i].p, l[i].len);
-		if (l[i].len == 0 || l[i].p[l[i].len - 1] != '\n')
-			acp_buf_add(b, nonl, sizeof nonl - 1);
-	}
-}
-
-static int
-acp_diff_same(const struct acp_line *a, const struct acp_line *b)
-{
-	return (a->len == b->len && memcmp(a->p, b->p, a->len) == 0);
-}
-
-/*
- * A unified diff with one hunk: the common leading and trailing lines are
- * cut to three lines of context. Not minimal, but exact, and enough for a
- * client to render the edit; ACP gives whole texts, not patches.
- */
-static char *
-acp_diff(const char *path, const char *old, const char *new)
-{
-	struct acp_line *ol, *nl;
-	struct acp_buf	 b = { NULL, 0, 0 };
-	size_t		 no, nn, pre = 0, suf = 0, from, tail, oc, nc;
-	char		 head[64];
-
-	no = acp_diff_lines(old != NULL ? old : "", &ol);
-	nn = acp_diff_lines(new, &nl);
-	while (pre < no && pre < nn && acp_diff_same(&ol[pre], &nl[pre]))
-		pre++;
-	while (suf < no - pre && suf < nn - pre &&
-	    acp_diff_same(&ol[no - 1 - suf], &nl[nn - 1 - suf]))
-		suf++;
-	from = pre - (pre < ACP_DIFF_CONTEXT ? pre : ACP_DIFF_CONTEXT);
-	tail = suf < ACP_DIFF_CONTEXT ? suf : ACP_DIFF_CONTEXT;
-	oc = no - suf + tail - from;
-	nc = nn - suf + tail - from;
-
-	acp_buf_add(&b, "--- ", 4);
-	acp_buf_add(&b, no == 0 ? "/dev/null" : path,
-	    strlen(no == 0 ? "/dev/null" : path));
-	acp_buf_add(&b, "\n+++ ", 5);
-	acp_buf_add(&b, path, strlen(path));
-	acp_buf_add(&b, "\n", 1);
-	if (pre != no || pre != nn) {
-		snprintf(head, sizeof head, "@@ -%zu,%zu +%zu,%zu @@\n",
-		    oc == 0 ? from : from + 1, oc, nc == 0 ? from : from + 1,
-		    nc);
-		acp_buf_add(&b, head, strlen(head));
-		acp_diff_add(&b, ' ', ol, from, pre);
-		acp_diff_add(&b, '-', ol, pre, no - suf);
-		acp_diff_add(&b, '+', nl, pre, nn - suf);
-		acp_diff_add(&b, ' ', ol, no - suf, no - suf + tail);
-	}
-	free(ol);
-	free(nl);
-	return (b.p);
 }
 
 /* A status item; like any other item it ends the open run. */
@@ -1256,14 +937,13 @@ static void
 acp_plan_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const cJSON *entries = json_get_arr(u, "entries"), *el;
-	const char  *st;
 	cJSON	    *content;
 	char	    *id, detail[64];
 	int	     done = 0;
 
 	JSON_FOREACH(el, entries) {
-		if ((st = json_get_str(el, "status")) != NULL &&
-		    strcmp(st, "completed") == 0)
+		if (acpmsg_status_parse(json_get_str(el, "status")) ==
+		    ACPMSG_COMPLETED)
 			done++;
 	}
 	snprintf(detail, sizeof detail, "%d of %d done", done,
@@ -1338,8 +1018,10 @@ acp_notice_cb(struct host *s, struct acp *a, const cJSON *u)
  * under its JSON-RPC id.
  */
 static void
-acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_permission_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct acp	   *a = acp_get(s);
 	const cJSON	   *tc = json_get_obj(msg->params, "toolCall"), *el;
 	const cJSON	   *options = json_get_arr(msg->params, "options");
 	struct acp_call	   *c = NULL;
@@ -1368,29 +1050,9 @@ acp_permission_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 	}
 	json_set(meta, "options", opts);
 
-	k = jsonrpc_ask_add(&a->asks, msg->id,
+	k = jsonrpc_peer_ask(a->peer, msg->id,
 	    options != NULL ? json_dup(options) : json_array());
 	host_permission_request(s, k->native_id, action, meta);
-}
-
-/* The optionId of the first option of kind want, else of kind fallback. */
-static const char *
-acp_option_pick(const cJSON *options, const char *want, const char *fallback)
-{
-	const cJSON *el;
-	const char  *kind;
-	int	     pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		JSON_FOREACH(el, options) {
-			kind = json_get_str(el, "kind");
-			if (kind != NULL &&
-			    strcmp(kind, pass == 0 ? want : fallback) == 0 &&
-			    json_get_str(el, "optionId"))
-				return (json_get_str(el, "optionId"));
-		}
-	}
-	return (NULL);
 }
 
 /*
@@ -1404,34 +1066,11 @@ acp_reply_permission(
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
 	const char	   *option = NULL;
-	cJSON		   *outcome, *result;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
-	switch (reply) {
-	case PERMISSION_ONCE:
-		option = acp_option_pick(k->data, "allow_once", "allow_always");
-		break;
-	case PERMISSION_ALWAYS:
-		option = acp_option_pick(k->data, "allow_always", "allow_once");
-		break;
-	case PERMISSION_REJECT:
-		option =
-		    acp_option_pick(k->data, "reject_once", "reject_always");
-		break;
-	case PERMISSION_CANCELLED:
-		break;
-	}
-	outcome = json_object();
-	if (option != NULL) {
-		json_set_str(outcome, "outcome", "selected");
-		json_set_str(outcome, "optionId", option);
-	} else
-		json_set_str(outcome, "outcome", "cancelled");
-	result = json_object();
-	json_set(result, "outcome", outcome);
-	acp_reply(s, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	option = acpmsg_option_for(k->data, reply);
+	jsonrpc_peer_answer(a->peer, k, acpmsg_outcome(option));
 	return (0);
 }
 
@@ -1441,18 +1080,19 @@ acp_reply_permission(
  * back into the content the schema asked for.
  */
 static void
-acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_elicitation_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct acp	   *a = acp_get(s);
 	const cJSON	   *schema, *prop;
 	const char	   *mode, *message;
 	struct jsonrpc_ask *k;
-	cJSON		   *questions, *fields, *q, *result;
+	cJSON		   *questions, *fields, *q;
 
 	mode = json_get_str(msg->params, "mode");
 	if (mode != NULL && strcmp(mode, "form") != 0) {
-		result = json_object(); /* url mode: nothing to show it in */
-		json_set_str(result, "action", "decline");
-		acp_reply(s, msg->id, result);
+		/* url mode: nothing to show it in */
+		acp_reply(s, msg->id, acpmsg_elicited(NULL));
 		return;
 	}
 	message = json_get_str(msg->params, "message");
@@ -1470,7 +1110,7 @@ acp_elicitation_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
 		json_set(q, "options", json_array());
 		json_append(questions, q);
 	}
-	k = jsonrpc_ask_add(&a->asks, msg->id, fields);
+	k = jsonrpc_peer_ask(a->peer, msg->id, fields);
 	host_question_request(s, k->native_id, questions);
 }
 
@@ -1603,30 +1243,23 @@ acp_reply_question(struct host *s, const char *native_id, const cJSON *answers)
 	struct acp	   *a = acp_get(s);
 	struct jsonrpc_ask *k;
 	const cJSON	   *field, *labels;
-	cJSON		   *result, *content;
+	cJSON		   *content = NULL;
 	int		    i = 0;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
-	result = json_object();
-	if (!json_is_arr(answers)) {
-		json_set_str(result, "action", "decline");
-		goto out;
+	if (json_is_arr(answers)) {
+		content = json_object();
+		JSON_FOREACH(field, k->data) {
+			labels = json_at(answers, i++);
+			if (!json_is_arr(labels) ||
+			    json_str(json_at(labels, 0)) == NULL)
+				continue;
+			json_set(content, json_get_str(field, "key"),
+			    acp_answer_value(field, labels));
+		}
 	}
-	content = json_object();
-	JSON_FOREACH(field, k->data) {
-		labels = json_at(answers, i++);
-		if (!json_is_arr(labels) ||
-		    json_str(json_at(labels, 0)) == NULL)
-			continue;
-		json_set(content, json_get_str(field, "key"),
-		    acp_answer_value(field, labels));
-	}
-	json_set_str(result, "action", "accept");
-	json_set(result, "content", content);
-out:
-	acp_reply(s, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, acpmsg_elicited(content));
 	return (0);
 }
 
@@ -1803,14 +1436,15 @@ acp_fs_slice(char *text, size_t len, long long line, long long limit)
 
 /* fs/read_text_file {path, line?, limit?} -> {content}. */
 static void
-acp_fs_read_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_read_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *path = json_get_str(msg->params, "path");
-	char	   *real, *text, *fixed, *emsg;
-	long long   line = 0, limit = 0;
-	size_t	    len, flen;
-	int	    code, error = 0;
-	cJSON	   *result;
+	struct host *s = arg;
+	const char  *path = json_get_str(msg->params, "path");
+	char	    *real, *text, *fixed, *emsg;
+	long long    line = 0, limit = 0;
+	size_t	     len, flen;
+	int	     code, error = 0;
+	cJSON	    *result;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
@@ -1875,12 +1509,13 @@ acp_fs_store(const char *real, const char *buf, size_t len)
 
 /* fs/write_text_file {path, content} -> {}. */
 static void
-acp_fs_write_cb(struct host *s, struct acp *a, const struct jsonrpc_msg *msg)
+acp_fs_write_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *path = json_get_str(msg->params, "path");
-	const char *content = json_get_str(msg->params, "content");
-	char	   *real, *emsg;
-	int	    code;
+	struct host *s = arg;
+	const char  *path = json_get_str(msg->params, "path");
+	const char  *content = json_get_str(msg->params, "content");
+	char	    *real, *emsg;
+	int	     code;
 
 	if (!acp_fs_allowed(s, msg))
 		return;
@@ -1918,43 +1553,32 @@ static int
 acp_cancel(struct host *s)
 {
 	struct acp *a = acp_get(s);
-	cJSON	   *params;
 
 	if (a == NULL)
 		return (-1);
 	if (a->in_prompt) {
-		params = json_object();
-		json_set_str(params, "sessionId", host_native_id(s));
-		host_send_json(
-		    s, jsonrpc_notification(1, "session/cancel", params));
+		jsonrpc_peer_notify(a->peer, ACPMSG_SESSION_CANCEL,
+		    acpmsg_session_id(host_native_id(s)));
 		return (0);
 	}
-	if (TAILQ_EMPTY(&a->queue))
-		return (0);
-	acp_queue_clear(a);
-	host_turn_end(s, "cancelled", NULL, -1);
+	rpc_queue_drop(s, &a->queue, "cancelled");
 	return (0);
 }
 
 static void
 acp_free(struct host *s)
 {
-	struct acp	   *a = acp_get(s);
-	struct acp_call	   *c;
-	struct jsonrpc_ask *k;
+	struct acp	*a = acp_get(s);
+	struct acp_call *c;
 
 	if (a == NULL)
 		return;
-	acp_queue_clear(a);
+	rpc_queue_drop(NULL, &a->queue, NULL);
 	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
 		TAILQ_REMOVE(&a->calls, c, entry);
 		acp_call_free(c);
 	}
-	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
-		TAILQ_REMOVE(&a->asks, k, entry);
-		jsonrpc_ask_free(k);
-	}
-	jsonrpc_pending_free(a->pending);
+	jsonrpc_peer_free(a->peer);
 	free(a->run_id);
 	free(a->run_base);
 	free(a->last_base);

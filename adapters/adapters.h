@@ -90,6 +90,17 @@ void argv_env(struct argv_builder *, const char *, const char *);
 void argv_free(struct argv_builder *);
 int  argv_command(struct host *, struct argv_builder *, char **);
 
+/* rpc.c */
+void rpc_send_cb(void *, cJSON *);
+void rpc_invalid_cb(void *, const char *, const cJSON *, const char *);
+void rpc_stray_cb(void *, const struct jsonrpc_msg *);
+void rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
+struct rpc_waiting;
+TAILQ_HEAD(rpc_queue, rpc_waiting);
+void   rpc_queue_add(struct rpc_queue *, cJSON *);
+cJSON *rpc_queue_take(struct rpc_queue *);
+void   rpc_queue_drop(struct host *, struct rpc_queue *, const char *);
+
 /* acp.c */
 extern const struct adapter adapter_acp;
 

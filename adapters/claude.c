@@ -35,7 +35,7 @@
 
 #include "adapters.h"
 
-#define CLAUDE_INPUT_MAX   (16UL * 1024 * 1024) /* tool input, a diff */
+#define CLAUDE_INPUT_MAX   (16UL * 1024 * 1024) /* streamed tool input */
 #define CLAUDE_BLOCKS_MAX  1024 /* finished blocks kept to match */
 #define CLAUDE_INTERRUPTED "[Request interrupted by user"
 
@@ -55,11 +55,9 @@ struct claude_block {
 	char		 *item;	   /* native item id */
 	char		 *call_id; /* tool_use id */
 	char		 *name;	   /* tool name */
-	char		 *input;   /* input_json_delta so far */
-	size_t		  inputlen;
-	int		  overflow; /* input over CLAUDE_INPUT_MAX */
-	int		  done;	    /* item completed */
-	int		  final;    /* its assistant line seen */
+	struct buf	  input;   /* input_json_delta so far, capped */
+	int		  done;	   /* item completed */
+	int		  final;   /* its assistant line seen */
 	TAILQ_ENTRY(claude_block) entry;
 };
 
@@ -167,8 +165,6 @@ static char *claude_result_text(const cJSON *, cJSON *);
 static void
 claude_file_result(struct claude *, const char *, const cJSON *, cJSON *);
 static char *claude_diff_patch(const char *, const cJSON *);
-static char *claude_diff_create(const char *, const char *);
-static void  claude_buf_add(char **, size_t *, const char *, size_t);
 
 static const char *claude_stop_reason(struct claude *, const cJSON *, int);
 static char	  *claude_error_text(const cJSON *);
@@ -176,8 +172,8 @@ static void	   claude_error(
 	   struct host *, struct claude *, const char *, const char *, cJSON *);
 static void claude_turn_reset(struct claude *);
 
-static void claude_control_reply(struct host *, const char *, cJSON *);
-static void claude_control_error(struct host *, const char *, const char *);
+static void
+claude_control_reply(struct host *, const char *, cJSON *, const char *);
 static void claude_can_use_tool_cb(
     struct host *, struct claude *, const char *, const cJSON *);
 static cJSON *claude_questions(const cJSON *);
@@ -185,6 +181,7 @@ static struct claude_ask *
 claude_ask_add(struct claude *, const char *, const cJSON *, const cJSON *);
 static struct claude_ask *claude_ask_take(struct claude *, const char *);
 static void		  claude_ask_free(struct claude_ask *);
+static void claude_ask_answer(struct host *, struct claude_ask *, cJSON *);
 
 static struct claude *claude_get(struct host *);
 static const char    *claude_where(struct host *);
@@ -616,14 +613,9 @@ claude_block_delta_cb(struct host *s, struct claude *c, const cJSON *v)
 	else if (strcmp(type, "thinking_delta") == 0)
 		text = json_get_str(delta, "thinking");
 	else if (strcmp(type, "input_json_delta") == 0) {
-		text = json_get_str(delta, "partial_json");
-		if (text == NULL || b->overflow)
-			return;
-		if (b->inputlen + strlen(text) > CLAUDE_INPUT_MAX) {
-			b->overflow = 1;
-			return;
-		}
-		claude_buf_add(&b->input, &b->inputlen, text, strlen(text));
+		if ((text = json_get_str(delta, "partial_json")) != NULL &&
+		    !b->input.full)
+			(void)buf_str(&b->input, text); /* full: input is {} */
 		return;
 	} else
 		return; /* signature_delta, citations_delta */
@@ -731,6 +723,7 @@ claude_block_new(struct host *s, struct claude *c, const char *msg, int idx,
 
 	claude_blocks_prune(c);
 	b = xcalloc(1, sizeof *b);
+	buf_init(&b->input, CLAUDE_INPUT_MAX);
 	b->msg = xstrdup(msg);
 	b->index = idx;
 	b->pos = pos;
@@ -768,9 +761,7 @@ claude_block_done(
 {
 	host_item_complete(s, b->item, failed, content);
 	b->done = 1;
-	free(b->input);
-	b->input = NULL;
-	b->inputlen = 0;
+	buf_free(&b->input);
 }
 
 /*
@@ -805,11 +796,11 @@ claude_block_content(const struct claude_block *b, const cJSON *block)
 			return (claude_tool_content(b->name, NULL, b->call_id,
 			    json_get(block, "input")));
 		/* Cut short (interrupted, or over the cap): "{}". */
-		input = b->input != NULL && !b->overflow
-		    ? json_parse(b->input, b->inputlen, NULL)
+		input = b->input.p != NULL && !b->input.full
+		    ? json_parse(b->input.p, b->input.len, NULL)
 		    : NULL;
 		content = claude_tool_content(b->name,
-		    input != NULL ? b->input : NULL, b->call_id, input);
+		    input != NULL ? b->input.p : NULL, b->call_id, input);
 		json_free(input);
 		return (content);
 	case CLAUDE_OTHER:
@@ -877,7 +868,7 @@ claude_block_free(struct claude_block *b)
 	free(b->item);
 	free(b->call_id);
 	free(b->name);
-	free(b->input);
+	buf_free(&b->input);
 	free(b);
 }
 
@@ -1090,11 +1081,11 @@ claude_result_text(const cJSON *content, cJSON *parts)
 {
 	const cJSON *el, *src;
 	const char  *text, *type;
-	char	    *out = NULL;
-	size_t	     len = 0;
+	struct buf   out;
 
 	if (json_is_str(content))
 		return (xstrdup(json_str(content)));
+	buf_init(&out, JSON_JOIN_MAX);
 	JSON_FOREACH(el, content) {
 		type = json_get_str(el, "type");
 		if (type != NULL && strcmp(type, "image") == 0 &&
@@ -1107,11 +1098,11 @@ claude_result_text(const cJSON *content, cJSON *parts)
 		}
 		if ((text = json_get_str(el, "text")) == NULL)
 			continue;
-		if (len != 0)
-			claude_buf_add(&out, &len, "\n", 1);
-		claude_buf_add(&out, &len, text, strlen(text));
+		if (out.len != 0)
+			(void)buf_str(&out, "\n");
+		(void)buf_str(&out, text);
 	}
-	return (out != NULL ? out : xstrdup(""));
+	return (buf_take(&out, NULL));
 }
 
 /*
@@ -1148,7 +1139,9 @@ claude_file_result(
 	if (patch != NULL && json_size(patch) > 0)
 		diff = claude_diff_patch(path, patch);
 	else if (type != NULL && strcmp(type, "create") == 0)
-		diff = claude_diff_create(path, json_get_str(r, "content"));
+		diff = json_get_str(r, "content") != NULL
+		    ? diff_texts(NULL, NULL, path, json_get_str(r, "content"))
+		    : NULL;
 	json_append(content, event_part_file_ref(path, action, diff));
 	free(diff);
 }
@@ -1159,77 +1152,22 @@ claude_diff_patch(const char *path, const cJSON *patch)
 {
 	const cJSON *h, *l;
 	long long    os, ol, ns, nl;
-	char	    *out = NULL, head[128];
-	size_t	     len = 0;
+	struct buf   b;
 
-	claude_buf_add(&out, &len, "--- ", 4);
-	claude_buf_add(&out, &len, path, strlen(path));
-	claude_buf_add(&out, &len, "\n+++ ", 5);
-	claude_buf_add(&out, &len, path, strlen(path));
-	claude_buf_add(&out, &len, "\n", 1);
+	diff_begin(&b, path, path);
 	JSON_FOREACH(h, patch) {
 		if (json_get_int(h, "oldStart", &os) != 0 ||
 		    json_get_int(h, "oldLines", &ol) != 0 ||
 		    json_get_int(h, "newStart", &ns) != 0 ||
 		    json_get_int(h, "newLines", &nl) != 0)
 			continue;
-		snprintf(head, sizeof head, "@@ -%lld,%lld +%lld,%lld @@\n", os,
-		    ol, ns, nl);
-		claude_buf_add(&out, &len, head, strlen(head));
+		diff_hunk(&b, os, ol, ns, nl);
 		JSON_FOREACH(l, json_get_arr(h, "lines")) {
-			if (json_str(l) == NULL)
-				continue;
-			claude_buf_add(
-			    &out, &len, json_str(l), strlen(json_str(l)));
-			claude_buf_add(&out, &len, "\n", 1);
-		}
-		if (len > CLAUDE_INPUT_MAX) {
-			free(out);
-			return (NULL);
+			if (json_str(l) != NULL)
+				(void)buf_printf(&b, "%s\n", json_str(l));
 		}
 	}
-	return (out);
-}
-
-/* A new file as a unified diff against /dev/null; NULL if too big. */
-static char *
-claude_diff_create(const char *path, const char *text)
-{
-	const char *p, *nl;
-	char	   *out = NULL, head[64];
-	size_t	    len = 0, lines = 0;
-
-	if (text == NULL || strlen(text) > CLAUDE_INPUT_MAX)
-		return (NULL);
-	for (p = text; *p != '\0'; p = nl != NULL ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
-		lines++;
-	}
-	claude_buf_add(&out, &len, "--- /dev/null\n+++ ", 18);
-	claude_buf_add(&out, &len, path, strlen(path));
-	snprintf(head, sizeof head, "\n@@ -0,0 +%d,%zu @@\n", lines > 0, lines);
-	claude_buf_add(&out, &len, head, strlen(head));
-	for (p = text; *p != '\0'; p = nl != NULL ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
-		claude_buf_add(&out, &len, "+", 1);
-		claude_buf_add(
-		    &out, &len, p, nl != NULL ? (size_t)(nl - p) : strlen(p));
-		claude_buf_add(&out, &len, "\n", 1);
-		if (nl == NULL)
-			claude_buf_add(
-			    &out, &len, "\\ No newline at end of file\n", 29);
-	}
-	return (out);
-}
-
-/* Append to a NUL-terminated growing buffer. */
-static void
-claude_buf_add(char **buf, size_t *len, const char *p, size_t n)
-{
-	*buf = xrealloc(*buf, *len + n + 1);
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
+	return (diff_end(&b));
 }
 
 /*
@@ -1316,23 +1254,13 @@ claude_stop_reason(struct claude *c, const cJSON *v, int failed)
 static char *
 claude_error_text(const cJSON *v)
 {
-	const char  *text = json_get_str(v, "result");
-	const char  *subtype = json_get_str(v, "subtype");
-	const cJSON *el;
-	char	    *out;
-	size_t	     len = 0;
+	const char *text = json_get_str(v, "result");
+	const char *subtype = json_get_str(v, "subtype");
+	char	   *out;
 
 	if (text != NULL && *text != '\0')
 		return (xstrdup(text));
-	out = NULL;
-	JSON_FOREACH(el, json_get_arr(v, "errors")) {
-		if (json_str(el) == NULL)
-			continue;
-		if (len != 0)
-			claude_buf_add(&out, &len, "; ", 2);
-		claude_buf_add(&out, &len, json_str(el), strlen(json_str(el)));
-	}
-	if (out != NULL)
+	if ((out = json_join(json_get_arr(v, "errors"), NULL, "; ")) != NULL)
 		return (out);
 	if ((text = json_get_str(v, "error")) != NULL && *text != '\0')
 		return (xstrdup(text));
@@ -1407,30 +1335,20 @@ claude_send_message(struct host *s, const struct user_message *m)
 	return (0);
 }
 
-/* control_response {subtype:"success", request_id, response}. */
+/*
+ * control_response {subtype:"success", request_id, response} or, error
+ * not NULL, {subtype:"error", request_id, error}.
+ */
 static void
-claude_control_reply(struct host *s, const char *request_id, cJSON *response)
+claude_control_reply(
+    struct host *s, const char *request_id, cJSON *response, const char *error)
 {
 	cJSON *r, *msg;
 
 	r = json_object();
-	json_set_str(r, "subtype", "success");
+	json_set_str(r, "subtype", error != NULL ? "error" : "success");
 	json_set_str(r, "request_id", request_id);
 	json_set(r, "response", response);
-	msg = json_object();
-	json_set_str(msg, "type", "control_response");
-	json_set(msg, "response", r);
-	host_send_json(s, msg);
-}
-
-static void
-claude_control_error(struct host *s, const char *request_id, const char *error)
-{
-	cJSON *r, *msg;
-
-	r = json_object();
-	json_set_str(r, "subtype", "error");
-	json_set_str(r, "request_id", request_id);
 	json_set_str(r, "error", error);
 	msg = json_object();
 	json_set_str(msg, "type", "control_response");
@@ -1463,7 +1381,7 @@ claude_control_request_cb(struct host *s, struct claude *c, const cJSON *v)
 		return;
 	}
 	xasprintf(&error, "agentd does not serve %s", subtype);
-	claude_control_error(s, id, error);
+	claude_control_reply(s, id, NULL, error);
 	free(error);
 }
 
@@ -1573,11 +1491,7 @@ claude_reply_permission(
 		json_set_bool(r, "interrupt", 1);
 		break;
 	}
-	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r);
-	else
-		json_free(r);
-	claude_ask_free(k);
+	claude_ask_answer(s, k, r);
 	return (0);
 }
 
@@ -1591,10 +1505,9 @@ claude_reply_question(
 {
 	struct claude	  *c = claude_get(s);
 	struct claude_ask *k;
-	const cJSON	  *q, *labels, *l;
+	const cJSON	  *q;
 	cJSON		  *r, *input, *map;
 	char		  *text;
-	size_t		   len;
 	int		   i = 0;
 
 	if (c == NULL || (k = claude_ask_take(c, native_id)) == NULL)
@@ -1608,17 +1521,7 @@ claude_reply_question(
 	input = k->input != NULL ? json_dup(k->input) : json_object();
 	map = json_object();
 	JSON_FOREACH(q, json_get_arr(input, "questions")) {
-		labels = json_at(answers, i++);
-		text = NULL;
-		len = 0;
-		JSON_FOREACH(l, labels) {
-			if (json_str(l) == NULL)
-				continue;
-			if (len != 0)
-				claude_buf_add(&text, &len, ", ", 2);
-			claude_buf_add(
-			    &text, &len, json_str(l), strlen(json_str(l)));
-		}
+		text = json_join(json_at(answers, i++), NULL, ", ");
 		if (text != NULL && json_get_str(q, "question") != NULL)
 			json_set_str(map, json_get_str(q, "question"), text);
 		free(text);
@@ -1627,11 +1530,7 @@ claude_reply_question(
 	json_set_str(r, "behavior", "allow");
 	json_set(r, "updatedInput", input);
 out:
-	if (!k->withdrawn)
-		claude_control_reply(s, k->request_id, r);
-	else
-		json_free(r);
-	claude_ask_free(k);
+	claude_ask_answer(s, k, r);
 	return (0);
 }
 
@@ -1698,6 +1597,17 @@ claude_ask_take(struct claude *c, const char *id)
 		}
 	}
 	return (NULL);
+}
+
+/* Answer a taken ask with r (owned), unless the CLI withdrew it; free it. */
+static void
+claude_ask_answer(struct host *s, struct claude_ask *k, cJSON *r)
+{
+	if (!k->withdrawn)
+		claude_control_reply(s, k->request_id, r, NULL);
+	else
+		json_free(r);
+	claude_ask_free(k);
 }
 
 static void

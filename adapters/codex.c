@@ -72,54 +72,39 @@ struct codex_usage {
 	long long output;
 };
 
-/* A message waiting for the thread. */
-struct codex_prompt {
-	cJSON *input; /* array of UserInput */
-	TAILQ_ENTRY(codex_prompt) entry;
-};
-
 struct codex_tool;
 
 /* A tool item (command, file change, MCP call) started in this turn. */
 struct codex_call {
 	char			*id;
 	const struct codex_tool *tool;
-	cJSON			*input; /* the tool_call arguments */
-	char			*out;	/* output deltas, capped */
-	size_t			 outlen;
+	cJSON			*input;	    /* the tool_call arguments */
+	struct buf		 out;	    /* output deltas, capped */
 	int			 streaming; /* tool_result item started */
 	TAILQ_ENTRY(codex_call) entry;
 };
 
 /* A server request waiting for a client: an approval or a question. */
 struct codex {
-	enum codex_phase	phase;
-	struct jsonrpc_pending *pending;
-	int			resuming;  /* thread/resume in flight */
-	int			fresh;	   /* resume failed: start anew */
-	int			in_turn;   /* turn/start sent, not completed */
-	int			interrupt; /* cancel before the turn id */
-	char		       *turn_id;
-	char		       *last_error; /* this turn's last error event */
-	unsigned int		nsynth;	    /* synthetic item ids */
+	enum codex_phase     phase;
+	struct jsonrpc_peer *peer;	/* our requests, the server's asks */
+	int		     resuming;	/* thread/resume in flight */
+	int		     fresh;	/* resume failed: start anew */
+	int		     in_turn;	/* turn/start sent, not completed */
+	int		     interrupt; /* cancel before the turn id */
+	char		    *turn_id;
+	char		    *last_error; /* this turn's last error event */
+	unsigned int	     nsynth;	 /* synthetic item ids */
 
 	struct codex_usage seen;       /* last thread total */
 	struct codex_usage base;       /* thread total at turn/start */
 	int		   usage_seen; /* an update in this turn */
 
-	TAILQ_HEAD(, codex_prompt) queue;
+	struct rpc_queue queue; /* messages' UserInput, for the thread */
 	TAILQ_HEAD(, codex_call) calls;
-	struct jsonrpc_asks asks;
 };
 
-typedef void
-codex_msg_fn(struct host *, struct codex *, const struct jsonrpc_msg *);
 typedef void codex_item_fn(struct host *, struct codex *, const cJSON *);
-
-struct codex_method {
-	const char   *method;
-	codex_msg_fn *fn;
-};
 
 /* What to do with a ThreadItem type when it starts and completes. */
 struct codex_item_type {
@@ -150,13 +135,8 @@ static int  codex_cancel(struct host *);
 static void codex_free(struct host *);
 
 static struct codex *codex_get(struct host *);
-static void	     codex_request(
-	     struct host *, struct codex *, enum codex_req, const char *, cJSON *);
-static void codex_reply(struct host *, const cJSON *, cJSON *);
-static void
-codex_rpc_error(struct host *, const struct jsonrpc_msg *, const char *);
-static void codex_fail(
-    struct host *, struct codex *, const char *, const struct jsonrpc_msg *);
+static void	     codex_fail(
+	     struct host *, struct codex *, const char *, const struct jsonrpc_msg *);
 static void   codex_open_thread(struct host *, struct codex *);
 static void   codex_thread_policy(struct host *, cJSON *);
 static void   codex_flush(struct host *, struct codex *);
@@ -164,31 +144,30 @@ static void   codex_interrupt(struct host *, struct codex *);
 static void   codex_turn_end(struct host *, struct codex *, const char *);
 static cJSON *codex_turn_usage(struct codex *);
 static void   codex_error_event(struct host *, struct codex *, const cJSON *);
-static void   codex_queue_clear(struct codex *);
 static void   codex_set_turn(struct codex *, const char *);
 static void   codex_item_dispatch(
       struct host *, struct codex *, const struct jsonrpc_msg *, int);
 
-static codex_msg_fn codex_initialize_cb;
-static codex_msg_fn codex_thread_cb;
-static codex_msg_fn codex_turn_cb;
-static codex_msg_fn codex_interrupt_cb;
-static codex_msg_fn codex_command_approval_cb;
-static codex_msg_fn codex_file_approval_cb;
-static codex_msg_fn codex_user_input_cb;
-static codex_msg_fn codex_item_started_cb;
-static codex_msg_fn codex_item_completed_cb;
-static codex_msg_fn codex_message_delta_cb;
-static codex_msg_fn codex_reasoning_delta_cb;
-static codex_msg_fn codex_reasoning_part_cb;
-static codex_msg_fn codex_output_delta_cb;
-static codex_msg_fn codex_turn_started_cb;
-static codex_msg_fn codex_turn_completed_cb;
-static codex_msg_fn codex_plan_cb;
-static codex_msg_fn codex_usage_cb;
-static codex_msg_fn codex_error_cb;
-static codex_msg_fn codex_warning_cb;
-static codex_msg_fn codex_resolved_cb;
+static jsonrpc_msg_fn codex_initialize_cb;
+static jsonrpc_msg_fn codex_thread_cb;
+static jsonrpc_msg_fn codex_turn_cb;
+static jsonrpc_msg_fn codex_interrupt_cb;
+static jsonrpc_msg_fn codex_command_approval_cb;
+static jsonrpc_msg_fn codex_file_approval_cb;
+static jsonrpc_msg_fn codex_user_input_cb;
+static jsonrpc_msg_fn codex_item_started_cb;
+static jsonrpc_msg_fn codex_item_completed_cb;
+static jsonrpc_msg_fn codex_message_delta_cb;
+static jsonrpc_msg_fn codex_reasoning_delta_cb;
+static jsonrpc_msg_fn codex_reasoning_part_cb;
+static jsonrpc_msg_fn codex_output_delta_cb;
+static jsonrpc_msg_fn codex_turn_started_cb;
+static jsonrpc_msg_fn codex_turn_completed_cb;
+static jsonrpc_msg_fn codex_plan_cb;
+static jsonrpc_msg_fn codex_usage_cb;
+static jsonrpc_msg_fn codex_error_cb;
+static jsonrpc_msg_fn codex_warning_cb;
+static jsonrpc_msg_fn codex_resolved_cb;
 
 static codex_item_fn codex_message_start;
 static codex_item_fn codex_message_complete;
@@ -212,6 +191,8 @@ static char *codex_dynamic_input(const cJSON *, cJSON **);
 static char *
 codex_dynamic_result(const cJSON *, const struct codex_call *, int *);
 
+static void codex_result_start(
+    struct host *, struct codex_call *, const char *, const cJSON *);
 static const struct codex_tool *codex_tool_find(const char *);
 static struct codex_call       *codex_call_find(struct codex *, const char *);
 static void			codex_call_free(struct codex_call *);
@@ -240,7 +221,7 @@ const struct adapter adapter_codex = { .name = "codex",
 	.free = codex_free };
 
 /* Responses to our requests, by enum codex_req. */
-static codex_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
+static jsonrpc_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
 	[CODEX_REQ_INITIALIZE] = codex_initialize_cb,
 	[CODEX_REQ_START] = codex_thread_cb,
 	[CODEX_REQ_RESUME] = codex_thread_cb,
@@ -253,14 +234,14 @@ static codex_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
  * mcpServer/elicitation/request, item/tool/call, the v1 approvals, ...) is
  * answered -32601 so that codex fails the call instead of waiting.
  */
-static const struct codex_method codex_requests[] = {
+static const struct jsonrpc_method codex_requests[] = {
 	{ "item/commandExecution/requestApproval", codex_command_approval_cb },
 	{ "item/fileChange/requestApproval", codex_file_approval_cb },
 	{ "item/tool/requestUserInput", codex_user_input_cb }
 };
 
 /* Notifications we translate; see the list of ignored ones on top. */
-static const struct codex_method codex_notifications[] = {
+static const struct jsonrpc_method codex_notifications[] = {
 	{ "item/started", codex_item_started_cb },
 	{ "item/completed", codex_item_completed_cb },
 	{ "item/agentMessage/delta", codex_message_delta_cb },
@@ -276,6 +257,12 @@ static const struct codex_method codex_notifications[] = {
 	{ "error", codex_error_cb }, { "warning", codex_warning_cb },
 	{ "serverRequest/resolved", codex_resolved_cb }
 };
+
+/* JSON-RPC without the "jsonrpc" member, both ways. */
+static const struct jsonrpc_peer_ops codex_rpc = { "codex", 0, codex_requests,
+	nitems(codex_requests), codex_notifications,
+	nitems(codex_notifications), codex_responses, CODEX_REQ_COUNT,
+	rpc_stray_cb, rpc_send_cb, rpc_invalid_cb };
 
 /*
  * ThreadItem types. userMessage is left out (the session emitted the user
@@ -346,10 +333,9 @@ codex_on_start(struct host *s)
 	cJSON	     *params, *info;
 
 	a = xcalloc(1, sizeof *a);
-	a->pending = jsonrpc_pending_new();
+	a->peer = jsonrpc_peer_new(&codex_rpc, s);
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
-	TAILQ_INIT(&a->asks);
 	host_set_adapter_data(s, a);
 
 	info = json_object();
@@ -359,105 +345,18 @@ codex_on_start(struct host *s)
 	params = json_object();
 	json_set(params, "clientInfo", info);
 	json_set(params, "capabilities", json_null());
-	codex_request(s, a, CODEX_REQ_INITIALIZE, "initialize", params);
+	jsonrpc_peer_request(
+	    a->peer, CODEX_REQ_INITIALIZE, "initialize", params);
 }
 
-/* Send a request of ours and remember what it was. */
-static void
-codex_request(struct host *s, struct codex *a, enum codex_req kind,
-    const char *method, cJSON *params)
-{
-	long long id;
-
-	id = jsonrpc_pending_add(a->pending, kind, NULL);
-	host_send_json(s, jsonrpc_request(0, id, method, params));
-}
-
-static void
-codex_reply(struct host *s, const cJSON *id, cJSON *result)
-{
-	host_send_json(s, jsonrpc_result(0, id, result));
-}
-
-/* One line of the server's stdout: parse and dispatch by message kind. */
+/* One line of the server's stdout, to the peer. */
 static void
 codex_on_line(struct host *s, const char *line, size_t len)
 {
-	struct codex	  *a = codex_get(s);
-	struct jsonrpc_msg msg;
-	cJSON		  *v;
-	const char	  *err;
-	size_t		   i;
-	int		   kind;
+	struct codex *a = codex_get(s);
 
-	if (a == NULL)
-		return;
-	if ((v = json_parse(line, len, &err)) == NULL) {
-		host_unparsed(s, err, "codex");
-		return;
-	}
-	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		host_unparsed(s, err, "codex");
-		json_free(v);
-		return;
-	}
-	switch (msg.kind) {
-	case JSONRPC_RESPONSE:
-	case JSONRPC_ERROR:
-		if (jsonrpc_pending_take(a->pending, msg.id, &kind, NULL) !=
-			0 ||
-		    kind < 0 || kind >= CODEX_REQ_COUNT) {
-			if (msg.kind == JSONRPC_ERROR)
-				codex_rpc_error(s, &msg, NULL);
-			break;
-		}
-		codex_responses[kind](s, a, &msg);
-		break;
-	case JSONRPC_REQUEST:
-		for (i = 0; i < nitems(codex_requests); i++) {
-			if (strcmp(codex_requests[i].method, msg.method) == 0)
-				break;
-		}
-		if (i == nitems(codex_requests)) {
-			host_send_json(s,
-			    jsonrpc_error(0, msg.id, JSONRPC_METHOD_NOT_FOUND,
-				"method not found", NULL));
-		} else
-			codex_requests[i].fn(s, a, &msg);
-		break;
-	case JSONRPC_NOTIFICATION:
-		for (i = 0; i < nitems(codex_notifications); i++) {
-			if (strcmp(codex_notifications[i].method, msg.method) ==
-			    0) {
-				codex_notifications[i].fn(s, a, &msg);
-				break;
-			}
-		}
-		break;
-	default:
-		host_unparsed(s, "not a JSON-RPC message", "codex");
-		break;
-	}
-	json_free(v);
-}
-
-/* An error response as an error event: message, code as text, data. */
-static void
-codex_rpc_error(
-    struct host *s, const struct jsonrpc_msg *msg, const char *prefix)
-{
-	const cJSON *data = json_get(msg->error, "data");
-	const char  *text = msg->error_message;
-	char	     code[32], *full = NULL;
-
-	snprintf(code, sizeof code, "%lld", msg->error_code);
-	if (text == NULL)
-		text = "agent error";
-	if (prefix != NULL)
-		xasprintf(&full, "%s: %s", prefix, text);
-	host_error(s, full != NULL ? full : text, code,
-	    data != NULL ? json_dup(data) : NULL);
-	free(full);
+	if (a != NULL)
+		jsonrpc_peer_line(a->peer, line, len);
 }
 
 /*
@@ -470,25 +369,10 @@ codex_fail(struct host *s, struct codex *a, const char *what,
 {
 	a->phase = CODEX_FAILED;
 	if (msg != NULL)
-		codex_rpc_error(s, msg, what);
+		rpc_error(s, msg, what);
 	else
 		host_error(s, what, NULL, NULL);
-	if (!TAILQ_EMPTY(&a->queue)) {
-		codex_queue_clear(a);
-		host_turn_end(s, "error", NULL, -1);
-	}
-}
-
-static void
-codex_queue_clear(struct codex *a)
-{
-	struct codex_prompt *p;
-
-	while ((p = TAILQ_FIRST(&a->queue)) != NULL) {
-		TAILQ_REMOVE(&a->queue, p, entry);
-		json_free(p->input);
-		free(p);
-	}
+	rpc_queue_drop(s, &a->queue, "error");
 }
 
 /*
@@ -496,11 +380,12 @@ codex_queue_clear(struct codex *a)
  * version> (<os>) ..."; thread/start's cliVersion, when there, wins.
  */
 static void
-codex_initialize_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *ua, *slash;
-	char	   *version;
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const char   *ua, *slash;
+	char	     *version;
 
 	if (msg->kind == JSONRPC_ERROR) {
 		codex_fail(s, a, "initialize failed", msg);
@@ -513,7 +398,7 @@ codex_initialize_cb(
 		host_set_agent_version(s, version);
 		free(version);
 	}
-	host_send_json(s, jsonrpc_notification(0, "initialized", NULL));
+	jsonrpc_peer_notify(a->peer, "initialized", NULL);
 	codex_open_thread(s, a);
 }
 
@@ -551,9 +436,11 @@ codex_open_thread(struct host *s, struct codex *a)
 		json_set_str(params, "threadId", native);
 		json_set_bool(params, "excludeTurns", 1);
 		a->resuming = 1;
-		codex_request(s, a, CODEX_REQ_RESUME, "thread/resume", params);
+		jsonrpc_peer_request(
+		    a->peer, CODEX_REQ_RESUME, "thread/resume", params);
 	} else
-		codex_request(s, a, CODEX_REQ_START, "thread/start", params);
+		jsonrpc_peer_request(
+		    a->peer, CODEX_REQ_START, "thread/start", params);
 }
 
 /*
@@ -562,16 +449,18 @@ codex_open_thread(struct host *s, struct codex *a)
  * codex's memory of it rather than not at all.
  */
 static void
-codex_thread_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_thread_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const cJSON *thread = json_get_obj(msg->result, "thread");
-	const char  *id, *version;
-	int	     resuming = a->resuming;
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const cJSON  *thread = json_get_obj(msg->result, "thread");
+	const char   *id, *version;
+	int	      resuming = a->resuming;
 
 	a->resuming = 0;
 	if (msg->kind == JSONRPC_ERROR) {
 		if (resuming) {
-			codex_rpc_error(s, msg,
+			rpc_error(s, msg,
 			    "thread/resume failed, "
 			    "starting a new thread");
 			a->fresh = 1;
@@ -599,21 +488,19 @@ codex_thread_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 static int
 codex_send_message(struct host *s, const struct user_message *m)
 {
-	struct codex	    *a = codex_get(s);
-	struct codex_prompt *p;
-	const cJSON	    *att;
-	const char	    *path, *mime;
-	char		    *text, *next;
-	cJSON		    *part, *el;
+	struct codex *a = codex_get(s);
+	const cJSON  *att;
+	const char   *path, *mime;
+	char	     *text, *next;
+	cJSON	     *input, *part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
 		return (-1);
-	p = xcalloc(1, sizeof *p);
-	p->input = json_array();
+	input = json_array();
 	part = json_object();
 	json_set_str(part, "type", "text");
 	json_set(part, "text_elements", json_array());
-	json_append(p->input, part);
+	json_append(input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
 	JSON_FOREACH(att, m->attachments) {
 		if ((path = json_get_str(att, "path")) == NULL)
@@ -623,7 +510,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 			el = json_object();
 			json_set_str(el, "type", "localImage");
 			json_set_str(el, "path", path);
-			json_append(p->input, el);
+			json_append(input, el);
 			continue;
 		}
 		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
@@ -632,7 +519,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 	}
 	json_set_str(part, "text", text);
 	free(text);
-	TAILQ_INSERT_TAIL(&a->queue, p, entry);
+	rpc_queue_add(&a->queue, input);
 	codex_flush(s, a);
 	return (0);
 }
@@ -641,17 +528,14 @@ codex_send_message(struct host *s, const struct user_message *m)
 static void
 codex_flush(struct host *s, struct codex *a)
 {
-	struct codex_prompt *p;
-	cJSON		    *params;
+	cJSON *input, *params;
 
 	if (a->phase != CODEX_READY || a->in_turn ||
-	    (p = TAILQ_FIRST(&a->queue)) == NULL)
+	    (input = rpc_queue_take(&a->queue)) == NULL)
 		return;
-	TAILQ_REMOVE(&a->queue, p, entry);
 	params = json_object();
 	json_set_str(params, "threadId", host_native_id(s));
-	json_set(params, "input", p->input);
-	free(p);
+	json_set(params, "input", input);
 
 	a->in_turn = 1;
 	a->interrupt = 0;
@@ -660,7 +544,7 @@ codex_flush(struct host *s, struct codex *a)
 	codex_set_turn(a, NULL);
 	free(a->last_error);
 	a->last_error = NULL;
-	codex_request(s, a, CODEX_REQ_TURN, "turn/start", params);
+	jsonrpc_peer_request(a->peer, CODEX_REQ_TURN, "turn/start", params);
 }
 
 static void
@@ -672,12 +556,14 @@ codex_set_turn(struct codex *a, const char *id)
 
 /* turn/start answered: keep the turn id, or fail the turn. */
 static void
-codex_turn_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_turn_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *id;
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const char   *id;
 
 	if (msg->kind == JSONRPC_ERROR) {
-		codex_rpc_error(s, msg, NULL);
+		rpc_error(s, msg, NULL);
 		if (a->in_turn)
 			codex_turn_end(s, a, "error");
 		return;
@@ -695,8 +581,7 @@ codex_turn_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
  * turn/completed says how, so there is nothing to report.
  */
 static void
-codex_interrupt_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_interrupt_cb(void *arg, const struct jsonrpc_msg *msg)
 {
 }
 
@@ -709,7 +594,8 @@ codex_interrupt(struct host *s, struct codex *a)
 	params = json_object();
 	json_set_str(params, "threadId", host_native_id(s));
 	json_set_str(params, "turnId", a->turn_id);
-	codex_request(s, a, CODEX_REQ_INTERRUPT, "turn/interrupt", params);
+	jsonrpc_peer_request(
+	    a->peer, CODEX_REQ_INTERRUPT, "turn/interrupt", params);
 }
 
 /*
@@ -731,19 +617,17 @@ codex_cancel(struct host *s)
 			a->interrupt = 1;
 		return (0);
 	}
-	if (TAILQ_EMPTY(&a->queue))
-		return (0);
-	codex_queue_clear(a);
-	host_turn_end(s, "cancelled", NULL, -1);
+	rpc_queue_drop(s, &a->queue, "cancelled");
 	return (0);
 }
 
 /* An agent-started turn opens one of ours; ours just learns its id. */
 static void
-codex_turn_started_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_turn_started_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *id;
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const char   *id;
 
 	id = json_get_str(json_get_obj(msg->params, "turn"), "id");
 	if (!a->in_turn) {
@@ -765,14 +649,15 @@ codex_turn_started_cb(
  * reported unless the error notification before it said the same.
  */
 static void
-codex_turn_completed_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_turn_completed_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const cJSON *turn = json_get_obj(msg->params, "turn");
-	const cJSON *error = json_get_obj(turn, "error");
-	const char  *status = json_get_str(turn, "status");
-	const char  *id = json_get_str(turn, "id");
-	const char  *text = json_get_str(error, "message");
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const cJSON  *turn = json_get_obj(msg->params, "turn");
+	const cJSON  *error = json_get_obj(turn, "error");
+	const char   *status = json_get_str(turn, "status");
+	const char   *id = json_get_str(turn, "id");
+	const char   *text = json_get_str(error, "message");
 
 	if (!a->in_turn)
 		return;
@@ -823,8 +708,10 @@ codex_turn_usage(struct codex *a)
  * down (a thread compacted or replaced).
  */
 static void
-codex_usage_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_usage_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	  *s = arg;
+	struct codex	  *a = codex_get(s);
 	const cJSON	  *total;
 	const char	  *turn = json_get_str(msg->params, "turnId");
 	struct codex_usage u;
@@ -886,10 +773,12 @@ codex_error_event(struct host *s, struct codex *a, const cJSON *error)
  * dropped stream, a 5xx), which is only news: a status item.
  */
 static void
-codex_error_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_error_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const cJSON *error = json_get_obj(msg->params, "error");
-	int	     retry = 0;
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+	const cJSON  *error = json_get_obj(msg->params, "error");
+	int	      retry = 0;
 
 	(void)json_get_bool(msg->params, "willRetry", &retry);
 	if (retry) {
@@ -901,9 +790,10 @@ codex_error_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
 
 /* warning {message}: a status item. */
 static void
-codex_warning_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_warning_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *text = json_get_str(msg->params, "message");
+	struct host *s = arg;
+	const char  *text = json_get_str(msg->params, "message");
 
 	if (text != NULL)
 		host_status(s, "warning", text);
@@ -934,16 +824,20 @@ codex_item_dispatch(struct host *s, struct codex *a,
 }
 
 static void
-codex_item_started_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_item_started_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+
 	codex_item_dispatch(s, a, msg, 0);
 }
 
 static void
-codex_item_completed_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_item_completed_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host  *s = arg;
+	struct codex *a = codex_get(s);
+
 	codex_item_dispatch(s, a, msg, 1);
 }
 
@@ -1029,27 +923,29 @@ codex_delta(struct host *s, const struct jsonrpc_msg *msg, enum item_kind kind)
 }
 
 static void
-codex_message_delta_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_message_delta_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+
 	codex_delta(s, msg, ITEM_MESSAGE);
 }
 
 /* Summary and raw reasoning deltas both stream into the reasoning item. */
 static void
-codex_reasoning_delta_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_reasoning_delta_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host *s = arg;
+
 	codex_delta(s, msg, ITEM_REASONING);
 }
 
 /* A second summary part: the blank line the final text will have. */
 static void
-codex_reasoning_part_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_reasoning_part_cb(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *id = json_get_str(msg->params, "itemId");
-	long long   index = 0;
+	struct host *s = arg;
+	const char  *id = json_get_str(msg->params, "itemId");
+	long long    index = 0;
 
 	if (id == NULL ||
 	    json_get_int(msg->params, "summaryIndex", &index) != 0 ||
@@ -1063,36 +959,44 @@ codex_reasoning_part_cb(
  * tool_result item, started here, and is kept (capped) for the result.
  */
 static void
-codex_output_delta_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_output_delta_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	  *s = arg;
+	struct codex	  *a = codex_get(s);
 	const char	  *id = json_get_str(msg->params, "itemId");
 	const char	  *delta = json_get_str(msg->params, "delta");
 	struct codex_call *c;
-	struct item_spec   spec;
 	char		  *rid;
-	size_t		   len;
 
 	if (id == NULL || delta == NULL || *delta == '\0' ||
 	    (c = codex_call_find(a, id)) == NULL)
 		return;
-	len = strlen(delta);
-	if (c->outlen + len <= CODEX_OUTPUT_MAX) {
-		c->out = xrealloc(c->out, c->outlen + len + 1);
-		memcpy(c->out + c->outlen, delta, len + 1);
-		c->outlen += len;
-	}
+	(void)buf_str(&c->out, delta); /* a delta past the cap is dropped */
 	xasprintf(&rid, "%s:result", id);
-	if (!c->streaming) {
-		memset(&spec, 0, sizeof spec);
-		spec.native_id = rid;
-		spec.kind = ITEM_TOOL_RESULT;
-		spec.role = ROLE_TOOL;
-		host_item_start(s, &spec);
-		c->streaming = 1;
-	}
+	codex_result_start(s, c, rid, NULL);
 	host_item_delta(s, rid, delta);
 	free(rid);
+}
+
+/*
+ * Start a call's tool_result item rid, with a copy of content (or none),
+ * unless its output already started it.
+ */
+static void
+codex_result_start(
+    struct host *s, struct codex_call *c, const char *rid, const cJSON *content)
+{
+	struct item_spec spec;
+
+	if (c->streaming)
+		return;
+	memset(&spec, 0, sizeof spec);
+	spec.native_id = rid;
+	spec.kind = ITEM_TOOL_RESULT;
+	spec.role = ROLE_TOOL;
+	spec.content = content != NULL ? json_dup(content) : NULL;
+	host_item_start(s, &spec);
+	c->streaming = 1;
 }
 
 static const struct codex_tool *
@@ -1124,7 +1028,7 @@ codex_call_free(struct codex_call *c)
 {
 	free(c->id);
 	json_free(c->input);
-	free(c->out);
+	buf_free(&c->out);
 	free(c);
 }
 
@@ -1176,6 +1080,7 @@ codex_tool_start(struct host *s, struct codex *a, const cJSON *item)
 	c = xcalloc(1, sizeof *c);
 	c->id = xstrdup(id);
 	c->tool = t;
+	buf_init(&c->out, CODEX_OUTPUT_MAX);
 	c->input = json_object();
 	json_set_str(c->input, "name", name);
 	json_set(c->input, "args", args);
@@ -1201,7 +1106,6 @@ codex_tool_complete(struct host *s, struct codex *a, const cJSON *item)
 {
 	const char	  *id = json_get_str(item, "id");
 	struct codex_call *c;
-	struct item_spec   spec;
 	cJSON		  *content;
 	char		  *rid, *output;
 	int		   failed = 0;
@@ -1220,14 +1124,7 @@ codex_tool_complete(struct host *s, struct codex *a, const cJSON *item)
 		c->tool->refs(item, content);
 
 	xasprintf(&rid, "%s:result", id);
-	if (!c->streaming) {
-		memset(&spec, 0, sizeof spec);
-		spec.native_id = rid;
-		spec.kind = ITEM_TOOL_RESULT;
-		spec.role = ROLE_TOOL;
-		spec.content = json_dup(content);
-		host_item_start(s, &spec);
-	}
+	codex_result_start(s, c, rid, content);
 	host_item_complete(s, rid, failed, content);
 	free(rid);
 	TAILQ_REMOVE(&a->calls, c, entry);
@@ -1269,7 +1166,7 @@ codex_command_result(const cJSON *item, const struct codex_call *c, int *failed)
 	*failed =
 	    code != 0 || (status != NULL && strcmp(status, "completed") != 0);
 	if (out == NULL)
-		out = c->out != NULL ? c->out : "";
+		out = c->out.p != NULL ? c->out.p : "";
 	return (xstrdup(out));
 }
 
@@ -1295,8 +1192,8 @@ codex_file_result(const cJSON *item, const struct codex_call *c, int *failed)
 	char	    *out, *next;
 
 	*failed = status != NULL && strcmp(status, "completed") != 0;
-	if (c->out != NULL || *failed)
-		return (xstrdup(c->out != NULL ? c->out : ""));
+	if (c->out.p != NULL || *failed)
+		return (xstrdup(c->out.p != NULL ? c->out.p : ""));
 	out = xstrdup("");
 	JSON_FOREACH(el, json_get_arr(item, "changes")) {
 		if ((kind = json_get_str(json_get_obj(el, "kind"), "type")) ==
@@ -1343,57 +1240,26 @@ codex_file_refs(const cJSON *item, cJSON *content)
 }
 
 /*
- * Headers, then each line of an added or deleted file's text marked, or
- * an update's hunks as they are. One pass counts, one fills.
+ * An added or deleted file's text as a whole-file diff; an update's hunks
+ * as they are, under headers unless codex gave them.
  */
 static char *
 codex_file_diff(
     const char *path, const char *type, const char *to, const char *text)
 {
-	static const char nonl[] = "\\ No newline at end of file\n";
-	const char	 *p, *nl, *from = path;
-	char		 *out, *o, head[64], mark = '+';
-	size_t		  n = 0, len = strlen(text != NULL ? text : "");
+	struct buf b;
 
 	if (text == NULL)
 		return (NULL);
-	if (strcmp(type, "add") != 0 && strcmp(type, "delete") != 0) {
-		if (strncmp(text, "--- ", 4) == 0)
-			return (xstrdup(text));
-		xasprintf(&out, "--- %s\n+++ %s\n%s", path, to, text);
-		return (out);
-	}
 	if (strcmp(type, "add") == 0)
-		from = "/dev/null";
-	else {
-		to = "/dev/null";
-		mark = '-';
-	}
-	for (p = text; *p != '\0'; p = *nl == '\n' ? nl + 1 : nl, n++)
-		nl = p + strcspn(p, "\n");
-	if (n == 0)
-		head[0] = '\0';
-	else if (mark == '+')
-		snprintf(head, sizeof head, "@@ -0,0 +1,%zu @@\n", n);
-	else
-		snprintf(head, sizeof head, "@@ -1,%zu +0,0 @@\n", n);
-
-	out = xmalloc(strlen(from) + strlen(to) + strlen(head) + len + 2 * n +
-	    sizeof nonl + 16);
-	o = out + sprintf(out, "--- %s\n+++ %s\n%s", from, to, head);
-	for (p = text; *p != '\0'; p = nl) {
-		nl = p + strcspn(p, "\n");
-		*o++ = mark;
-		memcpy(o, p, (size_t)(nl - p));
-		o += nl - p;
-		*o++ = '\n';
-		if (*nl == '\n')
-			nl++;
-		else
-			o = stpcpy(o, nonl);
-	}
-	*o = '\0';
-	return (out);
+		return (diff_texts(NULL, NULL, to, text));
+	if (strcmp(type, "delete") == 0)
+		return (diff_texts(path, text, NULL, NULL));
+	if (strncmp(text, "--- ", 4) == 0)
+		return (xstrdup(text));
+	diff_begin(&b, path, to);
+	(void)buf_str(&b, text);
+	return (diff_end(&b));
 }
 
 /* mcpToolCall: "mcp__<server>__<tool>" with the call's arguments. */
@@ -1481,8 +1347,10 @@ codex_status_complete(struct host *s, struct codex *a, const cJSON *item)
 
 /* turn/plan/updated: a status item with the steps as a json part. */
 static void
-codex_plan_cb(struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_plan_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	*s = arg;
+	struct codex	*a = codex_get(s);
 	const cJSON	*plan = json_get_arr(msg->params, "plan"), *el;
 	const char	*st;
 	struct item_spec spec;
@@ -1521,26 +1389,13 @@ codex_synthetic_id(struct codex *a, const char *prefix)
 	return (id);
 }
 
-/*
- * The strings of an array (or, with key, each element's key member)
- * joined by sep; "" if none.
- */
+/* json_join, with "" for none. */
 static char *
 codex_texts(const cJSON *array, const char *key, const char *sep)
 {
-	const cJSON *el;
-	const char  *text;
-	char	    *out = xstrdup(""), *next;
+	char *out = json_join(array, key, sep);
 
-	JSON_FOREACH(el, array) {
-		text = key != NULL ? json_get_str(el, key) : json_str(el);
-		if (text == NULL)
-			continue;
-		xasprintf(&next, "%s%s%s", out, *out != '\0' ? sep : "", text);
-		free(out);
-		out = next;
-	}
-	return (out);
+	return (out != NULL ? out : xstrdup(""));
 }
 
 /*
@@ -1548,9 +1403,10 @@ codex_texts(const cJSON *array, const char *key, const char *sep)
  * a timeout). Forget it, so a late client answer is refused, not sent.
  */
 static void
-codex_resolved_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_resolved_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct codex	   *a = codex_get(s);
 	const cJSON	   *id = json_get(msg->params, "requestId");
 	struct jsonrpc_ask *k;
 	char		   *text;
@@ -1558,7 +1414,7 @@ codex_resolved_cb(
 	if (id == NULL || (!json_is_str(id) && !json_is_num(id)))
 		return;
 	text = jsonrpc_id_text(id);
-	if ((k = jsonrpc_ask_take(&a->asks, text)) != NULL)
+	if ((k = jsonrpc_peer_take(a->peer, text)) != NULL)
 		jsonrpc_ask_free(k);
 	free(text);
 }
@@ -1569,9 +1425,10 @@ codex_resolved_cb(
  * reply.
  */
 static void
-codex_command_approval_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_command_approval_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct codex	   *a = codex_get(s);
 	const cJSON	   *p = msg->params, *decisions;
 	const char	   *command = json_get_str(p, "command");
 	const char	   *host;
@@ -1597,8 +1454,8 @@ codex_command_approval_cb(
 	json_set_str(meta, "call_id", json_get_str(p, "itemId"));
 
 	decisions = json_get_arr(p, "availableDecisions");
-	k = jsonrpc_ask_add(
-	    &a->asks, msg->id, decisions != NULL ? json_dup(decisions) : NULL);
+	k = jsonrpc_peer_ask(
+	    a->peer, msg->id, decisions != NULL ? json_dup(decisions) : NULL);
 	host_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1607,9 +1464,10 @@ codex_command_approval_cb(
  * from the fileChange item that started before it.
  */
 static void
-codex_file_approval_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_file_approval_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct codex	   *a = codex_get(s);
 	const cJSON	   *p = msg->params, *el, *changes = NULL;
 	const char	   *item = json_get_str(p, "itemId"), *path;
 	struct codex_call  *c = NULL;
@@ -1638,7 +1496,7 @@ codex_file_approval_cb(
 	json_set(meta, "input", input);
 	json_set_str(meta, "call_id", item);
 
-	k = jsonrpc_ask_add(&a->asks, msg->id, NULL);
+	k = jsonrpc_peer_ask(a->peer, msg->id, NULL);
 	host_permission_request(s, k->native_id, action, meta);
 }
 
@@ -1671,7 +1529,7 @@ codex_reply_permission(
 	const char	   *decision = "cancel";
 	cJSON		   *result;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
 	switch (reply) {
 	case PERMISSION_ONCE:
@@ -1691,8 +1549,7 @@ codex_reply_permission(
 	}
 	result = json_object();
 	json_set_str(result, "decision", decision);
-	codex_reply(s, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, result);
 	return (0);
 }
 
@@ -1702,9 +1559,10 @@ codex_reply_permission(
  * the answer.
  */
 static void
-codex_user_input_cb(
-    struct host *s, struct codex *a, const struct jsonrpc_msg *msg)
+codex_user_input_cb(void *arg, const struct jsonrpc_msg *msg)
 {
+	struct host	   *s = arg;
+	struct codex	   *a = codex_get(s);
 	const cJSON	   *q, *opt;
 	struct jsonrpc_ask *k;
 	cJSON		   *questions, *ids, *o, *opts, *el;
@@ -1736,7 +1594,7 @@ codex_user_input_cb(
 			    ? json_get_str(q, "id")
 			    : ""));
 	}
-	k = jsonrpc_ask_add(&a->asks, msg->id, ids);
+	k = jsonrpc_peer_ask(a->peer, msg->id, ids);
 	host_question_request(s, k->native_id, questions);
 }
 
@@ -1754,7 +1612,7 @@ codex_reply_question(
 	cJSON		   *map, *one, *list, *result;
 	int		    i = 0;
 
-	if (a == NULL || (k = jsonrpc_ask_take(&a->asks, native_id)) == NULL)
+	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
 	map = json_object();
 	JSON_FOREACH(id, json_is_arr(answers) ? k->data : NULL) {
@@ -1772,26 +1630,20 @@ codex_reply_question(
 	}
 	result = json_object();
 	json_set(result, "answers", map);
-	codex_reply(s, k->rpc_id, result);
-	jsonrpc_ask_free(k);
+	jsonrpc_peer_answer(a->peer, k, result);
 	return (0);
 }
 
 static void
 codex_free(struct host *s)
 {
-	struct codex	   *a = codex_get(s);
-	struct jsonrpc_ask *k;
+	struct codex *a = codex_get(s);
 
 	if (a == NULL)
 		return;
-	codex_queue_clear(a);
+	rpc_queue_drop(NULL, &a->queue, NULL);
 	codex_calls_clear(a);
-	while ((k = TAILQ_FIRST(&a->asks)) != NULL) {
-		TAILQ_REMOVE(&a->asks, k, entry);
-		jsonrpc_ask_free(k);
-	}
-	jsonrpc_pending_free(a->pending);
+	jsonrpc_peer_free(a->peer);
 	free(a->turn_id);
 	free(a->last_error);
 	free(a);

@@ -3,7 +3,8 @@
  *
  * closefrom(3) and <sys/queue.h> are missing from musl 1.2.3; the x*
  * allocators die cleanly on out-of-memory so no caller carries a NOMEM
- * branch (a sandbox helper cannot recover from it anyway).
+ * branch (a sandbox helper cannot recover from it anyway); buf is the one
+ * growing string, with the cap every buffer must have.
  */
 #ifndef COMPAT_H
 #define COMPAT_H
@@ -21,6 +22,22 @@
 #endif
 
 #define nitems(a) (sizeof(a) / sizeof(a)[0])
+
+/* buf.c */
+struct buf {
+	char  *p; /* NUL-terminated; NULL until the first append */
+	size_t len;
+	size_t size;
+	size_t max;  /* len never passes it */
+	int    full; /* an append was refused */
+};
+void  buf_init(struct buf *, size_t);
+void  buf_reserve(struct buf *, size_t);
+int   buf_add(struct buf *, const void *, size_t);
+int   buf_str(struct buf *, const char *);
+int   buf_printf(struct buf *, const char *, ...) __printflike(2, 3);
+char *buf_take(struct buf *, size_t *);
+void  buf_free(struct buf *);
 
 /* closefrom.c */
 void compat_closefrom(int);

@@ -75,16 +75,10 @@ static const char *const event_perm_resolved[PERMISSION_CANCELLED + 2] = {
 	[PERMISSION_CANCELLED + 1] = NULL
 };
 
-/* A growing output buffer for event_serialize. */
-struct event_buf {
-	char  *p;
-	size_t len;
-	size_t size;
-};
+/* What an event's envelope adds to its strings, data and raw: < 300. */
+#define EVENT_ENVELOPE_MAX 512
 
-static void	   event_buf_add(struct event_buf *, const char *, size_t);
-static void	   event_buf_str(struct event_buf *, const char *);
-static void	   event_buf_cstr(struct event_buf *, const char *);
+static void	   event_str(struct buf *, const char *);
 static const char *event_nonnull(const char *);
 static cJSON	  *event_part(const char *);
 
@@ -193,67 +187,44 @@ event_format_time(int64_t ms, char *buf, size_t size)
 	    tm.tm_sec, msec);
 }
 
-static void
-event_buf_add(struct event_buf *b, const char *s, size_t n)
-{
-	size_t size;
-
-	if (b->len + n + 1 > b->size) {
-		size = b->size < 256 ? 256 : b->size;
-		while (size < b->len + n + 1)
-			size *= 2;
-		b->p = xrealloc(b->p, size);
-		b->size = size;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-event_buf_cstr(struct event_buf *b, const char *s)
-{
-	event_buf_add(b, s, strlen(s));
-}
-
 /* Append s as a JSON string: quotes, \" \\ and control escapes. */
 static void
-event_buf_str(struct event_buf *b, const char *s)
+event_str(struct buf *b, const char *s)
 {
 	const char   *run;
 	char	      esc[8];
 	unsigned char c;
 
-	event_buf_add(b, "\"", 1);
+	(void)buf_add(b, "\"", 1);
 	for (run = s; (c = (unsigned char)*s) != '\0'; s++) {
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		event_buf_add(b, run, (size_t)(s - run));
+		(void)buf_add(b, run, (size_t)(s - run));
 		run = s + 1;
 		switch (c) {
 		case '"':
-			event_buf_add(b, "\\\"", 2);
+			(void)buf_add(b, "\\\"", 2);
 			break;
 		case '\\':
-			event_buf_add(b, "\\\\", 2);
+			(void)buf_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			event_buf_add(b, "\\n", 2);
+			(void)buf_add(b, "\\n", 2);
 			break;
 		case '\r':
-			event_buf_add(b, "\\r", 2);
+			(void)buf_add(b, "\\r", 2);
 			break;
 		case '\t':
-			event_buf_add(b, "\\t", 2);
+			(void)buf_add(b, "\\t", 2);
 			break;
 		default:
 			(void)snprintf(esc, sizeof esc, "\\u%04x", c);
-			event_buf_add(b, esc, 6);
+			(void)buf_add(b, esc, 6);
 			break;
 		}
 	}
-	event_buf_add(b, run, (size_t)(s - run));
-	event_buf_add(b, "\"", 1);
+	(void)buf_add(b, run, (size_t)(s - run));
+	(void)buf_add(b, "\"", 1);
 }
 
 /*
@@ -266,56 +237,56 @@ event_buf_str(struct event_buf *b, const char *s)
 char *
 event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 {
-	struct event_buf b;
-	char		 tmp[128], *data; /* header: < 80 bytes */
-	const char	*type;
-	size_t		 datalen, rawlen = 0;
+	struct buf  b;
+	char	    tmp[128], *data; /* header: < 80 bytes */
+	const char *type;
+	size_t	    datalen, rawlen = 0, strings;
 
 	if (ev->raw != NULL)
 		rawlen = ev->rawlen != 0 ? ev->rawlen : strlen(ev->raw);
 	data = json_print(ev->data, &datalen);
 
-	memset(&b, 0, sizeof b);
-	b.size = 256 + datalen + rawlen;
-	b.p = xmalloc(b.size);
+	/* A string is at most six times longer escaped: the cap is exact. */
+	strings = strlen(ev->session_id != NULL ? ev->session_id : "") +
+	    strlen(ev->native_session_id != NULL ? ev->native_session_id : "");
+	buf_init(&b, EVENT_ENVELOPE_MAX + 6 * strings + datalen + rawlen);
+	buf_reserve(&b, 256 + datalen + rawlen);
 
 	(void)snprintf(tmp, sizeof tmp,
 	    "{\"event_id\":\"evt_%" PRIu64 "\",\"sequence\":%" PRIu64
 	    ",\"time\":\"",
 	    ev->sequence, ev->sequence);
-	event_buf_cstr(&b, tmp);
+	(void)buf_str(&b, tmp);
 	event_format_time(ev->time_ms, tmp, sizeof tmp);
-	event_buf_cstr(&b, tmp);
-	event_buf_cstr(&b, "\",\"session_id\":");
-	event_buf_str(&b, ev->session_id != NULL ? ev->session_id : "");
+	(void)buf_str(&b, tmp);
+	(void)buf_str(&b, "\",\"session_id\":");
+	event_str(&b, ev->session_id != NULL ? ev->session_id : "");
 	if (ev->native_session_id != NULL) {
-		event_buf_cstr(&b, ",\"native_session_id\":");
-		event_buf_str(&b, ev->native_session_id);
+		(void)buf_str(&b, ",\"native_session_id\":");
+		event_str(&b, ev->native_session_id);
 	}
-	event_buf_cstr(&b,
+	(void)buf_str(&b,
 	    ev->daemon ? ",\"source\":\"daemon\"" : ",\"source\":\"agent\"");
-	event_buf_cstr(
+	(void)buf_str(
 	    &b, ev->synthetic ? ",\"synthetic\":true" : ",\"synthetic\":false");
-	event_buf_cstr(&b, ",\"type\":");
+	(void)buf_str(&b, ",\"type\":");
 	type = event_type_name(ev->type);
-	event_buf_str(&b, type != NULL ? type : "unknown");
-	event_buf_cstr(&b, ",\"data\":");
+	event_str(&b, type != NULL ? type : "unknown");
+	(void)buf_str(&b, ",\"data\":");
 	if (data != NULL)
-		event_buf_add(&b, data, datalen);
+		(void)buf_add(&b, data, datalen);
 	else
-		event_buf_cstr(&b, "{}");
+		(void)buf_str(&b, "{}");
 	free(data);
 
 	if (noraw_len != NULL)
 		*noraw_len = b.len;
 	if (ev->raw != NULL) {
-		event_buf_cstr(&b, ",\"raw\":");
-		event_buf_add(&b, ev->raw, rawlen);
+		(void)buf_str(&b, ",\"raw\":");
+		(void)buf_add(&b, ev->raw, rawlen);
 	}
-	event_buf_add(&b, "}", 1);
-	if (len != NULL)
-		*len = b.len;
-	return (b.p);
+	(void)buf_add(&b, "}", 1);
+	return (buf_take(&b, len));
 }
 
 /* Builders. A required string given as NULL becomes "". */

@@ -505,3 +505,28 @@ json_equal(const cJSON *a, const cJSON *b)
 {
 	return (cJSON_Compare(a, b, 1) ? 1 : 0);
 }
+
+/*
+ * The strings of an array (with key, each element's key member; anything
+ * else is skipped) joined by sep, malloc'd; NULL if there were none. Held
+ * to JSON_JOIN_MAX, more than one line can carry: what would pass it is
+ * left out.
+ */
+char *
+json_join(const cJSON *array, const char *key, const char *sep)
+{
+	const cJSON *el;
+	const char  *s;
+	struct buf   b;
+
+	buf_init(&b, JSON_JOIN_MAX);
+	JSON_FOREACH(el, array) {
+		if ((s = key != NULL ? json_get_str(el, key) : json_str(el)) ==
+		    NULL)
+			continue;
+		if (b.len != 0)
+			(void)buf_str(&b, sep);
+		(void)buf_str(&b, s);
+	}
+	return (b.p != NULL ? buf_take(&b, NULL) : NULL);
+}

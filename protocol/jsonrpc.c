@@ -1,5 +1,6 @@
 /*
- * jsonrpc.c: JSON-RPC 2.0 messages, with or without the "jsonrpc" member.
+ * jsonrpc.c: JSON-RPC 2.0 messages, with or without the "jsonrpc" member,
+ * and the one peer that speaks them.
  *
  * Codex's app-server speaks JSON-RPC but omits "jsonrpc":"2.0"; ACP agents
  * send it. jsonrpc_parse accepts both and says which it saw; a "jsonrpc"
@@ -7,6 +8,18 @@
  * (within +-2^53); null is accepted only on an error response, where the
  * peer could not read our id. The pending table hands out our own request
  * ids (1, 2, ...) and matches responses back to what asked.
+ *
+ * A peer is one side of a conversation, as every JSON-RPC user here has
+ * it: its protocol's tables (requests and notifications by method, our
+ * requests' responses by the tag we sent them with), our requests waiting
+ * for an answer, and the other side's requests waiting for ours ("asks",
+ * by their id as text). Dispatch of one message: a response goes to the
+ * handler of its request's tag, or, an error to no request of ours, to
+ * the stray handler; a request to its method's handler, or -32601; a
+ * notification to its method's handler, or nowhere. The peer does no I/O:
+ * what it sends, and what it cannot read, go to the ops' callbacks. It
+ * touches nothing of itself after a handler returns, so a handler may
+ * free it.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,10 +43,20 @@ struct jsonrpc_pending {
 	long long	      next;
 };
 
+struct jsonrpc_peer {
+	const struct jsonrpc_peer_ops *ops;
+	void			      *arg;
+	struct jsonrpc_pending	      *pending;
+	TAILQ_HEAD(, jsonrpc_ask) asks;
+};
+
 static int    jsonrpc_int(const cJSON *, long long *);
 static int    jsonrpc_id_valid(const cJSON *);
-static cJSON *jsonrpc_new(int);
+static cJSON *jsonrpc_new(int, cJSON *);
+static cJSON *jsonrpc_call(int, cJSON *, const char *, cJSON *);
 static int    jsonrpc_id_number(const cJSON *, long long *);
+static const struct jsonrpc_method *
+jsonrpc_method_find(const struct jsonrpc_method *, size_t, const char *);
 
 /* v as an integer: an integral number within +-2^53. */
 static int
@@ -156,15 +179,19 @@ fail:
 	return (-1);
 }
 
-/* A new message object, with "jsonrpc":"2.0" first if asked. */
+/*
+ * A new message: "jsonrpc":"2.0" first if asked, then the id (moved in;
+ * NULL: none).
+ */
 static cJSON *
-jsonrpc_new(int with_version)
+jsonrpc_new(int with_version, cJSON *id)
 {
 	cJSON *o;
 
 	o = json_object();
 	if (with_version)
 		json_set_str(o, "jsonrpc", "2.0");
+	json_set(o, "id", id);
 	return (o);
 }
 
@@ -173,22 +200,24 @@ cJSON *
 jsonrpc_request(
     int with_version, long long id, const char *method, cJSON *params)
 {
-	cJSON *o;
-
-	o = jsonrpc_new(with_version);
-	json_set_int(o, "id", id);
-	json_set_str(o, "method", method);
-	json_set(o, "params", params);
-	return (o);
+	return (jsonrpc_call(
+	    with_version, json_number((double)id), method, params));
 }
 
 /* A notification; params (owned, may be NULL) is moved in. */
 cJSON *
 jsonrpc_notification(int with_version, const char *method, cJSON *params)
 {
+	return (jsonrpc_call(with_version, NULL, method, params));
+}
+
+/* A request (id moved in) or, id NULL, a notification. */
+static cJSON *
+jsonrpc_call(int with_version, cJSON *id, const char *method, cJSON *params)
+{
 	cJSON *o;
 
-	o = jsonrpc_new(with_version);
+	o = jsonrpc_new(with_version, id);
 	json_set_str(o, "method", method);
 	json_set(o, "params", params);
 	return (o);
@@ -200,8 +229,7 @@ jsonrpc_result(int with_version, const cJSON *id, cJSON *result)
 {
 	cJSON *o;
 
-	o = jsonrpc_new(with_version);
-	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	o = jsonrpc_new(with_version, id != NULL ? json_dup(id) : json_null());
 	json_set(o, "result", result != NULL ? result : json_object());
 	return (o);
 }
@@ -213,8 +241,7 @@ jsonrpc_error(int with_version, const cJSON *id, int code, const char *message,
 {
 	cJSON *o, *e;
 
-	o = jsonrpc_new(with_version);
-	json_set(o, "id", id != NULL ? json_dup(id) : json_null());
+	o = jsonrpc_new(with_version, id != NULL ? json_dup(id) : json_null());
 	e = json_object();
 	json_set_int(e, "code", code);
 	json_set_str(e, "message", message != NULL ? message : "");
@@ -318,11 +345,7 @@ jsonrpc_pending_count(const struct jsonrpc_pending *p)
 	return (p->n);
 }
 
-/*
- * Requests the other side sent us and that wait for our answer (a
- * permission, a question), registered by their id as text: both ACP and
- * Codex ask this way, with ids of either JSON type.
- */
+/* An id of either JSON type as text: the key the asks are kept by. */
 char *
 jsonrpc_id_text(const cJSON *id)
 {
@@ -338,9 +361,149 @@ jsonrpc_id_text(const cJSON *id)
 	return (json_print(id, NULL));
 }
 
-/* Register a request; data (owned) is what the answer will need. */
+struct jsonrpc_peer *
+jsonrpc_peer_new(const struct jsonrpc_peer_ops *ops, void *arg)
+{
+	struct jsonrpc_peer *p;
+
+	p = xcalloc(1, sizeof *p);
+	p->ops = ops;
+	p->arg = arg;
+	p->pending = jsonrpc_pending_new();
+	TAILQ_INIT(&p->asks);
+	return (p);
+}
+
+/* Forget the peer; its unanswered asks are dropped unanswered. */
+void
+jsonrpc_peer_free(struct jsonrpc_peer *p)
+{
+	struct jsonrpc_ask *k;
+
+	if (p == NULL)
+		return;
+	while ((k = TAILQ_FIRST(&p->asks)) != NULL) {
+		TAILQ_REMOVE(&p->asks, k, entry);
+		jsonrpc_ask_free(k);
+	}
+	jsonrpc_pending_free(p->pending);
+	free(p);
+}
+
+static const struct jsonrpc_method *
+jsonrpc_method_find(
+    const struct jsonrpc_method *table, size_t n, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(table[i].method, method) == 0)
+			return (&table[i]);
+	}
+	return (NULL);
+}
+
+/* One line from the other side: parse it and dispatch it. */
+void
+jsonrpc_peer_line(struct jsonrpc_peer *p, const char *line, size_t len)
+{
+	const char *err;
+	cJSON	   *v;
+
+	if ((v = json_parse(line, len, &err)) == NULL) {
+		p->ops->invalid(p->arg, p->ops->name, NULL, err);
+		return;
+	}
+	jsonrpc_peer_dispatch(p, v);
+	json_free(v);
+}
+
+/* One message from the other side, parsed; v stays the caller's. */
+void
+jsonrpc_peer_dispatch(struct jsonrpc_peer *p, const cJSON *v)
+{
+	const struct jsonrpc_peer_ops *ops = p->ops;
+	const struct jsonrpc_method   *m;
+	struct jsonrpc_msg	       msg;
+	const char		      *err;
+	int			       tag;
+
+	if (jsonrpc_parse(v, &msg, &err) != 0) {
+		ops->invalid(p->arg, ops->name, v, err);
+		return;
+	}
+	switch (msg.kind) {
+	case JSONRPC_RESPONSE:
+	case JSONRPC_ERROR:
+		if (jsonrpc_pending_take(p->pending, msg.id, &tag, NULL) == 0 &&
+		    tag >= 0 && (size_t)tag < ops->nresponses &&
+		    ops->responses[tag] != NULL)
+			ops->responses[tag](p->arg, &msg);
+		else if (msg.kind == JSONRPC_ERROR && ops->stray != NULL)
+			ops->stray(p->arg, &msg);
+		break;
+	case JSONRPC_REQUEST:
+		m = jsonrpc_method_find(
+		    ops->requests, ops->nrequests, msg.method);
+		if (m != NULL)
+			m->fn(p->arg, &msg);
+		else
+			jsonrpc_peer_error(p, msg.id, JSONRPC_METHOD_NOT_FOUND,
+			    "method not found");
+		break;
+	case JSONRPC_NOTIFICATION:
+		m = jsonrpc_method_find(
+		    ops->notifications, ops->nnotifications, msg.method);
+		if (m != NULL)
+			m->fn(p->arg, &msg);
+		break;
+	default:
+		ops->invalid(p->arg, ops->name, v, "not a JSON-RPC message");
+		break;
+	}
+}
+
+/* Send a request of ours, remembered by tag; returns its id. */
+long long
+jsonrpc_peer_request(
+    struct jsonrpc_peer *p, int tag, const char *method, cJSON *params)
+{
+	long long id;
+
+	id = jsonrpc_pending_add(p->pending, tag, NULL);
+	p->ops->send(
+	    p->arg, jsonrpc_request(p->ops->with_version, id, method, params));
+	return (id);
+}
+
+void
+jsonrpc_peer_notify(struct jsonrpc_peer *p, const char *method, cJSON *params)
+{
+	p->ops->send(
+	    p->arg, jsonrpc_notification(p->ops->with_version, method, params));
+}
+
+/* Answer the other side's request id with result (moved in). */
+void
+jsonrpc_peer_reply(struct jsonrpc_peer *p, const cJSON *id, cJSON *result)
+{
+	p->ops->send(p->arg, jsonrpc_result(p->ops->with_version, id, result));
+}
+
+void
+jsonrpc_peer_error(
+    struct jsonrpc_peer *p, const cJSON *id, int code, const char *message)
+{
+	p->ops->send(p->arg,
+	    jsonrpc_error(p->ops->with_version, id, code, message, NULL));
+}
+
+/*
+ * Keep a request of the other side's (a permission, a question) until we
+ * answer it; data (owned) is what the answer will need.
+ */
 struct jsonrpc_ask *
-jsonrpc_ask_add(struct jsonrpc_asks *asks, const cJSON *id, cJSON *data)
+jsonrpc_peer_ask(struct jsonrpc_peer *p, const cJSON *id, cJSON *data)
 {
 	struct jsonrpc_ask *k;
 
@@ -348,23 +511,32 @@ jsonrpc_ask_add(struct jsonrpc_asks *asks, const cJSON *id, cJSON *data)
 	k->native_id = jsonrpc_id_text(id);
 	k->rpc_id = json_dup(id);
 	k->data = data;
-	TAILQ_INSERT_TAIL(asks, k, entry);
+	TAILQ_INSERT_TAIL(&p->asks, k, entry);
 	return (k);
 }
 
-/* Take a request out by its id as text; NULL if there is none. */
+/* Take a kept request out by its id as text; NULL if there is none. */
 struct jsonrpc_ask *
-jsonrpc_ask_take(struct jsonrpc_asks *asks, const char *native_id)
+jsonrpc_peer_take(struct jsonrpc_peer *p, const char *native_id)
 {
 	struct jsonrpc_ask *k;
 
-	TAILQ_FOREACH(k, asks, entry) {
+	TAILQ_FOREACH(k, &p->asks, entry) {
 		if (strcmp(k->native_id, native_id) == 0) {
-			TAILQ_REMOVE(asks, k, entry);
+			TAILQ_REMOVE(&p->asks, k, entry);
 			return (k);
 		}
 	}
 	return (NULL);
+}
+
+/* Answer a taken ask with result (moved in) and forget it. */
+void
+jsonrpc_peer_answer(
+    struct jsonrpc_peer *p, struct jsonrpc_ask *k, cJSON *result)
+{
+	jsonrpc_peer_reply(p, k->rpc_id, result);
+	jsonrpc_ask_free(k);
 }
 
 void

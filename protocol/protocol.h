@@ -58,8 +58,10 @@ cJSON	   *json_at(const cJSON *, int);
 cJSON	   *json_first(const cJSON *);
 cJSON	   *json_next(const cJSON *);
 int	    json_equal(const cJSON *, const cJSON *);
+char	   *json_join(const cJSON *, const char *, const char *);
 #define JSON_FOREACH(el, parent) \
 	for ((el) = json_first(parent); (el) != NULL; (el) = json_next(el))
+#define JSON_JOIN_MAX (64UL * 1024 * 1024)
 
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
@@ -120,19 +122,55 @@ void			jsonrpc_pending_free(struct jsonrpc_pending *);
 long long jsonrpc_pending_add(struct jsonrpc_pending *, int, void *);
 int
 jsonrpc_pending_take(struct jsonrpc_pending *, const cJSON *, int *, void **);
-size_t jsonrpc_pending_count(const struct jsonrpc_pending *);
+size_t	     jsonrpc_pending_count(const struct jsonrpc_pending *);
+char	    *jsonrpc_id_text(const cJSON *);
+typedef void jsonrpc_msg_fn(void *, const struct jsonrpc_msg *);
+struct jsonrpc_method {
+	const char     *method;
+	jsonrpc_msg_fn *fn;
+};
+/*
+ * What a peer speaks (one const table per protocol) and where it sends.
+ * Every callback gets the arg given to jsonrpc_peer_new.
+ */
+struct jsonrpc_peer_ops {
+	const char		    *name; /* "acp", "codex": for reports */
+	int			     with_version; /* send "jsonrpc":"2.0" */
+	const struct jsonrpc_method *requests;	   /* else -32601 */
+	size_t			     nrequests;
+	const struct jsonrpc_method *notifications; /* else ignored */
+	size_t			     nnotifications;
+	jsonrpc_msg_fn *const	    *responses; /* by our request's tag */
+	size_t			     nresponses;
+	jsonrpc_msg_fn		    *stray; /* error for no request of ours */
+	/* A message to write (owned). */
+	void (*send)(void *, cJSON *);
+	/* Not a message: name, the value (NULL: not JSON), why. */
+	void (*invalid)(void *, const char *, const cJSON *, const char *);
+};
+/* A request of the other side's that waits for our answer. */
 struct jsonrpc_ask {
 	char  *native_id; /* the request id as text */
 	cJSON *rpc_id;	  /* the id itself, for the reply */
 	cJSON *data;	  /* what the answer needs */
 	TAILQ_ENTRY(jsonrpc_ask) entry;
 };
-TAILQ_HEAD(jsonrpc_asks, jsonrpc_ask);
-char *jsonrpc_id_text(const cJSON *);
+struct jsonrpc_peer;
+struct jsonrpc_peer *jsonrpc_peer_new(const struct jsonrpc_peer_ops *, void *);
+void		     jsonrpc_peer_free(struct jsonrpc_peer *);
+void jsonrpc_peer_line(struct jsonrpc_peer *, const char *, size_t);
+void jsonrpc_peer_dispatch(struct jsonrpc_peer *, const cJSON *);
+long long
+     jsonrpc_peer_request(struct jsonrpc_peer *, int, const char *, cJSON *);
+void jsonrpc_peer_notify(struct jsonrpc_peer *, const char *, cJSON *);
+void jsonrpc_peer_reply(struct jsonrpc_peer *, const cJSON *, cJSON *);
+void
+jsonrpc_peer_error(struct jsonrpc_peer *, const cJSON *, int, const char *);
 struct jsonrpc_ask *
-jsonrpc_ask_add(struct jsonrpc_asks *, const cJSON *, cJSON *);
-struct jsonrpc_ask *jsonrpc_ask_take(struct jsonrpc_asks *, const char *);
-void		    jsonrpc_ask_free(struct jsonrpc_ask *);
+jsonrpc_peer_ask(struct jsonrpc_peer *, const cJSON *, cJSON *);
+struct jsonrpc_ask *jsonrpc_peer_take(struct jsonrpc_peer *, const char *);
+void jsonrpc_peer_answer(struct jsonrpc_peer *, struct jsonrpc_ask *, cJSON *);
+void jsonrpc_ask_free(struct jsonrpc_ask *);
 
 /* event.c */
 enum event_type {
@@ -224,6 +262,121 @@ cJSON	   *event_part_file_ref(const char *, const char *, const char *);
 cJSON	   *event_part_image(const char *, const char *, const char *);
 cJSON	   *event_part_json(cJSON *);
 cJSON	   *event_part_status(const char *, const char *);
+
+/* acpmsg.c */
+#define ACPMSG_PROTOCOL_VERSION	  1
+#define ACPMSG_INITIALIZE	  "initialize"
+#define ACPMSG_AUTHENTICATE	  "authenticate"
+#define ACPMSG_SESSION_NEW	  "session/new"
+#define ACPMSG_SESSION_LOAD	  "session/load"
+#define ACPMSG_SESSION_LIST	  "session/list"
+#define ACPMSG_SESSION_PROMPT	  "session/prompt"
+#define ACPMSG_SESSION_CANCEL	  "session/cancel"
+#define ACPMSG_SESSION_SET_MODE	  "session/set_mode"
+#define ACPMSG_SESSION_UPDATE	  "session/update"
+#define ACPMSG_REQUEST_PERMISSION "session/request_permission"
+#define ACPMSG_ELICITATION	  "elicitation/create"
+#define ACPMSG_FS_READ		  "fs/read_text_file"
+#define ACPMSG_FS_WRITE		  "fs/write_text_file"
+#define ACPMSG_NOT_FOUND	  -32002 /* error code: no such resource */
+#define ACPMSG_CANCELLED	  -32800 /* error code: request cancelled */
+enum acpmsg_update {
+	ACPMSG_USER_CHUNK,
+	ACPMSG_AGENT_CHUNK,
+	ACPMSG_THOUGHT_CHUNK,
+	ACPMSG_TOOL_CALL,
+	ACPMSG_TOOL_CALL_UPDATE,
+	ACPMSG_PLAN,
+	ACPMSG_COMMANDS, /* available_commands_update */
+	ACPMSG_MODE,	 /* current_mode_update */
+	ACPMSG_CONFIG,	 /* config_option_update */
+	ACPMSG_INFO,	 /* session_info_update */
+	ACPMSG_USAGE,	 /* usage_update */
+	ACPMSG_NOTICE,
+	ACPMSG_UPDATE_COUNT
+};
+enum acpmsg_status {
+	ACPMSG_PENDING,
+	ACPMSG_IN_PROGRESS,
+	ACPMSG_COMPLETED,
+	ACPMSG_FAILED,
+	ACPMSG_STATUS_COUNT
+};
+enum acpmsg_option {
+	ACPMSG_ALLOW_ONCE,
+	ACPMSG_ALLOW_ALWAYS,
+	ACPMSG_REJECT_ONCE,
+	ACPMSG_REJECT_ALWAYS,
+	ACPMSG_OPTION_COUNT
+};
+/* A permission option an agent offers. */
+struct acpmsg_choice {
+	const char	  *id;
+	const char	  *name;
+	enum acpmsg_option kind;
+};
+/* Who an agent is, for initialize's result. */
+struct acpmsg_agent {
+	const char *name;
+	const char *title; /* or NULL */
+	const char *version;
+	int	    load_session;
+	int	    embedded_context;
+	int	    list_sessions;
+};
+extern const char *const acpmsg_usage_names[4];
+const char		*acpmsg_update_name(enum acpmsg_update);
+int			 acpmsg_update_parse(const char *);
+const char		*acpmsg_status_name(enum acpmsg_status);
+int			 acpmsg_status_parse(const char *);
+const char		*acpmsg_option_name(enum acpmsg_option);
+cJSON			*acpmsg_update(const char *, cJSON *);
+cJSON			*acpmsg_block_text(const char *);
+cJSON *acpmsg_block_link(const char *, const char *, const char *);
+char  *acpmsg_prompt_text(const cJSON *);
+cJSON *acpmsg_chunk(enum acpmsg_update, const char *, const char *);
+cJSON *acpmsg_tool_call(
+    int, const char *, const char *, const char *, enum acpmsg_status);
+const char *acpmsg_tool_kind(const char *);
+cJSON	   *acpmsg_content_text(const char *);
+cJSON	   *acpmsg_content_diff(const char *, const char *, const char *);
+char	   *acpmsg_tool_text(const cJSON *);
+cJSON	   *acpmsg_initialize(int, const char *, const char *);
+cJSON	   *acpmsg_initialized(const struct acpmsg_agent *);
+cJSON	   *acpmsg_session(const char *, const cJSON *, const char *);
+cJSON	   *acpmsg_session_id(const char *);
+cJSON	   *acpmsg_set_mode(const char *, const char *);
+cJSON	   *acpmsg_prompt(const char *, cJSON *);
+cJSON	   *acpmsg_prompt_result(const char *, cJSON *);
+cJSON	   *acpmsg_usage(long long, long long, long long, long long);
+cJSON	   *acpmsg_usage_update(long long, long long, double);
+const char *acpmsg_stop_to(const char *);
+const char *acpmsg_stop_from(const char *);
+cJSON *
+acpmsg_permission(const char *, cJSON *, const struct acpmsg_choice *, size_t);
+int acpmsg_choice_reply(const struct acpmsg_choice *, size_t, const cJSON *,
+    enum permission_reply *);
+const char *acpmsg_option_for(const cJSON *, enum permission_reply);
+cJSON	   *acpmsg_outcome(const char *);
+const char *acpmsg_selected(const cJSON *);
+cJSON	   *acpmsg_field(const char *, cJSON *, int);
+cJSON	   *acpmsg_elicitation(const char *, const char *, cJSON *);
+cJSON	   *acpmsg_elicited(cJSON *);
+int	    acpmsg_accepted(const cJSON *, const cJSON **);
+
+/* acpmap.c */
+struct acpmap;
+struct acpmap *acpmap_new(const char *);
+void	       acpmap_free(struct acpmap *);
+cJSON	      *acpmap_event(struct acpmap *, const cJSON *, int);
+cJSON	      *acpmap_usage(const cJSON *);
+
+/* diff.c */
+#define DIFF_MAX (16UL * 1024 * 1024) /* a longer diff is not given */
+void  diff_begin(struct buf *, const char *, const char *);
+void  diff_hunk(struct buf *, long long, long long, long long, long long);
+char *diff_end(struct buf *);
+char *diff_texts(const char *, const char *, const char *, const char *);
 
 /* inflate.c */
 unsigned char *inflate_gzip(const unsigned char *, size_t, size_t, size_t *);

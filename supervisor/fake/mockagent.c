@@ -17,7 +17,9 @@
  * streams. Messages that arrive while a turn waits for the client (say a
  * second prompt while a permission is open) are kept in a backlog and
  * handled after the turn. Every message goes out as one write of its line
- * and a newline. EOF on stdin ends the process with status 0.
+ * and a newline. EOF on stdin ends the process with status 0. Messages
+ * are dispatched by the JSON-RPC peer and shaped by protocol/acpmsg.c,
+ * as the acp adapter on the other end of the pipe does.
  */
 #include <sys/random.h>
 
@@ -46,78 +48,89 @@ struct mockagent_msg {
 };
 
 struct mockagent {
-	struct jsonl *in;
-	int	      eof;
-	long long     next_id; /* our requests */
-	unsigned int  seq;     /* ids of calls, messages */
-	char	     *session;
-	int	      cancelled; /* in this turn */
-	unsigned int  turns;	 /* cost: $0.0001 each */
+	struct jsonl	    *in;
+	struct jsonrpc_peer *peer;
+	int		     eof;
+	long long	     next_id; /* our requests */
+	unsigned int	     seq;     /* ids of calls, messages */
+	char		    *session;
+	int		     cancelled; /* in this turn */
+	unsigned int	     turns;	/* cost: $0.0001 each */
 	TAILQ_HEAD(, mockagent_msg) backlog;
 };
 
-struct mockagent_method {
-	const char *method;
-	void (*fn)(struct mockagent *, const cJSON *, const cJSON *);
-};
-
 /* A prompt behaviour: returns the stopReason, or NULL if it answered. */
+typedef const char *
+mockagent_keyword_fn(struct mockagent *, const cJSON *, const char *);
 struct mockagent_keyword {
-	const char *keyword;
-	const char *(*fn)(struct mockagent *, const cJSON *, const char *);
+	const char	     *keyword;
+	mockagent_keyword_fn *fn;
 };
 
-static void	 mockagent_send(cJSON *);
+static void mockagent_send(cJSON *);
+static void mockagent_send_cb(void *, cJSON *);
+static void
+mockagent_invalid_cb(void *, const char *, const cJSON *, const char *);
 static cJSON	*mockagent_poll(struct mockagent *, int);
 static cJSON	*mockagent_next(struct mockagent *);
 static void	 mockagent_defer(struct mockagent *, cJSON *);
 static void	 mockagent_interrupt(struct mockagent *, cJSON *);
-static void	 mockagent_dispatch(struct mockagent *, cJSON *);
 static cJSON	*mockagent_wait(struct mockagent *, long long);
 static long long mockagent_request(struct mockagent *, const char *, cJSON *);
 static void	 mockagent_update(struct mockagent *, cJSON *);
-static void
-mockagent_chunk(struct mockagent *, const char *, const char *, const char *);
-static char *mockagent_prompt_text(const cJSON *);
-static void  mockagent_tool_call(
-     struct mockagent *, const char *, const char *, const char *, cJSON *);
-static void
-mockagent_tool_done(struct mockagent *, const char *, const char *, cJSON *);
+static void	 mockagent_chunk(
+	 struct mockagent *, enum acpmsg_update, const char *, const char *);
+static void mockagent_tool_call(
+    struct mockagent *, const char *, const char *, const char *, cJSON *);
+static void mockagent_tool_done(
+    struct mockagent *, const char *, enum acpmsg_status, cJSON *);
 static cJSON	*mockagent_text_content(const char *);
 static cJSON	*mockagent_diff_content(void);
 static long long mockagent_ask_permission(struct mockagent *, const char *);
 static long long mockagent_ask_question(struct mockagent *);
 
-static void
-mockagent_initialize(struct mockagent *, const cJSON *, const cJSON *);
-static void mockagent_new(struct mockagent *, const cJSON *, const cJSON *);
-static void mockagent_load(struct mockagent *, const cJSON *, const cJSON *);
-static void mockagent_prompt(struct mockagent *, const cJSON *, const cJSON *);
-static void mockagent_cancel(struct mockagent *, const cJSON *, const cJSON *);
+static jsonrpc_msg_fn mockagent_initialize;
+static jsonrpc_msg_fn mockagent_new;
+static jsonrpc_msg_fn mockagent_load;
+static jsonrpc_msg_fn mockagent_prompt;
+static jsonrpc_msg_fn mockagent_cancel;
 
-static const char *
-mockagent_permission(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_question(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_slow(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_error(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_crash(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_tool(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_firehose(struct mockagent *, const cJSON *, const char *);
-static const char *
-mockagent_echo(struct mockagent *, const cJSON *, const char *);
+static mockagent_keyword_fn mockagent_permission;
+static mockagent_keyword_fn mockagent_question;
+static mockagent_keyword_fn mockagent_slow;
+static mockagent_keyword_fn mockagent_error;
+static mockagent_keyword_fn mockagent_crash;
+static mockagent_keyword_fn mockagent_tool;
+static mockagent_keyword_fn mockagent_firehose;
+static mockagent_keyword_fn mockagent_echo;
 
-/* Requests (id set) and notifications (id NULL) we answer. */
-static const struct mockagent_method mockagent_methods[] = {
-	{ "initialize", mockagent_initialize },
-	{ "session/new", mockagent_new }, { "session/load", mockagent_load },
-	{ "session/prompt", mockagent_prompt },
-	{ "session/cancel", mockagent_cancel }
+/* Requests we answer; anything else is answered -32601. */
+static const struct jsonrpc_method mockagent_requests[] = {
+	{ ACPMSG_INITIALIZE, mockagent_initialize },
+	{ ACPMSG_SESSION_NEW, mockagent_new },
+	{ ACPMSG_SESSION_LOAD, mockagent_load },
+	{ ACPMSG_SESSION_PROMPT, mockagent_prompt }
+};
+
+/* Notifications; session/cancel during a turn is mockagent_interrupt's. */
+static const struct jsonrpc_method mockagent_notifications[] = {
+	{ ACPMSG_SESSION_CANCEL, mockagent_cancel }
+};
+
+/*
+ * The agent's side of ACP. Its own requests are matched by
+ * mockagent_wait, which blocks for them, so it has no response table.
+ */
+static const struct jsonrpc_peer_ops mockagent_rpc = { "mock-agent", 1,
+	mockagent_requests, nitems(mockagent_requests), mockagent_notifications,
+	nitems(mockagent_notifications), NULL, 0, NULL, mockagent_send_cb,
+	mockagent_invalid_cb };
+
+/* The permission options of "permission"; allowed or not, by kind. */
+static const struct acpmsg_choice mockagent_choices[] = {
+	{ "allow", "Allow", ACPMSG_ALLOW_ONCE },
+	{ "always", "Always allow", ACPMSG_ALLOW_ALWAYS },
+	{ "reject", "Reject", ACPMSG_REJECT_ONCE }
 };
 
 /* The first keyword found in the prompt wins, in this order. */
@@ -139,9 +152,13 @@ mockagent_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&m, 0, sizeof m);
 	m.in = jsonl_new(0);
+	m.peer = jsonrpc_peer_new(&mockagent_rpc, &m);
 	TAILQ_INIT(&m.backlog);
-	while ((v = mockagent_next(&m)) != NULL)
-		mockagent_dispatch(&m, v);
+	while ((v = mockagent_next(&m)) != NULL) {
+		jsonrpc_peer_dispatch(m.peer, v);
+		json_free(v);
+	}
+	jsonrpc_peer_free(m.peer);
 	jsonl_free(m.in);
 	free(m.session);
 	return (0);
@@ -176,6 +193,26 @@ mockagent_send(cJSON *msg)
 	free(line);
 }
 
+static void
+mockagent_send_cb(void *arg, cJSON *msg)
+{
+	mockagent_send(msg);
+}
+
+/*
+ * Not JSON (v NULL): -32700; not a JSON-RPC message: -32600, with its id
+ * if it has one.
+ */
+static void
+mockagent_invalid_cb(
+    void *arg, const char *name, const cJSON *v, const char *why)
+{
+	struct mockagent *m = arg;
+
+	jsonrpc_peer_error(m->peer, json_get(v, "id"),
+	    v != NULL ? JSONRPC_INVALID_REQUEST : JSONRPC_PARSE_ERROR, why);
+}
+
 /*
  * The next message from stdin, waiting at most timeout ms (-1: forever).
  * NULL on timeout or EOF (m->eof). A line that is not JSON gets a -32700
@@ -196,12 +233,10 @@ mockagent_poll(struct mockagent *m, int timeout)
 		case JSONL_LINE:
 			if ((v = json_parse(line, len, &err)) != NULL)
 				return (v);
-			mockagent_send(jsonrpc_error(
-			    1, NULL, JSONRPC_PARSE_ERROR, err, NULL));
+			mockagent_invalid_cb(m, NULL, NULL, err);
 			continue;
 		case JSONL_TOOLONG:
-			mockagent_send(jsonrpc_error(1, NULL,
-			    JSONRPC_PARSE_ERROR, "line too long", NULL));
+			mockagent_invalid_cb(m, NULL, NULL, "line too long");
 			continue;
 		case JSONL_AGAIN:
 			break;
@@ -260,43 +295,12 @@ mockagent_interrupt(struct mockagent *m, cJSON *v)
 {
 	const char *method = json_get_str(v, "method");
 
-	if (method != NULL && strcmp(method, "session/cancel") == 0 &&
+	if (method != NULL && strcmp(method, ACPMSG_SESSION_CANCEL) == 0 &&
 	    json_get(v, "id") == NULL) {
 		m->cancelled = 1;
 		json_free(v);
 	} else
 		mockagent_defer(m, v);
-}
-
-/* Handle one message from the client; frees it. */
-static void
-mockagent_dispatch(struct mockagent *m, cJSON *v)
-{
-	struct jsonrpc_msg msg;
-	const char	  *err;
-	size_t		   i;
-
-	if (jsonrpc_parse(v, &msg, &err) != 0) {
-		mockagent_send(jsonrpc_error(
-		    1, json_get(v, "id"), JSONRPC_INVALID_REQUEST, err, NULL));
-		json_free(v);
-		return;
-	}
-	if (msg.kind != JSONRPC_REQUEST && msg.kind != JSONRPC_NOTIFICATION) {
-		json_free(v); /* a late answer to a request of ours */
-		return;
-	}
-	for (i = 0; i < nitems(mockagent_methods); i++) {
-		if (strcmp(mockagent_methods[i].method, msg.method) == 0) {
-			mockagent_methods[i].fn(m, msg.id, msg.params);
-			break;
-		}
-	}
-	if (i == nitems(mockagent_methods) && msg.kind == JSONRPC_REQUEST) {
-		mockagent_send(jsonrpc_error(1, msg.id,
-		    JSONRPC_METHOD_NOT_FOUND, "method not found", NULL));
-	}
-	json_free(v);
 }
 
 /* Send a request to the client; returns its id. */
@@ -331,60 +335,35 @@ mockagent_wait(struct mockagent *m, long long id)
 static void
 mockagent_update(struct mockagent *m, cJSON *update)
 {
-	cJSON *params;
-
-	params = json_object();
-	json_set_str(params, "sessionId", m->session);
-	json_set(params, "update", update);
-	mockagent_send(jsonrpc_notification(1, "session/update", params));
+	mockagent_send(acpmsg_update(m->session, update));
 }
 
-/* One text chunk of kind (agent_message_chunk, …), messageId optional. */
+/* One text chunk of kind (an agent message, a thought), messageId optional. */
 static void
-mockagent_chunk(struct mockagent *m, const char *kind, const char *text,
+mockagent_chunk(struct mockagent *m, enum acpmsg_update kind, const char *text,
     const char *message_id)
 {
-	cJSON *u, *c;
-
-	c = json_object();
-	json_set_str(c, "type", "text");
-	json_set_str(c, "text", text);
-	u = json_object();
-	json_set_str(u, "sessionUpdate", kind);
-	json_set(u, "content", c);
-	json_set_str(u, "messageId", message_id);
-	mockagent_update(m, u);
+	mockagent_update(m, acpmsg_chunk(kind, text, message_id));
 }
 
 static void
-mockagent_initialize(struct mockagent *m, const cJSON *id, const cJSON *params)
+mockagent_initialize(void *arg, const struct jsonrpc_msg *msg)
 {
-	cJSON *r, *caps, *prompt, *info;
+	struct mockagent   *m = arg;
+	struct acpmsg_agent ag = { .name = "agentd-mock",
+		.version = AGENTD_VERSION,
+		.load_session = 1 };
 
-	prompt = json_object();
-	json_set_bool(prompt, "image", 0);
-	json_set_bool(prompt, "embeddedContext", 0);
-	caps = json_object();
-	json_set_bool(caps, "loadSession", 1);
-	json_set(caps, "promptCapabilities", prompt);
-	info = json_object();
-	json_set_str(info, "name", "agentd-mock");
-	json_set_str(info, "version", AGENTD_VERSION);
-	r = json_object();
-	json_set_int(r, "protocolVersion", 1);
-	json_set(r, "agentCapabilities", caps);
-	json_set(r, "agentInfo", info);
-	json_set(r, "authMethods", json_array());
-	mockagent_send(jsonrpc_result(1, id, r));
+	jsonrpc_peer_reply(m->peer, msg->id, acpmsg_initialized(&ag));
 }
 
 static void
-mockagent_new(struct mockagent *m, const cJSON *id, const cJSON *params)
+mockagent_new(void *arg, const struct jsonrpc_msg *msg)
 {
-	unsigned char rnd[8];
-	char	      hex[sizeof rnd * 2 + 1];
-	size_t	      i;
-	cJSON	     *r;
+	struct mockagent *m = arg;
+	unsigned char	  rnd[8];
+	char		  hex[sizeof rnd * 2 + 1];
+	size_t		  i;
 
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
 		for (i = 0; i < sizeof rnd; i++)
@@ -394,49 +373,30 @@ mockagent_new(struct mockagent *m, const cJSON *id, const cJSON *params)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
 	free(m->session);
 	xasprintf(&m->session, "mock-%s", hex);
-	r = json_object();
-	json_set_str(r, "sessionId", m->session);
-	mockagent_send(jsonrpc_result(1, id, r));
+	jsonrpc_peer_reply(m->peer, msg->id, acpmsg_session_id(m->session));
 }
 
 /* session/load: the mock remembers nothing, so there is nothing to replay. */
 static void
-mockagent_load(struct mockagent *m, const cJSON *id, const cJSON *params)
+mockagent_load(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *sid = json_get_str(params, "sessionId");
+	struct mockagent *m = arg;
+	const char	 *sid = json_get_str(msg->params, "sessionId");
 
 	if (sid == NULL) {
-		mockagent_send(jsonrpc_error(1, id, JSONRPC_INVALID_PARAMS,
-		    "sessionId is required", NULL));
+		jsonrpc_peer_error(m->peer, msg->id, JSONRPC_INVALID_PARAMS,
+		    "sessionId is required");
 		return;
 	}
 	free(m->session);
 	m->session = xstrdup(sid);
-	mockagent_send(jsonrpc_result(1, id, json_object()));
+	jsonrpc_peer_reply(m->peer, msg->id, NULL);
 }
 
 /* session/cancel outside a turn has nothing to stop. */
 static void
-mockagent_cancel(struct mockagent *m, const cJSON *id, const cJSON *params)
+mockagent_cancel(void *arg, const struct jsonrpc_msg *msg)
 {
-}
-
-/* The text blocks of a prompt, joined. */
-static char *
-mockagent_prompt_text(const cJSON *prompt)
-{
-	const cJSON *b;
-	const char  *t;
-	char	    *text = xstrdup(""), *next;
-
-	JSON_FOREACH(b, prompt) {
-		if ((t = json_get_str(b, "text")) == NULL)
-			continue;
-		xasprintf(&next, "%s%s", text, t);
-		free(text);
-		text = next;
-	}
-	return (text);
 }
 
 /*
@@ -445,40 +405,27 @@ mockagent_prompt_text(const cJSON *prompt)
  * cumulative cost.
  */
 static void
-mockagent_prompt(struct mockagent *m, const cJSON *id, const cJSON *params)
+mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 {
-	const char *reason;
-	char	   *text;
-	size_t	    i;
-	cJSON	   *r, *usage, *u, *cost;
+	struct mockagent *m = arg;
+	const char	 *reason;
+	char		 *text;
+	size_t		  i;
+	long long	  len;
 
-	text = mockagent_prompt_text(json_get_arr(params, "prompt"));
+	text = acpmsg_prompt_text(json_get_arr(msg->params, "prompt"));
+	len = (long long)strlen(text);
 	m->cancelled = 0;
 	for (i = 0; i < nitems(mockagent_keywords); i++) {
 		if (strstr(text, mockagent_keywords[i].keyword) != NULL)
 			break;
 	}
-	reason = mockagent_keywords[i].fn(m, id, text);
+	reason = mockagent_keywords[i].fn(m, msg->id, text);
 	if (reason != NULL) {
-		cost = json_object();
-		json_set_num(cost, "amount", ++m->turns / 10000.0);
-		json_set_str(cost, "currency", "USD");
-		u = json_object();
-		json_set_str(u, "sessionUpdate", "usage_update");
-		json_set_int(u, "used", (long long)strlen(text));
-		json_set_int(u, "size", 200000);
-		json_set(u, "cost", cost);
-		mockagent_update(m, u);
-
-		usage = json_object();
-		json_set_int(usage, "inputTokens", (long long)strlen(text));
-		json_set_int(usage, "outputTokens", 10);
-		json_set_int(
-		    usage, "totalTokens", (long long)strlen(text) + 10);
-		r = json_object();
-		json_set_str(r, "stopReason", reason);
-		json_set(r, "usage", usage);
-		mockagent_send(jsonrpc_result(1, id, r));
+		mockagent_update(
+		    m, acpmsg_usage_update(len, 200000, ++m->turns / 10000.0));
+		jsonrpc_peer_reply(m->peer, msg->id,
+		    acpmsg_prompt_result(reason, acpmsg_usage(len, 10, 0, 0)));
 	}
 	free(text);
 }
@@ -490,12 +437,8 @@ mockagent_tool_call(struct mockagent *m, const char *call_id, const char *title,
 {
 	cJSON *u;
 
-	u = json_object();
-	json_set_str(u, "sessionUpdate", "tool_call");
-	json_set_str(u, "toolCallId", call_id);
-	json_set_str(u, "title", title);
-	json_set_str(u, "kind", kind);
-	json_set_str(u, "status", "pending");
+	u = acpmsg_tool_call(
+	    ACPMSG_TOOL_CALL, call_id, title, kind, ACPMSG_PENDING);
 	json_set(u, "rawInput", input);
 	mockagent_update(m, u);
 }
@@ -503,14 +446,12 @@ mockagent_tool_call(struct mockagent *m, const char *call_id, const char *title,
 /* A tool_call_update with a final status and content (owned). */
 static void
 mockagent_tool_done(struct mockagent *m, const char *call_id,
-    const char *status, cJSON *content)
+    enum acpmsg_status status, cJSON *content)
 {
 	cJSON *u;
 
-	u = json_object();
-	json_set_str(u, "sessionUpdate", "tool_call_update");
-	json_set_str(u, "toolCallId", call_id);
-	json_set_str(u, "status", status);
+	u = acpmsg_tool_call(
+	    ACPMSG_TOOL_CALL_UPDATE, call_id, NULL, NULL, status);
 	json_set(u, "content", content);
 	mockagent_update(m, u);
 }
@@ -519,16 +460,10 @@ mockagent_tool_done(struct mockagent *m, const char *call_id,
 static cJSON *
 mockagent_text_content(const char *text)
 {
-	cJSON *a, *c, *t;
+	cJSON *a;
 
-	t = json_object();
-	json_set_str(t, "type", "text");
-	json_set_str(t, "text", text);
-	c = json_object();
-	json_set_str(c, "type", "content");
-	json_set(c, "content", t);
 	a = json_array();
-	json_append(a, c);
+	json_append(a, acpmsg_content_text(text));
 	return (a);
 }
 
@@ -536,15 +471,10 @@ mockagent_text_content(const char *text)
 static cJSON *
 mockagent_diff_content(void)
 {
-	cJSON *a, *d;
+	cJSON *a;
 
-	d = json_object();
-	json_set_str(d, "type", "diff");
-	json_set_str(d, "path", "mock.txt");
-	json_set(d, "oldText", json_null());
-	json_set_str(d, "newText", "mock\n");
 	a = json_array();
-	json_append(a, d);
+	json_append(a, acpmsg_content_diff("mock.txt", NULL, "mock\n"));
 	return (a);
 }
 
@@ -552,36 +482,18 @@ mockagent_diff_content(void)
 static long long
 mockagent_ask_permission(struct mockagent *m, const char *call_id)
 {
-	static const char *const opts[][3] = { { "allow", "Allow",
-						   "allow_once" },
-		{ "always", "Always allow", "allow_always" },
-		{ "reject", "Reject", "reject_once" } };
-	cJSON			*p, *tc, *input, *list, *o;
-	size_t			 i;
+	cJSON *tc, *input;
 
 	input = json_object();
 	json_set_str(input, "path", "mock.txt");
 	json_set_str(input, "content", "mock\n");
-	tc = json_object();
-	json_set_str(tc, "toolCallId", call_id);
-	json_set_str(tc, "title", "Write mock.txt");
-	json_set_str(tc, "kind", "edit");
-	json_set_str(tc, "status", "pending");
+	tc = acpmsg_tool_call(
+	    -1, call_id, "Write mock.txt", "edit", ACPMSG_PENDING);
 	json_set(tc, "rawInput", input);
 	json_set(tc, "content", mockagent_diff_content());
-	list = json_array();
-	for (i = 0; i < nitems(opts); i++) {
-		o = json_object();
-		json_set_str(o, "optionId", opts[i][0]);
-		json_set_str(o, "name", opts[i][1]);
-		json_set_str(o, "kind", opts[i][2]);
-		json_append(list, o);
-	}
-	p = json_object();
-	json_set_str(p, "sessionId", m->session);
-	json_set(p, "toolCall", tc);
-	json_set(p, "options", list);
-	return (mockagent_request(m, "session/request_permission", p));
+	return (mockagent_request(m, ACPMSG_REQUEST_PERMISSION,
+	    acpmsg_permission(
+		m->session, tc, mockagent_choices, nitems(mockagent_choices))));
 }
 
 /*
@@ -592,10 +504,10 @@ mockagent_ask_permission(struct mockagent *m, const char *call_id)
 static const char *
 mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const cJSON *outcome;
-	const char  *kind, *option;
-	char	     call[32], mid[32];
-	cJSON	    *input, *v;
+	const char	     *option;
+	char		      call[32], mid[32];
+	cJSON		     *input, *v;
+	enum permission_reply reply;
 
 	snprintf(call, sizeof call, "call-%u", ++m->seq);
 	snprintf(mid, sizeof mid, "mock-msg-%u", ++m->seq);
@@ -605,25 +517,25 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 	mockagent_tool_call(m, call, "Write mock.txt", "edit", input);
 	if ((v = mockagent_wait(m, mockagent_ask_permission(m, call))) == NULL)
 		return ("cancelled");
-	outcome = json_get_obj(json_get_obj(v, "result"), "outcome");
-	kind = json_get_str(outcome, "outcome");
-	option = json_get_str(outcome, "optionId");
-	if (kind == NULL || strcmp(kind, "selected") != 0 || m->cancelled) {
-		mockagent_tool_done(
-		    m, call, "failed", mockagent_text_content("cancelled"));
+	option = acpmsg_selected(json_get_obj(v, "result"));
+	if (option == NULL || m->cancelled) {
+		mockagent_tool_done(m, call, ACPMSG_FAILED,
+		    mockagent_text_content("cancelled"));
 		json_free(v);
 		return ("cancelled");
 	}
-	if (option != NULL && strcmp(option, "reject") != 0) {
+	if (acpmsg_choice_reply(mockagent_choices, nitems(mockagent_choices),
+		json_get_obj(v, "result"), &reply) == 0 &&
+	    reply != PERMISSION_REJECT) {
 		mockagent_tool_done(
-		    m, call, "completed", mockagent_diff_content());
+		    m, call, ACPMSG_COMPLETED, mockagent_diff_content());
 		mockagent_chunk(
-		    m, "agent_message_chunk", "permission granted", mid);
+		    m, ACPMSG_AGENT_CHUNK, "permission granted", mid);
 	} else {
-		mockagent_tool_done(m, call, "failed",
+		mockagent_tool_done(m, call, ACPMSG_FAILED,
 		    mockagent_text_content("permission denied by the user"));
 		mockagent_chunk(
-		    m, "agent_message_chunk", "permission denied", mid);
+		    m, ACPMSG_AGENT_CHUNK, "permission denied", mid);
 	}
 	json_free(v);
 	return ("end_turn");
@@ -633,54 +545,40 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 static long long
 mockagent_ask_question(struct mockagent *m)
 {
-	cJSON *p, *schema, *props, *color, *values;
+	cJSON *fields, *values;
 
 	values = json_array();
 	json_append(values, json_string("Red"));
 	json_append(values, json_string("Blue"));
-	color = json_object();
-	json_set_str(color, "type", "string");
-	json_set_str(color, "title", "Which color?");
-	json_set(color, "enum", values);
-	props = json_object();
-	json_set(props, "color", color);
-	schema = json_object();
-	json_set_str(schema, "type", "object");
-	json_set(schema, "properties", props);
-	values = json_array();
-	json_append(values, json_string("color"));
-	json_set(schema, "required", values);
-	p = json_object();
-	json_set_str(p, "sessionId", m->session);
-	json_set_str(p, "mode", "form");
-	json_set_str(p, "message", "Pick a color");
-	json_set(p, "requestedSchema", schema);
-	return (mockagent_request(m, "elicitation/create", p));
+	fields = json_object();
+	json_set(fields, "color", acpmsg_field("Which color?", values, 0));
+	return (mockagent_request(m, ACPMSG_ELICITATION,
+	    acpmsg_elicitation(m->session, "Pick a color", fields)));
 }
 
 /* "question": elicitation/create, then say what was chosen. */
 static const char *
 mockagent_question(struct mockagent *m, const cJSON *id, const char *text)
 {
-	const cJSON *r;
-	const char  *action, *color;
+	const cJSON *content;
+	const char  *color;
 	char	    *reply;
 	cJSON	    *v;
+	int	     accepted;
 
 	if ((v = mockagent_wait(m, mockagent_ask_question(m))) == NULL)
 		return ("cancelled");
-	r = json_get_obj(v, "result");
-	action = json_get_str(r, "action");
-	color = json_get_str(json_get_obj(r, "content"), "color");
+	accepted = acpmsg_accepted(json_get_obj(v, "result"), &content);
+	color = json_get_str(content, "color");
 	if (m->cancelled) {
 		json_free(v);
 		return ("cancelled");
 	}
-	if (action != NULL && strcmp(action, "accept") == 0 && color != NULL)
+	if (accepted && color != NULL)
 		xasprintf(&reply, "you chose %s", color);
 	else
 		reply = xstrdup("question declined");
-	mockagent_chunk(m, "agent_message_chunk", reply, NULL);
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, reply, NULL);
 	free(reply);
 	json_free(v);
 	return ("end_turn");
@@ -699,7 +597,7 @@ mockagent_slow(struct mockagent *m, const cJSON *id, const char *text)
 
 	for (i = 0; i < MOCKAGENT_SLOW_CHUNKS; i++) {
 		snprintf(chunk, sizeof chunk, "s%d ", i);
-		mockagent_chunk(m, "agent_message_chunk", chunk, NULL);
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, chunk, NULL);
 		if ((v = mockagent_poll(m, MOCKAGENT_SLOW_MS)) != NULL)
 			mockagent_interrupt(m, v);
 		if (m->cancelled || m->eof)
@@ -712,9 +610,9 @@ mockagent_slow(struct mockagent *m, const cJSON *id, const char *text)
 static const char *
 mockagent_error(struct mockagent *m, const cJSON *id, const char *text)
 {
-	mockagent_chunk(m, "agent_message_chunk", "about to fail", NULL);
-	mockagent_send(jsonrpc_error(1, id, JSONRPC_INTERNAL_ERROR,
-	    "mock agent error: the prompt asked for an error", NULL));
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "about to fail", NULL);
+	jsonrpc_peer_error(m->peer, id, JSONRPC_INTERNAL_ERROR,
+	    "mock agent error: the prompt asked for an error");
 	return (NULL);
 }
 
@@ -725,7 +623,7 @@ mockagent_crash(struct mockagent *m, const cJSON *id, const char *text)
 	static const char msg[] = "mock agent crashing\n";
 
 	(void)write(STDERR_FILENO, msg, sizeof msg - 1);
-	mockagent_chunk(m, "agent_message_chunk", "about to crash", NULL);
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "about to crash", NULL);
 	exit(3);
 }
 
@@ -741,9 +639,8 @@ mockagent_tool(struct mockagent *m, const cJSON *id, const char *text)
 	json_set_str(input, "command", "echo hi");
 	mockagent_tool_call(m, call, "echo", "execute", input);
 	mockagent_tool_done(
-	    m, call, "completed", mockagent_text_content("hi\n"));
-	mockagent_chunk(
-	    m, "agent_message_chunk", "the command printed hi", NULL);
+	    m, call, ACPMSG_COMPLETED, mockagent_text_content("hi\n"));
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "the command printed hi", NULL);
 	return ("end_turn");
 }
 
@@ -760,7 +657,7 @@ mockagent_firehose(struct mockagent *m, const cJSON *id, const char *text)
 	if (n > MOCKAGENT_FIREHOSE_MAX)
 		n = MOCKAGENT_FIREHOSE_MAX;
 	for (i = 0; i < n; i++)
-		mockagent_chunk(m, "agent_message_chunk", "x", NULL);
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "x", NULL);
 	return ("end_turn");
 }
 
@@ -775,13 +672,13 @@ mockagent_echo(struct mockagent *m, const cJSON *id, const char *text)
 	char	   *word;
 
 	mockagent_chunk(
-	    m, "agent_thought_chunk", "The user wants an echo.", NULL);
-	mockagent_chunk(m, "agent_message_chunk", "echo: ", NULL);
+	    m, ACPMSG_THOUGHT_CHUNK, "The user wants an echo.", NULL);
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "echo: ", NULL);
 	while (*p != '\0') {
 		end = p + strcspn(p, " \t\n");
 		end += strspn(end, " \t\n");
 		word = xstrndup(p, (size_t)(end - p));
-		mockagent_chunk(m, "agent_message_chunk", word, NULL);
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, word, NULL);
 		free(word);
 		p = end;
 	}

@@ -105,12 +105,19 @@ static const struct {
 	const char  *method;
 	acpserver_fn fn;
 } acpserver_methods[] = {
-	{ "initialize", acpserver_initialize },
-	{ "authenticate", acpserver_authenticate },
-	{ "session/new", acpserver_new },
-	{ "session/load", acpserver_load },
-	{ "session/list", acpserver_list_sessions },
-	{ "session/prompt", acpserver_prompt },
+	{ ACPMSG_INITIALIZE, acpserver_initialize },
+	{ ACPMSG_AUTHENTICATE, acpserver_authenticate },
+	{ ACPMSG_SESSION_NEW, acpserver_new },
+	{ ACPMSG_SESSION_LOAD, acpserver_load },
+	{ ACPMSG_SESSION_LIST, acpserver_list_sessions },
+	{ ACPMSG_SESSION_PROMPT, acpserver_prompt },
+};
+
+/* The permission options offered; the answer's optionId names one. */
+static const struct acpmsg_choice acpserver_choices[] = {
+	{ "allow-once", "Allow once", ACPMSG_ALLOW_ONCE },
+	{ "allow-always", "Always allow", ACPMSG_ALLOW_ALWAYS },
+	{ "reject-once", "Reject", ACPMSG_REJECT_ONCE },
 };
 
 /* The SSE stream of a server, for server.c. */
@@ -260,32 +267,15 @@ static void
 acpserver_initialize(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
-	cJSON *r, *caps, *prompt, *mcp, *sess, *info;
+	struct acpmsg_agent ag = { .name = "agentd",
+		.title = srv->profile->id,
+		.version = AGENTD_VERSION,
+		.load_session = 1,
+		.embedded_context = 1,
+		.list_sessions = 1 };
 
-	prompt = json_object();
-	json_set_bool(prompt, "image", 0);
-	json_set_bool(prompt, "audio", 0);
-	json_set_bool(prompt, "embeddedContext", 1);
-	mcp = json_object();
-	json_set_bool(mcp, "http", 0);
-	json_set_bool(mcp, "sse", 0);
-	sess = json_object();
-	json_set(sess, "list", json_object());
-	caps = json_object();
-	json_set_bool(caps, "loadSession", 1);
-	json_set(caps, "promptCapabilities", prompt);
-	json_set(caps, "mcpCapabilities", mcp);
-	json_set(caps, "sessionCapabilities", sess);
-	info = json_object();
-	json_set_str(info, "name", "agentd");
-	json_set_str(info, "title", srv->profile->id);
-	json_set_str(info, "version", AGENTD_VERSION);
-	r = json_object();
-	json_set_int(r, "protocolVersion", 1);
-	json_set(r, "agentCapabilities", caps);
-	json_set(r, "agentInfo", info);
-	json_set(r, "authMethods", json_array());
-	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+	acpserver_reply(
+	    resp, jsonrpc_result(1, msg->id, acpmsg_initialized(&ag)));
 }
 
 static void
@@ -385,7 +375,7 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	const cJSON		*mcp, *meta, *v;
 	struct session		*s;
 	char			 id[40], *cause;
-	cJSON			*req, *r;
+	cJSON			*req;
 	size_t			 i;
 	int			 status;
 
@@ -419,9 +409,8 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	acpserver_bind(srv, s, 0);
 	acpserver_save(srv);
 	log_info("acp %s: session %s", srv->id, id);
-	r = json_object();
-	json_set_str(r, "sessionId", id);
-	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+	acpserver_reply(
+	    resp, jsonrpc_result(1, msg->id, acpmsg_session_id(id)));
 }
 
 /* Replay one stored event as history (session/load). */
@@ -466,7 +455,8 @@ acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	const char	*d;
 
 	if (sid == NULL || (s = session_find(sid)) == NULL) {
-		acpserver_rpc_error(resp, msg->id, -32002, "no such session");
+		acpserver_rpc_error(
+		    resp, msg->id, ACPMSG_NOT_FOUND, "no such session");
 		return;
 	}
 	if ((d = session_driver(s)) != NULL && strcmp(d, srv->id) != 0) {
@@ -525,32 +515,6 @@ acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
 }
 
-/* The prompt's content blocks as one universal message text. */
-static char *
-acpserver_prompt_text(const cJSON *prompt)
-{
-	const cJSON *c;
-	const char  *t, *type;
-	char	    *s = xstrdup(""), *n;
-
-	JSON_FOREACH(c, prompt) {
-		type = json_get_str(c, "type");
-		t = NULL;
-		if (type != NULL && strcmp(type, "text") == 0)
-			t = json_get_str(c, "text");
-		else if (type != NULL && strcmp(type, "resource_link") == 0)
-			t = json_get_str(c, "uri");
-		else if (type != NULL && strcmp(type, "resource") == 0)
-			t = json_get_str(json_get_obj(c, "resource"), "text");
-		if (t == NULL)
-			continue;
-		xasprintf(&n, "%s%s%s", s, *s != '\0' ? "\n" : "", t);
-		free(s);
-		s = n;
-	}
-	return (s);
-}
-
 /*
  * session/prompt: post the message; the answer waits (reply_wait) for the
  * turn.ended of the turn that message starts, however long it streams.
@@ -568,11 +532,11 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 
 	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
 	if (b == NULL) {
-		acpserver_rpc_error(
-		    resp, msg->id, -32002, "no such session on this server");
+		acpserver_rpc_error(resp, msg->id, ACPMSG_NOT_FOUND,
+		    "no such session on this server");
 		return;
 	}
-	text = acpserver_prompt_text(json_get_arr(msg->params, "prompt"));
+	text = acpmsg_prompt_text(json_get_arr(msg->params, "prompt"));
 	body = json_object();
 	json_set_str(body, "message", text);
 	free(text);
@@ -597,43 +561,24 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 static void
 acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
-	static const char *const opts[][3] = {
-		{ "allow-once", "Allow once", "allow_once" },
-		{ "allow-always", "Always allow", "allow_always" },
-		{ "reject-once", "Reject", "reject_once" },
-	};
 	const cJSON *meta = json_get_obj(data, "metadata");
 	const char  *action, *call;
-	cJSON	    *params, *tc, *choices, *o, *msg;
+	cJSON	    *params, *tc, *msg;
 	char	    *id;
-	size_t	     i;
 
 	action = json_get_str(data, "action");
 	if ((call = json_get_str(meta, "call_id")) == NULL)
 		call = json_get_str(data, "permission_id");
-	tc = json_object();
-	json_set_str(tc, "toolCallId", call != NULL ? call : "");
-	json_set_str(tc, "title", action != NULL ? action : "permission");
-	json_set_str(tc, "kind", acpmap_tool_kind(action));
-	json_set_str(tc, "status", "pending");
+	tc = acpmsg_tool_call(-1, call, action != NULL ? action : "permission",
+	    acpmsg_tool_kind(action), ACPMSG_PENDING);
 	if (json_get(meta, "input") != NULL)
 		json_set(tc, "rawInput", json_dup(json_get(meta, "input")));
-	choices = json_array();
-	for (i = 0; i < nitems(opts); i++) {
-		o = json_object();
-		json_set_str(o, "optionId", opts[i][0]);
-		json_set_str(o, "name", opts[i][1]);
-		json_set_str(o, "kind", opts[i][2]);
-		json_append(choices, o);
-	}
-	params = json_object();
-	json_set_str(params, "sessionId", b->id);
-	json_set(params, "toolCall", tc);
-	json_set(params, "options", choices);
+	params = acpmsg_permission(
+	    b->id, tc, acpserver_choices, nitems(acpserver_choices));
 	/* The id names the session and the permission: no table to keep. */
 	xasprintf(&id, "permission:%s:%s", b->id,
 	    json_get_str(data, "permission_id"));
-	msg = jsonrpc_notification(1, "session/request_permission", params);
+	msg = jsonrpc_notification(1, ACPMSG_REQUEST_PERMISSION, params);
 	json_set_str(msg, "id", id);
 	acpserver_send(b->srv, msg);
 	acplog_sync(b->srv->log);
@@ -646,14 +591,12 @@ static void
 acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
 	const cJSON *q, *o;
-	cJSON	    *props, *p, *labels, *params, *schema, *msg, *req;
-	cJSON	    *items;
+	cJSON	    *props, *labels, *params, *msg;
 	char	     key[16], *id;
 	const char  *first = NULL;
 	int	     i = 0, multi;
 
 	props = json_object();
-	req = json_array();
 	JSON_FOREACH(q, json_get_arr(data, "questions")) {
 		snprintf(key, sizeof key, "q%d", i++);
 		if (first == NULL)
@@ -666,33 +609,13 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 				json_append(labels,
 				    json_string(json_get_str(o, "label")));
 		}
-		p = json_object();
-		json_set_str(p, "type", multi ? "array" : "string");
-		json_set_str(p, "title", json_get_str(q, "question"));
-		if (multi) {
-			items = json_object();
-			json_set_str(items, "type", "string");
-			json_set(items, "enum", labels);
-			json_set(p, "items", items);
-		} else if (json_size(labels) > 0)
-			json_set(p, "enum", labels);
-		else
-			json_free(labels);
-		json_set(props, key, p);
-		json_append(req, json_string(key));
+		json_set(props, key,
+		    acpmsg_field(json_get_str(q, "question"), labels, multi));
 	}
-	schema = json_object();
-	json_set_str(schema, "type", "object");
-	json_set(schema, "properties", props);
-	json_set(schema, "required", req);
-	params = json_object();
-	json_set_str(params, "sessionId", b->id);
-	json_set_str(params, "mode", "form");
-	json_set_str(params, "message", first != NULL ? first : "");
-	json_set(params, "requestedSchema", schema);
+	params = acpmsg_elicitation(b->id, first, props);
 	xasprintf(
 	    &id, "question:%s:%s", b->id, json_get_str(data, "question_id"));
-	msg = jsonrpc_notification(1, "elicitation/create", params);
+	msg = jsonrpc_notification(1, ACPMSG_ELICITATION, params);
 	json_set_str(msg, "id", id);
 	acpserver_send(b->srv, msg);
 	acplog_sync(b->srv->log);
@@ -722,22 +645,20 @@ acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 {
 	struct acp_prompt *p;
 	const char	  *turn = json_get_str(data, "turn_id"), *stop;
-	cJSON		  *r, *usage, *edata;
+	cJSON		  *edata;
 
 	TAILQ_FOREACH(p, &b->prompts, entry) {
 		if (turn != NULL && strcmp(p->turn_id, turn) == 0)
 			break;
 	}
 	if (p != NULL) {
-		stop = acpmap_stop_reason(json_get_str(data, "stop_reason"));
+		stop = acpmsg_stop_to(json_get_str(data, "stop_reason"));
 		if (stop != NULL) {
-			r = json_object();
-			json_set_str(r, "stopReason", stop);
-			if ((usage = acpmap_usage(
-				 json_get_obj(data, "usage"))) != NULL)
-				json_set(r, "usage", usage);
-			acpserver_prompt_done(
-			    b, p, jsonrpc_result(1, p->rpc_id, r));
+			acpserver_prompt_done(b, p,
+			    jsonrpc_result(1, p->rpc_id,
+				acpmsg_prompt_result(stop,
+				    acpmap_usage(
+					json_get_obj(data, "usage")))));
 		} else {
 			edata = json_object();
 			json_set_str(edata, "stopReason",
@@ -863,26 +784,13 @@ static void
 acpserver_permission_answer(
     struct acp_bound *b, const char *pid, const struct jsonrpc_msg *msg)
 {
-	static const struct {
-		const char	     *option;
-		enum permission_reply reply;
-	} map[] = {
-		{ "allow-once", PERMISSION_ONCE },
-		{ "allow-always", PERMISSION_ALWAYS },
-		{ "reject-once", PERMISSION_REJECT },
-	};
-	const cJSON	     *outcome = json_get_obj(msg->result, "outcome");
-	const char	     *opt = json_get_str(outcome, "optionId");
-	enum permission_reply reply = PERMISSION_REJECT;
+	enum permission_reply reply;
 	char		     *cause;
-	size_t		      i;
 
-	for (i = 0;
-	     msg->kind == JSONRPC_RESPONSE && opt != NULL && i < nitems(map);
-	     i++) {
-		if (strcmp(opt, map[i].option) == 0)
-			reply = map[i].reply;
-	}
+	if (msg->kind != JSONRPC_RESPONSE ||
+	    acpmsg_choice_reply(acpserver_choices, nitems(acpserver_choices),
+		msg->result, &reply) != 0)
+		reply = PERMISSION_REJECT;
 	if (session_reply_permission(b->s, pid, reply, &cause) != 0) {
 		log_info("acp %s: permission %s: %s", b->srv->id, pid, cause);
 		free(cause);
@@ -894,13 +802,12 @@ static void
 acpserver_question_answer(
     struct acp_bound *b, const char *qid, const struct jsonrpc_msg *msg)
 {
-	const cJSON *content = json_get_obj(msg->result, "content"), *v;
-	const char  *action = json_get_str(msg->result, "action");
+	const cJSON *content, *v;
 	cJSON	    *answers = NULL, *one;
 	char	    *cause;
 
-	if (msg->kind == JSONRPC_RESPONSE && action != NULL &&
-	    strcmp(action, "accept") == 0) {
+	if (msg->kind == JSONRPC_RESPONSE &&
+	    acpmsg_accepted(msg->result, &content)) {
 		answers = json_array();
 		JSON_FOREACH(v, content) {
 			if (json_is_arr(v))
@@ -951,7 +858,7 @@ acpserver_notification(struct acpserver *srv, const struct jsonrpc_msg *msg)
 	struct acp_bound *b;
 	char		 *cause = NULL;
 
-	if (strcmp(msg->method, "session/cancel") != 0)
+	if (strcmp(msg->method, ACPMSG_SESSION_CANCEL) != 0)
 		return;
 	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
 	if (b != NULL && session_cancel(b->s, &cause) != 0)

@@ -122,15 +122,6 @@ int  acplog_read(struct acplog *, uint64_t, size_t, journal_read_cb, void *);
 void acplog_sync(struct acplog *);
 void acplog_close(struct acplog *);
 
-/* acpmap.c */
-struct acpmap;
-struct acpmap *acpmap_new(const char *);
-void	       acpmap_free(struct acpmap *);
-cJSON	      *acpmap_event(struct acpmap *, const cJSON *, int);
-const char    *acpmap_stop_reason(const char *);
-cJSON	      *acpmap_usage(const cJSON *);
-const char    *acpmap_tool_kind(const char *);
-
 /* acpserver.c */
 int  acpserver_load_all(char **);
 void acpserver_shutdown(void);

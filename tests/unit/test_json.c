@@ -444,6 +444,37 @@ TEST(type_predicates)
 	json_free(v);
 }
 
+static cJSON *
+join_parse(const char *text)
+{
+	return (json_parse(text, strlen(text), NULL));
+}
+
+TEST(join)
+{
+	cJSON *v;
+	char  *s;
+
+	v = join_parse("[\"a\",1,\"\",\"b\",null,\"c\"]");
+	s = json_join(v, NULL, ", ");
+	CHECK_STR(s, "a, , b, c"); /* an empty string counts, 1 and null not */
+	free(s);
+	json_free(v);
+	v = join_parse("[{\"text\":\"x\"},{\"t\":\"y\"},{\"text\":\"z\"}]");
+	s = json_join(v, "text", "");
+	CHECK_STR(s, "xz");
+	free(s);
+	CHECK(json_join(v, "none", ",") == NULL);
+	json_free(v);
+	CHECK(json_join(NULL, NULL, ",") == NULL);
+	/* No separator before the first non-empty string after an empty one. */
+	v = join_parse("[\"\",\"q\"]");
+	s = json_join(v, NULL, ",");
+	CHECK_STR(s, "q");
+	free(s);
+	json_free(v);
+}
+
 TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(getters_wrong_type_or_missing), TEST_ENTRY(get_int_range),
     TEST_ENTRY(parse_not_nul_terminated),
@@ -451,4 +482,5 @@ TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(parse_deep_nesting), TEST_ENTRY(print_roundtrip),
     TEST_ENTRY(build_and_set), TEST_ENTRY(set_null_and_non_object),
     TEST_ENTRY(stringn_binary), TEST_ENTRY(iterate_and_keys),
-    TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates))
+    TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates),
+    TEST_ENTRY(join))

@@ -1,6 +1,7 @@
 /*
  * test_jsonrpc.c: protocol/jsonrpc.c, classification, builders, pending.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,7 +346,193 @@ TEST(pending_many)
 	jsonrpc_pending_free(p);
 }
 
+/* A peer's world: what it sent, what reached which handler. */
+struct world {
+	char		     sent[2048];
+	char		     seen[512];
+	struct jsonrpc_peer *peer;
+};
+
+static void
+world_note(struct world *w, const char *what, const struct jsonrpc_msg *msg)
+{
+	char *id = msg->id != NULL ? json_print(msg->id, NULL) : NULL;
+
+	snprintf(w->seen + strlen(w->seen), sizeof w->seen - strlen(w->seen),
+	    "%s(%s) ", what, id != NULL ? id : "-");
+	free(id);
+}
+
+static void
+world_send_cb(void *arg, cJSON *msg)
+{
+	struct world *w = arg;
+	char	     *s;
+
+	s = json_print(msg, NULL);
+	snprintf(w->sent + strlen(w->sent), sizeof w->sent - strlen(w->sent),
+	    "%s\n", s);
+	free(s);
+	json_free(msg);
+}
+
+static void
+world_invalid_cb(void *arg, const char *name, const cJSON *v, const char *why)
+{
+	struct world *w = arg;
+
+	snprintf(w->seen + strlen(w->seen), sizeof w->seen - strlen(w->seen),
+	    "invalid:%s:%s ", name, v != NULL ? "json" : "text");
+}
+
+static void
+world_first_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	world_note(arg, "first", msg);
+}
+
+static void
+world_second_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	world_note(
+	    arg, msg->kind == JSONRPC_ERROR ? "second-error" : "second", msg);
+}
+
+static void
+world_stray_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	world_note(arg, "stray", msg);
+}
+
+static void
+world_ask_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct world *w = arg;
+
+	world_note(w, "ask", msg);
+	(void)jsonrpc_peer_ask(w->peer, msg->id, json_string(msg->method));
+}
+
+static void
+world_note_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	world_note(arg, "note", msg);
+}
+
+/* A handler may free the peer: dispatch touches nothing after it. */
+static void
+world_bye_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct world *w = arg;
+
+	world_note(w, "bye", msg);
+	jsonrpc_peer_free(w->peer);
+	w->peer = NULL;
+}
+
+static jsonrpc_msg_fn *const	   world_responses[] = { world_first_cb,
+	      world_second_cb, NULL };
+static const struct jsonrpc_method world_requests[] = { { "ask", world_ask_cb },
+	{ "bye", world_bye_cb } };
+static const struct jsonrpc_method world_notes[] = { { "note",
+    world_note_cb } };
+static const struct jsonrpc_peer_ops world_ops = { "world", 0, world_requests,
+	nitems(world_requests), world_notes, nitems(world_notes),
+	world_responses, nitems(world_responses), world_stray_cb, world_send_cb,
+	world_invalid_cb };
+
+static void
+world_line(struct world *w, const char *line)
+{
+	jsonrpc_peer_line(w->peer, line, strlen(line));
+}
+
+TEST(peer_dispatch)
+{
+	struct world w;
+
+	memset(&w, 0, sizeof w);
+	w.peer = jsonrpc_peer_new(&world_ops, &w);
+	CHECK_INT(jsonrpc_peer_request(w.peer, 1, "go", NULL), 1);
+	CHECK_INT(jsonrpc_peer_request(w.peer, 0, "go", json_object()), 2);
+	CHECK_INT(jsonrpc_peer_request(w.peer, 2, "go", NULL), 3);
+	CHECK_INT(jsonrpc_peer_request(w.peer, 1, "go", NULL), 4);
+	CHECK_STR(w.sent,
+	    "{\"id\":1,\"method\":\"go\"}\n"
+	    "{\"id\":2,\"method\":\"go\",\"params\":{}}\n"
+	    "{\"id\":3,\"method\":\"go\"}\n{\"id\":4,\"method\":\"go\"}\n");
+	w.sent[0] = '\0';
+
+	/* Responses by their request's tag, the id as a string too. */
+	world_line(&w, "{\"id\":2,\"result\":{}}");
+	world_line(
+	    &w, "{\"id\":\"1\",\"error\":{\"code\":1,\"message\":\"m\"}}");
+	/* Answered twice, or never asked: an error is stray, a result not. */
+	world_line(&w, "{\"id\":2,\"result\":{}}");
+	world_line(&w, "{\"id\":2,\"error\":{\"code\":1,\"message\":\"m\"}}");
+	world_line(
+	    &w, "{\"id\":null,\"error\":{\"code\":1,\"message\":\"m\"}}");
+	/* A tag without a handler is no request of ours either. */
+	world_line(&w, "{\"id\":3,\"error\":{\"code\":1,\"message\":\"m\"}}");
+	world_line(&w, "{\"id\":4,\"result\":7}");
+	CHECK_STR(w.seen,
+	    "first(2) second-error(\"1\") stray(2) stray(null) stray(3) "
+	    "second(4) ");
+	CHECK_STR(w.sent, "");
+	w.seen[0] = '\0';
+
+	/* Requests by method, else -32601 without "jsonrpc" (codex). */
+	world_line(&w, "{\"id\":\"a\",\"method\":\"ask\"}");
+	world_line(&w, "{\"id\":9,\"method\":\"nope\",\"params\":[]}");
+	world_line(&w, "{\"method\":\"note\"}");
+	world_line(&w, "{\"method\":\"nope\"}");
+	world_line(&w, "{\"method\":\"ask\"}"); /* a notification */
+	world_line(&w, "not json");
+	world_line(&w, "{\"id\":{},\"method\":\"ask\"}");
+	CHECK_STR(w.seen,
+	    "ask(\"a\") note(-) invalid:world:text invalid:world:json ");
+	CHECK_STR(w.sent,
+	    "{\"id\":9,\"error\":{\"code\":-32601,\"message\":\"method not "
+	    "found\"}}\n");
+	w.sent[0] = '\0';
+
+	jsonrpc_peer_reply(w.peer, json_get(NULL, "x"), NULL);
+	jsonrpc_peer_notify(w.peer, "n", NULL);
+	CHECK_STR(w.sent, "{\"id\":null,\"result\":{}}\n{\"method\":\"n\"}\n");
+
+	/* The handler frees the peer; nothing after it may touch it. */
+	world_line(&w, "{\"id\":5,\"method\":\"bye\"}");
+	CHECK(w.peer == NULL);
+}
+
+TEST(peer_asks)
+{
+	struct world	    w;
+	struct jsonrpc_ask *k;
+
+	memset(&w, 0, sizeof w);
+	w.peer = jsonrpc_peer_new(&world_ops, &w);
+	world_line(&w, "{\"id\":0,\"method\":\"ask\"}");
+	world_line(&w, "{\"id\":\"0\",\"method\":\"ask\"}");
+	world_line(&w, "{\"id\":\"x-1\",\"method\":\"ask\"}");
+	CHECK(jsonrpc_peer_take(w.peer, "nope") == NULL);
+	/* Two asks with ids 0 and "0" share their text: first in, first out. */
+	k = jsonrpc_peer_take(w.peer, "0");
+	CHECK(k != NULL && json_is_num(k->rpc_id));
+	CHECK_STR(json_str(k->data), "ask");
+	jsonrpc_peer_reply(w.peer, k->rpc_id, json_string("yes"));
+	jsonrpc_ask_free(k);
+	k = jsonrpc_peer_take(w.peer, "0");
+	CHECK(k != NULL && json_is_str(k->rpc_id));
+	jsonrpc_ask_free(k);
+	CHECK(jsonrpc_peer_take(w.peer, "0") == NULL);
+	CHECK_STR(w.sent, "{\"id\":0,\"result\":\"yes\"}\n");
+	/* "x-1" is still kept: freeing the peer frees it. */
+	jsonrpc_peer_free(w.peer);
+	jsonrpc_peer_free(NULL);
+}
+
 TEST_MAIN(TEST_ENTRY(request), TEST_ENTRY(notification), TEST_ENTRY(response),
     TEST_ENTRY(error_response), TEST_ENTRY(invalid), TEST_ENTRY(builders),
     TEST_ENTRY(builders_parse_back), TEST_ENTRY(pending),
-    TEST_ENTRY(pending_many))
+    TEST_ENTRY(pending_many), TEST_ENTRY(peer_dispatch), TEST_ENTRY(peer_asks))
