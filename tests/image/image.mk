@@ -8,3 +8,14 @@ test-image: dist
 	tests/image/run.sh build/dist/agentd
 
 .PHONY: test-image
+
+# make test-agents-image: toolchain/Dockerfile.agents (Node.js, git, the
+# pinned Claude Code and Codex CLIs) built with podman, then a real turn of
+# each CLI through agentd inside the image's root against the mock model;
+# prints the build time and the image's size. Not in make test's SUITES
+# (10-20 minutes cold); see tests/agentsimage/run.sh and docs/deploy.md.
+
+test-agents-image: dist
+	tests/agentsimage/run.sh build/dist/agentd
+
+.PHONY: test-agents-image
