@@ -305,6 +305,43 @@ def test_async_stream_survives_kill9(ctx: Ctx) -> None:
     c.delete_session("kill9-async")
 
 
+def _sse_connections(port: int) -> int:
+    """Established TCP connections to 127.0.0.1:port, from /proc."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            # remote address:port (hex), state 01 = ESTABLISHED
+            if cols[2].endswith(":%04X" % port) and cols[3] == "01":
+                n += 1
+    return n
+
+
+def test_leaving_a_stream_closes_its_connection(ctx: Ctx) -> None:
+    c = ctx.client()
+    s = c.create_session("mock")
+    before = _sse_connections(ctx.agentd.port)
+    for ev in s.events(0):
+        assert _sse_connections(ctx.agentd.port) == before + 1
+        break
+
+    async def leave() -> None:
+        async for ev in ctx.aclient().events(s.id):
+            assert _sse_connections(ctx.agentd.port) == before + 1
+            break
+    asyncio.run(leave())
+    deadline = time.monotonic() + 2
+    while _sse_connections(ctx.agentd.port) > before:
+        assert time.monotonic() < deadline, "a stream was left open"
+        time.sleep(0.01)
+    s.delete()
+
+
 def test_stream_gives_up_after_max_reconnects(ctx: Ctx) -> None:
     c = Client("http://127.0.0.1:%d" % _closed_port(), TOKEN)
     tries: List[int] = []

@@ -179,9 +179,9 @@ class AsyncClient:
         failures = 0
         while True:
             err: BaseException
+            stream = self._sse(session_id, last, include_raw, stream_timeout)
             try:
-                async for ev in self._sse(session_id, last, include_raw,
-                                          stream_timeout):
+                async for ev in stream:
                     if ev["sequence"] <= last:
                         continue  # never twice
                     last = ev["sequence"]
@@ -196,6 +196,10 @@ class AsyncClient:
                 err = e  # a proxy's 502 while agentd restarts
             except _TRANSIENT as e:
                 err = e
+            finally:
+                # An async generator is not closed when the loop over it
+                # stops: close it (and its connection) now.
+                await stream.aclose()
             failures += 1
             if failures > max_reconnects:
                 raise err

@@ -5,8 +5,8 @@ import json
 import ssl
 import time
 import uuid
-from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
-                    Tuple, cast)
+from typing import (Any, Callable, Dict, Generator, List, Mapping,
+                    Optional, Tuple, cast)
 
 from . import _common as c
 from ._common import Batch, Endpoint, TurnResult, enc
@@ -191,7 +191,7 @@ class Client:
                reconnect_delay: float = c.RECONNECT_DELAY,
                stream_timeout: float = c.STREAM_TIMEOUT,
                on_reconnect: Optional[Callable[[int, BaseException], None]]
-               = None) -> Iterator[Event]:
+               = None) -> Generator[Event, None, None]:
         """The session's events after ``offset``, then live ones, forever.
 
         Over Server-Sent Events. When the stream drops (agentd restarted,
@@ -209,9 +209,9 @@ class Client:
         failures = 0
         while True:
             err: BaseException
+            stream = self._sse(session_id, last, include_raw, stream_timeout)
             try:
-                for ev in self._sse(session_id, last, include_raw,
-                                    stream_timeout):
+                for ev in stream:
                     if ev["sequence"] <= last:
                         continue  # never twice
                     last = ev["sequence"]
@@ -226,6 +226,8 @@ class Client:
                 err = e  # a proxy's 502 while agentd restarts
             except _TRANSIENT as e:
                 err = e
+            finally:
+                stream.close()  # the connection, also when the caller stops
             failures += 1
             if failures > max_reconnects:
                 raise err
@@ -238,7 +240,7 @@ class Client:
                interrupt: bool = False,
                on_permission: Optional[c.PermissionCallback] = None,
                on_question: Optional[c.QuestionCallback] = None,
-               **events_kw: Any) -> Iterator[Event]:
+               **events_kw: Any) -> Generator[Event, None, None]:
         """Send a message and yield the events of its turn, up to and with
         its turn.ended (or session.ended), answering what the agent asks.
 
@@ -254,12 +256,17 @@ class Client:
         self.send(session_id, message, attachments=attachments,
                   interrupt=interrupt)
         turn = c.TurnFilter(message)
-        for ev in self.events(session_id, start, **events_kw):
-            for mine in turn.feed(ev):
-                yield mine
-                self._answer(session_id, mine, on_permission, on_question)
-            if turn.done:
-                return
+        events = self.events(session_id, start, **events_kw)
+        try:
+            for ev in events:
+                for mine in turn.feed(ev):
+                    yield mine
+                    self._answer(session_id, mine, on_permission,
+                                 on_question)
+                if turn.done:
+                    return
+        finally:
+            events.close()
 
     def run(self, session_id: str, message: str, *,
             on_event: Optional[Callable[[Event], Any]] = None,
@@ -293,7 +300,7 @@ class Client:
                 raise
 
     def _sse(self, session_id: str, offset: int, include_raw: bool,
-             timeout: float) -> Iterator[Event]:
+             timeout: float) -> Generator[Event, None, None]:
         path = "/v1/sessions/%s/events/sse%s" % (enc(session_id), c.query(
             offset=offset, include_raw=include_raw))
         conn, resp = self._open("GET", path, None, timeout,
@@ -376,7 +383,8 @@ class Session:
         self.client.send(self.id, message, attachments=attachments,
                          interrupt=interrupt)
 
-    def events(self, offset: int = 0, **kw: Any) -> Iterator[Event]:
+    def events(self, offset: int = 0,
+               **kw: Any) -> Generator[Event, None, None]:
         return self.client.events(self.id, offset, **kw)
 
     def get_events(self, offset: int = 0, limit: Optional[int] = None,
@@ -386,7 +394,8 @@ class Session:
     def events_since(self, cursor: int = 0, **kw: Any) -> Batch:
         return self.client.events_since(self.id, cursor, **kw)
 
-    def stream(self, message: str, **kw: Any) -> Iterator[Event]:
+    def stream(self, message: str,
+               **kw: Any) -> Generator[Event, None, None]:
         return self.client.stream(self.id, message, **kw)
 
     def run(self, message: str, **kw: Any) -> TurnResult:
