@@ -14,10 +14,11 @@ EventType = Literal[
     "question.requested", "question.resolved",
     "error", "agent.unparsed"]
 
-#: idle (no agent process), ready, running (a turn), stopping, ended, and
-#: restarting (agentd is starting the session's agent again).
-SessionState = Literal["idle", "ready", "running", "stopping", "ended",
-                       "restarting"]
+#: installing (the agent's CLI is installed on first use), idle (no agent
+#: process), ready, running (a turn), stopping, ended, and restarting
+#: (agentd is starting the session's agent again).
+SessionState = Literal["installing", "idle", "ready", "running", "stopping",
+                       "ended", "restarting"]
 
 #: The words of POST .../permissions/{pid}/reply.
 PermissionReply = Literal["once", "always", "reject"]
