@@ -954,23 +954,47 @@ out:
 	return (rv);
 }
 
-/* Create data_dir and the folder of each kind if missing. */
+/*
+ * Create data_dir and its sessions folder if missing. The folder of
+ * another kind is made by its first store_create, so that a data dir
+ * holds only what was used (agentd run removes its temporary one).
+ */
 int
 store_init(const char *data_dir, char **cause)
 {
-	char  *path;
-	size_t i;
+	char *path;
 
-	for (i = 0; i < nitems(store_kinds); i++) {
-		xasprintf(&path, "%s/%s", data_dir, store_kinds[i].top);
-		if (store_mkdirs(path) == -1) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			free(path);
-			return (-1);
-		}
+	xasprintf(&path, "%s/%s", data_dir, store_kinds[STORE_EVENTS].top);
+	if (store_mkdirs(path) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
 		free(path);
+		return (-1);
 	}
+	free(path);
 	return (0);
+}
+
+/*
+ * Make the folder of st's kind if missing, durably: its name is in the
+ * data dir, which is fsynced.
+ */
+static int
+store_mktop(const struct store *st, char **cause)
+{
+	const char *slash = strrchr(st->dir, '/');
+	char	   *top;
+	int	    rv = 0;
+
+	top = xstrndup(st->dir, (size_t)(slash - st->dir));
+	if (mkdir(top, 0700) == 0) {
+		if (store_fsync_parent(top) == -1)
+			rv = -1;
+	} else if (errno != EEXIST)
+		rv = -1;
+	if (rv == -1)
+		xasprintf(cause, "%s: %s", top, strerror(errno));
+	free(top);
+	return (rv);
 }
 
 /* qsort comparator for ids. */
@@ -1159,6 +1183,8 @@ store_create(
 
 	if ((st = store_new(kind, data_dir, id, cause)) == NULL)
 		return (NULL);
+	if (store_mktop(st, cause) == -1)
+		goto fail;
 	if (mkdir(st->dir, 0700) == -1) {
 		if (errno != EEXIST) {
 			xasprintf(cause, "%s: %s", st->dir, strerror(errno));
