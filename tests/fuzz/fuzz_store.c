@@ -125,6 +125,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "store_init: %s\n", cause);
 		exit(1);
 	}
+	snprintf(path, sizeof path, "%s/acp", fuzz_dir); /* store_create's */
+	(void)mkdir(path, 0700);
 	for (i = 0; i < nitems(fuzz_kinds); i++) {
 		snprintf(
 		    path, sizeof path, "%s/%s", fuzz_dir, fuzz_kinds[i].dir);
