@@ -86,12 +86,14 @@ struct session {
 	cJSON			   *env; /* {NAME: value}, never answered */
 	int64_t			    created_ms;
 
-	enum session_state state;
-	struct journal	  *journal;
-	struct host	  *host;
-	struct proc	  *proc;
-	struct record	  *record; /* --record, or NULL */
-	char		  *driver; /* ACP server holding it, or NULL */
+	enum session_state    state;
+	struct journal	     *journal;
+	struct host	     *host;
+	struct proc	     *proc;
+	struct contain	     *contain; /* its processes, once one ran */
+	struct contain_limits limits;  /* memory.max, pids.max; 0: none */
+	struct record	     *record;  /* --record, or NULL */
+	char		     *driver;  /* ACP server holding it, or NULL */
 
 	TAILQ_HEAD(, session_msg) queue;
 	int		   nqueued;
@@ -172,6 +174,7 @@ session_free(struct session *s)
 		json_free(m->body);
 		free(m);
 	}
+	contain_free(s->contain);
 	host_free(s->host);
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
@@ -247,6 +250,41 @@ session_driver(struct session *s)
 	return (s->driver);
 }
 
+/* The session's limits as SessionInfo and session.json have them. */
+static cJSON *
+session_limits_json(struct session *s)
+{
+	cJSON *o;
+
+	o = json_object();
+	if (s->limits.memory > 0)
+		json_set_int(o, "memory", (long long)s->limits.memory);
+	if (s->limits.pids > 0)
+		json_set_int(o, "pids", s->limits.pids);
+	return (o);
+}
+
+/* Where the running agent's processes are (contain.c), so that the next
+ * agentd can end them if this one is killed. */
+static void
+session_save_contain(struct session *s, cJSON *o)
+{
+	const char *dirs[4];
+	cJSON	   *a;
+	size_t	    i;
+
+	if (s->contain == NULL)
+		return;
+	contain_dirs(s->contain, dirs, nitems(dirs));
+	if (dirs[0] != NULL) {
+		a = json_array();
+		for (i = 0; dirs[i] != NULL; i++)
+			json_append(a, json_string(dirs[i]));
+		json_set(o, "agentCgroups", a);
+	}
+	json_set_str(o, "agentTag", contain_tag(s->contain));
+}
+
 /*
  * Write session.json (temp file and rename, in store.c); -1 with *cause
  * and errno if the store refused it. The running agent's pid and start
@@ -285,10 +323,13 @@ session_save_meta(struct session *s, char **cause)
 	json_set_int(o, "createdAt", s->created_ms);
 	json_set_bool(o, "ended", s->state == S_ENDED);
 	json_set_bool(o, "inTurn", host_in_turn(h));
+	if (s->limits.memory > 0 || s->limits.pids > 0)
+		json_set(o, "limits", session_limits_json(s));
 	if (s->proc != NULL && proc_start(s->proc) != 0) {
 		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
 		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
 		json_set_str(o, "agentBoot", proc_boot_id());
+		session_save_contain(s, o);
 	}
 	text = json_print(o, &len);
 	json_free(o);
@@ -553,6 +594,9 @@ session_exit_cb(void *arg, int status)
 {
 	struct session *s = arg;
 
+	/* What the agent left is ended; a limit it hit is told first. */
+	if (s->contain != NULL)
+		contain_stopped(s->contain);
 	record_exit(s->record,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	record_close(s->record);
@@ -582,9 +626,40 @@ session_errno_status(int error)
 }
 
 /*
+ * The session went over a limit of its cgroup (contain.c): memory stops
+ * it at once, with an error that names the limit; a refused fork (pids)
+ * is told, the agent left to cope.
+ */
+static void
+session_limit_cb(void *arg, const char *what, const char *msg)
+{
+	struct session *s = arg;
+	cJSON	       *details;
+	int		memory = strcmp(what, "memory") == 0;
+
+	if (s->dead)
+		return;
+	log_warn("session %s: %s", s->id, msg);
+	details = json_object();
+	json_set_str(details, "limit", what);
+	if (memory)
+		json_set_int(
+		    details, "memory_max", (long long)s->limits.memory);
+	else
+		json_set_int(details, "pids_max", s->limits.pids);
+	host_error(
+	    s->host, msg, memory ? "memory_limit" : "pids_limit", details);
+	if (!memory || s->proc == NULL)
+		return;
+	(void)session_fsm(s, E_TERMINATE, NULL, NULL);
+	(void)contain_kill(s->contain); /* no grace: memory is out */
+}
+
+/*
  * Spawn the agent process and start the adapter's handshake. Returns 0,
- * or an HTTP status with *cause: 503 when agentd is out of descriptors or
- * processes (try again later), 502 otherwise.
+ * or an HTTP status with *cause: 429 over --max-processes, 503 when agentd
+ * is out of descriptors or processes or cannot make the session's cgroup
+ * (try again later), 502 otherwise.
  */
 static int
 session_start_agent(struct session *s, char **cause)
@@ -608,14 +683,31 @@ session_start_agent(struct session *s, char **cause)
 	}
 	JSON_FOREACH(e, s->env)
 		argv_env(&ab, json_key(e), json_str(e));
-	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
+	if (contain_budget_take(cause) != 0) {
+		argv_free(&ab);
+		return (429);
+	}
+	if (s->contain == NULL)
+		s->contain =
+		    contain_new(s->id, &s->limits, session_limit_cb, s);
+	if (contain_prepare(s->contain, cause) != 0) {
+		contain_budget_give();
+		argv_free(&ab);
+		return (503);
+	}
+	s->proc = proc_spawn_in(s->contain, ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
 	saved = errno;
-	if (s->proc != NULL)
+	if (s->proc != NULL) {
+		contain_started(
+		    s->contain, proc_pid(s->proc), proc_start(s->proc));
 		s->record = record_open(s->id, s->profile->id, ab.argv);
+	}
 	argv_free(&ab);
-	if (s->proc == NULL)
+	if (s->proc == NULL) {
+		contain_budget_give();
 		return (session_errno_status(saved) == 503 ? 503 : 502);
+	}
 	session_ref(s); /* held until the process is reaped */
 	s->state = S_READY;
 	session_save(s); /* its pid, for the next agentd after a crash */
@@ -735,14 +827,20 @@ session_proc_free_cb(void *arg)
 	proc_free(arg);
 }
 
-/* The agent process is gone: release it and its adapter state. */
+/* The agent process is gone: release it and its adapter state (and, for
+ * a session that ends, its cgroups). */
 static void
 session_reap(struct session *s)
 {
+	if (s->state == S_ENDED) {
+		contain_free(s->contain);
+		s->contain = NULL;
+	}
 	s->profile->adapter->free(s->host);
 	host_set_adapter_data(s->host, NULL);
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
+	contain_budget_give();
 	if (s->cancel_timer != NULL)
 		loop_timer_stop(s->cancel_timer);
 	s->cancelling = 0;
@@ -814,7 +912,8 @@ session_do_start(struct session *s, void *arg, char **cause)
 	}
 	if ((status = session_start_agent(s, &why)) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
-		host_error(s->host, *cause, "spawn_failed", NULL);
+		host_error(s->host, *cause,
+		    status == 429 ? "process_limit" : "spawn_failed", NULL);
 		free(why);
 		return (status);
 	}
@@ -885,6 +984,8 @@ session_do_stop(struct session *s, void *arg, char **cause)
 {
 	s->state = S_STOPPING;
 	proc_stop(s->proc, options.kill_grace);
+	if (s->contain != NULL)
+		(void)contain_signal(s->contain, SIGTERM);
 	return (0);
 }
 
@@ -908,6 +1009,8 @@ session_do_end_idle(struct session *s, void *arg, char **cause)
 	json_set_str(data, "terminated_by", "daemon");
 	host_emit(s->host, EVENT_SESSION_ENDED, data, 1);
 	s->state = S_ENDED;
+	contain_free(s->contain);
+	s->contain = NULL;
 	session_save(s);
 	journal_sync(s->journal);
 	return (0);
@@ -1239,6 +1342,68 @@ session_install(struct session *s, char **cause)
 	return (0);
 }
 
+/*
+ * The create request's "limits": {"memory": bytes, "pids": count}, over
+ * the daemon's defaults (--session-memory, --session-pids). 0, or an HTTP
+ * status with *cause: 400 for a malformed value, 422 for a limit this
+ * agentd cannot enforce (no cgroup with that controller).
+ */
+static int
+session_parse_limits(const cJSON *req, struct contain_limits *lim, char **cause)
+{
+	const cJSON *o = json_get(req, "limits");
+	long long    v;
+
+	lim->memory = options.session_memory;
+	lim->pids = options.session_pids;
+	if (o == NULL || json_is_null(o))
+		return (0);
+	if (!json_is_obj(o))
+		goto bad;
+	if (json_get(o, "memory") != NULL) {
+		if (json_get_int(o, "memory", &v) != 0 || v < 1048576)
+			goto bad;
+		if (!contain_can_limit("memory")) {
+			xasprintf(cause,
+			    "this agentd cannot enforce a memory limit (its "
+			    "containment is %s, without the memory "
+			    "controller)",
+			    contain_mode_name());
+			return (422);
+		}
+		lim->memory = (unsigned long long)v;
+	}
+	if (json_get(o, "pids") != NULL) {
+		if (json_get_int(o, "pids", &v) != 0 || v < 1 || v > 4194304)
+			goto bad;
+		if (!contain_can_limit("pids")) {
+			xasprintf(cause,
+			    "this agentd cannot enforce a process limit (its "
+			    "containment is %s, without the pids controller)",
+			    contain_mode_name());
+			return (422);
+		}
+		lim->pids = (unsigned int)v;
+	}
+	return (0);
+bad:
+	*cause = xstrdup("'limits' must be {\"memory\": bytes (at least "
+			 "1048576), \"pids\": count (at least 1)}");
+	return (400);
+}
+
+/* How many sessions are not ended (--max-sessions counts them). */
+static unsigned int
+session_count_open(void)
+{
+	struct session *s;
+	unsigned int	n = 0;
+
+	LIST_FOREACH(s, &sessions, entry)
+		n += s->state != S_ENDED;
+	return (n);
+}
+
 /* Is the profile's own CLI missing (no agentCommand replaces it)? */
 static int
 session_needs_install(const struct agent_profile *p, const cJSON *req)
@@ -1250,9 +1415,11 @@ session_needs_install(const struct agent_profile *p, const cJSON *req)
 /*
  * POST /v1/sessions/{id}: returns 0 with *sp, or an HTTP status with
  * *cause and nothing created: 400 for a bad request (a command that
- * cannot run included), 409 for a taken id, 503 (try again) when agentd
- * is out of descriptors or processes, 507 when the disk refuses the
- * session's files, 502 when the agent cannot be started otherwise.
+ * cannot run included), 409 for a taken id, 422 for a limit that cannot
+ * be enforced, 429 over --max-sessions or --max-processes, 503 (try
+ * again) when agentd is out of descriptors or processes, 507 when the disk
+ * refuses the session's files, 502 when the agent cannot be started
+ * otherwise.
  */
 int
 session_create(
@@ -1266,6 +1433,7 @@ session_create(
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
+	struct contain_limits	    lim;
 	char			   *why;
 	int			    status = 400, install;
 
@@ -1273,6 +1441,14 @@ session_create(
 	if (session_find(id) != NULL) {
 		xasprintf(cause, "session '%s' already exists", id);
 		return (409);
+	}
+	if (options.max_sessions > 0 &&
+	    session_count_open() >= options.max_sessions) {
+		xasprintf(cause,
+		    "%u sessions are open (--max-sessions %u): end or delete "
+		    "one first",
+		    session_count_open(), options.max_sessions);
+		return (429);
 	}
 	if ((agent = json_get_str(req, "agent")) == NULL) {
 		*cause = xstrdup("'agent' (a string) is required");
@@ -1284,6 +1460,9 @@ session_create(
 	}
 	if (session_check_request(req, p, cause) != 0)
 		return (400);
+	if ((status = session_parse_limits(req, &lim, cause)) != 0)
+		return (status);
+	status = 400;
 	if (session_opt_str(req, "cwd", &cwd, cause) != 0)
 		return (400);
 	if (cwd == NULL)
@@ -1315,6 +1494,7 @@ session_create(
 	set.agent_command = json_get(req, "agentCommand");
 	set.mcp = json_get(req, "mcp");
 	s = session_new(id, p, st, &set);
+	s->limits = lim;
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	s->created_ms = loop_wall_ms();
@@ -1474,6 +1654,64 @@ session_rebuild_meta(const char *id, struct store *st, char **cause)
 	return (o);
 }
 
+/* The limits session.json recorded (those the session was created with). */
+static void
+session_load_limits(struct session *s, const cJSON *o)
+{
+	long long v;
+
+	if (json_get_int(o, "memory", &v) == 0 && v > 0)
+		s->limits.memory = (unsigned long long)v;
+	if (json_get_int(o, "pids", &v) == 0 && v > 0)
+		s->limits.pids = (unsigned int)v;
+}
+
+/*
+ * What the previous agentd left running (it was killed): its agent, and
+ * every process the agent started, in its cgroups or carrying its tag
+ * (contain.c). They are ended, or the next message would start a second
+ * agent beside them. A session.json from before containment has only the
+ * agent's pid: its process group is ended.
+ */
+static void
+session_reclaim(struct session *s, const cJSON *o)
+{
+	const char  *dirs[8], *boot = json_get_str(o, "agentBoot");
+	const cJSON *a = json_get_arr(o, "agentCgroups"), *e;
+	long long    pid = 0, start = 0;
+	size_t	     n = 0;
+	int	     same_boot, k;
+
+	(void)json_get_int(o, "agentPid", &pid);
+	(void)json_get_int(o, "agentStart", &start);
+	same_boot = boot != NULL && *proc_boot_id() != '\0' &&
+	    strcmp(boot, proc_boot_id()) == 0;
+	JSON_FOREACH(e, a) {
+		if (json_is_str(e) && n + 1 < nitems(dirs))
+			dirs[n++] = json_str(e);
+	}
+	dirs[n] = NULL;
+	if (n > 0 || json_get_str(o, "agentTag") != NULL) {
+		k = contain_reclaim(s->id, dirs, json_get_str(o, "agentTag"),
+		    (pid_t)pid, (unsigned long long)start, same_boot,
+		    options.kill_grace);
+		if (k > 0)
+			log_warn(
+			    "session %s: %d process%s of its agent outlived "
+			    "the previous agentd: ending them (SIGTERM, "
+			    "SIGKILL after %g s)",
+			    s->id, k, k == 1 ? "" : "es", options.kill_grace);
+		return;
+	}
+	if (start > 0 &&
+	    proc_end_orphan((pid_t)pid, (unsigned long long)start, boot,
+		options.kill_grace))
+		log_warn("session %s: its agent (pid %lld) outlived the "
+			 "previous agentd: ending it (SIGTERM, SIGKILL after "
+			 "%g s)",
+		    s->id, pid, options.kill_grace);
+}
+
 /* Rebuild one session from its directory at start-up. */
 static int
 session_load(const char *id, char **cause)
@@ -1487,7 +1725,7 @@ session_load(const char *id, char **cause)
 	char			   *meta;
 	size_t			    len;
 	cJSON			   *o;
-	long long		    created, pid, start;
+	long long		    created;
 	int			    ended = 0, in_turn = 0, rebuilt = 0;
 
 	if ((st = store_open(options.data_dir, id, &last, cause)) == NULL)
@@ -1526,16 +1764,8 @@ session_load(const char *id, char **cause)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
 	(void)json_get_bool(o, "inTurn", &in_turn);
-	/* An agent the previous agentd left running (it was killed): end
-	 * it, or the next message would start a second one beside it. */
-	if (json_get_int(o, "agentPid", &pid) == 0 &&
-	    json_get_int(o, "agentStart", &start) == 0 && start > 0 &&
-	    proc_end_orphan((pid_t)pid, (unsigned long long)start,
-		json_get_str(o, "agentBoot"), options.kill_grace))
-		log_warn("session %s: its agent (pid %lld) outlived the "
-			 "previous agentd: ending it (SIGTERM, SIGKILL after "
-			 "%g s)",
-		    id, pid, options.kill_grace);
+	session_load_limits(s, json_get_obj(o, "limits"));
+	session_reclaim(s, o);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
@@ -1616,6 +1846,9 @@ session_info(struct session *s)
 	    o, "updatedAt", updated > s->created_ms ? updated : s->created_ms);
 	if (s->proc != NULL)
 		json_set_int(o, "pid", proc_pid(s->proc));
+	json_set_str(o, "containment", contain_mode_name());
+	if (s->limits.memory > 0 || s->limits.pids > 0)
+		json_set(o, "limits", session_limits_json(s));
 	keys = json_array();
 	JSON_FOREACH(e, s->env)
 		json_append(keys, json_string(json_key(e)));
@@ -1731,8 +1964,9 @@ session_delete(struct session *s)
 }
 
 /*
- * agentd is stopping: signal every agent's group and flush the logs. The
- * sessions stay resumable: session.json still says they were not ended.
+ * agentd is stopping: signal every agent's group and flush the logs, and
+ * end every process of the sessions. The sessions stay resumable:
+ * session.json still says they were not ended.
  */
 void
 session_shutdown(void)
@@ -1746,4 +1980,8 @@ session_shutdown(void)
 		}
 		journal_sync(s->journal);
 	}
+	/* Every process the agents started goes too (contain.c): those
+	 * that left the agents' groups get SIGTERM, all SIGKILL after
+	 * --kill-grace. This waits: the loop is over. */
+	contain_shutdown(options.kill_grace);
 }
