@@ -1696,11 +1696,11 @@ session_reclaim(struct session *s, const cJSON *o)
 		    (pid_t)pid, (unsigned long long)start, same_boot,
 		    options.kill_grace);
 		if (k > 0)
-			log_warn(
-			    "session %s: %d process%s of its agent outlived "
-			    "the previous agentd: ending them (SIGTERM, "
-			    "SIGKILL after %g s)",
-			    s->id, k, k == 1 ? "" : "es", options.kill_grace);
+			log_warn("session %s: %d process%s of its agent (pid "
+				 "%lld) outlived the previous agentd: ending "
+				 "them (SIGTERM, SIGKILL after %g s)",
+			    s->id, k, k == 1 ? "" : "es", pid,
+			    options.kill_grace);
 		return;
 	}
 	if (start > 0 &&
