@@ -1196,7 +1196,8 @@ contain_usage(struct contain *c, struct contain_usage *u)
 		if ((dir = c->v1dir[CONTAIN_MEMORY]) != NULL)
 			u->memory_bytes =
 			    contain_number(dir, "memory.usage_in_bytes");
-		else if (contain_ctls[CONTAIN_MEMORY].parent != NULL)
+		else if (contain_ctls[CONTAIN_MEMORY].parent != NULL &&
+		    !contain_ctls[CONTAIN_MEMORY].v1)
 			u->memory_bytes =
 			    contain_number(c->dir, "memory.current");
 		else { /* no memory controller: the members' RSS */

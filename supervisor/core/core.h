@@ -193,7 +193,17 @@ char *store_read_meta(struct store *, size_t *);
 typedef int (*store_read_cb)(void *, uint64_t, const char *, size_t);
 int	 store_read(struct store *, uint64_t, size_t, store_read_cb, void *);
 uint64_t store_last_seq(const struct store *);
-int	 store_remove(struct store *);
-void	 store_close(struct store *);
+unsigned long long store_bytes(const struct store *);
+#define STORE_SYNC_BUCKETS 10
+extern const double store_sync_bounds[STORE_SYNC_BUCKETS];
+struct store_stats {
+	uint64_t syncs;
+	uint64_t sync_errors;
+	double	 sync_seconds;
+	uint64_t sync_le[STORE_SYNC_BUCKETS]; /* syncs <= each bound */
+};
+void store_get_stats(struct store_stats *);
+int  store_remove(struct store *);
+void store_close(struct store *);
 
 #endif /* CORE_H */

@@ -142,6 +142,13 @@ struct ui_asset {
 };
 const struct ui_asset *ui_lookup(const char *);
 
+/* metrics.c */
+void metrics_clients(int);
+void metrics_streams(int);
+void metrics_request(void);
+void metrics_sent(size_t);
+void metrics_reply(struct api_response *);
+
 /* openapi.c */
 const char *openapi_document(size_t *);
 

@@ -48,10 +48,13 @@
 
 #include "session.h"
 
-#define SESSION_QUEUE_MAX   64	/* queued messages */
-#define SESSION_GARBAGE_S   1.0 /* at most one coalesced unparsed a second */
-#define SESSION_GARBAGE_RAW 256 /* bytes of the first garbage line kept */
-#define SESSION_JSON_CHECK  64	/* shorter lines are parsed to tell garbage */
+#define SESSION_QUEUE_MAX   64	 /* queued messages */
+#define SESSION_GARBAGE_S   1.0	 /* at most one coalesced unparsed a second */
+#define SESSION_GARBAGE_RAW 256	 /* bytes of the first garbage line kept */
+#define SESSION_JSON_CHECK  64	 /* shorter lines are parsed to tell garbage */
+#define SESSION_ACK_SAVE_S  1.0	 /* a webhook's ack is saved this late */
+#define SESSION_BATCH_MAX   1000 /* events a webhook POST may carry */
+#define SESSION_BATCH_DEF   100
 
 enum session_state {
 	S_INSTALLING,
@@ -110,12 +113,41 @@ struct session {
 	int64_t		   garbage_ms;	/* when the last one was told */
 	struct loop_timer *garbage_timer;
 
+	/* Push delivery (http/webhook.c): the session's own webhook, or
+	 * NULL for the daemon's (--webhook); what the receiver acknowledged
+	 * (for the effective URL, saved in session.json at most every
+	 * SESSION_ACK_SAVE_S) and how delivery goes, for SessionInfo. */
+	char		  *wh_url;
+	char		  *wh_secret;
+	unsigned int	   wh_batch;
+	uint64_t	   wh_acked;
+	struct loop_timer *wh_timer;
+	char		  *wh_state;
+	char		  *wh_error;
+	unsigned int	   wh_failures;
+	int64_t		   wh_next_ms;
+
 	int refs;
 	int dead;
 	LIST_ENTRY(session) entry;
 };
 
 static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
+
+/* Who follows every session (webhook.c), told of each one added. */
+static session_added_cb session_added;
+static void	       *session_added_arg;
+
+/* The totals of deleted sessions, by agent: the metrics' counters by
+ * agent must not go down when a session goes. */
+struct session_gone {
+	const struct agent_profile *profile;
+	struct host_usage	    usage;
+	uint64_t		    events;
+	LIST_ENTRY(session_gone) entry;
+};
+static LIST_HEAD(, session_gone) session_gone = LIST_HEAD_INITIALIZER(
+    session_gone);
 
 static int  session_fsm(struct session *, enum session_event, void *, char **);
 static void session_save(struct session *);
@@ -180,6 +212,11 @@ session_free(struct session *s)
 	loop_timer_free(s->idle_timer);
 	loop_timer_free(s->cancel_timer);
 	loop_timer_free(s->garbage_timer);
+	loop_timer_free(s->wh_timer);
+	free(s->wh_url);
+	xfree_secret(s->wh_secret);
+	free(s->wh_state);
+	free(s->wh_error);
 	free(s->garbage_raw);
 	free(s->id);
 	json_free(s->env);
@@ -264,6 +301,169 @@ session_limits_json(struct session *s)
 	return (o);
 }
 
+/* A host's usage totals, as session.json keeps them. */
+static cJSON *
+session_usage_json(const struct host_usage *u)
+{
+	cJSON *o;
+
+	o = json_object();
+	json_set_int(o, "turns", (long long)u->turns);
+	json_set_int(o, "input_tokens", (long long)u->input_tokens);
+	json_set_int(o, "output_tokens", (long long)u->output_tokens);
+	json_set_int(o, "cache_read_tokens", (long long)u->cache_read_tokens);
+	json_set_int(o, "cache_write_tokens", (long long)u->cache_write_tokens);
+	json_set_num(o, "cost_usd", u->cost_usd);
+	return (o);
+}
+
+static void
+session_load_usage(struct session *s, const cJSON *o)
+{
+	struct host_usage u;
+	long long	  v[5];
+	const char	 *names[] = { "turns", "input_tokens", "output_tokens",
+		      "cache_read_tokens", "cache_write_tokens" };
+	size_t		  i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < nitems(v); i++) {
+		if (json_get_int(o, names[i], &v[i]) != 0 || v[i] < 0)
+			v[i] = 0;
+	}
+	memset(&u, 0, sizeof u);
+	u.turns = (uint64_t)v[0];
+	u.input_tokens = (uint64_t)v[1];
+	u.output_tokens = (uint64_t)v[2];
+	u.cache_read_tokens = (uint64_t)v[3];
+	u.cache_write_tokens = (uint64_t)v[4];
+	if (json_get_num(o, "cost_usd", &u.cost_usd) != 0 || u.cost_usd < 0)
+		u.cost_usd = 0;
+	host_set_usage(s->host, &u);
+}
+
+/* The webhook the session delivers to: its own, or the daemon's. */
+static const char *
+session_webhook_url(struct session *s)
+{
+	return (s->wh_url != NULL ? s->wh_url : options.webhook_url);
+}
+
+/* The session's own webhook (secret included: session.json is 0600, as
+ * for env) and how far delivery got, with the URL that acknowledged. */
+static void
+session_save_webhook(struct session *s, cJSON *o)
+{
+	cJSON *w;
+
+	if (s->wh_url != NULL) {
+		w = json_object();
+		json_set_str(w, "url", s->wh_url);
+		if (s->wh_secret != NULL)
+			json_set_str(w, "secret", s->wh_secret);
+		json_set_int(w, "batch", s->wh_batch);
+		json_set(o, "webhook", w);
+	}
+	if (session_webhook_url(s) != NULL && s->wh_acked > 0) {
+		w = json_object();
+		json_set_str(w, "url", session_webhook_url(s));
+		json_set_int(w, "sequence", (long long)s->wh_acked);
+		json_set(o, "webhookAcked", w);
+	}
+}
+
+/* Is url one this agentd can POST to: http://host[:port][/path]? */
+static int
+session_webhook_url_ok(const char *url)
+{
+	const char *h;
+	size_t	    len;
+
+	if (strncmp(url, "http://", 7) != 0 || strlen(url) > 2048)
+		return (0);
+	h = url + 7;
+	len = strcspn(h, "/?#");
+	if (len == 0 || h[0] == ':' || strchr(url, ' ') != NULL)
+		return (0);
+	return (1);
+}
+
+/*
+ * The create request's "webhook": {"url", "secret"?, "batch"?}. 0, or 400
+ * with *cause.
+ */
+static int
+session_parse_webhook(const cJSON *req, struct session *s, char **cause)
+{
+	const cJSON *w = json_get(req, "webhook"), *v;
+	long long    batch = SESSION_BATCH_DEF;
+
+	if (w == NULL || json_is_null(w))
+		return (0);
+	if (!json_is_obj(w))
+		goto bad;
+	if (json_get_str(w, "url") == NULL ||
+	    !session_webhook_url_ok(json_get_str(w, "url"))) {
+		if (json_get_str(w, "url") != NULL &&
+		    strncmp(json_get_str(w, "url"), "https://", 8) == 0) {
+			*cause =
+			    xstrdup("'webhook.url': agentd has no TLS; use "
+				    "http:// (to a local relay for TLS, see "
+				    "docs/deploy.md)");
+			return (400);
+		}
+		goto bad;
+	}
+	if ((v = json_get(w, "secret")) != NULL && !json_is_null(v) &&
+	    (!json_is_str(v) || *json_str(v) == '\0'))
+		goto bad;
+	if (json_get(w, "batch") != NULL &&
+	    (json_get_int(w, "batch", &batch) != 0 || batch < 1 ||
+		batch > SESSION_BATCH_MAX))
+		goto bad;
+	if (s != NULL) {
+		s->wh_url = xstrdup(json_get_str(w, "url"));
+		if (json_get_str(w, "secret") != NULL)
+			s->wh_secret = xstrdup(json_get_str(w, "secret"));
+		s->wh_batch = (unsigned int)batch;
+	}
+	return (0);
+bad:
+	xasprintf(cause,
+	    "'webhook' must be {\"url\": \"http://host[:port]/path\", "
+	    "\"secret\"?: a non-empty string, \"batch\"?: 1 to %d}",
+	    SESSION_BATCH_MAX);
+	return (400);
+}
+
+/* The webhook and the acknowledged sequence session.json kept. */
+static void
+session_load_webhook(struct session *s, const cJSON *o)
+{
+	const cJSON *w = json_get_obj(o, "webhook"), *a;
+	const char  *url;
+	long long    v;
+
+	if (w != NULL && (url = json_get_str(w, "url")) != NULL &&
+	    session_webhook_url_ok(url)) {
+		s->wh_url = xstrdup(url);
+		if (json_get_str(w, "secret") != NULL)
+			s->wh_secret = xstrdup(json_get_str(w, "secret"));
+		s->wh_batch = json_get_int(w, "batch", &v) == 0 && v >= 1 &&
+			v <= SESSION_BATCH_MAX
+		    ? (unsigned int)v
+		    : SESSION_BATCH_DEF;
+	}
+	/* Resume where the same receiver left off; a new URL gets all. */
+	a = json_get_obj(o, "webhookAcked");
+	if ((url = json_get_str(a, "url")) != NULL &&
+	    session_webhook_url(s) != NULL &&
+	    strcmp(url, session_webhook_url(s)) == 0 &&
+	    json_get_int(a, "sequence", &v) == 0 && v > 0)
+		s->wh_acked = (uint64_t)v;
+}
+
 /* Where the running agent's processes are (contain.c), so that the next
  * agentd can end them if this one is killed. */
 static void
@@ -325,6 +525,8 @@ session_save_meta(struct session *s, char **cause)
 	json_set_bool(o, "inTurn", host_in_turn(h));
 	if (s->limits.memory > 0 || s->limits.pids > 0)
 		json_set(o, "limits", session_limits_json(s));
+	json_set(o, "usage", session_usage_json(host_usage(h)));
+	session_save_webhook(s, o);
 	if (s->proc != NULL && proc_start(s->proc) != 0) {
 		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
 		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
@@ -1460,7 +1662,8 @@ session_create(
 	}
 	if (session_check_request(req, p, cause) != 0)
 		return (400);
-	if ((status = session_parse_limits(req, &lim, cause)) != 0)
+	if ((status = session_parse_limits(req, &lim, cause)) != 0 ||
+	    (status = session_parse_webhook(req, NULL, cause)) != 0)
 		return (status);
 	status = 400;
 	if (session_opt_str(req, "cwd", &cwd, cause) != 0)
@@ -1495,6 +1698,7 @@ session_create(
 	set.mcp = json_get(req, "mcp");
 	s = session_new(id, p, st, &set);
 	s->limits = lim;
+	(void)session_parse_webhook(req, s, cause);
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	s->created_ms = loop_wall_ms();
@@ -1522,6 +1726,8 @@ session_create(
 	}
 	*sp = s;
 	log_info("session %s: created (%s)", id, p->id);
+	if (session_added != NULL)
+		session_added(session_added_arg, s);
 out:
 	free(cwd);
 	free(model);
@@ -1765,6 +1971,8 @@ session_load(const char *id, char **cause)
 	(void)json_get_bool(o, "ended", &ended);
 	(void)json_get_bool(o, "inTurn", &in_turn);
 	session_load_limits(s, json_get_obj(o, "limits"));
+	session_load_usage(s, json_get_obj(o, "usage"));
+	session_load_webhook(s, o);
 	session_reclaim(s, o);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
@@ -1779,6 +1987,8 @@ session_load(const char *id, char **cause)
 	}
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
+	if (session_added != NULL)
+		session_added(session_added_arg, s);
 	return (0);
 }
 
@@ -1811,6 +2021,31 @@ session_load_all(char **cause)
 	}
 	free(ids);
 	return (0);
+}
+
+/* The delivery state of the session's webhook (never its secret). */
+static cJSON *
+session_webhook_info(struct session *s)
+{
+	cJSON	*o;
+	uint64_t last = journal_last(s->journal);
+
+	o = json_object();
+	json_set_str(o, "url", session_webhook_url(s));
+	json_set_bool(o, "own", s->wh_url != NULL);
+	json_set_bool(o, "signed",
+	    (s->wh_url != NULL ? s->wh_secret : options.webhook_secret) !=
+		NULL);
+	json_set_int(o, "acknowledged", (long long)s->wh_acked);
+	json_set_int(o, "pending",
+	    (long long)(last > s->wh_acked ? last - s->wh_acked : 0));
+	json_set_str(o, "state", s->wh_state != NULL ? s->wh_state : "idle");
+	json_set_int(o, "failures", s->wh_failures);
+	if (s->wh_error != NULL)
+		json_set_str(o, "lastError", s->wh_error);
+	if (s->wh_next_ms > 0)
+		json_set_int(o, "nextAttemptAt", s->wh_next_ms);
+	return (o);
 }
 
 /* SessionInfo, as GET /v1/sessions/{id} answers it. Never env values. */
@@ -1847,6 +2082,8 @@ session_info(struct session *s)
 	if (s->proc != NULL)
 		json_set_int(o, "pid", proc_pid(s->proc));
 	json_set_str(o, "containment", contain_mode_name());
+	if (session_webhook_url(s) != NULL)
+		json_set(o, "webhook", session_webhook_info(s));
 	if (s->limits.memory > 0 || s->limits.pids > 0)
 		json_set(o, "limits", session_limits_json(s));
 	keys = json_array();
@@ -1950,10 +2187,36 @@ session_terminate(struct session *s)
 	return (session_fsm(s, E_TERMINATE, NULL, NULL));
 }
 
+/* Add a deleted session's totals to its agent's. */
+static void
+session_count_gone(struct session *s)
+{
+	const struct host_usage *u = host_usage(s->host);
+	struct session_gone	*g;
+
+	LIST_FOREACH(g, &session_gone, entry) {
+		if (g->profile == s->profile)
+			break;
+	}
+	if (g == NULL) {
+		g = xcalloc(1, sizeof *g);
+		g->profile = s->profile;
+		LIST_INSERT_HEAD(&session_gone, g, entry);
+	}
+	g->usage.turns += u->turns;
+	g->usage.input_tokens += u->input_tokens;
+	g->usage.output_tokens += u->output_tokens;
+	g->usage.cache_read_tokens += u->cache_read_tokens;
+	g->usage.cache_write_tokens += u->cache_write_tokens;
+	g->usage.cost_usd += u->cost_usd;
+	g->events += host_seq(s->host);
+}
+
 /* DELETE: terminate, forget, remove from disk. Subscribers see it die. */
 void
 session_delete(struct session *s)
 {
+	session_count_gone(s);
 	(void)session_terminate(s);
 	LIST_REMOVE(s, entry);
 	if (store_remove(journal_store(s->journal)) != 0)
@@ -1979,9 +2242,137 @@ session_shutdown(void)
 			kill(-proc_pid(s->proc), SIGCONT);
 		}
 		journal_sync(s->journal);
+		if (s->wh_timer != NULL && loop_timer_pending(s->wh_timer))
+			session_save(s); /* a webhook's last ack */
 	}
 	/* Every process the agents started goes too (contain.c): those
 	 * that left the agents' groups get SIGTERM, all SIGKILL after
 	 * --kill-grace. This waits: the loop is over. */
 	contain_shutdown(options.kill_grace);
+}
+
+/* Call cb for each session added from now on (created or loaded), and for
+ * every session there is already. One follower (webhook.c). */
+void
+session_on_added(session_added_cb cb, void *arg)
+{
+	struct session *s;
+
+	session_added = cb;
+	session_added_arg = arg;
+	LIST_FOREACH(s, &sessions, entry)
+		cb(arg, s);
+}
+
+/* The webhook the session delivers to; -1 if it has none. */
+int
+session_webhook(struct session *s, struct session_webhook *w)
+{
+	if ((w->url = session_webhook_url(s)) == NULL)
+		return (-1);
+	if (s->wh_url != NULL) {
+		w->secret = s->wh_secret;
+		w->batch = s->wh_batch;
+	} else {
+		w->secret = options.webhook_secret;
+		w->batch = SESSION_BATCH_DEF;
+	}
+	w->acked = s->wh_acked;
+	return (0);
+}
+
+static void
+session_ack_save_cb(void *arg)
+{
+	struct session *s = arg;
+
+	if (!s->dead)
+		session_save(s);
+}
+
+/* The receiver acknowledged every event up to seq: saved within
+ * SESSION_ACK_SAVE_S (a restart re-sends at most what came since). */
+void
+session_webhook_acked(struct session *s, uint64_t seq)
+{
+	if (seq <= s->wh_acked)
+		return;
+	s->wh_acked = seq;
+	if (s->wh_timer == NULL)
+		s->wh_timer = loop_timer_new(session_ack_save_cb, s);
+	if (!loop_timer_pending(s->wh_timer))
+		loop_timer_set(s->wh_timer, SESSION_ACK_SAVE_S);
+}
+
+/* How delivery goes, for SessionInfo: state ("idle", "sending",
+ * "retrying"), the last failure or NULL, failures in a row, and when the
+ * next attempt is (wall ms, 0: none waits). */
+void
+session_webhook_report(struct session *s, const char *state, const char *error,
+    unsigned int failures, int64_t next_ms)
+{
+	free(s->wh_state);
+	s->wh_state = xstrdup(state);
+	if (error != NULL) {
+		free(s->wh_error);
+		s->wh_error = xstrdup(error);
+	}
+	s->wh_failures = failures;
+	s->wh_next_ms = next_ms;
+}
+
+/* One session's figures for the metrics. */
+static void
+session_stat(struct session *s, struct session_stats *st)
+{
+	cJSON *perms, *qs;
+
+	memset(st, 0, sizeof *st);
+	st->id = s->id;
+	st->agent = s->profile->id;
+	st->state = session_state_names[s->state];
+	st->events = host_seq(s->host);
+	st->store_bytes = store_bytes(journal_store(s->journal));
+	st->usage = *host_usage(s->host);
+	perms = json_array();
+	qs = json_array();
+	host_pending_ids(s->host, perms, qs);
+	st->pending_permissions = json_size(perms);
+	st->pending_questions = json_size(qs);
+	json_free(perms);
+	json_free(qs);
+	st->queued = s->nqueued;
+	if (s->proc != NULL && s->contain != NULL) {
+		st->running = 1;
+		contain_usage(s->contain, &st->proc);
+	}
+	if (session_webhook_url(s) != NULL) {
+		st->webhook = 1;
+		st->webhook_acked = s->wh_acked;
+		st->webhook_failures = s->wh_failures;
+	}
+}
+
+/*
+ * The metrics' view: cb for each session, then once per agent with the
+ * totals of its deleted sessions (id NULL).
+ */
+void
+session_stats(session_stats_cb cb, void *arg)
+{
+	struct session	    *s;
+	struct session_gone *g;
+	struct session_stats st;
+
+	LIST_FOREACH(s, &sessions, entry) {
+		session_stat(s, &st);
+		cb(arg, &st);
+	}
+	LIST_FOREACH(g, &session_gone, entry) {
+		memset(&st, 0, sizeof st);
+		st.agent = g->profile->id;
+		st.events = g->events;
+		st.usage = g->usage;
+		cb(arg, &st);
+	}
 }

@@ -288,3 +288,87 @@ def test_contain_mode_refused(ctx):
     finally:
         a.cleanup()
     shutil.rmtree(a.tmp, ignore_errors=True)
+
+
+# -- limits
+
+
+def test_memory_limit_stops_the_session(ctx):
+    """A session whose tool goes over its memory limit is stopped with an
+    error naming the limit; agentd and another session go on. Skipped,
+    saying why, where agentd has no cgroup with the memory controller."""
+    k1, k2 = _marker(), _marker()
+    try:
+        with Agentd(ctx.binary, extra_args=["--kill-grace", "1"]) as a:
+            body = {"agent": "acp", "limits": {"memory": 96 << 20},
+                "agentCommand": [sys.executable, OPSAGENT, k1]}
+            r = a.http("POST", "/v1/sessions/fat", body)
+            if r.status == 422:
+                print(f"    skipped: no memory limit here: {r.json['detail']}")
+                return
+            assert r.status == 200, (r.status, r.body[:300])
+            assert r.json["limits"] == {"memory": 96 << 20}, r.json
+            _create(a, "thin", k2)
+            t0 = time.monotonic()
+            assert a.http("POST", "/v1/sessions/fat/messages",
+                {"message": "eat"}).status == 204
+            evs = wait_for(lambda: (lambda e: e if e and e[-1]["type"] ==
+                "session.ended" else None)(fetch_events(a, "fat")), 20, 0.1,
+                "the session over its memory limit was not stopped")
+            took = time.monotonic() - t0
+            errs = [e for e in evs if e["type"] == "error"]
+            assert errs and errs[0]["data"]["code"] == "memory_limit", errs
+            msg = errs[0]["data"]["message"]
+            assert "memory limit" in msg and str(96 << 20) in msg, msg
+            assert errs[0]["data"]["details"]["limit"] == "memory", errs
+            end = evs[-1]["data"]
+            assert end["reason"] == "terminated" and \
+                end["terminated_by"] == "daemon", end
+            _gone(k1, "the memory limit")
+            # agentd and the other session go on.
+            assert a.http("GET", "/v1/health").status == 200
+            assert a.http("POST", "/v1/sessions/thin/messages",
+                {"message": "still here"}).status == 204
+            wait_for(lambda: any(e["type"] == "turn.ended" for e in
+                fetch_events(a, "thin")), 10, 0.05, "the other session stalled")
+            print(f"    memory limit: stopped {took:.1f}s after the prompt")
+    finally:
+        _kill_marked(k1)
+        _kill_marked(k2)
+
+
+def test_limits_refused_with_problems(ctx):
+    """--max-sessions and --max-processes answer 429 problems, a message
+    that would start an agent over the budget also puts an error event in
+    the session, and a malformed limit is a 400."""
+    k = _marker()
+    try:
+        with Agentd(ctx.binary, extra_args=["--max-sessions", "2",
+                "--max-processes", "1", "--kill-grace", "1"]) as a:
+            _create(a, "p1", k)
+            p = problem(a.http("POST", "/v1/sessions/p2", {"agent": "mock"}), 429)
+            assert "--max-processes 1" in p["detail"], p
+            assert a.http("GET", "/v1/sessions/p2").status == 404
+            a.restart()                 # p1 is idle now: no process
+            _gone(k, "the restart")
+            assert a.http("POST", "/v1/sessions/p2", {"agent": "mock"}).status == 200
+            p = problem(a.http("POST", "/v1/sessions/p3", {"agent": "mock"}), 429)
+            assert "--max-sessions 2" in p["detail"], p
+            # p1's next message needs a process: refused, and said in p1.
+            p = problem(a.http("POST", "/v1/sessions/p1/messages",
+                {"message": "hi"}), 429)
+            assert "--max-processes 1" in p["detail"], p
+            errs = [e["data"] for e in fetch_events(a, "p1") if e["type"] == "error"]
+            assert errs and errs[-1]["code"] == "process_limit", errs
+            # p2 ends: its process slot is free again.
+            assert a.http("POST", "/v1/sessions/p2/terminate").status == 204
+            wait_for(lambda: a.http("GET", "/v1/sessions/p2").json["ended"], 5)
+            assert a.http("POST", "/v1/sessions/p1/messages",
+                {"message": "hi"}).status == 204
+            wait_for(lambda: any(e["type"] == "turn.ended" for e in
+                fetch_events(a, "p1")), 10, 0.05, "p1 did not run its turn")
+            bad = problem(a.http("POST", "/v1/sessions/p4", {"agent": "mock",
+                "limits": {"memory": "lots"}}), 400)
+            assert "limits" in bad["detail"], bad
+    finally:
+        _kill_marked(k)
