@@ -372,3 +372,136 @@ def test_limits_refused_with_problems(ctx):
             assert "limits" in bad["detail"], bad
     finally:
         _kill_marked(k)
+
+
+# -- metrics
+
+def _promtool():
+    """promtool's path, or None (tests/metrics/suite.sh installs it and
+    sets AGENTD_REQUIRE_PROMTOOL=1, so that a missing one fails there)."""
+    p = shutil.which("promtool")
+    if p is None and os.environ.get("AGENTD_REQUIRE_PROMTOOL") == "1":
+        raise AssertionError("promtool is required (AGENTD_REQUIRE_PROMTOOL=1) "
+            "and not installed")
+    return p
+
+
+def _parse_metrics(text):
+    """{(name, frozenset(labels)): value} of the Prometheus text format;
+    checks that every sample's family has HELP and TYPE first."""
+    out, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if not line or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        name, _, labels = head.partition("{")
+        fam = name
+        for suf in ("_bucket", "_sum", "_count"):
+            if name.endswith(suf) and name[:-len(suf)] in typed:
+                fam = name[:-len(suf)]
+        assert fam in typed, f"sample before its TYPE: {line!r}"
+        lab = {}
+        labels = labels.rstrip("}")
+        while labels:
+            k, _, rest = labels.partition('="')
+            v, i = "", 0
+            while rest[i] != '"':
+                if rest[i] == "\\":
+                    i += 1
+                v += rest[i]
+                i += 1
+            lab[k] = v
+            labels = rest[i + 1:].lstrip(",")
+        out[(name, frozenset(lab.items()))] = float(value)
+    return out
+
+
+def _metric(m, name, **labels):
+    key = (name, frozenset(labels.items()))
+    assert key in m, f"no sample {name}{labels}"
+    return m[key]
+
+
+def _scrape(a, check=True):
+    r = a.http("GET", "/v1/metrics")
+    assert r.status == 200, (r.status, r.body[:300])
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4"), r.headers
+    text = r.body.decode()
+    tool = _promtool() if check else None
+    if tool:
+        import subprocess
+        p = subprocess.run([tool, "check", "metrics"], input=r.body,
+            capture_output=True, timeout=30)
+        assert p.returncode == 0, \
+            f"promtool check metrics: {p.stdout.decode()}{p.stderr.decode()}"
+    return _parse_metrics(text)
+
+
+def test_metrics(ctx):
+    """GET /v1/metrics needs the token, passes `promtool check metrics`,
+    and tells the tokens and cost of known mock turns (input: the
+    message's length, output: 10, cost: $0.0001 a turn), as turn.ended
+    said them; by-agent counters survive a DELETE, session counters a
+    restart."""
+    texts = ["hello", "a longer message"]
+    with Agentd(ctx.binary, token="tok") as a:
+        problem(a.http("GET", "/v1/metrics", token=None), 401)
+        assert a.http("POST", "/v1/sessions/m1", {"agent": "mock"}).status == 200
+        for t in texts:
+            assert a.http("POST", "/v1/sessions/m1/messages",
+                {"message": t}).status == 204
+        wait_for(lambda: sum(e["type"] == "turn.ended" for e in
+            fetch_events(a, "m1")) == 2, 10, 0.05, "two turns did not end")
+        ended = [e["data"] for e in fetch_events(a, "m1") if e["type"] == "turn.ended"]
+        m = _scrape(a)
+        s = {"session": "m1", "agent": "mock"}
+        assert _metric(m, "agentd_session_turns_total", **s) == 2
+        inp = _metric(m, "agentd_session_tokens_total", type="input", **s)
+        out = _metric(m, "agentd_session_tokens_total", type="output", **s)
+        cost = _metric(m, "agentd_session_cost_usd_total", **s)
+        assert inp == sum(len(t) for t in texts) == \
+            sum(d["usage"]["input_tokens"] for d in ended), (inp, ended)
+        assert out == 20 == sum(d["usage"]["output_tokens"] for d in ended), out
+        assert abs(cost - 0.0002) < 1e-9 and \
+            abs(cost - sum(d["cost_usd"] for d in ended)) < 1e-9, (cost, ended)
+        evs = fetch_events(a, "m1")
+        assert _metric(m, "agentd_session_events_total", **s) == len(evs)
+        assert _metric(m, "agentd_session_state", state="ready", **s) == 1
+        assert _metric(m, "agentd_session_processes", **s) >= 1
+        assert _metric(m, "agentd_session_cpu_seconds_total", **s) >= 0
+        assert _metric(m, "agentd_session_pending_permissions", **s) == 0
+        assert _metric(m, "agentd_processes") == 1
+        assert _metric(m, "agentd_store_bytes") == \
+            os.path.getsize(os.path.join(a.data_dir, "sessions", "m1", "events.jsonl"))
+        assert _metric(m, "agentd_store_fdatasync_seconds_count") >= 2
+        assert _metric(m, "agentd_clients") >= 1
+        assert _metric(m, "agentd_sent_bytes_total") > 0
+        assert _metric(m, "process_resident_memory_bytes") > 100000
+        assert _metric(m, "process_open_fds") > 3
+        # A permission waits: pending shows it.
+        assert a.http("POST", "/v1/sessions/m1/messages",
+            {"message": "permission please"}).status == 204
+        wait_for(lambda: _metric(_scrape(a, False),
+            "agentd_session_pending_permissions", **s) == 1, 10, 0.05,
+            "the pending permission is not in the metrics")
+        # By agent, a deleted session still counts.
+        before = _metric(m, "agentd_agent_cost_usd_total", agent="mock")
+        assert a.http("POST", "/v1/sessions/m2", {"agent": "mock"}).status == 200
+        assert a.http("POST", "/v1/sessions/m2/messages", {"message": "x"}).status == 204
+        wait_for(lambda: any(e["type"] == "turn.ended" for e in
+            fetch_events(a, "m2")), 10, 0.05)
+        assert a.http("DELETE", "/v1/sessions/m2").status == 204
+        m = _scrape(a)
+        assert abs(_metric(m, "agentd_agent_cost_usd_total", agent="mock")
+            - (before + 0.0001)) < 1e-9
+        assert _metric(m, "agentd_agent_tokens_total", agent="mock",
+            type="input") == inp + 1
+        # Session counters are kept across a restart (session.json).
+        a.restart()
+        m = _scrape(a)
+        assert _metric(m, "agentd_session_tokens_total", type="input", **s) >= inp
+        assert abs(_metric(m, "agentd_session_cost_usd_total", **s) - cost) < 1e-9
+        assert _metric(m, "agentd_session_state", state="idle", **s) == 1
