@@ -616,6 +616,7 @@ main_serve(int argc, char **argv)
 		fatalx("loading ACP servers: %s", cause);
 	if (server_start(&cause) != 0)
 		fatalx("%s", cause);
+	webhook_start();
 	loop_run();
 	acpserver_shutdown();
 	session_shutdown();
@@ -629,5 +630,6 @@ main_signal_cb(int signo)
 {
 	log_info("signal %d: shutting down", signo);
 	server_stop();
+	webhook_stop();
 	loop_break();
 }

@@ -149,6 +149,10 @@ void metrics_request(void);
 void metrics_sent(size_t);
 void metrics_reply(struct api_response *);
 
+/* webhook.c */
+void webhook_start(void);
+void webhook_stop(void);
+
 /* openapi.c */
 const char *openapi_document(size_t *);
 
