@@ -13,9 +13,10 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 
-from agentd import Agentd, fetch_events, problem, wait_for
+from agentd import Agentd, fetch_events, free_port, problem, run_cli, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSAGENT = os.path.join(HERE, "agents", "opsagent.py")
@@ -505,3 +506,172 @@ def test_metrics(ctx):
         assert _metric(m, "agentd_session_tokens_total", type="input", **s) >= inp
         assert abs(_metric(m, "agentd_session_cost_usd_total", **s) - cost) < 1e-9
         assert _metric(m, "agentd_session_state", state="idle", **s) == 1
+
+
+# -- webhooks
+
+class _Receiver:
+    """A webhook receiver (python http.server in a thread) that answers
+    500 to every third request, can be taken down and brought back on the
+    same port, and records every request with its HMAC checked."""
+
+    def __init__(self, secrets):
+        import threading
+        self.secrets = secrets          # session id -> secret (bytes)
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.requests = []              # dicts, in arrival order
+        self.count = 0
+        self.server = None
+        self.up()
+
+    def up(self):
+        import http.server
+        import threading
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                import hashlib
+                import hmac
+                import json as js
+                n = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(n)
+                with rec.lock:
+                    rec.count += 1
+                    status = 500 if rec.count % 3 == 0 else 200
+                    d = js.loads(body)
+                    sid = d["session_id"]
+                    want = "sha256=" + hmac.new(rec.secrets[sid], body,
+                        hashlib.sha256).hexdigest()
+                    rec.requests.append({"session": sid, "status": status,
+                        "first": d["first_sequence"], "last": d["last_sequence"],
+                        "header": self.headers.get("x-agentd-sequence"),
+                        "events": d["events"],
+                        "signed": self.headers.get("x-agentd-signature") == want})
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def got(self, sid):
+        """{sequence: event} acknowledged (2xx) for the session."""
+        out = {}
+        with self.lock:
+            for r in self.requests:
+                if r["session"] == sid and r["status"] == 200:
+                    for e in r["events"]:
+                        out[e["sequence"]] = e
+        return out
+
+
+def test_webhooks(ctx):
+    """Two sessions deliver to one receiver, one by its own webhook
+    (batches of 4), one by the daemon's --webhook with
+    --webhook-secret-file. The receiver fails every third request and is
+    down for 10 s; agentd is killed -9 once meanwhile and started again.
+    Every event arrives, each request in order (no sequence before the one
+    that precedes it arrived), each sequence at least once, every request
+    signed right, and SessionInfo tells the delivery state."""
+    rec = _Receiver({"own": b"own-secret", "daemon": b"daemon-secret"})
+    d = tempfile.mkdtemp(prefix="agentd-wh-")
+    secret = os.path.join(d, "secret")
+    with open(secret, "w") as f:
+        f.write("daemon-secret\n")
+    url = f"http://127.0.0.1:{rec.port}/hook"
+    try:
+        with Agentd(ctx.binary, extra_args=["--webhook", url,
+                "--webhook-secret-file", secret, "--kill-grace", "1"]) as a:
+            r = a.http("POST", "/v1/sessions/own", {"agent": "mock",
+                "webhook": {"url": url, "secret": "own-secret", "batch": 4}})
+            assert r.status == 200, (r.status, r.body[:300])
+            assert r.json["webhook"]["url"] == url and r.json["webhook"]["own"], r.json
+            assert "own-secret" not in r.body.decode()
+            assert a.http("POST", "/v1/sessions/daemon",
+                {"agent": "mock"}).status == 200
+            t0 = time.monotonic()
+            failing_seen = False
+            for i in range(14):
+                if i == 3:
+                    rec.down()
+                    down_at = time.monotonic()
+                if i == 6:
+                    a.kill9()           # in the middle, receiver down
+                    a.start()
+                if i == 10:
+                    time.sleep(max(0, 10 - (time.monotonic() - down_at)))
+                    rec.up()
+                for sid in ("own", "daemon"):
+                    assert a.http("POST", f"/v1/sessions/{sid}/messages",
+                        {"message": f"hello {i}"}).status == 204
+                time.sleep(0.4)
+                st = a.http("GET", "/v1/sessions/own").json["webhook"]
+                failing_seen |= st["failures"] > 0 and st["state"] == "retrying"
+            assert failing_seen, "the receiver's outage never showed in SessionInfo"
+            for sid in ("own", "daemon"):
+                wait_for(lambda: sum(e["type"] == "turn.ended" for e in
+                    fetch_events(a, sid)) >= 14, 20, 0.1,
+                    f"{sid}: the turns did not all end")
+            logs = {sid: fetch_events(a, sid) for sid in ("own", "daemon")}
+            for sid, evs in logs.items():
+                wait_for(lambda: len(rec.got(sid)) == len(evs), 40, 0.1,
+                    f"{sid}: {len(rec.got(sid))} of {len(evs)} events "
+                    f"delivered: {a.http('GET', f'/v1/sessions/{sid}').json.get('webhook')}")
+            took = time.monotonic() - t0
+            for sid, evs in logs.items():
+                got = rec.got(sid)
+                for e in evs:
+                    g = got[e["sequence"]]
+                    e = {k: v for k, v in e.items() if k != "raw"}
+                    assert g == e, f"{sid}: event {e['sequence']} differs: {g} != {e}"
+                seen, dups = 0, 0
+                reqs = [r for r in rec.requests if r["session"] == sid]
+                for r in reqs:
+                    seqs = [e["sequence"] for e in r["events"]]
+                    assert seqs == list(range(r["first"], r["last"] + 1)), seqs
+                    assert r["header"] == f"{r['first']}-{r['last']}", r
+                    assert r["first"] <= seen + 1, \
+                        f"{sid}: events {r['first']}.. sent before {seen + 1}"
+                    if r["status"] == 200:
+                        dups += max(0, min(seen, r["last"]) - r["first"] + 1)
+                        seen = max(seen, r["last"])
+                assert all(r["signed"] for r in reqs), f"{sid}: a bad signature"
+                if sid == "own":
+                    assert all(len(r["events"]) <= 4 for r in reqs)
+                st = a.http("GET", f"/v1/sessions/{sid}").json["webhook"]
+                wait_for(lambda: a.http("GET", f"/v1/sessions/{sid}").json
+                    ["webhook"]["pending"] == 0, 5, 0.05)
+                print(f"    webhook {sid}: {len(evs)} events in {len(reqs)} "
+                    f"requests ({sum(r['status'] != 200 for r in reqs)} "
+                    f"failed), {dups} sent twice; all in {took:.1f}s")
+            fails = sum(r["status"] == 500 for r in rec.requests)
+            assert fails >= 3, f"only {fails} requests were failed"
+    finally:
+        rec.down() if rec.server else None
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_webhook_refused_urls(ctx):
+    """https:// (no TLS here) and malformed webhooks are 400s; so is a
+    --webhook that is not http:// at start."""
+    with Agentd(ctx.binary) as a:
+        p = problem(a.http("POST", "/v1/sessions/x", {"agent": "mock",
+            "webhook": {"url": "https://example.com/hook"}}), 400)
+        assert "TLS" in p["detail"], p
+        for bad in ({"url": "ftp://x"}, {"url": "http://"}, "http://x",
+                {"url": "http://127.0.0.1:9/h", "batch": 0},
+                {"url": "http://127.0.0.1:9/h", "secret": ""}):
+            problem(a.http("POST", "/v1/sessions/x", {"agent": "mock",
+                "webhook": bad}), 400)
+        assert a.http("GET", "/v1/sessions/x").status == 404
+    rc, out, err = run_cli(ctx.binary, ["serve", "--webhook", "https://x/h"])
+    assert rc == 2 and "http://" in err, (rc, err)
