@@ -317,8 +317,9 @@ contain_only_self(const char *dir)
 static void
 contain_enable(const char *self)
 {
-	char leaf[4096], want[64];
-	int  i;
+	char   leaf[4096], want[64];
+	size_t len;
+	int    i;
 
 	want[0] = '\0';
 	for (i = 0; i < CONTAIN_NCTL; i++) {
@@ -330,8 +331,9 @@ contain_enable(const char *self)
 			contain_ctls[i].parent = xstrdup(contain_parent);
 			continue;
 		}
-		strlcat(want, want[0] != '\0' ? " +" : "+", sizeof want);
-		strlcat(want, contain_ctls[i].name, sizeof want);
+		len = strlen(want);
+		snprintf(want + len, sizeof want - len, "%s+%s",
+		    len > 0 ? " " : "", contain_ctls[i].name);
 	}
 	if (want[0] == '\0')
 		return;
@@ -367,6 +369,7 @@ contain_enable_v1(void)
 {
 	char	    dir[4096], *self, *cause;
 	const char *limit;
+	size_t	    len;
 	int	    i;
 
 	for (i = 0; i < CONTAIN_NCTL; i++) {
@@ -377,7 +380,9 @@ contain_enable_v1(void)
 		if (!contain_is_fs(dir, CONTAIN_CGROUP1_MAGIC) ||
 		    (self = contain_self_cgroup(contain_ctls[i].name)) == NULL)
 			continue;
-		strlcat(dir, strcmp(self, "/") == 0 ? "" : self, sizeof dir);
+		len = strlen(dir);
+		snprintf(dir + len, sizeof dir - len, "%s",
+		    strcmp(self, "/") == 0 ? "" : self);
 		free(self);
 		limit =
 		    i == CONTAIN_MEMORY ? "memory.limit_in_bytes" : "pids.max";
