@@ -16,6 +16,14 @@
  * Everything emitted while an adapter handles one native line carries
  * that line as its raw; events made outside a line are the daemon's.
  *
+ * What cannot be translated (host_unparsed: a line that is not JSON at
+ * all, host_garbage, or one the adapter cannot read) is told at most once
+ * a second: the first at once, those that follow within the second are
+ * counted and told as one agent.unparsed with their number and bytes and
+ * the first of them (cut to HOST_UNPARSED_RAW bytes) as raw, so an agent
+ * that prints noise cannot grow the log faster than it writes. What was
+ * counted is told before the turn ends, so it stays within its turn.
+ *
  * The fuzzers and tests/unit/test_host.c run this very file.
  */
 #include <stdio.h>
@@ -25,7 +33,10 @@
 #include "../core/core.h"
 #include "host.h"
 
-#define HOST_TEXT_MAX (4UL * 1024 * 1024) /* kept per item */
+#define HOST_TEXT_MAX	  (4UL * 1024 * 1024) /* kept per item */
+#define HOST_UNPARSED_MS  1000 /* at most one agent.unparsed a second */
+#define HOST_UNPARSED_RAW 256  /* bytes of an unparsed line kept as raw */
+#define HOST_JSON_CHECK	  64   /* shorter lines are parsed to tell garbage */
 
 struct host_item {
 	char	      *native_id;
@@ -76,6 +87,17 @@ struct host {
 	const char *raw; /* native line being handled, or NULL */
 	size_t	    rawlen;
 	int	    unparsed; /* raw is not JSON */
+
+	/* Unparsed lines counted since the last agent.unparsed was told. */
+	uint64_t	   bad_lines;
+	uint64_t	   bad_bytes;
+	char		  *bad_raw; /* the first of them, cut */
+	size_t		   bad_rawlen;
+	int		   bad_cut;
+	char		  *bad_error; /* what was wrong with it */
+	char		  *bad_location;
+	int64_t		   bad_ms; /* when the last one was told */
+	struct loop_timer *bad_timer;
 };
 
 static char *
@@ -151,6 +173,8 @@ host_free(struct host *h)
 	json_free(h->mcp);
 	free(h->native_id);
 	free(h->agent_version);
+	host_unparsed_drop(h);
+	loop_timer_free(h->bad_timer);
 	free(h);
 }
 
@@ -310,6 +334,9 @@ host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
 void
 host_line_begin(struct host *h, const char *line, size_t len)
 {
+	/* Unparsed lines before this one are told first, if the rate allows. */
+	if (h->bad_lines > 0 && loop_now_ms() - h->bad_ms >= HOST_UNPARSED_MS)
+		host_unparsed_flush(h);
 	h->raw = line;
 	h->rawlen = len;
 	h->unparsed = 0;
@@ -605,6 +632,7 @@ host_turn_emit(
 	}
 	while ((it = LIST_FIRST(&h->items)) != NULL)
 		host_item_complete(h, it->native_id, 0, NULL);
+	host_unparsed_flush(h); /* what the turn could not translate, in it */
 	data = json_object();
 	json_set_str(data, "turn_id", h->turn_id);
 	if (stop_reason != NULL)
@@ -794,14 +822,154 @@ host_error(
 	host_emit(h, EVENT_ERROR, data, 0);
 }
 
-void
-host_unparsed(struct host *h, const char *error, const char *location)
+/*
+ * Tell one agent.unparsed: lines of bytes, what was wrong with the first,
+ * and the first (cut) as raw, a JSON string whatever the line was.
+ */
+static void
+host_unparsed_tell(struct host *h, const char *error, const char *location,
+    uint64_t lines, uint64_t bytes, const char *line, size_t len, int cut)
 {
-	cJSON *data;
+	const char *raw = h->raw;
+	size_t	    rawlen = h->rawlen;
+	int	    unparsed = h->unparsed;
+	char	   *quoted = NULL;
+	cJSON	   *data;
 
-	h->unparsed = 1;
 	data = json_object();
 	json_set_str(data, "error", error);
 	json_set_str(data, "location", location);
+	json_set_int(data, "lines", (long long)lines);
+	json_set_int(data, "bytes", (long long)bytes);
+	if (cut)
+		json_set_bool(data, "raw_cut", 1);
+	if (line != NULL) {
+		quoted = host_raw_string(line, len, &h->rawlen);
+		h->raw = quoted;
+		h->unparsed = 0;
+	}
 	host_emit(h, EVENT_AGENT_UNPARSED, data, 0);
+	h->raw = raw;
+	h->rawlen = rawlen;
+	h->unparsed = unparsed;
+	free(quoted);
+	h->bad_ms = loop_now_ms();
+}
+
+/* Tell what was counted since the last agent.unparsed, as one event. */
+void
+host_unparsed_flush(struct host *h)
+{
+	char msg[512];
+
+	if (h->bad_timer != NULL)
+		loop_timer_stop(h->bad_timer);
+	if (h->bad_lines == 0)
+		return;
+	snprintf(msg, sizeof msg, "%llu line%s not translated (the first: %s)",
+	    (unsigned long long)h->bad_lines, h->bad_lines == 1 ? "" : "s",
+	    h->bad_error);
+	host_unparsed_tell(h, msg, h->bad_location, h->bad_lines, h->bad_bytes,
+	    h->bad_raw, h->bad_rawlen, h->bad_cut);
+	host_unparsed_drop(h);
+}
+
+/* Forget what was counted (the session is deleted: nothing is written). */
+void
+host_unparsed_drop(struct host *h)
+{
+	if (h->bad_timer != NULL)
+		loop_timer_stop(h->bad_timer);
+	free(h->bad_raw);
+	free(h->bad_error);
+	free(h->bad_location);
+	h->bad_raw = h->bad_error = h->bad_location = NULL;
+	h->bad_rawlen = 0;
+	h->bad_cut = 0;
+	h->bad_lines = h->bad_bytes = 0;
+}
+
+static void
+host_unparsed_cb(void *arg)
+{
+	host_unparsed_flush(arg);
+}
+
+/* The first HOST_UNPARSED_RAW bytes of a line, whole UTF-8 sequences. */
+static size_t
+host_unparsed_cut(const char *line, size_t len)
+{
+	size_t cut = len < HOST_UNPARSED_RAW ? len : HOST_UNPARSED_RAW;
+
+	while (cut > 0 && cut < len && (line[cut] & 0xc0) == 0x80)
+		cut--;
+	return (cut);
+}
+
+/*
+ * The line being handled (or none: an over-long line) cannot be
+ * translated. Told at once if nothing was told in the last second, else
+ * counted and told with the others within a second.
+ */
+void
+host_unparsed(struct host *h, const char *error, const char *location)
+{
+	size_t len = h->raw != NULL ? h->rawlen : 0;
+	size_t cut = host_unparsed_cut(h->raw, len);
+	double wait;
+
+	/* bytes counts the line's newline: what the agent wrote. */
+	if (h->raw != NULL)
+		h->unparsed = 1; /* the line's other events quote it too */
+	if (h->bad_lines == 0 &&
+	    (h->bad_ms == 0 || loop_now_ms() - h->bad_ms >= HOST_UNPARSED_MS)) {
+		host_unparsed_tell(
+		    h, error, location, 1, len + 1, h->raw, cut, cut < len);
+		return;
+	}
+	if (h->bad_lines++ == 0) {
+		h->bad_raw = h->raw != NULL ? xmemdup(h->raw, cut) : NULL;
+		h->bad_rawlen = cut;
+		h->bad_cut = cut < len;
+		h->bad_error = xstrdup(error);
+		h->bad_location = xstrdup(location);
+		wait = (double)(h->bad_ms + HOST_UNPARSED_MS - loop_now_ms()) /
+		    1000;
+		if (h->bad_timer == NULL)
+			h->bad_timer = loop_timer_new(host_unparsed_cb, h);
+		loop_timer_set(h->bad_timer, wait > 0 ? wait : 0);
+	}
+	h->bad_bytes += len + 1;
+}
+
+/*
+ * Is this line of stdout garbage, not JSON at all? Every protocol speaks
+ * JSON objects, one a line, so a line that does not start with '{' and
+ * end with '}' is; a short line is parsed too (short lines are where one
+ * event a line would multiply the log the most). Garbage is counted as
+ * unparsed here and never reaches the adapter: 1; else 0.
+ */
+int
+host_garbage(struct host *h, const char *line, size_t len)
+{
+	const char *err;
+	cJSON	   *v;
+	size_t	    a = 0, b = len;
+
+	while (a < b && strchr(" \t\r", line[a]) != NULL)
+		a++;
+	while (b > a && strchr(" \t\r", line[b - 1]) != NULL)
+		b--;
+	if (b - a >= 2 && line[a] == '{' && line[b - 1] == '}') {
+		if (len >= HOST_JSON_CHECK)
+			return (0);
+		if ((v = json_parse(line, len, &err)) != NULL) {
+			json_free(v);
+			return (0);
+		}
+	}
+	host_line_begin(h, line, len);
+	host_unparsed(h, "not JSON", "stdout");
+	host_line_end(h);
+	return (1);
 }

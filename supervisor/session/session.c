@@ -30,10 +30,8 @@
  * running (proc_end_orphan) instead of starting a second agent beside it.
  *
  * Lines of stdout that are not JSON at all (garbage) are not handed to the
- * adapter one by one: they are counted and coalesced into one
- * agent.unparsed event at most every SESSION_GARBAGE_S, with the first
- * line (cut to SESSION_GARBAGE_RAW bytes) as raw, so an agent that prints
- * noise cannot grow the log faster than it writes.
+ * adapter: the host counts them (host_garbage), and tells them, with what
+ * the adapter cannot read, at most once a second.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,13 +46,10 @@
 
 #include "session.h"
 
-#define SESSION_QUEUE_MAX   64	 /* queued messages */
-#define SESSION_GARBAGE_S   1.0	 /* at most one coalesced unparsed a second */
-#define SESSION_GARBAGE_RAW 256	 /* bytes of the first garbage line kept */
-#define SESSION_JSON_CHECK  64	 /* shorter lines are parsed to tell garbage */
-#define SESSION_ACK_SAVE_S  1.0	 /* a webhook's ack is saved this late */
-#define SESSION_BATCH_MAX   1000 /* events a webhook POST may carry */
-#define SESSION_BATCH_DEF   100
+#define SESSION_QUEUE_MAX  64	/* queued messages */
+#define SESSION_ACK_SAVE_S 1.0	/* a webhook's ack is saved this late */
+#define SESSION_BATCH_MAX  1000 /* events a webhook POST may carry */
+#define SESSION_BATCH_DEF  100
 
 enum session_state {
 	S_INSTALLING,
@@ -104,15 +99,6 @@ struct session {
 	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
 	int		   cancelling;	 /* cancel_timer runs */
 
-	/* Garbage lines of stdout waiting to be told as one event. */
-	uint64_t	   garbage_lines;
-	uint64_t	   garbage_bytes;
-	char		  *garbage_raw; /* the first line, cut */
-	size_t		   garbage_rawlen;
-	int		   garbage_cut; /* the first line was longer */
-	int64_t		   garbage_ms;	/* when the last one was told */
-	struct loop_timer *garbage_timer;
-
 	/* Push delivery (http/webhook.c): the session's own webhook, or
 	 * NULL for the daemon's (--webhook); what the receiver acknowledged
 	 * (for the effective URL, saved in session.json at most every
@@ -157,7 +143,6 @@ static void session_cancel_cb(void *);
 static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
-static void session_garbage_flush(struct session *);
 static void session_reap(struct session *);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
@@ -211,13 +196,11 @@ session_free(struct session *s)
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
 	loop_timer_free(s->cancel_timer);
-	loop_timer_free(s->garbage_timer);
 	loop_timer_free(s->wh_timer);
 	free(s->wh_url);
 	xfree_secret(s->wh_secret);
 	free(s->wh_state);
 	free(s->wh_error);
-	free(s->garbage_raw);
 	free(s->id);
 	json_free(s->env);
 	free(s->driver);
@@ -643,109 +626,6 @@ session_tell_cb(void *arg, const char *native_id, int question)
 		    s->host, native_id, PERMISSION_CANCELLED);
 }
 
-/*
- * Is this line garbage, not JSON at all? Every protocol speaks JSON
- * objects, one a line, so a line that does not start with '{' and end
- * with '}' is; a short line is parsed too (the cost is small, and short
- * lines are where one event a line would multiply the log the most).
- */
-static int
-session_garbage(const char *line, size_t len)
-{
-	const char *err;
-	cJSON	   *v;
-	size_t	    a = 0, b = len;
-
-	while (a < b && strchr(" \t\r", line[a]) != NULL)
-		a++;
-	while (b > a && strchr(" \t\r", line[b - 1]) != NULL)
-		b--;
-	if (b - a < 2 || line[a] != '{' || line[b - 1] != '}')
-		return (1);
-	if (len >= SESSION_JSON_CHECK)
-		return (0);
-	if ((v = json_parse(line, len, &err)) == NULL)
-		return (1);
-	json_free(v);
-	return (0);
-}
-
-/* Tell the garbage counted so far as one agent.unparsed event. */
-static void
-session_garbage_flush(struct session *s)
-{
-	cJSON *data, *raw;
-	char  *quoted, msg[160];
-	size_t qlen;
-
-	if (s->garbage_timer != NULL)
-		loop_timer_stop(s->garbage_timer);
-	if (s->garbage_lines == 0)
-		return;
-	snprintf(msg, sizeof msg,
-	    "%llu line%s of output that %s not JSON (%llu bytes); the first "
-	    "is kept as raw%s",
-	    (unsigned long long)s->garbage_lines,
-	    s->garbage_lines == 1 ? "" : "s",
-	    s->garbage_lines == 1 ? "is" : "are",
-	    (unsigned long long)s->garbage_bytes,
-	    s->garbage_cut ? ", cut" : "");
-	data = json_object();
-	json_set_str(data, "error", msg);
-	json_set_str(data, "location", "stdout");
-	json_set_int(data, "lines", (long long)s->garbage_lines);
-	json_set_int(data, "bytes", (long long)s->garbage_bytes);
-	/* The raw of a line that is not JSON is that line as a JSON string. */
-	raw = json_stringn(s->garbage_raw, s->garbage_rawlen);
-	quoted = json_print(raw, &qlen);
-	json_free(raw);
-	host_line_begin(s->host, quoted, qlen);
-	host_emit(s->host, EVENT_AGENT_UNPARSED, data, 0);
-	host_line_end(s->host);
-	free(quoted);
-	free(s->garbage_raw);
-	s->garbage_raw = NULL;
-	s->garbage_rawlen = 0;
-	s->garbage_lines = s->garbage_bytes = 0;
-	s->garbage_ms = loop_now_ms();
-}
-
-static void
-session_garbage_cb(void *arg)
-{
-	struct session *s = arg;
-
-	if (!s->dead)
-		session_garbage_flush(s);
-}
-
-/* Count a garbage line; the first one told at once, then once a second. */
-static void
-session_garbage_add(struct session *s, const char *line, size_t len)
-{
-	double wait;
-	size_t cut;
-
-	if (s->garbage_lines++ == 0) {
-		cut = len < SESSION_GARBAGE_RAW ? len : SESSION_GARBAGE_RAW;
-		while (cut > 0 && cut < len && (line[cut] & 0xc0) == 0x80)
-			cut--; /* not inside a UTF-8 sequence */
-		s->garbage_raw = xmemdup(line, cut);
-		s->garbage_rawlen = cut;
-		s->garbage_cut = cut < len;
-		wait = (double)(s->garbage_ms + SESSION_GARBAGE_S * 1000 -
-			   loop_now_ms()) /
-		    1000;
-		if (s->garbage_ms == 0 || wait < 0)
-			wait = 0;
-		if (s->garbage_timer == NULL)
-			s->garbage_timer =
-			    loop_timer_new(session_garbage_cb, s);
-		loop_timer_set(s->garbage_timer, wait);
-	}
-	s->garbage_bytes += len + 1;
-}
-
 /* A line of the agent's stdout: made valid UTF-8, then to the adapter. */
 static void
 session_line_cb(void *arg, const char *line, size_t len)
@@ -760,15 +640,10 @@ session_line_cb(void *arg, const char *line, size_t len)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
 	if (!utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
-	if (session_garbage(line, len)) {
-		session_garbage_add(s, line, len);
+	if (host_garbage(s->host, line, len)) {
 		free(fixed);
 		return;
 	}
-	/* Garbage before this line is told first, if the rate allows. */
-	if (s->garbage_lines > 0 &&
-	    loop_now_ms() - s->garbage_ms >= SESSION_GARBAGE_S * 1000)
-		session_garbage_flush(s);
 	host_line_begin(s->host, line, len);
 	s->profile->adapter->on_line(s->host, line, len);
 	host_line_end(s->host);
@@ -809,7 +684,7 @@ session_exit_cb(void *arg, int status)
 		session_reap(s);
 		return;
 	}
-	session_garbage_flush(s);
+	host_unparsed_flush(s->host);
 	(void)session_fsm(s, E_EXIT, &status, NULL);
 }
 
@@ -2222,6 +2097,7 @@ session_delete(struct session *s)
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files", s->id);
 	s->dead = 1;
+	host_unparsed_drop(s->host); /* its files are gone: tell nothing */
 	journal_wake(s->journal);
 	session_unref(s);
 }

@@ -170,6 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += step;
 	}
 	/* The agent exits: as session.c does, requests then the turn close. */
+	host_unparsed_flush(h); /* as session.c at the agent's exit */
 	host_pending_cancel(h, NULL, NULL);
 	host_turn_close(h, "error", NULL, -1);
 	stub_free(st);

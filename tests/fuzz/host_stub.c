@@ -12,7 +12,10 @@
  *   once, its deltas and its completion follow its start, a completed
  *   assistant message or reasoning with text has a delta, a turn ends
  *   with no item open, a request is resolved at most once;
- * - loop_wall_ms: a fixed clock;
+ * - loop_wall_ms: a fixed clock; loop_now_ms a clock that moves 100 ms at
+ *   every look, so the host's once-a-second agent.unparsed both tells and
+ *   counts; loop timers that never fire (the harness flushes at the end,
+ *   as the session does when the agent exits);
  * - the host_cbs a session registers: a line sent to the agent is one
  *   JSON message (JSON-RPC for JSON-RPC adapters) and its newline; a
  *   turn callback matches the turn.* just journaled; native id and agent
@@ -57,6 +60,47 @@ int64_t
 loop_wall_ms(void)
 {
 	return (1700000000000LL);
+}
+
+int64_t
+loop_now_ms(void)
+{
+	static int64_t now;
+
+	return (now += 100);
+}
+
+struct loop_timer {
+	loop_timer_cb cb;
+	void	     *arg;
+};
+
+struct loop_timer *
+loop_timer_new(loop_timer_cb cb, void *arg)
+{
+	struct loop_timer *t;
+
+	t = xcalloc(1, sizeof *t);
+	t->cb = cb;
+	t->arg = arg;
+	return (t);
+}
+
+void
+loop_timer_set(struct loop_timer *t, double after)
+{
+	FUZZ_CHECK(after >= 0 && after <= 1, "timer in %f s", after);
+}
+
+void
+loop_timer_stop(struct loop_timer *t)
+{
+}
+
+void
+loop_timer_free(struct loop_timer *t)
+{
+	free(t);
 }
 
 uint64_t
@@ -198,11 +242,22 @@ journal_append(struct journal *j, uint64_t seq, enum event_type type,
 	FUZZ_CHECK(json_get_int(v, "sequence", &n) == 0 && (uint64_t)n == seq,
 	    "sequence field is not %llu", (unsigned long long)seq);
 	source = json_get_str(v, "source");
-	FUZZ_CHECK((strcmp(source, "agent") == 0) == j->in_line &&
-		(json_get(v, "raw") != NULL) == j->in_line,
-	    "source %s and raw %s %s a native line: %.300s", source,
-	    json_get(v, "raw") != NULL ? "present" : "absent",
-	    j->in_line ? "inside" : "outside", line);
+	/*
+	 * Unparsed lines counted within a second are told later, outside any
+	 * line, as the agent's: their raw is the first of them, as a string.
+	 */
+	if (type == EVENT_AGENT_UNPARSED && !j->in_line &&
+	    json_get(v, "raw") != NULL)
+		FUZZ_CHECK(strcmp(source, "agent") == 0 &&
+			json_is_str(json_get(v, "raw")),
+		    "a coalesced agent.unparsed without its first line: %.300s",
+		    line);
+	else
+		FUZZ_CHECK((strcmp(source, "agent") == 0) == j->in_line &&
+			(json_get(v, "raw") != NULL) == j->in_line,
+		    "source %s and raw %s %s a native line: %.300s", source,
+		    json_get(v, "raw") != NULL ? "present" : "absent",
+		    j->in_line ? "inside" : "outside", line);
 	data = json_get_obj(v, "data");
 	switch (type) {
 	case EVENT_ITEM_STARTED:

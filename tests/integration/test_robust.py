@@ -467,3 +467,30 @@ def test_garbage_lines_cannot_grow_the_log(ctx):
         for e in un:
             assert e["data"]["bytes"] >= 2 * e["data"]["lines"], e
         assert a.http("DELETE", "/v1/sessions/g").status == 204
+
+
+def test_json_lines_outside_the_protocol_cannot_grow_the_log(ctx):
+    """Issue 13 item 14, the rest: "{}" is JSON but not ACP; the adapter
+    cannot read it and the host tells such lines at most once a second,
+    counted, as it does garbage."""
+    n = 20000
+    prog = ("import sys, time\n"
+        f"sys.stdout.write('{{}}\\n' * {n}); sys.stdout.flush()\n"
+        "time.sleep(30)\n")
+    with Agentd(ctx.binary, extra_args=["--kill-grace", "1"]) as a:
+        r = a.http("POST", "/v1/sessions/j", {"agent": "acp",
+            "agentCommand": ["python3", "-c", prog]})
+        assert r.status == 200, r.body
+
+        def counted():
+            evs = _events(a, "j")
+            un = [e for e in evs if e["type"] == "agent.unparsed"]
+            got = sum(e["data"].get("lines", 1) for e in un)
+            return (evs, un) if got >= n else None
+        evs, un = wait_for(counted, 10, 0.2, "not every {} line was counted")
+        check_contiguous(evs)
+        size = os.path.getsize(os.path.join(a.data_dir, "sessions", "j", "events.jsonl"))
+        assert size < 2 * 3 * n, f"{3 * n} bytes of output grew the log to {size}"
+        assert len(un) <= 10, len(un)
+        assert all(e["raw"] == "{}" for e in un if "raw" in e), un[:2]
+        assert a.http("DELETE", "/v1/sessions/j").status == 204

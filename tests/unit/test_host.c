@@ -853,10 +853,55 @@ TEST(metadata_changed)
 	fx_close(&fx);
 }
 
+/*
+ * agent.unparsed is told at most once a second: the first at once, the
+ * rest counted and told as one event with their number, bytes and the
+ * first of them (cut) as raw; garbage (not JSON) never reaches the
+ * adapter; a flush tells what was counted; a drop forgets it.
+ */
+TEST(unparsed_coalesced)
+{
+	static const char junk[] = "not json";
+	char		  big[600];
+	struct fx	  fx;
+	const cJSON	 *d;
+	long long	  lines = 0, bytes = 0;
+	int		  i;
+
+	if (fx_open(&fx, "unparsed", 1) != 0)
+		return;
+	CHECK(host_garbage(fx.h, junk, sizeof junk - 1) == 1);
+	CHECK(host_garbage(fx.h, "{\"a\":1}", 7) == 0);
+	memset(big, 'x', sizeof big);
+	for (i = 0; i < 100; i++) /* within the second: counted */
+		CHECK(host_garbage(fx.h, i == 0 ? big : junk,
+			  i == 0 ? sizeof big : sizeof junk - 1) == 1);
+	host_line_begin(fx.h, "{}", 2);
+	host_unparsed(fx.h, "neither method nor id", "acp");
+	host_line_end(fx.h);
+	CHECK_STR(fx_types(&fx, 0), "agent.unparsed");
+	host_unparsed_flush(fx.h);
+	CHECK_STR(fx_types(&fx, 0), "agent.unparsed agent.unparsed");
+	d = json_get_obj(fx_event(&fx, 1), "data");
+	CHECK(json_get_int(d, "lines", &lines) == 0 &&
+	    json_get_int(d, "bytes", &bytes) == 0);
+	CHECK_INT(lines, 101);
+	CHECK_INT(bytes, sizeof big + 1 + 99 * sizeof junk + 3);
+	CHECK(json_get(d, "raw_cut") != NULL);
+	CHECK_INT(strlen(json_str(json_get(fx_event(&fx, 1), "raw"))), 256);
+	CHECK_STR(json_get_str(fx_event(&fx, 1), "source"), "agent");
+	/* Counted, then dropped (a deleted session): nothing is told. */
+	CHECK(host_garbage(fx.h, junk, sizeof junk - 1) == 1);
+	host_unparsed_drop(fx.h);
+	host_unparsed_flush(fx.h);
+	CHECK_STR(fx_types(&fx, 0), "agent.unparsed agent.unparsed");
+	fx_close(&fx);
+}
+
 TEST_MAIN(TEST_ENTRY(sequence_contiguous),
     TEST_ENTRY(completed_follows_started), TEST_ENTRY(synthetic_delta),
     TEST_ENTRY(turn_end_completes_items), TEST_ENTRY(synthetic_turns),
     TEST_ENTRY(tool_call_and_result), TEST_ENTRY(pending_requests),
     TEST_ENTRY(raw_inside_lines), TEST_ENTRY(set_raw),
     TEST_ENTRY(ids_unique_after_restart), TEST_ENTRY(interrupted),
-    TEST_ENTRY(metadata_changed))
+    TEST_ENTRY(metadata_changed), TEST_ENTRY(unparsed_coalesced))
