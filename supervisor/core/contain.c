@@ -125,6 +125,7 @@ struct contain_ps {
 };
 
 static void contain_tick_cb(void *);
+static void contain_check(struct contain *);
 static void contain_dead_cb(void *);
 
 /* Read a small file into buf (NUL-terminated); -1 if it cannot be. */
@@ -508,12 +509,6 @@ contain_init(char **cause)
 	return (0);
 }
 
-enum contain_mode
-contain_get_mode(void)
-{
-	return (contain_mode);
-}
-
 const char *
 contain_mode_name(void)
 {
@@ -562,22 +557,19 @@ contain_new(const char *id, const struct contain_limits *lim,
 	return (c);
 }
 
-/* The limits asked for the session (0: none). */
-const struct contain_limits *
-contain_limits(struct contain *c)
-{
-	return (&c->lim);
-}
-
-/* Make dir (name agentd-<id>, or agentd-<id>.N if that one is taken by
- * processes not ours); returns the path made, or NULL with errno. */
+/*
+ * Make the session's cgroup under parent: agentd-<id>, or agentd-<id>.N
+ * while that name is taken. A name that exists is never taken over, even
+ * empty: it may be another agentd's (several may share a parent), whose
+ * kill must not reach ours. Returns the path, or NULL with errno.
+ */
 static char *
 contain_mkdir(const char *parent, const char *id)
 {
-	char path[4096], procs[4200], buf[64];
+	char path[4096];
 	int  n;
 
-	for (n = 0; n < 10; n++) {
+	for (n = 0; n < 100; n++) {
 		if (n == 0)
 			snprintf(path, sizeof path, "%s/agentd-%s", parent, id);
 		else
@@ -587,11 +579,6 @@ contain_mkdir(const char *parent, const char *id)
 			return (xstrdup(path));
 		if (errno != EEXIST)
 			return (NULL);
-		/* Left behind empty (an agentd that could not remove it):
-		 * take it; one that holds processes is someone else's. */
-		snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
-		if (contain_read(procs, buf, sizeof buf) == 0 && buf[0] == '\0')
-			return (xstrdup(path));
 	}
 	errno = EEXIST;
 	return (NULL);
@@ -748,12 +735,6 @@ contain_started(struct contain *c, pid_t pid, unsigned long long start)
 	}
 }
 
-const char *
-contain_cgroup(struct contain *c)
-{
-	return (c->dir);
-}
-
 /* The tag in the agent's environment, without the variable's name. */
 const char *
 contain_tag(struct contain *c)
@@ -874,6 +855,7 @@ contain_ps_find(struct contain_ps *t, size_t n, pid_t pid)
 {
 	struct contain_ps key;
 
+	memset(&key, 0, sizeof key);
 	key.pid = pid;
 	return (bsearch(&key, t, n, sizeof *t, contain_ps_cmp));
 }
@@ -1109,7 +1091,7 @@ contain_stopped(struct contain *c)
  * Read the session's limit counters now and tell the session of a new
  * OOM kill ("memory") or a refused fork ("pids").
  */
-void
+static void
 contain_check(struct contain *c)
 {
 	unsigned long long v;

@@ -129,23 +129,19 @@ struct contain_usage {
 };
 /* A limit was hit: ("memory" or "pids", message). */
 typedef void (*contain_limit_cb)(void *, const char *, const char *);
-int		  contain_init(char **);
-enum contain_mode contain_get_mode(void);
-const char	 *contain_mode_name(void);
-int		  contain_can_limit(const char *);
-struct contain	 *contain_new(
-      const char *, const struct contain_limits *, contain_limit_cb, void *);
-const struct contain_limits *contain_limits(struct contain *);
-int			     contain_prepare(struct contain *, char **);
-int			     contain_child(struct contain *);
+int		contain_init(char **);
+const char     *contain_mode_name(void);
+int		contain_can_limit(const char *);
+struct contain *contain_new(
+    const char *, const struct contain_limits *, contain_limit_cb, void *);
+int	    contain_prepare(struct contain *, char **);
+int	    contain_child(struct contain *);
 void	    contain_started(struct contain *, pid_t, unsigned long long);
-const char *contain_cgroup(struct contain *);
 const char *contain_tag(struct contain *);
 void	    contain_dirs(struct contain *, const char **, size_t);
 int	    contain_signal(struct contain *, int);
 int	    contain_kill(struct contain *);
 void	    contain_stopped(struct contain *);
-void	    contain_check(struct contain *);
 void	    contain_usage(struct contain *, struct contain_usage *);
 void	    contain_free(struct contain *);
 int  contain_reclaim(const char *, const char *const *, const char *, pid_t,

@@ -351,6 +351,42 @@ def test_memory_limit_stops_the_session(ctx):
         _kill_marked(k2)
 
 
+def test_pids_limit_is_told_and_the_session_goes_on(ctx):
+    """Forks past limits.pids fail in the agent; an error event (code
+    pids_limit) names the limit; the turn ends and the session goes on.
+    Skipped, saying why, where agentd has no pids controller."""
+    k = _marker()
+    try:
+        with Agentd(ctx.binary, extra_args=["--kill-grace", "1"]) as a:
+            r = a.http("POST", "/v1/sessions/pp", {"agent": "acp",
+                "limits": {"pids": 16},
+                "agentCommand": [sys.executable, OPSAGENT, k]})
+            if r.status == 422:
+                print(f"    skipped: no pids limit here: {r.json['detail']}")
+                return
+            assert r.status == 200, (r.status, r.body[:300])
+            _escaped(a, "pp", k)
+            assert a.http("POST", "/v1/sessions/pp/messages",
+                {"message": "fork"}).status == 204
+            evs = wait_for(lambda: (lambda e: e if any(x["type"] == "turn.ended"
+                for x in e) else None)(fetch_events(a, "pp")), 15, 0.1,
+                "the forking turn did not end")
+            text = "".join(e["data"]["delta"] for e in evs
+                if e["type"] == "item.delta")
+            n = int(text.split("forked ")[1].split()[0])
+            assert n < 48, f"{n} of 48 forks under pids.max 16"
+            errs = wait_for(lambda: [e["data"] for e in fetch_events(a, "pp")
+                if e["type"] == "error"], 5, 0.1, "no error event for the pids limit")
+            assert errs[0]["code"] == "pids_limit" and "16" in errs[0]["message"], errs
+            st = a.http("GET", "/v1/sessions/pp").json
+            assert st["state"] == "ready" and st["limits"] == {"pids": 16}, st
+            assert a.http("POST", "/v1/sessions/pp/terminate").status == 204
+            _gone(k, "terminate")
+            print(f"    pids limit 16: {n} of 48 forks allowed, then {errs[0]['message']!r}")
+    finally:
+        _kill_marked(k)
+
+
 def test_limits_refused_with_problems(ctx):
     """--max-sessions and --max-processes answer 429 problems, a message
     that would start an agent over the budget also puts an error event in

@@ -16,7 +16,8 @@ Both carry MARKER in their command line so the test finds them in /proc.
 It does not exit at the end of stdin (SIGTERM ends it). A prompt is
 answered "ok: <text>"; a prompt containing "eat" makes a child
 that allocates memory until the kernel kills it (the memory-limit test),
-while the agent waits for it.
+while the agent waits for it; one containing "fork" tries 48 forks of a
+sleeper and says how many the kernel allowed (the pids-limit test).
 """
 import json
 import os
@@ -68,6 +69,21 @@ def eat():
     os.waitpid(pid, 0)
 
 
+def forks(n):
+    """Try n forks of a sleeper; how many the kernel allowed."""
+    done = 0
+    for _ in range(n):
+        try:
+            pid = os.fork()
+        except OSError:
+            continue
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        done += 1
+    return done
+
+
 def main():
     escape()
     sid = "ops-1"
@@ -87,6 +103,8 @@ def main():
             if "eat" in text:
                 chunk(sid, "eating")
                 eat()
+            if "fork" in text:
+                chunk(sid, f"forked {forks(48)} of 48")
             chunk(sid, "ok: " + text)
             emit({"jsonrpc": "2.0", "id": rid, "result": {"stopReason": "end_turn"}})
         elif rid is not None and m is not None:
