@@ -7,14 +7,17 @@
  * and signalling the group then misses it. Two modes find such escapees:
  *
  * - cgroup: each session's agent runs in a cgroup v2 of its own,
- *   <parent>/agentd-<id>, which the child joins between fork and exec
- *   (contain_child), so everything it ever starts is in there too. Ending
- *   it is cgroup.kill (or SIGKILL to each pid of cgroup.procs on kernels
- *   before 5.14), then rmdir. memory.max and pids.max limit it where the
- *   controllers are available: in the cgroup v2 tree, or else (hybrid
- *   hosts, where memory and pids are still bound to cgroup v1, as in
- *   Firecracker sandboxes) in a v1 cgroup of the same name beside it.
- *   The parent is --cgroup-parent, or agentd's own cgroup.
+ *   <parent>/agentd-<pid>-<start>/s-<id> (the parent is --cgroup-parent
+ *   or agentd's own cgroup; the middle one is this agentd's instance, so
+ *   that agentds sharing a parent never meet, and what a killed one left
+ *   is recognised and swept by the next to start). The child joins it
+ *   between fork and exec (contain_child), so everything it ever starts is
+ *   in there too. Ending it is cgroup.kill (or SIGKILL to each pid of
+ *   cgroup.procs on kernels before 5.14), then rmdir. memory.max and
+ *   pids.max limit it where the controllers are available: in the cgroup
+ *   v2 tree, or else (hybrid hosts, where memory and pids are still bound
+ *   to cgroup v1, as in Firecracker sandboxes) in a v1 cgroup of the same
+ *   path beside it.
  * - subreaper: where no cgroup can be made, agentd is a child subreaper
  *   (PR_SET_CHILD_SUBREAPER): orphans of its agents are re-parented to it
  *   instead of to init. A process belongs to a session when it is its
@@ -73,8 +76,9 @@
 /* A controller that limits sessions: where its cgroups go, and how. */
 struct contain_ctl {
 	const char *name;   /* "memory", "pids" */
-	char	   *parent; /* directory for agentd-<id>, NULL: unavailable */
+	char	   *parent; /* where instances go, NULL: unavailable */
 	int	    v1;	    /* a cgroup v1 hierarchy of its own */
+	char	   *base;   /* v1: this agentd's instance directory */
 };
 enum {
 	CONTAIN_MEMORY,
@@ -106,10 +110,13 @@ struct contain {
 };
 LIST_HEAD(contain_list, contain);
 
-static enum contain_mode   contain_mode = CONTAIN_SUBREAPER;
-static char		  *contain_parent; /* cgroup v2 dir for sessions */
-static struct contain_ctl  contain_ctls[CONTAIN_NCTL] = { { "memory", NULL, 0 },
-	 { "pids", NULL, 0 } };
+static enum contain_mode contain_mode = CONTAIN_SUBREAPER;
+static char *contain_parent;   /* cgroup v2: --cgroup-parent, or agentd's */
+static char *contain_base;     /* <parent>/agentd-<pid>-<start>: sessions */
+static char  contain_name[64]; /* agentd-<pid>-<start> */
+static struct contain_ctl contain_ctls[CONTAIN_NCTL] = {
+	{ "memory", NULL, 0, NULL }, { "pids", NULL, 0, NULL }
+};
 static struct contain_list contain_live = LIST_HEAD_INITIALIZER(contain_live);
 static struct contain_list contain_dead = LIST_HEAD_INITIALIZER(contain_dead);
 static struct loop_timer  *contain_timer;
@@ -125,6 +132,7 @@ struct contain_ps {
 };
 
 static void contain_tick_cb(void *);
+static int  contain_ps_read(pid_t, struct contain_ps *);
 static void contain_check(struct contain *);
 static void contain_dead_cb(void *);
 
@@ -409,13 +417,103 @@ contain_v2_root(void)
 	return (NULL);
 }
 
+/*
+ * Remove what dead agentds left under parent: instance directories
+ * agentd-<pid>-<start> whose process is gone, with the sessions' cgroups
+ * in them that are empty (rmdir refuses the others: their processes wait
+ * for the next agentd on the same data dir, which ends them from its
+ * session.json). Another agentd's live instance is never touched.
+ */
+static void
+contain_sweep(const char *parent)
+{
+	struct contain_ps  ps;
+	struct dirent	  *de, *se;
+	DIR		  *d, *sd;
+	char		   path[4096], sub[4400];
+	unsigned long long start;
+	long		   pid;
+	int		   n, kept;
+
+	if ((d = opendir(parent)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = 0;
+		if (sscanf(de->d_name, "agentd-%ld-%llu%n", &pid, &start, &n) !=
+			2 ||
+		    de->d_name[n] != '\0' ||
+		    strcmp(de->d_name, contain_name) == 0)
+			continue;
+		if (contain_ps_read((pid_t)pid, &ps) == 0 && ps.start == start)
+			continue; /* that agentd runs */
+		snprintf(path, sizeof path, "%s/%s", parent, de->d_name);
+		kept = 0;
+		if ((sd = opendir(path)) != NULL) {
+			while ((se = readdir(sd)) != NULL) {
+				if (se->d_type != DT_DIR ||
+				    se->d_name[0] == '.')
+					continue;
+				snprintf(
+				    sub, sizeof sub, "%s/%s", path, se->d_name);
+				kept += rmdir(sub) != 0;
+			}
+			closedir(sd);
+		}
+		if (rmdir(path) == 0)
+			log_info(
+			    "removed %s, left by an agentd that is gone", path);
+		else if (kept > 0)
+			log_info("%s, left by an agentd that is gone, still "
+				 "holds %d session%s with processes",
+			    path, kept, kept == 1 ? "" : "s");
+	}
+	closedir(d);
+}
+
+/*
+ * This agentd's instance directory under parent, agentd-<pid>-<start>:
+ * the sessions' cgroups go in it, so that agentds sharing a parent never
+ * meet, and one that was killed can be told from one that runs. v2: the
+ * controllers its parent gives it are passed on to the sessions.
+ */
+static char *
+contain_instance(const char *parent, int v2, char **cause)
+{
+	char  *dir, want[64];
+	size_t len;
+	int    i;
+
+	contain_sweep(parent);
+	xasprintf(&dir, "%s/%s", parent, contain_name);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return (NULL);
+	}
+	want[0] = '\0';
+	for (i = 0; v2 && i < CONTAIN_NCTL; i++) {
+		if (contain_ctls[i].parent == NULL || contain_ctls[i].v1)
+			continue;
+		len = strlen(want);
+		snprintf(want + len, sizeof want - len, "%s+%s",
+		    len > 0 ? " " : "", contain_ctls[i].name);
+	}
+	if (want[0] != '\0' &&
+	    contain_write(dir, "cgroup.subtree_control", want) != 0)
+		log_warn(
+		    "%s: cannot enable %s: %s", dir, want, strerror(errno));
+	return (dir);
+}
+
 /* Set up the cgroup mode; -1 with *cause if it cannot be had. */
 static int
 contain_init_cgroup(char **cause)
 {
-	const char *root;
-	char	   *rel, *self = NULL;
-	char	    path[4096];
+	struct contain_ps ps;
+	const char	 *root;
+	char		 *rel, *self = NULL, *why;
+	char		  path[4096];
+	int		  i;
 
 	if ((root = contain_v2_root()) == NULL) {
 		*cause = xstrdup("no cgroup v2 is mounted at /sys/fs/cgroup "
@@ -457,10 +555,30 @@ contain_init_cgroup(char **cause)
 	contain_enable(self);
 	contain_enable_v1();
 	free(self);
+	if (contain_ps_read(getpid(), &ps) != 0)
+		ps.start = 0;
+	snprintf(contain_name, sizeof contain_name, "agentd-%ld-%llu",
+	    (long)getpid(), ps.start);
+	if ((contain_base = contain_instance(contain_parent, 1, cause)) ==
+	    NULL) {
+		free(contain_parent);
+		contain_parent = NULL;
+		return (-1);
+	}
+	for (i = 0; i < CONTAIN_NCTL; i++) {
+		if (contain_ctls[i].v1 &&
+		    (contain_ctls[i].base = contain_instance(
+			 contain_ctls[i].parent, 0, &why)) == NULL) {
+			log_warn("no %s limits: %s", contain_ctls[i].name, why);
+			free(why);
+			free(contain_ctls[i].parent);
+			contain_ctls[i].parent = NULL;
+		}
+	}
 	contain_mode = CONTAIN_CGROUP;
 	log_info("containment: a cgroup per session under %s (limits: "
 		 "memory %s, pids %s)",
-	    contain_parent,
+	    contain_base,
 	    contain_ctls[CONTAIN_MEMORY].parent == NULL ? "no"
 		: contain_ctls[CONTAIN_MEMORY].v1	? "cgroup v1"
 							: "yes",
@@ -558,23 +676,21 @@ contain_new(const char *id, const struct contain_limits *lim,
 }
 
 /*
- * Make the session's cgroup under parent: agentd-<id>, or agentd-<id>.N
- * while that name is taken. A name that exists is never taken over, even
- * empty: it may be another agentd's (several may share a parent), whose
- * kill must not reach ours. Returns the path, or NULL with errno.
+ * Make the session's cgroup in this agentd's instance directory: s-<id>
+ * (a session id could be "cgroup.procs"), or s-<id>.N while one of that
+ * name is still being removed. Returns the path, or NULL with errno.
  */
 static char *
-contain_mkdir(const char *parent, const char *id)
+contain_mkdir(const char *base, const char *id)
 {
 	char path[4096];
 	int  n;
 
 	for (n = 0; n < 100; n++) {
 		if (n == 0)
-			snprintf(path, sizeof path, "%s/agentd-%s", parent, id);
+			snprintf(path, sizeof path, "%s/s-%s", base, id);
 		else
-			snprintf(path, sizeof path, "%s/agentd-%s.%d", parent,
-			    id, n);
+			snprintf(path, sizeof path, "%s/s-%s.%d", base, id, n);
 		if (mkdir(path, 0755) == 0)
 			return (xstrdup(path));
 		if (errno != EEXIST)
@@ -665,10 +781,10 @@ contain_prepare(struct contain *c, char **cause)
 	if (contain_mode != CONTAIN_CGROUP)
 		return (0);
 	if (c->dir == NULL &&
-	    (c->dir = contain_mkdir(contain_parent, c->id)) == NULL) {
+	    (c->dir = contain_mkdir(contain_base, c->id)) == NULL) {
 		saved = errno;
 		xasprintf(cause, "cannot create a cgroup under %s: %s",
-		    contain_parent, strerror(saved));
+		    contain_base, strerror(saved));
 		errno = saved;
 		return (-1);
 	}
@@ -678,10 +794,10 @@ contain_prepare(struct contain *c, char **cause)
 		    (i == CONTAIN_PIDS && c->lim.pids == 0))
 			continue;
 		if ((c->v1dir[i] = contain_mkdir(
-			 contain_ctls[i].parent, c->id)) == NULL) {
+			 contain_ctls[i].base, c->id)) == NULL) {
 			saved = errno;
 			xasprintf(cause, "cannot create a cgroup under %s: %s",
-			    contain_ctls[i].parent, strerror(saved));
+			    contain_ctls[i].base, strerror(saved));
 			errno = saved;
 			return (-1);
 		}
@@ -1209,26 +1325,37 @@ contain_usage(struct contain *c, struct contain_usage *u)
 	u->memory_bytes = pages * (unsigned long long)page;
 }
 
+/* Remove one cgroup; a dead agentd's instance directory goes with its
+ * last session's (reclaimed). 0 when it is gone. */
+static int
+contain_rmdir(char **dir)
+{
+	char *slash;
+
+	if (rmdir(*dir) != 0 && errno != ENOENT)
+		return (-1);
+	if ((slash = strrchr(*dir, '/')) != NULL) {
+		*slash = '\0';
+		if ((slash = strrchr(*dir, '/')) != NULL &&
+		    strncmp(slash + 1, "agentd-", 7) == 0 &&
+		    strcmp(slash + 1, contain_name) != 0)
+			(void)rmdir(*dir); /* fails while others are in it */
+	}
+	free(*dir);
+	*dir = NULL;
+	return (0);
+}
+
 /* Remove a released contain's cgroups; 1 when all are gone. */
 static int
 contain_rmdirs(struct contain *c)
 {
 	int i, done = 1;
 
-	if (c->dir != NULL) {
-		if (rmdir(c->dir) == 0 || errno == ENOENT) {
-			free(c->dir);
-			c->dir = NULL;
-		} else
-			done = 0;
-	}
+	if (c->dir != NULL && contain_rmdir(&c->dir) != 0)
+		done = 0;
 	for (i = 0; i < CONTAIN_NCTL; i++) {
-		if (c->v1dir[i] == NULL)
-			continue;
-		if (rmdir(c->v1dir[i]) == 0 || errno == ENOENT) {
-			free(c->v1dir[i]);
-			c->v1dir[i] = NULL;
-		} else
+		if (c->v1dir[i] != NULL && contain_rmdir(&c->v1dir[i]) != 0)
 			done = 0;
 	}
 	return (done);
@@ -1334,7 +1461,8 @@ contain_reclaim(const char *id, const char *const *dirs, const char *tag,
 		c->joinfd[i] = -1;
 	for (i = 0; dirs != NULL && dirs[i] != NULL; i++) {
 		if (stat(dirs[i], &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-		    strstr(dirs[i], "/agentd-") == NULL)
+		    strstr(dirs[i], "/agentd-") == NULL ||
+		    strstr(dirs[i], "/s-") == NULL)
 			continue;
 		if (k == 0 && c->dir == NULL)
 			c->dir = xstrdup(dirs[i]);
@@ -1420,6 +1548,13 @@ contain_shutdown(double grace)
 		}
 		if (!LIST_EMPTY(&contain_dead))
 			nanosleep(&ts, NULL);
+	}
+	/* This agentd's instance directories, empty now. */
+	if (contain_base != NULL)
+		(void)rmdir(contain_base);
+	for (i = 0; i < CONTAIN_NCTL; i++) {
+		if (contain_ctls[i].base != NULL)
+			(void)rmdir(contain_ctls[i].base);
 	}
 }
 

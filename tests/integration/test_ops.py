@@ -116,34 +116,47 @@ class _Mode:
             self.parent = f"agentd-test-{os.getpid()}-{_marker()}"
             self.args += ["--cgroup-parent", self.parent]
 
-    def cgroups(self, a):
-        """The sessions' cgroups left under the test's parent."""
-        if self.parent is None:
-            return []
-        info = a.http("GET", "/v1/sessions").json["sessions"]
-        assert all(s["containment"] == "cgroup" for s in info), info
-        root = _cgroup2_root()
-        d = os.path.join(root, self.parent)
+    def instances(self):
+        """agentd instance directories under the test's parent."""
+        d = os.path.join(_cgroup2_root(), self.parent)
         try:
-            return [n for n in os.listdir(d) if n.startswith("agentd-")]
+            return sorted(n for n in os.listdir(d) if n.startswith("agentd-"))
         except FileNotFoundError:
             return []
+
+    def cgroups(self, a=None):
+        """The sessions' cgroups under the test's parent, as
+        "<instance>/<session cgroup>"."""
+        if self.parent is None:
+            return []
+        if a is not None:
+            info = a.http("GET", "/v1/sessions").json["sessions"]
+            assert all(s["containment"] == "cgroup" for s in info), info
+        d = os.path.join(_cgroup2_root(), self.parent)
+        out = []
+        for i in self.instances():
+            try:
+                out += [f"{i}/{n}" for n in os.listdir(os.path.join(d, i))
+                    if os.path.isdir(os.path.join(d, i, n))]
+            except FileNotFoundError:
+                pass
+        return sorted(out)
 
     def cleanup(self):
         if self.parent is None:
             return
         d = os.path.join(_cgroup2_root(), self.parent)
-        for n in os.listdir(d) if os.path.isdir(d) else []:
-            if n.startswith("agentd-"):
-                try:
-                    with open(os.path.join(d, n, "cgroup.kill"), "w") as f:
-                        f.write("1")
-                except OSError:
-                    pass
-                try:
-                    os.rmdir(os.path.join(d, n))
-                except OSError:
-                    pass
+        for c in self.cgroups() + self.instances():
+            try:
+                with open(os.path.join(d, c, "cgroup.kill"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+            time.sleep(0.05)
+            try:
+                os.rmdir(os.path.join(d, c))
+            except OSError:
+                pass
         try:
             os.rmdir(d)
         except OSError:
@@ -205,7 +218,12 @@ def test_contain_terminate(ctx):
         assert info["containment"] == m.name, info
         _escaped(a, "t1", k)
         if m.name == "cgroup":
-            assert m.cgroups(a) == ["agentd-t1"], m.cgroups(a)
+            cg = m.cgroups(a)
+            assert len(cg) == 1 and cg[0].endswith("/s-t1"), cg
+            with open(os.path.join(_cgroup2_root(), m.parent, cg[0],
+                    "cgroup.procs")) as f:
+                procs = {int(x) for x in f.read().split()}
+            assert set(_marked(k)) <= procs, (procs, _marked(k))
         t0 = time.monotonic()
         assert a.http("POST", "/v1/sessions/t1/terminate").status == 204
         _gone(k, "terminate")
@@ -254,9 +272,8 @@ def test_contain_shutdown(ctx):
         print(f"    [{m.name}] shutdown with 2 sessions, 4 escapees "
             f"ignoring SIGTERM (--kill-grace 1): {took:.2f}s, none left")
         if m.parent is not None:
-            d = os.path.join(_cgroup2_root(), m.parent)
-            left = [n for n in os.listdir(d) if n.startswith("agentd-")]
-            assert left == [], left
+            assert m.instances() == [], \
+                f"cgroups left after shutdown: {m.cgroups()} {m.instances()}"
         a.start()
         st = a.http("GET", "/v1/sessions/s1").json
         assert st["state"] == "idle" and not st["ended"], st
@@ -274,8 +291,13 @@ def test_contain_after_kill9(ctx):
         time.sleep(0.3)
         assert len(_marked(k)) == 2 and _agents(k), \
             "nothing outlived the kill -9: the test proves nothing"
+        before = m.instances() if m.parent else []
         a.start()
         t = _gone(k, "a restart after kill -9")
+        if m.parent is not None:
+            # The killed agentd's instance is gone with what it held.
+            wait_for(lambda: not set(before) & set(m.instances()), 5, 0.05,
+                f"the killed agentd's cgroups are left: {m.cgroups()}")
         print(f"    [{m.name}] after kill -9: the next agentd ended the agent "
             f"and its escapees {t:.2f}s after its start (--kill-grace 1)")
         wait_for(lambda: m.cgroups(a) == [], 5, 0.05,
