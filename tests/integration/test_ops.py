@@ -70,6 +70,34 @@ def _agents(marker):
     return out
 
 
+def _cmd(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode().strip()
+
+
+def _ppid(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read()
+    return int(st[st.rfind(")") + 2:].split()[1])
+
+
+def _zombies_of(pid):
+    """Zombie children of pid (adopted orphans agentd did not reap)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        rest = st[st.rfind(")") + 2:].split()
+        if rest[0] == "Z" and int(rest[1]) == pid:
+            out.append(int(d))
+    return out
+
+
 def _kill_marked(marker):
     for p in _marked(marker) + _agents(marker):
         try:
@@ -217,6 +245,11 @@ def test_contain_terminate(ctx):
         info = _create(a, "t1", k)
         assert info["containment"] == m.name, info
         _escaped(a, "t1", k)
+        if m.name == "subreaper":
+            # The double-forked sleeper was re-parented to agentd.
+            sleeper = [p for p in _marked(k) if _cmd(p).endswith(f"{k}2")]
+            assert sleeper and _ppid(sleeper[0]) == a.pid, \
+                (sleeper, [_ppid(p) for p in sleeper], a.pid)
         if m.name == "cgroup":
             cg = m.cgroups(a)
             assert len(cg) == 1 and cg[0].endswith("/s-t1"), cg
@@ -231,6 +264,9 @@ def test_contain_terminate(ctx):
             f"{time.monotonic() - t0:.2f}s")
         evs = fetch_events(a, "t1")
         assert evs[-1]["type"] == "session.ended", [e["type"] for e in evs]
+        # Orphans adopted by the subreaper are reaped like any child.
+        wait_for(lambda: not _zombies_of(a.pid), 5, 0.05,
+            f"zombies of agentd: {_zombies_of(a.pid)}")
         wait_for(lambda: m.cgroups(a) == [], 5, 0.05,
             f"the session's cgroup is left: {m.cgroups(a)}")
     _containment(ctx, run)
