@@ -343,7 +343,9 @@ webhook_send(struct webhook *d)
 	i.pwsi = &d->wsi;
 	session_webhook_report(d->s, "sending", NULL, d->failures, 0);
 	loop_timer_set(d->timeout, WEBHOOK_TIMEOUT_S);
-	if (lws_client_connect_via_info(&i) == NULL) {
+	/* A connect that fails at once may have told the callback already
+	 * (then the batch is gone from d). */
+	if (lws_client_connect_via_info(&i) == NULL && d->body != NULL) {
 		d->wsi = NULL;
 		webhook_done(d, "cannot connect");
 	}
