@@ -389,4 +389,21 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_nul(const char *, size_t);
 
+/* sha256.c */
+#define SHA256_LEN   32
+#define SHA256_BLOCK 64
+struct sha256 { /* a plain record: callers keep it on the stack */
+	uint32_t      h[8];
+	uint64_t      len; /* bytes fed */
+	unsigned char buf[SHA256_BLOCK];
+	size_t	      nbuf;
+};
+void sha256_init(struct sha256 *);
+void sha256_update(struct sha256 *, const void *, size_t);
+void sha256_final(struct sha256 *, unsigned char[SHA256_LEN]);
+void sha256(const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hmac(
+    const void *, size_t, const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hex(const unsigned char *, size_t, char *);
+
 #endif /* PROTOCOL_H */

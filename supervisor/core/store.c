@@ -70,6 +70,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -134,6 +135,11 @@ struct store_cursor {
 	off_t  base;  /* file offset of buf[0] */
 	off_t  limit; /* read nothing at or after this */
 };
+
+/* fdatasync latency of every store, for the metrics (a histogram). */
+const double store_sync_bounds[STORE_SYNC_BUCKETS] = { 0.001, 0.0025, 0.005,
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1 };
+static struct store_stats store_stats;
 
 /* Check one line at offset: 0 good, 1 not a line, -1 with a cause. */
 typedef int (*store_line_fn)(
@@ -1318,14 +1324,45 @@ out:
 int
 store_sync(struct store *st)
 {
+	struct timespec a, b;
+	double		took;
+	size_t		i;
+	int		rv;
+
 	if (!(st->flags & STORE_DIRTY) || (st->flags & STORE_REMOVED)) {
 		st->flags &= ~STORE_DIRTY;
 		return (0);
 	}
-	if (fdatasync(st->wfd) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rv = fdatasync(st->wfd);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	took = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	store_stats.syncs++;
+	store_stats.sync_seconds += took;
+	for (i = 0; i < STORE_SYNC_BUCKETS; i++) {
+		if (took <= store_sync_bounds[i])
+			store_stats.sync_le[i]++;
+	}
+	if (rv == -1) {
+		store_stats.sync_errors++;
 		return (-1);
+	}
 	st->flags &= ~STORE_DIRTY;
 	return (0);
+}
+
+/* The fdatasync counts and times so far. */
+void
+store_get_stats(struct store_stats *out)
+{
+	*out = store_stats;
+}
+
+/* Bytes of complete events in the log. */
+unsigned long long
+store_bytes(const struct store *st)
+{
+	return ((unsigned long long)st->size);
 }
 
 /* 1 if events were appended since the last store_sync. */

@@ -95,6 +95,8 @@ static void api_acp_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_acp_delete(
     const struct api_request *, struct api_match *, struct api_response *);
+static void api_metrics(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 static void api_message(
     struct session *, const char *, const cJSON *, struct api_response *);
@@ -137,6 +139,8 @@ static const struct api_route api_routes[] = {
 	{ HTTP_POST, "/v1/acp/*", api_acp_post, NULL },
 	{ HTTP_GET, "/v1/acp/*", api_acp_get, NULL },
 	{ HTTP_DELETE, "/v1/acp/*", api_acp_delete, NULL },
+	/* Operations (issue 20): metrics.c. */
+	{ HTTP_GET, "/v1/metrics", api_metrics, NULL },
 	{ HTTP_GET, "/ui", api_ui, NULL },
 	{ HTTP_GET, "/ui/", api_ui, NULL },
 	{ HTTP_GET, "/ui/*", api_ui, NULL },
@@ -898,6 +902,14 @@ api_acp_delete(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	acpserver_delete(req, m->part[0], resp);
+}
+
+/* GET /v1/metrics: the Prometheus text format (metrics.c). */
+static void
+api_metrics(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	metrics_reply(resp);
 }
 
 /* Does this event end a messages/stream answer (sandbox-agent's rule)? */

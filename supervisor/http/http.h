@@ -134,6 +134,17 @@ struct ui_asset {
 };
 const struct ui_asset *ui_lookup(const char *);
 
+/* metrics.c */
+void metrics_clients(int);
+void metrics_streams(int);
+void metrics_request(void);
+void metrics_sent(size_t);
+void metrics_reply(struct api_response *);
+
+/* webhook.c */
+void webhook_start(void);
+void webhook_stop(void);
+
 /* openapi.c */
 const char *openapi_document(size_t *);
 

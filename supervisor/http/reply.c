@@ -36,6 +36,8 @@ reply_problem(struct api_response *resp, int status, const char *type,
 		{ 413, "Payload Too Large" },
 		{ 415, "Unsupported Media Type" },
 		{ 421, "Misdirected Request" },
+		{ 422, "Unprocessable Content" },
+		{ 429, "Too Many Requests" },
 		{ 500, "Internal Error" },
 		{ 502, "Bad Gateway" },
 		{ 503, "Service Unavailable" },
@@ -84,6 +86,12 @@ reply_fail(struct api_response *resp, int status, char *cause)
 		break;
 	case 409:
 		type = "conflict";
+		break;
+	case 422:
+		type = "limit_unavailable";
+		break;
+	case 429:
+		type = "limit_reached";
 		break;
 	case 503:
 		type = "unavailable";

@@ -85,6 +85,7 @@ struct conn {
 	int			 until_turn_end;
 	int			 heartbeat;
 	int			 closing; /* close once lws has flushed */
+	int			 counted; /* a stream in the metrics */
 
 	/* WebSocket: message being received, replies waiting. */
 	char  *msg;
@@ -228,6 +229,7 @@ server_peer_new(struct lws *wsi)
 	peer->wsi = wsi;
 	lws_set_opaque_user_data(wsi, peer);
 	server_npeers++;
+	metrics_clients(1);
 	server_peer_wait(wsi);
 	if (server_npeers >= server_peers_max)
 		server_accepting_set(0);
@@ -243,6 +245,7 @@ server_peer_free(struct lws *wsi)
 	server_peer_serve(wsi);
 	lws_set_opaque_user_data(wsi, NULL);
 	free(peer);
+	metrics_clients(-1);
 	if (--server_npeers < server_peers_max &&
 	    (server_resume_timer == NULL ||
 		!loop_timer_pending(server_resume_timer)))
@@ -509,6 +512,8 @@ server_wake_cb(void *arg)
 static void
 server_subscribe(struct conn *c)
 {
+	metrics_streams(1);
+	c->counted = 1;
 	c->journal = c->ops->journal(c->src);
 	c->sub = journal_subscribe(c->journal, server_wake_cb, c);
 }
@@ -534,6 +539,10 @@ server_conn_release(struct conn *c)
 {
 	int i;
 
+	if (c->counted) {
+		metrics_streams(-1);
+		c->counted = 0;
+	}
 	if (c->sub != NULL) {
 		journal_unsubscribe(c->sub);
 		c->sub = NULL;
@@ -860,6 +869,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	server_peer_serve(wsi);
 	c->req.body = c->body;
 	c->req.body_len = c->body_len;
+	metrics_request();
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind == API_WAIT) {
 		/* No flat timeout: the work (an install, a turn) takes as
@@ -1018,6 +1028,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 			final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
 		    (int)chunk)
 			return (-1);
+		metrics_sent(chunk);
 		c->resp_off += chunk;
 		if (!final) {
 			lws_callback_on_writable(wsi);
@@ -1126,6 +1137,7 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	if (lws_write(wsi, server_scratch + LWS_PRE, b.len, LWS_WRITE_HTTP) !=
 	    (int)b.len)
 		return (-1);
+	metrics_sent(b.len);
 	if (b.n > 0)
 		c->cursor = b.seq[b.n - 1];
 	server_buffer_trim();
@@ -1194,6 +1206,7 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 		c->nreplies--;
 		if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) != (int)len)
 			return (-1);
+		metrics_sent(len);
 	}
 	return (0);
 }
@@ -1232,6 +1245,7 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
 			LWS_WRITE_TEXT) != (int)len)
 			return (-1);
+		metrics_sent(len);
 		c->cursor = b.seq[k];
 	}
 	server_buffer_trim();
@@ -1259,6 +1273,7 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 		log_info("websocket %s refused: bad token", c->path);
 		return (-1);
 	}
+	metrics_request();
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind != API_STREAM) {
 		log_info("websocket %s refused: %d", c->path, c->resp.status);

@@ -48,6 +48,36 @@ void session_ref(struct session *);
 void session_unref(struct session *);
 void session_set_driver(struct session *, const char *);
 const char *session_driver(struct session *);
+typedef void (*session_added_cb)(void *, struct session *);
+void session_on_added(session_added_cb, void *);
+struct session_webhook {
+	const char  *url;
+	const char  *secret; /* or NULL: unsigned */
+	unsigned int batch;  /* events per POST at most */
+	uint64_t     acked;  /* the receiver has every event up to this */
+};
+int  session_webhook(struct session *, struct session_webhook *);
+void session_webhook_acked(struct session *, uint64_t);
+void session_webhook_report(
+    struct session *, const char *, const char *, unsigned int, int64_t);
+struct session_stats {
+	const char	    *id; /* NULL: deleted sessions of the agent */
+	const char	    *agent;
+	const char	    *state;
+	uint64_t	     events;
+	unsigned long long   store_bytes;
+	struct host_usage    usage;
+	int		     pending_permissions;
+	int		     pending_questions;
+	int		     queued;
+	int		     running; /* proc holds its processes' use */
+	struct contain_usage proc;
+	int		     webhook;
+	uint64_t	     webhook_acked;
+	unsigned int	     webhook_failures;
+};
+typedef void (*session_stats_cb)(void *, const struct session_stats *);
+void session_stats(session_stats_cb, void *);
 
 /* record.c */
 struct record;

@@ -423,3 +423,35 @@ agents_installed(const struct agent_profile *p)
 {
 	return (1); /* no install on demand in the fuzz targets */
 }
+
+/* GET /v1/metrics (metrics.c reads every layer below; not linked here). */
+void
+metrics_reply(struct api_response *resp)
+{
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4";
+	resp->body = xstrdup("# harness\n");
+	resp->len = strlen(resp->body);
+}
+
+/* server.c's counters (fuzz_ws.c links server.c). */
+void
+metrics_clients(int delta)
+{
+}
+
+void
+metrics_streams(int delta)
+{
+}
+
+void
+metrics_request(void)
+{
+}
+
+void
+metrics_sent(size_t n)
+{
+}
