@@ -1,0 +1,103 @@
+/*
+ * base64.c: RFC 4648 base64 (the standard alphabet, with padding), for
+ * process output in log entries and the input clients send to a process.
+ *
+ * Decoding is strict: only the alphabet, '=' only at the end and only as
+ * much as the length calls for; a missing padding is accepted (clients
+ * often strip it). Whitespace is not: nothing sends it.
+ */
+#include <string.h>
+
+#include "protocol.h"
+
+static const char base64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Length of the encoding of n bytes, without its NUL. */
+size_t
+base64_encoded_len(size_t n)
+{
+	return ((n + 2) / 3 * 4);
+}
+
+/* Encode; the result is NUL-terminated and malloc'd, *outlen its length. */
+char *
+base64_encode(const void *in, size_t n, size_t *outlen)
+{
+	const unsigned char *p = in;
+	char		    *out, *o;
+	uint32_t	     v;
+	size_t		     i;
+
+	out = o = xmalloc(base64_encoded_len(n) + 1);
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = base64_alphabet[v >> 18];
+		*o++ = base64_alphabet[(v >> 12) & 63];
+		*o++ = base64_alphabet[(v >> 6) & 63];
+		*o++ = base64_alphabet[v & 63];
+	}
+	if (i < n) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		*o++ = base64_alphabet[v >> 18];
+		*o++ = base64_alphabet[(v >> 12) & 63];
+		*o++ = i + 1 < n ? base64_alphabet[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	if (outlen != NULL)
+		*outlen = (size_t)(o - out);
+	return (out);
+}
+
+static int
+base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	if (c == '+')
+		return (62);
+	if (c == '/')
+		return (63);
+	return (-1);
+}
+
+/*
+ * Decode len characters into out, which has room for len / 4 * 3 + 2
+ * bytes; *outlen is the count. -1 if the text is not base64.
+ */
+int
+base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
+{
+	uint32_t v = 0;
+	size_t	 i, n = 0, bits = 0, pad = 0;
+	int	 d;
+
+	while (len > 0 && in[len - 1] == '=' && pad < 2) {
+		len--;
+		pad++;
+	}
+	if ((len + pad) % 4 == 1 || (pad > 0 && (len + pad) % 4 != 0))
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if ((d = base64_value(in[i])) < 0)
+			return (-1);
+		v = v << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(v >> bits);
+			v &= (1U << bits) - 1;
+		}
+	}
+	if (v != 0)
+		return (-1); /* bits left over that a writer would not set */
+	*outlen = n;
+	return (0);
+}
