@@ -61,6 +61,7 @@ struct conn {
 	char		   content_type[128];
 	char		   accept[256];
 	char		   accept_encoding[128];
+	char		   range[64];
 	char		  *body;
 	size_t		   body_len;
 	size_t		   body_cap;
@@ -68,8 +69,13 @@ struct conn {
 	int		   body_announced; /* Content-Length or chunked */
 	int		   dispatched;	   /* api_handle ran */
 
+	/* A raw body streamed to the route's sink (API_SINK). */
+	const struct api_sink_ops *sink_ops;
+	void			  *sink; /* NULL once finished or aborted */
+
 	struct api_response resp;
 	size_t		    resp_off;
+	uint64_t	    file_sent; /* API_FILE: bytes written */
 	int		    headers_sent;
 
 	struct reply_wait *wait; /* a reply still to come */
@@ -135,9 +141,20 @@ static struct loop_timer *server_kick;
 
 static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
+static void server_sink_finish(struct conn *);
+
+/*
+ * lws sends at most tx_packet_size bytes a syscall and reads at most
+ * pt_serv_buf_size: 4 KiB by default, which made a file move at a few
+ * tens of MB/s, one poll per 4 KiB. 64 KiB each (one buffer of the one
+ * thread) lets a 64 KiB chunk go out or come in with one syscall.
+ */
+#define SERVER_IO_CHUNK (64 * 1024)
+#define SERVER_STALL_S	20 /* a file reader that takes nothing */
 
 static const struct lws_protocols server_protocols[] = {
-	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL,
+	    SERVER_IO_CHUNK },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -398,6 +415,7 @@ server_start(char **cause)
 	info.timeout_secs_ah_idle = 10;
 	info.keepalive_timeout = 30;
 	info.max_http_header_data = 8192;
+	info.pt_serv_buf_size = SERVER_IO_CHUNK;
 	info.retry_and_idle_policy = &server_retry;
 	info.server_string = "agentd";
 	server_fd_budget();
@@ -556,6 +574,14 @@ server_conn_release(struct conn *c)
 		reply_wait_detach(c->wait);
 		c->wait = NULL;
 	}
+	if (c->sink != NULL) {
+		c->sink_ops->abort(c->sink);
+		c->sink = NULL;
+	}
+	if (c->resp.kind == API_FILE && c->resp.file_fd != -1) {
+		close(c->resp.file_fd);
+		c->resp.file_fd = -1;
+	}
 	free(c->resp.body);
 	c->resp.body = NULL;
 	free(c->body);
@@ -640,6 +666,9 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_copy(wsi, c->accept_encoding, sizeof c->accept_encoding,
 		WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
 		c->req.accept_encoding = c->accept_encoding;
+	if (lws_hdr_copy(wsi, c->range, sizeof c->range, WSI_TOKEN_HTTP_RANGE) >
+	    0)
+		c->req.range = c->range;
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
 	    0)
 		c->origin[0] = '\0';
@@ -758,7 +787,7 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	start = p = server_buffer(2048);
 	end = start + 2048;
 	type = c->resp.content_type;
-	len = c->resp.len;
+	len = c->resp.kind == API_FILE ? c->resp.file_len : c->resp.len;
 	if (c->kind == CONN_SSE) {
 		type = "text/event-stream";
 		len = LWS_ILLEGAL_HTTP_CONTENT_LEN;
@@ -780,6 +809,17 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
 		(const unsigned char *)c->resp.vary, (int)strlen(c->resp.vary),
 		&p, end))
+		return (-1);
+	if (c->resp.content_range[0] != '\0' &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"content-range:",
+		(const unsigned char *)c->resp.content_range,
+		(int)strlen(c->resp.content_range), &p, end))
+		return (-1);
+	if (c->resp.kind == API_FILE &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"accept-ranges:",
+		(const unsigned char *)"bytes", 5, &p, end))
 		return (-1);
 	if (c->resp.allow[0] != '\0' &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
@@ -888,13 +928,59 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
+/*
+ * A route that takes a raw body (api_body_kind): run it now, before the
+ * body, so it can refuse at once (a bad path: the body is then neither
+ * read nor kept) or return the sink the body's chunks go to as they
+ * arrive. The whole body is bounded in time like a JSON one, not in size:
+ * it goes to disk, never to memory.
+ */
+static int
+server_sink_open(struct lws *wsi, struct conn *c, long len)
+{
+	c->dispatched = 1;
+	server_peer_serve(wsi);
+	api_handle(&c->req, &c->resp);
+	if (c->resp.kind != API_SINK) {
+		c->body_refused = c->body_announced;
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	c->sink_ops = c->resp.sink_ops;
+	c->sink = c->resp.sink;
+	c->resp.sink = NULL;
+	c->resp.kind = API_REPLY;
+	c->resp.status = 0;
+	if (len == 0) {
+		server_sink_finish(c);
+		return (0);
+	}
+	lws_set_timer_usecs(wsi,
+	    (lws_usec_t)((options.body_grace + len / 65536.0) *
+		LWS_US_PER_SEC));
+	return (0);
+}
+
+/* The raw body is complete: the sink gives the reply. */
+static void
+server_sink_finish(struct conn *c)
+{
+	void *sink = c->sink;
+
+	c->sink = NULL;
+	c->sink_ops->finish(sink, &c->resp);
+	lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
+	lws_callback_on_writable(c->wsi);
+}
+
 /* LWS_CALLBACK_HTTP: a request's headers are in. */
 static int
 server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 {
-	const char *why;
-	long	    len = 0;
-	int	    status;
+	const char   *why;
+	enum api_body kind;
+	long	      len = 0;
+	int	      status;
 
 	/* A keep-alive connection may reuse c: start from a clean slate. */
 	server_conn_release(c);
@@ -942,18 +1028,22 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		    c, 401, "unauthorized", "missing or wrong bearer token");
 		return (0);
 	}
-	if ((size_t)len > options.max_body) {
+	kind = api_body_kind(&c->req);
+	if (kind == API_BODY_JSON && (size_t)len > options.max_body) {
 		server_reply_problem(c, 413, "payload_too_large",
 		    "request body over the limit (--max-body)");
 		return (0);
 	}
-	if (len > 0 &&
+	/* A raw route's type is checked even without a body: it writes. */
+	if ((len > 0 || kind != API_BODY_JSON) &&
 	    (why = guard_body_type(
-		 c->content_type[0] != '\0' ? c->content_type : NULL)) !=
+		 c->content_type[0] != '\0' ? c->content_type : NULL, kind)) !=
 		NULL) {
 		server_reply_problem(c, 415, "unsupported_media_type", why);
 		return (0);
 	}
+	if (kind != API_BODY_JSON)
+		return (server_sink_open(wsi, c, len));
 	if (len > 0) {
 		c->body_cap = (size_t)len;
 		c->body = xmalloc(c->body_cap + 1);
@@ -971,6 +1061,17 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 static int
 server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 {
+	if (c->sink != NULL) {
+		if (c->sink_ops->write(c->sink, in, len, &c->resp) != 0) {
+			/* The route refused (a full disk, a bad archive): answer
+			 * now and close, without reading the rest. */
+			c->sink_ops->abort(c->sink);
+			c->sink = NULL;
+			c->body_refused = 1;
+			lws_callback_on_writable(wsi);
+		}
+		return (0);
+	}
 	if (c->body_refused || c->body == NULL)
 		return (0);
 	if (len > c->body_cap - c->body_len) {
@@ -984,24 +1085,70 @@ server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	return (0);
 }
 
+/*
+ * The next chunk of an API_FILE reply, read from its descriptor into the
+ * scratch buffer: 1 once the last is written, 0 to wait for the socket,
+ * -1 to close. A file that shrinks while it is sent cannot keep the
+ * Content-Length promised: the connection is closed, so the client sees
+ * a short body rather than a wrong one.
+ */
+static int
+server_file_writeable(struct lws *wsi, struct conn *c)
+{
+	unsigned char *buf;
+	uint64_t       left = c->resp.file_len - c->file_sent;
+	size_t	       chunk;
+	ssize_t	       n;
+	int	       final;
+
+	chunk = left > SERVER_IO_CHUNK ? SERVER_IO_CHUNK : (size_t)left;
+	buf = server_buffer(chunk);
+	n = pread(c->resp.file_fd, buf, chunk,
+	    (off_t)(c->resp.file_off + c->file_sent));
+	if (n <= 0) {
+		log_warn("%s: the file ended %llu bytes early: closed", c->path,
+		    (unsigned long long)left);
+		return (-1);
+	}
+	final = (uint64_t)n == left;
+	if (lws_write(wsi, buf, (size_t)n,
+		final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return (-1);
+	c->file_sent += (uint64_t)n;
+	/* A reader that takes nothing for the timeout is dropped; one that
+	 * reads slowly keeps its download, however long it takes. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, SERVER_STALL_S);
+	if (!final) {
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	close(c->resp.file_fd);
+	c->resp.file_fd = -1;
+	return (1);
+}
+
 /* Write (more of) a plain reply. Returns -1 to close. */
 static int
 server_http_writeable(struct lws *wsi, struct conn *c)
 {
 	unsigned char *buf;
 	size_t	       chunk;
-	int	       final;
+	int	       final, r;
 
 	if (c->resp.status == 0)
 		return (0); /* nothing to say yet */
 	if (!c->headers_sent) {
 		if (server_write_headers(wsi, c) != 0)
 			return (-1);
-		if (c->resp.len != 0) {
+		if (c->resp.len != 0 ||
+		    (c->resp.kind == API_FILE && c->resp.file_len != 0)) {
 			lws_callback_on_writable(wsi);
 			return (0);
 		}
 	}
+	if (c->resp.kind == API_FILE && c->file_sent < c->resp.file_len &&
+	    (r = server_file_writeable(wsi, c)) != 1)
+		return (r);
 	if (c->resp_off < c->resp.len) {
 		chunk = c->resp.len - c->resp_off;
 		if (chunk > SERVER_BATCH_BYTES)
@@ -1284,7 +1431,11 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		return (server_http_body(wsi, c, in, len));
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (c->body_refused)
+		if (c->sink != NULL) {
+			server_sink_finish(c);
+			return (0);
+		}
+		if (c->body_refused || c->dispatched)
 			return (0);
 		if (c->body != NULL)
 			c->body[c->body_len] = '\0';
@@ -1294,7 +1445,8 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (server_sse_writeable(wsi, c));
 		return (server_http_writeable(wsi, c));
 	case LWS_CALLBACK_TIMER:
-		if (c->kind == CONN_HTTP && c->body != NULL && !c->dispatched) {
+		if (c->kind == CONN_HTTP &&
+		    ((c->body != NULL && !c->dispatched) || c->sink != NULL)) {
 			log_info("%s: request body too slow: closed", c->path);
 			return (-1);
 		}

@@ -49,6 +49,21 @@ void session_unref(struct session *);
 void session_set_driver(struct session *, const char *);
 const char *session_driver(struct session *);
 
+/* fs.c */
+struct fs_upload;
+int  fs_resolve(const char *, char **, char **);
+int  fs_entries(const char *, cJSON **, char **);
+int  fs_stat(const char *, cJSON **, char **);
+int  fs_open(const char *, int *, uint64_t *, char **);
+int  fs_mkdir(const char *, cJSON **, char **);
+int  fs_move(const char *, const char *, int, cJSON **, char **);
+int  fs_delete(const char *, int, cJSON **, char **);
+int  fs_write_begin(const char *, int, struct fs_upload **, char **);
+int  fs_batch_begin(const char *, struct fs_upload **, char **);
+int  fs_upload_write(struct fs_upload *, const char *, size_t, char **);
+int  fs_upload_end(struct fs_upload *, cJSON **, char **);
+void fs_upload_abort(struct fs_upload *);
+
 /* record.c */
 struct record;
 struct record *record_open(const char *, const char *, char **);

@@ -37,11 +37,12 @@ FUZZ_SRC_acp		 = tests/fuzz/fuzz_acp.c tests/fuzz/host_stub.c \
 			   supervisor/host/host.c \
 			   $(sort $(wildcard adapters/*.c))
 FUZZ_SRC_api		 = tests/fuzz/fuzz_api.c tests/fuzz/session_stub.c \
-			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c
+			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c \
+			   supervisor/http/sandbox.c
 FUZZ_SRC_ws		 = tests/fuzz/fuzz_ws.c tests/fuzz/session_stub.c \
 			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c \
 			   supervisor/http/auth.c supervisor/http/guard.c \
-			   tests/fuzz/loop_stub.c
+			   supervisor/http/sandbox.c tests/fuzz/loop_stub.c
 FUZZ_SRC_store		 = tests/fuzz/fuzz_store.c supervisor/core/store.c
 FUZZ_SRC_tar		 = tests/fuzz/fuzz_tar.c
 FUZZ_LIBS		 = -lcjson -lm
