@@ -20,16 +20,15 @@ base64_encoded_len(size_t n)
 	return ((n + 2) / 3 * 4);
 }
 
-/* Encode; the result is NUL-terminated and malloc'd, *outlen its length. */
-char *
-base64_encode(const void *in, size_t n, size_t *outlen)
+/* Encode into out (base64_encoded_len(n) bytes, no NUL); its length. */
+size_t
+base64_encode_to(const void *in, size_t n, char *out)
 {
 	const unsigned char *p = in;
-	char		    *out, *o;
+	char		    *o = out;
 	uint32_t	     v;
 	size_t		     i;
 
-	out = o = xmalloc(base64_encoded_len(n) + 1);
 	for (i = 0; i + 2 < n; i += 3) {
 		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 		*o++ = base64_alphabet[v >> 18];
@@ -46,9 +45,21 @@ base64_encode(const void *in, size_t n, size_t *outlen)
 		*o++ = i + 1 < n ? base64_alphabet[(v >> 6) & 63] : '=';
 		*o++ = '=';
 	}
-	*o = '\0';
+	return ((size_t)(o - out));
+}
+
+/* Encode; the result is NUL-terminated and malloc'd, *outlen its length. */
+char *
+base64_encode(const void *in, size_t n, size_t *outlen)
+{
+	char  *out;
+	size_t len;
+
+	out = xmalloc(base64_encoded_len(n) + 1);
+	len = base64_encode_to(in, n, out);
+	out[len] = '\0';
 	if (outlen != NULL)
-		*outlen = (size_t)(o - out);
+		*outlen = len;
 	return (out);
 }
 

@@ -421,6 +421,7 @@ const char *tar_error(const struct tar *);
 
 /* base64.c */
 char  *base64_encode(const void *, size_t, size_t *);
+size_t base64_encode_to(const void *, size_t, char *);
 size_t base64_encoded_len(size_t);
 int    base64_decode(const char *, size_t, unsigned char *, size_t *);
 

@@ -10,13 +10,13 @@
 #include "test.h"
 
 /* An archive being built, and what the reader said of it. */
-struct buf {
+struct tbuf {
 	char  *p;
 	size_t len;
 };
 
 static void
-put(struct buf *b, const void *p, size_t len)
+put(struct tbuf *b, const void *p, size_t len)
 {
 	b->p = realloc(b->p, b->len + len);
 	memcpy(b->p + b->len, p, len);
@@ -25,7 +25,7 @@ put(struct buf *b, const void *p, size_t len)
 
 /* A ustar header; size_field NULL means octal of size. */
 static void
-header(struct buf *b, const char *name, char type, size_t size,
+header(struct tbuf *b, const char *name, char type, size_t size,
     const char *link, const char *prefix, int bad_sum)
 {
 	char	     h[512];
@@ -55,7 +55,7 @@ header(struct buf *b, const char *name, char type, size_t size,
 }
 
 static void
-data(struct buf *b, const char *p, size_t len)
+data(struct tbuf *b, const char *p, size_t len)
 {
 	char zero[512];
 
@@ -66,7 +66,7 @@ data(struct buf *b, const char *p, size_t len)
 }
 
 static void
-end(struct buf *b)
+end(struct tbuf *b)
 {
 	char zero[1024];
 
@@ -131,7 +131,7 @@ static const struct tar_cbs cbs = { on_entry, on_data, on_end };
 /* Feed b in pieces of step bytes; return tar_feed's last or finish's. */
 static int
 read_all(
-    const struct buf *b, size_t step, struct seen *s, char *err, size_t errlen)
+    const struct tbuf *b, size_t step, struct seen *s, char *err, size_t errlen)
 {
 	struct tar *t = tar_new(&cbs, s);
 	size_t	    off, n;
@@ -148,10 +148,10 @@ read_all(
 	return (r);
 }
 
-static struct buf
+static struct tbuf
 sample(void)
 {
-	struct buf b = { NULL, 0 };
+	struct tbuf b = { NULL, 0 };
 
 	header(&b, "dir/", '5', 0, NULL, NULL, 0);
 	header(&b, "dir/a.txt", '0', 3, NULL, NULL, 0);
@@ -174,7 +174,7 @@ sample(void)
 TEST(test_entries_in_any_piece_size)
 {
 	static const size_t steps[] = { 1, 7, 511, 512, 513, 4096, 1 << 20 };
-	struct buf	    b = sample();
+	struct tbuf	    b = sample();
 	char		    want[8192], err[160];
 	size_t		    i;
 
@@ -204,7 +204,7 @@ TEST(test_entries_in_any_piece_size)
 
 TEST(test_pax_and_gnu_names)
 {
-	struct buf  b = { NULL, 0 };
+	struct tbuf b = { NULL, 0 };
 	struct seen s;
 	char	    rec[512], err[160], longname[300];
 	int	    n;
@@ -246,7 +246,7 @@ TEST(test_pax_and_gnu_names)
 
 TEST(test_damage_is_refused)
 {
-	struct buf  b = { NULL, 0 };
+	struct tbuf b = { NULL, 0 };
 	struct seen s;
 	char	    err[160];
 
@@ -296,32 +296,32 @@ TEST(test_damage_is_refused)
 
 TEST(test_cut_short)
 {
-	struct buf  b = sample();
+	struct tbuf b = sample();
 	struct seen s;
 	char	    err[160];
 
 	/* Inside b.bin's data. */
 	memset(&s, 0, sizeof s);
-	CHECK_INT(
-	    read_all(&(struct buf){ b.p, 2048 + 100 }, 64, &s, err, sizeof err),
+	CHECK_INT(read_all(&(struct tbuf){ b.p, 2048 + 100 }, 64, &s, err,
+		      sizeof err),
 	    -1);
 	CHECK(strstr(err, "cut short") != NULL);
 	/* Inside a header. */
 	memset(&s, 0, sizeof s);
 	CHECK_INT(
-	    read_all(&(struct buf){ b.p, 700 }, 64, &s, err, sizeof err), -1);
+	    read_all(&(struct tbuf){ b.p, 700 }, 64, &s, err, sizeof err), -1);
 	/* At a block boundary after a whole entry, without the end marker:
 	 * accepted, as GNU tar does. */
 	memset(&s, 0, sizeof s);
 	CHECK_INT(
-	    read_all(&(struct buf){ b.p, 1536 }, 64, &s, err, sizeof err), 0);
+	    read_all(&(struct tbuf){ b.p, 1536 }, 64, &s, err, sizeof err), 0);
 	CHECK_STR(s.text, "D dir/ 0:|F dir/a.txt 3:abc|");
 	free(b.p);
 }
 
 TEST(test_callback_stops)
 {
-	struct buf  b = sample();
+	struct tbuf b = sample();
 	struct seen s;
 	char	    err[160];
 
@@ -334,7 +334,7 @@ TEST(test_callback_stops)
 
 TEST(test_base256_size)
 {
-	struct buf  b = { NULL, 0 };
+	struct tbuf b = { NULL, 0 };
 	struct seen s;
 	char	    err[160];
 	size_t	    i;
