@@ -97,6 +97,18 @@ struct stream_ops {
 	int (*dead)(void *); /* nothing more will come */
 	const char *event;   /* SSE "event:" name, or NULL */
 	struct journal *(*journal)(void *);
+	/*
+	 * Optional, for a source whose lines are not sent as they are (a
+	 * process's log, a terminal): NULL keeps the default.
+	 */
+	int (*keep)(void *, const char *, size_t); /* 0: skip the line */
+	/* A line's bytes for a binary WebSocket frame (at most its length). */
+	int (*frame)(void *, const char *, size_t, char *, size_t *);
+	char *(*hello)(void *); /* a WebSocket's first text frame */
+	char *(*bye)(void *);	/* its last, once dead and all sent */
+	/* A client's text frame (NULL: a binary one): a frame to answer or
+	 * NULL; sets *close to end the connection. */
+	char *(*command)(void *, const char *, size_t, int *);
 };
 typedef void (*reply_wait_cb)(void *, struct api_response *);
 struct api_response {
@@ -172,6 +184,32 @@ void sandbox_fs_move(
 void sandbox_fs_delete(
     const struct api_request *, struct api_match *, struct api_response *);
 void sandbox_fs_upload(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_config_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_config_set(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_list(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_create(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_run(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_input(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_stop(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_kill(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_resize(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_logs(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_terminal(
     const struct api_request *, struct api_match *, struct api_response *);
 
 /* acpserver.c */

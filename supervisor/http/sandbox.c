@@ -308,3 +308,520 @@ sandbox_fs_upload(const struct api_request *req, struct api_match *m,
 	else
 		sandbox_sink(resp, u);
 }
+
+/* The process named in the path, or a 404 problem. */
+static struct process *
+sandbox_process(struct api_match *m, struct api_response *resp)
+{
+	struct process *p;
+
+	if ((p = procs_find(m->part[0])) == NULL)
+		reply_problem(
+		    resp, 404, "not_found", "no process '%s'", m->part[0]);
+	return (p);
+}
+
+/* GET /v1/processes/config */
+void
+sandbox_procs_config_get(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	reply_json(resp, 200, procs_config());
+}
+
+/* POST /v1/processes/config */
+void
+sandbox_procs_config_set(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	cJSON *body, *o = NULL;
+	char  *cause = NULL;
+	int    status;
+
+	if ((body = reply_body(req, resp, 0)) == NULL)
+		return;
+	status = procs_set_config(body, &o, &cause);
+	sandbox_done(resp, status, o, cause);
+	json_free(body);
+}
+
+/* GET /v1/processes?owner= */
+void
+sandbox_procs_list(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	reply_json(resp, 200, procs_list(reply_arg(req, "owner")));
+}
+
+/* POST /v1/processes {command, args?, cwd?, env?, tty?, interactive?} */
+void
+sandbox_procs_create(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	cJSON *body, *o = NULL;
+	char  *cause = NULL;
+	int    status;
+
+	if ((body = reply_body(req, resp, 0)) == NULL)
+		return;
+	status = procs_create(body, &o, &cause);
+	sandbox_done(resp, status, o, cause);
+	json_free(body);
+}
+
+/* A run has ended: its ProcessRunResponse is the deferred reply. */
+static void
+sandbox_run_done_cb(void *arg, cJSON *result)
+{
+	struct api_response r;
+
+	memset(&r, 0, sizeof r);
+	reply_json(&r, 200, result);
+	reply_wait_finish(arg, &r);
+}
+
+/* POST /v1/processes/run: answered when the command has ended. */
+void
+sandbox_procs_run(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct reply_wait  *w;
+	struct api_response probe;
+	cJSON		   *body;
+	char		   *cause = NULL;
+	int		    status;
+
+	if ((body = reply_body(req, resp, 0)) == NULL)
+		return;
+	memset(&probe, 0, sizeof probe);
+	w = reply_wait_new(&probe);
+	probe.kind = API_REPLY;
+	if ((status = procs_run(body, sandbox_run_done_cb, w, &cause)) != 0) {
+		reply_wait_detach(w);
+		reply_wait_finish(w, &probe); /* frees it */
+		reply_fail(resp, status, cause);
+	} else {
+		resp->kind = API_WAIT;
+		resp->wait = w;
+	}
+	json_free(body);
+}
+
+/* GET /v1/processes/{id} */
+void
+sandbox_proc_get(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+
+	if ((p = sandbox_process(m, resp)) != NULL)
+		reply_json(resp, 200, procs_info(p));
+}
+
+/* DELETE /v1/processes/{id}: 204, or 409 while it runs. */
+void
+sandbox_proc_delete(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+	char	       *cause = NULL;
+	int		status;
+
+	if ((p = sandbox_process(m, resp)) == NULL)
+		return;
+	if ((status = procs_delete(p, &cause)) != 0)
+		reply_fail(resp, status, cause);
+	else
+		reply_no_content(resp);
+}
+
+/* POST /v1/processes/{id}/input {data, encoding?} */
+void
+sandbox_proc_input(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+	cJSON	       *body, *o = NULL;
+	char	       *cause = NULL;
+	int		status;
+
+	if ((p = sandbox_process(m, resp)) == NULL ||
+	    (body = reply_body(req, resp, 0)) == NULL)
+		return;
+	status = procs_input(p, body, &o, &cause);
+	sandbox_done(resp, status, o, cause);
+	json_free(body);
+}
+
+/* The wait of a stop or kill is over: ProcessInfo as it is now. */
+static void
+sandbox_signal_done_cb(void *arg, struct process *p)
+{
+	struct api_response r;
+
+	memset(&r, 0, sizeof r);
+	reply_json(&r, 200, procs_info(p));
+	reply_wait_finish(arg, &r);
+}
+
+/*
+ * POST /v1/processes/{id}/stop?waitMs= (SIGTERM, SIGKILL after the grace)
+ * and …/kill?waitMs= (SIGKILL): ProcessInfo once it has exited or waitMs
+ * (sandbox-agent's defaults: 2000 and 1000) has passed.
+ */
+static void
+sandbox_signal(const struct api_request *req, struct api_match *m,
+    struct api_response *resp, int kill)
+{
+	struct process	   *p;
+	struct reply_wait  *w;
+	struct api_response probe;
+	uint64_t	    ms;
+
+	if ((p = sandbox_process(m, resp)) == NULL)
+		return;
+	if (reply_arg_u64(req, "waitMs", kill ? 1000 : 2000, &ms) != 0) {
+		reply_problem(resp, 400, "invalid_request",
+		    "waitMs must be a non-negative integer");
+		return;
+	}
+	procs_signal(p, kill);
+	memset(&probe, 0, sizeof probe);
+	w = reply_wait_new(&probe);
+	resp->kind = API_WAIT;
+	resp->wait = w;
+	procs_wait(p, ms > INT64_MAX ? INT64_MAX : (int64_t)ms,
+	    sandbox_signal_done_cb, w);
+}
+
+void
+sandbox_proc_stop(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	sandbox_signal(req, m, resp, 0);
+}
+
+void
+sandbox_proc_kill(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	sandbox_signal(req, m, resp, 1);
+}
+
+/* POST /v1/processes/{id}/terminal/resize {cols, rows} */
+void
+sandbox_proc_resize(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+	long long	cols, rows;
+	cJSON	       *body, *o;
+	char	       *cause = NULL;
+	int		status;
+
+	if ((p = sandbox_process(m, resp)) == NULL ||
+	    (body = reply_body(req, resp, 0)) == NULL)
+		return;
+	if (json_get_int(body, "cols", &cols) != 0 ||
+	    json_get_int(body, "rows", &rows) != 0)
+		reply_problem(resp, 400, "invalid_request",
+		    "'cols' and 'rows' (integers) are required");
+	else if ((status = procs_resize(p, cols, rows, &cause)) != 0)
+		reply_fail(resp, status, cause);
+	else {
+		o = json_object();
+		json_set_int(o, "cols", cols);
+		json_set_int(o, "rows", rows);
+		reply_json(resp, 200, o);
+	}
+	json_free(body);
+}
+
+/*
+ * A follower of a process's log: the process and which of its entries go
+ * out (a stream filter). A logs SSE sends them as they are; a terminal's
+ * WebSocket sends each entry's bytes as a binary frame, after a ready
+ * frame and before an exit frame, and takes input, resize and close.
+ */
+struct sandbox_view {
+	struct process *p;
+	int		filter;
+	int		refs;
+};
+
+static struct sandbox_view *
+sandbox_view_new(struct process *p, int filter)
+{
+	struct sandbox_view *v;
+
+	v = xcalloc(1, sizeof *v);
+	v->p = p;
+	v->filter = filter;
+	v->refs = 1; /* the response's */
+	procs_ref(p);
+	return (v);
+}
+
+static void
+sandbox_view_ref(void *arg)
+{
+	struct sandbox_view *v = arg;
+
+	v->refs++;
+}
+
+static void
+sandbox_view_unref(void *arg)
+{
+	struct sandbox_view *v = arg;
+
+	if (--v->refs > 0)
+		return;
+	procs_unref(v->p);
+	free(v);
+}
+
+static struct journal *
+sandbox_view_journal(void *arg)
+{
+	struct sandbox_view *v = arg;
+
+	return (procs_journal(v->p));
+}
+
+/* Nothing more will come once the process has exited (or is deleted). */
+static int
+sandbox_view_dead(void *arg)
+{
+	struct sandbox_view *v = arg;
+
+	return (!procs_running(v->p) || procs_find(procs_id(v->p)) != v->p);
+}
+
+static int
+sandbox_view_keep(void *arg, const char *line, size_t len)
+{
+	struct sandbox_view *v = arg;
+
+	return (procs_entry_matches(line, len, v->filter));
+}
+
+static int
+sandbox_view_frame(
+    void *arg, const char *line, size_t len, char *out, size_t *outlen)
+{
+	return (procs_entry_bytes(line, len, out, outlen));
+}
+
+static char *
+sandbox_term_hello(void *arg)
+{
+	struct sandbox_view *v = arg;
+	cJSON		    *o;
+	char		    *s;
+
+	o = json_object();
+	json_set_str(o, "type", "ready");
+	json_set_str(o, "processId", procs_id(v->p));
+	s = json_print(o, NULL);
+	json_free(o);
+	return (s);
+}
+
+static char *
+sandbox_term_bye(void *arg)
+{
+	struct sandbox_view *v = arg;
+	const cJSON	    *code;
+	cJSON		    *info, *o;
+	char		    *s;
+
+	info = procs_info(v->p);
+	code = json_get(info, "exitCode");
+	o = json_object();
+	json_set_str(o, "type", "exit");
+	json_set(o, "exitCode", code != NULL ? json_dup(code) : json_null());
+	s = json_print(o, NULL);
+	json_free(o);
+	json_free(info);
+	return (s);
+}
+
+static char *
+sandbox_term_error(const char *fmt, const char *arg)
+{
+	cJSON *o;
+	char  *msg, *s;
+
+	xasprintf(&msg, fmt, arg != NULL ? arg : "");
+	o = json_object();
+	json_set_str(o, "type", "error");
+	json_set_str(o, "message", msg);
+	s = json_print(o, NULL);
+	json_free(o);
+	free(msg);
+	return (s);
+}
+
+/*
+ * A terminal client's text frame: {"type":"input","data","encoding"?}
+ * (utf8 unless it says base64), {"type":"resize","cols","rows"} or
+ * {"type":"close"}. Returns an error frame to send, or NULL; sets *close
+ * to end the connection. A binary frame (text NULL) is refused as
+ * sandbox-agent refuses it.
+ */
+static char *
+sandbox_term_command(void *arg, const char *text, size_t len, int *close)
+{
+	struct sandbox_view *v = arg;
+	const char	    *type, *err, *enc;
+	long long	     cols, rows;
+	cJSON		    *o;
+	char		    *buf, *cause = NULL, *frame = NULL;
+	size_t		     n;
+
+	if (text == NULL)
+		return (sandbox_term_error(
+		    "binary input is not supported; use text JSON frames%s",
+		    NULL));
+	if ((o = json_parse(text, len, &err)) == NULL || !json_is_obj(o) ||
+	    (type = json_get_str(o, "type")) == NULL) {
+		json_free(o);
+		return (sandbox_term_error(
+		    "invalid terminal frame: a JSON object with a type%s",
+		    NULL));
+	}
+	if (strcmp(type, "input") == 0) {
+		enc = json_get_str(o, "encoding");
+		if (procs_decode_input(json_get_str(o, "data"),
+			enc != NULL ? enc : "utf8", &buf, &n, &cause) == 0) {
+			(void)procs_write(v->p, buf, n, &cause);
+			free(buf);
+		}
+	} else if (strcmp(type, "resize") == 0) {
+		if (json_get_int(o, "cols", &cols) != 0 ||
+		    json_get_int(o, "rows", &rows) != 0)
+			cause = xstrdup("resize needs cols and rows");
+		else
+			(void)procs_resize(v->p, cols, rows, &cause);
+	} else if (strcmp(type, "close") == 0)
+		*close = 1;
+	else
+		frame = sandbox_term_error("unknown frame type '%s'", type);
+	if (cause != NULL) {
+		frame = sandbox_term_error("%s", cause);
+		free(cause);
+	}
+	json_free(o);
+	return (frame);
+}
+
+static const struct stream_ops sandbox_log_ops = {
+	.ref = sandbox_view_ref,
+	.unref = sandbox_view_unref,
+	.dead = sandbox_view_dead,
+	.event = "log",
+	.journal = sandbox_view_journal,
+	.keep = sandbox_view_keep,
+};
+
+static const struct stream_ops sandbox_term_ops = {
+	.ref = sandbox_view_ref,
+	.unref = sandbox_view_unref,
+	.dead = sandbox_view_dead,
+	.journal = sandbox_view_journal,
+	.keep = sandbox_view_keep,
+	.frame = sandbox_view_frame,
+	.hello = sandbox_term_hello,
+	.bye = sandbox_term_bye,
+	.command = sandbox_term_command,
+};
+
+/*
+ * GET /v1/processes/{id}/logs?stream=&tail=&since=&follow=: the entries
+ * (ProcessLogsResponse), or with follow=true an SSE stream of them
+ * ("event: log", "id: <sequence>"), the stored ones after since first,
+ * then live until the process has exited. Last-Event-ID works as since.
+ */
+void
+sandbox_proc_logs(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+	const char     *stream, *id = req->last_event_id;
+	uint64_t	since, tail, last_id = 0;
+	cJSON	       *o = NULL;
+	char	       *cause = NULL;
+	int		filter, status;
+
+	if ((p = sandbox_process(m, resp)) == NULL)
+		return;
+	stream = reply_arg(req, "stream");
+	if (procs_stream_filter(p, stream, &filter) != 0) {
+		reply_problem(resp, 400, "invalid_request",
+		    "stream must be stdout, stderr, combined or pty");
+		return;
+	}
+	if (reply_arg_u64(req, "since", 0, &since) != 0 ||
+	    reply_arg_u64(req, "tail", 0, &tail) != 0) {
+		reply_problem(resp, 400, "invalid_request",
+		    "since and tail must be non-negative integers");
+		return;
+	}
+	if (id != NULL && *id != '\0') {
+		if (strspn(id, "0123456789") != strlen(id) || strlen(id) > 19) {
+			reply_problem(resp, 400, "invalid_request",
+			    "Last-Event-ID must be a sequence number");
+			return;
+		}
+		last_id = strtoull(id, NULL, 10);
+		if (last_id > since)
+			since = last_id;
+	}
+	if (reply_arg_bool(req, "follow")) {
+		resp->kind = API_STREAM;
+		resp->status = 200;
+		resp->stream_ops = &sandbox_log_ops;
+		resp->stream = sandbox_view_new(p, filter);
+		resp->offset = since;
+		resp->include_raw = 1;
+		return;
+	}
+	status = procs_logs(p, filter,
+	    stream != NULL && *stream != '\0' ? stream
+		: procs_is_tty(p)	      ? "pty"
+					      : "combined",
+	    since, tail, &o, &cause);
+	sandbox_done(resp, status, o, cause);
+}
+
+/*
+ * GET /v1/processes/{id}/terminal/ws: a WebSocket on a tty process. The
+ * viewer gets the recent output first (a bounded scrollback), then the
+ * live output; any number may watch and type at once.
+ */
+void
+sandbox_proc_terminal(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct process *p;
+
+	if ((p = sandbox_process(m, resp)) == NULL)
+		return;
+	if (!procs_is_tty(p)) {
+		reply_problem(resp, 409, "conflict",
+		    "process %s is not running in tty mode", procs_id(p));
+		return;
+	}
+	if (!req->websocket) {
+		reply_problem(resp, 400, "invalid_request",
+		    "this route needs a WebSocket upgrade");
+		return;
+	}
+	resp->kind = API_STREAM;
+	resp->status = 200;
+	resp->stream_ops = &sandbox_term_ops;
+	resp->stream = sandbox_view_new(p, PROCS_PTY);
+	resp->offset = procs_scrollback(p);
+	resp->include_raw = 1;
+}

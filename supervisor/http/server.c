@@ -90,7 +90,8 @@ struct conn {
 	int			 include_raw;
 	int			 until_turn_end;
 	int			 heartbeat;
-	int			 closing; /* close once lws has flushed */
+	int			 closing;  /* close once lws has flushed */
+	int			 bye_sent; /* ops->bye is queued */
 
 	/* WebSocket: message being received, replies waiting. */
 	char  *msg;
@@ -142,6 +143,7 @@ static struct loop_timer *server_kick;
 static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 static void server_sink_finish(struct conn *);
+static void server_ws_queue(struct conn *, char *);
 
 /*
  * lws sends at most tx_packet_size bytes a syscall and reads at most
@@ -510,9 +512,12 @@ server_session_dead(void *s)
 	return (session_is_dead(s));
 }
 
-static const struct stream_ops server_session_ops = { server_session_ref,
-	server_session_unref, server_session_dead, NULL,
-	server_session_journal };
+static const struct stream_ops server_session_ops = {
+	.ref = server_session_ref,
+	.unref = server_session_unref,
+	.dead = server_session_dead,
+	.journal = server_session_journal,
+};
 
 /* The source's journal grew (or its source died): write when we can. */
 static void
@@ -1186,6 +1191,7 @@ struct server_batch {
 	size_t	     max;
 	int	     stop; /* a messages/stream answer is complete */
 	int	     n;
+	uint64_t     last; /* the last line read, framed or skipped (keep) */
 	uint64_t     seq[SERVER_BATCH_EVENTS];
 	size_t	     end[SERVER_BATCH_EVENTS]; /* of each frame */
 };
@@ -1203,6 +1209,12 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 
 	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
+	if (c->ops != NULL && c->ops->keep != NULL &&
+	    !c->ops->keep(c->src, line, len)) {
+		if (b->n == 0)
+			b->last = seq; /* skipped before any frame */
+		return (0);
+	}
 	body = c->include_raw ? len : noraw_len;
 	if (c->kind == CONN_SSE)
 		idlen = snprintf(id, sizeof id, "%s%s%sid: %llu\ndata: ",
@@ -1221,10 +1233,17 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 	}
 	buf = server_scratch + LWS_PRE + b->len;
 	memcpy(buf, id, (size_t)idlen);
-	memcpy(buf + idlen, line, body);
-	buf += idlen + body;
-	if (!c->include_raw)
-		*buf++ = '}'; /* close the object cut before "raw" */
+	if (c->kind == CONN_WS && c->ops != NULL && c->ops->frame != NULL) {
+		/* A binary frame of the line's bytes (never longer). */
+		if (c->ops->frame(c->src, line, len, (char *)buf, &body) != 0)
+			body = 0;
+		buf += body;
+	} else {
+		memcpy(buf + idlen, line, body);
+		buf += idlen + body;
+		if (!c->include_raw)
+			*buf++ = '}'; /* close the object cut before "raw" */
+	}
 	if (c->kind == CONN_SSE) {
 		*buf++ = '\n';
 		*buf++ = '\n';
@@ -1233,6 +1252,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 	b->seq[b->n] = seq;
 	b->end[b->n] = b->len;
 	b->n++;
+	b->last = seq;
 	if (c->until_turn_end && api_stream_stops(type)) {
 		b->stop = 1;
 		return (1);
@@ -1266,6 +1286,11 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	}
 	c->heartbeat = 0;
 	if (b.len == 0) {
+		if (b.last > c->cursor) { /* only lines the stream skips */
+			c->cursor = b.last;
+			lws_callback_on_writable(wsi);
+			return (0);
+		}
 		if (c->ops->dead(c->src))
 			return (-1);
 		return (0);
@@ -1274,7 +1299,7 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	    (int)b.len)
 		return (-1);
 	if (b.n > 0)
-		c->cursor = b.seq[b.n - 1];
+		c->cursor = b.last;
 	server_buffer_trim();
 	if (b.stop)
 		c->closing = 1;
@@ -1289,11 +1314,10 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
  * event.
  */
 static void
-server_ws_command(struct conn *c, const char *text, size_t len)
+server_ws_queue(struct conn *c, char *frame)
 {
-	char *frame;
-
-	frame = api_ws_command(c->session, text, len);
+	if (frame == NULL)
+		return;
 	if (c->nreplies == SERVER_MAX_REPLIES) {
 		free(frame); /* a client that floods commands loses replies */
 		return;
@@ -1302,10 +1326,32 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 	lws_callback_on_writable(c->wsi);
 }
 
+/*
+ * One complete client message on a WebSocket (text NULL: a binary one).
+ * A source with its own commands (a terminal) runs them itself; else
+ * api.c runs the session command as its route would. The reply frame is
+ * queued to go out before any further event. Returns -1 when the source
+ * asks to close.
+ */
+static int
+server_ws_command(struct conn *c, const char *text, size_t len)
+{
+	int close = 0;
+
+	if (c->ops != NULL && c->ops->command != NULL) {
+		server_ws_queue(c, c->ops->command(c->src, text, len, &close));
+		return (close ? -1 : 0);
+	}
+	server_ws_queue(c, api_ws_command(c->session, text, len));
+	return (0);
+}
+
 /* A WebSocket fragment arrived; commands are capped at 1 MiB. */
 static int
 server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 {
+	int r, binary;
+
 	if (c->msg_len + len > SERVER_WS_MAX_MESSAGE) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)"command too large", 17);
@@ -1316,11 +1362,16 @@ server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	c->msg_len += len;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return (0);
-	server_ws_command(c, c->msg, c->msg_len);
+	/* A terminal refuses binary input; a session reads it as text. */
+	binary = lws_frame_is_binary(wsi) && c->ops != NULL &&
+	    c->ops->command != NULL;
+	r = server_ws_command(c, binary ? NULL : c->msg, c->msg_len);
 	free(c->msg);
 	c->msg = NULL;
 	c->msg_len = 0;
-	return (0);
+	if (r != 0)
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+	return (r);
 }
 
 /* Write the queued command replies, one frame each. */
@@ -1361,7 +1412,11 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 
 	if (server_ws_replies(wsi, c) != 0)
 		return (-1);
-	if (lws_send_pipe_choked(wsi)) {
+	if (c->closing && c->nreplies == 0) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+		return (-1);
+	}
+	if (lws_send_pipe_choked(wsi) || c->closing) {
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
@@ -1371,15 +1426,29 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	(void)server_buffer(0);
 	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
-	if (b.n == 0)
-		return (c->ops->dead(c->src) ? -1 : 0);
+	if (b.n == 0 && b.last > c->cursor) { /* only lines it skips */
+		c->cursor = b.last;
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	if (b.n == 0) {
+		if (!c->ops->dead(c->src))
+			return (0);
+		if (c->ops->bye == NULL)
+			return (-1);
+		/* The source's last word, then a normal close. */
+		server_ws_queue(c, c->ops->bye(c->src));
+		c->closing = 1;
+		return (0);
+	}
 	for (k = 0; k < b.n && !lws_send_pipe_choked(wsi); k++) {
 		start = k == 0 ? 0 : b.end[k - 1];
 		len = b.end[k] - start;
 		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
-			LWS_WRITE_TEXT) != (int)len)
+			c->ops->frame != NULL ? LWS_WRITE_BINARY
+					      : LWS_WRITE_TEXT) != (int)len)
 			return (-1);
-		c->cursor = b.seq[k];
+		c->cursor = k == b.n - 1 ? b.last : b.seq[k];
 	}
 	server_buffer_trim();
 	lws_callback_on_writable(wsi);
@@ -1416,6 +1485,8 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 	c->cursor = c->resp.offset;
 	c->include_raw = c->resp.include_raw;
 	server_subscribe(c);
+	if (c->ops->hello != NULL)
+		server_ws_queue(c, c->ops->hello(c->src));
 	return (0);
 }
 

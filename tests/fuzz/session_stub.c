@@ -519,3 +519,190 @@ fs_upload_abort(struct fs_upload *u)
 {
 	FUZZ_CHECK(0, "no upload was started");
 }
+
+/*
+ * procs.c starts processes: here there are none. Creates and runs check
+ * the body they get and are refused (409), lookups find nothing, so the
+ * routes of /v1/processes run their argument handling only.
+ */
+cJSON *
+procs_config(void)
+{
+	cJSON *o = json_object();
+
+	json_set_int(o, "maxConcurrentProcesses", 64);
+	return (o);
+}
+
+int
+procs_set_config(const cJSON *body, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "config body not an object");
+	*out = procs_config();
+	return (0);
+}
+
+int
+procs_create(const cJSON *body, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "create body not an object");
+	*cause = xstrdup("no processes in the harness");
+	return (409);
+}
+
+int
+procs_run(const cJSON *body, procs_run_cb cb, void *arg, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "run body not an object");
+	*cause = xstrdup("no processes in the harness");
+	return (409);
+}
+
+cJSON *
+procs_list(const char *owner)
+{
+	cJSON *o = json_object();
+
+	json_set(o, "processes", json_array());
+	return (o);
+}
+
+struct process *
+procs_find(const char *id)
+{
+	FUZZ_CHECK(id != NULL && *id != '\0', "process id empty");
+	return (NULL);
+}
+
+#define STUB_NO_PROCESS() FUZZ_CHECK(0, "%s without a process", __func__)
+
+cJSON *
+procs_info(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (NULL);
+}
+
+void
+procs_ref(struct process *p)
+{
+	STUB_NO_PROCESS();
+}
+
+void
+procs_unref(struct process *p)
+{
+	STUB_NO_PROCESS();
+}
+
+int
+procs_running(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_is_tty(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+const char *
+procs_id(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return ("");
+}
+
+struct journal *
+procs_journal(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (NULL);
+}
+
+uint64_t
+procs_scrollback(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_delete(struct process *p, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_decode_input(
+    const char *data, const char *enc, char **out, size_t *len, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_write(struct process *p, const char *buf, size_t len, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_input(struct process *p, const cJSON *body, cJSON **out, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+void
+procs_signal(struct process *p, int kill)
+{
+	STUB_NO_PROCESS();
+}
+
+void
+procs_wait(struct process *p, int64_t ms, procs_wait_cb cb, void *arg)
+{
+	STUB_NO_PROCESS();
+}
+
+int
+procs_resize(struct process *p, long long cols, long long rows, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_stream_filter(struct process *p, const char *name, int *filter)
+{
+	STUB_NO_PROCESS();
+	return (-1);
+}
+
+int
+procs_entry_matches(const char *line, size_t len, int filter)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_entry_bytes(const char *line, size_t len, char *out, size_t *outlen)
+{
+	STUB_NO_PROCESS();
+	return (-1);
+}
+
+int
+procs_logs(struct process *p, int filter, const char *stream, uint64_t since,
+    uint64_t tail, cJSON **out, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
