@@ -65,6 +65,9 @@ struct child {
 #define CHILD_IN_EOF 0x4 /* close stdin once the queue is written */
 };
 
+static char	   *child_buf;	/* the read buffer */
+static unsigned int child_live; /* children not yet exited */
+
 static void child_out_cb(int, void *);
 static void child_err_cb(int, void *);
 static void child_in_cb(int, void *);
@@ -219,6 +222,7 @@ child_spawn(char **argv, char **env, const char *cwd, int flags, int cols,
 	}
 	loop_child_watch(c->pid, child_exit_cb, c);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	child_live++;
 
 	if (flags & CHILD_PTY) {
 		c->in = c->out = m;
@@ -341,21 +345,21 @@ child_end_input(struct child *c)
 
 /*
  * Read once from fd: >0 bytes handed on, 0 at EOF, -1 nothing now. One
- * buffer serves every child (one thread; the owner copies what it keeps).
+ * buffer serves every child (one thread; the owner copies what it keeps),
+ * while any runs.
  */
 static ssize_t
 child_read(struct child *c, int fd, int stream)
 {
-	static char *buf;
-	ssize_t	     n;
+	ssize_t n;
 
-	if (buf == NULL)
-		buf = xmalloc(CHILD_READ_MAX);
-	n = read(fd, buf, CHILD_READ_MAX);
+	if (child_buf == NULL)
+		child_buf = xmalloc(CHILD_READ_MAX);
+	n = read(fd, child_buf, CHILD_READ_MAX);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return (-1);
 	if (n > 0) {
-		c->cbs->output(c->arg, stream, buf, (size_t)n);
+		c->cbs->output(c->arg, stream, child_buf, (size_t)n);
 		return (n);
 	}
 	return (0); /* EOF, or EIO: a terminal whose slave is gone */
@@ -414,6 +418,10 @@ child_exit_cb(pid_t pid, int status, void *arg)
 	child_drain(c, &c->err, &c->err_io, CHILD_STDERR);
 	child_close_stdin(c);
 	c->state |= CHILD_EXITED;
+	if (--child_live == 0) {
+		free(child_buf);
+		child_buf = NULL;
+	}
 	c->cbs->exit(c->arg, status);
 }
 

@@ -95,6 +95,8 @@ uint64_t	journal_last(struct journal *);
 void		journal_append(
 	       struct journal *, uint64_t, enum event_type, char *, size_t, size_t);
 uint64_t journal_append_message(struct journal *, char *, size_t, const char *);
+uint64_t journal_append_message_copy(struct journal *, const char *, size_t);
+void	 journal_set_ring(struct journal *, size_t);
 void	 journal_on_stall(struct journal *, journal_stall_cb, void *);
 int	 journal_stalled(struct journal *);
 void	 journal_sync(struct journal *);

@@ -146,10 +146,11 @@ static void server_sink_finish(struct conn *);
 static void server_ws_queue(struct conn *, char *);
 
 /*
- * lws sends at most tx_packet_size bytes a syscall and reads at most
- * pt_serv_buf_size: 4 KiB by default, which made a file move at a few
- * tens of MB/s, one poll per 4 KiB. 64 KiB each (one buffer of the one
- * thread) lets a 64 KiB chunk go out or come in with one syscall.
+ * lws sends at most tx_packet_size bytes a syscall: 4 KiB by default,
+ * which made a file download crawl at one poll per 4 KiB. 64 KiB lets a
+ * file chunk or a batch of events go out with one syscall. (Reads stay at
+ * lws's 4 KiB pt_serv_buf: a bigger one would cost its size in idle RSS
+ * for a faster upload.)
  */
 #define SERVER_IO_CHUNK (64 * 1024)
 #define SERVER_STALL_S	20 /* a file reader that takes nothing */
@@ -417,7 +418,6 @@ server_start(char **cause)
 	info.timeout_secs_ah_idle = 10;
 	info.keepalive_timeout = 30;
 	info.max_http_header_data = 8192;
-	info.pt_serv_buf_size = SERVER_IO_CHUNK;
 	info.retry_and_idle_policy = &server_retry;
 	info.server_string = "agentd";
 	server_fd_budget();

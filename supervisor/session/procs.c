@@ -408,14 +408,20 @@ procs_scrollback(struct process *p)
 	return (from);
 }
 
-/* One read of the child's output becomes one log entry. */
+/*
+ * One read of the child's output becomes one log entry, built in one
+ * buffer kept while processes run (an entry is never copied: the journal
+ * has no ring for process logs; followers read the store).
+ */
+static char  *procs_line;
+static size_t procs_line_cap;
+
 static void
 procs_output_cb(void *arg, int stream, const char *buf, size_t len)
 {
 	static const char *names[] = { "stdout", "stderr", "pty" };
 	static const char  tail[] = "\",\"encoding\":\"base64\"}";
 	struct process	  *p = arg;
-	char		  *line;
 	size_t		   n, cap;
 	uint64_t	   seq;
 
@@ -423,15 +429,20 @@ procs_output_cb(void *arg, int stream, const char *buf, size_t len)
 		return;
 	seq = p->seq + 1;
 	cap = base64_encoded_len(len) + 160;
-	line = xmalloc(cap);
-	n = (size_t)snprintf(line, cap,
+	if (cap > procs_line_cap) {
+		free(procs_line);
+		procs_line = xmalloc(cap);
+		procs_line_cap = cap;
+	}
+	n = (size_t)snprintf(procs_line, cap,
 	    "{\"sequence\":%llu,\"stream\":\"%s\",\"timestampMs\":%lld,"
 	    "\"data\":\"",
 	    (unsigned long long)seq, names[stream], (long long)loop_wall_ms());
-	n += base64_encode_to(buf, len, line + n);
-	memcpy(line + n, tail, sizeof tail - 1);
+	n += base64_encode_to(buf, len, procs_line + n);
+	memcpy(procs_line + n, tail, sizeof tail - 1);
 	n += sizeof tail - 1;
-	if ((p->seq = journal_append_message(p->log, line, n, NULL)) != seq)
+	if ((p->seq = journal_append_message_copy(p->log, procs_line, n)) !=
+	    seq)
 		fatalx("process %s: log entry %llu numbered %llu", p->id,
 		    (unsigned long long)seq, (unsigned long long)p->seq);
 	if (p->tty)
@@ -474,7 +485,11 @@ procs_exit_cb(void *arg, int status)
 	char		buf[128];
 
 	p->running = 0;
-	procs_nrunning--;
+	if (--procs_nrunning == 0) {
+		free(procs_line); /* nothing prints now */
+		procs_line = NULL;
+		procs_line_cap = 0;
+	}
 	p->exited_ms = loop_wall_ms();
 	if (WIFEXITED(status)) {
 		p->exit_code = WEXITSTATUS(status);
@@ -577,6 +592,7 @@ procs_create(const cJSON *body, cJSON **out, char **cause)
 	p->interactive = interactive;
 	p->created_ms = loop_wall_ms();
 	p->log = journal_new(st, id);
+	journal_set_ring(p->log, 0);
 	journal_on_stall(p->log, procs_stall_cb, p);
 	if (tty)
 		env = procs_env_default(env, "TERM", "xterm-256color");
@@ -1258,6 +1274,7 @@ procs_load(const char *id, char **cause)
 		p->rows = (int)v;
 	boot = json_get_str(o, "boot");
 	p->log = journal_new(st, id);
+	journal_set_ring(p->log, 0);
 	p->seq = last;
 	if (running) {
 		/*

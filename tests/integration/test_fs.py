@@ -31,6 +31,11 @@ import zlib
 
 from agentd import HOST, problem
 
+# Sanitizer builds (make test SAN=1) start bigger and keep freed memory
+# in quarantine for a while: their growth is allowed four times as much.
+SAN = os.environ.get("AGENTD_SAN") == "1"
+RSS_SCALE = 4 if SAN else 1
+
 TOKEN = "fs-test-token"
 
 
@@ -134,7 +139,8 @@ def _vm(pid, key):
 
 def test_one_gib_streams_through_in_bounded_memory(ctx):
     """1 GiB written and read back over HTTP; agentd's peak RSS (VmHWM)
-    stays under 8 MiB, so the file was never held in memory."""
+    stays under 8 MiB and grows by less than 4 MiB, so the file was never
+    held in memory."""
     size = 1 << 30
     block = bytes((i * 7 + 3) & 0xff for i in range(1 << 20))
     with _sandbox(ctx) as (a, home, _):
@@ -178,7 +184,8 @@ def test_one_gib_streams_through_in_bounded_memory(ctx):
         hwm = _vm(a.pid, "VmHWM")
         print(f"    1 GiB: write {t_write:.1f} s, read {t_read:.1f} s; "
             f"agentd VmHWM {hwm0} KiB idle, {hwm} KiB after")
-        assert hwm < 8 * 1024, f"agentd peaked at {hwm} KiB"
+        assert hwm - hwm0 < 4 * 1024 * RSS_SCALE, f"agentd peaked at {hwm} KiB"
+        assert SAN or hwm < 8 * 1024, f"agentd peaked at {hwm} KiB"
 
 
 def test_paths_spaces_unicode_dotdot_symlinks_parents(ctx):

@@ -26,6 +26,11 @@ import urllib.request
 from agentd import (HOST, OP_BINARY, OP_TEXT, WSClient, WSClosed, free_port,
     problem)
 
+# Sanitizer builds (make test SAN=1) start bigger and keep freed memory
+# in quarantine for a while: their growth is allowed four times as much.
+SAN = os.environ.get("AGENTD_SAN") == "1"
+RSS_SCALE = 4 if SAN else 1
+
 TOKEN = "proc-test-token"
 
 
@@ -235,9 +240,9 @@ def test_sigterm_ignored_killed_after_grace(ctx):
 
 
 def test_one_gib_of_output_keeps_memory_and_disk_bounded(ctx):
-    """A process printing 1 GiB: agentd's peak RSS stays under 16 MiB and
-    the log on disk under twice maxLogBytesPerProcess (4 MiB here); the
-    newest output is there."""
+    """A process printing 1 GiB: agentd's peak RSS stays under 8 MiB (and
+    grows by less than 4 MiB), the log on disk under twice
+    maxLogBytesPerProcess (4 MiB here); the newest output is there."""
     with _daemon(ctx) as a:
         r = a.http("POST", "/v1/processes/config",
             {"maxLogBytesPerProcess": 4 << 20})
@@ -257,7 +262,8 @@ def test_one_gib_of_output_keeps_memory_and_disk_bounded(ctx):
             f"before, {hwm} KiB after; {disk} bytes of log on disk; "
             f"last sequence {logs['entries'][-1]['sequence']}")
         assert _text(logs["entries"]).endswith("THE-END\n")
-        assert hwm < 16 * 1024, f"agentd peaked at {hwm} KiB"
+        assert hwm - hwm0 < 4 * 1024 * RSS_SCALE, f"agentd peaked at {hwm} KiB"
+        assert SAN or hwm < 8 * 1024, f"agentd peaked at {hwm} KiB"
         assert disk < 8 << 20, f"{disk} bytes of log on disk"
         # Everything kept on disk is readable, oldest first, contiguous.
         allk = _logs(a, p["id"])["entries"]
