@@ -20,6 +20,25 @@ base64_encoded_len(size_t n)
 	return ((n + 2) / 3 * 4);
 }
 
+/*
+ * Two output characters for every 12 bits, built on first use: a process
+ * that prints at disk speed has every byte of its output encoded, and a
+ * pair at a time is about twice as fast as one.
+ */
+static uint16_t base64_pairs[4096];
+
+static void
+base64_pairs_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4096; i++)
+		memcpy(&base64_pairs[i],
+		    (const char[2]){
+			base64_alphabet[i >> 6], base64_alphabet[i & 63] },
+		    2);
+}
+
 /* Encode into out (base64_encoded_len(n) bytes, no NUL); its length. */
 size_t
 base64_encode_to(const void *in, size_t n, char *out)
@@ -29,12 +48,13 @@ base64_encode_to(const void *in, size_t n, char *out)
 	uint32_t	     v;
 	size_t		     i;
 
+	if (base64_pairs[0] == 0)
+		base64_pairs_init();
 	for (i = 0; i + 2 < n; i += 3) {
 		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = base64_alphabet[v >> 18];
-		*o++ = base64_alphabet[(v >> 12) & 63];
-		*o++ = base64_alphabet[(v >> 6) & 63];
-		*o++ = base64_alphabet[v & 63];
+		memcpy(o, &base64_pairs[v >> 12], 2);
+		memcpy(o + 2, &base64_pairs[v & 0xfff], 2);
+		o += 4;
 	}
 	if (i < n) {
 		v = (uint32_t)p[i] << 16;

@@ -1209,8 +1209,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 
 	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
-	if (c->ops != NULL && c->ops->keep != NULL &&
-	    !c->ops->keep(c->src, line, len)) {
+	if (c->ops->keep != NULL && !c->ops->keep(c->src, line, len)) {
 		if (b->n == 0)
 			b->last = seq; /* skipped before any frame */
 		return (0);
@@ -1233,7 +1232,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 	}
 	buf = server_scratch + LWS_PRE + b->len;
 	memcpy(buf, id, (size_t)idlen);
-	if (c->kind == CONN_WS && c->ops != NULL && c->ops->frame != NULL) {
+	if (c->kind == CONN_WS && c->ops->frame != NULL) {
 		/* A binary frame of the line's bytes (never longer). */
 		if (c->ops->frame(c->src, line, len, (char *)buf, &body) != 0)
 			body = 0;

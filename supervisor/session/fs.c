@@ -312,7 +312,8 @@ fs_entries(const char *path, cJSON **out, char **cause)
 		}
 		names[n++] = xstrdup(de->d_name);
 	}
-	qsort(names, n, sizeof *names, fs_entry_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, fs_entry_cmp);
 	*out = json_array();
 	for (i = 0; i < n; i++) {
 		islink =

@@ -149,7 +149,7 @@ procs_config(void)
 int
 procs_set_config(const cJSON *body, cJSON **out, char **cause)
 {
-	long long v[nitems(procs_cfg_members)];
+	long long v[nitems(procs_cfg_members)] = { 0 };
 	double	  d;
 	size_t	  i;
 
@@ -1311,7 +1311,7 @@ procs_load_all(char **cause)
 {
 	char **ids;
 	size_t n, i;
-	char  *why;
+	char  *why = NULL;
 
 	if (store_list(STORE_LOGS, options.data_dir, &ids, &n) != 0) {
 		if (errno == ENOENT)
@@ -1321,12 +1321,12 @@ procs_load_all(char **cause)
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
-		if (strncmp(ids[i], "proc_", 5) != 0 ||
+		/* One bad process must not keep the others (or agentd) down. */
+		if (strncmp(ids[i], "proc_", 5) == 0 &&
 		    procs_load(ids[i], &why) != 0) {
-			if (strncmp(ids[i], "proc_", 5) == 0) {
-				log_error("%s", why);
-				free(why);
-			}
+			log_error("%s", why != NULL ? why : ids[i]);
+			free(why);
+			why = NULL;
 		}
 		free(ids[i]);
 	}

@@ -229,6 +229,15 @@ TEST(test_pax_and_gnu_names)
 	header(&b, "global", 'g', 10, NULL, NULL, 0);
 	data(&b, "9 a=bcde\n\n", 10);
 	header(&b, "last", '0', 0, NULL, NULL, 0);
+	/* Link targets from a pax linkpath and a GNU 'K'. */
+	n = snprintf(rec, sizeof rec, "%d linkpath=%s\n",
+	    (int)strlen(" linkpath=\n") + 3 + 150, longname + 149);
+	header(&b, "PaxHeaders/y", 'x', (size_t)n, NULL, NULL, 0);
+	data(&b, rec, (size_t)n);
+	header(&b, "plink", '2', 0, "short-target", NULL, 0);
+	header(&b, "././@LongLink", 'K', 7, NULL, NULL, 0);
+	data(&b, "k-link", 7);
+	header(&b, "klink", '1', 0, "ignored", NULL, 0);
 	end(&b);
 
 	memset(&s, 0, sizeof s);
@@ -237,8 +246,9 @@ TEST(test_pax_and_gnu_names)
 		char want[1024];
 
 		snprintf(want, sizeof want,
-		    "F %s 2:hi|F caf\xc3\xa9 au lait.txt 4:abcd|F last 0:|",
-		    longname);
+		    "F %s 2:hi|F caf\xc3\xa9 au lait.txt 4:abcd|F last 0:|"
+		    "S plink>%s 0:|H klink>k-link 0:|",
+		    longname, longname + 149);
 		CHECK_STR(s.text, want);
 	}
 	free(b.p);
