@@ -1454,6 +1454,38 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
+/*
+ * The route refused an authorised upgrade (no such process, not a
+ * terminal): tell the client why, as the HTTP route would, before lws
+ * closes the connection (it has no way to answer a refused upgrade). The
+ * answer is small and goes straight to a fresh socket; if it does not
+ * fit, the client sees the close alone.
+ */
+static void
+server_ws_refuse(struct lws *wsi, struct conn *c)
+{
+	char   head[256];
+	int    n;
+	size_t len = c->resp.body != NULL ? c->resp.len : 0;
+
+	if (c->resp.kind != API_REPLY || c->resp.status < 400)
+		return;
+	n = snprintf(head, sizeof head,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n",
+	    c->resp.status, c->resp.status == 404 ? "Not Found" : "Refused",
+	    c->resp.content_type != NULL ? c->resp.content_type
+					 : "application/problem+json",
+	    len);
+	if (n <= 0 || (size_t)n >= sizeof head)
+		return;
+	if (send(lws_get_socket_fd(wsi), head, (size_t)n,
+		MSG_NOSIGNAL | MSG_DONTWAIT) == n &&
+	    len > 0)
+		(void)send(lws_get_socket_fd(wsi), c->resp.body, len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* A WebSocket upgrade: route and authorise it like an HTTP request. */
 static int
 server_ws_filter(struct lws *wsi, struct conn *c)
@@ -1477,6 +1509,7 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind != API_STREAM) {
 		log_info("websocket %s refused: %d", c->path, c->resp.status);
+		server_ws_refuse(wsi, c);
 		return (-1);
 	}
 	c->kind = CONN_WS;
