@@ -381,6 +381,14 @@ def test_body_types_and_token(ctx):
             token=None), 401)
         assert not os.path.exists(os.path.join(home, "t.txt"))
         assert not os.path.exists(os.path.join(home, "x"))
+        # A page on another origin gets nothing written either.
+        problem(a.http("PUT", "/v1/fs/file?" + q("t.txt"), b"x",
+            headers={"Content-Type": "application/octet-stream",
+                "Origin": "http://evil.example"}), 403)
+        problem(a.http("POST", "/v1/fs/upload-batch?" + q("d"), b"x",
+            headers={"Content-Type": "text/plain",
+                "Origin": "http://evil.example"}, token=None), 403)
+        assert not os.path.exists(os.path.join(home, "t.txt"))
         # The upload's Content-Length is not capped by --max-body (8 MiB).
         big = os.urandom(12 << 20)
         r = _put(a, "twelve.bin", big)
