@@ -70,14 +70,14 @@ def _text(entries):
         "utf-8", "replace")
 
 
-def _until(fn, what, timeout=10.0):
+def _until(fn, what, timeout=10.0, every=0.02):
     end = time.monotonic() + timeout
     while True:
         v = fn()
         if v:
             return v
         assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.02)
+        time.sleep(every)
 
 
 def _vm(pid, key):
@@ -252,8 +252,11 @@ def test_one_gib_of_output_keeps_memory_and_disk_bounded(ctx):
         t0 = time.monotonic()
         p = _create(a, command="sh", args=["-c",
             "head -c 1073741824 /dev/zero; echo THE-END"])
+        # Polled slowly: every request costs a sanitizer build memory it
+        # keeps in quarantine for a while.
         _until(lambda: a.http("GET", f"/v1/processes/{p['id']}")
-            .json["status"] == "exited", "1 GiB to be printed", timeout=120)
+            .json["status"] == "exited", "1 GiB to be printed", timeout=120,
+            every=0.25)
         took = time.monotonic() - t0
         hwm = _vm(a.pid, "VmHWM")
         d = os.path.join(a.data_dir, "processes", p["id"])
