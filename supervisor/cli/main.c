@@ -614,11 +614,14 @@ main_serve(int argc, char **argv)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)
 		fatalx("loading ACP servers: %s", cause);
+	if (procs_load_all(&cause) != 0)
+		fatalx("loading processes: %s", cause);
 	if (server_start(&cause) != 0)
 		fatalx("%s", cause);
 	webhook_start();
 	loop_run();
 	acpserver_shutdown();
+	procs_shutdown();
 	session_shutdown();
 	log_info("stopped");
 	return (0);

@@ -103,6 +103,8 @@ uint64_t	journal_last(struct journal *);
 void		journal_append(
 	       struct journal *, uint64_t, enum event_type, char *, size_t, size_t);
 uint64_t journal_append_message(struct journal *, char *, size_t, const char *);
+uint64_t journal_append_message_copy(struct journal *, const char *, size_t);
+void	 journal_set_ring(struct journal *, size_t);
 void	 journal_on_stall(struct journal *, journal_stall_cb, void *);
 int	 journal_stalled(struct journal *);
 void	 journal_sync(struct journal *);
@@ -174,10 +176,35 @@ void proc_stop(struct proc *, double);
 void proc_pause(struct proc *, int);
 void proc_free(struct proc *);
 
+/* child.c */
+#define CHILD_PTY      0x1 /* on a pseudo-terminal */
+#define CHILD_NO_STDIN 0x2 /* stdin is /dev/null */
+enum child_stream {
+	CHILD_STDOUT,
+	CHILD_STDERR,
+	CHILD_TERM /* a terminal's output (both, mixed as the child wrote) */
+};
+struct child;
+struct child_cbs {
+	void (*output)(void *, int, const char *, size_t);
+	void (*exit)(void *, int); /* wait status; output all delivered */
+};
+struct child *child_spawn(char **, char **, const char *, int, int, int,
+    const struct child_cbs *, void *, char **);
+pid_t	      child_pid(struct child *);
+int	      child_write(struct child *, const char *, size_t);
+void	      child_end_input(struct child *);
+int	      child_resize(struct child *, int, int);
+void	      child_signal(struct child *, int);
+void	      child_stop(struct child *, double);
+void	      child_pause(struct child *, int);
+void	      child_free(struct child *);
+
 /* store.c */
 enum store_kind {
-	STORE_EVENTS,  /* sessions/<id>/events.jsonl, session.json */
-	STORE_MESSAGES /* acp/<id>/messages.jsonl, server.json */
+	STORE_EVENTS,	/* sessions/<id>/events.jsonl, session.json */
+	STORE_MESSAGES, /* acp/<id>/messages.jsonl, server.json */
+	STORE_LOGS	/* processes/<id>/log.jsonl, process.json; bounded */
 };
 struct store;
 int  store_init(const char *, char **);
@@ -189,6 +216,7 @@ store_create(enum store_kind, const char *, const char *, char **);
 struct store *
 store_open(enum store_kind, const char *, const char *, uint64_t *, char **);
 enum store_kind store_kind(const struct store *);
+void		store_set_cap(struct store *, uint64_t);
 int		store_append(
 		struct store *, uint64_t, const char *, size_t, const char *, char **);
 int   store_sync(struct store *);
