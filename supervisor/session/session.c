@@ -88,11 +88,14 @@ struct session {
 	struct record	  *record; /* --record, or NULL */
 	char		  *driver; /* ACP server holding it, or NULL */
 
-	TAILQ_HEAD(, session_msg) queue;
-	int		   nqueued;
-	struct loop_timer *idle_timer;	 /* --idle-timeout in a turn */
-	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
-	int		   cancelling;	 /* cancel_timer runs */
+	/* Messages waiting for the agent: urgent (sent with "interrupt")
+	 * before queue, each in the order posted; nqueued counts both. */
+	TAILQ_HEAD(session_queue, session_msg) urgent;
+	struct session_queue queue;
+	int		     nqueued;
+	struct loop_timer   *idle_timer;   /* --idle-timeout in a turn */
+	struct loop_timer   *cancel_timer; /* --cancel-grace after a cancel */
+	int		     cancelling;   /* cancel_timer runs */
 
 	int refs;
 	int dead;
@@ -110,6 +113,7 @@ static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
+static int  session_do_cancel(struct session *, void *, char **);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
@@ -147,16 +151,29 @@ session_ref(struct session *s)
 	s->refs++;
 }
 
+/* Free every queued message. */
 static void
-session_free(struct session *s)
+session_clear_queue(struct session *s)
 {
 	struct session_msg *m;
 
+	while ((m = TAILQ_FIRST(&s->urgent)) != NULL) {
+		TAILQ_REMOVE(&s->urgent, m, entry);
+		json_free(m->body);
+		free(m);
+	}
 	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
 		TAILQ_REMOVE(&s->queue, m, entry);
 		json_free(m->body);
 		free(m);
 	}
+	s->nqueued = 0;
+}
+
+static void
+session_free(struct session *s)
+{
+	session_clear_queue(s);
 	host_free(s->host);
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
@@ -506,9 +523,12 @@ session_dispatch(struct session *s)
 	struct user_message um;
 	cJSON		   *content;
 
-	if ((m = TAILQ_FIRST(&s->queue)) == NULL)
+	if ((m = TAILQ_FIRST(&s->urgent)) != NULL)
+		TAILQ_REMOVE(&s->urgent, m, entry);
+	else if ((m = TAILQ_FIRST(&s->queue)) != NULL)
+		TAILQ_REMOVE(&s->queue, m, entry);
+	else
 		return;
-	TAILQ_REMOVE(&s->queue, m, entry);
 	s->nqueued--;
 	s->state = S_TURN;
 	host_turn_start(s->host);
@@ -544,17 +564,11 @@ session_dispatch_cb(void *arg)
 static void
 session_drop_queue(struct session *s)
 {
-	struct session_msg *m;
-	cJSON		   *details;
-	char		    msg[128];
-	int		    n = s->nqueued;
+	cJSON *details;
+	char   msg[128];
+	int    n = s->nqueued;
 
-	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
-		TAILQ_REMOVE(&s->queue, m, entry);
-		json_free(m->body);
-		free(m);
-	}
-	s->nqueued = 0;
+	session_clear_queue(s);
 	if (n == 0 || s->dead)
 		return;
 	snprintf(msg, sizeof msg,
@@ -653,23 +667,80 @@ session_do_refuse(struct session *s, void *arg, char **cause)
 	return (409);
 }
 
+/* Does this message body ask to interrupt the running turn? */
 static int
-session_do_queue(struct session *s, void *arg, char **cause)
+session_urgent(const cJSON *body)
+{
+	int interrupt = 0;
+
+	(void)json_get_bool(body, "interrupt", &interrupt);
+	return (interrupt);
+}
+
+/*
+ * Queue a message: an interrupting one after the interrupting messages
+ * already waiting and before every ordinary one, so that nothing queued
+ * can run between the cancelled turn and it. Returns the entry, or NULL
+ * with *cause (the queue is full).
+ */
+static struct session_msg *
+session_enqueue(struct session *s, const cJSON *body, char **cause)
 {
 	struct session_msg *m;
 
 	if (s->nqueued >= SESSION_QUEUE_MAX) {
 		xasprintf(
 		    cause, "%d messages are already queued", SESSION_QUEUE_MAX);
-		return (409);
+		return (NULL);
 	}
 	m = xcalloc(1, sizeof *m);
-	m->body = json_dup(arg);
-	TAILQ_INSERT_TAIL(&s->queue, m, entry);
+	m->body = json_dup(body);
+	TAILQ_INSERT_TAIL(
+	    session_urgent(body) ? &s->urgent : &s->queue, m, entry);
 	s->nqueued++;
+	return (m);
+}
+
+/* Take back a message just queued (what it asked for failed). */
+static void
+session_unqueue(struct session *s, struct session_msg *m)
+{
+	TAILQ_REMOVE(
+	    session_urgent(m->body) ? &s->urgent : &s->queue, m, entry);
+	s->nqueued--;
+	json_free(m->body);
+	free(m);
+}
+
+static int
+session_do_queue(struct session *s, void *arg, char **cause)
+{
+	if (session_enqueue(s, arg, cause) == NULL)
+		return (409);
 	if (s->state == S_READY)
 		session_dispatch(s);
 	return (0);
+}
+
+/*
+ * A message during a turn: queued; an interrupting one goes to the head
+ * and cancels the turn, whose end (E_TURN_END, or the --cancel-grace
+ * fallback and restart) hands it over next. If the cancel cannot be
+ * asked, the message is taken back: nothing half done.
+ */
+static int
+session_do_queue_turn(struct session *s, void *arg, char **cause)
+{
+	struct session_msg *m;
+	int		    status;
+
+	if ((m = session_enqueue(s, arg, cause)) == NULL)
+		return (409);
+	if (!session_urgent(arg))
+		return (0);
+	if ((status = session_do_cancel(s, NULL, cause)) != 0)
+		session_unqueue(s, m);
+	return (status);
 }
 
 static int
@@ -700,7 +771,7 @@ static int
 session_do_turn_done(struct session *s, void *arg, char **cause)
 {
 	s->state = S_READY;
-	if (!TAILQ_EMPTY(&s->queue)) {
+	if (s->nqueued > 0) {
 		/* Not from inside the adapter's callback: next loop pass. */
 		session_ref(s);
 		loop_defer(session_dispatch_cb, s);
@@ -842,7 +913,7 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 	session_save(s);
 	log_info(
 	    "session %s: agent stopped; idle until the next message", s->id);
-	if (TAILQ_EMPTY(&s->queue))
+	if (s->nqueued == 0)
 		return (0);
 	if (session_start_agent(s, &why) != 0) {
 		xasprintf(&msg, "cannot start the agent again: %s", why);
@@ -866,8 +937,8 @@ static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	    session_do_end_idle, session_do_ignore },
 	[S_READY] = { session_do_queue, session_do_ignore, session_do_no_turn,
 	    session_do_stop, session_do_exit },
-	[S_TURN] = { session_do_queue, session_do_turn_done, session_do_cancel,
-	    session_do_stop, session_do_exit },
+	[S_TURN] = { session_do_queue_turn, session_do_turn_done,
+	    session_do_cancel, session_do_stop, session_do_exit },
 	[S_RESTARTING] = { session_do_queue, session_do_ignore,
 	    session_do_no_turn, session_do_stop_restart,
 	    session_do_exit_restart },
@@ -1003,6 +1074,7 @@ session_new(const char *id, const struct agent_profile *p, struct store *st,
 	s = xcalloc(1, sizeof *s);
 	s->id = xstrdup(id);
 	s->profile = p;
+	TAILQ_INIT(&s->urgent);
 	TAILQ_INIT(&s->queue);
 	snprintf(name, sizeof name, "session %s", id);
 	s->journal = journal_new(st, name);
@@ -1085,7 +1157,7 @@ session_installed_cb(void *arg, const char *failed)
 			host_error(s->host, why, "spawn_failed", NULL);
 			free(why);
 			(void)session_do_end_idle(s, NULL, NULL);
-		} else if (!TAILQ_EMPTY(&s->queue))
+		} else if (s->nqueued > 0)
 			session_dispatch(s);
 	}
 	session_unref(s);
@@ -1529,10 +1601,15 @@ session_check_store(struct session *s, char **cause)
 int
 session_post_message(struct session *s, const cJSON *body, char **cause)
 {
-	int status;
+	const cJSON *v;
+	int	     status;
 
 	if (json_get_str(body, "message") == NULL) {
 		*cause = xstrdup("'message' (a string) is required");
+		return (400);
+	}
+	if ((v = json_get(body, "interrupt")) != NULL && !json_is_bool(v)) {
+		*cause = xstrdup("'interrupt' must be a boolean");
 		return (400);
 	}
 	if ((status = session_check_store(s, cause)) != 0)
