@@ -89,6 +89,9 @@ reply_fail(struct api_response *resp, int status, char *cause)
 	case 409:
 		type = "conflict";
 		break;
+	case 422:
+		type = "unprocessable";
+		break;
 	case 503:
 		type = "unavailable";
 		break;

@@ -271,6 +271,10 @@ session_save_meta(struct session *s, char **cause)
 		json_set_str(o, "model", host_model(h));
 	if (host_permission_mode(h) != NULL)
 		json_set_str(o, "permissionMode", host_permission_mode(h));
+	if (host_effort(h) != NULL)
+		json_set_str(o, "effort", host_effort(h));
+	if (json_size(host_options(h)) > 0)
+		json_set(o, "options", json_dup(host_options(h)));
 	json_set_str(o, "cwd", host_cwd(h));
 	if (s->env != NULL)
 		json_set(o, "env", json_dup(s->env));
@@ -1211,6 +1215,7 @@ session_create(
 	struct host_settings	    set;
 	const char		   *agent;
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
+	char			   *effort = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
 	char			   *why;
@@ -1244,6 +1249,7 @@ session_create(
 	}
 	if (session_opt_str(req, "model", &model, cause) != 0 ||
 	    session_opt_str(req, "permissionMode", &mode, cause) != 0 ||
+	    session_opt_str(req, "effort", &effort, cause) != 0 ||
 	    session_check_command(req, cwd, cause) != 0)
 		goto out;
 	install = session_needs_install(p, req);
@@ -1259,6 +1265,7 @@ session_create(
 	set.cwd = cwd;
 	set.model = model;
 	set.permission_mode = mode;
+	set.effort = effort;
 	set.agent_command = json_get(req, "agentCommand");
 	set.mcp = json_get(req, "mcp");
 	s = session_new(id, p, st, &set);
@@ -1293,6 +1300,7 @@ out:
 	free(cwd);
 	free(model);
 	free(mode);
+	free(effort);
 	return (status);
 }
 
@@ -1463,6 +1471,8 @@ session_load(const char *id, char **cause)
 	set.cwd = json_get_str(o, "cwd") != NULL ? json_get_str(o, "cwd") : "/";
 	set.model = json_get_str(o, "model");
 	set.permission_mode = json_get_str(o, "permissionMode");
+	set.effort = json_get_str(o, "effort");
+	set.options = json_get_obj(o, "options");
 	set.native_id = json_get_str(o, "nativeSessionId");
 	set.agent_version = json_get_str(o, "agentVersion");
 	set.agent_command = json_get_arr(o, "agentCommand");
@@ -1530,12 +1540,25 @@ session_load_all(char **cause)
 	return (0);
 }
 
+/*
+ * A setting as SessionInfo tells it: what the session was told (create
+ * or config), else what the agent said it runs with, else NULL.
+ */
+static const char *
+session_setting(struct host *h, const char *set, const char *key)
+{
+	if (set != NULL)
+		return (set);
+	return (json_get_str(json_get_obj(host_options(h), key), "current"));
+}
+
 /* SessionInfo, as GET /v1/sessions/{id} answers it. Never env values. */
 cJSON *
 session_info(struct session *s)
 {
 	struct host *h = s->host;
 	const cJSON *e;
+	const char  *v;
 	cJSON	    *o, *keys, *perms, *qs;
 	int64_t	     updated;
 
@@ -1543,11 +1566,13 @@ session_info(struct session *s)
 	json_set_str(o, "sessionId", s->id);
 	json_set_str(o, "agent", s->profile->id);
 	json_set_str(o, "agentMode", "build");
-	json_set_str(o, "permissionMode",
-	    host_permission_mode(h) != NULL ? host_permission_mode(h)
-					    : "default");
-	if (host_model(h) != NULL)
-		json_set_str(o, "model", host_model(h));
+	v = session_setting(h, host_permission_mode(h), "mode");
+	json_set_str(o, "permissionMode", v != NULL ? v : "default");
+	if ((v = session_setting(h, host_model(h), "model")) != NULL)
+		json_set_str(o, "model", v);
+	if ((v = session_setting(h, host_effort(h), "effort")) != NULL)
+		json_set_str(o, "effort", v);
+	json_set(o, "options", json_dup(host_options(h)));
 	if (host_native_id(h) != NULL)
 		json_set_str(o, "nativeSessionId", host_native_id(h));
 	if (host_agent_version(h) != NULL)
@@ -1615,6 +1640,90 @@ session_post_message(struct session *s, const cJSON *body, char **cause)
 	if ((status = session_check_store(s, cause)) != 0)
 		return (status);
 	return (session_fsm(s, E_MESSAGE, (void *)body, cause));
+}
+
+/*
+ * POST /v1/sessions/{id}/config: {model?, mode?, permissionMode?,
+ * effort?}, non-empty strings, at least one; mode and permissionMode
+ * name the same setting. The adapter maps it to the agent's own way (at
+ * once, from the next turn, or at the next start when no agent runs) or
+ * refuses it, 409 (the agent cannot) or 422 (a value it does not offer);
+ * taken, it is in the log (a "config" status item) and session.json, so
+ * a restart and a resume keep it. 0, or an HTTP status with *cause.
+ */
+int
+session_configure(struct session *s, const cJSON *body, char **cause)
+{
+	static const char *const names[] = { "model", "mode", "permissionMode",
+		"effort" };
+	const struct adapter	*a = s->profile->adapter;
+	struct session_config	 cfg;
+	const char		*v[nitems(names)];
+	const cJSON		*e;
+	size_t			 i, n = 0;
+	int			 status;
+
+	JSON_FOREACH(e, body) {
+		for (i = 0; i < nitems(names); i++) {
+			if (strcmp(json_key(e), names[i]) == 0)
+				break;
+		}
+		if (i == nitems(names)) {
+			xasprintf(cause,
+			    "unknown setting '%s' (model, mode, "
+			    "permissionMode, effort)",
+			    json_key(e));
+			return (400);
+		}
+	}
+	for (i = 0; i < nitems(names); i++) {
+		v[i] = NULL;
+		if ((e = json_get(body, names[i])) == NULL || json_is_null(e))
+			continue;
+		if (!json_is_str(e) || *json_str(e) == '\0' ||
+		    strlen(json_str(e)) > 256) {
+			xasprintf(cause,
+			    "'%s' must be a non-empty string (at most 256 "
+			    "bytes)",
+			    names[i]);
+			return (400);
+		}
+		v[i] = json_str(e);
+		n++;
+	}
+	if (n == 0) {
+		*cause = xstrdup("nothing to change: give model, mode "
+				 "(or permissionMode) or effort");
+		return (400);
+	}
+	if (v[1] != NULL && v[2] != NULL && strcmp(v[1], v[2]) != 0) {
+		*cause = xstrdup("'mode' and 'permissionMode' name the same "
+				 "setting and differ");
+		return (400);
+	}
+	if (s->state == S_ENDED || s->state == S_STOPPING) {
+		xasprintf(cause, "session '%s' is %s", s->id,
+		    session_state_names[s->state]);
+		return (409);
+	}
+	if ((status = session_check_store(s, cause)) != 0)
+		return (status);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.model = v[0];
+	cfg.mode = v[1] != NULL ? v[1] : v[2];
+	cfg.effort = v[3];
+	if (a->configure == NULL) {
+		xasprintf(cause,
+		    "agent '%s' cannot change its model, mode or effort "
+		    "during a session (docs/agents.md)",
+		    s->profile->id);
+		return (409);
+	}
+	if ((status = a->configure(s->host, &cfg, cause)) != 0)
+		return (status);
+	host_configure(s->host, &cfg);
+	log_info("session %s: settings changed", s->id);
+	return (0);
 }
 
 int

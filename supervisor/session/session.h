@@ -35,10 +35,11 @@ int    session_reply_permission(
        struct session *, const char *, enum permission_reply, char **);
 int
 session_reply_question(struct session *, const char *, const cJSON *, char **);
-int			    session_cancel(struct session *, char **);
-int			    session_terminate(struct session *);
-void			    session_delete(struct session *);
-const char		   *session_name(struct session *);
+int	    session_cancel(struct session *, char **);
+int	    session_configure(struct session *, const cJSON *, char **);
+int	    session_terminate(struct session *);
+void	    session_delete(struct session *);
+const char *session_name(struct session *);
 const struct agent_profile *session_agent(struct session *);
 struct journal		   *session_journal(struct session *);
 uint64_t		    session_last_seq(struct session *);

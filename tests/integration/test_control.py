@@ -156,3 +156,164 @@ def test_interrupt_through_the_cancel_fallback(ctx):
             and e["data"]["item"]["role"] == "user"]
         assert users == ["hello", "urgent now"], users
         assert a.http("GET", "/v1/sessions/c").json["queuedMessages"] == 1
+
+
+# -- what the agent offers, and changing it live
+
+def _config(a, sid, body, status=204):
+    r = a.http("POST", f"/v1/sessions/{sid}/config", body)
+    assert r.status == status, f"config: {r.status} {r.body[:300]!r}"
+    return r
+
+
+def _say(a, sid, text, n):
+    """Send text, wait for the n-th turn, return the reply's text."""
+    _post(a, sid, {"message": text})
+    return _assistant_text(_wait_turns(a, sid, n), text).split("\n")[-1]
+
+
+def _whoami(a, sid, n):
+    evs = None
+    _post(a, sid, {"message": "whoami"})
+    evs = _wait_turns(a, sid, n)
+    replies = []
+    inside = 0
+    for e in evs:
+        if e["type"] == "item.completed" and e["data"]["item"]["role"] == "user":
+            inside = 1
+            replies.append("")
+        elif e["type"] == "item.delta" and inside:
+            replies[-1] += e["data"]["delta"]
+        elif e["type"] == "turn.ended":
+            inside = 0
+    return replies[-1]
+
+
+def _ids(opt):
+    return [c["id"] for c in opt.get("available", [])]
+
+
+def test_agent_and_session_options(ctx):
+    with Agentd(ctx.binary) as a:
+        info = a.http("GET", "/v1/agents/mock").json
+        o = info["options"]
+        assert _ids(o["model"]) == ["mock-fast", "mock-smart"], o
+        assert _ids(o["mode"]) == ["default", "acceptEdits", "plan"], o
+        assert _ids(o["effort"]) == ["low", "medium", "high"], o
+        assert all(o[k]["settable"] for k in o), o
+        amp = a.http("GET", "/v1/agents/amp").json["options"]
+        assert not any(amp[k]["settable"] for k in amp), amp
+        claude = a.http("GET", "/v1/agents/claude").json["options"]
+        assert claude["model"]["settable"] and claude["mode"]["settable"]
+        assert "bypassPermissions" in _ids(claude["mode"]), claude
+        _create(a)
+        s = wait_for(lambda: (lambda s: s if s.get("nativeSessionId")
+            else None)(a.http("GET", "/v1/sessions/s1").json), 5)
+        opts = s["options"]
+        assert opts["model"]["current"] == "mock-fast", opts
+        assert opts["mode"]["current"] == "default", opts
+        assert opts["effort"]["current"] == "medium", opts
+        assert _ids(opts["model"]) == ["mock-fast", "mock-smart"], opts
+        assert s["model"] == "mock-fast" and s["effort"] == "medium", s
+        assert s["permissionMode"] == "default", s
+
+
+def test_config_changes_the_next_turn_and_is_logged(ctx):
+    with Agentd(ctx.binary) as a:
+        _create(a)
+        assert _whoami(a, "s1", 1) == "model=mock-fast mode=default effort=medium"
+        _config(a, "s1", {"model": "mock-smart", "effort": "high"})
+        _config(a, "s1", {"permissionMode": "plan"})
+        assert _whoami(a, "s1", 2) == "model=mock-smart mode=plan effort=high"
+        s = a.http("GET", "/v1/sessions/s1").json
+        assert (s["model"], s["permissionMode"], s["effort"]) == \
+            ("mock-smart", "plan", "high"), s
+        assert s["options"]["model"]["current"] == "mock-smart", s
+        items = [e["data"]["item"] for e in fetch_events(a, "s1")
+            if e["type"] == "item.completed"
+            and e["data"]["item"]["kind"] == "status"
+            and e["data"]["item"]["content"][0]["label"] == "config"]
+        assert [i["content"][1]["json"] for i in items] == [
+            {"model": "mock-smart", "effort": "high"}, {"mode": "plan"}], items
+        assert items[0]["content"][0]["detail"] == "model mock-smart, effort high"
+        # over the WebSocket, the same command
+        ws = a.ws("/v1/sessions/s1/events/ws?offset=0")
+        rep = ws.request({"type": "config", "id": "c1", "mode": "default"})
+        assert rep == {"reply_to": "c1", "status": 204}, rep
+        rep = ws.request({"type": "config", "id": "c2", "effort": "huge"})
+        assert rep["status"] == 422 and "low, medium, high" in rep["error"], rep
+        ws.close()
+        assert _whoami(a, "s1", 3) == "model=mock-smart mode=default effort=high"
+
+
+def test_config_refusals(ctx):
+    with Agentd(ctx.binary) as a:
+        _create(a)
+        wait_for(lambda: a.http("GET", "/v1/sessions/s1").json.get(
+            "nativeSessionId"), 5)
+        for body, status, word in (
+                ({}, 400, "nothing to change"),
+                ({"model": ""}, 400, "model"),
+                ({"model": 5}, 400, "model"),
+                ({"colour": "red"}, 400, "colour"),
+                ({"mode": "plan", "permissionMode": "default"}, 400, "differ"),
+                ({"model": "gpt-9"}, 422, "mock-fast, mock-smart"),
+                ({"mode": "yolo", "model": "mock-smart"}, 422, "yolo")):
+            r = _config(a, "s1", body, status)
+            assert word in problem(r, status)["detail"], (body, r.json)
+        assert a.http("GET", "/v1/sessions/s1").json["model"] == "mock-fast"
+        assert not [e for e in fetch_events(a, "s1")
+            if e["type"] == "item.completed"
+            and e["data"]["item"]["kind"] == "status"], "a refusal was logged"
+        r = _config(a, "nope", {"model": "x"}, 404)
+        # an ACP agent whose session offers no settings: 409, said why
+        from test_faults import _create as _create_fake
+        _create_fake(a, "f", "ok")
+        _post(a, "f", {"message": "hi"})
+        _wait_turns(a, "f", 1)
+        r = _config(a, "f", {"model": "m1"}, 409)
+        assert "no way to change its model" in problem(r, 409)["detail"]
+        assert a.http("POST", "/v1/sessions/s1/terminate").status == 204
+        wait_for(lambda: a.http("GET", "/v1/sessions/s1").json["ended"], 5)
+        _config(a, "s1", {"model": "mock-smart"}, 409)
+
+
+def test_config_mode_gates_permissions(ctx):
+    """acceptEdits lets the mock's edit through; a stricter mode set live
+    makes the next one ask."""
+    with Agentd(ctx.binary) as a:
+        _create(a, permissionMode="acceptEdits")
+        _post(a, "s1", {"message": "permission please"})
+        evs = _wait_turns(a, "s1", 1)
+        assert "permission.requested" not in [e["type"] for e in evs]
+        _config(a, "s1", {"mode": "default"})
+        _post(a, "s1", {"message": "permission please"})
+        req = wait_for(lambda: [e for e in fetch_events(a, "s1")
+            if e["type"] == "permission.requested"], 5)[0]
+        r = a.http("POST", "/v1/sessions/s1/permissions/"
+            f"{req['data']['permission_id']}/reply", {"reply": "once"})
+        assert r.status == 204
+        _wait_turns(a, "s1", 2)
+
+
+def test_config_during_a_turn_and_across_restart(ctx):
+    with Agentd(ctx.binary) as a:
+        _create(a, effort="low")
+        assert _whoami(a, "s1", 1) == "model=mock-fast mode=default effort=low"
+        sse = a.sse("/v1/sessions/s1/events/sse", offset=0)
+        _post(a, "s1", {"message": "go slow please"})
+        collect_events(sse, until=lambda e: e["type"] == "item.delta")
+        _config(a, "s1", {"model": "mock-smart"})
+        assert a.http("POST", "/v1/sessions/s1/cancel").status == 204
+        _wait_turns(a, "s1", 2)
+        sse.close()
+        assert _whoami(a, "s1", 3) == "model=mock-smart mode=default effort=low"
+        a.restart()
+        # idle now: the change waits for the agent's next start
+        assert a.http("GET", "/v1/sessions/s1").json["state"] == "idle"
+        _config(a, "s1", {"mode": "plan"})
+        # a new agent process: its settings come from session.json
+        assert _whoami(a, "s1", 4) == "model=mock-smart mode=plan effort=low"
+        s = a.http("GET", "/v1/sessions/s1").json
+        assert (s["model"], s["permissionMode"], s["effort"]) == \
+            ("mock-smart", "plan", "low"), s
