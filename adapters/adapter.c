@@ -134,6 +134,24 @@ adapter_find_agent(const char *id)
 	return (NULL);
 }
 
+/* A NULL-terminated list of ids as choices [{id}], or NULL for none. */
+cJSON *
+adapter_choices(const char *const *list)
+{
+	const char *const *v;
+	cJSON		  *a, *c;
+
+	if (list == NULL)
+		return (NULL);
+	a = json_array();
+	for (v = list; *v != NULL; v++) {
+		c = json_object();
+		json_set_str(c, "id", *v);
+		json_append(a, c);
+	}
+	return (a);
+}
+
 /*
  * GET /v1/agents/{agent}'s options: for "model", "mode" and "effort",
  * whether a live session can change it (settable; dependsOnAgent for ACP,
@@ -149,9 +167,9 @@ adapter_options(const struct agent_profile *p)
 	} keys[] = { { "model", AGENT_SET_MODEL }, { "mode", AGENT_SET_MODE },
 		{ "effort", AGENT_SET_EFFORT } };
 	const struct agent_options *ao = p->options;
-	const char *const *list, *const *v;
-	cJSON *o, *k, *a, *c;
-	size_t i;
+	const char *const	   *list;
+	cJSON			   *o, *k, *a;
+	size_t			    i;
 
 	o = json_object();
 	for (i = 0; i < nitems(keys); i++) {
@@ -165,15 +183,8 @@ adapter_options(const struct agent_profile *p)
 		    : i == 0	  ? ao->models
 		    : i == 1	  ? ao->modes
 				  : ao->efforts;
-		if (list != NULL) {
-			a = json_array();
-			for (v = list; *v != NULL; v++) {
-				c = json_object();
-				json_set_str(c, "id", *v);
-				json_append(a, c);
-			}
+		if ((a = adapter_choices(list)) != NULL)
 			json_set(k, "available", a);
-		}
 		json_set(o, keys[i].key, k);
 	}
 	return (o);

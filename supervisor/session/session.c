@@ -113,6 +113,7 @@ static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
+static void session_seed_options(struct session *);
 static int  session_do_cancel(struct session *, void *, char **);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
@@ -1089,6 +1090,29 @@ session_new(const char *id, const struct agent_profile *p, struct store *st,
 	return (s);
 }
 
+/*
+ * What the agent offers as far as its profile knows (adapter.c), until
+ * the agent itself says more: so a new session already lists, say,
+ * Claude's permission modes and Codex's efforts.
+ */
+static void
+session_seed_options(struct session *s)
+{
+	const struct agent_options *o = s->profile->options;
+
+	if (o == NULL)
+		return;
+	if (o->models != NULL)
+		host_set_option(
+		    s->host, "model", NULL, adapter_choices(o->models));
+	if (o->modes != NULL)
+		host_set_option(
+		    s->host, "mode", NULL, adapter_choices(o->modes));
+	if (o->efforts != NULL)
+		host_set_option(
+		    s->host, "effort", NULL, adapter_choices(o->efforts));
+}
+
 /* Emit session.started with the session's metadata. */
 static void
 session_started(struct session *s)
@@ -1272,6 +1296,7 @@ session_create(
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	s->created_ms = loop_wall_ms();
+	session_seed_options(s);
 	/* A session whose session.json cannot be written is not created:
 	 * answering 200 for it would lose it at the next start. */
 	if (session_save_meta(s, &why) != 0) {

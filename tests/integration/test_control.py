@@ -317,3 +317,116 @@ def test_config_during_a_turn_and_across_restart(ctx):
         s = a.http("GET", "/v1/sessions/s1").json
         assert (s["model"], s["permissionMode"], s["effort"]) == \
             ("mock-smart", "plan", "low"), s
+
+
+# -- the ACP-over-HTTP facade: set_mode, set_model, set_config_option
+
+ACP_JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def _acp(a, srv, rid, method, params, agent=None):
+    path = f"/v1/acp/{srv}" + (f"?agent={agent}" if agent else "")
+    r = a.http("POST", path, {"jsonrpc": "2.0", "id": rid, "method": method,
+        "params": params}, headers=dict(ACP_JSON))
+    assert r.status == 200, f"{method}: {r.status} {r.body[:300]!r}"
+    return r.json
+
+
+def _cfg(result, category):
+    return [o for o in result["configOptions"] if o["category"] == category][0]
+
+
+def test_acp_facade_settings_on_the_mock(ctx):
+    with Agentd(ctx.binary) as a:
+        _acp(a, "x", 0, "initialize", {"protocolVersion": 1}, "mock")
+        new = _acp(a, "x", 1, "session/new", {"cwd": a.cwd,
+            "mcpServers": []})["result"]
+        sid = new["sessionId"]
+        assert [o["value"] for o in _cfg(new, "model")["options"]] == \
+            ["mock-fast", "mock-smart"], new
+        assert _cfg(new, "thought_level")["id"] == "effort", new
+        assert [m["id"] for m in new["modes"]["availableModes"]] == \
+            ["default", "acceptEdits", "plan"], new
+        r = _acp(a, "x", 2, "session/set_mode", {"sessionId": sid,
+            "modeId": "plan"})
+        assert r["result"] == {}, r
+        r = _acp(a, "x", 3, "session/set_config_option", {"sessionId": sid,
+            "configId": "effort", "value": "high"})
+        assert _cfg(r["result"], "thought_level")["currentValue"] == "high"
+        r = _acp(a, "x", 4, "session/set_model", {"sessionId": sid,
+            "modelId": "mock-smart"})
+        assert r["result"] == {}, r
+        r = _acp(a, "x", 5, "session/set_config_option", {"sessionId": sid,
+            "configId": "model", "value": "gpt-9"})
+        assert r["error"]["code"] == -32602 and "mock-fast" in \
+            r["error"]["message"], r
+        r = _acp(a, "x", 6, "session/set_mode", {"sessionId": "nope",
+            "modeId": "plan"})
+        assert r["error"]["code"] == -32002, r
+        r = _acp(a, "x", 7, "session/prompt", {"sessionId": sid,
+            "prompt": [{"type": "text", "text": "whoami"}]})
+        assert r["result"]["stopReason"] == "end_turn", r
+        text = _assistant_text(fetch_events(a, sid), "whoami")
+        assert text == "model=mock-smart mode=plan effort=high", text
+        a.http("DELETE", "/v1/acp/x")
+
+
+def test_acp_facade_settings_on_claude(ctx):
+    """Claude (a native agent; here a stand-in that reads its stdin and
+    says nothing, with agentd recording what it is sent) through the
+    facade: set_config_option and set_mode become Claude's control
+    requests set_model and set_permission_mode; effort is refused with
+    the reason."""
+    import json
+    import os
+    import tempfile
+    bindir = tempfile.mkdtemp(prefix="agentd-fakeclaude-")
+    record = tempfile.mkdtemp(prefix="agentd-record-")
+    with open(os.path.join(bindir, "claude"), "w") as f:
+        f.write("#!/bin/sh\nexec cat >/dev/null\n")
+    os.chmod(os.path.join(bindir, "claude"), 0o755)
+    with Agentd(ctx.binary, extra_args=["--record", record],
+            env={"PATH": bindir + ":" + os.environ["PATH"]}) as a:
+        _acp(a, "c", 0, "initialize", {"protocolVersion": 1}, "claude")
+        new = _acp(a, "c", 1, "session/new", {"cwd": a.cwd, "mcpServers": [],
+            "_meta": {"agentd": {"agentCommand": [
+            os.path.join(bindir, "claude")]}}})["result"]
+        sid = new["sessionId"]
+        assert "plan" in [o["value"] for o in _cfg(new, "mode")["options"]]
+        assert _cfg(new, "model")["options"] == [], new
+        assert [o["category"] for o in new["configOptions"]] == \
+            ["model", "mode"], "claude has no effort to set"
+        r = _acp(a, "c", 3, "session/set_config_option", {"sessionId": sid,
+            "configId": "model", "value": "claude-sonnet-4-5"})
+        assert "result" in r, r
+        assert _cfg(r["result"], "model")["currentValue"] == \
+            "claude-sonnet-4-5", r
+        r = _acp(a, "c", 4, "session/set_mode", {"sessionId": sid,
+            "modeId": "plan"})
+        assert r["result"] == {}, r
+        r = _acp(a, "c", 5, "session/set_config_option", {"sessionId": sid,
+            "configId": "effort", "value": "high"})
+        assert r["error"]["code"] == -32602 and \
+            "reasoning effort" in r["error"]["message"], r
+        r = _acp(a, "c", 6, "session/set_mode", {"sessionId": sid,
+            "modeId": "yolo"})
+        assert r["error"]["code"] == -32602 and "yolo" in \
+            r["error"]["message"], r
+        info = a.http("GET", f"/v1/sessions/{sid}").json
+        assert (info["model"], info["permissionMode"]) == \
+            ("claude-sonnet-4-5", "plan"), info
+
+        def sent():
+            out = []
+            with open(os.path.join(record, sid + ".jsonl")) as f:
+                for line in f:
+                    e = json.loads(line)
+                    if e.get("d") == ">":
+                        out.append(json.loads(e["l"]))
+            return out
+        reqs = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(
+            [m["request"] for m in sent()
+            if m.get("type") == "control_request"]), 5)
+        assert reqs == [{"subtype": "set_model", "model": "claude-sonnet-4-5"},
+            {"subtype": "set_permission_mode", "mode": "plan"}], reqs
+        a.http("DELETE", "/v1/acp/c")
