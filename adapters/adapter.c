@@ -61,8 +61,8 @@ static const struct agent_options agent_claude_options = { NULL,
 
 static const char *const agent_codex_modes[] = { "default", "acceptEdits",
 	"plan", "read-only", "bypassPermissions", NULL };
-static const char *const agent_codex_efforts[] = { "minimal", "low", "medium",
-	"high", "xhigh", NULL };
+static const char *const agent_codex_efforts[] = { "none", "minimal", "low",
+	"medium", "high", "xhigh", NULL };
 static const struct agent_options agent_codex_options = { NULL,
 	agent_codex_modes, agent_codex_efforts,
 	AGENT_SET_MODEL | AGENT_SET_MODE | AGENT_SET_EFFORT };

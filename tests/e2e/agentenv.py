@@ -162,7 +162,9 @@ trust_level = "trusted"
                 "baseUrl": mock_url + "/v1", "api": "openai-completions",
                 "apiKey": "MOCK_API_KEY",
                 "compat": {"supportsDeveloperRole": False},
-                "models": [{"id": "mock-model", "reasoning": True}]}}},
+                "models": [{"id": "mock-model", "reasoning": True},
+                           # a second one, for a model change (issue 15)
+                           {"id": "mock-model-2", "reasoning": True}]}}},
             indent=2), files)
         env.update({"PI_CODING_AGENT_DIR": agent_dir, "PI_OFFLINE": "1",
                     "MOCK_API_KEY": MOCK_KEY})

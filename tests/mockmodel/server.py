@@ -741,6 +741,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "method": "POST", "path": self.path, "api": api,
             "status": status, "scenario": plan.scenario, "step": plan.step,
             "model": body.get("model"), "stream": stream,
+            # the reasoning effort asked for (OpenAI Responses), if any
+            "effort": (body.get("reasoning") or {}).get("effort")
+            if isinstance(body.get("reasoning"), dict) else None,
             "prompt": (plan.prompt or "")[:200],
             "messages": len(conv),
             "tool_results": sum(1 for e in conv if e[0] == "tool"),
