@@ -134,24 +134,6 @@ adapter_find_agent(const char *id)
 	return (NULL);
 }
 
-/* A NULL-terminated list of ids as choices [{id}], or NULL for none. */
-cJSON *
-adapter_choices(const char *const *list)
-{
-	const char *const *v;
-	cJSON		  *a, *c;
-
-	if (list == NULL)
-		return (NULL);
-	a = json_array();
-	for (v = list; *v != NULL; v++) {
-		c = json_object();
-		json_set_str(c, "id", *v);
-		json_append(a, c);
-	}
-	return (a);
-}
-
 /*
  * GET /v1/agents/{agent}'s options: for "model", "mode" and "effort",
  * whether a live session can change it (settable; dependsOnAgent for ACP,
@@ -183,7 +165,7 @@ adapter_options(const struct agent_profile *p)
 		    : i == 0	  ? ao->models
 		    : i == 1	  ? ao->modes
 				  : ao->efforts;
-		if ((a = adapter_choices(list)) != NULL)
+		if ((a = host_choices(list)) != NULL)
 			json_set(k, "available", a);
 		json_set(o, keys[i].key, k);
 	}

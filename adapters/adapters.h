@@ -113,7 +113,6 @@ struct agent_options {
 extern const struct agent_profile agent_profiles[];
 const struct agent_profile	 *adapter_find_agent(const char *);
 cJSON				 *adapter_options(const struct agent_profile *);
-cJSON				 *adapter_choices(const char *const *);
 
 /* argv.c */
 void argv_add(struct argv_builder *, const char *);

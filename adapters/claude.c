@@ -474,7 +474,7 @@ claude_init_cb(struct host *s, struct claude *c, const cJSON *v)
 	if (mode != NULL)
 		host_set_option(s, "mode", mode,
 		    p != NULL && p->options != NULL
-			? adapter_choices(p->options->modes)
+			? host_choices(p->options->modes)
 			: NULL);
 	if (version != NULL &&
 	    (c->version == NULL || strcmp(c->version, version) != 0)) {

@@ -455,9 +455,9 @@ codex_learn(struct host *s, const cJSON *result)
 		host_set_option(
 		    s, "model", json_get_str(result, "model"), NULL);
 	host_set_option(s, "effort", json_get_str(result, "reasoningEffort"),
-	    o != NULL ? adapter_choices(o->efforts) : NULL);
+	    o != NULL ? host_choices(o->efforts) : NULL);
 	host_set_option(s, "mode", mode != NULL ? mode : "default",
-	    o != NULL ? adapter_choices(o->modes) : NULL);
+	    o != NULL ? host_choices(o->modes) : NULL);
 }
 
 /*

@@ -499,7 +499,7 @@ pi_learn(struct host *s, const cJSON *state)
 	if (level != NULL)
 		host_set_option(s, "effort", level,
 		    p != NULL && p->options != NULL
-			? adapter_choices(p->options->efforts)
+			? host_choices(p->options->efforts)
 			: NULL);
 }
 

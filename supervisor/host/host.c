@@ -260,6 +260,24 @@ host_set_option(
 		h->cbs->changed(h->cbarg);
 }
 
+/* A NULL-terminated list of ids as choices [{id}], or NULL for none. */
+cJSON *
+host_choices(const char *const *list)
+{
+	const char *const *v;
+	cJSON		  *a, *c;
+
+	if (list == NULL)
+		return (NULL);
+	a = json_array();
+	for (v = list; *v != NULL; v++) {
+		c = json_object();
+		json_set_str(c, "id", *v);
+		json_append(a, c);
+	}
+	return (a);
+}
+
 /*
  * Does the agent offer value for key? 0 if so, or if its list is not
  * known (the agent itself is then the judge); else 422 with *cause

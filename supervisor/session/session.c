@@ -1104,13 +1104,12 @@ session_seed_options(struct session *s)
 		return;
 	if (o->models != NULL)
 		host_set_option(
-		    s->host, "model", NULL, adapter_choices(o->models));
+		    s->host, "model", NULL, host_choices(o->models));
 	if (o->modes != NULL)
-		host_set_option(
-		    s->host, "mode", NULL, adapter_choices(o->modes));
+		host_set_option(s->host, "mode", NULL, host_choices(o->modes));
 	if (o->efforts != NULL)
 		host_set_option(
-		    s->host, "effort", NULL, adapter_choices(o->efforts));
+		    s->host, "effort", NULL, host_choices(o->efforts));
 }
 
 /* Emit session.started with the session's metadata. */
