@@ -105,6 +105,7 @@ struct acp {
 	enum acp_phase	     phase;
 	struct jsonrpc_peer *peer; /* our requests, the agent's asks */
 	int		     can_load;
+	int		     images;	/* promptCapabilities.image */
 	int		     replaying; /* session/load in flight */
 	int		     in_prompt; /* session/prompt in flight */
 	unsigned int	     turn;	/* prompts sent */
@@ -118,7 +119,7 @@ struct acp {
 	double cost_seen; /* cumulative cost, -1 unknown */
 	double cost_base; /* cumulative cost at turn start */
 
-	struct rpc_queue queue; /* prompts' blocks, for the handshake or turn */
+	struct rpc_queue queue; /* messages waiting for the handshake or turn */
 	TAILQ_HEAD(, acp_call) calls;
 
 	int    has_modes;  /* the session answered modes */
@@ -146,10 +147,11 @@ static void acp_reply(struct host *, const cJSON *, cJSON *);
 static void acp_reply_error(struct host *, const cJSON *, int, const char *);
 static void
 acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
-static void  acp_open_session(struct host *, struct acp *);
-static void  acp_flush(struct host *, struct acp *);
-static char *acp_file_uri(struct host *, const char *);
-static void  acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
+static void   acp_open_session(struct host *, struct acp *);
+static void   acp_flush(struct host *, struct acp *);
+static cJSON *acp_blocks(struct host *, struct acp *, const cJSON *);
+static char  *acp_file_uri(struct host *, const char *);
+static void   acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
 static jsonrpc_msg_fn acp_initialize_cb;
 static jsonrpc_msg_fn acp_session_cb;
@@ -378,6 +380,10 @@ acp_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 	(void)json_get_bool(json_get_obj(msg->result, "agentCapabilities"),
 	    "loadSession", &load);
 	a->can_load = load;
+	(void)json_get_bool(
+	    json_get_obj(json_get_obj(msg->result, "agentCapabilities"),
+		"promptCapabilities"),
+	    "image", &a->images);
 	acp_open_session(s, a);
 }
 
@@ -689,35 +695,69 @@ acp_configure(struct host *s, const struct session_config *cfg, char **cause)
 	return (0);
 }
 
-/* Queue one user message as ACP content blocks; send it when we can. */
+/*
+ * Queue one user message; it becomes content blocks when it is sent
+ * (acp_flush), once initialize has told what the agent takes.
+ */
 static int
 acp_send_message(struct host *s, const struct user_message *m)
 {
-	struct acp  *a = acp_get(s);
-	const cJSON *att;
-	cJSON	    *blocks;
-	const char  *path, *name;
-	char	    *uri;
+	struct acp *a = acp_get(s);
+	cJSON	   *msg;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
-	blocks = json_array();
-	json_append(blocks, acpmsg_block_text(m->text));
-	JSON_FOREACH(att, m->attachments) {
-		if ((path = json_get_str(att, "path")) == NULL)
-			continue;
-		if ((name = json_get_str(att, "filename")) == NULL)
-			name = (strrchr(path, '/') != NULL)
-			    ? strrchr(path, '/') + 1
-			    : path;
-		uri = acp_file_uri(s, path);
-		json_append(blocks,
-		    acpmsg_block_link(uri, name, json_get_str(att, "mime")));
-		free(uri);
-	}
-	rpc_queue_add(&a->queue, blocks);
+	msg = json_object();
+	json_set_str(msg, "text", m->text);
+	if (m->attachments != NULL)
+		json_set(msg, "attachments", json_dup(m->attachments));
+	rpc_queue_add(&a->queue, msg);
 	acp_flush(s, a);
 	return (0);
+}
+
+/*
+ * A queued message as ACP content blocks: its text, then an image block
+ * per image attachment where the agent takes images
+ * (promptCapabilities.image), else a resource_link to its file; a file is
+ * a resource_link. An inline image for an agent that takes none cannot
+ * be sent: said in an error event, the text goes without it.
+ */
+static cJSON *
+acp_blocks(struct host *s, struct acp *a, const cJSON *msg)
+{
+	const cJSON *att;
+	cJSON	    *blocks;
+	const char  *path, *name, *kind, *mime;
+	char	    *uri, *err;
+
+	blocks = json_array();
+	json_append(blocks, acpmsg_block_text(json_get_str(msg, "text")));
+	JSON_FOREACH(att, json_get_arr(msg, "attachments")) {
+		path = json_get_str(att, "path");
+		name = json_get_str(att, "name");
+		kind = json_get_str(att, "kind");
+		mime = json_get_str(att, "mime");
+		uri = path != NULL ? acp_file_uri(s, path) : NULL;
+		if (kind != NULL && strcmp(kind, "image") == 0 && a->images)
+			json_append(blocks,
+			    acpmsg_block_image(
+				json_get_str(att, "data"), mime, uri));
+		else if (uri != NULL)
+			json_append(blocks,
+			    acpmsg_block_link(
+				uri, name != NULL ? name : path, mime));
+		else {
+			xasprintf(&err,
+			    "image '%s' not sent: the agent takes no images "
+			    "(promptCapabilities.image)",
+			    name != NULL ? name : "");
+			host_error(s, err, "attachment_unsupported", NULL);
+			free(err);
+		}
+		free(uri);
+	}
+	return (blocks);
 }
 
 /* "file://" + the absolute path, percent-encoded outside [A-Za-z0-9/._~-]. */
@@ -754,11 +794,13 @@ acp_file_uri(struct host *s, const char *path)
 static void
 acp_flush(struct host *s, struct acp *a)
 {
-	cJSON *blocks;
+	cJSON *msg, *blocks;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
-	    (blocks = rpc_queue_take(&a->queue)) == NULL)
+	    (msg = rpc_queue_take(&a->queue)) == NULL)
 		return;
+	blocks = acp_blocks(s, a, msg);
+	json_free(msg);
 
 	a->in_prompt = 1;
 	a->turn++;

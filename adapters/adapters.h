@@ -16,8 +16,11 @@
 #include "../supervisor/host/host.h"
 
 struct user_message {
-	const char  *text;
-	const cJSON *attachments; /* array of {path, mime, filename} or NULL */
+	const char *text;
+	/* NULL, or made whole by supervisor/session/attach.c: an array of
+	 * {kind:"image"|"file", path?, data? (base64, every image has it),
+	 * mime, name} */
+	const cJSON *attachments;
 };
 
 /* A growing NULL-terminated argv and environment for the agent's exec. */

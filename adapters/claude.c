@@ -1326,8 +1326,8 @@ claude_send_message(struct host *s, const struct user_message *m)
 {
 	struct claude *c = claude_get(s);
 	const cJSON   *att;
-	const char    *path;
-	cJSON	      *msg, *message, *content, *b;
+	const char    *path, *kind;
+	cJSON	      *msg, *message, *content, *b, *src;
 	char	      *text;
 
 	if (c == NULL)
@@ -1339,6 +1339,19 @@ claude_send_message(struct host *s, const struct user_message *m)
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(content, b);
 	JSON_FOREACH(att, m->attachments) {
+		kind = json_get_str(att, "kind");
+		if (kind != NULL && strcmp(kind, "image") == 0) {
+			src = json_object();
+			json_set_str(src, "type", "base64");
+			json_set_str(
+			    src, "media_type", json_get_str(att, "mime"));
+			json_set_str(src, "data", json_get_str(att, "data"));
+			b = json_object();
+			json_set_str(b, "type", "image");
+			json_set(b, "source", src);
+			json_append(content, b);
+			continue;
+		}
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		xasprintf(&text, "@%s", path);

@@ -569,7 +569,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 	struct codex *a = codex_get(s);
 	const cJSON  *att;
 	const char   *path, *mime;
-	char	     *text, *next;
+	char	     *text, *next, *url;
 	cJSON	     *input, *part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
@@ -581,16 +581,25 @@ codex_send_message(struct host *s, const struct user_message *m)
 	json_append(input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
 	JSON_FOREACH(att, m->attachments) {
-		if ((path = json_get_str(att, "path")) == NULL)
-			continue;
+		path = json_get_str(att, "path");
 		mime = json_get_str(att, "mime");
 		if (mime != NULL && strncmp(mime, "image/", 6) == 0) {
 			el = json_object();
-			json_set_str(el, "type", "localImage");
-			json_set_str(el, "path", path);
+			if (path != NULL) {
+				json_set_str(el, "type", "localImage");
+				json_set_str(el, "path", path);
+			} else {
+				xasprintf(&url, "data:%s;base64,%s", mime,
+				    json_get_str(att, "data"));
+				json_set_str(el, "type", "image");
+				json_set_str(el, "url", url);
+				free(url);
+			}
 			json_append(input, el);
 			continue;
 		}
+		if (path == NULL)
+			continue;
 		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
 		free(text);
 		text = next;

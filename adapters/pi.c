@@ -119,14 +119,43 @@ pi_on_start(struct host *s)
 	pi_command(s, "get_state", json_object());
 }
 
+/*
+ * The prompt: images as pi's images ({type, data, mimeType}), files named
+ * in the text (pi reads them with its own tools).
+ */
 static int
 pi_send_message(struct host *s, const struct user_message *m)
 {
-	cJSON *o;
+	const cJSON *att;
+	const char  *kind, *path;
+	cJSON	    *o, *images = NULL, *img;
+	char	    *text, *next;
 
+	text = xstrdup(m->text != NULL ? m->text : "");
+	JSON_FOREACH(att, m->attachments) {
+		kind = json_get_str(att, "kind");
+		path = json_get_str(att, "path");
+		if (kind != NULL && strcmp(kind, "image") == 0) {
+			if (images == NULL)
+				images = json_array();
+			img = json_object();
+			json_set_str(img, "type", "image");
+			json_set_str(img, "data", json_get_str(att, "data"));
+			json_set_str(
+			    img, "mimeType", json_get_str(att, "mime"));
+			json_append(images, img);
+		} else if (path != NULL) {
+			xasprintf(&next, "%s\n\nAttached file: %s", text, path);
+			free(text);
+			text = next;
+		}
+	}
 	o = json_object();
-	json_set_str(o, "message", m->text);
+	json_set_str(o, "message", text);
+	if (images != NULL)
+		json_set(o, "images", images);
 	pi_command(s, "prompt", o);
+	free(text);
 	return (0);
 }
 

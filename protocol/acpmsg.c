@@ -204,6 +204,20 @@ acpmsg_block_link(const char *uri, const char *name, const char *mime)
 	return (b);
 }
 
+/* An image ContentBlock: base64 data, its type, and where it came from. */
+cJSON *
+acpmsg_block_image(const char *data, const char *mime, const char *uri)
+{
+	cJSON *b;
+
+	b = json_object();
+	json_set_str(b, "type", "image");
+	json_set_str(b, "data", data);
+	json_set_str(b, "mimeType", mime);
+	json_set_str(b, "uri", uri);
+	return (b);
+}
+
 /*
  * A prompt's content blocks as one text: text blocks, a resource_link's
  * uri and an embedded resource's text, joined by newlines.
@@ -368,7 +382,7 @@ acpmsg_initialized(const struct acpmsg_agent *ag)
 	cJSON *r, *caps, *prompt, *mcp, *sess, *info;
 
 	prompt = json_object();
-	json_set_bool(prompt, "image", 0);
+	json_set_bool(prompt, "image", ag->image);
 	json_set_bool(prompt, "audio", 0);
 	json_set_bool(prompt, "embeddedContext", ag->embedded_context);
 	mcp = json_object();

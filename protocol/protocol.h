@@ -325,6 +325,7 @@ struct acpmsg_agent {
 	int	    load_session;
 	int	    embedded_context;
 	int	    list_sessions;
+	int	    image; /* takes image content blocks */
 };
 extern const char *const acpmsg_usage_names[4];
 const char		*acpmsg_update_name(enum acpmsg_update);
@@ -335,6 +336,7 @@ const char		*acpmsg_option_name(enum acpmsg_option);
 cJSON			*acpmsg_update(const char *, cJSON *);
 cJSON			*acpmsg_block_text(const char *);
 cJSON *acpmsg_block_link(const char *, const char *, const char *);
+cJSON *acpmsg_block_image(const char *, const char *, const char *);
 char  *acpmsg_prompt_text(const cJSON *);
 cJSON *acpmsg_chunk(enum acpmsg_update, const char *, const char *);
 cJSON *acpmsg_tool_call(
@@ -396,5 +398,11 @@ typedef int (*json_scan_cb)(
 int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_nul(const char *, size_t);
+
+/* base64.c */
+char  *base64_encode(const void *, size_t, size_t *);
+size_t base64_encode_to(const void *, size_t, char *);
+size_t base64_encoded_len(size_t);
+int    base64_decode(const char *, size_t, unsigned char *, size_t *);
 
 #endif /* PROTOCOL_H */

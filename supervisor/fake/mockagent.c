@@ -11,6 +11,9 @@
  *	tool		an "echo hi" tool call and its result
  *	firehose N	N small chunks as fast as stdout takes them
  *	whoami		"model=M mode=M effort=E": the session's settings
+ *
+ * Each image block of a prompt is first answered "saw image TYPE, N
+ * bytes" (it says promptCapabilities.image).
  *	(else)		a thought, then "echo: <text>" in several chunks
  *
  * Its sessions have settings, as ACP agents tell them: modes (default,
@@ -103,6 +106,7 @@ static void	 mockagent_interrupt(struct mockagent *, cJSON *);
 static cJSON	*mockagent_wait(struct mockagent *, long long);
 static long long mockagent_request(struct mockagent *, const char *, cJSON *);
 static void	 mockagent_update(struct mockagent *, cJSON *);
+static void	 mockagent_images(struct mockagent *, const cJSON *);
 static void	 mockagent_chunk(
 	 struct mockagent *, enum acpmsg_update, const char *, const char *);
 static void mockagent_tool_call(
@@ -390,7 +394,8 @@ mockagent_initialize(void *arg, const struct jsonrpc_msg *msg)
 	struct mockagent   *m = arg;
 	struct acpmsg_agent ag = { .name = "agentd-mock",
 		.version = AGENTD_VERSION,
-		.load_session = 1 };
+		.load_session = 1,
+		.image = 1 };
 
 	jsonrpc_peer_reply(m->peer, msg->id, acpmsg_initialized(&ag));
 }
@@ -585,6 +590,7 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 	text = acpmsg_prompt_text(json_get_arr(msg->params, "prompt"));
 	len = (long long)strlen(text);
 	m->cancelled = 0;
+	mockagent_images(m, json_get_arr(msg->params, "prompt"));
 	for (i = 0; i < nitems(mockagent_keywords); i++) {
 		if (strstr(text, mockagent_keywords[i].keyword) != NULL)
 			break;
@@ -597,6 +603,32 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 		    acpmsg_prompt_result(reason, acpmsg_usage(len, 10, 0, 0)));
 	}
 	free(text);
+}
+
+/* Say what each image block of a prompt is: "saw image TYPE, N bytes". */
+static void
+mockagent_images(struct mockagent *m, const cJSON *blocks)
+{
+	const cJSON *b;
+	const char  *type, *data;
+	char	     said[128];
+	size_t	     n;
+
+	JSON_FOREACH(b, blocks) {
+		type = json_get_str(b, "type");
+		if (type == NULL || strcmp(type, "image") != 0 ||
+		    (data = json_get_str(b, "data")) == NULL)
+			continue;
+		n = strlen(data) / 4 * 3;
+		if (n > 0 && data[strlen(data) - 1] == '=')
+			n -= data[strlen(data) - 2] == '=' ? 2 : 1;
+		snprintf(said, sizeof said, "saw image %s, %zu bytes. ",
+		    json_get_str(b, "mimeType") != NULL
+			? json_get_str(b, "mimeType")
+			: "?",
+		    n);
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, said, NULL);
+	}
 }
 
 /* A tool_call notification. */

@@ -539,7 +539,8 @@ session_dispatch(struct session *s)
 	host_turn_start(s->host);
 	content = json_array();
 	json_append(content, event_part_text(json_get_str(m->body, "message")));
-	host_user_message(s->host, content);
+	host_user_message(s->host,
+	    attach_parts(json_get_arr(m->body, "attachments"), content));
 
 	um.text = json_get_str(m->body, "message");
 	um.attachments = json_get_arr(m->body, "attachments");
@@ -1655,6 +1656,7 @@ int
 session_post_message(struct session *s, const cJSON *body, char **cause)
 {
 	const cJSON *v;
+	cJSON	    *atts, *msg;
 	int	     status;
 
 	if (json_get_str(body, "message") == NULL) {
@@ -1667,7 +1669,17 @@ session_post_message(struct session *s, const cJSON *body, char **cause)
 	}
 	if ((status = session_check_store(s, cause)) != 0)
 		return (status);
-	return (session_fsm(s, E_MESSAGE, (void *)body, cause));
+	if ((status = attach_check(json_get(body, "attachments"),
+		 host_cwd(s->host), &atts, cause)) != 0)
+		return (status);
+	/* What is queued: the message with its attachments made whole. */
+	msg = json_dup(body);
+	json_free(json_detach(msg, "attachments"));
+	if (atts != NULL)
+		json_set(msg, "attachments", atts);
+	status = session_fsm(s, E_MESSAGE, msg, cause);
+	json_free(msg);
+	return (status);
 }
 
 /*

@@ -22,6 +22,10 @@ int agents_can_install(const struct agent_profile *, char **);
 int agents_main(int, char **);
 int agents_install_main(int, char **);
 
+/* attach.c */
+int    attach_check(const cJSON *, const char *, cJSON **, char **);
+cJSON *attach_parts(const cJSON *, cJSON *);
+
 /* session.c */
 int		session_load_all(char **);
 void		session_shutdown(void);

@@ -324,6 +324,64 @@ def run_config(agentd, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# A 1x1 PNG, attached inline (base64) or as a file in the cwd.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q"
+    "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+# Agents whose image attachment is checked to reach the mock model.
+IMAGES = ("claude", "codex", "codex-acp", "claude-agent-acp", "pi")
+
+
+def run_image(agentd, mock, agent):
+    """An attached image (inline, then by path) reaches the mock model as
+    an image in the request, and the user's item records it."""
+    import base64
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-image-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    with open(os.path.join(cwd, "dot.png"), "wb") as f:
+        f.write(base64.b64decode(PNG))
+    sid = f"{agent}-image"
+    try:
+        aid, command, model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=model, permission_mode=mode)
+        offset = images = 0
+        for att in ({"data": PNG, "mime": "image/png"}, {"path": "dot.png"}):
+            mock_reset(mock)
+            ws = agentd.ws(f"/v1/sessions/{sid}/events/ws?offset={offset}")
+            try:
+                rep = ws.request({"type": "message", "message": "hello",
+                    "attachments": [att]})
+                assert rep["status"] == 204, rep
+                evs = []
+                while not evs or evs[-1]["type"] != "turn.ended":
+                    ev = ws.next_event(timeout=60)
+                    assert ev is not None, "stream closed"
+                    evs.append(ev)
+            finally:
+                ws.close()
+            offset = evs[-1]["sequence"]
+            assert evs[-1]["data"].get("stop_reason") == "end_turn", evs[-1]
+            user = [e["data"]["item"] for e in evs
+                if e["type"] == "item.completed" and
+                e["data"]["item"]["role"] == "user"][0]
+            assert [p["type"] for p in user["content"]] == ["text", "image"], \
+                user
+            # The turn's requests hold one image more than the last turn's
+            # (the conversation so far is sent again with each request).
+            seen = max([e.get("images") or 0 for e in mock_requests(mock)],
+                default=0)
+            assert seen > images, \
+                f"{att.get('path', 'inline')}: the model got {seen} " \
+                f"image(s), {images} before"
+            images = seen
+    finally:
+        agentd.http("POST", f"/v1/sessions/{sid}/terminate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _config(agentd, sid, body):
     r = agentd.http("POST", f"/v1/sessions/{sid}/config", body)
     assert r.status == 204, f"config {body}: {r.status} {r.body[:300]!r}"
@@ -409,6 +467,9 @@ def main():
                 not (agent in NO_PERMISSIONS and sc.permission == "reject")]
             if not a.record and agent == "claude":
                 tests.append(("acp-sdk", lambda: run_acp_sdk(agentd, mock,
+                    agent)))
+            if not a.record and agent in IMAGES:
+                tests.append(("image", lambda: run_image(agentd, mock,
                     agent)))
             if not a.record and agent in SDK_CONFIG:
                 tests.append(("acp-sdk-config", lambda: run_acp_sdk(agentd,

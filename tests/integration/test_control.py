@@ -430,3 +430,77 @@ def test_acp_facade_settings_on_claude(ctx):
         assert reqs == [{"subtype": "set_model", "model": "claude-sonnet-4-5"},
             {"subtype": "set_permission_mode", "mode": "plan"}], reqs
         a.http("DELETE", "/v1/acp/c")
+
+
+# -- attachments
+
+# A 1x1 PNG (67 bytes).
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q"
+    "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def _user_item(evs, text):
+    for e in evs:
+        if e["type"] == "item.completed" and \
+                e["data"]["item"]["role"] == "user" and \
+                e["data"]["item"]["content"][0].get("text") == text:
+            return e["data"]["item"]
+    raise AssertionError(f"no user item {text!r}")
+
+
+def test_attachments_recorded_and_sent(ctx):
+    import base64
+    import os
+    with Agentd(ctx.binary) as a:
+        _create(a, cwd=a.cwd)
+        raw = base64.b64decode(PNG)
+        with open(os.path.join(a.cwd, "shot.png"), "wb") as f:
+            f.write(raw)
+        with open(os.path.join(a.cwd, "notes.txt"), "w") as f:
+            f.write("some notes\n")
+        _post(a, "s1", {"message": "look at these", "attachments": [
+            {"data": PNG, "mime": "image/png", "name": "inline.png"},
+            {"path": "shot.png"},
+            {"path": "notes.txt"}]})
+        evs = _wait_turns(a, "s1", 1)
+        parts = _user_item(evs, "look at these")["content"]
+        assert [p["type"] for p in parts] == ["text", "image", "image",
+            "file_ref"], parts
+        assert parts[1] == {"type": "image", "data": PNG,
+            "mime": "image/png"}, parts[1]
+        assert parts[2] == {"type": "image", "mime": "image/png",
+            "path": os.path.join(a.cwd, "shot.png")}, parts[2]
+        assert parts[3]["path"] == os.path.join(a.cwd, "notes.txt") and \
+            parts[3]["action"] == "read", parts[3]
+        said = _assistant_text(evs, "look at these")
+        assert said.count(f"saw image image/png, {len(raw)} bytes") == 2, said
+        assert "notes.txt" in said, "the file reached the agent as a link"
+
+
+def test_attachments_refused(ctx):
+    import os
+    with Agentd(ctx.binary) as a:
+        _create(a, cwd=a.cwd)
+        big = os.path.join(a.cwd, "big.png")
+        with open(big, "wb") as f:
+            f.write(b"\0" * (5 * 1024 * 1024 + 1))
+        for atts, status, word in (
+                ("x", 400, "array"),
+                ([5], 400, "object"),
+                ([{}], 400, "one of the two"),
+                ([{"path": "a", "data": PNG, "mime": "image/png"}], 400,
+                    "one of the two"),
+                ([{"data": PNG}], 400, "mime"),
+                ([{"data": "aGk=", "mime": "text/plain"}], 400, "images"),
+                ([{"data": "not base64!", "mime": "image/png"}], 400,
+                    "base64"),
+                ([{"path": "nope.txt"}], 400, "nope.txt"),
+                ([{"path": "big.png"}], 413, "over"),
+                ([{"path": "big.png", "mime": "text/plain"}] * 17, 413,
+                    "at most 16")):
+            r = _post(a, "s1", {"message": "x", "attachments": atts}, status)
+            assert word in problem(r, status)["detail"], (atts, r.json)
+        # a file that is no image is not read: its size does not matter
+        _post(a, "s1", {"message": "x", "attachments": [
+            {"path": "big.png", "mime": "application/octet-stream"}]})
+        assert len(_turns(_wait_turns(a, "s1", 1))) == 1
