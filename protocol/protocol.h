@@ -400,6 +400,53 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_nul(const char *, size_t);
 
+/* sha256.c */
+#define SHA256_LEN   32
+#define SHA256_BLOCK 64
+struct sha256 { /* a plain record: callers keep it on the stack */
+	uint32_t      h[8];
+	uint64_t      len; /* bytes fed */
+	unsigned char buf[SHA256_BLOCK];
+	size_t	      nbuf;
+};
+void sha256_init(struct sha256 *);
+void sha256_update(struct sha256 *, const void *, size_t);
+void sha256_final(struct sha256 *, unsigned char[SHA256_LEN]);
+void sha256(const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hmac(
+    const void *, size_t, const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hex(const unsigned char *, size_t, char *);
+
+/* tar.c */
+enum tar_type {
+	TAR_FILE,
+	TAR_DIR,
+	TAR_SYMLINK,
+	TAR_HARDLINK,
+	TAR_OTHER /* devices, fifos, sparse files: not written */
+};
+/* One member as its header (and extended headers) describe it. */
+struct tar_entry {
+	enum tar_type type;
+	const char   *name; /* as archived: may be "../x" or "/x" */
+	const char   *link; /* a link's target, else "" */
+	uint64_t      size; /* data bytes that follow */
+	unsigned int  mode; /* permission bits */
+	int64_t	      mtime;
+};
+/* Each returns 0 to go on; anything else stops tar_feed (it returns 1). */
+struct tar_cbs {
+	int (*entry)(void *, const struct tar_entry *);
+	int (*data)(void *, const char *, size_t);
+	int (*end)(void *); /* the entry's data is complete */
+};
+struct tar;
+struct tar *tar_new(const struct tar_cbs *, void *);
+void	    tar_free(struct tar *);
+int	    tar_feed(struct tar *, const char *, size_t);
+int	    tar_finish(struct tar *);
+const char *tar_error(const struct tar *);
+
 /* base64.c */
 char  *base64_encode(const void *, size_t, size_t *);
 size_t base64_encode_to(const void *, size_t, char *);
