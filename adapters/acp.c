@@ -654,7 +654,9 @@ acp_setting_cb(void *arg, const struct jsonrpc_msg *msg)
  * POST …/config: each value must be one the agent offers (422) and the
  * agent must have a way to take it (409), all checked before anything is
  * sent. Before the ACP session exists (or with no agent running) the
- * handshake applies the session's settings instead.
+ * handshake applies the session's settings instead. Once it exists but
+ * the settings sent at open are still unanswered, the change joins them:
+ * those were read before it, and the first prompt waits for it too.
  */
 static int
 acp_configure(struct host *s, const struct session_config *cfg, char **cause)
@@ -663,8 +665,10 @@ acp_configure(struct host *s, const struct session_config *cfg, char **cause)
 	const char *keys[3] = { "model", "mode", "effort" };
 	const char *vals[3];
 	size_t	    i;
-	int	    status;
+	int	    status, live, opening;
 
+	opening = a != NULL && a->phase == ACP_OPENING && a->opening > 0;
+	live = a != NULL && (a->phase == ACP_READY || opening);
 	vals[0] = cfg->model;
 	vals[1] = cfg->mode;
 	vals[2] = cfg->effort;
@@ -674,8 +678,7 @@ acp_configure(struct host *s, const struct session_config *cfg, char **cause)
 		if ((status = host_option_check(s, keys[i], vals[i], cause)) !=
 		    0)
 			return (status);
-		if (a != NULL && a->phase == ACP_READY &&
-		    acp_route(a, keys[i], NULL) == ACP_ROUTE_NONE) {
+		if (live && acp_route(a, keys[i], NULL) == ACP_ROUTE_NONE) {
 			xasprintf(cause,
 			    "this agent offers no way to change its %s over "
 			    "ACP (its session answered no %s)",
@@ -686,11 +689,11 @@ acp_configure(struct host *s, const struct session_config *cfg, char **cause)
 			return (409);
 		}
 	}
-	if (a == NULL || a->phase != ACP_READY)
+	if (!live)
 		return (0);
 	for (i = 0; i < nitems(keys); i++) {
 		if (vals[i] != NULL)
-			acp_setting_send(s, a, keys[i], vals[i], 0);
+			acp_setting_send(s, a, keys[i], vals[i], opening);
 	}
 	return (0);
 }

@@ -44,8 +44,11 @@ def free_port():
 
 
 def clean_env(env=None):
-    """os.environ without AGENTD_* variables, then `env` on top."""
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AGENTD_")}
+    """os.environ without AGENTD_* variables, then `env` on top. AGENTD_VG_*
+    stay: they steer tests/chaos/valgrind.sh (where its logs go), not
+    agentd."""
+    e = {k: v for k, v in os.environ.items()
+        if not k.startswith("AGENTD_") or k.startswith("AGENTD_VG_")}
     if env:
         e.update(env)
     return e

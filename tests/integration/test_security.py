@@ -308,8 +308,11 @@ def test_websocket_protocol_errors_close(ctx):
     """RFC 6455: an unmasked client frame (5.1) and RSV1 without a
     negotiated extension (5.2) close the connection with 1002; neither is
     run as a command."""
-    if os.environ.get("AGENTD_SAN") == "1":
-        return  # agentd-dev links Debian's lws, without our patch
+    if os.environ.get("AGENTD_SAN") == "1" or \
+            os.environ.get("AGENTD_VALGRIND") == "1":
+        # agentd-dev and agentd-vg link Debian's lws, without our patch;
+        # the plain suite runs this on the shipped build.
+        return
     with Agentd(ctx.binary) as a:
         assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
         cmd = b'{"type":"message","message":"hi"}'
