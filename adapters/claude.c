@@ -450,7 +450,7 @@ claude_system_cb(struct host *s, struct claude *c, const cJSON *v)
 static void
 claude_init_cb(struct host *s, struct claude *c, const cJSON *v)
 {
-	const char *id = json_get_str(v, "host_id");
+	const char *id = json_get_str(v, "session_id");
 	const char *version = json_get_str(v, "claude_code_version");
 
 	if (id != NULL && *id != '\0')
