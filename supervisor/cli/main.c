@@ -78,6 +78,11 @@ static const char main_usage[] =
     "is\n"
     "                    not installed is refused (by default its pinned CLI\n"
     "                    is installed on first use, the session waiting)\n"
+    "  --agent-home M    where agents keep their own sessions, for sessions\n"
+    "                    that do not say (\"home\"): none (agentd's HOME,\n"
+    "                    the default), session (<data-dir>/homes/<id>) or\n"
+    "                    shared (<data-dir>/home); the last two keep the\n"
+    "                    agents' stores on the data dir's volume\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
     "                    fixture format of tests/fixtures (for re-recording)\n";
@@ -189,9 +194,11 @@ main_parse_serve(int argc, char **argv)
 		{ "cancel-grace", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "no-install", no_argument, NULL, 'I' },
+		{ "agent-home", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
 	long			   port;
+	enum home_mode		   hmode;
 	int			   ch;
 
 	while ((ch = getopt_long(argc, argv, "H:p:t:d:l:h", longopts, NULL)) !=
@@ -274,6 +281,16 @@ main_parse_serve(int argc, char **argv)
 			break;
 		case 'I':
 			options.no_install = 1;
+			break;
+		case 'a':
+			if (home_mode_parse(optarg, &hmode) != 0) {
+				fprintf(stderr,
+				    "agentd: --agent-home: none, session or "
+				    "shared, not '%s'\n",
+				    optarg);
+				exit(2);
+			}
+			options.agent_home = optarg;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);

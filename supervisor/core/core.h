@@ -36,6 +36,7 @@ struct options {
 	double	    cancel_grace; /* seconds a cancel may take, then restart */
 	const char *record_dir;	  /* --record: fixture transcripts */
 	int	    no_install;	  /* --no-install: never npm install an agent */
+	const char *agent_home;	  /* --agent-home: none, session or shared */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);

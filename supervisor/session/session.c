@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,7 +80,10 @@ struct session {
 	char			   *id;
 	const struct agent_profile *profile;
 	cJSON			   *env; /* {NAME: value}, never answered */
-	int64_t			    created_ms;
+	cJSON *credentials; /* credentials.c: never answered, never logged */
+	enum home_mode home;
+	char	      *home_dir; /* home.c: the agent's HOME, or NULL */
+	int64_t	       created_ms;
 
 	enum session_state state;
 	struct journal	  *journal;
@@ -96,6 +100,7 @@ struct session {
 
 	int refs;
 	int dead;
+	int home_made; /* the create made home_dir: its undo removes it */
 	LIST_ENTRY(session) entry;
 };
 
@@ -110,6 +115,8 @@ static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
+static void session_remove_home(struct session *);
+static void session_sweep_homes(void);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
@@ -163,6 +170,8 @@ session_free(struct session *s)
 	loop_timer_free(s->cancel_timer);
 	free(s->id);
 	json_free(s->env);
+	credentials_free(s->credentials);
+	free(s->home_dir);
 	free(s->driver);
 	free(s);
 }
@@ -257,6 +266,10 @@ session_save_meta(struct session *s, char **cause)
 	json_set_str(o, "cwd", host_cwd(h));
 	if (s->env != NULL)
 		json_set(o, "env", json_dup(s->env));
+	if (s->credentials != NULL)
+		json_set(o, "credentials", json_dup(s->credentials));
+	if (s->home != HOME_NONE)
+		json_set_str(o, "home", home_mode_name(s->home));
 	if (host_mcp(h) != NULL)
 		json_set(o, "mcp", json_dup(host_mcp(h)));
 	if (host_agent_command(h) != NULL)
@@ -435,6 +448,8 @@ session_exit_cb(void *arg, int status)
 	if (s->dead) {
 		/* Deleted: its files are gone, nothing more is written. */
 		s->state = S_ENDED;
+		if (s->home == HOME_SESSION)
+			session_remove_home(s);
 		session_reap(s);
 		return;
 	}
@@ -444,6 +459,15 @@ session_exit_cb(void *arg, int status)
 
 static const struct proc_cbs session_proc_cbs = { session_line_cb,
 	session_toolong_cb, session_exit_cb };
+
+/* A deleted session's private home goes with it. */
+static void
+session_remove_home(struct session *s)
+{
+	if (home_remove(s->home_dir) != 0)
+		log_warn("session %s: could not remove %s: %s", s->id,
+		    s->home_dir, strerror(errno));
+}
 
 /* The HTTP status for a resource failure: out of descriptors or
  * processes is passing (503), anything else is storage (507). */
@@ -483,6 +507,25 @@ session_start_agent(struct session *s, char **cause)
 	}
 	JSON_FOREACH(e, s->env)
 		argv_env(&ab, json_key(e), json_str(e));
+	if (s->home_dir != NULL) {
+		home_env(&ab, s->home_dir);
+		if (home_mkdirs(s->home_dir) != 0) {
+			xasprintf(cause, "agent home %s: %s", s->home_dir,
+			    strerror(errno));
+			argv_free(&ab);
+			return (502);
+		}
+		/* Credential files go only into a private home. */
+		if (s->home == HOME_SESSION &&
+		    credentials_write(s->credentials, s->home_dir, cause) !=
+			0) {
+			argv_free(&ab);
+			return (502);
+		}
+	}
+	credentials_env(s->credentials, &ab);
+	native_before_start(
+	    s->profile, s->home_dir, s->env, host_native_id(s->host));
 	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
 	saved = errno;
@@ -905,7 +948,8 @@ static int
 session_check_request(
     const cJSON *req, const struct agent_profile *p, char **cause)
 {
-	const cJSON *v, *e;
+	const cJSON   *v, *e;
+	enum home_mode mode;
 
 	if ((v = json_get(req, "env")) != NULL) {
 		if (!json_is_obj(v))
@@ -925,7 +969,14 @@ session_check_request(
 		}
 	} else if (p->flags & AGENT_CUSTOM_COMMAND)
 		goto command;
-	return (0);
+	if ((v = json_get(req, "home")) != NULL && !json_is_null(v) &&
+	    (!json_is_str(v) || home_mode_parse(json_str(v), &mode) != 0)) {
+		*cause = xstrdup(
+		    "'home' must be \"none\", \"session\" or \"shared\"");
+		return (-1);
+	}
+	return (credentials_check(
+	    json_get(req, "credentials"), json_get(req, "env"), cause));
 env:
 	*cause = xstrdup("'env' must be an object of strings");
 	return (-1);
@@ -1051,8 +1102,41 @@ session_undo(struct session *s)
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files: %s", s->id,
 		    strerror(errno));
+	if (s->home_made && home_remove(s->home_dir) != 0)
+		log_warn("session %s: could not remove %s: %s", s->id,
+		    s->home_dir, strerror(errno));
 	s->dead = 1;
 	session_unref(s);
+}
+
+/*
+ * The agent home of a new session: the request's "home", else the
+ * daemon's --agent-home; a session that carries a file credential gets
+ * its own home unless it asked for another, which is refused (a shared
+ * HOME would hand the file to every agent). 0, or -1 with *cause.
+ */
+static int
+session_pick_home(const cJSON *req, enum home_mode *mode, char **cause)
+{
+	const char *name = json_get_str(req, "home");
+	const char *file;
+
+	file = credentials_file_member(json_get(req, "credentials"));
+	if (name != NULL)
+		(void)home_mode_parse(name, mode);
+	else if (file != NULL)
+		*mode = HOME_SESSION;
+	else if (options.agent_home == NULL ||
+	    home_mode_parse(options.agent_home, mode) != 0)
+		*mode = HOME_NONE;
+	if (file != NULL && *mode != HOME_SESSION) {
+		xasprintf(cause,
+		    "'credentials': '%s' is written to a file, which needs "
+		    "the session's own agent home (\"home\": \"session\")",
+		    file);
+		return (-1);
+	}
+	return (home_env_clash(json_get(req, "env"), *mode, cause));
 }
 
 /*
@@ -1142,6 +1226,7 @@ session_create(
 	char			    buf[4096];
 	struct stat		    sb;
 	char			   *why;
+	enum home_mode		    hmode;
 	int			    status = 400, install;
 
 	*sp = NULL;
@@ -1157,7 +1242,8 @@ session_create(
 		xasprintf(cause, "unknown agent '%s'", agent);
 		return (400);
 	}
-	if (session_check_request(req, p, cause) != 0)
+	if (session_check_request(req, p, cause) != 0 ||
+	    session_pick_home(req, &hmode, cause) != 0)
 		return (400);
 	if (session_opt_str(req, "cwd", &cwd, cause) != 0)
 		return (400);
@@ -1192,6 +1278,15 @@ session_create(
 	s = session_new(id, p, st, &set);
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
+	if (json_get(req, "credentials") != NULL)
+		s->credentials = json_dup(json_get(req, "credentials"));
+	s->home = hmode;
+	if ((s->home_dir = home_dir(hmode, id)) != NULL &&
+	    home_make(s->home_dir, &s->home_made, cause) != 0) {
+		status = session_errno_status(errno);
+		session_undo(s);
+		goto out;
+	}
 	s->created_ms = loop_wall_ms();
 	/* A session whose session.json cannot be written is not created:
 	 * answering 200 for it would lose it at the next start. */
@@ -1397,6 +1492,12 @@ session_load(const char *id, char **cause)
 	set.mcp = json_get(o, "mcp");
 	s = session_new(id, p, st, &set);
 	s->env = json_detach(o, "env");
+	s->credentials = json_detach(o, "credentials");
+	if (json_get_str(o, "home") != NULL &&
+	    home_mode_parse(json_get_str(o, "home"), &s->home) != 0)
+		log_warn("session %s: unknown home '%s': none", id,
+		    json_get_str(o, "home"));
+	s->home_dir = home_dir(s->home, id);
 	if (json_get_int(o, "createdAt", &created) == 0)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
@@ -1455,7 +1556,53 @@ session_load_all(char **cause)
 		free(ids[i]);
 	}
 	free(ids);
+	session_sweep_homes();
 	return (0);
+}
+
+/*
+ * Remove the private homes of sessions that are gone (no directory under
+ * sessions/): what a delete leaves when agentd stops before the agent's
+ * exit (session_delete waits for it), or a home made ready for a create
+ * that never came.
+ */
+static void
+session_sweep_homes(void)
+{
+	struct dirent *de;
+	struct stat    sb;
+	DIR	      *d;
+	char	      *dir, *path;
+
+	xasprintf(&dir, "%s/homes", home_data_dir());
+	d = opendir(dir);
+	if (d == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!session_valid_id(de->d_name) ||
+		    session_find(de->d_name) != NULL)
+			continue;
+		/* A session that failed to load keeps its home. */
+		xasprintf(
+		    &path, "%s/sessions/%s", options.data_dir, de->d_name);
+		if (lstat(path, &sb) == 0 || errno != ENOENT) {
+			free(path);
+			continue;
+		}
+		free(path);
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (home_remove(path) == 0)
+			log_info("removed %s: the home of no session", path);
+		else
+			log_warn(
+			    "cannot remove %s (the home of no session): %s",
+			    path, strerror(errno));
+		free(path);
+	}
+	closedir(d);
+	free(dir);
 }
 
 /* SessionInfo, as GET /v1/sessions/{id} answers it. Never env values. */
@@ -1495,6 +1642,10 @@ session_info(struct session *s)
 	JSON_FOREACH(e, s->env)
 		json_append(keys, json_string(json_key(e)));
 	json_set(o, "envKeys", keys);
+	json_set(o, "credentials", credentials_names(s->credentials));
+	json_set_str(o, "home", home_mode_name(s->home));
+	if (s->home_dir != NULL)
+		json_set_str(o, "agentHome", s->home_dir);
 	perms = json_array();
 	qs = json_array();
 	host_pending_ids(h, perms, qs);
@@ -1600,6 +1751,13 @@ session_delete(struct session *s)
 	LIST_REMOVE(s, entry);
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files", s->id);
+	if (s->home == HOME_SESSION) {
+		/* The secrets now; the rest once the agent is gone, or it
+		 * could write into a home being removed. */
+		credentials_remove(s->credentials, s->home_dir);
+		if (s->proc == NULL)
+			session_remove_home(s);
+	}
 	s->dead = 1;
 	host_unparsed_drop(s->host); /* its files are gone: tell nothing */
 	journal_wake(s->journal);

@@ -22,6 +22,37 @@ int agents_can_install(const struct agent_profile *, char **);
 int agents_main(int, char **);
 int agents_install_main(int, char **);
 
+/* credentials.c */
+int	    credentials_check(const cJSON *, const cJSON *, char **);
+const char *credentials_file_member(const cJSON *);
+void	    credentials_env(const cJSON *, struct argv_builder *);
+int	    credentials_write(const cJSON *, const char *, char **);
+void	    credentials_remove(const cJSON *, const char *);
+int	    credentials_secret_file(const char *);
+cJSON	   *credentials_names(const cJSON *);
+void	    credentials_free(cJSON *);
+
+/* home.c */
+enum home_mode {
+	HOME_NONE,    /* agentd's own environment */
+	HOME_SESSION, /* <data-dir>/homes/<id> */
+	HOME_SHARED   /* <data-dir>/home */
+};
+int	    home_mode_parse(const char *, enum home_mode *);
+const char *home_mode_name(enum home_mode);
+const char *home_data_dir(void);
+char	   *home_dir(enum home_mode, const char *);
+int	    home_mkdirs(const char *);
+int	    home_make(const char *, int *, char **);
+void	    home_env(struct argv_builder *, const char *);
+int	    home_is_var(const char *);
+int	    home_env_clash(const cJSON *, enum home_mode, char **);
+int	    home_remove(const char *);
+
+/* native.c */
+void native_before_start(
+    const struct agent_profile *, const char *, const cJSON *, const char *);
+
 /* session.c */
 int		session_load_all(char **);
 void		session_shutdown(void);
