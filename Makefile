@@ -113,7 +113,8 @@ run: build/agentd
 # Suites beyond unit and integration, each tests/<name>/suite.sh: make
 # test runs them all, as CI does (about 15 minutes); `make test SUITES=`
 # runs only the unit and integration tests (about 2 minutes).
-SUITES		?= lint openapi client ui proxy acp e2e chaos fuzz san valgrind image
+SUITES		?= lint openapi client pyclient ui proxy acp e2e chaos fuzz san \
+		   valgrind image fresh
 
 # The layer rule (tests/lint/layers.py) runs first, on the host objects.
 test: $(AGENTD_BIN) $(UNIT_BINS) $(HOST_DIR)/supervisor/cli/main.o

@@ -2,7 +2,9 @@
 # clients/typescript/run.sh [AGENTD_BIN]
 #
 # Tests the client with node's test runner against a real agentd
-# (test/*.test.mjs import the checked-in dist/). With npm reachable it
+# (test/*.test.mjs import the checked-in dist/; package.test.mjs packs it
+# and installs it into an empty project; examples.test.mjs opens
+# examples/web/follow.html in headless Chromium with playwright-core). With npm reachable it
 # first compiles src/index.ts with the pinned typescript (installed once
 # into the git-ignored build/npm/ts-client) and fails if dist/ differs:
 # after editing src/, run `run.sh --build` to regenerate dist/. Ends with
@@ -71,8 +73,8 @@ if node --experimental-websocket -e '' 2>/dev/null &&
     ! node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)'; then
 	flags=--experimental-websocket
 fi
-out=$(cd "$here" && AGENTD_BIN=$bin node $flags --test \
-    --test-reporter=tap test/client.test.mjs 2>&1)
+out=$(cd "$here" && AGENTD_BIN=$bin TS_CLIENT_NPM_DIR=$dir node $flags \
+    --test --test-reporter=tap test/*.test.mjs 2>&1)
 rc=$?
 printf '%s\n' "$out" | grep -v -e '^# \(Subtest:\|tests\|suites\|pass\|fail\|cancelled\|skipped\|todo\|duration_ms\) ' \
     -e '^ *\(---\|\.\.\.\|duration_ms: .*\)$' -e '^TAP version' \

@@ -21,7 +21,8 @@
  * a second: the first at once, those that follow within the second are
  * counted and told as one agent.unparsed with their number and bytes and
  * the first of them (cut to HOST_UNPARSED_RAW bytes) as raw, so an agent
- * that prints noise cannot grow the log faster than it writes.
+ * that prints noise cannot grow the log faster than it writes. What was
+ * counted is told before the turn ends, so it stays within its turn.
  *
  * The fuzzers and tests/unit/test_host.c run this very file.
  */
@@ -597,6 +598,7 @@ host_turn_emit(
 	}
 	while ((it = LIST_FIRST(&h->items)) != NULL)
 		host_item_complete(h, it->native_id, 0, NULL);
+	host_unparsed_flush(h); /* what the turn could not translate, in it */
 	data = json_object();
 	json_set_str(data, "turn_id", h->turn_id);
 	if (stop_reason != NULL)

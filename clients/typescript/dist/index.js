@@ -2,31 +2,47 @@
  * @agentd/client: a small typed client for agentd's HTTP API, for Node
  * (18+) and browsers, with no runtime dependency.
  *
- *   const c = new AgentdClient({ baseUrl: "http://127.0.0.1:2468", token });
- *   await c.createSession("demo", { agent: "mock" });
- *   await c.postMessage("demo", "hello");
- *   for await (const ev of c.events("demo")) {
- *     if (ev.type === "permission.requested")
- *       await c.replyPermission("demo", ev.data.permission_id, "once");
- *     if (ev.type === "turn.ended") break;
- *   }
+ *   const c = await AgentdClient.connect("http://127.0.0.1:2468", token);
+ *   const s = await c.startSession({ agent: "mock" });
+ *   const r = await s.run("hello", { onPermission: () => "once" });
+ *   console.log(r.stopReason, r.text);
  *
  * events() follows a session over WebSocket where the runtime has one
  * (browsers, Node 22+) and over Server-Sent Events read with fetch
  * otherwise; when the connection drops it reconnects from the last
- * sequence it yielded, so no event is lost or repeated.
+ * sequence it yielded, so no event is lost or repeated. eventsSince()
+ * serves callers that keep only a cursor between invocations (serverless
+ * functions). The Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
-/** An error answer: `status` and agentd's problem+json. */
+/**
+ * An error answer (any 4xx or 5xx): `status` and agentd's problem+json,
+ * whose members are also here: `type` (urn:agentd:error:<code>), `code`,
+ * `title`, `detail`. `problem` is undefined when the body was not a
+ * problem (a proxy's error page): `detail` then holds its text.
+ */
 export class AgentdError extends Error {
     status;
     problem;
-    constructor(status, problem, message) {
+    type;
+    title;
+    detail;
+    constructor(status, problem, message, text = "") {
         super(message);
         this.name = "AgentdError";
         this.status = status;
         this.problem = problem;
+        this.type = problem?.type ?? "about:blank";
+        this.title = problem?.title ?? `HTTP ${status}`;
+        this.detail = problem?.detail ?? (text.trim().slice(0, 500) ||
+            this.title);
+    }
+    /** The `<code>` of `urn:agentd:error:<code>` (session_not_found, ...). */
+    get code() {
+        const urn = "urn:agentd:error:";
+        return this.type.startsWith(urn) ? this.type.slice(urn.length) :
+            this.type;
     }
 }
 /** Internal: a stream that ended cleanly (the server closed it). */
@@ -38,6 +54,16 @@ export class AgentdClient {
     headers;
     fetchFn;
     WebSocketCtor;
+    /**
+     * A client for `baseUrl`, checked with GET /v1/health and one
+     * authenticated call (so a wrong token fails here, with a 401).
+     */
+    static async connect(baseUrl, token, opts = {}) {
+        const c = new AgentdClient({ ...opts, baseUrl, token });
+        await c.health();
+        await c.listAgents();
+        return c;
+    }
     constructor(opts) {
         this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
         this.token = opts.token;
@@ -69,6 +95,19 @@ export class AgentdClient {
     createSession(id, req) {
         return this.json("POST", `/v1/sessions/${enc(id)}`, req);
     }
+    /**
+     * Create a session (id: random unless given) and return its handle,
+     * whose `info` is agentd's answer.
+     */
+    async startSession(req) {
+        const { id, ...body } = req;
+        const sid = id ?? newSessionId();
+        return new Session(this, sid, await this.createSession(sid, body));
+    }
+    /** The handle of an existing session (no request is made). */
+    session(id) {
+        return new Session(this, id);
+    }
     getSession(id) {
         return this.json("GET", `/v1/sessions/${enc(id)}`);
     }
@@ -76,9 +115,21 @@ export class AgentdClient {
     async deleteSession(id) {
         await this.request("DELETE", `/v1/sessions/${enc(id)}`);
     }
-    /** Send a message; it is queued while a turn runs. */
-    async postMessage(id, message) {
-        await this.request("POST", `/v1/sessions/${enc(id)}/messages`, { message });
+    /**
+     * Send a message; it is queued while a turn runs. See SendOptions for
+     * attachments and interrupt.
+     */
+    async postMessage(id, message, opts = {}) {
+        const body = { message };
+        if (opts.attachments !== undefined)
+            body.attachments = opts.attachments;
+        if (opts.interrupt)
+            body.interrupt = true;
+        await this.request("POST", `/v1/sessions/${enc(id)}/messages`, body);
+    }
+    /** postMessage's other name, as in the Python client. */
+    send(id, message, opts = {}) {
+        return this.postMessage(id, message, opts);
     }
     /** One page of the log: events after `offset`. */
     getEvents(id, opts = {}) {
@@ -90,6 +141,27 @@ export class AgentdClient {
         if (opts.includeRaw)
             q.set("include_raw", "true");
         return this.json("GET", `/v1/sessions/${enc(id)}/events?${q}`);
+    }
+    /**
+     * The events after `cursor`, and the cursor to keep for next time: for
+     * callers that keep only a number between invocations (a serverless
+     * function). Without `limit` it reads every page there is.
+     */
+    async eventsSince(id, cursor = 0, opts = {}) {
+        const events = [];
+        for (;;) {
+            const limit = opts.limit === undefined ? undefined :
+                Math.min(opts.limit - events.length, 10000);
+            const page = await this.getEvents(id, { offset: cursor,
+                limit, includeRaw: opts.includeRaw });
+            events.push(...page.events);
+            if (page.events.length > 0)
+                cursor = page.events[page.events.length - 1].sequence;
+            if (!page.hasMore || page.events.length === 0)
+                return { events, cursor, hasMore: false };
+            if (opts.limit !== undefined && events.length >= opts.limit)
+                return { events, cursor, hasMore: true };
+        }
     }
     async replyPermission(id, permissionId, reply) {
         await this.request("POST", `/v1/sessions/${enc(id)}/permissions/` +
@@ -155,7 +227,9 @@ export class AgentdClient {
                 error = new StreamClosed("the stream ended");
             }
             catch (e) {
-                if (e instanceof AgentdError)
+                /* 4xx: the session is gone, the token wrong; a 5xx
+                 * is a proxy's 502 while agentd restarts. */
+                if (e instanceof AgentdError && e.status < 500)
                     throw e;
                 error = e;
             }
@@ -169,6 +243,57 @@ export class AgentdClient {
                 throw error;
             opts.onReconnect?.(last, error);
             await sleep(Math.min(baseDelay * 2 ** (failures - 1), 2000), opts.signal);
+        }
+    }
+    /**
+     * Send a message and yield the events of its turn, up to and with its
+     * turn.ended (or session.ended), answering what the agent asks with
+     * onPermission and onQuestion. Turns queued before this message are
+     * skipped: its turn is the first whose user message is its text.
+     * Reconnects as events() does.
+     */
+    async *stream(id, message, opts = {}) {
+        const start = (await this.getSession(id)).eventCount;
+        await this.postMessage(id, message, opts);
+        const turn = new TurnFilter(message);
+        for await (const ev of this.events(id, { ...opts, offset: start })) {
+            for (const mine of turn.feed(ev)) {
+                yield mine;
+                await this.answer(id, mine, opts);
+            }
+            if (turn.done)
+                return;
+        }
+    }
+    /**
+     * Send a message, wait for its turn to end and return what it did; the
+     * options are stream()'s, plus onEvent.
+     */
+    async run(id, message, opts = {}) {
+        const events = [];
+        for await (const ev of this.stream(id, message, opts)) {
+            events.push(ev);
+            await opts.onEvent?.(ev);
+        }
+        return turnResult(id, events);
+    }
+    async answer(id, ev, opts) {
+        try {
+            if (ev.type === "permission.requested" && opts.onPermission)
+                await this.replyPermission(id, ev.data.permission_id, permissionWord(await opts.onPermission(ev)));
+            else if (ev.type === "question.requested" &&
+                opts.onQuestion) {
+                const a = await opts.onQuestion(ev);
+                if (a === undefined || a === null)
+                    await this.rejectQuestion(id, ev.data.question_id);
+                else
+                    await this.replyQuestion(id, ev.data.question_id, a);
+            }
+        }
+        catch (e) {
+            /* 404: someone else answered first, or the turn ended. */
+            if (!(e instanceof AgentdError && e.status === 404))
+                throw e;
         }
     }
     streamQuery(offset, includeRaw) {
@@ -292,12 +417,217 @@ export class AgentdClient {
         catch {
             problem = undefined;
         }
+        if (problem === null || typeof problem !== "object" ||
+            typeof problem.detail !== "string")
+            problem = undefined;
         throw new AgentdError(r.status, problem, `${method} ${path}: ` +
-            `${r.status} ${problem?.detail ?? (text || r.statusText)}`);
+            `${r.status} ${problem?.title ?? r.statusText}: ` +
+            `${problem?.detail ?? (text.trim().slice(0, 500) ||
+                r.statusText)}`, text);
     }
     async json(method, path, body) {
         return (await (await this.request(method, path, body)).json());
     }
+}
+/** One session of an AgentdClient: its methods without the id. */
+export class Session {
+    client;
+    id;
+    /** The SessionInfo agentd last answered (create or refresh()). */
+    info;
+    constructor(client, id, info) {
+        this.client = client;
+        this.id = id;
+        this.info = info;
+    }
+    async refresh() {
+        this.info = await this.client.getSession(this.id);
+        return this.info;
+    }
+    send(message, opts = {}) {
+        return this.client.postMessage(this.id, message, opts);
+    }
+    events(opts = {}) {
+        return this.client.events(this.id, opts);
+    }
+    getEvents(opts = {}) {
+        return this.client.getEvents(this.id, opts);
+    }
+    eventsSince(cursor = 0, opts = {}) {
+        return this.client.eventsSince(this.id, cursor, opts);
+    }
+    stream(message, opts = {}) {
+        return this.client.stream(this.id, message, opts);
+    }
+    run(message, opts = {}) {
+        return this.client.run(this.id, message, opts);
+    }
+    replyPermission(permissionId, reply) {
+        return this.client.replyPermission(this.id, permissionId, reply);
+    }
+    replyQuestion(questionId, answers) {
+        return this.client.replyQuestion(this.id, questionId, answers);
+    }
+    rejectQuestion(questionId) {
+        return this.client.rejectQuestion(this.id, questionId);
+    }
+    cancel() {
+        return this.client.cancel(this.id);
+    }
+    terminate() {
+        return this.client.terminate(this.id);
+    }
+    delete() {
+        return this.client.deleteSession(this.id);
+    }
+}
+/* ------------------------------------------------------------------ */
+/* Turns                                                               */
+function itemText(item) {
+    return item.content.map((p) => p.type === "text" ? p.text : "")
+        .join("");
+}
+/*
+ * Picks the events of the turn a message starts out of the session's
+ * stream, read from the log's end as it was before the message was posted.
+ * agentd opens every turn itself with turn.started and the user's message
+ * as a message item with role user: the first turn whose user message is
+ * this text is this message's turn. session.ended ends it wherever it
+ * comes.
+ */
+class TurnFilter {
+    message;
+    phase = "wait";
+    turnId;
+    held = [];
+    constructor(message) {
+        this.message = message;
+    }
+    get done() {
+        return this.phase === "done";
+    }
+    feed(ev) {
+        if (ev.type === "session.ended") {
+            const out = this.phase === "candidate" ?
+                [...this.held, ev] : [ev];
+            this.phase = "done";
+            return out;
+        }
+        switch (this.phase) {
+            case "wait":
+            case "other":
+                if (ev.type === "turn.started") {
+                    this.phase = "candidate";
+                    this.turnId = ev.data.turn_id;
+                    this.held = [ev];
+                }
+                else if (ev.type === "turn.ended")
+                    this.phase = "wait";
+                return [];
+            case "candidate":
+                this.held.push(ev);
+                if ((ev.type === "item.started" ||
+                    ev.type === "item.completed") &&
+                    ev.data.item.kind === "message" &&
+                    ev.data.item.role === "user") {
+                    if (itemText(ev.data.item) === this.message) {
+                        this.phase = "ours";
+                        const out = this.held;
+                        this.held = [];
+                        return out;
+                    }
+                    this.phase = "other";
+                    this.held = [];
+                }
+                else if (ev.type === "turn.ended") {
+                    this.phase = "wait";
+                    this.held = [];
+                }
+                return [];
+            case "ours":
+                if (ev.type === "turn.ended" &&
+                    ev.data.turn_id === this.turnId)
+                    this.phase = "done";
+                return [ev];
+            default:
+                return [];
+        }
+    }
+}
+function turnResult(sessionId, events) {
+    const r = { sessionId, events, text: "", errors: [],
+        ok: false };
+    const order = [];
+    const texts = new Map();
+    for (const ev of events) {
+        switch (ev.type) {
+            case "turn.started":
+                r.turnId = ev.data.turn_id;
+                break;
+            case "turn.ended":
+                r.stopReason = ev.data.stop_reason;
+                r.usage = ev.data.usage;
+                r.costUsd = ev.data.cost_usd;
+                break;
+            case "error":
+                r.errors.push(ev.data);
+                break;
+            case "session.ended":
+                r.sessionEnded = ev.data;
+                break;
+            case "item.started":
+                if (ev.data.item.kind === "message" &&
+                    ev.data.item.role === "assistant") {
+                    order.push(ev.data.item.item_id);
+                    texts.set(ev.data.item.item_id, itemText(ev.data.item));
+                }
+                break;
+            case "item.delta": {
+                const t = texts.get(ev.data.item_id);
+                if (t !== undefined)
+                    texts.set(ev.data.item_id, t + ev.data.delta);
+                break;
+            }
+            case "item.completed": {
+                const item = ev.data.item;
+                if (item.kind !== "message" || item.role !== "assistant")
+                    break;
+                /* The completed item repeats the text up to 4 MiB;
+                 * past that only the deltas have all of it. */
+                const full = itemText(item);
+                const had = texts.get(item.item_id);
+                if (had === undefined)
+                    order.push(item.item_id);
+                if (full.length >= (had ?? "").length)
+                    texts.set(item.item_id, full);
+                break;
+            }
+        }
+    }
+    r.text = order.map((i) => texts.get(i) ?? "").filter((t) => t !== "")
+        .join("\n\n");
+    r.ok = r.stopReason === "end_turn";
+    return r;
+}
+function permissionWord(a) {
+    if (a === true)
+        return "once";
+    if (a === false || a === undefined || a === null)
+        return "reject";
+    if (a === "once" || a === "always" || a === "reject")
+        return a;
+    throw new Error(`onPermission must answer "once", "always", ` +
+        `"reject", true or false, not ${JSON.stringify(a)}`);
+}
+function newSessionId() {
+    const b = new Uint8Array(8);
+    const c = globalThis.crypto;
+    if (c !== undefined)
+        c.getRandomValues(b);
+    else /* Node 18 without its global webcrypto */
+        b.forEach((_, i) => { b[i] = Math.floor(Math.random() * 256); });
+    return "s-" + Array.from(b, (x) => x.toString(16).padStart(2, "0"))
+        .join("");
 }
 function enc(s) {
     return encodeURIComponent(s);

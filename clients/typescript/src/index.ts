@@ -2,19 +2,17 @@
  * @agentd/client: a small typed client for agentd's HTTP API, for Node
  * (18+) and browsers, with no runtime dependency.
  *
- *   const c = new AgentdClient({ baseUrl: "http://127.0.0.1:2468", token });
- *   await c.createSession("demo", { agent: "mock" });
- *   await c.postMessage("demo", "hello");
- *   for await (const ev of c.events("demo")) {
- *     if (ev.type === "permission.requested")
- *       await c.replyPermission("demo", ev.data.permission_id, "once");
- *     if (ev.type === "turn.ended") break;
- *   }
+ *   const c = await AgentdClient.connect("http://127.0.0.1:2468", token);
+ *   const s = await c.startSession({ agent: "mock" });
+ *   const r = await s.run("hello", { onPermission: () => "once" });
+ *   console.log(r.stopReason, r.text);
  *
  * events() follows a session over WebSocket where the runtime has one
  * (browsers, Node 22+) and over Server-Sent Events read with fetch
  * otherwise; when the connection drops it reconnects from the last
- * sequence it yielded, so no event is lost or repeated.
+ * sequence it yielded, so no event is lost or repeated. eventsSince()
+ * serves callers that keep only a cursor between invocations (serverless
+ * functions). The Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
@@ -136,8 +134,10 @@ export type UniversalEvent = { [T in EventType]: EventEnvelope<T> }[EventType];
 /* ------------------------------------------------------------------ */
 /* Resources                                                           */
 
-export type SessionState = "idle" | "ready" | "running" | "restarting" |
-	"stopping" | "ended";
+/** installing: the agent's CLI is being installed on first use; restarting:
+ * agentd is starting the session's agent again. */
+export type SessionState = "installing" | "idle" | "ready" | "running" |
+	"restarting" | "stopping" | "ended";
 
 export interface SessionInfo {
 	sessionId: string;
@@ -168,6 +168,27 @@ export interface CreateSessionRequest {
 	cwd?: string;
 	env?: Record<string, string>;
 	mcp?: unknown[];
+	/** Install the agent's pinned npm package first if it is missing. */
+	install?: boolean;
+}
+
+/** A file in the agent's sandbox, by path; mime tells images. */
+export interface Attachment {
+	path: string;
+	mime?: string;
+	filename?: string;
+	[member: string]: unknown;
+}
+
+export interface SendOptions {
+	attachments?: Attachment[];
+	/**
+	 * Cancel the running turn and run this message next. Sent as
+	 * `"interrupt": true` (only when true); an agentd without the feature
+	 * queues the message as usual, and whatever it answers is what the
+	 * call resolves to or throws.
+	 */
+	interrupt?: boolean;
 }
 
 export interface AgentInfo {
@@ -196,17 +217,36 @@ export interface Problem {
 
 export type PermissionReply = "once" | "always" | "reject";
 
-/** An error answer: `status` and agentd's problem+json. */
+/**
+ * An error answer (any 4xx or 5xx): `status` and agentd's problem+json,
+ * whose members are also here: `type` (urn:agentd:error:<code>), `code`,
+ * `title`, `detail`. `problem` is undefined when the body was not a
+ * problem (a proxy's error page): `detail` then holds its text.
+ */
 export class AgentdError extends Error {
 	readonly status: number;
 	readonly problem?: Problem;
+	readonly type: string;
+	readonly title: string;
+	readonly detail: string;
 
 	constructor(status: number, problem: Problem | undefined,
-	    message: string) {
+	    message: string, text = "") {
 		super(message);
 		this.name = "AgentdError";
 		this.status = status;
 		this.problem = problem;
+		this.type = problem?.type ?? "about:blank";
+		this.title = problem?.title ?? `HTTP ${status}`;
+		this.detail = problem?.detail ?? (text.trim().slice(0, 500) ||
+		    this.title);
+	}
+
+	/** The `<code>` of `urn:agentd:error:<code>` (session_not_found, ...). */
+	get code(): string {
+		const urn = "urn:agentd:error:";
+		return this.type.startsWith(urn) ? this.type.slice(urn.length) :
+		    this.type;
 	}
 }
 
@@ -254,6 +294,76 @@ export interface EventsPageOptions {
 	includeRaw?: boolean;
 }
 
+export interface EventsSinceOptions {
+	/** Read at most this many events (default: every page there is). */
+	limit?: number;
+	includeRaw?: boolean;
+}
+
+/** What eventsSince() found. */
+export interface EventBatch {
+	/** The events after the cursor it was given, in order. */
+	events: UniversalEvent[];
+	/** The cursor to store: the last sequence, or the old cursor. */
+	cursor: number;
+	/** More events wait (only when `limit` cut the batch). */
+	hasMore: boolean;
+}
+
+export type PermissionEvent = Extract<UniversalEvent,
+	{ type: "permission.requested" }>;
+export type QuestionEvent = Extract<UniversalEvent,
+	{ type: "question.requested" }>;
+
+export interface StreamOptions extends SendOptions,
+    Omit<EventsOptions, "offset" | "stopAtSessionEnd"> {
+	/**
+	 * Answer a permission.requested: "once", "always", "reject", true
+	 * ("once"), or false/undefined ("reject"). Without it the request
+	 * stays pending for someone else (the inspector) to answer.
+	 */
+	onPermission?: (ev: PermissionEvent) =>
+	    PermissionAnswer | Promise<PermissionAnswer>;
+	/**
+	 * Answer a question.requested: one array of chosen labels per
+	 * question, or undefined/null to decline. Without it the question
+	 * stays pending.
+	 */
+	onQuestion?: (ev: QuestionEvent) =>
+	    QuestionAnswer | Promise<QuestionAnswer>;
+}
+
+export type PermissionAnswer = PermissionReply | boolean | undefined | null;
+export type QuestionAnswer = string[][] | undefined | null;
+
+export interface RunOptions extends StreamOptions {
+	/** Sees each event of the turn as it comes. */
+	onEvent?: (ev: UniversalEvent) => unknown;
+}
+
+/** What run() saw of one turn. */
+export interface TurnResult {
+	sessionId: string;
+	/** Every event of the turn, turn.started to turn.ended. */
+	events: UniversalEvent[];
+	turnId?: string;
+	/**
+	 * end_turn, cancelled, error, interrupted (agentd restarted), ...;
+	 * undefined when the session ended before the turn did.
+	 */
+	stopReason?: string | null;
+	/** The assistant's message text. */
+	text: string;
+	usage?: Usage | null;
+	costUsd?: number | null;
+	/** The data of the turn's error events. */
+	errors: EventDataMap["error"][];
+	/** session.ended's data, if the session ended. */
+	sessionEnded?: EventDataMap["session.ended"];
+	/** stopReason is end_turn. */
+	ok: boolean;
+}
+
 /** Internal: a stream that ended cleanly (the server closed it). */
 class StreamClosed extends Error {}
 
@@ -263,6 +373,19 @@ export class AgentdClient {
 	private readonly headers: Record<string, string>;
 	private readonly fetchFn: typeof fetch;
 	private readonly WebSocketCtor?: WebSocketConstructor;
+
+	/**
+	 * A client for `baseUrl`, checked with GET /v1/health and one
+	 * authenticated call (so a wrong token fails here, with a 401).
+	 */
+	static async connect(baseUrl: string, token?: string,
+	    opts: Omit<ClientOptions, "baseUrl" | "token"> = {}):
+	    Promise<AgentdClient> {
+		const c = new AgentdClient({ ...opts, baseUrl, token });
+		await c.health();
+		await c.listAgents();
+		return c;
+	}
 
 	constructor(opts: ClientOptions) {
 		this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
@@ -306,6 +429,22 @@ export class AgentdClient {
 		return this.json("POST", `/v1/sessions/${enc(id)}`, req);
 	}
 
+	/**
+	 * Create a session (id: random unless given) and return its handle,
+	 * whose `info` is agentd's answer.
+	 */
+	async startSession(req: CreateSessionRequest & { id?: string }):
+	    Promise<Session> {
+		const { id, ...body } = req;
+		const sid = id ?? newSessionId();
+		return new Session(this, sid, await this.createSession(sid, body));
+	}
+
+	/** The handle of an existing session (no request is made). */
+	session(id: string): Session {
+		return new Session(this, id);
+	}
+
 	getSession(id: string): Promise<SessionInfo> {
 		return this.json("GET", `/v1/sessions/${enc(id)}`);
 	}
@@ -315,10 +454,25 @@ export class AgentdClient {
 		await this.request("DELETE", `/v1/sessions/${enc(id)}`);
 	}
 
-	/** Send a message; it is queued while a turn runs. */
-	async postMessage(id: string, message: string): Promise<void> {
+	/**
+	 * Send a message; it is queued while a turn runs. See SendOptions for
+	 * attachments and interrupt.
+	 */
+	async postMessage(id: string, message: string, opts: SendOptions = {}):
+	    Promise<void> {
+		const body: Record<string, unknown> = { message };
+		if (opts.attachments !== undefined)
+			body.attachments = opts.attachments;
+		if (opts.interrupt)
+			body.interrupt = true;
 		await this.request("POST", `/v1/sessions/${enc(id)}/messages`,
-		    { message });
+		    body);
+	}
+
+	/** postMessage's other name, as in the Python client. */
+	send(id: string, message: string, opts: SendOptions = {}):
+	    Promise<void> {
+		return this.postMessage(id, message, opts);
 	}
 
 	/** One page of the log: events after `offset`. */
@@ -332,6 +486,29 @@ export class AgentdClient {
 		if (opts.includeRaw)
 			q.set("include_raw", "true");
 		return this.json("GET", `/v1/sessions/${enc(id)}/events?${q}`);
+	}
+
+	/**
+	 * The events after `cursor`, and the cursor to keep for next time: for
+	 * callers that keep only a number between invocations (a serverless
+	 * function). Without `limit` it reads every page there is.
+	 */
+	async eventsSince(id: string, cursor = 0,
+	    opts: EventsSinceOptions = {}): Promise<EventBatch> {
+		const events: UniversalEvent[] = [];
+		for (;;) {
+			const limit = opts.limit === undefined ? undefined :
+			    Math.min(opts.limit - events.length, 10000);
+			const page = await this.getEvents(id, { offset: cursor,
+			    limit, includeRaw: opts.includeRaw });
+			events.push(...page.events);
+			if (page.events.length > 0)
+				cursor = page.events[page.events.length - 1].sequence;
+			if (!page.hasMore || page.events.length === 0)
+				return { events, cursor, hasMore: false };
+			if (opts.limit !== undefined && events.length >= opts.limit)
+				return { events, cursor, hasMore: true };
+		}
 	}
 
 	async replyPermission(id: string, permissionId: string,
@@ -407,7 +584,9 @@ export class AgentdClient {
 				}
 				error = new StreamClosed("the stream ended");
 			} catch (e) {
-				if (e instanceof AgentdError)
+				/* 4xx: the session is gone, the token wrong; a 5xx
+				 * is a proxy's 502 while agentd restarts. */
+				if (e instanceof AgentdError && e.status < 500)
 					throw e;
 				error = e;
 			} finally {
@@ -421,6 +600,63 @@ export class AgentdClient {
 			opts.onReconnect?.(last, error);
 			await sleep(Math.min(baseDelay * 2 ** (failures - 1), 2000),
 			    opts.signal);
+		}
+	}
+
+	/**
+	 * Send a message and yield the events of its turn, up to and with its
+	 * turn.ended (or session.ended), answering what the agent asks with
+	 * onPermission and onQuestion. Turns queued before this message are
+	 * skipped: its turn is the first whose user message is its text.
+	 * Reconnects as events() does.
+	 */
+	async *stream(id: string, message: string, opts: StreamOptions = {}):
+	    AsyncGenerator<UniversalEvent, void, undefined> {
+		const start = (await this.getSession(id)).eventCount;
+		await this.postMessage(id, message, opts);
+		const turn = new TurnFilter(message);
+		for await (const ev of this.events(id, { ...opts, offset: start })) {
+			for (const mine of turn.feed(ev)) {
+				yield mine;
+				await this.answer(id, mine, opts);
+			}
+			if (turn.done)
+				return;
+		}
+	}
+
+	/**
+	 * Send a message, wait for its turn to end and return what it did; the
+	 * options are stream()'s, plus onEvent.
+	 */
+	async run(id: string, message: string, opts: RunOptions = {}):
+	    Promise<TurnResult> {
+		const events: UniversalEvent[] = [];
+		for await (const ev of this.stream(id, message, opts)) {
+			events.push(ev);
+			await opts.onEvent?.(ev);
+		}
+		return turnResult(id, events);
+	}
+
+	private async answer(id: string, ev: UniversalEvent,
+	    opts: StreamOptions): Promise<void> {
+		try {
+			if (ev.type === "permission.requested" && opts.onPermission)
+				await this.replyPermission(id, ev.data.permission_id,
+				    permissionWord(await opts.onPermission(ev)));
+			else if (ev.type === "question.requested" &&
+			    opts.onQuestion) {
+				const a = await opts.onQuestion(ev);
+				if (a === undefined || a === null)
+					await this.rejectQuestion(id, ev.data.question_id);
+				else
+					await this.replyQuestion(id, ev.data.question_id, a);
+			}
+		} catch (e) {
+			/* 404: someone else answered first, or the turn ended. */
+			if (!(e instanceof AgentdError && e.status === 404))
+				throw e;
 		}
 	}
 
@@ -555,14 +791,242 @@ export class AgentdClient {
 		} catch {
 			problem = undefined;
 		}
+		if (problem === null || typeof problem !== "object" ||
+		    typeof problem.detail !== "string")
+			problem = undefined;
 		throw new AgentdError(r.status, problem, `${method} ${path}: ` +
-		    `${r.status} ${problem?.detail ?? (text || r.statusText)}`);
+		    `${r.status} ${problem?.title ?? r.statusText}: ` +
+		    `${problem?.detail ?? (text.trim().slice(0, 500) ||
+		    r.statusText)}`, text);
 	}
 
 	private async json<T>(method: string, path: string, body?: unknown):
 	    Promise<T> {
 		return (await (await this.request(method, path, body)).json()) as T;
 	}
+}
+
+/** One session of an AgentdClient: its methods without the id. */
+export class Session {
+	/** The SessionInfo agentd last answered (create or refresh()). */
+	info?: SessionInfo;
+
+	constructor(readonly client: AgentdClient, readonly id: string,
+	    info?: SessionInfo) {
+		this.info = info;
+	}
+
+	async refresh(): Promise<SessionInfo> {
+		this.info = await this.client.getSession(this.id);
+		return this.info;
+	}
+
+	send(message: string, opts: SendOptions = {}): Promise<void> {
+		return this.client.postMessage(this.id, message, opts);
+	}
+
+	events(opts: EventsOptions = {}):
+	    AsyncGenerator<UniversalEvent, void, undefined> {
+		return this.client.events(this.id, opts);
+	}
+
+	getEvents(opts: EventsPageOptions = {}): Promise<EventsPage> {
+		return this.client.getEvents(this.id, opts);
+	}
+
+	eventsSince(cursor = 0, opts: EventsSinceOptions = {}):
+	    Promise<EventBatch> {
+		return this.client.eventsSince(this.id, cursor, opts);
+	}
+
+	stream(message: string, opts: StreamOptions = {}):
+	    AsyncGenerator<UniversalEvent, void, undefined> {
+		return this.client.stream(this.id, message, opts);
+	}
+
+	run(message: string, opts: RunOptions = {}): Promise<TurnResult> {
+		return this.client.run(this.id, message, opts);
+	}
+
+	replyPermission(permissionId: string, reply: PermissionReply):
+	    Promise<void> {
+		return this.client.replyPermission(this.id, permissionId, reply);
+	}
+
+	replyQuestion(questionId: string, answers: string[][]): Promise<void> {
+		return this.client.replyQuestion(this.id, questionId, answers);
+	}
+
+	rejectQuestion(questionId: string): Promise<void> {
+		return this.client.rejectQuestion(this.id, questionId);
+	}
+
+	cancel(): Promise<void> {
+		return this.client.cancel(this.id);
+	}
+
+	terminate(): Promise<void> {
+		return this.client.terminate(this.id);
+	}
+
+	delete(): Promise<void> {
+		return this.client.deleteSession(this.id);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Turns                                                               */
+
+function itemText(item: Item): string {
+	return item.content.map((p) => p.type === "text" ? p.text : "")
+	    .join("");
+}
+
+/*
+ * Picks the events of the turn a message starts out of the session's
+ * stream, read from the log's end as it was before the message was posted.
+ * agentd opens every turn itself with turn.started and the user's message
+ * as a message item with role user: the first turn whose user message is
+ * this text is this message's turn. session.ended ends it wherever it
+ * comes.
+ */
+class TurnFilter {
+	private phase: "wait" | "candidate" | "ours" | "other" | "done" =
+	    "wait";
+	private turnId?: string;
+	private held: UniversalEvent[] = [];
+
+	constructor(private readonly message: string) {}
+
+	get done(): boolean {
+		return this.phase === "done";
+	}
+
+	feed(ev: UniversalEvent): UniversalEvent[] {
+		if (ev.type === "session.ended") {
+			const out = this.phase === "candidate" ?
+			    [...this.held, ev] : [ev];
+			this.phase = "done";
+			return out;
+		}
+		switch (this.phase) {
+		case "wait":
+		case "other":
+			if (ev.type === "turn.started") {
+				this.phase = "candidate";
+				this.turnId = ev.data.turn_id;
+				this.held = [ev];
+			} else if (ev.type === "turn.ended")
+				this.phase = "wait";
+			return [];
+		case "candidate":
+			this.held.push(ev);
+			if ((ev.type === "item.started" ||
+			    ev.type === "item.completed") &&
+			    ev.data.item.kind === "message" &&
+			    ev.data.item.role === "user") {
+				if (itemText(ev.data.item) === this.message) {
+					this.phase = "ours";
+					const out = this.held;
+					this.held = [];
+					return out;
+				}
+				this.phase = "other";
+				this.held = [];
+			} else if (ev.type === "turn.ended") {
+				this.phase = "wait";
+				this.held = [];
+			}
+			return [];
+		case "ours":
+			if (ev.type === "turn.ended" &&
+			    ev.data.turn_id === this.turnId)
+				this.phase = "done";
+			return [ev];
+		default:
+			return [];
+		}
+	}
+}
+
+function turnResult(sessionId: string, events: UniversalEvent[]):
+    TurnResult {
+	const r: TurnResult = { sessionId, events, text: "", errors: [],
+	    ok: false };
+	const order: string[] = [];
+	const texts = new Map<string, string>();
+	for (const ev of events) {
+		switch (ev.type) {
+		case "turn.started":
+			r.turnId = ev.data.turn_id;
+			break;
+		case "turn.ended":
+			r.stopReason = ev.data.stop_reason;
+			r.usage = ev.data.usage;
+			r.costUsd = ev.data.cost_usd;
+			break;
+		case "error":
+			r.errors.push(ev.data);
+			break;
+		case "session.ended":
+			r.sessionEnded = ev.data;
+			break;
+		case "item.started":
+			if (ev.data.item.kind === "message" &&
+			    ev.data.item.role === "assistant") {
+				order.push(ev.data.item.item_id);
+				texts.set(ev.data.item.item_id,
+				    itemText(ev.data.item));
+			}
+			break;
+		case "item.delta": {
+			const t = texts.get(ev.data.item_id);
+			if (t !== undefined)
+				texts.set(ev.data.item_id, t + ev.data.delta);
+			break;
+		}
+		case "item.completed": {
+			const item = ev.data.item;
+			if (item.kind !== "message" || item.role !== "assistant")
+				break;
+			/* The completed item repeats the text up to 4 MiB;
+			 * past that only the deltas have all of it. */
+			const full = itemText(item);
+			const had = texts.get(item.item_id);
+			if (had === undefined)
+				order.push(item.item_id);
+			if (full.length >= (had ?? "").length)
+				texts.set(item.item_id, full);
+			break;
+		}
+		}
+	}
+	r.text = order.map((i) => texts.get(i) ?? "").filter((t) => t !== "")
+	    .join("\n\n");
+	r.ok = r.stopReason === "end_turn";
+	return r;
+}
+
+function permissionWord(a: PermissionAnswer): PermissionReply {
+	if (a === true)
+		return "once";
+	if (a === false || a === undefined || a === null)
+		return "reject";
+	if (a === "once" || a === "always" || a === "reject")
+		return a;
+	throw new Error(`onPermission must answer "once", "always", ` +
+	    `"reject", true or false, not ${JSON.stringify(a)}`);
+}
+
+function newSessionId(): string {
+	const b = new Uint8Array(8);
+	const c = (globalThis as { crypto?: Crypto }).crypto;
+	if (c !== undefined)
+		c.getRandomValues(b);
+	else	/* Node 18 without its global webcrypto */
+		b.forEach((_, i) => { b[i] = Math.floor(Math.random() * 256); });
+	return "s-" + Array.from(b, (x) => x.toString(16).padStart(2, "0"))
+	    .join("");
 }
 
 function enc(s: string): string {

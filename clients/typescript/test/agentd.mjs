@@ -29,16 +29,18 @@ export function freePort() {
 // One agentd on a fixed port and data dir, which can be killed and
 // started again (same port, same sessions).
 export class Agentd {
-	static async start() {
+	// args: more `agentd serve` flags (--cors-origin O, --max-body N).
+	static async start(args = []) {
 		const a = new Agentd(await freePort(),
-		    mkdtempSync(join(tmpdir(), "agentd-client-")));
+		    mkdtempSync(join(tmpdir(), "agentd-client-")), args);
 		await a.up();
 		return a;
 	}
 
-	constructor(port, dataDir) {
+	constructor(port, dataDir, args = []) {
 		this.port = port;
 		this.dataDir = dataDir;
+		this.args = args;
 		this.base = `http://127.0.0.1:${port}`;
 		this.stderr = "";
 	}
@@ -50,7 +52,7 @@ export class Agentd {
 				delete env[k];
 		this.proc = spawn(BIN, ["serve", "--host", "127.0.0.1",
 		    "--port", String(this.port), "--data-dir", this.dataDir,
-		    "--token", TOKEN], { env, stdio: ["ignore", "ignore", "pipe"] });
+		    "--token", TOKEN, ...this.args], { env, stdio: ["ignore", "ignore", "pipe"] });
 		const proc = this.proc;
 		live.add(proc);
 		proc.stderr.on("data", (d) => { this.stderr += d; });

@@ -3,7 +3,8 @@
 // over WebSocket, including a kill and restart of agentd mid-stream.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { AgentdClient, AgentdError } from "../dist/index.js";
+import { createServer } from "node:http";
+import { AgentdClient, AgentdError, Session } from "../dist/index.js";
 import { Agentd, TOKEN, sleep } from "./agentd.mjs";
 
 let agentd, client;
@@ -221,4 +222,281 @@ test("events() stops when its signal aborts", T, async () => {
 	for await (const ev of client.events(id, { signal: ac.signal }))
 		seen.push(ev);
 	assert.equal(seen[0].type, "session.started");
+});
+
+/* -- the surface shared with the Python client ------------------------- */
+
+test("connect, startSession and the session handle", T, async () => {
+	const c = await AgentdClient.connect(agentd.base, TOKEN);
+	await assert.rejects(AgentdClient.connect(agentd.base, "wrong"),
+	    (e) => e instanceof AgentdError && e.status === 401);
+	const s = await c.startSession({ agent: "mock", id: "handle-1",
+	    cwd: "/tmp", model: "m1", env: { A_KEY: "secret" }, mcp: [] });
+	assert.ok(s instanceof Session);
+	assert.equal(s.id, "handle-1");
+	assert.equal(s.info.healthy, true);
+	assert.deepEqual(s.info.envKeys, ["A_KEY"]);
+	assert.equal(s.info.directory, "/tmp");
+	assert.equal(s.info.model, "m1");
+	const auto = await c.startSession({ agent: "acp",
+	    agentCommand: ["@self", "mock-agent"] });
+	assert.match(auto.id, /^s-[0-9a-f]{16}$/);
+	const r = await auto.run("hello handle");
+	assert.equal(r.text, "echo: hello handle");
+	assert.equal(r.ok, true);
+	assert.equal((await c.session(auto.id).refresh()).agent, "acp");
+	await s.delete();
+	await auto.delete();
+	await assert.rejects(s.refresh(), (e) => e.status === 404 &&
+	    e.code === "session_not_found" && e.detail === "no session 'handle-1'");
+});
+
+for (const transport of TRANSPORTS) {
+	test(`${transport}: run() with permission and question round trips`, T,
+	    async () => {
+		const s = await client.startSession({ agent: "mock" });
+		const asked = [];
+		let r = await s.run("permission please", { transport,
+		    onPermission: async (ev) => {
+			asked.push(ev.data.permission_id);
+			assert.equal(ev.data.metadata.input.path, "mock.txt");
+			return "always";
+		    } });
+		assert.equal(asked.length, 1);
+		assert.equal(r.events[0].type, "turn.started");
+		assert.equal(r.events.at(-1).type, "turn.ended");
+		assert.equal(r.events.find((e) => e.type ===
+		    "permission.resolved").data.status, "accept_for_session");
+		assert.equal(r.text, "permission granted");
+		assert.equal(r.stopReason, "end_turn");
+		assert.ok(r.usage && r.costUsd > 0);
+		r = await s.run("permission again", { transport,
+		    onPermission: () => false });
+		assert.equal(r.text, "permission denied");
+		const seen = [];
+		r = await s.run("a question", { transport,
+		    onEvent: (e) => seen.push(e.type),
+		    onQuestion: (ev) => {
+			assert.deepEqual(ev.data.questions[0].options.map((o) =>
+			    o.label), ["Red", "Blue"]);
+			return [["Blue"]];
+		    } });
+		assert.equal(r.text, "you chose Blue");
+		assert.deepEqual(seen, r.events.map((e) => e.type));
+		const res = r.events.find((e) => e.type === "question.resolved");
+		assert.deepEqual(res.data.answers, [["Blue"]]);
+		r = await s.run("another question", { transport,
+		    onQuestion: () => null });
+		assert.equal(r.text, "question declined");
+		const log = (await s.eventsSince(0)).events;
+		assert.deepEqual(log.map((e) => e.sequence),
+		    log.map((_, i) => i + 1));
+		assert.equal(log.filter((e) => e.type === "turn.ended").length, 4);
+		await s.delete();
+	});
+}
+
+test("stream() skips the turns queued before its message", T, async () => {
+	const s = await client.startSession({ agent: "mock" });
+	await s.send("tool first");
+	await s.send("hello first");
+	const got = [];
+	for await (const ev of s.stream("hello second"))
+		got.push(ev);
+	assert.equal(got.filter((e) => e.type === "turn.started").length, 1);
+	assert.equal(got.at(-1).type, "turn.ended");
+	assert.match(text(got), /echo: hello second$/);
+	assert.doesNotMatch(text(got), /first/);
+	await s.delete();
+});
+
+test("eventsSince(): a cursor, page by page", T, async () => {
+	const s = await client.startSession({ agent: "mock" });
+	const r = await s.run("hello cursor world");
+	const last = r.events.at(-1).sequence;
+	let cursor = 0;
+	const got = [];
+	for (;;) {
+		const b = await s.eventsSince(cursor, { limit: 3 });
+		assert.ok(b.events.length <= 3);
+		got.push(...b.events);
+		cursor = b.cursor;
+		if (!b.hasMore)
+			break;
+	}
+	assert.deepEqual(got.map((e) => e.sequence), got.map((_, i) => i + 1));
+	assert.equal(cursor, last);
+	assert.deepEqual(await s.eventsSince(cursor),
+	    { events: [], cursor, hasMore: false });
+	const b = await client.eventsSince(s.id, 2);
+	assert.equal(b.events[0].sequence, 3);
+	assert.equal(b.cursor, last);
+	await s.delete();
+});
+
+test("each 4xx is an AgentdError with the problem's members", T, async () => {
+	const small = await Agentd.start(["--max-body", "4096"]);
+	try {
+		const c = new AgentdClient({ baseUrl: small.base, token: TOKEN });
+		const sid = (await c.startSession({ agent: "mock" })).id;
+		const bad = new AgentdClient({ baseUrl: small.base, token: "x" });
+		const foreign = new AgentdClient({ baseUrl: small.base,
+		    token: TOKEN, headers: { Origin: "http://evil.test" } });
+		// (421, a foreign Host, needs a fetch that can set Host.)
+		const cases = [
+			[() => c.getEvents(sid, { offset: 1e6 }), 400,
+			    "invalid_request", /past the last event/],
+			[() => c.replyPermission(sid, "perm_1", "maybe"), 400,
+			    "invalid_request", /'reply' must be one of/],
+			[() => c.replyQuestion(sid, "q_1", [[1]]), 400,
+			    "invalid_request", /answers/],
+			[() => c.createSession("bad id!", { agent: "mock" }), 400,
+			    "invalid_request", /session id/],
+			[() => c.startSession({ agent: "no-such-agent" }), 400,
+			    "invalid_request", /unknown agent 'no-such-agent'/],
+			[() => bad.listSessions(), 401, "unauthorized", /token/],
+			[() => foreign.listSessions(), 403, "origin_refused",
+			    /Origin/],
+			[() => c.getSession("no-such"), 404, "session_not_found",
+			    /^no session 'no-such'$/],
+			[() => c.replyPermission(sid, "perm_9", "once"), 404,
+			    "not_found", /perm_9/],
+			[() => c.createSession(sid, { agent: "mock" }), 409,
+			    "conflict", new RegExp(sid)],
+			[() => c.cancel(sid), 409, "conflict", /turn/],
+			[() => c.postMessage(sid, "x".repeat(8192)), 413,
+			    "payload_too_large", /--max-body/],
+			[() => c.getSession("x".repeat(600)), 414, "uri_too_long",
+			    /./],
+		];
+		for (const [call, status, code, detail] of cases) {
+			await assert.rejects(call, (e) => {
+				assert.ok(e instanceof AgentdError, String(e));
+				assert.equal(e.status, status, e.message);
+				assert.equal(e.problem.status, status);
+				assert.equal(e.type, `urn:agentd:error:${code}`);
+				assert.equal(e.code, code);
+				assert.match(e.detail, detail);
+				assert.ok(e.title && e.message.includes(e.detail));
+				return true;
+			});
+		}
+	} finally {
+		await small.stop();
+	}
+});
+
+// A stand-in server: records requests, answers what `answers` holds.
+async function recorder(answers) {
+	const requests = [];
+	const srv = createServer((req, res) => {
+		let body = "";
+		req.on("data", (d) => { body += d; });
+		req.on("end", () => {
+			requests.push({ method: req.method, url: req.url,
+			    headers: req.headers, body });
+			const a = answers.shift() ?? { status: 204 };
+			res.writeHead(a.status, a.headers ?? {});
+			res.end(a.body ?? "");
+		});
+	});
+	await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+	return { requests, url: `http://127.0.0.1:${srv.address().port}`,
+	    close: () => new Promise((r) => srv.close(r)) };
+}
+
+test("postMessage sends interrupt and attachments, and surfaces the answer",
+    T, async () => {
+	const problem = JSON.stringify({ type: "urn:agentd:error:invalid_request",
+	    title: "Bad Request", status: 400,
+	    detail: "'interrupt' is not supported" });
+	const rec = await recorder([{ status: 204 }, { status: 204 },
+	    { status: 204 }, { status: 400, body: problem,
+	    headers: { "Content-Type": "application/problem+json" } }]);
+	try {
+		const c = new AgentdClient({ baseUrl: rec.url + "/prefix/",
+		    token: "T" });
+		const attachments = [{ path: "/tmp/a.png", mime: "image/png" }];
+		await c.postMessage("s/1", "now", { interrupt: true, attachments });
+		await c.session("s/1").send("now", { interrupt: true,
+		    attachments });
+		await c.send("s/1", "plain");
+		for (const r of rec.requests) {
+			assert.equal(r.method, "POST");
+			assert.equal(r.url, "/prefix/v1/sessions/s%2F1/messages");
+			assert.equal(r.headers["content-type"], "application/json");
+			assert.equal(r.headers.authorization, "Bearer T");
+		}
+		const bodies = rec.requests.map((r) => JSON.parse(r.body));
+		assert.deepEqual(bodies[0], { message: "now", interrupt: true,
+		    attachments });
+		assert.deepEqual(bodies[1], bodies[0]);
+		assert.deepEqual(bodies[2], { message: "plain" });
+		await assert.rejects(c.postMessage("s", "x", { interrupt: true }),
+		    (e) => e.status === 400 && e.code === "invalid_request" &&
+		    e.detail === "'interrupt' is not supported");
+	} finally {
+		await rec.close();
+	}
+});
+
+test("a 5xx that is not a problem, and events() retrying a 502", T,
+    async () => {
+	const html = { status: 502, body: "<h1>Bad Gateway</h1>",
+	    headers: { "Content-Type": "text/html" } };
+	const ev = (seq, type, data) => `id: ${seq}\ndata: ` + JSON.stringify({
+	    event_id: `evt_${seq}`, sequence: seq, time: "", session_id: "p",
+	    source: "daemon", synthetic: true, type, data }) + "\n\n";
+	const rec = await recorder([html, html, html, { status: 200,
+	    headers: { "Content-Type": "text/event-stream" },
+	    body: ev(1, "turn.started", { turn_id: "t" }) +
+	    ev(2, "session.ended", { reason: "terminated",
+	    terminated_by: "daemon" }) }]);
+	try {
+		const c = new AgentdClient({ baseUrl: rec.url });
+		await assert.rejects(c.health(), (e) => e instanceof AgentdError &&
+		    e.status === 502 && e.problem === undefined &&
+		    e.detail === "<h1>Bad Gateway</h1>");
+		const retries = [];
+		const got = [];
+		for await (const e of c.events("p", { transport: "sse",
+		    reconnectDelayMs: 10, onReconnect: (at) => retries.push(at) }))
+			got.push(e.sequence);
+		assert.deepEqual(got, [1, 2]);
+		assert.deepEqual(retries, [0, 0]);
+		assert.equal(rec.requests.length, 4);
+	} finally {
+		await rec.close();
+	}
+});
+
+// Interrupt-and-send is issue 15: agentd takes "interrupt": true today
+// (204) but still queues the message behind the running turn. The request
+// and its answer are checked above; this checks the behaviour, and is a
+// "todo" (reported, not counted as a failure) until agentd does it.
+test("interrupt-and-send cancels the running turn", { ...T,
+    todo: "interrupt-and-send is issue 15: agentd queues the message" },
+    async () => {
+	const s = await client.startSession({ agent: "mock" });
+	try {
+		await s.send("slow");
+		for await (const ev of s.events())
+			if (ev.type === "item.delta")
+				break;
+		await s.send("interrupting", { interrupt: true });
+		// A cancel takes the mock milliseconds; the slow turn alone
+		// runs for seconds.
+		const ac = new AbortController();
+		const timer = setTimeout(() => ac.abort(), 2000);
+		const ends = [];
+		for await (const ev of s.events({ signal: ac.signal }))
+			if (ev.type === "turn.ended" && ends.push(ev) === 2)
+				break;
+		clearTimeout(timer);
+		assert.equal(ends.length, 2, "the slow turn still runs 2 s later");
+		assert.equal(ends[0].data.stop_reason, "cancelled");
+		assert.equal(ends[1].data.stop_reason, "end_turn");
+	} finally {
+		await s.delete();
+	}
 });

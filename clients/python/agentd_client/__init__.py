@@ -1,0 +1,29 @@
+"""agentd_client: a Python client for agentd's HTTP API (docs/api.md).
+
+Standard library only. :class:`Client` is synchronous, :class:`AsyncClient`
+its asyncio twin; both follow a session's events over Server-Sent Events
+and reconnect from the last sequence they yielded, so no event is lost or
+repeated when agentd restarts or a proxy drops the stream.
+
+    import agentd_client
+
+    client = agentd_client.connect("http://127.0.0.1:2468", token="T")
+    session = client.create_session("mock")
+    result = session.run("hello", on_permission=lambda ev: "once")
+    print(result.stop_reason, result.text)
+"""
+
+from ._async import AsyncClient, AsyncSession, connect_async
+from ._common import Batch, TurnResult, __version__
+from ._errors import AgentdError
+from ._sync import Client, Session, connect
+from ._types import (AgentInfo, Answers, Attachment, Event, EventsPage,
+                     EventType, Health, PermissionReply, SessionInfo,
+                     SessionState)
+
+__all__ = [
+    "AgentInfo", "AgentdError", "Answers", "AsyncClient", "AsyncSession",
+    "Attachment", "Batch", "Client", "Event", "EventType", "EventsPage",
+    "Health", "PermissionReply", "Session", "SessionInfo", "SessionState",
+    "TurnResult", "__version__", "connect", "connect_async",
+]

@@ -1,0 +1,115 @@
+"""The shapes agentd answers, as TypedDicts (docs/openapi.json).
+
+They describe plain dicts: the client returns what agentd sent, members
+it does not know included, so a newer agentd never breaks an older client.
+"""
+
+from typing import (Any, Dict, List, Literal, Mapping, Optional, Sequence,
+                    TypedDict, Union)
+
+EventType = Literal[
+    "session.started", "session.ended", "turn.started", "turn.ended",
+    "item.started", "item.completed", "item.delta",
+    "permission.requested", "permission.resolved",
+    "question.requested", "question.resolved",
+    "error", "agent.unparsed"]
+
+#: installing (the agent's CLI is installed on first use), idle (no agent
+#: process), ready, running (a turn), stopping, ended, and restarting
+#: (agentd is starting the session's agent again).
+SessionState = Literal["installing", "idle", "ready", "running", "stopping",
+                       "ended", "restarting"]
+
+#: The words of POST .../permissions/{pid}/reply.
+PermissionReply = Literal["once", "always", "reject"]
+
+
+class _EventRequired(TypedDict):
+    event_id: str
+    sequence: int
+    time: str
+    session_id: str
+    source: str
+    synthetic: bool
+    type: str
+    data: Dict[str, Any]
+
+
+class Event(_EventRequired, total=False):
+    """One universal event (DESIGN section 3); ``data`` depends on ``type``.
+
+    ``sequence`` starts at 1 per session and has no gaps: it is the offset
+    to resume after.
+    """
+    native_session_id: Optional[str]
+    raw: Any
+
+
+class EventsPage(TypedDict):
+    events: List[Event]
+    hasMore: bool
+
+
+class Health(TypedDict):
+    status: str
+    version: str
+    uptime_ms: int
+
+
+class _AgentRequired(TypedDict):
+    id: str
+    protocol: str
+    installed: bool
+    credentialsAvailable: bool
+    credentialEnv: List[str]
+    capabilities: Dict[str, bool]
+
+
+class AgentInfo(_AgentRequired, total=False):
+    path: str
+    version: str
+    npmPackage: str
+
+
+class _SessionRequired(TypedDict):
+    sessionId: str
+    agent: str
+    agentMode: str
+    permissionMode: str
+    directory: str
+    state: str
+    ended: bool
+    eventCount: int
+    queuedMessages: int
+    createdAt: int
+    updatedAt: int
+    envKeys: List[str]
+    pendingPermissions: List[str]
+    pendingQuestions: List[str]
+
+
+class SessionInfo(_SessionRequired, total=False):
+    """GET /v1/sessions/{id}; ``eventCount`` is the last sequence."""
+    model: str
+    nativeSessionId: str
+    agentVersion: str
+    pid: int
+    healthy: bool
+
+
+class _AttachmentRequired(TypedDict):
+    path: str
+
+
+class Attachment(_AttachmentRequired, total=False):
+    """A file in the agent's sandbox, by path; ``mime`` tells images."""
+    mime: str
+    filename: str
+
+
+#: What ``send(attachments=...)`` takes: Attachment dicts (or any mapping
+#: of the members agentd accepts, as it gains more).
+Attachments = Sequence[Union[Attachment, Mapping[str, Any]]]
+
+#: One list of chosen option labels per question of a question.requested.
+Answers = List[List[str]]
