@@ -95,11 +95,12 @@ struct store   *journal_store(struct journal *);
 uint64_t	journal_last(struct journal *);
 void		journal_append(
 	       struct journal *, uint64_t, enum event_type, char *, size_t, size_t);
-void journal_on_stall(struct journal *, journal_stall_cb, void *);
-int  journal_stalled(struct journal *);
-void journal_sync(struct journal *);
-void journal_trim(struct journal *);
-int  journal_read(struct journal *, uint64_t, size_t, journal_read_cb, void *);
+uint64_t journal_append_message(struct journal *, char *, size_t, const char *);
+void	 journal_on_stall(struct journal *, journal_stall_cb, void *);
+int	 journal_stalled(struct journal *);
+void	 journal_sync(struct journal *);
+void	 journal_trim(struct journal *);
+int journal_read(struct journal *, uint64_t, size_t, journal_read_cb, void *);
 struct journal_sub	*
 journal_subscribe(struct journal *, journal_wake_cb, void *);
 void journal_unsubscribe(struct journal_sub *);
@@ -126,19 +127,28 @@ void proc_pause(struct proc *, int);
 void proc_free(struct proc *);
 
 /* store.c */
+enum store_kind {
+	STORE_EVENTS,  /* sessions/<id>/events.jsonl, session.json */
+	STORE_MESSAGES /* acp/<id>/messages.jsonl, server.json */
+};
 struct store;
-int	      store_init(const char *, char **);
-int	      store_list(const char *, char ***, size_t *);
-void	      store_sweep(const char *, char ***, size_t *);
-int	      store_lock(const char *, char **);
-struct store *store_create(const char *, const char *, char **);
-struct store *store_open(const char *, const char *, uint64_t *, char **);
-int   store_append(struct store *, uint64_t, const char *, size_t, char **);
+int  store_init(const char *, char **);
+int  store_list(enum store_kind, const char *, char ***, size_t *);
+void store_sweep(const char *, char ***, size_t *);
+int  store_lock(const char *, char **);
+struct store *
+store_create(enum store_kind, const char *, const char *, char **);
+struct store *
+store_open(enum store_kind, const char *, const char *, uint64_t *, char **);
+enum store_kind store_kind(const struct store *);
+int		store_append(
+		struct store *, uint64_t, const char *, size_t, const char *, char **);
 int   store_sync(struct store *);
 int   store_dirty(const struct store *);
 int   store_write_meta(struct store *, const char *, size_t, char **);
 char *store_read_meta(struct store *, size_t *);
-typedef int (*store_read_cb)(void *, uint64_t, const char *, size_t);
+typedef int (*store_read_cb)(
+    void *, uint64_t, const char *, size_t, const char *, size_t);
 int	 store_read(struct store *, uint64_t, size_t, store_read_cb, void *);
 uint64_t store_last_seq(const struct store *);
 int	 store_remove(struct store *);

@@ -1,28 +1,36 @@
 /*
- * journal.c: a numbered event log, in memory and on disk, with subscribers.
+ * journal.c: one numbered log, in memory and on disk, with subscribers:
+ * a session's universal events, or the messages an ACP server sends
+ * (the store's kinds, store.c). The rules below are the same for both.
  *
- * Every event goes to the store (events.jsonl) first and then into a
- * bounded ring of recent lines, from which subscribers are served; a
- * subscriber further behind than the ring reads from disk in bounded
- * chunks. The ring holds at most JOURNAL_RING_MAX events and
- * JOURNAL_RING_BYTES bytes and is allocated only once events flow, so an
- * idle session costs a few hundred bytes.
+ * Every line goes to the store first and then into a bounded ring of
+ * recent lines, from which subscribers are served; a subscriber further
+ * behind than the ring reads from disk in bounded chunks. The ring holds
+ * at most JOURNAL_RING_MAX lines and JOURNAL_RING_BYTES bytes and is
+ * allocated only once lines flow, so an idle journal costs a few hundred
+ * bytes.
  *
- * Durability (DESIGN.md section 6): each event is written as it happens;
+ * Readers get (seq, type, data, len, noraw): for an event, data is the
+ * event line, type its type and noraw the length of its prefix before
+ * "raw"; for a message, data is exactly the message (the store's envelope
+ * taken off), type EVENT_TYPE_COUNT and noraw len.
+ *
+ * Durability (DESIGN.md section 6): each line is written as it happens;
  * fdatasync runs when journal_sync is called (turn ends, permission and
  * question requests) and at most JOURNAL_SYNC_S after any write.
  *
- * A full or failing disk loses nothing: an event the store refuses waits in
+ * A full or failing disk loses nothing: a line the store refuses waits in
  * a backlog with its sequence, the owner is told to stall its producer
  * (the session pauses the agent's pipe), and a timer retries every
  * second; once the backlog is written the owner is told to go on.
  *
  * Subscribers (the server's SSE and WebSocket clients, agentd run, the ACP
- * facade) are woken once per loop pass however many events arrived, from a
+ * facade) are woken once per loop pass however many lines arrived, from a
  * deferred call, never from inside journal_append's caller. They then read
- * from their own cursor. Invariant: an event is on disk (in the store) and
+ * from their own cursor. Invariant: a line is on disk (in the store) and
  * in the ring before any subscriber can read it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,20 +55,23 @@ struct journal_sub {
 	TAILQ_ENTRY(journal_sub) entry;
 };
 
-/* An event the store refused, kept until it can be written. */
+/* A line on its way to the store; kept while the store refuses it. */
 struct journal_held {
 	uint64_t	seq;
 	enum event_type type;
 	char	       *line;
 	size_t		len;
 	size_t		noraw;
+	char	       *mark; /* a message's cursor (store.c), or NULL */
 	TAILQ_ENTRY(journal_held) entry;
 };
 
 struct journal {
 	char		    *name; /* for the log: "session demo" */
 	struct store	    *store;
-	uint64_t	     last; /* last sequence appended */
+	enum store_kind	     kind;
+	uint64_t	     last;     /* last sequence written */
+	uint64_t	     appended; /* last one given, held ones too */
 	struct journal_line *ring;
 	size_t		     cap;  /* slots allocated */
 	size_t		     head; /* oldest slot */
@@ -83,6 +94,14 @@ struct journal {
 static void journal_sync_cb(void *);
 static void journal_retry_cb(void *);
 
+static void
+journal_held_free(struct journal_held *h)
+{
+	free(h->line);
+	free(h->mark);
+	free(h);
+}
+
 struct journal *
 journal_new(struct store *st, const char *name)
 {
@@ -91,7 +110,8 @@ journal_new(struct store *st, const char *name)
 	j = xcalloc(1, sizeof *j);
 	j->name = xstrdup(name);
 	j->store = st;
-	j->last = store_last_seq(st);
+	j->kind = store_kind(st);
+	j->last = j->appended = store_last_seq(st);
 	TAILQ_INIT(&j->held);
 	TAILQ_INIT(&j->subs);
 	return (j);
@@ -116,8 +136,7 @@ journal_free(struct journal *j)
 	free(j->ring);
 	while ((h = TAILQ_FIRST(&j->held)) != NULL) {
 		TAILQ_REMOVE(&j->held, h, entry);
-		free(h->line);
-		free(h);
+		journal_held_free(h);
 	}
 	loop_timer_free(j->sync_timer);
 	loop_timer_free(j->retry_timer);
@@ -274,25 +293,26 @@ journal_push(struct journal *j, uint64_t seq, enum event_type type,
 	j->bytes += len;
 }
 
-/* Write one event to the store and the ring; -1 if the store refused. */
+/* Write one line to the store and the ring; -1 if the store refused. */
 static int
-journal_write(struct journal *j, uint64_t seq, enum event_type type,
-    const char *line, size_t len, size_t noraw)
+journal_write(struct journal *j, const struct journal_held *h)
 {
 	char *cause;
 
-	if (store_append(j->store, seq, line, len, &cause) != 0) {
+	if (store_append(j->store, h->seq, h->line, h->len, h->mark, &cause) !=
+	    0) {
 		if (TAILQ_EMPTY(&j->held))
 			log_error("%s: %s", j->name, cause);
 		free(cause);
 		return (-1);
 	}
-	j->last = seq;
-	if (j->n > 0 && j->ring[(j->head + j->n - 1) % j->cap].seq != seq - 1) {
+	j->last = h->seq;
+	if (j->n > 0 &&
+	    j->ring[(j->head + j->n - 1) % j->cap].seq != h->seq - 1) {
 		while (j->n > 0)
 			journal_evict(j); /* keep the ring contiguous */
 	}
-	journal_push(j, seq, type, line, len, noraw);
+	journal_push(j, h->seq, h->type, h->line, h->len, h->noraw);
 	if (!j->sync_armed) {
 		if (j->sync_timer == NULL)
 			j->sync_timer = loop_timer_new(journal_sync_cb, j);
@@ -304,26 +324,21 @@ journal_write(struct journal *j, uint64_t seq, enum event_type type,
 }
 
 /*
- * Append one serialised event with the next sequence; takes line. If the
- * store refuses it (ENOSPC, EIO), nothing is dropped: see the top.
+ * Write a line, or hold it (and what follows it) while the store refuses:
+ * nothing is dropped, see the top. Takes rec's line and mark.
  */
-void
-journal_append(struct journal *j, uint64_t seq, enum event_type type,
-    char *line, size_t len, size_t noraw)
+static void
+journal_add(struct journal *j, const struct journal_held *rec)
 {
 	struct journal_held *h;
 
-	if (TAILQ_EMPTY(&j->held) &&
-	    journal_write(j, seq, type, line, len, noraw) == 0) {
-		free(line);
+	j->appended = rec->seq;
+	if (TAILQ_EMPTY(&j->held) && journal_write(j, rec) == 0) {
+		free(rec->line);
+		free(rec->mark);
 		return;
 	}
-	h = xcalloc(1, sizeof *h);
-	h->seq = seq;
-	h->type = type;
-	h->line = line;
-	h->len = len;
-	h->noraw = noraw;
+	h = xmemdup(rec, sizeof *rec);
 	if (!TAILQ_EMPTY(&j->held)) {
 		TAILQ_INSERT_TAIL(&j->held, h, entry);
 		return;
@@ -339,6 +354,43 @@ journal_append(struct journal *j, uint64_t seq, enum event_type type,
 	loop_timer_set(j->retry_timer, 1.0);
 }
 
+/* Append one serialised event with the next sequence; takes line. */
+void
+journal_append(struct journal *j, uint64_t seq, enum event_type type,
+    char *line, size_t len, size_t noraw)
+{
+	struct journal_held rec;
+
+	memset(&rec, 0, sizeof rec);
+	rec.seq = seq;
+	rec.type = type;
+	rec.line = line;
+	rec.len = len;
+	rec.noraw = noraw;
+	journal_add(j, &rec);
+}
+
+/*
+ * Append one message (a JSON object, no newline; taken) to a journal of
+ * messages, numbered here, with mark (NULL or a JSON value, copied) as its
+ * cursor in the store. Returns its sequence.
+ */
+uint64_t
+journal_append_message(
+    struct journal *j, char *msg, size_t len, const char *mark)
+{
+	struct journal_held rec;
+
+	memset(&rec, 0, sizeof rec);
+	rec.seq = j->appended + 1;
+	rec.type = EVENT_TYPE_COUNT;
+	rec.line = msg;
+	rec.len = rec.noraw = len;
+	rec.mark = mark != NULL ? xstrdup(mark) : NULL;
+	journal_add(j, &rec);
+	return (rec.seq);
+}
+
 static void
 journal_retry_cb(void *arg)
 {
@@ -346,14 +398,12 @@ journal_retry_cb(void *arg)
 	struct journal_held *h;
 
 	while ((h = TAILQ_FIRST(&j->held)) != NULL) {
-		if (journal_write(
-			j, h->seq, h->type, h->line, h->len, h->noraw) != 0) {
+		if (journal_write(j, h) != 0) {
 			loop_timer_set(j->retry_timer, 1.0);
 			return;
 		}
 		TAILQ_REMOVE(&j->held, h, entry);
-		free(h->line);
-		free(h);
+		journal_held_free(h);
 	}
 	log_info("%s: log writable again", j->name);
 	if (j->stall_cb != NULL)
@@ -366,8 +416,7 @@ journal_sync_cb(void *arg)
 	struct journal *j = arg;
 
 	j->sync_armed = 0;
-	if (store_dirty(j->store) && store_sync(j->store) != 0)
-		log_error("fdatasync failed");
+	journal_sync(j);
 }
 
 /* fdatasync now (turn end, permission or question request). */
@@ -375,7 +424,7 @@ void
 journal_sync(struct journal *j)
 {
 	if (store_dirty(j->store) && store_sync(j->store) != 0)
-		log_error("fdatasync failed");
+		log_error("%s: fdatasync: %s", j->name, strerror(errno));
 }
 
 /* Give back the ring's memory (an idle session). */
@@ -392,22 +441,25 @@ journal_trim(struct journal *j)
 struct journal_disk {
 	journal_read_cb cb;
 	void	       *arg;
+	enum store_kind kind;
 };
 
 static int
-journal_disk_cb(void *arg, uint64_t seq, const char *line, size_t len)
+journal_disk_cb(void *arg, uint64_t seq, const char *line, size_t len,
+    const char *mark, size_t mark_len)
 {
 	struct journal_disk *d = arg;
-	enum event_type	     type;
-	size_t		     noraw;
+	enum event_type	     type = EVENT_TYPE_COUNT;
+	size_t		     noraw = len;
 
-	if (event_scan(line, len, &type, &noraw) != 0)
+	if (d->kind == STORE_EVENTS &&
+	    event_scan(line, len, &type, &noraw) != 0)
 		return (-1);
 	return (d->cb(d->arg, seq, type, line, len, noraw));
 }
 
 /*
- * Deliver events after sequence `after`, about max bytes of them (at least
+ * Deliver lines after sequence `after`, about max bytes of them (at least
  * one), from the ring or else from disk. Returns the count, -1 on error.
  */
 int
@@ -424,6 +476,7 @@ journal_read(struct journal *j, uint64_t after, size_t max, journal_read_cb cb,
 	if (j->n == 0 || after + 1 < j->ring[j->head].seq) {
 		d.cb = cb;
 		d.arg = arg;
+		d.kind = j->kind;
 		return (
 		    store_read(j->store, after + 1, max, journal_disk_cb, &d));
 	}

@@ -1,47 +1,62 @@
 /*
- * store.c: each session's event log and metadata, durably on disk.
+ * store.c: a numbered, append-only log and its metadata, durably on disk.
+ * Two kinds share every rule below and differ only in names and in what a
+ * line holds (store_kinds[]):
  *
- * Layout: <data_dir>/sessions/<id>/events.jsonl (append-only, one event per
- * line) and <data_dir>/sessions/<id>/session.json (replaced whole).
+ *   STORE_EVENTS	<data_dir>/sessions/<id>/events.jsonl, session.json:
+ *			a session's universal events.
+ *   STORE_MESSAGES	<data_dir>/acp/<id>/messages.jsonl, server.json:
+ *			the JSON-RPC messages an ACP server sends its client.
  *
  * Invariants:
- * - events.jsonl up to st->size holds complete lines only. Line N (from 1)
- *   is the event whose sequence is N; it starts with
- *   {"event_id":"evt_N","sequence":N,  (protocol/event.c writes that order)
- *   and ends with '}' and '\n'. store_append refuses anything else, so
- *   store_open can check every line with a cheap scan of its first bytes.
- * - One event is one writev(2) on an O_APPEND descriptor. If it fails or
+ * - The log up to st->size holds complete lines only. Line N (from 1)
+ *   carries N, in a fixed prefix checked with a cheap scan of its first
+ *   bytes, and ends with '}' and '\n':
+ *     events	{"event_id":"evt_N","sequence":N,...}
+ *		(protocol/event.c writes that order; the line is the event)
+ *     messages	{"sequence":N,"cursor":C,"message":M}
+ *		(store.c writes it around M, the message, a JSON object;
+ *		C, optional, is any JSON value the owner gives with the
+ *		message: how far it had read its own inputs, so that it can
+ *		go on from there after a crash)
+ *   store_append refuses anything else, so store_open can check every
+ *   line, and readers get back exactly the event, or exactly M.
+ * - One line is one writev(2) on an O_APPEND descriptor. If it fails or
  *   comes up short, the file is cut back to st->size so no torn line stays
  *   (redis flushAppendOnlyFile). If even that cut fails, the store refuses
  *   every later append: a line appended after a torn one would turn a
  *   recoverable tail into corruption in the middle.
  * - Readers stop at st->size, so they never see a line being written.
- * - Durability: store_append only writes. The session calls store_sync
+ * - Durability: store_append only writes. The owner calls store_sync
  *   (fdatasync) at turn ends, permission and question requests and at
- *   least every 200 ms while events flow (DESIGN.md section 6). The
- *   metadata is written to session.json.new, fsynced, renamed over
- *   session.json, and the directory fsynced, so a crash leaves the old
- *   file or the new one, never a mix.
+ *   least every 200 ms while lines flow (journal.c, DESIGN.md section 6).
+ *   The metadata is written to <meta>.new in full, fsynced, renamed over
+ *   <meta>, and the directory fsynced, so a crash leaves the old file or
+ *   the new one, never a mix; it is read back whole.
  *
  * Recovery (store_open), after redis' aof-load-truncated:
- * - A last line without its '\n', or a last line that is not a well-formed
- *   event, is what a crash in the middle of an append leaves: it is cut
- *   off with ftruncate, silently, and the events before it are kept.
+ * - A last line without its '\n', or a last line that is not well formed,
+ *   is what a crash in the middle of an append leaves: it is cut off with
+ *   ftruncate, silently, and the lines before it are kept.
  * - Anything else is corruption in the middle: a bad line followed by more
  *   bytes, a sequence that is not the previous one plus one, a line longer
  *   than STORE_LINE_MAX. The store refuses to open and the cause names the
  *   file, the byte offset and the truncate(1) command that keeps the good
- *   events before it. Nothing is deleted without an operator.
+ *   lines before it. Nothing is deleted without an operator.
+ * - A messages.jsonl from before lines were numbered (line N was message
+ *   N as is) is rewritten once in the numbered form (store_upgrade), by
+ *   the same rules: its torn tail is dropped, a bad line in its middle
+ *   refuses the open.
  *
- * Memory: an open session costs this struct, its directory path and a
- * sparse index of one offset per STORE_STRIDE events (8 bytes per 64
- * events), so reading from any sequence costs one pread at an indexed
+ * Memory: an open store costs this struct, its directory path and a
+ * sparse index of one offset per STORE_STRIDE lines (8 bytes per 64
+ * lines), so reading from any sequence costs one pread at an indexed
  * offset plus at most STORE_STRIDE - 1 skipped lines. Read buffers live
  * only for the duration of a call; they start at STORE_BUF and grow only to
  * hold a line longer than that, up to STORE_LINE_MAX.
  *
- * Session ids are validated by the caller and again here, so no id can
- * name a path outside <data_dir>/sessions.
+ * Ids are validated by the caller and again here, so no id can name a
+ * path outside <data_dir>/sessions or <data_dir>/acp.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -60,16 +75,34 @@
 #include "core.h"
 
 #define STORE_ID_MAX   128
-#define STORE_STRIDE   64		     /* events per index entry */
+#define STORE_STRIDE   64		     /* lines per index entry */
 #define STORE_BUF      (64UL * 1024)	     /* first read buffer */
-#define STORE_LINE_MAX (256UL * 1024 * 1024) /* longest event line */
-#define STORE_META_MAX (4UL * 1024 * 1024)   /* largest session.json */
+#define STORE_LINE_MAX (256UL * 1024 * 1024) /* longest line */
+#define STORE_META_MAX (4UL * 1024 * 1024)   /* largest metadata file */
+
+/* What differs between the kinds: names, and what a line holds. */
+static const struct store_kind_info {
+	const char *top;      /* folder of the data dir holding the ids */
+	const char *log;      /* the numbered log */
+	const char *meta;     /* the metadata, replaced whole */
+	const char *meta_new; /* meta being written */
+	const char *noun;     /* for causes: "session" */
+	const char *one;      /* what a line holds: "an event" */
+	const char *many;     /* "events" */
+} store_kinds[] = {
+	[STORE_EVENTS] = { "sessions", "events.jsonl", "session.json",
+	    "session.json.new", "session", "an event", "events" },
+	[STORE_MESSAGES] = { "acp", "messages.jsonl", "server.json",
+	    "server.json.new", "ACP server", "a message", "messages" },
+};
 
 struct store {
-	char *dir; /* <data_dir>/sessions/<id> */
-	int   wfd; /* events.jsonl, O_APPEND */
-	int   rfd; /* events.jsonl, for pread */
-	int   flags;
+	const struct store_kind_info *k;
+	enum store_kind		      kind;
+	char			     *dir; /* <data_dir>/<top>/<id> */
+	int			      wfd; /* the log, O_APPEND */
+	int			      rfd; /* the log, for pread */
+	int			      flags;
 #define STORE_DIRTY   0x1 /* written since the last sync */
 #define STORE_BROKEN  0x2 /* a torn line may remain: no appends */
 #define STORE_REMOVED 0x4
@@ -80,6 +113,15 @@ struct store {
 	off_t *index; /* index[i]: offset of seq i*STRIDE+1 */
 	size_t nindex;
 	size_t cindex;
+};
+
+/* One line taken apart: what readers are given. */
+struct store_rec {
+	uint64_t    seq;
+	const char *data; /* the event, or the message */
+	size_t	    len;
+	const char *mark; /* the message's cursor, or NULL */
+	size_t	    mark_len;
 };
 
 /* A bounded line reader over [offset, limit) of a file. */
@@ -93,6 +135,10 @@ struct store_cursor {
 	off_t  limit; /* read nothing at or after this */
 };
 
+/* Check one line at offset: 0 good, 1 not a line, -1 with a cause. */
+typedef int (*store_line_fn)(
+    struct store *, const char *, size_t, off_t, void *, char **);
+
 enum store_next {
 	STORE_LINE, /* a line, without its '\n' */
 	STORE_END,  /* nothing left before the limit */
@@ -101,19 +147,27 @@ enum store_next {
 	STORE_ERROR /* pread failed, errno set */
 };
 
-static int	     store_id_valid(const char *);
-static int	     store_digits(const char **, const char *, uint64_t *);
-static int	     store_match(const char **, const char *, const char *);
-static int	     store_line_seq(const char *, size_t, uint64_t *);
-static int	     store_mkdirs(const char *);
-static int	     store_fsync_dir(const char *);
-static int	     store_fsync_parent(const char *);
-static int	     store_write_all(int, const char *, size_t);
-static int	     store_writev_line(int, const char *, size_t);
-static struct store *store_new(const char *, const char *, char **);
-static int	     store_stale(const char *);
-static int	     store_open_fds(struct store *, int, char **);
-static void	     store_index_add(struct store *, uint64_t, off_t);
+static int store_id_valid(const char *);
+static int store_digits(const char **, const char *, uint64_t *);
+static int store_match(const char **, const char *, const char *);
+static int store_parse_event(const char *, size_t, struct store_rec *);
+static int store_parse_message(const char *, size_t, struct store_rec *);
+static int store_object_valid(const char *, size_t);
+static int
+store_parse(const struct store *, const char *, size_t, struct store_rec *);
+static char *
+store_message_line(uint64_t, const char *, const char *, size_t, size_t *);
+static int store_mkdirs(const char *);
+static int store_fsync_dir(const char *);
+static int store_fsync_parent(const char *);
+static int store_write_all(int, const char *, size_t);
+static int store_writev_line(int, const char *, size_t);
+static struct store		*
+store_new(enum store_kind, const char *, const char *, char **);
+static int  store_stale(const struct store_kind_info *, const char *);
+static int  store_upgrade(struct store *, char **);
+static int  store_open_fds(struct store *, int, char **);
+static void store_index_add(struct store *, uint64_t, off_t);
 static void store_cursor_init(struct store_cursor *, int, off_t, off_t);
 static void store_cursor_done(struct store_cursor *);
 static int  store_cursor_fill(struct store_cursor *);
@@ -121,8 +175,9 @@ static enum store_next
 store_cursor_next(struct store_cursor *, int, const char **, size_t *, off_t *);
 static void store_corrupt(struct store *, off_t, const char *, char **);
 static int
-store_scan_line(struct store *, const char *, size_t, off_t, char **);
-static int store_scan(struct store *, off_t *, char **);
+store_scan_line(struct store *, const char *, size_t, off_t, void *, char **);
+static int
+store_scan(struct store *, int, store_line_fn, void *, off_t *, char **);
 static int store_cut(struct store *, off_t, char **);
 static int store_list_cmp(const void *, const void *);
 
@@ -182,13 +237,13 @@ store_match(const char **pp, const char *end, const char *lit)
 }
 
 /*
- * Get the sequence of an event line, 0 if it is one; -1 if the line does
- * not start {"event_id":"evt_N","sequence":N, with the same N > 0 twice,
- * or does not end with '}'. Strict on purpose: event.c writes exactly this,
- * so any difference means the bytes are not what we wrote.
+ * Take an event line apart: 0 if it starts {"event_id":"evt_N",
+ * "sequence":N, with the same N > 0 twice and ends with '}'. Strict on
+ * purpose: event.c writes exactly this, so any difference means the
+ * bytes are not what we wrote.
  */
 static int
-store_line_seq(const char *line, size_t len, uint64_t *seq)
+store_parse_event(const char *line, size_t len, struct store_rec *r)
 {
 	const char *p = line, *end = line + len;
 	uint64_t    a, b;
@@ -202,8 +257,136 @@ store_line_seq(const char *line, size_t len, uint64_t *seq)
 		return (-1);
 	if (a != b || a == 0)
 		return (-1);
-	*seq = a;
+	r->seq = a;
+	r->data = line;
+	r->len = len;
+	r->mark = NULL;
+	r->mark_len = 0;
 	return (0);
+}
+
+/* Where the members of a message line are (after "sequence"). */
+struct store_members {
+	int	    n; /* members seen */
+	const char *line;
+	size_t	    mark, mark_len;
+	size_t	    msg, msg_len;
+	int	    bad;
+};
+
+static int
+store_members_cb(
+    void *arg, const char *key, size_t klen, size_t off, size_t len, size_t sep)
+{
+	struct store_members *m = arg;
+
+	m->n++;
+	if (m->n == 1)
+		return (0); /* "sequence", matched already */
+	if (m->n == 2 && klen == 8 && memcmp(key, "\"cursor\"", 8) == 0 &&
+	    len > 0) {
+		m->mark = off;
+		m->mark_len = len;
+		return (0);
+	}
+	if (m->msg == 0 && klen == 9 && memcmp(key, "\"message\"", 9) == 0) {
+		m->msg = off;
+		m->msg_len = len;
+		return (0);
+	}
+	m->bad = 1; /* anything else, or anything after "message" */
+	return (1);
+}
+
+static int
+store_object_end_cb(
+    void *arg, const char *key, size_t klen, size_t off, size_t len, size_t sep)
+{
+	*(size_t *)arg = off + len;
+	return (0);
+}
+
+/*
+ * 1 if s is one JSON object as cJSON prints it: braces, members the scan
+ * can walk, and nothing between the last value and the closing brace.
+ * Not a full parse (json-scan.c does not validate), but enough to tell a
+ * message from a torn or overwritten one.
+ */
+static int
+store_object_valid(const char *s, size_t len)
+{
+	size_t end = 1;
+
+	if (len < 2 || s[0] != '{' || s[len - 1] != '}')
+		return (0);
+	if (json_scan_members(s, len, store_object_end_cb, &end) != 0)
+		return (0);
+	return (end == len - 1);
+}
+
+/*
+ * Take a message line apart: 0 if it is {"sequence":N,"message":M} or
+ * {"sequence":N,"cursor":C,"message":M}, N > 0, M an object.
+ */
+static int
+store_parse_message(const char *line, size_t len, struct store_rec *r)
+{
+	struct store_members m;
+	const char	    *p = line, *end = line + len;
+	uint64_t	     seq;
+
+	if (len == 0 || line[len - 1] != '}')
+		return (-1);
+	if (!store_match(&p, end, "{\"sequence\":") ||
+	    !store_digits(&p, end, &seq) || seq == 0 ||
+	    !store_match(&p, end, ","))
+		return (-1);
+	memset(&m, 0, sizeof m);
+	if (json_scan_members(line, len, store_members_cb, &m) != 0 || m.bad ||
+	    m.msg == 0 || m.msg + m.msg_len != len - 1 ||
+	    !store_object_valid(line + m.msg, m.msg_len))
+		return (-1);
+	r->seq = seq;
+	r->data = line + m.msg;
+	r->len = m.msg_len;
+	r->mark = m.mark != 0 ? line + m.mark : NULL;
+	r->mark_len = m.mark_len;
+	return (0);
+}
+
+/* Take a line of st's kind apart; -1 if it is not one. */
+static int
+store_parse(
+    const struct store *st, const char *line, size_t len, struct store_rec *r)
+{
+	if (st->kind == STORE_MESSAGES)
+		return (store_parse_message(line, len, r));
+	return (store_parse_event(line, len, r));
+}
+
+/* The line that holds message seq: malloc'd, without its '\n'. */
+static char *
+store_message_line(
+    uint64_t seq, const char *mark, const char *msg, size_t len, size_t *outlen)
+{
+	char  *line, head[64];
+	size_t hlen, mlen = mark != NULL ? strlen(mark) : 0;
+
+	hlen = (size_t)snprintf(
+	    head, sizeof head, "{\"sequence\":%llu,", (unsigned long long)seq);
+	*outlen = hlen + (mark != NULL ? 9 + mlen + 1 : 0) + 10 + len + 1;
+	line = xmalloc(*outlen);
+	memcpy(line, head, hlen);
+	if (mark != NULL) {
+		memcpy(line + hlen, "\"cursor\":", 9);
+		memcpy(line + hlen + 9, mark, mlen);
+		line[hlen + 9 + mlen] = ',';
+		hlen += 9 + mlen + 1;
+	}
+	memcpy(line + hlen, "\"message\":", 10);
+	memcpy(line + hlen + 10, msg, len);
+	line[*outlen - 1] = '}';
+	return (line);
 }
 
 /* mkdir -p with mode 0700 for the parts it creates. */
@@ -334,42 +517,46 @@ store_writev_line(int fd, const char *line, size_t len)
 	return (0);
 }
 
-/* Allocate a closed store for a valid id. */
+/* Allocate a closed store of a kind for a valid id. */
 static struct store *
-store_new(const char *data_dir, const char *id, char **cause)
+store_new(
+    enum store_kind kind, const char *data_dir, const char *id, char **cause)
 {
-	struct store *st;
+	const struct store_kind_info *k = &store_kinds[kind];
+	struct store		     *st;
 
 	if (!store_id_valid(id)) {
-		xasprintf(cause, "invalid session id");
+		xasprintf(cause, "invalid %s id", k->noun);
 		errno = EINVAL;
 		return (NULL);
 	}
 	st = xcalloc(1, sizeof *st);
-	xasprintf(&st->dir, "%s/sessions/%s", data_dir, id);
+	st->kind = kind;
+	st->k = k;
+	xasprintf(&st->dir, "%s/%s/%s", data_dir, k->top, id);
 	st->wfd = st->rfd = -1;
 	return (st);
 }
 
 /*
- * 1 if an existing session directory holds nothing: no session.json and
- * an empty or missing events.jsonl. That is what a crash between
- * store_create and the first store_write_meta leaves; such a directory
- * would otherwise block its id forever while store_list never shows it.
+ * 1 if an existing directory of kind k holds nothing: no metadata and an
+ * empty or missing log. That is what a crash between store_create and the
+ * first store_write_meta leaves; such a directory would otherwise block
+ * its id forever while store_list never shows it.
  */
 static int
-store_stale(const char *dir)
+store_stale(const struct store_kind_info *k, const char *dir)
 {
 	struct stat sb;
 	char	   *path;
 	int	    stale;
 
-	xasprintf(&path, "%s/session.json", dir);
+	xasprintf(&path, "%s/%s", dir, k->meta);
 	stale = lstat(path, &sb) == -1 && errno == ENOENT;
 	free(path);
 	if (!stale)
 		return (0);
-	xasprintf(&path, "%s/events.jsonl", dir);
+	xasprintf(&path, "%s/%s", dir, k->log);
 	if (lstat(path, &sb) == 0)
 		stale = S_ISREG(sb.st_mode) && sb.st_size == 0;
 	else
@@ -378,7 +565,7 @@ store_stale(const char *dir)
 	return (stale);
 }
 
-/* Open events.jsonl for appending and for reading. */
+/* Open the log for appending and for reading. */
 static int
 store_open_fds(struct store *st, int create, char **cause)
 {
@@ -387,11 +574,11 @@ store_open_fds(struct store *st, int create, char **cause)
 
 	if (create)
 		flags |= O_CREAT | O_TRUNC;
-	xasprintf(&path, "%s/events.jsonl", st->dir);
+	xasprintf(&path, "%s/%s", st->dir, st->k->log);
 	if ((st->wfd = open(path, flags, 0600)) == -1 ||
 	    (st->rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		if (!create && errno == ENOENT)
-			xasprintf(cause, "session not found");
+			xasprintf(cause, "%s not found", st->k->noun);
 		else
 			xasprintf(cause, "%s: %s", path, strerror(errno));
 		free(path);
@@ -539,73 +726,76 @@ static void
 store_corrupt(struct store *st, off_t off, const char *what, char **cause)
 {
 	xasprintf(cause,
-	    "%s/events.jsonl: %s at byte %lld, after %llu good "
-	    "events; to keep those and drop the rest, stop agentd and run: "
-	    "truncate -s %lld '%s/events.jsonl'",
-	    st->dir, what, (long long)off, (unsigned long long)st->last_seq,
-	    (long long)off, st->dir);
+	    "%s/%s: %s at byte %lld, after %llu good %s; to keep those and "
+	    "drop the rest, stop agentd and run: truncate -s %lld '%s/%s'",
+	    st->dir, st->k->log, what, (long long)off,
+	    (unsigned long long)st->last_seq, st->k->many, (long long)off,
+	    st->dir, st->k->log);
 }
 
 /*
- * Take one line during recovery: 0 if it is the next event, 1 if it is not
- * an event at all, -1 (with *cause) if it is an event out of sequence.
+ * Take one line during recovery: 0 if it is the next line, 1 if it is not
+ * a line of this kind at all, -1 (with *cause) if it is one out of
+ * sequence.
  */
 static int
-store_scan_line(
-    struct store *st, const char *line, size_t len, off_t off, char **cause)
+store_scan_line(struct store *st, const char *line, size_t len, off_t off,
+    void *arg, char **cause)
 {
-	uint64_t	seq;
-	char	       *what;
-	enum event_type type;
-	size_t		noraw;
+	struct store_rec r;
+	char		*what;
+	enum event_type	 type;
+	size_t		 noraw;
 
-	/* Readers hand every line to event_scan: it must take it too. */
-	if (store_line_seq(line, len, &seq) != 0 ||
+	if (store_parse(st, line, len, &r) != 0)
+		return (1);
+	/* Readers hand every event to event_scan: it must take it too. */
+	if (st->kind == STORE_EVENTS &&
 	    event_scan(line, len, &type, &noraw) != 0)
 		return (1);
-	if (seq != st->last_seq + 1) {
+	if (r.seq != st->last_seq + 1) {
 		xasprintf(&what, "sequence %llu where %llu was expected",
-		    (unsigned long long)seq,
+		    (unsigned long long)r.seq,
 		    (unsigned long long)st->last_seq + 1);
 		store_corrupt(st, off, what, cause);
 		free(what);
 		return (-1);
 	}
-	store_index_add(st, seq, off);
-	st->last_seq = seq;
+	store_index_add(st, r.seq, off);
+	st->last_seq = r.seq;
 	st->size = off + (off_t)len + 1;
 	return (0);
 }
 
 /*
- * Check every line of events.jsonl and build the index. On success *cut
- * is where the good lines end (the file size if nothing is torn). A bad
- * line is forgiven only if nothing follows it.
+ * Check every line of the log open on fd with fn and build the index. On
+ * success *cut is where the good lines end (the file size if nothing is
+ * torn). A bad line is forgiven only if nothing follows it.
  */
 static int
-store_scan(struct store *st, off_t *cut, char **cause)
+store_scan(struct store *st, int fd, store_line_fn fn, void *arg, off_t *cut,
+    char **cause)
 {
 	struct store_cursor c;
 	struct stat	    sb;
-	const char	   *line, *what = NULL;
+	const char	   *line;
+	char		   *what = NULL;
 	size_t		    len;
 	off_t		    off, bad = -1;
 	enum store_next	    r;
 	int		    rv = -1;
 
-	if (fstat(st->rfd, &sb) == -1) {
+	if (fstat(fd, &sb) == -1) {
 		xasprintf(
-		    cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
+		    cause, "%s/%s: %s", st->dir, st->k->log, strerror(errno));
 		return (-1);
 	}
-	store_cursor_init(&c, st->rfd, 0, sb.st_size);
+	store_cursor_init(&c, fd, 0, sb.st_size);
 	while (
 	    (r = store_cursor_next(&c, 1, &line, &len, &off)) == STORE_LINE) {
-		if (bad != -1) {
-			what = "a line that is not an event, followed by more";
+		if (bad != -1)
 			break;
-		}
-		switch (store_scan_line(st, line, len, off, cause)) {
+		switch (fn(st, line, len, off, arg, cause)) {
 		case -1:
 			goto out;
 		case 1:
@@ -615,18 +805,20 @@ store_scan(struct store *st, off_t *cut, char **cause)
 	}
 	if (r == STORE_ERROR)
 		xasprintf(
-		    cause, "%s/events.jsonl: %s", st->dir, strerror(errno));
-	else if (r == STORE_LONG)
-		store_corrupt(st, off, "a line too long to be an event", cause);
-	else if (r == STORE_TORN && bad != -1)
-		what = "a line that is not an event, followed by more";
-	if (what != NULL)
+		    cause, "%s/%s: %s", st->dir, st->k->log, strerror(errno));
+	else if (r == STORE_LONG) {
+		xasprintf(&what, "a line too long to be %s", st->k->one);
+		store_corrupt(st, off, what, cause);
+	} else if (bad != -1 && (r == STORE_LINE || r == STORE_TORN)) {
+		xasprintf(&what, "a line that is not %s, followed by more",
+		    st->k->one);
 		store_corrupt(st, bad, what, cause);
-	else if (r == STORE_END || r == STORE_TORN) {
+	} else {
 		*cut = st->size;
 		rv = 0;
 	}
 out:
+	free(what);
 	store_cursor_done(&c);
 	return (rv);
 }
@@ -641,21 +833,138 @@ store_cut(struct store *st, off_t size, char **cause)
 		return (0);
 	if (ftruncate(st->wfd, size) == -1 || fsync(st->wfd) == -1) {
 		xasprintf(cause,
-		    "%s/events.jsonl: cutting the torn last line "
-		    "at byte %lld: %s",
-		    st->dir, (long long)size, strerror(errno));
+		    "%s/%s: cutting the torn last line at byte "
+		    "%lld: %s",
+		    st->dir, st->k->log, (long long)size, strerror(errno));
 		return (-1);
 	}
 	return (0);
 }
 
-/* Create data_dir/sessions (and data_dir) if missing. */
+/* messages.jsonl.new, being written from an unnumbered messages.jsonl. */
+struct store_upgrade {
+	int   fd;
+	char *path;
+};
+
+/* Take one bare message of an old log: write it numbered. */
+static int
+store_upgrade_line(struct store *st, const char *line, size_t len, off_t off,
+    void *arg, char **cause)
+{
+	struct store_upgrade *u = arg;
+	char		     *out;
+	size_t		      outlen;
+	int		      r;
+
+	if (!store_object_valid(line, len))
+		return (1);
+	out = store_message_line(st->last_seq + 1, NULL, line, len, &outlen);
+	r = outlen > STORE_LINE_MAX ? 1 : 0;
+	if (r == 0 &&
+	    (store_write_all(u->fd, out, outlen) == -1 ||
+		store_write_all(u->fd, "\n", 1) == -1)) {
+		xasprintf(cause, "%s: write: %s", u->path, strerror(errno));
+		r = -1;
+	}
+	free(out);
+	if (r != 0)
+		return (r);
+	st->last_seq++;
+	st->size = off + (off_t)len + 1;
+	return (0);
+}
+
+/*
+ * Rewrite a messages.jsonl written before its lines were numbered (agentd
+ * 0.1.0: line N was message N, bare) in the numbered form: every line is
+ * checked as store_open checks a log and written numbered to
+ * messages.jsonl.new, which is fsynced and renamed over the old file, and
+ * the directory fsynced. A crash at any point leaves the old file whole.
+ * Numbered, empty and missing logs are left alone: an unnumbered log is
+ * told apart by its first bytes, which cannot start {"sequence": since
+ * what it holds are JSON-RPC messages, {"jsonrpc":...
+ */
+static int
+store_upgrade(struct store *st, char **cause)
+{
+	static const char    numbered[] = "{\"sequence\":";
+	struct store_upgrade u;
+	char		     head[sizeof numbered - 1], *path;
+	const char	    *what = "open";
+	ssize_t		     n;
+	off_t		     cut;
+	int		     fd, rv = -1;
+
+	xasprintf(&path, "%s/%s", st->dir, st->k->log);
+	xasprintf(&u.path, "%s/%s.new", st->dir, st->k->log);
+	u.fd = -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			rv = 0;
+		goto fail;
+	}
+	do
+		n = pread(fd, head, sizeof head, 0);
+	while (n == -1 && errno == EINTR);
+	what = "read";
+	if (n == -1)
+		goto fail;
+	if (memcmp(head, numbered, (size_t)n) == 0) {
+		rv = 0; /* numbered, empty, or a torn first line of one */
+		goto out;
+	}
+	what = "open";
+	if ((u.fd = open(u.path,
+		 O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		 0600)) == -1) {
+		free(path);
+		path = xstrdup(u.path);
+		goto fail;
+	}
+	if (store_scan(st, fd, store_upgrade_line, &u, &cut, cause) == -1)
+		goto out;
+	what = "fsync";
+	if (fsync(u.fd) == -1)
+		goto fail;
+	what = "rename";
+	if (rename(u.path, path) == -1)
+		goto fail;
+	what = "fsync";
+	if (store_fsync_dir(st->dir) == -1)
+		goto fail;
+	st->last_seq = 0; /* store_open scans the new file */
+	st->size = 0;
+	rv = 0;
+	goto out;
+
+fail:
+	if (rv == -1)
+		xasprintf(cause, "%s: %s: %s", path, what, strerror(errno));
+out:
+	if (fd != -1)
+		close(fd);
+	if (u.fd != -1) {
+		close(u.fd);
+		if (rv == -1)
+			unlink(u.path);
+	}
+	free(u.path);
+	free(path);
+	return (rv);
+}
+
+/*
+ * Create data_dir and its sessions folder if missing. The folder of
+ * another kind is made by its first store_create, so that a data dir
+ * holds only what was used (agentd run removes its temporary one).
+ */
 int
 store_init(const char *data_dir, char **cause)
 {
 	char *path;
 
-	xasprintf(&path, "%s/sessions", data_dir);
+	xasprintf(&path, "%s/%s", data_dir, store_kinds[STORE_EVENTS].top);
 	if (store_mkdirs(path) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		free(path);
@@ -665,7 +974,30 @@ store_init(const char *data_dir, char **cause)
 	return (0);
 }
 
-/* qsort comparator for session ids. */
+/*
+ * Make the folder of st's kind if missing, durably: its name is in the
+ * data dir, which is fsynced.
+ */
+static int
+store_mktop(const struct store *st, char **cause)
+{
+	const char *slash = strrchr(st->dir, '/');
+	char	   *top;
+	int	    rv = 0;
+
+	top = xstrndup(st->dir, (size_t)(slash - st->dir));
+	if (mkdir(top, 0700) == 0) {
+		if (store_fsync_parent(top) == -1)
+			rv = -1;
+	} else if (errno != EEXIST)
+		rv = -1;
+	if (rv == -1)
+		xasprintf(cause, "%s: %s", top, strerror(errno));
+	free(top);
+	return (rv);
+}
+
+/* qsort comparator for ids. */
 static int
 store_list_cmp(const void *a, const void *b)
 {
@@ -673,23 +1005,23 @@ store_list_cmp(const void *a, const void *b)
 }
 
 /*
- * 1 if dir (an fd-relative name under the sessions directory) holds a
- * session: a session.json, or events in events.jsonl (a session.json lost
- * to a full disk or a crash is rebuilt from them: the session layer).
+ * 1 if name (relative to dfd, the folder of kind k) holds a store: its
+ * metadata, or lines in its log (a session.json lost to a full disk or a
+ * crash is rebuilt from them: the session layer).
  */
 static int
-store_list_has(int dfd, const char *name)
+store_list_has(const struct store_kind_info *k, int dfd, const char *name)
 {
 	struct stat sb;
 	char	   *path;
 	int	    has;
 
-	xasprintf(&path, "%s/session.json", name);
+	xasprintf(&path, "%s/%s", name, k->meta);
 	has = fstatat(dfd, path, &sb, 0) == 0 && S_ISREG(sb.st_mode);
 	free(path);
 	if (has)
 		return (1);
-	xasprintf(&path, "%s/events.jsonl", name);
+	xasprintf(&path, "%s/%s", name, k->log);
 	has = fstatat(dfd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(sb.st_mode) && sb.st_size > 0;
 	free(path);
@@ -697,22 +1029,23 @@ store_list_has(int dfd, const char *name)
 }
 
 /*
- * List the sessions: directories with a valid id that hold a session.json
- * or events (store_list_has). *ids is a sorted malloc'd array of malloc'd
- * names (NULL when empty).
+ * List the stores of a kind: directories with a valid id that hold their
+ * metadata or lines (store_list_has). *ids is a sorted malloc'd array of
+ * malloc'd names (NULL when empty).
  */
 int
-store_list(const char *data_dir, char ***ids, size_t *n)
+store_list(enum store_kind kind, const char *data_dir, char ***ids, size_t *n)
 {
-	struct dirent *de;
-	DIR	      *d;
-	char	      *path;
-	size_t	       cap = 0;
-	int	       saved;
+	const struct store_kind_info *k = &store_kinds[kind];
+	struct dirent		     *de;
+	DIR			     *d;
+	char			     *path;
+	size_t			      cap = 0;
+	int			      saved;
 
 	*ids = NULL;
 	*n = 0;
-	xasprintf(&path, "%s/sessions", data_dir);
+	xasprintf(&path, "%s/%s", data_dir, k->top);
 	if ((d = opendir(path)) == NULL) {
 		saved = errno;
 		free(path);
@@ -722,7 +1055,7 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 	free(path);
 	while ((de = readdir(d)) != NULL) {
 		if (!store_id_valid(de->d_name) ||
-		    !store_list_has(dirfd(d), de->d_name))
+		    !store_list_has(k, dirfd(d), de->d_name))
 			continue;
 		if (*n == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -746,11 +1079,12 @@ store_list(const char *data_dir, char ***ids, size_t *n)
 void
 store_sweep(const char *data_dir, char ***ids, size_t *n)
 {
-	static const char *names[] = { "events.jsonl", "session.json.new" };
-	struct dirent	  *de;
-	DIR		  *d;
-	char		  *dir, *path;
-	size_t		   i, cap = 0;
+	const struct store_kind_info *k = &store_kinds[STORE_EVENTS];
+	const char		     *names[] = { k->log, k->meta_new };
+	struct dirent		     *de;
+	DIR			     *d;
+	char			     *dir, *path;
+	size_t			      i, cap = 0;
 
 	*ids = NULL;
 	*n = 0;
@@ -763,7 +1097,7 @@ store_sweep(const char *data_dir, char ***ids, size_t *n)
 		if (!store_id_valid(de->d_name))
 			continue;
 		xasprintf(&dir, "%s/sessions/%s", data_dir, de->d_name);
-		if (store_stale(dir)) {
+		if (store_stale(k, dir)) {
 			for (i = 0; i < nitems(names); i++) {
 				xasprintf(&path, "%s/%s", dir, names[i]);
 				(void)unlink(path);
@@ -837,23 +1171,27 @@ store_lock(const char *data_dir, char **cause)
 }
 
 /*
- * Create a new session: its directory and an empty events.jsonl, both
- * made durable. NULL with "session already exists" if the id is taken.
+ * Create a new store: its directory and an empty log, both made durable.
+ * NULL with "session already exists" (or "ACP server ...") and errno
+ * EEXIST if the id is taken.
  */
 struct store *
-store_create(const char *data_dir, const char *id, char **cause)
+store_create(
+    enum store_kind kind, const char *data_dir, const char *id, char **cause)
 {
 	struct store *st;
 
-	if ((st = store_new(data_dir, id, cause)) == NULL)
+	if ((st = store_new(kind, data_dir, id, cause)) == NULL)
 		return (NULL);
+	if (store_mktop(st, cause) == -1)
+		goto fail;
 	if (mkdir(st->dir, 0700) == -1) {
 		if (errno != EEXIST) {
 			xasprintf(cause, "%s: %s", st->dir, strerror(errno));
 			goto fail;
 		}
-		if (!store_stale(st->dir)) {
-			xasprintf(cause, "session already exists");
+		if (!store_stale(st->k, st->dir)) {
+			xasprintf(cause, "%s already exists", st->k->noun);
 			errno = EEXIST;
 			goto fail;
 		}
@@ -874,20 +1212,21 @@ fail:
 }
 
 /*
- * Open an existing session and recover its log (see the top of this
- * file). *last_seq is the sequence of the last good event, 0 if none.
+ * Open an existing store and recover its log (see the top of this file).
+ * *last_seq is the sequence of the last good line, 0 if none.
  */
 struct store *
-store_open(
-    const char *data_dir, const char *id, uint64_t *last_seq, char **cause)
+store_open(enum store_kind kind, const char *data_dir, const char *id,
+    uint64_t *last_seq, char **cause)
 {
 	struct store *st;
 	off_t	      cut;
 
-	if ((st = store_new(data_dir, id, cause)) == NULL)
+	if ((st = store_new(kind, data_dir, id, cause)) == NULL)
 		return (NULL);
-	if (store_open_fds(st, 0, cause) == -1 ||
-	    store_scan(st, &cut, cause) == -1 ||
+	if ((kind == STORE_MESSAGES && store_upgrade(st, cause) == -1) ||
+	    store_open_fds(st, 0, cause) == -1 ||
+	    store_scan(st, st->rfd, store_scan_line, NULL, &cut, cause) == -1 ||
 	    store_cut(st, cut, cause) == -1) {
 		store_close(st);
 		return (NULL);
@@ -896,22 +1235,33 @@ store_open(
 	return (st);
 }
 
+/* The kind the store was created or opened as. */
+enum store_kind
+store_kind(const struct store *st)
+{
+	return (st->kind);
+}
+
 /*
- * Append one event line (without its '\n'); seq must follow the last one
- * and the line must carry it. On failure nothing of the line stays in the
- * file, errno says why and the session must stop feeding the store.
+ * Append line seq (data without '\n'); seq must follow the last one. For
+ * events, data is the event line and must carry seq, and mark is NULL;
+ * for messages, data is one JSON object and mark NULL or a JSON value,
+ * and the store numbers the line. On failure nothing of the line stays in
+ * the file, errno says why and the owner must stop feeding the store.
  */
 int
-store_append(
-    struct store *st, uint64_t seq, const char *line, size_t len, char **cause)
+store_append(struct store *st, uint64_t seq, const char *data, size_t len,
+    const char *mark, char **cause)
 {
-	uint64_t got;
-	int	 saved;
+	struct store_rec r;
+	const char	*line = data;
+	char		*built = NULL;
+	int		 saved, rv = -1;
 
 	if (st->flags & (STORE_BROKEN | STORE_REMOVED)) {
-		xasprintf(cause, "%s/events.jsonl: %s", st->dir,
+		xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
 		    (st->flags & STORE_REMOVED)
-			? "session removed"
+			? "removed"
 			: "store failed earlier, not writable");
 		errno = EIO;
 		return (-1);
@@ -923,32 +1273,40 @@ store_append(
 		errno = EINVAL;
 		return (-1);
 	}
-	if (len > STORE_LINE_MAX || store_line_seq(line, len, &got) != 0 ||
-	    got != seq || memchr(line, '\n', len) != NULL) {
-		xasprintf(cause, "not an event line for sequence %llu",
+	if (st->kind == STORE_MESSAGES && len <= STORE_LINE_MAX) {
+		built = store_message_line(seq, mark, data, len, &len);
+		line = built;
+	}
+	if (len > STORE_LINE_MAX || (mark != NULL && built == NULL) ||
+	    memchr(line, '\n', len) != NULL ||
+	    store_parse(st, line, len, &r) != 0 || r.seq != seq) {
+		xasprintf(cause, "not %s line for sequence %llu",
+		    st->kind == STORE_MESSAGES ? "a message" : "an event",
 		    (unsigned long long)seq);
 		errno = EINVAL;
-		return (-1);
+		goto out;
 	}
 	if (store_writev_line(st->wfd, line, len) == -1) {
 		saved = errno;
 		if (ftruncate(st->wfd, st->size) == -1) {
 			st->flags |= STORE_BROKEN;
-			xasprintf(cause,
-			    "%s/events.jsonl: write: %s; cutting "
-			    "back: %s",
-			    st->dir, strerror(saved), strerror(errno));
+			xasprintf(cause, "%s/%s: write: %s; cutting back: %s",
+			    st->dir, st->k->log, strerror(saved),
+			    strerror(errno));
 		} else
-			xasprintf(cause, "%s/events.jsonl: write: %s", st->dir,
-			    strerror(saved));
+			xasprintf(cause, "%s/%s: write: %s", st->dir,
+			    st->k->log, strerror(saved));
 		errno = saved;
-		return (-1);
+		goto out;
 	}
 	store_index_add(st, seq, st->size);
 	st->size += (off_t)len + 1;
 	st->last_seq = seq;
 	st->flags |= STORE_DIRTY;
-	return (0);
+	rv = 0;
+out:
+	free(built);
+	return (rv);
 }
 
 /*
@@ -977,7 +1335,11 @@ store_dirty(const struct store *st)
 	return ((st->flags & STORE_DIRTY) != 0);
 }
 
-/* Replace session.json atomically: .new, fsync, rename, fsync the dir. */
+/*
+ * Replace the metadata (session.json, server.json) atomically: all of it
+ * to <meta>.new, fsync, rename, fsync the directory. Refuses more than
+ * store_read_meta would read back.
+ */
 int
 store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 {
@@ -985,8 +1347,14 @@ store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 	const char *what = "unlink", *name;
 	int	    fd = -1, saved;
 
-	xasprintf(&tmp, "%s/session.json.new", st->dir);
-	xasprintf(&path, "%s/session.json", st->dir);
+	if (len > STORE_META_MAX) {
+		xasprintf(cause, "%s/%s: %zu bytes, more than %lu", st->dir,
+		    st->k->meta, len, STORE_META_MAX);
+		errno = EFBIG;
+		return (-1);
+	}
+	xasprintf(&tmp, "%s/%s", st->dir, st->k->meta_new);
+	xasprintf(&path, "%s/%s", st->dir, st->k->meta);
 	name = tmp;
 	if (unlink(tmp) == -1 && errno != ENOENT)
 		goto fail;
@@ -1029,7 +1397,11 @@ fail:
 	return (-1);
 }
 
-/* Read session.json whole, NUL-terminated; NULL if missing or unreadable. */
+/*
+ * Read the metadata whole, whatever its size up to STORE_META_MAX,
+ * NUL-terminated; NULL (errno set: ENOENT, EFBIG, ...) if missing or
+ * unreadable.
+ */
 char *
 store_read_meta(struct store *st, size_t *lenp)
 {
@@ -1037,9 +1409,9 @@ store_read_meta(struct store *st, size_t *lenp)
 	char	   *path, *buf = NULL;
 	size_t	    len = 0;
 	ssize_t	    n;
-	int	    fd;
+	int	    fd, saved;
 
-	xasprintf(&path, "%s/session.json", st->dir);
+	xasprintf(&path, "%s/%s", st->dir, st->k->meta);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	if (fd == -1)
@@ -1068,24 +1440,29 @@ store_read_meta(struct store *st, size_t *lenp)
 	if (lenp != NULL)
 		*lenp = len;
 out:
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return (buf);
 }
 
 /*
- * Call cb(arg, seq, line, len) for each event from from_seq on, in order,
- * until cb returns non-zero, the lines given reach max_bytes (the first
- * line is given even if longer) or the end of what has been appended.
- * Returns the number of lines given, -1 on error (errno set).
+ * Call cb(arg, seq, data, len, mark, mark_len) for each line from from_seq
+ * on, in order, until cb returns non-zero, the data given reach max_bytes
+ * (the first line is given even if longer) or the end of what has been
+ * appended. data is the event line, or the message; mark is the message's
+ * cursor (NULL if none, always for events). Returns the number of lines
+ * given, -1 on error (errno set).
  */
 int
 store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
 	struct store_cursor c;
+	struct store_rec    rec;
 	const char	   *line;
 	size_t		    len, total = 0;
-	uint64_t	    seq, got;
+	uint64_t	    seq;
 	off_t		    off;
 	enum store_next	    r;
 	int		    n = 0;
@@ -1108,23 +1485,25 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 		}
 		if (seq < from_seq)
 			continue;
-		if (store_line_seq(line, len, &got) != 0 || got != seq) {
+		if (store_parse(st, line, len, &rec) != 0 || rec.seq != seq) {
 			errno = EIO; /* changed behind our back */
 			n = -1;
 			break;
 		}
-		if (n > 0 && len > max_bytes - total)
+		if (n > 0 && rec.len > max_bytes - total)
 			break;
 		n++;
-		total += len;
-		if (cb(arg, seq, line, len) != 0 || total >= max_bytes)
+		total += rec.len;
+		if (cb(arg, seq, rec.data, rec.len, rec.mark, rec.mark_len) !=
+			0 ||
+		    total >= max_bytes)
 			break;
 	}
 	store_cursor_done(&c);
 	return (n);
 }
 
-/* The sequence of the last event appended, 0 if none. */
+/* The sequence of the last line appended, 0 if none. */
 uint64_t
 store_last_seq(const struct store *st)
 {
@@ -1132,18 +1511,17 @@ store_last_seq(const struct store *st)
 }
 
 /*
- * Delete the session's files and directory. The store stays readable
+ * Delete the store's files and directory. The store stays readable
  * through its open descriptors and must still be given to store_close;
  * appends are refused from now on.
  */
 int
 store_remove(struct store *st)
 {
-	static const char *names[] = { "events.jsonl", "session.json",
-		"session.json.new" };
-	char		  *path;
-	size_t		   i;
-	int		   rv = 0, saved = 0;
+	const char *names[] = { st->k->log, st->k->meta, st->k->meta_new };
+	char	   *path;
+	size_t	    i;
+	int	    rv = 0, saved = 0;
 
 	st->flags |= STORE_REMOVED;
 	for (i = 0; i < nitems(names); i++) {

@@ -19,12 +19,23 @@
  * universal session: in the log, in GET /v1/sessions, the inspector, SSE
  * and WebSocket, read-only there while a server drives it.
  *
- * The SSE stream is a durable numbered log per server (acplog.c, under
- * <data-dir>/acp/<server>/): a reconnect with Last-Event-ID, even after a
- * restart, replays exactly what followed. A server's sessions and how far
- * each was translated (its cursor) are in server.json, written at each
- * turn end, so a restart translates what it missed, e.g. the interrupted
- * turn session.c closes at load.
+ * The SSE stream is a journal per server, of the store's messages kind
+ * (<data-dir>/acp/<server>/messages.jsonl, core/store.c): the same
+ * numbered durable log, subscribers and full-disk backlog as a session's
+ * events, so a reconnect with Last-Event-ID, even after a restart, replays
+ * exactly what followed. A server's sessions and how far each was
+ * translated (its cursor) are in server.json, written at each turn end.
+ *
+ * Exactly once across a crash: every message translated from event S of
+ * session X is stored with the cursor {"session":X,"event":S}. At load,
+ * the cursors of the messages written after the last server.json say how
+ * far each session really got, and the events from the last turn end
+ * (settled) up to there are translated again with the output muted, so
+ * that acpmap (protocol/) knows the items still streaming; translation goes
+ * on with what was never sent, e.g. the interrupted turn session.c closes
+ * at load. An event's messages are written in one loop callback; only a
+ * prompt's answer can follow another message of the same event, and
+ * waiting prompts do not outlive agentd anyway.
  *
  * Why not derive the stream from the sessions' logs on each read: a
  * server multiplexes several sessions and also says things no event says
@@ -32,15 +43,11 @@
  * log of its own.
  */
 #include <sys/random.h>
-#include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "http.h"
 
@@ -61,7 +68,9 @@ struct acp_bound {
 	struct session	   *s;	 /* referenced */
 	struct journal_sub *sub; /* the session's journal */
 	char		   *id;
-	uint64_t	    cursor; /* last sequence translated */
+	uint64_t	    cursor;  /* last sequence translated */
+	uint64_t	    settled; /* a turn end or the bind: no item open */
+	uint64_t	    until;   /* translate no further */
 	struct acpmap	   *map;
 	char		   *error; /* last error of the turn */
 	TAILQ_HEAD(, acp_prompt) prompts;
@@ -72,11 +81,12 @@ struct acpserver {
 	char			   *id;
 	const struct agent_profile *profile;
 	int64_t			    created_ms;
-	char			   *dir;
-	struct acplog		   *log;
-	void			   *slot; /* server.c's subscribers */
+	struct journal		   *journal; /* the messages: the stream */
 	int			    refs;
 	int			    dead;
+	int			    muted; /* translating again: send nothing */
+	struct acp_bound	   *from;  /* whose event is being translated */
+	uint64_t		    from_seq;
 	TAILQ_HEAD(, acp_bound) bound;
 	LIST_ENTRY(acpserver) entry;
 };
@@ -120,18 +130,7 @@ static const struct acpmsg_choice acpserver_choices[] = {
 	{ "reject-once", "Reject", ACPMSG_REJECT_ONCE },
 };
 
-/* The SSE stream of a server, for server.c. */
-static int
-acpserver_stream_read(
-    void *arg, uint64_t after, size_t max, journal_read_cb cb, void *cbarg)
-{
-	struct acpserver *srv = arg;
-
-	if (srv->log == NULL)
-		return (0);
-	return (acplog_read(srv->log, after, max, cb, cbarg));
-}
-
+/* The SSE stream of a server, for server.c: its journal. */
 static void
 acpserver_ref(void *arg)
 {
@@ -145,16 +144,9 @@ acpserver_unref(void *arg)
 
 	if (--srv->refs > 0)
 		return;
-	acplog_close(srv->log);
+	journal_free(srv->journal);
 	free(srv->id);
-	free(srv->dir);
 	free(srv);
-}
-
-static void **
-acpserver_slot(void *arg)
-{
-	return (&((struct acpserver *)arg)->slot);
 }
 
 static int
@@ -163,9 +155,14 @@ acpserver_dead(void *arg)
 	return (((struct acpserver *)arg)->dead);
 }
 
-static const struct stream_ops acpserver_stream_ops = { acpserver_stream_read,
-	acpserver_ref, acpserver_unref, acpserver_slot, acpserver_dead,
-	"message", NULL };
+static struct journal *
+acpserver_journal(void *arg)
+{
+	return (((struct acpserver *)arg)->journal);
+}
+
+static const struct stream_ops acpserver_stream_ops = { acpserver_ref,
+	acpserver_unref, acpserver_dead, "message", acpserver_journal };
 
 static struct acpserver *
 acpserver_find(const char *id)
@@ -191,58 +188,67 @@ acpserver_bound(struct acpserver *srv, const char *sid)
 	return (NULL);
 }
 
-/* Write server.json: temp file, fsync, rename (as session.json). */
+/*
+ * Write server.json whole through the store (temp file, full write, fsync,
+ * rename, directory fsync): the sessions, how far each was translated,
+ * and the last message written then. The messages are made durable first
+ * and nothing is written while some wait for the disk: a cursor must never
+ * be on disk before the messages it covers.
+ */
 static void
 acpserver_save(struct acpserver *srv)
 {
 	struct acp_bound *b;
 	cJSON		 *o, *list, *e;
-	char		 *text, *tmp, *path;
+	char		 *text, *cause;
 	size_t		  len;
-	int		  fd, ok;
 
-	if (srv->dead)
+	if (srv->dead || srv->muted || journal_stalled(srv->journal))
 		return;
+	journal_sync(srv->journal);
 	o = json_object();
 	json_set_str(o, "serverId", srv->id);
 	json_set_str(o, "agent", srv->profile->id);
 	json_set_int(o, "createdAtMs", srv->created_ms);
+	json_set_int(o, "messages", (long long)journal_last(srv->journal));
 	list = json_array();
 	TAILQ_FOREACH(b, &srv->bound, entry) {
 		e = json_object();
 		json_set_str(e, "id", b->id);
 		json_set_int(e, "cursor", (long long)b->cursor);
+		json_set_int(e, "settled", (long long)b->settled);
 		json_append(list, e);
 	}
 	json_set(o, "sessions", list);
 	text = json_print(o, &len);
 	json_free(o);
-	xasprintf(&tmp, "%s/server.json.new", srv->dir);
-	xasprintf(&path, "%s/server.json", srv->dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd != -1 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-	if (fd != -1)
-		close(fd);
-	if (!ok || rename(tmp, path) == -1)
-		log_error("%s: %s", path, strerror(errno));
+	if (store_write_meta(journal_store(srv->journal), text, len, &cause) !=
+	    0) {
+		log_error("acp %s: %s", srv->id, cause);
+		free(cause);
+	}
 	free(text);
-	free(tmp);
-	free(path);
 }
 
-/* Append one message to the server's stream and wake its readers. */
+/*
+ * Append one message to the server's stream; its readers are woken once
+ * this loop pass is over. A message translated from a session's event
+ * carries that event as its cursor (see the top).
+ */
 static void
 acpserver_send(struct acpserver *srv, const cJSON *msg)
 {
-	char  *line;
+	char  *line, *mark = NULL;
 	size_t len;
 
-	if (srv->log == NULL)
+	if (srv->dead || srv->muted)
 		return;
 	line = json_print(msg, &len);
-	if (acplog_append(srv->log, line, len) == 0)
-		server_stream_wake(&acpserver_stream_ops, srv);
-	free(line);
+	if (srv->from != NULL)
+		xasprintf(&mark, "{\"session\":\"%s\",\"event\":%llu}",
+		    srv->from->id, (unsigned long long)srv->from_seq);
+	journal_append_message(srv->journal, line, len, mark);
+	free(mark);
 }
 
 /* Reply to a JSON-RPC request (HTTP 200, as sandbox-agent); takes msg. */
@@ -296,7 +302,7 @@ acpserver_bind(struct acpserver *srv, struct session *s, uint64_t cursor)
 	b->s = s;
 	session_ref(s);
 	b->id = xstrdup(session_name(s));
-	b->cursor = cursor;
+	b->cursor = b->settled = cursor;
 	b->map = acpmap_new(b->id);
 	TAILQ_INIT(&b->prompts);
 	TAILQ_INSERT_TAIL(&srv->bound, b, entry);
@@ -481,7 +487,7 @@ acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		acpserver_bind(srv, s, session_last_seq(s));
 		acpserver_save(srv);
 	}
-	acplog_sync(srv->log);
+	journal_sync(srv->journal);
 	acpserver_reply(resp, jsonrpc_result(1, msg->id, json_object()));
 }
 
@@ -581,7 +587,7 @@ acpserver_on_permission(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	msg = jsonrpc_notification(1, ACPMSG_REQUEST_PERMISSION, params);
 	json_set_str(msg, "id", id);
 	acpserver_send(b->srv, msg);
-	acplog_sync(b->srv->log);
+	journal_sync(b->srv->journal);
 	json_free(msg);
 	free(id);
 }
@@ -618,7 +624,7 @@ acpserver_on_question(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	msg = jsonrpc_notification(1, ACPMSG_ELICITATION, params);
 	json_set_str(msg, "id", id);
 	acpserver_send(b->srv, msg);
-	acplog_sync(b->srv->log);
+	journal_sync(b->srv->journal);
 	json_free(msg);
 	free(id);
 }
@@ -669,7 +675,8 @@ acpserver_on_turn_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 				edata));
 		}
 	}
-	acplog_sync(b->srv->log);
+	b->settled = seq;
+	journal_sync(b->srv->journal);
 	acpserver_save(b->srv);
 }
 
@@ -703,7 +710,7 @@ acpserver_on_ended(struct acp_bound *b, uint64_t seq, const cJSON *data)
 	json_free(msg);
 	acpserver_prompts_fail(
 	    b, b->error != NULL ? b->error : "the agent session ended");
-	acplog_sync(b->srv->log);
+	journal_sync(b->srv->journal);
 }
 
 static void
@@ -743,12 +750,16 @@ acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
 	cJSON		 *ev, *out, *m;
 	size_t		  i;
 
+	if (seq > b->until)
+		return (1);
 	b->cursor = seq;
 	xasprintf(&text, "%.*s}", (int)noraw, line);
 	ev = json_parse(text, strlen(text), &err);
 	free(text);
 	if (ev == NULL)
 		return (0);
+	b->srv->from = b;
+	b->srv->from_seq = seq;
 	for (i = 0; i < nitems(acpserver_events); i++) {
 		if (acpserver_events[i].type == type)
 			acpserver_events[i].fn(
@@ -757,20 +768,29 @@ acpserver_event_cb(void *arg, uint64_t seq, enum event_type type,
 	out = acpmap_event(b->map, ev, 0);
 	JSON_FOREACH(m, out)
 		acpserver_send(b->srv, m);
+	b->srv->from = NULL;
 	json_free(out);
 	json_free(ev);
 	return (0);
+}
+
+/* Translate what the session logged after the cursor, up to until. */
+static void
+acpserver_translate_to(struct acp_bound *b, uint64_t until)
+{
+	b->until = until;
+	while (b->cursor < until) {
+		if (session_read(b->s, b->cursor, ACPSERVER_READ_MAX,
+			acpserver_event_cb, b) <= 0)
+			break;
+	}
 }
 
 /* Translate what the session logged since the cursor. */
 static void
 acpserver_translate(struct acp_bound *b)
 {
-	while (b->cursor < session_last_seq(b->s)) {
-		if (session_read(b->s, b->cursor, ACPSERVER_READ_MAX,
-			acpserver_event_cb, b) <= 0)
-			break;
-	}
+	acpserver_translate_to(b, session_last_seq(b->s));
 }
 
 static void
@@ -880,34 +900,57 @@ acpserver_accepts(const char *accept, const char *type)
 	return (strstr(accept, major) != NULL);
 }
 
+/* The disk took the messages it refused again: save what waited. */
+static void
+acpserver_stall_cb(void *arg, int stalled)
+{
+	if (!stalled)
+		acpserver_save(arg);
+}
+
+/* A server over its open store (created or loaded); takes st. */
 static struct acpserver *
-acpserver_create(
-    const char *id, const struct agent_profile *p, struct api_response *resp)
+acpserver_new_server(
+    const char *id, const struct agent_profile *p, struct store *st)
 {
 	struct acpserver *srv;
-	char		 *dir, *cause;
+	char		  name[160];
 
-	xasprintf(&dir, "%s/acp", options.data_dir);
-	(void)mkdir(dir, 0700);
-	free(dir);
 	srv = xcalloc(1, sizeof *srv);
 	srv->id = xstrdup(id);
 	srv->profile = p;
 	srv->created_ms = loop_wall_ms();
 	srv->refs = 1;
 	TAILQ_INIT(&srv->bound);
-	xasprintf(&srv->dir, "%s/acp/%s", options.data_dir, id);
-	if (mkdir(srv->dir, 0700) == -1 && errno != EEXIST)
-		xasprintf(&cause, "%s: %s", srv->dir, strerror(errno));
-	else
-		srv->log = acplog_open(srv->dir, &cause);
-	if (srv->log == NULL) {
-		reply_problem(resp, 507, "insufficient_storage", "%s", cause);
+	snprintf(name, sizeof name, "acp %s", id);
+	srv->journal = journal_new(st, name);
+	journal_on_stall(srv->journal, acpserver_stall_cb, srv);
+	LIST_INSERT_HEAD(&acpservers, srv, entry);
+	return (srv);
+}
+
+static struct acpserver *
+acpserver_create(
+    const char *id, const struct agent_profile *p, struct api_response *resp)
+{
+	struct acpserver *srv;
+	struct store	 *st;
+	char		 *cause;
+
+	if ((st = store_create(STORE_MESSAGES, options.data_dir, id, &cause)) ==
+	    NULL) {
+		if (errno == EEXIST)
+			reply_problem(resp, 409, "conflict",
+			    "ACP server '%s' is on disk but was not loaded at "
+			    "start (see agentd's log)",
+			    id);
+		else
+			reply_problem(
+			    resp, 507, "insufficient_storage", "%s", cause);
 		free(cause);
-		acpserver_unref(srv);
 		return (NULL);
 	}
-	LIST_INSERT_HEAD(&acpservers, srv, entry);
+	srv = acpserver_new_server(id, p, st);
 	acpserver_save(srv);
 	log_info("acp %s: created (%s)", id, p->id);
 	return (srv);
@@ -1056,12 +1099,12 @@ acpserver_get(
 		}
 	}
 	/* Never a silent fresh stream for a cursor we cannot honour. */
-	if (after > acplog_last(srv->log)) {
+	if (after > journal_last(srv->journal)) {
 		reply_problem(resp, 409, "stream_gap",
 		    "Last-Event-ID %llu is "
 		    "past the last message (%llu) of ACP server '%s': it was "
 		    "recreated; reconnect without Last-Event-ID",
-		    after, (unsigned long long)acplog_last(srv->log), id);
+		    after, (unsigned long long)journal_last(srv->journal), id);
 		return;
 	}
 	resp->kind = API_STREAM;
@@ -1086,7 +1129,6 @@ acpserver_delete(
 	struct acpserver *srv;
 	struct acp_bound *b;
 	struct session	 *s;
-	char		 *path;
 
 	resp->kind = API_REPLY;
 	resp->status = 204;
@@ -1101,16 +1143,10 @@ acpserver_delete(
 	}
 	LIST_REMOVE(srv, entry);
 	srv->dead = 1;
-	acplog_close(srv->log);
-	srv->log = NULL;
-	xasprintf(&path, "%s/messages.jsonl", srv->dir);
-	(void)unlink(path);
-	free(path);
-	xasprintf(&path, "%s/server.json", srv->dir);
-	(void)unlink(path);
-	free(path);
-	(void)rmdir(srv->dir);
-	server_stream_wake(&acpserver_stream_ops, srv);
+	if (store_remove(journal_store(srv->journal)) != 0)
+		log_error(
+		    "acp %s: removing its files: %s", id, strerror(errno));
+	journal_wake(srv->journal); /* its streams see it dead and end */
 	log_info("acp %s: deleted", id);
 	acpserver_unref(srv);
 }
@@ -1133,7 +1169,7 @@ acpserver_list(const struct api_request *req, struct api_response *resp)
 			json_append(ids, json_string(b->id));
 		json_set(o, "sessions", ids);
 		json_set_int(
-		    o, "lastEventId", (long long)acplog_last(srv->log));
+		    o, "lastEventId", (long long)journal_last(srv->journal));
 		json_append(list, o);
 	}
 	o = json_object();
@@ -1145,79 +1181,140 @@ acpserver_list(const struct api_request *req, struct api_response *resp)
 	json_free(o);
 }
 
-/* Rebuild one server from its server.json; catch up its sessions. */
+/* A stored message's cursor: how far its session had been translated. */
+static int
+acpserver_mark_cb(void *arg, uint64_t seq, const char *msg, size_t len,
+    const char *mark, size_t mark_len)
+{
+	struct acpserver *srv = arg;
+	struct acp_bound *b;
+	const char	 *err;
+	cJSON		 *o;
+	long long	  v;
+
+	if (mark == NULL || (o = json_parse(mark, mark_len, &err)) == NULL)
+		return (0);
+	b = acpserver_bound(srv, json_get_str(o, "session"));
+	if (b != NULL && json_get_int(o, "event", &v) == 0 && v > 0 &&
+	    (uint64_t)v > b->until)
+		b->until = (uint64_t)v;
+	json_free(o);
+	return (0);
+}
+
+/*
+ * After a restart, before anything is sent: each session goes on where
+ * its last stored message says it got (not only where server.json, older,
+ * says), with its translation state rebuilt by translating again, muted,
+ * from its last turn end (see the top). messages is the last message
+ * server.json covered: only the ones after it are read.
+ */
+static void
+acpserver_recover(struct acpserver *srv, uint64_t messages)
+{
+	struct store	 *st = journal_store(srv->journal);
+	struct acp_bound *b;
+	int		  n;
+
+	TAILQ_FOREACH(b, &srv->bound, entry) {
+		b->until = b->cursor;
+		b->cursor = b->settled;
+	}
+	while (messages < journal_last(srv->journal)) {
+		n = store_read(st, messages + 1, ACPSERVER_READ_MAX,
+		    acpserver_mark_cb, srv);
+		if (n <= 0) {
+			log_error("acp %s: reading its messages: %s", srv->id,
+			    strerror(errno));
+			break;
+		}
+		messages += (uint64_t)n;
+	}
+	srv->muted = 1;
+	TAILQ_FOREACH(b, &srv->bound, entry) {
+		if (b->until > session_last_seq(b->s))
+			b->until = session_last_seq(b->s);
+		acpserver_translate_to(b, b->until);
+	}
+	srv->muted = 0;
+}
+
+/* Rebuild one server from its store and server.json; catch up. */
 static void
 acpserver_load_one(const char *id)
 {
-	const struct agent_profile *p;
-	struct api_response	    resp;
+	const struct agent_profile *p = NULL;
 	struct acpserver	   *srv;
 	struct acp_bound	   *b;
 	struct session		   *s;
+	struct store		   *st;
 	const cJSON		   *e;
-	const char		   *err;
-	char			   *path, buf[65536];
-	cJSON			   *o;
-	ssize_t			    n;
-	long long		    v;
-	int			    fd;
+	const char		   *err, *agent;
+	char			   *meta, *cause;
+	cJSON			   *o = NULL;
+	uint64_t		    last;
+	size_t			    len;
+	long long		    v, cursor;
 
-	xasprintf(&path, "%s/acp/%s/server.json", options.data_dir, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1)
-		return;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	o = n > 0 ? json_parse(buf, (size_t)n, &err) : NULL;
-	if (o == NULL ||
-	    (p = adapter_find_agent(json_get_str(o, "agent") != NULL
-		     ? json_get_str(o, "agent")
-		     : "")) == NULL) {
-		log_error("acp %s: unreadable server.json", id);
-		json_free(o);
+	st = store_open(STORE_MESSAGES, options.data_dir, id, &last, &cause);
+	if (st == NULL) {
+		log_error("acp %s: %s", id, cause);
+		free(cause);
 		return;
 	}
-	memset(&resp, 0, sizeof resp);
-	if ((srv = acpserver_create(id, p, &resp)) == NULL) {
-		log_error("acp %s: %.*s", id, (int)resp.len, resp.body);
-		free(resp.body);
+	if ((meta = store_read_meta(st, &len)) == NULL)
+		log_error("acp %s: server.json: %s", id, strerror(errno));
+	else if ((o = json_parse(meta, len, &err)) == NULL)
+		log_error("acp %s: server.json: %s", id, err);
+	else if ((agent = json_get_str(o, "agent")) == NULL ||
+	    (p = adapter_find_agent(agent)) == NULL)
+		log_error("acp %s: server.json: no agent '%s'", id,
+		    agent != NULL ? agent : "");
+	free(meta);
+	if (p == NULL) {
 		json_free(o);
+		store_close(st);
 		return;
 	}
+	srv = acpserver_new_server(id, p, st);
 	if (json_get_int(o, "createdAtMs", &v) == 0)
 		srv->created_ms = v;
 	JSON_FOREACH(e, json_get_arr(o, "sessions")) {
 		if (json_get_str(e, "id") == NULL ||
 		    (s = session_find(json_get_str(e, "id"))) == NULL)
 			continue;
-		v = 0;
-		(void)json_get_int(e, "cursor", &v);
-		b = acpserver_bind(srv, s, (uint64_t)v);
-		acpserver_translate(b);
+		if (json_get_int(e, "cursor", &cursor) != 0 || cursor < 0)
+			cursor = 0;
+		b = acpserver_bind(srv, s, (uint64_t)cursor);
+		if (json_get_int(e, "settled", &v) == 0 && v >= 0 && v < cursor)
+			b->settled = (uint64_t)v;
 	}
+	/* A server.json from before "messages" goes with unmarked ones. */
+	if (json_get_int(o, "messages", &v) != 0 || v < 0 || (uint64_t)v > last)
+		v = (long long)last;
 	json_free(o);
+	acpserver_recover(srv, (uint64_t)v);
+	TAILQ_FOREACH(b, &srv->bound, entry)
+		acpserver_translate(b);
 	acpserver_save(srv);
+	log_info("acp %s: loaded (%llu messages)", id,
+	    (unsigned long long)journal_last(srv->journal));
 }
 
 /* At start, after the sessions: every <data-dir>/acp/<id>/server.json. */
 int
 acpserver_load_all(char **cause)
 {
-	struct dirent *de;
-	DIR	      *d;
-	char	      *dir;
+	char **ids;
+	size_t n, i;
 
-	xasprintf(&dir, "%s/acp", options.data_dir);
-	d = opendir(dir);
-	free(dir);
-	if (d == NULL)
-		return (0);
-	while ((de = readdir(d)) != NULL) {
-		if (session_valid_id(de->d_name))
-			acpserver_load_one(de->d_name);
+	if (store_list(STORE_MESSAGES, options.data_dir, &ids, &n) != 0)
+		return (0); /* no ACP server yet */
+	for (i = 0; i < n; i++) {
+		acpserver_load_one(ids[i]);
+		free(ids[i]);
 	}
-	closedir(d);
+	free(ids);
 	return (0);
 }
 
@@ -1228,7 +1325,7 @@ acpserver_shutdown(void)
 	struct acpserver *srv;
 
 	LIST_FOREACH(srv, &acpservers, entry) {
-		acplog_sync(srv->log);
+		journal_sync(srv->journal);
 		acpserver_save(srv);
 	}
 }

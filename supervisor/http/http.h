@@ -27,7 +27,6 @@ const char *guard_body_type(const char *);
 int  server_start(char **);
 void server_stop(void);
 void server_log_lws(enum log_level, const char *);
-void server_stream_wake(const struct stream_ops *, void *);
 
 /*
  * reply.c: what a request is and how it is answered, for every route
@@ -61,15 +60,17 @@ enum api_kind {
 };
 struct reply_wait;
 struct api_response;
-/* What an SSE or WebSocket stream follows, when not a session's log. */
+/*
+ * What an SSE or WebSocket stream follows, when not a session's log: a
+ * source with a journal, which the server reads from each connection's
+ * cursor and subscribes to (core.h), so it is woken once per loop pass.
+ */
 struct stream_ops {
-	int (*read)(void *, uint64_t, size_t, journal_read_cb, void *);
 	void (*ref)(void *);
 	void (*unref)(void *);
-	void **(*slot)(void *); /* the server's subscriber list */
-	int (*dead)(void *);
-	const char *event;		    /* SSE "event:" name, or NULL */
-	struct journal *(*journal)(void *); /* or NULL: slot and wake */
+	int (*dead)(void *); /* nothing more will come */
+	const char *event;   /* SSE "event:" name, or NULL */
+	struct journal *(*journal)(void *);
 };
 typedef void (*reply_wait_cb)(void *, struct api_response *);
 struct api_response {
@@ -112,15 +113,6 @@ void reply_wait_finish(struct reply_wait *, struct api_response *);
 void  api_handle(const struct api_request *, struct api_response *);
 char *api_ws_command(struct session *, const char *, size_t);
 int   api_stream_stops(enum event_type);
-
-/* acplog.c */
-struct acplog;
-struct acplog *acplog_open(const char *, char **);
-uint64_t       acplog_last(struct acplog *);
-int	       acplog_append(struct acplog *, const char *, size_t);
-int  acplog_read(struct acplog *, uint64_t, size_t, journal_read_cb, void *);
-void acplog_sync(struct acplog *);
-void acplog_close(struct acplog *);
 
 /* acpserver.c */
 int  acpserver_load_all(char **);

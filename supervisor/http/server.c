@@ -74,17 +74,17 @@ struct conn {
 
 	struct reply_wait *wait; /* a reply still to come */
 
-	/* Streams: a session's log, or another source (an ACP server). */
+	/* Streams: a journal, a session's or another source's (ACP). */
 	struct session		*session; /* when the source is one */
 	const struct stream_ops *ops;
 	void			*src;
-	struct journal_sub	*sub;	 /* woken when the source grows */
-	uint64_t		 cursor; /* last sequence sent */
+	struct journal		*journal; /* the source's, read and followed */
+	struct journal_sub	*sub;	  /* woken when it grows */
+	uint64_t		 cursor;  /* last sequence sent */
 	int			 include_raw;
 	int			 until_turn_end;
 	int			 heartbeat;
 	int			 closing; /* close once lws has flushed */
-	LIST_ENTRY(conn) entry;		  /* the session's subscribers */
 
 	/* WebSocket: message being received, replies waiting. */
 	char  *msg;
@@ -92,7 +92,6 @@ struct conn {
 	char  *replies[SERVER_MAX_REPLIES];
 	int    nreplies;
 };
-LIST_HEAD(conn_list, conn);
 
 /*
  * Every client connection from accept to close, for the descriptor
@@ -469,13 +468,6 @@ server_buffer_trim(void)
 }
 
 /* A session's log as a stream source. */
-static int
-server_session_read(
-    void *s, uint64_t after, size_t max, journal_read_cb cb, void *arg)
-{
-	return (session_read(s, after, max, cb, arg));
-}
-
 static void
 server_session_ref(void *s)
 {
@@ -500,24 +492,11 @@ server_session_dead(void *s)
 	return (session_is_dead(s));
 }
 
-static const struct stream_ops server_session_ops = { server_session_read,
-	server_session_ref, server_session_unref, NULL, server_session_dead,
-	NULL, server_session_journal };
+static const struct stream_ops server_session_ops = { server_session_ref,
+	server_session_unref, server_session_dead, NULL,
+	server_session_journal };
 
-/* Wake every subscriber of a source (called once per loop pass). */
-void
-server_stream_wake(const struct stream_ops *ops, void *src)
-{
-	struct conn_list *subs = (struct conn_list *)*ops->slot(src);
-	struct conn	 *c;
-
-	if (subs == NULL)
-		return;
-	LIST_FOREACH(c, subs, entry)
-		lws_callback_on_writable(c->wsi);
-}
-
-/* The source's journal grew (or its session died): write when we can. */
+/* The source's journal grew (or its source died): write when we can. */
 static void
 server_wake_cb(void *arg)
 {
@@ -526,26 +505,12 @@ server_wake_cb(void *arg)
 	lws_callback_on_writable(c->wsi);
 }
 
+/* Follow the source's journal: woken once per loop pass it grew in. */
 static void
 server_subscribe(struct conn *c)
 {
-	void		**slot;
-	struct conn_list *subs;
-
-	if (c->ops->journal != NULL) {
-		c->sub = journal_subscribe(
-		    c->ops->journal(c->src), server_wake_cb, c);
-		return;
-	}
-	slot = c->ops->slot(c->src);
-	subs = *slot;
-
-	if (subs == NULL) {
-		subs = xcalloc(1, sizeof *subs);
-		LIST_INIT(subs);
-		*slot = subs;
-	}
-	LIST_INSERT_HEAD(subs, c, entry);
+	c->journal = c->ops->journal(c->src);
+	c->sub = journal_subscribe(c->journal, server_wake_cb, c);
 }
 
 /* Move the stream source of c->resp (a session or other) into c. */
@@ -567,21 +532,12 @@ server_take_source(struct conn *c)
 static void
 server_conn_release(struct conn *c)
 {
-	void		**slot;
-	struct conn_list *subs;
-	int		  i;
+	int i;
 
-	if (c->src != NULL && c->sub != NULL) {
+	if (c->sub != NULL) {
 		journal_unsubscribe(c->sub);
 		c->sub = NULL;
-	} else if (c->src != NULL) {
-		LIST_REMOVE(c, entry);
-		slot = c->ops->slot(c->src);
-		subs = *slot;
-		if (subs != NULL && LIST_EMPTY(subs)) {
-			free(subs);
-			*slot = NULL;
-		}
+		c->journal = NULL;
 	}
 	if (c->src != NULL) {
 		c->ops->unref(c->src);
@@ -1154,7 +1110,7 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb, &b) < 0)
+	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
 	if (b.n == 0 && c->heartbeat) {
 		buf = server_buffer(16);
@@ -1266,7 +1222,7 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	b.c = c;
 	b.max = SERVER_BATCH_BYTES;
 	(void)server_buffer(0);
-	if (c->ops->read(c->src, c->cursor, b.max, server_batch_cb, &b) < 0)
+	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
 	if (b.n == 0)
 		return (c->ops->dead(c->src) ? -1 : 0);

@@ -1263,7 +1263,8 @@ session_create(
 	install = session_needs_install(p, req);
 	if (install && (status = agents_can_install(p, cause)) != 0)
 		goto out;
-	if ((st = store_create(options.data_dir, id, cause)) == NULL) {
+	if ((st = store_create(STORE_EVENTS, options.data_dir, id, cause)) ==
+	    NULL) {
 		status = errno == EEXIST ? 409 : session_errno_status(errno);
 		goto out;
 	}
@@ -1327,7 +1328,8 @@ struct session_scan {
 };
 
 static int
-session_scan_cb(void *arg, uint64_t seq, const char *line, size_t len)
+session_scan_cb(void *arg, uint64_t seq, const char *line, size_t len,
+    const char *mark, size_t mark_len)
 {
 	struct session_scan *sc = arg;
 	enum event_type	     type;
@@ -1345,7 +1347,8 @@ session_scan_cb(void *arg, uint64_t seq, const char *line, size_t len)
 }
 
 static int
-session_parse_cb(void *arg, uint64_t seq, const char *line, size_t len)
+session_parse_cb(void *arg, uint64_t seq, const char *line, size_t len,
+    const char *mark, size_t mark_len)
 {
 	struct session_scan *sc = arg;
 	const char	    *err;
@@ -1460,7 +1463,8 @@ session_load(const char *id, char **cause)
 	long long		    created, pid, start;
 	int			    ended = 0, in_turn = 0, rebuilt = 0;
 
-	if ((st = store_open(options.data_dir, id, &last, cause)) == NULL)
+	if ((st = store_open(
+		 STORE_EVENTS, options.data_dir, id, &last, cause)) == NULL)
 		return (-1);
 	meta = store_read_meta(st, &len);
 	o = meta != NULL ? json_parse(meta, len, &err) : NULL;
@@ -1543,7 +1547,7 @@ session_load_all(char **cause)
 		free(ids[i]);
 	}
 	free(ids);
-	if (store_list(options.data_dir, &ids, &n) != 0) {
+	if (store_list(STORE_EVENTS, options.data_dir, &ids, &n) != 0) {
 		xasprintf(cause, "cannot list %s/sessions", options.data_dir);
 		return (-1);
 	}

@@ -4,8 +4,16 @@ Status codes as sandbox-agent answers them, the SSE stream (event:
 message, id:, Last-Event-ID replay from disk, 409 for a cursor we cannot
 honour), DELETE idempotence, a prompt that streams for seconds on one
 POST, the permission round trip, and the session as universal events.
+Issue 12: the stream is a journal (numbered store lines), server.json is
+read whole at any size, an unnumbered messages.jsonl is still read, and a
+kill -9 in the middle of a turn neither loses nor repeats a chunk.
+
+acp_stream, acp_chunks and universal_chunks are used by
+tests/chaos/chaos.py too.
 """
 
+import json
+import os
 import threading
 import time
 
@@ -40,6 +48,75 @@ def _open(a, srv="s1", agent="mock"):
 def _prompt(a, srv, rid, sid, text):
     return _req(a, srv, rid, "session/prompt", {"sessionId": sid,
         "prompt": [{"type": "text", "text": text}]})
+
+
+def acp_last(a, srv):
+    """The server's lastEventId, None if it does not exist."""
+    for s in a.http("GET", "/v1/acp").json["servers"]:
+        if s["serverId"] == srv:
+            return s["lastEventId"]
+    return None
+
+
+def acp_stream(a, srv, after=0):
+    """Every message of the server's stream after `after` (SSE events),
+    up to its lastEventId now."""
+    last = acp_last(a, srv)
+    out = []
+    if last is not None and last > after:
+        with a.sse(f"/v1/acp/{srv}", last_event_id=after) as c:
+            while len(out) < last - after:
+                ev = c.next(timeout=10)
+                assert ev is not None, f"stream ended at {len(out)} of {last - after}"
+                out.append(ev)
+    return out
+
+
+CHUNKS = ("agent_message_chunk", "agent_thought_chunk")
+
+
+def acp_chunks(msgs, sid):
+    """{(chunk kind, messageId): text} of a session's streamed chunks."""
+    out = {}
+    for m in msgs:
+        d = m.data if hasattr(m, "data") else m
+        if d.get("method") != "session/update" or d["params"]["sessionId"] != sid:
+            continue
+        u = d["params"]["update"]
+        if u["sessionUpdate"] in CHUNKS:
+            k = (u["sessionUpdate"], u.get("messageId"))
+            out[k] = out.get(k, "") + u["content"]["text"]
+    return out
+
+
+def universal_chunks(events):
+    """What acp_chunks must be for a session's universal events, each
+    translated once: an assistant message or reasoning streams its deltas,
+    or its completed text when it had none."""
+    kinds, deltas, out = {}, {}, {}
+    for ev in events:
+        d = ev["data"]
+        if ev["type"] in ("item.started", "item.completed"):
+            it = d["item"]
+            k = "agent_thought_chunk" if it["kind"] == "reasoning" else \
+                "agent_message_chunk" if it["kind"] == "message" and \
+                it.get("role") == "assistant" else None
+            if k is None:
+                continue
+            if ev["type"] == "item.started":
+                kinds[it["item_id"]] = k
+                continue
+            if not deltas.get(it["item_id"]):
+                text = "".join(p.get("text", "") for p in it.get("content", [])
+                    if isinstance(p.get("text"), str))
+                if text:
+                    out[(k, it["item_id"])] = out.get((k, it["item_id"]), "") + text
+            kinds.pop(it["item_id"], None)
+        elif ev["type"] == "item.delta" and d.get("item_id") in kinds and d.get("delta"):
+            deltas[d["item_id"]] = True
+            key = (kinds[d["item_id"]], d["item_id"])
+            out[key] = out.get(key, "") + d["delta"]
+    return out
 
 
 def _is_problem(r, status):
@@ -196,3 +273,108 @@ def test_acp_session_load_replays_history(ctx):
     r = _rpc(a, "s1", {"jsonrpc": "2.0", "id": 4, "method": "session/load",
         "params": {"sessionId": "nope", "cwd": a.cwd, "mcpServers": []}})
     assert r.json["error"]["code"] == -32002, r.json
+
+
+def test_acp_state_over_64k_survives_restart(ctx):
+    """server.json is read whole at any size: 2,000 bound sessions (gone
+    ones are skipped at load) with ours last, far over 64 KiB."""
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    _prompt(a, "s1", 2, sid, "hello")
+    before = acp_stream(a, "s1")
+    a.stop()
+    path = os.path.join(a.data_dir, "acp", "s1", "server.json")
+    with open(path) as f:
+        state = json.load(f)
+    assert [s["id"] for s in state["sessions"]] == [sid], state
+    state["sessions"] = [{"id": f"acp-gone{i:08d}", "cursor": 0}
+        for i in range(2000)] + state["sessions"]
+    data = json.dumps(state)
+    assert len(data) > 65536, len(data)
+    with open(path, "w") as f:
+        f.write(data)
+    a.start()
+    srv = a.http("GET", "/v1/acp").json["servers"]
+    assert [(s["serverId"], s["sessions"]) for s in srv] == [("s1", [sid])], srv
+    # Its cursor was honoured: nothing translated again.
+    after = acp_stream(a, "s1")
+    assert [(e.id, e.data) for e in after] == [(e.id, e.data) for e in before]
+    res = _prompt(a, "s1", 3, sid, "again")
+    assert res["result"]["stopReason"] == "end_turn", res
+    # Rewritten whole through a temp file, which is gone.
+    with open(path) as f:
+        assert [s["id"] for s in json.load(f)["sessions"]] == [sid]
+    assert not os.path.exists(path + ".new")
+
+
+def test_acp_unnumbered_log_is_read_at_start(ctx):
+    """A messages.jsonl from before its lines were numbered (line N is
+    message N, bare; torn last line) is read, and rewritten numbered."""
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    _prompt(a, "s1", 2, sid, "tool")
+    before = acp_stream(a, "s1")
+    a.stop()
+    log = os.path.join(a.data_dir, "acp", "s1", "messages.jsonl")
+    with open(log) as f:
+        lines = [json.loads(line) for line in f]
+    assert [line["sequence"] for line in lines] == list(range(1, len(before) + 1))
+    assert [line["message"] for line in lines] == [e.data for e in before]
+    with open(log, "w") as f:
+        for line in lines:
+            f.write(json.dumps(line["message"], separators=(",", ":")) + "\n")
+        f.write('{"jsonrpc":"2.0","meth')
+    path = os.path.join(a.data_dir, "acp", "s1", "server.json")
+    with open(path) as f:
+        state = json.load(f)
+    del state["messages"]
+    for s in state["sessions"]:
+        del s["settled"]
+    with open(path, "w") as f:
+        json.dump(state, f)
+    a.start()
+    after = acp_stream(a, "s1")
+    assert [(e.id, e.data) for e in after] == [(e.id, e.data) for e in before]
+    with open(log, "rb") as f:
+        assert f.read().startswith(b'{"sequence":1,"message":{')
+    res = _prompt(a, "s1", 3, sid, "again")
+    assert res["result"]["stopReason"] == "end_turn", res
+    assert int(acp_stream(a, "s1")[-1].id) > len(before)
+
+
+def test_acp_kill9_mid_turn_sends_each_chunk_once(ctx):
+    """kill -9 while a turn streams: after the restart the stream has every
+    chunk of the session's log exactly once (the stored cursors say how
+    far translation got; the streaming item is picked up where it was)."""
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    _prompt(a, "s1", 2, sid, "hello")     # a turn end: server.json saved
+    start = acp_last(a, "s1")
+
+    def slow():
+        try:
+            _rpc(a, "s1", {"jsonrpc": "2.0", "id": 3, "method":
+                "session/prompt", "params": {"sessionId": sid, "prompt":
+                [{"type": "text", "text": "slow"}]}})
+        except OSError:
+            pass                          # the kill cuts the POST
+    th = threading.Thread(target=slow, daemon=True)
+    th.start()
+    wait_for(lambda: acp_last(a, "s1") > start + 200, 10,
+        msg="the slow turn did not stream")
+    a.kill9()
+    th.join(5)
+    a.start()
+    msgs = acp_stream(a, "s1")
+    assert [int(m.id) for m in msgs] == list(range(1, len(msgs) + 1))
+    evs = fetch_events(a, sid)
+    assert any(e["type"] == "turn.ended" and
+        e["data"].get("stop_reason") == "interrupted" for e in evs), \
+        [e["type"] for e in evs[-5:]]
+    want = universal_chunks(evs)
+    got = acp_chunks(msgs, sid)
+    assert got.keys() == want.keys(), (got.keys(), want.keys())
+    for k in want:
+        assert got[k] == want[k], f"{k}: {len(got[k])} chars sent, {len(want[k])} logged"
+    res = _prompt(a, "s1", 4, sid, "again")
+    assert res["result"]["stopReason"] == "end_turn", res

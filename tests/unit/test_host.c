@@ -108,9 +108,9 @@ fx_open(struct fx *fx, const char *id, int create)
 		return (-1);
 	}
 	if (create)
-		fx->st = store_create(data_dir, id, &cause);
+		fx->st = store_create(STORE_EVENTS, data_dir, id, &cause);
 	else
-		fx->st = store_open(data_dir, id, &last, &cause);
+		fx->st = store_open(STORE_EVENTS, data_dir, id, &last, &cause);
 	if (fx->st == NULL) {
 		test_fail(__FILE__, __LINE__, "store %s: %s", id, cause);
 		free(cause);
