@@ -414,4 +414,34 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_nul(const char *, size_t);
 
+/* tar.c */
+enum tar_type {
+	TAR_FILE,
+	TAR_DIR,
+	TAR_SYMLINK,
+	TAR_HARDLINK,
+	TAR_OTHER /* devices, fifos, sparse files: not written */
+};
+/* One member as its header (and extended headers) describe it. */
+struct tar_entry {
+	enum tar_type type;
+	const char   *name; /* as archived: may be "../x" or "/x" */
+	const char   *link; /* a link's target, else "" */
+	uint64_t      size; /* data bytes that follow */
+	unsigned int  mode; /* permission bits */
+	int64_t	      mtime;
+};
+/* Each returns 0 to go on; anything else stops tar_feed (it returns 1). */
+struct tar_cbs {
+	int (*entry)(void *, const struct tar_entry *);
+	int (*data)(void *, const char *, size_t);
+	int (*end)(void *); /* the entry's data is complete */
+};
+struct tar;
+struct tar *tar_new(const struct tar_cbs *, void *);
+void	    tar_free(struct tar *);
+int	    tar_feed(struct tar *, const char *, size_t);
+int	    tar_finish(struct tar *);
+const char *tar_error(const struct tar *);
+
 #endif /* PROTOCOL_H */

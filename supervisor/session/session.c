@@ -247,14 +247,40 @@ session_driver(struct session *s)
 static int
 session_save_meta(struct session *s, char **cause)
 {
-	struct host *h = s->host;
-	cJSON	    *o;
-	char	    *text;
-	size_t	     len;
-	int	     rv, saved;
+	cJSON *o;
+	char  *text;
+	size_t len;
+	int    rv, saved;
 
-	if (s->dead || h == NULL)
+	if (s->dead || s->host == NULL)
 		return (0);
+	o = session_meta(s, 1);
+	if (s->proc != NULL && proc_start(s->proc) != 0) {
+		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
+		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
+		json_set_str(o, "agentBoot", proc_boot_id());
+	}
+	text = json_print(o, &len);
+	json_free(o);
+	rv = store_write_meta(journal_store(s->journal), text, len, cause);
+	saved = errno;
+	xfree_secret(text); /* it may hold credentials */
+	errno = saved;
+	return (rv);
+}
+
+/*
+ * What session.json holds of a session, but its process: with secrets,
+ * the env and credentials values too; without (an export that was not
+ * asked for them), only their names (envKeys, credentialNames).
+ */
+cJSON *
+session_meta(struct session *s, int secrets)
+{
+	struct host *h = s->host;
+	const cJSON *e;
+	cJSON	    *o, *keys;
+
 	o = json_object();
 	json_set_int(o, "version", 1);
 	json_set_str(o, "id", s->id);
@@ -264,10 +290,18 @@ session_save_meta(struct session *s, char **cause)
 	if (host_permission_mode(h) != NULL)
 		json_set_str(o, "permissionMode", host_permission_mode(h));
 	json_set_str(o, "cwd", host_cwd(h));
-	if (s->env != NULL)
+	if (secrets && s->env != NULL)
 		json_set(o, "env", json_dup(s->env));
-	if (s->credentials != NULL)
+	if (secrets && s->credentials != NULL)
 		json_set(o, "credentials", json_dup(s->credentials));
+	if (!secrets) {
+		keys = json_array();
+		JSON_FOREACH(e, s->env)
+			json_append(keys, json_string(json_key(e)));
+		json_set(o, "envKeys", keys);
+		json_set(
+		    o, "credentialNames", credentials_names(s->credentials));
+	}
 	if (s->home != HOME_NONE)
 		json_set_str(o, "home", home_mode_name(s->home));
 	if (host_mcp(h) != NULL)
@@ -281,18 +315,19 @@ session_save_meta(struct session *s, char **cause)
 	json_set_int(o, "createdAt", s->created_ms);
 	json_set_bool(o, "ended", s->state == S_ENDED);
 	json_set_bool(o, "inTurn", host_in_turn(h));
-	if (s->proc != NULL && proc_start(s->proc) != 0) {
-		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
-		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
-		json_set_str(o, "agentBoot", proc_boot_id());
-	}
-	text = json_print(o, &len);
-	json_free(o);
-	rv = store_write_meta(journal_store(s->journal), text, len, cause);
-	saved = errno;
-	free(text);
-	errno = saved;
-	return (rv);
+	return (o);
+}
+
+/* Where the session's agent is and keeps its state (archive.c). */
+void
+session_place(struct session *s, struct session_place *pl)
+{
+	pl->home = s->home;
+	pl->home_dir = s->home_dir;
+	pl->env = s->env;
+	pl->native_id = host_native_id(s->host);
+	pl->cwd = host_cwd(s->host);
+	pl->running = s->proc != NULL;
 }
 
 static void
@@ -1530,6 +1565,22 @@ session_load(const char *id, char **cause)
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
 	return (0);
+}
+
+/*
+ * Register a session whose directory was just put in place (an import:
+ * archive.c): loaded as at start-up. NULL with *cause if it cannot be.
+ */
+struct session *
+session_adopt(const char *id, char **cause)
+{
+	if (session_find(id) != NULL) {
+		xasprintf(cause, "session '%s' already exists", id);
+		return (NULL);
+	}
+	if (session_load(id, cause) != 0)
+		return (NULL);
+	return (session_find(id));
 }
 
 int

@@ -22,6 +22,20 @@ int agents_can_install(const struct agent_profile *, char **);
 int agents_main(int, char **);
 int agents_install_main(int, char **);
 
+struct session;
+
+/* archive.c */
+typedef void (*archive_export_cb)(void *, int, uint64_t, int, const char *);
+int archive_export(struct session *, int, archive_export_cb, void *, char **);
+struct archive_import;
+struct archive_import *
+archive_import_new(const char *, const char *, const char *, int *, char **);
+int archive_import_feed(struct archive_import *, const char *, size_t, char **);
+struct session *archive_import_finish(struct archive_import *, int *, char **);
+void archive_import_counts(struct archive_import *, size_t *, size_t *);
+void archive_import_free(struct archive_import *);
+void archive_sweep(void);
+
 /* credentials.c */
 int	    credentials_check(const cJSON *, const cJSON *, char **);
 const char *credentials_file_member(const cJSON *);
@@ -50,10 +64,29 @@ int	    home_env_clash(const cJSON *, enum home_mode, char **);
 int	    home_remove(const char *);
 
 /* native.c */
+typedef int (*native_file_cb)(void *, const char *, const char *);
 void native_before_start(
     const struct agent_profile *, const char *, const cJSON *, const char *);
+char *native_store_dir(
+    const struct agent_profile *, const char *, const cJSON *, const char **);
+int  native_files(const struct agent_profile *, const char *, const cJSON *,
+     const char *, native_file_cb, void *);
+int  native_skip(const char *);
+void native_pathmap(struct pathmap *, const char *, const char *);
 
 /* session.c */
+struct session;
+struct session_place {
+	enum home_mode home;
+	const char    *home_dir; /* or NULL */
+	const cJSON   *env;
+	const char    *native_id; /* or NULL */
+	const char    *cwd;
+	int	       running; /* the agent process is up */
+};
+cJSON	       *session_meta(struct session *, int);
+void		session_place(struct session *, struct session_place *);
+struct session *session_adopt(const char *, char **);
 int		session_load_all(char **);
 void		session_shutdown(void);
 int		session_valid_id(const char *);
