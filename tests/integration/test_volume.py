@@ -57,8 +57,16 @@ def _environ(pid):
 
 
 def _agent_pid(a, sid):
-    return wait_for(lambda: a.http("GET", f"/v1/sessions/{sid}").json.get("pid"),
-        5, 0.05, "no agent pid")
+    """The agent's pid, once it has exec'd (before, /proc shows agentd's
+    own environment in the forked child)."""
+    pid = wait_for(lambda: a.http("GET", f"/v1/sessions/{sid}").json.get(
+        "pid"), 5, 0.05, "no agent pid")
+
+    def execd():
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"mock-agent" in f.read()
+    wait_for(execd, 5, 0.01, "the agent did not exec")
+    return pid
 
 
 def _grep_tree(root, needles):
