@@ -273,3 +273,32 @@ home_remove(const char *dir)
 		return (-1);
 	return (rmdir(dir));
 }
+
+#define HOME_DELETED ".agentd-deleted"
+
+/* Mark a home whose session is deleted (see session_sweep_homes). */
+void
+home_mark_deleted(const char *dir)
+{
+	char *path;
+	int   fd;
+
+	xasprintf(&path, "%s/%s", dir, HOME_DELETED);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
+int
+home_is_deleted(const char *dir)
+{
+	struct stat sb;
+	char	   *path;
+	int	    rv;
+
+	xasprintf(&path, "%s/%s", dir, HOME_DELETED);
+	rv = lstat(path, &sb) == 0;
+	free(path);
+	return (rv);
+}

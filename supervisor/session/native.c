@@ -564,3 +564,51 @@ native_pathmap(struct pathmap *pm, const char *from, const char *to)
 	free(a);
 	free(b);
 }
+
+/*
+ * A home found at another path than it was last used at: the volume is
+ * mounted elsewhere in a new sandbox. The working directory is the same
+ * (the workspace is restored where it was), so the agents' stores still
+ * find their sessions, but for what names the home itself:
+ * - Codex's state database (.codex/state_*.sqlite*) names every rollout by
+ *   its absolute path, and thread/resume trusts it ("no rollout found"):
+ *   it is removed, and Codex finds the rollout in sessions/ again;
+ * - Pi's native id is its session file's path, under the old home.
+ * Returns the native id to use instead (a new string), or NULL to keep it.
+ */
+char *
+native_relocate(const struct agent_profile *p, const char *from, const char *to,
+    const char *native)
+{
+	struct pathmap *pm;
+	struct dirent  *de;
+	DIR	       *d;
+	char	       *dir, *mapped = NULL;
+
+	if (strcmp(p->id, "codex") == 0) {
+		xasprintf(&dir, "%s/.codex", to);
+		if ((d = opendir(dir)) != NULL) {
+			while ((de = readdir(d)) != NULL) {
+				if (strncmp(de->d_name, "state_", 6) == 0 &&
+				    strstr(de->d_name, ".sqlite") != NULL &&
+				    unlinkat(dirfd(d), de->d_name, 0) == 0)
+					log_info("%s/%s: removed (it names the "
+						 "rollouts under %s)",
+					    dir, de->d_name, from);
+			}
+			closedir(d);
+		}
+		free(dir);
+	}
+	if (native != NULL && *native == '/') {
+		pm = pathmap_new();
+		pathmap_add(pm, from, to);
+		mapped = pathmap_apply(pm, native);
+		pathmap_free(pm);
+		if (strcmp(mapped, native) == 0) {
+			free(mapped);
+			mapped = NULL;
+		}
+	}
+	return (mapped);
+}

@@ -304,6 +304,8 @@ session_meta(struct session *s, int secrets)
 	}
 	if (s->home != HOME_NONE)
 		json_set_str(o, "home", home_mode_name(s->home));
+	if (secrets && s->home_dir != NULL)
+		json_set_str(o, "agentHome", s->home_dir);
 	if (host_mcp(h) != NULL)
 		json_set(o, "mcp", json_dup(host_mcp(h)));
 	if (host_agent_command(h) != NULL)
@@ -1491,12 +1493,14 @@ session_load(const char *id, char **cause)
 	struct store		   *st;
 	struct host_settings	    set;
 	uint64_t		    last;
-	const char		   *err, *agent;
-	char			   *meta;
+	const char		   *err, *agent, *v;
+	char			   *meta, *hdir, *native = NULL;
 	size_t			    len;
 	cJSON			   *o;
 	long long		    created, pid, start;
+	enum home_mode		    hmode;
 	int			    ended = 0, in_turn = 0, rebuilt = 0;
+	int			    relocated = 0;
 
 	if ((st = store_open(
 		 STORE_EVENTS, options.data_dir, id, &last, cause)) == NULL)
@@ -1526,17 +1530,29 @@ session_load(const char *id, char **cause)
 	set.model = json_get_str(o, "model");
 	set.permission_mode = json_get_str(o, "permissionMode");
 	set.native_id = json_get_str(o, "nativeSessionId");
+	/* The home (and so the volume) moved since: native.c. */
+	if (json_get_str(o, "home") == NULL ||
+	    home_mode_parse(json_get_str(o, "home"), &hmode) != 0)
+		hmode = HOME_NONE;
+	hdir = home_dir(hmode, id);
+	if ((v = json_get_str(o, "agentHome")) != NULL && hdir != NULL &&
+	    strcmp(v, hdir) != 0) {
+		log_info(
+		    "session %s: its agent home was %s, now %s", id, v, hdir);
+		if ((native = native_relocate(p, v, hdir, set.native_id)) !=
+		    NULL)
+			set.native_id = native;
+		relocated = 1;
+	}
 	set.agent_version = json_get_str(o, "agentVersion");
 	set.agent_command = json_get_arr(o, "agentCommand");
 	set.mcp = json_get(o, "mcp");
 	s = session_new(id, p, st, &set);
 	s->env = json_detach(o, "env");
 	s->credentials = json_detach(o, "credentials");
-	if (json_get_str(o, "home") != NULL &&
-	    home_mode_parse(json_get_str(o, "home"), &s->home) != 0)
-		log_warn("session %s: unknown home '%s': none", id,
-		    json_get_str(o, "home"));
-	s->home_dir = home_dir(s->home, id);
+	s->home = hmode;
+	s->home_dir = hdir;
+	free(native);
 	if (json_get_int(o, "createdAt", &created) == 0)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
@@ -1555,6 +1571,8 @@ session_load(const char *id, char **cause)
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
 		host_interrupted(s->host);
+	if (relocated)
+		session_save(s); /* the home and native id as they are now */
 	if (rebuilt) {
 		session_save(s);
 		log_warn(
@@ -1616,10 +1634,10 @@ session_load_all(char **cause)
 }
 
 /*
- * Remove the private homes of sessions that are gone (no directory under
- * sessions/): what a delete leaves when agentd stops before the agent's
- * exit (session_delete waits for it), or a home made ready for a create
- * that never came.
+ * Remove the private homes of deleted sessions: what a delete leaves when
+ * agentd stops before the agent's exit (session_delete waits for it and
+ * marks the home meanwhile). A home without a session and without the
+ * mark is one made ready (config files) for a create to come: it stays.
  */
 static void
 session_sweep_homes(void)
@@ -1639,7 +1657,8 @@ session_sweep_homes(void)
 		if (!session_valid_id(de->d_name) ||
 		    session_find(de->d_name) != NULL)
 			continue;
-		/* A session that failed to load keeps its home. */
+		/* A session that failed to load keeps its home; a home made
+		 * ready for a create to come stays. */
 		xasprintf(
 		    &path, "%s/sessions/%s", options.data_dir, de->d_name);
 		if (lstat(path, &sb) == 0 || errno != ENOENT) {
@@ -1648,6 +1667,10 @@ session_sweep_homes(void)
 		}
 		free(path);
 		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (!home_is_deleted(path)) {
+			free(path);
+			continue;
+		}
 		if (home_remove(path) == 0)
 			log_info("removed %s: the home of no session", path);
 		else
@@ -1808,10 +1831,13 @@ session_delete(struct session *s)
 		log_warn("session %s: could not remove its files", s->id);
 	if (s->home == HOME_SESSION) {
 		/* The secrets now; the rest once the agent is gone, or it
-		 * could write into a home being removed. */
+		 * could write into a home being removed. The mark tells the
+		 * next agentd to finish the job if this one stops first. */
 		credentials_remove(s->credentials, s->home_dir);
 		if (s->proc == NULL)
 			session_remove_home(s);
+		else
+			home_mark_deleted(s->home_dir);
 	}
 	s->dead = 1;
 	host_unparsed_drop(s->host); /* its files are gone: tell nothing */

@@ -62,6 +62,8 @@ void	    home_env(struct argv_builder *, const char *);
 int	    home_is_var(const char *);
 int	    home_env_clash(const cJSON *, enum home_mode, char **);
 int	    home_remove(const char *);
+void	    home_mark_deleted(const char *);
+int	    home_is_deleted(const char *);
 
 /* native.c */
 typedef int (*native_file_cb)(void *, const char *, const char *);
@@ -69,9 +71,11 @@ void native_before_start(
     const struct agent_profile *, const char *, const cJSON *, const char *);
 char *native_store_dir(
     const struct agent_profile *, const char *, const cJSON *, const char **);
-int  native_files(const struct agent_profile *, const char *, const cJSON *,
-     const char *, native_file_cb, void *);
-int  native_skip(const char *);
+int   native_files(const struct agent_profile *, const char *, const cJSON *,
+      const char *, native_file_cb, void *);
+int   native_skip(const char *);
+char *native_relocate(
+    const struct agent_profile *, const char *, const char *, const char *);
 void native_pathmap(struct pathmap *, const char *, const char *);
 
 /* session.c */

@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, HERE)
 
-from agentd import Agentd  # noqa: E402
+from agentd import Agentd, fetch_events  # noqa: E402
 import agentenv  # noqa: E402
 import scenarios  # noqa: E402
 
@@ -265,6 +265,97 @@ def run_resume(agentd, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# The agents whose sessions move to another sandbox (volume, export).
+MOVABLE = ("claude", "codex", "opencode", "gemini", "pi")
+
+# What agentd sets itself for a session with its own agent home
+# (supervisor/session/home.c); a request's env may not.
+HOME_VARS = {"HOME", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "GEMINI_CLI_HOME",
+    "PI_CODING_AGENT_DIR"}
+
+
+def home_env(agent, mock, home, cwd):
+    """A session with "home": "session": agentenv's config files written
+    into the home agentd will give the agent (made before the create),
+    and its variables less those agentd sets."""
+    env, _ = agentenv.agent_env(agent, mock.url, home, cwd)
+    bindir = os.path.dirname(agent_installed(agent))
+    env["PATH"] = bindir + ":" + env.get("PATH", os.environ["PATH"])
+    return {k: v for k, v in env.items() if k not in HOME_VARS}
+
+
+def tar_dir(path, archive):
+    subprocess.run(["tar", "-C", path, "-cf", archive, "."], check=True)
+
+
+def untar_dir(archive, path):
+    os.makedirs(path)
+    subprocess.run(["tar", "-C", path, "-xf", archive], check=True)
+
+
+def check_moved(agentd, mock, agent, sid, first, cwd):
+    """Turn 2 on the new agentd: the agent resumed natively (no error, the
+    model saw turn 1), and the log holds both turns, 1..N without a gap."""
+    offset = first.events[-1]["sequence"]
+    second = scenarios.drive(agentd, sid, scenarios.by_name("hello"), cwd,
+        offset=offset)
+    scenarios.check_invariants(second)
+    assert not second.of("error"), second.of("error")
+    assert second.turn_end().get("stop_reason") == "end_turn"
+    events = fetch_events(agentd, sid)
+    seqs = [e["sequence"] for e in events]
+    assert seqs == list(range(1, len(seqs) + 1)), "gap in the log"
+    assert [e["type"] for e in events].count("turn.ended") == 2
+    check_history(mock, agent)
+
+
+def run_volume(binary, mock, agent):
+    """The volume layout: turn 1 on agentd A with the agent's home on A's
+    data dir; A, its HOME and the workspace go (the workspace comes back
+    from a tar at its path); the data dir is mounted elsewhere and agentd
+    B, with another HOME, starts on it; turn 2 resumes natively."""
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-vol-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    vol_a = os.path.join(tmp, "a", "data")
+    sid = f"{agent}-volume"
+    a = b = None
+    try:
+        model_requests(mock)
+        aid, command, model, mode = agentd_spec(agent)
+        env = home_env(agent, mock, os.path.join(vol_a, "homes", sid), cwd)
+        a = Agentd(binary, data_dir=vol_a, log_level="info",
+            env={"HOME": os.path.join(tmp, "a", "home")})
+        scenarios.create(a, sid, aid, cwd, env=env, agent_command=command,
+            model=model, permission_mode=mode, home="session")
+        first = scenarios.drive(a, sid, scenarios.by_name("hello"), cwd)
+        scenarios.check_invariants(first)
+        assert not first.of("error"), first.of("error")
+        assert first.turn_end().get("stop_reason") == "end_turn"
+        a.stop()
+        time.sleep(1)       # the agent's own exit after agentd's
+        tar_dir(cwd, os.path.join(tmp, "work.tar"))
+        shutil.rmtree(cwd)
+        vol_b = os.path.join(tmp, "b", "mnt", "data")
+        os.makedirs(os.path.dirname(vol_b))
+        shutil.move(vol_a, vol_b)
+        shutil.rmtree(os.path.join(tmp, "a"))
+        untar_dir(os.path.join(tmp, "work.tar"), cwd)
+        b = Agentd(binary, data_dir=vol_b, log_level="info",
+            env={"HOME": os.path.join(tmp, "b", "home")})
+        if os.environ.get("E2E_DEBUG"):
+            for e in fetch_events(b, sid):
+                print(e["sequence"], e["type"], json.dumps(e["data"])[:300])
+            print(b.stderr_text()[-3000:])
+        check_moved(b, mock, agent, sid, first, cwd)
+    finally:
+        for d in (a, b):
+            if d is not None:
+                d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_acp_sdk(agentd, mock, agent):
     """sandbox-agent's SDK (tests/acp, installed by its suite) drives the
     real CLI through agentd's ACP over HTTP."""
@@ -337,6 +428,9 @@ def main():
                     agent)))
             if not a.record and agent not in NO_RESUME:
                 tests.append(("resume", lambda: run_resume(agentd, mock,
+                    agent)))
+            if not a.record and agent in MOVABLE:
+                tests.append(("volume", lambda: run_volume(a.agentd, mock,
                     agent)))
             elif agent in NO_RESUME:
                 print(f"# {agent}::resume not run: {NO_RESUME[agent]}")

@@ -247,3 +247,27 @@ def test_volume_moves_to_a_new_sandbox(ctx):
     finally:
         b.cleanup()
         tmp.cleanup()
+
+
+def test_homes_kept_and_swept(ctx):
+    """A home made ready before its create stays across a restart; the
+    home of a session deleted while its agent ran, marked, goes."""
+    a = ctx.agentd(start=False)
+    try:
+        ready = os.path.join(a.data_dir, "homes", "later")
+        os.makedirs(os.path.join(ready, ".codex"))
+        with open(os.path.join(ready, ".codex", "config.toml"), "w") as f:
+            f.write("model = 'x'\n")
+        gone = os.path.join(a.data_dir, "homes", "gone")
+        os.makedirs(gone)
+        open(os.path.join(gone, ".agentd-deleted"), "w").close()
+        a.start()
+        assert os.path.exists(os.path.join(ready, ".codex", "config.toml"))
+        assert not os.path.exists(gone)
+        r = _create(a, "later", {"agent": "mock", "home": "session"})
+        assert os.path.exists(os.path.join(ready, ".codex", "config.toml"))
+        assert a.http("DELETE", "/v1/sessions/later").status == 204
+        wait_for(lambda: not os.path.exists(ready), 10, 0.05,
+            "the home outlived the delete")
+    finally:
+        a.cleanup()
