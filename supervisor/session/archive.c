@@ -544,6 +544,7 @@ struct archive_import {
 	cJSON			   *session; /* session.json, parsed */
 	char			   *id;
 	char			   *cwd;
+	char			   *old_cwd;
 	const struct agent_profile *profile;
 	struct pathmap		   *pm;	    /* paths in the agent's files */
 	struct pathmap		   *events; /* the session id in events.jsonl */
@@ -708,6 +709,7 @@ archive_meta_done(struct archive_import *im)
 	if ((v = json_get_str(im->session, "cwd")) == NULL || *v != '/')
 		return (archive_fail(im, 400, "session.json: no absolute cwd"));
 	im->cwd = xstrdup(im->want_cwd != NULL ? im->want_cwd : v);
+	im->old_cwd = xstrdup(v);
 	if (stat(im->cwd, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return (archive_fail(im, 400,
 		    "cwd '%s' is not an existing directory here (give ?cwd=)",
@@ -930,6 +932,7 @@ archive_import_free(struct archive_import *im)
 	free(im->want_cwd);
 	free(im->id);
 	free(im->cwd);
+	free(im->old_cwd);
 	free(im->name);
 	free(im->error);
 	free(im);
@@ -1146,6 +1149,11 @@ archive_import_finish(struct archive_import *im, int *status, char **cause)
 		hdir = NULL; /* what was merged stays: it may be shared */
 	}
 	free(from);
+	if (im->error == NULL && hdir != NULL &&
+	    native_moved(im->profile, hdir,
+		json_get_str(im->session, "nativeSessionId"), im->old_cwd,
+		im->cwd) != 0)
+		archive_fail(im, 500, "%s: %s", hdir, strerror(errno));
 	if (im->error == NULL && (s = session_adopt(im->id, &why)) == NULL) {
 		archive_fail(im, 400, "%s", why);
 		free(why);

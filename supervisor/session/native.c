@@ -612,3 +612,127 @@ native_relocate(const struct agent_profile *p, const char *from, const char *to,
 	}
 	return (mapped);
 }
+
+/*
+ * OpenCode keeps a session's working directory in its SQLite database
+ * (session.directory and .path), and its session/load opens the session
+ * there: a session imported into another cwd would be loaded in a
+ * directory that is not here ("OpenCode service failure"). The database
+ * is binary and cannot be rewritten as text, so the import leaves the
+ * statement that moves the row, and the next start of the agent has
+ * OpenCode run it on its own database first (`opencode db`), once.
+ */
+#define NATIVE_OPENCODE_SQL "agentd-relocate-%s.sql"
+
+static char *
+native_opencode_sql_path(const char *home, const cJSON *env, const char *id)
+{
+	const char *rel;
+	char	   *dir, *path;
+
+	if (strchr(id, '/') != NULL ||
+	    (dir = native_store_dir(adapter_find_agent("opencode"), home, env,
+		 &rel)) == NULL)
+		return (NULL);
+	xasprintf(&path, "%s/" NATIVE_OPENCODE_SQL, dir, id);
+	free(dir);
+	return (path);
+}
+
+/* Append s to b quoted for SQL: 'it''s'. */
+static void
+native_sql_quote(struct buf *b, const char *s)
+{
+	(void)buf_add(b, "'", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			(void)buf_add(b, "''", 2);
+		else
+			(void)buf_add(b, s, 1);
+	}
+	(void)buf_add(b, "'", 1);
+}
+
+/*
+ * A session moved from cwd from to cwd to: after the import put its
+ * files in home, leave OpenCode the statement that moves its row. 0, or
+ * -1 with errno.
+ */
+int
+native_moved(const struct agent_profile *p, const char *home,
+    const char *native, const char *from, const char *to)
+{
+	struct buf b;
+	char	  *path;
+	int	   fd, rv = 0;
+
+	if (strcmp(p->id, "opencode") != 0 || native == NULL ||
+	    strcmp(from, to) == 0 ||
+	    (path = native_opencode_sql_path(home, NULL, native)) == NULL)
+		return (0);
+	buf_init(&b, 64 * 1024);
+	(void)buf_str(&b, "UPDATE session SET directory = ");
+	native_sql_quote(&b, to);
+	(void)buf_str(&b, ", path = CASE WHEN path = ");
+	native_sql_quote(&b, from + 1);
+	(void)buf_str(&b, " THEN ");
+	native_sql_quote(&b, to + 1);
+	(void)buf_str(&b, " ELSE path END WHERE id = ");
+	native_sql_quote(&b, native);
+	(void)buf_str(&b, " AND directory = ");
+	native_sql_quote(&b, from);
+	(void)buf_str(&b, ";");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || write(fd, b.p, b.len) != (ssize_t)b.len)
+		rv = -1;
+	if (fd != -1)
+		close(fd);
+	buf_free(&b);
+	free(path);
+	return (rv);
+}
+
+/*
+ * Before the agent starts: when an import left OpenCode a statement for
+ * this session, the agent's command becomes a shell that has OpenCode run
+ * it on its database (and removes it when that worked), then execs the
+ * agent as it was: "sh -c SCRIPT agentd-opencode ARGV…".
+ */
+void
+native_wrap(const struct agent_profile *p, const char *home,
+    const cJSON *env, const char *native, struct argv_builder *ab)
+{
+	static const char script[] =
+	    "f=$AGENTD_OPENCODE_SQL; unset AGENTD_OPENCODE_SQL; "
+	    "if [ -f \"$f\" ] && \"$1\" db \"$(cat \"$f\")\" "
+	    "</dev/null >&2; then rm -f \"$f\"; fi; exec \"$@\"";
+	struct stat sb;
+	char	  **argv;
+	char	   *path;
+	size_t	    i, argc = ab->argc;
+
+	if (strcmp(p->id, "opencode") != 0 || native == NULL ||
+	    (path = native_opencode_sql_path(home, env, native)) == NULL)
+		return;
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		free(path);
+		return;
+	}
+	argv = ab->argv;
+	ab->argv = NULL;
+	ab->argc = 0;
+	argv_add(ab, "/bin/sh");
+	argv_add(ab, "-c");
+	argv_add(ab, script);
+	argv_add(ab, "agentd-opencode");
+	for (i = 0; i < argc; i++) {
+		argv_add(ab, argv[i]);
+		free(argv[i]);
+	}
+	free(argv);
+	argv_env(ab, "AGENTD_OPENCODE_SQL", path);
+	log_info("%s: OpenCode moves session %s to its new cwd first", path,
+	    native);
+	free(path);
+}

@@ -563,6 +563,8 @@ session_start_agent(struct session *s, char **cause)
 	credentials_env(s->credentials, &ab);
 	native_before_start(
 	    s->profile, s->home_dir, s->env, host_native_id(s->host));
+	native_wrap(
+	    s->profile, s->home_dir, s->env, host_native_id(s->host), &ab);
 	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
 	saved = errno;

@@ -74,6 +74,10 @@ char *native_store_dir(
 int   native_files(const struct agent_profile *, const char *, const cJSON *,
       const char *, native_file_cb, void *);
 int   native_skip(const char *);
+int   native_moved(const struct agent_profile *, const char *, const char *,
+      const char *, const char *);
+void  native_wrap(const struct agent_profile *, const char *, const cJSON *,
+     const char *, struct argv_builder *);
 char *native_relocate(
     const struct agent_profile *, const char *, const char *, const char *);
 void native_pathmap(struct pathmap *, const char *, const char *);
