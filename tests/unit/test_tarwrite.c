@@ -3,6 +3,7 @@
  * tests/integration/test_archive.py reads whole exports with Python's
  * tarfile and GNU tar.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,5 +151,95 @@ TEST(end)
 		CHECK(out[i] == 0);
 }
 
+/* What protocol/tar.c reads back. */
+struct got {
+	char	 names[8][TARW_NAME_MAX + 1];
+	uint64_t sizes[8];
+	char	 types[8];
+	int	 n;
+	size_t	 data;
+};
+
+static int
+got_entry(void *arg, const struct tar_entry *e)
+{
+	struct got *g = arg;
+
+	if (g->n == 8)
+		return (1);
+	snprintf(g->names[g->n], sizeof g->names[g->n], "%s", e->name);
+	g->sizes[g->n] = e->size;
+	g->types[g->n] = e->type == TAR_DIR ? 'd' : 'f';
+	g->n++;
+	return (0);
+}
+
+static int
+got_data(void *arg, const char *p, size_t len)
+{
+	((struct got *)arg)->data += len;
+	return (0);
+}
+
+static int
+got_end(void *arg)
+{
+	return (0);
+}
+
+/* Headers, data and padding as archive.c writes them, read back whole
+ * and in one-byte pieces. */
+TEST(round_trip)
+{
+	static const struct tar_cbs cbs = { got_entry, got_data, got_end };
+	const char		   *names[3];
+	char			    long_name[400], split[160], *out;
+	uint64_t		    sizes[3] = { 5, 700, 0 };
+	size_t	    n = 0, i, j, cap = 3 * (TARW_HEADER_MAX + 1024) + 1024;
+	struct got  g;
+	struct tar *t;
+	int	    piece;
+
+	memset(long_name, 'l', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	memcpy(long_name, "home/", 5);
+	memset(split, 's', sizeof split - 1);
+	split[sizeof split - 1] = '\0';
+	memcpy(split, "home/", 5);
+	split[60] = '/';
+	names[0] = "session.json";
+	names[1] = long_name;
+	names[2] = split;
+	out = calloc(1, cap);
+	for (i = 0; i < 3; i++) {
+		n += tarw_header(out + n, cap - n, names[i],
+		    i == 2 ? TARW_DIR : TARW_FILE, sizes[i], 0600, 0);
+		memset(out + n, 'x', sizes[i]);
+		n += sizes[i];
+		n += tarw_pad(sizes[i]);
+	}
+	n += tarw_end(out + n);
+	for (piece = 0; piece < 2; piece++) {
+		memset(&g, 0, sizeof g);
+		t = tar_new(&cbs, &g);
+		if (piece == 0)
+			CHECK_INT(tar_feed(t, out, n), 0);
+		else
+			for (j = 0; j < n; j++)
+				CHECK_INT(tar_feed(t, out + j, 1), 0);
+		CHECK_INT(tar_finish(t), 0);
+		tar_free(t);
+		CHECK_INT(g.n, 3);
+		for (i = 0; i < 3 && i < (size_t)g.n; i++) {
+			CHECK_STR(g.names[i], names[i]);
+			CHECK_INT(g.sizes[i], sizes[i]);
+		}
+		CHECK(g.types[2] == 'd');
+		CHECK_INT(g.data, 705);
+	}
+	free(out);
+}
+
 TEST_MAIN(TEST_ENTRY(short_name), TEST_ENTRY(split_name),
-    TEST_ENTRY(pax_long_name), TEST_ENTRY(pax_big_size), TEST_ENTRY(end))
+    TEST_ENTRY(pax_long_name), TEST_ENTRY(pax_big_size), TEST_ENTRY(end),
+    TEST_ENTRY(round_trip))
