@@ -4,7 +4,7 @@
 #   make run        build and serve on 127.0.0.1:2468
 #   make test       unit + integration tests, ends with "N passed, N failed"
 #   make dev        build/agentd-dev against Debian's -dev packages, ASan+UBSan
-#   make dist       build/dist/agentd, stripped
+#   make dist       build/dist/agentd and agentd-linux-arm64, stripped
 #   make lint       clang-format check, cppcheck, clang-tidy
 
 VERSION		 = 0.1.0
@@ -20,6 +20,9 @@ RECIPE		 = toolchain/build-deps.sh toolchain/versions \
 RECIPE_HASH	:= $(shell cat $(RECIPE) 2>/dev/null | sha256sum | cut -c1-12)
 DEPS		 = .deps/musl-$(RECIPE_HASH)
 DEPS_STAMP	 = $(DEPS)/.done
+# linux arm64: the same deps cross-built (toolchain/build-deps.sh ... aarch64)
+DEPS_ARM64	 = .deps/musl-aarch64-$(RECIPE_HASH)
+CC_ARM64	 = $(DEPS_ARM64)/cross/bin/aarch64-linux-musl-gcc
 
 # The daemon's layers, bottom first (docs/internals.md): each folder of
 # supervisor/ calls only the folders before it in this list.
@@ -31,6 +34,7 @@ LIB_SRCS	 = $(filter-out supervisor/cli/main.c,$(SRCS))
 HDRS		 = $(foreach d,$(LAYERS),$(wildcard $(d)/*.h))
 
 MUSL_OBJS	 = $(SRCS:%.c=build/musl/%.o)
+ARM64_OBJS	 = $(SRCS:%.c=build/arm64/%.o)
 UNIT_SRCS	 = $(sort $(wildcard tests/unit/test_*.c))
 
 # Host builds (unit tests, make dev) use Debian's -dev packages; SAN=1 adds
@@ -74,10 +78,32 @@ build/agentd: $(MUSL_OBJS)
 	$(Q)$(CC_MUSL) -static -Wl,--gc-sections -o $@ $(MUSL_OBJS) \
 	    -L$(DEPS)/prefix/lib -lwebsockets -lev -lcjson
 
-dist: build/agentd
-	@mkdir -p build/dist
-	strip -o build/dist/agentd build/agentd
-	@ls -l build/dist/agentd
+$(DEPS_ARM64)/.done: $(RECIPE)
+	toolchain/build-deps.sh $(DEPS_ARM64) aarch64
+
+build/arm64/%.o: %.c $(HDRS) $(DEPS_ARM64)/.done
+	@mkdir -p $(@D)
+	@echo "  CC      $< (arm64)"
+	$(Q)$(CC_ARM64) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
+	    -fdata-sections -isystem $(DEPS_ARM64)/prefix/include -c $< -o $@
+
+build/agentd-arm64: $(ARM64_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC_ARM64) -static -Wl,--gc-sections -o $@ $(ARM64_OBJS) \
+	    -L$(DEPS_ARM64)/prefix/lib -lwebsockets -lev -lcjson
+
+# build/dist/agentd is x86-64 (what toolchain/Dockerfile copies), beside
+# it agentd-linux-arm64 (make test-arm64 runs it under qemu: tests/arm64/).
+dist: build/dist/agentd build/dist/agentd-linux-arm64
+	@ls -l $^
+
+build/dist/agentd: build/agentd
+	@mkdir -p $(@D)
+	strip -o $@ build/agentd
+
+build/dist/agentd-linux-arm64: build/agentd-arm64
+	@mkdir -p $(@D)
+	aarch64-linux-gnu-strip -o $@ build/agentd-arm64
 
 # Debian's -dev packages for host builds (toolchain/host-deps.sh installs
 # them where missing, as root).
@@ -111,10 +137,12 @@ run: build/agentd
 	build/agentd serve --host 127.0.0.1 --port 2468
 
 # Suites beyond unit and integration, each tests/<name>/suite.sh: make
-# test runs them all, as CI does (about 15 minutes); `make test SUITES=`
-# runs only the unit and integration tests (about 2 minutes).
+# test runs them all, as CI does (about 15 minutes, plus about 6 for arm64
+# where .deps/ holds no cross deps yet); `make test SUITES=` runs only the
+# unit and integration tests (about 2 minutes). tests/agentsimage (make
+# test-agents-image, 6-20 minutes cold) is not among them.
 SUITES		?= lint openapi client pyclient ui proxy acp e2e chaos fuzz san \
-		   valgrind image fresh
+		   valgrind image fresh arm64
 
 # The layer rule (tests/lint/layers.py) runs first, on the host objects.
 test: $(AGENTD_BIN) $(UNIT_BINS) $(HOST_DIR)/supervisor/cli/main.o

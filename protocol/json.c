@@ -190,6 +190,23 @@ json_print(const cJSON *v, size_t *len)
 	return (s);
 }
 
+/*
+ * One JSON line for a stdin or a file: v printed and a newline added (the
+ * length counts it); takes v.
+ */
+char *
+json_print_line(cJSON *v, size_t *len)
+{
+	char *s;
+
+	s = json_print(v, len);
+	json_free(v);
+	s = xrealloc(s, *len + 2);
+	s[(*len)++] = '\n';
+	s[*len] = '\0';
+	return (s);
+}
+
 void
 json_free(cJSON *v)
 {

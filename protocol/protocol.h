@@ -20,6 +20,7 @@ typedef struct cJSON cJSON;
 /* json.c */
 cJSON	   *json_parse(const char *, size_t, const char **);
 char	   *json_print(const cJSON *, size_t *);
+char	   *json_print_line(cJSON *, size_t *);
 void	    json_free(cJSON *);
 cJSON	   *json_dup(const cJSON *);
 cJSON	   *json_object(void);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# toolchain/build-deps.sh DEPS_DIR
+# toolchain/build-deps.sh DEPS_DIR [TARGET]
 #
 # Builds libev, cJSON and libwebsockets as static musl libraries from the
 # Debian source packages pinned in toolchain/versions, with the patches in
@@ -11,7 +11,22 @@
 #	DEPS_DIR/build-info		what went in
 #	DEPS_DIR/.done			written last
 #
-# The Makefile calls it as `toolchain/build-deps.sh .deps/musl-<recipe hash>`.
+# TARGET is native (the default: musl-gcc, this machine's architecture) or
+# aarch64: a cross build with Debian's gcc-aarch64-linux-gnu and the arm64
+# build of Debian's musl-dev, which is fetched with apt-get download (of the
+# same version as the native musl-dev) and unpacked into
+#
+#	DEPS_DIR/cross/sysroot/		musl's arm64 headers, crt*.o, libc.a
+#	DEPS_DIR/cross/bin/aarch64-linux-musl-gcc
+#					musl-gcc's wrapper, for aarch64
+#
+# without adding arm64 to dpkg's architectures; the check step runs its
+# probe under qemu-aarch64-static (qemu-user-static). Every step is the
+# native one but for the compiler, ar, the kernel headers (Debian's
+# linux-libc-dev-arm64-cross) and autoconf's and CMake's cross settings.
+#
+# The Makefile calls it as `toolchain/build-deps.sh .deps/musl-<recipe hash>`
+# and `toolchain/build-deps.sh .deps/musl-aarch64-<recipe hash> aarch64`.
 # Everything is built in DEPS_DIR.tmp and renamed into place at the end, so an
 # interrupted or failed run never leaves a DEPS_DIR marked done (its work
 # dir and logs stay in DEPS_DIR.tmp for inspection; the next run wipes it).
@@ -32,10 +47,27 @@ OPT_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-strict-aliasing"
 say()	{ printf 'build-deps: %s\n' "$*"; }
 die()	{ printf 'build-deps: error: %s\n' "$*" >&2; exit 1; }
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-	echo "usage: $0 DEPS_DIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+	echo "usage: $0 DEPS_DIR [native|aarch64]" >&2
 	exit 2
 fi
+TARGET=${2:-native}
+[ "$TARGET" != "$(uname -m)" ] || TARGET=native
+case $TARGET in
+native)
+	MUSL_CC=musl-gcc
+	MUSL_AR="ar"
+	;;
+aarch64)
+	TOOL_PKGS="$TOOL_PKGS gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross
+	    qemu-user-static"
+	MUSL_AR=aarch64-linux-gnu-ar
+	;;
+*)
+	echo "$0: unknown target '$TARGET' (native or aarch64)" >&2
+	exit 2
+	;;
+esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions
@@ -48,6 +80,8 @@ SRC=${AGENTD_SRC_CACHE:-$(dirname "$DEPS")/src}
 P=$WORK/prefix
 B=$WORK/build
 K=$WORK/kheaders
+X=$WORK/cross
+[ "$TARGET" = native ] || MUSL_CC=$X/bin/aarch64-linux-musl-gcc
 LOGS=$WORK/logs
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -153,7 +187,11 @@ fi
 
 rm -rf "$WORK"
 mkdir -p "$LOGS" "$B" "$P/include" "$P/lib"
-say "building static musl deps into $DEPS (work dir: $WORK)"
+if [ "$TARGET" = native ]; then
+	say "building static musl deps into $DEPS (work dir: $WORK)"
+else
+	say "building static musl deps for $TARGET into $DEPS (work dir: $WORK)"
+fi
 
 # ---------------------------------------------------------- build tools
 
@@ -166,6 +204,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	step "apt-get install ${missing[*]}" tools install_tools
 fi
 command -v musl-gcc >/dev/null || die "musl-gcc not found (package musl-tools)"
+if [ "$TARGET" = aarch64 ]; then
+	command -v aarch64-linux-gnu-gcc >/dev/null ||
+	    die "aarch64-linux-gnu-gcc not found (package gcc-aarch64-linux-gnu)"
+	command -v qemu-aarch64-static >/dev/null ||
+	    die "qemu-aarch64-static not found (package qemu-user-static)"
+fi
 
 # --------------------------------------------------------------- sources
 
@@ -294,6 +338,70 @@ else
 	say "$(printf '%-44s %s' "Debian sources" "cached")"
 fi
 
+# ------------------------------------------------- musl for a cross target
+
+# Debian's musl-dev for arm64, of the native musl-dev's version, from the
+# archives of the system's apt sources read with arm64 as the architecture,
+# in a private lists dir: neither dpkg's architectures nor /etc/apt change.
+# apt-get download checks it against the signed indices; the cache keeps it
+# beside the sources.
+MUSL_VERSION=$(dpkg-query -W -f='${Version}' musl-dev)
+MUSL_DEB=$SRC/musl-dev_${MUSL_VERSION#*:}_arm64.deb
+
+fetch_musl_arm64() {
+	local apt=(-o APT::Architecture=arm64 -o APT::Architectures=arm64
+	    -o Dir::State::Lists="$APTTMP/lists"
+	    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+	    -o Acquire::Languages=none)
+	[ "$(id -u)" -ne 0 ] || apt+=(-o APT::Sandbox::User=root)
+	mkdir -p "$APTTMP/lists/partial"
+	apt-get "${apt[@]}" update || echo "apt-get update failed; continuing"
+	cd "$DLTMP"
+	if ! apt-get "${apt[@]}" download "musl-dev:arm64=$MUSL_VERSION"; then
+		echo "ERROR: the archive serves no musl-dev:arm64 $MUSL_VERSION (the native musl-dev's version; see $LOGS/musl-arm64.log)"
+		return 3
+	fi
+	mv -f "$DLTMP"/musl-dev_*_arm64.deb "$MUSL_DEB"
+}
+
+# The sysroot, musl-gcc.specs pointed at it, and the wrapper: Debian's
+# own aarch64-linux-musl-gcc with the sysroot's paths.
+cross_musl() {
+	local v a
+	v=$(dpkg-deb -f "$MUSL_DEB" Version)
+	a=$(dpkg-deb -f "$MUSL_DEB" Architecture)
+	if [ "$v" != "$MUSL_VERSION" ] || [ "$a" != arm64 ]; then
+		echo "ERROR: $MUSL_DEB is musl-dev $v for $a, not $MUSL_VERSION for arm64"
+		return 3
+	fi
+	mkdir -p "$X/sysroot" "$X/bin"
+	dpkg-deb -x "$MUSL_DEB" "$X/sysroot"
+	rm -rf "$X/sysroot/usr/share" "$X/sysroot/usr/bin"
+	sed -e "s|/usr/include/aarch64-linux-musl|$X/sysroot&|g" \
+	    -e "s|/usr/lib/aarch64-linux-musl|$X/sysroot&|g" \
+	    "$X/sysroot/usr/lib/aarch64-linux-musl/musl-gcc.specs" \
+	    >"$X/musl-gcc.specs"
+	printf '#!/bin/sh\nexec aarch64-linux-gnu-gcc "$@" -specs "%s"\n' \
+	    "$X/musl-gcc.specs" >"$MUSL_CC"
+	chmod 755 "$MUSL_CC"
+	"$MUSL_CC" -dumpmachine
+}
+
+if [ "$TARGET" = aarch64 ]; then
+	if [ -s "$MUSL_DEB" ]; then
+		say "$(printf '%-44s %s' "musl-dev:arm64 $MUSL_VERSION" "cached")"
+	else
+		APTTMP=$(mktemp -d "${TMPDIR:-/tmp}/agentd-apt.XXXXXX")
+		DLTMP=$(mktemp -d "$SRC/.dl.XXXXXX")
+		step "fetch musl-dev:arm64 (apt-get download)" \
+		    musl-arm64 fetch_musl_arm64
+		rm -rf "$DLTMP" "$APTTMP"
+		DLTMP=''
+		APTTMP=''
+	fi
+	step "musl arm64 sysroot and gcc wrapper" cross cross_musl
+fi
+
 # ---------------------------------------------------------------- unpack
 
 unpack() {
@@ -307,6 +415,14 @@ step "unpack (dpkg-source -x)" unpack unpack
 
 kheaders() {
 	local ma
+	if [ "$TARGET" = aarch64 ]; then
+		# linux-libc-dev-arm64-cross, a dependency of the cross gcc
+		mkdir -p "$K"
+		cp -r /usr/aarch64-linux-gnu/include/linux \
+		    /usr/aarch64-linux-gnu/include/asm-generic \
+		    /usr/aarch64-linux-gnu/include/asm "$K/"
+		return
+	fi
 	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
 	    gcc -print-multiarch)
 	mkdir -p "$K"
@@ -334,10 +450,14 @@ done
 # ----------------------------------------------------------------- libev
 
 build_libev() {
+	local host=()
+	# autoconf's cross mode; its tools (ar, ranlib, strip) get the
+	# binutils prefix aarch64-linux-gnu-, which are the ones musl needs
+	[ "$TARGET" = native ] || host=(--host=aarch64-linux-gnu)
 	apply_patches libev "$B/libev"
 	cd "$B/libev"
-	./configure CC=musl-gcc CFLAGS="$OPT_CFLAGS" --prefix="$P" \
-	    --disable-shared --enable-static
+	./configure CC="$MUSL_CC" CFLAGS="$OPT_CFLAGS" --prefix="$P" \
+	    --disable-shared --enable-static "${host[@]}"
 	make -j"$JOBS"
 	make install
 }
@@ -351,8 +471,8 @@ build_cjson() {
 	apply_patches cjson "$B/cjson"
 	cd "$B/cjson"
 	# shellcheck disable=SC2086
-	musl-gcc -std=c89 $OPT_CFLAGS -Wall -c cJSON.c -o cJSON.o
-	ar rcs libcjson.a cJSON.o
+	"$MUSL_CC" -std=c89 $OPT_CFLAGS -Wall -c cJSON.c -o cJSON.o
+	"$MUSL_AR" rcs libcjson.a cJSON.o
 	install -D -m 644 cJSON.h "$P/include/cjson/cJSON.h"
 	install -D -m 644 libcjson.a "$P/lib/libcjson.a"
 }
@@ -361,6 +481,12 @@ step "cJSON $(upstream_of "$CJSON_VERSION")" cjson build_cjson
 # --------------------------------------------------------- libwebsockets
 
 configure_lws() {
+	local cross=()
+	if [ "$TARGET" = aarch64 ]; then
+		cross=(-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64
+		    -DCMAKE_AR="$(command -v aarch64-linux-gnu-ar)"
+		    -DCMAKE_RANLIB="$(command -v aarch64-linux-gnu-ranlib)")
+	fi
 	apply_patches lws "$B/libwebsockets"
 	# Both LIBEV_* and LWS_LIBEV_* so find_path() never picks a glibc
 	# /usr/include/ev.h (libev-dev); EVLIB_PLUGINS off so the libev glue
@@ -373,7 +499,7 @@ configure_lws() {
 	# CMakeLists-implied-options.txt whatever we pass; --gc-sections drops
 	# them from agentd.
 	cmake -S "$B/libwebsockets" -B "$B/libwebsockets/build-musl" \
-	    -DCMAKE_C_COMPILER=musl-gcc \
+	    -DCMAKE_C_COMPILER="$MUSL_CC" "${cross[@]}" \
 	    -DCMAKE_BUILD_TYPE=MinSizeRel \
 	    -DCMAKE_INSTALL_PREFIX="$P" \
 	    -DCMAKE_C_FLAGS="-isystem $K $OPT_CFLAGS" \
@@ -467,10 +593,15 @@ main(void)
 	return (0);
 }
 EOF
-	musl-gcc -static -Os -fno-strict-aliasing -Wall -Wl,--gc-sections \
+	"$MUSL_CC" -static -Os -fno-strict-aliasing -Wall -Wl,--gc-sections \
 	    -I"$P/include" "$B/probe.c" -o "$B/probe" \
 	    -L"$P/lib" -lwebsockets -lev -lcjson
-	"$B/probe"
+	if [ "$TARGET" = aarch64 ]; then
+		file "$B/probe"
+		qemu-aarch64-static "$B/probe"
+	else
+		"$B/probe"
+	fi
 }
 step "check (lws_config.h, static link, run)" check check
 
@@ -487,6 +618,12 @@ finalize() {
 	grep -rlIF "$WORK/" "$P" | while read -r f; do
 		sed -i "s|$WORK/|$DEPS/|g" "$f"
 	done
+	# the cross wrapper and specs name the sysroot
+	if [ "$TARGET" != native ]; then
+		grep -rlIF "$WORK/" "$X" | while read -r f; do
+			sed -i "s|$WORK/|$DEPS/|g" "$f"
+		done
+	fi
 	{
 		echo "libev $LIBEV_VERSION"
 		echo "cjson $CJSON_VERSION"
@@ -497,6 +634,11 @@ finalize() {
 		done
 		echo "musl $(dpkg-query -W -f='${Version}' musl-dev)"
 		echo "gcc $(gcc -dumpfullversion)"
+		if [ "$TARGET" != native ]; then
+			echo "target $TARGET"
+			echo "musl-dev:arm64 $(dpkg-deb -f "$MUSL_DEB" Version) $(sha256sum <"$MUSL_DEB" | cut -d' ' -f1)"
+			echo "aarch64-linux-gnu-gcc $(aarch64-linux-gnu-gcc -dumpfullversion)"
+		fi
 		echo "cmake $(cmake --version | head -n1 | awk '{ print $3 }')"
 		echo "cflags $OPT_CFLAGS"
 		# shellcheck disable=SC2086

@@ -191,16 +191,11 @@ mockagent_main(int argc, char **argv)
 static void
 mockagent_send(cJSON *msg)
 {
-	char   *text, *line;
+	char   *line;
 	size_t	len, off = 0;
 	ssize_t n;
 
-	text = json_print(msg, &len);
-	json_free(msg);
-	line = xmalloc(len + 1);
-	memcpy(line, text, len);
-	line[len++] = '\n';
-	free(text);
+	line = json_print_line(msg, &len);
 	while (off < len) {
 		if ((n = write(STDOUT_FILENO, line + off, len - off)) == -1) {
 			if (errno == EINTR)

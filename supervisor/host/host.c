@@ -373,10 +373,7 @@ host_send_json(struct host *h, cJSON *msg)
 	char  *text;
 	size_t len;
 
-	text = json_print(msg, &len);
-	json_free(msg);
-	text = xrealloc(text, len + 1);
-	text[len++] = '\n';
+	text = json_print_line(msg, &len);
 	h->cbs->send(h->cbarg, text, len);
 	free(text);
 }

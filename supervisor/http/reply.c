@@ -66,12 +66,8 @@ reply_problem(struct api_response *resp, int status, const char *type,
 	json_set_str(o, "title", title);
 	json_set_int(o, "status", status);
 	json_set_str(o, "detail", detail);
-	free(resp->body);
-	resp->kind = API_REPLY;
-	resp->status = status;
+	reply_json(resp, status, o);
 	resp->content_type = "application/problem+json";
-	resp->body = json_print(o, &resp->len);
-	json_free(o);
 	free(detail);
 	free(urn);
 }

@@ -27,10 +27,7 @@ record_put(struct record *r, cJSON *o)
 	char  *text;
 	size_t len;
 
-	text = json_print(o, &len);
-	json_free(o);
-	text = xrealloc(text, len + 1);
-	text[len++] = '\n';
+	text = json_print_line(o, &len);
 	if (write(r->fd, text, len) != (ssize_t)len)
 		log_warn("recording: %s", strerror(errno));
 	free(text);

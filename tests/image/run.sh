@@ -7,10 +7,12 @@
 #     mirror and `podman import`ed (no container registry is reachable
 #     from this machine; the tarball is kept in build/image/base.tar).
 #  3. podman build -f toolchain/Dockerfile --build-arg BASE=<base>, with
-#     AGENTD_BIN as build/dist/agentd in a small context.
+#     AGENTD_BIN as build/dist/agentd in a small context; storage driver
+#     overlay where the kernel mounts one in build/image/, else vfs.
 #  4. podman create + podman mount, then the image's own ENTRYPOINT, CMD
 #     and ENV run in that root with unshare --fork --kill-child --pid --mount
-#     --mount-proc chroot (podman run fails on this machine's cgroups).
+#     --mount-proc chroot (podman run fails on this machine's cgroups;
+#     tests/image/root.sh).
 #     The network namespace is the host's, so the checks run from here:
 #     /v1/health, 401 without the token, a mock session's turn.
 #  5. Cleans up (the process tree, the mount, podman's storage under
@@ -22,13 +24,17 @@ bin=${1:-$top/build/dist/agentd}
 work=$top/build/image
 suite=${DEBIAN_SUITE:-bookworm}
 tag=localhost/agentd:test
-P=(podman --root "$work/storage" --runroot "$work/runroot"
-    --storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
 pid= ctr= mnt=
 
 log() { echo "image: $*"; }
 
 . "$here/base.sh"
+. "$here/root.sh"
+
+mkdir -p "$work"
+driver=$(root_driver "$work")
+P=(podman --root "$work/storage" --runroot "$work/runroot"
+    --storage-driver "$driver" --cgroup-manager cgroupfs --events-backend file)
 
 fail() {
 	echo "image: $*" >&2
@@ -37,11 +43,7 @@ fail() {
 	exit 1
 }
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	[ -n "$mnt" ] && umount "$mnt/proc" 2>/dev/null
+	root_stop "$mnt"
 	if [ -n "$ctr" ]; then
 		"${P[@]}" unmount "$ctr" >/dev/null 2>&1
 		"${P[@]}" rm -f "$ctr" >/dev/null 2>&1
@@ -64,7 +66,6 @@ if [ -n "$need" ]; then
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need \
 	    >"$work.apt.log" 2>&1; } || fail "apt-get install$need failed"
 fi
-mkdir -p "$work"
 cleanup
 
 # 2. The base image.
@@ -91,31 +92,15 @@ log "podman build -f toolchain/Dockerfile --build-arg BASE=$base"
 # 4. Mount the image's root and run its entrypoint there.
 ctr=$("${P[@]}" create "$tag") || fail "podman create failed"
 mnt=$("${P[@]}" mount "$ctr") || fail "podman mount failed"
-mapfile -t cmd < <("${P[@]}" image inspect "$tag" | python3 -c '
-import json, sys
-c = json.load(sys.stdin)[0]["Config"]
-for a in (c.get("Entrypoint") or []) + (c.get("Cmd") or []): print(a)')
-mapfile -t envs < <("${P[@]}" image inspect "$tag" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)[0]["Config"].get("Env") or []: print(e)')
-[ "${#cmd[@]}" -gt 0 ] || fail "the image has no ENTRYPOINT/CMD"
+root_config "$tag" || fail "the image has no ENTRYPOINT/CMD"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 token=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-log "chroot $mnt: ${cmd[*]} --port $port (AGENTD_TOKEN set)"
-mkdir -p "$mnt/proc" "$mnt/tmp"
-unshare --fork --kill-child --pid --mount --mount-proc="$mnt/proc" \
-    chroot "$mnt" /usr/bin/env -i "${envs[@]}" HOME=/root \
-    AGENTD_TOKEN="$token" "${cmd[@]}" --port "$port" \
-    >"$work/agentd.log" 2>&1 &
-pid=$!
+log "chroot $mnt: ${cmd[*]} --port $port (AGENTD_TOKEN set, $driver storage)"
+root_start "$mnt" "$work/agentd.log" HOME=/root AGENTD_TOKEN="$token" -- \
+    --port "$port"
 
 url=http://127.0.0.1:$port
-health=
-for _ in $(seq 1 200); do
-	health=$(curl -fsS "$url/v1/health" 2>/dev/null) && break
-	kill -0 "$pid" 2>/dev/null || fail "agentd exited in the image"
-	sleep 0.05
-done
+health=$(root_health "$url")
 case $health in
 *'"status":"ok"'*) log "health: $health" ;;
 *) fail "no health answer from the image's agentd on $url" ;;

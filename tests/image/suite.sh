@@ -2,7 +2,7 @@
 # make test-image: the Dockerfile built with podman, agentd started from
 # the image's root filesystem, checked over HTTP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 out=$(make --no-print-directory test-image 2>&1)
 rc=$?
 printf '%s\n' "$out" | tail -n 8
