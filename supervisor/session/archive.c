@@ -731,6 +731,16 @@ archive_meta_done(struct archive_import *im)
 	JSON_FOREACH(r, roots) {
 		if (*json_key(r) != '/' || json_str(r) == NULL)
 			continue;
+		xasprintf(&to, "home/%s", json_str(r));
+		if (*json_str(r) != '\0' && archive_home_name(to) == NULL) {
+			free(to);
+			free(home);
+			return (archive_fail(im, 400,
+			    "session.json: export.roots: '%s' is not a plain "
+			    "path",
+			    json_str(r)));
+		}
+		free(to);
 		if (*json_str(r) == '\0')
 			to = xstrdup(home);
 		else
@@ -813,6 +823,15 @@ archive_entry_cb(void *arg, const struct tar_entry *e)
 		return (0);
 	}
 	mapped = pathmap_apply(im->pm, rel);
+	/* Still a plain path once rewritten (no "..", nothing absolute). */
+	xasprintf(&dir, "home/%s", mapped);
+	if (archive_home_name(dir) == NULL) {
+		free(dir);
+		free(mapped);
+		return (archive_fail(
+		    im, 400, "%s: not a plain path once moved", e->name));
+	}
+	free(dir);
 	xasprintf(&dir, "%s/home", im->stage);
 	im->fd = archive_create(dir, mapped, 1);
 	free(dir);
@@ -1023,40 +1042,101 @@ archive_import_feed(
  * already stays (it is another session's, or the home's own config).
  */
 static int
-archive_merge(
-    struct archive_import *im, const char *src, const char *dst, int depth)
+archive_merge(struct archive_import *im, int sfd, int dfd, int depth)
 {
 	struct dirent *de;
 	struct stat    sb;
 	DIR	      *d;
-	char	      *from, *to;
-	int	       rv = 0;
+	int	       sub, dsub, rv = 0;
 
-	if (depth > 64 || (d = opendir(src)) == NULL)
-		return (-1);
-	if (home_mkdirs(dst) != 0) {
-		closedir(d);
+	if (depth > 64 || (d = fdopendir(sfd)) == NULL) {
+		close(sfd);
+		close(dfd);
 		return (-1);
 	}
 	while (rv == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		xasprintf(&from, "%s/%s", src, de->d_name);
-		xasprintf(&to, "%s/%s", dst, de->d_name);
-		if (lstat(from, &sb) == 0 && S_ISDIR(sb.st_mode))
-			rv = archive_merge(im, from, to, depth + 1);
-		else if (link(from, to) != 0) {
-			if (errno == EEXIST)
-				im->skipped++;
-			else
-				rv = -1;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			rv = -1;
+			continue;
 		}
-		free(from);
-		free(to);
+		if (!S_ISDIR(sb.st_mode)) {
+			/* linkat never replaces, nor follows a link there. */
+			if (linkat(dirfd(d), de->d_name, dfd, de->d_name, 0) !=
+			    0) {
+				if (errno == EEXIST)
+					im->skipped++;
+				else
+					rv = -1;
+			}
+			continue;
+		}
+		/* A directory of the home: never through a link an agent
+		 * made there. */
+		if (mkdirat(dfd, de->d_name, 0700) != 0 && errno != EEXIST) {
+			rv = -1;
+			continue;
+		}
+		dsub = openat(dfd, de->d_name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		sub = openat(dirfd(d), de->d_name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dsub == -1 || sub == -1) {
+			if (dsub != -1)
+				close(dsub);
+			if (sub != -1)
+				close(sub);
+			rv = -1;
+			continue;
+		}
+		rv = archive_merge(im, sub, dsub, depth + 1);
 	}
 	closedir(d);
+	close(dfd);
 	return (rv);
+}
+
+/* Merge the staged home into the shared home dst (made if missing). */
+static int
+archive_merge_home(struct archive_import *im, const char *src, const char *dst)
+{
+	int sfd, dfd;
+
+	if (home_mkdirs(dst) != 0)
+		return (-1);
+	sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd == -1 || dfd == -1) {
+		if (sfd != -1)
+			close(sfd);
+		if (dfd != -1)
+			close(dfd);
+		return (-1);
+	}
+	return (archive_merge(im, sfd, dfd, 0));
+}
+
+/* Is path a plain path under the session's new home? */
+static int
+archive_in_home(struct archive_import *im, const char *path)
+{
+	char  *home, *rel;
+	size_t len;
+	int    ok;
+
+	home = home_dir(im->home, im->id);
+	len = strlen(home);
+	ok = strncmp(path, home, len) == 0 && path[len] == '/';
+	if (ok) {
+		xasprintf(&rel, "home/%s", path + len + 1);
+		ok = archive_home_name(rel) != NULL;
+		free(rel);
+	}
+	free(home);
+	return (ok);
 }
 
 /* The session.json the imported session is loaded from. */
@@ -1079,6 +1159,16 @@ archive_write_meta(struct archive_import *im)
 	json_set_str(im->session, "home", home_mode_name(im->home));
 	if ((native = json_get_str(im->session, "nativeSessionId")) != NULL) {
 		mapped = pathmap_apply(im->pm, native);
+		/* A native id that is a path (Pi's session file) names a file
+		 * the agent will write: it must be in the new home. */
+		if (strchr(mapped, '/') != NULL &&
+		    !archive_in_home(im, mapped)) {
+			free(mapped);
+			return (archive_fail(im, 400,
+			    "session.json: nativeSessionId names a file "
+			    "outside "
+			    "the agent's home"));
+		}
 		json_set_str(im->session, "nativeSessionId", mapped);
 		free(mapped);
 	}
@@ -1143,7 +1233,7 @@ archive_import_finish(struct archive_import *im, int *status, char **cause)
 			free(hdir);
 			hdir = NULL;
 		}
-	} else if (archive_merge(im, from, hdir, 0) != 0) {
+	} else if (archive_merge_home(im, from, hdir) != 0) {
 		archive_fail(im, 500, "%s: %s", hdir, strerror(errno));
 		free(hdir);
 		hdir = NULL; /* what was merged stays: it may be shared */
