@@ -551,6 +551,9 @@ struct archive_import {
 	int			    have_events;
 	uint64_t		    total;
 	size_t			    members;
+	size_t			    nfiles;	/* file members */
+	uint64_t		    nlines;	/* of events.jsonl */
+	long long		    want_files; /* export.files */
 	size_t			    files;
 	size_t			    skipped;
 };
@@ -689,6 +692,12 @@ archive_meta_done(struct archive_import *im)
 		return (archive_fail(im, 400,
 		    "session.json: not an agentd session export (no "
 		    "export.format \"" ARCHIVE_FORMAT "\")"));
+	/* The count tells an archive cut at a member's end from a whole. */
+	if (json_get_int(x, "files", &im->want_files) != 0 ||
+	    im->want_files < 2)
+		return (archive_fail(im, 400,
+		    "session.json: export.files (the number of files) is "
+		    "missing"));
 	if ((v = json_get_str(im->session, "agent")) == NULL ||
 	    (im->profile = adapter_find_agent(v)) == NULL)
 		return (archive_fail(im, 400, "session.json: unknown agent"));
@@ -789,12 +798,15 @@ archive_entry_cb(void *arg, const struct tar_entry *e)
 			return (
 			    archive_fail(im, 413, "session.json is too big"));
 		im->member = AM_META;
+		im->nfiles++;
 		return (0);
 	}
 	if (e->type == TAR_DIR && strncmp(e->name, "home/", 5) == 0) {
 		im->member = AM_NONE;
 		return (0); /* made with the files in it */
 	}
+	if (e->type == TAR_FILE)
+		im->nfiles++;
 	if (e->type != TAR_FILE)
 		return (archive_fail(im, 400,
 		    "%s: a %s; only files and directories are taken", e->name,
@@ -875,6 +887,8 @@ archive_data_cb(void *arg, const char *p, size_t len)
 	case AM_EVENTS:
 		if (len > 0)
 			im->last = p[len - 1];
+		for (n = 0; n < len; n++)
+			im->nlines += p[n] == '\n';
 		return (pathmap_stream_feed(im->rw, p, len) ? -1 : 0);
 	case AM_HOME:
 		if (!im->sniffed) {
@@ -1099,6 +1113,29 @@ archive_merge(struct archive_import *im, int sfd, int dfd, int depth)
 	return (rv);
 }
 
+/* Does the store take every line of the imported events.jsonl? */
+static int
+archive_check_events(struct archive_import *im)
+{
+	struct store *st;
+	uint64_t      last;
+	char	     *why;
+
+	st = store_open(STORE_EVENTS, options.data_dir, im->id, &last, &why);
+	if (st == NULL) {
+		archive_fail(im, 400, "events.jsonl: %s", why);
+		free(why);
+		return (-1);
+	}
+	store_close(st);
+	if (last != im->nlines)
+		return (archive_fail(im, 400,
+		    "events.jsonl: %llu of its %llu lines are events in "
+		    "order (each must be the next sequence)",
+		    (unsigned long long)last, (unsigned long long)im->nlines));
+	return (0);
+}
+
 /* Merge the staged home into the shared home dst (made if missing). */
 static int
 archive_merge_home(struct archive_import *im, const char *src, const char *dst)
@@ -1206,6 +1243,10 @@ archive_import_finish(struct archive_import *im, int *status, char **cause)
 		archive_fail(im, 400, "the archive holds no session.json");
 	if (im->error == NULL && !im->have_events)
 		archive_fail(im, 400, "the archive holds no events.jsonl");
+	if (im->error == NULL && (long long)im->nfiles != im->want_files)
+		archive_fail(im, 400,
+		    "the archive is cut short: %zu files of %lld", im->nfiles,
+		    im->want_files);
 	if (im->error == NULL)
 		(void)archive_write_meta(im);
 	if (im->error != NULL)
@@ -1239,6 +1280,9 @@ archive_import_finish(struct archive_import *im, int *status, char **cause)
 		hdir = NULL; /* what was merged stays: it may be shared */
 	}
 	free(from);
+	/* The store keeps only the good events it finds: it must find all. */
+	if (im->error == NULL && archive_check_events(im) != 0)
+		goto fail;
 	if (im->error == NULL && hdir != NULL &&
 	    native_moved(im->profile, hdir,
 		json_get_str(im->session, "nativeSessionId"), im->old_cwd,
