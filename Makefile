@@ -141,8 +141,8 @@ run: build/agentd
 # where .deps/ holds no cross deps yet); `make test SUITES=` runs only the
 # unit and integration tests (about 2 minutes). tests/agentsimage (make
 # test-agents-image, 6-20 minutes cold) is not among them.
-SUITES		?= lint openapi client pyclient ui proxy acp e2e chaos fuzz san \
-		   valgrind image fresh arm64
+SUITES		?= lint openapi client pyclient ui proxy acp sandbox e2e chaos \
+		   fuzz san valgrind image fresh arm64 metrics
 
 # The layer rule (tests/lint/layers.py) runs first, on the host objects.
 test: $(AGENTD_BIN) $(UNIT_BINS) $(HOST_DIR)/supervisor/cli/main.o

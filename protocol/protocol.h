@@ -415,6 +415,23 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_nul(const char *, size_t);
 
+/* sha256.c */
+#define SHA256_LEN   32
+#define SHA256_BLOCK 64
+struct sha256 { /* a plain record: callers keep it on the stack */
+	uint32_t      h[8];
+	uint64_t      len; /* bytes fed */
+	unsigned char buf[SHA256_BLOCK];
+	size_t	      nbuf;
+};
+void sha256_init(struct sha256 *);
+void sha256_update(struct sha256 *, const void *, size_t);
+void sha256_final(struct sha256 *, unsigned char[SHA256_LEN]);
+void sha256(const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hmac(
+    const void *, size_t, const void *, size_t, unsigned char[SHA256_LEN]);
+void sha256_hex(const unsigned char *, size_t, char *);
+
 /* tar.c */
 enum tar_type {
 	TAR_FILE,
@@ -444,5 +461,11 @@ void	    tar_free(struct tar *);
 int	    tar_feed(struct tar *, const char *, size_t);
 int	    tar_finish(struct tar *);
 const char *tar_error(const struct tar *);
+
+/* base64.c */
+char  *base64_encode(const void *, size_t, size_t *);
+size_t base64_encode_to(const void *, size_t, char *);
+size_t base64_encoded_len(size_t);
+int    base64_decode(const char *, size_t, unsigned char *, size_t *);
 
 #endif /* PROTOCOL_H */

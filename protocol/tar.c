@@ -263,7 +263,7 @@ tar_pax(struct tar *t, const char *p, size_t len)
 static int
 tar_ext_done(struct tar *t)
 {
-	size_t len = t->ext_len;
+	size_t len;
 	char **slot;
 
 	if (t->ext_type == 'x')
@@ -290,7 +290,7 @@ static int
 tar_header(struct tar *t)
 {
 	struct tar_entry e;
-	char		 name[TAR_NAME_MAX + 1], link[101];
+	char		 name[TAR_NAME_MAX + 1], link[TAR_NAME_MAX + 1];
 	char		 prefix[156], base[101];
 	uint64_t	 size, mode, mtime;
 	char		 type;
@@ -357,7 +357,11 @@ tar_header(struct tar *t)
 		tar_clear_next(t);
 		return (tar_fail(t, "an entry without a name"));
 	}
-	tar_field(t->block + 157, 100, link);
+	/* Copies: what extended headers said is freed below. */
+	if (t->next_link != NULL)
+		(void)snprintf(link, sizeof link, "%s", t->next_link);
+	else
+		tar_field(t->block + 157, 100, link);
 	if (t->next_has_size)
 		size = t->next_size;
 	if (t->next_has_mtime)
@@ -365,7 +369,7 @@ tar_header(struct tar *t)
 
 	memset(&e, 0, sizeof e);
 	e.name = name;
-	e.link = t->next_link != NULL ? t->next_link : link;
+	e.link = link;
 	e.mode = (unsigned int)(mode & 07777);
 	e.mtime = (int64_t)mtime;
 	switch (type) {

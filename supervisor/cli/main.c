@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -85,11 +86,30 @@ static const char main_usage[] =
     "                    agents' stores on the data dir's volume\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
-    "                    fixture format of tests/fixtures (for re-recording)\n";
+    "                    fixture format of tests/fixtures (for re-recording)\n"
+    "  --containment M   how every process an agent starts is found and "
+    "ended:\n"
+    "                    cgroup (a cgroup v2 per session), subreaper, or "
+    "auto\n"
+    "                    (default: cgroup where agentd can make one)\n"
+    "  --cgroup-parent P the cgroup under which sessions' cgroups go "
+    "(default:\n"
+    "                    agentd's own)\n"
+    "  --max-sessions N  at most N sessions not ended (default: no limit)\n"
+    "  --max-processes N at most N agents and API processes at once\n"
+    "  --session-memory B  memory limit of each session's cgroup (bytes, "
+    "or\n"
+    "                    with K, M or G); over it the session is stopped\n"
+    "  --session-pids N  process limit of each session's cgroup\n"
+    "  --webhook URL     POST every session's events to URL (http:// only)\n"
+    "  --webhook-secret-file F\n"
+    "                    sign webhook bodies with the secret in F "
+    "(HMAC-SHA256)\n";
 
 static int  main_serve(int, char **);
 static void main_signal_cb(int);
 static void main_token_from_fd(const char *);
+static void main_secret_from_file(const char *);
 
 int
 main(int argc, char **argv)
@@ -159,6 +179,46 @@ main_size_arg(const char *name, const char *s)
 	return ((size_t)v);
 }
 
+/* A count for a limit: 1 to 2^22. */
+static unsigned int
+main_count_arg(const char *name, const char *s)
+{
+	char	     *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 4194304) {
+		fprintf(stderr, "agentd: %s: invalid count '%s'\n", name, s);
+		exit(2);
+	}
+	return ((unsigned int)v);
+}
+
+/* Bytes, with an optional K, M or G (powers of 1024); at least 1 MiB. */
+static unsigned long long
+main_bytes_arg(const char *name, const char *s)
+{
+	char		  *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (errno != 0 || *end != '\0' || v < (1ULL << 20) ||
+	    v > (1ULL << 50)) {
+		fprintf(stderr, "agentd: %s: invalid size '%s' (at least 1M)\n",
+		    name, s);
+		exit(2);
+	}
+	return (v);
+}
+
 static double
 main_seconds_arg(const char *name, const char *s)
 {
@@ -194,6 +254,14 @@ main_parse_serve(int argc, char **argv)
 		{ "cancel-grace", required_argument, NULL, 'C' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "no-install", no_argument, NULL, 'I' },
+		{ "containment", required_argument, NULL, 'M' },
+		{ "cgroup-parent", required_argument, NULL, 'G' },
+		{ "max-sessions", required_argument, NULL, 'S' },
+		{ "max-processes", required_argument, NULL, 'P' },
+		{ "session-memory", required_argument, NULL, 'm' },
+		{ "session-pids", required_argument, NULL, 'N' },
+		{ "webhook", required_argument, NULL, 'W' },
+		{ "webhook-secret-file", required_argument, NULL, 'X' },
 		{ "agent-home", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
@@ -282,6 +350,40 @@ main_parse_serve(int argc, char **argv)
 		case 'I':
 			options.no_install = 1;
 			break;
+		case 'M':
+			options.containment = optarg;
+			break;
+		case 'G':
+			options.cgroup_parent = optarg;
+			break;
+		case 'S':
+			options.max_sessions =
+			    main_count_arg("--max-sessions", optarg);
+			break;
+		case 'P':
+			options.max_processes =
+			    main_count_arg("--max-processes", optarg);
+			break;
+		case 'm':
+			options.session_memory =
+			    main_bytes_arg("--session-memory", optarg);
+			break;
+		case 'N':
+			options.session_pids =
+			    main_count_arg("--session-pids", optarg);
+			break;
+		case 'W':
+			if (strncmp(optarg, "http://", 7) != 0) {
+				fprintf(stderr,
+				    "agentd: --webhook: only http:// URLs (TLS "
+				    "needs a local relay: docs/deploy.md)\n");
+				exit(2);
+			}
+			options.webhook_url = optarg;
+			break;
+		case 'X':
+			main_secret_from_file(optarg);
+			break;
 		case 'a':
 			if (home_mode_parse(optarg, &hmode) != 0) {
 				fprintf(stderr,
@@ -305,6 +407,45 @@ main_parse_serve(int argc, char **argv)
 		    argv[optind]);
 		exit(2);
 	}
+}
+
+/* --webhook-secret-file F: the secret, its last newline dropped. */
+static void
+main_secret_from_file(const char *path)
+{
+	char	buf[4096];
+	ssize_t n;
+	size_t	len = 0;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "agentd: --webhook-secret-file %s: %s\n", path,
+		    strerror(errno));
+		exit(2);
+	}
+	while (len < sizeof buf - 1 &&
+	    (n = read(fd, buf + len, sizeof buf - 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr,
+			    "agentd: --webhook-secret-file %s: %s\n", path,
+			    strerror(errno));
+			exit(2);
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == 0) {
+		fprintf(
+		    stderr, "agentd: --webhook-secret-file %s: empty\n", path);
+		exit(2);
+	}
+	xfree_secret(options.webhook_secret);
+	options.webhook_secret = xstrndup(buf, len);
+	explicit_bzero(buf, sizeof buf);
 }
 
 /* --token-fd N: read the token from descriptor N (to its end), close N. */
@@ -476,14 +617,28 @@ main_serve(int argc, char **argv)
 	/* Held until we exit: one agentd per data dir. */
 	if (store_lock(options.data_dir, &cause) == -1)
 		fatalx("%s", cause);
+	if (contain_init(&cause) != 0)
+		fatalx("%s", cause);
+	if (options.session_memory > 0 && !contain_can_limit("memory"))
+		fatalx("--session-memory: this machine gives agentd no cgroup "
+		       "with the memory controller (containment: %s)",
+		    contain_mode_name());
+	if (options.session_pids > 0 && !contain_can_limit("pids"))
+		fatalx("--session-pids: this machine gives agentd no cgroup "
+		       "with the pids controller (containment: %s)",
+		    contain_mode_name());
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)
 		fatalx("loading ACP servers: %s", cause);
+	if (procs_load_all(&cause) != 0)
+		fatalx("loading processes: %s", cause);
 	if (server_start(&cause) != 0)
 		fatalx("%s", cause);
+	webhook_start();
 	loop_run();
 	acpserver_shutdown();
+	procs_shutdown();
 	session_shutdown();
 	log_info("stopped");
 	return (0);
@@ -495,5 +650,6 @@ main_signal_cb(int signo)
 {
 	log_info("signal %d: shutting down", signo);
 	server_stop();
+	webhook_stop();
 	loop_break();
 }

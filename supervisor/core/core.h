@@ -32,11 +32,19 @@ struct options {
 	double	    body_grace; /* seconds a body may take beyond 64 KiB/s */
 	double
 	    idle_timeout; /* seconds an agent may be silent in a turn; 0: none */
-	double	    kill_grace;	  /* seconds between SIGTERM and SIGKILL */
-	double	    cancel_grace; /* seconds a cancel may take, then restart */
-	const char *record_dir;	  /* --record: fixture transcripts */
-	int	    no_install;	  /* --no-install: never npm install an agent */
-	const char *agent_home;	  /* --agent-home: none, session or shared */
+	double	     kill_grace;   /* seconds between SIGTERM and SIGKILL */
+	double	     cancel_grace; /* seconds a cancel may take, then restart */
+	const char  *record_dir;   /* --record: fixture transcripts */
+	int	     no_install;  /* --no-install: never npm install an agent */
+	const char  *containment; /* --containment: auto, cgroup, subreaper */
+	const char  *cgroup_parent; /* --cgroup-parent, or agentd's cgroup */
+	unsigned int max_sessions;  /* sessions not ended; 0: no limit */
+	unsigned int max_processes; /* agents and API processes; 0: none */
+	unsigned long long session_memory; /* default memory.max; 0: none */
+	unsigned int	   session_pids;   /* default pids.max; 0: none */
+	const char	  *webhook_url;	   /* --webhook: every session's */
+	char		  *webhook_secret; /* --webhook-secret-file */
+	const char	  *agent_home;	   /* --agent-home: none, session or shared */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);
@@ -96,6 +104,8 @@ uint64_t	journal_last(struct journal *);
 void		journal_append(
 	       struct journal *, uint64_t, enum event_type, char *, size_t, size_t);
 uint64_t journal_append_message(struct journal *, char *, size_t, const char *);
+uint64_t journal_append_message_copy(struct journal *, const char *, size_t);
+void	 journal_set_ring(struct journal *, size_t);
 void	 journal_on_stall(struct journal *, journal_stall_cb, void *);
 int	 journal_stalled(struct journal *);
 void	 journal_sync(struct journal *);
@@ -106,6 +116,45 @@ journal_subscribe(struct journal *, journal_wake_cb, void *);
 void journal_unsubscribe(struct journal_sub *);
 void journal_wake(struct journal *);
 
+/* contain.c */
+struct contain;
+enum contain_mode {
+	CONTAIN_CGROUP,
+	CONTAIN_SUBREAPER
+};
+struct contain_limits {
+	unsigned long long memory; /* bytes; 0: none */
+	unsigned int	   pids;   /* 0: none */
+};
+struct contain_usage {
+	double		   cpu_seconds;
+	unsigned long long memory_bytes;
+	unsigned int	   processes;
+};
+/* A limit was hit: ("memory" or "pids", message). */
+typedef void (*contain_limit_cb)(void *, const char *, const char *);
+int		contain_init(char **);
+const char     *contain_mode_name(void);
+int		contain_can_limit(const char *);
+struct contain *contain_new(
+    const char *, const struct contain_limits *, contain_limit_cb, void *);
+int	    contain_prepare(struct contain *, char **);
+int	    contain_child(struct contain *);
+void	    contain_started(struct contain *, pid_t, unsigned long long);
+const char *contain_tag(struct contain *);
+void	    contain_dirs(struct contain *, const char **, size_t);
+int	    contain_signal(struct contain *, int);
+int	    contain_kill(struct contain *);
+void	    contain_stopped(struct contain *);
+void	    contain_usage(struct contain *, struct contain_usage *);
+void	    contain_free(struct contain *);
+int  contain_reclaim(const char *, const char *const *, const char *, pid_t,
+     unsigned long long, int, double);
+void contain_shutdown(double);
+int  contain_budget_take(char **);
+void contain_budget_give(void);
+unsigned int contain_budget_used(void);
+
 /* proc.c */
 struct proc;
 struct proc_cbs {
@@ -113,9 +162,11 @@ struct proc_cbs {
 	void (*toolong)(void *, size_t);
 	void (*exit)(void *, int);
 };
-struct proc	  *proc_spawn(char **, char **, const char *, size_t,
-	  const struct proc_cbs *, void *, char **);
-pid_t		   proc_pid(struct proc *);
+struct proc *proc_spawn(char **, char **, const char *, size_t,
+    const struct proc_cbs *, void *, char **);
+struct proc *proc_spawn_in(struct contain *, char **, char **, const char *,
+    size_t, const struct proc_cbs *, void *, char **);
+pid_t	     proc_pid(struct proc *);
 unsigned long long proc_start(struct proc *);
 unsigned long long proc_start_time(pid_t);
 const char	  *proc_boot_id(void);
@@ -126,10 +177,35 @@ void proc_stop(struct proc *, double);
 void proc_pause(struct proc *, int);
 void proc_free(struct proc *);
 
+/* child.c */
+#define CHILD_PTY      0x1 /* on a pseudo-terminal */
+#define CHILD_NO_STDIN 0x2 /* stdin is /dev/null */
+enum child_stream {
+	CHILD_STDOUT,
+	CHILD_STDERR,
+	CHILD_TERM /* a terminal's output (both, mixed as the child wrote) */
+};
+struct child;
+struct child_cbs {
+	void (*output)(void *, int, const char *, size_t);
+	void (*exit)(void *, int); /* wait status; output all delivered */
+};
+struct child *child_spawn(char **, char **, const char *, int, int, int,
+    const struct child_cbs *, void *, char **);
+pid_t	      child_pid(struct child *);
+int	      child_write(struct child *, const char *, size_t);
+void	      child_end_input(struct child *);
+int	      child_resize(struct child *, int, int);
+void	      child_signal(struct child *, int);
+void	      child_stop(struct child *, double);
+void	      child_pause(struct child *, int);
+void	      child_free(struct child *);
+
 /* store.c */
 enum store_kind {
-	STORE_EVENTS,  /* sessions/<id>/events.jsonl, session.json */
-	STORE_MESSAGES /* acp/<id>/messages.jsonl, server.json */
+	STORE_EVENTS,	/* sessions/<id>/events.jsonl, session.json */
+	STORE_MESSAGES, /* acp/<id>/messages.jsonl, server.json */
+	STORE_LOGS	/* processes/<id>/log.jsonl, process.json; bounded */
 };
 struct store;
 int  store_init(const char *, char **);
@@ -141,6 +217,7 @@ store_create(enum store_kind, const char *, const char *, char **);
 struct store *
 store_open(enum store_kind, const char *, const char *, uint64_t *, char **);
 enum store_kind store_kind(const struct store *);
+void		store_set_cap(struct store *, uint64_t);
 int		store_append(
 		struct store *, uint64_t, const char *, size_t, const char *, char **);
 int   store_sync(struct store *);
@@ -151,7 +228,17 @@ typedef int (*store_read_cb)(
     void *, uint64_t, const char *, size_t, const char *, size_t);
 int	 store_read(struct store *, uint64_t, size_t, store_read_cb, void *);
 uint64_t store_last_seq(const struct store *);
-int	 store_remove(struct store *);
-void	 store_close(struct store *);
+unsigned long long store_bytes(const struct store *);
+#define STORE_SYNC_BUCKETS 10
+extern const double store_sync_bounds[STORE_SYNC_BUCKETS];
+struct store_stats {
+	uint64_t syncs;
+	uint64_t sync_errors;
+	double	 sync_seconds;
+	uint64_t sync_le[STORE_SYNC_BUCKETS]; /* syncs <= each bound */
+};
+void store_get_stats(struct store_stats *);
+int  store_remove(struct store *);
+void store_close(struct store *);
 
 #endif /* CORE_H */

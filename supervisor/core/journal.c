@@ -73,8 +73,9 @@ struct journal {
 	uint64_t	     last;     /* last sequence written */
 	uint64_t	     appended; /* last one given, held ones too */
 	struct journal_line *ring;
-	size_t		     cap;  /* slots allocated */
-	size_t		     head; /* oldest slot */
+	size_t		     ring_max; /* bytes it may hold; 0: no ring */
+	size_t		     cap;      /* slots allocated */
+	size_t		     head;     /* oldest slot */
 	size_t		     n;
 	size_t		     bytes;
 	struct loop_timer   *sync_timer;
@@ -112,6 +113,7 @@ journal_new(struct store *st, const char *name)
 	j->store = st;
 	j->kind = store_kind(st);
 	j->last = j->appended = store_last_seq(st);
+	j->ring_max = JOURNAL_RING_BYTES;
 	TAILQ_INIT(&j->held);
 	TAILQ_INIT(&j->subs);
 	return (j);
@@ -270,32 +272,40 @@ journal_grow(struct journal *j)
 	j->head = 0;
 }
 
+/*
+ * Put a line into the ring. The ring takes *line (set to NULL): a line
+ * is copied nowhere between the producer and the readers, which matters
+ * for the 350 KB entries of a process that prints fast. A line too big
+ * for the ring stays with the caller.
+ */
 static void
-journal_push(struct journal *j, uint64_t seq, enum event_type type,
-    const char *line, size_t len, size_t noraw)
+journal_push(struct journal *j, uint64_t seq, enum event_type type, char **line,
+    size_t len, size_t noraw)
 {
 	struct journal_line *e;
 
+	if (j->ring_max == 0)
+		return;
 	if (j->n == j->cap && j->cap < JOURNAL_RING_MAX)
 		journal_grow(j);
-	while (
-	    j->n > 0 && (j->n == j->cap || j->bytes + len > JOURNAL_RING_BYTES))
+	while (j->n > 0 && (j->n == j->cap || j->bytes + len > j->ring_max))
 		journal_evict(j);
-	if (len > JOURNAL_RING_BYTES)
+	if (len > j->ring_max)
 		return; /* a huge event is served from disk */
 	e = &j->ring[(j->head + j->n) % j->cap];
 	e->seq = seq;
 	e->type = type;
 	e->len = len;
 	e->noraw = noraw;
-	e->line = xmemdup(line, len);
+	e->line = *line;
+	*line = NULL;
 	j->n++;
 	j->bytes += len;
 }
 
 /* Write one line to the store and the ring; -1 if the store refused. */
 static int
-journal_write(struct journal *j, const struct journal_held *h)
+journal_write(struct journal *j, struct journal_held *h)
 {
 	char *cause;
 
@@ -312,7 +322,7 @@ journal_write(struct journal *j, const struct journal_held *h)
 		while (j->n > 0)
 			journal_evict(j); /* keep the ring contiguous */
 	}
-	journal_push(j, h->seq, h->type, h->line, h->len, h->noraw);
+	journal_push(j, h->seq, h->type, &h->line, h->len, h->noraw);
 	if (!j->sync_armed) {
 		if (j->sync_timer == NULL)
 			j->sync_timer = loop_timer_new(journal_sync_cb, j);
@@ -328,7 +338,7 @@ journal_write(struct journal *j, const struct journal_held *h)
  * nothing is dropped, see the top. Takes rec's line and mark.
  */
 static void
-journal_add(struct journal *j, const struct journal_held *rec)
+journal_add(struct journal *j, struct journal_held *rec)
 {
 	struct journal_held *h;
 
@@ -389,6 +399,45 @@ journal_append_message(
 	rec.mark = mark != NULL ? xstrdup(mark) : NULL;
 	journal_add(j, &rec);
 	return (rec.seq);
+}
+
+/*
+ * Append a message the caller keeps (msg is not taken), numbered here.
+ * When neither the ring nor a backlog would keep it, it goes to the store
+ * as it is and is never copied: a process's log entries, written from one
+ * buffer at the speed of its output. Returns its sequence.
+ */
+uint64_t
+journal_append_message_copy(struct journal *j, const char *msg, size_t len)
+{
+	struct journal_held rec;
+
+	if (TAILQ_EMPTY(&j->held) && len > j->ring_max) {
+		memset(&rec, 0, sizeof rec);
+		rec.seq = j->appended + 1;
+		rec.type = EVENT_TYPE_COUNT;
+		rec.line = (char *)msg; /* too big for the ring: not taken */
+		rec.len = rec.noraw = len;
+		if (journal_write(j, &rec) == 0) {
+			j->appended = rec.seq;
+			return (rec.seq);
+		}
+	}
+	return (journal_append_message(j, xmemdup(msg, len), len, NULL));
+}
+
+/*
+ * Hold at most max bytes of recent lines in memory (JOURNAL_RING_BYTES by
+ * default); 0: none, every reader reads the store (its page cache).
+ */
+void
+journal_set_ring(struct journal *j, size_t max)
+{
+	j->ring_max = max;
+	while (j->n > 0 && j->bytes > max)
+		journal_evict(j);
+	if (max == 0)
+		journal_trim(j);
 }
 
 static void

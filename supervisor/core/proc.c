@@ -182,9 +182,11 @@ proc_exec_path(const char *argv0, char *buf, size_t len)
 	return (buf);
 }
 
-/* In the child: wire the pipes, leave our group, exec. Never returns. */
+/* In the child: wire the pipes, leave our group, join the session's
+ * cgroup (contain.c), exec. Never returns. */
 static __dead void
-proc_child(char **argv, char **env, const char *cwd, int fds[3][2])
+proc_child(
+    struct contain *c, char **argv, char **env, const char *cwd, int fds[3][2])
 {
 	char	    self[PATH_MAX];
 	const char *path;
@@ -199,6 +201,11 @@ proc_child(char **argv, char **env, const char *cwd, int fds[3][2])
 	if (dup2(fds[0][0], 0) == -1 || dup2(fds[1][1], 1) == -1 ||
 	    dup2(fds[2][1], 2) == -1)
 		_exit(127);
+	if (c != NULL && contain_child(c) != 0) {
+		(void)write(
+		    2, "agentd: cannot join the session's cgroup\n", 41);
+		_exit(126);
+	}
 	compat_closefrom(3);
 	if (cwd != NULL && chdir(cwd) != 0) {
 		(void)write(2, "agentd: cannot chdir to the session cwd\n", 40);
@@ -238,6 +245,17 @@ struct proc *
 proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
     const struct proc_cbs *cbs, void *arg, char **cause)
 {
+	return (proc_spawn_in(NULL, argv, env, cwd, max_line, cbs, arg, cause));
+}
+
+/*
+ * proc_spawn, the child contained by c (contain_prepare was called): it
+ * joins c's cgroups and carries its tag before it execs.
+ */
+struct proc *
+proc_spawn_in(struct contain *c, char **argv, char **env, const char *cwd,
+    size_t max_line, const struct proc_cbs *cbs, void *arg, char **cause)
+{
 	struct proc *p;
 	int	     fds[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	sigset_t     all, old;
@@ -263,7 +281,7 @@ proc_spawn(char **argv, char **env, const char *cwd, size_t max_line,
 	sigprocmask(SIG_BLOCK, &all, &old);
 	p->pid = fork();
 	if (p->pid == 0)
-		proc_child(argv, env, cwd, fds);
+		proc_child(c, argv, env, cwd, fds);
 	if (p->pid == -1) {
 		saved = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);

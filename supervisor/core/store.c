@@ -1,12 +1,15 @@
 /*
  * store.c: a numbered, append-only log and its metadata, durably on disk.
- * Two kinds share every rule below and differ only in names and in what a
- * line holds (store_kinds[]):
+ * Three kinds share every rule below and differ only in names and in what
+ * a line holds (store_kinds[]):
  *
  *   STORE_EVENTS	<data_dir>/sessions/<id>/events.jsonl, session.json:
  *			a session's universal events.
  *   STORE_MESSAGES	<data_dir>/acp/<id>/messages.jsonl, server.json:
  *			the JSON-RPC messages an ACP server sends its client.
+ *   STORE_LOGS		<data_dir>/processes/<id>/log.jsonl, process.json:
+ *			a process's output (session/procs.c), lines as for
+ *			messages; bounded (below).
  *
  * Invariants:
  * - The log up to st->size holds complete lines only. Line N (from 1)
@@ -55,8 +58,18 @@
  * only for the duration of a call; they start at STORE_BUF and grow only to
  * hold a line longer than that, up to STORE_LINE_MAX.
  *
+ * Bounded logs (store_set_cap, for STORE_LOGS): once the log passes half
+ * the cap it is renamed log.1.jsonl (replacing the one before) and a new
+ * log.jsonl goes on with the next sequence, so the disk holds the last
+ * cap bytes or so (two halves, each over by one line at most) and line
+ * numbers never restart. A log may then start at any sequence; reading
+ * from a sequence that was dropped starts at the oldest one kept. At
+ * open, log.1.jsonl is read first if it is there; the log must follow it
+ * (else it is dropped: it is only history).
+ *
  * Ids are validated by the caller and again here, so no id can name a
- * path outside <data_dir>/sessions or <data_dir>/acp.
+ * path outside <data_dir>/sessions, <data_dir>/acp or
+ * <data_dir>/processes.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -70,6 +83,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -94,6 +108,19 @@ static const struct store_kind_info {
 	    "session.json.new", "session", "an event", "events" },
 	[STORE_MESSAGES] = { "acp", "messages.jsonl", "server.json",
 	    "server.json.new", "ACP server", "a message", "messages" },
+	[STORE_LOGS] = { "processes", "log.jsonl", "process.json",
+	    "process.json.new", "process", "a log entry", "log entries" },
+};
+
+/* The previous half of a bounded log (log.1.jsonl), read-only. */
+#define STORE_OLD_LOG "log.1.jsonl"
+struct store_old {
+	int	 rfd; /* -1: none */
+	uint64_t first;
+	uint64_t last;
+	off_t	 size;
+	off_t	*index;
+	size_t	 nindex;
 };
 
 struct store {
@@ -108,11 +135,15 @@ struct store {
 #define STORE_REMOVED 0x4
 
 	uint64_t last_seq;
-	off_t	 size; /* end of the last complete line */
+	uint64_t first_seq; /* of the log's first line: 1 unless rotated */
+	off_t	 size;	    /* end of the last complete line */
 
-	off_t *index; /* index[i]: offset of seq i*STRIDE+1 */
+	off_t *index; /* index[i]: offset of seq first_seq + i*STRIDE */
 	size_t nindex;
 	size_t cindex;
+
+	uint64_t	 cap; /* STORE_LOGS: bytes kept; 0 for no bound */
+	struct store_old old;
 };
 
 /* One line taken apart: what readers are given. */
@@ -134,6 +165,11 @@ struct store_cursor {
 	off_t  base;  /* file offset of buf[0] */
 	off_t  limit; /* read nothing at or after this */
 };
+
+/* fdatasync latency of every store, for the metrics (a histogram). */
+const double store_sync_bounds[STORE_SYNC_BUCKETS] = { 0.001, 0.0025, 0.005,
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1 };
+static struct store_stats store_stats;
 
 /* Check one line at offset: 0 good, 1 not a line, -1 with a cause. */
 typedef int (*store_line_fn)(
@@ -162,6 +198,7 @@ static int store_fsync_dir(const char *);
 static int store_fsync_parent(const char *);
 static int store_write_all(int, const char *, size_t);
 static int store_writev_line(int, const char *, size_t);
+static int store_writev(int, struct iovec *, int);
 static struct store		*
 store_new(enum store_kind, const char *, const char *, char **);
 static int  store_stale(const struct store_kind_info *, const char *);
@@ -178,8 +215,12 @@ static int
 store_scan_line(struct store *, const char *, size_t, off_t, void *, char **);
 static int
 store_scan(struct store *, int, store_line_fn, void *, off_t *, char **);
-static int store_cut(struct store *, off_t, char **);
-static int store_list_cmp(const void *, const void *);
+static int  store_cut(struct store *, off_t, char **);
+static void store_drop_old(struct store *);
+static int  store_log_missing(const struct store *);
+static void store_open_old(struct store *);
+static void store_rotate(struct store *);
+static int  store_list_cmp(const void *, const void *);
 
 /* Check a session id: [A-Za-z0-9._-]{1,128}, not starting with '.'. */
 static int
@@ -359,7 +400,7 @@ static int
 store_parse(
     const struct store *st, const char *line, size_t len, struct store_rec *r)
 {
-	if (st->kind == STORE_MESSAGES)
+	if (st->kind != STORE_EVENTS)
 		return (store_parse_message(line, len, r));
 	return (store_parse_event(line, len, r));
 }
@@ -487,15 +528,23 @@ store_write_all(int fd, const char *buf, size_t len)
 static int
 store_writev_line(int fd, const char *line, size_t len)
 {
-	struct iovec iov[2], *v = iov;
-	int	     cnt = 2;
-	ssize_t	     n;
-	size_t	     done;
+	struct iovec iov[2];
 
 	iov[0].iov_base = (void *)line;
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *)"\n";
 	iov[1].iov_len = 1;
+	return (store_writev(fd, iov, 2));
+}
+
+/* Write every piece with as few writev(2) calls as it takes. */
+static int
+store_writev(int fd, struct iovec *iov, int cnt)
+{
+	struct iovec *v = iov;
+	ssize_t	      n;
+	size_t	      done;
+
 	while (cnt > 0) {
 		if ((n = writev(fd, v, cnt)) == -1) {
 			if (errno == EINTR)
@@ -534,7 +583,8 @@ store_new(
 	st->kind = kind;
 	st->k = k;
 	xasprintf(&st->dir, "%s/%s/%s", data_dir, k->top, id);
-	st->wfd = st->rfd = -1;
+	st->wfd = st->rfd = st->old.rfd = -1;
+	st->first_seq = 1;
 	return (st);
 }
 
@@ -592,7 +642,7 @@ store_open_fds(struct store *st, int create, char **cause)
 static void
 store_index_add(struct store *st, uint64_t seq, off_t off)
 {
-	if ((seq - 1) % STORE_STRIDE != 0)
+	if ((seq - st->first_seq) % STORE_STRIDE != 0)
 		return;
 	if (st->nindex == st->cindex) {
 		st->cindex = st->cindex == 0 ? 8 : st->cindex * 2;
@@ -753,6 +803,12 @@ store_scan_line(struct store *st, const char *line, size_t len, off_t off,
 	if (st->kind == STORE_EVENTS &&
 	    event_scan(line, len, &type, &noraw) != 0)
 		return (1);
+	/* A bounded log that rotated starts further on (see the top). */
+	if (st->kind == STORE_LOGS && off == 0 && st->last_seq == 0 &&
+	    r.seq > 1) {
+		st->first_seq = r.seq;
+		st->last_seq = r.seq - 1;
+	}
 	if (r.seq != st->last_seq + 1) {
 		xasprintf(&what, "sequence %llu where %llu was expected",
 		    (unsigned long long)r.seq,
@@ -1224,15 +1280,163 @@ store_open(enum store_kind kind, const char *data_dir, const char *id,
 
 	if ((st = store_new(kind, data_dir, id, cause)) == NULL)
 		return (NULL);
+	if (kind == STORE_LOGS)
+		store_open_old(st);
 	if ((kind == STORE_MESSAGES && store_upgrade(st, cause) == -1) ||
-	    store_open_fds(st, 0, cause) == -1 ||
-	    store_scan(st, st->rfd, store_scan_line, NULL, &cut, cause) == -1 ||
-	    store_cut(st, cut, cause) == -1) {
+	    store_open_fds(
+		st, st->old.rfd != -1 && store_log_missing(st), cause) == -1) {
+		store_close(st);
+		return (NULL);
+	}
+	if (store_scan(st, st->rfd, store_scan_line, NULL, &cut, cause) == -1) {
+		if (st->old.rfd == -1) {
+			store_close(st);
+			return (NULL);
+		}
+		/* The log does not follow log.1.jsonl: drop that history. */
+		free(*cause);
+		*cause = NULL;
+		store_drop_old(st);
+		st->last_seq = 0;
+		st->size = 0;
+		st->first_seq = 1;
+		free(st->index);
+		st->index = NULL;
+		st->nindex = st->cindex = 0;
+		if (store_scan(st, st->rfd, store_scan_line, NULL, &cut,
+			cause) == -1) {
+			store_close(st);
+			return (NULL);
+		}
+	}
+	if (store_cut(st, cut, cause) == -1) {
 		store_close(st);
 		return (NULL);
 	}
 	*last_seq = st->last_seq;
 	return (st);
+}
+
+/* Forget log.1.jsonl (closed, not removed). */
+static void
+store_drop_old(struct store *st)
+{
+	if (st->old.rfd != -1)
+		close(st->old.rfd);
+	free(st->old.index);
+	memset(&st->old, 0, sizeof st->old);
+	st->old.rfd = -1;
+}
+
+/* 1 if the log file is missing (a bounded log can lose it mid-rotation). */
+static int
+store_log_missing(const struct store *st)
+{
+	struct stat sb;
+	char	   *path;
+	int	    missing;
+
+	xasprintf(&path, "%s/%s", st->dir, st->k->log);
+	missing = lstat(path, &sb) == -1 && errno == ENOENT;
+	free(path);
+	return (missing);
+}
+
+/*
+ * Read log.1.jsonl of a bounded log, if there is a good one, into
+ * st->old; the log proper must then go on from its last sequence.
+ */
+static void
+store_open_old(struct store *st)
+{
+	char *path, *cause = NULL;
+	off_t cut;
+	int   fd;
+
+	xasprintf(&path, "%s/%s", st->dir, STORE_OLD_LOG);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return;
+	if (store_scan(st, fd, store_scan_line, NULL, &cut, &cause) == -1 ||
+	    st->last_seq == 0) {
+		free(cause);
+		close(fd);
+	} else {
+		st->old.rfd = fd;
+		st->old.first = st->first_seq;
+		st->old.last = st->last_seq;
+		st->old.size = cut;
+		st->old.index = st->index;
+		st->old.nindex = st->nindex;
+	}
+	if (st->old.rfd == -1)
+		free(st->index);
+	st->index = NULL;
+	st->nindex = st->cindex = 0;
+	st->size = 0;
+	if (st->old.rfd == -1)
+		st->last_seq = 0;
+	st->first_seq = st->last_seq + 1;
+}
+
+/* Keep about cap bytes of a STORE_LOGS log on disk (0: all of it). */
+void
+store_set_cap(struct store *st, uint64_t cap)
+{
+	if (st->kind == STORE_LOGS)
+		st->cap = cap;
+}
+
+/*
+ * The log passed half its cap: it becomes log.1.jsonl (the one before
+ * goes) and a new log.jsonl goes on from the next sequence. The half that
+ * leaves is synced first. If the new file cannot be made, the rename is
+ * undone and appends go on in the old file (over the cap: nothing is
+ * lost, the next append tries again).
+ */
+static void
+store_rotate(struct store *st)
+{
+	char *cur, *old;
+	int   wfd = -1, rfd = -1;
+
+	xasprintf(&cur, "%s/%s", st->dir, st->k->log);
+	xasprintf(&old, "%s/%s", st->dir, STORE_OLD_LOG);
+	if (fdatasync(st->wfd) == -1 || rename(cur, old) == -1)
+		goto out;
+	wfd = open(cur,
+	    O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (wfd != -1)
+		rfd = open(cur, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (wfd == -1 || rfd == -1) {
+		if (wfd != -1) {
+			close(wfd);
+			unlink(cur);
+		}
+		(void)rename(old, cur);
+		goto out;
+	}
+	(void)store_fsync_dir(st->dir);
+	store_drop_old(st);
+	st->old.rfd = st->rfd;
+	st->old.first = st->first_seq;
+	st->old.last = st->last_seq;
+	st->old.size = st->size;
+	st->old.index = st->index;
+	st->old.nindex = st->nindex;
+	close(st->wfd);
+	st->wfd = wfd;
+	st->rfd = rfd;
+	st->index = NULL;
+	st->nindex = st->cindex = 0;
+	st->size = 0;
+	st->first_seq = st->last_seq + 1;
+	st->flags &= ~STORE_DIRTY;
+out:
+	free(cur);
+	free(old);
 }
 
 /* The kind the store was created or opened as. */
@@ -1254,9 +1458,11 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
     const char *mark, char **cause)
 {
 	struct store_rec r;
+	struct iovec	 iov[4];
 	const char	*line = data;
-	char		*built = NULL;
-	int		 saved, rv = -1;
+	char		*built = NULL, head[64];
+	size_t		 hlen;
+	int		 saved, rv = -1, w;
 
 	if (st->flags & (STORE_BROKEN | STORE_REMOVED)) {
 		xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
@@ -1273,20 +1479,46 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		errno = EINVAL;
 		return (-1);
 	}
-	if (st->kind == STORE_MESSAGES && len <= STORE_LINE_MAX) {
-		built = store_message_line(seq, mark, data, len, &len);
-		line = built;
+	if (st->kind != STORE_EVENTS && mark == NULL) {
+		/*
+		 * A message without a cursor is written around the message,
+		 * not copied into a line first: {"sequence":N,"message":M}.
+		 * What store_parse would check of the line is checked of M.
+		 */
+		hlen = (size_t)snprintf(head, sizeof head,
+		    "{\"sequence\":%llu,\"message\":", (unsigned long long)seq);
+		if (len > STORE_LINE_MAX - hlen - 1 ||
+		    memchr(data, '\n', len) != NULL ||
+		    !store_object_valid(data, len)) {
+			xasprintf(cause, "not %s line for sequence %llu",
+			    st->k->one, (unsigned long long)seq);
+			errno = EINVAL;
+			goto out;
+		}
+		iov[0].iov_base = head;
+		iov[0].iov_len = hlen;
+		iov[1].iov_base = (void *)data;
+		iov[1].iov_len = len;
+		iov[2].iov_base = (void *)"}\n";
+		iov[2].iov_len = 2;
+		len += hlen + 1;
+		w = store_writev(st->wfd, iov, 3);
+	} else {
+		if (st->kind != STORE_EVENTS && len <= STORE_LINE_MAX) {
+			built = store_message_line(seq, mark, data, len, &len);
+			line = built;
+		}
+		if (len > STORE_LINE_MAX || (mark != NULL && built == NULL) ||
+		    memchr(line, '\n', len) != NULL ||
+		    store_parse(st, line, len, &r) != 0 || r.seq != seq) {
+			xasprintf(cause, "not %s line for sequence %llu",
+			    st->k->one, (unsigned long long)seq);
+			errno = EINVAL;
+			goto out;
+		}
+		w = store_writev_line(st->wfd, line, len);
 	}
-	if (len > STORE_LINE_MAX || (mark != NULL && built == NULL) ||
-	    memchr(line, '\n', len) != NULL ||
-	    store_parse(st, line, len, &r) != 0 || r.seq != seq) {
-		xasprintf(cause, "not %s line for sequence %llu",
-		    st->kind == STORE_MESSAGES ? "a message" : "an event",
-		    (unsigned long long)seq);
-		errno = EINVAL;
-		goto out;
-	}
-	if (store_writev_line(st->wfd, line, len) == -1) {
+	if (w == -1) {
 		saved = errno;
 		if (ftruncate(st->wfd, st->size) == -1) {
 			st->flags |= STORE_BROKEN;
@@ -1303,6 +1535,8 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 	st->size += (off_t)len + 1;
 	st->last_seq = seq;
 	st->flags |= STORE_DIRTY;
+	if (st->cap > 0 && (uint64_t)st->size > st->cap / 2)
+		store_rotate(st);
 	rv = 0;
 out:
 	free(built);
@@ -1318,14 +1552,45 @@ out:
 int
 store_sync(struct store *st)
 {
+	struct timespec a, b;
+	double		took;
+	size_t		i;
+	int		rv;
+
 	if (!(st->flags & STORE_DIRTY) || (st->flags & STORE_REMOVED)) {
 		st->flags &= ~STORE_DIRTY;
 		return (0);
 	}
-	if (fdatasync(st->wfd) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rv = fdatasync(st->wfd);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	took = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	store_stats.syncs++;
+	store_stats.sync_seconds += took;
+	for (i = 0; i < STORE_SYNC_BUCKETS; i++) {
+		if (took <= store_sync_bounds[i])
+			store_stats.sync_le[i]++;
+	}
+	if (rv == -1) {
+		store_stats.sync_errors++;
 		return (-1);
+	}
 	st->flags &= ~STORE_DIRTY;
 	return (0);
+}
+
+/* The fdatasync counts and times so far. */
+void
+store_get_stats(struct store_stats *out)
+{
+	*out = store_stats;
+}
+
+/* Bytes of complete events in the log. */
+unsigned long long
+store_bytes(const struct store *st)
+{
+	return ((unsigned long long)st->size);
 }
 
 /* 1 if events were appended since the last store_sync. */
@@ -1454,8 +1719,10 @@ out:
  * cursor (NULL if none, always for events). Returns the number of lines
  * given, -1 on error (errno set).
  */
-int
-store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
+/* store_read in one file: the log, or log.1.jsonl. */
+static int
+store_read_in(struct store *st, int fd, const off_t *index, uint64_t first,
+    uint64_t last, off_t size, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
 	struct store_cursor c;
@@ -1467,13 +1734,13 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 	enum store_next	    r;
 	int		    n = 0;
 
-	if (from_seq == 0)
-		from_seq = 1;
-	if (from_seq > st->last_seq)
+	if (from_seq < first)
+		from_seq = first;
+	if (from_seq > last)
 		return (0);
-	seq = (from_seq - 1) / STORE_STRIDE;
-	store_cursor_init(&c, st->rfd, st->index[seq], st->size);
-	for (seq = seq * STORE_STRIDE + 1; n < INT_MAX; seq++) {
+	seq = (from_seq - first) / STORE_STRIDE;
+	store_cursor_init(&c, fd, index[seq], size);
+	for (seq = seq * STORE_STRIDE + first; n < INT_MAX; seq++) {
 		r = store_cursor_next(&c, seq >= from_seq, &line, &len, &off);
 		if (r != STORE_LINE) {
 			if (r != STORE_END) {
@@ -1503,6 +1770,30 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 	return (n);
 }
 
+/*
+ * Call cb(arg, seq, data, len, mark, mark_len) for each line from from_seq
+ * on, in order, until cb returns non-zero, the data given reach max_bytes
+ * (the first line is given even if longer) or the end of what has been
+ * appended. data is the event line, or the message; mark is the message's
+ * cursor (NULL if none, always for events). A bounded log gives what it
+ * kept: from its oldest line if from_seq is older, and from log.1.jsonl
+ * up to its end only (the next call goes on in the log). Returns the
+ * number of lines given, -1 on error (errno set).
+ */
+int
+store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
+    store_read_cb cb, void *arg)
+{
+	if (from_seq == 0)
+		from_seq = 1;
+	if (st->old.rfd != -1 && from_seq < st->first_seq)
+		return (store_read_in(st, st->old.rfd, st->old.index,
+		    st->old.first, st->old.last, st->old.size, from_seq,
+		    max_bytes, cb, arg));
+	return (store_read_in(st, st->rfd, st->index, st->first_seq,
+	    st->last_seq, st->size, from_seq, max_bytes, cb, arg));
+}
+
 /* The sequence of the last line appended, 0 if none. */
 uint64_t
 store_last_seq(const struct store *st)
@@ -1518,7 +1809,8 @@ store_last_seq(const struct store *st)
 int
 store_remove(struct store *st)
 {
-	const char *names[] = { st->k->log, st->k->meta, st->k->meta_new };
+	const char *names[] = { st->k->log, st->k->meta, st->k->meta_new,
+		STORE_OLD_LOG };
 	char	   *path;
 	size_t	    i;
 	int	    rv = 0, saved = 0;
@@ -1550,6 +1842,7 @@ store_close(struct store *st)
 		close(st->wfd);
 	if (st->rfd != -1)
 		close(st->rfd);
+	store_drop_old(st);
 	free(st->index);
 	free(st->dir);
 	free(st);

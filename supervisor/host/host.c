@@ -73,13 +73,14 @@ struct host {
 	const struct host_cbs *cbs;
 	void		      *cbarg;
 
-	uint64_t seq;
-	uint64_t nitems;
-	uint64_t npending;
-	uint64_t nturns;
-	char	 turn_id[24];
-	int	 in_turn;
-	int64_t	 updated_ms;
+	uint64_t	  seq;
+	uint64_t	  nitems;
+	uint64_t	  npending;
+	uint64_t	  nturns;
+	char		  turn_id[24];
+	int		  in_turn;
+	int64_t		  updated_ms;
+	struct host_usage usage; /* summed over the turns ended */
 	LIST_HEAD(, host_item) items;
 	LIST_HEAD(, host_pending) pending;
 
@@ -581,6 +582,39 @@ host_turn_start(struct host *h)
 	h->cbs->turn(h->cbarg, HOST_TURN_STARTED);
 }
 
+/* Add a turn's usage and cost to the host's totals (for the metrics). */
+static void
+host_count_usage(struct host *h, const cJSON *usage, double cost)
+{
+	static const char *names[] = { "input_tokens", "output_tokens",
+		"cache_read_tokens", "cache_write_tokens" };
+	uint64_t *sums[] = { &h->usage.input_tokens, &h->usage.output_tokens,
+		&h->usage.cache_read_tokens, &h->usage.cache_write_tokens };
+	long long v;
+	size_t	  i;
+
+	h->usage.turns++;
+	for (i = 0; i < nitems(names); i++) {
+		if (json_get_int(usage, names[i], &v) == 0 && v > 0)
+			*sums[i] += (uint64_t)v;
+	}
+	if (cost > 0)
+		h->usage.cost_usd += cost;
+}
+
+const struct host_usage *
+host_usage(struct host *h)
+{
+	return (&h->usage);
+}
+
+/* The totals a session.json kept (after a restart). */
+void
+host_set_usage(struct host *h, const struct host_usage *u)
+{
+	h->usage = *u;
+}
+
 /* Emit turn.ended, completing open items first; takes usage. */
 static int
 host_turn_emit(
@@ -600,6 +634,7 @@ host_turn_emit(
 	json_set_str(data, "turn_id", h->turn_id);
 	if (stop_reason != NULL)
 		json_set_str(data, "stop_reason", stop_reason);
+	host_count_usage(h, usage, cost);
 	if (usage != NULL)
 		json_set(data, "usage", usage);
 	if (cost >= 0)

@@ -55,6 +55,16 @@ struct item_spec {
 	cJSON	      *content; /* array of parts, owned; or NULL */
 };
 
+/* What the turns a host ended reported (turn.ended's usage, cost_usd). */
+struct host_usage {
+	uint64_t turns;
+	uint64_t input_tokens;
+	uint64_t output_tokens;
+	uint64_t cache_read_tokens;
+	uint64_t cache_write_tokens;
+	double	 cost_usd;
+};
+
 /* host.c: for the session */
 struct host *host_new(const struct host_settings *, struct journal *,
     const struct host_cbs *, void *);
@@ -77,6 +87,8 @@ typedef void (*host_tell_cb)(void *, const char *, int);
 void host_pending_cancel(struct host *, host_tell_cb, void *);
 void host_pending_ids(struct host *, cJSON *, cJSON *);
 void host_user_message(struct host *, cJSON *);
+const struct host_usage *host_usage(struct host *);
+void host_set_usage(struct host *, const struct host_usage *);
 
 /* host.c: for adapters (adapters.h) */
 const char		   *host_id(struct host *);

@@ -161,8 +161,13 @@ acpserver_journal(void *arg)
 	return (((struct acpserver *)arg)->journal);
 }
 
-static const struct stream_ops acpserver_stream_ops = { acpserver_ref,
-	acpserver_unref, acpserver_dead, "message", acpserver_journal };
+static const struct stream_ops acpserver_stream_ops = {
+	.ref = acpserver_ref,
+	.unref = acpserver_unref,
+	.dead = acpserver_dead,
+	.event = "message",
+	.journal = acpserver_journal,
+};
 
 static struct acpserver *
 acpserver_find(const char *id)

@@ -21,15 +21,6 @@
 
 #include "http.h"
 
-#define API_MAX_PARTS 6
-
-struct api_match {
-	const char *part[API_MAX_PARTS];
-	char	    buf[1024];
-	int	    n;
-	const char *command; /* the route's session command, or NULL */
-};
-
 typedef void (*api_fn)(
     const struct api_request *, struct api_match *, struct api_response *);
 
@@ -38,6 +29,16 @@ struct api_route {
 	const char	*pattern; /* "*" matches one segment */
 	api_fn		 fn;
 	const char *command; /* api_command runs this api_commands[] type */
+};
+
+/* The routes whose body is not JSON (and is streamed, not read whole). */
+static const struct {
+	enum http_method method;
+	const char	*pattern;
+	enum api_body	 body;
+} api_raw_bodies[] = {
+	{ HTTP_PUT, "/v1/fs/file", API_BODY_RAW },
+	{ HTTP_POST, "/v1/fs/upload-batch", API_BODY_TAR },
 };
 
 /*
@@ -95,6 +96,8 @@ static void api_acp_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_acp_delete(
     const struct api_request *, struct api_match *, struct api_response *);
+static void api_metrics(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 static void api_message(
     struct session *, const char *, const cJSON *, struct api_response *);
@@ -137,6 +140,31 @@ static const struct api_route api_routes[] = {
 	{ HTTP_POST, "/v1/acp/*", api_acp_post, NULL },
 	{ HTTP_GET, "/v1/acp/*", api_acp_get, NULL },
 	{ HTTP_DELETE, "/v1/acp/*", api_acp_delete, NULL },
+	/* Operations (issue 20): metrics.c. */
+	{ HTTP_GET, "/v1/metrics", api_metrics, NULL },
+	{ HTTP_GET, "/v1/fs/entries", sandbox_fs_entries, NULL },
+	{ HTTP_GET, "/v1/fs/file", sandbox_fs_read, NULL },
+	{ HTTP_PUT, "/v1/fs/file", sandbox_fs_write, NULL },
+	{ HTTP_DELETE, "/v1/fs/entry", sandbox_fs_delete, NULL },
+	{ HTTP_POST, "/v1/fs/mkdir", sandbox_fs_mkdir, NULL },
+	{ HTTP_POST, "/v1/fs/move", sandbox_fs_move, NULL },
+	{ HTTP_GET, "/v1/fs/stat", sandbox_fs_stat, NULL },
+	{ HTTP_POST, "/v1/fs/upload-batch", sandbox_fs_upload, NULL },
+	{ HTTP_GET, "/v1/processes", sandbox_procs_list, NULL },
+	{ HTTP_POST, "/v1/processes", sandbox_procs_create, NULL },
+	{ HTTP_GET, "/v1/processes/config", sandbox_procs_config_get, NULL },
+	{ HTTP_POST, "/v1/processes/config", sandbox_procs_config_set, NULL },
+	{ HTTP_POST, "/v1/processes/run", sandbox_procs_run, NULL },
+	{ HTTP_GET, "/v1/processes/*", sandbox_proc_get, NULL },
+	{ HTTP_DELETE, "/v1/processes/*", sandbox_proc_delete, NULL },
+	{ HTTP_POST, "/v1/processes/*/input", sandbox_proc_input, NULL },
+	{ HTTP_POST, "/v1/processes/*/stop", sandbox_proc_stop, NULL },
+	{ HTTP_POST, "/v1/processes/*/kill", sandbox_proc_kill, NULL },
+	{ HTTP_GET, "/v1/processes/*/logs", sandbox_proc_logs, NULL },
+	{ HTTP_POST, "/v1/processes/*/terminal/resize", sandbox_proc_resize,
+	    NULL },
+	{ HTTP_GET, "/v1/processes/*/terminal/ws", sandbox_proc_terminal,
+	    NULL },
 	{ HTTP_GET, "/ui", api_ui, NULL },
 	{ HTTP_GET, "/ui/", api_ui, NULL },
 	{ HTTP_GET, "/ui/*", api_ui, NULL },
@@ -217,6 +245,21 @@ api_handle(const struct api_request *req, struct api_response *resp)
 	}
 	reply_problem(resp, 404, "not_found", "no route for %s %s",
 	    api_method_names[req->method], req->path);
+}
+
+/* The body a request's route takes (server.c asks before reading it). */
+enum api_body
+api_body_kind(const struct api_request *req)
+{
+	struct api_match m;
+	size_t		 i;
+
+	for (i = 0; i < nitems(api_raw_bodies); i++) {
+		if (api_raw_bodies[i].method == req->method &&
+		    api_match_path(api_raw_bodies[i].pattern, req->path, &m))
+			return (api_raw_bodies[i].body);
+	}
+	return (API_BODY_JSON);
 }
 
 /* Find the session named in the path, or a 404 problem. */
@@ -898,6 +941,14 @@ api_acp_delete(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
 	acpserver_delete(req, m->part[0], resp);
+}
+
+/* GET /v1/metrics: the Prometheus text format (metrics.c). */
+static void
+api_metrics(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	metrics_reply(resp);
 }
 
 /* Does this event end a messages/stream answer (sandbox-agent's rule)? */

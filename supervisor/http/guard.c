@@ -15,7 +15,8 @@
  * - Content-Type: a "simple" cross-site request (a form, fetch no-cors)
  *   can carry only text/plain, application/x-www-form-urlencoded or
  *   multipart/form-data, with no preflight. A request body must be
- *   application/json, which only a preflighted request can send.
+ *   application/json (or, for the routes that take files, octet-stream
+ *   or x-tar), which only a preflighted request can send.
  * Each check returns NULL when the request may pass, or why it may not.
  */
 #include <arpa/inet.h>
@@ -135,18 +136,49 @@ guard_origin(const char *origin, const char *host)
 }
 
 /*
- * May a body of this Content-Type be sent? Only JSON: the media type
- * (before any ';' parameter), case-insensitively.
+ * May a body of this Content-Type go to a route that takes this kind of
+ * body? The media type (before any ';' parameter) is compared
+ * case-insensitively. JSON routes take application/json only; raw file
+ * bodies application/octet-stream; archives application/x-tar or
+ * octet-stream. None of them is text/plain, form-urlencoded or
+ * multipart/form-data, the types a cross-site form or no-cors fetch may
+ * send without a preflight.
  */
 const char *
-guard_body_type(const char *content_type)
+guard_body_type(const char *content_type, enum api_body kind)
 {
-	size_t len;
+	static const struct {
+		const char *type;
+		int	    kinds; /* 1 << enum api_body */
+	} types[] = {
+		{ "application/json", 1 << API_BODY_JSON },
+		{ "application/octet-stream",
+		    1 << API_BODY_RAW | 1 << API_BODY_TAR },
+		{ "application/x-tar", 1 << API_BODY_TAR },
+	};
+	size_t len, i;
 
-	if (content_type == NULL || *content_type == '\0')
-		return ("a request body needs Content-Type: application/json");
-	len = strcspn(content_type, "; \t");
-	if (len == 16 && strncasecmp(content_type, "application/json", 16) == 0)
-		return (NULL);
-	return ("a request body must be Content-Type: application/json");
+	if (content_type != NULL && *content_type != '\0') {
+		len = strcspn(content_type, "; \t");
+		for (i = 0; i < nitems(types); i++) {
+			if ((types[i].kinds & (1 << kind)) &&
+			    len == strlen(types[i].type) &&
+			    strncasecmp(content_type, types[i].type, len) == 0)
+				return (NULL);
+		}
+	}
+	switch (kind) {
+	case API_BODY_RAW:
+		return ("a file body must be Content-Type: "
+			"application/octet-stream");
+	case API_BODY_TAR:
+		return ("an archive must be Content-Type: application/x-tar "
+			"(or application/octet-stream)");
+	default:
+		if (content_type == NULL || *content_type == '\0')
+			return ("a request body needs Content-Type: "
+				"application/json");
+		return ("a request body must be Content-Type: "
+			"application/json");
+	}
 }

@@ -12,6 +12,8 @@
 #include "../session/session.h"
 
 struct stream_ops;
+struct api_response;
+enum api_body;
 
 /* auth.c */
 int auth_check_bearer(const char *);
@@ -21,7 +23,7 @@ int auth_check_token(const char *);
 const char *guard_host(const char *);
 const char *guard_origin(const char *, const char *);
 int	    guard_cors_listed(const char *);
-const char *guard_body_type(const char *);
+const char *guard_body_type(const char *, enum api_body);
 
 /* server.c */
 int  server_start(char **);
@@ -52,11 +54,35 @@ struct api_request {
 	const char	  *content_type;    /* header, or NULL */
 	const char	  *accept;	    /* header, or NULL */
 	const char	  *accept_encoding; /* header, or NULL */
+	const char	  *range;	    /* header, or NULL */
 };
 enum api_kind {
 	API_REPLY,  /* status, content_type, body */
 	API_STREAM, /* subscribe: SSE or WebSocket */
-	API_WAIT    /* the reply comes later, through wait */
+	API_WAIT,   /* the reply comes later, through wait */
+	API_FILE,   /* status, bytes of file_fd (closed by the server) */
+	API_SINK    /* the body goes to sink as it arrives, then the reply */
+};
+/*
+ * What a route's request body is. JSON bodies are read whole (capped by
+ * --max-body) before the route runs; a raw body is handed to the sink the
+ * route returns, chunk by chunk, so its size is bounded by the disk only.
+ * guard.c accepts each kind's media types and never the three a
+ * cross-site form may send.
+ */
+enum api_body {
+	API_BODY_JSON, /* application/json */
+	API_BODY_RAW,  /* application/octet-stream */
+	API_BODY_TAR   /* application/x-tar (or octet-stream) */
+};
+/* Where an API_SINK's body goes. */
+struct api_sink_ops {
+	/* The next chunk: 0, or -1 with the problem in the response. */
+	int (*write)(void *, const char *, size_t, struct api_response *);
+	/* The body is complete: the reply. Frees the sink. */
+	void (*finish)(void *, struct api_response *);
+	/* The client went away or the body was refused. Frees the sink. */
+	void (*abort)(void *);
 };
 struct reply_wait;
 struct api_response;
@@ -71,6 +97,18 @@ struct stream_ops {
 	int (*dead)(void *); /* nothing more will come */
 	const char *event;   /* SSE "event:" name, or NULL */
 	struct journal *(*journal)(void *);
+	/*
+	 * Optional, for a source whose lines are not sent as they are (a
+	 * process's log, a terminal): NULL keeps the default.
+	 */
+	int (*keep)(void *, const char *, size_t); /* 0: skip the line */
+	/* A line's bytes for a binary WebSocket frame (at most its length). */
+	int (*frame)(void *, const char *, size_t, char *, size_t *);
+	char *(*hello)(void *); /* a WebSocket's first text frame */
+	char *(*bye)(void *);	/* its last, once dead and all sent */
+	/* A client's text frame (NULL: a binary one): a frame to answer or
+	 * NULL; sets *close to end the connection. */
+	char *(*command)(void *, const char *, size_t, int *);
 };
 typedef void (*reply_wait_cb)(void *, struct api_response *);
 struct api_response {
@@ -91,6 +129,13 @@ struct api_response {
 	struct reply_wait	*wait;	     /* API_WAIT */
 	const struct stream_ops *stream_ops; /* API_STREAM of another */
 	void			*stream;     /* source: referenced */
+	/* API_FILE: bytes [file_off, file_off + file_len) of file_fd. */
+	int			   file_fd;
+	uint64_t		   file_off;
+	uint64_t		   file_len;
+	char			   content_range[64]; /* header, or "" */
+	const struct api_sink_ops *sink_ops;	      /* API_SINK */
+	void			  *sink;
 };
 void reply_problem(struct api_response *, int, const char *, const char *, ...)
     __printflike(4, 5);
@@ -110,9 +155,62 @@ void reply_wait_detach(struct reply_wait *);
 void reply_wait_finish(struct reply_wait *, struct api_response *);
 
 /* api.c */
-void  api_handle(const struct api_request *, struct api_response *);
-char *api_ws_command(struct session *, const char *, size_t);
-int   api_stream_stops(enum event_type);
+#define API_MAX_PARTS 6
+/* The "*" segments of the route a path matched. */
+struct api_match {
+	const char *part[API_MAX_PARTS];
+	char	    buf[1024];
+	int	    n;
+	const char *command; /* the route's session command, or NULL */
+};
+void	      api_handle(const struct api_request *, struct api_response *);
+enum api_body api_body_kind(const struct api_request *);
+char	     *api_ws_command(struct session *, const char *, size_t);
+int	      api_stream_stops(enum event_type);
+
+/* sandbox.c */
+void sandbox_fs_entries(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_stat(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_read(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_write(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_mkdir(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_move(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_fs_upload(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_config_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_config_set(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_list(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_create(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_procs_run(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_input(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_stop(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_kill(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_resize(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_logs(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_proc_terminal(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 /* acpserver.c */
 int  acpserver_load_all(char **);
@@ -133,6 +231,17 @@ struct ui_asset {
 	const unsigned char *end;
 };
 const struct ui_asset *ui_lookup(const char *);
+
+/* metrics.c */
+void metrics_clients(int);
+void metrics_streams(int);
+void metrics_request(void);
+void metrics_sent(size_t);
+void metrics_reply(struct api_response *);
+
+/* webhook.c */
+void webhook_start(void);
+void webhook_stop(void);
 
 /* openapi.c */
 const char *openapi_document(size_t *);

@@ -35,7 +35,10 @@ reply_problem(struct api_response *resp, int status, const char *type,
 		{ 411, "Length Required" },
 		{ 413, "Payload Too Large" },
 		{ 415, "Unsupported Media Type" },
+		{ 416, "Range Not Satisfiable" },
 		{ 421, "Misdirected Request" },
+		{ 422, "Unprocessable Content" },
+		{ 429, "Too Many Requests" },
 		{ 500, "Internal Error" },
 		{ 502, "Bad Gateway" },
 		{ 503, "Service Unavailable" },
@@ -79,11 +82,23 @@ reply_fail(struct api_response *resp, int status, char *cause)
 	const char *type;
 
 	switch (status) {
+	case 403:
+		type = "permission_denied";
+		break;
 	case 404:
 		type = "not_found";
 		break;
+	case 413:
+		type = "payload_too_large";
+		break;
 	case 409:
 		type = "conflict";
+		break;
+	case 422:
+		type = "limit_unavailable";
+		break;
+	case 429:
+		type = "limit_reached";
 		break;
 	case 503:
 		type = "unavailable";

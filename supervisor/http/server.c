@@ -61,6 +61,7 @@ struct conn {
 	char		   content_type[128];
 	char		   accept[256];
 	char		   accept_encoding[128];
+	char		   range[64];
 	char		  *body;
 	size_t		   body_len;
 	size_t		   body_cap;
@@ -68,8 +69,13 @@ struct conn {
 	int		   body_announced; /* Content-Length or chunked */
 	int		   dispatched;	   /* api_handle ran */
 
+	/* A raw body streamed to the route's sink (API_SINK). */
+	const struct api_sink_ops *sink_ops;
+	void			  *sink; /* NULL once finished or aborted */
+
 	struct api_response resp;
 	size_t		    resp_off;
+	uint64_t	    file_sent; /* API_FILE: bytes written */
 	int		    headers_sent;
 
 	struct reply_wait *wait; /* a reply still to come */
@@ -84,7 +90,9 @@ struct conn {
 	int			 include_raw;
 	int			 until_turn_end;
 	int			 heartbeat;
-	int			 closing; /* close once lws has flushed */
+	int			 closing;  /* close once lws has flushed */
+	int			 counted;  /* a stream in the metrics */
+	int			 bye_sent; /* ops->bye is queued */
 
 	/* WebSocket: message being received, replies waiting. */
 	char  *msg;
@@ -135,9 +143,22 @@ static struct loop_timer *server_kick;
 
 static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
+static void server_sink_finish(struct conn *);
+static void server_ws_queue(struct conn *, char *);
+
+/*
+ * lws sends at most tx_packet_size bytes a syscall: 4 KiB by default,
+ * which made a file download crawl at one poll per 4 KiB. 64 KiB lets a
+ * file chunk or a batch of events go out with one syscall. (Reads stay at
+ * lws's 4 KiB pt_serv_buf: a bigger one would cost its size in idle RSS
+ * for a faster upload.)
+ */
+#define SERVER_IO_CHUNK (64 * 1024)
+#define SERVER_STALL_S	20 /* a file reader that takes nothing */
 
 static const struct lws_protocols server_protocols[] = {
-	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL, 0 },
+	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL,
+	    SERVER_IO_CHUNK },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -228,6 +249,7 @@ server_peer_new(struct lws *wsi)
 	peer->wsi = wsi;
 	lws_set_opaque_user_data(wsi, peer);
 	server_npeers++;
+	metrics_clients(1);
 	server_peer_wait(wsi);
 	if (server_npeers >= server_peers_max)
 		server_accepting_set(0);
@@ -243,6 +265,7 @@ server_peer_free(struct lws *wsi)
 	server_peer_serve(wsi);
 	lws_set_opaque_user_data(wsi, NULL);
 	free(peer);
+	metrics_clients(-1);
 	if (--server_npeers < server_peers_max &&
 	    (server_resume_timer == NULL ||
 		!loop_timer_pending(server_resume_timer)))
@@ -492,9 +515,12 @@ server_session_dead(void *s)
 	return (session_is_dead(s));
 }
 
-static const struct stream_ops server_session_ops = { server_session_ref,
-	server_session_unref, server_session_dead, NULL,
-	server_session_journal };
+static const struct stream_ops server_session_ops = {
+	.ref = server_session_ref,
+	.unref = server_session_unref,
+	.dead = server_session_dead,
+	.journal = server_session_journal,
+};
 
 /* The source's journal grew (or its source died): write when we can. */
 static void
@@ -509,6 +535,8 @@ server_wake_cb(void *arg)
 static void
 server_subscribe(struct conn *c)
 {
+	metrics_streams(1);
+	c->counted = 1;
 	c->journal = c->ops->journal(c->src);
 	c->sub = journal_subscribe(c->journal, server_wake_cb, c);
 }
@@ -534,6 +562,10 @@ server_conn_release(struct conn *c)
 {
 	int i;
 
+	if (c->counted) {
+		metrics_streams(-1);
+		c->counted = 0;
+	}
 	if (c->sub != NULL) {
 		journal_unsubscribe(c->sub);
 		c->sub = NULL;
@@ -555,6 +587,14 @@ server_conn_release(struct conn *c)
 	if (c->wait != NULL) {
 		reply_wait_detach(c->wait);
 		c->wait = NULL;
+	}
+	if (c->sink != NULL) {
+		c->sink_ops->abort(c->sink);
+		c->sink = NULL;
+	}
+	if (c->resp.kind == API_FILE && c->resp.file_fd != -1) {
+		close(c->resp.file_fd);
+		c->resp.file_fd = -1;
 	}
 	free(c->resp.body);
 	c->resp.body = NULL;
@@ -640,6 +680,9 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_copy(wsi, c->accept_encoding, sizeof c->accept_encoding,
 		WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0)
 		c->req.accept_encoding = c->accept_encoding;
+	if (lws_hdr_copy(wsi, c->range, sizeof c->range, WSI_TOKEN_HTTP_RANGE) >
+	    0)
+		c->req.range = c->range;
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
 	    0)
 		c->origin[0] = '\0';
@@ -758,7 +801,7 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	start = p = server_buffer(2048);
 	end = start + 2048;
 	type = c->resp.content_type;
-	len = c->resp.len;
+	len = c->resp.kind == API_FILE ? c->resp.file_len : c->resp.len;
 	if (c->kind == CONN_SSE) {
 		type = "text/event-stream";
 		len = LWS_ILLEGAL_HTTP_CONTENT_LEN;
@@ -780,6 +823,17 @@ server_write_headers(struct lws *wsi, struct conn *c)
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
 		(const unsigned char *)c->resp.vary, (int)strlen(c->resp.vary),
 		&p, end))
+		return (-1);
+	if (c->resp.content_range[0] != '\0' &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"content-range:",
+		(const unsigned char *)c->resp.content_range,
+		(int)strlen(c->resp.content_range), &p, end))
+		return (-1);
+	if (c->resp.kind == API_FILE &&
+	    lws_add_http_header_by_name(wsi,
+		(const unsigned char *)"accept-ranges:",
+		(const unsigned char *)"bytes", 5, &p, end))
 		return (-1);
 	if (c->resp.allow[0] != '\0' &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
@@ -860,6 +914,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	server_peer_serve(wsi);
 	c->req.body = c->body;
 	c->req.body_len = c->body_len;
+	metrics_request();
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind == API_WAIT) {
 		/* No flat timeout: the work (an install, a turn) takes as
@@ -888,13 +943,59 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
+/*
+ * A route that takes a raw body (api_body_kind): run it now, before the
+ * body, so it can refuse at once (a bad path: the body is then neither
+ * read nor kept) or return the sink the body's chunks go to as they
+ * arrive. The whole body is bounded in time like a JSON one, not in size:
+ * it goes to disk, never to memory.
+ */
+static int
+server_sink_open(struct lws *wsi, struct conn *c, long len)
+{
+	c->dispatched = 1;
+	server_peer_serve(wsi);
+	api_handle(&c->req, &c->resp);
+	if (c->resp.kind != API_SINK) {
+		c->body_refused = c->body_announced;
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	c->sink_ops = c->resp.sink_ops;
+	c->sink = c->resp.sink;
+	c->resp.sink = NULL;
+	c->resp.kind = API_REPLY;
+	c->resp.status = 0;
+	if (len == 0) {
+		server_sink_finish(c);
+		return (0);
+	}
+	lws_set_timer_usecs(wsi,
+	    (lws_usec_t)((options.body_grace + len / 65536.0) *
+		LWS_US_PER_SEC));
+	return (0);
+}
+
+/* The raw body is complete: the sink gives the reply. */
+static void
+server_sink_finish(struct conn *c)
+{
+	void *sink = c->sink;
+
+	c->sink = NULL;
+	c->sink_ops->finish(sink, &c->resp);
+	lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
+	lws_callback_on_writable(c->wsi);
+}
+
 /* LWS_CALLBACK_HTTP: a request's headers are in. */
 static int
 server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 {
-	const char *why;
-	long	    len = 0;
-	int	    status;
+	const char   *why;
+	enum api_body kind;
+	long	      len = 0;
+	int	      status;
 
 	/* A keep-alive connection may reuse c: start from a clean slate. */
 	server_conn_release(c);
@@ -942,18 +1043,22 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		    c, 401, "unauthorized", "missing or wrong bearer token");
 		return (0);
 	}
-	if ((size_t)len > options.max_body) {
+	kind = api_body_kind(&c->req);
+	if (kind == API_BODY_JSON && (size_t)len > options.max_body) {
 		server_reply_problem(c, 413, "payload_too_large",
 		    "request body over the limit (--max-body)");
 		return (0);
 	}
-	if (len > 0 &&
+	/* A raw route's type is checked even without a body: it writes. */
+	if ((len > 0 || kind != API_BODY_JSON) &&
 	    (why = guard_body_type(
-		 c->content_type[0] != '\0' ? c->content_type : NULL)) !=
+		 c->content_type[0] != '\0' ? c->content_type : NULL, kind)) !=
 		NULL) {
 		server_reply_problem(c, 415, "unsupported_media_type", why);
 		return (0);
 	}
+	if (kind != API_BODY_JSON)
+		return (server_sink_open(wsi, c, len));
 	if (len > 0) {
 		c->body_cap = (size_t)len;
 		c->body = xmalloc(c->body_cap + 1);
@@ -971,6 +1076,17 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 static int
 server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 {
+	if (c->sink != NULL) {
+		if (c->sink_ops->write(c->sink, in, len, &c->resp) != 0) {
+			/* The route refused (a full disk, a bad archive): answer
+			 * now and close, without reading the rest. */
+			c->sink_ops->abort(c->sink);
+			c->sink = NULL;
+			c->body_refused = 1;
+			lws_callback_on_writable(wsi);
+		}
+		return (0);
+	}
 	if (c->body_refused || c->body == NULL)
 		return (0);
 	if (len > c->body_cap - c->body_len) {
@@ -984,24 +1100,70 @@ server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	return (0);
 }
 
+/*
+ * The next chunk of an API_FILE reply, read from its descriptor into the
+ * scratch buffer: 1 once the last is written, 0 to wait for the socket,
+ * -1 to close. A file that shrinks while it is sent cannot keep the
+ * Content-Length promised: the connection is closed, so the client sees
+ * a short body rather than a wrong one.
+ */
+static int
+server_file_writeable(struct lws *wsi, struct conn *c)
+{
+	unsigned char *buf;
+	uint64_t       left = c->resp.file_len - c->file_sent;
+	size_t	       chunk;
+	ssize_t	       n;
+	int	       final;
+
+	chunk = left > SERVER_IO_CHUNK ? SERVER_IO_CHUNK : (size_t)left;
+	buf = server_buffer(chunk);
+	n = pread(c->resp.file_fd, buf, chunk,
+	    (off_t)(c->resp.file_off + c->file_sent));
+	if (n <= 0) {
+		log_warn("%s: the file ended %llu bytes early: closed", c->path,
+		    (unsigned long long)left);
+		return (-1);
+	}
+	final = (uint64_t)n == left;
+	if (lws_write(wsi, buf, (size_t)n,
+		final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return (-1);
+	c->file_sent += (uint64_t)n;
+	/* A reader that takes nothing for the timeout is dropped; one that
+	 * reads slowly keeps its download, however long it takes. */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, SERVER_STALL_S);
+	if (!final) {
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	close(c->resp.file_fd);
+	c->resp.file_fd = -1;
+	return (1);
+}
+
 /* Write (more of) a plain reply. Returns -1 to close. */
 static int
 server_http_writeable(struct lws *wsi, struct conn *c)
 {
 	unsigned char *buf;
 	size_t	       chunk;
-	int	       final;
+	int	       final, r;
 
 	if (c->resp.status == 0)
 		return (0); /* nothing to say yet */
 	if (!c->headers_sent) {
 		if (server_write_headers(wsi, c) != 0)
 			return (-1);
-		if (c->resp.len != 0) {
+		if (c->resp.len != 0 ||
+		    (c->resp.kind == API_FILE && c->resp.file_len != 0)) {
 			lws_callback_on_writable(wsi);
 			return (0);
 		}
 	}
+	if (c->resp.kind == API_FILE && c->file_sent < c->resp.file_len &&
+	    (r = server_file_writeable(wsi, c)) != 1)
+		return (r);
 	if (c->resp_off < c->resp.len) {
 		chunk = c->resp.len - c->resp_off;
 		if (chunk > SERVER_BATCH_BYTES)
@@ -1018,6 +1180,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 			final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
 		    (int)chunk)
 			return (-1);
+		metrics_sent(chunk);
 		c->resp_off += chunk;
 		if (!final) {
 			lws_callback_on_writable(wsi);
@@ -1039,6 +1202,7 @@ struct server_batch {
 	size_t	     max;
 	int	     stop; /* a messages/stream answer is complete */
 	int	     n;
+	uint64_t     last; /* the last line read, framed or skipped (keep) */
 	uint64_t     seq[SERVER_BATCH_EVENTS];
 	size_t	     end[SERVER_BATCH_EVENTS]; /* of each frame */
 };
@@ -1056,6 +1220,11 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 
 	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
 		return (1);
+	if (c->ops->keep != NULL && !c->ops->keep(c->src, line, len)) {
+		if (b->n == 0)
+			b->last = seq; /* skipped before any frame */
+		return (0);
+	}
 	body = c->include_raw ? len : noraw_len;
 	if (c->kind == CONN_SSE)
 		idlen = snprintf(id, sizeof id, "%s%s%sid: %llu\ndata: ",
@@ -1074,10 +1243,17 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 	}
 	buf = server_scratch + LWS_PRE + b->len;
 	memcpy(buf, id, (size_t)idlen);
-	memcpy(buf + idlen, line, body);
-	buf += idlen + body;
-	if (!c->include_raw)
-		*buf++ = '}'; /* close the object cut before "raw" */
+	if (c->kind == CONN_WS && c->ops->frame != NULL) {
+		/* A binary frame of the line's bytes (never longer). */
+		if (c->ops->frame(c->src, line, len, (char *)buf, &body) != 0)
+			body = 0;
+		buf += body;
+	} else {
+		memcpy(buf + idlen, line, body);
+		buf += idlen + body;
+		if (!c->include_raw)
+			*buf++ = '}'; /* close the object cut before "raw" */
+	}
 	if (c->kind == CONN_SSE) {
 		*buf++ = '\n';
 		*buf++ = '\n';
@@ -1086,6 +1262,7 @@ server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
 	b->seq[b->n] = seq;
 	b->end[b->n] = b->len;
 	b->n++;
+	b->last = seq;
 	if (c->until_turn_end && api_stream_stops(type)) {
 		b->stop = 1;
 		return (1);
@@ -1119,6 +1296,11 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	}
 	c->heartbeat = 0;
 	if (b.len == 0) {
+		if (b.last > c->cursor) { /* only lines the stream skips */
+			c->cursor = b.last;
+			lws_callback_on_writable(wsi);
+			return (0);
+		}
 		if (c->ops->dead(c->src))
 			return (-1);
 		return (0);
@@ -1126,8 +1308,9 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
 	if (lws_write(wsi, server_scratch + LWS_PRE, b.len, LWS_WRITE_HTTP) !=
 	    (int)b.len)
 		return (-1);
+	metrics_sent(b.len);
 	if (b.n > 0)
-		c->cursor = b.seq[b.n - 1];
+		c->cursor = b.last;
 	server_buffer_trim();
 	if (b.stop)
 		c->closing = 1;
@@ -1142,11 +1325,10 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
  * event.
  */
 static void
-server_ws_command(struct conn *c, const char *text, size_t len)
+server_ws_queue(struct conn *c, char *frame)
 {
-	char *frame;
-
-	frame = api_ws_command(c->session, text, len);
+	if (frame == NULL)
+		return;
 	if (c->nreplies == SERVER_MAX_REPLIES) {
 		free(frame); /* a client that floods commands loses replies */
 		return;
@@ -1155,10 +1337,32 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 	lws_callback_on_writable(c->wsi);
 }
 
+/*
+ * One complete client message on a WebSocket (text NULL: a binary one).
+ * A source with its own commands (a terminal) runs them itself; else
+ * api.c runs the session command as its route would. The reply frame is
+ * queued to go out before any further event. Returns -1 when the source
+ * asks to close.
+ */
+static int
+server_ws_command(struct conn *c, const char *text, size_t len)
+{
+	int close = 0;
+
+	if (c->ops != NULL && c->ops->command != NULL) {
+		server_ws_queue(c, c->ops->command(c->src, text, len, &close));
+		return (close ? -1 : 0);
+	}
+	server_ws_queue(c, api_ws_command(c->session, text, len));
+	return (0);
+}
+
 /* A WebSocket fragment arrived; commands are capped at 1 MiB. */
 static int
 server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 {
+	int r, binary;
+
 	if (c->msg_len + len > SERVER_WS_MAX_MESSAGE) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)"command too large", 17);
@@ -1169,11 +1373,16 @@ server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	c->msg_len += len;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return (0);
-	server_ws_command(c, c->msg, c->msg_len);
+	/* A terminal refuses binary input; a session reads it as text. */
+	binary = lws_frame_is_binary(wsi) && c->ops != NULL &&
+	    c->ops->command != NULL;
+	r = server_ws_command(c, binary ? NULL : c->msg, c->msg_len);
 	free(c->msg);
 	c->msg = NULL;
 	c->msg_len = 0;
-	return (0);
+	if (r != 0)
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+	return (r);
 }
 
 /* Write the queued command replies, one frame each. */
@@ -1194,6 +1403,7 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 		c->nreplies--;
 		if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) != (int)len)
 			return (-1);
+		metrics_sent(len);
 	}
 	return (0);
 }
@@ -1214,7 +1424,11 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 
 	if (server_ws_replies(wsi, c) != 0)
 		return (-1);
-	if (lws_send_pipe_choked(wsi)) {
+	if (c->closing && c->nreplies == 0) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+		return (-1);
+	}
+	if (lws_send_pipe_choked(wsi) || c->closing) {
 		lws_callback_on_writable(wsi);
 		return (0);
 	}
@@ -1224,19 +1438,66 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 	(void)server_buffer(0);
 	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
 		return (-1);
-	if (b.n == 0)
-		return (c->ops->dead(c->src) ? -1 : 0);
+	if (b.n == 0 && b.last > c->cursor) { /* only lines it skips */
+		c->cursor = b.last;
+		lws_callback_on_writable(wsi);
+		return (0);
+	}
+	if (b.n == 0) {
+		if (!c->ops->dead(c->src))
+			return (0);
+		if (c->ops->bye == NULL)
+			return (-1);
+		/* The source's last word, then a normal close. */
+		server_ws_queue(c, c->ops->bye(c->src));
+		c->closing = 1;
+		return (0);
+	}
 	for (k = 0; k < b.n && !lws_send_pipe_choked(wsi); k++) {
 		start = k == 0 ? 0 : b.end[k - 1];
 		len = b.end[k] - start;
 		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
-			LWS_WRITE_TEXT) != (int)len)
+			c->ops->frame != NULL ? LWS_WRITE_BINARY
+					      : LWS_WRITE_TEXT) != (int)len)
 			return (-1);
-		c->cursor = b.seq[k];
+		metrics_sent(len);
+		c->cursor = k == b.n - 1 ? b.last : b.seq[k];
 	}
 	server_buffer_trim();
 	lws_callback_on_writable(wsi);
 	return (0);
+}
+
+/*
+ * The route refused an authorised upgrade (no such process, not a
+ * terminal): tell the client why, as the HTTP route would, before lws
+ * closes the connection (it has no way to answer a refused upgrade). The
+ * answer is small and goes straight to a fresh socket; if it does not
+ * fit, the client sees the close alone.
+ */
+static void
+server_ws_refuse(struct lws *wsi, struct conn *c)
+{
+	char   head[256];
+	int    n;
+	size_t len = c->resp.body != NULL ? c->resp.len : 0;
+
+	if (c->resp.kind != API_REPLY || c->resp.status < 400)
+		return;
+	n = snprintf(head, sizeof head,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n",
+	    c->resp.status, c->resp.status == 404 ? "Not Found" : "Refused",
+	    c->resp.content_type != NULL ? c->resp.content_type
+					 : "application/problem+json",
+	    len);
+	if (n <= 0 || (size_t)n >= sizeof head)
+		return;
+	if (send(lws_get_socket_fd(wsi), head, (size_t)n,
+		MSG_NOSIGNAL | MSG_DONTWAIT) == n &&
+	    len > 0)
+		(void)send(lws_get_socket_fd(wsi), c->resp.body, len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* A WebSocket upgrade: route and authorise it like an HTTP request. */
@@ -1259,9 +1520,11 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 		log_info("websocket %s refused: bad token", c->path);
 		return (-1);
 	}
+	metrics_request();
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind != API_STREAM) {
 		log_info("websocket %s refused: %d", c->path, c->resp.status);
+		server_ws_refuse(wsi, c);
 		return (-1);
 	}
 	c->kind = CONN_WS;
@@ -1269,6 +1532,8 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 	c->cursor = c->resp.offset;
 	c->include_raw = c->resp.include_raw;
 	server_subscribe(c);
+	if (c->ops->hello != NULL)
+		server_ws_queue(c, c->ops->hello(c->src));
 	return (0);
 }
 
@@ -1284,7 +1549,11 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		return (server_http_body(wsi, c, in, len));
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (c->body_refused)
+		if (c->sink != NULL) {
+			server_sink_finish(c);
+			return (0);
+		}
+		if (c->body_refused || c->dispatched)
 			return (0);
 		if (c->body != NULL)
 			c->body[c->body_len] = '\0';
@@ -1294,7 +1563,8 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return (server_sse_writeable(wsi, c));
 		return (server_http_writeable(wsi, c));
 	case LWS_CALLBACK_TIMER:
-		if (c->kind == CONN_HTTP && c->body != NULL && !c->dispatched) {
+		if (c->kind == CONN_HTTP &&
+		    ((c->body != NULL && !c->dispatched) || c->sink != NULL)) {
 			log_info("%s: request body too slow: closed", c->path);
 			return (-1);
 		}

@@ -47,7 +47,10 @@
 
 #include "session.h"
 
-#define SESSION_QUEUE_MAX 64 /* queued messages */
+#define SESSION_QUEUE_MAX  64	/* queued messages */
+#define SESSION_ACK_SAVE_S 1.0	/* a webhook's ack is saved this late */
+#define SESSION_BATCH_MAX  1000 /* events a webhook POST may carry */
+#define SESSION_BATCH_DEF  100
 
 enum session_state {
 	S_INSTALLING,
@@ -85,18 +88,34 @@ struct session {
 	char	      *home_dir; /* home.c: the agent's HOME, or NULL */
 	int64_t	       created_ms;
 
-	enum session_state state;
-	struct journal	  *journal;
-	struct host	  *host;
-	struct proc	  *proc;
-	struct record	  *record; /* --record, or NULL */
-	char		  *driver; /* ACP server holding it, or NULL */
+	enum session_state    state;
+	struct journal	     *journal;
+	struct host	     *host;
+	struct proc	     *proc;
+	struct contain	     *contain; /* its processes, once one ran */
+	struct contain_limits limits;  /* memory.max, pids.max; 0: none */
+	struct record	     *record;  /* --record, or NULL */
+	char		     *driver;  /* ACP server holding it, or NULL */
 
 	TAILQ_HEAD(, session_msg) queue;
 	int		   nqueued;
 	struct loop_timer *idle_timer;	 /* --idle-timeout in a turn */
 	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
 	int		   cancelling;	 /* cancel_timer runs */
+
+	/* Push delivery (http/webhook.c): the session's own webhook, or
+	 * NULL for the daemon's (--webhook); what the receiver acknowledged
+	 * (for the effective URL, saved in session.json at most every
+	 * SESSION_ACK_SAVE_S) and how delivery goes, for SessionInfo. */
+	char		  *wh_url;
+	char		  *wh_secret;
+	unsigned int	   wh_batch;
+	uint64_t	   wh_acked;
+	struct loop_timer *wh_timer;
+	char		  *wh_state;
+	char		  *wh_error;
+	unsigned int	   wh_failures;
+	int64_t		   wh_next_ms;
 
 	int refs;
 	int dead;
@@ -105,6 +124,21 @@ struct session {
 };
 
 static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
+
+/* Who follows every session (webhook.c), told of each one added. */
+static session_added_cb session_added;
+static void	       *session_added_arg;
+
+/* The totals of deleted sessions, by agent: the metrics' counters by
+ * agent must not go down when a session goes. */
+struct session_gone {
+	const struct agent_profile *profile;
+	struct host_usage	    usage;
+	uint64_t		    events;
+	LIST_ENTRY(session_gone) entry;
+};
+static LIST_HEAD(, session_gone) session_gone = LIST_HEAD_INITIALIZER(
+    session_gone);
 
 static int  session_fsm(struct session *, enum session_event, void *, char **);
 static void session_save(struct session *);
@@ -164,10 +198,16 @@ session_free(struct session *s)
 		json_free(m->body);
 		free(m);
 	}
+	contain_free(s->contain);
 	host_free(s->host);
 	journal_free(s->journal);
 	loop_timer_free(s->idle_timer);
 	loop_timer_free(s->cancel_timer);
+	loop_timer_free(s->wh_timer);
+	free(s->wh_url);
+	xfree_secret(s->wh_secret);
+	free(s->wh_state);
+	free(s->wh_error);
 	free(s->id);
 	json_free(s->env);
 	credentials_free(s->credentials);
@@ -239,6 +279,204 @@ session_driver(struct session *s)
 	return (s->driver);
 }
 
+/* The session's limits as SessionInfo and session.json have them. */
+static cJSON *
+session_limits_json(struct session *s)
+{
+	cJSON *o;
+
+	o = json_object();
+	if (s->limits.memory > 0)
+		json_set_int(o, "memory", (long long)s->limits.memory);
+	if (s->limits.pids > 0)
+		json_set_int(o, "pids", s->limits.pids);
+	return (o);
+}
+
+/* A host's usage totals, as session.json keeps them. */
+static cJSON *
+session_usage_json(const struct host_usage *u)
+{
+	cJSON *o;
+
+	o = json_object();
+	json_set_int(o, "turns", (long long)u->turns);
+	json_set_int(o, "input_tokens", (long long)u->input_tokens);
+	json_set_int(o, "output_tokens", (long long)u->output_tokens);
+	json_set_int(o, "cache_read_tokens", (long long)u->cache_read_tokens);
+	json_set_int(o, "cache_write_tokens", (long long)u->cache_write_tokens);
+	json_set_num(o, "cost_usd", u->cost_usd);
+	return (o);
+}
+
+static void
+session_load_usage(struct session *s, const cJSON *o)
+{
+	struct host_usage u;
+	long long	  v[5];
+	const char	 *names[] = { "turns", "input_tokens", "output_tokens",
+		      "cache_read_tokens", "cache_write_tokens" };
+	size_t		  i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < nitems(v); i++) {
+		if (json_get_int(o, names[i], &v[i]) != 0 || v[i] < 0)
+			v[i] = 0;
+	}
+	memset(&u, 0, sizeof u);
+	u.turns = (uint64_t)v[0];
+	u.input_tokens = (uint64_t)v[1];
+	u.output_tokens = (uint64_t)v[2];
+	u.cache_read_tokens = (uint64_t)v[3];
+	u.cache_write_tokens = (uint64_t)v[4];
+	if (json_get_num(o, "cost_usd", &u.cost_usd) != 0 || u.cost_usd < 0)
+		u.cost_usd = 0;
+	host_set_usage(s->host, &u);
+}
+
+/* The webhook the session delivers to: its own, or the daemon's. */
+static const char *
+session_webhook_url(struct session *s)
+{
+	return (s->wh_url != NULL ? s->wh_url : options.webhook_url);
+}
+
+/* The session's own webhook (secret included: session.json is 0600, as
+ * for env) and how far delivery got, with the URL that acknowledged. */
+static void
+session_save_webhook(struct session *s, cJSON *o)
+{
+	cJSON *w;
+
+	if (s->wh_url != NULL) {
+		w = json_object();
+		json_set_str(w, "url", s->wh_url);
+		if (s->wh_secret != NULL)
+			json_set_str(w, "secret", s->wh_secret);
+		json_set_int(w, "batch", s->wh_batch);
+		json_set(o, "webhook", w);
+	}
+	if (session_webhook_url(s) != NULL && s->wh_acked > 0) {
+		w = json_object();
+		json_set_str(w, "url", session_webhook_url(s));
+		json_set_int(w, "sequence", (long long)s->wh_acked);
+		json_set(o, "webhookAcked", w);
+	}
+}
+
+/* Is url one this agentd can POST to: http://host[:port][/path]? */
+static int
+session_webhook_url_ok(const char *url)
+{
+	const char *h;
+	size_t	    len;
+
+	if (strncmp(url, "http://", 7) != 0 || strlen(url) > 2048)
+		return (0);
+	h = url + 7;
+	len = strcspn(h, "/?#");
+	if (len == 0 || h[0] == ':' || strchr(url, ' ') != NULL)
+		return (0);
+	return (1);
+}
+
+/*
+ * The create request's "webhook": {"url", "secret"?, "batch"?}. 0, or 400
+ * with *cause.
+ */
+static int
+session_parse_webhook(const cJSON *req, struct session *s, char **cause)
+{
+	const cJSON *w = json_get(req, "webhook"), *v;
+	long long    batch = SESSION_BATCH_DEF;
+
+	if (w == NULL || json_is_null(w))
+		return (0);
+	if (!json_is_obj(w))
+		goto bad;
+	if (json_get_str(w, "url") == NULL ||
+	    !session_webhook_url_ok(json_get_str(w, "url"))) {
+		if (json_get_str(w, "url") != NULL &&
+		    strncmp(json_get_str(w, "url"), "https://", 8) == 0) {
+			*cause =
+			    xstrdup("'webhook.url': agentd has no TLS; use "
+				    "http:// (to a local relay for TLS, see "
+				    "docs/deploy.md)");
+			return (400);
+		}
+		goto bad;
+	}
+	if ((v = json_get(w, "secret")) != NULL && !json_is_null(v) &&
+	    (!json_is_str(v) || *json_str(v) == '\0'))
+		goto bad;
+	if (json_get(w, "batch") != NULL &&
+	    (json_get_int(w, "batch", &batch) != 0 || batch < 1 ||
+		batch > SESSION_BATCH_MAX))
+		goto bad;
+	if (s != NULL) {
+		s->wh_url = xstrdup(json_get_str(w, "url"));
+		if (json_get_str(w, "secret") != NULL)
+			s->wh_secret = xstrdup(json_get_str(w, "secret"));
+		s->wh_batch = (unsigned int)batch;
+	}
+	return (0);
+bad:
+	xasprintf(cause,
+	    "'webhook' must be {\"url\": \"http://host[:port]/path\", "
+	    "\"secret\"?: a non-empty string, \"batch\"?: 1 to %d}",
+	    SESSION_BATCH_MAX);
+	return (400);
+}
+
+/* The webhook and the acknowledged sequence session.json kept. */
+static void
+session_load_webhook(struct session *s, const cJSON *o)
+{
+	const cJSON *w = json_get_obj(o, "webhook"), *a;
+	const char  *url;
+	long long    v;
+
+	if (w != NULL && (url = json_get_str(w, "url")) != NULL &&
+	    session_webhook_url_ok(url)) {
+		s->wh_url = xstrdup(url);
+		if (json_get_str(w, "secret") != NULL)
+			s->wh_secret = xstrdup(json_get_str(w, "secret"));
+		s->wh_batch = json_get_int(w, "batch", &v) == 0 && v >= 1 &&
+			v <= SESSION_BATCH_MAX
+		    ? (unsigned int)v
+		    : SESSION_BATCH_DEF;
+	}
+	/* Resume where the same receiver left off; a new URL gets all. */
+	a = json_get_obj(o, "webhookAcked");
+	if ((url = json_get_str(a, "url")) != NULL &&
+	    session_webhook_url(s) != NULL &&
+	    strcmp(url, session_webhook_url(s)) == 0 &&
+	    json_get_int(a, "sequence", &v) == 0 && v > 0)
+		s->wh_acked = (uint64_t)v;
+}
+
+/* Where the running agent's processes are (contain.c), so that the next
+ * agentd can end them if this one is killed. */
+static void
+session_save_contain(struct session *s, cJSON *o)
+{
+	const char *dirs[4];
+	cJSON	   *a;
+	size_t	    i;
+
+	if (s->contain == NULL)
+		return;
+	contain_dirs(s->contain, dirs, nitems(dirs));
+	if (dirs[0] != NULL) {
+		a = json_array();
+		for (i = 0; dirs[i] != NULL; i++)
+			json_append(a, json_string(dirs[i]));
+		json_set(o, "agentCgroups", a);
+	}
+	json_set_str(o, "agentTag", contain_tag(s->contain));
+}
+
 /*
  * Write session.json (temp file and rename, in store.c); -1 with *cause
  * and errno if the store refused it. The running agent's pid and start
@@ -255,10 +493,12 @@ session_save_meta(struct session *s, char **cause)
 	if (s->dead || s->host == NULL)
 		return (0);
 	o = session_meta(s, 1);
+	session_save_webhook(s, o);
 	if (s->proc != NULL && proc_start(s->proc) != 0) {
 		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
 		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
 		json_set_str(o, "agentBoot", proc_boot_id());
+		session_save_contain(s, o);
 	}
 	text = json_print(o, &len);
 	json_free(o);
@@ -270,9 +510,11 @@ session_save_meta(struct session *s, char **cause)
 }
 
 /*
- * What session.json holds of a session, but its process: with secrets,
- * the env and credentials values too; without (an export that was not
- * asked for them), only their names (envKeys, credentialNames).
+ * What session.json holds of a session, but its process and its webhook
+ * (a URL, a secret and a delivery state of this agentd's, which an export
+ * does not carry): with secrets, the env and credentials values too;
+ * without (an export that was not asked for them), only their names
+ * (envKeys, credentialNames).
  */
 cJSON *
 session_meta(struct session *s, int secrets)
@@ -317,6 +559,9 @@ session_meta(struct session *s, int secrets)
 	json_set_int(o, "createdAt", s->created_ms);
 	json_set_bool(o, "ended", s->state == S_ENDED);
 	json_set_bool(o, "inTurn", host_in_turn(h));
+	if (s->limits.memory > 0 || s->limits.pids > 0)
+		json_set(o, "limits", session_limits_json(s));
+	json_set(o, "usage", session_usage_json(host_usage(h)));
 	return (o);
 }
 
@@ -478,6 +723,9 @@ session_exit_cb(void *arg, int status)
 {
 	struct session *s = arg;
 
+	/* What the agent left is ended; a limit it hit is told first. */
+	if (s->contain != NULL)
+		contain_stopped(s->contain);
 	record_exit(s->record,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	record_close(s->record);
@@ -518,9 +766,40 @@ session_errno_status(int error)
 }
 
 /*
+ * The session went over a limit of its cgroup (contain.c): memory stops
+ * it at once, with an error that names the limit; a refused fork (pids)
+ * is told, the agent left to cope.
+ */
+static void
+session_limit_cb(void *arg, const char *what, const char *msg)
+{
+	struct session *s = arg;
+	cJSON	       *details;
+	int		memory = strcmp(what, "memory") == 0;
+
+	if (s->dead)
+		return;
+	log_warn("session %s: %s", s->id, msg);
+	details = json_object();
+	json_set_str(details, "limit", what);
+	if (memory)
+		json_set_int(
+		    details, "memory_max", (long long)s->limits.memory);
+	else
+		json_set_int(details, "pids_max", s->limits.pids);
+	host_error(
+	    s->host, msg, memory ? "memory_limit" : "pids_limit", details);
+	if (!memory || s->proc == NULL)
+		return;
+	(void)session_fsm(s, E_TERMINATE, NULL, NULL);
+	(void)contain_kill(s->contain); /* no grace: memory is out */
+}
+
+/*
  * Spawn the agent process and start the adapter's handshake. Returns 0,
- * or an HTTP status with *cause: 503 when agentd is out of descriptors or
- * processes (try again later), 502 otherwise.
+ * or an HTTP status with *cause: 429 over --max-processes, 503 when agentd
+ * is out of descriptors or processes or cannot make the session's cgroup
+ * (try again later), 502 otherwise.
  */
 static int
 session_start_agent(struct session *s, char **cause)
@@ -565,14 +844,31 @@ session_start_agent(struct session *s, char **cause)
 	    s->profile, s->home_dir, s->env, host_native_id(s->host));
 	native_wrap(
 	    s->profile, s->home_dir, s->env, host_native_id(s->host), &ab);
-	s->proc = proc_spawn(ab.argv, ab.env, host_cwd(s->host),
+	if (contain_budget_take(cause) != 0) {
+		argv_free(&ab);
+		return (429);
+	}
+	if (s->contain == NULL)
+		s->contain =
+		    contain_new(s->id, &s->limits, session_limit_cb, s);
+	if (contain_prepare(s->contain, cause) != 0) {
+		contain_budget_give();
+		argv_free(&ab);
+		return (503);
+	}
+	s->proc = proc_spawn_in(s->contain, ab.argv, ab.env, host_cwd(s->host),
 	    options.max_line, &session_proc_cbs, s, cause);
 	saved = errno;
-	if (s->proc != NULL)
+	if (s->proc != NULL) {
+		contain_started(
+		    s->contain, proc_pid(s->proc), proc_start(s->proc));
 		s->record = record_open(s->id, s->profile->id, ab.argv);
+	}
 	argv_free(&ab);
-	if (s->proc == NULL)
+	if (s->proc == NULL) {
+		contain_budget_give();
 		return (session_errno_status(saved) == 503 ? 503 : 502);
+	}
 	session_ref(s); /* held until the process is reaped */
 	s->state = S_READY;
 	session_save(s); /* its pid, for the next agentd after a crash */
@@ -692,14 +988,20 @@ session_proc_free_cb(void *arg)
 	proc_free(arg);
 }
 
-/* The agent process is gone: release it and its adapter state. */
+/* The agent process is gone: release it and its adapter state (and, for
+ * a session that ends, its cgroups). */
 static void
 session_reap(struct session *s)
 {
+	if (s->state == S_ENDED) {
+		contain_free(s->contain);
+		s->contain = NULL;
+	}
 	s->profile->adapter->free(s->host);
 	host_set_adapter_data(s->host, NULL);
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
+	contain_budget_give();
 	if (s->cancel_timer != NULL)
 		loop_timer_stop(s->cancel_timer);
 	s->cancelling = 0;
@@ -771,7 +1073,8 @@ session_do_start(struct session *s, void *arg, char **cause)
 	}
 	if ((status = session_start_agent(s, &why)) != 0) {
 		xasprintf(cause, "cannot start the agent: %s", why);
-		host_error(s->host, *cause, "spawn_failed", NULL);
+		host_error(s->host, *cause,
+		    status == 429 ? "process_limit" : "spawn_failed", NULL);
 		free(why);
 		return (status);
 	}
@@ -842,6 +1145,8 @@ session_do_stop(struct session *s, void *arg, char **cause)
 {
 	s->state = S_STOPPING;
 	proc_stop(s->proc, options.kill_grace);
+	if (s->contain != NULL)
+		(void)contain_signal(s->contain, SIGTERM);
 	return (0);
 }
 
@@ -865,6 +1170,8 @@ session_do_end_idle(struct session *s, void *arg, char **cause)
 	json_set_str(data, "terminated_by", "daemon");
 	host_emit(s->host, EVENT_SESSION_ENDED, data, 1);
 	s->state = S_ENDED;
+	contain_free(s->contain);
+	s->contain = NULL;
 	session_save(s);
 	journal_sync(s->journal);
 	return (0);
@@ -1237,6 +1544,68 @@ session_install(struct session *s, char **cause)
 	return (0);
 }
 
+/*
+ * The create request's "limits": {"memory": bytes, "pids": count}, over
+ * the daemon's defaults (--session-memory, --session-pids). 0, or an HTTP
+ * status with *cause: 400 for a malformed value, 422 for a limit this
+ * agentd cannot enforce (no cgroup with that controller).
+ */
+static int
+session_parse_limits(const cJSON *req, struct contain_limits *lim, char **cause)
+{
+	const cJSON *o = json_get(req, "limits");
+	long long    v;
+
+	lim->memory = options.session_memory;
+	lim->pids = options.session_pids;
+	if (o == NULL || json_is_null(o))
+		return (0);
+	if (!json_is_obj(o))
+		goto bad;
+	if (json_get(o, "memory") != NULL) {
+		if (json_get_int(o, "memory", &v) != 0 || v < 1048576)
+			goto bad;
+		if (!contain_can_limit("memory")) {
+			xasprintf(cause,
+			    "this agentd cannot enforce a memory limit (its "
+			    "containment is %s, without the memory "
+			    "controller)",
+			    contain_mode_name());
+			return (422);
+		}
+		lim->memory = (unsigned long long)v;
+	}
+	if (json_get(o, "pids") != NULL) {
+		if (json_get_int(o, "pids", &v) != 0 || v < 1 || v > 4194304)
+			goto bad;
+		if (!contain_can_limit("pids")) {
+			xasprintf(cause,
+			    "this agentd cannot enforce a process limit (its "
+			    "containment is %s, without the pids controller)",
+			    contain_mode_name());
+			return (422);
+		}
+		lim->pids = (unsigned int)v;
+	}
+	return (0);
+bad:
+	*cause = xstrdup("'limits' must be {\"memory\": bytes (at least "
+			 "1048576), \"pids\": count (at least 1)}");
+	return (400);
+}
+
+/* How many sessions are not ended (--max-sessions counts them). */
+static unsigned int
+session_count_open(void)
+{
+	struct session *s;
+	unsigned int	n = 0;
+
+	LIST_FOREACH(s, &sessions, entry)
+		n += s->state != S_ENDED;
+	return (n);
+}
+
 /* Is the profile's own CLI missing (no agentCommand replaces it)? */
 static int
 session_needs_install(const struct agent_profile *p, const cJSON *req)
@@ -1248,9 +1617,11 @@ session_needs_install(const struct agent_profile *p, const cJSON *req)
 /*
  * POST /v1/sessions/{id}: returns 0 with *sp, or an HTTP status with
  * *cause and nothing created: 400 for a bad request (a command that
- * cannot run included), 409 for a taken id, 503 (try again) when agentd
- * is out of descriptors or processes, 507 when the disk refuses the
- * session's files, 502 when the agent cannot be started otherwise.
+ * cannot run included), 409 for a taken id, 422 for a limit that cannot
+ * be enforced, 429 over --max-sessions or --max-processes, 503 (try
+ * again) when agentd is out of descriptors or processes, 507 when the disk
+ * refuses the session's files, 502 when the agent cannot be started
+ * otherwise.
  */
 int
 session_create(
@@ -1264,6 +1635,7 @@ session_create(
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
+	struct contain_limits	    lim;
 	char			   *why;
 	enum home_mode		    hmode;
 	int			    status = 400, install;
@@ -1272,6 +1644,14 @@ session_create(
 	if (session_find(id) != NULL) {
 		xasprintf(cause, "session '%s' already exists", id);
 		return (409);
+	}
+	if (options.max_sessions > 0 &&
+	    session_count_open() >= options.max_sessions) {
+		xasprintf(cause,
+		    "%u sessions are open (--max-sessions %u): end or delete "
+		    "one first",
+		    session_count_open(), options.max_sessions);
+		return (429);
 	}
 	if ((agent = json_get_str(req, "agent")) == NULL) {
 		*cause = xstrdup("'agent' (a string) is required");
@@ -1284,6 +1664,10 @@ session_create(
 	if (session_check_request(req, p, cause) != 0 ||
 	    session_pick_home(req, &hmode, cause) != 0)
 		return (400);
+	if ((status = session_parse_limits(req, &lim, cause)) != 0 ||
+	    (status = session_parse_webhook(req, NULL, cause)) != 0)
+		return (status);
+	status = 400;
 	if (session_opt_str(req, "cwd", &cwd, cause) != 0)
 		return (400);
 	if (cwd == NULL)
@@ -1316,6 +1700,8 @@ session_create(
 	set.agent_command = json_get(req, "agentCommand");
 	set.mcp = json_get(req, "mcp");
 	s = session_new(id, p, st, &set);
+	s->limits = lim;
+	(void)session_parse_webhook(req, s, cause);
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
 	if (json_get(req, "credentials") != NULL)
@@ -1352,6 +1738,8 @@ session_create(
 	}
 	*sp = s;
 	log_info("session %s: created (%s)", id, p->id);
+	if (session_added != NULL)
+		session_added(session_added_arg, s);
 out:
 	free(cwd);
 	free(model);
@@ -1486,6 +1874,64 @@ session_rebuild_meta(const char *id, struct store *st, char **cause)
 	return (o);
 }
 
+/* The limits session.json recorded (those the session was created with). */
+static void
+session_load_limits(struct session *s, const cJSON *o)
+{
+	long long v;
+
+	if (json_get_int(o, "memory", &v) == 0 && v > 0)
+		s->limits.memory = (unsigned long long)v;
+	if (json_get_int(o, "pids", &v) == 0 && v > 0)
+		s->limits.pids = (unsigned int)v;
+}
+
+/*
+ * What the previous agentd left running (it was killed): its agent, and
+ * every process the agent started, in its cgroups or carrying its tag
+ * (contain.c). They are ended, or the next message would start a second
+ * agent beside them. A session.json from before containment has only the
+ * agent's pid: its process group is ended.
+ */
+static void
+session_reclaim(struct session *s, const cJSON *o)
+{
+	const char  *dirs[8], *boot = json_get_str(o, "agentBoot");
+	const cJSON *a = json_get_arr(o, "agentCgroups"), *e;
+	long long    pid = 0, start = 0;
+	size_t	     n = 0;
+	int	     same_boot, k;
+
+	(void)json_get_int(o, "agentPid", &pid);
+	(void)json_get_int(o, "agentStart", &start);
+	same_boot = boot != NULL && *proc_boot_id() != '\0' &&
+	    strcmp(boot, proc_boot_id()) == 0;
+	JSON_FOREACH(e, a) {
+		if (json_is_str(e) && n + 1 < nitems(dirs))
+			dirs[n++] = json_str(e);
+	}
+	dirs[n] = NULL;
+	if (n > 0 || json_get_str(o, "agentTag") != NULL) {
+		k = contain_reclaim(s->id, dirs, json_get_str(o, "agentTag"),
+		    (pid_t)pid, (unsigned long long)start, same_boot,
+		    options.kill_grace);
+		if (k > 0)
+			log_warn("session %s: %d process%s of its agent (pid "
+				 "%lld) outlived the previous agentd: ending "
+				 "them (SIGTERM, SIGKILL after %g s)",
+			    s->id, k, k == 1 ? "" : "es", pid,
+			    options.kill_grace);
+		return;
+	}
+	if (start > 0 &&
+	    proc_end_orphan((pid_t)pid, (unsigned long long)start, boot,
+		options.kill_grace))
+		log_warn("session %s: its agent (pid %lld) outlived the "
+			 "previous agentd: ending it (SIGTERM, SIGKILL after "
+			 "%g s)",
+		    s->id, pid, options.kill_grace);
+}
+
 /* Rebuild one session from its directory at start-up. */
 static int
 session_load(const char *id, char **cause)
@@ -1499,7 +1945,7 @@ session_load(const char *id, char **cause)
 	char			   *meta, *hdir, *native = NULL;
 	size_t			    len;
 	cJSON			   *o;
-	long long		    created, pid, start;
+	long long		    created;
 	enum home_mode		    hmode;
 	int			    ended = 0, in_turn = 0, rebuilt = 0;
 	int			    relocated = 0;
@@ -1559,16 +2005,10 @@ session_load(const char *id, char **cause)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
 	(void)json_get_bool(o, "inTurn", &in_turn);
-	/* An agent the previous agentd left running (it was killed): end
-	 * it, or the next message would start a second one beside it. */
-	if (json_get_int(o, "agentPid", &pid) == 0 &&
-	    json_get_int(o, "agentStart", &start) == 0 && start > 0 &&
-	    proc_end_orphan((pid_t)pid, (unsigned long long)start,
-		json_get_str(o, "agentBoot"), options.kill_grace))
-		log_warn("session %s: its agent (pid %lld) outlived the "
-			 "previous agentd: ending it (SIGTERM, SIGKILL after "
-			 "%g s)",
-		    id, pid, options.kill_grace);
+	session_load_limits(s, json_get_obj(o, "limits"));
+	session_load_usage(s, json_get_obj(o, "usage"));
+	session_load_webhook(s, o);
+	session_reclaim(s, o);
 	json_free(o);
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
@@ -1584,6 +2024,8 @@ session_load(const char *id, char **cause)
 	}
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
+	if (session_added != NULL)
+		session_added(session_added_arg, s);
 	return (0);
 }
 
@@ -1685,6 +2127,31 @@ session_sweep_homes(void)
 	free(dir);
 }
 
+/* The delivery state of the session's webhook (never its secret). */
+static cJSON *
+session_webhook_info(struct session *s)
+{
+	cJSON	*o;
+	uint64_t last = journal_last(s->journal);
+
+	o = json_object();
+	json_set_str(o, "url", session_webhook_url(s));
+	json_set_bool(o, "own", s->wh_url != NULL);
+	json_set_bool(o, "signed",
+	    (s->wh_url != NULL ? s->wh_secret : options.webhook_secret) !=
+		NULL);
+	json_set_int(o, "acknowledged", (long long)s->wh_acked);
+	json_set_int(o, "pending",
+	    (long long)(last > s->wh_acked ? last - s->wh_acked : 0));
+	json_set_str(o, "state", s->wh_state != NULL ? s->wh_state : "idle");
+	json_set_int(o, "failures", s->wh_failures);
+	if (s->wh_error != NULL)
+		json_set_str(o, "lastError", s->wh_error);
+	if (s->wh_next_ms > 0)
+		json_set_int(o, "nextAttemptAt", s->wh_next_ms);
+	return (o);
+}
+
 /* SessionInfo, as GET /v1/sessions/{id} answers it. Never env values. */
 cJSON *
 session_info(struct session *s)
@@ -1718,6 +2185,11 @@ session_info(struct session *s)
 	    o, "updatedAt", updated > s->created_ms ? updated : s->created_ms);
 	if (s->proc != NULL)
 		json_set_int(o, "pid", proc_pid(s->proc));
+	json_set_str(o, "containment", contain_mode_name());
+	if (session_webhook_url(s) != NULL)
+		json_set(o, "webhook", session_webhook_info(s));
+	if (s->limits.memory > 0 || s->limits.pids > 0)
+		json_set(o, "limits", session_limits_json(s));
 	keys = json_array();
 	JSON_FOREACH(e, s->env)
 		json_append(keys, json_string(json_key(e)));
@@ -1823,10 +2295,36 @@ session_terminate(struct session *s)
 	return (session_fsm(s, E_TERMINATE, NULL, NULL));
 }
 
+/* Add a deleted session's totals to its agent's. */
+static void
+session_count_gone(struct session *s)
+{
+	const struct host_usage *u = host_usage(s->host);
+	struct session_gone	*g;
+
+	LIST_FOREACH(g, &session_gone, entry) {
+		if (g->profile == s->profile)
+			break;
+	}
+	if (g == NULL) {
+		g = xcalloc(1, sizeof *g);
+		g->profile = s->profile;
+		LIST_INSERT_HEAD(&session_gone, g, entry);
+	}
+	g->usage.turns += u->turns;
+	g->usage.input_tokens += u->input_tokens;
+	g->usage.output_tokens += u->output_tokens;
+	g->usage.cache_read_tokens += u->cache_read_tokens;
+	g->usage.cache_write_tokens += u->cache_write_tokens;
+	g->usage.cost_usd += u->cost_usd;
+	g->events += host_seq(s->host);
+}
+
 /* DELETE: terminate, forget, remove from disk. Subscribers see it die. */
 void
 session_delete(struct session *s)
 {
+	session_count_gone(s);
 	(void)session_terminate(s);
 	LIST_REMOVE(s, entry);
 	if (store_remove(journal_store(s->journal)) != 0)
@@ -1848,8 +2346,9 @@ session_delete(struct session *s)
 }
 
 /*
- * agentd is stopping: signal every agent's group and flush the logs. The
- * sessions stay resumable: session.json still says they were not ended.
+ * agentd is stopping: signal every agent's group and flush the logs, and
+ * end every process of the sessions. The sessions stay resumable:
+ * session.json still says they were not ended.
  */
 void
 session_shutdown(void)
@@ -1862,5 +2361,137 @@ session_shutdown(void)
 			kill(-proc_pid(s->proc), SIGCONT);
 		}
 		journal_sync(s->journal);
+		if (s->wh_timer != NULL && loop_timer_pending(s->wh_timer))
+			session_save(s); /* a webhook's last ack */
+	}
+	/* Every process the agents started goes too (contain.c): those
+	 * that left the agents' groups get SIGTERM, all SIGKILL after
+	 * --kill-grace. This waits: the loop is over. */
+	contain_shutdown(options.kill_grace);
+}
+
+/* Call cb for each session added from now on (created or loaded), and for
+ * every session there is already. One follower (webhook.c). */
+void
+session_on_added(session_added_cb cb, void *arg)
+{
+	struct session *s;
+
+	session_added = cb;
+	session_added_arg = arg;
+	LIST_FOREACH(s, &sessions, entry)
+		cb(arg, s);
+}
+
+/* The webhook the session delivers to; -1 if it has none. */
+int
+session_webhook(struct session *s, struct session_webhook *w)
+{
+	if ((w->url = session_webhook_url(s)) == NULL)
+		return (-1);
+	if (s->wh_url != NULL) {
+		w->secret = s->wh_secret;
+		w->batch = s->wh_batch;
+	} else {
+		w->secret = options.webhook_secret;
+		w->batch = SESSION_BATCH_DEF;
+	}
+	w->acked = s->wh_acked;
+	return (0);
+}
+
+static void
+session_ack_save_cb(void *arg)
+{
+	struct session *s = arg;
+
+	if (!s->dead)
+		session_save(s);
+}
+
+/* The receiver acknowledged every event up to seq: saved within
+ * SESSION_ACK_SAVE_S (a restart re-sends at most what came since). */
+void
+session_webhook_acked(struct session *s, uint64_t seq)
+{
+	if (seq <= s->wh_acked)
+		return;
+	s->wh_acked = seq;
+	if (s->wh_timer == NULL)
+		s->wh_timer = loop_timer_new(session_ack_save_cb, s);
+	if (!loop_timer_pending(s->wh_timer))
+		loop_timer_set(s->wh_timer, SESSION_ACK_SAVE_S);
+}
+
+/* How delivery goes, for SessionInfo: state ("idle", "sending",
+ * "retrying"), the last failure or NULL, failures in a row, and when the
+ * next attempt is (wall ms, 0: none waits). */
+void
+session_webhook_report(struct session *s, const char *state, const char *error,
+    unsigned int failures, int64_t next_ms)
+{
+	free(s->wh_state);
+	s->wh_state = xstrdup(state);
+	if (error != NULL) {
+		free(s->wh_error);
+		s->wh_error = xstrdup(error);
+	}
+	s->wh_failures = failures;
+	s->wh_next_ms = next_ms;
+}
+
+/* One session's figures for the metrics. */
+static void
+session_stat(struct session *s, struct session_stats *st)
+{
+	cJSON *perms, *qs;
+
+	memset(st, 0, sizeof *st);
+	st->id = s->id;
+	st->agent = s->profile->id;
+	st->state = session_state_names[s->state];
+	st->events = host_seq(s->host);
+	st->store_bytes = store_bytes(journal_store(s->journal));
+	st->usage = *host_usage(s->host);
+	perms = json_array();
+	qs = json_array();
+	host_pending_ids(s->host, perms, qs);
+	st->pending_permissions = json_size(perms);
+	st->pending_questions = json_size(qs);
+	json_free(perms);
+	json_free(qs);
+	st->queued = s->nqueued;
+	if (s->proc != NULL && s->contain != NULL) {
+		st->running = 1;
+		contain_usage(s->contain, &st->proc);
+	}
+	if (session_webhook_url(s) != NULL) {
+		st->webhook = 1;
+		st->webhook_acked = s->wh_acked;
+		st->webhook_failures = s->wh_failures;
+	}
+}
+
+/*
+ * The metrics' view: cb for each session, then once per agent with the
+ * totals of its deleted sessions (id NULL).
+ */
+void
+session_stats(session_stats_cb cb, void *arg)
+{
+	struct session	    *s;
+	struct session_gone *g;
+	struct session_stats st;
+
+	LIST_FOREACH(s, &sessions, entry) {
+		session_stat(s, &st);
+		cb(arg, &st);
+	}
+	LIST_FOREACH(g, &session_gone, entry) {
+		memset(&st, 0, sizeof st);
+		st.agent = g->profile->id;
+		st.events = g->events;
+		st.usage = g->usage;
+		cb(arg, &st);
 	}
 }

@@ -120,6 +120,91 @@ void session_ref(struct session *);
 void session_unref(struct session *);
 void session_set_driver(struct session *, const char *);
 const char *session_driver(struct session *);
+typedef void (*session_added_cb)(void *, struct session *);
+void session_on_added(session_added_cb, void *);
+struct session_webhook {
+	const char  *url;
+	const char  *secret; /* or NULL: unsigned */
+	unsigned int batch;  /* events per POST at most */
+	uint64_t     acked;  /* the receiver has every event up to this */
+};
+int  session_webhook(struct session *, struct session_webhook *);
+void session_webhook_acked(struct session *, uint64_t);
+void session_webhook_report(
+    struct session *, const char *, const char *, unsigned int, int64_t);
+struct session_stats {
+	const char	    *id; /* NULL: deleted sessions of the agent */
+	const char	    *agent;
+	const char	    *state;
+	uint64_t	     events;
+	unsigned long long   store_bytes;
+	struct host_usage    usage;
+	int		     pending_permissions;
+	int		     pending_questions;
+	int		     queued;
+	int		     running; /* proc holds its processes' use */
+	struct contain_usage proc;
+	int		     webhook;
+	uint64_t	     webhook_acked;
+	unsigned int	     webhook_failures;
+};
+typedef void (*session_stats_cb)(void *, const struct session_stats *);
+void session_stats(session_stats_cb, void *);
+
+/* fs.c */
+struct fs_upload;
+int  fs_resolve(const char *, char **, char **);
+int  fs_entries(const char *, cJSON **, char **);
+int  fs_stat(const char *, cJSON **, char **);
+int  fs_open(const char *, int *, uint64_t *, char **);
+int  fs_mkdir(const char *, cJSON **, char **);
+int  fs_move(const char *, const char *, int, cJSON **, char **);
+int  fs_delete(const char *, int, cJSON **, char **);
+int  fs_write_begin(const char *, int, struct fs_upload **, char **);
+int  fs_batch_begin(const char *, struct fs_upload **, char **);
+int  fs_upload_write(struct fs_upload *, const char *, size_t, char **);
+int  fs_upload_end(struct fs_upload *, cJSON **, char **);
+void fs_upload_abort(struct fs_upload *);
+
+/* procs.c */
+enum procs_filter { /* the order of ProcessLogsStream's names */
+	PROCS_STDOUT,
+	PROCS_STDERR,
+	PROCS_COMBINED,
+	PROCS_PTY
+};
+struct process;
+typedef void (*procs_wait_cb)(void *, struct process *);
+typedef void (*procs_run_cb)(void *, cJSON *); /* takes the cJSON */
+int		procs_load_all(char **);
+void		procs_shutdown(void);
+cJSON	       *procs_config(void);
+int		procs_set_config(const cJSON *, cJSON **, char **);
+int		procs_create(const cJSON *, cJSON **, char **);
+int		procs_run(const cJSON *, procs_run_cb, void *, char **);
+cJSON	       *procs_list(const char *);
+struct process *procs_find(const char *);
+cJSON	       *procs_info(struct process *);
+void		procs_ref(struct process *);
+void		procs_unref(struct process *);
+int		procs_running(struct process *);
+int		procs_is_tty(struct process *);
+const char     *procs_id(struct process *);
+struct journal *procs_journal(struct process *);
+uint64_t	procs_last_seq(struct process *);
+uint64_t	procs_scrollback(struct process *);
+int		procs_delete(struct process *, char **);
+int  procs_decode_input(const char *, const char *, char **, size_t *, char **);
+int  procs_write(struct process *, const char *, size_t, char **);
+int  procs_input(struct process *, const cJSON *, cJSON **, char **);
+void procs_signal(struct process *, int);
+void procs_wait(struct process *, int64_t, procs_wait_cb, void *);
+int  procs_resize(struct process *, long long, long long, char **);
+int  procs_stream_filter(struct process *, const char *, int *);
+int  procs_entry_matches(const char *, size_t, int);
+int  procs_entry_bytes(const char *, size_t, char *, size_t *);
+int  procs_logs(
+     struct process *, int, const char *, uint64_t, uint64_t, cJSON **, char **);
 
 /* record.c */
 struct record;

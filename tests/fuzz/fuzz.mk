@@ -18,7 +18,7 @@
 FUZZ_CC		?= clang-14
 FUZZ_SECONDS	?= 60
 FUZZ_JOBS	?= 1
-FUZZ_TARGETS	?= jsonl json jsonrpc event_scan acp api ws store inflate
+FUZZ_TARGETS	?= jsonl json jsonrpc event_scan acp api ws store inflate tar
 FUZZ_DIR	 = build/fuzz
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
@@ -37,12 +37,14 @@ FUZZ_SRC_acp		 = tests/fuzz/fuzz_acp.c tests/fuzz/host_stub.c \
 			   supervisor/host/host.c \
 			   $(sort $(wildcard adapters/*.c))
 FUZZ_SRC_api		 = tests/fuzz/fuzz_api.c tests/fuzz/session_stub.c \
-			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c
+			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c \
+			   supervisor/http/sandbox.c
 FUZZ_SRC_ws		 = tests/fuzz/fuzz_ws.c tests/fuzz/session_stub.c \
 			   supervisor/http/api.c supervisor/http/reply.c supervisor/core/options.c \
 			   supervisor/http/auth.c supervisor/http/guard.c \
-			   tests/fuzz/loop_stub.c
+			   supervisor/http/sandbox.c tests/fuzz/loop_stub.c
 FUZZ_SRC_store		 = tests/fuzz/fuzz_store.c supervisor/core/store.c
+FUZZ_SRC_tar		 = tests/fuzz/fuzz_tar.c
 FUZZ_LIBS		 = -lcjson -lm
 FUZZ_LIBS_ws		 = -lwebsockets
 

@@ -423,3 +423,318 @@ agents_installed(const struct agent_profile *p)
 {
 	return (1); /* no install on demand in the fuzz targets */
 }
+
+/* GET /v1/metrics (metrics.c reads every layer below; not linked here). */
+void
+metrics_reply(struct api_response *resp)
+{
+	resp->kind = API_REPLY;
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4";
+	resp->body = xstrdup("# harness\n");
+	resp->len = strlen(resp->body);
+}
+
+/* server.c's counters (fuzz_ws.c links server.c). */
+void
+metrics_clients(int delta)
+{
+}
+
+void
+metrics_streams(int delta)
+{
+}
+
+void
+metrics_request(void)
+{
+}
+
+void
+metrics_sent(size_t n)
+{
+}
+
+/*
+ * fs.c touches the disk: here every path is checked as the routes hand
+ * it over (a NUL-free string) and answered 404, so sandbox.c's argument
+ * handling runs without a file being read or written.
+ */
+static int
+stub_fs_path(const char *path, char **cause)
+{
+	FUZZ_CHECK(path == NULL || strlen(path) < 1 << 20, "path too long");
+	xasprintf(cause, "no files in the harness");
+	return (404);
+}
+
+int
+fs_resolve(const char *path, char **out, char **cause)
+{
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_entries(const char *path, cJSON **out, char **cause)
+{
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_stat(const char *path, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(path != NULL && *path != '\0', "stat of no path");
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_open(const char *path, int *fd, uint64_t *size, char **cause)
+{
+	FUZZ_CHECK(path != NULL && *path != '\0', "read of no path");
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_mkdir(const char *path, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(path != NULL && *path != '\0', "mkdir of no path");
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_move(
+    const char *from, const char *to, int overwrite, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(from != NULL && to != NULL, "move without both paths");
+	FUZZ_CHECK(overwrite == 0 || overwrite == 1, "overwrite %d", overwrite);
+	return (stub_fs_path(from, cause));
+}
+
+int
+fs_delete(const char *path, int recursive, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(path != NULL && *path != '\0', "delete of no path");
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_write_begin(
+    const char *path, int parents, struct fs_upload **up, char **cause)
+{
+	FUZZ_CHECK(path != NULL && *path != '\0', "write of no path");
+	return (stub_fs_path(path, cause));
+}
+
+int
+fs_batch_begin(const char *dest, struct fs_upload **up, char **cause)
+{
+	return (stub_fs_path(dest, cause));
+}
+
+int
+fs_upload_write(struct fs_upload *u, const char *p, size_t len, char **cause)
+{
+	FUZZ_CHECK(0, "no upload was started");
+	return (500);
+}
+
+int
+fs_upload_end(struct fs_upload *u, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(0, "no upload was started");
+	return (500);
+}
+
+void
+fs_upload_abort(struct fs_upload *u)
+{
+	FUZZ_CHECK(0, "no upload was started");
+}
+
+/*
+ * procs.c starts processes: here there are none. Creates and runs check
+ * the body they get and are refused (409), lookups find nothing, so the
+ * routes of /v1/processes run their argument handling only.
+ */
+cJSON *
+procs_config(void)
+{
+	cJSON *o = json_object();
+
+	json_set_int(o, "maxConcurrentProcesses", 64);
+	return (o);
+}
+
+int
+procs_set_config(const cJSON *body, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "config body not an object");
+	*out = procs_config();
+	return (0);
+}
+
+int
+procs_create(const cJSON *body, cJSON **out, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "create body not an object");
+	*cause = xstrdup("no processes in the harness");
+	return (409);
+}
+
+int
+procs_run(const cJSON *body, procs_run_cb cb, void *arg, char **cause)
+{
+	FUZZ_CHECK(json_is_obj(body), "run body not an object");
+	*cause = xstrdup("no processes in the harness");
+	return (409);
+}
+
+cJSON *
+procs_list(const char *owner)
+{
+	cJSON *o = json_object();
+
+	json_set(o, "processes", json_array());
+	return (o);
+}
+
+struct process *
+procs_find(const char *id)
+{
+	FUZZ_CHECK(id != NULL && *id != '\0', "process id empty");
+	return (NULL);
+}
+
+#define STUB_NO_PROCESS() FUZZ_CHECK(0, "%s without a process", __func__)
+
+cJSON *
+procs_info(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (NULL);
+}
+
+void
+procs_ref(struct process *p)
+{
+	STUB_NO_PROCESS();
+}
+
+void
+procs_unref(struct process *p)
+{
+	STUB_NO_PROCESS();
+}
+
+int
+procs_running(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_is_tty(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+const char *
+procs_id(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return ("");
+}
+
+struct journal *
+procs_journal(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (NULL);
+}
+
+uint64_t
+procs_scrollback(struct process *p)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_delete(struct process *p, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_decode_input(
+    const char *data, const char *enc, char **out, size_t *len, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_write(struct process *p, const char *buf, size_t len, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_input(struct process *p, const cJSON *body, cJSON **out, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+void
+procs_signal(struct process *p, int kill)
+{
+	STUB_NO_PROCESS();
+}
+
+void
+procs_wait(struct process *p, int64_t ms, procs_wait_cb cb, void *arg)
+{
+	STUB_NO_PROCESS();
+}
+
+int
+procs_resize(struct process *p, long long cols, long long rows, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}
+
+int
+procs_stream_filter(struct process *p, const char *name, int *filter)
+{
+	STUB_NO_PROCESS();
+	return (-1);
+}
+
+int
+procs_entry_matches(const char *line, size_t len, int filter)
+{
+	STUB_NO_PROCESS();
+	return (0);
+}
+
+int
+procs_entry_bytes(const char *line, size_t len, char *out, size_t *outlen)
+{
+	STUB_NO_PROCESS();
+	return (-1);
+}
+
+int
+procs_logs(struct process *p, int filter, const char *stream, uint64_t since,
+    uint64_t tail, cJSON **out, char **cause)
+{
+	STUB_NO_PROCESS();
+	return (500);
+}

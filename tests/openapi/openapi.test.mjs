@@ -357,3 +357,49 @@ test("UniversalEvent rejects what protocol/event.c rejects", () => {
 	    ["missing data", bad((e) => { delete e.data; })]])
 		assert.equal(v(e), false, why);
 });
+
+test("answers of the file and process routes match their schemas",
+    async () => {
+	const dir = join(server.dataDir, "fs-schemas");
+	const q = (p) => `path=${encodeURIComponent(join(dir, p))}`;
+	const put = await call("PUT", `/v1/fs/file?${q("a/b.txt")}`, undefined,
+	    { "Content-Type": "application/octet-stream" });
+	assert.equal(put.status, 200);
+	const w = await fetch(server.base + `/v1/fs/file?${q("a/b.txt")}`, {
+		method: "PUT", body: "hello",
+		headers: { Authorization: `Bearer ${TOKEN}`,
+		    "Content-Type": "application/octet-stream" } });
+	validate("FsWriteResponse", await w.json());
+	validate("FsStat", (await json("GET", `/v1/fs/stat?${q("a/b.txt")}`)).body);
+	validate("FsEntryList", (await json("GET", `/v1/fs/entries?${q("a")}`)).body);
+	validate("FsActionResponse",
+	    (await json("POST", `/v1/fs/mkdir?${q("c/d")}`)).body);
+	validate("FsMoveResponse", (await json("POST", "/v1/fs/move",
+	    { from: join(dir, "a/b.txt"), to: join(dir, "c/d/e.txt") })).body);
+	validate("FsActionResponse", (await json("DELETE",
+	    `/v1/fs/entry?${q("c")}&recursive=true`)).body);
+
+	validate("ProcessConfig", (await json("GET", "/v1/processes/config")).body);
+	const run = await json("POST", "/v1/processes/run",
+	    { command: "sh", args: ["-c", "echo hi; exit 2"] });
+	validate("ProcessRunResponse", run.body);
+	const p = await json("POST", "/v1/processes",
+	    { command: "sh", args: ["-c", "echo out; echo err >&2; sleep 30"],
+	    cwd: server.dataDir });
+	assert.equal(p.status, 200);
+	validate("ProcessInfo", p.body);
+	validate("ProcessList", (await json("GET", "/v1/processes")).body);
+	await waitFor(async () => (await json("GET",
+	    `/v1/processes/${p.body.id}/logs`)).body.entries.length === 2,
+	    "two log entries");
+	const logs = await json("GET", `/v1/processes/${p.body.id}/logs`);
+	validate("ProcessLogsResponse", logs.body);
+	validate("ProcessInputResponse", (await json("POST",
+	    `/v1/processes/${p.body.id}/input`, { data: "eA==" })).body);
+	const stopped = await json("POST",
+	    `/v1/processes/${p.body.id}/stop?waitMs=5000`);
+	validate("ProcessInfo", stopped.body);
+	assert.equal(stopped.body.status, "exited");
+	assert.equal((await call("DELETE", `/v1/processes/${p.body.id}`)).status,
+	    204);
+});
