@@ -627,6 +627,7 @@ main_serve(int argc, char **argv)
 		fatalx("--session-pids: this machine gives agentd no cgroup "
 		       "with the pids controller (containment: %s)",
 		    contain_mode_name());
+	archive_sweep(); /* imports and exports cut short by a stop */
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)
