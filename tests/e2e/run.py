@@ -285,6 +285,16 @@ def home_env(agent, mock, home, cwd):
     return {k: v for k, v in env.items() if k not in HOME_VARS}
 
 
+def remove_tree(path):
+    """rm -rf, through an agent still removing its own files as it exits."""
+    for _ in range(20):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{path} could not be removed")
+
+
 def tar_dir(path, archive):
     subprocess.run(["tar", "-C", path, "-cf", archive, "."], check=True)
 
@@ -340,7 +350,7 @@ def run_volume(binary, mock, agent):
         vol_b = os.path.join(tmp, "b", "mnt", "data")
         os.makedirs(os.path.dirname(vol_b))
         shutil.move(vol_a, vol_b)
-        shutil.rmtree(os.path.join(tmp, "a"))
+        remove_tree(os.path.join(tmp, "a"))
         untar_dir(os.path.join(tmp, "work.tar"), cwd)
         b = Agentd(binary, data_dir=vol_b, log_level="info",
             env={"HOME": os.path.join(tmp, "b", "home")})
@@ -349,6 +359,67 @@ def run_volume(binary, mock, agent):
                 print(e["sequence"], e["type"], json.dumps(e["data"])[:300])
             print(b.stderr_text()[-3000:])
         check_moved(b, mock, agent, sid, first, cwd)
+    finally:
+        for d in (a, b):
+            if d is not None:
+                d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def http_raw(agentd, method, path, body=None, ctype=None):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", agentd.port, timeout=120)
+    try:
+        c.request(method, path, body=body,
+            headers={"Content-Type": ctype} if ctype else {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def run_export(binary, mock, agent):
+    """Export and import: turn 1 on agentd A; the session exported (with
+    its credentials: the env points the CLI at the mock); A, its data dir
+    and its HOME deleted; the workspace recreated from a tar at another
+    path; the archive imported into agentd B (another data dir, another
+    HOME) with that cwd; turn 2 resumes natively."""
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-exp-")
+    cwd_a = os.path.join(tmp, "a", "work")
+    os.makedirs(cwd_a)
+    sid = f"{agent}-export"
+    a = b = None
+    try:
+        model_requests(mock)
+        aid, command, model, mode = agentd_spec(agent)
+        data_a = os.path.join(tmp, "a", "data")
+        env = home_env(agent, mock, os.path.join(data_a, "homes", sid), cwd_a)
+        a = Agentd(binary, data_dir=data_a, log_level="info",
+            env={"HOME": os.path.join(tmp, "a", "home")})
+        scenarios.create(a, sid, aid, cwd_a, env=env, agent_command=command,
+            model=model, permission_mode=mode, home="session")
+        first = scenarios.drive(a, sid, scenarios.by_name("hello"), cwd_a)
+        assert not first.of("error"), first.of("error")
+        assert first.turn_end().get("stop_reason") == "end_turn"
+        st, archive = http_raw(a, "GET",
+            f"/v1/sessions/{sid}/export?credentials=true")
+        assert st == 200, (st, archive[:300])
+        a.stop()
+        a.cleanup()
+        a = None
+        time.sleep(1)       # the agent's own exit after agentd's
+        tar_dir(cwd_a, os.path.join(tmp, "work.tar"))
+        remove_tree(os.path.join(tmp, "a"))
+        cwd_b = os.path.join(tmp, "b", "workspace")
+        untar_dir(os.path.join(tmp, "work.tar"), cwd_b)
+        b = Agentd(binary, data_dir=os.path.join(tmp, "b", "data"),
+            log_level="info", env={"HOME": os.path.join(tmp, "b", "home")})
+        st, body = http_raw(b, "POST", f"/v1/sessions/import?cwd={cwd_b}",
+            archive, "application/x-tar")
+        assert st == 200, (st, body[:400])
+        if os.environ.get("E2E_DEBUG"):
+            print(body.decode()[:2000])
+        check_moved(b, mock, agent, sid, first, cwd_b)
     finally:
         for d in (a, b):
             if d is not None:
@@ -431,6 +502,8 @@ def main():
                     agent)))
             if not a.record and agent in MOVABLE:
                 tests.append(("volume", lambda: run_volume(a.agentd, mock,
+                    agent)))
+                tests.append(("export", lambda: run_export(a.agentd, mock,
                     agent)))
             elif agent in NO_RESUME:
                 print(f"# {agent}::resume not run: {NO_RESUME[agent]}")
