@@ -259,10 +259,12 @@ def _tar(members):
     return out.getvalue()
 
 
-def _meta(cwd, sid="h1", files=2):
-    return json.dumps({"version": 1, "id": sid, "agent": "mock",
-        "cwd": cwd, "export": {"format": "agentd-session", "version": 1,
-        "roots": {}, "files": files}}).encode()
+def _meta(cwd, sid="h1", files=2, roots=None, **extra):
+    o = {"version": 1, "id": sid, "agent": "mock", "cwd": cwd,
+        "export": {"format": "agentd-session", "version": 1,
+        "roots": roots or {}, "files": files}}
+    o.update(extra)
+    return json.dumps(o).encode()
 
 
 EVENT = (b'{"event_id":"evt_1","sequence":1,"time":"2026-12-03T00:00:00.000Z",'
@@ -299,6 +301,13 @@ def test_import_refuses_hostile_archives(ctx):
                 "JSON"),
             (_tar([("session.json", b'{"agent":"mock"}', "file")] +
                 good[1:]), 400, "export"),
+            # A root that would lead the rewritten names out of the home.
+            (_tar([("session.json", _meta(cwd, roots={"/x": "../.."}),
+                "file")] + good[1:]), 400, "export.roots"),
+            # A native id that is a file the agent would write, elsewhere.
+            (_tar([("session.json", _meta(cwd, agent="pi",
+                nativeSessionId="/etc/passwd"), "file")] + good[1:]), 400,
+                "outside the agent's home"),
             # Cut at a member's end: export.files says what is missing.
             (_tar([("session.json", _meta(cwd, files=3), "file")] +
                 good[1:]), 400, "cut short: 2 files of 3"),
