@@ -56,7 +56,7 @@ enum acp_req {
 	ACP_REQ_INITIALIZE,
 	ACP_REQ_NEW,
 	ACP_REQ_LOAD,
-	ACP_REQ_MODE,
+	ACP_REQ_SETTING, /* session/set_mode, set_model, set_config_option */
 	ACP_REQ_PROMPT,
 	ACP_REQ_COUNT
 };
@@ -83,11 +83,29 @@ struct acp_call {
 	TAILQ_ENTRY(acp_call) entry;
 };
 
+/* A setting sent (session/set_*), waiting for its answer. */
+struct acp_setting {
+	long long id;
+	char	 *key; /* "model", "mode", "effort" */
+	char	 *value;
+	int	  opening; /* sent before the first prompt */
+	TAILQ_ENTRY(acp_setting) entry;
+};
+
+/* How the agent changes a setting. */
+enum acp_route {
+	ACP_ROUTE_NONE,
+	ACP_ROUTE_MODE,	  /* session/set_mode */
+	ACP_ROUTE_MODEL,  /* session/set_model (unstable) */
+	ACP_ROUTE_CONFIG, /* session/set_config_option */
+};
+
 /* A request from the agent waiting for a client: permission or question. */
 struct acp {
 	enum acp_phase	     phase;
 	struct jsonrpc_peer *peer; /* our requests, the agent's asks */
 	int		     can_load;
+	int		     images;	/* promptCapabilities.image */
 	int		     replaying; /* session/load in flight */
 	int		     in_prompt; /* session/prompt in flight */
 	unsigned int	     turn;	/* prompts sent */
@@ -101,8 +119,14 @@ struct acp {
 	double cost_seen; /* cumulative cost, -1 unknown */
 	double cost_base; /* cumulative cost at turn start */
 
-	struct rpc_queue queue; /* prompts' blocks, for the handshake or turn */
+	struct rpc_queue queue; /* messages waiting for the handshake or turn */
 	TAILQ_HEAD(, acp_call) calls;
+
+	int    has_modes;  /* the session answered modes */
+	int    has_models; /* … and models */
+	cJSON *config;	   /* … and these configOptions, or NULL */
+	int    opening;	   /* settings sent before the first prompt */
+	TAILQ_HEAD(, acp_setting) settings;
 };
 
 typedef void acp_update_fn(struct host *, struct acp *, const cJSON *);
@@ -114,24 +138,31 @@ static void acp_on_line(struct host *, const char *, size_t);
 static int  acp_send_message(struct host *, const struct user_message *);
 static int
 acp_reply_permission(struct host *, const char *, enum permission_reply);
-static int  acp_reply_question(struct host *, const char *, const cJSON *);
-static int  acp_cancel(struct host *);
+static int acp_reply_question(struct host *, const char *, const cJSON *);
+static int acp_cancel(struct host *);
+static int acp_configure(struct host *, const struct session_config *, char **);
 static void acp_free(struct host *);
 
 static void acp_reply(struct host *, const cJSON *, cJSON *);
 static void acp_reply_error(struct host *, const cJSON *, int, const char *);
 static void
 acp_fail(struct host *, struct acp *, const char *, const struct jsonrpc_msg *);
-static void  acp_open_session(struct host *, struct acp *);
-static void  acp_flush(struct host *, struct acp *);
-static char *acp_file_uri(struct host *, const char *);
-static void  acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
+static void   acp_open_session(struct host *, struct acp *);
+static void   acp_flush(struct host *, struct acp *);
+static cJSON *acp_blocks(struct host *, struct acp *, const cJSON *);
+static char  *acp_file_uri(struct host *, const char *);
+static void   acp_turn_end(struct host *, struct acp *, const char *, cJSON *);
 
 static jsonrpc_msg_fn acp_initialize_cb;
 static jsonrpc_msg_fn acp_session_cb;
-static int	      acp_set_mode(struct host *, struct acp *, const cJSON *);
+static void	      acp_learn(struct host *, struct acp *, const cJSON *);
+static void acp_learn_config(struct host *, struct acp *, const cJSON *);
+static enum acp_route acp_route(struct acp *, const char *, const char **);
+static int	      acp_apply_settings(struct host *, struct acp *);
+static void
+acp_setting_send(struct host *, struct acp *, const char *, const char *, int);
 static void	      acp_api_error(struct host *, const char *);
-static jsonrpc_msg_fn acp_set_mode_cb;
+static jsonrpc_msg_fn acp_setting_cb;
 static jsonrpc_msg_fn acp_prompt_cb;
 static jsonrpc_msg_fn acp_update_cb;
 static jsonrpc_msg_fn acp_permission_cb;
@@ -152,6 +183,7 @@ static acp_update_fn acp_tool_call_cb;
 static acp_update_fn acp_plan_cb;
 static acp_update_fn acp_usage_cb;
 static acp_update_fn acp_mode_cb;
+static acp_update_fn acp_config_cb;
 static acp_update_fn acp_info_cb;
 static acp_update_fn acp_notice_cb;
 
@@ -191,6 +223,7 @@ const struct adapter adapter_acp = { .name = "acp",
 	.reply_permission = acp_reply_permission,
 	.reply_question = acp_reply_question,
 	.cancel = acp_cancel,
+	.configure = acp_configure,
 	.free = acp_free };
 
 /* Responses to our requests, by enum acp_req. */
@@ -198,7 +231,7 @@ static jsonrpc_msg_fn *const acp_responses[ACP_REQ_COUNT] = {
 	[ACP_REQ_INITIALIZE] = acp_initialize_cb,
 	[ACP_REQ_NEW] = acp_session_cb,
 	[ACP_REQ_LOAD] = acp_session_cb,
-	[ACP_REQ_MODE] = acp_set_mode_cb,
+	[ACP_REQ_SETTING] = acp_setting_cb,
 	[ACP_REQ_PROMPT] = acp_prompt_cb
 };
 
@@ -221,8 +254,8 @@ static const struct jsonrpc_peer_ops acp_rpc = { "acp", 1, acp_requests,
 	rpc_invalid_cb };
 
 /*
- * session/update kinds, by enum acpmsg_update. available_commands_update,
- * config_option_update and any kind acpmsg.c does not know (say
+ * session/update kinds, by enum acpmsg_update. available_commands_update
+ * and any kind acpmsg.c does not know (say
  * compaction_summary_chunk) are ignored: valid ACP that has no place in
  * the universal stream.
  */
@@ -235,6 +268,7 @@ static acp_update_fn *const acp_updates[ACPMSG_UPDATE_COUNT] = {
 	[ACPMSG_PLAN] = acp_plan_cb,
 	[ACPMSG_USAGE] = acp_usage_cb,
 	[ACPMSG_MODE] = acp_mode_cb,
+	[ACPMSG_CONFIG] = acp_config_cb,
 	[ACPMSG_INFO] = acp_info_cb,
 	[ACPMSG_NOTICE] = acp_notice_cb
 };
@@ -283,6 +317,7 @@ acp_on_start(struct host *s)
 	a->cost_seen = -1;
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->calls);
+	TAILQ_INIT(&a->settings);
 	host_set_adapter_data(s, a);
 
 	jsonrpc_peer_request(a->peer, ACP_REQ_INITIALIZE, ACPMSG_INITIALIZE,
@@ -345,6 +380,10 @@ acp_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 	(void)json_get_bool(json_get_obj(msg->result, "agentCapabilities"),
 	    "loadSession", &load);
 	a->can_load = load;
+	(void)json_get_bool(
+	    json_get_obj(json_get_obj(msg->result, "agentCapabilities"),
+		"promptCapabilities"),
+	    "image", &a->images);
 	acp_open_session(s, a);
 }
 
@@ -398,82 +437,327 @@ acp_session_cb(void *arg, const struct jsonrpc_msg *msg)
 		}
 		host_set_native_id(s, id);
 	}
-	if (acp_set_mode(s, a, msg->result))
-		return; /* ready once the agent took the mode */
+	acp_learn(s, a, msg->result);
+	if (acp_apply_settings(s, a))
+		return; /* ready once the agent answered them */
 	a->phase = ACP_READY;
 	acp_flush(s, a);
 }
 
 /*
- * The session's permissionMode, when it names one of the modes the agent
- * offers (codex-acp "read-only", gemini "autoEdit", …), is set before the
- * first prompt. Returns 1 if a session/set_mode request went out.
+ * What the session offers: modes, models (unstable) and configOptions,
+ * as session/new and session/load answer them. Each becomes the host's
+ * option of its key, current value and choices.
+ */
+static void
+acp_learn(struct host *s, struct acp *a, const cJSON *result)
+{
+	const cJSON *modes = json_get_obj(result, "modes");
+	const cJSON *models = json_get_obj(result, "models");
+
+	if (modes != NULL) {
+		a->has_modes = 1;
+		host_set_option(s, "mode", json_get_str(modes, "currentModeId"),
+		    acpmsg_choices(
+			json_get_arr(modes, "availableModes"), "id"));
+	}
+	if (models != NULL) {
+		a->has_models = 1;
+		host_set_option(s, "model",
+		    json_get_str(models, "currentModelId"),
+		    acpmsg_choices(
+			json_get_arr(models, "availableModels"), "modelId"));
+	}
+	acp_learn_config(s, a, json_get_arr(result, "configOptions"));
+}
+
+/* configOptions (a session's, a set's answer or an update): selects of a
+ * category we map become options; the list is kept to route by. */
+static void
+acp_learn_config(struct host *s, struct acp *a, const cJSON *opts)
+{
+	const cJSON *o;
+	const char  *key, *type;
+
+	if (!json_is_arr(opts))
+		return;
+	json_free(a->config);
+	a->config = json_dup(opts);
+	JSON_FOREACH(o, opts) {
+		key = acpmsg_config_key(json_get_str(o, "category"));
+		type = json_get_str(o, "type");
+		if (key == NULL || json_get_str(o, "id") == NULL ||
+		    (type != NULL && strcmp(type, "select") != 0))
+			continue;
+		host_set_option(s, key, json_get_str(o, "currentValue"),
+		    acpmsg_choices(json_get_arr(o, "options"), "value"));
+	}
+}
+
+/*
+ * How this agent changes key: a mode by session/set_mode when it has
+ * modes, a model by a config option (stable) before session/set_model,
+ * anything by the config option of its category. *config_id is that
+ * option's id.
+ */
+static enum acp_route
+acp_route(struct acp *a, const char *key, const char **config_id)
+{
+	const char  *category = acpmsg_config_category(key);
+	const cJSON *o;
+
+	if (strcmp(key, "mode") == 0 && a->has_modes)
+		return (ACP_ROUTE_MODE);
+	JSON_FOREACH(o, a->config) {
+		if (json_get_str(o, "id") == NULL ||
+		    json_get_str(o, "category") == NULL ||
+		    strcmp(json_get_str(o, "category"), category) != 0)
+			continue;
+		if (config_id != NULL)
+			*config_id = json_get_str(o, "id");
+		return (ACP_ROUTE_CONFIG);
+	}
+	if (strcmp(key, "model") == 0 && a->has_models)
+		return (ACP_ROUTE_MODEL);
+	return (ACP_ROUTE_NONE);
+}
+
+/* Send one setting; opening: before the first prompt, which waits. */
+static void
+acp_setting_send(struct host *s, struct acp *a, const char *key,
+    const char *value, int opening)
+{
+	struct acp_setting *st;
+	const char	   *config_id = NULL;
+	const char	   *sid = host_native_id(s);
+
+	st = xcalloc(1, sizeof *st);
+	st->key = xstrdup(key);
+	st->value = xstrdup(value);
+	st->opening = opening;
+	switch (acp_route(a, key, &config_id)) {
+	case ACP_ROUTE_MODE:
+		st->id = jsonrpc_peer_request(a->peer, ACP_REQ_SETTING,
+		    ACPMSG_SESSION_SET_MODE, acpmsg_set_mode(sid, value));
+		break;
+	case ACP_ROUTE_MODEL:
+		st->id = jsonrpc_peer_request(a->peer, ACP_REQ_SETTING,
+		    ACPMSG_SESSION_SET_MODEL, acpmsg_set_model(sid, value));
+		break;
+	case ACP_ROUTE_CONFIG:
+		st->id = jsonrpc_peer_request(a->peer, ACP_REQ_SETTING,
+		    ACPMSG_SESSION_SET_CONFIG,
+		    acpmsg_set_config(sid, config_id, value));
+		break;
+	case ACP_ROUTE_NONE:
+		free(st->key);
+		free(st->value);
+		free(st);
+		return;
+	}
+	if (opening)
+		a->opening++;
+	TAILQ_INSERT_TAIL(&a->settings, st, entry);
+}
+
+/*
+ * The session's settings (from the create request, or changed while no
+ * agent ran) that the ACP session does not have yet are sent before the
+ * first prompt: 1 if some went out. What the agent cannot take is said
+ * in an error; mode "default" on an agent without modes is no change.
  */
 static int
-acp_set_mode(struct host *s, struct acp *a, const cJSON *result)
+acp_apply_settings(struct host *s, struct acp *a)
 {
-	const char  *want = host_permission_mode(s), *cur, *id;
-	const cJSON *modes = json_get_obj(result, "modes"), *m;
+	const char *keys[3] = { "model", "mode", "effort" };
+	const char *want[3];
+	const char *cur;
+	char	   *cause, *msg;
+	size_t	    i;
 
-	if (want == NULL || modes == NULL)
-		return (0);
-	cur = json_get_str(modes, "currentModeId");
-	if (cur != NULL && strcmp(cur, want) == 0)
-		return (0);
-	JSON_FOREACH(m, json_get_arr(modes, "availableModes")) {
-		if ((id = json_get_str(m, "id")) == NULL ||
-		    strcmp(id, want) != 0)
+	want[0] = host_model(s);
+	want[1] = host_permission_mode(s);
+	want[2] = host_effort(s);
+	for (i = 0; i < nitems(keys); i++) {
+		if (want[i] == NULL || *want[i] == '\0')
 			continue;
-		jsonrpc_peer_request(a->peer, ACP_REQ_MODE,
-		    ACPMSG_SESSION_SET_MODE,
-		    acpmsg_set_mode(host_native_id(s), want));
-		return (1);
+		cur = json_get_str(
+		    json_get_obj(host_options(s), keys[i]), "current");
+		if (cur != NULL && strcmp(cur, want[i]) == 0)
+			continue;
+		if (acp_route(a, keys[i], NULL) == ACP_ROUTE_NONE) {
+			if (i == 1 && strcmp(want[i], "default") == 0)
+				continue;
+			xasprintf(&msg,
+			    "the agent offers no way to set its %s over ACP: "
+			    "%s '%s' not applied",
+			    keys[i], keys[i], want[i]);
+			host_error(s, msg, "config_unsupported", NULL);
+			free(msg);
+			continue;
+		}
+		if (host_option_check(s, keys[i], want[i], &cause) != 0) {
+			xasprintf(&msg, "%s: not applied", cause);
+			host_error(s, msg, "config_unsupported", NULL);
+			free(msg);
+			free(cause);
+			continue;
+		}
+		acp_setting_send(s, a, keys[i], want[i], 1);
+	}
+	return (a->opening > 0);
+}
+
+/*
+ * A setting answered. Taken: it is the current value (and a config
+ * option's answer may carry all of them). Refused: said in an error; the
+ * agent keeps what it had. The first prompt waits for those sent at open.
+ */
+static void
+acp_setting_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct host	   *s = arg;
+	struct acp	   *a = acp_get(s);
+	struct acp_setting *st;
+	char		   *what;
+	int		    opening;
+
+	TAILQ_FOREACH(st, &a->settings, entry) {
+		if (json_is_num(msg->id) &&
+		    (long long)json_num(msg->id) == st->id)
+			break;
+	}
+	if (st == NULL)
+		return;
+	TAILQ_REMOVE(&a->settings, st, entry);
+	if (msg->kind == JSONRPC_ERROR) {
+		xasprintf(
+		    &what, "the agent refused %s '%s'", st->key, st->value);
+		rpc_error(s, msg, what);
+		free(what);
+	} else {
+		host_set_option(s, st->key, st->value, NULL);
+		acp_learn_config(
+		    s, a, json_get_arr(msg->result, "configOptions"));
+	}
+	opening = st->opening;
+	free(st->key);
+	free(st->value);
+	free(st);
+	if (opening && --a->opening == 0 && a->phase == ACP_OPENING) {
+		a->phase = ACP_READY;
+		acp_flush(s, a);
+	}
+}
+
+/*
+ * POST …/config: each value must be one the agent offers (422) and the
+ * agent must have a way to take it (409), all checked before anything is
+ * sent. Before the ACP session exists (or with no agent running) the
+ * handshake applies the session's settings instead.
+ */
+static int
+acp_configure(struct host *s, const struct session_config *cfg, char **cause)
+{
+	struct acp *a = acp_get(s);
+	const char *keys[3] = { "model", "mode", "effort" };
+	const char *vals[3];
+	size_t	    i;
+	int	    status;
+
+	vals[0] = cfg->model;
+	vals[1] = cfg->mode;
+	vals[2] = cfg->effort;
+	for (i = 0; i < nitems(keys); i++) {
+		if (vals[i] == NULL)
+			continue;
+		if ((status = host_option_check(s, keys[i], vals[i], cause)) !=
+		    0)
+			return (status);
+		if (a != NULL && a->phase == ACP_READY &&
+		    acp_route(a, keys[i], NULL) == ACP_ROUTE_NONE) {
+			xasprintf(cause,
+			    "this agent offers no way to change its %s over "
+			    "ACP (its session answered no %s)",
+			    keys[i],
+			    i == 1	 ? "modes and no mode config option"
+				: i == 0 ? "models and no model config option"
+					 : "thought_level config option");
+			return (409);
+		}
+	}
+	if (a == NULL || a->phase != ACP_READY)
+		return (0);
+	for (i = 0; i < nitems(keys); i++) {
+		if (vals[i] != NULL)
+			acp_setting_send(s, a, keys[i], vals[i], 0);
 	}
 	return (0);
 }
 
-/* The mode is set (or refused: the session runs in the agent's default). */
-static void
-acp_set_mode_cb(void *arg, const struct jsonrpc_msg *msg)
-{
-	struct host *s = arg;
-	struct acp  *a = acp_get(s);
-
-	if (msg->kind == JSONRPC_ERROR)
-		rpc_error(s, msg, "session/set_mode failed");
-	a->phase = ACP_READY;
-	acp_flush(s, a);
-}
-
-/* Queue one user message as ACP content blocks; send it when we can. */
+/*
+ * Queue one user message; it becomes content blocks when it is sent
+ * (acp_flush), once initialize has told what the agent takes.
+ */
 static int
 acp_send_message(struct host *s, const struct user_message *m)
 {
-	struct acp  *a = acp_get(s);
-	const cJSON *att;
-	cJSON	    *blocks;
-	const char  *path, *name;
-	char	    *uri;
+	struct acp *a = acp_get(s);
+	cJSON	   *msg;
 
 	if (a == NULL || a->phase == ACP_FAILED)
 		return (-1);
-	blocks = json_array();
-	json_append(blocks, acpmsg_block_text(m->text));
-	JSON_FOREACH(att, m->attachments) {
-		if ((path = json_get_str(att, "path")) == NULL)
-			continue;
-		if ((name = json_get_str(att, "filename")) == NULL)
-			name = (strrchr(path, '/') != NULL)
-			    ? strrchr(path, '/') + 1
-			    : path;
-		uri = acp_file_uri(s, path);
-		json_append(blocks,
-		    acpmsg_block_link(uri, name, json_get_str(att, "mime")));
-		free(uri);
-	}
-	rpc_queue_add(&a->queue, blocks);
+	msg = json_object();
+	json_set_str(msg, "text", m->text);
+	if (m->attachments != NULL)
+		json_set(msg, "attachments", json_dup(m->attachments));
+	rpc_queue_add(&a->queue, msg);
 	acp_flush(s, a);
 	return (0);
+}
+
+/*
+ * A queued message as ACP content blocks: its text, then an image block
+ * per image attachment where the agent takes images
+ * (promptCapabilities.image), else a resource_link to its file; a file is
+ * a resource_link. An inline image for an agent that takes none cannot
+ * be sent: said in an error event, the text goes without it.
+ */
+static cJSON *
+acp_blocks(struct host *s, struct acp *a, const cJSON *msg)
+{
+	const cJSON *att;
+	cJSON	    *blocks;
+	const char  *path, *name, *kind, *mime;
+	char	    *uri, *err;
+
+	blocks = json_array();
+	json_append(blocks, acpmsg_block_text(json_get_str(msg, "text")));
+	JSON_FOREACH(att, json_get_arr(msg, "attachments")) {
+		path = json_get_str(att, "path");
+		name = json_get_str(att, "name");
+		kind = json_get_str(att, "kind");
+		mime = json_get_str(att, "mime");
+		uri = path != NULL ? acp_file_uri(s, path) : NULL;
+		if (kind != NULL && strcmp(kind, "image") == 0 && a->images)
+			json_append(blocks,
+			    acpmsg_block_image(
+				json_get_str(att, "data"), mime, uri));
+		else if (uri != NULL)
+			json_append(blocks,
+			    acpmsg_block_link(
+				uri, name != NULL ? name : path, mime));
+		else {
+			xasprintf(&err,
+			    "image '%s' not sent: the agent takes no images "
+			    "(promptCapabilities.image)",
+			    name != NULL ? name : "");
+			host_error(s, err, "attachment_unsupported", NULL);
+			free(err);
+		}
+		free(uri);
+	}
+	return (blocks);
 }
 
 /* "file://" + the absolute path, percent-encoded outside [A-Za-z0-9/._~-]. */
@@ -510,11 +794,13 @@ acp_file_uri(struct host *s, const char *path)
 static void
 acp_flush(struct host *s, struct acp *a)
 {
-	cJSON *blocks;
+	cJSON *msg, *blocks;
 
 	if (a->phase != ACP_READY || a->in_prompt ||
-	    (blocks = rpc_queue_take(&a->queue)) == NULL)
+	    (msg = rpc_queue_take(&a->queue)) == NULL)
 		return;
+	blocks = acp_blocks(s, a, msg);
+	json_free(msg);
 
 	a->in_prompt = 1;
 	a->turn++;
@@ -977,8 +1263,17 @@ acp_mode_cb(struct host *s, struct acp *a, const cJSON *u)
 {
 	const char *mode = json_get_str(u, "currentModeId");
 
-	if (mode != NULL)
+	if (mode != NULL) {
+		host_set_option(s, "mode", mode, NULL);
 		acp_status(s, a, "mode", mode);
+	}
+}
+
+/* config_option_update: the agent's settings changed (or their choices). */
+static void
+acp_config_cb(struct host *s, struct acp *a, const cJSON *u)
+{
+	acp_learn_config(s, a, json_get_arr(u, "configOptions"));
 }
 
 static void
@@ -1568,8 +1863,9 @@ acp_cancel(struct host *s)
 static void
 acp_free(struct host *s)
 {
-	struct acp	*a = acp_get(s);
-	struct acp_call *c;
+	struct acp	   *a = acp_get(s);
+	struct acp_call	   *c;
+	struct acp_setting *st;
 
 	if (a == NULL)
 		return;
@@ -1578,6 +1874,13 @@ acp_free(struct host *s)
 		TAILQ_REMOVE(&a->calls, c, entry);
 		acp_call_free(c);
 	}
+	while ((st = TAILQ_FIRST(&a->settings)) != NULL) {
+		TAILQ_REMOVE(&a->settings, st, entry);
+		free(st->key);
+		free(st->value);
+		free(st);
+	}
+	json_free(a->config);
 	jsonrpc_peer_free(a->peer);
 	free(a->run_id);
 	free(a->run_base);

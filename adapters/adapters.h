@@ -16,8 +16,11 @@
 #include "../supervisor/host/host.h"
 
 struct user_message {
-	const char  *text;
-	const cJSON *attachments; /* array of {path, mime, filename} or NULL */
+	const char *text;
+	/* NULL, or made whole by supervisor/session/attach.c: an array of
+	 * {kind:"image"|"file", path?, data? (base64, every image has it),
+	 * mime, name} */
+	const cJSON *attachments;
 };
 
 /* A growing NULL-terminated argv and environment for the agent's exec. */
@@ -59,6 +62,16 @@ struct adapter {
 	int (*reply_question)(struct host *, const char *, const cJSON *);
 	/* Interrupt the running turn; the session stays. */
 	int (*cancel)(struct host *);
+	/*
+	 * Change model, mode or effort (POST /v1/sessions/{id}/config), at
+	 * once or from the next turn as the agent allows; with no agent
+	 * running (adapter data NULL) or its handshake under way, it only
+	 * checks: the handshake applies the host's settings. 0 if taken,
+	 * else 409 (the agent cannot change that) or 422 (a value it does
+	 * not offer) with *cause; nothing is sent then. NULL: the agent
+	 * changes nothing live (409).
+	 */
+	int (*configure)(struct host *, const struct session_config *, char **);
 	/* Free the adapter's per-session state. */
 	void (*free)(struct host *);
 };
@@ -71,6 +84,7 @@ struct adapter {
 #define AGENT_CUSTOM_COMMAND \
 	0x2		  /* argv comes from the request's agentCommand */
 #define AGENT_BUILTIN 0x4 /* agentd itself (mock-agent) */
+struct agent_options;
 struct agent_profile {
 	const char	     *id; /* "claude", "opencode", "mock", … */
 	const struct adapter *adapter;
@@ -78,11 +92,30 @@ struct agent_profile {
 	const char	     *npm_package; /* pinned "name@version" or NULL */
 	const char *const *credential_env; /* env names that hold credentials */
 	int		   flags;
+	const struct agent_options *options; /* known without running it */
+};
+
+/*
+ * What an agent offers and what it can change live, as far as it is
+ * known without running it (GET /v1/agents/{agent}); a running session
+ * learns the rest from the agent (SessionInfo's options). Lists are
+ * NULL-terminated ids, or NULL when unknown here.
+ */
+#define AGENT_SET_MODEL	 0x1
+#define AGENT_SET_MODE	 0x2
+#define AGENT_SET_EFFORT 0x4
+#define AGENT_SET_ASK	 0x8 /* ACP: whatever the agent's session offers */
+struct agent_options {
+	const char *const *models;
+	const char *const *modes;
+	const char *const *efforts;
+	int		   settable; /* AGENT_SET_* */
 };
 
 /* adapter.c */
 extern const struct agent_profile agent_profiles[];
 const struct agent_profile	 *adapter_find_agent(const char *);
+cJSON				 *adapter_options(const struct agent_profile *);
 
 /* argv.c */
 void argv_add(struct argv_builder *, const char *);

@@ -103,8 +103,10 @@ static void claude_on_line(struct host *, const char *, size_t);
 static int  claude_send_message(struct host *, const struct user_message *);
 static int
 claude_reply_permission(struct host *, const char *, enum permission_reply);
-static int  claude_reply_question(struct host *, const char *, const cJSON *);
-static int  claude_cancel(struct host *);
+static int claude_reply_question(struct host *, const char *, const cJSON *);
+static int claude_cancel(struct host *);
+static int
+claude_configure(struct host *, const struct session_config *, char **);
 static void claude_free(struct host *);
 
 static void claude_system_cb(struct host *, struct claude *, const cJSON *);
@@ -185,6 +187,8 @@ static void claude_ask_answer(struct host *, struct claude_ask *, cJSON *);
 
 static struct claude *claude_get(struct host *);
 static const char    *claude_where(struct host *);
+static const char    *claude_mode(const char *, char **);
+static void	      claude_control(struct host *, struct claude *, cJSON *);
 
 /* result.usage's members, in event_usage_from's order. */
 static const char *const claude_usage_names[4] = { "input_tokens",
@@ -202,6 +206,7 @@ const struct adapter adapter_claude = { .name = "claude",
 	.reply_permission = claude_reply_permission,
 	.reply_question = claude_reply_question,
 	.cancel = claude_cancel,
+	.configure = claude_configure,
 	.free = claude_free };
 
 /*
@@ -249,7 +254,8 @@ static const struct claude_type claude_events[] = {
 static const char *const claude_modes[][2] = { { "default", "default" },
 	{ "acceptEdits", "acceptEdits" },
 	{ "bypassPermissions", "bypassPermissions" },
-	{ "bypass", "bypassPermissions" }, { "plan", "plan" } };
+	{ "bypass", "bypassPermissions" }, { "plan", "plan" },
+	{ "dontAsk", "dontAsk" }, { "auto", "auto" } };
 
 /* Tools that change a file: the input member naming it, and the action. */
 static const struct {
@@ -284,6 +290,23 @@ claude_where(struct host *s)
 	return (p->adapter->name);
 }
 
+/* Claude's name of a permission mode, or NULL with *cause. */
+static const char *
+claude_mode(const char *mode, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(claude_modes); i++) {
+		if (strcmp(claude_modes[i][0], mode) == 0)
+			return (claude_modes[i][1]);
+	}
+	xasprintf(cause,
+	    "permission mode '%s' is not one claude takes: default, "
+	    "acceptEdits, bypassPermissions (or bypass), plan, dontAsk, auto",
+	    mode);
+	return (NULL);
+}
+
 /*
  * The command, then the protocol flags and the session's options. An
  * unknown permission mode is refused here, so the create request fails
@@ -301,21 +324,8 @@ claude_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 	const char		*mode = host_permission_mode(s);
 	size_t			 i;
 
-	if (mode != NULL) {
-		for (i = 0; i < nitems(claude_modes); i++) {
-			if (strcmp(claude_modes[i][0], mode) == 0)
-				break;
-		}
-		if (i == nitems(claude_modes)) {
-			xasprintf(cause,
-			    "permission mode '%s' is not one "
-			    "claude takes: default, acceptEdits, "
-			    "bypassPermissions (or bypass), plan",
-			    mode);
-			return (-1);
-		}
-		mode = claude_modes[i][1];
-	}
+	if (mode != NULL && (mode = claude_mode(mode, cause)) == NULL)
+		return (-1);
 	if (claude_command(s, b, cause) != 0)
 		return (-1);
 	for (i = 0; i < nitems(flags); i++)
@@ -444,17 +454,28 @@ claude_system_cb(struct host *s, struct claude *c, const cJSON *v)
 }
 
 /*
- * system/init, once per turn: the session id to resume with, and the
- * CLI's version (claude_code_version; Amp has none).
+ * system/init, once per turn: the session id to resume with, the CLI's
+ * version (claude_code_version; Amp has none), and the model and
+ * permission mode it runs with.
  */
 static void
 claude_init_cb(struct host *s, struct claude *c, const cJSON *v)
 {
 	const char *id = json_get_str(v, "session_id");
 	const char *version = json_get_str(v, "claude_code_version");
+	const char *model = json_get_str(v, "model");
+	const char *mode = json_get_str(v, "permissionMode");
+	const struct agent_profile *p = host_profile(s);
 
 	if (id != NULL && *id != '\0')
 		host_set_native_id(s, id);
+	if (model != NULL)
+		host_set_option(s, "model", model, NULL);
+	if (mode != NULL)
+		host_set_option(s, "mode", mode,
+		    p != NULL && p->options != NULL
+			? host_choices(p->options->modes)
+			: NULL);
 	if (version != NULL &&
 	    (c->version == NULL || strcmp(c->version, version) != 0)) {
 		free(c->version);
@@ -475,8 +496,10 @@ claude_status_cb(struct host *s, struct claude *c, const cJSON *v)
 
 	if (status != NULL && strcmp(status, "compacting") == 0)
 		host_status(s, "compacting", NULL);
-	else if (status == NULL && mode != NULL)
+	else if (status == NULL && mode != NULL) {
+		host_set_option(s, "mode", mode, NULL);
 		host_status(s, "mode", mode);
+	}
 }
 
 static void
@@ -1303,8 +1326,8 @@ claude_send_message(struct host *s, const struct user_message *m)
 {
 	struct claude *c = claude_get(s);
 	const cJSON   *att;
-	const char    *path;
-	cJSON	      *msg, *message, *content, *b;
+	const char    *path, *kind;
+	cJSON	      *msg, *message, *content, *b, *src;
 	char	      *text;
 
 	if (c == NULL)
@@ -1316,6 +1339,19 @@ claude_send_message(struct host *s, const struct user_message *m)
 	json_set_str(b, "text", m->text != NULL ? m->text : "");
 	json_append(content, b);
 	JSON_FOREACH(att, m->attachments) {
+		kind = json_get_str(att, "kind");
+		if (kind != NULL && strcmp(kind, "image") == 0) {
+			src = json_object();
+			json_set_str(src, "type", "base64");
+			json_set_str(
+			    src, "media_type", json_get_str(att, "mime"));
+			json_set_str(src, "data", json_get_str(att, "data"));
+			b = json_object();
+			json_set_str(b, "type", "image");
+			json_set(b, "source", src);
+			json_append(content, b);
+			continue;
+		}
 		if ((path = json_get_str(att, "path")) == NULL)
 			continue;
 		xasprintf(&text, "@%s", path);
@@ -1535,8 +1571,9 @@ out:
 }
 
 /*
- * control_response: to our interrupt. Success needs nothing (the result
- * ends the turn); an error is told.
+ * control_response: to our interrupt, set_model or set_permission_mode.
+ * Success needs nothing (the result ends the turn; init and status tell
+ * the model and mode); an error is told.
  */
 static void
 claude_control_response_cb(struct host *s, struct claude *c, const cJSON *v)
@@ -1619,6 +1656,23 @@ claude_ask_free(struct claude_ask *k)
 	free(k);
 }
 
+/* Send a control_request of ours (req moved in); its answer is
+ * claude_control_response_cb's. */
+static void
+claude_control(struct host *s, struct claude *c, cJSON *req)
+{
+	cJSON *msg;
+	char  *id;
+
+	xasprintf(&id, "agentd-%u", ++c->nrequest);
+	msg = json_object();
+	json_set_str(msg, "type", "control_request");
+	json_set_str(msg, "request_id", id);
+	json_set(msg, "request", req);
+	host_send_json(s, msg);
+	free(id);
+}
+
 /*
  * Interrupt the turn. The CLI answers with a control_response, then ends
  * the turn with an error result, which becomes "cancelled".
@@ -1627,21 +1681,54 @@ static int
 claude_cancel(struct host *s)
 {
 	struct claude *c = claude_get(s);
-	cJSON	      *msg, *req;
-	char	      *id;
+	cJSON	      *req;
 
 	if (c == NULL)
 		return (-1);
-	xasprintf(&id, "agentd-%u", ++c->nrequest);
 	req = json_object();
 	json_set_str(req, "subtype", "interrupt");
-	msg = json_object();
-	json_set_str(msg, "type", "control_request");
-	json_set_str(msg, "request_id", id);
-	json_set(msg, "request", req);
-	host_send_json(s, msg);
-	free(id);
+	claude_control(s, c, req);
 	c->cancelling = 1;
+	return (0);
+}
+
+/*
+ * Model and permission mode, by control requests set_model and
+ * set_permission_mode: the CLI takes them at once, during a turn too
+ * (from its next API request). With no CLI running, --model and
+ * --permission-mode give them at the next start. Claude has no control
+ * request for a reasoning effort: 409. Any model name goes (the CLI
+ * takes aliases and full ids; a wrong one fails at the API, in an error
+ * event); a mode must be one it knows (422).
+ */
+static int
+claude_configure(struct host *s, const struct session_config *cfg, char **cause)
+{
+	struct claude *c = claude_get(s);
+	const char    *mode = NULL;
+	cJSON	      *req;
+
+	if (cfg->effort != NULL) {
+		*cause = xstrdup("claude has no way to change its reasoning "
+				 "effort during a session");
+		return (409);
+	}
+	if (cfg->mode != NULL && (mode = claude_mode(cfg->mode, cause)) == NULL)
+		return (422);
+	if (c == NULL)
+		return (0);
+	if (cfg->model != NULL) {
+		req = json_object();
+		json_set_str(req, "subtype", "set_model");
+		json_set_str(req, "model", cfg->model);
+		claude_control(s, c, req);
+	}
+	if (mode != NULL) {
+		req = json_object();
+		json_set_str(req, "subtype", "set_permission_mode");
+		json_set_str(req, "mode", mode);
+		claude_control(s, c, req);
+	}
 	return (0);
 }
 

@@ -130,15 +130,20 @@ static void codex_on_line(struct host *, const char *, size_t);
 static int  codex_send_message(struct host *, const struct user_message *);
 static int
 codex_reply_permission(struct host *, const char *, enum permission_reply);
-static int  codex_reply_question(struct host *, const char *, const cJSON *);
-static int  codex_cancel(struct host *);
-static void codex_free(struct host *);
+static int codex_reply_question(struct host *, const char *, const cJSON *);
+static int codex_cancel(struct host *);
+static int
+codex_configure(struct host *, const struct session_config *, char **);
+static size_t codex_mode(const char *);
+static void   codex_learn(struct host *, const cJSON *);
+static void   codex_free(struct host *);
 
 static struct codex *codex_get(struct host *);
 static void	     codex_fail(
 	     struct host *, struct codex *, const char *, const struct jsonrpc_msg *);
 static void   codex_open_thread(struct host *, struct codex *);
 static void   codex_thread_policy(struct host *, cJSON *);
+static void   codex_turn_overrides(struct host *, cJSON *);
 static void   codex_flush(struct host *, struct codex *);
 static void   codex_interrupt(struct host *, struct codex *);
 static void   codex_turn_end(struct host *, struct codex *, const char *);
@@ -218,6 +223,7 @@ const struct adapter adapter_codex = { .name = "codex",
 	.reply_permission = codex_reply_permission,
 	.reply_question = codex_reply_question,
 	.cancel = codex_cancel,
+	.configure = codex_configure,
 	.free = codex_free };
 
 /* Responses to our requests, by enum codex_req. */
@@ -301,13 +307,20 @@ static const struct {
 	const char *mode;
 	const char *approval;
 	const char *sandbox;
-} codex_modes[] = { { "default", "untrusted", "workspace-write" },
-	{ "acceptEdits", "on-request", "workspace-write" },
-	{ "bypass", "never", "danger-full-access" },
-	{ "bypassPermissions", "never", "danger-full-access" },
-	{ "plan", "untrusted", "read-only" },
-	{ "readOnly", "untrusted", "read-only" },
-	{ "read-only", "untrusted", "read-only" } };
+	const char *policy; /* turn/start's sandboxPolicy type */
+} codex_modes[] = { { "default", "untrusted", "workspace-write",
+			"workspaceWrite" },
+	{ "acceptEdits", "on-request", "workspace-write", "workspaceWrite" },
+	{ "bypass", "never", "danger-full-access", "dangerFullAccess" },
+	{ "bypassPermissions", "never", "danger-full-access",
+	    "dangerFullAccess" },
+	{ "plan", "untrusted", "read-only", "readOnly" },
+	{ "readOnly", "untrusted", "read-only", "readOnly" },
+	{ "read-only", "untrusted", "read-only", "readOnly" } };
+
+/* Reasoning efforts codex takes (turn/start's effort). */
+static const char *const codex_efforts[] = { "none", "minimal", "low", "medium",
+	"high", "xhigh" };
 
 static struct codex *
 codex_get(struct host *s)
@@ -402,19 +415,83 @@ codex_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 	codex_open_thread(s, a);
 }
 
+/* The codex_modes entry of a mode, nitems(codex_modes) if none. */
+static size_t
+codex_mode(const char *mode)
+{
+	size_t i;
+
+	for (i = 0; mode != NULL && i < nitems(codex_modes); i++) {
+		if (strcmp(codex_modes[i].mode, mode) == 0)
+			return (i);
+	}
+	return (nitems(codex_modes));
+}
+
 /* approvalPolicy and sandbox for the session's permission mode. */
 static void
 codex_thread_policy(struct host *s, cJSON *params)
 {
-	const char *mode = host_permission_mode(s);
-	size_t	    i, pick = 0;
+	size_t pick = codex_mode(host_permission_mode(s));
 
-	for (i = 0; mode != NULL && i < nitems(codex_modes); i++) {
-		if (strcmp(codex_modes[i].mode, mode) == 0)
-			pick = i;
-	}
+	if (pick == nitems(codex_modes))
+		pick = 0;
 	json_set_str(params, "approvalPolicy", codex_modes[pick].approval);
 	json_set_str(params, "sandbox", codex_modes[pick].sandbox);
+}
+
+/*
+ * What the thread runs with (thread/start's and thread/resume's answer):
+ * its model and reasoning effort, and the mode agentd gave it.
+ */
+static void
+codex_learn(struct host *s, const cJSON *result)
+{
+	const struct agent_profile *p = host_profile(s);
+	const struct agent_options *o = p != NULL ? p->options : NULL;
+	const char		   *mode = host_permission_mode(s);
+
+	if (json_get_str(result, "model") != NULL)
+		host_set_option(
+		    s, "model", json_get_str(result, "model"), NULL);
+	host_set_option(s, "effort", json_get_str(result, "reasoningEffort"),
+	    o != NULL ? host_choices(o->efforts) : NULL);
+	host_set_option(s, "mode", mode != NULL ? mode : "default",
+	    o != NULL ? host_choices(o->modes) : NULL);
+}
+
+/*
+ * Model, effort and mode are turn/start's overrides, which codex keeps
+ * for the turns after: nothing is sent now, the next turn/start says
+ * them (codex_flush), and a new thread/start or resume says the mode
+ * and model too. A mode or effort codex does not take is refused (422).
+ */
+static int
+codex_configure(struct host *s, const struct session_config *cfg, char **cause)
+{
+	size_t i;
+
+	if (cfg->mode != NULL && codex_mode(cfg->mode) == nitems(codex_modes)) {
+		xasprintf(cause,
+		    "codex takes no mode '%s' (default, acceptEdits, plan, "
+		    "read-only, bypassPermissions)",
+		    cfg->mode);
+		return (422);
+	}
+	for (i = 0; cfg->effort != NULL && i < nitems(codex_efforts); i++) {
+		if (strcmp(codex_efforts[i], cfg->effort) == 0)
+			break;
+	}
+	if (cfg->effort != NULL && i == nitems(codex_efforts)) {
+		xasprintf(cause,
+		    "codex takes no reasoning effort '%s' (none, minimal, "
+		    "low, medium, high, xhigh)",
+		    cfg->effort);
+		return (422);
+	}
+	if (cfg->mode != NULL)
+		host_set_option(s, "mode", cfg->mode, NULL);
+	return (0);
 }
 
 /*
@@ -476,6 +553,7 @@ codex_thread_cb(void *arg, const struct jsonrpc_msg *msg)
 	host_set_native_id(s, id);
 	if ((version = json_get_str(thread, "cliVersion")) != NULL)
 		host_set_agent_version(s, version);
+	codex_learn(s, msg->result);
 	a->phase = CODEX_READY;
 	codex_flush(s, a);
 }
@@ -491,7 +569,7 @@ codex_send_message(struct host *s, const struct user_message *m)
 	struct codex *a = codex_get(s);
 	const cJSON  *att;
 	const char   *path, *mime;
-	char	     *text, *next;
+	char	     *text, *next, *url;
 	cJSON	     *input, *part, *el;
 
 	if (a == NULL || a->phase == CODEX_FAILED)
@@ -503,16 +581,25 @@ codex_send_message(struct host *s, const struct user_message *m)
 	json_append(input, part);
 	text = xstrdup(m->text != NULL ? m->text : "");
 	JSON_FOREACH(att, m->attachments) {
-		if ((path = json_get_str(att, "path")) == NULL)
-			continue;
+		path = json_get_str(att, "path");
 		mime = json_get_str(att, "mime");
 		if (mime != NULL && strncmp(mime, "image/", 6) == 0) {
 			el = json_object();
-			json_set_str(el, "type", "localImage");
-			json_set_str(el, "path", path);
+			if (path != NULL) {
+				json_set_str(el, "type", "localImage");
+				json_set_str(el, "path", path);
+			} else {
+				xasprintf(&url, "data:%s;base64,%s", mime,
+				    json_get_str(att, "data"));
+				json_set_str(el, "type", "image");
+				json_set_str(el, "url", url);
+				free(url);
+			}
 			json_append(input, el);
 			continue;
 		}
+		if (path == NULL)
+			continue;
 		xasprintf(&next, "%s\n\nAttached file: %s", text, path);
 		free(text);
 		text = next;
@@ -522,6 +609,29 @@ codex_send_message(struct host *s, const struct user_message *m)
 	rpc_queue_add(&a->queue, input);
 	codex_flush(s, a);
 	return (0);
+}
+
+/*
+ * The session's settings as turn/start's overrides (codex keeps them for
+ * the turns after): what was set at create or changed since, so a
+ * change made during a turn takes effect at the next.
+ */
+static void
+codex_turn_overrides(struct host *s, cJSON *params)
+{
+	size_t pick = codex_mode(host_permission_mode(s));
+	cJSON *policy;
+
+	if (host_model(s) != NULL)
+		json_set_str(params, "model", host_model(s));
+	if (host_effort(s) != NULL)
+		json_set_str(params, "effort", host_effort(s));
+	if (pick == nitems(codex_modes))
+		return;
+	json_set_str(params, "approvalPolicy", codex_modes[pick].approval);
+	policy = json_object();
+	json_set_str(policy, "type", codex_modes[pick].policy);
+	json_set(params, "sandboxPolicy", policy);
 }
 
 /* Send the next queued message if the thread is ready and idle. */
@@ -536,6 +646,7 @@ codex_flush(struct host *s, struct codex *a)
 	params = json_object();
 	json_set_str(params, "threadId", host_native_id(s));
 	json_set(params, "input", input);
+	codex_turn_overrides(s, params);
 
 	a->in_turn = 1;
 	a->interrupt = 0;

@@ -46,6 +46,7 @@ static int
 pi_reply_permission(struct host *, const char *, enum permission_reply);
 static int  pi_reply_question(struct host *, const char *, const cJSON *);
 static int  pi_cancel(struct host *);
+static int  pi_configure(struct host *, const struct session_config *, char **);
 static void pi_free(struct host *);
 
 const struct adapter adapter_pi = { .name = "pi",
@@ -59,7 +60,11 @@ const struct adapter adapter_pi = { .name = "pi",
 	.reply_permission = pi_reply_permission,
 	.reply_question = pi_reply_question,
 	.cancel = pi_cancel,
+	.configure = pi_configure,
 	.free = pi_free };
+
+static void pi_learn(struct host *, const cJSON *);
+static void pi_command(struct host *, const char *, cJSON *);
 
 static struct pi *
 pi_state(struct host *s)
@@ -67,7 +72,7 @@ pi_state(struct host *s)
 	return (host_adapter_data(s));
 }
 
-/* pi --mode rpc [--session FILE] [--model M] */
+/* pi --mode rpc [--session FILE] [--model M] [--thinking LEVEL] */
 static int
 pi_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 {
@@ -82,6 +87,10 @@ pi_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 	if (host_model(s) != NULL) {
 		argv_add(b, "--model");
 		argv_add(b, host_model(s));
+	}
+	if (host_effort(s) != NULL) {
+		argv_add(b, "--thinking");
+		argv_add(b, host_effort(s));
 	}
 	return (0);
 }
@@ -110,14 +119,43 @@ pi_on_start(struct host *s)
 	pi_command(s, "get_state", json_object());
 }
 
+/*
+ * The prompt: images as pi's images ({type, data, mimeType}), files named
+ * in the text (pi reads them with its own tools).
+ */
 static int
 pi_send_message(struct host *s, const struct user_message *m)
 {
-	cJSON *o;
+	const cJSON *att;
+	const char  *kind, *path;
+	cJSON	    *o, *images = NULL, *img;
+	char	    *text, *next;
 
+	text = xstrdup(m->text != NULL ? m->text : "");
+	JSON_FOREACH(att, m->attachments) {
+		kind = json_get_str(att, "kind");
+		path = json_get_str(att, "path");
+		if (kind != NULL && strcmp(kind, "image") == 0) {
+			if (images == NULL)
+				images = json_array();
+			img = json_object();
+			json_set_str(img, "type", "image");
+			json_set_str(img, "data", json_get_str(att, "data"));
+			json_set_str(
+			    img, "mimeType", json_get_str(att, "mime"));
+			json_append(images, img);
+		} else if (path != NULL) {
+			xasprintf(&next, "%s\n\nAttached file: %s", text, path);
+			free(text);
+			text = next;
+		}
+	}
 	o = json_object();
-	json_set_str(o, "message", m->text);
+	json_set_str(o, "message", text);
+	if (images != NULL)
+		json_set(o, "images", images);
 	pi_command(s, "prompt", o);
+	free(text);
 	return (0);
 }
 
@@ -457,10 +495,89 @@ pi_response(struct host *s, const cJSON *o)
 			host_turn_end(s, "error", NULL, -1);
 		return;
 	}
-	if (cmd != NULL && strcmp(cmd, "get_state") == 0 &&
-	    (file = json_get_str(json_get_obj(o, "data"), "sessionFile")) !=
-		NULL)
-		host_set_native_id(s, file);
+	if (cmd != NULL && strcmp(cmd, "get_state") == 0) {
+		if ((file = json_get_str(
+			 json_get_obj(o, "data"), "sessionFile")) != NULL)
+			host_set_native_id(s, file);
+		pi_learn(s, json_get_obj(o, "data"));
+	} else if (cmd != NULL &&
+	    (strcmp(cmd, "set_model") == 0 ||
+		strcmp(cmd, "set_thinking_level") == 0))
+		pi_command(s, "get_state", json_object());
+}
+
+/* get_state's model ("provider/id") and thinkingLevel, as options. */
+static void
+pi_learn(struct host *s, const cJSON *state)
+{
+	const struct agent_profile *p = host_profile(s);
+	const cJSON		   *model = json_get_obj(state, "model");
+	const char		   *id = json_get_str(model, "id");
+	const char		   *provider = json_get_str(model, "provider");
+	const char *level = json_get_str(state, "thinkingLevel");
+	char	   *name;
+
+	if (id != NULL) {
+		if (provider != NULL)
+			xasprintf(&name, "%s/%s", provider, id);
+		else
+			name = xstrdup(id);
+		host_set_option(s, "model", name, NULL);
+		free(name);
+	}
+	if (level != NULL)
+		host_set_option(s, "effort", level,
+		    p != NULL && p->options != NULL
+			? host_choices(p->options->efforts)
+			: NULL);
+}
+
+/*
+ * set_model {provider, modelId} for a model named "provider/id", and
+ * set_thinking_level {level}: pi takes them for its next model call.
+ * With no pi running, --model and --thinking give them at the next
+ * start. Pi has no modes: it asks no permissions (409).
+ */
+static int
+pi_configure(struct host *s, const struct session_config *cfg, char **cause)
+{
+	const char *slash = NULL;
+	char	   *provider;
+	cJSON	   *o;
+	int	    status;
+
+	if (cfg->mode != NULL) {
+		*cause = xstrdup("pi has no modes: it asks no permissions");
+		return (409);
+	}
+	if (cfg->model != NULL &&
+	    ((slash = strchr(cfg->model, '/')) == NULL || slash == cfg->model ||
+		slash[1] == '\0')) {
+		xasprintf(cause,
+		    "pi names a model as provider/id (as --model does), not "
+		    "'%s'",
+		    cfg->model);
+		return (422);
+	}
+	if (cfg->effort != NULL &&
+	    (status = host_option_check(s, "effort", cfg->effort, cause)) != 0)
+		return (status);
+	if (pi_state(s) == NULL)
+		return (0);
+	if (cfg->model != NULL) {
+		provider = xstrndup(cfg->model, (size_t)(slash - cfg->model));
+		o = json_object();
+		json_set_str(o, "provider", provider);
+		json_set_str(o, "modelId", slash + 1);
+		pi_command(s, "set_model", o);
+		free(provider);
+	}
+	if (cfg->effort != NULL) {
+		o = json_object();
+		json_set_str(o, "level", cfg->effort);
+		pi_command(s, "set_thinking_level", o);
+	}
+	return (0);
 }
 
 /* extension_ui_request: select and confirm become questions. */

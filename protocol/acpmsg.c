@@ -204,6 +204,20 @@ acpmsg_block_link(const char *uri, const char *name, const char *mime)
 	return (b);
 }
 
+/* An image ContentBlock: base64 data, its type, and where it came from. */
+cJSON *
+acpmsg_block_image(const char *data, const char *mime, const char *uri)
+{
+	cJSON *b;
+
+	b = json_object();
+	json_set_str(b, "type", "image");
+	json_set_str(b, "data", data);
+	json_set_str(b, "mimeType", mime);
+	json_set_str(b, "uri", uri);
+	return (b);
+}
+
 /*
  * A prompt's content blocks as one text: text blocks, a resource_link's
  * uri and an embedded resource's text, joined by newlines.
@@ -368,7 +382,7 @@ acpmsg_initialized(const struct acpmsg_agent *ag)
 	cJSON *r, *caps, *prompt, *mcp, *sess, *info;
 
 	prompt = json_object();
-	json_set_bool(prompt, "image", 0);
+	json_set_bool(prompt, "image", ag->image);
 	json_set_bool(prompt, "audio", 0);
 	json_set_bool(prompt, "embeddedContext", ag->embedded_context);
 	mcp = json_object();
@@ -700,4 +714,142 @@ acpmsg_accepted(const cJSON *result, const cJSON **content)
 
 	*content = json_get_obj(result, "content");
 	return (action != NULL && strcmp(action, "accept") == 0);
+}
+
+/*
+ * Session settings. ACP tells them three ways: modes (session/set_mode),
+ * models (the unstable session/set_model) and configOptions, selects by
+ * category (session/set_config_option). agentd's own keys are "model",
+ * "mode" and "effort"; ACP's thought_level category is effort.
+ */
+static const char *const acpmsg_categories[][2] = { { "model", "model" },
+	{ "mode", "mode" }, { "effort", "thought_level" } };
+
+/* Our key for an ACP config category, or NULL for one we do not map. */
+const char *
+acpmsg_config_key(const char *category)
+{
+	size_t i;
+
+	for (i = 0; category != NULL && i < nitems(acpmsg_categories); i++) {
+		if (strcmp(acpmsg_categories[i][1], category) == 0)
+			return (acpmsg_categories[i][0]);
+	}
+	return (NULL);
+}
+
+/* The ACP config category of one of our keys, or NULL. */
+const char *
+acpmsg_config_category(const char *key)
+{
+	size_t i;
+
+	for (i = 0; key != NULL && i < nitems(acpmsg_categories); i++) {
+		if (strcmp(acpmsg_categories[i][0], key) == 0)
+			return (acpmsg_categories[i][1]);
+	}
+	return (NULL);
+}
+
+/* session/set_model's params (unstable in ACP v1). */
+cJSON *
+acpmsg_set_model(const char *session, const char *model)
+{
+	cJSON *params;
+
+	params = acpmsg_session_id(session);
+	json_set_str(params, "modelId", model);
+	return (params);
+}
+
+/* session/set_config_option's params, for a select's value. */
+cJSON *
+acpmsg_set_config(const char *session, const char *config_id, const char *value)
+{
+	cJSON *params;
+
+	params = acpmsg_session_id(session);
+	json_set_str(params, "configId", config_id);
+	json_set_str(params, "value", value);
+	return (params);
+}
+
+/* {id, name?, description?} from ACP members of those names, or NULL. */
+static cJSON *
+acpmsg_choice_of(const cJSON *v, const char *id_member)
+{
+	const char *id = json_get_str(v, id_member);
+	const char *name = json_get_str(v, "name");
+	const char *desc = json_get_str(v, "description");
+	cJSON	   *o;
+
+	if (id == NULL)
+		return (NULL);
+	o = json_object();
+	json_set_str(o, "id", id);
+	if (name != NULL)
+		json_set_str(o, "name", name);
+	if (desc != NULL)
+		json_set_str(o, "description", desc);
+	return (o);
+}
+
+/*
+ * A list of values as agentd tells them, [{id, name?, description?}],
+ * from an ACP array: availableModes (id_member "id"), availableModels
+ * ("modelId") or a select's options ("value", possibly in groups of
+ * {group, name, options}).
+ */
+cJSON *
+acpmsg_choices(const cJSON *list, const char *id_member)
+{
+	const cJSON *v, *g;
+	cJSON	    *out, *c;
+
+	out = json_array();
+	JSON_FOREACH(v, list) {
+		if (json_get_arr(v, "options") != NULL) {
+			JSON_FOREACH(g, json_get_arr(v, "options")) {
+				if ((c = acpmsg_choice_of(g, id_member)) !=
+				    NULL)
+					json_append(out, c);
+			}
+		} else if ((c = acpmsg_choice_of(v, id_member)) != NULL)
+			json_append(out, c);
+	}
+	return (out);
+}
+
+/*
+ * A select SessionConfigOption {id, name, category, type, currentValue,
+ * options} from agentd's key, current value and choices (borrowed).
+ */
+cJSON *
+acpmsg_config_option(const char *id, const char *name, const char *category,
+    const char *current, const cJSON *choices)
+{
+	const cJSON *c;
+	cJSON	    *o, *opts, *v;
+	const char  *s;
+
+	opts = json_array();
+	JSON_FOREACH(c, choices) {
+		if ((s = json_get_str(c, "id")) == NULL)
+			continue;
+		v = json_object();
+		json_set_str(v, "value", s);
+		s = json_get_str(c, "name");
+		json_set_str(v, "name", s != NULL ? s : json_get_str(c, "id"));
+		if ((s = json_get_str(c, "description")) != NULL)
+			json_set_str(v, "description", s);
+		json_append(opts, v);
+	}
+	o = json_object();
+	json_set_str(o, "id", id);
+	json_set_str(o, "name", name);
+	json_set_str(o, "category", category);
+	json_set_str(o, "type", "select");
+	json_set_str(o, "currentValue", current != NULL ? current : "");
+	json_set(o, "options", opts);
+	return (o);
 }

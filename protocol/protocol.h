@@ -300,6 +300,8 @@ cJSON	   *event_part_status(const char *, const char *);
 #define ACPMSG_SESSION_PROMPT	  "session/prompt"
 #define ACPMSG_SESSION_CANCEL	  "session/cancel"
 #define ACPMSG_SESSION_SET_MODE	  "session/set_mode"
+#define ACPMSG_SESSION_SET_MODEL  "session/set_model"
+#define ACPMSG_SESSION_SET_CONFIG "session/set_config_option"
 #define ACPMSG_SESSION_UPDATE	  "session/update"
 #define ACPMSG_REQUEST_PERMISSION "session/request_permission"
 #define ACPMSG_ELICITATION	  "elicitation/create"
@@ -350,6 +352,7 @@ struct acpmsg_agent {
 	int	    load_session;
 	int	    embedded_context;
 	int	    list_sessions;
+	int	    image; /* takes image content blocks */
 };
 extern const char *const acpmsg_usage_names[4];
 const char		*acpmsg_update_name(enum acpmsg_update);
@@ -360,6 +363,7 @@ const char		*acpmsg_option_name(enum acpmsg_option);
 cJSON			*acpmsg_update(const char *, cJSON *);
 cJSON			*acpmsg_block_text(const char *);
 cJSON *acpmsg_block_link(const char *, const char *, const char *);
+cJSON *acpmsg_block_image(const char *, const char *, const char *);
 char  *acpmsg_prompt_text(const cJSON *);
 cJSON *acpmsg_chunk(enum acpmsg_update, const char *, const char *);
 cJSON *acpmsg_tool_call(
@@ -373,6 +377,13 @@ cJSON	   *acpmsg_initialized(const struct acpmsg_agent *);
 cJSON	   *acpmsg_session(const char *, const cJSON *, const char *);
 cJSON	   *acpmsg_session_id(const char *);
 cJSON	   *acpmsg_set_mode(const char *, const char *);
+const char *acpmsg_config_key(const char *);
+const char *acpmsg_config_category(const char *);
+cJSON	   *acpmsg_set_model(const char *, const char *);
+cJSON	   *acpmsg_set_config(const char *, const char *, const char *);
+cJSON	   *acpmsg_choices(const cJSON *, const char *);
+cJSON	   *acpmsg_config_option(
+	 const char *, const char *, const char *, const char *, const cJSON *);
 cJSON	   *acpmsg_prompt(const char *, cJSON *);
 cJSON	   *acpmsg_prompt_result(const char *, cJSON *);
 cJSON	   *acpmsg_usage(long long, long long, long long, long long);

@@ -10,8 +10,18 @@
  *	crash		one chunk, then exit 3 in the middle of the turn
  *	tool		an "echo hi" tool call and its result
  *	firehose N	N small chunks as fast as stdout takes them
+ *	whoami		"model=M mode=M effort=E": the session's settings
  *	recall		"recall: " and the earlier prompts, joined by " | "
+ *
+ * Each image block of a prompt is first answered "saw image TYPE, N
+ * bytes" (it says promptCapabilities.image).
  *	(else)		a thought, then "echo: <text>" in several chunks
+ *
+ * Its sessions have settings, as ACP agents tell them: modes (default,
+ * acceptEdits, plan; session/set_mode), models (mock-fast, mock-smart;
+ * session/set_model) and configOptions for all three (effort is the
+ * thought_level category; session/set_config_option). In acceptEdits the
+ * "permission" edit is allowed without asking.
  *
  * With AGENTD_MOCK_STORE=1 in its environment it keeps its sessions as a
  * real agent does, under its HOME: ~/.agentd-mock/sessions/<id>.jsonl, a
@@ -65,11 +75,29 @@ struct mockagent {
 	long long	     next_id; /* our requests */
 	unsigned int	     seq;     /* ids of calls, messages */
 	char		    *session;
-	int		     cancelled; /* in this turn */
-	unsigned int	     turns;	/* cost: $0.0001 each */
-	cJSON		    *prompts;	/* this session's, for recall */
-	char		    *store;	/* the session's file, or NULL */
+	int		     cancelled;	 /* in this turn */
+	unsigned int	     turns;	 /* cost: $0.0001 each */
+	const char	    *setting[3]; /* model, mode, effort */
+	cJSON		    *prompts;	 /* this session's, for recall */
+	char		    *store;	 /* the session's file, or NULL */
 	TAILQ_HEAD(, mockagent_msg) backlog;
+};
+
+/* The settings: our key, ACP's config category and the values. */
+enum {
+	MOCKAGENT_MODEL,
+	MOCKAGENT_MODE,
+	MOCKAGENT_EFFORT,
+	MOCKAGENT_NSET
+};
+static const struct {
+	const char *key;
+	const char *name;
+	const char *values[4];
+} mockagent_settings[MOCKAGENT_NSET] = {
+	{ "model", "Model", { "mock-fast", "mock-smart", NULL } },
+	{ "mode", "Mode", { "default", "acceptEdits", "plan", NULL } },
+	{ "effort", "Thought level", { "low", "medium", "high", NULL } },
 };
 
 /* A prompt behaviour: returns the stopReason, or NULL if it answered. */
@@ -95,6 +123,7 @@ static char	*mockagent_store_path(const char *);
 static void	 mockagent_store_add(struct mockagent *, cJSON *);
 static void	 mockagent_store_open(struct mockagent *, const char *);
 static cJSON *mockagent_store_load(const char *, const char *, const char **);
+static void   mockagent_images(struct mockagent *, const cJSON *);
 static void   mockagent_chunk(
       struct mockagent *, enum acpmsg_update, const char *, const char *);
 static void mockagent_tool_call(
@@ -111,6 +140,12 @@ static jsonrpc_msg_fn mockagent_new;
 static jsonrpc_msg_fn mockagent_load;
 static jsonrpc_msg_fn mockagent_prompt;
 static jsonrpc_msg_fn mockagent_cancel;
+static jsonrpc_msg_fn mockagent_set_mode;
+static jsonrpc_msg_fn mockagent_set_model;
+static jsonrpc_msg_fn mockagent_set_config;
+static cJSON	     *mockagent_session_state(struct mockagent *, cJSON *);
+static cJSON	     *mockagent_config_options(struct mockagent *);
+static int	      mockagent_set(struct mockagent *, int, const char *);
 
 static mockagent_keyword_fn mockagent_permission;
 static mockagent_keyword_fn mockagent_question;
@@ -120,6 +155,7 @@ static mockagent_keyword_fn mockagent_crash;
 static mockagent_keyword_fn mockagent_tool;
 static mockagent_keyword_fn mockagent_firehose;
 static mockagent_keyword_fn mockagent_recall;
+static mockagent_keyword_fn mockagent_whoami;
 static mockagent_keyword_fn mockagent_echo;
 
 /* Requests we answer; anything else is answered -32601. */
@@ -127,7 +163,10 @@ static const struct jsonrpc_method mockagent_requests[] = {
 	{ ACPMSG_INITIALIZE, mockagent_initialize },
 	{ ACPMSG_SESSION_NEW, mockagent_new },
 	{ ACPMSG_SESSION_LOAD, mockagent_load },
-	{ ACPMSG_SESSION_PROMPT, mockagent_prompt }
+	{ ACPMSG_SESSION_PROMPT, mockagent_prompt },
+	{ ACPMSG_SESSION_SET_MODE, mockagent_set_mode },
+	{ ACPMSG_SESSION_SET_MODEL, mockagent_set_model },
+	{ ACPMSG_SESSION_SET_CONFIG, mockagent_set_config }
 };
 
 /* Notifications; session/cancel during a turn is mockagent_interrupt's. */
@@ -157,7 +196,8 @@ static const struct mockagent_keyword mockagent_keywords[] = {
 	{ "permission", mockagent_permission },
 	{ "question", mockagent_question }, { "firehose", mockagent_firehose },
 	{ "slow", mockagent_slow }, { "tool", mockagent_tool },
-	{ "recall", mockagent_recall }, { "", mockagent_echo }
+	{ "whoami", mockagent_whoami }, { "recall", mockagent_recall },
+	{ "", mockagent_echo }
 };
 
 /* Run the mock agent until stdin closes. */
@@ -172,6 +212,9 @@ mockagent_main(int argc, char **argv)
 	m.in = jsonl_new(0);
 	m.peer = jsonrpc_peer_new(&mockagent_rpc, &m);
 	TAILQ_INIT(&m.backlog);
+	m.setting[MOCKAGENT_MODEL] = "mock-fast";
+	m.setting[MOCKAGENT_MODE] = "default";
+	m.setting[MOCKAGENT_EFFORT] = "medium";
 	while ((v = mockagent_next(&m)) != NULL) {
 		jsonrpc_peer_dispatch(m.peer, v);
 		json_free(v);
@@ -367,7 +410,8 @@ mockagent_initialize(void *arg, const struct jsonrpc_msg *msg)
 	struct mockagent   *m = arg;
 	struct acpmsg_agent ag = { .name = "agentd-mock",
 		.version = AGENTD_VERSION,
-		.load_session = 1 };
+		.load_session = 1,
+		.image = 1 };
 
 	jsonrpc_peer_reply(m->peer, msg->id, acpmsg_initialized(&ag));
 }
@@ -391,7 +435,137 @@ mockagent_new(void *arg, const struct jsonrpc_msg *msg)
 	json_free(m->prompts);
 	m->prompts = json_array();
 	mockagent_store_open(m, json_get_str(msg->params, "cwd"));
-	jsonrpc_peer_reply(m->peer, msg->id, acpmsg_session_id(m->session));
+	jsonrpc_peer_reply(m->peer, msg->id,
+	    mockagent_session_state(m, acpmsg_session_id(m->session)));
+}
+
+/* Add modes, models and configOptions to a session/new or load answer. */
+static cJSON *
+mockagent_session_state(struct mockagent *m, cJSON *r)
+{
+	const char *const *v;
+	cJSON		  *modes, *models, *list, *c;
+
+	list = json_array();
+	for (v = mockagent_settings[MOCKAGENT_MODE].values; *v != NULL; v++) {
+		c = json_object();
+		json_set_str(c, "id", *v);
+		json_set_str(c, "name", *v);
+		json_append(list, c);
+	}
+	modes = json_object();
+	json_set_str(modes, "currentModeId", m->setting[MOCKAGENT_MODE]);
+	json_set(modes, "availableModes", list);
+	list = json_array();
+	for (v = mockagent_settings[MOCKAGENT_MODEL].values; *v != NULL; v++) {
+		c = json_object();
+		json_set_str(c, "modelId", *v);
+		json_set_str(c, "name", *v);
+		json_append(list, c);
+	}
+	models = json_object();
+	json_set_str(models, "currentModelId", m->setting[MOCKAGENT_MODEL]);
+	json_set(models, "availableModels", list);
+	json_set(r, "modes", modes);
+	json_set(r, "models", models);
+	json_set(r, "configOptions", mockagent_config_options(m));
+	return (r);
+}
+
+/* The three settings as select configOptions. */
+static cJSON *
+mockagent_config_options(struct mockagent *m)
+{
+	const char *const *v;
+	cJSON		  *opts, *list, *c;
+	int		   i;
+
+	opts = json_array();
+	for (i = 0; i < MOCKAGENT_NSET; i++) {
+		list = json_array();
+		for (v = mockagent_settings[i].values; *v != NULL; v++) {
+			c = json_object();
+			json_set_str(c, "id", *v);
+			json_append(list, c);
+		}
+		json_append(opts,
+		    acpmsg_config_option(mockagent_settings[i].key,
+			mockagent_settings[i].name,
+			acpmsg_config_category(mockagent_settings[i].key),
+			m->setting[i], list));
+		json_free(list);
+	}
+	return (opts);
+}
+
+/* Set setting i to value if it is one of its values: 0, else -1. */
+static int
+mockagent_set(struct mockagent *m, int i, const char *value)
+{
+	const char *const *v;
+
+	for (v = mockagent_settings[i].values; value != NULL && *v != NULL;
+	     v++) {
+		if (strcmp(*v, value) == 0) {
+			m->setting[i] = *v;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* session/set_mode {sessionId, modeId}: {} or -32602. */
+static void
+mockagent_set_mode(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct mockagent *m = arg;
+
+	if (mockagent_set(
+		m, MOCKAGENT_MODE, json_get_str(msg->params, "modeId")) != 0) {
+		jsonrpc_peer_error(
+		    m->peer, msg->id, JSONRPC_INVALID_PARAMS, "unknown mode");
+		return;
+	}
+	jsonrpc_peer_reply(m->peer, msg->id, json_object());
+}
+
+/* session/set_model {sessionId, modelId}: {} or -32602. */
+static void
+mockagent_set_model(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct mockagent *m = arg;
+
+	if (mockagent_set(m, MOCKAGENT_MODEL,
+		json_get_str(msg->params, "modelId")) != 0) {
+		jsonrpc_peer_error(
+		    m->peer, msg->id, JSONRPC_INVALID_PARAMS, "unknown model");
+		return;
+	}
+	jsonrpc_peer_reply(m->peer, msg->id, json_object());
+}
+
+/* session/set_config_option {sessionId, configId, value}: the options. */
+static void
+mockagent_set_config(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct mockagent *m = arg;
+	const char	 *id = json_get_str(msg->params, "configId");
+	cJSON		 *r;
+	int		  i;
+
+	for (i = 0; i < MOCKAGENT_NSET; i++) {
+		if (id != NULL && strcmp(id, mockagent_settings[i].key) == 0)
+			break;
+	}
+	if (i == MOCKAGENT_NSET ||
+	    mockagent_set(m, i, json_get_str(msg->params, "value")) != 0) {
+		jsonrpc_peer_error(m->peer, msg->id, JSONRPC_INVALID_PARAMS,
+		    "unknown config option or value");
+		return;
+	}
+	r = json_object();
+	json_set(r, "configOptions", mockagent_config_options(m));
+	jsonrpc_peer_reply(m->peer, msg->id, r);
 }
 
 /* ~/.agentd-mock/sessions/<id>.jsonl if AGENTD_MOCK_STORE=1, or NULL. */
@@ -521,7 +695,8 @@ mockagent_load(void *arg, const struct jsonrpc_msg *msg)
 	m->prompts = prompts;
 	JSON_FOREACH(e, m->prompts)
 		mockagent_chunk(m, ACPMSG_USER_CHUNK, json_str(e), NULL);
-	jsonrpc_peer_reply(m->peer, msg->id, NULL);
+	jsonrpc_peer_reply(
+	    m->peer, msg->id, mockagent_session_state(m, json_object()));
 }
 
 /* session/cancel outside a turn has nothing to stop. */
@@ -549,6 +724,7 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 	if (m->prompts == NULL)
 		m->prompts = json_array();
 	m->cancelled = 0;
+	mockagent_images(m, json_get_arr(msg->params, "prompt"));
 	for (i = 0; i < nitems(mockagent_keywords); i++) {
 		if (strstr(text, mockagent_keywords[i].keyword) != NULL)
 			break;
@@ -568,6 +744,32 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 		    acpmsg_prompt_result(reason, acpmsg_usage(len, 10, 0, 0)));
 	}
 	free(text);
+}
+
+/* Say what each image block of a prompt is: "saw image TYPE, N bytes". */
+static void
+mockagent_images(struct mockagent *m, const cJSON *blocks)
+{
+	const cJSON *b;
+	const char  *type, *data;
+	char	     said[128];
+	size_t	     n;
+
+	JSON_FOREACH(b, blocks) {
+		type = json_get_str(b, "type");
+		if (type == NULL || strcmp(type, "image") != 0 ||
+		    (data = json_get_str(b, "data")) == NULL)
+			continue;
+		n = strlen(data) / 4 * 3;
+		if (n > 0 && data[strlen(data) - 1] == '=')
+			n -= data[strlen(data) - 2] == '=' ? 2 : 1;
+		snprintf(said, sizeof said, "saw image %s, %zu bytes. ",
+		    json_get_str(b, "mimeType") != NULL
+			? json_get_str(b, "mimeType")
+			: "?",
+		    n);
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, said, NULL);
+	}
 }
 
 /* A tool_call notification. */
@@ -655,6 +857,13 @@ mockagent_permission(struct mockagent *m, const cJSON *id, const char *text)
 	json_set_str(input, "path", "mock.txt");
 	json_set_str(input, "content", "mock\n");
 	mockagent_tool_call(m, call, "Write mock.txt", "edit", input);
+	if (strcmp(m->setting[MOCKAGENT_MODE], "acceptEdits") == 0) {
+		mockagent_tool_done(
+		    m, call, ACPMSG_COMPLETED, mockagent_diff_content());
+		mockagent_chunk(m, ACPMSG_AGENT_CHUNK,
+		    "permission granted by the mode", mid);
+		return ("end_turn");
+	}
 	if ((v = mockagent_wait(m, mockagent_ask_permission(m, call))) == NULL)
 		return ("cancelled");
 	option = acpmsg_selected(json_get_obj(v, "result"));
@@ -812,6 +1021,20 @@ mockagent_recall(struct mockagent *m, const cJSON *id, const char *text)
 	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, reply, NULL);
 	free(reply);
 	free(all);
+	return ("end_turn");
+}
+
+/* "whoami": the session's settings, as the agent runs with them. */
+static const char *
+mockagent_whoami(struct mockagent *m, const cJSON *id, const char *text)
+{
+	char *reply;
+
+	xasprintf(&reply, "model=%s mode=%s effort=%s",
+	    m->setting[MOCKAGENT_MODEL], m->setting[MOCKAGENT_MODE],
+	    m->setting[MOCKAGENT_EFFORT]);
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, reply, NULL);
+	free(reply);
 	return ("end_turn");
 }
 

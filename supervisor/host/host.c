@@ -63,6 +63,8 @@ struct host {
 	char			   *cwd;
 	char			   *model;
 	char			   *permission_mode;
+	char			   *effort;
+	cJSON			   *options; /* {key: {current?, available?}} */
 	cJSON			   *agent_command;
 	cJSON			   *mcp;
 	char			   *native_id;
@@ -123,6 +125,9 @@ host_new(const struct host_settings *set, struct journal *j,
 	h->cwd = xstrdup(set->cwd);
 	h->model = host_strdup(set->model);
 	h->permission_mode = host_strdup(set->permission_mode);
+	h->effort = host_strdup(set->effort);
+	h->options =
+	    json_is_obj(set->options) ? json_dup(set->options) : json_object();
 	if (set->agent_command != NULL)
 		h->agent_command = json_dup(set->agent_command);
 	if (set->mcp != NULL)
@@ -169,6 +174,8 @@ host_free(struct host *h)
 	free(h->cwd);
 	free(h->model);
 	free(h->permission_mode);
+	free(h->effort);
+	json_free(h->options);
 	json_free(h->agent_command);
 	json_free(h->mcp);
 	free(h->native_id);
@@ -200,6 +207,109 @@ const char *
 host_permission_mode(struct host *h)
 {
 	return (h->permission_mode);
+}
+
+const char *
+host_effort(struct host *h)
+{
+	return (h->effort);
+}
+
+/*
+ * What the agent offers and runs with, by key ("model", "mode",
+ * "effort"): {current?, available?: [{id, name?, description?}]}, as its
+ * adapter learned it. Kept in session.json so an idle session still says.
+ */
+const cJSON *
+host_options(struct host *h)
+{
+	return (h->options);
+}
+
+/*
+ * The adapter learned an option: its current value (or NULL, unknown)
+ * and what the agent offers (an array of {id, name?, description?},
+ * taken; NULL keeps what was known). The session saves it if it changed.
+ */
+void
+host_set_option(
+    struct host *h, const char *key, const char *current, cJSON *available)
+{
+	cJSON	   *o, *was;
+	const char *cur;
+	int	    changed = 0;
+
+	if ((o = json_get_obj(h->options, key)) == NULL) {
+		o = json_object();
+		json_set(h->options, key, o);
+		changed = 1;
+	}
+	cur = json_get_str(o, "current");
+	if (current != NULL && (cur == NULL || strcmp(cur, current) != 0)) {
+		json_set_str(o, "current", current);
+		changed = 1;
+	}
+	if (available != NULL) {
+		was = json_get(o, "available");
+		if (was == NULL || !json_equal(was, available)) {
+			json_set(o, "available", available);
+			changed = 1;
+		} else
+			json_free(available);
+	}
+	if (changed)
+		h->cbs->changed(h->cbarg);
+}
+
+/* A NULL-terminated list of ids as choices [{id}], or NULL for none. */
+cJSON *
+host_choices(const char *const *list)
+{
+	const char *const *v;
+	cJSON		  *a, *c;
+
+	if (list == NULL)
+		return (NULL);
+	a = json_array();
+	for (v = list; *v != NULL; v++) {
+		c = json_object();
+		json_set_str(c, "id", *v);
+		json_append(a, c);
+	}
+	return (a);
+}
+
+/*
+ * Does the agent offer value for key? 0 if so, or if its list is not
+ * known (the agent itself is then the judge); else 422 with *cause
+ * naming what it offers.
+ */
+int
+host_option_check(
+    struct host *h, const char *key, const char *value, char **cause)
+{
+	const cJSON *list, *e;
+	const char  *id;
+	struct buf   ids;
+
+	list = json_get_arr(json_get_obj(h->options, key), "available");
+	if (json_size(list) <= 0)
+		return (0);
+	JSON_FOREACH(e, list) {
+		if ((id = json_get_str(e, "id")) != NULL &&
+		    strcmp(id, value) == 0)
+			return (0);
+	}
+	buf_init(&ids, 1024);
+	JSON_FOREACH(e, list) {
+		if ((id = json_get_str(e, "id")) != NULL &&
+		    buf_printf(&ids, "%s%s", ids.len > 0 ? ", " : "", id) != 0)
+			break;
+	}
+	xasprintf(cause, "the agent offers no %s '%s' (it offers: %s%s)", key,
+	    value, ids.p != NULL ? ids.p : "", ids.full ? ", …" : "");
+	buf_free(&ids);
+	return (422);
 }
 
 const char *
@@ -550,6 +660,48 @@ host_user_message(struct host *h, cJSON *content)
 
 	snprintf(nid, sizeof nid, "user-%llu", (unsigned long long)h->nturns);
 	host_item_whole(h, nid, ITEM_MESSAGE, ROLE_USER, content);
+}
+
+/*
+ * The session's settings changed (the adapter took the change): keep
+ * them for the next start, and write when and what into the log, as a
+ * completed status item "config" whose detail says it in words and whose
+ * json part is the change, {model?, mode?, effort?}.
+ */
+void
+host_configure(struct host *h, const struct session_config *cfg)
+{
+	static const char *const keys[] = { "model", "mode", "effort" };
+	const char *vals[3] = { cfg->model, cfg->mode, cfg->effort };
+	char	  **dst[3];
+	struct buf  detail;
+	cJSON	   *content, *change;
+	char	    nid[32];
+	size_t	    i;
+
+	dst[0] = &h->model;
+	dst[1] = &h->permission_mode;
+	dst[2] = &h->effort;
+	buf_init(&detail, 4096);
+	change = json_object();
+	for (i = 0; i < nitems(keys); i++) {
+		if (vals[i] == NULL)
+			continue;
+		free(*dst[i]);
+		*dst[i] = xstrdup(vals[i]);
+		json_set_str(change, keys[i], vals[i]);
+		buf_printf(&detail, "%s%s %s", detail.len > 0 ? ", " : "",
+		    keys[i], vals[i]);
+	}
+	snprintf(
+	    nid, sizeof nid, "config-%llu", (unsigned long long)h->nitems + 1);
+	content = json_array();
+	json_append(content,
+	    event_part_status("config", detail.p != NULL ? detail.p : ""));
+	json_append(content, event_part_json(change));
+	host_item_whole(h, nid, ITEM_STATUS, ROLE_SYSTEM, content);
+	buf_free(&detail);
+	h->cbs->changed(h->cbarg);
 }
 
 void

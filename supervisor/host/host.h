@@ -33,6 +33,18 @@ struct host_cbs {
 	void (*changed)(void *);
 };
 
+/*
+ * A change of a session's settings (POST /v1/sessions/{id}/config); NULL
+ * members stay as they are. The mode is the agent's own (ACP modes,
+ * Claude's permission modes, Codex's approval presets): agentd's
+ * permissionMode is that mode.
+ */
+struct session_config {
+	const char *model;
+	const char *mode;
+	const char *effort; /* reasoning effort, thought or thinking level */
+};
+
 /* What the adapter may read of its session; strings are copied. */
 struct host_settings {
 	const char		   *id;
@@ -40,10 +52,12 @@ struct host_settings {
 	const char		   *cwd;
 	const char		   *model;
 	const char		   *permission_mode;
-	const cJSON		   *agent_command; /* or NULL */
-	const cJSON		   *mcp;	   /* or NULL */
-	const char		   *native_id;	   /* or NULL */
-	const char		   *agent_version; /* or NULL */
+	const char		   *effort; /* or NULL */
+	const cJSON *options;	    /* what the agent offered, or NULL */
+	const cJSON *agent_command; /* or NULL */
+	const cJSON *mcp;	    /* or NULL */
+	const char  *native_id;	    /* or NULL */
+	const char  *agent_version; /* or NULL */
 };
 
 /* What an adapter starts an item with. */
@@ -84,17 +98,23 @@ const char  *host_pending_native(struct host *, const char *, int);
 void	     host_pending_resolve(
 	    struct host *, const char *, int, const char *, const cJSON *);
 typedef void (*host_tell_cb)(void *, const char *, int);
-void host_pending_cancel(struct host *, host_tell_cb, void *);
-void host_pending_ids(struct host *, cJSON *, cJSON *);
-void host_user_message(struct host *, cJSON *);
+void	     host_pending_cancel(struct host *, host_tell_cb, void *);
+void	     host_pending_ids(struct host *, cJSON *, cJSON *);
+void	     host_user_message(struct host *, cJSON *);
+void	     host_configure(struct host *, const struct session_config *);
+const cJSON *host_options(struct host *);
 const struct host_usage *host_usage(struct host *);
 void host_set_usage(struct host *, const struct host_usage *);
 
 /* host.c: for adapters (adapters.h) */
-const char		   *host_id(struct host *);
-const char		   *host_cwd(struct host *);
-const char		   *host_model(struct host *);
-const char		   *host_permission_mode(struct host *);
+const char *host_id(struct host *);
+const char *host_cwd(struct host *);
+const char *host_model(struct host *);
+const char *host_permission_mode(struct host *);
+const char *host_effort(struct host *);
+int    host_option_check(struct host *, const char *, const char *, char **);
+void   host_set_option(struct host *, const char *, const char *, cJSON *);
+cJSON *host_choices(const char *const *);
 const char		   *host_native_id(struct host *);
 const char		   *host_agent_version(struct host *);
 const struct agent_profile *host_profile(struct host *);

@@ -108,8 +108,15 @@ static void acpserver_list_sessions(
     struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
 static void acpserver_prompt(
     struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
-static void acpserver_wake_cb(void *);
-static void acpserver_translate(struct acp_bound *);
+static void acpserver_set_mode(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_set_model(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static void acpserver_set_config(
+    struct acpserver *, const struct jsonrpc_msg *, struct api_response *);
+static cJSON *acpserver_settings(struct session *, cJSON *);
+static void   acpserver_wake_cb(void *);
+static void   acpserver_translate(struct acp_bound *);
 
 static const struct {
 	const char  *method;
@@ -121,6 +128,9 @@ static const struct {
 	{ ACPMSG_SESSION_LOAD, acpserver_load },
 	{ ACPMSG_SESSION_LIST, acpserver_list_sessions },
 	{ ACPMSG_SESSION_PROMPT, acpserver_prompt },
+	{ ACPMSG_SESSION_SET_MODE, acpserver_set_mode },
+	{ ACPMSG_SESSION_SET_MODEL, acpserver_set_model },
+	{ ACPMSG_SESSION_SET_CONFIG, acpserver_set_config },
 };
 
 /* The permission options offered; the answer's optionId names one. */
@@ -382,7 +392,7 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
     struct api_response *resp)
 {
 	static const char *const extra[] = { "agentCommand", "model",
-		"permissionMode", "env" };
+		"permissionMode", "effort", "env" };
 	const cJSON		*mcp, *meta, *v;
 	struct session		*s;
 	char			 id[40], *cause;
@@ -420,8 +430,9 @@ acpserver_new(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	acpserver_bind(srv, s, 0);
 	acpserver_save(srv);
 	log_info("acp %s: session %s", srv->id, id);
-	acpserver_reply(
-	    resp, jsonrpc_result(1, msg->id, acpmsg_session_id(id)));
+	acpserver_reply(resp,
+	    jsonrpc_result(
+		1, msg->id, acpserver_settings(s, acpmsg_session_id(id))));
 }
 
 /* Replay one stored event as history (session/load). */
@@ -493,7 +504,8 @@ acpserver_load(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		acpserver_save(srv);
 	}
 	journal_sync(srv->journal);
-	acpserver_reply(resp, jsonrpc_result(1, msg->id, json_object()));
+	acpserver_reply(resp,
+	    jsonrpc_result(1, msg->id, acpserver_settings(s, json_object())));
 }
 
 /* session/list: the universal sessions of this agent. */
@@ -566,6 +578,152 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	p->after = after;
 	p->wait = reply_wait_new(resp);
 	TAILQ_INSERT_TAIL(&b->prompts, p, entry);
+}
+
+/*
+ * A session's settings as ACP tells them, added to r (session/new's and
+ * session/load's answer): configOptions, a select per setting the agent
+ * may change (id "model", "mode" or "effort"; category model, mode or
+ * thought_level), and modes when the modes are known. Values are what
+ * the session learned from the agent or knows of it without running it
+ * (SessionInfo's options); an unknown current value is "". sandbox-agent's
+ * SDK finds setModel's, setMode's and setThoughtLevel's option here.
+ */
+static cJSON *
+acpserver_settings(struct session *s, cJSON *r)
+{
+	static const struct {
+		const char *key, *name, *info;
+		int	    bit;
+	} keys[] = { { "model", "Model", "model", AGENT_SET_MODEL },
+		{ "mode", "Mode", "permissionMode", AGENT_SET_MODE },
+		{ "effort", "Thought level", "effort", AGENT_SET_EFFORT } };
+	const struct agent_options *ao = session_agent(s)->options;
+	const cJSON		   *opt, *list, *c;
+	const char		   *cur;
+	cJSON			   *info, *opts, *modes, *avail, *m;
+	size_t			    i;
+
+	info = session_info(s);
+	opts = json_array();
+	for (i = 0; i < nitems(keys); i++) {
+		if (ao == NULL ||
+		    (ao->settable & (keys[i].bit | AGENT_SET_ASK)) == 0)
+			continue;
+		opt = json_get_obj(json_get_obj(info, "options"), keys[i].key);
+		list = json_get_arr(opt, "available");
+		if ((cur = json_get_str(info, keys[i].info)) == NULL)
+			cur = json_get_str(opt, "current");
+		json_append(opts,
+		    acpmsg_config_option(keys[i].key, keys[i].name,
+			acpmsg_config_category(keys[i].key), cur, list));
+		if (i != 1 || json_size(list) <= 0)
+			continue;
+		avail = json_array();
+		JSON_FOREACH(c, list) {
+			m = json_object();
+			json_set_str(m, "id", json_get_str(c, "id"));
+			json_set_str(m, "name",
+			    json_get_str(c, "name") != NULL
+				? json_get_str(c, "name")
+				: json_get_str(c, "id"));
+			if (json_get_str(c, "description") != NULL)
+				json_set_str(m, "description",
+				    json_get_str(c, "description"));
+			json_append(avail, m);
+		}
+		modes = json_object();
+		json_set_str(modes, "currentModeId", cur != NULL ? cur : "");
+		json_set(modes, "availableModes", avail);
+		json_set(r, "modes", modes);
+	}
+	json_set(r, "configOptions", opts);
+	json_free(info);
+	return (r);
+}
+
+/*
+ * Change one setting of a bound session, as POST …/config would, and
+ * answer with result (taken) or the refusal as an error whose message is
+ * the cause: -32602 (invalid params) for a value the agent does not
+ * offer, a setting it cannot change or a bad request.
+ */
+static void
+acpserver_configure(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    const char *key, const char *value, struct api_response *resp, int full)
+{
+	struct acp_bound *b;
+	char		 *cause = NULL;
+	cJSON		 *body, *r, *tmp;
+	int		  status;
+
+	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
+	if (b == NULL) {
+		acpserver_rpc_error(resp, msg->id, ACPMSG_NOT_FOUND,
+		    "no such session on this server");
+		return;
+	}
+	if (key == NULL || value == NULL) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
+		    key == NULL ? "unknown configId (model, mode, effort)"
+				: "a string value is required");
+		return;
+	}
+	body = json_object();
+	json_set_str(body, key, value);
+	status = session_configure(b->s, body, &cause);
+	json_free(body);
+	if (status != 0) {
+		acpserver_rpc_error(resp, msg->id, JSONRPC_INVALID_PARAMS,
+		    cause != NULL ? cause : "refused");
+		free(cause);
+		return;
+	}
+	r = json_object();
+	if (full) {
+		tmp = acpserver_settings(b->s, json_object());
+		json_set(r, "configOptions", json_detach(tmp, "configOptions"));
+		json_free(tmp);
+	}
+	acpserver_reply(resp, jsonrpc_result(1, msg->id, r));
+}
+
+/* session/set_mode {sessionId, modeId}: {}. */
+static void
+acpserver_set_mode(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	acpserver_configure(
+	    srv, msg, "mode", json_get_str(msg->params, "modeId"), resp, 0);
+}
+
+/* session/set_model {sessionId, modelId} (unstable in ACP): {}. */
+static void
+acpserver_set_model(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	acpserver_configure(
+	    srv, msg, "model", json_get_str(msg->params, "modelId"), resp, 0);
+}
+
+/*
+ * session/set_config_option {sessionId, configId, value}: configId is
+ * one of session/new's ("model", "mode", "effort"; a category name is
+ * taken too). The answer is the configOptions after the change.
+ */
+static void
+acpserver_set_config(struct acpserver *srv, const struct jsonrpc_msg *msg,
+    struct api_response *resp)
+{
+	const char *id = json_get_str(msg->params, "configId");
+	const char *key = NULL;
+
+	if (id != NULL && acpmsg_config_category(id) != NULL)
+		key = id;
+	else if (id != NULL)
+		key = acpmsg_config_key(id);
+	acpserver_configure(
+	    srv, msg, key, json_get_str(msg->params, "value"), resp, 1);
 }
 
 /* permission.requested: a session/request_permission to the client. */

@@ -116,6 +116,8 @@ static void api_cancel(
     struct session *, const char *, const cJSON *, struct api_response *);
 static void api_terminate(
     struct session *, const char *, const cJSON *, struct api_response *);
+static void api_config(
+    struct session *, const char *, const cJSON *, struct api_response *);
 
 static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/health", api_health, NULL },
@@ -143,6 +145,7 @@ static const struct api_route api_routes[] = {
 	    "question.reject" },
 	{ HTTP_POST, "/v1/sessions/*/cancel", api_command, "cancel" },
 	{ HTTP_POST, "/v1/sessions/*/terminate", api_command, "terminate" },
+	{ HTTP_POST, "/v1/sessions/*/config", api_command, "config" },
 	{ HTTP_GET, "/v1/acp", api_acp_list, NULL },
 	{ HTTP_POST, "/v1/acp/*", api_acp_post, NULL },
 	{ HTTP_GET, "/v1/acp/*", api_acp_get, NULL },
@@ -185,6 +188,7 @@ static const struct api_command api_commands[] = {
 	{ "question.reject", "question_id", 0, api_question_reject },
 	{ "cancel", NULL, 0, api_cancel },
 	{ "terminate", NULL, 0, api_terminate },
+	{ "config", NULL, 1, api_config },
 };
 
 static const char *api_method_names[] = { "GET", "POST", "PUT", "DELETE",
@@ -1000,6 +1004,31 @@ api_terminate(struct session *s, const char *target, const cJSON *args,
 {
 	session_terminate(s);
 	reply_no_content(resp);
+}
+
+/*
+ * {model?, mode?, permissionMode?, effort?}: session.c checks it, the
+ * adapter maps it to the agent (409 or 422 when it cannot).
+ */
+static void
+api_config(struct session *s, const char *target, const cJSON *args,
+    struct api_response *resp)
+{
+	cJSON *o;
+	char  *cause = NULL;
+	int    status;
+
+	o = json_dup(args);
+	json_free(json_detach(o, "type")); /* a WebSocket frame's own */
+	json_free(json_detach(o, "id"));
+	status = session_configure(s, o, &cause);
+	json_free(o);
+	if (status == 422) { /* not a limit's 422 (reply_fail's) */
+		reply_problem(resp, 422, "value_not_offered", "%s", cause);
+		free(cause);
+		return;
+	}
+	api_command_done(resp, status, cause);
 }
 
 /*

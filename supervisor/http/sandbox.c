@@ -54,10 +54,10 @@ sandbox_fs_entries(const struct api_request *req, struct api_match *m,
 	sandbox_done(resp, status, o, cause);
 }
 
-/* GET /v1/fs/stat?path= */
-void
-sandbox_fs_stat(const struct api_request *req, struct api_match *m,
-    struct api_response *resp)
+/* A route whose one argument is ?path=, answered by fn. */
+static void
+sandbox_path_op(const struct api_request *req, struct api_response *resp,
+    int (*fn)(const char *, cJSON **, char **))
 {
 	const char *path;
 	cJSON	   *o = NULL;
@@ -66,8 +66,16 @@ sandbox_fs_stat(const struct api_request *req, struct api_match *m,
 
 	if ((path = sandbox_arg(req, "path", resp)) == NULL)
 		return;
-	status = fs_stat(path, &o, &cause);
+	status = fn(path, &o, &cause);
 	sandbox_done(resp, status, o, cause);
+}
+
+/* GET /v1/fs/stat?path= */
+void
+sandbox_fs_stat(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	sandbox_path_op(req, resp, fs_stat);
 }
 
 /* POST /v1/fs/mkdir?path= */
@@ -75,15 +83,7 @@ void
 sandbox_fs_mkdir(const struct api_request *req, struct api_match *m,
     struct api_response *resp)
 {
-	const char *path;
-	cJSON	   *o = NULL;
-	char	   *cause = NULL;
-	int	    status;
-
-	if ((path = sandbox_arg(req, "path", resp)) == NULL)
-		return;
-	status = fs_mkdir(path, &o, &cause);
-	sandbox_done(resp, status, o, cause);
+	sandbox_path_op(req, resp, fs_mkdir);
 }
 
 /* DELETE /v1/fs/entry?path=&recursive= */

@@ -211,6 +211,7 @@ agents_info(const struct agent_profile *p)
 		json_set_bool(caps, agents_caps[i].name,
 		    (p->adapter->caps & agents_caps[i].cap) != 0);
 	json_set(o, "capabilities", caps);
+	json_set(o, "options", adapter_options(p));
 	return (o);
 }
 

@@ -97,11 +97,14 @@ struct session {
 	struct record	     *record;  /* --record, or NULL */
 	char		     *driver;  /* ACP server holding it, or NULL */
 
-	TAILQ_HEAD(, session_msg) queue;
-	int		   nqueued;
-	struct loop_timer *idle_timer;	 /* --idle-timeout in a turn */
-	struct loop_timer *cancel_timer; /* --cancel-grace after a cancel */
-	int		   cancelling;	 /* cancel_timer runs */
+	/* Messages waiting for the agent: urgent (sent with "interrupt")
+	 * before queue, each in the order posted; nqueued counts both. */
+	TAILQ_HEAD(session_queue, session_msg) urgent;
+	struct session_queue queue;
+	int		     nqueued;
+	struct loop_timer   *idle_timer;   /* --idle-timeout in a turn */
+	struct loop_timer   *cancel_timer; /* --cancel-grace after a cancel */
+	int		     cancelling;   /* cancel_timer runs */
 
 	/* Push delivery (http/webhook.c): the session's own webhook, or
 	 * NULL for the daemon's (--webhook); what the receiver acknowledged
@@ -151,6 +154,8 @@ static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
 static void session_remove_home(struct session *);
 static void session_sweep_homes(void);
+static void session_seed_options(struct session *);
+static int  session_do_cancel(struct session *, void *, char **);
 
 /* Session ids: 1-128 of [A-Za-z0-9._-], not starting with '.'. */
 int
@@ -188,16 +193,29 @@ session_ref(struct session *s)
 	s->refs++;
 }
 
+/* Free every queued message. */
 static void
-session_free(struct session *s)
+session_clear_queue(struct session *s)
 {
 	struct session_msg *m;
 
+	while ((m = TAILQ_FIRST(&s->urgent)) != NULL) {
+		TAILQ_REMOVE(&s->urgent, m, entry);
+		json_free(m->body);
+		free(m);
+	}
 	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
 		TAILQ_REMOVE(&s->queue, m, entry);
 		json_free(m->body);
 		free(m);
 	}
+	s->nqueued = 0;
+}
+
+static void
+session_free(struct session *s)
+{
+	session_clear_queue(s);
 	contain_free(s->contain);
 	host_free(s->host);
 	journal_free(s->journal);
@@ -531,6 +549,10 @@ session_meta(struct session *s, int secrets)
 		json_set_str(o, "model", host_model(h));
 	if (host_permission_mode(h) != NULL)
 		json_set_str(o, "permissionMode", host_permission_mode(h));
+	if (host_effort(h) != NULL)
+		json_set_str(o, "effort", host_effort(h));
+	if (json_size(host_options(h)) > 0)
+		json_set(o, "options", json_dup(host_options(h)));
 	json_set_str(o, "cwd", host_cwd(h));
 	if (secrets && s->env != NULL)
 		json_set(o, "env", json_dup(s->env));
@@ -884,15 +906,19 @@ session_dispatch(struct session *s)
 	struct user_message um;
 	cJSON		   *content;
 
-	if ((m = TAILQ_FIRST(&s->queue)) == NULL)
+	if ((m = TAILQ_FIRST(&s->urgent)) != NULL)
+		TAILQ_REMOVE(&s->urgent, m, entry);
+	else if ((m = TAILQ_FIRST(&s->queue)) != NULL)
+		TAILQ_REMOVE(&s->queue, m, entry);
+	else
 		return;
-	TAILQ_REMOVE(&s->queue, m, entry);
 	s->nqueued--;
 	s->state = S_TURN;
 	host_turn_start(s->host);
 	content = json_array();
 	json_append(content, event_part_text(json_get_str(m->body, "message")));
-	host_user_message(s->host, content);
+	host_user_message(s->host,
+	    attach_parts(json_get_arr(m->body, "attachments"), content));
 
 	um.text = json_get_str(m->body, "message");
 	um.attachments = json_get_arr(m->body, "attachments");
@@ -922,17 +948,11 @@ session_dispatch_cb(void *arg)
 static void
 session_drop_queue(struct session *s)
 {
-	struct session_msg *m;
-	cJSON		   *details;
-	char		    msg[128];
-	int		    n = s->nqueued;
+	cJSON *details;
+	char   msg[128];
+	int    n = s->nqueued;
 
-	while ((m = TAILQ_FIRST(&s->queue)) != NULL) {
-		TAILQ_REMOVE(&s->queue, m, entry);
-		json_free(m->body);
-		free(m);
-	}
-	s->nqueued = 0;
+	session_clear_queue(s);
 	if (n == 0 || s->dead)
 		return;
 	snprintf(msg, sizeof msg,
@@ -1037,23 +1057,80 @@ session_do_refuse(struct session *s, void *arg, char **cause)
 	return (409);
 }
 
+/* Does this message body ask to interrupt the running turn? */
 static int
-session_do_queue(struct session *s, void *arg, char **cause)
+session_urgent(const cJSON *body)
+{
+	int interrupt = 0;
+
+	(void)json_get_bool(body, "interrupt", &interrupt);
+	return (interrupt);
+}
+
+/*
+ * Queue a message: an interrupting one after the interrupting messages
+ * already waiting and before every ordinary one, so that nothing queued
+ * can run between the cancelled turn and it. Returns the entry, or NULL
+ * with *cause (the queue is full).
+ */
+static struct session_msg *
+session_enqueue(struct session *s, const cJSON *body, char **cause)
 {
 	struct session_msg *m;
 
 	if (s->nqueued >= SESSION_QUEUE_MAX) {
 		xasprintf(
 		    cause, "%d messages are already queued", SESSION_QUEUE_MAX);
-		return (409);
+		return (NULL);
 	}
 	m = xcalloc(1, sizeof *m);
-	m->body = json_dup(arg);
-	TAILQ_INSERT_TAIL(&s->queue, m, entry);
+	m->body = json_dup(body);
+	TAILQ_INSERT_TAIL(
+	    session_urgent(body) ? &s->urgent : &s->queue, m, entry);
 	s->nqueued++;
+	return (m);
+}
+
+/* Take back a message just queued (what it asked for failed). */
+static void
+session_unqueue(struct session *s, struct session_msg *m)
+{
+	TAILQ_REMOVE(
+	    session_urgent(m->body) ? &s->urgent : &s->queue, m, entry);
+	s->nqueued--;
+	json_free(m->body);
+	free(m);
+}
+
+static int
+session_do_queue(struct session *s, void *arg, char **cause)
+{
+	if (session_enqueue(s, arg, cause) == NULL)
+		return (409);
 	if (s->state == S_READY)
 		session_dispatch(s);
 	return (0);
+}
+
+/*
+ * A message during a turn: queued; an interrupting one goes to the head
+ * and cancels the turn, whose end (E_TURN_END, or the --cancel-grace
+ * fallback and restart) hands it over next. If the cancel cannot be
+ * asked, the message is taken back: nothing half done.
+ */
+static int
+session_do_queue_turn(struct session *s, void *arg, char **cause)
+{
+	struct session_msg *m;
+	int		    status;
+
+	if ((m = session_enqueue(s, arg, cause)) == NULL)
+		return (409);
+	if (!session_urgent(arg))
+		return (0);
+	if ((status = session_do_cancel(s, NULL, cause)) != 0)
+		session_unqueue(s, m);
+	return (status);
 }
 
 static int
@@ -1085,7 +1162,7 @@ static int
 session_do_turn_done(struct session *s, void *arg, char **cause)
 {
 	s->state = S_READY;
-	if (!TAILQ_EMPTY(&s->queue)) {
+	if (s->nqueued > 0) {
 		/* Not from inside the adapter's callback: next loop pass. */
 		session_ref(s);
 		loop_defer(session_dispatch_cb, s);
@@ -1231,7 +1308,7 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 	session_save(s);
 	log_info(
 	    "session %s: agent stopped; idle until the next message", s->id);
-	if (TAILQ_EMPTY(&s->queue))
+	if (s->nqueued == 0)
 		return (0);
 	if (session_start_agent(s, &why) != 0) {
 		xasprintf(&msg, "cannot start the agent again: %s", why);
@@ -1255,8 +1332,8 @@ static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	    session_do_end_idle, session_do_ignore },
 	[S_READY] = { session_do_queue, session_do_ignore, session_do_no_turn,
 	    session_do_stop, session_do_exit },
-	[S_TURN] = { session_do_queue, session_do_turn_done, session_do_cancel,
-	    session_do_stop, session_do_exit },
+	[S_TURN] = { session_do_queue_turn, session_do_turn_done,
+	    session_do_cancel, session_do_stop, session_do_exit },
 	[S_RESTARTING] = { session_do_queue, session_do_ignore,
 	    session_do_no_turn, session_do_stop_restart,
 	    session_do_exit_restart },
@@ -1400,6 +1477,7 @@ session_new(const char *id, const struct agent_profile *p, struct store *st,
 	s = xcalloc(1, sizeof *s);
 	s->id = xstrdup(id);
 	s->profile = p;
+	TAILQ_INIT(&s->urgent);
 	TAILQ_INIT(&s->queue);
 	snprintf(name, sizeof name, "session %s", id);
 	s->journal = journal_new(st, name);
@@ -1408,6 +1486,28 @@ session_new(const char *id, const struct agent_profile *p, struct store *st,
 	s->refs = 1; /* the registry's */
 	LIST_INSERT_HEAD(&sessions, s, entry);
 	return (s);
+}
+
+/*
+ * What the agent offers as far as its profile knows (adapter.c), until
+ * the agent itself says more: so a new session already lists, say,
+ * Claude's permission modes and Codex's efforts.
+ */
+static void
+session_seed_options(struct session *s)
+{
+	const struct agent_options *o = s->profile->options;
+
+	if (o == NULL)
+		return;
+	if (o->models != NULL)
+		host_set_option(
+		    s->host, "model", NULL, host_choices(o->models));
+	if (o->modes != NULL)
+		host_set_option(s->host, "mode", NULL, host_choices(o->modes));
+	if (o->efforts != NULL)
+		host_set_option(
+		    s->host, "effort", NULL, host_choices(o->efforts));
 }
 
 /* Emit session.started with the session's metadata. */
@@ -1515,7 +1615,7 @@ session_installed_cb(void *arg, const char *failed)
 			host_error(s->host, why, "spawn_failed", NULL);
 			free(why);
 			(void)session_do_end_idle(s, NULL, NULL);
-		} else if (!TAILQ_EMPTY(&s->queue))
+		} else if (s->nqueued > 0)
 			session_dispatch(s);
 	}
 	session_unref(s);
@@ -1633,6 +1733,7 @@ session_create(
 	struct host_settings	    set;
 	const char		   *agent;
 	char			   *cwd = NULL, *model = NULL, *mode = NULL;
+	char			   *effort = NULL;
 	char			    buf[4096];
 	struct stat		    sb;
 	struct contain_limits	    lim;
@@ -1681,6 +1782,7 @@ session_create(
 	}
 	if (session_opt_str(req, "model", &model, cause) != 0 ||
 	    session_opt_str(req, "permissionMode", &mode, cause) != 0 ||
+	    session_opt_str(req, "effort", &effort, cause) != 0 ||
 	    session_check_command(req, cwd, cause) != 0)
 		goto out;
 	install = session_needs_install(p, req);
@@ -1697,6 +1799,7 @@ session_create(
 	set.cwd = cwd;
 	set.model = model;
 	set.permission_mode = mode;
+	set.effort = effort;
 	set.agent_command = json_get(req, "agentCommand");
 	set.mcp = json_get(req, "mcp");
 	s = session_new(id, p, st, &set);
@@ -1714,6 +1817,7 @@ session_create(
 		goto out;
 	}
 	s->created_ms = loop_wall_ms();
+	session_seed_options(s);
 	/* A session whose session.json cannot be written is not created:
 	 * answering 200 for it would lose it at the next start. */
 	if (session_save_meta(s, &why) != 0) {
@@ -1744,6 +1848,7 @@ out:
 	free(cwd);
 	free(model);
 	free(mode);
+	free(effort);
 	return (status);
 }
 
@@ -1977,6 +2082,8 @@ session_load(const char *id, char **cause)
 	set.cwd = json_get_str(o, "cwd") != NULL ? json_get_str(o, "cwd") : "/";
 	set.model = json_get_str(o, "model");
 	set.permission_mode = json_get_str(o, "permissionMode");
+	set.effort = json_get_str(o, "effort");
+	set.options = json_get_obj(o, "options");
 	set.native_id = json_get_str(o, "nativeSessionId");
 	/* The home (and so the volume) moved since: native.c. */
 	if (json_get_str(o, "home") == NULL ||
@@ -2127,6 +2234,18 @@ session_sweep_homes(void)
 	free(dir);
 }
 
+/*
+ * A setting as SessionInfo tells it: what the session was told (create
+ * or config), else what the agent said it runs with, else NULL.
+ */
+static const char *
+session_setting(struct host *h, const char *set, const char *key)
+{
+	if (set != NULL)
+		return (set);
+	return (json_get_str(json_get_obj(host_options(h), key), "current"));
+}
+
 /* The delivery state of the session's webhook (never its secret). */
 static cJSON *
 session_webhook_info(struct session *s)
@@ -2158,6 +2277,7 @@ session_info(struct session *s)
 {
 	struct host *h = s->host;
 	const cJSON *e;
+	const char  *v;
 	cJSON	    *o, *keys, *perms, *qs;
 	int64_t	     updated;
 
@@ -2165,11 +2285,13 @@ session_info(struct session *s)
 	json_set_str(o, "sessionId", s->id);
 	json_set_str(o, "agent", s->profile->id);
 	json_set_str(o, "agentMode", "build");
-	json_set_str(o, "permissionMode",
-	    host_permission_mode(h) != NULL ? host_permission_mode(h)
-					    : "default");
-	if (host_model(h) != NULL)
-		json_set_str(o, "model", host_model(h));
+	v = session_setting(h, host_permission_mode(h), "mode");
+	json_set_str(o, "permissionMode", v != NULL ? v : "default");
+	if ((v = session_setting(h, host_model(h), "model")) != NULL)
+		json_set_str(o, "model", v);
+	if ((v = session_setting(h, host_effort(h), "effort")) != NULL)
+		json_set_str(o, "effort", v);
+	json_set(o, "options", json_dup(host_options(h)));
 	if (host_native_id(h) != NULL)
 		json_set_str(o, "nativeSessionId", host_native_id(h));
 	if (host_agent_version(h) != NULL)
@@ -2232,15 +2354,115 @@ session_check_store(struct session *s, char **cause)
 int
 session_post_message(struct session *s, const cJSON *body, char **cause)
 {
-	int status;
+	const cJSON *v;
+	cJSON	    *atts, *msg;
+	int	     status;
 
 	if (json_get_str(body, "message") == NULL) {
 		*cause = xstrdup("'message' (a string) is required");
 		return (400);
 	}
+	if ((v = json_get(body, "interrupt")) != NULL && !json_is_bool(v)) {
+		*cause = xstrdup("'interrupt' must be a boolean");
+		return (400);
+	}
 	if ((status = session_check_store(s, cause)) != 0)
 		return (status);
-	return (session_fsm(s, E_MESSAGE, (void *)body, cause));
+	if ((status = attach_check(json_get(body, "attachments"),
+		 host_cwd(s->host), &atts, cause)) != 0)
+		return (status);
+	/* What is queued: the message with its attachments made whole. */
+	msg = json_dup(body);
+	json_free(json_detach(msg, "attachments"));
+	if (atts != NULL)
+		json_set(msg, "attachments", atts);
+	status = session_fsm(s, E_MESSAGE, msg, cause);
+	json_free(msg);
+	return (status);
+}
+
+/*
+ * POST /v1/sessions/{id}/config: {model?, mode?, permissionMode?,
+ * effort?}, non-empty strings, at least one; mode and permissionMode
+ * name the same setting. The adapter maps it to the agent's own way (at
+ * once, from the next turn, or at the next start when no agent runs) or
+ * refuses it, 409 (the agent cannot) or 422 (a value it does not offer);
+ * taken, it is in the log (a "config" status item) and session.json, so
+ * a restart and a resume keep it. 0, or an HTTP status with *cause.
+ */
+int
+session_configure(struct session *s, const cJSON *body, char **cause)
+{
+	static const char *const names[] = { "model", "mode", "permissionMode",
+		"effort" };
+	const struct adapter	*a = s->profile->adapter;
+	struct session_config	 cfg;
+	const char		*v[nitems(names)];
+	const cJSON		*e;
+	size_t			 i, n = 0;
+	int			 status;
+
+	JSON_FOREACH(e, body) {
+		for (i = 0; i < nitems(names); i++) {
+			if (strcmp(json_key(e), names[i]) == 0)
+				break;
+		}
+		if (i == nitems(names)) {
+			xasprintf(cause,
+			    "unknown setting '%s' (model, mode, "
+			    "permissionMode, effort)",
+			    json_key(e));
+			return (400);
+		}
+	}
+	for (i = 0; i < nitems(names); i++) {
+		v[i] = NULL;
+		if ((e = json_get(body, names[i])) == NULL || json_is_null(e))
+			continue;
+		if (!json_is_str(e) || *json_str(e) == '\0' ||
+		    strlen(json_str(e)) > 256) {
+			xasprintf(cause,
+			    "'%s' must be a non-empty string (at most 256 "
+			    "bytes)",
+			    names[i]);
+			return (400);
+		}
+		v[i] = json_str(e);
+		n++;
+	}
+	if (n == 0) {
+		*cause = xstrdup("nothing to change: give model, mode "
+				 "(or permissionMode) or effort");
+		return (400);
+	}
+	if (v[1] != NULL && v[2] != NULL && strcmp(v[1], v[2]) != 0) {
+		*cause = xstrdup("'mode' and 'permissionMode' name the same "
+				 "setting and differ");
+		return (400);
+	}
+	if (s->state == S_ENDED || s->state == S_STOPPING) {
+		xasprintf(cause, "session '%s' is %s", s->id,
+		    session_state_names[s->state]);
+		return (409);
+	}
+	if ((status = session_check_store(s, cause)) != 0)
+		return (status);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.model = v[0];
+	cfg.mode = v[1] != NULL ? v[1] : v[2];
+	cfg.effort = v[3];
+	if (a->configure == NULL) {
+		xasprintf(cause,
+		    "agent '%s' cannot change its model, mode or effort "
+		    "during a session (docs/agents.md)",
+		    s->profile->id);
+		return (409);
+	}
+	if ((status = a->configure(s->host, &cfg, cause)) != 0)
+		return (status);
+	host_configure(s->host, &cfg);
+	log_info("session %s: settings changed", s->id);
+	return (0);
 }
 
 int

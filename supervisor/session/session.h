@@ -82,6 +82,10 @@ char *native_relocate(
     const struct agent_profile *, const char *, const char *, const char *);
 void native_pathmap(struct pathmap *, const char *, const char *);
 
+/* attach.c */
+int    attach_check(const cJSON *, const char *, cJSON **, char **);
+cJSON *attach_parts(const cJSON *, cJSON *);
+
 /* session.c */
 struct session;
 struct session_place {
@@ -107,10 +111,11 @@ int    session_reply_permission(
        struct session *, const char *, enum permission_reply, char **);
 int
 session_reply_question(struct session *, const char *, const cJSON *, char **);
-int			    session_cancel(struct session *, char **);
-int			    session_terminate(struct session *);
-void			    session_delete(struct session *);
-const char		   *session_name(struct session *);
+int	    session_cancel(struct session *, char **);
+int	    session_configure(struct session *, const cJSON *, char **);
+int	    session_terminate(struct session *);
+void	    session_delete(struct session *);
+const char *session_name(struct session *);
 const struct agent_profile *session_agent(struct session *);
 struct journal		   *session_journal(struct session *);
 uint64_t		    session_last_seq(struct session *);

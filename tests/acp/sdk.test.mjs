@@ -155,3 +155,70 @@ test("the SDK drives a mock session and the log has it", async () => {
 	assert.equal((await universalEvents(id)).at(-1).type,
 	    "session.ended");
 });
+
+test("setModel, setMode and setThoughtLevel reach the agent", async () => {
+	const sdk = await SandboxAgent.connect({ baseUrl: base,
+	    token: TOKEN });
+	const session = await sdk.createSession({ agent: "mock",
+	    cwd: work });
+	const events = [];
+	session.onEvent((e) => events.push(e));
+	const said = () => events.filter((e) =>
+	    e.payload?.params?.update?.sessionUpdate ===
+	    "agent_message_chunk").map((e) =>
+	    e.payload.params.update.content.text).join("");
+
+	const opts = await session.getConfigOptions();
+	const cat = (c) => opts.find((o) => o.category === c);
+	assert.deepEqual(cat("model").options.map((o) => o.value),
+	    ["mock-fast", "mock-smart"]);
+	assert.deepEqual(cat("mode").options.map((o) => o.value),
+	    ["default", "acceptEdits", "plan"]);
+	assert.deepEqual(cat("thought_level").options.map((o) => o.value),
+	    ["low", "medium", "high"]);
+	const modes = await session.getModes();
+	assert.ok(modes.availableModes.some((m) => m.id === "plan"));
+
+	await session.setModel("mock-smart");
+	await session.setMode("plan");
+	await session.setThoughtLevel("high");
+	let r = await session.prompt([{ type: "text", text: "whoami" }]);
+	assert.equal(r.stopReason, "end_turn");
+	await new Promise((res) => setTimeout(res, 100));
+	assert.ok(said().includes("model=mock-smart mode=plan effort=high"),
+	    said());
+	// A value the agent does not offer is refused before it is sent.
+	await assert.rejects(session.setModel("gpt-9"));
+	// A configId agentd does not know is refused by agentd.
+	const bad = await session.rawSend("session/set_config_option",
+	    { configId: "colour", value: "red" }).catch((e) => e);
+	assert.ok(bad instanceof Error, "an unknown configId is refused");
+
+	// Each change is in the universal log as a config status item.
+	const id = session.agentSessionId;
+	const ev = await universalEvents(id);
+	const changes = ev.filter((e) => e.type === "item.completed" &&
+	    e.data.item.kind === "status" &&
+	    e.data.item.content[0].label === "config").map((e) =>
+	    e.data.item.content[1].json);
+	assert.deepEqual(changes, [{ model: "mock-smart" }, { mode: "plan" },
+	    { effort: "high" }]);
+	const info = await api("GET", `/v1/sessions/${id}`);
+	assert.equal(info.json.model, "mock-smart");
+	assert.equal(info.json.permissionMode, "plan");
+	assert.equal(info.json.effort, "high");
+
+	// createSession's own mode, model and thoughtLevel, the same way.
+	const s2 = await sdk.createSession({ agent: "mock", cwd: work,
+	    model: "mock-smart", mode: "acceptEdits", thoughtLevel: "low" });
+	const ev2 = [];
+	s2.onEvent((e) => ev2.push(e));
+	r = await s2.prompt([{ type: "text", text: "whoami" }]);
+	assert.equal(r.stopReason, "end_turn");
+	await new Promise((res) => setTimeout(res, 100));
+	assert.ok(ev2.some((e) => e.payload?.params?.update?.content?.text ===
+	    "model=mock-smart mode=acceptEdits effort=low"));
+	await sdk.destroySession(session.id);
+	await sdk.destroySession(s2.id);
+	await sdk.dispose();
+});

@@ -162,7 +162,12 @@ trust_level = "trusted"
                 "baseUrl": mock_url + "/v1", "api": "openai-completions",
                 "apiKey": "MOCK_API_KEY",
                 "compat": {"supportsDeveloperRole": False},
-                "models": [{"id": "mock-model", "reasoning": True}]}}},
+                # images too, for attachments; a second model for a
+                # model change (issue 15)
+                "models": [{"id": "mock-model", "reasoning": True,
+                            "input": ["text", "image"]},
+                           {"id": "mock-model-2", "reasoning": True,
+                            "input": ["text", "image"]}]}}},
             indent=2), files)
         env.update({"PI_CODING_AGENT_DIR": agent_dir, "PI_OFFLINE": "1",
                     "MOCK_API_KEY": MOCK_KEY})

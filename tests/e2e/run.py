@@ -427,9 +427,169 @@ def run_export(binary, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_acp_sdk(agentd, mock, agent):
+# Live config (issue 15), per agent: the model to change to (and what the
+# mock model must then be asked for), a mode in which a write runs without
+# asking, and a stricter one in which it asks. None: the agent has no modes.
+CONFIG = {
+    "claude": ("claude-sonnet-4-5", "claude-sonnet-4-5", "acceptEdits",
+        "default"),
+    "codex": ("gpt-5.4", "gpt-5.4", "bypassPermissions", "default"),
+    "codex-acp": ("gpt-6-luna", "gpt-6-luna", "agent", "read-only"),
+    "pi": ("mock/mock-model-2", "mock-model-2", None, None),
+}
+
+
+def mock_requests(mock):
+    import urllib.request
+    with urllib.request.urlopen(mock.url + "/_mock/requests") as r:
+        return [e for e in json.load(r) if e.get("api")]
+
+
+def mock_reset(mock):
+    import urllib.request
+    req = urllib.request.Request(mock.url + "/_mock/reset", data=b"{}",
+        method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req).close()
+
+
+def run_config(agentd, mock, agent):
+    """A change to a stricter mode makes the next write ask permission; a
+    model change during a session is the model of the next request the
+    mock model gets (the mode first: some agents give a model they do not
+    know from their config no tools). The mock model's request log is
+    shared: the test reads only what its own turn made."""
+    model, sent_model, lenient, strict = CONFIG[agent]
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-config-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    sid = f"{agent}-config"
+    try:
+        aid, command, start_model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=start_model, permission_mode=lenient or mode)
+        offset = 0
+        if lenient is not None:
+            write = scenarios.by_name("write")
+            run = scenarios.drive(agentd, sid, write, cwd)
+            assert not run.of("permission.requested"), \
+                f"{lenient} asked: {run.of('permission.requested')}"
+            write.check(run)
+            os.remove(os.path.join(cwd, "hello.txt"))
+            _config(agentd, sid, {"mode": strict})
+            run = scenarios.drive(agentd, sid, write, cwd,
+                offset=run.events[-1]["sequence"])
+            scenarios.check_invariants(run)
+            assert run.of("permission.requested"), \
+                f"{strict} did not ask before the write: {run.types()}"
+            write.check(run)
+            offset = run.events[-1]["sequence"]
+        else:
+            r = agentd.http("POST", f"/v1/sessions/{sid}/config",
+                {"mode": "plan"})
+            assert r.status == 409, f"{agent} has no modes: {r.status}"
+        _config(agentd, sid, {"model": model})
+        mock_reset(mock)
+        run = scenarios.drive(agentd, sid, scenarios.by_name("hello"), cwd,
+            offset=offset)
+        scenarios.check_invariants(run)
+        # The turn's own requests (an agent may also ask for a title or a
+        # compaction with another model: codex-acp does).
+        asked = {e.get("model") for e in mock_requests(mock)
+            if e.get("prompt") == "hello"}
+        assert asked == {sent_model}, \
+            f"after the change the mock model was asked for {asked}"
+        changes = [e["data"]["item"]["content"][1]["json"]
+            for e in agentd.http("GET", f"/v1/sessions/{sid}/events"
+                "?limit=10000").json["events"]
+            if e["type"] == "item.completed" and
+            e["data"]["item"]["kind"] == "status" and
+            e["data"]["item"]["content"][0]["label"] == "config"]
+        want = ([{"mode": strict}] if lenient else []) + [{"model": model}]
+        assert changes == want, f"the log has {changes}"
+        info = agentd.http("GET", f"/v1/sessions/{sid}").json
+        assert info["model"] == model, info
+        assert lenient is None or info["permissionMode"] == strict, info
+    finally:
+        agentd.http("POST", f"/v1/sessions/{sid}/terminate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# A 1x1 PNG, attached inline (base64) or as a file in the cwd.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q"
+    "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+# Agents whose image attachment is checked to reach the mock model.
+IMAGES = ("claude", "codex", "codex-acp", "claude-agent-acp", "pi")
+
+
+def run_image(agentd, mock, agent):
+    """An attached image (inline, then by path) reaches the mock model as
+    an image in the request, and the user's item records it."""
+    import base64
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-image-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    with open(os.path.join(cwd, "dot.png"), "wb") as f:
+        f.write(base64.b64decode(PNG))
+    sid = f"{agent}-image"
+    try:
+        aid, command, model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=model, permission_mode=mode)
+        offset = images = 0
+        for att in ({"data": PNG, "mime": "image/png"}, {"path": "dot.png"}):
+            mock_reset(mock)
+            ws = agentd.ws(f"/v1/sessions/{sid}/events/ws?offset={offset}")
+            try:
+                rep = ws.request({"type": "message", "message": "hello",
+                    "attachments": [att]})
+                assert rep["status"] == 204, rep
+                evs = []
+                while not evs or evs[-1]["type"] != "turn.ended":
+                    ev = ws.next_event(timeout=60)
+                    assert ev is not None, "stream closed"
+                    evs.append(ev)
+            finally:
+                ws.close()
+            offset = evs[-1]["sequence"]
+            assert evs[-1]["data"].get("stop_reason") == "end_turn", evs[-1]
+            user = [e["data"]["item"] for e in evs
+                if e["type"] == "item.completed" and
+                e["data"]["item"]["role"] == "user"][0]
+            assert [p["type"] for p in user["content"]] == ["text", "image"], \
+                user
+            # The turn's requests hold one image more than the last turn's
+            # (the conversation so far is sent again with each request).
+            seen = max([e.get("images") or 0 for e in mock_requests(mock)],
+                default=0)
+            assert seen > images, \
+                f"{att.get('path', 'inline')}: the model got {seen} " \
+                f"image(s), {images} before"
+            images = seen
+    finally:
+        agentd.http("POST", f"/v1/sessions/{sid}/terminate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _config(agentd, sid, body):
+    r = agentd.http("POST", f"/v1/sessions/{sid}/config", body)
+    assert r.status == 204, f"config {body}: {r.status} {r.body[:300]!r}"
+
+
+# What the SDK sets through ACP in acp-sdk-config, per native agent.
+SDK_CONFIG = {
+    "claude": {"model": "claude-sonnet-4-5", "mode": "acceptEdits"},
+    "codex": {"model": "gpt-5.4", "mode": "acceptEdits",
+        "thoughtLevel": "high"},
+}
+
+
+def run_acp_sdk(agentd, mock, agent, test="real.test.mjs", config=None):
     """sandbox-agent's SDK (tests/acp, installed by its suite) drives the
-    real CLI through agentd's ACP over HTTP."""
+    real CLI through agentd's ACP over HTTP: real.test.mjs, or with a
+    config, config.test.mjs (setModel, setMode, setThoughtLevel)."""
     sdk = os.path.join(ROOT, "tests", "acp", "sdk", "node_modules",
         "sandbox-agent")
     if not os.path.isdir(sdk):
@@ -451,8 +611,10 @@ def run_acp_sdk(agentd, mock, agent):
             "env": session_env(agent, mock, tmp, cwd)}
         env = dict(os.environ, AGENTD_URL=agentd.url,
             ACP_REAL=json.dumps(real))
+        if config is not None:
+            env["ACP_CONFIG"] = json.dumps(dict(config, mockUrl=mock.url))
         p = subprocess.run(["node", "--test",
-            os.path.join(ROOT, "tests", "acp", "real.test.mjs")], env=env,
+            os.path.join(ROOT, "tests", "acp", test)], env=env,
             capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, "SDK test failed:\n" + p.stdout[-3000:]
     finally:
@@ -496,6 +658,15 @@ def main():
                 not (agent in NO_PERMISSIONS and sc.permission == "reject")]
             if not a.record and agent == "claude":
                 tests.append(("acp-sdk", lambda: run_acp_sdk(agentd, mock,
+                    agent)))
+            if not a.record and agent in IMAGES:
+                tests.append(("image", lambda: run_image(agentd, mock,
+                    agent)))
+            if not a.record and agent in SDK_CONFIG:
+                tests.append(("acp-sdk-config", lambda: run_acp_sdk(agentd,
+                    mock, agent, "config.test.mjs", SDK_CONFIG[agent])))
+            if not a.record and agent in CONFIG:
+                tests.append(("config", lambda: run_config(agentd, mock,
                     agent)))
             if not a.record and agent not in NO_RESUME:
                 tests.append(("resume", lambda: run_resume(agentd, mock,

@@ -211,6 +211,29 @@ session_cancel(struct session *s, char **cause)
 	return (0);
 }
 
+/* The config command: an object without the frame's own members. */
+int
+session_configure(struct session *s, const cJSON *body, char **cause)
+{
+	FUZZ_CHECK(s != NULL && s->used, "config of no session");
+	FUZZ_CHECK(json_is_obj(body), "config body is no object");
+	FUZZ_CHECK(
+	    json_get(body, "type") == NULL && json_get(body, "id") == NULL,
+	    "the frame's type or id reached the session");
+	if (json_get_str(body, "model") == NULL &&
+	    json_get_str(body, "mode") == NULL &&
+	    json_get_str(body, "permissionMode") == NULL &&
+	    json_get_str(body, "effort") == NULL) {
+		*cause = xstrdup("nothing to change");
+		return (400);
+	}
+	if (s->ended) {
+		*cause = xstrdup("the session has ended");
+		return (409);
+	}
+	return (0);
+}
+
 int
 session_terminate(struct session *s)
 {

@@ -262,7 +262,9 @@ def test_protocol_errors_and_load(ctx):
     _, r = m.until_response(m.request("initialize", {"protocolVersion": 1}))
     _, r = m.until_response(m.request("session/load", {
         "sessionId": "mock-0123", "cwd": "/tmp", "mcpServers": []}))
-    assert r["result"] == {}, r
+    # nothing to replay; the answer tells the session's settings
+    assert r["result"]["modes"]["currentModeId"] == "default", r
+    assert r["result"]["models"]["currentModelId"] == "mock-fast", r
     m.sid = "mock-0123"
     seen, r = m.until_response(m.prompt("again"))
     assert updates(seen)[0].get("sessionUpdate") and r["result"]["stopReason"] == "end_turn"

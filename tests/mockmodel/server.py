@@ -322,6 +322,23 @@ def all_strings(obj, out):
     return out
 
 
+def count_images(obj):
+    """Image parts anywhere in a request: Anthropic {type: image},
+    OpenAI Responses {type: input_image}, Chat {type: image_url}, Gemini
+    {inlineData: {mimeType: image/...}}."""
+    if isinstance(obj, list):
+        return sum(count_images(v) for v in obj)
+    if not isinstance(obj, dict):
+        return 0
+    if obj.get("type") in ("image", "input_image", "image_url"):
+        return 1
+    inline = obj.get("inlineData")
+    if isinstance(inline, dict) and \
+            str(inline.get("mimeType", "")).startswith("image/"):
+        return 1
+    return sum(count_images(v) for v in obj.values())
+
+
 def find_cwd(body):
     """The agent's working directory as its prompt states it, or None."""
     raw = "\n".join(all_strings(body, []))
@@ -741,6 +758,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "method": "POST", "path": self.path, "api": api,
             "status": status, "scenario": plan.scenario, "step": plan.step,
             "model": body.get("model"), "stream": stream,
+            # image parts in the request (any API's shape), for attachments
+            "images": count_images(body),
+            # the reasoning effort asked for (OpenAI Responses), if any
+            "effort": (body.get("reasoning") or {}).get("effort")
+            if isinstance(body.get("reasoning"), dict) else None,
             "prompt": (plan.prompt or "")[:200],
             "messages": len(conv),
             "tool_results": sum(1 for e in conv if e[0] == "tool"),

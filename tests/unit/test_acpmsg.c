@@ -401,8 +401,67 @@ TEST(acpmap_tools)
 	CHECK(acpmap_usage(NULL) == NULL);
 }
 
+/*
+ * Settings: ACP's three shapes (modes, models, grouped or flat select
+ * options) become agentd's choices; a select built from choices reads
+ * back the same; categories map to our keys both ways.
+ */
+TEST(settings_both_ways)
+{
+	const char *err, *text;
+	cJSON	   *v, *c, *o;
+	char	   *s;
+
+	CHECK_STR(acpmsg_config_key("thought_level"), "effort");
+	CHECK_STR(acpmsg_config_category("effort"), "thought_level");
+	CHECK_STR(acpmsg_config_key("model"), "model");
+	CHECK(acpmsg_config_key("other") == NULL);
+	CHECK(acpmsg_config_category(NULL) == NULL);
+	text = "[{\"modelId\":\"a\",\"name\":\"A\"},{\"name\":\"x\"},"
+	       "{\"modelId\":\"b\",\"description\":\"d\"}]";
+	v = json_parse(text, strlen(text), &err);
+	c = acpmsg_choices(v, "modelId");
+	s = json_print(c, NULL);
+	CHECK_STR(s,
+	    "[{\"id\":\"a\",\"name\":\"A\"},{\"id\":\"b\",\"description\":"
+	    "\"d\"}]");
+	free(s);
+	json_free(v);
+	json_free(c);
+	text = "[{\"group\":\"g\",\"name\":\"G\",\"options\":[{"
+	       "\"value\":\"low\"},{\"value\":\"high\",\"name\":\"Hi\"}]},"
+	       "{\"value\":\"max\"}]";
+	v = json_parse(text, strlen(text), &err);
+	c = acpmsg_choices(v, "value");
+	CHECK_INT(json_size(c), 3);
+	CHECK_STR(json_get_str(json_at(c, 1), "name"), "Hi");
+	CHECK_STR(json_get_str(json_at(c, 2), "id"), "max");
+	o = acpmsg_config_option("effort", "Effort", "thought_level", NULL, c);
+	CHECK_STR(json_get_str(o, "type"), "select");
+	CHECK_STR(json_get_str(o, "currentValue"), "");
+	CHECK_STR(json_get_str(json_at(json_get_arr(o, "options"), 0), "name"),
+	    "low");
+	json_free(c);
+	c = acpmsg_choices(json_get_arr(o, "options"), "value");
+	CHECK_INT(json_size(c), 3);
+	CHECK_STR(json_get_str(json_at(c, 1), "id"), "high");
+	json_free(c);
+	json_free(o);
+	json_free(v);
+	o = acpmsg_set_config("S", "effort", "high");
+	s = json_print(o, NULL);
+	CHECK_STR(s,
+	    "{\"sessionId\":\"S\",\"configId\":\"effort\",\"value\":"
+	    "\"high\"}");
+	free(s);
+	json_free(o);
+	o = acpmsg_set_model("S", "m");
+	CHECK_STR(json_get_str(o, "modelId"), "m");
+	json_free(o);
+}
+
 TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(stop_reasons), TEST_ENTRY(tool_kinds),
     TEST_ENTRY(updates), TEST_ENTRY(session_messages),
     TEST_ENTRY(prompt_blocks), TEST_ENTRY(permission_both_ways),
     TEST_ENTRY(elicitation_both_ways), TEST_ENTRY(acpmap_stream),
-    TEST_ENTRY(acpmap_tools))
+    TEST_ENTRY(acpmap_tools), TEST_ENTRY(settings_both_ways))

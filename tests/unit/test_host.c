@@ -898,10 +898,98 @@ TEST(unparsed_coalesced)
 	fx_close(&fx);
 }
 
+/*
+ * Options: what the adapter learned is kept per key, told to the session
+ * only when it changed; a value is checked against what is offered (422
+ * naming it), anything goes while the list is unknown.
+ */
+TEST(options_learned_and_checked)
+{
+	struct fx    fx;
+	cJSON	    *list, *c;
+	char	    *cause = NULL;
+	const cJSON *o;
+
+	if (fx_open(&fx, "opts", 1) != 0)
+		return;
+	CHECK_INT(host_option_check(fx.h, "model", "anything", &cause), 0);
+	list = json_array();
+	c = json_object();
+	json_set_str(c, "id", "m1");
+	json_append(list, c);
+	c = json_object();
+	json_set_str(c, "id", "m2");
+	json_append(list, c);
+	host_set_option(fx.h, "model", "m1", json_dup(list));
+	CHECK_INT(fx.changed, 1);
+	host_set_option(fx.h, "model", "m1", json_dup(list));
+	host_set_option(fx.h, "model", NULL, NULL);
+	CHECK_INT(fx.changed, 1);
+	host_set_option(fx.h, "model", "m2", NULL);
+	CHECK_INT(fx.changed, 2);
+	o = json_get_obj(host_options(fx.h), "model");
+	CHECK_STR(json_get_str(o, "current"), "m2");
+	CHECK_INT(json_size(json_get_arr(o, "available")), 2);
+	CHECK_INT(host_option_check(fx.h, "model", "m1", &cause), 0);
+	CHECK_INT(host_option_check(fx.h, "model", "m3", &cause), 422);
+	CHECK(cause != NULL && strstr(cause, "'m3'") != NULL &&
+	    strstr(cause, "m1, m2") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(host_option_check(fx.h, "effort", "high", &cause), 0);
+	json_free(list);
+	CHECK_STR(fx_types(&fx, 0), ""); /* learning writes no event */
+	fx_close(&fx);
+}
+
+/*
+ * A change of settings: the host keeps it (for the next start) and
+ * writes one completed status item "config" with the change as words
+ * and as a json part.
+ */
+TEST(configure_logged)
+{
+	struct fx	      fx;
+	struct session_config cfg;
+	const cJSON	     *content;
+
+	if (fx_open(&fx, "cfg", 1) != 0)
+		return;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.model = "m2";
+	cfg.effort = "high";
+	host_configure(fx.h, &cfg);
+	CHECK_STR(host_model(fx.h), "m2");
+	CHECK_STR(host_effort(fx.h), "high");
+	CHECK(host_permission_mode(fx.h) == NULL);
+	CHECK_INT(fx.changed, 1);
+	CHECK_STR(fx_types(&fx, 0), "item.started item.completed");
+	CHECK_STR(json_get_str(fx_item(&fx, 1), "kind"), "status");
+	CHECK_STR(json_get_str(fx_item(&fx, 1), "status"), "completed");
+	content = json_get_arr(fx_item(&fx, 1), "content");
+	CHECK_STR(json_get_str(json_at(content, 0), "label"), "config");
+	CHECK_STR(json_get_str(json_at(content, 0), "detail"),
+	    "model m2, effort high");
+	CHECK_STR(
+	    json_get_str(json_get_obj(json_at(content, 1), "json"), "effort"),
+	    "high");
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mode = "plan";
+	host_configure(fx.h, &cfg);
+	CHECK_STR(host_permission_mode(fx.h), "plan");
+	CHECK_STR(host_model(fx.h), "m2");
+	CHECK_STR(
+	    json_get_str(
+		json_at(json_get_arr(fx_item(&fx, 3), "content"), 0), "detail"),
+	    "mode plan");
+	fx_close(&fx);
+}
+
 TEST_MAIN(TEST_ENTRY(sequence_contiguous),
     TEST_ENTRY(completed_follows_started), TEST_ENTRY(synthetic_delta),
     TEST_ENTRY(turn_end_completes_items), TEST_ENTRY(synthetic_turns),
     TEST_ENTRY(tool_call_and_result), TEST_ENTRY(pending_requests),
     TEST_ENTRY(raw_inside_lines), TEST_ENTRY(set_raw),
     TEST_ENTRY(ids_unique_after_restart), TEST_ENTRY(interrupted),
-    TEST_ENTRY(metadata_changed), TEST_ENTRY(unparsed_coalesced))
+    TEST_ENTRY(metadata_changed), TEST_ENTRY(unparsed_coalesced),
+    TEST_ENTRY(options_learned_and_checked), TEST_ENTRY(configure_logged))
