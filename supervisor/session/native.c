@@ -631,8 +631,8 @@ native_opencode_sql_path(const char *home, const cJSON *env, const char *id)
 	char	   *dir, *path;
 
 	if (strchr(id, '/') != NULL ||
-	    (dir = native_store_dir(adapter_find_agent("opencode"), home, env,
-		 &rel)) == NULL)
+	    (dir = native_store_dir(
+		 adapter_find_agent("opencode"), home, env, &rel)) == NULL)
 		return (NULL);
 	xasprintf(&path, "%s/" NATIVE_OPENCODE_SQL, dir, id);
 	free(dir);
@@ -682,8 +682,8 @@ native_moved(const struct agent_profile *p, const char *home,
 	(void)buf_str(&b, " AND directory = ");
 	native_sql_quote(&b, from);
 	(void)buf_str(&b, ";");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, b.p, b.len) != (ssize_t)b.len)
 		rv = -1;
 	if (fd != -1)
@@ -700,8 +700,8 @@ native_moved(const struct agent_profile *p, const char *home,
  * agent as it was: "sh -c SCRIPT agentd-opencode ARGV…".
  */
 void
-native_wrap(const struct agent_profile *p, const char *home,
-    const cJSON *env, const char *native, struct argv_builder *ab)
+native_wrap(const struct agent_profile *p, const char *home, const cJSON *env,
+    const char *native, struct argv_builder *ab)
 {
 	static const char script[] =
 	    "f=$AGENTD_OPENCODE_SQL; unset AGENTD_OPENCODE_SQL; "
@@ -732,7 +732,7 @@ native_wrap(const struct agent_profile *p, const char *home,
 	}
 	free(argv);
 	argv_env(ab, "AGENTD_OPENCODE_SQL", path);
-	log_info("%s: OpenCode moves session %s to its new cwd first", path,
-	    native);
+	log_info(
+	    "%s: OpenCode moves session %s to its new cwd first", path, native);
 	free(path);
 }

@@ -768,8 +768,8 @@ procs_logs(struct process *p, int filter, const char *stream, uint64_t since,
  * route hands them over and is refused before any body.
  */
 int
-archive_export(struct session *s, int secrets, archive_export_cb cb,
-    void *arg, char **cause)
+archive_export(struct session *s, int secrets, archive_export_cb cb, void *arg,
+    char **cause)
 {
 	FUZZ_CHECK(s != NULL, "export of no session");
 	FUZZ_CHECK(secrets == 0 || secrets == 1, "secrets %d", secrets);
