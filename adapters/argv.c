@@ -46,8 +46,9 @@ argv_free(struct argv_builder *b)
 	for (i = 0; i < b->argc; i++)
 		free(b->argv[i]);
 	free(b->argv);
+	/* Entries may hold a session's credentials. */
 	for (i = 0; i < b->envc; i++)
-		free(b->env[i]);
+		xfree_secret(b->env[i]);
 	free(b->env);
 	memset(b, 0, sizeof *b);
 }

@@ -64,6 +64,32 @@ char	   *json_join(const cJSON *, const char *, const char *);
 	for ((el) = json_first(parent); (el) != NULL; (el) = json_next(el))
 #define JSON_JOIN_MAX (64UL * 1024 * 1024)
 
+/* tarwrite.c */
+#define TARW_BLOCK	512
+#define TARW_NAME_MAX	4095
+#define TARW_HEADER_MAX (3 * TARW_BLOCK + TARW_NAME_MAX + 64)
+#define TARW_FILE	'0'
+#define TARW_DIR	'5'
+size_t tarw_header(
+    char *, size_t, const char *, char, uint64_t, unsigned int, int64_t);
+size_t tarw_pad(uint64_t);
+size_t tarw_end(char *);
+
+/* pathmap.c */
+struct pathmap;
+typedef int (*pathmap_out_cb)(void *, const char *, size_t);
+struct pathmap *pathmap_new(void);
+void		pathmap_free(struct pathmap *);
+void		pathmap_add(struct pathmap *, const char *, const char *);
+int		pathmap_empty(const struct pathmap *);
+char	       *pathmap_apply(const struct pathmap *, const char *);
+struct pathmap_stream;
+struct pathmap_stream	   *
+pathmap_stream_new(const struct pathmap *, pathmap_out_cb, void *);
+int  pathmap_stream_feed(struct pathmap_stream *, const char *, size_t);
+int  pathmap_stream_finish(struct pathmap_stream *);
+void pathmap_stream_free(struct pathmap_stream *);
+
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
 char *utf8_repair(const char *, size_t, size_t *);

@@ -79,6 +79,11 @@ static const char main_usage[] =
     "is\n"
     "                    not installed is refused (by default its pinned CLI\n"
     "                    is installed on first use, the session waiting)\n"
+    "  --agent-home M    where agents keep their own sessions, for sessions\n"
+    "                    that do not say (\"home\"): none (agentd's HOME,\n"
+    "                    the default), session (<data-dir>/homes/<id>) or\n"
+    "                    shared (<data-dir>/home); the last two keep the\n"
+    "                    agents' stores on the data dir's volume\n"
     "  --record DIR      write every agent's stdio to DIR/<session>.jsonl, "
     "the\n"
     "                    fixture format of tests/fixtures (for re-recording)\n"
@@ -257,9 +262,11 @@ main_parse_serve(int argc, char **argv)
 		{ "session-pids", required_argument, NULL, 'N' },
 		{ "webhook", required_argument, NULL, 'W' },
 		{ "webhook-secret-file", required_argument, NULL, 'X' },
+		{ "agent-home", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	char			  *end;
 	long			   port;
+	enum home_mode		   hmode;
 	int			   ch;
 
 	while ((ch = getopt_long(argc, argv, "H:p:t:d:l:h", longopts, NULL)) !=
@@ -376,6 +383,16 @@ main_parse_serve(int argc, char **argv)
 			break;
 		case 'X':
 			main_secret_from_file(optarg);
+			break;
+		case 'a':
+			if (home_mode_parse(optarg, &hmode) != 0) {
+				fprintf(stderr,
+				    "agentd: --agent-home: none, session or "
+				    "shared, not '%s'\n",
+				    optarg);
+				exit(2);
+			}
+			options.agent_home = optarg;
 			break;
 		case 'h':
 			fputs(main_usage, stdout);
@@ -610,6 +627,7 @@ main_serve(int argc, char **argv)
 		fatalx("--session-pids: this machine gives agentd no cgroup "
 		       "with the pids controller (containment: %s)",
 		    contain_mode_name());
+	archive_sweep(); /* imports and exports cut short by a stop */
 	if (session_load_all(&cause) != 0)
 		fatalx("loading sessions: %s", cause);
 	if (acpserver_load_all(&cause) != 0)

@@ -44,6 +44,7 @@ struct options {
 	unsigned int	   session_pids;   /* default pids.max; 0: none */
 	const char	  *webhook_url;	   /* --webhook: every session's */
 	char		  *webhook_secret; /* --webhook-secret-file */
+	const char *agent_home; /* --agent-home: none, session or shared */
 };
 extern struct options options;
 char		     *options_default_data_dir(void);

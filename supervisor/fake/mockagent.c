@@ -11,6 +11,7 @@
  *	tool		an "echo hi" tool call and its result
  *	firehose N	N small chunks as fast as stdout takes them
  *	whoami		"model=M mode=M effort=E": the session's settings
+ *	recall		"recall: " and the earlier prompts, joined by " | "
  *
  * Each image block of a prompt is first answered "saw image TYPE, N
  * bytes" (it says promptCapabilities.image).
@@ -22,6 +23,15 @@
  * thought_level category; session/set_config_option). In acceptEdits the
  * "permission" edit is allowed without asking.
  *
+ * With AGENTD_MOCK_STORE=1 in its environment it keeps its sessions as a
+ * real agent does, under its HOME: ~/.agentd-mock/sessions/<id>.jsonl, a
+ * first line {"sessionId", "cwd"} and one {"prompt"} per prompt. Its
+ * session/load then finds the session there, refuses it for another cwd
+ * (as Claude Code keys its transcripts by the cwd), replays the prompts
+ * as user_message_chunk updates and recalls them. The volume and
+ * export/import tests move sessions with it. Without the variable it
+ * remembers nothing, and session/load just takes the id.
+ *
  * It is a separate process from the daemon, so it uses plain blocking I/O:
  * poll(2) on stdin only where a turn has to notice session/cancel while it
  * streams. Messages that arrive while a turn waits for the client (say a
@@ -32,6 +42,7 @@
  * as the acp adapter on the other end of the pipe does.
  */
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -67,6 +78,8 @@ struct mockagent {
 	int		     cancelled;	 /* in this turn */
 	unsigned int	     turns;	 /* cost: $0.0001 each */
 	const char	    *setting[3]; /* model, mode, effort */
+	cJSON		    *prompts;	 /* this session's, for recall */
+	char		    *store;	 /* the session's file, or NULL */
 	TAILQ_HEAD(, mockagent_msg) backlog;
 };
 
@@ -106,9 +119,13 @@ static void	 mockagent_interrupt(struct mockagent *, cJSON *);
 static cJSON	*mockagent_wait(struct mockagent *, long long);
 static long long mockagent_request(struct mockagent *, const char *, cJSON *);
 static void	 mockagent_update(struct mockagent *, cJSON *);
-static void	 mockagent_images(struct mockagent *, const cJSON *);
-static void	 mockagent_chunk(
-	 struct mockagent *, enum acpmsg_update, const char *, const char *);
+static char	*mockagent_store_path(const char *);
+static void	 mockagent_store_add(struct mockagent *, cJSON *);
+static void	 mockagent_store_open(struct mockagent *, const char *);
+static cJSON *mockagent_store_load(const char *, const char *, const char **);
+static void   mockagent_images(struct mockagent *, const cJSON *);
+static void   mockagent_chunk(
+      struct mockagent *, enum acpmsg_update, const char *, const char *);
 static void mockagent_tool_call(
     struct mockagent *, const char *, const char *, const char *, cJSON *);
 static void mockagent_tool_done(
@@ -137,6 +154,7 @@ static mockagent_keyword_fn mockagent_error;
 static mockagent_keyword_fn mockagent_crash;
 static mockagent_keyword_fn mockagent_tool;
 static mockagent_keyword_fn mockagent_firehose;
+static mockagent_keyword_fn mockagent_recall;
 static mockagent_keyword_fn mockagent_whoami;
 static mockagent_keyword_fn mockagent_echo;
 
@@ -178,7 +196,8 @@ static const struct mockagent_keyword mockagent_keywords[] = {
 	{ "permission", mockagent_permission },
 	{ "question", mockagent_question }, { "firehose", mockagent_firehose },
 	{ "slow", mockagent_slow }, { "tool", mockagent_tool },
-	{ "whoami", mockagent_whoami }, { "", mockagent_echo }
+	{ "whoami", mockagent_whoami }, { "recall", mockagent_recall },
+	{ "", mockagent_echo }
 };
 
 /* Run the mock agent until stdin closes. */
@@ -203,6 +222,8 @@ mockagent_main(int argc, char **argv)
 	jsonrpc_peer_free(m.peer);
 	jsonl_free(m.in);
 	free(m.session);
+	free(m.store);
+	json_free(m.prompts);
 	return (0);
 }
 
@@ -411,6 +432,9 @@ mockagent_new(void *arg, const struct jsonrpc_msg *msg)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
 	free(m->session);
 	xasprintf(&m->session, "mock-%s", hex);
+	json_free(m->prompts);
+	m->prompts = json_array();
+	mockagent_store_open(m, json_get_str(msg->params, "cwd"));
 	jsonrpc_peer_reply(m->peer, msg->id,
 	    mockagent_session_state(m, acpmsg_session_id(m->session)));
 }
@@ -544,20 +568,133 @@ mockagent_set_config(void *arg, const struct jsonrpc_msg *msg)
 	jsonrpc_peer_reply(m->peer, msg->id, r);
 }
 
+/* ~/.agentd-mock/sessions/<id>.jsonl if AGENTD_MOCK_STORE=1, or NULL. */
+static char *
+mockagent_store_path(const char *id)
+{
+	const char *v = getenv("AGENTD_MOCK_STORE"), *home = getenv("HOME");
+	char	   *path;
+
+	if (v == NULL || strcmp(v, "1") != 0 || home == NULL ||
+	    strchr(id, '/') != NULL || *id == '.')
+		return (NULL);
+	xasprintf(&path, "%s/.agentd-mock/sessions/%s.jsonl", home, id);
+	return (path);
+}
+
+/* Append one line of JSON to the session's file. */
+static void
+mockagent_store_add(struct mockagent *m, cJSON *line)
+{
+	char  *text;
+	size_t len;
+	FILE  *f;
+
+	if (m->store != NULL && (f = fopen(m->store, "a")) != NULL) {
+		text = json_print(line, &len);
+		fprintf(f, "%s\n", text);
+		fclose(f);
+		free(text);
+	}
+	json_free(line);
+}
+
+/* A new session's file, its first line naming the session and its cwd. */
+static void
+mockagent_store_open(struct mockagent *m, const char *cwd)
+{
+	const char *home = getenv("HOME");
+	cJSON	   *head;
+	char	   *dir;
+
+	free(m->store);
+	if ((m->store = mockagent_store_path(m->session)) == NULL)
+		return;
+	xasprintf(&dir, "%s/.agentd-mock", home);
+	(void)mkdir(dir, 0700);
+	free(dir);
+	xasprintf(&dir, "%s/.agentd-mock/sessions", home);
+	(void)mkdir(dir, 0700);
+	free(dir);
+	head = json_object();
+	json_set_str(head, "sessionId", m->session);
+	json_set_str(head, "cwd", cwd != NULL ? cwd : "");
+	mockagent_store_add(m, head);
+}
+
+/*
+ * Read a stored session for session/load: the prompts, or NULL with *why
+ * when it is not there or belongs to another cwd.
+ */
+static cJSON *
+mockagent_store_load(const char *path, const char *cwd, const char **why)
+{
+	char	    line[65536];
+	const char *err, *have;
+	cJSON	   *v, *prompts = NULL;
+	FILE	   *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		*why = "no such session in ~/.agentd-mock/sessions";
+		return (NULL);
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if ((v = json_parse(line, strlen(line), &err)) == NULL)
+			continue;
+		if (prompts == NULL) {
+			have = json_get_str(v, "cwd");
+			if (have == NULL || cwd == NULL ||
+			    strcmp(have, cwd) != 0) {
+				*why = "the session belongs to another cwd";
+				json_free(v);
+				break;
+			}
+			prompts = json_array();
+		} else if (json_get_str(v, "prompt") != NULL)
+			json_append(
+			    prompts, json_string(json_get_str(v, "prompt")));
+		json_free(v);
+	}
+	fclose(f);
+	return (prompts);
+}
+
 /* session/load: the mock remembers nothing, so there is nothing to replay. */
 static void
 mockagent_load(void *arg, const struct jsonrpc_msg *msg)
 {
 	struct mockagent *m = arg;
 	const char	 *sid = json_get_str(msg->params, "sessionId");
+	const char	 *why = NULL;
+	const cJSON	 *e;
+	char		 *path;
+	cJSON		 *prompts = json_array();
 
 	if (sid == NULL) {
 		jsonrpc_peer_error(m->peer, msg->id, JSONRPC_INVALID_PARAMS,
 		    "sessionId is required");
+		json_free(prompts);
 		return;
+	}
+	if ((path = mockagent_store_path(sid)) != NULL) {
+		json_free(prompts);
+		prompts = mockagent_store_load(
+		    path, json_get_str(msg->params, "cwd"), &why);
+		if (prompts == NULL) {
+			jsonrpc_peer_error(
+			    m->peer, msg->id, JSONRPC_INTERNAL_ERROR, why);
+			free(path);
+			return;
+		}
 	}
 	free(m->session);
 	m->session = xstrdup(sid);
+	free(m->store);
+	m->store = path;
+	json_free(m->prompts);
+	m->prompts = prompts;
+	JSON_FOREACH(e, m->prompts)
+		mockagent_chunk(m, ACPMSG_USER_CHUNK, json_str(e), NULL);
 	jsonrpc_peer_reply(
 	    m->peer, msg->id, mockagent_session_state(m, json_object()));
 }
@@ -584,6 +721,8 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 
 	text = acpmsg_prompt_text(json_get_arr(msg->params, "prompt"));
 	len = (long long)strlen(text);
+	if (m->prompts == NULL)
+		m->prompts = json_array();
 	m->cancelled = 0;
 	mockagent_images(m, json_get_arr(msg->params, "prompt"));
 	for (i = 0; i < nitems(mockagent_keywords); i++) {
@@ -591,6 +730,13 @@ mockagent_prompt(void *arg, const struct jsonrpc_msg *msg)
 			break;
 	}
 	reason = mockagent_keywords[i].fn(m, msg->id, text);
+	json_append(m->prompts, json_string(text));
+	if (m->store != NULL) {
+		cJSON *line = json_object();
+
+		json_set_str(line, "prompt", text);
+		mockagent_store_add(m, line);
+	}
 	if (reason != NULL) {
 		mockagent_update(
 		    m, acpmsg_usage_update(len, 200000, ++m->turns / 10000.0));
@@ -861,6 +1007,20 @@ mockagent_firehose(struct mockagent *m, const cJSON *id, const char *text)
 		n = MOCKAGENT_FIREHOSE_MAX;
 	for (i = 0; i < n; i++)
 		mockagent_chunk(m, ACPMSG_AGENT_CHUNK, "x", NULL);
+	return ("end_turn");
+}
+
+/* recall: the earlier prompts of this session, as the agent kept them. */
+static const char *
+mockagent_recall(struct mockagent *m, const cJSON *id, const char *text)
+{
+	char *all, *reply;
+
+	all = json_join(m->prompts, NULL, " | ");
+	xasprintf(&reply, "recall: %s", all != NULL ? all : "");
+	mockagent_chunk(m, ACPMSG_AGENT_CHUNK, reply, NULL);
+	free(reply);
+	free(all);
 	return ("end_turn");
 }
 

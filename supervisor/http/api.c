@@ -39,6 +39,7 @@ static const struct {
 } api_raw_bodies[] = {
 	{ HTTP_PUT, "/v1/fs/file", API_BODY_RAW },
 	{ HTTP_POST, "/v1/fs/upload-batch", API_BODY_TAR },
+	{ HTTP_POST, "/v1/sessions/import", API_BODY_TAR },
 };
 
 /*
@@ -75,6 +76,10 @@ static void api_create(const char *, const cJSON *, struct api_response *);
 static void api_session_get(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_session_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_session_export(
+    const struct api_request *, struct api_match *, struct api_response *);
+static void api_session_import(
     const struct api_request *, struct api_match *, struct api_response *);
 static void api_command(
     const struct api_request *, struct api_match *, struct api_response *);
@@ -121,12 +126,14 @@ static const struct api_route api_routes[] = {
 	{ HTTP_GET, "/v1/agents/*", api_agent_get, NULL },
 	{ HTTP_POST, "/v1/agents/*/install", api_agent_install, NULL },
 	{ HTTP_GET, "/v1/sessions", api_sessions_list, NULL },
+	{ HTTP_POST, "/v1/sessions/import", api_session_import, NULL },
 	{ HTTP_POST, "/v1/sessions/*", api_session_create, NULL },
 	{ HTTP_GET, "/v1/sessions/*", api_session_get, NULL },
 	{ HTTP_DELETE, "/v1/sessions/*", api_session_delete, NULL },
 	{ HTTP_POST, "/v1/sessions/*/messages", api_command, "message" },
 	{ HTTP_POST, "/v1/sessions/*/messages/stream", api_messages_stream,
 	    NULL },
+	{ HTTP_GET, "/v1/sessions/*/export", api_session_export, NULL },
 	{ HTTP_GET, "/v1/sessions/*/events", api_events, NULL },
 	{ HTTP_GET, "/v1/sessions/*/events/sse", api_events_sse, NULL },
 	{ HTTP_GET, "/v1/sessions/*/events/ws", api_events_ws, NULL },
@@ -488,6 +495,132 @@ api_session_delete(const struct api_request *req, struct api_match *m,
 		return;
 	session_delete(s);
 	reply_no_content(resp);
+}
+
+/*
+ * GET /v1/sessions/{id}/export?credentials=: the session as one tar
+ * archive (session/archive.c), built into a temporary file a few MiB per
+ * loop pass, then sent from it. Without credentials=true it carries no
+ * env value, no credential and none of the agent's secret files.
+ */
+struct api_export {
+	struct reply_wait *wait;
+};
+
+static void
+api_export_done_cb(
+    void *arg, int fd, uint64_t size, int status, const char *cause)
+{
+	struct api_export  *ex = arg;
+	struct api_response r;
+
+	memset(&r, 0, sizeof r);
+	r.file_fd = -1;
+	if (fd == -1)
+		reply_fail(&r, status, xstrdup(cause));
+	else {
+		r.kind = API_FILE;
+		r.status = 200;
+		r.content_type = "application/x-tar";
+		r.file_fd = fd;
+		r.file_off = 0;
+		r.file_len = size;
+	}
+	reply_wait_finish(ex->wait, &r);
+	free(ex);
+}
+
+static void
+api_session_export(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct session	  *s;
+	struct api_export *ex;
+	char		  *cause = NULL;
+	int		   status;
+
+	if ((s = api_session(m, resp)) == NULL)
+		return;
+	ex = xcalloc(1, sizeof *ex);
+	status = archive_export(s, reply_arg_bool(req, "credentials"),
+	    api_export_done_cb, ex, &cause);
+	if (status != 0) {
+		free(ex);
+		reply_fail(resp, status, cause);
+		return;
+	}
+	ex->wait = reply_wait_new(resp);
+}
+
+/*
+ * POST /v1/sessions/import?id=&cwd=&home=: a session archive (the body,
+ * application/x-tar), taken as it arrives (session/archive.c); the answer
+ * is the imported session's SessionInfo and what was taken.
+ */
+static int
+api_import_write(
+    void *arg, const char *p, size_t len, struct api_response *resp)
+{
+	char *cause = NULL;
+	int   status;
+
+	if ((status = archive_import_feed(arg, p, len, &cause)) == 0)
+		return (0);
+	reply_fail(resp, status, cause);
+	return (-1);
+}
+
+static void
+api_import_finish(void *arg, struct api_response *resp)
+{
+	struct archive_import *im = arg;
+	struct session	      *s;
+	cJSON		      *info, *o;
+	char		      *cause = NULL;
+	size_t		       files, skipped;
+	int		       status;
+
+	if ((s = archive_import_finish(im, &status, &cause)) == NULL)
+		reply_fail(resp, status, cause);
+	else {
+		info = session_info(s);
+		archive_import_counts(im, &files, &skipped);
+		o = json_object();
+		json_set_int(o, "files", (long long)files);
+		json_set_int(o, "skipped", (long long)skipped);
+		json_set(info, "imported", o);
+		reply_json(resp, 200, info);
+	}
+	archive_import_free(im);
+}
+
+static void
+api_import_abort(void *arg)
+{
+	archive_import_free(arg);
+}
+
+static const struct api_sink_ops api_import_ops = { api_import_write,
+	api_import_finish, api_import_abort };
+
+static void
+api_session_import(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	struct archive_import *im;
+	char		      *cause = NULL;
+	int		       status;
+
+	im = archive_import_new(reply_arg(req, "id"), reply_arg(req, "cwd"),
+	    reply_arg(req, "home"), &status, &cause);
+	if (im == NULL) {
+		reply_fail(resp, status, cause);
+		return;
+	}
+	resp->kind = API_SINK;
+	resp->status = 0;
+	resp->sink_ops = &api_import_ops;
+	resp->sink = im;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "http.h"
@@ -288,11 +289,23 @@ reply_wait_attach(struct reply_wait *w, reply_wait_cb cb, void *conn)
 	}
 }
 
+/* A reply nobody will send: free its body, close its file. */
+static void
+reply_drop(struct api_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	if (resp->kind == API_FILE && resp->file_fd != -1) {
+		close(resp->file_fd);
+		resp->file_fd = -1;
+	}
+}
+
 void
 reply_wait_detach(struct reply_wait *w)
 {
 	if (w->finished) {
-		free(w->resp.body);
+		reply_drop(&w->resp);
 		free(w);
 		return;
 	}
@@ -305,7 +318,7 @@ void
 reply_wait_finish(struct reply_wait *w, struct api_response *resp)
 {
 	if (w->detached) {
-		free(resp->body);
+		reply_drop(resp);
 		free(w);
 		return;
 	}

@@ -896,7 +896,8 @@ server_wait_cb(void *arg, struct api_response *resp)
 
 	c->wait = NULL;
 	c->resp = *resp;
-	c->resp.kind = API_REPLY;
+	if (c->resp.kind != API_FILE) /* an export waits, then sends a file */
+		c->resp.kind = API_REPLY;
 	lws_callback_on_writable(c->wsi);
 }
 

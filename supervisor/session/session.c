@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,7 +83,10 @@ struct session {
 	char			   *id;
 	const struct agent_profile *profile;
 	cJSON			   *env; /* {NAME: value}, never answered */
-	int64_t			    created_ms;
+	cJSON *credentials; /* credentials.c: never answered, never logged */
+	enum home_mode home;
+	char	      *home_dir; /* home.c: the agent's HOME, or NULL */
+	int64_t	       created_ms;
 
 	enum session_state    state;
 	struct journal	     *journal;
@@ -118,6 +122,7 @@ struct session {
 
 	int refs;
 	int dead;
+	int home_made; /* the create made home_dir: its undo removes it */
 	LIST_ENTRY(session) entry;
 };
 
@@ -147,6 +152,8 @@ static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
+static void session_remove_home(struct session *);
+static void session_sweep_homes(void);
 static void session_seed_options(struct session *);
 static int  session_do_cancel(struct session *, void *, char **);
 
@@ -221,6 +228,8 @@ session_free(struct session *s)
 	free(s->wh_error);
 	free(s->id);
 	json_free(s->env);
+	credentials_free(s->credentials);
+	free(s->home_dir);
 	free(s->driver);
 	free(s);
 }
@@ -494,14 +503,44 @@ session_save_contain(struct session *s, cJSON *o)
 static int
 session_save_meta(struct session *s, char **cause)
 {
-	struct host *h = s->host;
-	cJSON	    *o;
-	char	    *text;
-	size_t	     len;
-	int	     rv, saved;
+	cJSON *o;
+	char  *text;
+	size_t len;
+	int    rv, saved;
 
-	if (s->dead || h == NULL)
+	if (s->dead || s->host == NULL)
 		return (0);
+	o = session_meta(s, 1);
+	session_save_webhook(s, o);
+	if (s->proc != NULL && proc_start(s->proc) != 0) {
+		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
+		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
+		json_set_str(o, "agentBoot", proc_boot_id());
+		session_save_contain(s, o);
+	}
+	text = json_print(o, &len);
+	json_free(o);
+	rv = store_write_meta(journal_store(s->journal), text, len, cause);
+	saved = errno;
+	xfree_secret(text); /* it may hold credentials */
+	errno = saved;
+	return (rv);
+}
+
+/*
+ * What session.json holds of a session, but its process and its webhook
+ * (a URL, a secret and a delivery state of this agentd's, which an export
+ * does not carry): with secrets, the env and credentials values too;
+ * without (an export that was not asked for them), only their names
+ * (envKeys, credentialNames).
+ */
+cJSON *
+session_meta(struct session *s, int secrets)
+{
+	struct host *h = s->host;
+	const cJSON *e;
+	cJSON	    *o, *keys;
+
 	o = json_object();
 	json_set_int(o, "version", 1);
 	json_set_str(o, "id", s->id);
@@ -515,8 +554,22 @@ session_save_meta(struct session *s, char **cause)
 	if (json_size(host_options(h)) > 0)
 		json_set(o, "options", json_dup(host_options(h)));
 	json_set_str(o, "cwd", host_cwd(h));
-	if (s->env != NULL)
+	if (secrets && s->env != NULL)
 		json_set(o, "env", json_dup(s->env));
+	if (secrets && s->credentials != NULL)
+		json_set(o, "credentials", json_dup(s->credentials));
+	if (!secrets) {
+		keys = json_array();
+		JSON_FOREACH(e, s->env)
+			json_append(keys, json_string(json_key(e)));
+		json_set(o, "envKeys", keys);
+		json_set(
+		    o, "credentialNames", credentials_names(s->credentials));
+	}
+	if (s->home != HOME_NONE)
+		json_set_str(o, "home", home_mode_name(s->home));
+	if (secrets && s->home_dir != NULL)
+		json_set_str(o, "agentHome", s->home_dir);
 	if (host_mcp(h) != NULL)
 		json_set(o, "mcp", json_dup(host_mcp(h)));
 	if (host_agent_command(h) != NULL)
@@ -531,20 +584,19 @@ session_save_meta(struct session *s, char **cause)
 	if (s->limits.memory > 0 || s->limits.pids > 0)
 		json_set(o, "limits", session_limits_json(s));
 	json_set(o, "usage", session_usage_json(host_usage(h)));
-	session_save_webhook(s, o);
-	if (s->proc != NULL && proc_start(s->proc) != 0) {
-		json_set_int(o, "agentPid", (long long)proc_pid(s->proc));
-		json_set_int(o, "agentStart", (long long)proc_start(s->proc));
-		json_set_str(o, "agentBoot", proc_boot_id());
-		session_save_contain(s, o);
-	}
-	text = json_print(o, &len);
-	json_free(o);
-	rv = store_write_meta(journal_store(s->journal), text, len, cause);
-	saved = errno;
-	free(text);
-	errno = saved;
-	return (rv);
+	return (o);
+}
+
+/* Where the session's agent is and keeps its state (archive.c). */
+void
+session_place(struct session *s, struct session_place *pl)
+{
+	pl->home = s->home;
+	pl->home_dir = s->home_dir;
+	pl->env = s->env;
+	pl->native_id = host_native_id(s->host);
+	pl->cwd = host_cwd(s->host);
+	pl->running = s->proc != NULL;
 }
 
 static void
@@ -703,6 +755,8 @@ session_exit_cb(void *arg, int status)
 	if (s->dead) {
 		/* Deleted: its files are gone, nothing more is written. */
 		s->state = S_ENDED;
+		if (s->home == HOME_SESSION)
+			session_remove_home(s);
 		session_reap(s);
 		return;
 	}
@@ -712,6 +766,15 @@ session_exit_cb(void *arg, int status)
 
 static const struct proc_cbs session_proc_cbs = { session_line_cb,
 	session_toolong_cb, session_exit_cb };
+
+/* A deleted session's private home goes with it. */
+static void
+session_remove_home(struct session *s)
+{
+	if (home_remove(s->home_dir) != 0)
+		log_warn("session %s: could not remove %s: %s", s->id,
+		    s->home_dir, strerror(errno));
+}
 
 /* The HTTP status for a resource failure: out of descriptors or
  * processes is passing (503), anything else is storage (507). */
@@ -782,6 +845,27 @@ session_start_agent(struct session *s, char **cause)
 	}
 	JSON_FOREACH(e, s->env)
 		argv_env(&ab, json_key(e), json_str(e));
+	if (s->home_dir != NULL) {
+		home_env(&ab, s->home_dir);
+		if (home_mkdirs(s->home_dir) != 0) {
+			xasprintf(cause, "agent home %s: %s", s->home_dir,
+			    strerror(errno));
+			argv_free(&ab);
+			return (502);
+		}
+		/* Credential files go only into a private home. */
+		if (s->home == HOME_SESSION &&
+		    credentials_write(s->credentials, s->home_dir, cause) !=
+			0) {
+			argv_free(&ab);
+			return (502);
+		}
+	}
+	credentials_env(s->credentials, &ab);
+	native_before_start(
+	    s->profile, s->home_dir, s->env, host_native_id(s->host));
+	native_wrap(
+	    s->profile, s->home_dir, s->env, host_native_id(s->host), &ab);
 	if (contain_budget_take(cause) != 0) {
 		argv_free(&ab);
 		return (429);
@@ -1287,7 +1371,8 @@ static int
 session_check_request(
     const cJSON *req, const struct agent_profile *p, char **cause)
 {
-	const cJSON *v, *e;
+	const cJSON   *v, *e;
+	enum home_mode mode;
 
 	if ((v = json_get(req, "env")) != NULL) {
 		if (!json_is_obj(v))
@@ -1307,7 +1392,14 @@ session_check_request(
 		}
 	} else if (p->flags & AGENT_CUSTOM_COMMAND)
 		goto command;
-	return (0);
+	if ((v = json_get(req, "home")) != NULL && !json_is_null(v) &&
+	    (!json_is_str(v) || home_mode_parse(json_str(v), &mode) != 0)) {
+		*cause = xstrdup(
+		    "'home' must be \"none\", \"session\" or \"shared\"");
+		return (-1);
+	}
+	return (credentials_check(
+	    json_get(req, "credentials"), json_get(req, "env"), cause));
 env:
 	*cause = xstrdup("'env' must be an object of strings");
 	return (-1);
@@ -1456,8 +1548,41 @@ session_undo(struct session *s)
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files: %s", s->id,
 		    strerror(errno));
+	if (s->home_made && home_remove(s->home_dir) != 0)
+		log_warn("session %s: could not remove %s: %s", s->id,
+		    s->home_dir, strerror(errno));
 	s->dead = 1;
 	session_unref(s);
+}
+
+/*
+ * The agent home of a new session: the request's "home", else the
+ * daemon's --agent-home; a session that carries a file credential gets
+ * its own home unless it asked for another, which is refused (a shared
+ * HOME would hand the file to every agent). 0, or -1 with *cause.
+ */
+static int
+session_pick_home(const cJSON *req, enum home_mode *mode, char **cause)
+{
+	const char *name = json_get_str(req, "home");
+	const char *file;
+
+	file = credentials_file_member(json_get(req, "credentials"));
+	if (name != NULL)
+		(void)home_mode_parse(name, mode);
+	else if (file != NULL)
+		*mode = HOME_SESSION;
+	else if (options.agent_home == NULL ||
+	    home_mode_parse(options.agent_home, mode) != 0)
+		*mode = HOME_NONE;
+	if (file != NULL && *mode != HOME_SESSION) {
+		xasprintf(cause,
+		    "'credentials': '%s' is written to a file, which needs "
+		    "the session's own agent home (\"home\": \"session\")",
+		    file);
+		return (-1);
+	}
+	return (home_env_clash(json_get(req, "env"), *mode, cause));
 }
 
 /*
@@ -1613,6 +1738,7 @@ session_create(
 	struct stat		    sb;
 	struct contain_limits	    lim;
 	char			   *why;
+	enum home_mode		    hmode;
 	int			    status = 400, install;
 
 	*sp = NULL;
@@ -1636,7 +1762,8 @@ session_create(
 		xasprintf(cause, "unknown agent '%s'", agent);
 		return (400);
 	}
-	if (session_check_request(req, p, cause) != 0)
+	if (session_check_request(req, p, cause) != 0 ||
+	    session_pick_home(req, &hmode, cause) != 0)
 		return (400);
 	if ((status = session_parse_limits(req, &lim, cause)) != 0 ||
 	    (status = session_parse_webhook(req, NULL, cause)) != 0)
@@ -1680,6 +1807,15 @@ session_create(
 	(void)session_parse_webhook(req, s, cause);
 	if (json_get(req, "env") != NULL)
 		s->env = json_dup(json_get(req, "env"));
+	if (json_get(req, "credentials") != NULL)
+		s->credentials = json_dup(json_get(req, "credentials"));
+	s->home = hmode;
+	if ((s->home_dir = home_dir(hmode, id)) != NULL &&
+	    home_make(s->home_dir, &s->home_made, cause) != 0) {
+		status = session_errno_status(errno);
+		session_undo(s);
+		goto out;
+	}
 	s->created_ms = loop_wall_ms();
 	session_seed_options(s);
 	/* A session whose session.json cannot be written is not created:
@@ -1910,12 +2046,14 @@ session_load(const char *id, char **cause)
 	struct store		   *st;
 	struct host_settings	    set;
 	uint64_t		    last;
-	const char		   *err, *agent;
-	char			   *meta;
+	const char		   *err, *agent, *v;
+	char			   *meta, *hdir, *native = NULL;
 	size_t			    len;
 	cJSON			   *o;
 	long long		    created;
+	enum home_mode		    hmode;
 	int			    ended = 0, in_turn = 0, rebuilt = 0;
+	int			    relocated = 0;
 
 	if ((st = store_open(
 		 STORE_EVENTS, options.data_dir, id, &last, cause)) == NULL)
@@ -1947,11 +2085,29 @@ session_load(const char *id, char **cause)
 	set.effort = json_get_str(o, "effort");
 	set.options = json_get_obj(o, "options");
 	set.native_id = json_get_str(o, "nativeSessionId");
+	/* The home (and so the volume) moved since: native.c. */
+	if (json_get_str(o, "home") == NULL ||
+	    home_mode_parse(json_get_str(o, "home"), &hmode) != 0)
+		hmode = HOME_NONE;
+	hdir = home_dir(hmode, id);
+	if ((v = json_get_str(o, "agentHome")) != NULL && hdir != NULL &&
+	    strcmp(v, hdir) != 0) {
+		log_info(
+		    "session %s: its agent home was %s, now %s", id, v, hdir);
+		if ((native = native_relocate(p, v, hdir, set.native_id)) !=
+		    NULL)
+			set.native_id = native;
+		relocated = 1;
+	}
 	set.agent_version = json_get_str(o, "agentVersion");
 	set.agent_command = json_get_arr(o, "agentCommand");
 	set.mcp = json_get(o, "mcp");
 	s = session_new(id, p, st, &set);
 	s->env = json_detach(o, "env");
+	s->credentials = json_detach(o, "credentials");
+	s->home = hmode;
+	s->home_dir = hdir;
+	free(native);
 	if (json_get_int(o, "createdAt", &created) == 0)
 		s->created_ms = created;
 	(void)json_get_bool(o, "ended", &ended);
@@ -1964,6 +2120,8 @@ session_load(const char *id, char **cause)
 	s->state = ended ? S_ENDED : S_IDLE;
 	if (in_turn)
 		host_interrupted(s->host);
+	if (relocated)
+		session_save(s); /* the home and native id as they are now */
 	if (rebuilt) {
 		session_save(s);
 		log_warn(
@@ -1976,6 +2134,22 @@ session_load(const char *id, char **cause)
 	if (session_added != NULL)
 		session_added(session_added_arg, s);
 	return (0);
+}
+
+/*
+ * Register a session whose directory was just put in place (an import:
+ * archive.c): loaded as at start-up. NULL with *cause if it cannot be.
+ */
+struct session *
+session_adopt(const char *id, char **cause)
+{
+	if (session_find(id) != NULL) {
+		xasprintf(cause, "session '%s' already exists", id);
+		return (NULL);
+	}
+	if (session_load(id, cause) != 0)
+		return (NULL);
+	return (session_find(id));
 }
 
 int
@@ -2006,7 +2180,58 @@ session_load_all(char **cause)
 		free(ids[i]);
 	}
 	free(ids);
+	session_sweep_homes();
 	return (0);
+}
+
+/*
+ * Remove the private homes of deleted sessions: what a delete leaves when
+ * agentd stops before the agent's exit (session_delete waits for it and
+ * marks the home meanwhile). A home without a session and without the
+ * mark is one made ready (config files) for a create to come: it stays.
+ */
+static void
+session_sweep_homes(void)
+{
+	struct dirent *de;
+	struct stat    sb;
+	DIR	      *d;
+	char	      *dir, *path;
+
+	xasprintf(&dir, "%s/homes", home_data_dir());
+	d = opendir(dir);
+	if (d == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!session_valid_id(de->d_name) ||
+		    session_find(de->d_name) != NULL)
+			continue;
+		/* A session that failed to load keeps its home; a home made
+		 * ready for a create to come stays. */
+		xasprintf(
+		    &path, "%s/sessions/%s", options.data_dir, de->d_name);
+		if (lstat(path, &sb) == 0 || errno != ENOENT) {
+			free(path);
+			continue;
+		}
+		free(path);
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (!home_is_deleted(path)) {
+			free(path);
+			continue;
+		}
+		if (home_remove(path) == 0)
+			log_info("removed %s: the home of no session", path);
+		else
+			log_warn(
+			    "cannot remove %s (the home of no session): %s",
+			    path, strerror(errno));
+		free(path);
+	}
+	closedir(d);
+	free(dir);
 }
 
 /*
@@ -2091,6 +2316,10 @@ session_info(struct session *s)
 	JSON_FOREACH(e, s->env)
 		json_append(keys, json_string(json_key(e)));
 	json_set(o, "envKeys", keys);
+	json_set(o, "credentials", credentials_names(s->credentials));
+	json_set_str(o, "home", home_mode_name(s->home));
+	if (s->home_dir != NULL)
+		json_set_str(o, "agentHome", s->home_dir);
 	perms = json_array();
 	qs = json_array();
 	host_pending_ids(h, perms, qs);
@@ -2322,6 +2551,16 @@ session_delete(struct session *s)
 	LIST_REMOVE(s, entry);
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files", s->id);
+	if (s->home == HOME_SESSION) {
+		/* The secrets now; the rest once the agent is gone, or it
+		 * could write into a home being removed. The mark tells the
+		 * next agentd to finish the job if this one stops first. */
+		credentials_remove(s->credentials, s->home_dir);
+		if (s->proc == NULL)
+			session_remove_home(s);
+		else
+			home_mark_deleted(s->home_dir);
+	}
 	s->dead = 1;
 	host_unparsed_drop(s->host); /* its files are gone: tell nothing */
 	journal_wake(s->journal);

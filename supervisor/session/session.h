@@ -22,11 +22,83 @@ int agents_can_install(const struct agent_profile *, char **);
 int agents_main(int, char **);
 int agents_install_main(int, char **);
 
+struct session;
+
+/* archive.c */
+typedef void (*archive_export_cb)(void *, int, uint64_t, int, const char *);
+int archive_export(struct session *, int, archive_export_cb, void *, char **);
+struct archive_import;
+struct archive_import *
+archive_import_new(const char *, const char *, const char *, int *, char **);
+int archive_import_feed(struct archive_import *, const char *, size_t, char **);
+struct session *archive_import_finish(struct archive_import *, int *, char **);
+void archive_import_counts(struct archive_import *, size_t *, size_t *);
+void archive_import_free(struct archive_import *);
+void archive_sweep(void);
+
+/* credentials.c */
+int	    credentials_check(const cJSON *, const cJSON *, char **);
+const char *credentials_file_member(const cJSON *);
+void	    credentials_env(const cJSON *, struct argv_builder *);
+int	    credentials_write(const cJSON *, const char *, char **);
+void	    credentials_remove(const cJSON *, const char *);
+int	    credentials_secret_file(const char *);
+cJSON	   *credentials_names(const cJSON *);
+void	    credentials_free(cJSON *);
+
+/* home.c */
+enum home_mode {
+	HOME_NONE,    /* agentd's own environment */
+	HOME_SESSION, /* <data-dir>/homes/<id> */
+	HOME_SHARED   /* <data-dir>/home */
+};
+int	    home_mode_parse(const char *, enum home_mode *);
+const char *home_mode_name(enum home_mode);
+const char *home_data_dir(void);
+char	   *home_dir(enum home_mode, const char *);
+int	    home_mkdirs(const char *);
+int	    home_make(const char *, int *, char **);
+void	    home_env(struct argv_builder *, const char *);
+int	    home_is_var(const char *);
+int	    home_env_clash(const cJSON *, enum home_mode, char **);
+int	    home_remove(const char *);
+void	    home_mark_deleted(const char *);
+int	    home_is_deleted(const char *);
+
+/* native.c */
+typedef int (*native_file_cb)(void *, const char *, const char *);
+void native_before_start(
+    const struct agent_profile *, const char *, const cJSON *, const char *);
+char *native_store_dir(
+    const struct agent_profile *, const char *, const cJSON *, const char **);
+int   native_files(const struct agent_profile *, const char *, const cJSON *,
+      const char *, native_file_cb, void *);
+int   native_skip(const char *);
+int   native_moved(const struct agent_profile *, const char *, const char *,
+      const char *, const char *);
+void  native_wrap(const struct agent_profile *, const char *, const cJSON *,
+     const char *, struct argv_builder *);
+char *native_relocate(
+    const struct agent_profile *, const char *, const char *, const char *);
+void native_pathmap(struct pathmap *, const char *, const char *);
+
 /* attach.c */
 int    attach_check(const cJSON *, const char *, cJSON **, char **);
 cJSON *attach_parts(const cJSON *, cJSON *);
 
 /* session.c */
+struct session;
+struct session_place {
+	enum home_mode home;
+	const char    *home_dir; /* or NULL */
+	const cJSON   *env;
+	const char    *native_id; /* or NULL */
+	const char    *cwd;
+	int	       running; /* the agent process is up */
+};
+cJSON	       *session_meta(struct session *, int);
+void		session_place(struct session *, struct session_place *);
+struct session *session_adopt(const char *, char **);
 int		session_load_all(char **);
 void		session_shutdown(void);
 int		session_valid_id(const char *);

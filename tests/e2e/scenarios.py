@@ -165,8 +165,10 @@ def by_name(name):
 
 
 def create(agentd, sid, agent, cwd, env=None, agent_command=None,
-        permission_mode=None, model=None):
+        permission_mode=None, model=None, home=None):
     body = {"agent": agent, "cwd": cwd}
+    if home:
+        body["home"] = home
     if model:
         body["model"] = model
     if env:

@@ -761,3 +761,57 @@ procs_logs(struct process *p, int filter, const char *stream, uint64_t since,
 	STUB_NO_PROCESS();
 	return (500);
 }
+
+/*
+ * archive.c reads and writes session directories: here an export is
+ * refused like a missing file, and an import checks its arguments as the
+ * route hands them over and is refused before any body.
+ */
+int
+archive_export(struct session *s, int secrets, archive_export_cb cb, void *arg,
+    char **cause)
+{
+	FUZZ_CHECK(s != NULL, "export of no session");
+	FUZZ_CHECK(secrets == 0 || secrets == 1, "secrets %d", secrets);
+	xasprintf(cause, "no exports in the harness");
+	return (404);
+}
+
+struct archive_import *
+archive_import_new(const char *id, const char *cwd, const char *home,
+    int *status, char **cause)
+{
+	FUZZ_CHECK(id == NULL || strlen(id) < 1 << 20, "id too long");
+	FUZZ_CHECK(cwd == NULL || strlen(cwd) < 1 << 20, "cwd too long");
+	FUZZ_CHECK(home == NULL || strlen(home) < 1 << 20, "home too long");
+	xasprintf(cause, "no imports in the harness");
+	*status = 400;
+	return (NULL);
+}
+
+int
+archive_import_feed(
+    struct archive_import *im, const char *p, size_t len, char **cause)
+{
+	FUZZ_CHECK(0, "no import was started");
+	return (500);
+}
+
+struct session *
+archive_import_finish(struct archive_import *im, int *status, char **cause)
+{
+	FUZZ_CHECK(0, "no import was started");
+	return (NULL);
+}
+
+void
+archive_import_counts(struct archive_import *im, size_t *files, size_t *skipped)
+{
+	FUZZ_CHECK(0, "no import was started");
+}
+
+void
+archive_import_free(struct archive_import *im)
+{
+	FUZZ_CHECK(0, "no import was started");
+}
