@@ -23,11 +23,12 @@ build/bench/tsagent: tests/bench/tsagent.c $(DEPS_STAMP)
 	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
 	    -L$(DEPS)/prefix/lib -lcjson
 
-bench: build/agentd build/bench/loadgen build/bench/tsagent
+bench: build/agentd build/bench/loadgen build/bench/tsagent build/bench/floor
 	@mkdir -p build/dist
 	strip -o build/dist/agentd build/agentd
 	python3 tests/bench/bench.py --agentd build/agentd \
 	    --stripped build/dist/agentd --loadgen build/bench/loadgen \
-	    --tsagent build/bench/tsagent --json build/bench.json
+	    --tsagent build/bench/tsagent --floor build/bench/floor \
+	    --json build/bench.json $(BENCH_ARGS)
 
 .PHONY: bench

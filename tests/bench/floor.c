@@ -10,7 +10,8 @@
  *	`loadgen start` times exec to its first answer.
  *
  *   floor relay --port P --lines N [--rate R]
- *	WebSocket clients connect on any path. The first POST (loadgen's
+ *	WebSocket clients connect on any path, SSE clients (a GET other
+ *	than /v1/health) too. The first POST (loadgen's
  *	--post) starts the producer, a child process forked at start-up that
  *	writes N lines to a pipe, one write(2) each as an agent does, as fast
  *	as the pipe takes them, or R per second on absolute deadlines with
@@ -21,7 +22,8 @@
  *
  *	The relay reads the pipe as agentd reads an agent's stdout (ev_io,
  *	non-blocking, big reads), frames each complete line once into one
- *	buffer shared by all clients, and gives each client everything it
+ *	buffer shared by all clients of a kind (a WebSocket text frame, or
+ *	"id: <line number>\ndata: <line>\n\n"), gives each client everything it
  *	has not had in one lws_write (raw: the frames are built here) right
  *	away, from the pipe's callback; a client whose socket is full gets
  *	the rest from its WRITEABLE callback. That is the least a relay of
@@ -48,7 +50,14 @@
 
 struct floor_client {
 	struct lws *wsi;
-	size_t	    off; /* bytes of floor_out this client has had */
+	int	    sse;
+	size_t	    off; /* bytes of its kind's frames it has had */
+};
+
+/* Every frame so far of one kind, shared by all its clients. */
+struct floor_frames {
+	char  *p;
+	size_t len, cap;
 };
 
 static struct ev_loop	  *floor_loop;
@@ -62,10 +71,10 @@ static int   floor_pipe_fd = -1; /* producer -> relay: lines */
 static ev_io floor_pipe_w;
 static int   floor_started;
 
-static char  *floor_in; /* a partial line from the pipe */
-static size_t floor_in_len;
-static char  *floor_out; /* every frame so far, shared by all clients */
-static size_t floor_out_len, floor_out_cap;
+static char		  *floor_in; /* a partial line from the pipe */
+static size_t		   floor_in_len;
+static struct floor_frames floor_ws, floor_sse;
+static long		   floor_seq; /* lines framed */
 
 static struct floor_client *floor_clients[FLOOR_MAX_CLIENTS];
 static int		    floor_nclients;
@@ -143,20 +152,31 @@ floor_produce(int go, int out)
 	_exit(0);
 }
 
-/* Append one WebSocket text frame (server to client: no mask). */
+/* Room for n more bytes of frames. */
+static char *
+floor_room(struct floor_frames *f, size_t n)
+{
+	if (f->len + n > f->cap) {
+		f->cap = (f->len + n) * 2;
+		if ((f->p = realloc(f->p, f->cap)) == NULL)
+			abort();
+	}
+	return (f->p + f->len);
+}
+
+/*
+ * One line as a WebSocket text frame (server to client: no mask) and as
+ * an SSE event.
+ */
 static void
 floor_frame(const char *p, size_t len)
 {
 	unsigned char *h;
 	size_t	       hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
+	char	      *e;
 	int	       i;
 
-	if (floor_out_len + hl + len > floor_out_cap) {
-		floor_out_cap = (floor_out_len + hl + len) * 2;
-		if ((floor_out = realloc(floor_out, floor_out_cap)) == NULL)
-			abort();
-	}
-	h = (unsigned char *)floor_out + floor_out_len;
+	h = (unsigned char *)floor_room(&floor_ws, hl + len);
 	h[0] = 0x81;
 	if (hl == 2)
 		h[1] = (unsigned char)len;
@@ -171,29 +191,75 @@ floor_frame(const char *p, size_t len)
 			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
 	}
 	memcpy(h + hl, p, len);
-	floor_out_len += hl + len;
+	floor_ws.len += hl + len;
+	e = floor_room(&floor_sse, 48 + len);
+	i = snprintf(e, 48, "id: %ld\ndata: ", ++floor_seq);
+	memcpy(e + i, p, len);
+	memcpy(e + i + len, "\n\n", 2);
+	floor_sse.len += (size_t)i + len + 2;
 }
 
 /* Give c what it has not had, in one write, unless lws still holds some. */
 static void
 floor_flush(struct floor_client *c)
 {
-	size_t n = floor_out_len - c->off;
+	struct floor_frames *f = c->sse ? &floor_sse : &floor_ws;
+	size_t		     n = f->len - c->off;
 
 	if (n == 0 || lws_partial_buffered(c->wsi))
 		return;
 	if (n > FLOOR_WRITE_MAX)
 		n = FLOOR_WRITE_MAX;
 	/* lws keeps what the socket did not take and writes it first. */
-	if (lws_write(c->wsi, (unsigned char *)floor_out + c->off, n,
-		LWS_WRITE_RAW) != (int)n) {
+	if (lws_write(c->wsi, (unsigned char *)f->p + c->off, n,
+		c->sse ? LWS_WRITE_HTTP : LWS_WRITE_RAW) != (int)n) {
 		lws_set_timeout(
 		    c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;
 	}
 	c->off += n;
-	if (c->off < floor_out_len)
+	if (c->off < f->len)
 		lws_callback_on_writable(c->wsi);
+}
+
+/* A client from now on: live, like agentd's offset=eventCount. */
+static int
+floor_join(struct lws *wsi, struct floor_client *c, int sse)
+{
+	if (!floor_relay_mode || floor_nclients == FLOOR_MAX_CLIENTS)
+		return (-1);
+	c->wsi = wsi;
+	c->sse = sse;
+	c->off = sse ? floor_sse.len : floor_ws.len;
+	floor_clients[floor_nclients++] = c;
+	return (0);
+}
+
+static void
+floor_leave(struct floor_client *c)
+{
+	int i;
+
+	for (i = 0; i < floor_nclients; i++)
+		if (floor_clients[i] == c) {
+			floor_clients[i] = floor_clients[--floor_nclients];
+			break;
+		}
+}
+
+/* An SSE client: the headers now, the events as they come. */
+static int
+floor_sse_start(struct lws *wsi, struct floor_client *c)
+{
+	unsigned char  buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start;
+	unsigned char *end = buf + sizeof buf;
+
+	if (lws_add_http_common_headers(wsi, 200, "text/event-stream",
+		LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return (-1);
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	return (floor_join(wsi, c, 1));
 }
 
 static void
@@ -249,15 +315,16 @@ floor_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct floor_client *c = user;
-	int		     i;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
 			return (0); /* answered once its body is in */
-		if (!floor_relay_mode && strcmp(in, "/v1/health") == 0)
+		if (strcmp(in, "/v1/health") == 0)
 			return (floor_answer(wsi, 200,
 			    "{\"status\":\"ok\",\"version\":\"floor\"}"));
+		if (floor_relay_mode)
+			return (floor_sse_start(wsi, c));
 		return (floor_answer(wsi, 404, "{}"));
 	case LWS_CALLBACK_HTTP_BODY:
 		return (0);
@@ -268,22 +335,16 @@ floor_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		return (floor_answer(wsi, 200, "{}"));
 	case LWS_CALLBACK_ESTABLISHED:
-		if (!floor_relay_mode || floor_nclients == FLOOR_MAX_CLIENTS)
-			return (-1);
-		c->wsi = wsi;
-		c->off = floor_out_len; /* live from here, like offset=now */
-		floor_clients[floor_nclients++] = c;
-		return (0);
+		return (floor_join(wsi, c, 0));
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		floor_flush(c);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (c->wsi == wsi)
+			floor_flush(c);
 		return (0);
 	case LWS_CALLBACK_CLOSED:
-		for (i = 0; i < floor_nclients; i++)
-			if (floor_clients[i] == c) {
-				floor_clients[i] =
-				    floor_clients[--floor_nclients];
-				break;
-			}
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (c != NULL && c->wsi == wsi)
+			floor_leave(c);
 		return (0);
 	default:
 		break;
