@@ -943,7 +943,7 @@ def main():
     ap.add_argument("--floor", default="build/bench/floor")
     ap.add_argument("--json", default="build/bench.json")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--session-reps", type=int, default=3)
+    ap.add_argument("--session-reps", type=int, default=1)
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--ws-events", type=int, default=50000)
