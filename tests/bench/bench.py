@@ -439,7 +439,8 @@ class Bench:
         for claude the stream_event line as it is; for pi the
         message_update line with its partial message growing by the delta
         each time, as pi writes it (every line repeats the whole message
-        so far). Made from a real recording, for speed figures only."""
+        so far, as "message" and as the event's "partial"). Made from a
+        real recording, for speed figures only."""
         out = []
         done = False
         with open(src) as f:
@@ -463,6 +464,9 @@ class Bench:
                         o["assistantMessageEvent"]["delta"] = "word "
                         o["message"] = {"role": "assistant", "content": [
                             {"type": "text", "text": text}]}
+                        # pi repeats it in the event too (recorded lines
+                        # have partial == message)
+                        o["assistantMessageEvent"]["partial"] = o["message"]
                         out.append(json.dumps({"d": "<",
                                                "l": json.dumps(o)}) + "\n")
                     done = True
@@ -526,7 +530,7 @@ class Bench:
         # Pi's own output grows with the square of the deltas (each line
         # repeats the message so far); what must stay linear is agentd's
         # work, so the figure is agentd's CPU time, not the wall time.
-        n = 4000
+        n = 3000
         f1 = self.scale_fixture(src, n, os.path.join(self.tmp, "pi-1x.jsonl"),
                                 pi=True)
         f2 = self.scale_fixture(src, 2 * n, os.path.join(self.tmp,
