@@ -607,14 +607,15 @@ load_targets(const char *file)
 	}
 	while (getline(&line, &cap, f) > 0) {
 		cJSON	      *o = cJSON_Parse(line);
-		struct client *c;
+		struct client *c, *grown;
 		const char    *s;
 
 		if (o == NULL)
 			continue;
-		clients = realloc(clients, (size_t)(n + 1) * sizeof *clients);
-		if (clients == NULL)
+		grown = realloc(clients, (size_t)(n + 1) * sizeof *clients);
+		if (grown == NULL)
 			abort();
+		clients = grown;
 		c = &clients[n++];
 		memset(c, 0, sizeof *c);
 		c->port =
@@ -746,7 +747,7 @@ fleet_exec(struct member *m, char **argv, int home)
 		m->pid = pid;
 		return;
 	}
-	for (i = 0; argv[i] != NULL && i < 63; i++)
+	for (i = 0; i < 63 && argv[i] != NULL; i++)
 		av[i] = fleet_arg(argv[i], m);
 	av[i] = NULL;
 	snprintf(logf, sizeof logf, "%s/server.log", m->dir);
@@ -784,13 +785,15 @@ run_fleet(const char *file, int home, char **argv)
 		return (2);
 	}
 	while (fgets(line, sizeof line, f) != NULL) {
-		char d[4000];
-		int  p;
+		struct member *grown;
+		char	       d[4000];
+		int	       p;
 
 		if (sscanf(line, "%d %3999s", &p, d) != 2)
 			continue;
-		if ((ms = realloc(ms, (size_t)(n + 1) * sizeof *ms)) == NULL)
+		if ((grown = realloc(ms, (size_t)(n + 1) * sizeof *ms)) == NULL)
 			abort();
+		ms = grown;
 		memset(&ms[n], 0, sizeof ms[n]);
 		ms[n].port = p;
 		ms[n].dir = strdup(d);
