@@ -1461,11 +1461,15 @@ server_stream_write(struct conn *c)
 	return (1);
 }
 
-/* 1 if the source may have events after c's cursor. */
+/*
+ * 1 if c must be written again: the source has lines after c's cursor,
+ * or it is dead (its end, or its last word, is still to go out; the wake
+ * that told of its death may have come with the lines just written).
+ */
 static int
 server_stream_more(const struct conn *c)
 {
-	return (c->cursor < server_source_last(c));
+	return (c->cursor < server_source_last(c) || c->ops->dead(c->src));
 }
 
 /* Write the next events to an SSE client. Returns -1 to close. */
