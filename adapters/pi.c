@@ -10,10 +10,12 @@
  * asks no permissions (its tools just run); extensions may ask through
  * extension_ui_request, which becomes a question.
  *
- * Every message_update repeats the whole partial message so far. Parsing
- * or storing that would make agentd quadratic in the length of a reply, so
- * for message_update only the assistantMessageEvent member is found
- * (json_scan_member, a byte scan), parsed, and kept as the event's raw.
+ * Every message_update repeats the whole partial message so far, twice
+ * (as "message" and as the event's "partial"). Parsing or storing that
+ * would make agentd quadratic in the length of a reply, so for
+ * message_update only the assistantMessageEvent member is found
+ * (json_scan_member, a byte scan), its "partial" skipped, and the rest
+ * parsed and kept as the event's raw.
  *
  * Turns: one prompt is one agent run (agent_start … agent_end); pi's own
  * turn_start/turn_end are model calls inside it. A run pi starts by itself
@@ -323,32 +325,105 @@ pi_update(struct host *s, struct pi *p, const cJSON *ev)
 	/* toolcall_delta: the arguments come whole at toolcall_end. */
 }
 
-/* message_update: parse only the event, keep only it as raw. */
+/* The members of an assistantMessageEvent but its partial message. */
+#define PI_EVENT_MEMBERS 16
+struct pi_event_members {
+	const char *s;
+	struct {
+		const char *key;
+		size_t	    klen, off, vlen;
+	} m[PI_EVENT_MEMBERS];
+	int    n;
+	size_t len; /* of the object they make */
+};
+
+static int
+pi_event_member_cb(void *arg, const char *key, size_t klen, size_t off,
+    size_t vlen, size_t sep)
+{
+	struct pi_event_members *t = arg;
+
+	if (klen == 9 && memcmp(key, "\"partial\"", 9) == 0)
+		return (0);
+	if (t->n == PI_EVENT_MEMBERS)
+		return (-1);
+	t->m[t->n].key = key;
+	t->m[t->n].klen = klen;
+	t->m[t->n].off = off;
+	t->m[t->n].vlen = vlen;
+	t->n++;
+	t->len += klen + 1 + vlen + 1;
+	return (0);
+}
+
+/*
+ * The event's text without "partial" (malloc'd, its length in *len), or
+ * NULL if it is not an object of at most PI_EVENT_MEMBERS members.
+ */
+static char *
+pi_event_text(const char *s, size_t len, size_t *outlen)
+{
+	struct pi_event_members t;
+	char		       *out, *p;
+	int			i;
+
+	memset(&t, 0, sizeof t);
+	t.s = s;
+	if (json_scan_members(s, len, pi_event_member_cb, &t) != 0 ||
+	    t.n == PI_EVENT_MEMBERS)
+		return (NULL);
+	p = out = xmalloc(t.len + 2);
+	*p++ = '{';
+	for (i = 0; i < t.n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, t.m[i].key, t.m[i].klen);
+		p += t.m[i].klen;
+		*p++ = ':';
+		memcpy(p, s + t.m[i].off, t.m[i].vlen);
+		p += t.m[i].vlen;
+	}
+	*p++ = '}';
+	*outlen = (size_t)(p - out);
+	return (out);
+}
+
+/*
+ * message_update: parse only the event, keep only it as raw. The event
+ * repeats the whole partial message too (as "partial"): that member is
+ * skipped by the scan, neither parsed nor kept, so each byte of it is
+ * looked at once and the log grows with the deltas, not with the reply
+ * times the deltas.
+ */
 static void
 pi_message_update(struct host *s, struct pi *p, const char *line, size_t len)
 {
 	const char *err;
-	size_t	    off, vlen;
-	char	   *raw;
-	cJSON	   *ev;
+	size_t	    off, vlen, tlen;
+	char	   *raw, *text = NULL;
+	cJSON	   *ev = NULL;
 
-	if (json_scan_member(line, len, "assistantMessageEvent", &off, &vlen) !=
-		0 ||
-	    (ev = json_parse(line + off, vlen, &err)) == NULL) {
+	if (json_scan_member(line, len, "assistantMessageEvent", &off, &vlen) ==
+		0 &&
+	    (text = pi_event_text(line + off, vlen, &tlen)) != NULL)
+		ev = json_parse(text, tlen, &err);
+	if (ev == NULL) {
 		host_unparsed(s,
 		    "message_update without a readable "
 		    "assistantMessageEvent",
 		    "pi");
+		free(text);
 		return;
 	}
 	xasprintf(&raw,
 	    "{\"type\":\"message_update\","
 	    "\"assistantMessageEvent\":%.*s}",
-	    (int)vlen, line + off);
+	    (int)tlen, text);
 	host_set_raw(s, raw, strlen(raw));
 	pi_update(s, p, ev);
 	json_free(ev);
 	free(raw);
+	free(text);
 }
 
 /* Close what an assistant message left open, and keep its outcome. */

@@ -2,14 +2,26 @@
  * jsonl.c: incremental, capped line framing for an agent's stdout.
  *
  * Bytes go in with jsonl_feed, whole lines come out with jsonl_next. The
- * buffer holds [pos, tail) = complete lines not yet taken, then [tail, len)
- * = the start of the line still arriving. A line longer than the cap is
- * never buffered: its bytes are counted and thrown away until its newline,
- * and a JSONL_TOOLONG marker takes its place in the stream, so the lines on
- * either side come out intact and in order. Compaction (one memmove of the
- * unconsumed bytes, as redis does with qb_pos) happens at most once per
- * feed; the buffer grows geometrically and shrinks back to JSONL_KEEP once
- * a big line is gone, so an idle stream holds little memory.
+ * buffer holds [pos, len) = the bytes not yet taken: complete lines, then
+ * the start of the line still arriving. Each byte is looked at once: feed
+ * copies the bytes in without scanning them, and next searches for the
+ * newline from where its last search stopped (scan), so a line arriving
+ * in many reads is not searched again with each read, and a read of many
+ * lines is searched once (agents such as pi repeat a whole partial message
+ * on every line: a second pass would be a second pass over all of it).
+ *
+ * A line longer than the cap is never buffered: its bytes are counted and
+ * thrown away until its newline, and a JSONL_TOOLONG marker takes its
+ * place in the stream, so the lines on either side come out intact and in
+ * order. Only a feed that could make the line still arriving longer than
+ * the cap ((len - pos) + n > max) looks at the new bytes itself, to find
+ * where that line ends; with the default 64 MiB cap that is rare.
+ *
+ * Compaction (one memmove of the unconsumed bytes, as redis does with
+ * qb_pos) happens at most once per feed; the buffer grows geometrically
+ * and shrinks back to JSONL_KEEP once a line bigger than a few reads is
+ * gone (not after every read: reads of JSONL_KEEP would otherwise free
+ * and map the buffer again each time), so an idle stream holds little.
  *
  * Lines are split on \n only; one trailing \r is stripped; empty lines
  * (after that) are skipped, as NDJSON readers may. A returned line is
@@ -35,7 +47,7 @@ struct jsonl {
 	size_t	 size;	/* allocated */
 	size_t	 len;	/* bytes held */
 	size_t	 pos;	/* first byte not taken */
-	size_t	 tail;	/* start of the unterminated line */
+	size_t	 scan;	/* [pos, scan) holds no newline */
 	size_t	 max;	/* line cap, newline excluded */
 	uint64_t taken; /* stream offset of buf[pos] */
 
@@ -78,7 +90,7 @@ jsonl_free(struct jsonl *j)
 static void
 jsonl_shrink(struct jsonl *j)
 {
-	if (j->size > JSONL_KEEP && j->len < JSONL_KEEP / 2) {
+	if (j->size > 4 * JSONL_KEEP && j->len < JSONL_KEEP / 2) {
 		j->buf = xrealloc(j->buf, JSONL_KEEP);
 		j->size = JSONL_KEEP;
 	}
@@ -95,7 +107,7 @@ jsonl_compact(struct jsonl *j)
 		if (left > 0)
 			memmove(j->buf, j->buf + j->pos, left);
 		j->len = left;
-		j->tail -= j->pos;
+		j->scan -= j->pos;
 		j->pos = 0;
 	}
 	jsonl_shrink(j);
@@ -119,7 +131,7 @@ jsonl_append(struct jsonl *j, const char *data, size_t n)
 	j->len += n;
 }
 
-/* Queue a TOOLONG marker at the current end of the complete lines. */
+/* Queue a TOOLONG marker after the complete lines, which end at len. */
 static void
 jsonl_drop(struct jsonl *j, size_t len)
 {
@@ -130,9 +142,24 @@ jsonl_drop(struct jsonl *j, size_t len)
 		j->drops =
 		    xreallocarray(j->drops, j->dropsize, sizeof *j->drops);
 	}
-	j->drops[j->ndrops].at = j->taken + (j->tail - j->pos);
+	j->drops[j->ndrops].at = j->taken + (j->len - j->pos);
 	j->drops[j->ndrops].len = len;
 	j->ndrops++;
+}
+
+/*
+ * The start of the line still arriving: after the last newline held. Only
+ * [scan, len) can hold one (see struct jsonl).
+ */
+static size_t
+jsonl_tail(const struct jsonl *j)
+{
+	const char *nl;
+
+	if (j->scan >= j->len)
+		return (j->pos);
+	nl = memrchr(j->buf + j->scan, '\n', j->len - j->scan);
+	return (nl != NULL ? (size_t)(nl - j->buf) + 1 : j->pos);
 }
 
 /* Add bytes read from the stream. */
@@ -140,19 +167,26 @@ void
 jsonl_feed(struct jsonl *j, const char *data, size_t n)
 {
 	const char *nl;
-	size_t	    chunk, have;
+	size_t	    chunk, tail;
 
 	jsonl_compact(j);
+	/* No line can pass the cap in this feed: copy, next finds lines. */
+	if (!j->discard && j->len - j->pos + n <= j->max) {
+		jsonl_append(j, data, n);
+		return;
+	}
+	tail = jsonl_tail(j);
 	while (n > 0) {
 		nl = memchr(data, '\n', n);
 		chunk = nl != NULL ? (size_t)(nl - data) : n;
-		have = j->len - j->tail;
 		if (j->discard)
 			j->dropped += chunk;
-		else if (have + chunk > j->max) {
+		else if (j->len - tail + chunk > j->max) {
 			/* Over the cap: forget what we held of this line. */
-			j->dropped = have + chunk;
-			j->len = j->tail;
+			j->dropped = j->len - tail + chunk;
+			j->len = tail;
+			if (j->scan > j->len)
+				j->scan = j->len;
 			j->discard = 1;
 			jsonl_shrink(j);
 		} else
@@ -163,8 +197,8 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 			jsonl_drop(j, j->dropped);
 			j->discard = 0;
 			j->dropped = 0;
-		} else
-			j->tail = j->len;
+		}
+		tail = j->len;
 		data += chunk + 1;
 		n -= chunk + 1;
 	}
@@ -179,7 +213,7 @@ enum jsonl_result
 jsonl_next(struct jsonl *j, const char **line, size_t *len)
 {
 	char  *p, *nl;
-	size_t n;
+	size_t n, from;
 
 	for (;;) {
 		if (j->firstdrop < j->ndrops &&
@@ -188,12 +222,16 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 			*len = j->drops[j->firstdrop++].len;
 			return (JSONL_TOOLONG);
 		}
-		if (j->pos == j->tail)
+		from = j->scan > j->pos ? j->scan : j->pos;
+		if (from == j->len ||
+		    (nl = memchr(j->buf + from, '\n', j->len - from)) == NULL) {
+			j->scan = j->len;
 			break;
+		}
 		p = j->buf + j->pos;
-		nl = memchr(p, '\n', j->tail - j->pos);
 		n = (size_t)(nl - p);
 		j->pos += n + 1;
+		j->scan = j->pos;
 		j->taken += n + 1;
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
@@ -205,7 +243,7 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		return (JSONL_LINE);
 	}
 	if (j->pos == j->len) {
-		j->pos = j->len = j->tail = 0;
+		j->pos = j->len = j->scan = 0;
 		jsonl_shrink(j);
 	}
 	return (JSONL_AGAIN);
@@ -236,7 +274,7 @@ jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 	p = j->buf + j->pos;
 	n = j->len - j->pos;
 	j->taken += n;
-	j->pos = j->tail = j->len;
+	j->pos = j->scan = j->len;
 	if (p[n - 1] == '\r')
 		n--;
 	if (n == 0)

@@ -60,18 +60,28 @@ utf8_check(const unsigned char *p, size_t n, int *ok)
 
 /*
  * Return 1 if buf[0..len) is well-formed UTF-8, else 0. Every agent line
- * passes here, and most of them are ASCII: eight bytes are checked at a
- * time until one has its high bit set.
+ * passes here, and most of them are ASCII: 32 bytes, then eight, are
+ * checked at a time until one has its high bit set.
  */
 int
 utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	size_t		     i = 0;
-	uint64_t	     w;
+	uint64_t	     w, x, y, z;
 	int		     ok;
 
 	while (i < len) {
+		if (len - i >= 32) {
+			memcpy(&w, p + i, 8);
+			memcpy(&x, p + i + 8, 8);
+			memcpy(&y, p + i + 16, 8);
+			memcpy(&z, p + i + 24, 8);
+			if (((w | x | y | z) & 0x8080808080808080ULL) == 0) {
+				i += 32;
+				continue;
+			}
+		}
 		if (len - i >= 8) {
 			memcpy(&w, p + i, 8);
 			if ((w & 0x8080808080808080ULL) == 0) {

@@ -36,9 +36,12 @@
 
 #include "http.h"
 
-#define SERVER_MAX_ARGS	      16
-#define SERVER_BATCH_BYTES    (64 * 1024) /* events per SSE write */
-#define SERVER_BATCH_EVENTS   256	  /* events per WRITEABLE */
+#define SERVER_MAX_ARGS	   16
+#define SERVER_BATCH_BYTES (64 * 1024) /* bytes per HTTP body write */
+/* A stream's batch: at most this many events, and about as many bytes,
+ * per write to a client; the ring of a journal fits in one. */
+#define SERVER_STREAM_EVENTS  1024
+#define SERVER_STREAM_BYTES   (256 * 1024)
 #define SERVER_HEARTBEAT_US   (15 * LWS_US_PER_SEC)
 #define SERVER_WS_MAX_MESSAGE (1024 * 1024)
 #define SERVER_MAX_REPLIES    32
@@ -93,6 +96,7 @@ struct conn {
 	int			 closing;  /* close once lws has flushed */
 	int			 counted;  /* a stream in the metrics */
 	int			 bye_sent; /* ops->bye is queued */
+	int			 live;	   /* written to from the wake too */
 
 	/* WebSocket: message being received, replies waiting. */
 	char  *msg;
@@ -134,6 +138,46 @@ static struct loop_io	 *server_listener;
 static struct loop_timer *server_resume_timer;
 static int		  server_accepting;
 
+/*
+ * Delivery. The events after a cursor are framed once into one buffer,
+ * the batch, and written to every client at that cursor with one
+ * lws_write each: the clients of a fan-out are mostly at the same cursor,
+ * so an event is copied and framed once a pass however many clients take
+ * it, and a client costs one system call per batch, not one per event.
+ * The frames are complete (a WebSocket header and the event, or SSE's id
+ * and data lines), so they go out raw; what the socket does not take lws
+ * keeps and writes before anything else, and the client gets no more
+ * until it has, so a slow client holds its cursor and at most one batch.
+ *
+ * A batch is keyed by its journal, its source and the source's ops (which
+ * may skip lines or frame them as binary), its cursor and the options
+ * that change its bytes. The events after a sequence never change, so a batch
+ * is right for as long as its journal lives, and is rebuilt only if events came
+ * after it was built while it was not cut short. It is dropped whenever a
+ * client comes or goes: a journal is freed only after its last client went, so
+ * a new journal at a freed one's address is never served an old batch.
+ */
+struct server_batch {
+	const struct journal	*src;
+	void			*obj; /* the stream's source */
+	const struct stream_ops *ops;
+	uint64_t		 after; /* the cursor it follows */
+	enum conn_kind		 kind;
+	int			 raw;
+	int			 until; /* until_turn_end */
+	const char		*event; /* SSE "event:" name */
+	int			 valid;
+	uint64_t upto; /* the source's last sequence when built */
+	uint64_t last; /* sequence of its last frame */
+	int	 n;
+	int	 stop; /* ends a stream that stops at the turn's end */
+	size_t	 len;  /* frame bytes after LWS_PRE */
+};
+static struct server_batch server_batch;
+static unsigned char	  *server_batch_buf;
+static size_t		   server_batch_cap;
+static int		   server_batch_trimming;
+
 static struct lws_context *server_context;
 static unsigned char	  *server_scratch;
 static size_t		   server_scratch_cap;
@@ -145,20 +189,23 @@ static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 static void server_sink_finish(struct conn *);
 static void server_ws_queue(struct conn *, char *);
+static void server_batch_drop(void);
+static int  server_stream_write(struct conn *);
+static int  server_stream_more(const struct conn *);
 
 /*
  * lws sends at most tx_packet_size bytes a syscall: 4 KiB by default,
- * which made a file download crawl at one poll per 4 KiB. 64 KiB lets a
- * file chunk or a batch of events go out with one syscall. (Reads stay at
- * lws's 4 KiB pt_serv_buf: a bigger one would cost its size in idle RSS
- * for a faster upload.)
+ * which made a file download crawl at one poll per 4 KiB. A file goes in
+ * chunks of 64 KiB, a stream's batch (up to SERVER_STREAM_BYTES and one
+ * event) with one syscall. (Reads stay at lws's 4 KiB pt_serv_buf: a
+ * bigger one would cost its size in idle RSS for a faster upload.)
  */
 #define SERVER_IO_CHUNK (64 * 1024)
 #define SERVER_STALL_S	20 /* a file reader that takes nothing */
 
 static const struct lws_protocols server_protocols[] = {
 	{ "agentd", server_cb, sizeof(struct conn), 4096, 0, NULL,
-	    SERVER_IO_CHUNK },
+	    2 * SERVER_STREAM_BYTES },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -463,6 +510,10 @@ server_stop(void)
 	free(server_scratch);
 	server_scratch = NULL;
 	server_scratch_cap = 0;
+	free(server_batch_buf);
+	server_batch_buf = NULL;
+	server_batch_cap = 0;
+	server_batch_drop();
 }
 
 /* The shared write buffer, LWS_PRE bytes of headroom included. */
@@ -527,8 +578,25 @@ static void
 server_wake_cb(void *arg)
 {
 	struct conn *c = arg;
+	int	     r;
 
-	lws_callback_on_writable(c->wsi);
+	/*
+   * Write at once, in this pass, when the client streams already and
+   * lws holds nothing for it: no trip through the loop for POLLOUT.
+   * Anything else goes through the WRITEABLE callback.
+   */
+	if (!c->live || c->closing || c->nreplies > 0 ||
+	    lws_partial_buffered(c->wsi)) {
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	if ((r = server_stream_write(c)) < 0) {
+		lws_set_timeout(
+		    c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	if (r == 0 ? c->ops->dead(c->src) : c->closing || server_stream_more(c))
+		lws_callback_on_writable(c->wsi);
 }
 
 /* Follow the source's journal: woken once per loop pass it grew in. */
@@ -537,6 +605,7 @@ server_subscribe(struct conn *c)
 {
 	metrics_streams(1);
 	c->counted = 1;
+	server_batch_drop(); /* see struct server_batch */
 	c->journal = c->ops->journal(c->src);
 	c->sub = journal_subscribe(c->journal, server_wake_cb, c);
 }
@@ -571,7 +640,9 @@ server_conn_release(struct conn *c)
 		c->sub = NULL;
 		c->journal = NULL;
 	}
+	c->live = 0;
 	if (c->src != NULL) {
+		server_batch_drop(); /* see struct server_batch */
 		c->ops->unref(c->src);
 		c->src = NULL;
 		c->session = NULL;
@@ -858,7 +929,7 @@ server_write_headers(struct lws *wsi, struct conn *c)
 		(const unsigned char *)"Bearer", 6, &p, end))
 		return (-1);
 	/* 503 is passing (out of descriptors or processes): say when to
-	 * try again. */
+   * try again. */
 	if (c->resp.status == 503 &&
 	    lws_add_http_header_by_name(wsi,
 		(const unsigned char *)"retry-after:",
@@ -906,9 +977,9 @@ static int
 server_dispatch(struct lws *wsi, struct conn *c)
 {
 	/*
-	 * lws reports BODY_COMPLETION even for "Content-Length: 0", after
-	 * the request was dispatched at HTTP: handle a request once.
-	 */
+   * lws reports BODY_COMPLETION even for "Content-Length: 0", after
+   * the request was dispatched at HTTP: handle a request once.
+   */
 	if (c->dispatched)
 		return (0);
 	c->dispatched = 1;
@@ -919,7 +990,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 	api_handle(&c->req, &c->resp);
 	if (c->resp.kind == API_WAIT) {
 		/* No flat timeout: the work (an install, a turn) takes as
-		 * long as it takes; the client may hang up at any time. */
+     * long as it takes; the client may hang up at any time. */
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		c->wait = c->resp.wait;
 		c->resp.wait = NULL;
@@ -936,7 +1007,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 		c->until_turn_end = c->resp.until_turn_end;
 		server_subscribe(c);
 		/* A stream lives as long as the client; heartbeats keep the
-		 * proxies in between from timing it out. */
+     * proxies in between from timing it out. */
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
 	}
@@ -1064,7 +1135,7 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		c->body_cap = (size_t)len;
 		c->body = xmalloc(c->body_cap + 1);
 		/* lws re-arms its timeout at every chunk; this bounds the
-		 * whole body: the grace, then 64 KiB a second. */
+     * whole body: the grace, then 64 KiB a second. */
 		lws_set_timer_usecs(wsi,
 		    (lws_usec_t)((options.body_grace + len / 65536.0) *
 			LWS_US_PER_SEC));
@@ -1080,7 +1151,7 @@ server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	if (c->sink != NULL) {
 		if (c->sink_ops->write(c->sink, in, len, &c->resp) != 0) {
 			/* The route refused (a full disk, a bad archive): answer
-			 * now and close, without reading the rest. */
+       * now and close, without reading the rest. */
 			c->sink_ops->abort(c->sink);
 			c->sink = NULL;
 			c->body_refused = 1;
@@ -1132,7 +1203,7 @@ server_file_writeable(struct lws *wsi, struct conn *c)
 		return (-1);
 	c->file_sent += (uint64_t)n;
 	/* A reader that takes nothing for the timeout is dropped; one that
-	 * reads slowly keeps its download, however long it takes. */
+   * reads slowly keeps its download, however long it takes. */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, SERVER_STALL_S);
 	if (!final) {
 		lws_callback_on_writable(wsi);
@@ -1196,126 +1267,243 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 	return (0);
 }
 
-/* Collect events into the scratch buffer as SSE frames or one WS frame. */
-struct server_batch {
-	struct conn *c;
-	size_t	     len;
-	size_t	     max;
-	int	     stop; /* a messages/stream answer is complete */
-	int	     n;
-	uint64_t     last; /* the last line read, framed or skipped (keep) */
-	uint64_t     seq[SERVER_BATCH_EVENTS];
-	size_t	     end[SERVER_BATCH_EVENTS]; /* of each frame */
-};
+/* The last sequence of the journal c follows. */
+static uint64_t
+server_source_last(const struct conn *c)
+{
+	return (journal_last(c->journal));
+}
 
+static void
+server_batch_drop(void)
+{
+	server_batch.valid = 0;
+}
+
+/* After a pass that built a batch around one huge event: give it back. */
+static void
+server_batch_trim_cb(void *arg)
+{
+	server_batch_trimming = 0;
+	if (server_batch_cap <= 4 * SERVER_STREAM_BYTES)
+		return;
+	free(server_batch_buf);
+	server_batch_buf = NULL;
+	server_batch_cap = 0;
+	server_batch_drop();
+}
+
+/* Room for need more bytes of frames, keeping those batched so far. */
+static unsigned char *
+server_batch_room(struct server_batch *b, size_t need)
+{
+	size_t cap;
+
+	if (LWS_PRE + b->len + need > server_batch_cap) {
+		cap = 2 * (LWS_PRE + b->len + need);
+		server_batch_buf = xrealloc(server_batch_buf, cap);
+		server_batch_cap = cap;
+		if (cap > 4 * SERVER_STREAM_BYTES && !server_batch_trimming) {
+			server_batch_trimming = 1;
+			loop_defer(server_batch_trim_cb, NULL);
+		}
+	}
+	return (server_batch_buf + LWS_PRE + b->len);
+}
+
+/* A WebSocket frame header (server frames are not masked); its length. */
+static size_t
+server_ws_header(unsigned char *p, unsigned char op, size_t body)
+{
+	size_t hl = body < 126 ? 2 : body < 65536 ? 4 : 10;
+	int    i;
+
+	p[0] = 0x80 | op; /* FIN */
+	if (hl == 2)
+		p[1] = (unsigned char)body;
+	else if (hl == 4) {
+		p[1] = 126;
+		p[2] = (unsigned char)(body >> 8);
+		p[3] = (unsigned char)body;
+	} else {
+		p[1] = 127;
+		for (i = 0; i < 8; i++)
+			p[2 + i] =
+			    (unsigned char)((uint64_t)body >> (56 - 8 * i));
+	}
+	return (hl);
+}
+
+/*
+ * One line into the batch: a WebSocket text frame of the event, or SSE's
+ * lines (the event without "raw" is its line cut before it, closed with a
+ * brace); a binary frame of what ops->frame makes of the line; nothing
+ * for a line ops->keep skips, which the cursor passes all the same.
+ */
 static int
 server_batch_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
     size_t len, size_t noraw_len)
 {
 	struct server_batch *b = arg;
-	struct conn	    *c = b->c;
-	unsigned char	    *buf;
-	size_t		     body, need;
-	char		     id[96];
-	int		     idlen = 0;
+	unsigned char	    *p;
+	size_t		     body, hl;
+	char		     id[128];
+	int		     idlen;
 
-	if ((b->len >= b->max && b->n > 0) || b->n == SERVER_BATCH_EVENTS)
+	if ((b->len >= SERVER_STREAM_BYTES && b->n > 0) ||
+	    b->n == SERVER_STREAM_EVENTS)
 		return (1);
-	if (c->ops->keep != NULL && !c->ops->keep(c->src, line, len)) {
-		if (b->n == 0)
-			b->last = seq; /* skipped before any frame */
+	if (b->ops->keep != NULL && !b->ops->keep(b->obj, line, len)) {
+		b->last = seq;
 		return (0);
 	}
-	body = c->include_raw ? len : noraw_len;
-	if (c->kind == CONN_SSE)
-		idlen = snprintf(id, sizeof id, "%s%s%sid: %llu\ndata: ",
-		    c->ops->event != NULL ? "event: " : "",
-		    c->ops->event != NULL ? c->ops->event : "",
-		    c->ops->event != NULL ? "\n" : "", (unsigned long long)seq);
-	need = b->len + (size_t)idlen + body + 3;
-	if (need + LWS_PRE > server_scratch_cap) {
-		/* Grow, keeping what is batched so far. */
-		buf = xmalloc(LWS_PRE + need + SERVER_BATCH_BYTES);
-		if (server_scratch != NULL)
-			memcpy(buf, server_scratch, LWS_PRE + b->len);
-		free(server_scratch);
-		server_scratch = buf;
-		server_scratch_cap = LWS_PRE + need + SERVER_BATCH_BYTES;
-	}
-	buf = server_scratch + LWS_PRE + b->len;
-	memcpy(buf, id, (size_t)idlen);
-	if (c->kind == CONN_WS && c->ops->frame != NULL) {
-		/* A binary frame of the line's bytes (never longer). */
-		if (c->ops->frame(c->src, line, len, (char *)buf, &body) != 0)
+	if (b->kind == CONN_WS && b->ops->frame != NULL) {
+		/* At most the line's bytes, made after a 10-byte header's room. */
+		p = server_batch_room(b, 10 + len);
+		if (b->ops->frame(b->obj, line, len, (char *)p + 10, &body) !=
+		    0)
 			body = 0;
-		buf += body;
+		hl = body < 126 ? 2 : body < 65536 ? 4 : 10;
+		memmove(p + hl, p + 10, body);
+		(void)server_ws_header(p, 0x2, body);
+		b->len += hl + body;
+		b->last = seq;
+		b->n++;
+		return (0);
+	}
+	body = b->raw ? len : noraw_len + 1;
+	if (b->kind == CONN_WS) {
+		p = server_batch_room(b, 10 + body);
+		p += server_ws_header(p, 0x1, body);
 	} else {
-		memcpy(buf + idlen, line, body);
-		buf += idlen + body;
-		if (!c->include_raw)
-			*buf++ = '}'; /* close the object cut before "raw" */
+		idlen = snprintf(id, sizeof id,
+		    "%s%s%sid: %llu\ndata: ", b->event != NULL ? "event: " : "",
+		    b->event != NULL ? b->event : "",
+		    b->event != NULL ? "\n" : "", (unsigned long long)seq);
+		if (idlen < 0 || (size_t)idlen >= sizeof id)
+			return (-1);
+		p = server_batch_room(b, (size_t)idlen + body + 2);
+		memcpy(p, id, (size_t)idlen);
+		p += idlen;
 	}
-	if (c->kind == CONN_SSE) {
-		*buf++ = '\n';
-		*buf++ = '\n';
+	memcpy(p, line, b->raw ? len : noraw_len);
+	p += b->raw ? len : noraw_len;
+	if (!b->raw)
+		*p++ = '}'; /* close the object cut before "raw" */
+	if (b->kind == CONN_SSE) {
+		*p++ = '\n';
+		*p++ = '\n';
 	}
-	b->len = (size_t)(buf - (server_scratch + LWS_PRE));
-	b->seq[b->n] = seq;
-	b->end[b->n] = b->len;
-	b->n++;
+	b->len = (size_t)(p - (server_batch_buf + LWS_PRE));
 	b->last = seq;
-	if (c->until_turn_end && api_stream_stops(type)) {
+	b->n++;
+	if (b->until && api_stream_stops(type)) {
 		b->stop = 1;
 		return (1);
 	}
 	return (0);
 }
 
+/*
+ * The batch for c: the one built last if it is c's and still whole, else
+ * a new one. -1 if the source could not be read.
+ */
+static struct server_batch *
+server_batch_get(struct conn *c)
+{
+	struct server_batch *b = &server_batch;
+
+	if (b->valid && b->src == c->journal && b->obj == c->src &&
+	    b->ops == c->ops && b->after == c->cursor && b->kind == c->kind &&
+	    b->raw == c->include_raw && b->until == c->until_turn_end &&
+	    (b->last < b->upto || b->upto == server_source_last(c)))
+		return (b);
+	memset(b, 0, sizeof *b);
+	b->src = c->journal;
+	b->obj = c->src;
+	b->ops = c->ops;
+	b->after = b->last = c->cursor;
+	b->kind = c->kind;
+	b->raw = c->include_raw;
+	b->until = c->until_turn_end;
+	b->event = c->ops->event;
+	b->upto = server_source_last(c);
+	if (journal_read(c->journal, c->cursor, SERVER_STREAM_BYTES,
+		server_batch_cb, b) < 0)
+		return (NULL);
+	b->valid = 1;
+	return (b);
+}
+
+/*
+ * Write c's next batch with one lws_write. Returns 1 if the cursor moved
+ * (frames went, or lines the stream skips; more may follow), 0 if there
+ * was nothing after it, -1 to close.
+ */
+static int
+server_stream_write(struct conn *c)
+{
+	struct server_batch *b;
+
+	if ((b = server_batch_get(c)) == NULL)
+		return (-1);
+	if (b->last == c->cursor)
+		return (0);
+	if (b->len > 0) {
+		if (lws_write(c->wsi, server_batch_buf + LWS_PRE, b->len,
+			c->kind == CONN_SSE ? LWS_WRITE_HTTP : LWS_WRITE_RAW) !=
+		    (int)b->len)
+			return (-1);
+		metrics_sent(b->len);
+	}
+	c->cursor = b->last;
+	if (b->stop)
+		c->closing = 1;
+	return (1);
+}
+
+/*
+ * 1 if c must be written again: the source has lines after c's cursor,
+ * or it is dead (its end, or its last word, is still to go out; the wake
+ * that told of its death may have come with the lines just written).
+ */
+static int
+server_stream_more(const struct conn *c)
+{
+	return (c->cursor < server_source_last(c) || c->ops->dead(c->src));
+}
+
 /* Write the next events to an SSE client. Returns -1 to close. */
 static int
 server_sse_writeable(struct lws *wsi, struct conn *c)
 {
-	struct server_batch b;
-	unsigned char	   *buf;
+	unsigned char *buf;
+	int	       r;
 
 	if (c->closing)
-		return (-1);
-	if (!c->headers_sent)
-		return (server_write_headers(wsi, c) == 0
-			? (lws_callback_on_writable(wsi), 0)
-			: -1);
-	memset(&b, 0, sizeof b);
-	b.c = c;
-	b.max = SERVER_BATCH_BYTES;
-	(void)server_buffer(0);
-	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
-		return (-1);
-	if (b.n == 0 && c->heartbeat) {
-		buf = server_buffer(16);
-		memcpy(buf, ":\n\n", 3);
-		b.len = 3;
-	}
-	c->heartbeat = 0;
-	if (b.len == 0) {
-		if (b.last > c->cursor) { /* only lines the stream skips */
-			c->cursor = b.last;
-			lws_callback_on_writable(wsi);
-			return (0);
-		}
-		if (c->ops->dead(c->src))
+		return (lws_partial_buffered(wsi) ? 0 : -1);
+	if (!c->headers_sent) {
+		if (server_write_headers(wsi, c) != 0)
 			return (-1);
+		c->live = 1;
+		lws_callback_on_writable(wsi);
 		return (0);
 	}
-	if (lws_write(wsi, server_scratch + LWS_PRE, b.len, LWS_WRITE_HTTP) !=
-	    (int)b.len)
+	if (lws_partial_buffered(wsi))
+		return (0); /* lws calls again once it has written it */
+	if ((r = server_stream_write(c)) < 0)
 		return (-1);
-	metrics_sent(b.len);
-	if (b.n > 0)
-		c->cursor = b.last;
-	server_buffer_trim();
-	if (b.stop)
-		c->closing = 1;
-	if (b.n > 0 || c->closing)
+	if (r == 0 && c->heartbeat) {
+		buf = server_buffer(16);
+		memcpy(buf, ":\n\n", 3);
+		if (lws_write(wsi, buf, 3, LWS_WRITE_HTTP) != 3)
+			return (-1);
+		metrics_sent(3);
+	}
+	c->heartbeat = 0;
+	if (r == 0 && c->ops->dead(c->src))
+		return (-1);
+	if (c->closing || (r > 0 && server_stream_more(c)))
 		lws_callback_on_writable(wsi);
 	return (0);
 }
@@ -1394,7 +1582,7 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 	size_t	       len;
 	int	       i;
 
-	while (c->nreplies > 0 && !lws_send_pipe_choked(wsi)) {
+	while (c->nreplies > 0 && !lws_partial_buffered(wsi)) {
 		len = strlen(c->replies[0]);
 		buf = server_buffer(len);
 		memcpy(buf, c->replies[0], len);
@@ -1405,67 +1593,43 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 		if (lws_write(wsi, buf, len, LWS_WRITE_TEXT) != (int)len)
 			return (-1);
 		metrics_sent(len);
+		server_buffer_trim();
 	}
 	return (0);
 }
 
 /*
- * Replies first, then a batch of events read with one session_read, one
- * frame each, until the socket would block. Frames are written in place:
- * lws puts each frame's header in the LWS_PRE bytes before it, which hold
- * the already written end of the previous frame (lws keeps its own copy of
- * anything it could not send). The cursor moves only past frames written.
+ * Replies first, then the next batch of events in one write, unless lws
+ * still holds bytes of the last one (it calls again once they are out).
+ * The cursor moves past every frame handed to lws. A source that is dead
+ * and has nothing more says its last word (ops->bye), then a normal close.
  */
 static int
 server_ws_writeable(struct lws *wsi, struct conn *c)
 {
-	struct server_batch b;
-	size_t		    start, len;
-	int		    k;
+	int r;
 
 	if (server_ws_replies(wsi, c) != 0)
 		return (-1);
-	if (c->closing && c->nreplies == 0) {
+	if (lws_partial_buffered(wsi))
+		return (0);
+	if (c->closing) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
 		return (-1);
 	}
-	if (lws_send_pipe_choked(wsi) || c->closing) {
-		lws_callback_on_writable(wsi);
-		return (0);
-	}
-	memset(&b, 0, sizeof b);
-	b.c = c;
-	b.max = SERVER_BATCH_BYTES;
-	(void)server_buffer(0);
-	if (journal_read(c->journal, c->cursor, b.max, server_batch_cb, &b) < 0)
+	if ((r = server_stream_write(c)) < 0)
 		return (-1);
-	if (b.n == 0 && b.last > c->cursor) { /* only lines it skips */
-		c->cursor = b.last;
-		lws_callback_on_writable(wsi);
-		return (0);
-	}
-	if (b.n == 0) {
+	if (r == 0) {
 		if (!c->ops->dead(c->src))
 			return (0);
 		if (c->ops->bye == NULL)
 			return (-1);
-		/* The source's last word, then a normal close. */
 		server_ws_queue(c, c->ops->bye(c->src));
 		c->closing = 1;
 		return (0);
 	}
-	for (k = 0; k < b.n && !lws_send_pipe_choked(wsi); k++) {
-		start = k == 0 ? 0 : b.end[k - 1];
-		len = b.end[k] - start;
-		if (lws_write(wsi, server_scratch + LWS_PRE + start, len,
-			c->ops->frame != NULL ? LWS_WRITE_BINARY
-					      : LWS_WRITE_TEXT) != (int)len)
-			return (-1);
-		metrics_sent(len);
-		c->cursor = k == b.n - 1 ? b.last : b.seq[k];
-	}
-	server_buffer_trim();
-	lws_callback_on_writable(wsi);
+	if (server_stream_more(c))
+		lws_callback_on_writable(wsi);
 	return (0);
 }
 
@@ -1586,10 +1750,14 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		server_peer_serve(wsi);
 		c->wsi = wsi;
+		c->live = 1;
 		lws_callback_on_writable(wsi);
 		return (0);
 	case LWS_CALLBACK_RECEIVE:
 		return (server_ws_receive(wsi, c, in, len));
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		c->live = 0; /* nothing may follow lws's close frame */
+		return (0);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return (server_ws_writeable(wsi, c));
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

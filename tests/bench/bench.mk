@@ -11,17 +11,24 @@ build/bench/loadgen: tests/bench/loadgen.c $(DEPS_STAMP)
 	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
 	    -L$(DEPS)/prefix/lib -lwebsockets -lev -lcjson
 
+build/bench/floor: tests/bench/floor.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
+	    -L$(DEPS)/prefix/lib -lwebsockets -lev
+
 build/bench/tsagent: tests/bench/tsagent.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
 	    -L$(DEPS)/prefix/lib -lcjson
 
-bench: build/agentd build/bench/loadgen build/bench/tsagent
+bench: build/agentd build/bench/loadgen build/bench/tsagent build/bench/floor
 	@mkdir -p build/dist
 	strip -o build/dist/agentd build/agentd
 	python3 tests/bench/bench.py --agentd build/agentd \
 	    --stripped build/dist/agentd --loadgen build/bench/loadgen \
-	    --tsagent build/bench/tsagent --json build/bench.json
+	    --tsagent build/bench/tsagent --floor build/bench/floor \
+	    --json build/bench.json $(BENCH_ARGS)
 
 .PHONY: bench

@@ -60,6 +60,12 @@ journal_read(struct journal *j, uint64_t after, size_t max, journal_read_cb cb,
 	abort();
 }
 
+uint64_t
+journal_last(struct journal *j)
+{
+	abort();
+}
+
 int
 loop_timer_pending(struct loop_timer *t)
 {

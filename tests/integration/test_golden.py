@@ -77,3 +77,30 @@ def test_golden_fixtures_exist(ctx):
     """make fixtures has recorded the two most used agents."""
     agents = {os.path.basename(os.path.dirname(p)) for p in fixtures()}
     assert {"claude", "codex"} <= agents, agents
+
+
+def test_pi_keeps_no_repeated_message(ctx):
+    """pi repeats the whole reply so far on every delta, twice (the line's
+    "message" and the event's "partial"): agentd keeps the event without
+    either, so its log grows with the deltas, not with the reply times the
+    deltas."""
+    path = os.path.join(ROOT, "tests", "fixtures", "pi", "hello.jsonl")
+    with open(path) as f:
+        head = json.loads(f.readline())
+    tmp = tempfile.mkdtemp(prefix="agentd-golden-")
+    try:
+        with Agentd(ctx.binary, log_level="info") as a:
+            scenarios.create(a, "p", "pi", tmp,
+                agent_command=["@self", "replay-agent", path])
+            scenarios.drive(a, "p", scenarios.by_name(head["scenario"]), tmp)
+            r = a.http("GET", "/v1/sessions/p/events?include_raw=true")
+            raws = [e["raw"] for e in r.json["events"]
+                if isinstance(e.get("raw"), dict) and
+                e["raw"].get("type") == "message_update"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert raws, "no message_update was kept as raw"
+    for raw in raws:
+        assert set(raw) == {"type", "assistantMessageEvent"}, raw
+        ev = raw["assistantMessageEvent"]
+        assert "partial" not in ev and "type" in ev, ev
