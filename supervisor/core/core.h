@@ -209,6 +209,7 @@ enum store_kind {
 };
 struct store;
 int  store_init(const char *, char **);
+int  store_mkdirs(const char *);
 int  store_list(enum store_kind, const char *, char ***, size_t *);
 void store_sweep(const char *, char ***, size_t *);
 int  store_lock(const char *, char **);

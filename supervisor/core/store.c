@@ -193,7 +193,6 @@ static int
 store_parse(const struct store *, const char *, size_t, struct store_rec *);
 static char *
 store_message_line(uint64_t, const char *, const char *, size_t, size_t *);
-static int store_mkdirs(const char *);
 static int store_fsync_dir(const char *);
 static int store_fsync_parent(const char *);
 static int store_write_all(int, const char *, size_t);
@@ -430,8 +429,13 @@ store_message_line(
 	return (line);
 }
 
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int
+/*
+ * mkdir -p with mode 0700 for the parts it creates; the last part must be
+ * a directory (a symlink to one is taken: a data dir may be one). 0, or -1
+ * with errno. Also for what the session layer keeps under the data dir
+ * (homes, credentials, archives' staging).
+ */
+int
 store_mkdirs(const char *path)
 {
 	struct stat sb;

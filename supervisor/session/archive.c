@@ -101,7 +101,7 @@ archive_tmpfile(char **cause)
 	int   fd;
 
 	xasprintf(&dir, "%s/tmp", options.data_dir);
-	if (home_mkdirs(dir) != 0) {
+	if (store_mkdirs(dir) != 0) {
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		free(dir);
 		return (-1);
@@ -1142,7 +1142,7 @@ archive_merge_home(struct archive_import *im, const char *src, const char *dst)
 {
 	int sfd, dfd;
 
-	if (home_mkdirs(dst) != 0)
+	if (store_mkdirs(dst) != 0)
 		return (-1);
 	sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -1267,7 +1267,7 @@ archive_import_finish(struct archive_import *im, int *status, char **cause)
 	hdir = home_dir(im->home, im->id);
 	if (im->home == HOME_SESSION) {
 		xasprintf(&why, "%s/homes", home_data_dir());
-		(void)home_mkdirs(why);
+		(void)store_mkdirs(why);
 		free(why);
 		if (rename(from, hdir) != 0) {
 			archive_fail(im, 500, "%s: %s", hdir, strerror(errno));

@@ -205,17 +205,26 @@ credentials_env(const cJSON *creds, struct argv_builder *ab)
 static int
 credentials_write_one(const char *path, const char *data, size_t len)
 {
-	char   *tmp, *dir;
-	ssize_t n;
-	size_t	off = 0;
-	int	fd, rv = -1, saved;
+	struct stat sb;
+	char	   *tmp, *dir;
+	ssize_t	    n;
+	size_t	    off = 0;
+	int	    fd, rv = -1, saved;
 
+	/*
+	 * The folder must be a real one: an agent of an earlier run could
+	 * have left a symlink there to have the secret written elsewhere.
+	 */
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	if (home_mkdirs(dir) != 0) {
+	if (store_mkdirs(dir) != 0 || lstat(dir, &sb) != 0) {
 		free(dir);
 		return (-1);
 	}
 	free(dir);
+	if (!S_ISDIR(sb.st_mode)) {
+		errno = ENOTDIR;
+		return (-1);
+	}
 	xasprintf(&tmp, "%s.agentd-new", path);
 	(void)unlink(tmp);
 	fd = open(

@@ -116,39 +116,6 @@ home_dir(enum home_mode mode, const char *id)
 	}
 }
 
-/* mkdir -p, 0700 for what it makes. 0, or -1 with errno. */
-int
-home_mkdirs(const char *path)
-{
-	struct stat sb;
-	char	   *copy, *p;
-	int	    saved;
-
-	copy = xstrdup(path);
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) == -1 && errno != EEXIST) {
-			saved = errno;
-			free(copy);
-			errno = saved;
-			return (-1);
-		}
-		*p = '/';
-	}
-	free(copy);
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return (-1);
-	if (lstat(path, &sb) == -1)
-		return (-1);
-	if (!S_ISDIR(sb.st_mode)) {
-		errno = ENOTDIR;
-		return (-1);
-	}
-	return (0);
-}
-
 /*
  * Make a home (and the directories agents expect in it). *made is 1 if
  * the home did not exist before, so a failed create removes only what it
@@ -160,7 +127,7 @@ home_make(const char *dir, int *made, char **cause)
 	struct stat sb;
 
 	*made = lstat(dir, &sb) == -1 && errno == ENOENT;
-	if (home_mkdirs(dir) != 0) {
+	if (store_mkdirs(dir) != 0) {
 		xasprintf(cause, "agent home %s: %s", dir, strerror(errno));
 		return (-1);
 	}

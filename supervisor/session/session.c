@@ -847,7 +847,7 @@ session_start_agent(struct session *s, char **cause)
 		argv_env(&ab, json_key(e), json_str(e));
 	if (s->home_dir != NULL) {
 		home_env(&ab, s->home_dir);
-		if (home_mkdirs(s->home_dir) != 0) {
+		if (store_mkdirs(s->home_dir) != 0) {
 			xasprintf(cause, "agent home %s: %s", s->home_dir,
 			    strerror(errno));
 			argv_free(&ab);

@@ -56,7 +56,6 @@ int	    home_mode_parse(const char *, enum home_mode *);
 const char *home_mode_name(enum home_mode);
 const char *home_data_dir(void);
 char	   *home_dir(enum home_mode, const char *);
-int	    home_mkdirs(const char *);
 int	    home_make(const char *, int *, char **);
 void	    home_env(struct argv_builder *, const char *);
 int	    home_is_var(const char *);
