@@ -702,7 +702,7 @@ def test_readme_examples_run(ctx: Ctx) -> None:
     path = os.path.join(ROOT, "clients/python/README.md")
     with open(path) as f:
         blocks = re.findall(r"^```python\n(.*?)^```$", f.read(), re.M | re.S)
-    assert len(blocks) >= 6, len(blocks)
+    assert len(blocks) >= 8, len(blocks)
     with tempfile.TemporaryDirectory() as tmp:
         for i, code in enumerate(blocks, 1):
             p = os.path.join(tmp, "example%d.py" % i)

@@ -12,7 +12,10 @@
  * otherwise; when the connection drops it reconnects from the last
  * sequence it yielded, so no event is lost or repeated. eventsSince()
  * serves callers that keep only a cursor between invocations (serverless
- * functions). The Python client (clients/python) has the same surface.
+ * functions). The files and processes calls (readFsFile, runProcess,
+ * followProcessLogs, connectProcessTerminal, ...) reach agentd's /v1/fs
+ * and /v1/processes routes, named as sandbox-agent's SDK names them. The
+ * Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
