@@ -702,7 +702,7 @@ def test_readme_examples_run(ctx: Ctx) -> None:
     path = os.path.join(ROOT, "clients/python/README.md")
     with open(path) as f:
         blocks = re.findall(r"^```python\n(.*?)^```$", f.read(), re.M | re.S)
-    assert len(blocks) >= 8, len(blocks)
+    assert len(blocks) >= 9, len(blocks)
     with tempfile.TemporaryDirectory() as tmp:
         for i, code in enumerate(blocks, 1):
             p = os.path.join(tmp, "example%d.py" % i)
@@ -961,6 +961,57 @@ def test_process_input_stop_kill_remove(ctx: Ctx) -> None:
                                                            "rows": 30}
     c.kill_process(t["id"])
     c.delete_process(t["id"])
+
+
+def test_process_terminal_over_websocket(ctx: Ctx) -> None:
+    """The client's own WebSocket: a shell on a terminal, resized, typed
+    into, its output read, its exit code; two viewers at once; a viewer
+    that reconnects sees the recent output again; refusals raise the
+    problem agentd answered."""
+    c = ctx.client()
+    p = c.create_process("sh", tty=True)
+    with c.connect_process_terminal(p["id"]) as t, \
+            c.connect_process_terminal(p["id"]) as other:
+        assert t.ready and t.process_id == p["id"]
+        t.resize(100, 30)
+        t.input("stty size; echo mark-$((6*7))\n")
+        out = t.read_until(b"mark-42\r\n")
+        assert b"30 100" in out, out
+        assert b"mark-42" in other.read_until(b"mark-42\r\n")
+        t.input(b"echo \xc3\xa9t\xc3\xa9\n")
+        assert "\u00e9t\u00e9".encode() in t.read_until(
+            "\u00e9t\u00e9\r\n".encode())
+    with c.connect_process_terminal(p["id"]) as again:
+        assert b"mark-42" in again.read_until(b"mark-42"), "no scrollback"
+        again.input("exit 4\n")
+        assert again.wait() == 4 and again.exit_code == 4
+        assert again.read() is None
+    c.delete_process(p["id"])
+    plain = c.create_process("sleep", ["10"])
+    _problem(lambda: c.connect_process_terminal(plain["id"]), 409)
+    c.kill_process(plain["id"])
+    _problem(lambda: c.connect_process_terminal("proc_999999"), 404)
+    _problem(lambda: Client(ctx.url, "wrong").connect_process_terminal(
+        plain["id"]), 401)
+
+    async def main() -> Optional[int]:
+        a = ctx.aclient()
+        q = await a.create_process("sh", tty=True)
+        async with await a.connect_process_terminal(q["id"]) as at:
+            await at.resize(90, 20)
+            await at.input("stty size\n")
+            assert b"20 90" in await at.read_until(b"20 90")
+            await at.input(b"exit 5\n")
+            code = await at.wait()
+        try:
+            await a.connect_process_terminal(plain["id"])
+            raise AssertionError("no 409")
+        except AgentdError as e:
+            assert e.status == 409 and "tty" in e.detail, e
+        await a.delete_process(q["id"])
+        return code
+    assert asyncio.run(main()) == 5
+    c.delete_process(plain["id"])
 
 
 def test_process_logs_follow_survives_kill9(ctx: Ctx) -> None:

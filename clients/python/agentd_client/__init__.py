@@ -17,6 +17,7 @@ from ._async import AsyncClient, AsyncSession, connect_async
 from ._common import Batch, TurnResult, __version__, log_bytes, log_text
 from ._errors import AgentdError
 from ._sync import Client, Session, connect
+from ._terminal import AsyncTerminal, Terminal
 from ._types import (AgentInfo, Answers, Attachment, Event, EventsPage,
                      EventType, FsEntry, FsEntryType, FsMoveResult, FsPath,
                      FsStat, FsUploadResult, FsWriteResult, Health,
@@ -27,11 +28,11 @@ from ._types import (AgentInfo, Answers, Attachment, Event, EventsPage,
 
 __all__ = [
     "AgentInfo", "AgentdError", "Answers", "AsyncClient", "AsyncSession",
-    "Attachment", "Batch", "Client", "Event", "EventType", "EventsPage",
-    "FsEntry", "FsEntryType", "FsMoveResult", "FsPath", "FsStat",
-    "FsUploadResult", "FsWriteResult", "Health", "PermissionReply",
+    "AsyncTerminal", "Attachment", "Batch", "Client", "Event", "EventType",
+    "EventsPage", "FsEntry", "FsEntryType", "FsMoveResult", "FsPath",
+    "FsStat", "FsUploadResult", "FsWriteResult", "Health", "PermissionReply",
     "ProcessConfig", "ProcessInfo", "ProcessLogEntry", "ProcessLogStream",
     "ProcessLogs", "ProcessRunResult", "Session", "SessionInfo",
-    "SessionState", "TerminalSize", "TurnResult", "__version__", "connect",
-    "connect_async", "log_bytes", "log_text",
+    "SessionState", "Terminal", "TerminalSize", "TurnResult", "__version__",
+    "connect", "connect_async", "log_bytes", "log_text",
 ]

@@ -8,9 +8,10 @@ from typing import (Any, AsyncGenerator, Callable, Dict, List, Mapping,
                     Optional, Union, cast)
 
 from . import _common as c
-from . import _http11
+from . import _http11, _ws
 from ._common import Batch, Endpoint, TurnResult, enc
 from ._errors import AgentdError
+from ._terminal import AsyncTerminal
 from ._sync import _wait_timeout, new_session_id
 from ._types import (AgentInfo, Answers, Attachments, Event, EventsPage,
                      FsEntry, FsMoveResult, FsPath, FsStat, FsUploadResult,
@@ -357,6 +358,26 @@ class AsyncClient:
         return cast(TerminalSize, await self._json(
             "POST", "/v1/processes/%s/terminal/resize" % enc(process_id),
             {"cols": cols, "rows": rows}))
+
+    async def connect_process_terminal(self, process_id: str, *,
+                                 timeout: Optional[float] = None
+                                 ) -> AsyncTerminal:
+        """Open the terminal of a tty process over WebSocket (see
+        :class:`AsyncTerminal`); answers once agentd said ready, the recent
+        output first to read. A refused upgrade raises the
+        :class:`AgentdError` agentd answered (404, 401, 409 for a process
+        without a tty)."""
+        path = "/v1/processes/%s/terminal/ws" % enc(process_id)
+        try:
+            return await AsyncTerminal.open(
+                self.endpoint, path,
+                c.headers(self.token, self._headers, None, "*/*"),
+                process_id, timeout if timeout is not None else self.timeout,
+                self._ssl)
+        except _ws.Unanswered:
+            # A refusal without an answer (a bad token): HTTP says why.
+            await self._call("GET", path)
+            raise
 
     async def get_process_config(self) -> ProcessConfig:
         return cast(ProcessConfig, await self._json("GET",

@@ -9,8 +9,10 @@ from typing import (Any, Callable, Dict, Generator, List, Mapping,
                     Optional, Tuple, Union, cast)
 
 from . import _common as c
+from . import _ws
 from ._common import Batch, Endpoint, TurnResult, enc
 from ._errors import AgentdError
+from ._terminal import Terminal
 from ._types import (AgentInfo, Answers, Attachments, Event, EventsPage,
                      FsEntry, FsMoveResult, FsPath, FsStat, FsUploadResult,
                      FsWriteResult, Health, ProcessConfig, ProcessInfo,
@@ -391,6 +393,26 @@ class Client:
         return cast(TerminalSize, self._json(
             "POST", "/v1/processes/%s/terminal/resize" % enc(process_id),
             {"cols": cols, "rows": rows}))
+
+    def connect_process_terminal(self, process_id: str, *,
+                                 timeout: Optional[float] = None
+                                 ) -> Terminal:
+        """Open the terminal of a tty process over WebSocket (see
+        :class:`Terminal`); answers once agentd said ready, the recent
+        output first to read. A refused upgrade raises the
+        :class:`AgentdError` agentd answered (404, 401, 409 for a process
+        without a tty)."""
+        path = "/v1/processes/%s/terminal/ws" % enc(process_id)
+        try:
+            return Terminal.open(
+                self.endpoint, path,
+                c.headers(self.token, self._headers, None, "*/*"),
+                process_id, timeout if timeout is not None else self.timeout,
+                self._ssl)
+        except _ws.Unanswered:
+            # A refusal without an answer (a bad token): HTTP says why.
+            self._call("GET", path)
+            raise
 
     def get_process_config(self) -> ProcessConfig:
         return cast(ProcessConfig, self._json("GET", "/v1/processes/config"))
