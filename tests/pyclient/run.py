@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -439,40 +440,86 @@ def test_interrupt_and_attachments_are_sent(ctx: Ctx) -> None:
         srv.server_close()
 
 
-def test_interrupt_and_send_against_agentd(ctx: Ctx) -> None:
-    """send("...", interrupt=True) during a slow turn: agentd's answer is
-    surfaced (None on 204, AgentdError otherwise), then the behaviour
-    issue 15 asks for is checked: the slow turn ends cancelled and the new
-    message runs next. Until agentd implements it, an XFAIL."""
-    c = ctx.client()
-    s = c.create_session("mock")
+def _turns(evs: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(user message, stop_reason) of each turn that ended in evs."""
+    out: List[Tuple[str, str]] = []
+    user = ""
+    for e in evs:
+        item = e["data"].get("item") or {}
+        if e["type"] == "turn.started":
+            user = ""
+        elif e["type"] == "item.completed" and item.get("role") == "user":
+            user = "".join(p.get("text", "") for p in item["content"])
+        elif e["type"] == "turn.ended":
+            out.append((user, e["data"]["stop_reason"]))
+    return out
+
+
+def _slow_running(s: Any) -> None:
+    """Post "slow" and wait for its first delta: the turn is running."""
     s.send("slow")
     for ev in s.events(0):
         if ev["type"] == "item.delta":
             break
-    try:
-        s.send("interrupting", interrupt=True)
-    except AgentdError as e:
-        assert 400 <= e.status < 500 and e.detail, e
-        s.delete()
-        raise XFail("agentd refuses interrupt: %s" % e)
-    # A cancel takes the mock milliseconds; the slow turn alone runs for
-    # seconds: give it 2 s.
-    deadline = time.monotonic() + 2
-    ends: List[str] = []
-    cursor = 0
-    while len(ends) < 2 and time.monotonic() < deadline:
-        batch = s.events_since(cursor)
-        cursor = batch.cursor
-        ends += [e["data"]["stop_reason"] for e in batch.events
-                 if e["type"] == "turn.ended"]
-        time.sleep(0.05)
+
+
+def _wait_turns(s: Any, count: int, seconds: float
+                ) -> List[Tuple[str, str]]:
+    deadline = time.monotonic() + seconds
+    while True:
+        got = _turns(s.events_since(0).events)
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
+
+
+def test_interrupt_and_send_against_agentd(ctx: Ctx) -> None:
+    """send("...", interrupt=True) during a slow turn: the slow turn ends
+    cancelled at once (it alone runs for seconds) and the new message runs
+    next; without a running turn the flag changes nothing."""
+    s = ctx.client().create_session("mock")
+    _slow_running(s)
+    s.send("interrupting", interrupt=True)
+    got = _wait_turns(s, 2, 2.0)
+    assert got == [("slow", "cancelled"), ("interrupting", "end_turn")], got
+    r = s.run("after", interrupt=True)
+    assert r.ok and r.text == "echo: after", r
     s.delete()
-    if ends[:1] != ["cancelled"]:
-        raise XFail("agentd took \"interrupt\": true (204) but the slow turn "
-                    "still ran 2 s later (ended: %s): interrupt-and-send is "
-                    "issue 15" % (ends or "none"))
-    assert ends == ["cancelled", "end_turn"], ends
+
+
+def test_interrupt_with_three_queued_loses_nothing(ctx: Ctx) -> None:
+    """Three messages queued behind a slow turn, then an interrupting one:
+    the slow turn is cancelled, the interrupting message runs, then the
+    three in the order they were posted; nothing is lost or reordered.
+    With the async client."""
+    async def main() -> List[Dict[str, Any]]:
+        s = await ctx.aclient().create_session("mock")
+        await s.send("slow")
+        async for ev in s.events(0):
+            if ev["type"] == "item.delta":
+                break
+        for m in ("q1", "q2", "q3"):
+            await s.send(m)
+        assert (await s.refresh())["queuedMessages"] == 3
+        await s.send("now", interrupt=True)
+        evs: List[Dict[str, Any]] = []
+        async for ev in s.events(0):
+            evs.append(ev)
+            if len(_turns(evs)) == 5:
+                break
+        await s.delete()
+        return evs
+    evs = asyncio.run(asyncio.wait_for(main(), 20))
+    check_sequences(evs)
+    assert _turns(evs) == [("slow", "cancelled"), ("now", "end_turn"),
+                           ("q1", "end_turn"), ("q2", "end_turn"),
+                           ("q3", "end_turn")], _turns(evs)
+    texts = [agentd_client.TurnResult.from_events("", [e]).text for e in evs
+             if e["type"] == "item.completed"
+             and e["data"]["item"]["kind"] == "message"
+             and e["data"]["item"]["role"] == "assistant"]
+    assert texts[-4:] == ["echo: now", "echo: q1", "echo: q2", "echo: q3"], \
+        texts
 
 
 # -- errors ----------------------------------------------------------------
@@ -655,7 +702,7 @@ def test_readme_examples_run(ctx: Ctx) -> None:
     path = os.path.join(ROOT, "clients/python/README.md")
     with open(path) as f:
         blocks = re.findall(r"^```python\n(.*?)^```$", f.read(), re.M | re.S)
-    assert len(blocks) >= 6, len(blocks)
+    assert len(blocks) >= 9, len(blocks)
     with tempfile.TemporaryDirectory() as tmp:
         for i, code in enumerate(blocks, 1):
             p = os.path.join(tmp, "example%d.py" % i)
@@ -692,6 +739,305 @@ def test_batch_runner_example(ctx: Ctx) -> None:
                 md = f.read()
             assert "echo: hello batch" in md and "permission granted" in md, md
             assert "the command printed hi" in md, md
+
+
+# -- files and processes (/v1/fs, /v1/processes) ----------------------------
+
+def _problem(call: Callable[[], Any], status: int) -> AgentdError:
+    """call() raises AgentdError with status and a detail that says why."""
+    try:
+        call()
+    except AgentdError as e:
+        assert e.status == status, "%s: wanted %d" % (e, status)
+        assert e.detail and e.detail != e.title, e
+        assert e.detail in str(e), e
+        return e
+    raise AssertionError("no AgentdError (wanted %d)" % status)
+
+
+# Every byte value, and sequences that are not UTF-8.
+_BYTES = bytes([0xff, 0xfe, 0xc3, 0x28, 0x80, 0x00]) + bytes(
+    (i * 131 + 7) & 0xff for i in range(4101))
+
+
+def test_fs_write_read_back_equal(ctx: Ctx) -> None:
+    c = ctx.client()
+    top = tempfile.mkdtemp(prefix="agentd-pyclient-fs-")
+    try:
+        p = os.path.join(top, "new parent", "bin \u00e4rger.dat")
+        w = c.write_fs_file(p, _BYTES)
+        assert w == {"path": p, "bytesWritten": len(_BYTES)}, w
+        assert c.read_fs_file(p) == _BYTES
+        assert c.read_fs_file(p, offset=10, length=10) == _BYTES[10:20]
+        assert c.read_fs_file(p, offset=4000) == _BYTES[4000:]
+        assert c.read_fs_file(p, last=5) == _BYTES[-5:]
+        _problem(lambda: c.read_fs_file(p, offset=len(_BYTES) + 1), 416)
+        st = c.stat_fs(p)
+        assert st["entryType"] == "file" and st["size"] == len(_BYTES), st
+        assert re.match(r"^\d{4}-\d\d-\d\dT.*Z$", st["modified"]), st
+        c.write_fs_file(p, "h\u00e9llo")  # replaced; a str is UTF-8
+        assert c.read_fs_file(p) == "h\u00e9llo".encode()
+        ents = c.list_fs_entries(os.path.dirname(p))
+        assert [(e["name"], e["entryType"], e["size"]) for e in ents] == \
+            [("bin \u00e4rger.dat", "file", 6)], ents
+        _problem(lambda: c.write_fs_file(os.path.join(top, "no", "x"), b"x",
+                                         parents=False), 404)
+        _problem(lambda: c.stat_fs(os.path.join(top, "missing")), 404)
+        _problem(lambda: c.read_fs_file(top), 409)
+        _problem(lambda: c.list_fs_entries(top + "/../etc"), 400)
+        # The async client reads and writes the same bytes.
+
+        async def main() -> None:
+            a = ctx.aclient()
+            q = os.path.join(top, "async", "b.bin")
+            assert (await a.write_fs_file(q, _BYTES))["bytesWritten"] == \
+                len(_BYTES)
+            assert await a.read_fs_file(q) == _BYTES
+            assert await a.read_fs_file(q, last=3) == _BYTES[-3:]
+            assert (await a.stat_fs(q))["size"] == len(_BYTES)
+            try:
+                await a.read_fs_file(os.path.join(top, "missing"))
+                raise AssertionError("no 404")
+            except AgentdError as e:
+                assert e.status == 404 and e.detail, e
+        asyncio.run(main())
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_fs_mkdir_move_delete(ctx: Ctx) -> None:
+    c = ctx.client()
+    top = tempfile.mkdtemp(prefix="agentd-pyclient-fs-")
+    try:
+        a = os.path.join(top, "m", "a", "b")
+        assert c.mkdir_fs(a) == {"path": a}
+        c.mkdir_fs(a)  # an existing one is fine
+        c.write_fs_file(os.path.join(a, "f.txt"), "one")
+        c.write_fs_file(os.path.join(top, "m", "g.txt"), "two")
+        c.write_fs_file(os.path.join(top, "m", "h.txt"), "three")
+        to = os.path.join(top, "m", "moved")
+        r = c.move_fs(os.path.join(top, "m", "a"), to)
+        assert r == {"from": os.path.join(top, "m", "a"), "to": to}, r
+        assert c.read_fs_file(os.path.join(to, "b", "f.txt")) == b"one"
+        _problem(lambda: c.move_fs(os.path.join(top, "m", "g.txt"),
+                                   os.path.join(top, "m", "h.txt")), 409)
+        c.move_fs(os.path.join(top, "m", "g.txt"),
+                  os.path.join(top, "m", "h.txt"), overwrite=True)
+        assert c.read_fs_file(os.path.join(top, "m", "h.txt")) == b"two"
+        _problem(lambda: c.delete_fs_entry(to), 409)
+        assert c.delete_fs_entry(to, recursive=True) == {"path": to}
+        c.delete_fs_entry(os.path.join(top, "m", "h.txt"))
+        assert c.list_fs_entries(os.path.join(top, "m")) == []
+        _problem(lambda: c.delete_fs_entry(to), 404)
+
+        async def main() -> None:
+            x = ctx.aclient()
+            d = os.path.join(top, "am", "d")
+            await x.mkdir_fs(d)
+            await x.write_fs_file(os.path.join(d, "f"), b"\x00\xff")
+            await x.move_fs(d, os.path.join(top, "am", "e"))
+            ents = await x.list_fs_entries(os.path.join(top, "am"))
+            assert [e["name"] for e in ents] == ["e"], ents
+            await x.delete_fs_entry(os.path.join(top, "am"), recursive=True)
+        asyncio.run(main())
+        assert not os.path.exists(os.path.join(top, "am"))
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_fs_tar_uploads_whole(ctx: Ctx) -> None:
+    import io
+    import tarfile
+    files = {"d%d/sub/file-%d.bin" % (i % 4, i):
+             bytes((i + j * 7) & 0xff for j in range(i * 97 + 1))
+             for i in range(40)}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    tar = buf.getvalue()
+    c = ctx.client()
+    top = tempfile.mkdtemp(prefix="agentd-pyclient-tar-")
+    try:
+        r = c.upload_fs_batch(top, tar)
+        assert r["truncated"] is False, r
+        assert sorted(r["paths"]) == sorted(os.path.join(top, n)
+                                            for n in files), r
+        for name, data in files.items():
+            assert c.read_fs_file(os.path.join(top, name)) == data, name
+        _problem(lambda: c.upload_fs_batch(top, tar[:700]), 400)
+        r2 = asyncio.run(ctx.aclient().upload_fs_batch(
+            os.path.join(top, "again"), tar))
+        assert len(r2["paths"]) == len(files), r2
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_run_process_exit_code_stdout_stderr(ctx: Ctx) -> None:
+    c = ctx.client()
+    r = c.run_process("sh", ["-c", "echo out; echo err >&2; exit 3"])
+    assert (r["exitCode"], r["stdout"], r["stderr"]) == (3, "out\n",
+                                                        "err\n"), r
+    assert r["timedOut"] is False and r["stdoutTruncated"] is False, r
+    t = c.run_process("sleep", ["5"], timeout_ms=200)
+    assert t["timedOut"] is True and t["exitCode"] is None, t
+    _problem(lambda: c.run_process("true", cwd="/no/such/dir"), 400)
+    a = asyncio.run(ctx.aclient().run_process(
+        "sh", ["-c", "printf out; printf err >&2; exit 3"], env={"X": "1"}))
+    assert (a["exitCode"], a["stdout"], a["stderr"]) == (3, "out", "err"), a
+
+
+def test_process_logs_followed_live(ctx: Ctx) -> None:
+    c = ctx.client()
+    p = c.create_process("sh", ["-c", "for i in 1 2 3 4 5; do echo line$i; "
+                                "sleep 0.3; done; echo bye >&2"])
+    assert p["status"] == "running", p
+    assert any(x["id"] == p["id"] for x in c.list_processes())
+    seen: List[Any] = []
+    running_at_first = None
+    for e in c.follow_process_logs(p["id"]):
+        if not seen:
+            running_at_first = c.get_process(p["id"])["status"]
+        seen.append(e)
+    assert running_at_first == "running", "the log was not live"
+    assert agentd_client.log_text(
+        e for e in seen if e["stream"] == "stdout") == \
+        "line1\nline2\nline3\nline4\nline5\n", seen
+    assert agentd_client.log_text(
+        e for e in seen if e["stream"] == "stderr") == "bye\n", seen
+    info = c.get_process(p["id"])
+    assert info["status"] == "exited" and info["exitCode"] == 0, info
+    assert c.get_process_logs(p["id"])["entries"] == seen
+    assert c.get_process_logs(p["id"], tail=1)["entries"] == seen[-1:]
+    again = list(c.follow_process_logs(p["id"], seen[0]["sequence"]))
+    assert again == seen[1:], again
+
+    async def main() -> List[Any]:
+        a = ctx.aclient()
+        q = await a.create_process("sh", ["-c", "echo a; sleep 0.3; echo b"])
+        got = [e async for e in a.follow_process_logs(q["id"],
+                                                      stream="stdout")]
+        assert (await a.get_process(q["id"]))["exitCode"] == 0
+        await a.delete_process(q["id"])
+        return got
+    assert agentd_client.log_text(asyncio.run(main())) == "a\nb\n"
+    c.delete_process(p["id"])
+    _problem(lambda: c.get_process(p["id"]), 404)
+
+
+def test_process_input_stop_kill_remove(ctx: Ctx) -> None:
+    c = ctx.client()
+    cat = c.create_process("cat", interactive=True)
+    assert c.send_process_input(cat["id"], "hello\n") == {"bytesWritten": 6}
+    assert c.send_process_input(cat["id"], b"\xff\x00\n") == \
+        {"bytesWritten": 3}
+    got = b""
+    for e in c.follow_process_logs(cat["id"]):
+        got += agentd_client.log_bytes(e)
+        if len(got) >= 9:
+            break
+    assert got == b"hello\n\xff\x00\n", got
+    _problem(lambda: c.delete_process(cat["id"]), 409)
+    assert c.stop_process(cat["id"])["status"] == "exited"
+    _problem(lambda: c.send_process_input(cat["id"], "late"), 409)
+    c.delete_process(cat["id"])
+
+    async def main() -> None:
+        a = ctx.aclient()
+        sl = await a.create_process("sleep", ["100"])
+        k = await a.kill_process(sl["id"])
+        assert k["status"] == "exited" and k["exitCode"] is None, k
+        await a.delete_process(sl["id"])
+        cfg = await a.get_process_config()
+        assert cfg["maxConcurrentProcesses"] >= 1, cfg
+    asyncio.run(main())
+    _problem(lambda: c.stop_process("proc_999999"), 404)
+    _problem(lambda: c.create_process(""), 400)
+    t = c.create_process("sh", tty=True)
+    assert t["tty"] is True, t
+    assert c.resize_process_terminal(t["id"], 100, 30) == {"cols": 100,
+                                                           "rows": 30}
+    c.kill_process(t["id"])
+    c.delete_process(t["id"])
+
+
+def test_process_terminal_over_websocket(ctx: Ctx) -> None:
+    """The client's own WebSocket: a shell on a terminal, resized, typed
+    into, its output read, its exit code; two viewers at once; a viewer
+    that reconnects sees the recent output again; refusals raise the
+    problem agentd answered."""
+    c = ctx.client()
+    p = c.create_process("sh", tty=True)
+    with c.connect_process_terminal(p["id"]) as t, \
+            c.connect_process_terminal(p["id"]) as other:
+        assert t.ready and t.process_id == p["id"]
+        t.resize(100, 30)
+        t.input("stty size; echo mark-$((6*7))\n")
+        out = t.read_until(b"mark-42\r\n")
+        assert b"30 100" in out, out
+        assert b"mark-42" in other.read_until(b"mark-42\r\n")
+        t.input(b"echo \xc3\xa9t\xc3\xa9\n")
+        assert "\u00e9t\u00e9".encode() in t.read_until(
+            "\u00e9t\u00e9\r\n".encode())
+    with c.connect_process_terminal(p["id"]) as again:
+        assert b"mark-42" in again.read_until(b"mark-42"), "no scrollback"
+        again.input("exit 4\n")
+        assert again.wait() == 4 and again.exit_code == 4
+        assert again.read() is None
+    c.delete_process(p["id"])
+    plain = c.create_process("sleep", ["10"])
+    _problem(lambda: c.connect_process_terminal(plain["id"]), 409)
+    c.kill_process(plain["id"])
+    _problem(lambda: c.connect_process_terminal("proc_999999"), 404)
+    _problem(lambda: Client(ctx.url, "wrong").connect_process_terminal(
+        plain["id"]), 401)
+
+    async def main() -> Optional[int]:
+        a = ctx.aclient()
+        q = await a.create_process("sh", tty=True)
+        async with await a.connect_process_terminal(q["id"]) as at:
+            await at.resize(90, 20)
+            await at.input("stty size\n")
+            assert b"20 90" in await at.read_until(b"20 90")
+            await at.input(b"exit 5\n")
+            code = await at.wait()
+        try:
+            await a.connect_process_terminal(plain["id"])
+            raise AssertionError("no 409")
+        except AgentdError as e:
+            assert e.status == 409 and "tty" in e.detail, e
+        await a.delete_process(q["id"])
+        return code
+    assert asyncio.run(main()) == 5
+    c.delete_process(plain["id"])
+
+
+def test_process_logs_follow_survives_kill9(ctx: Ctx) -> None:
+    """agentd killed while a follower waits for the next entry: it
+    reconnects after the last sequence it yielded and ends once the
+    restarted agentd reports the process ended; every entry the log kept
+    came once, in order."""
+    c = ctx.client()
+    p = c.create_process("sh", ["-c", "i=0; while :; do i=$((i+1)); "
+                                "echo n$i; sleep 0.05; done"])
+    seen: List[Any] = []
+    retries: List[int] = []
+    for e in c.follow_process_logs(p["id"], reconnect_delay=0.05,
+                                   on_reconnect=lambda at, err:
+                                   retries.append(at)):
+        seen.append(e)
+        if len(seen) == 5:
+            _kill_and_restart(ctx)
+    assert retries and all(at >= 5 for at in retries), retries
+    seqs = [e["sequence"] for e in seen]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+    assert c.get_process_logs(p["id"])["entries"] == seen
+    lines = agentd_client.log_text(seen).split()
+    assert lines == ["n%d" % (i + 1) for i in range(len(lines))], lines
+    assert c.get_process(p["id"])["status"] == "exited"
+    c.delete_process(p["id"])
 
 
 # -- runner ------------------------------------------------------------------

@@ -14,16 +14,25 @@ repeated when agentd restarts or a proxy drops the stream.
 """
 
 from ._async import AsyncClient, AsyncSession, connect_async
-from ._common import Batch, TurnResult, __version__
+from ._common import Batch, TurnResult, __version__, log_bytes, log_text
 from ._errors import AgentdError
 from ._sync import Client, Session, connect
+from ._terminal import AsyncTerminal, Terminal
 from ._types import (AgentInfo, Answers, Attachment, Event, EventsPage,
-                     EventType, Health, PermissionReply, SessionInfo,
-                     SessionState)
+                     EventType, FsEntry, FsEntryType, FsMoveResult, FsPath,
+                     FsStat, FsUploadResult, FsWriteResult, Health,
+                     PermissionReply, ProcessConfig, ProcessInfo,
+                     ProcessLogEntry, ProcessLogs, ProcessLogStream,
+                     ProcessRunResult, SessionInfo, SessionState,
+                     TerminalSize)
 
 __all__ = [
     "AgentInfo", "AgentdError", "Answers", "AsyncClient", "AsyncSession",
-    "Attachment", "Batch", "Client", "Event", "EventType", "EventsPage",
-    "Health", "PermissionReply", "Session", "SessionInfo", "SessionState",
-    "TurnResult", "__version__", "connect", "connect_async",
+    "AsyncTerminal", "Attachment", "Batch", "Client", "Event", "EventType",
+    "EventsPage", "FsEntry", "FsEntryType", "FsMoveResult", "FsPath",
+    "FsStat", "FsUploadResult", "FsWriteResult", "Health", "PermissionReply",
+    "ProcessConfig", "ProcessInfo", "ProcessLogEntry", "ProcessLogStream",
+    "ProcessLogs", "ProcessRunResult", "Session", "SessionInfo",
+    "SessionState", "Terminal", "TerminalSize", "TurnResult", "__version__",
+    "connect", "connect_async", "log_bytes", "log_text",
 ]

@@ -5,15 +5,19 @@ import inspect
 import json
 import ssl
 from typing import (Any, AsyncGenerator, Callable, Dict, List, Mapping,
-                    Optional, cast)
+                    Optional, Union, cast)
 
 from . import _common as c
-from . import _http11
+from . import _http11, _ws
 from ._common import Batch, Endpoint, TurnResult, enc
 from ._errors import AgentdError
-from ._sync import new_session_id
+from ._terminal import AsyncTerminal
+from ._sync import _wait_timeout, new_session_id
 from ._types import (AgentInfo, Answers, Attachments, Event, EventsPage,
-                     Health, SessionInfo)
+                     FsEntry, FsMoveResult, FsPath, FsStat, FsUploadResult,
+                     FsWriteResult, Health, ProcessConfig, ProcessInfo,
+                     ProcessLogEntry, ProcessLogs, ProcessRunResult,
+                     SessionInfo, TerminalSize)
 
 _TRANSIENT = (OSError, EOFError, asyncio.TimeoutError, c.StreamEnded)
 
@@ -163,6 +167,240 @@ class AsyncClient:
         await self._call("POST",
                          "/v1/sessions/%s/terminate" % enc(session_id))
 
+    # -- files -------------------------------------------------------------
+
+    async def list_fs_entries(self, path: Optional[str] = None
+                              ) -> List[FsEntry]:
+        """See :meth:`Client.list_fs_entries`."""
+        return cast(List[FsEntry], await self._json(
+            "GET", "/v1/fs/entries" + c.query(path=path)))
+
+    async def stat_fs(self, path: str) -> FsStat:
+        return cast(FsStat, await self._json(
+            "GET", "/v1/fs/stat" + c.query(path=path)))
+
+    async def read_fs_file(self, path: str, *, offset: Optional[int] = None,
+                           length: Optional[int] = None,
+                           last: Optional[int] = None,
+                           timeout: Optional[float] = None) -> bytes:
+        """See :meth:`Client.read_fs_file`."""
+        return await self._call("GET", "/v1/fs/file" + c.query(path=path),
+                                timeout=timeout,
+                                accept="application/octet-stream",
+                                extra=c.byte_range(offset, length, last))
+
+    async def write_fs_file(self, path: str, data: Union[bytes, str], *,
+                            parents: bool = True,
+                            timeout: Optional[float] = None
+                            ) -> FsWriteResult:
+        """See :meth:`Client.write_fs_file`."""
+        return cast(FsWriteResult, await self._json(
+            "PUT", "/v1/fs/file" + c.query(
+                path=path, parents=None if parents else "false"),
+            c.Raw(data, "application/octet-stream"), timeout=timeout))
+
+    async def mkdir_fs(self, path: str) -> FsPath:
+        return cast(FsPath, await self._json(
+            "POST", "/v1/fs/mkdir" + c.query(path=path)))
+
+    async def move_fs(self, source: str, destination: str, *,
+                      overwrite: bool = False) -> FsMoveResult:
+        body: Dict[str, Any] = {"from": source, "to": destination}
+        if overwrite:
+            body["overwrite"] = True
+        return cast(FsMoveResult, await self._json("POST", "/v1/fs/move",
+                                                   body))
+
+    async def delete_fs_entry(self, path: str, *,
+                              recursive: bool = False) -> FsPath:
+        return cast(FsPath, await self._json(
+            "DELETE", "/v1/fs/entry" + c.query(path=path,
+                                               recursive=recursive)))
+
+    async def upload_fs_batch(self, path: str, tar: bytes, *,
+                              timeout: Optional[float] = None
+                              ) -> FsUploadResult:
+        return cast(FsUploadResult, await self._json(
+            "POST", "/v1/fs/upload-batch" + c.query(path=path),
+            c.Raw(tar, "application/x-tar"), timeout=timeout))
+
+    # -- processes ---------------------------------------------------------
+
+    async def run_process(self, command: str,
+                          args: Optional[List[str]] = None, *,
+                          cwd: Optional[str] = None,
+                          env: Optional[Mapping[str, str]] = None,
+                          timeout_ms: Optional[int] = None,
+                          max_output_bytes: Optional[int] = None
+                          ) -> ProcessRunResult:
+        """See :meth:`Client.run_process`."""
+        body = c.process_body(command, args, cwd, env, timeoutMs=timeout_ms,
+                              maxOutputBytes=max_output_bytes)
+        return cast(ProcessRunResult, await self._json(
+            "POST", "/v1/processes/run", body,
+            timeout=c.run_timeout(timeout_ms, self.timeout)))
+
+    async def create_process(self, command: str,
+                             args: Optional[List[str]] = None, *,
+                             cwd: Optional[str] = None,
+                             env: Optional[Mapping[str, str]] = None,
+                             tty: bool = False,
+                             interactive: bool = False) -> ProcessInfo:
+        """See :meth:`Client.create_process`."""
+        body = c.process_body(command, args, cwd, env, tty=tty,
+                              interactive=interactive)
+        return cast(ProcessInfo, await self._json("POST", "/v1/processes",
+                                                  body))
+
+    async def list_processes(self) -> List[ProcessInfo]:
+        return cast(List[ProcessInfo],
+                    (await self._json("GET", "/v1/processes"))["processes"])
+
+    async def get_process(self, process_id: str) -> ProcessInfo:
+        return cast(ProcessInfo, await self._json(
+            "GET", "/v1/processes/" + enc(process_id)))
+
+    async def delete_process(self, process_id: str) -> None:
+        await self._call("DELETE", "/v1/processes/" + enc(process_id))
+
+    async def get_process_logs(self, process_id: str, *,
+                               stream: Optional[str] = None,
+                               since: Optional[int] = None,
+                               tail: Optional[int] = None) -> ProcessLogs:
+        """See :meth:`Client.get_process_logs`."""
+        return cast(ProcessLogs, await self._json(
+            "GET", "/v1/processes/%s/logs%s" % (enc(process_id), c.query(
+                stream=stream, since=since, tail=tail))))
+
+    async def follow_process_logs(
+            self, process_id: str, since: int = 0, *,
+            stream: Optional[str] = None,
+            max_reconnects: int = c.MAX_RECONNECTS,
+            reconnect_delay: float = c.RECONNECT_DELAY,
+            stream_timeout: float = c.STREAM_TIMEOUT,
+            on_reconnect: Optional[Callable[[int, BaseException], Any]] = None
+    ) -> AsyncGenerator[ProcessLogEntry, None]:
+        """See :meth:`Client.follow_process_logs`."""
+        last = since
+        failures = 0
+        path = "/v1/processes/%s/logs" % enc(process_id)
+        while True:
+            err: BaseException
+            sse = self._sse_frames(path + c.query(
+                stream=stream, since=last, follow=True), stream_timeout)
+            try:
+                async for obj in sse:
+                    e = cast(ProcessLogEntry, obj)
+                    if e["sequence"] <= last:
+                        continue
+                    last = e["sequence"]
+                    failures = 0
+                    yield e
+                err = c.StreamEnded("the log stream ended")
+            except AgentdError as e:
+                if e.status < 500:
+                    raise
+                err = e
+            except _TRANSIENT as e:
+                err = e
+            finally:
+                await sse.aclose()
+            if isinstance(err, c.StreamEnded):
+                try:
+                    info = await self.get_process(process_id)
+                    ended = info["status"] == "exited"
+                except AgentdError as e:
+                    if e.status < 500:
+                        raise
+                    ended, err = False, e
+                except _TRANSIENT as e:
+                    ended, err = False, e
+                while ended:
+                    page = await self.get_process_logs(
+                        process_id, stream=stream, since=last)
+                    more = [x for x in page["entries"] if x["sequence"] > last]
+                    if not more:
+                        return
+                    for x in more:
+                        last = x["sequence"]
+                        yield x
+            failures += 1
+            if failures > max_reconnects:
+                raise err
+            if on_reconnect is not None:
+                await _maybe_await(on_reconnect(last, err))
+            await asyncio.sleep(c.reconnect_delay(reconnect_delay, failures))
+
+    async def send_process_input(self, process_id: str,
+                                 data: Union[bytes, str]) -> Dict[str, int]:
+        """See :meth:`Client.send_process_input`."""
+        return cast(Dict[str, int], await self._json(
+            "POST", "/v1/processes/%s/input" % enc(process_id),
+            c.input_body(data)))
+
+    async def stop_process(self, process_id: str, *,
+                           wait_ms: Optional[int] = None) -> ProcessInfo:
+        """See :meth:`Client.stop_process`."""
+        return cast(ProcessInfo, await self._json(
+            "POST", "/v1/processes/%s/stop%s" % (enc(process_id), c.query(
+                waitMs=wait_ms)), timeout=_wait_timeout(wait_ms,
+                                                        self.timeout)))
+
+    async def kill_process(self, process_id: str, *,
+                           wait_ms: Optional[int] = None) -> ProcessInfo:
+        return cast(ProcessInfo, await self._json(
+            "POST", "/v1/processes/%s/kill%s" % (enc(process_id), c.query(
+                waitMs=wait_ms)), timeout=_wait_timeout(wait_ms,
+                                                        self.timeout)))
+
+    async def resize_process_terminal(self, process_id: str, cols: int,
+                                      rows: int) -> TerminalSize:
+        return cast(TerminalSize, await self._json(
+            "POST", "/v1/processes/%s/terminal/resize" % enc(process_id),
+            {"cols": cols, "rows": rows}))
+
+    async def connect_process_terminal(self, process_id: str, *,
+                                 timeout: Optional[float] = None
+                                 ) -> AsyncTerminal:
+        """Open the terminal of a tty process over WebSocket (see
+        :class:`AsyncTerminal`); answers once agentd said ready, the recent
+        output first to read. A refused upgrade raises the
+        :class:`AgentdError` agentd answered (404, 401, 409 for a process
+        without a tty)."""
+        path = "/v1/processes/%s/terminal/ws" % enc(process_id)
+        try:
+            return await AsyncTerminal.open(
+                self.endpoint, path,
+                c.headers(self.token, self._headers, None, "*/*"),
+                process_id, timeout if timeout is not None else self.timeout,
+                self._ssl)
+        except _ws.Unanswered:
+            # A refusal without an answer (a bad token): HTTP says why.
+            await self._call("GET", path)
+            raise
+
+    async def get_process_config(self) -> ProcessConfig:
+        return cast(ProcessConfig, await self._json("GET",
+                                                    "/v1/processes/config"))
+
+    async def set_process_config(self, **config: int) -> ProcessConfig:
+        return cast(ProcessConfig, await self._json(
+            "POST", "/v1/processes/config", config))
+
+    async def _sse_frames(self, path: str, timeout: float
+                          ) -> AsyncGenerator[Any, None]:
+        resp = await self._open("GET", path, None, None, "text/event-stream")
+        try:
+            parser = c.SSEParser()
+            while True:
+                data = await asyncio.wait_for(resp.read_some(), timeout)
+                if not data:
+                    return
+                for obj in parser.feed(data):
+                    yield obj
+        finally:
+            resp.close()
+
     # -- streams -----------------------------------------------------------
 
     async def events(self, session_id: str, offset: int = 0, *,
@@ -266,33 +504,26 @@ class AsyncClient:
             if not c.already_answered(e):
                 raise
 
-    async def _sse(self, session_id: str, offset: int, include_raw: bool,
-                   timeout: float) -> AsyncGenerator[Event, None]:
-        path = "/v1/sessions/%s/events/sse%s" % (enc(session_id), c.query(
-            offset=offset, include_raw=include_raw))
-        resp = await self._open("GET", path, None, None, "text/event-stream")
-        try:
-            parser = c.SSEParser()
-            while True:
-                data = await asyncio.wait_for(resp.read_some(), timeout)
-                if not data:
-                    return
-                for ev in parser.feed(data):
-                    yield ev
-        finally:
-            resp.close()
+    def _sse(self, session_id: str, offset: int, include_raw: bool,
+             timeout: float) -> AsyncGenerator[Event, None]:
+        return cast(AsyncGenerator[Event, None], self._sse_frames(
+            "/v1/sessions/%s/events/sse%s" % (enc(session_id), c.query(
+                offset=offset, include_raw=include_raw)), timeout))
 
     # -- HTTP --------------------------------------------------------------
 
     async def _open(self, method: str, path: str, body: Optional[Any],
                     timeout: Optional[float],
-                    accept: str = "application/json") -> _http11.Response:
-        data = c.dumps(body) if body is not None else None
+                    accept: str = "application/json",
+                    extra: Optional[Mapping[str, str]] = None
+                    ) -> _http11.Response:
+        data, ctype = c.encode_body(body)
         t = timeout if timeout is not None else self.timeout
+        hdrs = c.headers(self.token, self._headers, data, accept, ctype)
+        hdrs.update(extra or {})
         resp = await _http11.request(
-            self.endpoint, method, self.endpoint.prefix + path,
-            c.headers(self.token, self._headers, data, accept), data, t,
-            self._ssl)
+            self.endpoint, method, self.endpoint.prefix + path, hdrs, data,
+            t, self._ssl)
         if resp.status >= 400:
             try:
                 text = await asyncio.wait_for(resp.read(), t)
@@ -303,9 +534,11 @@ class AsyncClient:
         return resp
 
     async def _call(self, method: str, path: str, body: Optional[Any] = None,
-                    timeout: Optional[float] = None) -> bytes:
+                    timeout: Optional[float] = None,
+                    accept: str = "application/json",
+                    extra: Optional[Mapping[str, str]] = None) -> bytes:
         t = timeout if timeout is not None else self.timeout
-        resp = await self._open(method, path, body, t)
+        resp = await self._open(method, path, body, t, accept, extra)
         try:
             return await asyncio.wait_for(resp.read(), t)
         finally:

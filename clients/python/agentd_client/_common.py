@@ -2,14 +2,15 @@
 bodies, the Server-Sent Events parser, reconnect delays, and picking one
 turn's events out of a session's stream."""
 
+import base64
 import json
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, List, Mapping, NamedTuple, Optional,
-                    Tuple, Union)
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, NamedTuple,
+                    Optional, Tuple, Union)
 
 from ._errors import AgentdError
-from ._types import Answers, Attachments, Event
+from ._types import Answers, Attachments, Event, ProcessLogEntry
 
 __version__ = "0.1.0"
 USER_AGENT = "agentd-client-python/" + __version__
@@ -61,14 +62,106 @@ def query(**kw: Any) -> str:
 
 
 def headers(token: Optional[str], extra: Mapping[str, str],
-            body: Optional[bytes], accept: str) -> Dict[str, str]:
+            body: Optional[bytes], accept: str,
+            content_type: str = "application/json") -> Dict[str, str]:
     h = {"User-Agent": USER_AGENT, "Accept": accept}
     h.update(extra)
     if token is not None:
         h["Authorization"] = "Bearer " + token
     if body is not None:
-        h["Content-Type"] = "application/json"
+        h["Content-Type"] = content_type
     return h
+
+
+class Raw:
+    """A request body sent as it is (a file, a tar archive), with its
+    Content-Type, instead of JSON."""
+
+    def __init__(self, data: Union[bytes, bytearray, memoryview, str],
+                 content_type: str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("a file's data must be bytes or str, not %s"
+                            % type(data).__name__)
+        self.data = bytes(data)
+        self.content_type = content_type
+
+
+def encode_body(body: Any) -> Tuple[Optional[bytes], str]:
+    """The bytes and Content-Type of a request body (None: no body)."""
+    if body is None:
+        return None, "application/json"
+    if isinstance(body, Raw):
+        return body.data, body.content_type
+    return dumps(body), "application/json"
+
+
+def byte_range(offset: Optional[int], length: Optional[int],
+               last: Optional[int]) -> Dict[str, str]:
+    """The Range header of read_fs_file(): ``offset`` and ``length``, or
+    the ``last`` n bytes; {} for the whole file."""
+    if last is not None:
+        if offset is not None or length is not None:
+            raise ValueError("give last, or offset and length, not both")
+        if last < 1:
+            raise ValueError("last must be at least 1")
+        return {"Range": "bytes=-%d" % last}
+    if offset is None and length is None:
+        return {}
+    start = offset or 0
+    if start < 0 or (length is not None and length < 1):
+        raise ValueError("offset must be >= 0 and length >= 1")
+    end = "" if length is None else str(start + length - 1)
+    return {"Range": "bytes=%d-%s" % (start, end)}
+
+
+def input_body(data: Union[bytes, bytearray, memoryview, str]
+               ) -> Dict[str, str]:
+    """POST /v1/processes/{id}/input: a str as UTF-8, bytes as base64."""
+    if isinstance(data, str):
+        return {"data": data, "encoding": "utf8"}
+    return {"data": base64.b64encode(bytes(data)).decode("ascii"),
+            "encoding": "base64"}
+
+
+def process_body(command: str, args: Optional[List[str]],
+                 cwd: Optional[str], env: Optional[Mapping[str, str]],
+                 **more: Any) -> Dict[str, Any]:
+    """The body of POST /v1/processes and /v1/processes/run; ``more``:
+    camelCase members, left out when None or False."""
+    b: Dict[str, Any] = {"command": command}
+    if args is not None:
+        b["args"] = list(args)
+    if cwd is not None:
+        b["cwd"] = cwd
+    if env is not None:
+        b["env"] = dict(env)
+    for k, v in more.items():
+        if v is not None and v is not False:
+            b[k] = v
+    return b
+
+
+def run_timeout(timeout_ms: Optional[int], default: float) -> float:
+    """The HTTP timeout of run_process(): the answer comes when the
+    process ends, at most its timeoutMs later (agentd's default 30 s,
+    its cap 5 min unless the config raised it)."""
+    if timeout_ms is None:
+        return max(default, 330.0)
+    return max(default, timeout_ms / 1000.0 + 30.0)
+
+
+def log_bytes(entry: ProcessLogEntry) -> bytes:
+    """The bytes of one process log entry."""
+    return base64.b64decode(entry["data"])
+
+
+def log_text(entries: Iterable[ProcessLogEntry]) -> str:
+    """The entries' bytes joined and decoded as UTF-8 (invalid bytes as
+    U+FFFD)."""
+    return b"".join(log_bytes(e) for e in entries).decode("utf-8",
+                                                          "replace")
 
 
 def dumps(obj: Any) -> bytes:

@@ -6,13 +6,18 @@ import ssl
 import time
 import uuid
 from typing import (Any, Callable, Dict, Generator, List, Mapping,
-                    Optional, Tuple, cast)
+                    Optional, Tuple, Union, cast)
 
 from . import _common as c
+from . import _ws
 from ._common import Batch, Endpoint, TurnResult, enc
 from ._errors import AgentdError
+from ._terminal import Terminal
 from ._types import (AgentInfo, Answers, Attachments, Event, EventsPage,
-                     Health, SessionInfo)
+                     FsEntry, FsMoveResult, FsPath, FsStat, FsUploadResult,
+                     FsWriteResult, Health, ProcessConfig, ProcessInfo,
+                     ProcessLogEntry, ProcessLogs, ProcessRunResult,
+                     SessionInfo, TerminalSize)
 
 #: Raised by a stream that dropped: reopened after a delay, never surfaced
 #: unless max_reconnects are spent in a row.
@@ -182,6 +187,255 @@ class Client:
         """Stop the agent; the stream then says session.ended."""
         self._call("POST", "/v1/sessions/%s/terminate" % enc(session_id))
 
+    # -- files -------------------------------------------------------------
+
+    def list_fs_entries(self, path: Optional[str] = None) -> List[FsEntry]:
+        """The entries of a directory, sorted by name (no path: HOME)."""
+        return cast(List[FsEntry], self._json(
+            "GET", "/v1/fs/entries" + c.query(path=path)))
+
+    def stat_fs(self, path: str) -> FsStat:
+        return cast(FsStat, self._json("GET", "/v1/fs/stat" + c.query(
+            path=path)))
+
+    def read_fs_file(self, path: str, *, offset: Optional[int] = None,
+                     length: Optional[int] = None,
+                     last: Optional[int] = None,
+                     timeout: Optional[float] = None) -> bytes:
+        """A file's bytes; ``offset`` and ``length``, or the ``last`` n
+        bytes, read a range (starting past the end: 416)."""
+        return self._call("GET", "/v1/fs/file" + c.query(path=path),
+                          timeout=timeout,
+                          accept="application/octet-stream",
+                          extra=c.byte_range(offset, length, last))
+
+    def write_fs_file(self, path: str, data: Union[bytes, str], *,
+                      parents: bool = True,
+                      timeout: Optional[float] = None) -> FsWriteResult:
+        """Write a file atomically (a temporary file renamed over it); a
+        str is written as UTF-8. Missing parents are made unless
+        ``parents=False`` (then 404)."""
+        return cast(FsWriteResult, self._json(
+            "PUT", "/v1/fs/file" + c.query(
+                path=path, parents=None if parents else "false"),
+            c.Raw(data, "application/octet-stream"), timeout=timeout))
+
+    def mkdir_fs(self, path: str) -> FsPath:
+        """Make a directory and its missing parents (an existing one is
+        fine)."""
+        return cast(FsPath, self._json("POST", "/v1/fs/mkdir" + c.query(
+            path=path)))
+
+    def move_fs(self, source: str, destination: str, *,
+                overwrite: bool = False) -> FsMoveResult:
+        """Move (rename); onto an existing path 409 unless ``overwrite``."""
+        body: Dict[str, Any] = {"from": source, "to": destination}
+        if overwrite:
+            body["overwrite"] = True
+        return cast(FsMoveResult, self._json("POST", "/v1/fs/move", body))
+
+    def delete_fs_entry(self, path: str, *,
+                        recursive: bool = False) -> FsPath:
+        """Delete a file, a link, or a directory (one that is not empty
+        needs ``recursive=True``: 409)."""
+        return cast(FsPath, self._json("DELETE", "/v1/fs/entry" + c.query(
+            path=path, recursive=recursive)))
+
+    def upload_fs_batch(self, path: str, tar: bytes, *,
+                        timeout: Optional[float] = None) -> FsUploadResult:
+        """Unpack a tar archive (ustar, pax, GNU) under ``path``."""
+        return cast(FsUploadResult, self._json(
+            "POST", "/v1/fs/upload-batch" + c.query(path=path),
+            c.Raw(tar, "application/x-tar"), timeout=timeout))
+
+    # -- processes ---------------------------------------------------------
+
+    def run_process(self, command: str, args: Optional[List[str]] = None, *,
+                    cwd: Optional[str] = None,
+                    env: Optional[Mapping[str, str]] = None,
+                    timeout_ms: Optional[int] = None,
+                    max_output_bytes: Optional[int] = None
+                    ) -> ProcessRunResult:
+        """Run a command to its end: ``exitCode``, ``stdout``, ``stderr``
+        (each kept up to ``max_output_bytes``, ``…Truncated`` says so).
+        At ``timeout_ms`` agentd kills it (``timedOut``)."""
+        body = c.process_body(command, args, cwd, env, timeoutMs=timeout_ms,
+                              maxOutputBytes=max_output_bytes)
+        return cast(ProcessRunResult, self._json(
+            "POST", "/v1/processes/run", body,
+            timeout=c.run_timeout(timeout_ms, self.timeout)))
+
+    def create_process(self, command: str, args: Optional[List[str]] = None,
+                       *, cwd: Optional[str] = None,
+                       env: Optional[Mapping[str, str]] = None,
+                       tty: bool = False,
+                       interactive: bool = False) -> ProcessInfo:
+        """Start a long-running process (it outlives this client);
+        ``tty=True`` runs it on a pseudo-terminal."""
+        body = c.process_body(command, args, cwd, env, tty=tty,
+                              interactive=interactive)
+        return cast(ProcessInfo, self._json("POST", "/v1/processes", body))
+
+    def list_processes(self) -> List[ProcessInfo]:
+        return cast(List[ProcessInfo],
+                    self._json("GET", "/v1/processes")["processes"])
+
+    def get_process(self, process_id: str) -> ProcessInfo:
+        return cast(ProcessInfo, self._json(
+            "GET", "/v1/processes/" + enc(process_id)))
+
+    def delete_process(self, process_id: str) -> None:
+        """Forget an ended process and its log (409 while it runs)."""
+        self._call("DELETE", "/v1/processes/" + enc(process_id))
+
+    def get_process_logs(self, process_id: str, *,
+                         stream: Optional[str] = None,
+                         since: Optional[int] = None,
+                         tail: Optional[int] = None) -> ProcessLogs:
+        """The kept log entries (at most 16 MiB an answer: read on with
+        ``since``); ``stream``: stdout, stderr, combined or pty."""
+        return cast(ProcessLogs, self._json(
+            "GET", "/v1/processes/%s/logs%s" % (enc(process_id), c.query(
+                stream=stream, since=since, tail=tail))))
+
+    def follow_process_logs(self, process_id: str, since: int = 0, *,
+                            stream: Optional[str] = None,
+                            max_reconnects: int = c.MAX_RECONNECTS,
+                            reconnect_delay: float = c.RECONNECT_DELAY,
+                            stream_timeout: float = c.STREAM_TIMEOUT,
+                            on_reconnect: Optional[
+                                Callable[[int, BaseException], None]] = None
+                            ) -> Generator[ProcessLogEntry, None, None]:
+        """The log entries after ``since``, then live ones over SSE, until
+        the process has exited and every entry was yielded.
+
+        Reconnects as :meth:`events` does: a dropped stream is reopened
+        after the last sequence yielded, so no entry is lost or repeated.
+        A stream that ends is asked about: if the process has exited, what
+        the stream may have left out is read and the iteration ends.
+        """
+        last = since
+        failures = 0
+        path = "/v1/processes/%s/logs" % enc(process_id)
+        while True:
+            err: BaseException
+            sse = self._sse_frames(path + c.query(
+                stream=stream, since=last, follow=True), stream_timeout)
+            try:
+                for obj in sse:
+                    e = cast(ProcessLogEntry, obj)
+                    if e["sequence"] <= last:
+                        continue
+                    last = e["sequence"]
+                    failures = 0
+                    yield e
+                err = c.StreamEnded("the log stream ended")
+            except AgentdError as e:
+                if e.status < 500:
+                    raise
+                err = e
+            except _TRANSIENT as e:
+                err = e
+            finally:
+                sse.close()
+            if isinstance(err, c.StreamEnded):
+                try:
+                    ended = self.get_process(process_id)["status"] == "exited"
+                except AgentdError as e:
+                    if e.status < 500:
+                        raise
+                    ended, err = False, e
+                except _TRANSIENT as e:
+                    ended, err = False, e
+                while ended:
+                    more = [x for x in self.get_process_logs(
+                        process_id, stream=stream, since=last)["entries"]
+                        if x["sequence"] > last]
+                    if not more:
+                        return
+                    for x in more:
+                        last = x["sequence"]
+                        yield x
+            failures += 1
+            if failures > max_reconnects:
+                raise err
+            if on_reconnect is not None:
+                on_reconnect(last, err)
+            time.sleep(c.reconnect_delay(reconnect_delay, failures))
+
+    def send_process_input(self, process_id: str,
+                           data: Union[bytes, str]) -> Dict[str, int]:
+        """Write to the process's stdin (a str as UTF-8); answers
+        ``{"bytesWritten"}``. 409 once it exited or closed its stdin."""
+        return cast(Dict[str, int], self._json(
+            "POST", "/v1/processes/%s/input" % enc(process_id),
+            c.input_body(data)))
+
+    def stop_process(self, process_id: str, *,
+                     wait_ms: Optional[int] = None) -> ProcessInfo:
+        """SIGTERM to its process group, SIGKILL after agentd's grace;
+        answers once it exited or after ``wait_ms`` (default 2000)."""
+        return cast(ProcessInfo, self._json(
+            "POST", "/v1/processes/%s/stop%s" % (enc(process_id), c.query(
+                waitMs=wait_ms)), timeout=_wait_timeout(wait_ms,
+                                                        self.timeout)))
+
+    def kill_process(self, process_id: str, *,
+                     wait_ms: Optional[int] = None) -> ProcessInfo:
+        """SIGKILL to its process group; ``wait_ms`` default 1000."""
+        return cast(ProcessInfo, self._json(
+            "POST", "/v1/processes/%s/kill%s" % (enc(process_id), c.query(
+                waitMs=wait_ms)), timeout=_wait_timeout(wait_ms,
+                                                        self.timeout)))
+
+    def resize_process_terminal(self, process_id: str, cols: int,
+                                rows: int) -> TerminalSize:
+        return cast(TerminalSize, self._json(
+            "POST", "/v1/processes/%s/terminal/resize" % enc(process_id),
+            {"cols": cols, "rows": rows}))
+
+    def connect_process_terminal(self, process_id: str, *,
+                                 timeout: Optional[float] = None
+                                 ) -> Terminal:
+        """Open the terminal of a tty process over WebSocket (see
+        :class:`Terminal`); answers once agentd said ready, the recent
+        output first to read. A refused upgrade raises the
+        :class:`AgentdError` agentd answered (404, 401, 409 for a process
+        without a tty)."""
+        path = "/v1/processes/%s/terminal/ws" % enc(process_id)
+        try:
+            return Terminal.open(
+                self.endpoint, path,
+                c.headers(self.token, self._headers, None, "*/*"),
+                process_id, timeout if timeout is not None else self.timeout,
+                self._ssl)
+        except _ws.Unanswered:
+            # A refusal without an answer (a bad token): HTTP says why.
+            self._call("GET", path)
+            raise
+
+    def get_process_config(self) -> ProcessConfig:
+        return cast(ProcessConfig, self._json("GET", "/v1/processes/config"))
+
+    def set_process_config(self, **config: int) -> ProcessConfig:
+        """Change some limits: ``set_process_config(maxOutputBytes=...)``."""
+        return cast(ProcessConfig, self._json(
+            "POST", "/v1/processes/config", config))
+
+    def _sse_frames(self, path: str, timeout: float
+                    ) -> Generator[Any, None, None]:
+        conn, resp = self._open("GET", path, None, timeout,
+                                "text/event-stream")
+        try:
+            parser = c.SSEParser()
+            while True:
+                line = resp.readline()
+                if not line:
+                    return
+                yield from parser.feed(line)
+        finally:
+            conn.close()
+
     # -- streams -----------------------------------------------------------
 
     def events(self, session_id: str, offset: int = 0, *,
@@ -301,28 +555,21 @@ class Client:
 
     def _sse(self, session_id: str, offset: int, include_raw: bool,
              timeout: float) -> Generator[Event, None, None]:
-        path = "/v1/sessions/%s/events/sse%s" % (enc(session_id), c.query(
-            offset=offset, include_raw=include_raw))
-        conn, resp = self._open("GET", path, None, timeout,
-                                "text/event-stream")
-        try:
-            parser = c.SSEParser()
-            while True:
-                line = resp.readline()
-                if not line:
-                    return
-                yield from parser.feed(line)
-        finally:
-            conn.close()
+        return cast(Generator[Event, None, None], self._sse_frames(
+            "/v1/sessions/%s/events/sse%s" % (enc(session_id), c.query(
+                offset=offset, include_raw=include_raw)), timeout))
 
     # -- HTTP --------------------------------------------------------------
 
     def _open(self, method: str, path: str, body: Optional[Any],
-              timeout: Optional[float], accept: str = "application/json"
+              timeout: Optional[float], accept: str = "application/json",
+              extra: Optional[Mapping[str, str]] = None
               ) -> Tuple[http.client.HTTPConnection,
                          http.client.HTTPResponse]:
         ep = self.endpoint
-        data = c.dumps(body) if body is not None else None
+        data, ctype = c.encode_body(body)
+        hdrs = c.headers(self.token, self._headers, data, accept, ctype)
+        hdrs.update(extra or {})
         conn: http.client.HTTPConnection
         t = timeout if timeout is not None else self.timeout
         if ep.tls:
@@ -331,9 +578,7 @@ class Client:
         else:
             conn = http.client.HTTPConnection(ep.host, ep.port, timeout=t)
         try:
-            conn.request(method, ep.prefix + path, body=data,
-                         headers=c.headers(self.token, self._headers, data,
-                                           accept))
+            conn.request(method, ep.prefix + path, body=data, headers=hdrs)
             resp = conn.getresponse()
             if resp.status >= 400:
                 raise AgentdError.from_response(method, path, resp.status,
@@ -344,8 +589,10 @@ class Client:
         return conn, resp
 
     def _call(self, method: str, path: str, body: Optional[Any] = None,
-              timeout: Optional[float] = None) -> bytes:
-        conn, resp = self._open(method, path, body, timeout)
+              timeout: Optional[float] = None,
+              accept: str = "application/json",
+              extra: Optional[Mapping[str, str]] = None) -> bytes:
+        conn, resp = self._open(method, path, body, timeout, accept, extra)
         try:
             data: bytes = resp.read()
             return data
@@ -418,6 +665,11 @@ class Session:
 
     def delete(self) -> None:
         self.client.delete_session(self.id)
+
+
+def _wait_timeout(wait_ms: Optional[int], default: float) -> float:
+    """stop and kill answer after at most wait_ms (default 2 s)."""
+    return max(default, (wait_ms or 2000) / 1000.0 + 10.0)
 
 
 def new_session_id() -> str:

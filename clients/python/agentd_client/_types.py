@@ -113,3 +113,117 @@ Attachments = Sequence[Union[Attachment, Mapping[str, Any]]]
 
 #: One list of chosen option labels per question of a question.requested.
 Answers = List[List[str]]
+
+
+# -- files and processes (docs/api.md "Files", "Processes and terminals") --
+
+#: directory for a directory (or a symlink to one), file for anything else.
+FsEntryType = Literal["file", "directory"]
+
+
+class _FsStatRequired(TypedDict):
+    path: str
+    entryType: str
+    size: int
+
+
+class FsStat(_FsStatRequired, total=False):
+    """GET /v1/fs/stat: ``path`` absolute, ``modified`` RFC 3339 UTC;
+    ``symlink`` (True) when the path was a symlink (followed)."""
+    modified: str
+    symlink: bool
+
+
+class FsEntry(FsStat, total=False):
+    """One member of GET /v1/fs/entries (``name`` is always there)."""
+    name: str
+
+
+class FsWriteResult(TypedDict):
+    path: str
+    bytesWritten: int
+
+
+class FsPath(TypedDict):
+    path: str
+
+
+#: POST /v1/fs/move's answer ("from" is a keyword: the functional syntax).
+FsMoveResult = TypedDict("FsMoveResult", {"from": str, "to": str})
+
+
+class FsUploadResult(TypedDict):
+    """``paths``: the first 1024 members written, absolute."""
+    paths: List[str]
+    truncated: bool
+
+
+class _RunRequired(TypedDict):
+    exitCode: Optional[int]
+    timedOut: bool
+    stdout: str
+    stderr: str
+    stdoutTruncated: bool
+    stderrTruncated: bool
+    durationMs: int
+
+
+class ProcessRunResult(_RunRequired, total=False):
+    """POST /v1/processes/run: ``exitCode`` is None when a signal (or the
+    timeout) ended it; ``exitSignal`` names the signal."""
+    exitSignal: int
+
+
+class _ProcessRequired(TypedDict):
+    id: str
+    command: str
+    args: List[str]
+    tty: bool
+    interactive: bool
+    owner: str
+    status: str
+    createdAtMs: int
+
+
+class ProcessInfo(_ProcessRequired, total=False):
+    """A process agentd runs: ``status`` running or exited; ``exitCode``
+    None while it runs or when a signal ended it."""
+    cwd: Optional[str]
+    pid: Optional[int]
+    exitCode: Optional[int]
+    exitSignal: int
+    exitedAtMs: Optional[int]
+    endReason: str
+
+
+#: stdout, stderr, combined (both, the default) or pty (a terminal's).
+ProcessLogStream = Literal["stdout", "stderr", "combined", "pty"]
+
+
+class ProcessLogEntry(TypedDict):
+    """One read of a process's output; ``data`` is base64 (log_bytes())."""
+    sequence: int
+    stream: str
+    timestampMs: int
+    data: str
+    encoding: str
+
+
+class ProcessLogs(TypedDict):
+    processId: str
+    stream: str
+    entries: List[ProcessLogEntry]
+
+
+class ProcessConfig(TypedDict):
+    maxConcurrentProcesses: int
+    defaultRunTimeoutMs: int
+    maxRunTimeoutMs: int
+    maxOutputBytes: int
+    maxLogBytesPerProcess: int
+    maxInputBytesPerRequest: int
+
+
+class TerminalSize(TypedDict):
+    cols: int
+    rows: int

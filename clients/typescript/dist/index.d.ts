@@ -12,7 +12,10 @@
  * otherwise; when the connection drops it reconnects from the last
  * sequence it yielded, so no event is lost or repeated. eventsSince()
  * serves callers that keep only a cursor between invocations (serverless
- * functions). The Python client (clients/python) has the same surface.
+ * functions). The files and processes calls (readFsFile, runProcess,
+ * followProcessLogs, connectProcessTerminal, ...) reach agentd's /v1/fs
+ * and /v1/processes routes, named as sandbox-agent's SDK names them. The
+ * Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
@@ -267,6 +270,149 @@ export declare class AgentdError extends Error {
     /** The `<code>` of `urn:agentd:error:<code>` (session_not_found, ...). */
     get code(): string;
 }
+export type FsEntryType = "file" | "directory";
+/** GET /v1/fs/stat: `path` is absolute, `modified` RFC 3339 UTC. */
+export interface FsStat {
+    path: string;
+    entryType: FsEntryType;
+    size: number;
+    modified?: string;
+    /** true when the path was a symlink (followed). */
+    symlink?: boolean;
+}
+/** One member of GET /v1/fs/entries. */
+export interface FsEntry extends FsStat {
+    name: string;
+}
+export interface FsWriteResult {
+    path: string;
+    bytesWritten: number;
+}
+export interface FsMoveResult {
+    from: string;
+    to: string;
+}
+export interface FsUploadResult {
+    /** The first 1024 members written, absolute. */
+    paths: string[];
+    truncated: boolean;
+}
+/** What writeFsFile and uploadFsBatch send as the body. */
+export type FsBody = Uint8Array | ArrayBuffer | Blob | string;
+export interface ReadFsFileOptions {
+    /**
+     * A byte range: `{ start, end? }` (end inclusive, as HTTP says) or
+     * `{ suffix: n }` for the last n bytes. Past the end: 416.
+     */
+    range?: {
+        start: number;
+        end?: number;
+    } | {
+        suffix: number;
+    };
+    signal?: AbortSignal;
+}
+export interface WriteFsFileOptions {
+    /** Make missing parent directories (default true; false: 404). */
+    parents?: boolean;
+    signal?: AbortSignal;
+}
+export interface ProcessRunRequest {
+    command: string;
+    args?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    maxOutputBytes?: number;
+}
+export interface ProcessRunResult {
+    /** null when a signal (or the timeout) ended it. */
+    exitCode: number | null;
+    exitSignal?: number;
+    timedOut: boolean;
+    stdout: string;
+    stderr: string;
+    stdoutTruncated: boolean;
+    stderrTruncated: boolean;
+    durationMs: number;
+}
+export interface ProcessCreateRequest {
+    command: string;
+    args?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+    /** Run it on a pseudo-terminal (80x24), reached with
+     * connectProcessTerminal(). */
+    tty?: boolean;
+    interactive?: boolean;
+}
+export interface ProcessInfo {
+    id: string;
+    command: string;
+    args: string[];
+    cwd?: string | null;
+    tty: boolean;
+    interactive: boolean;
+    owner: string;
+    status: "running" | "exited";
+    pid?: number | null;
+    exitCode?: number | null;
+    exitSignal?: number;
+    createdAtMs: number;
+    exitedAtMs?: number | null;
+    endReason?: string;
+}
+export type ProcessLogStream = "stdout" | "stderr" | "combined" | "pty";
+/** One read of a process's output; `data` is base64 (logBytes()). */
+export interface ProcessLogEntry {
+    sequence: number;
+    stream: "stdout" | "stderr" | "pty";
+    timestampMs: number;
+    data: string;
+    encoding: "base64";
+}
+export interface ProcessLogs {
+    processId: string;
+    stream: ProcessLogStream;
+    entries: ProcessLogEntry[];
+}
+export interface ProcessLogsOptions {
+    /** Default combined (pty for a tty process). */
+    stream?: ProcessLogStream;
+    /** Entries after this sequence. */
+    since?: number;
+    /** Only the last n entries. */
+    tail?: number;
+}
+export interface FollowLogsOptions {
+    stream?: ProcessLogStream;
+    /** Yield entries after this sequence (default 0: all kept). */
+    since?: number;
+    /** Stop (the iteration just ends) when this signal aborts. */
+    signal?: AbortSignal;
+    /** First wait before reconnecting, doubled up to 2 s (default 100). */
+    reconnectDelayMs?: number;
+    /** Give up after this many failed reconnects in a row (default 100). */
+    maxReconnects?: number;
+    /** Called before each reconnect, with the sequence it resumes after. */
+    onReconnect?: (since: number, error: unknown) => void;
+}
+export interface ProcessConfig {
+    maxConcurrentProcesses: number;
+    defaultRunTimeoutMs: number;
+    maxRunTimeoutMs: number;
+    maxOutputBytes: number;
+    maxLogBytesPerProcess: number;
+    maxInputBytesPerRequest: number;
+}
+export interface TerminalOptions {
+    /** Default: the client's WebSocket. */
+    WebSocket?: WebSocketConstructor;
+}
+/** The bytes of a log entry. */
+export declare function logBytes(entry: ProcessLogEntry): Uint8Array;
+/** The entries' bytes joined and decoded as UTF-8. */
+export declare function logText(entries: Iterable<ProcessLogEntry>): string;
 /** The part of the WebSocket constructor events() needs. */
 export type WebSocketConstructor = new (url: string) => WebSocket;
 export interface ClientOptions {
@@ -422,6 +568,89 @@ export declare class AgentdClient {
     cancel(id: string): Promise<void>;
     /** Stop the agent; the stream then says session.ended. */
     terminate(id: string): Promise<void>;
+    /** The entries of a directory, sorted by name (no path: HOME). */
+    listFsEntries(path?: string): Promise<FsEntry[]>;
+    statFs(path: string): Promise<FsStat>;
+    /** A file's bytes, or a range of them. */
+    readFsFile(path: string, opts?: ReadFsFileOptions): Promise<Uint8Array>;
+    /**
+     * Write a file atomically (a temporary file renamed over it); a string
+     * is written as UTF-8. Missing parents are made unless `parents` is
+     * false.
+     */
+    writeFsFile(path: string, data: FsBody, opts?: WriteFsFileOptions): Promise<FsWriteResult>;
+    /** Make a directory and its missing parents (an existing one is fine). */
+    mkdirFs(path: string): Promise<{
+        path: string;
+    }>;
+    /** 409 onto an existing path unless `overwrite`. */
+    moveFs(from: string, to: string, opts?: {
+        overwrite?: boolean;
+    }): Promise<FsMoveResult>;
+    /** Delete a file, link or directory (a non-empty one: `recursive`). */
+    deleteFsEntry(path: string, opts?: {
+        recursive?: boolean;
+    }): Promise<{
+        path: string;
+    }>;
+    /** Unpack a tar archive (ustar, pax, GNU) under `path`. */
+    uploadFsBatch(path: string, tar: FsBody, opts?: {
+        signal?: AbortSignal;
+    }): Promise<FsUploadResult>;
+    /** Run a command to its end: exit code, stdout, stderr. */
+    runProcess(req: ProcessRunRequest, opts?: {
+        signal?: AbortSignal;
+    }): Promise<ProcessRunResult>;
+    /** Start a long-running process (it outlives this client). */
+    createProcess(req: ProcessCreateRequest): Promise<ProcessInfo>;
+    listProcesses(): Promise<ProcessInfo[]>;
+    getProcess(id: string): Promise<ProcessInfo>;
+    /** Forget an ended process and its log (409 while it runs). */
+    deleteProcess(id: string): Promise<void>;
+    /** The kept log entries (at most 16 MiB an answer: read on with since). */
+    getProcessLogs(id: string, opts?: ProcessLogsOptions): Promise<ProcessLogs>;
+    /**
+     * The log entries after `since`, then live ones over SSE, until the
+     * process has exited and every entry was yielded. A dropped stream
+     * (agentd restarted) is reopened after the last sequence yielded,
+     * as events() does: no entry is lost or repeated. Throws AgentdError
+     * for a 4xx, or after maxReconnects failed attempts in a row.
+     */
+    followProcessLogs(id: string, opts?: FollowLogsOptions): AsyncGenerator<ProcessLogEntry, void, undefined>;
+    /**
+     * Write to the process's stdin: bytes as they are, a string as UTF-8.
+     * 409 once it exited or closed its stdin.
+     */
+    sendProcessInput(id: string, data: string | Uint8Array): Promise<{
+        bytesWritten: number;
+    }>;
+    /**
+     * SIGTERM to its process group, SIGKILL after agentd's grace; answers
+     * once it exited or after waitMs (default 2000).
+     */
+    stopProcess(id: string, opts?: {
+        waitMs?: number;
+    }): Promise<ProcessInfo>;
+    /** SIGKILL to its process group; waitMs default 1000. */
+    killProcess(id: string, opts?: {
+        waitMs?: number;
+    }): Promise<ProcessInfo>;
+    resizeProcessTerminal(id: string, size: {
+        cols: number;
+        rows: number;
+    }): Promise<{
+        cols: number;
+        rows: number;
+    }>;
+    getProcessConfig(): Promise<ProcessConfig>;
+    setProcessConfig(config: Partial<ProcessConfig>): Promise<ProcessConfig>;
+    /**
+     * Open the terminal of a tty process over WebSocket; resolves once
+     * agentd said ready (the recent output follows). A refused upgrade
+     * throws the AgentdError agentd gives over HTTP (404, 401, 409 for a
+     * process without a tty).
+     */
+    connectProcessTerminal(id: string, opts?: TerminalOptions): Promise<ProcessTerminal>;
     /**
      * The session's events after `offset`, then live ones, as an async
      * iterator. A dropped connection (agentd restarted, a proxy timed
@@ -473,5 +702,38 @@ export declare class Session {
     cancel(): Promise<void>;
     terminate(): Promise<void>;
     delete(): Promise<void>;
+}
+/**
+ * The terminal of a tty process, from connectProcessTerminal(): input,
+ * resize and the output as bytes. agentd sends the recent output first
+ * (up to 64 KiB of scrollback), then the live output; when the process
+ * exits it sends its exit code and closes. Output goes to `onData` when
+ * it is set, and is otherwise kept for `output()`.
+ */
+export declare class ProcessTerminal {
+    readonly processId: string;
+    /** Resolves when agentd says ready; rejects if the socket fails first. */
+    readonly ready: Promise<void>;
+    /** Resolves when the socket has closed, with the exit code agentd
+     * sent (undefined when it closed without one). */
+    readonly closed: Promise<number | null | undefined>;
+    /** The exit code, once agentd sent it (null: a signal ended it). */
+    exitCode?: number | null;
+    onData?: (data: Uint8Array) => void;
+    /** agentd's answer to a frame it refused ({"type":"error"}). */
+    onError?: (message: string) => void;
+    private readonly ws;
+    private readonly queue;
+    private wake?;
+    private done;
+    constructor(ws: WebSocket, processId: string);
+    /** Type: a string as UTF-8, bytes as they are. */
+    input(data: string | Uint8Array): void;
+    resize(cols: number, rows: number): void;
+    /** Leave (the process goes on). */
+    close(): void;
+    /** The output kept so far, then live, until the socket closes. */
+    output(): AsyncGenerator<Uint8Array, void, undefined>;
+    private poke;
 }
 export {};

@@ -12,7 +12,10 @@
  * otherwise; when the connection drops it reconnects from the last
  * sequence it yielded, so no event is lost or repeated. eventsSince()
  * serves callers that keep only a cursor between invocations (serverless
- * functions). The Python client (clients/python) has the same surface.
+ * functions). The files and processes calls (readFsFile, runProcess,
+ * followProcessLogs, connectProcessTerminal, ...) reach agentd's /v1/fs
+ * and /v1/processes routes, named as sandbox-agent's SDK names them. The
+ * Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
@@ -45,8 +48,28 @@ export class AgentdError extends Error {
             this.type;
     }
 }
+/** The bytes of a log entry. */
+export function logBytes(entry) {
+    return fromBase64(entry.data);
+}
+/** The entries' bytes joined and decoded as UTF-8. */
+export function logText(entries) {
+    const parts = [];
+    for (const e of entries)
+        parts.push(logBytes(e));
+    return new TextDecoder().decode(concatBytes(parts));
+}
 /** Internal: a stream that ended cleanly (the server closed it). */
 class StreamClosed extends Error {
+}
+/** Internal: a request body sent as it is, with its Content-Type. */
+class RawBody {
+    data;
+    type;
+    constructor(data, type) {
+        this.data = data;
+        this.type = type;
+    }
 }
 export class AgentdClient {
     baseUrl;
@@ -184,6 +207,217 @@ export class AgentdClient {
     async terminate(id) {
         await this.request("POST", `/v1/sessions/${enc(id)}/terminate`);
     }
+    /* -- files ----------------------------------------------------- */
+    /** The entries of a directory, sorted by name (no path: HOME). */
+    listFsEntries(path) {
+        return this.json("GET", `/v1/fs/entries${query({ path })}`);
+    }
+    statFs(path) {
+        return this.json("GET", `/v1/fs/stat${query({ path })}`);
+    }
+    /** A file's bytes, or a range of them. */
+    async readFsFile(path, opts = {}) {
+        const extra = {
+            Accept: "application/octet-stream"
+        };
+        const r = opts.range;
+        if (r !== undefined)
+            extra.Range = "suffix" in r ? `bytes=-${r.suffix}` :
+                `bytes=${r.start}-${r.end ?? ""}`;
+        const res = await this.request("GET", `/v1/fs/file${query({ path })}`, undefined, opts.signal, extra);
+        return new Uint8Array(await res.arrayBuffer());
+    }
+    /**
+     * Write a file atomically (a temporary file renamed over it); a string
+     * is written as UTF-8. Missing parents are made unless `parents` is
+     * false.
+     */
+    writeFsFile(path, data, opts = {}) {
+        return this.json("PUT", `/v1/fs/file${query({ path,
+            parents: opts.parents === false ? "false" : undefined })}`, new RawBody(data, "application/octet-stream"), opts.signal);
+    }
+    /** Make a directory and its missing parents (an existing one is fine). */
+    mkdirFs(path) {
+        return this.json("POST", `/v1/fs/mkdir${query({ path })}`);
+    }
+    /** 409 onto an existing path unless `overwrite`. */
+    moveFs(from, to, opts = {}) {
+        const body = { from, to };
+        if (opts.overwrite !== undefined)
+            body.overwrite = opts.overwrite;
+        return this.json("POST", "/v1/fs/move", body);
+    }
+    /** Delete a file, link or directory (a non-empty one: `recursive`). */
+    deleteFsEntry(path, opts = {}) {
+        return this.json("DELETE", `/v1/fs/entry${query({ path,
+            recursive: opts.recursive ? "true" : undefined })}`);
+    }
+    /** Unpack a tar archive (ustar, pax, GNU) under `path`. */
+    uploadFsBatch(path, tar, opts = {}) {
+        return this.json("POST", `/v1/fs/upload-batch${query({ path })}`, new RawBody(tar, "application/x-tar"), opts.signal);
+    }
+    /* -- processes ------------------------------------------------- */
+    /** Run a command to its end: exit code, stdout, stderr. */
+    runProcess(req, opts = {}) {
+        return this.json("POST", "/v1/processes/run", req, opts.signal);
+    }
+    /** Start a long-running process (it outlives this client). */
+    createProcess(req) {
+        return this.json("POST", "/v1/processes", req);
+    }
+    async listProcesses() {
+        return (await this.json("GET", "/v1/processes")).processes;
+    }
+    getProcess(id) {
+        return this.json("GET", `/v1/processes/${enc(id)}`);
+    }
+    /** Forget an ended process and its log (409 while it runs). */
+    async deleteProcess(id) {
+        await this.request("DELETE", `/v1/processes/${enc(id)}`);
+    }
+    /** The kept log entries (at most 16 MiB an answer: read on with since). */
+    getProcessLogs(id, opts = {}) {
+        return this.json("GET", `/v1/processes/${enc(id)}/logs${query({
+            stream: opts.stream, since: opts.since, tail: opts.tail
+        })}`);
+    }
+    /**
+     * The log entries after `since`, then live ones over SSE, until the
+     * process has exited and every entry was yielded. A dropped stream
+     * (agentd restarted) is reopened after the last sequence yielded,
+     * as events() does: no entry is lost or repeated. Throws AgentdError
+     * for a 4xx, or after maxReconnects failed attempts in a row.
+     */
+    async *followProcessLogs(id, opts = {}) {
+        let last = opts.since ?? 0;
+        let failures = 0;
+        const maxReconnects = opts.maxReconnects ?? 100;
+        const baseDelay = opts.reconnectDelayMs ?? 100;
+        const path = `/v1/processes/${enc(id)}/logs`;
+        while (!opts.signal?.aborted) {
+            const ac = new AbortController();
+            const onAbort = () => ac.abort();
+            opts.signal?.addEventListener("abort", onAbort);
+            let error;
+            try {
+                const r = await this.request("GET", path + query({
+                    stream: opts.stream, since: last, follow: "true"
+                }), undefined, ac.signal, { Accept: "text/event-stream" });
+                for await (const data of sseData(r, ac.signal)) {
+                    const e = JSON.parse(data);
+                    if (e.sequence <= last)
+                        continue;
+                    last = e.sequence;
+                    failures = 0;
+                    yield e;
+                }
+                error = new StreamClosed("the log stream ended");
+            }
+            catch (e) {
+                if (e instanceof AgentdError && e.status < 500)
+                    throw e;
+                error = e;
+            }
+            finally {
+                opts.signal?.removeEventListener("abort", onAbort);
+                ac.abort();
+            }
+            if (opts.signal?.aborted)
+                return;
+            /* agentd ends the stream once the process has exited and
+             * every entry was sent; a stream cut by a restart ends the
+             * same way, so ask, and read what the cut left out. */
+            if (error instanceof StreamClosed) {
+                let info;
+                try {
+                    info = await this.getProcess(id);
+                }
+                catch (e) {
+                    if (e instanceof AgentdError && e.status < 500)
+                        throw e;
+                    error = e;
+                }
+                if (info?.status === "exited") {
+                    for (;;) {
+                        const page = await this.getProcessLogs(id, { stream: opts.stream, since: last });
+                        const more = page.entries.filter((e) => e.sequence > last);
+                        if (more.length === 0)
+                            return;
+                        for (const e of more) {
+                            last = e.sequence;
+                            yield e;
+                        }
+                    }
+                }
+            }
+            if (++failures > maxReconnects)
+                throw error;
+            opts.onReconnect?.(last, error);
+            await sleep(Math.min(baseDelay * 2 ** (failures - 1), 2000), opts.signal);
+        }
+    }
+    /**
+     * Write to the process's stdin: bytes as they are, a string as UTF-8.
+     * 409 once it exited or closed its stdin.
+     */
+    sendProcessInput(id, data) {
+        const body = typeof data === "string" ?
+            { data, encoding: "utf8" } :
+            { data: toBase64(data), encoding: "base64" };
+        return this.json("POST", `/v1/processes/${enc(id)}/input`, body);
+    }
+    /**
+     * SIGTERM to its process group, SIGKILL after agentd's grace; answers
+     * once it exited or after waitMs (default 2000).
+     */
+    stopProcess(id, opts = {}) {
+        return this.json("POST", `/v1/processes/${enc(id)}/stop${query({
+            waitMs: opts.waitMs
+        })}`);
+    }
+    /** SIGKILL to its process group; waitMs default 1000. */
+    killProcess(id, opts = {}) {
+        return this.json("POST", `/v1/processes/${enc(id)}/kill${query({
+            waitMs: opts.waitMs
+        })}`);
+    }
+    resizeProcessTerminal(id, size) {
+        return this.json("POST", `/v1/processes/${enc(id)}/terminal/resize`, size);
+    }
+    getProcessConfig() {
+        return this.json("GET", "/v1/processes/config");
+    }
+    setProcessConfig(config) {
+        return this.json("POST", "/v1/processes/config", config);
+    }
+    /**
+     * Open the terminal of a tty process over WebSocket; resolves once
+     * agentd said ready (the recent output follows). A refused upgrade
+     * throws the AgentdError agentd gives over HTTP (404, 401, 409 for a
+     * process without a tty).
+     */
+    async connectProcessTerminal(id, opts = {}) {
+        const Ctor = opts.WebSocket ?? this.WebSocketCtor;
+        if (Ctor === undefined)
+            throw new Error("no WebSocket in this runtime: pass " +
+                "options.WebSocket");
+        const q = new URLSearchParams();
+        if (this.token !== undefined)
+            q.set("access_token", this.token);
+        const path = `/v1/processes/${enc(id)}/terminal/ws`;
+        const url = this.baseUrl.replace(/^http/, "ws") + path +
+            (this.token !== undefined ? `?${q}` : "");
+        const t = new ProcessTerminal(new Ctor(url), id);
+        try {
+            await t.ready;
+        }
+        catch (e) {
+            /* The upgrade's status is not visible: ask over HTTP. */
+            await this.request("GET", path);
+            throw e;
+        }
+        return t;
+    }
     /* -- the event stream ------------------------------------------ */
     /**
      * The session's events after `offset`, then live ones, as an async
@@ -306,38 +540,8 @@ export class AgentdClient {
     async *sseStream(id, offset, includeRaw, signal) {
         const q = this.streamQuery(offset, includeRaw);
         const r = await this.request("GET", `/v1/sessions/${enc(id)}/events/sse?${q}`, undefined, signal, { Accept: "text/event-stream" });
-        if (r.body === null)
-            throw new StreamClosed("no body");
-        const reader = r.body.pipeThrough(new TextDecoderStream())
-            .getReader();
-        let buf = "", data = [];
-        try {
-            for (;;) {
-                const { value, done } = await reader.read();
-                if (done)
-                    return;
-                buf += value;
-                let nl;
-                while ((nl = buf.indexOf("\n")) >= 0) {
-                    let line = buf.slice(0, nl);
-                    buf = buf.slice(nl + 1);
-                    if (line.endsWith("\r"))
-                        line = line.slice(0, -1);
-                    if (line === "") {
-                        if (data.length > 0)
-                            yield JSON.parse(data.join("\n"));
-                        data = [];
-                    }
-                    else if (line.startsWith("data:"))
-                        data.push(line.slice(line[5] === " " ? 6 : 5));
-                    /* id:, event:, retry: and ":" comments: the
-                     * sequence is in the event itself. */
-                }
-            }
-        }
-        finally {
-            reader.cancel().catch(() => { });
-        }
+        for await (const data of sseData(r, signal))
+            yield JSON.parse(data);
     }
     /* WebSocket: one event per text frame; command replies skipped. */
     async *wsStream(id, offset, includeRaw, signal) {
@@ -402,7 +606,13 @@ export class AgentdClient {
         if (this.token !== undefined)
             headers.Authorization = `Bearer ${this.token}`;
         const init = { method, headers, signal };
-        if (body !== undefined) {
+        if (body instanceof RawBody) {
+            headers["Content-Type"] = body.type;
+            /* A Uint8Array over a SharedArrayBuffer is not a BodyInit
+             * to the DOM types; fetch takes it. */
+            init.body = body.data;
+        }
+        else if (body !== undefined) {
             headers["Content-Type"] = "application/json";
             init.body = JSON.stringify(body);
         }
@@ -425,8 +635,9 @@ export class AgentdClient {
             `${problem?.detail ?? (text.trim().slice(0, 500) ||
                 r.statusText)}`, text);
     }
-    async json(method, path, body) {
-        return (await (await this.request(method, path, body)).json());
+    async json(method, path, body, signal) {
+        return (await (await this.request(method, path, body, signal))
+            .json());
     }
 }
 /** One session of an AgentdClient: its methods without the id. */
@@ -479,6 +690,96 @@ export class Session {
     }
     delete() {
         return this.client.deleteSession(this.id);
+    }
+}
+/**
+ * The terminal of a tty process, from connectProcessTerminal(): input,
+ * resize and the output as bytes. agentd sends the recent output first
+ * (up to 64 KiB of scrollback), then the live output; when the process
+ * exits it sends its exit code and closes. Output goes to `onData` when
+ * it is set, and is otherwise kept for `output()`.
+ */
+export class ProcessTerminal {
+    processId;
+    /** Resolves when agentd says ready; rejects if the socket fails first. */
+    ready;
+    /** Resolves when the socket has closed, with the exit code agentd
+     * sent (undefined when it closed without one). */
+    closed;
+    /** The exit code, once agentd sent it (null: a signal ended it). */
+    exitCode;
+    onData;
+    /** agentd's answer to a frame it refused ({"type":"error"}). */
+    onError;
+    ws;
+    queue = [];
+    wake;
+    done = false;
+    constructor(ws, processId) {
+        this.ws = ws;
+        this.processId = processId;
+        ws.binaryType = "arraybuffer";
+        let ok, fail;
+        let closed;
+        this.ready = new Promise((a, b) => { ok = a; fail = b; });
+        this.closed = new Promise((a) => { closed = a; });
+        this.ready.catch(() => { }); /* a caller may never await it */
+        ws.onmessage = (m) => {
+            if (typeof m.data === "string") {
+                const o = JSON.parse(m.data);
+                if (o.type === "ready")
+                    ok();
+                else if (o.type === "exit")
+                    this.exitCode = o.exitCode ?? null;
+                else if (o.type === "error")
+                    this.onError?.(o.message ?? "");
+                return;
+            }
+            const bytes = new Uint8Array(m.data);
+            if (this.onData !== undefined)
+                this.onData(bytes);
+            else
+                this.queue.push(bytes);
+            this.poke();
+        };
+        ws.onerror = () => {
+            fail(new Error("terminal WebSocket error"));
+        };
+        ws.onclose = (c) => {
+            fail(new Error(`terminal WebSocket closed (${c.code})`));
+            this.done = true;
+            this.poke();
+            closed(this.exitCode);
+        };
+    }
+    /** Type: a string as UTF-8, bytes as they are. */
+    input(data) {
+        this.ws.send(JSON.stringify(typeof data === "string" ?
+            { type: "input", data } :
+            { type: "input", data: toBase64(data), encoding: "base64" }));
+    }
+    resize(cols, rows) {
+        this.ws.send(JSON.stringify({ type: "resize", cols, rows }));
+    }
+    /** Leave (the process goes on). */
+    close() {
+        if (this.ws.readyState <= 1)
+            this.ws.close();
+    }
+    /** The output kept so far, then live, until the socket closes. */
+    async *output() {
+        for (;;) {
+            while (this.queue.length > 0)
+                yield this.queue.shift();
+            if (this.done)
+                return;
+            await new Promise((r) => { this.wake = r; });
+        }
+    }
+    poke() {
+        const w = this.wake;
+        this.wake = undefined;
+        w?.();
     }
 }
 /* ------------------------------------------------------------------ */
@@ -642,4 +943,72 @@ function sleep(ms, signal) {
         }
         signal?.addEventListener("abort", done);
     });
+}
+/* ?a=1&b=2 for the members that are not undefined ("" without any). */
+function query(args) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(args))
+        if (v !== undefined)
+            q.set(k, String(v));
+    const t = q.toString();
+    return t === "" ? "" : `?${t}`;
+}
+/* The data of each SSE frame of a response (id:, event: and comments
+ * are skipped: what they say is in the data too). A blank line ends a
+ * frame; a frame cut by a dropped connection is never returned. */
+async function* sseData(r, signal) {
+    if (r.body === null)
+        throw new StreamClosed("no body");
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    const cancel = () => { reader.cancel().catch(() => { }); };
+    signal.addEventListener("abort", cancel);
+    let buf = "", data = [];
+    try {
+        for (;;) {
+            const { value, done } = await reader.read();
+            if (done)
+                return;
+            buf += value;
+            let nl;
+            while ((nl = buf.indexOf("\n")) >= 0) {
+                let line = buf.slice(0, nl);
+                buf = buf.slice(nl + 1);
+                if (line.endsWith("\r"))
+                    line = line.slice(0, -1);
+                if (line === "") {
+                    if (data.length > 0)
+                        yield data.join("\n");
+                    data = [];
+                }
+                else if (line.startsWith("data:"))
+                    data.push(line.slice(line[5] === " " ? 6 : 5));
+            }
+        }
+    }
+    finally {
+        signal.removeEventListener("abort", cancel);
+        reader.cancel().catch(() => { });
+    }
+}
+function toBase64(b) {
+    let s = "";
+    for (let i = 0; i < b.length; i += 0x8000)
+        s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+    return btoa(s);
+}
+function fromBase64(s) {
+    const bin = atob(s);
+    const b = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++)
+        b[i] = bin.charCodeAt(i);
+    return b;
+}
+function concatBytes(parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+    }
+    return out;
 }

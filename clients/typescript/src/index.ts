@@ -12,7 +12,10 @@
  * otherwise; when the connection drops it reconnects from the last
  * sequence it yielded, so no event is lost or repeated. eventsSince()
  * serves callers that keep only a cursor between invocations (serverless
- * functions). The Python client (clients/python) has the same surface.
+ * functions). The files and processes calls (readFsFile, runProcess,
+ * followProcessLogs, connectProcessTerminal, ...) reach agentd's /v1/fs
+ * and /v1/processes routes, named as sandbox-agent's SDK names them. The
+ * Python client (clients/python) has the same surface.
  *
  * The API: docs/api.md and docs/openapi.json (GET /v1/openapi.json).
  */
@@ -251,6 +254,166 @@ export class AgentdError extends Error {
 }
 
 /* ------------------------------------------------------------------ */
+/* Files and processes (docs/api.md "Files", "Processes and terminals") */
+
+export type FsEntryType = "file" | "directory";
+
+/** GET /v1/fs/stat: `path` is absolute, `modified` RFC 3339 UTC. */
+export interface FsStat {
+	path: string;
+	entryType: FsEntryType;
+	size: number;
+	modified?: string;
+	/** true when the path was a symlink (followed). */
+	symlink?: boolean;
+}
+
+/** One member of GET /v1/fs/entries. */
+export interface FsEntry extends FsStat { name: string }
+
+export interface FsWriteResult { path: string; bytesWritten: number }
+export interface FsMoveResult { from: string; to: string }
+export interface FsUploadResult {
+	/** The first 1024 members written, absolute. */
+	paths: string[];
+	truncated: boolean;
+}
+
+/** What writeFsFile and uploadFsBatch send as the body. */
+export type FsBody = Uint8Array | ArrayBuffer | Blob | string;
+
+export interface ReadFsFileOptions {
+	/**
+	 * A byte range: `{ start, end? }` (end inclusive, as HTTP says) or
+	 * `{ suffix: n }` for the last n bytes. Past the end: 416.
+	 */
+	range?: { start: number; end?: number } | { suffix: number };
+	signal?: AbortSignal;
+}
+
+export interface WriteFsFileOptions {
+	/** Make missing parent directories (default true; false: 404). */
+	parents?: boolean;
+	signal?: AbortSignal;
+}
+
+export interface ProcessRunRequest {
+	command: string;
+	args?: string[];
+	cwd?: string;
+	env?: Record<string, string>;
+	timeoutMs?: number;
+	maxOutputBytes?: number;
+}
+
+export interface ProcessRunResult {
+	/** null when a signal (or the timeout) ended it. */
+	exitCode: number | null;
+	exitSignal?: number;
+	timedOut: boolean;
+	stdout: string;
+	stderr: string;
+	stdoutTruncated: boolean;
+	stderrTruncated: boolean;
+	durationMs: number;
+}
+
+export interface ProcessCreateRequest {
+	command: string;
+	args?: string[];
+	cwd?: string;
+	env?: Record<string, string>;
+	/** Run it on a pseudo-terminal (80x24), reached with
+	 * connectProcessTerminal(). */
+	tty?: boolean;
+	interactive?: boolean;
+}
+
+export interface ProcessInfo {
+	id: string;
+	command: string;
+	args: string[];
+	cwd?: string | null;
+	tty: boolean;
+	interactive: boolean;
+	owner: string;
+	status: "running" | "exited";
+	pid?: number | null;
+	exitCode?: number | null;
+	exitSignal?: number;
+	createdAtMs: number;
+	exitedAtMs?: number | null;
+	endReason?: string;
+}
+
+export type ProcessLogStream = "stdout" | "stderr" | "combined" | "pty";
+
+/** One read of a process's output; `data` is base64 (logBytes()). */
+export interface ProcessLogEntry {
+	sequence: number;
+	stream: "stdout" | "stderr" | "pty";
+	timestampMs: number;
+	data: string;
+	encoding: "base64";
+}
+
+export interface ProcessLogs {
+	processId: string;
+	stream: ProcessLogStream;
+	entries: ProcessLogEntry[];
+}
+
+export interface ProcessLogsOptions {
+	/** Default combined (pty for a tty process). */
+	stream?: ProcessLogStream;
+	/** Entries after this sequence. */
+	since?: number;
+	/** Only the last n entries. */
+	tail?: number;
+}
+
+export interface FollowLogsOptions {
+	stream?: ProcessLogStream;
+	/** Yield entries after this sequence (default 0: all kept). */
+	since?: number;
+	/** Stop (the iteration just ends) when this signal aborts. */
+	signal?: AbortSignal;
+	/** First wait before reconnecting, doubled up to 2 s (default 100). */
+	reconnectDelayMs?: number;
+	/** Give up after this many failed reconnects in a row (default 100). */
+	maxReconnects?: number;
+	/** Called before each reconnect, with the sequence it resumes after. */
+	onReconnect?: (since: number, error: unknown) => void;
+}
+
+export interface ProcessConfig {
+	maxConcurrentProcesses: number;
+	defaultRunTimeoutMs: number;
+	maxRunTimeoutMs: number;
+	maxOutputBytes: number;
+	maxLogBytesPerProcess: number;
+	maxInputBytesPerRequest: number;
+}
+
+export interface TerminalOptions {
+	/** Default: the client's WebSocket. */
+	WebSocket?: WebSocketConstructor;
+}
+
+/** The bytes of a log entry. */
+export function logBytes(entry: ProcessLogEntry): Uint8Array {
+	return fromBase64(entry.data);
+}
+
+/** The entries' bytes joined and decoded as UTF-8. */
+export function logText(entries: Iterable<ProcessLogEntry>): string {
+	const parts: Uint8Array[] = [];
+	for (const e of entries)
+		parts.push(logBytes(e));
+	return new TextDecoder().decode(concatBytes(parts));
+}
+
+/* ------------------------------------------------------------------ */
 /* The client                                                          */
 
 /** The part of the WebSocket constructor events() needs. */
@@ -366,6 +529,11 @@ export interface TurnResult {
 
 /** Internal: a stream that ended cleanly (the server closed it). */
 class StreamClosed extends Error {}
+
+/** Internal: a request body sent as it is, with its Content-Type. */
+class RawBody {
+	constructor(readonly data: FsBody, readonly type: string) {}
+}
 
 export class AgentdClient {
 	readonly baseUrl: string;
@@ -539,6 +707,256 @@ export class AgentdClient {
 		await this.request("POST", `/v1/sessions/${enc(id)}/terminate`);
 	}
 
+	/* -- files ----------------------------------------------------- */
+
+	/** The entries of a directory, sorted by name (no path: HOME). */
+	listFsEntries(path?: string): Promise<FsEntry[]> {
+		return this.json("GET", `/v1/fs/entries${query({ path })}`);
+	}
+
+	statFs(path: string): Promise<FsStat> {
+		return this.json("GET", `/v1/fs/stat${query({ path })}`);
+	}
+
+	/** A file's bytes, or a range of them. */
+	async readFsFile(path: string, opts: ReadFsFileOptions = {}):
+	    Promise<Uint8Array> {
+		const extra: Record<string, string> = {
+		    Accept: "application/octet-stream" };
+		const r = opts.range;
+		if (r !== undefined)
+			extra.Range = "suffix" in r ? `bytes=-${r.suffix}` :
+			    `bytes=${r.start}-${r.end ?? ""}`;
+		const res = await this.request("GET",
+		    `/v1/fs/file${query({ path })}`, undefined, opts.signal, extra);
+		return new Uint8Array(await res.arrayBuffer());
+	}
+
+	/**
+	 * Write a file atomically (a temporary file renamed over it); a string
+	 * is written as UTF-8. Missing parents are made unless `parents` is
+	 * false.
+	 */
+	writeFsFile(path: string, data: FsBody, opts: WriteFsFileOptions = {}):
+	    Promise<FsWriteResult> {
+		return this.json("PUT", `/v1/fs/file${query({ path,
+		    parents: opts.parents === false ? "false" : undefined })}`,
+		    new RawBody(data, "application/octet-stream"), opts.signal);
+	}
+
+	/** Make a directory and its missing parents (an existing one is fine). */
+	mkdirFs(path: string): Promise<{ path: string }> {
+		return this.json("POST", `/v1/fs/mkdir${query({ path })}`);
+	}
+
+	/** 409 onto an existing path unless `overwrite`. */
+	moveFs(from: string, to: string, opts: { overwrite?: boolean } = {}):
+	    Promise<FsMoveResult> {
+		const body: Record<string, unknown> = { from, to };
+		if (opts.overwrite !== undefined)
+			body.overwrite = opts.overwrite;
+		return this.json("POST", "/v1/fs/move", body);
+	}
+
+	/** Delete a file, link or directory (a non-empty one: `recursive`). */
+	deleteFsEntry(path: string, opts: { recursive?: boolean } = {}):
+	    Promise<{ path: string }> {
+		return this.json("DELETE", `/v1/fs/entry${query({ path,
+		    recursive: opts.recursive ? "true" : undefined })}`);
+	}
+
+	/** Unpack a tar archive (ustar, pax, GNU) under `path`. */
+	uploadFsBatch(path: string, tar: FsBody, opts: { signal?: AbortSignal }
+	    = {}): Promise<FsUploadResult> {
+		return this.json("POST", `/v1/fs/upload-batch${query({ path })}`,
+		    new RawBody(tar, "application/x-tar"), opts.signal);
+	}
+
+	/* -- processes ------------------------------------------------- */
+
+	/** Run a command to its end: exit code, stdout, stderr. */
+	runProcess(req: ProcessRunRequest, opts: { signal?: AbortSignal } = {}):
+	    Promise<ProcessRunResult> {
+		return this.json("POST", "/v1/processes/run", req, opts.signal);
+	}
+
+	/** Start a long-running process (it outlives this client). */
+	createProcess(req: ProcessCreateRequest): Promise<ProcessInfo> {
+		return this.json("POST", "/v1/processes", req);
+	}
+
+	async listProcesses(): Promise<ProcessInfo[]> {
+		return (await this.json<{ processes: ProcessInfo[] }>("GET",
+		    "/v1/processes")).processes;
+	}
+
+	getProcess(id: string): Promise<ProcessInfo> {
+		return this.json("GET", `/v1/processes/${enc(id)}`);
+	}
+
+	/** Forget an ended process and its log (409 while it runs). */
+	async deleteProcess(id: string): Promise<void> {
+		await this.request("DELETE", `/v1/processes/${enc(id)}`);
+	}
+
+	/** The kept log entries (at most 16 MiB an answer: read on with since). */
+	getProcessLogs(id: string, opts: ProcessLogsOptions = {}):
+	    Promise<ProcessLogs> {
+		return this.json("GET", `/v1/processes/${enc(id)}/logs${query({
+		    stream: opts.stream, since: opts.since, tail: opts.tail })}`);
+	}
+
+	/**
+	 * The log entries after `since`, then live ones over SSE, until the
+	 * process has exited and every entry was yielded. A dropped stream
+	 * (agentd restarted) is reopened after the last sequence yielded,
+	 * as events() does: no entry is lost or repeated. Throws AgentdError
+	 * for a 4xx, or after maxReconnects failed attempts in a row.
+	 */
+	async *followProcessLogs(id: string, opts: FollowLogsOptions = {}):
+	    AsyncGenerator<ProcessLogEntry, void, undefined> {
+		let last = opts.since ?? 0;
+		let failures = 0;
+		const maxReconnects = opts.maxReconnects ?? 100;
+		const baseDelay = opts.reconnectDelayMs ?? 100;
+		const path = `/v1/processes/${enc(id)}/logs`;
+		while (!opts.signal?.aborted) {
+			const ac = new AbortController();
+			const onAbort = () => ac.abort();
+			opts.signal?.addEventListener("abort", onAbort);
+			let error: unknown;
+			try {
+				const r = await this.request("GET", path + query({
+				    stream: opts.stream, since: last, follow: "true" }),
+				    undefined, ac.signal,
+				    { Accept: "text/event-stream" });
+				for await (const data of sseData(r, ac.signal)) {
+					const e = JSON.parse(data) as ProcessLogEntry;
+					if (e.sequence <= last)
+						continue;
+					last = e.sequence;
+					failures = 0;
+					yield e;
+				}
+				error = new StreamClosed("the log stream ended");
+			} catch (e) {
+				if (e instanceof AgentdError && e.status < 500)
+					throw e;
+				error = e;
+			} finally {
+				opts.signal?.removeEventListener("abort", onAbort);
+				ac.abort();
+			}
+			if (opts.signal?.aborted)
+				return;
+			/* agentd ends the stream once the process has exited and
+			 * every entry was sent; a stream cut by a restart ends the
+			 * same way, so ask, and read what the cut left out. */
+			if (error instanceof StreamClosed) {
+				let info: ProcessInfo | undefined;
+				try {
+					info = await this.getProcess(id);
+				} catch (e) {
+					if (e instanceof AgentdError && e.status < 500)
+						throw e;
+					error = e;
+				}
+				if (info?.status === "exited") {
+					for (;;) {
+						const page = await this.getProcessLogs(id,
+						    { stream: opts.stream, since: last });
+						const more = page.entries.filter((e) =>
+						    e.sequence > last);
+						if (more.length === 0)
+							return;
+						for (const e of more) {
+							last = e.sequence;
+							yield e;
+						}
+					}
+				}
+			}
+			if (++failures > maxReconnects)
+				throw error;
+			opts.onReconnect?.(last, error);
+			await sleep(Math.min(baseDelay * 2 ** (failures - 1), 2000),
+			    opts.signal);
+		}
+	}
+
+	/**
+	 * Write to the process's stdin: bytes as they are, a string as UTF-8.
+	 * 409 once it exited or closed its stdin.
+	 */
+	sendProcessInput(id: string, data: string | Uint8Array):
+	    Promise<{ bytesWritten: number }> {
+		const body = typeof data === "string" ?
+		    { data, encoding: "utf8" } :
+		    { data: toBase64(data), encoding: "base64" };
+		return this.json("POST", `/v1/processes/${enc(id)}/input`, body);
+	}
+
+	/**
+	 * SIGTERM to its process group, SIGKILL after agentd's grace; answers
+	 * once it exited or after waitMs (default 2000).
+	 */
+	stopProcess(id: string, opts: { waitMs?: number } = {}):
+	    Promise<ProcessInfo> {
+		return this.json("POST", `/v1/processes/${enc(id)}/stop${query({
+		    waitMs: opts.waitMs })}`);
+	}
+
+	/** SIGKILL to its process group; waitMs default 1000. */
+	killProcess(id: string, opts: { waitMs?: number } = {}):
+	    Promise<ProcessInfo> {
+		return this.json("POST", `/v1/processes/${enc(id)}/kill${query({
+		    waitMs: opts.waitMs })}`);
+	}
+
+	resizeProcessTerminal(id: string, size: { cols: number; rows: number }):
+	    Promise<{ cols: number; rows: number }> {
+		return this.json("POST",
+		    `/v1/processes/${enc(id)}/terminal/resize`, size);
+	}
+
+	getProcessConfig(): Promise<ProcessConfig> {
+		return this.json("GET", "/v1/processes/config");
+	}
+
+	setProcessConfig(config: Partial<ProcessConfig>):
+	    Promise<ProcessConfig> {
+		return this.json("POST", "/v1/processes/config", config);
+	}
+
+	/**
+	 * Open the terminal of a tty process over WebSocket; resolves once
+	 * agentd said ready (the recent output follows). A refused upgrade
+	 * throws the AgentdError agentd gives over HTTP (404, 401, 409 for a
+	 * process without a tty).
+	 */
+	async connectProcessTerminal(id: string, opts: TerminalOptions = {}):
+	    Promise<ProcessTerminal> {
+		const Ctor = opts.WebSocket ?? this.WebSocketCtor;
+		if (Ctor === undefined)
+			throw new Error("no WebSocket in this runtime: pass " +
+			    "options.WebSocket");
+		const q = new URLSearchParams();
+		if (this.token !== undefined)
+			q.set("access_token", this.token);
+		const path = `/v1/processes/${enc(id)}/terminal/ws`;
+		const url = this.baseUrl.replace(/^http/, "ws") + path +
+		    (this.token !== undefined ? `?${q}` : "");
+		const t = new ProcessTerminal(new Ctor(url), id);
+		try {
+			await t.ready;
+		} catch (e) {
+			/* The upgrade's status is not visible: ask over HTTP. */
+			await this.request("GET", path);
+			throw e;
+		}
+		return t;
+	}
+
 	/* -- the event stream ------------------------------------------ */
 
 	/**
@@ -675,36 +1093,8 @@ export class AgentdClient {
 		const r = await this.request("GET",
 		    `/v1/sessions/${enc(id)}/events/sse?${q}`, undefined,
 		    signal, { Accept: "text/event-stream" });
-		if (r.body === null)
-			throw new StreamClosed("no body");
-		const reader = r.body.pipeThrough(new TextDecoderStream())
-		    .getReader();
-		let buf = "", data: string[] = [];
-		try {
-			for (;;) {
-				const { value, done } = await reader.read();
-				if (done)
-					return;
-				buf += value;
-				let nl: number;
-				while ((nl = buf.indexOf("\n")) >= 0) {
-					let line = buf.slice(0, nl);
-					buf = buf.slice(nl + 1);
-					if (line.endsWith("\r"))
-						line = line.slice(0, -1);
-					if (line === "") {
-						if (data.length > 0)
-							yield JSON.parse(data.join("\n"));
-						data = [];
-					} else if (line.startsWith("data:"))
-						data.push(line.slice(line[5] === " " ? 6 : 5));
-					/* id:, event:, retry: and ":" comments: the
-					 * sequence is in the event itself. */
-				}
-			}
-		} finally {
-			reader.cancel().catch(() => {});
-		}
+		for await (const data of sseData(r, signal))
+			yield JSON.parse(data) as UniversalEvent;
 	}
 
 	/* WebSocket: one event per text frame; command replies skipped. */
@@ -777,7 +1167,12 @@ export class AgentdClient {
 		if (this.token !== undefined)
 			headers.Authorization = `Bearer ${this.token}`;
 		const init: RequestInit = { method, headers, signal };
-		if (body !== undefined) {
+		if (body instanceof RawBody) {
+			headers["Content-Type"] = body.type;
+			/* A Uint8Array over a SharedArrayBuffer is not a BodyInit
+			 * to the DOM types; fetch takes it. */
+			init.body = body.data as BodyInit;
+		} else if (body !== undefined) {
 			headers["Content-Type"] = "application/json";
 			init.body = JSON.stringify(body);
 		}
@@ -800,9 +1195,10 @@ export class AgentdClient {
 		    r.statusText)}`, text);
 	}
 
-	private async json<T>(method: string, path: string, body?: unknown):
-	    Promise<T> {
-		return (await (await this.request(method, path, body)).json()) as T;
+	private async json<T>(method: string, path: string, body?: unknown,
+	    signal?: AbortSignal): Promise<T> {
+		return (await (await this.request(method, path, body, signal))
+		    .json()) as T;
 	}
 }
 
@@ -871,6 +1267,105 @@ export class Session {
 
 	delete(): Promise<void> {
 		return this.client.deleteSession(this.id);
+	}
+}
+
+/**
+ * The terminal of a tty process, from connectProcessTerminal(): input,
+ * resize and the output as bytes. agentd sends the recent output first
+ * (up to 64 KiB of scrollback), then the live output; when the process
+ * exits it sends its exit code and closes. Output goes to `onData` when
+ * it is set, and is otherwise kept for `output()`.
+ */
+export class ProcessTerminal {
+	readonly processId: string;
+	/** Resolves when agentd says ready; rejects if the socket fails first. */
+	readonly ready: Promise<void>;
+	/** Resolves when the socket has closed, with the exit code agentd
+	 * sent (undefined when it closed without one). */
+	readonly closed: Promise<number | null | undefined>;
+	/** The exit code, once agentd sent it (null: a signal ended it). */
+	exitCode?: number | null;
+	onData?: (data: Uint8Array) => void;
+	/** agentd's answer to a frame it refused ({"type":"error"}). */
+	onError?: (message: string) => void;
+
+	private readonly ws: WebSocket;
+	private readonly queue: Uint8Array[] = [];
+	private wake?: () => void;
+	private done = false;
+
+	constructor(ws: WebSocket, processId: string) {
+		this.ws = ws;
+		this.processId = processId;
+		ws.binaryType = "arraybuffer";
+		let ok: () => void, fail: (e: unknown) => void;
+		let closed: (c: number | null | undefined) => void;
+		this.ready = new Promise((a, b) => { ok = a; fail = b; });
+		this.closed = new Promise((a) => { closed = a; });
+		this.ready.catch(() => {});	/* a caller may never await it */
+		ws.onmessage = (m: MessageEvent) => {
+			if (typeof m.data === "string") {
+				const o = JSON.parse(m.data) as { type?: string;
+				    exitCode?: number | null; message?: string };
+				if (o.type === "ready")
+					ok();
+				else if (o.type === "exit")
+					this.exitCode = o.exitCode ?? null;
+				else if (o.type === "error")
+					this.onError?.(o.message ?? "");
+				return;
+			}
+			const bytes = new Uint8Array(m.data as ArrayBuffer);
+			if (this.onData !== undefined)
+				this.onData(bytes);
+			else
+				this.queue.push(bytes);
+			this.poke();
+		};
+		ws.onerror = () => {
+			fail(new Error("terminal WebSocket error"));
+		};
+		ws.onclose = (c: CloseEvent) => {
+			fail(new Error(`terminal WebSocket closed (${c.code})`));
+			this.done = true;
+			this.poke();
+			closed(this.exitCode);
+		};
+	}
+
+	/** Type: a string as UTF-8, bytes as they are. */
+	input(data: string | Uint8Array): void {
+		this.ws.send(JSON.stringify(typeof data === "string" ?
+		    { type: "input", data } :
+		    { type: "input", data: toBase64(data), encoding: "base64" }));
+	}
+
+	resize(cols: number, rows: number): void {
+		this.ws.send(JSON.stringify({ type: "resize", cols, rows }));
+	}
+
+	/** Leave (the process goes on). */
+	close(): void {
+		if (this.ws.readyState <= 1)
+			this.ws.close();
+	}
+
+	/** The output kept so far, then live, until the socket closes. */
+	async *output(): AsyncGenerator<Uint8Array, void, undefined> {
+		for (;;) {
+			while (this.queue.length > 0)
+				yield this.queue.shift()!;
+			if (this.done)
+				return;
+			await new Promise<void>((r) => { this.wake = r; });
+		}
+	}
+
+	private poke(): void {
+		const w = this.wake;
+		this.wake = undefined;
+		w?.();
 	}
 }
 
@@ -1043,4 +1538,77 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 		}
 		signal?.addEventListener("abort", done);
 	});
+}
+
+
+/* ?a=1&b=2 for the members that are not undefined ("" without any). */
+function query(args: Record<string, string | number | undefined>): string {
+	const q = new URLSearchParams();
+	for (const [k, v] of Object.entries(args))
+		if (v !== undefined)
+			q.set(k, String(v));
+	const t = q.toString();
+	return t === "" ? "" : `?${t}`;
+}
+
+/* The data of each SSE frame of a response (id:, event: and comments
+ * are skipped: what they say is in the data too). A blank line ends a
+ * frame; a frame cut by a dropped connection is never returned. */
+async function *sseData(r: Response, signal: AbortSignal):
+    AsyncGenerator<string> {
+	if (r.body === null)
+		throw new StreamClosed("no body");
+	const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+	const cancel = () => { reader.cancel().catch(() => {}); };
+	signal.addEventListener("abort", cancel);
+	let buf = "", data: string[] = [];
+	try {
+		for (;;) {
+			const { value, done } = await reader.read();
+			if (done)
+				return;
+			buf += value;
+			let nl: number;
+			while ((nl = buf.indexOf("\n")) >= 0) {
+				let line = buf.slice(0, nl);
+				buf = buf.slice(nl + 1);
+				if (line.endsWith("\r"))
+					line = line.slice(0, -1);
+				if (line === "") {
+					if (data.length > 0)
+						yield data.join("\n");
+					data = [];
+				} else if (line.startsWith("data:"))
+					data.push(line.slice(line[5] === " " ? 6 : 5));
+			}
+		}
+	} finally {
+		signal.removeEventListener("abort", cancel);
+		reader.cancel().catch(() => {});
+	}
+}
+
+function toBase64(b: Uint8Array): string {
+	let s = "";
+	for (let i = 0; i < b.length; i += 0x8000)
+		s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+	return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+	const bin = atob(s);
+	const b = new Uint8Array(bin.length);
+	for (let i = 0; i < bin.length; i++)
+		b[i] = bin.charCodeAt(i);
+	return b;
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+	let at = 0;
+	for (const p of parts) {
+		out.set(p, at);
+		at += p.length;
+	}
+	return out;
 }

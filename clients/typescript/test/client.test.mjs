@@ -470,32 +470,76 @@ test("a 5xx that is not a problem, and events() retrying a 502", T,
 	}
 });
 
-// Interrupt-and-send is issue 15: agentd takes "interrupt": true today
-// (204) but still queues the message behind the running turn. The request
-// and its answer are checked above; this checks the behaviour, and is a
-// "todo" (reported, not counted as a failure) until agentd does it.
-test("interrupt-and-send cancels the running turn", { ...T,
-    todo: "interrupt-and-send is issue 15: agentd queues the message" },
-    async () => {
+// The turns of a session as [user message, stop_reason], read until
+// `count` turns ended or `ms` passed.
+async function turns(s, count, ms) {
+	const ac = new AbortController();
+	const timer = setTimeout(() => ac.abort(), ms);
+	const out = [];
+	let user;
+	try {
+		for await (const ev of s.events({ signal: ac.signal })) {
+			if (ev.type === "turn.started")
+				user = undefined;
+			else if (ev.type === "item.completed" &&
+			    ev.data.item.role === "user")
+				user = ev.data.item.content.map((p) => p.text).join("");
+			else if (ev.type === "turn.ended" &&
+			    out.push([user, ev.data.stop_reason]) === count)
+				break;
+		}
+	} finally {
+		clearTimeout(timer);
+	}
+	return out;
+}
+
+// Waits for the first delta of the slow turn: it is running.
+async function slowRunning(s) {
+	await s.send("slow");
+	for await (const ev of s.events())
+		if (ev.type === "item.delta")
+			return;
+}
+
+test("interrupt-and-send cancels the running turn, runs the new one next",
+    T, async () => {
 	const s = await client.startSession({ agent: "mock" });
 	try {
-		await s.send("slow");
-		for await (const ev of s.events())
-			if (ev.type === "item.delta")
-				break;
+		await slowRunning(s);
 		await s.send("interrupting", { interrupt: true });
 		// A cancel takes the mock milliseconds; the slow turn alone
 		// runs for seconds.
-		const ac = new AbortController();
-		const timer = setTimeout(() => ac.abort(), 2000);
-		const ends = [];
-		for await (const ev of s.events({ signal: ac.signal }))
-			if (ev.type === "turn.ended" && ends.push(ev) === 2)
-				break;
-		clearTimeout(timer);
-		assert.equal(ends.length, 2, "the slow turn still runs 2 s later");
-		assert.equal(ends[0].data.stop_reason, "cancelled");
-		assert.equal(ends[1].data.stop_reason, "end_turn");
+		assert.deepEqual(await turns(s, 2, 2000),
+		    [["slow", "cancelled"], ["interrupting", "end_turn"]]);
+		// Without a running turn the flag changes nothing.
+		const r = await s.run("after", { interrupt: true });
+		assert.equal(r.stopReason, "end_turn");
+		assert.equal(r.text, "echo: after");
+	} finally {
+		await s.delete();
+	}
+});
+
+test("interrupt-and-send with three messages queued loses and reorders " +
+    "nothing", T, async () => {
+	const s = await client.startSession({ agent: "mock" });
+	try {
+		await slowRunning(s);
+		for (const m of ["q1", "q2", "q3"])
+			await s.send(m);
+		assert.equal((await s.refresh()).queuedMessages, 3);
+		await s.send("now", { interrupt: true });
+		assert.deepEqual(await turns(s, 5, 10000), [["slow", "cancelled"],
+		    ["now", "end_turn"], ["q1", "end_turn"], ["q2", "end_turn"],
+		    ["q3", "end_turn"]]);
+		const texts = (await s.eventsSince(0)).events.filter((e) =>
+		    e.type === "item.completed" &&
+		    e.data.item.kind === "message" &&
+		    e.data.item.role === "assistant")
+		    .map((e) => e.data.item.content.map((p) => p.text).join(""));
+		assert.deepEqual(texts.slice(-4), ["echo: now", "echo: q1",
+		    "echo: q2", "echo: q3"]);
 	} finally {
 		await s.delete();
 	}

@@ -66,7 +66,9 @@ test("npm pack: ESM, declarations, README, not private", T, async () => {
 	const dts = readFileSync(join(project,
 	    "node_modules/@agentd/client/dist/index.d.ts"), "utf8");
 	for (const name of ["class AgentdClient", "class Session",
-	    "class AgentdError", "eventsSince", "interface TurnResult"])
+	    "class AgentdError", "eventsSince", "interface TurnResult",
+	    "readFsFile", "followProcessLogs", "class ProcessTerminal",
+	    "interface ProcessInfo"])
 		assert.ok(dts.includes(name), name);
 });
 
@@ -155,7 +157,8 @@ test("a TypeScript consumer type-checks against the package", {
     ...T, skip: tsc && existsSync(tsc) ? false : "no tsc" }, async () => {
 	writeFileSync(join(project, "consumer.ts"), `
 import { AgentdClient, AgentdError, type UniversalEvent, type TurnResult,
-    type EventBatch } from "@agentd/client";
+    type EventBatch, type FsEntry, type ProcessInfo, type ProcessRunResult,
+    logText } from "@agentd/client";
 export async function f(url: string): Promise<number> {
 	const c = await AgentdClient.connect(url, "t");
 	const s = await c.startSession({ agent: "mock", install: false });
@@ -170,7 +173,22 @@ export async function f(url: string): Promise<number> {
 		return e.data.delta.length;
 	try { await s.send("y", { interrupt: true }); }
 	catch (err) { if (err instanceof AgentdError) return err.status; }
-	return r.events.length + b.cursor;
+	const bytes: Uint8Array = await c.readFsFile("/x", {
+	    range: { start: 1, end: 2 } });
+	const w = await c.writeFsFile("/x", bytes, { parents: false });
+	const ls: FsEntry[] = await c.listFsEntries("/");
+	const run: ProcessRunResult = await c.runProcess({ command: "true" });
+	const p: ProcessInfo = await c.createProcess({ command: "sh",
+	    tty: true });
+	let text = "";
+	for await (const entry of c.followProcessLogs(p.id, { since: 0 }))
+		text += logText([entry]);
+	const term = await c.connectProcessTerminal(p.id);
+	term.resize(80, 24);
+	term.input("exit\\n");
+	const code: number | null | undefined = await term.closed;
+	return r.events.length + b.cursor + w.bytesWritten + ls.length +
+	    (run.exitCode ?? 0) + text.length + (code ?? 0);
 }
 `);
 	writeFileSync(join(project, "bad.ts"), `
