@@ -708,7 +708,9 @@ export declare class Session {
  * resize and the output as bytes. agentd sends the recent output first
  * (up to 64 KiB of scrollback), then the live output; when the process
  * exits it sends its exit code and closes. Output goes to `onData` when
- * it is set, and is otherwise kept for `output()`.
+ * it is set, and is otherwise kept for `output()`: the last
+ * `ProcessTerminal.KEEP` bytes, as a terminal keeps its last lines (older
+ * chunks are dropped when nobody reads).
  */
 export declare class ProcessTerminal {
     readonly processId: string;
@@ -722,8 +724,11 @@ export declare class ProcessTerminal {
     onData?: (data: Uint8Array) => void;
     /** agentd's answer to a frame it refused ({"type":"error"}). */
     onError?: (message: string) => void;
+    /** Bytes kept for output() at most. */
+    static readonly KEEP: number;
     private readonly ws;
     private readonly queue;
+    private queued;
     private wake?;
     private done;
     constructor(ws: WebSocket, processId: string);

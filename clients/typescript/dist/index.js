@@ -697,7 +697,9 @@ export class Session {
  * resize and the output as bytes. agentd sends the recent output first
  * (up to 64 KiB of scrollback), then the live output; when the process
  * exits it sends its exit code and closes. Output goes to `onData` when
- * it is set, and is otherwise kept for `output()`.
+ * it is set, and is otherwise kept for `output()`: the last
+ * `ProcessTerminal.KEEP` bytes, as a terminal keeps its last lines (older
+ * chunks are dropped when nobody reads).
  */
 export class ProcessTerminal {
     processId;
@@ -711,8 +713,11 @@ export class ProcessTerminal {
     onData;
     /** agentd's answer to a frame it refused ({"type":"error"}). */
     onError;
+    /** Bytes kept for output() at most. */
+    static KEEP = 1 << 20;
     ws;
     queue = [];
+    queued = 0;
     wake;
     done = false;
     constructor(ws, processId) {
@@ -738,8 +743,13 @@ export class ProcessTerminal {
             const bytes = new Uint8Array(m.data);
             if (this.onData !== undefined)
                 this.onData(bytes);
-            else
+            else {
                 this.queue.push(bytes);
+                this.queued += bytes.length;
+                while (this.queued > ProcessTerminal.KEEP &&
+                    this.queue.length > 1)
+                    this.queued -= this.queue.shift().length;
+            }
             this.poke();
         };
         ws.onerror = () => {
@@ -769,8 +779,11 @@ export class ProcessTerminal {
     /** The output kept so far, then live, until the socket closes. */
     async *output() {
         for (;;) {
-            while (this.queue.length > 0)
-                yield this.queue.shift();
+            while (this.queue.length > 0) {
+                const b = this.queue.shift();
+                this.queued -= b.length;
+                yield b;
+            }
             if (this.done)
                 return;
             await new Promise((r) => { this.wake = r; });
