@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# suite-timeout: 1200
 # make chaos: kill -9 consistency (CHAOS_KILLS, default 50) and the load
 # test (LOAD_SECONDS, default 60), with their figures.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# suite-timeout: 1500
 # The real agent CLIs through agentd against tests/mockmodel (make e2e).
 # Skips, with a line saying so, where the npm registry cannot be reached.
 set -u
