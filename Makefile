@@ -137,8 +137,8 @@ run: build/agentd
 	build/agentd serve --host 127.0.0.1 --port 2468
 
 # Suites beyond unit and integration, each tests/<name>/suite.sh: make
-# test runs them all, as CI does (about 15 minutes, plus about 6 for arm64
-# where .deps/ holds no cross deps yet); `make test SUITES=` runs only the
+# test runs them all, as CI does (about 30 minutes, with about 10 for e2e
+# and 5 for chaos); `make test SUITES=` runs only the
 # unit and integration tests (about 2 minutes). tests/agentsimage (make
 # test-agents-image, 6-20 minutes cold) is not among them.
 SUITES		?= lint openapi client pyclient ui proxy acp sandbox e2e chaos \
