@@ -48,6 +48,7 @@ SCENARIOS = [
     ("error_500", r"\berror 500\b"),
     ("slow", r"\bslow\b"),
     ("two_tools", r"\btwo tools\b"),
+    ("mcp_tool", r"\bmcp tool\b"),
     ("question", r"\bquestion\b"),
     ("write", r"\bwrite\b"),
     ("shell", r"\b(shell|command)\b"),
@@ -62,6 +63,10 @@ SHELL_INTRO = "I'll run the command."
 SHELL_DONE = "Done. The command finished successfully."
 TWO_INTRO = "I'll use two tools."
 TWO_DONE = "Done. Both tools finished."
+MCP_INTRO = "I'll call the MCP tool."
+MCP_TOOL = "agentd_probe"  # tests/e2e/mcp_server.py's; agents prefix it
+MCP_WORD = "ping"
+SKILL_RX = re.compile(r"agentd-skill-[a-z0-9-]+")
 QUESTION_INTRO = "I have a question for you."
 QUESTION_TEXT = "Which color do you prefer?"
 QUESTION_FALLBACK = "Which color do you prefer: Red or Blue?"
@@ -530,6 +535,11 @@ def choose(conv, tools, body):
     if step > 0:
         final = {"write": WRITE_DONE, "shell": SHELL_DONE,
                  "two_tools": TWO_DONE}.get(scenario)
+        if scenario == "mcp_tool":
+            res = results[-1] if results else ""
+            m = re.search(r"agentd-mcp-answer:\w+", res or "")
+            final = "The MCP tool said: %s." % (
+                m.group(0) if m else "nothing")
         if scenario == "question":
             res = results[-1] if results else ""
             ans = extract_answer(res)
@@ -573,6 +583,15 @@ def choose(conv, tools, body):
         if sh:
             plan.blocks.append(("tool", sh,
                                 shell_args(sh, tools[sh], ECHO_CMD)))
+    elif scenario == "mcp_tool":
+        plan.blocks = [("text", MCP_INTRO)]
+        # Claude and Codex name it mcp__<server>__agentd_probe, ACP
+        # agents in their own ways: any tool whose name ends with it.
+        name = next((t for t in sorted(tools) if t.endswith(MCP_TOOL)),
+                    None)
+        if name:
+            plan.blocks.append(("tool", name, fit({"word": MCP_WORD},
+                                                  tools[name])))
     elif scenario == "question":
         q = pick(tools, QUESTION_TOOLS)
         if q:
@@ -772,6 +791,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        else "%s:%s" % (b[0], b[1]) for b in plan.blocks],
             "cwd": plan.cwd,
             "user_agent": self.headers.get("User-Agent"),
+            # the skills the request names (system prompt, tool texts)
+            "skills": sorted(set(SKILL_RX.findall(json.dumps(body)))),
         }
         if plan.error:
             entry["error"] = plan.error
