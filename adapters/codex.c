@@ -34,6 +34,7 @@
  * and the like, before any turn), sessionConfigured and the legacy
  * "codex/event/" mirrors.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,66 @@ codex_configure(struct host *s, const struct session_config *cfg, char **cause)
 }
 
 /*
+ * The session's MCP servers (ACP's McpServer[]) as config overrides of
+ * thread/start and thread/resume, one "mcp_servers.<name>" table each:
+ * on the JSON-RPC channel, so the servers' env is never on a command
+ * line, and beside the servers of the user's config.toml, not instead.
+ * A name that is not a bare TOML key cannot be a dotted override: left
+ * out.
+ */
+static void
+codex_mcp_config(struct host *s, cJSON *params)
+{
+	const cJSON *e, *kv;
+	cJSON	    *config = NULL, *srv, *map;
+	const char  *name, *p;
+	char	    *key;
+
+	JSON_FOREACH(e, host_launch_mcp(s)) {
+		if ((name = json_get_str(e, "name")) == NULL || *name == '\0')
+			continue;
+		for (p = name; *p != '\0'; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '_' &&
+			    *p != '-')
+				break;
+		}
+		if (*p != '\0')
+			continue;
+		srv = json_object();
+		map = json_object();
+		if (json_get_str(e, "url") != NULL) {
+			json_set_str(srv, "url", json_get_str(e, "url"));
+			JSON_FOREACH(kv, json_get_arr(e, "headers"))
+				json_set_str(map, json_get_str(kv, "name"),
+				    json_get_str(kv, "value"));
+			json_set(srv, "http_headers", map);
+		} else if (json_get_str(e, "command") != NULL) {
+			json_set_str(
+			    srv, "command", json_get_str(e, "command"));
+			json_set(srv, "args",
+			    json_get_arr(e, "args") != NULL
+				? json_dup(json_get_arr(e, "args"))
+				: json_array());
+			JSON_FOREACH(kv, json_get_arr(e, "env"))
+				json_set_str(map, json_get_str(kv, "name"),
+				    json_get_str(kv, "value"));
+			json_set(srv, "env", map);
+		} else {
+			json_free(srv);
+			json_free(map);
+			continue;
+		}
+		if (config == NULL)
+			config = json_object();
+		xasprintf(&key, "mcp_servers.%s", name);
+		json_set(config, key, srv);
+		free(key);
+	}
+	if (config != NULL)
+		json_set(params, "config", config);
+}
+
+/*
  * thread/resume when the session has a thread id, else thread/start. A
  * resumed thread keeps its old policy unless told, so both say it.
  */
@@ -508,6 +569,7 @@ codex_open_thread(struct host *s, struct codex *a)
 	json_set_str(params, "cwd", host_cwd(s));
 	json_set_str(params, "model", host_model(s));
 	codex_thread_policy(s, params);
+	codex_mcp_config(s, params);
 	a->phase = CODEX_OPENING;
 	if (native != NULL && *native != '\0' && !a->fresh) {
 		json_set_str(params, "threadId", native);

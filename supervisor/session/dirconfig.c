@@ -724,8 +724,9 @@ dirconfig_forget(const char *id)
 {
 	char *dir, *p;
 
-	if (!session_valid_id(id))
-		return;
+	if (*id == '\0' || strchr(id, '/') != NULL || strcmp(id, ".") == 0 ||
+	    strcmp(id, "..") == 0)
+		return; /* never a path out of launch/ */
 	dir = dirconfig_launch_dir(id);
 	xasprintf(&p, "%s/skills/.claude/skills", dir);
 	dirconfig_clear_links(p);

@@ -6,7 +6,9 @@
 Speaks MCP over newline-delimited JSON-RPC on stdin/stdout: initialize,
 ping, tools/list (one tool, agentd_probe {word}) and tools/call, which
 answers "agentd-mcp-answer:<word>" and appends each call's arguments to
-LOG (a JSON line), so a test can tell the agent really called it.
+LOG (a JSON line), so a test can tell the agent really called it; each
+tools/list appends a line to LOG.list, so a test can tell the agent
+started the server and asked for its tools.
 Notifications are read and ignored.
 """
 import json
@@ -52,6 +54,9 @@ def main():
         elif method == "ping":
             reply(mid, {})
         elif method == "tools/list":
+            if LOG:
+                with open(LOG + ".list", "a") as f:
+                    f.write("{}\n")
             reply(mid, {"tools": [TOOL]})
         elif method == "tools/call":
             p = m.get("params") or {}
