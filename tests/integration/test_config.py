@@ -17,7 +17,8 @@ subpath?, skills?}]}; a github or git source is 422. A relative directory,
 a bad name, a missing argument or a body of the wrong shape is 400.
 Stored in <data-dir>/config/{mcp,skills}.json, so a restart keeps them.
 
-A session in D gets, at each start of its agent: ACP agents
+A session in D gets, at each start of its agent (so a change reaches the
+next start, a resume after a restart included): ACP agents
 session/new's mcpServers (the create request's "mcp" first, then D's
 servers whose name it does not have, enabled:false left out); Claude Code
 --mcp-config FILE (Claude's {"mcpServers":{…}}) and --add-dir DIR where
@@ -257,9 +258,22 @@ def test_acp_session_gets_directory_servers(ctx):
                 "env": [{"name": "SECRET", "value": "s3"}]},
             {"name": "web", "type": "sse", "url": "http://127.0.0.1:9/mcp",
                 "headers": [{"name": "X-A", "value": "b"}]}], params
-        # The create request's list is what the session keeps.
-        r = a.http("GET", "/v1/sessions/s1")
-        assert r.status == 200
+        # A change reaches the next start of the agent: after a restart of
+        # agentd, the next message starts it with the servers of now.
+        r = a.http("DELETE", "/v1/config/mcp?" + q(directory=work,
+            mcpName="web"))
+        assert r.status == 204
+        r = a.http("PUT", "/v1/config/mcp?" + q(directory=work,
+            mcpName="late"), LOCAL)
+        assert r.status == 204
+        os.remove(dump)
+        a.restart()
+        r = a.http("POST", "/v1/sessions/s1/messages", {"message": "again"})
+        assert r.status in (200, 202, 204), r.body
+        params = _wait_dump(dump)
+        assert [m["name"] for m in params["mcpServers"]] == \
+            ["both", "dirsrv", "late"], params
+        assert params["mcpServers"][0] == mine
 
 
 def test_claude_gets_config_file_and_skills(ctx):
