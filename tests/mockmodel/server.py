@@ -67,6 +67,7 @@ MCP_INTRO = "I'll call the MCP tool."
 MCP_TOOL = "agentd_probe"  # tests/e2e/mcp_server.py's; agents prefix it
 MCP_WORD = "ping"
 SKILL_RX = re.compile(r"agentd-skill-[a-z0-9-]+")
+NS_SEP = "::"  # a Responses namespace tool's function, "<namespace>::<name>"
 QUESTION_INTRO = "I have a question for you."
 QUESTION_TEXT = "Which color do you prefer?"
 QUESTION_FALLBACK = "Which color do you prefer: Red or Blue?"
@@ -254,6 +255,12 @@ def conv_responses(body):
             tools[t["name"]] = None
         elif t.get("type") == "local_shell":
             tools["local_shell"] = None
+        elif t.get("type") == "namespace" and t.get("name"):
+            # Codex groups a server's MCP tools; a call names both.
+            for f in t.get("tools") or []:
+                if f.get("type") == "function" and f.get("name"):
+                    tools[t["name"] + NS_SEP + f["name"]] = \
+                        f.get("parameters") or {}
     return conv, tools
 
 
@@ -950,10 +957,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                            "text": b[1],
                                            "annotations": []}]})
             elif b[0] == "tool":
-                items.append({"type": "function_call", "id": next_id("fc"),
-                              "call_id": next_id("call"), "name": b[1],
-                              "arguments": json.dumps(b[2]),
-                              "status": "completed"})
+                call = {"type": "function_call", "id": next_id("fc"),
+                        "call_id": next_id("call"), "name": b[1],
+                        "arguments": json.dumps(b[2]),
+                        "status": "completed"}
+                if NS_SEP in b[1]:
+                    call["namespace"], call["name"] = b[1].split(NS_SEP, 1)
+                items.append(call)
             else:
                 items.append({"type": "custom_tool_call",
                               "id": next_id("ctc"),
