@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -225,6 +226,78 @@ test('cancels a slow turn, then terminates the session', async () => {
 	await seen('.note, .err', 'session ended');
 	await page.locator('#msg[disabled]').waitFor({ timeout: T });
 	await seen('#sessions li[data-id="ui-demo"] .badge', 'ended');
+});
+
+test('Files: uploads a file, lists it, downloads the same bytes, walks folders', async () => {
+	const dir = join(tmp, 'files');
+	mkdirSync(join(dir, 'sub'), { recursive: true });
+	/* Every byte value, then random ones: no text or encoding step may touch them. */
+	const bytes = Buffer.concat([Buffer.from([...Array(256).keys()]), randomBytes(200000)]);
+	await page.click('#tabs button[data-view=files]');
+	await page.fill('#fspath', dir);
+	await page.press('#fspath', 'Enter');
+	await seen('#fslist tr.dir', 'sub/');
+	assert.equal(await page.inputValue('#fspath'), dir);
+	await page.setInputFiles('#fsfile', { name: 'up load.bin', mimeType: 'application/octet-stream', buffer: bytes });
+	const row = page.locator('#fslist tr[data-name="up load.bin"]');
+	await row.waitFor({ timeout: T });
+	assert.ok(readFileSync(join(dir, 'up load.bin')).equals(bytes), 'the file on disk');
+	assert.match(await row.textContent(), /196 KiB/);
+	const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }),
+	    row.locator('button.dl').click()]);
+	assert.equal(dl.suggestedFilename(), 'up load.bin');
+	assert.ok(readFileSync(await dl.path()).equals(bytes), 'the downloaded bytes');
+	await page.click('#fslist a:text-is("sub/")');
+	await page.waitForFunction(d => document.querySelector('#fspath').value === d, dir + '/sub', { timeout: T });
+	await seen('#fslist td', 'empty');
+	await page.click('#fsup');
+	await page.waitForFunction(d => document.querySelector('#fspath').value === d, dir, { timeout: T });
+	await row.waitFor({ timeout: T });
+});
+
+/* The terminal's rows as text, one string a row. */
+const rows = () => page.$$eval('#tbox .xterm-rows > div',
+    ds => ds.map(d => d.textContent.replace(/\u00a0/g, ' ').trimEnd()));
+async function rowSeen(re) {
+	for (let i = 0; i < T / 100; i++) {
+		const r = await rows();
+		if (r.some(l => re.test(l))) return r;
+		await new Promise(res => setTimeout(res, 100));
+	}
+	assert.fail('no terminal row matches ' + re + ':\n' + (await rows()).join('\n'));
+}
+async function typeLine(text) {
+	await page.click('#tbox .xterm-screen');
+	await page.keyboard.type(text);
+	await page.keyboard.press('Enter');
+}
+const geometry = async () => (await page.textContent('#tsize')).split('\u00d7').map(Number);
+
+test('Terminal: bash on a pty, typed into and read back', async () => {
+	await page.click('#tabs button[data-view=term]');
+	await seen('#tstate', 'bash');
+	await typeLine('echo hi');
+	await rowSeen(/^hi$/);
+	/* Fitted to its box at once: not the pty's 80x24. */
+	const [cols, rows] = await geometry();
+	assert.ok(cols > 80 && rows > 24, cols + 'x' + rows);
+	await typeLine('stty size');
+	await rowSeen(new RegExp('^' + rows + ' ' + cols + '$'));
+});
+
+test('Terminal: a smaller page resizes the pty', async () => {
+	const [c0, r0] = await geometry();
+	await page.setViewportSize({ width: 900, height: 560 });
+	await page.waitForFunction(g => document.querySelector('#tsize').textContent !== g,
+	    c0 + '\u00d7' + r0, { timeout: T });
+	const [cols, rows] = await geometry();
+	assert.ok(cols < c0 && rows < r0, `${c0}x${r0} -> ${cols}x${rows}`);
+	await typeLine('clear; stty size');
+	await rowSeen(new RegExp('^' + rows + ' ' + cols + '$'));
+	mkdirSync(dirname(SHOT), { recursive: true });
+	await page.screenshot({ path: SHOT.replace(/\.png$/, '-terminal.png') });
+	await page.setViewportSize({ width: 1280, height: 860 });
+	await page.click('#tabs button[data-view=app]');
 });
 
 test('the page raised no error and broke no Content-Security-Policy rule', () => {
