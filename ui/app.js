@@ -1,6 +1,7 @@
 /*
  * agentd inspector: sessions, the live event view, the composer, and the
- * buttons that answer permissions and questions (see index.html).
+ * buttons that answer permissions and questions (see index.html); the
+ * Files view (/v1/fs) and the Terminal view (xterm.js on a pty process).
  *
  * API calls go to ROOT + "v1/...", ROOT being the folder above /ui/ as the
  * browser sees it, so a proxy's path prefix is kept. The token comes from
@@ -506,7 +507,7 @@ for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => sho
  * file's raw bytes; a download fetches with the token (a plain link could
  * not send it) and saves the Blob through a temporary link.
  */
-let fsDir = null;
+let fsDir = null, fsGen = 0;
 const fsq = p => 'v1/fs/' + p;
 function size(n) {
 	if (n < 1024) return n + ' B';
@@ -518,11 +519,14 @@ function size(n) {
 function under(dir, name) { return dir.replace(/\/+$/, '') + '/' + name; }
 async function browse(path) {
 	let list, dir;
+	const g = ++fsGen;
 	try {
 		/* The folder's own absolute path: "." (HOME) and relative ones resolved. */
 		dir = (await api('GET', fsq('stat?path=' + enc(path)))).path;
 		list = await api('GET', fsq('entries?path=' + enc(dir)));
-	} catch (e) { toast('files: ' + e.message); return; }
+	} catch (e) { if (g === fsGen) toast('files: ' + e.message); return; }
+	/* Only the folder asked for last is shown, whichever answer comes last. */
+	if (g !== fsGen) return;
 	fsDir = dir;
 	$('#fspath').value = dir;
 	$('#fsup').disabled = dir === '/';

@@ -297,7 +297,18 @@ test('Terminal: a smaller page resizes the pty', async () => {
 	mkdirSync(dirname(SHOT), { recursive: true });
 	await page.screenshot({ path: SHOT.replace(/\.png$/, '-terminal.png') });
 	await page.setViewportSize({ width: 1280, height: 860 });
-	await page.click('#tabs button[data-view=app]');
+});
+
+test('Terminal: leaving the page stops its shell', async () => {
+	const id = (await page.textContent('#tstate')).match(/process (\S+)/)[1];
+	const info = async () => (await fetch(base + 'v1/processes/' + id,
+	    { headers: { Authorization: 'Bearer ' + TOKEN } })).json();
+	assert.equal((await info()).status, 'running');
+	await page.reload();
+	await seen('#sessions li[data-id="ui-demo"]');
+	for (let i = 0; i < T / 100 && (await info()).status === 'running'; i++)
+		await new Promise(r => setTimeout(r, 100));
+	assert.equal((await info()).status, 'exited');
 });
 
 test('the page raised no error and broke no Content-Security-Policy rule', () => {
