@@ -278,6 +278,12 @@ test('Terminal: bash on a pty, typed into and read back', async () => {
 	await seen('#tstate', 'bash');
 	await typeLine('echo hi');
 	await rowSeen(/^hi$/);
+	/* A true colour is a style attribute to xterm: the CSP shim must apply it. */
+	await typeLine("printf '\\e[38;2;255;0;0mRED\\e[0m\\n'");
+	await rowSeen(/^RED$/);
+	const red = await page.$$eval('#tbox .xterm-rows span', ss => ss.filter(s => s.textContent === 'RED')
+	    .map(s => getComputedStyle(s).color));
+	assert.deepEqual(red, ['rgb(255, 0, 0)']);
 	/* Fitted to its box at once: not the pty's 80x24. */
 	const [cols, rows] = await geometry();
 	assert.ok(cols > 80 && rows > 24, cols + 'x' + rows);
