@@ -107,6 +107,14 @@ test('serves the page gzipped, without the token, and nothing else', async () =>
 	assert.equal(r.status, 200);
 	assert.match(r.headers.get('content-type'), /javascript/);
 	assert.match(await r.text(), /EventSource/);
+	for (const [f, type, re] of [['xterm.mjs', /javascript/, /@license MIT[\s\S]*export ?\{/],
+	    ['addon-fit.mjs', /javascript/, /FitAddon/], ['xterm.css', /css/, /\.xterm-viewport/]]) {
+		r = await fetch(base + 'ui/' + f);
+		assert.equal(r.status, 200, f);
+		assert.equal(r.headers.get('content-encoding'), 'gzip', f);
+		assert.match(r.headers.get('content-type'), type, f);
+		assert.match(await r.text(), re, f);
+	}
 	r = await fetch(base + 'ui');
 	assert.equal(r.status, 200);
 	assert.match(await r.text(), /url=ui\//);
