@@ -72,7 +72,12 @@ QUESTION_INTRO = "I have a question for you."
 QUESTION_TEXT = "Which color do you prefer?"
 QUESTION_FALLBACK = "Which color do you prefer: Red or Blue?"
 SLOW_PIECE = "tick "
-SLOW_COUNT = 200
+# 30 s of ticks. The cancel scenario cancels at the first delta the agent
+# shows, and an agent on a loaded machine may hold a stream back for many
+# seconds: opencode was seen to pass on all ticks of a 4 s stream at once,
+# 21 s after the prompt, when the model had long finished and there was
+# nothing left to cancel. The stream ends when the agent hangs up.
+SLOW_COUNT = 1500
 SLOW_GAP = 0.020
 MIDSTREAM_TEXT = "This answer will break off"
 FILE_NAME = "hello.txt"
