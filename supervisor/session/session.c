@@ -583,9 +583,10 @@ session_meta(struct session *s, int secrets)
 		json_set_str(o, "agentHome", s->home_dir);
 	if (host_mcp(h) != NULL)
 		json_set(o, "mcp", json_dup(host_mcp(h)));
-	if (secrets && s->own_mcp != NULL)
+	/* As "mcp": their env goes wherever session.json goes. */
+	if (s->own_mcp != NULL)
 		json_set(o, "sessionMcp", json_dup(s->own_mcp));
-	if (secrets && s->own_skills != NULL)
+	if (s->own_skills != NULL)
 		json_set(o, "sessionSkills", json_dup(s->own_skills));
 	if (host_agent_command(h) != NULL)
 		json_set(o, "agentCommand", json_dup(host_agent_command(h)));
