@@ -140,6 +140,7 @@ static int
 acp_reply_permission(struct host *, const char *, enum permission_reply);
 static int acp_reply_question(struct host *, const char *, const cJSON *);
 static int acp_cancel(struct host *);
+static int acp_resumable(struct host *);
 static int acp_configure(struct host *, const struct session_config *, char **);
 static void acp_free(struct host *);
 
@@ -224,6 +225,7 @@ const struct adapter adapter_acp = { .name = "acp",
 	.reply_question = acp_reply_question,
 	.cancel = acp_cancel,
 	.configure = acp_configure,
+	.resumable = acp_resumable,
 	.free = acp_free };
 
 /* Responses to our requests, by enum acp_req. */
@@ -1841,6 +1843,20 @@ acp_fs_write_cb(void *arg, const struct jsonrpc_msg *msg)
 	} else
 		acp_reply(s, msg->id, json_object());
 	free(real);
+}
+
+/*
+ * A restart resumes only an agent that said it loads sessions
+ * (loadSession) and whose session has an id; any other would start over
+ * without the conversation.
+ */
+static int
+acp_resumable(struct host *s)
+{
+	struct acp *a = acp_get(s);
+
+	return (a != NULL && a->can_load && host_native_id(s) != NULL &&
+	    *host_native_id(s) != '\0');
 }
 
 /*

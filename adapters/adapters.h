@@ -72,6 +72,12 @@ struct adapter {
 	 * changes nothing live (409).
 	 */
 	int (*configure)(struct host *, const struct session_config *, char **);
+	/*
+	 * 1 if the running agent, stopped and started again now, would
+	 * resume its session natively (new MCP servers reach it so). NULL:
+	 * whenever CAP_RESUME and the session has a native id.
+	 */
+	int (*resumable)(struct host *);
 	/* Free the adapter's per-session state. */
 	void (*free)(struct host *);
 };

@@ -705,6 +705,29 @@ host_user_message(struct host *h, cJSON *content)
  * completed status item "config" whose detail says it in words and whose
  * json part is the change, {model?, mode?, effort?}.
  */
+/* A set of MCP servers or skills, as its names: never the entries. */
+static void
+host_config_names(
+    cJSON *change, struct buf *detail, const char *key, const cJSON *map)
+{
+	const cJSON *e;
+	cJSON	    *names;
+	int	     first = 1;
+
+	if (map == NULL)
+		return;
+	names = json_array();
+	buf_printf(detail, "%s%s", detail->len > 0 ? ", " : "", key);
+	JSON_FOREACH(e, map) {
+		json_append(names, json_string(json_key(e)));
+		buf_printf(detail, " %s", json_key(e));
+		first = 0;
+	}
+	if (first)
+		buf_printf(detail, " (none)");
+	json_set(change, key, names);
+}
+
 void
 host_configure(struct host *h, const struct session_config *cfg)
 {
@@ -730,6 +753,8 @@ host_configure(struct host *h, const struct session_config *cfg)
 		buf_printf(&detail, "%s%s %s", detail.len > 0 ? ", " : "",
 		    keys[i], vals[i]);
 	}
+	host_config_names(change, &detail, "mcp", cfg->mcp);
+	host_config_names(change, &detail, "skills", cfg->skills);
 	snprintf(
 	    nid, sizeof nid, "config-%llu", (unsigned long long)h->nitems + 1);
 	content = json_array();

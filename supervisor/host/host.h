@@ -43,6 +43,10 @@ struct session_config {
 	const char *model;
 	const char *mode;
 	const char *effort; /* reasoning effort, thought or thinking level */
+	/* The session's own MCP servers and skills ({name: entry}), set
+	 * whole; only their names reach the log (env may hold secrets). */
+	const cJSON *mcp;
+	const cJSON *skills;
 };
 
 /* What the adapter may read of its session; strings are copied. */

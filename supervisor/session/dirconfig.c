@@ -10,11 +10,13 @@
  * next start without a cache to keep right.
  *
  * At each start of an agent (create, resume, restart) dirconfig_launch
- * merges the create request's "mcp" (ACP McpServer[]) with the
- * directory's servers (the request wins on a name both have) into one
+ * merges the session's own servers (set live by its config, in the
+ * directory's shape), the create request's "mcp" (ACP McpServer[]) and
+ * the directory's servers (the first wins a name more have) into one
  * ACP list for the adapters, writes Claude Code's --mcp-config file from
  * it and makes a folder whose .claude/skills/<name> are links to the
- * directory's skill folders (Claude reads the skills of an --add-dir).
+ * session's own and the directory's skill folders (Claude reads the
+ * skills of an --add-dir).
  * Both live in <data-dir>/launch/<session id>/, 0700: the file carries
  * the servers' env, which may be secrets, so it is never on a command
  * line.
@@ -610,41 +612,137 @@ dirconfig_launch_dir(const char *id)
 }
 
 /*
- * What the session's agent gets at this start: the merged ACP list, and
- * the Claude file and skills folder when there is something to put in
- * them. 0, or -1 with *cause (a file agentd could not write).
+ * Append to list the servers of a {name: McpServerConfig} map that are
+ * enabled, well formed and not named in list already (an earlier source
+ * wins a name).
+ */
+static void
+dirconfig_add_servers(cJSON *list, const cJSON *map)
+{
+	const cJSON *e;
+	char	    *err = NULL;
+	int	     on;
+
+	JSON_FOREACH(e, map) {
+		if (json_get_bool(e, "enabled", &on) == 0 && !on)
+			continue;
+		if (!json_is_obj(e) || dirconfig_has(list, json_key(e)) ||
+		    dirconfig_check_mcp(e, &err) != 0) {
+			free(err);
+			err = NULL;
+			continue;
+		}
+		json_append(list, dirconfig_acp_server(json_key(e), e));
+	}
+}
+
+/* Link the skills of a {name: SkillsConfig} map; 0, or -1 with *cause. */
+static int
+dirconfig_add_skills(const cJSON *map, const char *links, int *n, char **cause)
+{
+	const cJSON *e, *src;
+
+	JSON_FOREACH(e, map) {
+		JSON_FOREACH(src, json_get_arr(e, "sources")) {
+			if (json_get_str(src, "type") == NULL ||
+			    strcmp(json_get_str(src, "type"), "local") != 0 ||
+			    json_get_str(src, "source") == NULL)
+				continue;
+			if (*n == 0 && store_mkdirs(links) != 0) {
+				xasprintf(
+				    cause, "%s: %s", links, strerror(errno));
+				return (-1);
+			}
+			dirconfig_source(src, links, n);
+		}
+	}
+	return (0);
+}
+
+/*
+ * A session's own servers or skills (POST /v1/sessions/{id}/config):
+ * {name: entry}, each as the directory's routes take it, at most
+ * DIRCONFIG_LINKS entries. 0, or 400 or 422 with *cause.
+ */
+int
+dirconfig_check_own(enum dirconfig_kind kind, const cJSON *map, char **cause)
+{
+	const char  *what = kind == DIRCONFIG_MCP ? "mcp" : "skills";
+	const cJSON *e;
+	char	    *why;
+	int	     status;
+
+	if (!json_is_obj(map)) {
+		xasprintf(cause,
+		    "'%s' must be an object of name: %s (as PUT "
+		    "/v1/config/%s takes it)",
+		    what,
+		    kind == DIRCONFIG_MCP ? "McpServerConfig" : "SkillsConfig",
+		    what);
+		return (400);
+	}
+	if (json_size(map) > DIRCONFIG_LINKS) {
+		xasprintf(cause, "'%s' has more than %d entries", what,
+		    DIRCONFIG_LINKS);
+		return (400);
+	}
+	JSON_FOREACH(e, map) {
+		if (!dirconfig_name_ok(json_key(e))) {
+			xasprintf(cause,
+			    "%s name '%.64s' must be 1 to %d letters, digits, "
+			    "'_' or '-'",
+			    what, json_key(e), DIRCONFIG_NAME_MAX);
+			return (400);
+		}
+		why = NULL;
+		if (!json_is_obj(e)) {
+			why = xstrdup("must be an object");
+			status = 400;
+		} else if (kind == DIRCONFIG_MCP)
+			status = dirconfig_check_mcp(e, &why) == 0 ? 0 : 400;
+		else
+			status = dirconfig_check_skills(e, &why);
+		if (status != 0) {
+			xasprintf(cause, "%s '%s': %s", what, json_key(e), why);
+			free(why);
+			return (status);
+		}
+	}
+	return (0);
+}
+
+/*
+ * What the session's agent gets at this start: the merged ACP list (the
+ * session's own servers, then the create request's, then the
+ * directory's; the first wins a name), and the Claude file and skills
+ * folder when there is something to put in them. 0, or -1 with *cause
+ * (a file agentd could not write).
  */
 int
 dirconfig_launch(const char *id, const char *cwd, const cJSON *mcp,
-    struct dirconfig_launch *out, char **cause)
+    const cJSON *own_mcp, const cJSON *own_skills, struct dirconfig_launch *out,
+    char **cause)
 {
 	cJSON	    *all, *claude;
-	const cJSON *d, *e, *src;
+	const cJSON *e;
 	char	    *key, *dir, *links, *text, *err = NULL;
 	size_t	     len;
-	int	     n = 0, on;
+	int	     n = 0;
 
 	memset(out, 0, sizeof *out);
-	out->mcp = json_is_arr(mcp) ? json_dup(mcp) : json_array();
+	out->mcp = json_array();
+	dirconfig_add_servers(out->mcp, own_mcp);
+	JSON_FOREACH(e, json_is_arr(mcp) ? mcp : NULL) {
+		if (json_get_str(e, "name") == NULL ||
+		    !dirconfig_has(out->mcp, json_get_str(e, "name")))
+			json_append(out->mcp, json_dup(e));
+	}
 	key = dirconfig_key(cwd, &err);
 	free(err);
 	err = NULL;
 	if (key != NULL &&
 	    (all = dirconfig_read(DIRCONFIG_MCP, &err)) != NULL) {
-		d = json_get_obj(all, key);
-		JSON_FOREACH(e, d) {
-			if (json_get_bool(e, "enabled", &on) == 0 && !on)
-				continue;
-			if (!json_is_obj(e) ||
-			    dirconfig_has(out->mcp, json_key(e)) ||
-			    dirconfig_check_mcp(e, &err) != 0) {
-				free(err);
-				err = NULL;
-				continue;
-			}
-			json_append(
-			    out->mcp, dirconfig_acp_server(json_key(e), e));
-		}
+		dirconfig_add_servers(out->mcp, json_get_obj(all, key));
 		json_free(all);
 	}
 	if (err != NULL) {
@@ -655,26 +753,16 @@ dirconfig_launch(const char *id, const char *cwd, const cJSON *mcp,
 	dir = dirconfig_launch_dir(id);
 	xasprintf(&links, "%s/skills/.claude/skills", dir);
 	dirconfig_clear_links(links);
+	if (dirconfig_add_skills(own_skills, links, &n, cause) != 0)
+		goto fail;
 	if (key != NULL &&
 	    (all = dirconfig_read(DIRCONFIG_SKILLS, &err)) != NULL) {
-		d = json_get_obj(all, key);
-		JSON_FOREACH(e, d) {
-			JSON_FOREACH(src, json_get_arr(e, "sources")) {
-				if (json_get_str(src, "type") == NULL ||
-				    strcmp(json_get_str(src, "type"),
-					"local") != 0 ||
-				    json_get_str(src, "source") == NULL)
-					continue;
-				if (n == 0 && store_mkdirs(links) != 0) {
-					xasprintf(cause, "%s: %s", links,
-					    strerror(errno));
-					goto fail;
-				}
-				dirconfig_source(src, links, &n);
-			}
+		if (dirconfig_add_skills(
+			json_get_obj(all, key), links, &n, cause) != 0) {
+			json_free(all);
+			goto fail;
 		}
 		json_free(all);
-		all = NULL;
 	}
 	free(err);
 	err = NULL;

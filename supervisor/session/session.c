@@ -14,8 +14,9 @@
  *             next message starts it again with its native resume id)
  *   READY     the agent runs, no turn
  *   TURN      a turn runs; new messages are queued
- *   RESTARTING the agent ignored a cancel for --cancel-grace seconds: the
- *             turn is closed as cancelled and the agent stopped; at its
+ *   RESTARTING the agent ignored a cancel for --cancel-grace seconds (the
+ *             turn is closed as cancelled), or its MCP servers or skills
+ *             changed (between turns): the agent is stopped; at its
  *             exit the session is IDLE (queued messages restart it)
  *   STOPPING  terminate asked: SIGTERM sent, waiting for the exit
  *   ENDED     the agent is gone for good; session.ended is in the log
@@ -97,6 +98,13 @@ struct session {
 	struct record	     *record;  /* --record, or NULL */
 	char		     *driver;  /* ACP server holding it, or NULL */
 
+	/* Its own MCP servers and skills ({name: entry}, or NULL), set by
+	 * its config; relaunch: the running agent is to be restarted
+	 * (resumed) at the end of its turn so that they reach it. */
+	cJSON *own_mcp;
+	cJSON *own_skills;
+	int    relaunch;
+
 	/* Messages waiting for the agent: urgent (sent with "interrupt")
 	 * before queue, each in the order posted; nqueued counts both. */
 	TAILQ_HEAD(session_queue, session_msg) urgent;
@@ -148,6 +156,7 @@ static void session_save(struct session *);
 static int  session_save_meta(struct session *, char **);
 static void session_idle_cb(void *);
 static void session_cancel_cb(void *);
+static void session_relaunch(struct session *);
 static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
@@ -228,6 +237,8 @@ session_free(struct session *s)
 	free(s->wh_error);
 	free(s->id);
 	json_free(s->env);
+	json_free(s->own_mcp);
+	json_free(s->own_skills);
 	credentials_free(s->credentials);
 	free(s->home_dir);
 	free(s->driver);
@@ -572,6 +583,11 @@ session_meta(struct session *s, int secrets)
 		json_set_str(o, "agentHome", s->home_dir);
 	if (host_mcp(h) != NULL)
 		json_set(o, "mcp", json_dup(host_mcp(h)));
+	/* As "mcp": their env goes wherever session.json goes. */
+	if (s->own_mcp != NULL)
+		json_set(o, "sessionMcp", json_dup(s->own_mcp));
+	if (s->own_skills != NULL)
+		json_set(o, "sessionSkills", json_dup(s->own_skills));
 	if (host_agent_command(h) != NULL)
 		json_set(o, "agentCommand", json_dup(host_agent_command(h)));
 	if (host_native_id(h) != NULL)
@@ -827,8 +843,8 @@ session_launch(struct session *s, char **cause)
 	struct dirconfig_launch dl;
 	struct host_launch	hl;
 
-	if (dirconfig_launch(
-		s->id, host_cwd(s->host), host_mcp(s->host), &dl, cause) != 0)
+	if (dirconfig_launch(s->id, host_cwd(s->host), host_mcp(s->host),
+		s->own_mcp, s->own_skills, &dl, cause) != 0)
 		return (-1);
 	hl.mcp = dl.mcp;
 	hl.mcp_file = dl.mcp_file;
@@ -1044,6 +1060,7 @@ session_reap(struct session *s)
 	host_set_adapter_data(s->host, NULL);
 	loop_defer(session_proc_free_cb, s->proc);
 	s->proc = NULL;
+	s->relaunch = 0; /* the next start reads them anyway */
 	contain_budget_give();
 	if (s->cancel_timer != NULL)
 		loop_timer_stop(s->cancel_timer);
@@ -1184,6 +1201,10 @@ session_do_start(struct session *s, void *arg, char **cause)
 static int
 session_do_turn_done(struct session *s, void *arg, char **cause)
 {
+	if (s->relaunch) {
+		session_relaunch(s);
+		return (0);
+	}
 	s->state = S_READY;
 	if (s->nqueued > 0) {
 		/* Not from inside the adapter's callback: next loop pass. */
@@ -1211,6 +1232,23 @@ session_do_cancel(struct session *s, void *arg, char **cause)
 		loop_timer_set(s->cancel_timer, options.cancel_grace);
 	}
 	return (0);
+}
+
+/*
+ * New MCP servers or skills (session_configure) reach a running agent
+ * only at its start: stop it between turns, as a --cancel-grace restart
+ * does; at its exit the session is IDLE, and messages queued meanwhile
+ * start it again, resumed, with them.
+ */
+static void
+session_relaunch(struct session *s)
+{
+	s->relaunch = 0;
+	log_info("session %s: restarting the agent for its new MCP servers "
+		 "or skills",
+	    s->id);
+	s->state = S_RESTARTING;
+	proc_stop(s->proc, options.kill_grace);
 }
 
 /*
@@ -2127,6 +2165,10 @@ session_load(const char *id, char **cause)
 	set.mcp = json_get(o, "mcp");
 	s = session_new(id, p, st, &set);
 	s->env = json_detach(o, "env");
+	if (json_is_obj(json_get(o, "sessionMcp")))
+		s->own_mcp = json_detach(o, "sessionMcp");
+	if (json_is_obj(json_get(o, "sessionSkills")))
+		s->own_skills = json_detach(o, "sessionSkills");
 	s->credentials = json_detach(o, "credentials");
 	s->home = hmode;
 	s->home_dir = hdir;
@@ -2405,23 +2447,57 @@ session_post_message(struct session *s, const cJSON *body, char **cause)
 }
 
 /*
+ * 1 if the running agent, restarted now, resumes its session natively,
+ * or has had no turn (a fresh start loses nothing: Claude has no session
+ * id before its first turn); else 0 with *cause saying why it cannot
+ * take new servers or skills.
+ */
+static int
+session_resumable(struct session *s, char **cause)
+{
+	const struct adapter *a = s->profile->adapter;
+	const char	     *native = host_native_id(s->host);
+
+	if (s->state == S_READY && host_usage(s->host)->turns == 0)
+		return (1);
+	if (a->resumable != NULL
+		? a->resumable(s->host)
+		: (a->caps & CAP_RESUME) && native != NULL && *native != '\0')
+		return (1);
+	xasprintf(cause,
+	    "agent '%s' is running and cannot resume its session (%s), so "
+	    "it cannot take new MCP servers or skills now: set them when "
+	    "no agent runs, or terminate it (docs/agents.md)",
+	    s->profile->id,
+	    native == NULL || *native == '\0' ? "it has no native session yet"
+					      : "it does not load sessions");
+	return (0);
+}
+
+/*
  * POST /v1/sessions/{id}/config: {model?, mode?, permissionMode?,
- * effort?}, non-empty strings, at least one; mode and permissionMode
- * name the same setting. The adapter maps it to the agent's own way (at
- * once, from the next turn, or at the next start when no agent runs) or
- * refuses it, 409 (the agent cannot) or 422 (a value it does not offer);
- * taken, it is in the log (a "config" status item) and session.json, so
- * a restart and a resume keep it. 0, or an HTTP status with *cause.
+ * effort?, mcp?, skills?}, at least one; mode and permissionMode name
+ * the same setting. Model, mode and effort: non-empty strings the
+ * adapter maps to the agent's own way (at once, from the next turn, or
+ * at the next start when no agent runs) or refuses, 409 (the agent
+ * cannot) or 422 (a value it does not offer). mcp and skills: the
+ * session's own servers and skills, {name: entry} as the directory's
+ * routes take them, each replacing the whole set; they reach the agent
+ * at its next start, so a running one is restarted (resumed) between
+ * turns, and one that cannot resume is 409. Taken, a change is in the
+ * log (a "config" status item) and session.json, so a restart and a
+ * resume keep it. 0, or an HTTP status with *cause; a refusal changes
+ * nothing.
  */
 int
 session_configure(struct session *s, const cJSON *body, char **cause)
 {
 	static const char *const names[] = { "model", "mode", "permissionMode",
-		"effort" };
+		"effort", "mcp", "skills" };
 	const struct adapter	*a = s->profile->adapter;
 	struct session_config	 cfg;
-	const char		*v[nitems(names)];
-	const cJSON		*e;
+	const char		*v[4];
+	const cJSON		*e, *mcp, *skills;
 	size_t			 i, n = 0;
 	int			 status;
 
@@ -2433,12 +2509,12 @@ session_configure(struct session *s, const cJSON *body, char **cause)
 		if (i == nitems(names)) {
 			xasprintf(cause,
 			    "unknown setting '%s' (model, mode, "
-			    "permissionMode, effort)",
+			    "permissionMode, effort, mcp, skills)",
 			    json_key(e));
 			return (400);
 		}
 	}
-	for (i = 0; i < nitems(names); i++) {
+	for (i = 0; i < nitems(v); i++) {
 		v[i] = NULL;
 		if ((e = json_get(body, names[i])) == NULL || json_is_null(e))
 			continue;
@@ -2453,9 +2529,20 @@ session_configure(struct session *s, const cJSON *body, char **cause)
 		v[i] = json_str(e);
 		n++;
 	}
-	if (n == 0) {
+	if ((mcp = json_get(body, "mcp")) != NULL && json_is_null(mcp))
+		mcp = NULL;
+	if ((skills = json_get(body, "skills")) != NULL && json_is_null(skills))
+		skills = NULL;
+	if (mcp != NULL &&
+	    (status = dirconfig_check_own(DIRCONFIG_MCP, mcp, cause)) != 0)
+		return (status);
+	if (skills != NULL &&
+	    (status = dirconfig_check_own(DIRCONFIG_SKILLS, skills, cause)) !=
+		0)
+		return (status);
+	if (n == 0 && mcp == NULL && skills == NULL) {
 		*cause = xstrdup("nothing to change: give model, mode "
-				 "(or permissionMode) or effort");
+				 "(or permissionMode), effort, mcp or skills");
 		return (400);
 	}
 	if (v[1] != NULL && v[2] != NULL && strcmp(v[1], v[2]) != 0) {
@@ -2470,21 +2557,42 @@ session_configure(struct session *s, const cJSON *body, char **cause)
 	}
 	if ((status = session_check_store(s, cause)) != 0)
 		return (status);
+	/* Checked before anything is sent: a refusal changes nothing. */
+	if ((mcp != NULL || skills != NULL) &&
+	    (s->state == S_READY || s->state == S_TURN) &&
+	    !session_resumable(s, cause))
+		return (409);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.model = v[0];
 	cfg.mode = v[1] != NULL ? v[1] : v[2];
 	cfg.effort = v[3];
-	if (a->configure == NULL) {
+	if (n > 0 && a->configure == NULL) {
 		xasprintf(cause,
 		    "agent '%s' cannot change its model, mode or effort "
 		    "during a session (docs/agents.md)",
 		    s->profile->id);
 		return (409);
 	}
-	if ((status = a->configure(s->host, &cfg, cause)) != 0)
+	if (n > 0 && (status = a->configure(s->host, &cfg, cause)) != 0)
 		return (status);
-	host_configure(s->host, &cfg);
+	if (mcp != NULL) {
+		json_free(s->own_mcp);
+		s->own_mcp = json_dup(mcp);
+	}
+	if (skills != NULL) {
+		json_free(s->own_skills);
+		s->own_skills = json_dup(skills);
+	}
+	cfg.mcp = mcp;
+	cfg.skills = skills;
+	host_configure(s->host, &cfg); /* saves session.json */
 	log_info("session %s: settings changed", s->id);
+	if (mcp == NULL && skills == NULL)
+		return (0);
+	if (s->state == S_READY)
+		session_relaunch(s);
+	else if (s->state == S_TURN)
+		s->relaunch = 1; /* never a running turn: at its end */
 	return (0);
 }
 

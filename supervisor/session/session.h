@@ -61,8 +61,9 @@ int dirconfig_get(
 int dirconfig_set(
     enum dirconfig_kind, const char *, const char *, const cJSON *, char **);
 int  dirconfig_delete(enum dirconfig_kind, const char *, const char *, char **);
-int  dirconfig_launch(const char *, const char *, const cJSON *,
-     struct dirconfig_launch *, char **);
+int  dirconfig_check_own(enum dirconfig_kind, const cJSON *, char **);
+int  dirconfig_launch(const char *, const char *, const cJSON *, const cJSON *,
+     const cJSON *, struct dirconfig_launch *, char **);
 void dirconfig_launch_free(struct dirconfig_launch *);
 void dirconfig_forget(const char *);
 

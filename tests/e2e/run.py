@@ -649,6 +649,54 @@ def run_mcp(agentd, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Agents checked to take MCP servers set on their live session.
+SESSION_MCP = ("claude",)
+
+
+def run_session_mcp(agentd, mock, agent):
+    """MCP servers set on a live session (POST /v1/sessions/{id}/config
+    {mcp}) after its first turn: agentd restarts the agent between turns
+    with its session resumed, and in the second turn the real agent calls
+    the server's tool; the native session is the same."""
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-smcp-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    log = os.path.join(tmp, "mcp-calls.jsonl")
+    sid = f"{agent}-session-mcp"
+    try:
+        aid, command, model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=MCP_MODEL.get(agent, model), permission_mode=mode)
+        mock_reset(mock)
+        first = scenarios.drive(agentd, sid, scenarios.by_name("hello"), cwd)
+        native = agentd.http("GET", f"/v1/sessions/{sid}").json.get(
+            "nativeSessionId")
+        assert native, "no native session id after the first turn"
+        assert not os.path.exists(log + ".list"), "the server ran too soon"
+        _config(agentd, sid, {"mcp": {"agentdprobe": {"type": "local",
+            "command": sys.executable, "args": [MCP_SERVER, log]}}})
+        sc = scenarios.Scenario("mcp", "call the mcp tool please",
+            permission="once", timeout=120)
+        run = scenarios.drive(agentd, sid, sc, cwd,
+            offset=first.events[-1]["sequence"])
+        scenarios.check_invariants(run)
+        assert os.path.exists(log), \
+            f"the MCP tool was never called: {run.types()[-12:]}"
+        results = [p for e in run.of("item.completed")
+            for p in e["data"]["item"]["content"]
+            if p.get("type") == "tool_result"]
+        assert any("agentd-mcp-answer:ping" in json.dumps(p)
+            for p in results), f"no tool_result with the answer: {results}"
+        info = agentd.http("GET", f"/v1/sessions/{sid}").json
+        assert info.get("nativeSessionId") == native, \
+            f"resumed as {info.get('nativeSessionId')}, was {native}"
+        check_history(mock, agent)  # the restart resumed turn 1
+    finally:
+        agentd.http("POST", f"/v1/sessions/{sid}/terminate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _config(agentd, sid, body):
     r = agentd.http("POST", f"/v1/sessions/{sid}/config", body)
     assert r.status == 204, f"config {body}: {r.status} {r.body[:300]!r}"
@@ -743,6 +791,9 @@ def main():
                     mock, agent, "config.test.mjs", SDK_CONFIG[agent])))
             if not a.record and agent in MCP:
                 tests.append(("mcp", lambda: run_mcp(agentd, mock, agent)))
+            if not a.record and agent in SESSION_MCP:
+                tests.append(("session-mcp", lambda: run_session_mcp(
+                    agentd, mock, agent)))
             if not a.record and agent in CONFIG:
                 tests.append(("config", lambda: run_config(agentd, mock,
                     agent)))
