@@ -156,7 +156,7 @@ def test_token_never_logged(ctx):
         a.http("GET", "/v1/sessions?access_token=" + near, token=None)
         a.http("GET", "/v1/nowhere?access_token=" + TOKEN, token=None)
         a.http("GET", "/v1/health?access_token=" + TOKEN, token=None)
-        a.raw_request(f"GET /v1/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        a.raw_request(f"GET /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:{a.port}\r\nAuthorization: Bearer {TOKEN}\r\n"
                       "Connection: close\r\n\r\n".encode(), 2)
         rc = a.stop()
         assert rc == 0, f"exit {rc}"

@@ -262,8 +262,11 @@ def test_slow_reader_bounded_memory_fast_reader_unaffected(ctx):
         slow = socket.create_connection(("127.0.0.1", a.port))
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         slow.sendall(b"GET /v1/sessions/s1/events/sse?offset=0 HTTP/1.1\r\n"
-            b"Host: x\r\n\r\n")
-        slow.recv(1024)
+            b"Host: 127.0.0.1:%d\r\n\r\n" % a.port)
+        # A refused reader (421 for a foreign Host) would block each
+        # recv below until agentd hangs up and slow nothing down.
+        head = slow.recv(1024)
+        assert head.startswith(b"HTTP/1.1 200"), head[:200]
         rss0 = a.rss_kib()
         fast = a.ws("/v1/sessions/s1/events/ws")
         t0 = time.monotonic()
