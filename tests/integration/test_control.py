@@ -478,6 +478,7 @@ def test_attachments_recorded_and_sent(ctx):
 
 
 def test_attachments_refused(ctx):
+    import base64
     import os
     with Agentd(ctx.binary) as a:
         _create(a, cwd=a.cwd)
@@ -496,6 +497,9 @@ def test_attachments_refused(ctx):
                     "base64"),
                 ([{"path": "nope.txt"}], 400, "nope.txt"),
                 ([{"path": "big.png"}], 413, "over"),
+                # one byte over, inline: its base64 is within the padding
+                ([{"data": base64.b64encode(b"\0" * (5 * 1024 * 1024 + 1))
+                    .decode(), "mime": "image/png"}], 413, "over"),
                 ([{"path": "big.png", "mime": "text/plain"}] * 17, 413,
                     "at most 16")):
             r = _post(a, "s1", {"message": "x", "attachments": atts}, status)
