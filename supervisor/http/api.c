@@ -1014,13 +1014,19 @@ static void
 api_config(struct session *s, const char *target, const cJSON *args,
     struct api_response *resp)
 {
-	cJSON *o;
+	cJSON *o, *v;
 	char  *cause = NULL;
 	int    status;
 
+	/*
+	 * The frame's own members are not the session's. A key may repeat
+	 * (the parser keeps duplicates), so every copy goes.
+	 */
 	o = json_dup(args);
-	json_free(json_detach(o, "type")); /* a WebSocket frame's own */
-	json_free(json_detach(o, "id"));
+	while ((v = json_detach(o, "type")) != NULL)
+		json_free(v);
+	while ((v = json_detach(o, "id")) != NULL)
+		json_free(v);
 	status = session_configure(s, o, &cause);
 	json_free(o);
 	if (status == 422) { /* not a limit's 422 (reply_fail's) */
