@@ -424,10 +424,12 @@ def test_acp_facade_settings_on_claude(ctx):
                     if e.get("d") == ">":
                         out.append(json.loads(e["l"]))
             return out
-        reqs = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(
+        reqs = wait_for(lambda: (lambda s: s if len(s) >= 3 else None)(
             [m["request"] for m in sent()
             if m.get("type") == "control_request"]), 5)
-        assert reqs == [{"subtype": "set_model", "model": "claude-sonnet-4-5"},
+        # initialize at start (for Claude's models), then the two changes
+        assert reqs == [{"subtype": "initialize"},
+            {"subtype": "set_model", "model": "claude-sonnet-4-5"},
             {"subtype": "set_permission_mode", "mode": "plan"}], reqs
         a.http("DELETE", "/v1/acp/c")
 
