@@ -397,10 +397,10 @@ acp_open_session(struct host *s, struct acp *a)
 	if (native != NULL && *native != '\0' && a->can_load) {
 		a->replaying = 1;
 		jsonrpc_peer_request(a->peer, ACP_REQ_LOAD, ACPMSG_SESSION_LOAD,
-		    acpmsg_session(host_cwd(s), host_mcp(s), native));
+		    acpmsg_session(host_cwd(s), host_launch_mcp(s), native));
 	} else
 		jsonrpc_peer_request(a->peer, ACP_REQ_NEW, ACPMSG_SESSION_NEW,
-		    acpmsg_session(host_cwd(s), host_mcp(s), NULL));
+		    acpmsg_session(host_cwd(s), host_launch_mcp(s), NULL));
 }
 
 /*

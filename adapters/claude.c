@@ -347,6 +347,16 @@ claude_spawn_argv(struct host *s, struct argv_builder *b, char **cause)
 		argv_add(b, "--permission-mode");
 		argv_add(b, mode);
 	}
+	/* Files the session wrote: the servers' env stays off the argv. */
+	if (host_mcp_file(s) != NULL) {
+		argv_add(b, "--mcp-config");
+		argv_add(b, host_mcp_file(s));
+	}
+	/* Claude reads the .claude/skills of a directory it may use. */
+	if (host_skills_dir(s) != NULL) {
+		argv_add(b, "--add-dir");
+		argv_add(b, host_skills_dir(s));
+	}
 	/* As root, claude refuses to skip permissions outside a sandbox. */
 	if (geteuid() == 0)
 		argv_env(b, "IS_SANDBOX", "1");

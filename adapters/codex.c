@@ -36,6 +36,7 @@
  * and the like, before any turn), sessionConfigured and the legacy
  * "codex/event/" mirrors.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,7 @@ static jsonrpc_msg_fn codex_models_cb;
 static jsonrpc_msg_fn codex_command_approval_cb;
 static jsonrpc_msg_fn codex_file_approval_cb;
 static jsonrpc_msg_fn codex_user_input_cb;
+static jsonrpc_msg_fn codex_mcp_approval_cb;
 static jsonrpc_msg_fn codex_item_started_cb;
 static jsonrpc_msg_fn codex_item_completed_cb;
 static jsonrpc_msg_fn codex_message_delta_cb;
@@ -242,13 +244,15 @@ static jsonrpc_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
 
 /*
  * Requests from the server; anything else (item/permissions/requestApproval,
- * mcpServer/elicitation/request, item/tool/call, the v1 approvals, ...) is
- * answered -32601 so that codex fails the call instead of waiting.
+ * an elicitation that is not an MCP tool call's approval, item/tool/call,
+ * the v1 approvals, ...) is answered -32601 so that codex fails the call
+ * instead of waiting.
  */
 static const struct jsonrpc_method codex_requests[] = {
 	{ "item/commandExecution/requestApproval", codex_command_approval_cb },
 	{ "item/fileChange/requestApproval", codex_file_approval_cb },
-	{ "item/tool/requestUserInput", codex_user_input_cb }
+	{ "item/tool/requestUserInput", codex_user_input_cb },
+	{ "mcpServer/elicitation/request", codex_mcp_approval_cb }
 };
 
 /* Notifications we translate; see the list of ignored ones on top. */
@@ -537,6 +541,66 @@ codex_configure(struct host *s, const struct session_config *cfg, char **cause)
 }
 
 /*
+ * The session's MCP servers (ACP's McpServer[]) as config overrides of
+ * thread/start and thread/resume, one "mcp_servers.<name>" table each:
+ * on the JSON-RPC channel, so the servers' env is never on a command
+ * line, and beside the servers of the user's config.toml, not instead.
+ * A name that is not a bare TOML key cannot be a dotted override: left
+ * out.
+ */
+static void
+codex_mcp_config(struct host *s, cJSON *params)
+{
+	const cJSON *e, *kv;
+	cJSON	    *config = NULL, *srv, *map;
+	const char  *name, *p;
+	char	    *key;
+
+	JSON_FOREACH(e, host_launch_mcp(s)) {
+		if ((name = json_get_str(e, "name")) == NULL || *name == '\0')
+			continue;
+		for (p = name; *p != '\0'; p++) {
+			if (!isalnum((unsigned char)*p) && *p != '_' &&
+			    *p != '-')
+				break;
+		}
+		if (*p != '\0')
+			continue;
+		srv = json_object();
+		map = json_object();
+		if (json_get_str(e, "url") != NULL) {
+			json_set_str(srv, "url", json_get_str(e, "url"));
+			JSON_FOREACH(kv, json_get_arr(e, "headers"))
+				json_set_str(map, json_get_str(kv, "name"),
+				    json_get_str(kv, "value"));
+			json_set(srv, "http_headers", map);
+		} else if (json_get_str(e, "command") != NULL) {
+			json_set_str(
+			    srv, "command", json_get_str(e, "command"));
+			json_set(srv, "args",
+			    json_get_arr(e, "args") != NULL
+				? json_dup(json_get_arr(e, "args"))
+				: json_array());
+			JSON_FOREACH(kv, json_get_arr(e, "env"))
+				json_set_str(map, json_get_str(kv, "name"),
+				    json_get_str(kv, "value"));
+			json_set(srv, "env", map);
+		} else {
+			json_free(srv);
+			json_free(map);
+			continue;
+		}
+		if (config == NULL)
+			config = json_object();
+		xasprintf(&key, "mcp_servers.%s", name);
+		json_set(config, key, srv);
+		free(key);
+	}
+	if (config != NULL)
+		json_set(params, "config", config);
+}
+
+/*
  * thread/resume when the session has a thread id, else thread/start. A
  * resumed thread keeps its old policy unless told, so both say it.
  */
@@ -550,6 +614,7 @@ codex_open_thread(struct host *s, struct codex *a)
 	json_set_str(params, "cwd", host_cwd(s));
 	json_set_str(params, "model", host_model(s));
 	codex_thread_policy(s, params);
+	codex_mcp_config(s, params);
 	a->phase = CODEX_OPENING;
 	if (native != NULL && *native != '\0' && !a->fresh) {
 		json_set_str(params, "threadId", native);
@@ -1669,6 +1734,44 @@ codex_offered(const cJSON *decisions, const char *decision)
 }
 
 /*
+ * mcpServer/elicitation/request with _meta.codex_approval_kind
+ * "mcp_tool_call": Codex asks before it runs an MCP server's tool, as an
+ * MCP elicitation with an empty form. A permission like the others; the
+ * ask's data "mcp" makes the answer an elicitation result. Any other
+ * elicitation (a server's own form) has no place here: -32601.
+ */
+static void
+codex_mcp_approval_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct host	   *s = arg;
+	struct codex	   *a = codex_get(s);
+	const cJSON	   *p = msg->params, *m = json_get_obj(p, "_meta");
+	const char	   *kind = json_get_str(m, "codex_approval_kind");
+	const char	   *server = json_get_str(p, "serverName");
+	const char	   *tool = json_get_str(m, "tool_name");
+	struct jsonrpc_ask *k;
+	cJSON		   *meta;
+	char		   *name;
+
+	if (kind == NULL || strcmp(kind, "mcp_tool_call") != 0) {
+		jsonrpc_peer_error(a->peer, msg->id, JSONRPC_METHOD_NOT_FOUND,
+		    "agentd answers no MCP elicitation form");
+		return;
+	}
+	xasprintf(&name, "mcp__%s__%s", server != NULL ? server : "mcp",
+	    tool != NULL ? tool : "tool");
+	meta = json_object();
+	json_set_str(meta, "tool_name", name);
+	json_set(meta, "input",
+	    json_get_obj(m, "tool_params") != NULL
+		? json_dup(json_get_obj(m, "tool_params"))
+		: json_object());
+	k = jsonrpc_peer_ask(a->peer, msg->id, json_string("mcp"));
+	host_permission_request(s, k->native_id, name, meta);
+	free(name);
+}
+
+/*
  * Answer an approval with {decision}. ALWAYS is acceptForSession, or plain
  * accept where codex does not offer it for this request (it never does for
  * commands it would rather amend its exec policy for).
@@ -1684,6 +1787,19 @@ codex_reply_permission(
 
 	if (a == NULL || (k = jsonrpc_peer_take(a->peer, native_id)) == NULL)
 		return (-1);
+	if (json_is_str(k->data) && strcmp(json_str(k->data), "mcp") == 0) {
+		/* An elicitation's result: accept (once or always) or not. */
+		result = json_object();
+		json_set_str(result, "action",
+		    reply == PERMISSION_ONCE || reply == PERMISSION_ALWAYS
+			? "accept"
+			: reply == PERMISSION_REJECT ? "decline"
+						     : "cancel");
+		if (reply == PERMISSION_ONCE || reply == PERMISSION_ALWAYS)
+			json_set(result, "content", json_object());
+		jsonrpc_peer_answer(a->peer, k, result);
+		return (0);
+	}
 	switch (reply) {
 	case PERMISSION_ONCE:
 		decision = "accept";

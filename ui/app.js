@@ -1,6 +1,7 @@
 /*
  * agentd inspector: sessions, the live event view, the composer, and the
- * buttons that answer permissions and questions (see index.html).
+ * buttons that answer permissions and questions (see index.html); the
+ * Files view (/v1/fs) and the Terminal view (xterm.js on a pty process).
  *
  * API calls go to ROOT + "v1/...", ROOT being the folder above /ui/ as the
  * browser sees it, so a proxy's path prefix is kept. The token comes from
@@ -75,12 +76,13 @@ function askToken(why) {
 }
 $('#tokbtn').onclick = () => askToken('The access token for API calls (kept in this tab only).');
 
-async function api(method, path, body) {
+/* A call with the token; a body of bytes when type is given, else JSON. */
+async function call(method, path, body, type) {
 	const hd = {};
 	if (token) hd.Authorization = 'Bearer ' + token;
-	if (body !== undefined) hd['Content-Type'] = 'application/json';
+	if (body !== undefined) hd['Content-Type'] = type || 'application/json';
 	const r = await fetch(ROOT + path, { method, headers: hd,
-	    body: body === undefined ? undefined : JSON.stringify(body) });
+	    body: body === undefined || type ? body : JSON.stringify(body) });
 	if (!r.ok) {
 		let d = r.status + ' ' + r.statusText;
 		if (r.status === 401) {
@@ -89,6 +91,10 @@ async function api(method, path, body) {
 		} else try { d = (await r.json()).detail || d; } catch (e) {}
 		throw Object.assign(new Error(d), { status: r.status });
 	}
+	return r;
+}
+async function api(method, path, body) {
+	const r = await call(method, path, body);
 	return r.status === 204 ? null : r.json();
 }
 const sp = () => 'v1/sessions/' + enc(cur);
@@ -484,6 +490,212 @@ $('#delete').onclick = () => {
 	if (!confirm('Delete session ' + cur + ' and its event log?')) return;
 	api('DELETE', sp()).then(() => { select(null); refresh(); }, e => toast('delete: ' + e.message));
 };
+
+/* Views: Sessions (#app), Files and Terminal, one shown at a time. */
+let view = 'app';
+function show(v) {
+	view = v;
+	for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('sel', b.dataset.view === v);
+	for (const id of ['app', 'files', 'term']) $('#' + id).hidden = id !== v;
+	if (v === 'files' && fsDir === null) browse($('#fspath').value.trim() || '.');
+	if (v === 'term') termShow();
+}
+for (const b of document.querySelectorAll('#tabs button')) b.onclick = () => show(b.dataset.view);
+
+/*
+ * Files: a folder of /v1/fs/entries at a time. Uploads are PUT as the
+ * file's raw bytes; a download fetches with the token (a plain link could
+ * not send it) and saves the Blob through a temporary link.
+ */
+let fsDir = null, fsGen = 0;
+const fsq = p => 'v1/fs/' + p;
+function size(n) {
+	if (n < 1024) return n + ' B';
+	const u = ['KiB', 'MiB', 'GiB', 'TiB'];
+	let i = -1;
+	do { n /= 1024; i++; } while (n >= 1024 && i < u.length - 1);
+	return n.toFixed(n < 10 ? 1 : 0) + ' ' + u[i];
+}
+function under(dir, name) { return dir.replace(/\/+$/, '') + '/' + name; }
+async function browse(path) {
+	let list, dir;
+	const g = ++fsGen;
+	try {
+		/* The folder's own absolute path: "." (HOME) and relative ones resolved. */
+		dir = (await api('GET', fsq('stat?path=' + enc(path)))).path;
+		list = await api('GET', fsq('entries?path=' + enc(dir)));
+	} catch (e) { if (g === fsGen) toast('files: ' + e.message); return; }
+	/* Only the folder asked for last is shown, whichever answer comes last. */
+	if (g !== fsGen) return;
+	fsDir = dir;
+	$('#fspath').value = dir;
+	$('#fsup').disabled = dir === '/';
+	$('#fslist tbody').replaceChildren(...list.map(e => {
+		const isDir = e.entryType === 'directory';
+		return h('tr', { 'data-name': e.name, class: isDir ? 'dir' : 'file' },
+		    h('td', null, isDir ? h('a', { href: '#', onclick: ev => { ev.preventDefault(); browse(e.path); } }, e.name + '/')
+		    : e.name, e.symlink ? h('span', { class: 'dim' }, ' \u2192') : null),
+		    h('td', { class: 'dim' }, isDir ? '' : size(e.size)),
+		    h('td', { class: 'dim' }, (e.modified || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z')),
+		    h('td', null, isDir ? null : h('button', { type: 'button', class: 'dl', onclick: () => download(e) }, 'Download')));
+	}));
+	if (!list.length) $('#fslist tbody').append(h('tr', null, h('td', { class: 'dim', colspan: 4 }, 'empty')));
+}
+async function download(e) {
+	try {
+		const blob = await (await call('GET', fsq('file?path=' + enc(e.path)))).blob();
+		const a = h('a', { href: URL.createObjectURL(blob), download: e.name });
+		document.body.append(a);
+		a.click();
+		a.remove();
+		setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+	} catch (x) { toast('download: ' + x.message); }
+}
+$('#fsbar').onsubmit = ev => { ev.preventDefault(); browse($('#fspath').value.trim() || '.'); };
+$('#fsup').onclick = () => { if (fsDir) browse(fsDir.replace(/\/[^/]*\/?$/, '') || '/'); };
+$('#fsfile').onchange = async ev => {
+	const files = [...ev.target.files], dir = fsDir;
+	ev.target.value = '';
+	if (dir === null) return;
+	for (const f of files) {
+		try { await call('PUT', fsq('file?path=' + enc(under(dir, f.name))), f, 'application/octet-stream'); }
+		catch (x) { toast('upload ' + f.name + ': ' + x.message); }
+	}
+	browse(dir);
+};
+
+/*
+ * agentd's Content-Security-Policy (style-src 'self', set by
+ * libwebsockets) refuses inline style, and xterm.js's DOM renderer uses
+ * it twice: it puts <style> elements in the page (the policy refuses even
+ * an empty one) and writes its computed CSS into them (cell size, theme
+ * colours), and it writes true colours into style="" attributes. Rather
+ * than loosen the policy for the whole page, both go through the CSSOM,
+ * which the policy does not govern: a <style> element stays out of the
+ * document and its text becomes a constructed sheet the document adopts
+ * (dropped when xterm removes the element); a style attribute becomes
+ * element.style.cssText. The CSS is the same; only xterm does either on
+ * this page, and nothing is installed until it is loaded.
+ */
+const sheets = new WeakMap();
+function cssomShim() {
+	const sheet = el => {
+		let s = sheets.get(el);
+		if (!s) {
+			s = { sheet: new CSSStyleSheet(), text: '' };
+			sheets.set(el, s);
+			document.adoptedStyleSheets = [...document.adoptedStyleSheets, s.sheet];
+		}
+		return s;
+	};
+	Object.defineProperty(HTMLStyleElement.prototype, 'textContent', {
+		configurable: true,
+		get() { return sheet(this).text; },
+		set(v) { const s = sheet(this); s.text = String(v); s.sheet.replaceSync(s.text); },
+	});
+	HTMLStyleElement.prototype.remove = function () {
+		const s = sheets.get(this);
+		if (s) document.adoptedStyleSheets = document.adoptedStyleSheets.filter(x => x !== s.sheet);
+		sheets.delete(this);
+	};
+	const append = Node.prototype.appendChild;
+	Node.prototype.appendChild = function (el) {
+		if (el instanceof HTMLStyleElement) { sheet(el); return el; }
+		return append.call(this, el);
+	};
+	const set = Element.prototype.setAttribute;
+	Element.prototype.setAttribute = function (name, value) {
+		if (String(name).toLowerCase() === 'style') this.style.cssText = value;
+		else set.call(this, name, value);
+	};
+}
+
+/*
+ * Terminal: bash on a pseudo-terminal (POST /v1/processes, tty: true),
+ * shown by xterm.js over /v1/processes/{id}/terminal/ws. Output comes as
+ * binary frames, written to xterm as they are; keys go as input frames;
+ * the fit addon sizes the terminal to its box and each new size is sent
+ * as a resize frame, so the shell's stty size follows the page.
+ */
+let xterm = null, termLoad = null, term = null, fit = null, tws = null, tproc = null;
+function termLoadLib() {
+	if (!termLoad) {
+		cssomShim();
+		document.head.append(h('link', { rel: 'stylesheet', href: 'xterm.css' }));
+		termLoad = Promise.all([import('./xterm.mjs'), import('./addon-fit.mjs')])
+		    .then(([x, f]) => { xterm = { Terminal: x.Terminal, FitAddon: f.FitAddon }; });
+	}
+	return termLoad;
+}
+function tstate(s) { $('#tstate').textContent = s; }
+async function termShow() {
+	if (term) { termFit(); term.focus(); return; }
+	try { await termLoadLib(); } catch (e) { toast('terminal: ' + e.message); return; }
+	if (term) return;
+	term = new xterm.Terminal({ fontFamily: getComputedStyle(document.body).getPropertyValue('--mono'),
+	    fontSize: 13, scrollback: 5000 });
+	fit = new xterm.FitAddon();
+	term.loadAddon(fit);
+	term.open($('#tbox'));
+	term.onData(d => termSend({ type: 'input', data: d }));
+	term.onResize(({ cols, rows }) => { termSize(); termSend({ type: 'resize', cols, rows }); });
+	new ResizeObserver(() => termFit()).observe($('#tbox'));
+	termFit();
+	termSize();
+	termStart();
+}
+function termFit() { if (fit && view === 'term') try { fit.fit(); } catch (e) {} }
+function termSize() { $('#tsize').textContent = term.cols + '\u00d7' + term.rows; }
+function termSend(m) { if (tws && tws.readyState === WebSocket.OPEN) tws.send(JSON.stringify(m)); }
+async function termStart() {
+	if (tws) { tws.onclose = null; tws.close(); tws = null; }
+	$('#tnew').disabled = true;
+	tstate('starting');
+	try {
+		tproc = await api('POST', 'v1/processes', { command: 'bash', args: ['-i'], tty: true });
+	} catch (e) { tstate('not started'); $('#tnew').disabled = false; toast('terminal: ' + e.message); return; }
+	const u = new URL(ROOT + 'v1/processes/' + enc(tproc.id) + '/terminal/ws', location.href);
+	u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+	if (token) u.searchParams.set('access_token', token);
+	const ws = tws = new WebSocket(u);
+	ws.binaryType = 'arraybuffer';
+	ws.onopen = () => {
+		/* The pty starts at 80x24: give it this terminal's size first. */
+		termSend({ type: 'resize', cols: term.cols, rows: term.rows });
+		tstate('bash \u00b7 process ' + tproc.id);
+		term.focus();
+	};
+	ws.onmessage = m => {
+		if (typeof m.data !== 'string') { term.write(new Uint8Array(m.data)); return; }
+		let f;
+		try { f = JSON.parse(m.data); } catch (e) { return; }
+		if (f.type === 'exit') {
+			tstate('exited' + (f.exitCode != null ? ' (' + f.exitCode + ')' : ''));
+			term.write('\r\n[process exited]\r\n');
+		} else if (f.type === 'error') toast('terminal: ' + f.message);
+	};
+	ws.onclose = () => {
+		if (tws !== ws) return;
+		tws = null;
+		$('#tnew').disabled = false;
+		if (!/^exited/.test($('#tstate').textContent)) tstate('disconnected');
+	};
+}
+/* A process outlives its sockets: the page stops the shells it started. */
+function termStop(keepalive) {
+	if (!tproc) return;
+	const hd = token ? { Authorization: 'Bearer ' + token } : {};
+	fetch(ROOT + 'v1/processes/' + enc(tproc.id) + '/stop?waitMs=0', { method: 'POST', headers: hd, keepalive })
+	    .catch(() => {});
+	tproc = null;
+}
+$('#tnew').onclick = () => {
+	if (!term) return;
+	termStop(false);
+	term.reset();
+	termStart();
+};
+addEventListener('pagehide', () => termStop(true));
 
 async function start() {
 	await loadAgents();

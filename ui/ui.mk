@@ -5,11 +5,17 @@
 # build/gen/ui/, and supervisor/http/ui.c includes those with the assembler's
 # .incbin; agentd serves them as they are, with Content-Encoding: gzip.
 #
+# ui/vendor/ holds xterm.js and its fit addon (the Terminal view) as npm
+# publishes them: ui/vendor/fetch.sh fetches them again and checks each
+# tarball's sha512. They are served flat, as /ui/xterm.mjs and so on;
+# xterm.mjs carries its licence header, LICENSE.* stay in the tree.
+#
 #   make test-ui	drive the page in headless Chromium with playwright-core
 #			(tests/ui/suite.sh installs both where missing); leaves
 #			build/ui-screenshot.png
 
-UI_FILES	 = index.html app.js app.css redirect.html
+UI_FILES	 = index.html app.js app.css redirect.html \
+		   vendor/xterm.mjs vendor/xterm.css vendor/addon-fit.mjs
 UI_GZ		 = $(UI_FILES:%=build/gen/ui/%.gz)
 
 build/gen/ui/%.gz: ui/%

@@ -221,8 +221,11 @@ enum store_kind store_kind(const struct store *);
 void		store_set_cap(struct store *, uint64_t);
 int		store_append(
 		struct store *, uint64_t, const char *, size_t, const char *, char **);
-int   store_sync(struct store *);
-int   store_dirty(const struct store *);
+int store_sync(struct store *);
+int store_dirty(const struct store *);
+int store_write_file(
+    const char *, const char *, const char *, size_t, size_t, char **);
+char *store_read_file(const char *, const char *, size_t, size_t *);
 int   store_write_meta(struct store *, const char *, size_t, char **);
 char *store_read_meta(struct store *, size_t *);
 typedef int (*store_read_cb)(

@@ -1605,26 +1605,29 @@ store_dirty(const struct store *st)
 }
 
 /*
- * Replace the metadata (session.json, server.json) atomically: all of it
- * to <meta>.new, fsync, rename, fsync the directory. Refuses more than
- * store_read_meta would read back.
+ * Replace the file dir/name atomically: all of it to dir/name.new, fsync,
+ * rename, fsync the directory, so that a crash leaves the old file or the
+ * new one, never a part. Refuses more than max bytes (what the reader
+ * takes back). Also for what the session layer keeps under the data dir
+ * (the directories' MCP and skills config).
  */
 int
-store_write_meta(struct store *st, const char *json, size_t len, char **cause)
+store_write_file(const char *dir, const char *name, const char *data,
+    size_t len, size_t max, char **cause)
 {
 	char	   *tmp, *path;
-	const char *what = "unlink", *name;
+	const char *what = "unlink", *shown;
 	int	    fd = -1, saved;
 
-	if (len > STORE_META_MAX) {
-		xasprintf(cause, "%s/%s: %zu bytes, more than %lu", st->dir,
-		    st->k->meta, len, STORE_META_MAX);
+	if (len > max) {
+		xasprintf(cause, "%s/%s: %zu bytes, more than %zu", dir, name,
+		    len, max);
 		errno = EFBIG;
 		return (-1);
 	}
-	xasprintf(&tmp, "%s/%s", st->dir, st->k->meta_new);
-	xasprintf(&path, "%s/%s", st->dir, st->k->meta);
-	name = tmp;
+	xasprintf(&tmp, "%s/%s.new", dir, name);
+	xasprintf(&path, "%s/%s", dir, name);
+	shown = tmp;
 	if (unlink(tmp) == -1 && errno != ENOENT)
 		goto fail;
 	what = "open";
@@ -1632,7 +1635,7 @@ store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 	    -1)
 		goto fail;
 	what = "write";
-	if (store_write_all(fd, json, len) == -1)
+	if (store_write_all(fd, data, len) == -1)
 		goto fail;
 	what = "fsync";
 	if (fsync(fd) == -1)
@@ -1646,8 +1649,8 @@ store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 	if (rename(tmp, path) == -1)
 		goto fail;
 	what = "fsync";
-	name = st->dir;
-	if (store_fsync_dir(st->dir) == -1)
+	shown = dir;
+	if (store_fsync_dir(dir) == -1)
 		goto fail;
 	free(tmp);
 	free(path);
@@ -1655,10 +1658,10 @@ store_write_meta(struct store *st, const char *json, size_t len, char **cause)
 
 fail:
 	saved = errno;
-	xasprintf(cause, "%s: %s: %s", name, what, strerror(saved));
+	xasprintf(cause, "%s: %s: %s", shown, what, strerror(saved));
 	if (fd != -1)
 		close(fd);
-	if (name == tmp && strcmp(what, "unlink") != 0)
+	if (shown == tmp && strcmp(what, "unlink") != 0)
 		unlink(tmp); /* leave no stale .new behind */
 	free(tmp);
 	free(path);
@@ -1667,12 +1670,12 @@ fail:
 }
 
 /*
- * Read the metadata whole, whatever its size up to STORE_META_MAX,
- * NUL-terminated; NULL (errno set: ENOENT, EFBIG, ...) if missing or
- * unreadable.
+ * Read the file dir/name whole, up to max bytes, NUL-terminated; NULL
+ * (errno set: ENOENT, EFBIG, ...) if missing, not a regular file or
+ * unreadable. A symbolic link is not followed.
  */
 char *
-store_read_meta(struct store *st, size_t *lenp)
+store_read_file(const char *dir, const char *name, size_t max, size_t *lenp)
 {
 	struct stat sb;
 	char	   *path, *buf = NULL;
@@ -1680,14 +1683,14 @@ store_read_meta(struct store *st, size_t *lenp)
 	ssize_t	    n;
 	int	    fd, saved;
 
-	xasprintf(&path, "%s/%s", st->dir, st->k->meta);
+	xasprintf(&path, "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	if (fd == -1)
 		return (NULL);
 	if (fstat(fd, &sb) == -1)
 		goto out;
-	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > STORE_META_MAX) {
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
 		errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
 		goto out;
 	}
@@ -1713,6 +1716,25 @@ out:
 	close(fd);
 	errno = saved;
 	return (buf);
+}
+
+/* Replace the metadata (session.json, server.json) atomically. */
+int
+store_write_meta(struct store *st, const char *json, size_t len, char **cause)
+{
+	return (store_write_file(
+	    st->dir, st->k->meta, json, len, STORE_META_MAX, cause));
+}
+
+/*
+ * Read the metadata whole, whatever its size up to STORE_META_MAX,
+ * NUL-terminated; NULL (errno set: ENOENT, EFBIG, ...) if missing or
+ * unreadable.
+ */
+char *
+store_read_meta(struct store *st, size_t *lenp)
+{
+	return (store_read_file(st->dir, st->k->meta, STORE_META_MAX, lenp));
 }
 
 /*

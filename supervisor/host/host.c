@@ -67,6 +67,9 @@ struct host {
 	cJSON			   *options; /* {key: {current?, available?}} */
 	cJSON			   *agent_command;
 	cJSON			   *mcp;
+	cJSON			   *launch_mcp; /* this start's, or NULL */
+	char			   *mcp_file;
+	char			   *skills_dir;
 	char			   *native_id;
 	char			   *agent_version;
 	void			   *adapter_data;
@@ -178,6 +181,9 @@ host_free(struct host *h)
 	json_free(h->options);
 	json_free(h->agent_command);
 	json_free(h->mcp);
+	json_free(h->launch_mcp);
+	free(h->mcp_file);
+	free(h->skills_dir);
 	free(h->native_id);
 	free(h->agent_version);
 	host_unparsed_drop(h);
@@ -340,6 +346,37 @@ const cJSON *
 host_mcp(struct host *h)
 {
 	return (h->mcp);
+}
+
+/* Replace what the last start was given (strings and JSON copied). */
+void
+host_set_launch(struct host *h, const struct host_launch *l)
+{
+	json_free(h->launch_mcp);
+	free(h->mcp_file);
+	free(h->skills_dir);
+	h->launch_mcp = l->mcp != NULL ? json_dup(l->mcp) : NULL;
+	h->mcp_file = host_strdup(l->mcp_file);
+	h->skills_dir = host_strdup(l->skills_dir);
+}
+
+/* The MCP servers for this start: the session's merged list, else mcp. */
+const cJSON *
+host_launch_mcp(struct host *h)
+{
+	return (h->launch_mcp != NULL ? h->launch_mcp : h->mcp);
+}
+
+const char *
+host_mcp_file(struct host *h)
+{
+	return (h->mcp_file);
+}
+
+const char *
+host_skills_dir(struct host *h)
+{
+	return (h->skills_dir);
 }
 
 void *

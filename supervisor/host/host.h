@@ -60,6 +60,17 @@ struct host_settings {
 	const char  *agent_version; /* or NULL */
 };
 
+/*
+ * What the session prepared for this start of the agent: the MCP servers
+ * (the create request's and its directory's, as ACP McpServer[]) and the
+ * files agentd wrote for agents that read them from disk.
+ */
+struct host_launch {
+	const cJSON *mcp;	 /* or NULL */
+	const char  *mcp_file;	 /* Claude Code's --mcp-config, or NULL */
+	const char  *skills_dir; /* for --add-dir: .claude/skills, or NULL */
+};
+
 /* What an adapter starts an item with. */
 struct item_spec {
 	const char    *native_id; /* adapter's key for the item; required */
@@ -103,6 +114,7 @@ void	     host_pending_ids(struct host *, cJSON *, cJSON *);
 void	     host_user_message(struct host *, cJSON *);
 void	     host_configure(struct host *, const struct session_config *);
 const cJSON *host_options(struct host *);
+void	     host_set_launch(struct host *, const struct host_launch *);
 const struct host_usage *host_usage(struct host *);
 void host_set_usage(struct host *, const struct host_usage *);
 
@@ -120,6 +132,9 @@ const char		   *host_agent_version(struct host *);
 const struct agent_profile *host_profile(struct host *);
 const cJSON		   *host_agent_command(struct host *);
 const cJSON		   *host_mcp(struct host *);
+const cJSON		   *host_launch_mcp(struct host *);
+const char		   *host_mcp_file(struct host *);
+const char		   *host_skills_dir(struct host *);
 void			   *host_adapter_data(struct host *);
 void			    host_set_adapter_data(struct host *, void *);
 void			    host_set_native_id(struct host *, const char *);

@@ -211,6 +211,12 @@ void sandbox_proc_logs(
     const struct api_request *, struct api_match *, struct api_response *);
 void sandbox_proc_terminal(
     const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_config_get(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_config_set(
+    const struct api_request *, struct api_match *, struct api_response *);
+void sandbox_config_delete(
+    const struct api_request *, struct api_match *, struct api_response *);
 
 /* acpserver.c */
 int  acpserver_load_all(char **);

@@ -1,9 +1,10 @@
 /*
- * sandbox.c: the routes under /v1/fs and /v1/processes, the files,
- * processes and terminals sandbox-agent 0.4.2 serves beside its agents,
- * with its shapes (its TypeScript SDK calls them unchanged). The work is
- * session/fs.c's and session/procs.c's; this file reads requests and
- * writes replies.
+ * sandbox.c: the routes under /v1/fs, /v1/processes and /v1/config, the
+ * files, processes, terminals and per-directory MCP and skills config
+ * sandbox-agent 0.4.2 serves beside its agents, with its shapes (its
+ * TypeScript SDK calls them unchanged). The work is session/fs.c's,
+ * session/procs.c's and session/dirconfig.c's; this file reads requests
+ * and writes replies.
  *
  * Files move as streams: PUT /v1/fs/file and POST /v1/fs/upload-batch
  * answer with a sink (API_SINK) that server.c feeds the body to as it
@@ -824,4 +825,82 @@ sandbox_proc_terminal(const struct api_request *req, struct api_match *m,
 	resp->stream = sandbox_view_new(p, PROCS_PTY);
 	resp->offset = procs_scrollback(p);
 	resp->include_raw = 1;
+}
+
+/*
+ * The config a /v1/config route names, and its two required arguments:
+ * 0, or -1 with a 400 problem.
+ */
+static int
+sandbox_config_args(const struct api_request *req, struct api_response *resp,
+    enum dirconfig_kind *kind, const char **dir, const char **name)
+{
+	*kind = strcmp(req->path, "/v1/config/mcp") == 0 ? DIRCONFIG_MCP
+							 : DIRCONFIG_SKILLS;
+	if ((*dir = sandbox_arg(req, "directory", resp)) == NULL)
+		return (-1);
+	*name = sandbox_arg(
+	    req, *kind == DIRCONFIG_MCP ? "mcpName" : "skillName", resp);
+	return (*name != NULL ? 0 : -1);
+}
+
+/* GET /v1/config/mcp?directory=&mcpName=, /v1/config/skills?…&skillName= */
+void
+sandbox_config_get(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	enum dirconfig_kind kind;
+	const char	   *dir, *name;
+	cJSON		   *o = NULL;
+	char		   *cause = NULL;
+	int		    status;
+
+	if (sandbox_config_args(req, resp, &kind, &dir, &name) != 0)
+		return;
+	status = dirconfig_get(kind, dir, name, &o, &cause);
+	sandbox_done(resp, status, o, cause);
+}
+
+/* PUT: the body is a McpServerConfig or a SkillsConfig; 204. */
+void
+sandbox_config_set(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	enum dirconfig_kind kind;
+	const char	   *dir, *name;
+	cJSON		   *body;
+	char		   *cause = NULL;
+	int		    status;
+
+	if (sandbox_config_args(req, resp, &kind, &dir, &name) != 0)
+		return;
+	if ((body = reply_body(req, resp, 0)) == NULL)
+		return;
+	status = dirconfig_set(kind, dir, name, body, &cause);
+	json_free(body);
+	if (status == 422) { /* a skill source agentd cannot read */
+		reply_problem(resp, 422, "unsupported_source", "%s", cause);
+		free(cause);
+	} else if (status != 0)
+		reply_fail(resp, status, cause);
+	else
+		reply_no_content(resp);
+}
+
+/* DELETE: 204, whether or not the entry was there (as sandbox-agent). */
+void
+sandbox_config_delete(const struct api_request *req, struct api_match *m,
+    struct api_response *resp)
+{
+	enum dirconfig_kind kind;
+	const char	   *dir, *name;
+	char		   *cause = NULL;
+	int		    status;
+
+	if (sandbox_config_args(req, resp, &kind, &dir, &name) != 0)
+		return;
+	if ((status = dirconfig_delete(kind, dir, name, &cause)) != 0)
+		reply_fail(resp, status, cause);
+	else
+		reply_no_content(resp);
 }

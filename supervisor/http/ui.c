@@ -29,6 +29,10 @@ UI_INCBIN(ui_index_html, "build/gen/ui/index.html.gz");
 UI_INCBIN(ui_app_js, "build/gen/ui/app.js.gz");
 UI_INCBIN(ui_app_css, "build/gen/ui/app.css.gz");
 UI_INCBIN(ui_redirect_html, "build/gen/ui/redirect.html.gz");
+/* The Terminal view's xterm.js, as npm publishes it (ui/vendor/fetch.sh). */
+UI_INCBIN(ui_xterm_mjs, "build/gen/ui/vendor/xterm.mjs.gz");
+UI_INCBIN(ui_xterm_css, "build/gen/ui/vendor/xterm.css.gz");
+UI_INCBIN(ui_addon_fit_mjs, "build/gen/ui/vendor/addon-fit.mjs.gz");
 
 /*
  * By name under /ui/. "" is what GET /ui (no slash) gets: a page that sends
@@ -40,6 +44,12 @@ static const struct ui_asset ui_assets[] = {
 	{ "app.js", "text/javascript; charset=utf-8", ui_app_js,
 	    ui_app_js_end },
 	{ "app.css", "text/css; charset=utf-8", ui_app_css, ui_app_css_end },
+	{ "xterm.mjs", "text/javascript; charset=utf-8", ui_xterm_mjs,
+	    ui_xterm_mjs_end },
+	{ "xterm.css", "text/css; charset=utf-8", ui_xterm_css,
+	    ui_xterm_css_end },
+	{ "addon-fit.mjs", "text/javascript; charset=utf-8", ui_addon_fit_mjs,
+	    ui_addon_fit_mjs_end },
 	{ "", "text/html; charset=utf-8", ui_redirect_html,
 	    ui_redirect_html_end },
 };

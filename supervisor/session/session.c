@@ -821,6 +821,27 @@ session_limit_cb(void *arg, const char *what, const char *msg)
 }
 
 /*
+ * The MCP servers and skills of this start, read again each time so that
+ * a change to the directory's config reaches the next start (a resume).
+ */
+static int
+session_launch(struct session *s, char **cause)
+{
+	struct dirconfig_launch dl;
+	struct host_launch	hl;
+
+	if (dirconfig_launch(
+		s->id, host_cwd(s->host), host_mcp(s->host), &dl, cause) != 0)
+		return (-1);
+	hl.mcp = dl.mcp;
+	hl.mcp_file = dl.mcp_file;
+	hl.skills_dir = dl.skills_dir;
+	host_set_launch(s->host, &hl);
+	dirconfig_launch_free(&dl);
+	return (0);
+}
+
+/*
  * Spawn the agent process and start the adapter's handshake. Returns 0,
  * or an HTTP status with *cause: 429 over --max-processes, 503 when agentd
  * is out of descriptors or processes or cannot make the session's cgroup
@@ -835,6 +856,8 @@ session_start_agent(struct session *s, char **cause)
 	const struct adapter *a = s->profile->adapter;
 	int		      saved;
 
+	if (session_launch(s, cause) != 0)
+		return (502);
 	memset(&ab, 0, sizeof ab);
 	if (a->spawn_argv(s->host, &ab, cause) != 0) {
 		argv_free(&ab);
@@ -2554,6 +2577,7 @@ session_delete(struct session *s)
 	LIST_REMOVE(s, entry);
 	if (store_remove(journal_store(s->journal)) != 0)
 		log_warn("session %s: could not remove its files", s->id);
+	dirconfig_forget(s->id);
 	if (s->home == HOME_SESSION) {
 		/* The secrets now; the rest once the agent is gone, or it
 		 * could write into a home being removed. The mark tells the

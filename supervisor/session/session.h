@@ -47,6 +47,26 @@ int	    credentials_secret_file(const char *);
 cJSON	   *credentials_names(const cJSON *);
 void	    credentials_free(cJSON *);
 
+/* dirconfig.c */
+enum dirconfig_kind {
+	DIRCONFIG_MCP,
+	DIRCONFIG_SKILLS
+};
+struct dirconfig_launch {
+	cJSON *mcp;	   /* ACP McpServer[]: the request's, then the dir's */
+	char  *mcp_file;   /* Claude Code's --mcp-config file, or NULL */
+	char  *skills_dir; /* has .claude/skills/<name> links, or NULL */
+};
+int dirconfig_get(
+    enum dirconfig_kind, const char *, const char *, cJSON **, char **);
+int dirconfig_set(
+    enum dirconfig_kind, const char *, const char *, const cJSON *, char **);
+int  dirconfig_delete(enum dirconfig_kind, const char *, const char *, char **);
+int  dirconfig_launch(const char *, const char *, const cJSON *,
+     struct dirconfig_launch *, char **);
+void dirconfig_launch_free(struct dirconfig_launch *);
+void dirconfig_forget(const char *);
+
 /* home.c */
 enum home_mode {
 	HOME_NONE,    /* agentd's own environment */

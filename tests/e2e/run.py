@@ -580,6 +580,82 @@ def run_image(agentd, mock, agent):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Agents whose session is checked to call a directory's MCP server, and
+# (SKILLS) to show the model a directory's skill.
+MCP = ("claude", "codex", "claude-agent-acp", "opencode")
+SKILLS = ("claude",)
+MCP_SERVER = os.path.join(HERE, "mcp_server.py")
+# The model an agent's session runs with in the mcp test. Codex 0.169
+# shows a model whose catalog entry supports search (its default,
+# gpt-5.5) MCP tools only through its client-side tool_search, which the
+# mock model does not speak; with gpt-4.1 it lists them up front.
+MCP_MODEL = {"codex": "gpt-4.1"}
+SKILL = "agentd-skill-greeter"
+
+
+def _put_config(agentd, kind, cwd, name, body):
+    from urllib.parse import urlencode
+    arg = "mcpName" if kind == "mcp" else "skillName"
+    r = agentd.http("PUT", f"/v1/config/{kind}?" + urlencode(
+        {"directory": cwd, arg: name}), body)
+    assert r.status == 204, f"PUT {kind}: {r.status} {r.body[:300]!r}"
+
+
+def run_mcp(agentd, mock, agent):
+    """MCP servers and skills set for a directory (PUT /v1/config/...)
+    reach a session started there: the mock model asks for the stdio MCP
+    server's tool (tests/e2e/mcp_server.py), the real agent calls it and
+    its answer comes back in a tool_result item; the skill folder's name
+    is in what Claude sends the model."""
+    tmp = tempfile.mkdtemp(prefix=f"agentd-e2e-{agent}-mcp-")
+    cwd = os.path.join(tmp, "work")
+    os.makedirs(cwd)
+    log = os.path.join(tmp, "mcp-calls.jsonl")
+    sid = f"{agent}-mcp"
+    try:
+        _put_config(agentd, "mcp", cwd, "agentdprobe", {"type": "local",
+            "command": sys.executable, "args": [MCP_SERVER, log]})
+        if agent in SKILLS:
+            skill = os.path.join(tmp, "skills", SKILL)
+            os.makedirs(skill)
+            with open(os.path.join(skill, "SKILL.md"), "w") as f:
+                f.write(f"---\nname: {SKILL}\ndescription: Greets the "
+                    "user the agentd way. Use when asked to greet.\n---\n"
+                    "Say hello from agentd.\n")
+            _put_config(agentd, "skills", cwd, "tests", {"sources": [
+                {"type": "local", "source": os.path.join(tmp, "skills")}]})
+        aid, command, model, mode = agentd_spec(agent)
+        scenarios.create(agentd, sid, aid, cwd,
+            env=session_env(agent, mock, tmp, cwd), agent_command=command,
+            model=MCP_MODEL.get(agent, model), permission_mode=mode)
+        mock_reset(mock)
+        sc = scenarios.Scenario("mcp", "call the mcp tool please",
+            permission="once", timeout=120)
+        run = scenarios.drive(agentd, sid, sc, cwd)
+        scenarios.check_invariants(run)
+        assert os.path.exists(log + ".list"), \
+            "the agent never started the MCP server or asked for its tools"
+        assert os.path.exists(log), \
+            f"the MCP tool was never called: {run.types()[-12:]}; " \
+            f"the model saw {[e.get('tool_names') for e in mock_requests(mock)][:1]}"
+        with open(log) as f:
+            calls = [json.loads(line) for line in f]
+        assert calls[0]["arguments"] == {"word": "ping"}, calls
+        results = [p for e in run.of("item.completed")
+            for p in e["data"]["item"]["content"]
+            if p.get("type") == "tool_result"]
+        assert any("agentd-mcp-answer:ping" in json.dumps(p)
+            for p in results), f"no tool_result with the answer: {results}"
+        assert "agentd-mcp-answer:ping" in run.text(), run.text()[:300]
+        if agent in SKILLS:
+            seen = {s for e in mock_requests(mock) for s in e.get("skills")
+                or []}
+            assert SKILL in seen, f"the model was not shown the skill: {seen}"
+    finally:
+        agentd.http("POST", f"/v1/sessions/{sid}/terminate")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _config(agentd, sid, body):
     r = agentd.http("POST", f"/v1/sessions/{sid}/config", body)
     assert r.status == 204, f"config {body}: {r.status} {r.body[:300]!r}"
@@ -672,6 +748,8 @@ def main():
             if not a.record and agent in SDK_CONFIG:
                 tests.append(("acp-sdk-config", lambda: run_acp_sdk(agentd,
                     mock, agent, "config.test.mjs", SDK_CONFIG[agent])))
+            if not a.record and agent in MCP:
+                tests.append(("mcp", lambda: run_mcp(agentd, mock, agent)))
             if not a.record and agent in CONFIG:
                 tests.append(("config", lambda: run_config(agentd, mock,
                     agent)))

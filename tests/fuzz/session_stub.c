@@ -576,6 +576,40 @@ fs_upload_abort(struct fs_upload *u)
 }
 
 /*
+ * dirconfig.c keeps MCP servers and skills on disk: here there is none.
+ * Each call checks what the route hands it and finds nothing (404), so
+ * the routes of /v1/config run their argument handling only.
+ */
+int
+dirconfig_get(enum dirconfig_kind kind, const char *dir, const char *name,
+    cJSON **out, char **cause)
+{
+	FUZZ_CHECK(dir != NULL && name != NULL, "config without its arguments");
+	FUZZ_CHECK(kind == DIRCONFIG_MCP || kind == DIRCONFIG_SKILLS,
+	    "config kind %d", (int)kind);
+	xasprintf(cause, "no config in the harness");
+	return (404);
+}
+
+int
+dirconfig_set(enum dirconfig_kind kind, const char *dir, const char *name,
+    const cJSON *body, char **cause)
+{
+	FUZZ_CHECK(dir != NULL && name != NULL, "config without its arguments");
+	FUZZ_CHECK(json_is_obj(body), "config body not an object");
+	xasprintf(cause, "no config in the harness");
+	return (400);
+}
+
+int
+dirconfig_delete(
+    enum dirconfig_kind kind, const char *dir, const char *name, char **cause)
+{
+	FUZZ_CHECK(dir != NULL && name != NULL, "config without its arguments");
+	return (0);
+}
+
+/*
  * procs.c starts processes: here there are none. Creates and runs check
  * the body they get and are refused (409), lookups find nothing, so the
  * routes of /v1/processes run their argument handling only.

@@ -48,6 +48,7 @@ SCENARIOS = [
     ("error_500", r"\berror 500\b"),
     ("slow", r"\bslow\b"),
     ("two_tools", r"\btwo tools\b"),
+    ("mcp_tool", r"\bmcp tool\b"),
     ("question", r"\bquestion\b"),
     ("write", r"\bwrite\b"),
     ("shell", r"\b(shell|command)\b"),
@@ -62,11 +63,21 @@ SHELL_INTRO = "I'll run the command."
 SHELL_DONE = "Done. The command finished successfully."
 TWO_INTRO = "I'll use two tools."
 TWO_DONE = "Done. Both tools finished."
+MCP_INTRO = "I'll call the MCP tool."
+MCP_TOOL = "agentd_probe"  # tests/e2e/mcp_server.py's; agents prefix it
+MCP_WORD = "ping"
+SKILL_RX = re.compile(r"agentd-skill-[a-z0-9-]+")
+NS_SEP = "::"  # a Responses namespace tool's function, "<namespace>::<name>"
 QUESTION_INTRO = "I have a question for you."
 QUESTION_TEXT = "Which color do you prefer?"
 QUESTION_FALLBACK = "Which color do you prefer: Red or Blue?"
 SLOW_PIECE = "tick "
-SLOW_COUNT = 200
+# 30 s of ticks. The cancel scenario cancels at the first delta the agent
+# shows, and an agent on a loaded machine may hold a stream back for many
+# seconds: opencode was seen to pass on all ticks of a 4 s stream at once,
+# 21 s after the prompt, when the model had long finished and there was
+# nothing left to cancel. The stream ends when the agent hangs up.
+SLOW_COUNT = 1500
 SLOW_GAP = 0.020
 MIDSTREAM_TEXT = "This answer will break off"
 FILE_NAME = "hello.txt"
@@ -249,6 +260,12 @@ def conv_responses(body):
             tools[t["name"]] = None
         elif t.get("type") == "local_shell":
             tools["local_shell"] = None
+        elif t.get("type") == "namespace" and t.get("name"):
+            # Codex groups a server's MCP tools; a call names both.
+            for f in t.get("tools") or []:
+                if f.get("type") == "function" and f.get("name"):
+                    tools[t["name"] + NS_SEP + f["name"]] = \
+                        f.get("parameters") or {}
     return conv, tools
 
 
@@ -530,6 +547,11 @@ def choose(conv, tools, body):
     if step > 0:
         final = {"write": WRITE_DONE, "shell": SHELL_DONE,
                  "two_tools": TWO_DONE}.get(scenario)
+        if scenario == "mcp_tool":
+            res = results[-1] if results else ""
+            m = re.search(r"agentd-mcp-answer:\w+", res or "")
+            final = "The MCP tool said: %s." % (
+                m.group(0) if m else "nothing")
         if scenario == "question":
             res = results[-1] if results else ""
             ans = extract_answer(res)
@@ -573,6 +595,15 @@ def choose(conv, tools, body):
         if sh:
             plan.blocks.append(("tool", sh,
                                 shell_args(sh, tools[sh], ECHO_CMD)))
+    elif scenario == "mcp_tool":
+        plan.blocks = [("text", MCP_INTRO)]
+        # Claude and Codex name it mcp__<server>__agentd_probe, ACP
+        # agents in their own ways: any tool whose name ends with it.
+        name = next((t for t in sorted(tools) if t.endswith(MCP_TOOL)),
+                    None)
+        if name:
+            plan.blocks.append(("tool", name, fit({"word": MCP_WORD},
+                                                  tools[name])))
     elif scenario == "question":
         q = pick(tools, QUESTION_TOOLS)
         if q:
@@ -772,6 +803,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        else "%s:%s" % (b[0], b[1]) for b in plan.blocks],
             "cwd": plan.cwd,
             "user_agent": self.headers.get("User-Agent"),
+            # the skills the request names (system prompt, tool texts)
+            "skills": sorted(set(SKILL_RX.findall(json.dumps(body)))),
         }
         if plan.error:
             entry["error"] = plan.error
@@ -929,10 +962,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                            "text": b[1],
                                            "annotations": []}]})
             elif b[0] == "tool":
-                items.append({"type": "function_call", "id": next_id("fc"),
-                              "call_id": next_id("call"), "name": b[1],
-                              "arguments": json.dumps(b[2]),
-                              "status": "completed"})
+                call = {"type": "function_call", "id": next_id("fc"),
+                        "call_id": next_id("call"), "name": b[1],
+                        "arguments": json.dumps(b[2]),
+                        "status": "completed"}
+                if NS_SEP in b[1]:
+                    call["namespace"], call["name"] = b[1].split(NS_SEP, 1)
+                items.append(call)
             else:
                 items.append({"type": "custom_tool_call",
                               "id": next_id("ctc"),

@@ -1,5 +1,6 @@
 // tests/sandbox/sdk.test.mjs: sandbox-agent's TypeScript SDK (0.4.2, from
-// npm, unmodified) against agentd's files, processes and terminals. Run by
+// npm, unmodified) against agentd's files, processes and terminals, and
+// the MCP and skills config of a directory (issue 15). Run by
 // suite.sh, which installs the SDK into ./sdk and sets AGENTD_BIN.
 //
 // One agentd with a token and HOME in a fresh directory; every SDK call of
@@ -303,4 +304,30 @@ test("getProcessConfig and setProcessConfig", async () => {
 	await sdk.killProcess(p.id);
 	await assert.rejects(sdk.setProcessConfig({ ...c,
 	    maxConcurrentProcesses: 0 }), (e) => e.status === 400);
+});
+
+test("setMcpConfig, getMcpConfig, deleteMcpConfig and the skills ones (issue 15)",
+    async () => {
+	const directory = join(home, "project");
+	mkdirSync(directory, { recursive: true });
+	const mcp = { type: "local", command: "python3", args: ["srv.py"],
+	    env: { TOKEN: "t" } };
+	await sdk.setMcpConfig({ directory, mcpName: "probe" }, mcp);
+	assert.deepEqual(await sdk.getMcpConfig({ directory, mcpName: "probe" }),
+	    mcp);
+	await sdk.deleteMcpConfig({ directory, mcpName: "probe" });
+	await assert.rejects(sdk.getMcpConfig({ directory, mcpName: "probe" }),
+	    (e) => e instanceof SandboxAgentError && e.status === 404);
+	const skills = { sources: [{ type: "local", source: directory }] };
+	await sdk.setSkillsConfig({ directory, skillName: "mine" }, skills);
+	assert.deepEqual(await sdk.getSkillsConfig({ directory,
+	    skillName: "mine" }), skills);
+	await sdk.deleteSkillsConfig({ directory, skillName: "mine" });
+	await assert.rejects(sdk.getSkillsConfig({ directory,
+	    skillName: "mine" }), (e) => e.status === 404);
+	await assert.rejects(sdk.setSkillsConfig({ directory, skillName: "gh" },
+	    { sources: [{ type: "github", source: "owner/repo" }] }),
+	    (e) => e.status === 422);
+	await assert.rejects(sdk.setMcpConfig({ directory: "relative",
+	    mcpName: "x" }, mcp), (e) => e.status === 400);
 });

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -106,6 +107,14 @@ test('serves the page gzipped, without the token, and nothing else', async () =>
 	assert.equal(r.status, 200);
 	assert.match(r.headers.get('content-type'), /javascript/);
 	assert.match(await r.text(), /EventSource/);
+	for (const [f, type, re] of [['xterm.mjs', /javascript/, /@license MIT[\s\S]*export ?\{/],
+	    ['addon-fit.mjs', /javascript/, /FitAddon/], ['xterm.css', /css/, /\.xterm-viewport/]]) {
+		r = await fetch(base + 'ui/' + f);
+		assert.equal(r.status, 200, f);
+		assert.equal(r.headers.get('content-encoding'), 'gzip', f);
+		assert.match(r.headers.get('content-type'), type, f);
+		assert.match(await r.text(), re, f);
+	}
 	r = await fetch(base + 'ui');
 	assert.equal(r.status, 200);
 	assert.match(await r.text(), /url=ui\//);
@@ -225,6 +234,95 @@ test('cancels a slow turn, then terminates the session', async () => {
 	await seen('.note, .err', 'session ended');
 	await page.locator('#msg[disabled]').waitFor({ timeout: T });
 	await seen('#sessions li[data-id="ui-demo"] .badge', 'ended');
+});
+
+test('Files: uploads a file, lists it, downloads the same bytes, walks folders', async () => {
+	const dir = join(tmp, 'files');
+	mkdirSync(join(dir, 'sub'), { recursive: true });
+	/* Every byte value, then random ones: no text or encoding step may touch them. */
+	const bytes = Buffer.concat([Buffer.from([...Array(256).keys()]), randomBytes(200000)]);
+	await page.click('#tabs button[data-view=files]');
+	await page.fill('#fspath', dir);
+	await page.press('#fspath', 'Enter');
+	await seen('#fslist tr.dir', 'sub/');
+	assert.equal(await page.inputValue('#fspath'), dir);
+	await page.setInputFiles('#fsfile', { name: 'up load.bin', mimeType: 'application/octet-stream', buffer: bytes });
+	const row = page.locator('#fslist tr[data-name="up load.bin"]');
+	await row.waitFor({ timeout: T });
+	assert.ok(readFileSync(join(dir, 'up load.bin')).equals(bytes), 'the file on disk');
+	assert.match(await row.textContent(), /196 KiB/);
+	const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }),
+	    row.locator('button.dl').click()]);
+	assert.equal(dl.suggestedFilename(), 'up load.bin');
+	assert.ok(readFileSync(await dl.path()).equals(bytes), 'the downloaded bytes');
+	await page.click('#fslist a:text-is("sub/")');
+	await page.waitForFunction(d => document.querySelector('#fspath').value === d, dir + '/sub', { timeout: T });
+	await seen('#fslist td', 'empty');
+	await page.click('#fsup');
+	await page.waitForFunction(d => document.querySelector('#fspath').value === d, dir, { timeout: T });
+	await row.waitFor({ timeout: T });
+});
+
+/* The terminal's rows as text, one string a row. */
+const rows = () => page.$$eval('#tbox .xterm-rows > div',
+    ds => ds.map(d => d.textContent.replace(/\u00a0/g, ' ').trimEnd()));
+async function rowSeen(re) {
+	for (let i = 0; i < T / 100; i++) {
+		const r = await rows();
+		if (r.some(l => re.test(l))) return r;
+		await new Promise(res => setTimeout(res, 100));
+	}
+	assert.fail('no terminal row matches ' + re + ':\n' + (await rows()).join('\n'));
+}
+async function typeLine(text) {
+	await page.click('#tbox .xterm-screen');
+	await page.keyboard.type(text);
+	await page.keyboard.press('Enter');
+}
+const geometry = async () => (await page.textContent('#tsize')).split('\u00d7').map(Number);
+
+test('Terminal: bash on a pty, typed into and read back', async () => {
+	await page.click('#tabs button[data-view=term]');
+	await seen('#tstate', 'bash');
+	await typeLine('echo hi');
+	await rowSeen(/^hi$/);
+	/* A true colour is a style attribute to xterm: the CSP shim must apply it. */
+	await typeLine("printf '\\e[38;2;255;0;0mRED\\e[0m\\n'");
+	await rowSeen(/^RED$/);
+	const red = await page.$$eval('#tbox .xterm-rows span', ss => ss.filter(s => s.textContent === 'RED')
+	    .map(s => getComputedStyle(s).color));
+	assert.deepEqual(red, ['rgb(255, 0, 0)']);
+	/* Fitted to its box at once: not the pty's 80x24. */
+	const [cols, rows] = await geometry();
+	assert.ok(cols > 80 && rows > 24, cols + 'x' + rows);
+	await typeLine('stty size');
+	await rowSeen(new RegExp('^' + rows + ' ' + cols + '$'));
+});
+
+test('Terminal: a smaller page resizes the pty', async () => {
+	const [c0, r0] = await geometry();
+	await page.setViewportSize({ width: 900, height: 560 });
+	await page.waitForFunction(g => document.querySelector('#tsize').textContent !== g,
+	    c0 + '\u00d7' + r0, { timeout: T });
+	const [cols, rows] = await geometry();
+	assert.ok(cols < c0 && rows < r0, `${c0}x${r0} -> ${cols}x${rows}`);
+	await typeLine('clear; stty size');
+	await rowSeen(new RegExp('^' + rows + ' ' + cols + '$'));
+	mkdirSync(dirname(SHOT), { recursive: true });
+	await page.screenshot({ path: SHOT.replace(/\.png$/, '-terminal.png') });
+	await page.setViewportSize({ width: 1280, height: 860 });
+});
+
+test('Terminal: leaving the page stops its shell', async () => {
+	const id = (await page.textContent('#tstate')).match(/process (\S+)/)[1];
+	const info = async () => (await fetch(base + 'v1/processes/' + id,
+	    { headers: { Authorization: 'Bearer ' + TOKEN } })).json();
+	assert.equal((await info()).status, 'running');
+	await page.reload();
+	await seen('#sessions li[data-id="ui-demo"]');
+	for (let i = 0; i < T / 100 && (await info()).status === 'running'; i++)
+		await new Promise(r => setTimeout(r, 100));
+	assert.equal((await info()).status, 'exited');
 });
 
 test('the page raised no error and broke no Content-Security-Policy rule', () => {
