@@ -150,7 +150,9 @@ extern const struct adapter adapter_pi;
 extern const struct adapter adapter_amp;
 
 /* claude.c */
+struct claude;
 extern const struct adapter adapter_claude;
+struct claude		   *claude_begin(struct host *);
 
 /* codex.c */
 extern const struct adapter adapter_codex;

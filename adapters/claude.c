@@ -3,7 +3,10 @@
  * session: claude -p --input-format stream-json --output-format
  * stream-json --verbose --permission-prompt-tool stdio
  * --include-partial-messages. A user line starts the CLI's turn and its
- * "result" line ends it; there is no handshake.
+ * "result" line ends it. There is no handshake to wait for: the
+ * initialize control request is sent at start only to learn the CLI's
+ * models (the session's model choices), and messages go without waiting
+ * for its answer.
  *
  * One native content block is one item, keyed "<message id>:<index>".
  * With partial messages a block streams as stream_event lines
@@ -23,10 +26,10 @@
  *
  * Amp (amp -x --stream-json --stream-json-input) speaks the same lines
  * without stream_event and without a control channel. Nothing here
- * depends on either being present, nor on the profile, and on_start sends
- * nothing: amp.c reuses this adapter through adapter_claude's on_start,
- * on_line, send_message and free, with a spawn_argv and a cancel of its
- * own. The result handler also reads Amp's "error" member.
+ * depends on either being present, nor on the profile: amp.c reuses this
+ * adapter through claude_begin (the state, without initialize) and
+ * adapter_claude's on_line, send_message and free, with a spawn_argv and
+ * a cancel of its own. The result handler also reads Amp's "error" member.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +82,7 @@ struct claude_ask {
 
 struct claude {
 	unsigned int	     nrequest;	 /* our control requests */
+	unsigned int	     init;	 /* initialize's number, 0 if none */
 	unsigned int	     nsynth;	 /* synthetic message ids */
 	int		     cancelling; /* interrupt sent this turn */
 	double		     cost_seen;	 /* total_cost_usd so far */
@@ -99,6 +103,7 @@ struct claude_type {
 static int  claude_spawn_argv(struct host *, struct argv_builder *, char **);
 static int  claude_command(struct host *, struct argv_builder *, char **);
 static void claude_on_start(struct host *);
+static void claude_models(struct host *, const cJSON *);
 static void claude_on_line(struct host *, const char *, size_t);
 static int  claude_send_message(struct host *, const struct user_message *);
 static int
@@ -389,9 +394,9 @@ claude_command(struct host *s, struct argv_builder *b, char **cause)
 	return (0);
 }
 
-/* The child runs. The CLI needs no handshake: only our state is made. */
-static void
-claude_on_start(struct host *s)
+/* The child runs: our state, for Claude and Amp alike. */
+struct claude *
+claude_begin(struct host *s)
 {
 	struct claude *c;
 
@@ -400,6 +405,23 @@ claude_on_start(struct host *s)
 	TAILQ_INIT(&c->streams);
 	TAILQ_INIT(&c->asks);
 	host_set_adapter_data(s, c);
+	return (c);
+}
+
+/*
+ * Claude's CLI runs: ask its initialize for the models it offers
+ * (claude_models); nothing waits for the answer.
+ */
+static void
+claude_on_start(struct host *s)
+{
+	struct claude *c = claude_begin(s);
+	cJSON	      *req;
+
+	req = json_object();
+	json_set_str(req, "subtype", "initialize");
+	claude_control(s, c, req);
+	c->init = c->nrequest;
 }
 
 /* One stdout line: parse, then dispatch by its "type". */
@@ -1581,9 +1603,10 @@ out:
 }
 
 /*
- * control_response: to our interrupt, set_model or set_permission_mode.
- * Success needs nothing (the result ends the turn; init and status tell
- * the model and mode); an error is told.
+ * control_response: to our initialize, interrupt, set_model or
+ * set_permission_mode. initialize's success tells the models; the others
+ * need nothing (the result ends the turn; init and status tell the model
+ * and mode); an error is told.
  */
 static void
 claude_control_response_cb(struct host *s, struct claude *c, const cJSON *v)
@@ -1591,11 +1614,53 @@ claude_control_response_cb(struct host *s, struct claude *c, const cJSON *v)
 	const cJSON *r = json_get_obj(v, "response");
 	const char  *subtype = json_get_str(r, "subtype");
 	const char  *error = json_get_str(r, "error");
+	const char  *id = json_get_str(r, "request_id");
+	char	     want[32];
 
+	if (c->init != 0 && id != NULL) {
+		(void)snprintf(want, sizeof want, "agentd-%u", c->init);
+		if (strcmp(id, want) == 0) {
+			c->init = 0;
+			if (subtype != NULL && strcmp(subtype, "success") == 0)
+				claude_models(s, json_get_obj(r, "response"));
+			return; /* without models, Claude takes any id */
+		}
+	}
 	if (subtype == NULL || strcmp(subtype, "error") != 0)
 		return;
 	host_error(s, error != NULL ? error : "control request failed",
 	    "control_error", NULL);
+}
+
+/*
+ * initialize's models, [{value, displayName, description, …}], as the
+ * session's model choices. What the CLI tells, not a bound: it takes any
+ * full model id too, so a change is not checked against the list.
+ */
+static void
+claude_models(struct host *s, const cJSON *r)
+{
+	const cJSON *m;
+	const char  *id, *name, *desc;
+	cJSON	    *list, *c;
+
+	if (json_get_arr(r, "models") == NULL)
+		return;
+	list = json_array();
+	JSON_FOREACH(m, json_get_arr(r, "models")) {
+		if ((id = json_get_str(m, "value")) == NULL)
+			continue;
+		name = json_get_str(m, "displayName");
+		desc = json_get_str(m, "description");
+		c = json_object();
+		json_set_str(c, "id", id);
+		if (name != NULL)
+			json_set_str(c, "name", name);
+		if (desc != NULL)
+			json_set_str(c, "description", desc);
+		json_append(list, c);
+	}
+	host_set_option(s, "model", NULL, list);
 }
 
 /*

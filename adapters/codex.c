@@ -7,7 +7,9 @@
  * JSON and echoed back verbatim.
  *
  * The handshake is initialize, the initialized notification, then
- * thread/start, or thread/resume when the session already has a thread id.
+ * thread/start, or thread/resume when the session already has a thread id;
+ * model/list goes along (its answer is the session's model choices, and
+ * nothing waits for it).
  * A message handed over before the thread exists waits here. Each message
  * is one turn/start; the turn ends at turn/completed, whose status is the
  * stop reason, and cancel is turn/interrupt on the turn id that turn/start
@@ -62,6 +64,7 @@ enum codex_req {
 	CODEX_REQ_RESUME,
 	CODEX_REQ_TURN,
 	CODEX_REQ_INTERRUPT,
+	CODEX_REQ_MODELS,
 	CODEX_REQ_COUNT
 };
 
@@ -158,6 +161,7 @@ static jsonrpc_msg_fn codex_initialize_cb;
 static jsonrpc_msg_fn codex_thread_cb;
 static jsonrpc_msg_fn codex_turn_cb;
 static jsonrpc_msg_fn codex_interrupt_cb;
+static jsonrpc_msg_fn codex_models_cb;
 static jsonrpc_msg_fn codex_command_approval_cb;
 static jsonrpc_msg_fn codex_file_approval_cb;
 static jsonrpc_msg_fn codex_user_input_cb;
@@ -234,7 +238,8 @@ static jsonrpc_msg_fn *const codex_responses[CODEX_REQ_COUNT] = {
 	[CODEX_REQ_START] = codex_thread_cb,
 	[CODEX_REQ_RESUME] = codex_thread_cb,
 	[CODEX_REQ_TURN] = codex_turn_cb,
-	[CODEX_REQ_INTERRUPT] = codex_interrupt_cb
+	[CODEX_REQ_INTERRUPT] = codex_interrupt_cb,
+	[CODEX_REQ_MODELS] = codex_models_cb
 };
 
 /*
@@ -416,7 +421,44 @@ codex_initialize_cb(void *arg, const struct jsonrpc_msg *msg)
 		free(version);
 	}
 	jsonrpc_peer_notify(a->peer, "initialized", NULL);
+	jsonrpc_peer_request(
+	    a->peer, CODEX_REQ_MODELS, "model/list", json_object());
 	codex_open_thread(s, a);
+}
+
+/*
+ * model/list answered: codex's models (its built-in list, or its
+ * provider's), the session's model choices. The list is what codex tells,
+ * not a bound: a provider of its own takes any model name, so a change
+ * is not checked against it. A codex without the method only tells
+ * nothing, so an error is no failure.
+ */
+static void
+codex_models_cb(void *arg, const struct jsonrpc_msg *msg)
+{
+	struct host *s = arg;
+	const cJSON *m;
+	const char  *id, *name, *desc;
+	cJSON	    *list, *c;
+
+	if (msg->kind == JSONRPC_ERROR)
+		return;
+	list = json_array();
+	JSON_FOREACH(m, json_get_arr(msg->result, "data")) {
+		if ((id = json_get_str(m, "id")) == NULL ||
+		    json_is_true(json_get(m, "hidden")))
+			continue;
+		name = json_get_str(m, "displayName");
+		desc = json_get_str(m, "description");
+		c = json_object();
+		json_set_str(c, "id", id);
+		if (name != NULL)
+			json_set_str(c, "name", name);
+		if (desc != NULL)
+			json_set_str(c, "description", desc);
+		json_append(list, c);
+	}
+	host_set_option(s, "model", NULL, list);
 }
 
 /* The codex_modes entry of a mode, nitems(codex_modes) if none. */

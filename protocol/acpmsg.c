@@ -127,6 +127,7 @@ static const struct {
 };
 
 static int acpmsg_lookup(const char *const *, int, const char *);
+static int acpmsg_hex(char);
 
 static int
 acpmsg_lookup(const char *const *names, int n, const char *name)
@@ -246,6 +247,138 @@ acpmsg_prompt_text(const cJSON *blocks)
 		(void)buf_str(&b, t);
 	}
 	return (buf_take(&b, NULL));
+}
+
+/*
+ * The path of a file:// URI (host empty or localhost), percent-decoded;
+ * NULL for another URI or a path with a NUL.
+ */
+static char *
+acpmsg_file_path(const char *uri)
+{
+	const char *c;
+	char	   *path, *o;
+	int	    hi, lo;
+
+	if (uri == NULL || strncmp(uri, "file://", 7) != 0)
+		return (NULL);
+	uri += 7;
+	if (strncmp(uri, "localhost/", 10) == 0)
+		uri += 9;
+	if (*uri != '/')
+		return (NULL);
+	o = path = xmalloc(strlen(uri) + 1);
+	for (c = uri; *c != '\0'; c++) {
+		if (*c == '%' && (hi = acpmsg_hex(c[1])) != -1 &&
+		    (lo = acpmsg_hex(c[2])) != -1) {
+			if ((*o++ = (char)(hi << 4 | lo)) == '\0') {
+				free(path);
+				return (NULL);
+			}
+			c += 2;
+		} else
+			*o++ = *c;
+	}
+	*o = '\0';
+	return (path);
+}
+
+/* A hex digit's value, or -1. */
+static int
+acpmsg_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * One attachment (attach.c's input form) of a block: data or the path of
+ * a file:// uri, its mime and name where given. An image or a blob that
+ * is neither is still returned, so that the check of attachments refuses
+ * it (400) rather than the block going silently.
+ */
+static cJSON *
+acpmsg_attachment(
+    const char *data, const char *uri, const char *mime, const char *name)
+{
+	cJSON *a;
+	char  *path;
+
+	a = json_object();
+	if (data != NULL)
+		json_set_str(a, "data", data);
+	else if ((path = acpmsg_file_path(uri)) != NULL) {
+		json_set_str(a, "path", path);
+		free(path);
+	}
+	json_set_str(a, "mime", mime);
+	json_set_str(a, "name", name);
+	return (a);
+}
+
+/*
+ * A prompt's content blocks as agentd's message (the ACP facade's
+ * session/prompt): *text from text blocks, a resource_link to what is no
+ * file and an embedded text resource, joined by newlines; the return is
+ * the attachments (NULL for none): an image block (its data, else its
+ * file:// uri), a resource_link to a file:// uri, an embedded blob
+ * resource (its data: attach.c takes inline data for images only).
+ */
+cJSON *
+acpmsg_prompt_split(const cJSON *blocks, char **text)
+{
+	const cJSON *c, *r;
+	const char  *t, *type;
+	char	    *path;
+	cJSON	    *atts = NULL, *a;
+	struct buf   b;
+
+	buf_init(&b, JSON_JOIN_MAX);
+	JSON_FOREACH(c, blocks) {
+		type = json_get_str(c, "type");
+		t = NULL;
+		a = NULL;
+		r = json_get_obj(c, "resource");
+		if (type == NULL)
+			continue;
+		if (strcmp(type, "text") == 0)
+			t = json_get_str(c, "text");
+		else if (strcmp(type, "image") == 0)
+			a = acpmsg_attachment(json_get_str(c, "data"),
+			    json_get_str(c, "uri"), json_get_str(c, "mimeType"),
+			    NULL);
+		else if (strcmp(type, "resource_link") == 0) {
+			t = json_get_str(c, "uri");
+			if ((path = acpmsg_file_path(t)) != NULL) {
+				a = acpmsg_attachment(NULL, t,
+				    json_get_str(c, "mimeType"),
+				    json_get_str(c, "name"));
+				t = NULL;
+				free(path);
+			}
+		} else if (strcmp(type, "resource") == 0 &&
+		    (t = json_get_str(r, "text")) == NULL &&
+		    json_get_str(r, "blob") != NULL)
+			a = acpmsg_attachment(json_get_str(r, "blob"), NULL,
+			    json_get_str(r, "mimeType"), NULL);
+		if (a != NULL) {
+			if (atts == NULL)
+				atts = json_array();
+			json_append(atts, a);
+		}
+		if (t == NULL)
+			continue;
+		if (b.len != 0)
+			(void)buf_str(&b, "\n");
+		(void)buf_str(&b, t);
+	}
+	*text = buf_take(&b, NULL);
+	return (atts);
 }
 
 /* A message chunk of kind (user, agent, thought); messageId if given. */

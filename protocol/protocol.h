@@ -365,6 +365,7 @@ cJSON			*acpmsg_block_text(const char *);
 cJSON *acpmsg_block_link(const char *, const char *, const char *);
 cJSON *acpmsg_block_image(const char *, const char *, const char *);
 char  *acpmsg_prompt_text(const cJSON *);
+cJSON *acpmsg_prompt_split(const cJSON *, char **);
 cJSON *acpmsg_chunk(enum acpmsg_update, const char *, const char *);
 cJSON *acpmsg_tool_call(
     int, const char *, const char *, const char *, enum acpmsg_status);

@@ -293,7 +293,8 @@ acpserver_initialize(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		.version = AGENTD_VERSION,
 		.load_session = 1,
 		.embedded_context = 1,
-		.list_sessions = 1 };
+		.list_sessions = 1,
+		.image = 1 };
 
 	acpserver_reply(
 	    resp, jsonrpc_result(1, msg->id, acpmsg_initialized(&ag)));
@@ -539,8 +540,11 @@ acpserver_list_sessions(struct acpserver *srv, const struct jsonrpc_msg *msg,
 }
 
 /*
- * session/prompt: post the message; the answer waits (reply_wait) for the
- * turn.ended of the turn that message starts, however long it streams.
+ * session/prompt: post the message, its image blocks, file links and
+ * embedded blobs as the message's attachments (checked and bounded as a
+ * native message's are, so each agent gets them its own way); the answer
+ * waits (reply_wait) for the turn.ended of the turn that message starts,
+ * however long it streams.
  */
 static void
 acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
@@ -550,7 +554,7 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 	struct acp_prompt *p;
 	uint64_t	   after;
 	char		  *text, *cause;
-	cJSON		  *body;
+	cJSON		  *body, *atts;
 	int		   status;
 
 	b = acpserver_bound(srv, json_get_str(msg->params, "sessionId"));
@@ -559,17 +563,22 @@ acpserver_prompt(struct acpserver *srv, const struct jsonrpc_msg *msg,
 		    "no such session on this server");
 		return;
 	}
-	text = acpmsg_prompt_text(json_get_arr(msg->params, "prompt"));
+	atts = acpmsg_prompt_split(json_get_arr(msg->params, "prompt"), &text);
 	body = json_object();
 	json_set_str(body, "message", text);
+	if (atts != NULL)
+		json_set(body, "attachments", atts);
 	free(text);
 	acpserver_translate(b); /* what came before is not ours */
 	after = session_last_seq(b->s);
 	status = session_post_message(b->s, body, &cause);
 	json_free(body);
 	if (status != 0) {
-		acpserver_rpc_error(
-		    resp, msg->id, JSONRPC_INTERNAL_ERROR, cause);
+		/* A block the attachments refuse is the caller's (400, 413). */
+		acpserver_rpc_error(resp, msg->id,
+		    status == 400 || status == 413 ? JSONRPC_INVALID_PARAMS
+						   : JSONRPC_INTERNAL_ERROR,
+		    cause);
 		free(cause);
 		return;
 	}

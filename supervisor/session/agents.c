@@ -6,6 +6,9 @@
  * version installed there, whether a credential is in the environment (a
  * boolean: the value is never read out), its protocol and what that
  * protocol can carry. Nothing here runs an agent: looking is stat(2) only.
+ * What an agent offers that only it tells (Claude's and Codex's models,
+ * an ACP agent's modes and models) is the last a session of it was told
+ * since agentd started (agents_learn), shown where nothing static is.
  *
  * POST /v1/agents/{agent}/install and `agentd install AGENT` run
  * `npm install` of the pinned package into <data-dir>/agents, one install
@@ -24,6 +27,14 @@
 #include <unistd.h>
 
 #include "session.h"
+
+/*
+ * {agent id: {model|mode|effort: available}}, the lists the sessions of
+ * each agent were told last (agents_learn).
+ */
+static cJSON *agents_learned;
+
+static cJSON *agents_options(const struct agent_profile *);
 
 /* Who waits for an install: each is told once, in the order they came. */
 struct agents_waiter {
@@ -211,8 +222,62 @@ agents_info(const struct agent_profile *p)
 		json_set_bool(caps, agents_caps[i].name,
 		    (p->adapter->caps & agents_caps[i].cap) != 0);
 	json_set(o, "capabilities", caps);
-	json_set(o, "options", adapter_options(p));
+	json_set(o, "options", agents_options(p));
 	return (o);
+}
+
+/*
+ * The profile's options (adapter_options), with what its sessions were
+ * told where the profile knows no list: marked "learned", since another
+ * session (another configuration) may be told otherwise.
+ */
+static cJSON *
+agents_options(const struct agent_profile *p)
+{
+	static const char *const keys[] = { "model", "mode", "effort" };
+	const cJSON		*learned, *list;
+	cJSON			*o, *k;
+	size_t			 i;
+
+	o = adapter_options(p);
+	learned = json_get_obj(agents_learned, p->id);
+	for (i = 0; learned != NULL && i < nitems(keys); i++) {
+		k = json_get_obj(o, keys[i]);
+		if (k == NULL || json_get(k, "available") != NULL ||
+		    (list = json_get_arr(learned, keys[i])) == NULL)
+			continue;
+		json_set(k, "available", json_dup(list));
+		json_set_bool(k, "learned", 1);
+	}
+	return (o);
+}
+
+/*
+ * A session of p was told its options (SessionInfo's): keep each
+ * non-empty list as the agent's last told, for GET /v1/agents.
+ */
+void
+agents_learn(const struct agent_profile *p, const cJSON *opts)
+{
+	static const char *const keys[] = { "model", "mode", "effort" };
+	const cJSON		*list;
+	cJSON			*mine;
+	size_t			 i;
+
+	if (agents_learned == NULL)
+		agents_learned = json_object();
+	for (i = 0; i < nitems(keys); i++) {
+		list = json_get_arr(json_get_obj(opts, keys[i]), "available");
+		if (json_size(list) <= 0)
+			continue;
+		if ((mine = json_get_obj(agents_learned, p->id)) == NULL) {
+			mine = json_object();
+			json_set(agents_learned, p->id, mine);
+		}
+		if (json_get(mine, keys[i]) == NULL ||
+		    !json_equal(json_get(mine, keys[i]), list))
+			json_set(mine, keys[i], json_dup(list));
+	}
 }
 
 cJSON *

@@ -176,6 +176,12 @@ attach_one(
 		}
 		free(bytes);
 		bytes = NULL;
+		/* The length check above lets padding's few bytes by. */
+		if (len > ATTACH_IMAGE_MAX) {
+			xasprintf(cause, "an inline image is over %zu bytes",
+			    ATTACH_IMAGE_MAX);
+			return (413);
+		}
 	} else {
 		if (*path == '/')
 			full = xstrdup(path);

@@ -640,7 +640,10 @@ session_send_cb(void *arg, const char *line, size_t len)
 static void
 session_changed_cb(void *arg)
 {
-	session_save(arg);
+	struct session *s = arg;
+
+	session_save(s);
+	agents_learn(s->profile, host_options(s->host));
 }
 
 /* A turn started or ended in the log: save, time it, go on. */

@@ -12,6 +12,7 @@
 /* agents.c */
 cJSON *agents_info(const struct agent_profile *);
 cJSON *agents_list(void);
+void   agents_learn(const struct agent_profile *, const cJSON *);
 typedef void (*agents_done_cb)(void *, const char *); /* NULL: installed */
 int   agents_installed(const struct agent_profile *);
 char *agents_find(const char *);

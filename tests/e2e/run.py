@@ -510,6 +510,13 @@ def run_config(agentd, mock, agent):
         info = agentd.http("GET", f"/v1/sessions/{sid}").json
         assert info["model"] == model, info
         assert lenient is None or info["permissionMode"] == strict, info
+        if agent in ("claude", "codex"):
+            # the models the CLI tells (Claude's initialize, Codex's
+            # model/list)
+            ids = [c["id"] for c in
+                info["options"]["model"].get("available", [])]
+            assert len(ids) > 1, f"{agent} told the models {ids}"
+            assert info["options"]["model"]["current"], info["options"]
     finally:
         agentd.http("POST", f"/v1/sessions/{sid}/terminate")
         shutil.rmtree(tmp, ignore_errors=True)

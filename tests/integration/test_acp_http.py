@@ -378,3 +378,64 @@ def test_acp_kill9_mid_turn_sends_each_chunk_once(ctx):
         assert got[k] == want[k], f"{k}: {len(got[k])} chars sent, {len(want[k])} logged"
     res = _prompt(a, "s1", 4, sid, "again")
     assert res["result"]["stopReason"] == "end_turn", res
+
+
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q"
+       "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def test_acp_prompt_images_and_files_are_attachments(ctx):
+    """Issue 15: a prompt's image block, file link and embedded image blob
+    are the message's attachments: recorded as image and file_ref parts of
+    the user item, and sent on to the agent (the mock says what it saw)."""
+    import base64
+    a = ctx.agentd(token=TOKEN)
+    init = _req(a, "s1", 0, "initialize", {"protocolVersion": 1}, "mock")
+    assert init["result"]["agentCapabilities"]["promptCapabilities"][
+        "image"] is True, init
+    sid = _req(a, "s1", 1, "session/new", {"cwd": a.cwd,
+        "mcpServers": []})["result"]["sessionId"]
+    raw = base64.b64decode(PNG)
+    with open(os.path.join(a.cwd, "notes one.md"), "w") as f:
+        f.write("notes\n")
+    notes_uri = "file://" + os.path.join(a.cwd, "notes%20one.md")
+    res = _req(a, "s1", 2, "session/prompt", {"sessionId": sid, "prompt": [
+        {"type": "text", "text": "look at these"},
+        {"type": "image", "data": PNG, "mimeType": "image/png"},
+        {"type": "resource_link", "uri": notes_uri, "name": "notes one.md"},
+        {"type": "resource", "resource": {"uri": "mem:x", "blob": PNG,
+            "mimeType": "image/gif"}}]})
+    assert res["result"]["stopReason"] == "end_turn", res
+    evs = fetch_events(a, sid)
+    user = [e["data"]["item"] for e in evs if e["type"] == "item.completed"
+        and e["data"]["item"].get("role") == "user"]
+    assert len(user) == 1, user
+    parts = user[0]["content"]
+    assert [p["type"] for p in parts] == ["text", "image", "file_ref",
+        "image"], parts
+    assert parts[0]["text"] == "look at these", parts[0]
+    assert parts[1] == {"type": "image", "data": PNG, "mime": "image/png"}
+    assert parts[2]["path"] == os.path.join(a.cwd, "notes one.md") and \
+        parts[2]["action"] == "read", parts[2]
+    assert parts[3] == {"type": "image", "data": PNG, "mime": "image/gif"}
+    said = "".join(e["data"].get("delta", "") for e in evs
+        if e["type"] == "item.delta")
+    assert f"saw image image/png, {len(raw)} bytes" in said, said
+    assert f"saw image image/gif, {len(raw)} bytes" in said, said
+
+    # Bounded and checked as a native message's attachments: a refusal is
+    # the caller's (invalid params) and no turn starts.
+    big = base64.b64encode(b"\0" * (5 * 1024 * 1024 + 1)).decode()
+    for block, word in (
+            ({"type": "image", "data": big, "mimeType": "image/png"}, "over"),
+            ({"type": "image", "data": "not base64!", "mimeType":
+                "image/png"}, "base64"),
+            ({"type": "image", "uri": "https://x/y.png"}, "one of the two"),
+            ({"type": "resource_link", "uri": "file:///nope/none.md"},
+                "none.md")):
+        r = _req(a, "s1", 3, "session/prompt", {"sessionId": sid,
+            "prompt": [{"type": "text", "text": "x"}, block]})
+        assert "error" in r, (block.get("uri"), str(r)[:300])
+        assert r["error"]["code"] == -32602, r
+        assert word in r["error"]["message"], r
+    assert [e["type"] for e in fetch_events(a, sid)].count("turn.ended") == 1

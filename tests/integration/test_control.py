@@ -424,10 +424,12 @@ def test_acp_facade_settings_on_claude(ctx):
                     if e.get("d") == ">":
                         out.append(json.loads(e["l"]))
             return out
-        reqs = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(
+        reqs = wait_for(lambda: (lambda s: s if len(s) >= 3 else None)(
             [m["request"] for m in sent()
             if m.get("type") == "control_request"]), 5)
-        assert reqs == [{"subtype": "set_model", "model": "claude-sonnet-4-5"},
+        # initialize at start (for Claude's models), then the two changes
+        assert reqs == [{"subtype": "initialize"},
+            {"subtype": "set_model", "model": "claude-sonnet-4-5"},
             {"subtype": "set_permission_mode", "mode": "plan"}], reqs
         a.http("DELETE", "/v1/acp/c")
 
@@ -478,6 +480,7 @@ def test_attachments_recorded_and_sent(ctx):
 
 
 def test_attachments_refused(ctx):
+    import base64
     import os
     with Agentd(ctx.binary) as a:
         _create(a, cwd=a.cwd)
@@ -496,6 +499,9 @@ def test_attachments_refused(ctx):
                     "base64"),
                 ([{"path": "nope.txt"}], 400, "nope.txt"),
                 ([{"path": "big.png"}], 413, "over"),
+                # one byte over, inline: its base64 is within the padding
+                ([{"data": base64.b64encode(b"\0" * (5 * 1024 * 1024 + 1))
+                    .decode(), "mime": "image/png"}], 413, "over"),
                 ([{"path": "big.png", "mime": "text/plain"}] * 17, 413,
                     "at most 16")):
             r = _post(a, "s1", {"message": "x", "attachments": atts}, status)

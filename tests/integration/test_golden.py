@@ -104,3 +104,39 @@ def test_pi_keeps_no_repeated_message(ctx):
         assert set(raw) == {"type", "assistantMessageEvent"}, raw
         ev = raw["assistantMessageEvent"]
         assert "partial" not in ev and "type" in ev, ev
+
+
+def test_claude_and_codex_tell_their_models(ctx):
+    """Issue 15: Claude's initialize answer and Codex's model/list (in the
+    recordings) are the session's model choices in SessionInfo, with the
+    model the agent runs as the current value, and GET /v1/agents/{agent}
+    has the list as learned."""
+    want = {"claude": ("sonnet", "Sonnet"), "codex": ("gpt-6.1-sol",
+        "GPT-6.1-Sol")}
+    for agent, (mid, name) in want.items():
+        path = os.path.join(ROOT, "tests", "fixtures", agent, "hello.jsonl")
+        with open(path) as f:
+            head = json.loads(f.readline())
+        tmp = tempfile.mkdtemp(prefix="agentd-golden-")
+        try:
+            with Agentd(ctx.binary, log_level="info") as a:
+                scenarios.create(a, "m", agent, tmp,
+                    agent_command=["@self", "replay-agent", path],
+                    model=head.get("session", {}).get("model"))
+                scenarios.drive(a, "m", scenarios.by_name(head["scenario"]),
+                    tmp)
+                s = a.http("GET", "/v1/sessions/m").json
+                assert "model" in s.get("options", {}), s
+                model = s["options"]["model"]
+                ids = [c["id"] for c in model["available"]]
+                assert mid in ids, (agent, model)
+                assert {"id": mid, "name": name} == {k: v for k, v in
+                    model["available"][ids.index(mid)].items()
+                    if k != "description"}, (agent, model)
+                assert model["current"], (agent, model)
+                # GET /v1/agents/{agent}: the list its session was told
+                ag = a.http("GET", f"/v1/agents/{agent}").json["options"]
+                assert ag["model"]["learned"] is True, (agent, ag)
+                assert ag["model"]["available"] == model["available"], ag
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

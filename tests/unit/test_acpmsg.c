@@ -197,6 +197,39 @@ TEST(prompt_blocks)
 	free(text);
 }
 
+TEST(prompt_split)
+{
+	cJSON *blocks, *atts;
+	char  *text;
+
+	blocks = parse("[{\"type\":\"text\",\"text\":\"look at\"},"
+		       "{\"type\":\"image\",\"data\":\"AAAA\","
+		       "\"mimeType\":\"image/png\"},"
+		       "{\"type\":\"image\",\"uri\":\"file:///w/a%20b.png\"},"
+		       "{\"type\":\"resource_link\",\"uri\":"
+		       "\"file://localhost/w/n.md\",\"name\":\"n.md\"},"
+		       "{\"type\":\"resource_link\",\"uri\":\"https://x/y\"},"
+		       "{\"type\":\"resource_link\",\"uri\":\"file:///a%00b\"},"
+		       "{\"type\":\"resource\",\"resource\":{\"text\":"
+		       "\"inline\"}},"
+		       "{\"type\":\"resource\",\"resource\":{\"blob\":"
+		       "\"BBBB\",\"mimeType\":\"image/gif\"}},"
+		       "{\"type\":\"image\",\"uri\":\"https://x/z.png\"}]");
+	atts = acpmsg_prompt_split(blocks, &text);
+	/* A file:// link with a NUL in its path is no file: it stays text. */
+	CHECK_STR(text, "look at\nhttps://x/y\nfile:///a%00b\ninline");
+	CHECK_JSON(atts,
+	    "[{\"data\":\"AAAA\",\"mime\":\"image/png\"},"
+	    "{\"path\":\"/w/a b.png\"},"
+	    "{\"path\":\"/w/n.md\",\"name\":\"n.md\"},"
+	    "{\"data\":\"BBBB\",\"mime\":\"image/gif\"},{}]");
+	free(text);
+	json_free(blocks);
+	CHECK(acpmsg_prompt_split(NULL, &text) == NULL);
+	CHECK_STR(text, "");
+	free(text);
+}
+
 TEST(permission_both_ways)
 {
 	static const struct acpmsg_choice choices[] = {
@@ -462,6 +495,7 @@ TEST(settings_both_ways)
 
 TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(stop_reasons), TEST_ENTRY(tool_kinds),
     TEST_ENTRY(updates), TEST_ENTRY(session_messages),
-    TEST_ENTRY(prompt_blocks), TEST_ENTRY(permission_both_ways),
-    TEST_ENTRY(elicitation_both_ways), TEST_ENTRY(acpmap_stream),
-    TEST_ENTRY(acpmap_tools), TEST_ENTRY(settings_both_ways))
+    TEST_ENTRY(prompt_blocks), TEST_ENTRY(prompt_split),
+    TEST_ENTRY(permission_both_ways), TEST_ENTRY(elicitation_both_ways),
+    TEST_ENTRY(acpmap_stream), TEST_ENTRY(acpmap_tools),
+    TEST_ENTRY(settings_both_ways))
