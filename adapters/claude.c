@@ -1641,8 +1641,8 @@ static void
 claude_models(struct host *s, const cJSON *r)
 {
 	const cJSON *m;
-	const char  *id, *name, *desc;
-	cJSON	    *list, *c;
+	const char  *id;
+	cJSON	    *list;
 
 	if (json_get_arr(r, "models") == NULL)
 		return;
@@ -1650,15 +1650,8 @@ claude_models(struct host *s, const cJSON *r)
 	JSON_FOREACH(m, json_get_arr(r, "models")) {
 		if ((id = json_get_str(m, "value")) == NULL)
 			continue;
-		name = json_get_str(m, "displayName");
-		desc = json_get_str(m, "description");
-		c = json_object();
-		json_set_str(c, "id", id);
-		if (name != NULL)
-			json_set_str(c, "name", name);
-		if (desc != NULL)
-			json_set_str(c, "description", desc);
-		json_append(list, c);
+		host_choice(list, id, json_get_str(m, "displayName"),
+		    json_get_str(m, "description"));
 	}
 	host_set_option(s, "model", NULL, list);
 }

@@ -438,8 +438,8 @@ codex_models_cb(void *arg, const struct jsonrpc_msg *msg)
 {
 	struct host *s = arg;
 	const cJSON *m;
-	const char  *id, *name, *desc;
-	cJSON	    *list, *c;
+	const char  *id;
+	cJSON	    *list;
 
 	if (msg->kind == JSONRPC_ERROR)
 		return;
@@ -448,15 +448,8 @@ codex_models_cb(void *arg, const struct jsonrpc_msg *msg)
 		if ((id = json_get_str(m, "id")) == NULL ||
 		    json_is_true(json_get(m, "hidden")))
 			continue;
-		name = json_get_str(m, "displayName");
-		desc = json_get_str(m, "description");
-		c = json_object();
-		json_set_str(c, "id", id);
-		if (name != NULL)
-			json_set_str(c, "name", name);
-		if (desc != NULL)
-			json_set_str(c, "description", desc);
-		json_append(list, c);
+		host_choice(list, id, json_get_str(m, "displayName"),
+		    json_get_str(m, "description"));
 	}
 	host_set_option(s, "model", NULL, list);
 }

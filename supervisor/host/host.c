@@ -272,17 +272,29 @@ cJSON *
 host_choices(const char *const *list)
 {
 	const char *const *v;
-	cJSON		  *a, *c;
+	cJSON		  *a;
 
 	if (list == NULL)
 		return (NULL);
 	a = json_array();
-	for (v = list; *v != NULL; v++) {
-		c = json_object();
-		json_set_str(c, "id", *v);
-		json_append(a, c);
-	}
+	for (v = list; *v != NULL; v++)
+		host_choice(a, *v, NULL, NULL);
 	return (a);
+}
+
+/* Append the choice {id, name?, description?} to the array list. */
+void
+host_choice(cJSON *list, const char *id, const char *name, const char *desc)
+{
+	cJSON *c;
+
+	c = json_object();
+	json_set_str(c, "id", id);
+	if (name != NULL)
+		json_set_str(c, "name", name);
+	if (desc != NULL)
+		json_set_str(c, "description", desc);
+	json_append(list, c);
 }
 
 /*

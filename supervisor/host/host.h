@@ -131,6 +131,7 @@ const char *host_effort(struct host *);
 int    host_option_check(struct host *, const char *, const char *, char **);
 void   host_set_option(struct host *, const char *, const char *, cJSON *);
 cJSON *host_choices(const char *const *);
+void   host_choice(cJSON *, const char *, const char *, const char *);
 const char		   *host_native_id(struct host *);
 const char		   *host_agent_version(struct host *);
 const struct agent_profile *host_profile(struct host *);

@@ -157,12 +157,13 @@ dirconfig_opt(const cJSON *o, const char *name, int (*test)(const cJSON *))
 	return (v == NULL || json_is_null(v) || test(v));
 }
 
+/* An array (or, map != 0, an object) of strings only. */
 static int
-dirconfig_str_array(const cJSON *v)
+dirconfig_strs(const cJSON *v, int map)
 {
 	const cJSON *e;
 
-	if (!json_is_arr(v))
+	if (map ? !json_is_obj(v) : !json_is_arr(v))
 		return (0);
 	JSON_FOREACH(e, v) {
 		if (!json_is_str(e))
@@ -172,17 +173,15 @@ dirconfig_str_array(const cJSON *v)
 }
 
 static int
+dirconfig_str_array(const cJSON *v)
+{
+	return (dirconfig_strs(v, 0));
+}
+
+static int
 dirconfig_str_map(const cJSON *v)
 {
-	const cJSON *e;
-
-	if (!json_is_obj(v))
-		return (0);
-	JSON_FOREACH(e, v) {
-		if (!json_is_str(e))
-			return (0);
-	}
-	return (1);
+	return (dirconfig_strs(v, 1));
 }
 
 /* A McpServerConfig: {type:"local", command, …} or {type:"remote", url}. */
