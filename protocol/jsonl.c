@@ -177,7 +177,7 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 	}
 	tail = jsonl_tail(j);
 	while (n > 0) {
-		nl = memchr(data, '\n', n);
+		nl = memfind(data, '\n', n);
 		chunk = nl != NULL ? (size_t)(nl - data) : n;
 		if (j->discard)
 			j->dropped += chunk;
@@ -212,8 +212,9 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 enum jsonl_result
 jsonl_next(struct jsonl *j, const char **line, size_t *len)
 {
-	char  *p, *nl;
-	size_t n, from;
+	const char *nl;
+	char	   *p;
+	size_t	    n, from;
 
 	for (;;) {
 		if (j->firstdrop < j->ndrops &&
@@ -224,7 +225,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		}
 		from = j->scan > j->pos ? j->scan : j->pos;
 		if (from == j->len ||
-		    (nl = memchr(j->buf + from, '\n', j->len - from)) == NULL) {
+		    (nl = memfind(j->buf + from, '\n', j->len - from)) ==
+			NULL) {
 			j->scan = j->len;
 			break;
 		}

@@ -90,6 +90,9 @@ int  pathmap_stream_feed(struct pathmap_stream *, const char *, size_t);
 int  pathmap_stream_finish(struct pathmap_stream *);
 void pathmap_stream_free(struct pathmap_stream *);
 
+/* memfind.c */
+const char *memfind(const char *, int, size_t);
+
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
 char *utf8_repair(const char *, size_t, size_t *);

@@ -356,10 +356,37 @@ TEST(random_chunking)
 #undef RND
 }
 
+/*
+ * memfind, which jsonl_next uses to find newlines, agrees with memchr for
+ * every length, alignment and position of the byte (none, first, last, in
+ * each 16-byte lane and each 64-byte step, and with more than one).
+ */
+TEST(memfind_agrees_with_memchr)
+{
+	char   buf[300];
+	size_t start, n, at, at2;
+
+	for (start = 0; start < 16; start++)
+		for (n = 0; n + start <= 200; n++)
+			for (at = 0; at <= n; at++) {
+				memset(buf, 'x', sizeof buf);
+				buf[start + n] = '\n'; /* just past the end */
+				if (at < n)
+					buf[start + at] = '\n';
+				at2 = (at + 37) % (n + 1);
+				if (at2 < n && at % 3 == 0)
+					buf[start + at2] = '\n';
+				if (memfind(buf + start, '\n', n) !=
+				    memchr(buf + start, '\n', n))
+					CHECK(!"memfind != memchr");
+			}
+}
+
 TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
     TEST_ENTRY(cap_drops_line_keeps_neighbours), TEST_ENTRY(finish),
     TEST_ENTRY(finish_returns_buffered_lines_first),
     TEST_ENTRY(feed_without_draining), TEST_ENTRY(toolong_not_buffered),
     TEST_ENTRY(memory_shrinks_after_big_line),
     TEST_ENTRY(memory_shrinks_after_dropped_line),
-    TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking))
+    TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking),
+    TEST_ENTRY(memfind_agrees_with_memchr))
