@@ -1,7 +1,8 @@
 /*
  * jsonl.c: incremental, capped line framing for an agent's stdout.
  *
- * Bytes go in with jsonl_feed, whole lines come out with jsonl_next. The
+ * Bytes go in with jsonl_feed (or are read straight into the buffer:
+ * jsonl_space, then jsonl_commit), whole lines come out with jsonl_next. The
  * buffer holds [pos, len) = the bytes not yet taken: complete lines, then
  * the start of the line still arriving. Each byte is looked at once: feed
  * copies the bytes in without scanning them, and next searches for the
@@ -113,9 +114,9 @@ jsonl_compact(struct jsonl *j)
 	jsonl_shrink(j);
 }
 
-/* Append n bytes, keeping one spare byte for a terminating NUL. */
+/* Room for n more bytes and a terminating NUL. */
 static void
-jsonl_append(struct jsonl *j, const char *data, size_t n)
+jsonl_reserve(struct jsonl *j, size_t n)
 {
 	size_t need, size;
 
@@ -127,6 +128,13 @@ jsonl_append(struct jsonl *j, const char *data, size_t n)
 		j->buf = xrealloc(j->buf, size);
 		j->size = size;
 	}
+}
+
+/* Append n bytes, keeping one spare byte for a terminating NUL. */
+static void
+jsonl_append(struct jsonl *j, const char *data, size_t n)
+{
+	jsonl_reserve(j, n);
 	memcpy(j->buf + j->len, data, n);
 	j->len += n;
 }
@@ -202,6 +210,51 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 		data += chunk + 1;
 		n -= chunk + 1;
 	}
+}
+
+/*
+ * Where the next read may go, so its bytes land in the buffer and are not
+ * copied again: *n bytes, at most max, then jsonl_commit with the count
+ * read. The room is at least JSONL_MIN and at least what the line still
+ * arriving holds (a long line comes in few reads, and an idle stream keeps
+ * a small buffer).
+ */
+char *
+jsonl_space(struct jsonl *j, size_t max, size_t *n)
+{
+	size_t want;
+
+	jsonl_compact(j);
+	want = j->len - j->pos;
+	if (want < JSONL_MIN)
+		want = JSONL_MIN;
+	if (want > max)
+		want = max;
+	jsonl_reserve(j, want);
+	*n = j->size - j->len - 1;
+	if (*n > max)
+		*n = max;
+	return (j->buf + j->len);
+}
+
+/*
+ * n bytes were read where jsonl_space said. Unless they could take the
+ * line still arriving past the cap, they only need counting; otherwise
+ * jsonl_feed sorts them out from a copy (rare with the default cap).
+ */
+void
+jsonl_commit(struct jsonl *j, size_t n)
+{
+	char *copy;
+
+	if (!j->discard && j->len - j->pos + n <= j->max) {
+		j->len += n;
+		return;
+	}
+	copy = xmalloc(n != 0 ? n : 1);
+	memcpy(copy, j->buf + j->len, n);
+	jsonl_feed(j, copy, n);
+	free(copy);
 }
 
 /*

@@ -113,6 +113,8 @@ struct jsonl;
 struct jsonl	 *jsonl_new(size_t);
 void		  jsonl_free(struct jsonl *);
 void		  jsonl_feed(struct jsonl *, const char *, size_t);
+char		 *jsonl_space(struct jsonl *, size_t, size_t *);
+void		  jsonl_commit(struct jsonl *, size_t);
 enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
 enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
 size_t		  jsonl_buffered(const struct jsonl *);

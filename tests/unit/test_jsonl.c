@@ -300,8 +300,8 @@ TEST(cap_zero_means_default)
 TEST(random_chunking)
 {
 	unsigned long seed = 12345;
-	char	     *stream, *want, *got;
-	size_t	      slen = 0, wlen = 0, i, k, n, cap = 50;
+	char	     *stream, *want, *got, *p;
+	size_t	      slen = 0, wlen = 0, i, k, n, room, cap = 50;
 	struct jsonl *j;
 	int	      round;
 
@@ -338,7 +338,17 @@ TEST(random_chunking)
 			n = 1 + RND() % 200;
 			if (n > slen - i)
 				n = slen - i;
-			jsonl_feed(j, stream + i, n);
+			if (round % 2 == 0)
+				jsonl_feed(j, stream + i, n);
+			else {
+				/* As proc.c reads: into the buffer. */
+				p = jsonl_space(j, n, &room);
+				if (room == 0 || room > n)
+					CHECK(!"jsonl_space room");
+				n = room;
+				memcpy(p, stream + i, n);
+				jsonl_commit(j, n);
+			}
 			if (RND() % 3 != 0)
 				drain(j, got, 1 << 20, 0);
 		}
