@@ -267,6 +267,8 @@ struct event {
 	int		synthetic;
 	enum event_type type;
 	const cJSON    *data;
+	const char     *data_text; /* data already printed, when data is NULL */
+	size_t		data_textlen;
 	const char     *raw;
 	size_t		rawlen;
 };
@@ -279,21 +281,22 @@ int	    event_permission_reply(const char *, enum permission_reply *);
 const char *event_permission_word(enum permission_reply);
 const char *event_permission_status(enum permission_reply);
 char	   *event_serialize(const struct event *, size_t *, size_t *);
-void	    event_format_time(int64_t, char *, size_t);
-int	    event_validate(const cJSON *, char **);
-int	    event_scan(const char *, size_t, enum event_type *, size_t *);
-cJSON	   *event_usage(long long, long long, long long, long long);
-cJSON	   *event_usage_from(const cJSON *, const char *const[4]);
-cJSON	   *event_item(const char *, const char *, const char *, enum item_kind,
-	 enum item_role, enum item_status, cJSON *);
-cJSON	   *event_part_text(const char *);
-cJSON	   *event_part_reasoning(const char *, const char *);
-cJSON	   *event_part_tool_call(const char *, const char *, const char *);
-cJSON	   *event_part_tool_result(const char *, const char *, int);
-cJSON	   *event_part_file_ref(const char *, const char *, const char *);
-cJSON	   *event_part_image(const char *, const char *, const char *);
-cJSON	   *event_part_json(cJSON *);
-cJSON	   *event_part_status(const char *, const char *);
+char  *event_delta_data(const char *, const char *, const char *, size_t *);
+void   event_format_time(int64_t, char *, size_t);
+int    event_validate(const cJSON *, char **);
+int    event_scan(const char *, size_t, enum event_type *, size_t *);
+cJSON *event_usage(long long, long long, long long, long long);
+cJSON *event_usage_from(const cJSON *, const char *const[4]);
+cJSON *event_item(const char *, const char *, const char *, enum item_kind,
+    enum item_role, enum item_status, cJSON *);
+cJSON *event_part_text(const char *);
+cJSON *event_part_reasoning(const char *, const char *);
+cJSON *event_part_tool_call(const char *, const char *, const char *);
+cJSON *event_part_tool_result(const char *, const char *, int);
+cJSON *event_part_file_ref(const char *, const char *, const char *);
+cJSON *event_part_image(const char *, const char *, const char *);
+cJSON *event_part_json(cJSON *);
+cJSON *event_part_status(const char *, const char *);
 
 /* acpmsg.c */
 #define ACPMSG_PROTOCOL_VERSION	  1
