@@ -3,7 +3,8 @@
  *
  * Input: byte 0 picks the line cap (1..255, or 0 for a cap of 64 KiB),
  * bytes 1-2 seed the chunking, the rest is the stream. The stream is fed
- * in random-sized chunks, lines are drained after every feed, then
+ * in random-sized chunks (jsonl_feed, or a read into jsonl_space and
+ * jsonl_commit), lines are drained after every feed, then
  * jsonl_finish; the sequence of LINE and TOOLONG results must equal what
  * splitting the whole stream at once gives, and what the framer holds
  * between feeds must stay under the cap.
@@ -75,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ref	 *want;
 	enum jsonl_result r;
 	const char	 *line;
-	size_t		  cap, nwant, k = 0, off, chunk, len;
+	char		 *p;
+	size_t		  cap, nwant, k = 0, off, chunk, len, room;
 	uint32_t	  rng;
 
 	if (size < 3)
@@ -95,7 +97,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			chunk = size - off; /* sometimes all at once */
 		if (chunk > size - off)
 			chunk = size - off;
-		jsonl_feed(j, (const char *)data + off, chunk);
+		if ((rng >> 12 & 1) == 0)
+			jsonl_feed(j, (const char *)data + off, chunk);
+		else {
+			/* As proc.c reads: straight into the buffer. */
+			p = jsonl_space(j, chunk, &room);
+			FUZZ_CHECK(room > 0 && room <= chunk,
+			    "room %zu for a read of %zu", room, chunk);
+			chunk = room;
+			memcpy(p, data + off, chunk);
+			jsonl_commit(j, chunk);
+		}
 		while ((r = jsonl_next(j, &line, &len)) != JSONL_AGAIN)
 			check(want, nwant, &k, r, line, len);
 		FUZZ_CHECK(jsonl_buffered(j) <= cap + 1,
