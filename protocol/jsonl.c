@@ -49,6 +49,8 @@ struct jsonl {
 	size_t	 len;	/* bytes held */
 	size_t	 pos;	/* first byte not taken */
 	size_t	 scan;	/* [pos, scan) holds no newline */
+	int	 high;	/* [pos, scan) may hold a byte >= 0x80 */
+	int	 ascii; /* the line last returned is all ASCII */
 	size_t	 max;	/* line cap, newline excluded */
 	uint64_t taken; /* stream offset of buf[pos] */
 
@@ -278,8 +280,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		}
 		from = j->scan > j->pos ? j->scan : j->pos;
 		if (from == j->len ||
-		    (nl = memfind(j->buf + from, '\n', j->len - from)) ==
-			NULL) {
+		    (nl = memfind_ascii(j->buf + from, '\n', j->len - from,
+			 &j->high)) == NULL) {
 			j->scan = j->len;
 			break;
 		}
@@ -288,6 +290,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		j->pos += n + 1;
 		j->scan = j->pos;
 		j->taken += n + 1;
+		j->ascii = !j->high;
+		j->high = 0; /* [pos, scan) is empty again */
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n == 0)
@@ -298,6 +302,7 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		return (JSONL_LINE);
 	}
 	if (j->pos == j->len) {
+		j->high = 0;
 		j->pos = j->len = j->scan = 0;
 		jsonl_shrink(j);
 	}
@@ -330,6 +335,8 @@ jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 	n = j->len - j->pos;
 	j->taken += n;
 	j->pos = j->scan = j->len;
+	j->ascii = !j->high; /* jsonl_next scanned it all */
+	j->high = 0;
 	if (p[n - 1] == '\r')
 		n--;
 	if (n == 0)
@@ -345,4 +352,15 @@ size_t
 jsonl_buffered(const struct jsonl *j)
 {
 	return (j->len - j->pos);
+}
+
+/*
+ * 1 if the line jsonl_next or jsonl_finish last returned holds only ASCII
+ * bytes (found by the newline search as it went, so a caller that checks
+ * UTF-8 can skip the check); 0 if it may hold others.
+ */
+int
+jsonl_ascii(const struct jsonl *j)
+{
+	return (j->ascii);
 }

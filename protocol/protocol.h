@@ -92,6 +92,7 @@ void pathmap_stream_free(struct pathmap_stream *);
 
 /* memfind.c */
 const char *memfind(const char *, int, size_t);
+const char *memfind_ascii(const char *, int, size_t, int *);
 
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
@@ -118,6 +119,7 @@ void		  jsonl_commit(struct jsonl *, size_t);
 enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
 enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
 size_t		  jsonl_buffered(const struct jsonl *);
+int		  jsonl_ascii(const struct jsonl *);
 
 /* jsonrpc.c */
 enum jsonrpc_kind {

@@ -392,6 +392,44 @@ TEST(memfind_agrees_with_memchr)
 			}
 }
 
+/*
+ * jsonl_ascii: 1 for a line of ASCII only, 0 for a line with a byte >= 0x80
+ * anywhere (first, last, past 64 bytes, in a piece fed before), however
+ * the stream is cut, and the next line starts afresh.
+ */
+TEST(ascii_flag)
+{
+	char		  s[400];
+	const char	 *line;
+	size_t		  len, step, at;
+	struct jsonl	 *j;
+	enum jsonl_result r;
+	int		  got;
+
+	for (at = 0; at < 150; at += 7)
+		for (step = 1; step < 160; step += 13) {
+			/* line 1: 150 bytes, one of them \xc3; line 2: ASCII */
+			memset(s, 'a', 150);
+			s[at] = '\xc3';
+			s[150] = '\n';
+			memset(s + 151, 'b', 100);
+			s[251] = '\n';
+			j = jsonl_new(0);
+			got = 0;
+			for (len = 0; len < 252; len += step)
+				jsonl_feed(j, s + len,
+				    252 - len < step ? 252 - len : step);
+			r = jsonl_next(j, &line, &len);
+			CHECK(r == JSONL_LINE && len == 150);
+			got = jsonl_ascii(j);
+			CHECK(got == 0);
+			r = jsonl_next(j, &line, &len);
+			CHECK(r == JSONL_LINE && len == 100);
+			CHECK(jsonl_ascii(j) == 1);
+			jsonl_free(j);
+		}
+}
+
 TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
     TEST_ENTRY(cap_drops_line_keeps_neighbours), TEST_ENTRY(finish),
     TEST_ENTRY(finish_returns_buffered_lines_first),
@@ -399,4 +437,4 @@ TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
     TEST_ENTRY(memory_shrinks_after_big_line),
     TEST_ENTRY(memory_shrinks_after_dropped_line),
     TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking),
-    TEST_ENTRY(memfind_agrees_with_memchr))
+    TEST_ENTRY(memfind_agrees_with_memchr), TEST_ENTRY(ascii_flag))
