@@ -78,14 +78,17 @@ utf8_valid(const char *buf, size_t len)
 	while (i < len) {
 #if defined(__SSE2__)
 		/* An agent's long lines are mostly ASCII: 64 bytes a step. */
-		while (len - i >= 64 &&
+		if (len - i >= 64 &&
 		    _mm_movemask_epi8(_mm_or_si128(
 			_mm_or_si128(_mm_loadu_si128((const void *)(p + i)),
 			    _mm_loadu_si128((const void *)(p + i + 16))),
 			_mm_or_si128(
 			    _mm_loadu_si128((const void *)(p + i + 32)),
-			    _mm_loadu_si128((const void *)(p + i + 48))))) == 0)
+			    _mm_loadu_si128((const void *)(p + i + 48))))) ==
+			0) {
 			i += 64;
+			continue;
+		}
 #endif
 		if (len - i >= 32) {
 			memcpy(&w, p + i, 8);
