@@ -16,7 +16,7 @@
 
 /*
  * Skip a string starting at s[i] == '"'; returns the index after it. The
- * closing quote is found with memchr (a long text is one fast pass): a
+ * closing quote is found with memfind (a long text is one fast pass): a
  * quote ends the string unless an odd run of backslashes precedes it.
  */
 static size_t
@@ -26,7 +26,7 @@ json_scan_string(const char *s, size_t len, size_t i)
 	size_t	    start = i + 1, k;
 
 	for (i = start; i < len; i = (size_t)(q - s) + 1) {
-		if ((q = memchr(s + i, '"', len - i)) == NULL)
+		if ((q = memfind(s + i, '"', len - i)) == NULL)
 			break;
 		for (k = 0;
 		     (size_t)(q - s) - k > start && q[-1 - (long)k] == '\\';)

@@ -102,6 +102,11 @@ json_lex(const char *s, size_t len, size_t *at)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (instr) {
+			/* Most of a line is string text: pass it in a tight loop. */
+			while (c >= 0x20 && c != '"' && c != '\\' && ++i < len)
+				c = (unsigned char)s[i];
+			if (i == len)
+				break;
 			if (c < 0x20)
 				break;
 			if (c == '\\') {

@@ -1,7 +1,8 @@
 /*
  * jsonl.c: incremental, capped line framing for an agent's stdout.
  *
- * Bytes go in with jsonl_feed, whole lines come out with jsonl_next. The
+ * Bytes go in with jsonl_feed (or are read straight into the buffer:
+ * jsonl_space, then jsonl_commit), whole lines come out with jsonl_next. The
  * buffer holds [pos, len) = the bytes not yet taken: complete lines, then
  * the start of the line still arriving. Each byte is looked at once: feed
  * copies the bytes in without scanning them, and next searches for the
@@ -48,6 +49,8 @@ struct jsonl {
 	size_t	 len;	/* bytes held */
 	size_t	 pos;	/* first byte not taken */
 	size_t	 scan;	/* [pos, scan) holds no newline */
+	int	 high;	/* [pos, scan) may hold a byte >= 0x80 */
+	int	 ascii; /* the line last returned is all ASCII */
 	size_t	 max;	/* line cap, newline excluded */
 	uint64_t taken; /* stream offset of buf[pos] */
 
@@ -113,9 +116,9 @@ jsonl_compact(struct jsonl *j)
 	jsonl_shrink(j);
 }
 
-/* Append n bytes, keeping one spare byte for a terminating NUL. */
+/* Room for n more bytes and a terminating NUL. */
 static void
-jsonl_append(struct jsonl *j, const char *data, size_t n)
+jsonl_reserve(struct jsonl *j, size_t n)
 {
 	size_t need, size;
 
@@ -127,6 +130,13 @@ jsonl_append(struct jsonl *j, const char *data, size_t n)
 		j->buf = xrealloc(j->buf, size);
 		j->size = size;
 	}
+}
+
+/* Append n bytes, keeping one spare byte for a terminating NUL. */
+static void
+jsonl_append(struct jsonl *j, const char *data, size_t n)
+{
+	jsonl_reserve(j, n);
 	memcpy(j->buf + j->len, data, n);
 	j->len += n;
 }
@@ -177,7 +187,7 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 	}
 	tail = jsonl_tail(j);
 	while (n > 0) {
-		nl = memchr(data, '\n', n);
+		nl = memfind(data, '\n', n);
 		chunk = nl != NULL ? (size_t)(nl - data) : n;
 		if (j->discard)
 			j->dropped += chunk;
@@ -205,6 +215,51 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 }
 
 /*
+ * Where the next read may go, so its bytes land in the buffer and are not
+ * copied again: *n bytes, at most max, then jsonl_commit with the count
+ * read. The room is at least JSONL_MIN and at least what the line still
+ * arriving holds (a long line comes in few reads, and an idle stream keeps
+ * a small buffer).
+ */
+char *
+jsonl_space(struct jsonl *j, size_t max, size_t *n)
+{
+	size_t want;
+
+	jsonl_compact(j);
+	want = j->len - j->pos;
+	if (want < JSONL_MIN)
+		want = JSONL_MIN;
+	if (want > max)
+		want = max;
+	jsonl_reserve(j, want);
+	*n = j->size - j->len - 1;
+	if (*n > max)
+		*n = max;
+	return (j->buf + j->len);
+}
+
+/*
+ * n bytes were read where jsonl_space said. Unless they could take the
+ * line still arriving past the cap, they only need counting; otherwise
+ * jsonl_feed sorts them out from a copy (rare with the default cap).
+ */
+void
+jsonl_commit(struct jsonl *j, size_t n)
+{
+	char *copy;
+
+	if (!j->discard && j->len - j->pos + n <= j->max) {
+		j->len += n;
+		return;
+	}
+	copy = xmalloc(n != 0 ? n : 1);
+	memcpy(copy, j->buf + j->len, n);
+	jsonl_feed(j, copy, n);
+	free(copy);
+}
+
+/*
  * Take the next complete line: JSONL_LINE with *line and *len, or
  * JSONL_TOOLONG with *line NULL and *len the dropped line's length (newline
  * excluded), or JSONL_AGAIN when no whole line is buffered.
@@ -212,8 +267,9 @@ jsonl_feed(struct jsonl *j, const char *data, size_t n)
 enum jsonl_result
 jsonl_next(struct jsonl *j, const char **line, size_t *len)
 {
-	char  *p, *nl;
-	size_t n, from;
+	const char *nl;
+	char	   *p;
+	size_t	    n, from;
 
 	for (;;) {
 		if (j->firstdrop < j->ndrops &&
@@ -224,7 +280,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		}
 		from = j->scan > j->pos ? j->scan : j->pos;
 		if (from == j->len ||
-		    (nl = memchr(j->buf + from, '\n', j->len - from)) == NULL) {
+		    (nl = memfind_ascii(j->buf + from, '\n', j->len - from,
+			 &j->high)) == NULL) {
 			j->scan = j->len;
 			break;
 		}
@@ -233,6 +290,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		j->pos += n + 1;
 		j->scan = j->pos;
 		j->taken += n + 1;
+		j->ascii = !j->high;
+		j->high = 0; /* [pos, scan) is empty again */
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n == 0)
@@ -243,6 +302,7 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		return (JSONL_LINE);
 	}
 	if (j->pos == j->len) {
+		j->high = 0;
 		j->pos = j->len = j->scan = 0;
 		jsonl_shrink(j);
 	}
@@ -275,6 +335,8 @@ jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 	n = j->len - j->pos;
 	j->taken += n;
 	j->pos = j->scan = j->len;
+	j->ascii = !j->high; /* jsonl_next scanned it all */
+	j->high = 0;
 	if (p[n - 1] == '\r')
 		n--;
 	if (n == 0)
@@ -290,4 +352,15 @@ size_t
 jsonl_buffered(const struct jsonl *j)
 {
 	return (j->len - j->pos);
+}
+
+/*
+ * 1 if the line jsonl_next or jsonl_finish last returned holds only ASCII
+ * bytes (found by the newline search as it went, so a caller that checks
+ * UTF-8 can skip the check); 0 if it may hold others.
+ */
+int
+jsonl_ascii(const struct jsonl *j)
+{
+	return (j->ascii);
 }

@@ -90,6 +90,10 @@ int  pathmap_stream_feed(struct pathmap_stream *, const char *, size_t);
 int  pathmap_stream_finish(struct pathmap_stream *);
 void pathmap_stream_free(struct pathmap_stream *);
 
+/* memfind.c */
+const char *memfind(const char *, int, size_t);
+const char *memfind_ascii(const char *, int, size_t, int *);
+
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
 char *utf8_repair(const char *, size_t, size_t *);
@@ -110,9 +114,12 @@ struct jsonl;
 struct jsonl	 *jsonl_new(size_t);
 void		  jsonl_free(struct jsonl *);
 void		  jsonl_feed(struct jsonl *, const char *, size_t);
+char		 *jsonl_space(struct jsonl *, size_t, size_t *);
+void		  jsonl_commit(struct jsonl *, size_t);
 enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
 enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
 size_t		  jsonl_buffered(const struct jsonl *);
+int		  jsonl_ascii(const struct jsonl *);
 
 /* jsonrpc.c */
 enum jsonrpc_kind {
@@ -262,6 +269,8 @@ struct event {
 	int		synthetic;
 	enum event_type type;
 	const cJSON    *data;
+	const char     *data_text; /* data already printed, when data is NULL */
+	size_t		data_textlen;
 	const char     *raw;
 	size_t		rawlen;
 };
@@ -274,21 +283,22 @@ int	    event_permission_reply(const char *, enum permission_reply *);
 const char *event_permission_word(enum permission_reply);
 const char *event_permission_status(enum permission_reply);
 char	   *event_serialize(const struct event *, size_t *, size_t *);
-void	    event_format_time(int64_t, char *, size_t);
-int	    event_validate(const cJSON *, char **);
-int	    event_scan(const char *, size_t, enum event_type *, size_t *);
-cJSON	   *event_usage(long long, long long, long long, long long);
-cJSON	   *event_usage_from(const cJSON *, const char *const[4]);
-cJSON	   *event_item(const char *, const char *, const char *, enum item_kind,
-	 enum item_role, enum item_status, cJSON *);
-cJSON	   *event_part_text(const char *);
-cJSON	   *event_part_reasoning(const char *, const char *);
-cJSON	   *event_part_tool_call(const char *, const char *, const char *);
-cJSON	   *event_part_tool_result(const char *, const char *, int);
-cJSON	   *event_part_file_ref(const char *, const char *, const char *);
-cJSON	   *event_part_image(const char *, const char *, const char *);
-cJSON	   *event_part_json(cJSON *);
-cJSON	   *event_part_status(const char *, const char *);
+char  *event_delta_data(const char *, const char *, const char *, size_t *);
+void   event_format_time(int64_t, char *, size_t);
+int    event_validate(const cJSON *, char **);
+int    event_scan(const char *, size_t, enum event_type *, size_t *);
+cJSON *event_usage(long long, long long, long long, long long);
+cJSON *event_usage_from(const cJSON *, const char *const[4]);
+cJSON *event_item(const char *, const char *, const char *, enum item_kind,
+    enum item_role, enum item_status, cJSON *);
+cJSON *event_part_text(const char *);
+cJSON *event_part_reasoning(const char *, const char *);
+cJSON *event_part_tool_call(const char *, const char *, const char *);
+cJSON *event_part_tool_result(const char *, const char *, int);
+cJSON *event_part_file_ref(const char *, const char *, const char *);
+cJSON *event_part_image(const char *, const char *, const char *);
+cJSON *event_part_json(cJSON *);
+cJSON *event_part_status(const char *, const char *);
 
 /* acpmsg.c */
 #define ACPMSG_PROTOCOL_VERSION	  1

@@ -158,7 +158,7 @@ unsigned int contain_budget_used(void);
 /* proc.c */
 struct proc;
 struct proc_cbs {
-	void (*line)(void *, const char *, size_t);
+	void (*line)(void *, const char *, size_t, int); /* 1: all ASCII */
 	void (*toolong)(void *, size_t);
 	void (*exit)(void *, int);
 };

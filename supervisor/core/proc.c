@@ -418,7 +418,7 @@ proc_deliver(struct proc *p, int eof)
 		if (r == JSONL_AGAIN)
 			return;
 		if (r == JSONL_LINE)
-			p->cbs->line(p->arg, line, len);
+			p->cbs->line(p->arg, line, len, jsonl_ascii(p->lines));
 		else
 			p->cbs->toolong(p->arg, len);
 	}
@@ -428,14 +428,18 @@ static void
 proc_out_cb(int fd, void *arg)
 {
 	struct proc *p = arg;
-	char	     buf[PROC_READ_MAX];
+	char	    *buf;
+	size_t	     room;
 	ssize_t	     n;
 
-	n = read(fd, buf, sizeof buf);
+	/* Straight into the line buffer: a long line is copied by the kernel
+	 * only, not once more from a buffer here. */
+	buf = jsonl_space(p->lines, PROC_READ_MAX, &room);
+	n = read(fd, buf, room);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0) {
-		jsonl_feed(p->lines, buf, (size_t)n);
+		jsonl_commit(p->lines, (size_t)n);
 		proc_deliver(p, 0);
 		return;
 	}

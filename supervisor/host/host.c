@@ -455,11 +455,13 @@ host_raw_string(const char *line, size_t len, size_t *outlen)
 }
 
 /*
- * Number, serialise and append one event; takes data. Events made outside
- * a native line are the daemon's and carry no raw.
+ * Number, serialise and append one event; takes data (a tree) or, when
+ * data is NULL and text is not, uses text as the data already printed.
+ * Events made outside a native line are the daemon's and carry no raw.
  */
-void
-host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
+static void
+host_emit_data(struct host *h, enum event_type type, cJSON *data,
+    const char *text, size_t textlen, int synthetic)
 {
 	struct event ev;
 	char	    *line, *quoted = NULL;
@@ -474,6 +476,8 @@ host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
 	ev.synthetic = synthetic;
 	ev.type = type;
 	ev.data = data;
+	ev.data_text = text;
+	ev.data_textlen = textlen;
 	if (h->raw != NULL && h->unparsed)
 		ev.raw = quoted =
 		    host_raw_string(h->raw, h->rawlen, &ev.rawlen);
@@ -487,6 +491,13 @@ host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
 	h->seq = ev.sequence;
 	h->updated_ms = ev.time_ms;
 	journal_append(h->journal, ev.sequence, type, line, len, noraw);
+}
+
+/* Number, serialise and append one event; takes data. */
+void
+host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
+{
+	host_emit_data(h, type, data, NULL, 0, synthetic);
 }
 
 /* The agent's line being handled (valid UTF-8), the raw of its events. */
@@ -613,7 +624,7 @@ static void
 host_item_text(
     struct host *h, struct host_item *it, const char *text, int synthetic)
 {
-	cJSON *data;
+	char  *data;
 	size_t len = strlen(text);
 
 	if (it->textlen + len <= HOST_TEXT_MAX) {
@@ -622,11 +633,10 @@ host_item_text(
 		it->textlen += len;
 	}
 	it->deltas++;
-	data = json_object();
-	json_set_str(data, "item_id", it->item_id);
-	json_set_str(data, "native_item_id", it->native_id);
-	json_set_str(data, "delta", text);
-	host_emit(h, EVENT_ITEM_DELTA, data, synthetic);
+	/* The most frequent event: its data printed without a tree. */
+	data = event_delta_data(it->item_id, it->native_id, text, &len);
+	host_emit_data(h, EVENT_ITEM_DELTA, NULL, data, len, synthetic);
+	free(data);
 }
 
 void

@@ -719,9 +719,12 @@ session_tell_cb(void *arg, const char *native_id, int question)
 		    s->host, native_id, PERMISSION_CANCELLED);
 }
 
-/* A line of the agent's stdout: made valid UTF-8, then to the adapter. */
+/*
+ * A line of the agent's stdout: made valid UTF-8, then to the adapter. A
+ * line the framer saw all ASCII (ascii) is valid UTF-8 already.
+ */
 static void
-session_line_cb(void *arg, const char *line, size_t len)
+session_line_cb(void *arg, const char *line, size_t len, int ascii)
 {
 	struct session *s = arg;
 	char	       *fixed = NULL;
@@ -731,7 +734,7 @@ session_line_cb(void *arg, const char *line, size_t len)
 	record_line(s->record, '<', line, len);
 	if (host_in_turn(s->host) && s->idle_timer != NULL)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
-	if (!utf8_valid(line, len))
+	if (!ascii && !utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
 	if (host_garbage(s->host, line, len)) {
 		free(fixed);

@@ -3,7 +3,8 @@
  *
  * Input: byte 0 picks the line cap (1..255, or 0 for a cap of 64 KiB),
  * bytes 1-2 seed the chunking, the rest is the stream. The stream is fed
- * in random-sized chunks, lines are drained after every feed, then
+ * in random-sized chunks (jsonl_feed, or a read into jsonl_space and
+ * jsonl_commit), lines are drained after every feed, then
  * jsonl_finish; the sequence of LINE and TOOLONG results must equal what
  * splitting the whole stream at once gives, and what the framer holds
  * between feeds must stay under the cap.
@@ -51,8 +52,10 @@ ref_split(const uint8_t *d, size_t n, size_t cap, struct ref *out)
 
 static void
 check(const struct ref *want, size_t nwant, size_t *k, enum jsonl_result r,
-    const char *line, size_t len)
+    const char *line, size_t len, int ascii)
 {
+	size_t i;
+
 	FUZZ_CHECK(*k < nwant, "more results than lines (%zu)", nwant);
 	if (want[*k].toolong) {
 		FUZZ_CHECK(r == JSONL_TOOLONG, "result %zu: want TOOLONG", *k);
@@ -62,6 +65,10 @@ check(const struct ref *want, size_t nwant, size_t *k, enum jsonl_result r,
 		FUZZ_CHECK(line[len] == '\0', "line not NUL-terminated");
 		FUZZ_CHECK(
 		    memcmp(line, want[*k].p, len) == 0, "line %zu differs", *k);
+		for (i = 0; ascii && i < len; i++)
+			FUZZ_CHECK((unsigned char)line[i] < 0x80,
+			    "line %zu called ASCII holds 0x%02x", *k,
+			    (unsigned char)line[i]);
 	}
 	FUZZ_CHECK(len == want[*k].len, "result %zu: len %zu, want %zu", *k,
 	    len, want[*k].len);
@@ -75,7 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ref	 *want;
 	enum jsonl_result r;
 	const char	 *line;
-	size_t		  cap, nwant, k = 0, off, chunk, len;
+	char		 *p;
+	size_t		  cap, nwant, k = 0, off, chunk, len, room;
 	uint32_t	  rng;
 
 	if (size < 3)
@@ -95,15 +103,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			chunk = size - off; /* sometimes all at once */
 		if (chunk > size - off)
 			chunk = size - off;
-		jsonl_feed(j, (const char *)data + off, chunk);
+		if ((rng >> 12 & 1) == 0)
+			jsonl_feed(j, (const char *)data + off, chunk);
+		else {
+			/* As proc.c reads: straight into the buffer. */
+			p = jsonl_space(j, chunk, &room);
+			FUZZ_CHECK(room > 0 && room <= chunk,
+			    "room %zu for a read of %zu", room, chunk);
+			chunk = room;
+			memcpy(p, data + off, chunk);
+			jsonl_commit(j, chunk);
+		}
 		while ((r = jsonl_next(j, &line, &len)) != JSONL_AGAIN)
-			check(want, nwant, &k, r, line, len);
+			check(want, nwant, &k, r, line, len, jsonl_ascii(j));
 		FUZZ_CHECK(jsonl_buffered(j) <= cap + 1,
 		    "holds %zu bytes with a cap of %zu", jsonl_buffered(j),
 		    cap);
 	}
 	while ((r = jsonl_finish(j, &line, &len)) != JSONL_AGAIN)
-		check(want, nwant, &k, r, line, len);
+		check(want, nwant, &k, r, line, len, jsonl_ascii(j));
 	FUZZ_CHECK(k == nwant, "%zu results, want %zu", k, nwant);
 	jsonl_free(j);
 	free(want);

@@ -748,9 +748,41 @@ TEST(reject_item)
 #undef ITEM_EVENT
 }
 
-TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(permission_words),
-    TEST_ENTRY(format_time), TEST_ENTRY(serialize_exact),
-    TEST_ENTRY(serialize_daemon_no_raw),
+/*
+ * event_delta_data prints an item.delta's data byte for byte as json_print
+ * prints the same tree (host_item_text builds no tree), for every escape
+ * cJSON writes, with and without native_item_id.
+ */
+TEST(delta_data_matches_tree)
+{
+	static const char *const texts[] = { "", "hello", "a\"b\\c",
+		"\b\f\n\r\t", "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac",
+		"</script>", "\\u0000" };
+	size_t			 i, n, alen, blen;
+	char			*a, *b;
+	cJSON			*o;
+
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		for (n = 0; n < 2; n++) {
+			o = json_object();
+			json_set_str(o, "item_id", "itm_1");
+			json_set_str(
+			    o, "native_item_id", n == 0 ? NULL : texts[i]);
+			json_set_str(o, "delta", texts[i]);
+			a = json_print(o, &alen);
+			b = event_delta_data(
+			    "itm_1", n == 0 ? NULL : texts[i], texts[i], &blen);
+			CHECK_STR(b, a);
+			CHECK(alen == blen);
+			free(a);
+			free(b);
+			json_free(o);
+		}
+}
+
+TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(delta_data_matches_tree),
+    TEST_ENTRY(permission_words), TEST_ENTRY(format_time),
+    TEST_ENTRY(serialize_exact), TEST_ENTRY(serialize_daemon_no_raw),
     TEST_ENTRY(serialize_escapes_and_rawlen),
     TEST_ENTRY(noraw_prefix_every_type), TEST_ENTRY(validate_every_type),
     TEST_ENTRY(validate_minimal_and_optional_nulls), TEST_ENTRY(builders_exact),

@@ -300,8 +300,8 @@ TEST(cap_zero_means_default)
 TEST(random_chunking)
 {
 	unsigned long seed = 12345;
-	char	     *stream, *want, *got;
-	size_t	      slen = 0, wlen = 0, i, k, n, cap = 50;
+	char	     *stream, *want, *got, *p;
+	size_t	      slen = 0, wlen = 0, i, k, n, room, cap = 50;
 	struct jsonl *j;
 	int	      round;
 
@@ -338,7 +338,17 @@ TEST(random_chunking)
 			n = 1 + RND() % 200;
 			if (n > slen - i)
 				n = slen - i;
-			jsonl_feed(j, stream + i, n);
+			if (round % 2 == 0)
+				jsonl_feed(j, stream + i, n);
+			else {
+				/* As proc.c reads: into the buffer. */
+				p = jsonl_space(j, n, &room);
+				if (room == 0 || room > n)
+					CHECK(!"jsonl_space room");
+				n = room;
+				memcpy(p, stream + i, n);
+				jsonl_commit(j, n);
+			}
 			if (RND() % 3 != 0)
 				drain(j, got, 1 << 20, 0);
 		}
@@ -356,10 +366,75 @@ TEST(random_chunking)
 #undef RND
 }
 
+/*
+ * memfind, which jsonl_next uses to find newlines, agrees with memchr for
+ * every length, alignment and position of the byte (none, first, last, in
+ * each 16-byte lane and each 64-byte step, and with more than one).
+ */
+TEST(memfind_agrees_with_memchr)
+{
+	char   buf[300];
+	size_t start, n, at, at2;
+
+	for (start = 0; start < 16; start++)
+		for (n = 0; n + start <= 200; n++)
+			for (at = 0; at <= n; at++) {
+				memset(buf, 'x', sizeof buf);
+				buf[start + n] = '\n'; /* just past the end */
+				if (at < n)
+					buf[start + at] = '\n';
+				at2 = (at + 37) % (n + 1);
+				if (at2 < n && at % 3 == 0)
+					buf[start + at2] = '\n';
+				if (memfind(buf + start, '\n', n) !=
+				    memchr(buf + start, '\n', n))
+					CHECK(!"memfind != memchr");
+			}
+}
+
+/*
+ * jsonl_ascii: 1 for a line of ASCII only, 0 for a line with a byte >= 0x80
+ * anywhere (first, last, past 64 bytes, in a piece fed before), however
+ * the stream is cut, and the next line starts afresh.
+ */
+TEST(ascii_flag)
+{
+	char		  s[400];
+	const char	 *line;
+	size_t		  len, step, at;
+	struct jsonl	 *j;
+	enum jsonl_result r;
+	int		  got;
+
+	for (at = 0; at < 150; at += 7)
+		for (step = 1; step < 160; step += 13) {
+			/* line 1: 150 bytes, one of them \xc3; line 2: ASCII */
+			memset(s, 'a', 150);
+			s[at] = '\xc3';
+			s[150] = '\n';
+			memset(s + 151, 'b', 100);
+			s[251] = '\n';
+			j = jsonl_new(0);
+			got = 0;
+			for (len = 0; len < 252; len += step)
+				jsonl_feed(j, s + len,
+				    252 - len < step ? 252 - len : step);
+			r = jsonl_next(j, &line, &len);
+			CHECK(r == JSONL_LINE && len == 150);
+			got = jsonl_ascii(j);
+			CHECK(got == 0);
+			r = jsonl_next(j, &line, &len);
+			CHECK(r == JSONL_LINE && len == 100);
+			CHECK(jsonl_ascii(j) == 1);
+			jsonl_free(j);
+		}
+}
+
 TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
     TEST_ENTRY(cap_drops_line_keeps_neighbours), TEST_ENTRY(finish),
     TEST_ENTRY(finish_returns_buffered_lines_first),
     TEST_ENTRY(feed_without_draining), TEST_ENTRY(toolong_not_buffered),
     TEST_ENTRY(memory_shrinks_after_big_line),
     TEST_ENTRY(memory_shrinks_after_dropped_line),
-    TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking))
+    TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking),
+    TEST_ENTRY(memfind_agrees_with_memchr), TEST_ENTRY(ascii_flag))

@@ -157,7 +157,32 @@ TEST(repair_large)
 	free(in);
 }
 
+/*
+ * The fast ASCII steps (64, 32 and 8 bytes) stop at len: a byte past it
+ * that would be invalid is never looked at, for every length up to 200.
+ */
+TEST(ascii_steps_stop_at_len)
+{
+	char   buf[201];
+	size_t n;
+
+	for (n = 0; n <= 200; n++) {
+		memset(buf, 'a', n);
+		buf[n] = '\xff';
+		if (!utf8_valid(buf, n))
+			test_fail(__FILE__, __LINE__,
+			    "%zu ASCII bytes called invalid", n);
+		if (n > 0) {
+			buf[n - 1] = '\xff';
+			if (utf8_valid(buf, n))
+				test_fail(__FILE__, __LINE__,
+				    "0xff at %zu of %zu called valid", n - 1,
+				    n);
+		}
+	}
+}
+
 TEST_MAIN(TEST_ENTRY(valid_sequences), TEST_ENTRY(invalid_sequences),
     TEST_ENTRY(valid_uses_length), TEST_ENTRY(repair_replaces),
     TEST_ENTRY(repair_keeps_valid), TEST_ENTRY(repair_null_outlen),
-    TEST_ENTRY(repair_large))
+    TEST_ENTRY(repair_large), TEST_ENTRY(ascii_steps_stop_at_len))

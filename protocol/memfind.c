@@ -1,0 +1,110 @@
+/*
+ * memfind.c: find a byte in a long buffer, 64 bytes a step.
+ *
+ * The agent's stdout is searched for newlines (jsonl.c) and a long line's
+ * strings for their closing quote (json-scan.c); pi repeats its whole reply
+ * on every line, so these two searches are most of agentd's work per byte
+ * of a long reply. musl's memchr looks at one 8-byte word a step; with SSE2
+ * (every x86-64) four 16-byte compares are or-ed and tested at once, about
+ * a fifth of the instructions per byte. Elsewhere, and for the last bytes,
+ * it is memchr. Same contract as memchr: the first c in s[0..n), or NULL.
+ *
+ * memfind_ascii also tells whether the bytes it looked at may hold one
+ * with the high bit set (*high becomes 1; it is never cleared), so that a
+ * line found all ASCII by the newline search need not be looked at again
+ * to check its UTF-8. It may say 1 for bytes past the one found (in the
+ * same 64 bytes), or always where there is no SSE2: a false 1 only costs
+ * the check.
+ */
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "protocol.h"
+
+const char *
+memfind(const char *s, int c, size_t n)
+{
+#if defined(__SSE2__)
+	const __m128i needle = _mm_set1_epi8((char)c);
+	__m128i	      a, b, d, e;
+	size_t	      i = 0;
+	int	      mask;
+
+	while (n - i >= 64) {
+		a = _mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(s + i)), needle);
+		b = _mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(s + i + 16)), needle);
+		d = _mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(s + i + 32)), needle);
+		e = _mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(s + i + 48)), needle);
+		if (_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(a, b), _mm_or_si128(d, e))) != 0)
+			break;
+		i += 64;
+	}
+	while (n - i >= 16) {
+		mask = _mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const void *)(s + i)), needle));
+		if (mask != 0)
+			return (s + i + __builtin_ctz((unsigned)mask));
+		i += 16;
+	}
+	return (memchr(s + i, c, n - i));
+#else
+	return (memchr(s, c, n));
+#endif
+}
+
+const char *
+memfind_ascii(const char *s, int c, size_t n, int *high)
+{
+#if defined(__SSE2__)
+	const __m128i needle = _mm_set1_epi8((char)c);
+	__m128i	      a, b, d, e, any = _mm_setzero_si128();
+	const char   *q;
+	size_t	      i = 0;
+	int	      mask;
+
+	while (n - i >= 64) {
+		a = _mm_loadu_si128((const void *)(s + i));
+		b = _mm_loadu_si128((const void *)(s + i + 16));
+		d = _mm_loadu_si128((const void *)(s + i + 32));
+		e = _mm_loadu_si128((const void *)(s + i + 48));
+		any = _mm_or_si128(
+		    any, _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(d, e)));
+		if (_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, needle),
+					 _mm_cmpeq_epi8(b, needle)),
+			    _mm_or_si128(_mm_cmpeq_epi8(d, needle),
+				_mm_cmpeq_epi8(e, needle)))) != 0)
+			break;
+		i += 64;
+	}
+	while (n - i >= 16) {
+		a = _mm_loadu_si128((const void *)(s + i));
+		any = _mm_or_si128(any, a);
+		mask = _mm_movemask_epi8(_mm_cmpeq_epi8(a, needle));
+		if (mask != 0) {
+			if (_mm_movemask_epi8(any) != 0)
+				*high = 1;
+			return (s + i + __builtin_ctz((unsigned)mask));
+		}
+		i += 16;
+	}
+	if (_mm_movemask_epi8(any) != 0)
+		*high = 1;
+	q = memchr(s + i, c, n - i);
+	for (; i < n && s + i != q; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			*high = 1;
+	return (q);
+#else
+	*high = 1;
+	return (memchr(s, c, n));
+#endif
+}
