@@ -9,7 +9,8 @@
 extern const char   openapi_json[];
 extern const size_t openapi_json_len;
 
-__asm__("	.section .rodata.openapi_json,\"a\",@progbits\n"
+/* In agentd_blobs, away from the hot constants (see ui.c's UI_INCBIN). */
+__asm__("	.section agentd_blobs,\"a\",@progbits\n"
 	"	.globl openapi_json\n"
 	"	.type openapi_json, @object\n"
 	"openapi_json:\n"

@@ -15,14 +15,20 @@
 
 #include "http.h"
 
-/* Include a file as the bytes sym[] up to sym_end[]. */
-#define UI_INCBIN(sym, path)                                         \
-	__asm__("	.section .rodata." #sym ",\"a\",@progbits\n" \
-		"	.globl " #sym "\n"                           \
-		"	.type " #sym ", @object\n" #sym ":\n"        \
-		"	.incbin \"" path "\"\n"                      \
-		"	.globl " #sym "_end\n" #sym "_end:\n"        \
-		"	.previous\n");                               \
+/*
+ * Include a file as the bytes sym[] up to sym_end[]. The section is
+ * agentd_blobs, not .rodata: the linker then puts the large blobs (these
+ * and openapi.c's) together after .rodata instead of among the constants
+ * agentd reads at start, whose page faults would also map the blobs'
+ * neighbouring pages (fault-around): about 250 KiB of idle RSS.
+ */
+#define UI_INCBIN(sym, path)                                  \
+	__asm__("	.section agentd_blobs,\"a\",@progbits\n"    \
+		"	.globl " #sym "\n"                    \
+		"	.type " #sym ", @object\n" #sym ":\n" \
+		"	.incbin \"" path "\"\n"               \
+		"	.globl " #sym "_end\n" #sym "_end:\n" \
+		"	.previous\n");                        \
 	extern const unsigned char sym[], sym##_end[]
 
 UI_INCBIN(ui_index_html, "build/gen/ui/index.html.gz");
