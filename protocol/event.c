@@ -211,9 +211,14 @@ event_format_time(int64_t ms, char *buf, size_t size)
 	buf[dlen + 5] = '\0';
 }
 
-/* Append s as a JSON string: quotes, \" \\ and control escapes. */
+/*
+ * Append s as a JSON string: quotes, \" \\ and control escapes. With
+ * cjson, \b and \f get their short escapes as cJSON prints them (else
+ * \u0008 and \u000c), for data written without a tree that must read as
+ * if json_print had made it.
+ */
 static void
-event_str(struct buf *b, const char *s)
+event_quote(struct buf *b, const char *s, int cjson)
 {
 	const char   *run;
 	char	      esc[8];
@@ -241,6 +246,13 @@ event_str(struct buf *b, const char *s)
 		case '\t':
 			(void)buf_add(b, "\\t", 2);
 			break;
+		case '\b':
+		case '\f':
+			if (cjson) {
+				(void)buf_add(b, c == '\b' ? "\\b" : "\\f", 2);
+				break;
+			}
+			/* FALLTHROUGH */
 		default:
 			(void)snprintf(esc, sizeof esc, "\\u%04x", c);
 			(void)buf_add(b, esc, 6);
@@ -251,54 +263,16 @@ event_str(struct buf *b, const char *s)
 	(void)buf_add(b, "\"", 1);
 }
 
-/*
- * Append s as a JSON string exactly as cJSON prints one (\b and \f as
- * short escapes, where event_str writes \u0008 and \u000c), for data
- * written without a tree that must read as if json_print had made it.
- */
+static void
+event_str(struct buf *b, const char *s)
+{
+	event_quote(b, s, 0);
+}
+
 static void
 event_str_cjson(struct buf *b, const char *s)
 {
-	const char   *run;
-	char	      esc[8];
-	unsigned char c;
-
-	(void)buf_add(b, "\"", 1);
-	for (run = s; (c = (unsigned char)*s) != '\0'; s++) {
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		(void)buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"':
-			(void)buf_add(b, "\\\"", 2);
-			break;
-		case '\\':
-			(void)buf_add(b, "\\\\", 2);
-			break;
-		case '\b':
-			(void)buf_add(b, "\\b", 2);
-			break;
-		case '\f':
-			(void)buf_add(b, "\\f", 2);
-			break;
-		case '\n':
-			(void)buf_add(b, "\\n", 2);
-			break;
-		case '\r':
-			(void)buf_add(b, "\\r", 2);
-			break;
-		case '\t':
-			(void)buf_add(b, "\\t", 2);
-			break;
-		default:
-			(void)snprintf(esc, sizeof esc, "\\u%04x", c);
-			(void)buf_add(b, esc, 6);
-			break;
-		}
-	}
-	(void)buf_add(b, run, (size_t)(s - run));
-	(void)buf_add(b, "\"", 1);
+	event_quote(b, s, 1);
 }
 
 /*
