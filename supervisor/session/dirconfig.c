@@ -294,6 +294,23 @@ dirconfig_args(enum dirconfig_kind kind, const char *dir, const char *name,
 	return (0);
 }
 
+/* dirconfig_args, then the file of kind: 0, or 400 or 500 with *cause. */
+static int
+dirconfig_open(enum dirconfig_kind kind, const char *dir, const char *name,
+    char **key, cJSON **all, char **cause)
+{
+	int status;
+
+	if ((status = dirconfig_args(kind, dir, name, key, cause)) != 0)
+		return (status);
+	if ((*all = dirconfig_read(kind, cause)) == NULL) {
+		free(*key);
+		*key = NULL;
+		return (500);
+	}
+	return (0);
+}
+
 /* GET: the entry, or 400, 404, 500 with *cause. */
 int
 dirconfig_get(enum dirconfig_kind kind, const char *dir, const char *name,
@@ -304,12 +321,8 @@ dirconfig_get(enum dirconfig_kind kind, const char *dir, const char *name,
 	char	    *key;
 	int	     status;
 
-	if ((status = dirconfig_args(kind, dir, name, &key, cause)) != 0)
+	if ((status = dirconfig_open(kind, dir, name, &key, &all, cause)) != 0)
 		return (status);
-	if ((all = dirconfig_read(kind, cause)) == NULL) {
-		free(key);
-		return (500);
-	}
 	if ((e = json_get(json_get_obj(all, key), name)) == NULL) {
 		xasprintf(cause, "no %s '%s' for %s",
 		    kind == DIRCONFIG_MCP ? "MCP server" : "skills entry", name,
@@ -372,12 +385,8 @@ dirconfig_delete(
 	char  *key;
 	int    status;
 
-	if ((status = dirconfig_args(kind, dir, name, &key, cause)) != 0)
+	if ((status = dirconfig_open(kind, dir, name, &key, &all, cause)) != 0)
 		return (status);
-	if ((all = dirconfig_read(kind, cause)) == NULL) {
-		free(key);
-		return (500);
-	}
 	if ((d = json_get_obj(all, key)) != NULL &&
 	    (gone = json_detach(d, name)) != NULL) {
 		json_free(gone);
