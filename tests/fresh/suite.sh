@@ -81,6 +81,11 @@ for _ in $(seq 1 1200); do	# the first run builds the toolchain
 	kill -0 "$runpid" 2>/dev/null || break
 	sleep 0.5
 done
+# $runpid is the subshell that runs inroot; its child is unshare, which
+# ignores SIGTERM while it waits, and whose death (--kill-child) ends the
+# root's pid namespace, agentd with it. Killing the subshell alone left
+# agentd serving on 2468 after the suite.
+pkill -KILL -P "$runpid" 2>/dev/null
 kill "$runpid" 2>/dev/null
 wait "$runpid" 2>/dev/null
 if [ -n "$ok" ]; then

@@ -581,9 +581,14 @@ def test_descriptor_attack_keeps_health_answering(ctx):
         if os.environ.get("AGENTD_VALGRIND") != "1":
             # Before the fix health timed out for 48 s. 100 ms is the bound;
             # the worst sample may also carry a busy machine's scheduling
-            # delay (other suites, a loaded CI), so it gets 1 s.
+            # delay (other suites, a loaded CI), so it gets 1 s. Under ASan
+            # agentd takes in the 300 connections several times slower
+            # (worst 0.70-0.73 s on a quiet machine, 1.01-1.07 s in loaded
+            # CI runs, against 0.07 s for the shipped build): 3 s there.
+            worst_max = 3000 if os.environ.get("AGENTD_SAN") == "1" else 1000
             assert p90 < 100, f"health took {p90:.0f} ms (p90) under attack"
-            assert worst < 1000, f"health took {worst:.0f} ms under attack"
+            assert worst < worst_max, \
+                f"health took {worst:.0f} ms under attack"
             # 6 s at 100 Hz is 600 ticks; a spinning accept() burns them all
             assert ticks < 150, f"agentd used {ticks} ticks in 6 s"
         assert len(a.log_lines()) - lines0 < 40, a.stderr_text()[-2000:]
