@@ -13,9 +13,11 @@
  * Every message_update repeats the whole partial message so far, twice
  * (as "message" and as the event's "partial"). Parsing or storing that
  * would make agentd quadratic in the length of a reply, so for
- * message_update only the assistantMessageEvent member is found
- * (json_scan_member, a byte scan), its "partial" skipped, and the rest
- * parsed and kept as the event's raw.
+ * message_update only the start of the assistantMessageEvent member is
+ * found (json_scan_key), its members are walked once with "partial"
+ * skipped, and the rest parsed and kept as the event's raw: each byte of
+ * the line is searched for its newline once, and each byte of "partial"
+ * for its closing quote once; "message", after the event, not at all.
  *
  * Turns: one prompt is one agent run (agent_start … agent_end); pi's own
  * turn_start/turn_end are model calls inside it. A run pi starts by itself
@@ -399,13 +401,13 @@ static void
 pi_message_update(struct host *s, struct pi *p, const char *line, size_t len)
 {
 	const char *err;
-	size_t	    off, vlen, tlen;
+	size_t	    off, tlen;
 	char	   *raw, *text = NULL;
 	cJSON	   *ev = NULL;
 
-	if (json_scan_member(line, len, "assistantMessageEvent", &off, &vlen) ==
-		0 &&
-	    (text = pi_event_text(line + off, vlen, &tlen)) != NULL)
+	/* The walk of the event's members ends at its closing brace. */
+	if (json_scan_key(line, len, "assistantMessageEvent", &off) == 0 &&
+	    (text = pi_event_text(line + off, len - off, &tlen)) != NULL)
 		ev = json_parse(text, tlen, &err);
 	if (ev == NULL) {
 		host_unparsed(s,

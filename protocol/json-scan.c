@@ -82,16 +82,18 @@ json_scan_space(const char *s, size_t len, size_t i)
 }
 
 /*
- * Call cb for each top-level member of the object in s: its key (with the
- * quotes), the offset and length of its value, and the offset of the comma
- * before it (0 for the first member). Stops when cb returns non-zero.
- * Returns -1 if s is not an object.
+ * Walk the top-level members of the object in s, calling cb (if not NULL)
+ * for each. If stop is not NULL, the walk ends at the member of that key
+ * before its value is passed: 1 and the value's offset in *at. Else 0 when
+ * cb returns non-zero or the object ends, -1 if s is not an object.
  */
-int
-json_scan_members(const char *s, size_t len, json_scan_cb cb, void *arg)
+static int
+json_scan_walk(const char *s, size_t len, const char *stop, json_scan_cb cb,
+    void *arg, size_t *at)
 {
-	size_t i, key, klen, val, sep = 0;
+	size_t i, key, klen, val, sep = 0, stoplen;
 
+	stoplen = stop != NULL ? strlen(stop) : 0;
 	while (len > 0 &&
 	    (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
@@ -108,15 +110,45 @@ json_scan_members(const char *s, size_t len, json_scan_cb cb, void *arg)
 		if (i >= len || s[i] != ':')
 			return (-1);
 		val = json_scan_space(s, len, i + 1);
+		if (stop != NULL && klen == stoplen + 2 &&
+		    memcmp(s + key + 1, stop, stoplen) == 0) {
+			*at = val;
+			return (1);
+		}
 		i = json_scan_value(s, len, val);
 		if (i > len)
 			return (-1);
-		if (cb(arg, s + key, klen, val, i - val, sep) != 0)
+		if (cb != NULL &&
+		    cb(arg, s + key, klen, val, i - val, sep) != 0)
 			return (0);
 		if (i >= len || s[i] != ',')
 			return (0);
 		sep = i++;
 	}
+}
+
+/*
+ * Call cb for each top-level member of the object in s: its key (with the
+ * quotes), the offset and length of its value, and the offset of the comma
+ * before it (0 for the first member). Stops when cb returns non-zero.
+ * Returns -1 if s is not an object.
+ */
+int
+json_scan_members(const char *s, size_t len, json_scan_cb cb, void *arg)
+{
+	return (json_scan_walk(s, len, NULL, cb, arg, NULL));
+}
+
+/*
+ * The offset of a top-level member's value, found without passing over
+ * the value: a caller that walks the value next (pi's event, which holds
+ * the whole reply so far) then looks at each of its bytes once, not twice.
+ * 0, or -1 if s is not an object with that member.
+ */
+int
+json_scan_key(const char *s, size_t len, const char *key, size_t *off)
+{
+	return (json_scan_walk(s, len, key, NULL, NULL, off) == 1 ? 0 : -1);
 }
 
 struct json_scan_find {

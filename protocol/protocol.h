@@ -435,6 +435,7 @@ typedef int (*json_scan_cb)(
     void *, const char *, size_t, size_t, size_t, size_t);
 int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
+int json_scan_key(const char *, size_t, const char *, size_t *);
 int json_scan_nul(const char *, size_t);
 
 /* sha256.c */

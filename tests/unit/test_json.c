@@ -475,6 +475,27 @@ TEST(join)
 	json_free(v);
 }
 
+/*
+ * json_scan_key finds a member's value start without passing over it, so
+ * a value that runs to the end of the text (or is cut) is still found, and
+ * keys inside earlier values or inside strings are not taken for it.
+ */
+TEST(scan_key)
+{
+	static const char s[] =
+	    "{\"a\":{\"k\":1},\"s\":\"\\\"k\\\":\", \"k\" : [1,2] }";
+	size_t off;
+
+	CHECK_INT(json_scan_key(s, strlen(s), "k", &off), 0);
+	CHECK_MEM(s + off, 5, "[1,2]");
+	CHECK_INT(json_scan_key(s, strlen(s), "a", &off), 0);
+	CHECK_MEM(s + off, 7, "{\"k\":1}");
+	CHECK_INT(json_scan_key(s, strlen(s), "z", &off), -1);
+	CHECK_INT(json_scan_key("[1]", 3, "k", &off), -1);
+	CHECK_INT(json_scan_key("{\"k\":{\"x\":\"}", 12, "k", &off), 0);
+	CHECK_INT(off, 5);
+}
+
 TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(getters_wrong_type_or_missing), TEST_ENTRY(get_int_range),
     TEST_ENTRY(parse_not_nul_terminated),
@@ -483,4 +504,4 @@ TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(build_and_set), TEST_ENTRY(set_null_and_non_object),
     TEST_ENTRY(stringn_binary), TEST_ENTRY(iterate_and_keys),
     TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates),
-    TEST_ENTRY(join))
+    TEST_ENTRY(join), TEST_ENTRY(scan_key))
