@@ -11,10 +11,11 @@ build/bench/loadgen: tests/bench/loadgen.c $(DEPS_STAMP)
 	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
 	    -L$(DEPS)/prefix/lib -lwebsockets -lev -lcjson
 
-build/bench/floor: tests/bench/floor.c $(DEPS_STAMP)
+# The floor finds newlines with agentd's own search (protocol/memfind.c).
+build/bench/floor: tests/bench/floor.c protocol/memfind.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< \
+	$(Q)$(CC_MUSL) -static $(BENCH_CFLAGS) -o $@ $< protocol/memfind.c \
 	    -L$(DEPS)/prefix/lib -lwebsockets -lev
 
 build/bench/tsagent: tests/bench/tsagent.c $(DEPS_STAMP)

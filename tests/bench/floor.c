@@ -28,6 +28,15 @@
  *	away, from the pipe's callback; a client whose socket is full gets
  *	the rest from its WRITEABLE callback. That is the least a relay of
  *	another process's lines to WebSocket clients can do.
+ *
+ *   floor relay --port P --replay FILE
+ *	The same, but the producer writes the lines of FILE (an agent's
+ *	stdout, one line per write(2), as the replay agent writes it) and
+ *	the relay, for each complete line it finds, frames one line of the
+ *	generated kind, not the agent's: agentd too sends an event of that
+ *	size per delta, whatever the agent's line held. This is the floor of
+ *	the pi replay row, where the agent's lines grow with the reply: the
+ *	kernel's copy of every byte and one newline search over it.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -44,9 +53,11 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "../../protocol/protocol.h"
+
 #define FLOOR_MAX_CLIENTS 1024
-#define FLOOR_WRITE_MAX	  (256 * 1024) /* bytes per client per write */
-#define FLOOR_READ	  (256 * 1024)
+#define FLOOR_WRITE_MAX	  (256 * 1024)	/* bytes per client per write */
+#define FLOOR_READ	  (1024 * 1024) /* longest line, in replay */
 
 struct floor_client {
 	struct lws *wsi;
@@ -64,15 +75,18 @@ static struct ev_loop	  *floor_loop;
 static struct lws_context *floor_ctx;
 static int		   floor_relay_mode;
 static long		   floor_lines = 1000;
-static long		   floor_rate; /* 0: as fast as the pipe takes */
+static long		   floor_rate;	 /* 0: as fast as the pipe takes */
+static const char	  *floor_replay; /* agent lines to write, or NULL */
 
 static int   floor_go_fd = -1;	 /* relay -> producer: start */
 static int   floor_pipe_fd = -1; /* producer -> relay: lines */
 static ev_io floor_pipe_w;
 static int   floor_started;
 
-static char		  *floor_in; /* a partial line from the pipe */
+static char		  *floor_in; /* bytes from the pipe */
 static size_t		   floor_in_len;
+static size_t		   floor_in_off;  /* where the partial line starts */
+static size_t		   floor_in_scan; /* searched up to here */
 static struct floor_frames floor_ws, floor_sse;
 static long		   floor_seq; /* lines framed */
 
@@ -106,6 +120,46 @@ floor_put(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Line i (from 1) of the generated kind, the size of agentd's delta. */
+static int
+floor_line(char *line, size_t size, long i, const char *delta)
+{
+	return (snprintf(line, size,
+	    "{\"event_id\":\"evt_%ld\",\"sequence\":%ld,\"time\":"
+	    "\"2026-12-03T12:00:00.000Z\",\"session_id\":\"f\","
+	    "\"native_session_id\":\"mock-0123456789abcdef\","
+	    "\"source\":\"agent\",\"synthetic\":false,\"type\":"
+	    "\"item.delta\",\"data\":{\"item_id\":\"itm_2\","
+	    "\"native_item_id\":\"msg-1-1\",\"delta\":\"%s\"}}\n",
+	    i, i, delta));
+}
+
+/* The last line: what loadgen waits for. */
+static int
+floor_last(char *line, size_t size, long i)
+{
+	return (snprintf(line, size,
+	    "{\"event_id\":\"evt_%ld\",\"sequence\":%ld,\"type\":"
+	    "\"turn.ended\",\"data\":{\"turn_id\":\"turn_1\"}}\n",
+	    i, i));
+}
+
+/* Replay: FILE's lines, one write each; the relay adds turn.ended. */
+static void
+floor_produce_file(int out)
+{
+	FILE   *f;
+	char   *line = NULL;
+	size_t	cap = 0;
+	ssize_t n;
+
+	if ((f = fopen(floor_replay, "r")) == NULL)
+		_exit(1);
+	while ((n = getline(&line, &cap, f)) > 0)
+		floor_put(out, line, (size_t)n);
+	_exit(0);
+}
+
 /* The producer: wait for the go byte, then write the lines. */
 static void
 floor_produce(int go, int out)
@@ -118,6 +172,8 @@ floor_produce(int go, int out)
 
 	if (read(go, &c, 1) != 1)
 		_exit(0);
+	if (floor_replay != NULL)
+		floor_produce_file(out);
 	step =
 	    floor_rate > 0 ? 1000000000ULL / (unsigned long long)floor_rate : 0;
 	t0 = floor_now_ns();
@@ -134,20 +190,10 @@ floor_produce(int go, int out)
 			(void)snprintf(
 			    delta, sizeof delta, "@ts:%llu", floor_now_ns());
 		}
-		n = snprintf(line, sizeof line,
-		    "{\"event_id\":\"evt_%ld\",\"sequence\":%ld,\"time\":"
-		    "\"2026-12-03T12:00:00.000Z\",\"session_id\":\"f\","
-		    "\"native_session_id\":\"mock-0123456789abcdef\","
-		    "\"source\":\"agent\",\"synthetic\":false,\"type\":"
-		    "\"item.delta\",\"data\":{\"item_id\":\"itm_2\","
-		    "\"native_item_id\":\"msg-1-1\",\"delta\":\"%s\"}}\n",
-		    i + 1, i + 1, delta);
+		n = floor_line(line, sizeof line, i + 1, delta);
 		floor_put(out, line, (size_t)n);
 	}
-	n = snprintf(line, sizeof line,
-	    "{\"event_id\":\"evt_%ld\",\"sequence\":%ld,\"type\":"
-	    "\"turn.ended\",\"data\":{\"turn_id\":\"turn_1\"}}\n",
-	    i + 1, i + 1);
+	n = floor_last(line, sizeof line, i + 1);
 	floor_put(out, line, (size_t)n);
 	_exit(0);
 }
@@ -263,31 +309,69 @@ floor_sse_start(struct lws *wsi, struct floor_client *c)
 }
 
 static void
+floor_flush_all(void)
+{
+	int i;
+
+	for (i = 0; i < floor_nclients; i++)
+		floor_flush(floor_clients[i]);
+}
+
+/*
+ * Read what the pipe holds after the bytes kept, and frame each complete
+ * line. Each byte is searched once (the search resumes where it stopped)
+ * and a partial line is moved to the front only when the room after it
+ * runs short, as agentd's framer does.
+ */
+static void
 floor_pipe_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	char   *p, *nl, *end;
+	char   *p, *nl, *end, line[512];
 	ssize_t n;
-	int	i;
 
+	if (FLOOR_READ - floor_in_len < FLOOR_READ / 4) {
+		memmove(floor_in, floor_in + floor_in_off,
+		    floor_in_len - floor_in_off);
+		floor_in_len -= floor_in_off;
+		floor_in_scan -= floor_in_off;
+		floor_in_off = 0;
+	}
+	if (floor_in_len == FLOOR_READ) {
+		fprintf(
+		    stderr, "floor: a line longer than %d bytes\n", FLOOR_READ);
+		exit(1);
+	}
 	n = read(w->fd, floor_in + floor_in_len, FLOOR_READ - floor_in_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		ev_io_stop(l, w);
 		close(w->fd);
+		if (floor_replay != NULL) { /* the producer wrote it all */
+			n = floor_last(line, sizeof line, floor_seq + 1);
+			floor_frame(line, (size_t)n - 1);
+			floor_flush_all();
+		}
 		return;
 	}
 	floor_in_len += (size_t)n;
-	p = floor_in;
+	p = floor_in + floor_in_off;
 	end = floor_in + floor_in_len;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		floor_frame(p, (size_t)(nl - p));
+	while ((nl = (char *)memfind(floor_in + floor_in_scan, '\n',
+		    (size_t)(end - floor_in) - floor_in_scan)) != NULL) {
+		if (floor_replay != NULL) {
+			n = floor_line(line, sizeof line, floor_seq + 1, "x");
+			floor_frame(line, (size_t)n - 1);
+		} else
+			floor_frame(p, (size_t)(nl - p));
 		p = nl + 1;
+		floor_in_scan = (size_t)(p - floor_in);
 	}
-	floor_in_len = (size_t)(end - p);
-	memmove(floor_in, p, floor_in_len);
-	for (i = 0; i < floor_nclients; i++)
-		floor_flush(floor_clients[i]);
+	floor_in_off = (size_t)(p - floor_in);
+	floor_in_scan = floor_in_len;
+	if (floor_in_off == floor_in_len)
+		floor_in_off = floor_in_len = floor_in_scan = 0;
+	floor_flush_all();
 }
 
 /* Answer with status and body in one write. */
@@ -388,7 +472,8 @@ floor_usage(void)
 {
 	fprintf(stderr,
 	    "usage: floor health --port P\n"
-	    "       floor relay --port P --lines N [--rate R]\n");
+	    "       floor relay --port P --lines N [--rate R]\n"
+	    "       floor relay --port P --replay FILE\n");
 	exit(2);
 }
 
@@ -412,6 +497,8 @@ main(int argc, char **argv)
 			floor_lines = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--rate") == 0)
 			floor_rate = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--replay") == 0)
+			floor_replay = argv[i + 1];
 		else
 			floor_usage();
 	}
