@@ -71,7 +71,8 @@
 #define CONTAIN_KILL_ROUNDS	8     /* scans of a kill that finds more */
 #define CONTAIN_SCAN_MAX	65536 /* processes one scan considers */
 #define CONTAIN_ENVIRON_MAX	(4UL * 1024 * 1024)
-#define CONTAIN_SHUTDOWN_KILL_S 2 /* wait for the SIGKILLed at shutdown */
+#define CONTAIN_SHUTDOWN_KILL_S 2    /* wait for the SIGKILLed at shutdown */
+#define CONTAIN_SWEEP_MAX	4096 /* instances whose liveness is kept */
 
 /* A controller that limits sessions: where its cgroups go, and how. */
 struct contain_ctl {
@@ -120,7 +121,17 @@ static struct contain_ctl contain_ctls[CONTAIN_NCTL] = {
 static struct contain_list contain_live = LIST_HEAD_INITIALIZER(contain_live);
 static struct contain_list contain_dead = LIST_HEAD_INITIALIZER(contain_dead);
 static struct loop_timer  *contain_timer;
-static unsigned int	   contain_budget;
+
+/* What a start-up's sweeps learnt of other instances (contain_sweep). */
+struct contain_seen_instance {
+	long		   pid;
+	unsigned long long start;
+	int		   runs;
+};
+static struct contain_seen_instance *contain_seen_instances;
+static size_t			     contain_nseen_instances;
+static size_t			     contain_seen_cap;
+static unsigned int		     contain_budget;
 
 /* One process as /proc/PID/stat tells it. */
 struct contain_ps {
@@ -131,10 +142,11 @@ struct contain_ps {
 	int		   member;
 };
 
-static void contain_tick_cb(void *);
-static int  contain_ps_read(pid_t, struct contain_ps *);
-static void contain_check(struct contain *);
-static void contain_dead_cb(void *);
+static void  contain_tick_cb(void *);
+static int   contain_ps_read(pid_t, struct contain_ps *);
+static char *contain_instance(const char *, int, char **);
+static void  contain_check(struct contain *);
+static void  contain_dead_cb(void *);
 
 /* Read a small file into buf (NUL-terminated); -1 if it cannot be. */
 static int
@@ -231,28 +243,6 @@ contain_is_fs(const char *path, long magic)
 	struct statfs sf;
 
 	return (statfs(path, &sf) == 0 && (long)sf.f_type == magic);
-}
-
-/* Can cgroups be made under dir, and do they have file (if not NULL)? A
- * probe is made and removed. */
-static int
-contain_probe(const char *dir, const char *file, char **cause)
-{
-	char path[4096], f[4200];
-	int  rv = 0;
-
-	snprintf(path, sizeof path, "%s/agentd-probe.%ld", dir, (long)getpid());
-	if (mkdir(path, 0755) != 0) {
-		xasprintf(cause, "%s: %s", dir, strerror(errno));
-		return (-1);
-	}
-	snprintf(f, sizeof f, "%s/%s", path, file != NULL ? file : "");
-	if (file != NULL && access(f, F_OK) != 0) {
-		xasprintf(cause, "%s: no %s", dir, file);
-		rv = -1;
-	}
-	rmdir(path);
-	return (rv);
 }
 
 /* Is word among the space-separated words of a cgroup file? */
@@ -371,12 +361,12 @@ contain_enable(const char *self)
 /*
  * Where cgroup v2 lacks a controller (a hybrid host binds memory and pids
  * to cgroup v1), use its v1 hierarchy for the limit, if agentd can make
- * cgroups there.
+ * its instance there and the instance has the limit's file.
  */
 static void
 contain_enable_v1(void)
 {
-	char	    dir[4096], *self, *cause;
+	char	    dir[4096], f[4200], *self, *cause, *base;
 	const char *limit;
 	size_t	    len;
 	int	    i;
@@ -395,13 +385,22 @@ contain_enable_v1(void)
 		free(self);
 		limit =
 		    i == CONTAIN_MEMORY ? "memory.limit_in_bytes" : "pids.max";
-		if (contain_probe(dir, limit, &cause) != 0) {
+		if ((base = contain_instance(dir, 0, &cause)) == NULL) {
 			log_info(
 			    "cgroup v1 %s: %s", contain_ctls[i].name, cause);
 			free(cause);
 			continue;
 		}
+		snprintf(f, sizeof f, "%s/%s", base, limit);
+		if (access(f, F_OK) != 0) {
+			log_info("cgroup v1 %s: %s: no %s",
+			    contain_ctls[i].name, dir, limit);
+			(void)rmdir(base);
+			free(base);
+			continue;
+		}
 		contain_ctls[i].parent = xstrdup(dir);
+		contain_ctls[i].base = base;
 		contain_ctls[i].v1 = 1;
 	}
 }
@@ -418,6 +417,48 @@ contain_v2_root(void)
 }
 
 /*
+ * Does the agentd of an instance agentd-<pid>-<start> run? A pid that is
+ * gone needs no read of /proc; a live one is compared by start time (the
+ * pid may have been reused). The answer is kept for the sweeps of the
+ * other hierarchies, which hold the same instances: agentds started at
+ * once under one parent (a fleet on one host) each read every other's
+ * /proc entry once, not once a hierarchy.
+ */
+static int
+contain_instance_runs(long pid, unsigned long long start)
+{
+	struct contain_seen_instance *si;
+	struct contain_ps	      ps;
+	size_t			      i;
+	int			      runs;
+
+	for (i = 0; i < contain_nseen_instances; i++) {
+		si = &contain_seen_instances[i];
+		if (si->pid == pid && si->start == start)
+			return (si->runs);
+	}
+	if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		runs = 0;
+	else
+		runs =
+		    contain_ps_read((pid_t)pid, &ps) == 0 && ps.start == start;
+	if (contain_nseen_instances == contain_seen_cap &&
+	    contain_seen_cap < CONTAIN_SWEEP_MAX) {
+		contain_seen_cap =
+		    contain_seen_cap == 0 ? 64 : contain_seen_cap * 2;
+		contain_seen_instances = xreallocarray(contain_seen_instances,
+		    contain_seen_cap, sizeof *contain_seen_instances);
+	}
+	if (contain_nseen_instances < contain_seen_cap) {
+		si = &contain_seen_instances[contain_nseen_instances++];
+		si->pid = pid;
+		si->start = start;
+		si->runs = runs;
+	}
+	return (runs);
+}
+
+/*
  * Remove what dead agentds left under parent: instance directories
  * agentd-<pid>-<start> whose process is gone, with the sessions' cgroups
  * in them that are empty (rmdir refuses the others: their processes wait
@@ -427,7 +468,6 @@ contain_v2_root(void)
 static void
 contain_sweep(const char *parent)
 {
-	struct contain_ps  ps;
 	struct dirent	  *de, *se;
 	DIR		  *d, *sd;
 	char		   path[4096], sub[4400];
@@ -444,8 +484,8 @@ contain_sweep(const char *parent)
 		    de->d_name[n] != '\0' ||
 		    strcmp(de->d_name, contain_name) == 0)
 			continue;
-		if (contain_ps_read((pid_t)pid, &ps) == 0 && ps.start == start)
-			continue; /* that agentd runs */
+		if (contain_instance_runs(pid, start))
+			continue;
 		snprintf(path, sizeof path, "%s/%s", parent, de->d_name);
 		kept = 0;
 		if ((sd = opendir(path)) != NULL) {
@@ -474,7 +514,8 @@ contain_sweep(const char *parent)
  * This agentd's instance directory under parent, agentd-<pid>-<start>:
  * the sessions' cgroups go in it, so that agentds sharing a parent never
  * meet, and one that was killed can be told from one that runs. v2: the
- * controllers its parent gives it are passed on to the sessions.
+ * controllers its parent gives it are passed on to the sessions. Making
+ * it is also the test that agentd may make cgroups there.
  */
 static char *
 contain_instance(const char *parent, int v2, char **cause)
@@ -511,7 +552,7 @@ contain_init_cgroup(char **cause)
 {
 	struct contain_ps ps;
 	const char	 *root;
-	char		 *rel, *self = NULL, *why;
+	char		 *rel, *self = NULL;
 	char		  path[4096];
 	int		  i;
 
@@ -546,35 +587,26 @@ contain_init_cgroup(char **cause)
 		*cause = xstrdup("agentd's own cgroup is unknown");
 		return (-1);
 	}
-	if (contain_probe(contain_parent, NULL, cause) != 0) {
-		free(contain_parent);
-		contain_parent = NULL;
-		free(self);
-		return (-1);
-	}
-	contain_enable(self);
-	contain_enable_v1();
-	free(self);
 	if (contain_ps_read(getpid(), &ps) != 0)
 		ps.start = 0;
 	snprintf(contain_name, sizeof contain_name, "agentd-%ld-%llu",
 	    (long)getpid(), ps.start);
+	contain_enable(self);
+	free(self);
 	if ((contain_base = contain_instance(contain_parent, 1, cause)) ==
 	    NULL) {
+		for (i = 0; i < CONTAIN_NCTL; i++) {
+			free(contain_ctls[i].parent);
+			contain_ctls[i].parent = NULL;
+		}
 		free(contain_parent);
 		contain_parent = NULL;
 		return (-1);
 	}
-	for (i = 0; i < CONTAIN_NCTL; i++) {
-		if (contain_ctls[i].v1 &&
-		    (contain_ctls[i].base = contain_instance(
-			 contain_ctls[i].parent, 0, &why)) == NULL) {
-			log_warn("no %s limits: %s", contain_ctls[i].name, why);
-			free(why);
-			free(contain_ctls[i].parent);
-			contain_ctls[i].parent = NULL;
-		}
-	}
+	contain_enable_v1();
+	free(contain_seen_instances);
+	contain_seen_instances = NULL;
+	contain_nseen_instances = contain_seen_cap = 0;
 	contain_mode = CONTAIN_CGROUP;
 	log_info("containment: a cgroup per session under %s (limits: "
 		 "memory %s, pids %s)",
