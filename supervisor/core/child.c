@@ -17,7 +17,7 @@
  * nothing is buffered here, and the owner may pause reading (when its log
  * cannot take more) so that backpressure reaches the child's pipe. Input
  * is queued up to CHILD_STDIN_MAX and written when the descriptor is
- * writable, so a child that never reads cannot block the loop.
+ * writable (outq.c), so a child that never reads cannot block the loop.
  *
  * The end: when the exit status arrives, what the child wrote before it
  * exited is still in the pipes (or the terminal); it is drained then, the
@@ -47,22 +47,17 @@
 struct child {
 	pid_t			pid;
 	int			flags; /* CHILD_PTY, CHILD_NO_STDIN */
-	int			in;    /* stdin pipe, or the PTY master */
-	int			out;   /* stdout pipe, or the PTY master */
-	int			err;   /* stderr pipe; -1 for a PTY */
-	struct loop_io	       *in_io, *out_io, *err_io;
+	struct outq	       *in;  /* stdin pipe or the PTY master, or NULL */
+	int			out; /* stdout pipe, or the PTY master */
+	int			err; /* stderr pipe; -1 for a PTY */
+	struct loop_io	       *out_io, *err_io;
 	struct loop_timer      *kill_timer;
 	const struct child_cbs *cbs;
 	void		       *arg;
 
-	char  *wbuf; /* input not yet written */
-	size_t wlen;
-	size_t woff;
-
 	int state;
 #define CHILD_EXITED 0x1 /* exit status in; the callback was made */
 #define CHILD_PAUSED 0x2
-#define CHILD_IN_EOF 0x4 /* close stdin once the queue is written */
 };
 
 static char	   *child_buf;	/* the read buffer */
@@ -70,7 +65,6 @@ static unsigned int child_live; /* children not yet exited */
 
 static void child_out_cb(int, void *);
 static void child_err_cb(int, void *);
-static void child_in_cb(int, void *);
 static void child_exit_cb(pid_t, int, void *);
 
 static void
@@ -181,7 +175,7 @@ child_spawn(char **argv, char **env, const char *cwd, int flags, int cols,
 {
 	struct child *c;
 	char	      slave[PATH_MAX];
-	int	      fds[6] = { -1, -1, -1, -1, -1, -1 }, m = -1, i;
+	int	      fds[6] = { -1, -1, -1, -1, -1, -1 }, m = -1, in, i;
 	sigset_t      all, old;
 
 	if (flags & CHILD_PTY) {
@@ -225,13 +219,13 @@ child_spawn(char **argv, char **env, const char *cwd, int flags, int cols,
 	child_live++;
 
 	if (flags & CHILD_PTY) {
-		c->in = c->out = m;
+		in = c->out = m;
 		c->err = -1;
 	} else {
 		close(fds[0]);
 		close(fds[3]);
 		close(fds[5]);
-		c->in = (flags & CHILD_NO_STDIN) ? -1 : fds[1];
+		in = (flags & CHILD_NO_STDIN) ? -1 : fds[1];
 		if (flags & CHILD_NO_STDIN)
 			close(fds[1]);
 		c->out = fds[2];
@@ -241,9 +235,9 @@ child_spawn(char **argv, char **env, const char *cwd, int flags, int cols,
 		(void)fcntl(c->out, F_SETPIPE_SZ, CHILD_PIPE_SIZE);
 		(void)fcntl(c->err, F_SETPIPE_SZ, CHILD_PIPE_SIZE);
 	}
-	if (c->in != -1) {
-		fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
-		c->in_io = loop_io_new(c->in, 1, child_in_cb, c);
+	if (in != -1) {
+		c->in = outq_new(in, CHILD_STDIN_MAX,
+		    (flags & CHILD_PTY) ? OUTQ_KEEP_FD : 0, NULL, NULL);
 	}
 	fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
 	c->out_io = loop_io_new(c->out, 0, child_out_cb, c);
@@ -264,51 +258,6 @@ child_pid(struct child *c)
 	return (c->pid);
 }
 
-static void
-child_close_stdin(struct child *c)
-{
-	loop_io_free(c->in_io);
-	c->in_io = NULL;
-	if (c->in != -1 && c->in != c->out)
-		close(c->in);
-	c->in = -1;
-	free(c->wbuf);
-	c->wbuf = NULL;
-	c->wlen = c->woff = 0;
-}
-
-/* Write what the descriptor takes of the input queue. */
-static void
-child_flush(struct child *c)
-{
-	ssize_t n;
-
-	while (c->woff < c->wlen) {
-		n = write(c->in, c->wbuf + c->woff, c->wlen - c->woff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			loop_io_start(c->in_io);
-			return;
-		}
-		if (n <= 0) { /* the child closed its stdin */
-			child_close_stdin(c);
-			return;
-		}
-		c->woff += (size_t)n;
-	}
-	c->woff = c->wlen = 0;
-	loop_io_stop(c->in_io);
-	if ((c->state & CHILD_IN_EOF) && !(c->flags & CHILD_PTY))
-		child_close_stdin(c);
-}
-
-static void
-child_in_cb(int fd, void *arg)
-{
-	child_flush(arg);
-}
-
 /*
  * Queue input. -1 if the child's stdin is gone, or if it has not read
  * CHILD_STDIN_MAX bytes queued already (the caller says so: 409).
@@ -316,31 +265,17 @@ child_in_cb(int fd, void *arg)
 int
 child_write(struct child *c, const char *buf, size_t len)
 {
-	if (c->in == -1 || (c->state & CHILD_EXITED))
+	if (c->in == NULL || (c->state & CHILD_EXITED))
 		return (-1);
-	if (c->wlen - c->woff + len > CHILD_STDIN_MAX)
-		return (-1);
-	if (c->woff > 0) {
-		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-		c->wlen -= c->woff;
-		c->woff = 0;
-	}
-	if (len == 0)
-		return (0);
-	c->wbuf = xrealloc(c->wbuf, c->wlen + len);
-	memcpy(c->wbuf + c->wlen, buf, len);
-	c->wlen += len;
-	child_flush(c);
-	return (0);
+	return (outq_write(c->in, buf, len));
 }
 
 /* Close stdin once what is queued is written (a pipe child sees EOF). */
 void
 child_end_input(struct child *c)
 {
-	c->state |= CHILD_IN_EOF;
-	if (c->in != -1 && c->woff == c->wlen)
-		child_flush(c);
+	if (c->in != NULL)
+		outq_end(c->in);
 }
 
 /*
@@ -397,10 +332,9 @@ child_drain(struct child *c, int *fd, struct loop_io **io, int stream)
 		total += (size_t)n;
 	loop_io_free(*io);
 	*io = NULL;
-	if (c->in == *fd) {
-		loop_io_free(c->in_io);
-		c->in_io = NULL;
-		c->in = -1;
+	if (stream == CHILD_TERM) { /* the master is the terminal's input too */
+		outq_free(c->in);
+		c->in = NULL;
 	}
 	close(*fd);
 	*fd = -1;
@@ -416,7 +350,8 @@ child_exit_cb(pid_t pid, int status, void *arg)
 	child_drain(c, &c->out, &c->out_io,
 	    (c->flags & CHILD_PTY) ? CHILD_TERM : CHILD_STDOUT);
 	child_drain(c, &c->err, &c->err_io, CHILD_STDERR);
-	child_close_stdin(c);
+	outq_free(c->in);
+	c->in = NULL;
 	c->state |= CHILD_EXITED;
 	if (--child_live == 0) {
 		free(child_buf);
@@ -492,7 +427,7 @@ child_free(struct child *c)
 {
 	if (c == NULL)
 		return;
-	child_close_stdin(c);
+	outq_free(c->in);
 	loop_io_free(c->out_io);
 	loop_io_free(c->err_io);
 	if (c->out != -1)

@@ -1,8 +1,9 @@
 /*
  * core.h: the bottom of the daemon: options, log, the one event loop,
- * children, the on-disk store and the journal over it. One section per
- * file. loop.c alone includes libev. Nothing here calls a layer above;
- * upper layers are told of news through the callbacks they register.
+ * children and the queue for their stdin, the on-disk store and the
+ * journal over it. One section per file. loop.c alone includes libev.
+ * Nothing here calls a layer above; upper layers are told of news through
+ * the callbacks they register.
  */
 #ifndef CORE_H
 #define CORE_H
@@ -154,6 +155,15 @@ void contain_shutdown(double);
 int  contain_budget_take(char **);
 void contain_budget_give(void);
 unsigned int contain_budget_used(void);
+
+/* outq.c */
+#define OUTQ_KEEP_FD 0x1 /* the fd is the owner's output too: never closed */
+struct outq;
+typedef void (*outq_closed_cb)(void *, int); /* the reader went: errno */
+struct outq *outq_new(int, size_t, int, outq_closed_cb, void *);
+int	     outq_write(struct outq *, const char *, size_t);
+void	     outq_end(struct outq *);
+void	     outq_free(struct outq *);
 
 /* proc.c */
 struct proc;

@@ -7,8 +7,8 @@
  *
  * stdout is split into lines by protocol/jsonl.c (capped); stderr is kept
  * as a bounded head and tail for the session.ended event; stdin writes are
- * buffered (capped) and flushed when the pipe is writable, so a child that
- * never reads cannot block the loop.
+ * buffered (capped) and flushed when the pipe is writable (outq.c), so a
+ * child that never reads cannot block the loop.
  *
  * A process is finished when both its stdout EOF and its exit status are
  * in, in either order (tmux's JOB_DEAD and JOB_CLOSED), or at the latest
@@ -49,18 +49,15 @@
 
 struct proc {
 	pid_t		       pid;
-	unsigned long long     start;	     /* start time, 0 if unknown */
-	int		       in, out, err; /* -1 once closed */
-	struct loop_io	      *in_io, *out_io, *err_io;
+	unsigned long long     start;	 /* start time, 0 if unknown */
+	struct outq	      *in;	 /* NULL once closed */
+	int		       out, err; /* -1 once closed */
+	struct loop_io	      *out_io, *err_io;
 	struct loop_timer     *kill_timer;
 	struct loop_timer     *drain_timer; /* exited, stdout still open */
 	struct jsonl	      *lines;
 	const struct proc_cbs *cbs;
 	void		      *arg;
-
-	char  *wbuf; /* pending stdin bytes */
-	size_t wlen;
-	size_t woff;
 
 	char   head[PROC_HEAD_MAX];
 	size_t headlen;
@@ -78,7 +75,7 @@ struct proc {
 
 static void proc_out_cb(int, void *);
 static void proc_err_cb(int, void *);
-static void proc_in_cb(int, void *);
+static void proc_in_closed_cb(void *, int);
 static void proc_child_cb(pid_t, int, void *);
 static void proc_check_done(struct proc *);
 static void proc_finish(struct proc *);
@@ -300,13 +297,11 @@ proc_spawn_in(struct contain *c, char **argv, char **env, const char *cwd,
 	close(fds[0][0]);
 	close(fds[1][1]);
 	close(fds[2][1]);
-	p->in = fds[0][1];
+	p->in = outq_new(fds[0][1], PROC_STDIN_MAX, 0, proc_in_closed_cb, p);
 	p->out = fds[1][0];
 	p->err = fds[2][0];
-	fcntl(p->in, F_SETFL, fcntl(p->in, F_GETFL) | O_NONBLOCK);
 	fcntl(p->out, F_SETFL, fcntl(p->out, F_GETFL) | O_NONBLOCK);
 	fcntl(p->err, F_SETFL, fcntl(p->err, F_GETFL) | O_NONBLOCK);
-	p->in_io = loop_io_new(p->in, 1, proc_in_cb, p);
 	p->out_io = loop_io_new(p->out, 0, proc_out_cb, p);
 	p->err_io = loop_io_new(p->err, 0, proc_err_cb, p);
 	loop_io_start(p->out_io);
@@ -331,47 +326,17 @@ proc_start(struct proc *p)
 static void
 proc_close_stdin(struct proc *p)
 {
-	if (p->in == -1)
-		return;
-	loop_io_free(p->in_io);
-	p->in_io = NULL;
-	close(p->in);
-	p->in = -1;
-	free(p->wbuf);
-	p->wbuf = NULL;
-	p->wlen = p->woff = 0;
+	outq_free(p->in);
+	p->in = NULL;
 }
 
-/* Write what we can of the stdin buffer; stop watching when drained. */
+/* EPIPE: the agent closed its stdin; the queue refuses writes from now. */
 static void
-proc_flush(struct proc *p)
+proc_in_closed_cb(void *arg, int error)
 {
-	ssize_t n;
+	struct proc *p = arg;
 
-	while (p->woff < p->wlen) {
-		n = write(p->in, p->wbuf + p->woff, p->wlen - p->woff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			loop_io_start(p->in_io);
-			return;
-		}
-		if (n <= 0) { /* EPIPE: the agent closed its stdin */
-			log_warn("pid %ld: stdin: %s", (long)p->pid,
-			    strerror(errno));
-			proc_close_stdin(p);
-			return;
-		}
-		p->woff += (size_t)n;
-	}
-	p->woff = p->wlen = 0;
-	loop_io_stop(p->in_io);
-}
-
-static void
-proc_in_cb(int fd, void *arg)
-{
-	proc_flush(arg);
+	log_warn("pid %ld: stdin: %s", (long)p->pid, strerror(error));
 }
 
 /*
@@ -381,22 +346,9 @@ proc_in_cb(int fd, void *arg)
 int
 proc_write(struct proc *p, const char *buf, size_t len)
 {
-	if (p->in == -1)
+	if (p->in == NULL)
 		return (-1);
-	if (p->wlen - p->woff + len > PROC_STDIN_MAX)
-		return (-1);
-	if (p->woff > 0 && p->woff == p->wlen)
-		p->woff = p->wlen = 0;
-	if (p->woff > 0) {
-		memmove(p->wbuf, p->wbuf + p->woff, p->wlen - p->woff);
-		p->wlen -= p->woff;
-		p->woff = 0;
-	}
-	p->wbuf = xrealloc(p->wbuf, p->wlen + len);
-	memcpy(p->wbuf + p->wlen, buf, len);
-	p->wlen += len;
-	proc_flush(p);
-	return (0);
+	return (outq_write(p->in, buf, len));
 }
 
 /* Hand every complete line to the owner; TOOLONG lines are reported. At
