@@ -78,21 +78,6 @@ child_close_fds(int *fds, int n)
 	}
 }
 
-/* "@self" is agentd's own executable, as for agents. */
-static const char *
-child_exec_path(const char *argv0, char *buf, size_t len)
-{
-	ssize_t n;
-
-	if (strcmp(argv0, "@self") != 0)
-		return (argv0);
-	n = readlink("/proc/self/exe", buf, len - 1);
-	if (n <= 0)
-		return (argv0);
-	buf[n] = '\0';
-	return (buf);
-}
-
 static void
 child_say(const char *a, const char *b)
 {
@@ -133,7 +118,7 @@ child_exec(char **argv, char **env, const char *cwd, int flags, int fds[6],
 	}
 	for (i = 0; env != NULL && env[i] != NULL; i++)
 		putenv(env[i]);
-	path = child_exec_path(argv[0], self, sizeof self);
+	path = proc_exec_path(argv[0], self, sizeof self);
 	execvp(path, argv);
 	child_say("agentd: exec failed: ", strerror(errno));
 	_exit(127);

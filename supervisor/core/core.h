@@ -176,6 +176,7 @@ struct proc *proc_spawn(char **, char **, const char *, size_t,
     const struct proc_cbs *, void *, char **);
 struct proc *proc_spawn_in(struct contain *, char **, char **, const char *,
     size_t, const struct proc_cbs *, void *, char **);
+const char  *proc_exec_path(const char *, char *, size_t);
 pid_t	     proc_pid(struct proc *);
 unsigned long long proc_start(struct proc *);
 unsigned long long proc_start_time(pid_t);

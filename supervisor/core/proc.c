@@ -164,8 +164,12 @@ proc_start_time(pid_t pid)
 	return (start);
 }
 
-/* Resolve "@self" to agentd's own executable (for mock-agent). */
-static const char *
+/*
+ * Resolve "@self" to agentd's own executable (mock-agent, replay-agent):
+ * for agents here and for the processes API (child.c). Safe between fork
+ * and exec.
+ */
+const char *
 proc_exec_path(const char *argv0, char *buf, size_t len)
 {
 	ssize_t n;
