@@ -394,6 +394,104 @@ acpmsg_chunk(enum acpmsg_update kind, const char *text, const char *message_id)
 	return (u);
 }
 
+/* What acpmsg_chunk_scan knows of a line: the members it may hold. */
+enum acpmsg_member {
+	ACPMSG_M_JSONRPC,
+	ACPMSG_M_METHOD,
+	ACPMSG_M_PARAMS,
+	ACPMSG_M_SESSION,
+	ACPMSG_M_UPDATE,
+	ACPMSG_M_KIND,
+	ACPMSG_M_MESSAGE,
+	ACPMSG_M_CONTENT,
+	ACPMSG_M_TYPE,
+	ACPMSG_M_TEXT,
+	ACPMSG_M_COUNT
+};
+
+/* Each member: its key, the member it is in, and whether an object. */
+static const struct {
+	const char *key;
+	int	    in; /* enum acpmsg_member, -1 the top */
+	int	    object;
+} acpmsg_members[ACPMSG_M_COUNT] = {
+	[ACPMSG_M_JSONRPC] = { "jsonrpc", -1, 0 },
+	[ACPMSG_M_METHOD] = { "method", -1, 0 },
+	[ACPMSG_M_PARAMS] = { "params", -1, 1 },
+	[ACPMSG_M_SESSION] = { "sessionId", ACPMSG_M_PARAMS, 0 },
+	[ACPMSG_M_UPDATE] = { "update", ACPMSG_M_PARAMS, 1 },
+	[ACPMSG_M_KIND] = { "sessionUpdate", ACPMSG_M_UPDATE, 0 },
+	[ACPMSG_M_MESSAGE] = { "messageId", ACPMSG_M_UPDATE, 0 },
+	[ACPMSG_M_CONTENT] = { "content", ACPMSG_M_UPDATE, 1 },
+	[ACPMSG_M_TYPE] = { "type", ACPMSG_M_CONTENT, 0 },
+	[ACPMSG_M_TEXT] = { "text", ACPMSG_M_CONTENT, 0 },
+};
+
+/* Every member but sessionId and messageId must be there. */
+#define ACPMSG_CHUNK_NEEDS                                          \
+	(((1U << ACPMSG_M_COUNT) - 1) & ~(1U << ACPMSG_M_SESSION) & \
+	    ~(1U << ACPMSG_M_MESSAGE))
+
+/*
+ * The one session/update an agent sends most, a text chunk, read without
+ * a tree (the ACP firehose spent more on json_parse and cJSON_Delete than
+ * on all the rest): {"jsonrpc":"2.0","method":"session/update","params":
+ * {"sessionId":"…","update":{"sessionUpdate":"agent_message_chunk" (or
+ * agent_thought_chunk, user_message_chunk),"content":{"type":"text",
+ * "text":"…"},"messageId":"…"}}}, its members in any order, sessionId and
+ * messageId optional. line is valid UTF-8; buf has len bytes for the
+ * decoded strings, which *c points into. 0 and *c, or -1 for any other
+ * line, including one with another member (_meta, annotations, an id), a
+ * member twice, and anything json_scan_flat leaves to json_parse: the
+ * caller parses it and dispatches the tree, which reads a line this
+ * accepts exactly as this does.
+ */
+int
+acpmsg_chunk_scan(
+    const char *line, size_t len, char *buf, struct acpmsg_chunk *c)
+{
+	struct json_scan_node nodes[ACPMSG_M_COUNT];
+	const char	     *str[ACPMSG_M_COUNT];
+	int		      role[ACPMSG_M_COUNT]; /* of each node */
+	unsigned int	      seen = 0;
+	size_t		      n, k;
+	int		      m, kind;
+
+	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
+		return (-1);
+	for (k = 0; k < n; k++) {
+		for (m = 0; m < ACPMSG_M_COUNT; m++) {
+			if ((acpmsg_members[m].in == -1
+				    ? nodes[k].parent == -1
+				    : nodes[k].parent >= 0 &&
+					role[nodes[k].parent] ==
+					    acpmsg_members[m].in) &&
+			    strcmp(nodes[k].key, acpmsg_members[m].key) == 0)
+				break;
+		}
+		if (m == ACPMSG_M_COUNT || (seen & (1U << m)) ||
+		    (nodes[k].str == NULL) != acpmsg_members[m].object)
+			return (-1);
+		seen |= 1U << m;
+		role[k] = m;
+		str[m] = nodes[k].str;
+	}
+	if ((seen & ACPMSG_CHUNK_NEEDS) != ACPMSG_CHUNK_NEEDS ||
+	    strcmp(str[ACPMSG_M_JSONRPC], "2.0") != 0 ||
+	    strcmp(str[ACPMSG_M_METHOD], ACPMSG_SESSION_UPDATE) != 0 ||
+	    strcmp(str[ACPMSG_M_TYPE], "text") != 0)
+		return (-1);
+	kind = acpmsg_update_parse(str[ACPMSG_M_KIND]);
+	if (kind != ACPMSG_AGENT_CHUNK && kind != ACPMSG_THOUGHT_CHUNK &&
+	    kind != ACPMSG_USER_CHUNK)
+		return (-1);
+	c->kind = (enum acpmsg_update)kind;
+	c->message_id =
+	    seen & (1U << ACPMSG_M_MESSAGE) ? str[ACPMSG_M_MESSAGE] : NULL;
+	c->text = str[ACPMSG_M_TEXT];
+	return (0);
+}
+
 /*
  * A tool call: update is ACPMSG_TOOL_CALL or ACPMSG_TOOL_CALL_UPDATE for
  * a session/update, -1 for the ToolCallUpdate of a permission request
