@@ -409,22 +409,38 @@ enum acpmsg_member {
 	ACPMSG_M_COUNT
 };
 
-/* Each member: its key, the member it is in, and whether an object. */
+/*
+ * Each member: its key, the member it is in and whether it is an object;
+ * the members of one object are next to each other.
+ */
+#define ACPMSG_MEMBER(k, in, obj)        \
+	{                                \
+		k, sizeof k - 1, in, obj \
+	}
 static const struct {
 	const char *key;
+	size_t	    klen;
 	int	    in; /* enum acpmsg_member, -1 the top */
 	int	    object;
 } acpmsg_members[ACPMSG_M_COUNT] = {
-	[ACPMSG_M_JSONRPC] = { "jsonrpc", -1, 0 },
-	[ACPMSG_M_METHOD] = { "method", -1, 0 },
-	[ACPMSG_M_PARAMS] = { "params", -1, 1 },
-	[ACPMSG_M_SESSION] = { "sessionId", ACPMSG_M_PARAMS, 0 },
-	[ACPMSG_M_UPDATE] = { "update", ACPMSG_M_PARAMS, 1 },
-	[ACPMSG_M_KIND] = { "sessionUpdate", ACPMSG_M_UPDATE, 0 },
-	[ACPMSG_M_MESSAGE] = { "messageId", ACPMSG_M_UPDATE, 0 },
-	[ACPMSG_M_CONTENT] = { "content", ACPMSG_M_UPDATE, 1 },
-	[ACPMSG_M_TYPE] = { "type", ACPMSG_M_CONTENT, 0 },
-	[ACPMSG_M_TEXT] = { "text", ACPMSG_M_CONTENT, 0 },
+	[ACPMSG_M_JSONRPC] = ACPMSG_MEMBER("jsonrpc", -1, 0),
+	[ACPMSG_M_METHOD] = ACPMSG_MEMBER("method", -1, 0),
+	[ACPMSG_M_PARAMS] = ACPMSG_MEMBER("params", -1, 1),
+	[ACPMSG_M_SESSION] = ACPMSG_MEMBER("sessionId", ACPMSG_M_PARAMS, 0),
+	[ACPMSG_M_UPDATE] = ACPMSG_MEMBER("update", ACPMSG_M_PARAMS, 1),
+	[ACPMSG_M_KIND] = ACPMSG_MEMBER("sessionUpdate", ACPMSG_M_UPDATE, 0),
+	[ACPMSG_M_MESSAGE] = ACPMSG_MEMBER("messageId", ACPMSG_M_UPDATE, 0),
+	[ACPMSG_M_CONTENT] = ACPMSG_MEMBER("content", ACPMSG_M_UPDATE, 1),
+	[ACPMSG_M_TYPE] = ACPMSG_MEMBER("type", ACPMSG_M_CONTENT, 0),
+	[ACPMSG_M_TEXT] = ACPMSG_MEMBER("text", ACPMSG_M_CONTENT, 0),
+};
+
+/* The first member of each object, by the member it is the value of, +1. */
+static const int acpmsg_first[ACPMSG_M_COUNT + 1] = {
+	[0] = ACPMSG_M_JSONRPC,
+	[ACPMSG_M_PARAMS + 1] = ACPMSG_M_SESSION,
+	[ACPMSG_M_UPDATE + 1] = ACPMSG_M_KIND,
+	[ACPMSG_M_CONTENT + 1] = ACPMSG_M_TYPE,
 };
 
 /* Every member but sessionId and messageId must be there. */
@@ -455,21 +471,22 @@ acpmsg_chunk_scan(
 	int		      role[ACPMSG_M_COUNT]; /* of each node */
 	unsigned int	      seen = 0;
 	size_t		      n, k;
-	int		      m, kind;
+	int		      m, in, kind;
 
 	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
 		return (-1);
 	for (k = 0; k < n; k++) {
-		for (m = 0; m < ACPMSG_M_COUNT; m++) {
-			if ((acpmsg_members[m].in == -1
-				    ? nodes[k].parent == -1
-				    : nodes[k].parent >= 0 &&
-					role[nodes[k].parent] ==
-					    acpmsg_members[m].in) &&
-			    strcmp(nodes[k].key, acpmsg_members[m].key) == 0)
+		/* Only an object holds members: params, update or content. */
+		in = nodes[k].parent < 0 ? -1 : role[nodes[k].parent];
+		for (m = acpmsg_first[in + 1];
+		     m < ACPMSG_M_COUNT && acpmsg_members[m].in == in; m++) {
+			if (nodes[k].klen == acpmsg_members[m].klen &&
+			    memcmp(nodes[k].key, acpmsg_members[m].key,
+				nodes[k].klen) == 0)
 				break;
 		}
-		if (m == ACPMSG_M_COUNT || (seen & (1U << m)) ||
+		if (m == ACPMSG_M_COUNT || acpmsg_members[m].in != in ||
+		    (seen & (1U << m)) ||
 		    (nodes[k].str == NULL) != acpmsg_members[m].object)
 			return (-1);
 		seen |= 1U << m;

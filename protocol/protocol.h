@@ -447,6 +447,7 @@ int json_scan_nul(const char *, size_t);
 struct json_scan_node {
 	int	    parent; /* the node whose value holds it, -1 the top */
 	const char *key;
+	size_t	    klen;
 	const char *str;
 	size_t	    len; /* of str */
 };

@@ -709,6 +709,55 @@ TEST(edges_events)
 	json_free(out);
 }
 
-TEST_MAIN(TEST_ENTRY(edges_scanned), TEST_ENTRY(truncated_refused),
-    TEST_ENTRY(edges_alike), TEST_ENTRY(edges_events),
-    TEST_ENTRY(fixtures_alike))
+/*
+ * json_scan_decode at every position of a string, so that each special
+ * byte falls in every lane of its eight-byte steps and in the tail.
+ */
+TEST(decode_lanes)
+{
+	static const struct {
+		const char *in;	 /* as written in the string */
+		const char *out; /* decoded; NULL: refused */
+	} mid[] = { { "\t", NULL }, { "\x01", NULL }, { "\x1f", NULL },
+		{ "\\n", "\n" }, { "\\\"", "\"" }, { "\\\\", "\\" },
+		{ "\\u00e9", "\xc3\xa9" }, { "\xc3\xa9", "\xc3\xa9" },
+		{ "\x7f", "\x7f" }, { " ", " " }, { "!", "!" }, { "#", "#" },
+		{ "[", "[" }, { "]", "]" }, { "\xe2\x82\xac", "\xe2\x82\xac" },
+		{ "\\u0000", NULL }, { "\\x", NULL } };
+	char   text[128], want[128], out[128];
+	size_t i, a, b, at, olen;
+	int    r;
+
+	for (i = 0; i < nitems(mid); i++) {
+		for (a = 0; a < 20; a++) {
+			for (b = 0; b < 12; b += 11) {
+				(void)snprintf(text, sizeof text,
+				    "\"%.*s%s%.*s\"", (int)a,
+				    "aaaaaaaaaaaaaaaaaaaa", mid[i].in, (int)b,
+				    "bbbbbbbbbbbbbbbbbbbb");
+				if (mid[i].out != NULL)
+					(void)snprintf(want, sizeof want,
+					    "%.*s%s%.*s", (int)a,
+					    "aaaaaaaaaaaaaaaaaaaa", mid[i].out,
+					    (int)b, "bbbbbbbbbbbbbbbbbbbb");
+				at = 0;
+				r = json_scan_decode(
+				    text, strlen(text), &at, out, &olen);
+				if (mid[i].out == NULL) {
+					if (r == 0)
+						test_fail(__FILE__, __LINE__,
+						    "taken: %s", text);
+					continue;
+				}
+				CHECK_INT(r, 0);
+				CHECK_INT(at, strlen(text));
+				CHECK_INT(olen, strlen(want));
+				CHECK_STR(r == 0 ? out : NULL, want);
+			}
+		}
+	}
+}
+
+TEST_MAIN(TEST_ENTRY(decode_lanes), TEST_ENTRY(edges_scanned),
+    TEST_ENTRY(truncated_refused), TEST_ENTRY(edges_alike),
+    TEST_ENTRY(edges_events), TEST_ENTRY(fixtures_alike))
