@@ -413,9 +413,9 @@ enum acpmsg_member {
  * Each member: its key, the member it is in and whether it is an object;
  * the members of one object are next to each other.
  */
-#define ACPMSG_MEMBER(k, in, obj)        \
-	{                                \
-		k, sizeof k - 1, in, obj \
+#define ACPMSG_MEMBER(k, in, obj)               \
+	{                                       \
+		(k), sizeof(k) - 1, (in), (obj) \
 	}
 static const struct {
 	const char *key;
@@ -475,6 +475,8 @@ acpmsg_chunk_scan(
 
 	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
 		return (-1);
+	for (m = 0; m < ACPMSG_M_COUNT; m++)
+		str[m] = ""; /* those seen says are there are set below */
 	for (k = 0; k < n; k++) {
 		/* Only an object holds members: params, update or content. */
 		in = nodes[k].parent < 0 ? -1 : role[nodes[k].parent];
