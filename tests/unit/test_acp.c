@@ -262,6 +262,7 @@ run_close(struct run *r)
 	while ((n = journal_read(r->j, after, 1 << 20, run_read_cb, r)) > 0)
 		after += (uint64_t)n;
 	CHECK(n == 0);
+	adapter_acp.free(r->h);
 	host_free(r->h);
 	journal_free(r->j);
 	out = r->out;
