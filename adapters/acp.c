@@ -174,6 +174,9 @@ static jsonrpc_msg_fn acp_fs_write_cb;
 static void acp_run_end(struct host *, struct acp *);
 static void
 acp_run_chunk(struct host *, struct acp *, enum acp_run, const cJSON *);
+static void acp_run_text(
+    struct host *, struct acp *, enum acp_run, const char *, const char *);
+static int   acp_chunk_fast(struct host *, struct acp *, const char *, size_t);
 static void  acp_item(struct host *, struct acp *, const char *, enum item_kind,
      enum item_role, int, cJSON *);
 static char *acp_synthetic_id(struct acp *, const char *);
@@ -275,6 +278,16 @@ static acp_update_fn *const acp_updates[ACPMSG_UPDATE_COUNT] = {
 	[ACPMSG_NOTICE] = acp_notice_cb
 };
 
+/* A run's synthetic ids, by enum acp_run. */
+static const char *const acp_run_prefix[ACP_RUN_COUNT] = { NULL, "msg",
+	"thought", "user" };
+
+/*
+ * The fast path for text chunks (acp_chunk_fast), on unless a test turns
+ * it off to compare it with json_parse and the dispatch.
+ */
+int acp_fast_path = 1;
+
 /* Node's spelling of errno values: Gemini looks for "ENOENT". */
 static const struct {
 	int	    error;
@@ -339,14 +352,46 @@ acp_reply_error(struct host *s, const cJSON *id, int code, const char *message)
 	jsonrpc_peer_error(acp_get(s)->peer, id, code, message);
 }
 
-/* One line of the agent's stdout, to the peer. */
+/* One line of the agent's stdout: a text chunk, or to the peer. */
 static void
 acp_on_line(struct host *s, const char *line, size_t len)
 {
 	struct acp *a = acp_get(s);
 
-	if (a != NULL)
+	if (a != NULL && acp_chunk_fast(s, a, line, len) != 0)
 		jsonrpc_peer_line(a->peer, line, len);
+}
+
+/*
+ * A text chunk without a tree (acpmsg_chunk_scan): 0 if line was one and
+ * is handled as acp_update_cb and acp_run_chunk would have, -1 for the
+ * peer to parse. The line is valid UTF-8 (session_line_cb makes it so),
+ * which acpmsg_chunk_scan needs and json_parse would check again.
+ */
+static int
+acp_chunk_fast(struct host *s, struct acp *a, const char *line, size_t len)
+{
+	static const enum acp_run runs[ACPMSG_UPDATE_COUNT] = {
+		[ACPMSG_AGENT_CHUNK] = ACP_RUN_MESSAGE,
+		[ACPMSG_THOUGHT_CHUNK] = ACP_RUN_THOUGHT,
+		[ACPMSG_USER_CHUNK] = ACP_RUN_USER
+	};
+	struct acpmsg_chunk c;
+	char		    small[4096], *buf = small;
+	int		    r = -1;
+
+	if (!acp_fast_path)
+		return (-1);
+	if (len > sizeof small)
+		buf = xmalloc(len);
+	if (acpmsg_chunk_scan(line, len, buf, &c) == 0) {
+		if (!a->replaying)
+			acp_run_text(s, a, runs[c.kind], c.message_id, c.text);
+		r = 0;
+	}
+	if (buf != small)
+		free(buf);
+	return (r);
 }
 
 /*
@@ -952,28 +997,20 @@ acp_synthetic_id(struct acp *a, const char *prefix)
 }
 
 /*
- * One message, thought or user chunk. Its item is keyed by messageId (a
- * thought's by messageId + ":thought", because claude-agent-acp gives a
- * thought and the text after it the same messageId), else by a synthetic
- * id for the whole contiguous run. Text streams as deltas; other blocks
- * become a completed item of their own (an image part for images, a json
- * part with the block for resources and audio).
+ * One message, thought or user chunk. Text goes to acp_run_text; other
+ * blocks become a completed item of their own (an image part for images,
+ * a json part with the block for resources and audio).
  */
 static void
 acp_run_chunk(struct host *s, struct acp *a, enum acp_run kind, const cJSON *u)
 {
-	static const char *const prefix[ACP_RUN_COUNT] = { NULL, "msg",
-		"thought", "user" };
-	const cJSON		*block = json_get_obj(u, "content");
-	const char		*mid = json_get_str(u, "messageId");
-	const char		*type = json_get_str(block, "type");
-	const char		*text = json_get_str(block, "text");
-	struct item_spec	 spec;
-	char			*base = NULL, *id;
-	cJSON			*content;
+	const cJSON *block = json_get_obj(u, "content");
+	const char  *type = json_get_str(block, "type");
+	char	    *id;
+	cJSON	    *content;
 
 	if (type != NULL && strcmp(type, "text") != 0) {
-		id = acp_synthetic_id(a, prefix[kind]);
+		id = acp_synthetic_id(a, acp_run_prefix[kind]);
 		content = json_array();
 		if (strcmp(type, "image") == 0) {
 			json_append(content,
@@ -988,6 +1025,24 @@ acp_run_chunk(struct host *s, struct acp *a, enum acp_run kind, const cJSON *u)
 		free(id);
 		return;
 	}
+	acp_run_text(s, a, kind, json_get_str(u, "messageId"),
+	    json_get_str(block, "text"));
+}
+
+/*
+ * A text chunk (mid, the messageId, may be NULL), from acp_run_chunk or
+ * the fast path. Its item is keyed by messageId (a thought's by messageId
+ * + ":thought", because claude-agent-acp gives a thought and the text
+ * after it the same messageId), else by a synthetic id for the whole
+ * contiguous run. Text streams as deltas.
+ */
+static void
+acp_run_text(struct host *s, struct acp *a, enum acp_run kind, const char *mid,
+    const char *text)
+{
+	struct item_spec spec;
+	char		*base = NULL, *id;
+
 	if (text == NULL || *text == '\0')
 		return; /* claude-agent-acp opens with "" */
 	if (kind == ACP_RUN_MESSAGE)
@@ -1008,7 +1063,7 @@ acp_run_chunk(struct host *s, struct acp *a, enum acp_run kind, const cJSON *u)
 	}
 	acp_run_end(s, a);
 	if (base == NULL)
-		id = acp_synthetic_id(a, prefix[kind]);
+		id = acp_synthetic_id(a, acp_run_prefix[kind]);
 	else if (a->last_base != NULL && strcmp(a->last_base, base) == 0)
 		xasprintf(&id, "%s#%u", base, ++a->nitem); /* resumed */
 	else

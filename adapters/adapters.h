@@ -142,6 +142,7 @@ void   rpc_queue_drop(struct host *, struct rpc_queue *, const char *);
 
 /* acp.c */
 extern const struct adapter adapter_acp;
+extern int		    acp_fast_path; /* tests: 0 compares the slow path */
 
 /* pi.c */
 extern const struct adapter adapter_pi;

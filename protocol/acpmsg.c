@@ -394,6 +394,123 @@ acpmsg_chunk(enum acpmsg_update kind, const char *text, const char *message_id)
 	return (u);
 }
 
+/* What acpmsg_chunk_scan knows of a line: the members it may hold. */
+enum acpmsg_member {
+	ACPMSG_M_JSONRPC,
+	ACPMSG_M_METHOD,
+	ACPMSG_M_PARAMS,
+	ACPMSG_M_SESSION,
+	ACPMSG_M_UPDATE,
+	ACPMSG_M_KIND,
+	ACPMSG_M_MESSAGE,
+	ACPMSG_M_CONTENT,
+	ACPMSG_M_TYPE,
+	ACPMSG_M_TEXT,
+	ACPMSG_M_COUNT
+};
+
+/*
+ * Each member: its key, the member it is in and whether it is an object;
+ * the members of one object are next to each other.
+ */
+#define ACPMSG_MEMBER(k, in, obj)               \
+	{                                       \
+		(k), sizeof(k) - 1, (in), (obj) \
+	}
+static const struct {
+	const char *key;
+	size_t	    klen;
+	int	    in; /* enum acpmsg_member, -1 the top */
+	int	    object;
+} acpmsg_members[ACPMSG_M_COUNT] = {
+	[ACPMSG_M_JSONRPC] = ACPMSG_MEMBER("jsonrpc", -1, 0),
+	[ACPMSG_M_METHOD] = ACPMSG_MEMBER("method", -1, 0),
+	[ACPMSG_M_PARAMS] = ACPMSG_MEMBER("params", -1, 1),
+	[ACPMSG_M_SESSION] = ACPMSG_MEMBER("sessionId", ACPMSG_M_PARAMS, 0),
+	[ACPMSG_M_UPDATE] = ACPMSG_MEMBER("update", ACPMSG_M_PARAMS, 1),
+	[ACPMSG_M_KIND] = ACPMSG_MEMBER("sessionUpdate", ACPMSG_M_UPDATE, 0),
+	[ACPMSG_M_MESSAGE] = ACPMSG_MEMBER("messageId", ACPMSG_M_UPDATE, 0),
+	[ACPMSG_M_CONTENT] = ACPMSG_MEMBER("content", ACPMSG_M_UPDATE, 1),
+	[ACPMSG_M_TYPE] = ACPMSG_MEMBER("type", ACPMSG_M_CONTENT, 0),
+	[ACPMSG_M_TEXT] = ACPMSG_MEMBER("text", ACPMSG_M_CONTENT, 0),
+};
+
+/* The first member of each object, by the member it is the value of, +1. */
+static const int acpmsg_first[ACPMSG_M_COUNT + 1] = {
+	[0] = ACPMSG_M_JSONRPC,
+	[ACPMSG_M_PARAMS + 1] = ACPMSG_M_SESSION,
+	[ACPMSG_M_UPDATE + 1] = ACPMSG_M_KIND,
+	[ACPMSG_M_CONTENT + 1] = ACPMSG_M_TYPE,
+};
+
+/* Every member but sessionId and messageId must be there. */
+#define ACPMSG_CHUNK_NEEDS                                          \
+	(((1U << ACPMSG_M_COUNT) - 1) & ~(1U << ACPMSG_M_SESSION) & \
+	    ~(1U << ACPMSG_M_MESSAGE))
+
+/*
+ * The one session/update an agent sends most, a text chunk, read without
+ * a tree (the ACP firehose spent more on json_parse and cJSON_Delete than
+ * on all the rest): {"jsonrpc":"2.0","method":"session/update","params":
+ * {"sessionId":"…","update":{"sessionUpdate":"agent_message_chunk" (or
+ * agent_thought_chunk, user_message_chunk),"content":{"type":"text",
+ * "text":"…"},"messageId":"…"}}}, its members in any order, sessionId and
+ * messageId optional. line is valid UTF-8; buf has len bytes for the
+ * decoded strings, which *c points into. 0 and *c, or -1 for any other
+ * line, including one with another member (_meta, annotations, an id), a
+ * member twice, and anything json_scan_flat leaves to json_parse: the
+ * caller parses it and dispatches the tree, which reads a line this
+ * accepts exactly as this does.
+ */
+int
+acpmsg_chunk_scan(
+    const char *line, size_t len, char *buf, struct acpmsg_chunk *c)
+{
+	struct json_scan_node nodes[ACPMSG_M_COUNT];
+	const char	     *str[ACPMSG_M_COUNT];
+	int		      role[ACPMSG_M_COUNT]; /* of each node */
+	unsigned int	      seen = 0;
+	size_t		      n, k;
+	int		      m, in, kind;
+
+	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
+		return (-1);
+	for (m = 0; m < ACPMSG_M_COUNT; m++)
+		str[m] = ""; /* those seen says are there are set below */
+	for (k = 0; k < n; k++) {
+		/* Only an object holds members: params, update or content. */
+		in = nodes[k].parent < 0 ? -1 : role[nodes[k].parent];
+		for (m = acpmsg_first[in + 1];
+		     m < ACPMSG_M_COUNT && acpmsg_members[m].in == in; m++) {
+			if (nodes[k].klen == acpmsg_members[m].klen &&
+			    memcmp(nodes[k].key, acpmsg_members[m].key,
+				nodes[k].klen) == 0)
+				break;
+		}
+		if (m == ACPMSG_M_COUNT || acpmsg_members[m].in != in ||
+		    (seen & (1U << m)) ||
+		    (nodes[k].str == NULL) != acpmsg_members[m].object)
+			return (-1);
+		seen |= 1U << m;
+		role[k] = m;
+		str[m] = nodes[k].str;
+	}
+	if ((seen & ACPMSG_CHUNK_NEEDS) != ACPMSG_CHUNK_NEEDS ||
+	    strcmp(str[ACPMSG_M_JSONRPC], "2.0") != 0 ||
+	    strcmp(str[ACPMSG_M_METHOD], ACPMSG_SESSION_UPDATE) != 0 ||
+	    strcmp(str[ACPMSG_M_TYPE], "text") != 0)
+		return (-1);
+	kind = acpmsg_update_parse(str[ACPMSG_M_KIND]);
+	if (kind != ACPMSG_AGENT_CHUNK && kind != ACPMSG_THOUGHT_CHUNK &&
+	    kind != ACPMSG_USER_CHUNK)
+		return (-1);
+	c->kind = (enum acpmsg_update)kind;
+	c->message_id =
+	    seen & (1U << ACPMSG_M_MESSAGE) ? str[ACPMSG_M_MESSAGE] : NULL;
+	c->text = str[ACPMSG_M_TEXT];
+	return (0);
+}
+
 /*
  * A tool call: update is ACPMSG_TOOL_CALL or ACPMSG_TOOL_CALL_UPDATE for
  * a session/update, -1 for the ToolCallUpdate of a permission request

@@ -9,10 +9,31 @@
  * there would cost more than the rest of the work, and for pi it would
  * make agentd quadratic in the length of a reply. The scanner is pure,
  * bounded by len, and does not validate: callers parse what it finds.
+ *
+ * json_scan_flat is the exception that does validate: the ACP fast path
+ * (acpmsg_chunk_scan) takes what it finds instead of json_parse's tree,
+ * so it accepts only what json_parse would accept and read alike, and
+ * answers -1 for anything else, which the caller then parses.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "protocol.h"
+
+#define JSON_SCAN_DEPTH 8 /* objects in objects, for json_scan_flat */
+
+struct json_scan_flat {
+	const char	      *s;
+	size_t		       len;
+	size_t		       i;
+	char		      *buf; /* decoded keys and strings */
+	size_t		       used;
+	struct json_scan_node *nodes;
+	size_t		       max;
+	size_t		       n;
+};
+
+static int json_scan_object(struct json_scan_flat *, int, int);
 
 /*
  * Skip a string starting at s[i] == '"'; returns the index after it. The
@@ -209,5 +230,263 @@ json_scan_nul(const char *s, size_t len)
 			return (1);
 		i++; /* the escaped character */
 	}
+	return (0);
+}
+
+#define JSON_SCAN_ONES 0x0101010101010101ULL
+
+#define JSON_SCAN_HIGH (JSON_SCAN_ONES * 0x80)
+
+/*
+ * Non-zero if one of the eight bytes of w may be a quote, a backslash or
+ * a control character: the high bit of each byte that is one (the usual
+ * test for a zero byte, after the xor, and for a byte below 0x20). A byte
+ * above such a byte, or 0x80 and up, can be flagged too, never missed.
+ */
+static inline uint64_t
+json_scan_special(uint64_t w)
+{
+	uint64_t q = w ^ (JSON_SCAN_ONES * '"');
+	uint64_t b = w ^ (JSON_SCAN_ONES * '\\');
+
+	return (((w - JSON_SCAN_ONES * 0x20) & ~w) |
+		   ((q - JSON_SCAN_ONES) & ~q) | ((b - JSON_SCAN_ONES) & ~b)) &
+	    JSON_SCAN_HIGH;
+}
+
+/* Four hex digits at s[i] as *out; -1 if any is not one. */
+static int
+json_scan_hex(const char *s, size_t len, size_t i, unsigned int *out)
+{
+	unsigned int  v = 0;
+	unsigned char c;
+	size_t	      k;
+
+	if (i + 4 > len)
+		return (-1);
+	for (k = 0; k < 4; k++) {
+		c = (unsigned char)s[i + k];
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v = v * 16 + (c - 'A' + 10);
+		else
+			return (-1);
+	}
+	*out = v;
+	return (0);
+}
+
+/*
+ * Decode the string at s[*i] == '"' into out as cJSON 1.7.15's
+ * parse_string would, NUL-terminated: 0, *i past the closing quote and
+ * *olen the length. out needs the string's length in the text less one
+ * (no escape decodes longer than it is written). The text is valid UTF-8
+ * (the caller's to check), copied as it is. -1 for anything json_parse
+ * refuses or reads otherwise, so that the caller can hand the line to
+ * it: a control character (json_lex), an unknown escape, a \u that is
+ * not four hex digits (cJSON reads "\uZZZZ" as U+0000), a lone or
+ * reversed surrogate, and \u0000 itself, which would end cJSON's C
+ * string early.
+ */
+int
+json_scan_decode(const char *s, size_t len, size_t *i, char *out, size_t *olen)
+{
+	size_t	      j = *i + 1, o = 0, run;
+	unsigned int  c, lo;
+	unsigned char b;
+	uint64_t      w;
+
+	while (j < len) {
+		/*
+		 * Most of a string is plain text: eight bytes a step while
+		 * none is a quote, a backslash or a control character (a
+		 * byte of 0x80 or more may look like one to the test, which
+		 * only sends it to the exact loop), then byte by byte.
+		 */
+		while (j + 8 <= len) {
+			memcpy(&w, s + j, 8);
+			if (json_scan_special(w) != 0)
+				break;
+			memcpy(out + o, &w, 8);
+			o += 8;
+			j += 8;
+		}
+		for (run = j; run < len; run++) {
+			b = (unsigned char)s[run];
+			if (b < 0x20 || b == '"' || b == '\\')
+				break;
+		}
+		memcpy(out + o, s + j, run - j);
+		o += run - j;
+		if ((j = run) >= len)
+			break;
+		b = (unsigned char)s[j];
+		if (b == '"') {
+			out[o] = '\0';
+			*i = j + 1;
+			*olen = o;
+			return (0);
+		}
+		if (b < 0x20 || ++j >= len)
+			return (-1);
+		switch (s[j++]) {
+		case '"':
+		case '\\':
+		case '/':
+			out[o++] = s[j - 1];
+			break;
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'u':
+			if (json_scan_hex(s, len, j, &c) != 0 || c == 0 ||
+			    (c >= 0xdc00 && c <= 0xdfff))
+				return (-1);
+			j += 4;
+			if (c >= 0xd800 && c <= 0xdbff) {
+				if (j + 6 > len || s[j] != '\\' ||
+				    s[j + 1] != 'u' ||
+				    json_scan_hex(s, len, j + 2, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return (-1);
+				j += 6;
+				c = 0x10000 +
+				    (((c & 0x3ff) << 10) | (lo & 0x3ff));
+			}
+			if (c < 0x80)
+				out[o++] = (char)c;
+			else if (c < 0x800) {
+				out[o++] = (char)(0xc0 | (c >> 6));
+				out[o++] = (char)(0x80 | (c & 0x3f));
+			} else if (c < 0x10000) {
+				out[o++] = (char)(0xe0 | (c >> 12));
+				out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+				out[o++] = (char)(0x80 | (c & 0x3f));
+			} else {
+				out[o++] = (char)(0xf0 | (c >> 18));
+				out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
+				out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+				out[o++] = (char)(0x80 | (c & 0x3f));
+			}
+			break;
+		default:
+			return (-1);
+		}
+	}
+	return (-1);
+}
+
+/* A string at f->i decoded into f->buf; its start and length. */
+static int
+json_scan_flat_string(struct json_scan_flat *f, const char **str, size_t *len)
+{
+	char *out = f->buf + f->used;
+
+	if (f->i >= f->len || f->s[f->i] != '"' ||
+	    json_scan_decode(f->s, f->len, &f->i, out, len) != 0)
+		return (-1);
+	f->used += *len + 1;
+	*str = out;
+	return (0);
+}
+
+/*
+ * The object at f->i == '{', member by member into f->nodes, in the text's
+ * order; parent is the node of the member it is the value of (-1: the
+ * top). The grammar is RFC 8259's, with whitespace as json_lex allows it.
+ */
+static int
+json_scan_object(struct json_scan_flat *f, int parent, int depth)
+{
+	struct json_scan_node *nd;
+	int		       self;
+
+	if (depth >= JSON_SCAN_DEPTH)
+		return (-1);
+	f->i = json_scan_space(f->s, f->len, f->i + 1);
+	if (f->i < f->len && f->s[f->i] == '}') {
+		f->i++;
+		return (0);
+	}
+	for (;;) {
+		if (f->n == f->max)
+			return (-1);
+		self = (int)f->n;
+		nd = &f->nodes[f->n++];
+		nd->parent = parent;
+		if (json_scan_flat_string(f, &nd->key, &nd->klen) != 0)
+			return (-1);
+		f->i = json_scan_space(f->s, f->len, f->i);
+		if (f->i >= f->len || f->s[f->i] != ':')
+			return (-1);
+		f->i = json_scan_space(f->s, f->len, f->i + 1);
+		if (f->i >= f->len)
+			return (-1);
+		if (f->s[f->i] == '"') {
+			if (json_scan_flat_string(f, &nd->str, &nd->len) != 0)
+				return (-1);
+		} else if (f->s[f->i] == '{') {
+			nd->str = NULL;
+			nd->len = 0;
+			if (json_scan_object(f, self, depth + 1) != 0)
+				return (-1);
+		} else
+			return (-1);
+		f->i = json_scan_space(f->s, f->len, f->i);
+		if (f->i >= f->len)
+			return (-1);
+		if (f->s[f->i] == '}') {
+			f->i++;
+			return (0);
+		}
+		if (f->s[f->i] != ',')
+			return (-1);
+		f->i = json_scan_space(f->s, f->len, f->i + 1);
+	}
+}
+
+/*
+ * Read s, valid UTF-8 (the caller checks), if it is a JSON object whose
+ * members are strings or such objects, at most max of them and nested
+ * less than JSON_SCAN_DEPTH deep: 0 and every member into nodes, *n of
+ * them, keys and strings decoded (json_scan_decode) into buf, which has
+ * len bytes. -1 for anything else, including what json_parse would take
+ * (numbers, arrays, an escape json_scan_decode leaves to cJSON): the
+ * caller parses those. Nothing is allocated; buf and nodes are the
+ * caller's.
+ */
+int
+json_scan_flat(const char *s, size_t len, char *buf,
+    struct json_scan_node *nodes, size_t max, size_t *n)
+{
+	struct json_scan_flat f;
+
+	memset(&f, 0, sizeof f);
+	f.s = s;
+	f.len = len;
+	f.buf = buf;
+	f.nodes = nodes;
+	f.max = max;
+	f.i = json_scan_space(s, len, 0);
+	if (f.i >= len || s[f.i] != '{' || json_scan_object(&f, -1, 0) != 0)
+		return (-1);
+	if (json_scan_space(s, len, f.i) != len)
+		return (-1);
+	*n = f.n;
 	return (0);
 }

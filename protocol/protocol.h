@@ -377,6 +377,13 @@ cJSON *acpmsg_block_image(const char *, const char *, const char *);
 char  *acpmsg_prompt_text(const cJSON *);
 cJSON *acpmsg_prompt_split(const cJSON *, char **);
 cJSON *acpmsg_chunk(enum acpmsg_update, const char *, const char *);
+/* A text chunk as acpmsg_chunk_scan reads it; strings in its buffer. */
+struct acpmsg_chunk {
+	enum acpmsg_update kind;       /* user, agent or thought chunk */
+	const char	  *message_id; /* or NULL */
+	const char	  *text;
+};
+int    acpmsg_chunk_scan(const char *, size_t, char *, struct acpmsg_chunk *);
 cJSON *acpmsg_tool_call(
     int, const char *, const char *, const char *, enum acpmsg_status);
 const char *acpmsg_tool_kind(const char *);
@@ -437,6 +444,17 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_key(const char *, size_t, const char *, size_t *);
 int json_scan_nul(const char *, size_t);
+/* A member json_scan_flat read: a string, or an object (str NULL). */
+struct json_scan_node {
+	int	    parent; /* the node whose value holds it, -1 the top */
+	const char *key;
+	size_t	    klen;
+	const char *str;
+	size_t	    len; /* of str */
+};
+int json_scan_decode(const char *, size_t, size_t *, char *, size_t *);
+int json_scan_flat(
+    const char *, size_t, char *, struct json_scan_node *, size_t, size_t *);
 
 /* sha256.c */
 #define SHA256_LEN   32

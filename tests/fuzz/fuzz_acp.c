@@ -18,6 +18,11 @@
  * end the agent exits and the host closes what is open. Every event the
  * host journals and every line sent to the agent is checked by
  * host_stub.c.
+ *
+ * Each input runs twice, with the fast path for text chunks
+ * (acp_chunk_fast) and without it: the events and the lines sent must be
+ * the same, byte for byte. Every agent line the fast path's scanner takes
+ * must be one json_parse takes too and reads alike.
  */
 #include <string.h>
 
@@ -139,15 +144,56 @@ out:
 	free(arg);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* A line acpmsg_chunk_scan takes must read alike in json_parse's tree. */
+static void
+fuzz_scan(const char *line, size_t len)
+{
+	struct acpmsg_chunk c;
+	struct jsonrpc_msg  msg;
+	const cJSON	   *u, *block;
+	const char	   *err, *mid;
+	char		   *buf;
+	cJSON		   *v;
+
+	if (!utf8_valid(line, len)) /* stub_line repairs it first */
+		return;
+	buf = xmalloc(len + 1);
+	if (acpmsg_chunk_scan(line, len, buf, &c) == 0) {
+		v = json_parse(line, len, &err);
+		FUZZ_CHECK(
+		    v != NULL, "scanned, json_parse refuses: %.300s", line);
+		FUZZ_CHECK(jsonrpc_parse(v, &msg, &err) == 0 &&
+			msg.kind == JSONRPC_NOTIFICATION &&
+			strcmp(msg.method, ACPMSG_SESSION_UPDATE) == 0,
+		    "scanned, not a session/update: %.300s", line);
+		u = json_get_obj(msg.params, "update");
+		block = json_get_obj(u, "content");
+		mid = json_get_str(u, "messageId");
+		FUZZ_CHECK(json_get_str(u, "sessionUpdate") != NULL &&
+			strcmp(json_get_str(u, "sessionUpdate"),
+			    acpmsg_update_name(c.kind)) == 0 &&
+			json_get_str(block, "text") != NULL &&
+			strcmp(json_get_str(block, "text"), c.text) == 0 &&
+			(mid == NULL ? c.message_id == NULL
+				     : c.message_id != NULL &&
+				    strcmp(mid, c.message_id) == 0),
+		    "scanned otherwise than parsed: %.300s", line);
+		json_free(v);
+	}
+	free(buf);
+}
+
+/* The input through the adapter and the host; what they said, malloc'd. */
+static char *
+fuzz_run(const uint8_t *data, size_t size, int fast, size_t *loglen)
 {
 	struct stub *st;
 	struct host *h;
-	const char  *p = (const char *)data, *end = p + size, *nl;
+	const char  *p = (const char *)data, *end = p + size, *nl, *log;
 	size_t	     len, step;
-	char	    *line;
+	char	    *line, *out;
 
+	acp_fast_path = fast;
 	st = stub_new(&fuzz_profile);
 	h = stub_host(st);
 	adapter_acp.on_start(h);
@@ -164,8 +210,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		line[len] = '\0';
 		if (len >= 2 && p[0] == '#' && p[1] == '!')
 			fuzz_client(h, line, len);
-		else
+		else {
+			if (fast)
+				fuzz_scan(line, len);
 			stub_line(st, line, len);
+		}
 		free(line);
 		p += step;
 	}
@@ -173,6 +222,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	host_unparsed_flush(h); /* as session.c at the agent's exit */
 	host_pending_cancel(h, NULL, NULL);
 	host_turn_close(h, "error", NULL, -1);
+	log = stub_log(st, loglen);
+	out = xmalloc(*loglen + 1);
+	memcpy(out, log, *loglen + 1);
 	stub_free(st);
+	acp_fast_path = 1;
+	return (out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t flen, slen, i;
+	char  *fast, *slow;
+
+	fast = fuzz_run(data, size, 1, &flen);
+	slow = fuzz_run(data, size, 0, &slen);
+	for (i = 0; i < flen && i < slen && fast[i] == slow[i]; i++)
+		;
+	FUZZ_CHECK(flen == slen && i == flen,
+	    "the fast path differs at byte %zu:\n fast %.300s\n slow %.300s", i,
+	    fast + (i > 100 ? i - 100 : 0), slow + (i > 100 ? i - 100 : 0));
+	free(fast);
+	free(slow);
 	return (0);
 }

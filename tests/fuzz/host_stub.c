@@ -13,14 +13,17 @@
  *   assistant message or reasoning with text has a delta, a turn ends
  *   with no item open, a request is resolved at most once;
  * - loop_wall_ms: a fixed clock; loop_now_ms a clock that moves 100 ms at
- *   every look, so the host's once-a-second agent.unparsed both tells and
+ *   every look from each stub's start, so the host's once-a-second
+ *   agent.unparsed both tells and
  *   counts; loop timers that never fire (the harness flushes at the end,
  *   as the session does when the agent exits);
  * - the host_cbs a session registers: a line sent to the agent is one
  *   JSON message (JSON-RPC for JSON-RPC adapters) and its newline; a
  *   turn callback matches the turn.* just journaled; native id and agent
  *   version are UTF-8 when the host says they changed.
- * A violation aborts, as a finding. Nothing is written anywhere.
+ * A violation aborts, as a finding. Nothing is written anywhere. Every
+ * event and every line sent is also kept (stub_log), for a harness that
+ * runs one input two ways and compares.
  */
 #include <string.h>
 
@@ -39,6 +42,7 @@ struct journal {
 	int		in_line; /* an adapter is handling a native line */
 	enum event_type type;	 /* of the last event */
 	size_t		syncs;
+	struct buf	log; /* events and sent lines, each and a newline */
 };
 
 struct stub {
@@ -62,12 +66,12 @@ loop_wall_ms(void)
 	return (1700000000000LL);
 }
 
+static int64_t stub_now;
+
 int64_t
 loop_now_ms(void)
 {
-	static int64_t now;
-
-	return (now += 100);
+	return (stub_now += 100);
 }
 
 struct loop_timer {
@@ -227,6 +231,8 @@ journal_append(struct journal *j, uint64_t seq, enum event_type type,
 	long long	n;
 	cJSON	       *v, *data;
 
+	(void)buf_add(&j->log, line, len);
+	(void)buf_add(&j->log, "\n", 1);
 	FUZZ_CHECK(seq == j->last + 1, "sequence %llu after %llu",
 	    (unsigned long long)seq, (unsigned long long)j->last);
 	FUZZ_CHECK(utf8_valid(line, len), "event is not UTF-8: %.300s", line);
@@ -296,6 +302,8 @@ stub_send_cb(void *arg, const char *line, size_t len)
 
 	FUZZ_CHECK(len > 0 && line[len - 1] == '\n',
 	    "a line to the agent without its newline");
+	(void)buf_add(&st->j.log, "> ", 2);
+	(void)buf_add(&st->j.log, line, len);
 	FUZZ_CHECK(memchr(line, '\n', len - 1) == NULL,
 	    "a newline inside a line sent to the agent");
 	FUZZ_CHECK(utf8_valid(line, len), "sent text is not UTF-8");
@@ -348,6 +356,8 @@ stub_new(const struct agent_profile *p)
 	struct stub	    *st;
 
 	st = xcalloc(1, sizeof *st);
+	stub_now = 0;
+	buf_init(&st->j.log, SIZE_MAX);
 	st->j.ids = json_object();
 	st->j.open = json_object();
 	st->j.pending = json_object();
@@ -368,6 +378,14 @@ struct host *
 stub_host(struct stub *st)
 {
 	return (st->h);
+}
+
+/* Every event journaled and line sent so far, in order; *len its length. */
+const char *
+stub_log(struct stub *st, size_t *len)
+{
+	*len = st->j.log.len;
+	return (st->j.log.p != NULL ? st->j.log.p : "");
 }
 
 size_t
@@ -404,5 +422,6 @@ stub_free(struct stub *st)
 	json_free(st->j.open);
 	json_free(st->j.pending);
 	free(st->j.turn_id);
+	buf_free(&st->j.log);
 	free(st);
 }

@@ -10,6 +10,7 @@ struct stub;
 struct stub *stub_new(const struct agent_profile *);
 struct host *stub_host(struct stub *);
 size_t	     stub_sent(struct stub *);
+const char  *stub_log(struct stub *, size_t *);
 void	     stub_line(struct stub *, const char *, size_t);
 void	     stub_free(struct stub *);
 

@@ -1,0 +1,764 @@
+/*
+ * test_acp.c: the ACP adapter's fast path for text chunks
+ * (adapters/acp.c acp_chunk_fast, protocol/acpmsg.c acpmsg_chunk_scan,
+ * protocol/json-scan.c json_scan_flat), against the slow path it stands
+ * in for (json_parse, the JSON-RPC dispatch, acp_run_chunk).
+ *
+ * The same lines go through the adapter and the real host twice, once
+ * with the fast path and once without (acp_fast_path), over a journal in
+ * a scratch data directory as in a session; the events the journal holds
+ * (all but their time), the lines sent to the agent and the turn news
+ * must be the same. The lines are every recorded fixture of an agent
+ * that speaks ACP and hand-made edge cases. Each line the scanner
+ * accepts is also parsed with json_parse and must read alike there.
+ */
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../adapters/adapters.h"
+#include "../../supervisor/core/core.h"
+#include "../../supervisor/host/host.h"
+#include "test.h"
+
+static char data_dir[] = "/tmp/test_acp.XXXXXX";
+static int  nstores;
+
+/* Lines the scanner took, and lines the fast path handled. */
+static int scanned, handled;
+
+/* One run of lines through the adapter: its host and what came out. */
+struct run {
+	struct store   *st;
+	struct journal *j;
+	struct host    *h;
+	cJSON	       *out; /* "sent …", "turn N", then each event */
+};
+
+static void
+run_send_cb(void *arg, const char *line, size_t len)
+{
+	struct run *r = arg;
+	char	   *s;
+
+	xasprintf(&s, "sent %.*s", (int)len, line);
+	json_append(r->out, json_string(s));
+	free(s);
+}
+
+static void
+run_turn_cb(void *arg, enum host_turn what)
+{
+	struct run *r = arg;
+	char	   *s;
+
+	xasprintf(&s, "turn %d", (int)what);
+	json_append(r->out, json_string(s));
+	free(s);
+}
+
+static void
+run_changed_cb(void *arg)
+{
+	struct run *r = arg;
+
+	json_append(r->out, json_string("changed"));
+}
+
+static const struct host_cbs run_cbs = { run_send_cb, run_turn_cb,
+	run_changed_cb };
+
+static int
+rm_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return (remove(path));
+}
+
+static void
+cleanup(void)
+{
+	nftw(data_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+setup(void)
+{
+	static int done;
+	char	  *cause = NULL;
+
+	if (done)
+		return (0);
+	if (mkdtemp(data_dir) == NULL)
+		return (-1);
+	atexit(cleanup);
+	loop_init();
+	if (store_init(data_dir, &cause) != 0) {
+		fprintf(stderr, "# %s\n", cause);
+		free(cause);
+		return (-1);
+	}
+	done = 1;
+	return (0);
+}
+
+/*
+ * Check one line at the scanner: if it takes the line, json_parse must
+ * too, and the tree must say what the scanner read. Return 0 if taken.
+ */
+static int
+check_scan(const char *line, size_t len)
+{
+	struct acpmsg_chunk c;
+	struct jsonrpc_msg  msg;
+	const cJSON	   *u, *block;
+	const char	   *err;
+	char		   *buf;
+	cJSON		   *v;
+	int		    r;
+
+	buf = xmalloc(len > 0 ? len : 1); /* exactly: ASan sees overruns */
+	r = acpmsg_chunk_scan(line, len, buf, &c);
+	if (r == 0) {
+		scanned++;
+		v = json_parse(line, len, &err);
+		if (v == NULL)
+			test_fail(__FILE__, __LINE__,
+			    "scanned, json_parse refuses: %.*s", (int)len,
+			    line);
+		CHECK(jsonrpc_parse(v, &msg, &err) == 0 &&
+		    msg.kind == JSONRPC_NOTIFICATION && msg.has_version);
+		CHECK_STR(msg.method, ACPMSG_SESSION_UPDATE);
+		u = json_get_obj(msg.params, "update");
+		block = json_get_obj(u, "content");
+		CHECK_STR(json_get_str(u, "sessionUpdate"),
+		    acpmsg_update_name(c.kind));
+		CHECK_STR(json_get_str(u, "messageId"), c.message_id);
+		CHECK_STR(json_get_str(block, "type"), "text");
+		CHECK_STR(json_get_str(block, "text"), c.text);
+		json_free(v);
+	}
+	free(buf);
+	return (r);
+}
+
+static int
+run_open(struct run *r, const struct agent_profile *p, const char *native_id)
+{
+	struct host_settings set;
+	char		     id[32], *cause = NULL;
+
+	memset(r, 0, sizeof *r);
+	if (setup() != 0) {
+		CHECK(!"scratch directory");
+		return (-1);
+	}
+	(void)snprintf(id, sizeof id, "acp%d", ++nstores);
+	if ((r->st = store_create(STORE_EVENTS, data_dir, id, &cause)) ==
+	    NULL) {
+		test_fail(__FILE__, __LINE__, "store %s: %s", id, cause);
+		free(cause);
+		return (-1);
+	}
+	r->j = journal_new(r->st, id);
+	r->out = json_array();
+	memset(&set, 0, sizeof set);
+	set.id = id;
+	set.profile = p;
+	set.cwd = "/nonexistent/test-acp";
+	set.permission_mode = "default";
+	set.native_id = native_id;
+	r->h = host_new(&set, r->j, &run_cbs, r);
+	adapter_acp.on_start(r->h);
+	return (0);
+}
+
+/* One line of the agent's stdout, as session_line_cb hands it over. */
+static void
+run_line(struct run *r, const char *line, size_t len)
+{
+	char *fixed = NULL;
+
+	if (len == 0)
+		return;
+	if (!utf8_valid(line, len))
+		line = fixed = utf8_repair(line, len, &len);
+	if (acp_fast_path && check_scan(line, len) == 0)
+		handled++;
+	if (!host_garbage(r->h, line, len)) {
+		host_line_begin(r->h, line, len);
+		adapter_acp.on_line(r->h, line, len);
+		host_line_end(r->h);
+	}
+	free(fixed);
+}
+
+/* A user message, as session.c hands it to the host and the adapter. */
+static void
+run_user(struct run *r, const char *text)
+{
+	struct user_message um;
+	cJSON		   *content;
+
+	memset(&um, 0, sizeof um);
+	um.text = text;
+	host_turn_start(r->h);
+	content = json_array();
+	json_append(content, event_part_text(text));
+	host_user_message(r->h, content);
+	if (adapter_acp.send_message(r->h, &um) != 0) {
+		host_error(r->h, "the agent did not accept the message",
+		    "send_failed", NULL);
+		host_turn_end(r->h, "error", NULL, -1);
+	}
+}
+
+static void
+run_cancel(struct run *r)
+{
+	host_pending_cancel(r->h, NULL, NULL);
+	(void)adapter_acp.cancel(r->h);
+}
+
+static int
+run_read_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
+    size_t len, size_t noraw)
+{
+	struct run *r = arg;
+	const char *err;
+	cJSON	   *v;
+	char	   *s;
+
+	if ((v = json_parse(line, len, &err)) == NULL) {
+		test_fail(__FILE__, __LINE__, "event %llu is not JSON: %s",
+		    (unsigned long long)seq, err);
+		return (-1);
+	}
+	/* What differs between two runs: the clock, and the store it is in. */
+	json_free(json_detach(v, "time"));
+	json_free(json_detach(v, "session_id"));
+	s = json_print(v, NULL);
+	json_append(r->out, json_string(s));
+	free(s);
+	json_free(v);
+	return (0);
+}
+
+/* The agent exits: close as session.c does, then read the journal back. */
+static cJSON *
+run_close(struct run *r)
+{
+	cJSON	*out;
+	uint64_t after = 0;
+	int	 n;
+
+	host_unparsed_flush(r->h);
+	host_pending_cancel(r->h, NULL, NULL);
+	host_turn_close(r->h, "error", NULL, -1);
+	while ((n = journal_read(r->j, after, 1 << 20, run_read_cb, r)) > 0)
+		after += (uint64_t)n;
+	CHECK(n == 0);
+	adapter_acp.free(r->h);
+	host_free(r->h);
+	journal_free(r->j);
+	out = r->out;
+	memset(r, 0, sizeof *r);
+	return (out);
+}
+
+/* The two outputs must be equal, entry by entry. */
+static void
+check_same(const char *what, cJSON *fast, cJSON *slow)
+{
+	int i, n = json_size(fast);
+
+	if (json_size(slow) > n)
+		n = json_size(slow);
+	for (i = 0; i < n; i++) {
+		const char *a = json_str(json_at(fast, i));
+		const char *b = json_str(json_at(slow, i));
+
+		if (a == NULL || b == NULL || strcmp(a, b) != 0) {
+			test_fail(__FILE__, __LINE__,
+			    "%s: entry %d differs:\n#  fast %.600s\n#  slow "
+			    "%.600s",
+			    what, i, a != NULL ? a : "(none)",
+			    b != NULL ? b : "(none)");
+			break;
+		}
+	}
+	json_free(fast);
+	json_free(slow);
+}
+
+/*
+ * A recorded fixture through one run: the agent's lines ("<"), and for
+ * agentd's (">") the prompts and cancels that made it send them.
+ */
+static void
+run_fixture(struct run *r, cJSON *entries)
+{
+	const cJSON *e, *prompt;
+	const char  *l, *d, *method, *err;
+	cJSON	    *v;
+
+	JSON_FOREACH(e, entries) {
+		if ((d = json_get_str(e, "d")) == NULL ||
+		    (l = json_get_str(e, "l")) == NULL)
+			continue;
+		if (strcmp(d, "<") == 0) {
+			run_line(r, l, strlen(l));
+			continue;
+		}
+		if ((v = json_parse(l, strlen(l), &err)) == NULL)
+			continue;
+		method = json_get_str(v, "method");
+		if (method != NULL &&
+		    strcmp(method, ACPMSG_SESSION_PROMPT) == 0) {
+			prompt =
+			    json_get_arr(json_get_obj(v, "params"), "prompt");
+			run_user(r,
+			    json_get_str(json_at(prompt, 0), "text") != NULL
+				? json_get_str(json_at(prompt, 0), "text")
+				: "hello");
+		} else if (method != NULL &&
+		    strcmp(method, ACPMSG_SESSION_CANCEL) == 0)
+			run_cancel(r);
+		json_free(v);
+	}
+}
+
+/* A fixture file as an array of its entries; *agent its agent. */
+static cJSON *
+load_fixture(const char *path, const char **agent)
+{
+	static char agent_buf[64];
+	FILE	   *f;
+	char	   *line = NULL;
+	size_t	    size = 0;
+	ssize_t	    n;
+	const char *err;
+	cJSON	   *all, *v;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	all = json_array();
+	*agent = NULL;
+	while ((n = getline(&line, &size, f)) > 0) {
+		if ((v = json_parse(line, (size_t)n, &err)) == NULL) {
+			test_fail(__FILE__, __LINE__, "%s: %s", path, err);
+			continue;
+		}
+		if (json_get_str(v, "agent") != NULL &&
+		    json_get(v, "fixture") != NULL) {
+			(void)snprintf(agent_buf, sizeof agent_buf, "%s",
+			    json_get_str(v, "agent"));
+			*agent = agent_buf;
+		}
+		json_append(all, v);
+	}
+	free(line);
+	fclose(f);
+	return (all);
+}
+
+/* Every fixture of an ACP agent, fast and slow. */
+TEST(fixtures_alike)
+{
+	const struct agent_profile *p;
+	struct run		    r;
+	char			    pattern[512], src[] = __FILE__;
+	const char		   *agent;
+	glob_t			    g;
+	cJSON			   *entries, *fast, *slow;
+	size_t			    i;
+	int			    nacp = 0;
+
+	scanned = handled = 0;
+	(void)snprintf(
+	    pattern, sizeof pattern, "%s/../fixtures/*/*.jsonl", dirname(src));
+	if (glob(pattern, 0, NULL, &g) != 0) {
+		CHECK(!"no fixtures");
+		return;
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (strstr(g.gl_pathv[i], ".golden.") != NULL)
+			continue;
+		if ((entries = load_fixture(g.gl_pathv[i], &agent)) == NULL)
+			continue;
+		p = adapter_find_agent(agent);
+		if (p == NULL || p->adapter != &adapter_acp) {
+			json_free(entries);
+			continue;
+		}
+		nacp++;
+		acp_fast_path = 1;
+		if (run_open(&r, p, NULL) == 0) {
+			run_fixture(&r, entries);
+			fast = run_close(&r);
+			acp_fast_path = 0;
+			if (run_open(&r, p, NULL) == 0) {
+				run_fixture(&r, entries);
+				slow = run_close(&r);
+				check_same(g.gl_pathv[i], fast, slow);
+			} else
+				json_free(fast);
+		}
+		acp_fast_path = 1;
+		json_free(entries);
+	}
+	globfree(&g);
+	/* gemini, opencode, codex-acp, claude-agent-acp: six scenarios each */
+	CHECK(nacp >= 24);
+	/* The fast path must have had something to do. */
+	CHECK(handled > 100);
+	CHECK_INT(handled, scanned);
+}
+
+#define P                                                        \
+	"{\"jsonrpc\":\"2.0\",\"method\":\"session/update\","    \
+	"\"params\":{\"sessionId\":\"s1\",\"update\":{"          \
+	"\"sessionUpdate\":\"agent_message_chunk\",\"content\":" \
+	"{\"type\":\"text\",\"text\":"
+
+/* Hand-made lines, and whether the scanner takes them (1) or not (0). */
+static const struct {
+	const char *line;
+	int	    fast;
+	const char *text; /* what it reads, if it takes it */
+} edges[] = {
+	{ P "\"plain\"},\"messageId\":\"m1\"}}}", 1, "plain" },
+	{ P "\"same run\"},\"messageId\":\"m1\"}}}", 1, "same run" },
+	{ P "\"no id\"}}}}", 1, "no id" },
+	{ P "\"\"}}}}", 1, "" },
+	/* A thought with the message's messageId, then the message again. */
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_thought_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"hmm\"},\"messageId\":\"m1\"}}}",
+	    1, "hmm" },
+	{ P "\"back\"},\"messageId\":\"m1\"}}}", 1, "back" },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"user_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"from the user\"}}}}",
+	    1, "from the user" },
+	/* Any order, whitespace anywhere, no sessionId. */
+	{ " \t{ \"params\" : { \"update\" :{\"content\":{ \"text\" : \"ws\" ,"
+	  "\"type\":\"text\"} , \"messageId\":\"m2\",\r\n\"sessionUpdate\":"
+	  "\"agent_message_chunk\"}},\"method\":\"session/update\","
+	  "\"jsonrpc\":\"2.0\" } \r\n ",
+	    1, "ws" },
+	/* Escapes, as cJSON decodes them. */
+	{ P "\"a\\nb\\tc\\\"d\\\\e\\/f\\bg\\fh\\ri\"}}}}", 1,
+	    "a\nb\tc\"d\\e/f\bg\fh\ri" },
+	{ P "\"\\u00e9\\u00E9\\u20ac\\ud83d\\ude00\\u0041\"}}}}", 1,
+	    "\xc3\xa9\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+	    "A" },
+	{ P "\"h\xc3\xa9llo \xf0\x9f\x98\x80\"}}}}", 1,
+	    "h\xc3\xa9llo \xf0\x9f\x98\x80" },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"session\\u0055pdate\":"
+	  "\"agent_message\\u005fchunk\",\"content\":{\"type\":\"text\","
+	  "\"t\\u0065xt\":\"escaped keys\"}}}}",
+	    1, "escaped keys" },
+	/* An API error passed through as the reply (acp_api_error). */
+	{ P "\"{\\\"error\\\":{\\\"message\\\":\\\"boom\\\",\\\"type\\\":"
+	    "\\\"invalid_request_error\\\"}}\"}}}}",
+	    1,
+	    "{\"error\":{\"message\":\"boom\",\"type\":"
+	    "\"invalid_request_error\"}}" },
+	/* What cJSON reads otherwise, or json_parse refuses. */
+	{ P "\"a\\u0000b\"}}}}", 0, NULL },
+	{ P "\"ab\\uZZZZcd\"}}}}", 0, NULL },
+	{ P "\"lone \\ud83d high\"}}}}", 0, NULL },
+	{ P "\"lone \\ude00 low\"}}}}", 0, NULL },
+	{ P "\"reversed \\ude00\\ud83d\"}}}}", 0, NULL },
+	{ P "\"high at the end \\ud83d\"}}}}", 0, NULL },
+	{ P "\"short \\u12\"}}}}", 0, NULL },
+	{ P "\"bad \\x escape\"}}}}", 0, NULL },
+	{ P "\"raw\ttab\"}}}}", 0, NULL },
+	{ P "\"raw\x01"
+	    "control\"}}}}",
+	    0, NULL },
+	/* Members the fast path does not know. */
+	{ P "\"meta\"},\"_meta\":{\"k\":\"v\"}}}}", 0, NULL },
+	{ P "\"meta\"}},\"_meta\":{}}}", 0, NULL },
+	{ P "\"meta\"}}},\"_meta\":{}}", 0, NULL },
+	{ P "\"ann\",\"annotations\":{\"priority\":\"1\"}}}}}", 0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"session/update\","
+	  "\"params\":{\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"a request\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"session/update\","
+	  "\"params\":{\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"a request\"}}}}",
+	    0, NULL },
+	/* Twice the same member. */
+	{ P "\"one\",\"text\":\"two\"}}}}", 0, NULL },
+	{ P "\"one\"},\"messageId\":\"a\",\"messageId\":\"b\"}}}", 0, NULL },
+	/* Wrong types. */
+	{ P "42}}}}", 0, NULL },
+	{ P "null}}}}", 0, NULL },
+	{ P "[\"x\"]}}}}", 0, NULL },
+	{ P "{\"t\":\"x\"}}}}}", 0, NULL },
+	{ P "\"mid number\"},\"messageId\":5}}}", 0, NULL },
+	{ P "\"mid object\"},\"messageId\":{}}}}", 0, NULL },
+	{ P "\"mid null\"},\"messageId\":null}}}", 0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":1,\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"session number\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":\"text\"}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"image\","
+	  "\"data\":\"aGk=\",\"mimeType\":\"image/png\",\"text\":\"x\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"text\":\"no type\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk_x\",\"content\":{\"type\":\"text\","
+	  "\"text\":\"unknown kind\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":\"plan\","
+	  "\"content\":{\"type\":\"text\",\"text\":\"a plan?\"}}}}",
+	    0, NULL },
+	{ "{\"method\":\"session/update\",\"params\":{\"sessionId\":\"s1\","
+	  "\"update\":{\"sessionUpdate\":\"agent_message_chunk\","
+	  "\"content\":{\"type\":\"text\",\"text\":\"no jsonrpc\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"1.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"jsonrpc 1.0\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/updates\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":"
+	  "\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":"
+	  "\"other method\"}}}}",
+	    0, NULL },
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"update\":{\"sessionUpdate\":\"agent_message_chunk\","
+	  "\"content\":{\"type\":\"text\",\"text\":\"no sessionId\"}}}}",
+	    1, "no sessionId" },
+	/* Not JSON, or not only JSON. */
+	{ P "\"trailing\"}}}} x", 0, NULL },
+	{ P "\"two\"}}}}{}", 0, NULL },
+	{ P "\"comma\",}}}}", 0, NULL },
+	{ P "\"missing brace\"}}}", 0, NULL },
+	{ P "\"single\"}}}}\x0b", 0, NULL },
+	{ "\xef\xbb\xbf" P "\"bom\"}}}}", 0, NULL },
+	{ P "\"unterminated}}}}", 0, NULL },
+	{ P "'quotes'}}}}", 0, NULL },
+	{ "{}", 0, NULL },
+	{ "[]", 0, NULL },
+	{ "\"just a string\"", 0, NULL },
+	{ "not json", 0, NULL },
+	/* The tool call ends the run; the next chunk opens another. */
+	{ "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{"
+	  "\"sessionId\":\"s1\",\"update\":{\"sessionUpdate\":\"tool_call\","
+	  "\"toolCallId\":\"t1\",\"title\":\"ls\",\"kind\":\"execute\","
+	  "\"status\":\"completed\"}}}",
+	    0, NULL },
+	{ P "\"after the tool\"},\"messageId\":\"m1\"}}}", 1,
+	    "after the tool" },
+};
+
+/* The lines a session of the edge cases gets, up to the turn's end. */
+static void
+run_edges(struct run *r, int load)
+{
+	static const char *const init =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":1,"
+	    "\"agentCapabilities\":{\"loadSession\":true}}}";
+	static const char *const opened =
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"sessionId\":\"s1\"}}";
+	static const char *const ended =
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"stopReason\":"
+	    "\"end_turn\"}}";
+	size_t i;
+
+	run_line(r, init, strlen(init));
+	if (load) /* session/load replays: every update is dropped */
+		for (i = 0; i < nitems(edges); i++)
+			run_line(r, edges[i].line, strlen(edges[i].line));
+	run_line(r, opened, strlen(opened));
+	run_user(r, "hello");
+	for (i = 0; i < nitems(edges); i++)
+		run_line(r, edges[i].line, strlen(edges[i].line));
+	run_line(r, ended, strlen(ended));
+}
+
+/* Each edge case at the scanner: taken or left as expected. */
+TEST(edges_scanned)
+{
+	struct acpmsg_chunk c;
+	size_t		    i, len;
+	char		   *buf;
+
+	for (i = 0; i < nitems(edges); i++) {
+		len = strlen(edges[i].line);
+		buf = xmalloc(len);
+		if ((acpmsg_chunk_scan(edges[i].line, len, buf, &c) == 0) !=
+		    edges[i].fast)
+			test_fail(__FILE__, __LINE__, "edge %zu %s: %s", i,
+			    edges[i].fast ? "not taken" : "taken",
+			    edges[i].line);
+		else if (edges[i].fast)
+			CHECK_STR(c.text, edges[i].text);
+		free(buf);
+		(void)check_scan(edges[i].line, len);
+	}
+}
+
+/* A taken line cut short anywhere is no longer taken. */
+TEST(truncated_refused)
+{
+	struct acpmsg_chunk c;
+	size_t		    i, k, len;
+	char		   *buf, *cut;
+
+	for (i = 0; i < nitems(edges); i++) {
+		if (!edges[i].fast)
+			continue;
+		len = strlen(edges[i].line);
+		for (k = 0; k < len; k++) {
+			/* Trailing whitespace cut off leaves the object. */
+			if (strspn(edges[i].line + k, " \t\r\n") == len - k)
+				break;
+			cut = xmalloc(k + 1);
+			memcpy(cut, edges[i].line, k);
+			buf = xmalloc(k + 1);
+			if (acpmsg_chunk_scan(cut, k, buf, &c) == 0)
+				test_fail(__FILE__, __LINE__,
+				    "edge %zu cut at %zu taken", i, k);
+			(void)check_scan(cut, k);
+			free(buf);
+			free(cut);
+		}
+	}
+}
+
+/* The edge cases through a session, fast and slow; and while loading. */
+TEST(edges_alike)
+{
+	const struct agent_profile *p = adapter_find_agent("acp");
+	struct run		    r;
+	cJSON			   *fast, *slow;
+	int			    load;
+
+	for (load = 0; load < 2; load++) {
+		handled = scanned = 0;
+		acp_fast_path = 1;
+		if (run_open(&r, p, load ? "native-1" : NULL) != 0)
+			return;
+		run_edges(&r, load);
+		fast = run_close(&r);
+		CHECK(handled > 10 * (load + 1));
+		acp_fast_path = 0;
+		if (run_open(&r, p, load ? "native-1" : NULL) != 0) {
+			json_free(fast);
+			return;
+		}
+		run_edges(&r, load);
+		slow = run_close(&r);
+		acp_fast_path = 1;
+		check_same(load ? "edges while loading" : "edges", fast, slow);
+	}
+}
+
+/* The fast path did emit what it should: an error for the API body. */
+TEST(edges_events)
+{
+	const struct agent_profile *p = adapter_find_agent("acp");
+	struct run		    r;
+	cJSON			   *out;
+	const cJSON		   *e;
+	const char		   *s;
+	int			    errors = 0, deltas = 0;
+
+	acp_fast_path = 1;
+	if (run_open(&r, p, NULL) != 0)
+		return;
+	run_edges(&r, 0);
+	out = run_close(&r);
+	JSON_FOREACH(e, out) {
+		s = json_str(e);
+		if (strstr(s, "\"type\":\"error\"") != NULL &&
+		    strstr(s, "boom") != NULL)
+			errors++;
+		if (strstr(s, "\"type\":\"item.delta\"") != NULL)
+			deltas++;
+	}
+	CHECK_INT(errors, 1);
+	CHECK(deltas >= 12);
+	json_free(out);
+}
+
+/*
+ * json_scan_decode at every position of a string, so that each special
+ * byte falls in every lane of its eight-byte steps and in the tail.
+ */
+TEST(decode_lanes)
+{
+	static const struct {
+		const char *in;	 /* as written in the string */
+		const char *out; /* decoded; NULL: refused */
+	} mid[] = { { "\t", NULL }, { "\x01", NULL }, { "\x1f", NULL },
+		{ "\\n", "\n" }, { "\\\"", "\"" }, { "\\\\", "\\" },
+		{ "\\u00e9", "\xc3\xa9" }, { "\xc3\xa9", "\xc3\xa9" },
+		{ "\x7f", "\x7f" }, { " ", " " }, { "!", "!" }, { "#", "#" },
+		{ "[", "[" }, { "]", "]" }, { "\xe2\x82\xac", "\xe2\x82\xac" },
+		{ "\\u0000", NULL }, { "\\x", NULL } };
+	char   text[128], want[128], out[128];
+	size_t i, a, b, at, olen;
+	int    r;
+
+	for (i = 0; i < nitems(mid); i++) {
+		for (a = 0; a < 20; a++) {
+			for (b = 0; b < 12; b += 11) {
+				(void)snprintf(text, sizeof text,
+				    "\"%.*s%s%.*s\"", (int)a,
+				    "aaaaaaaaaaaaaaaaaaaa", mid[i].in, (int)b,
+				    "bbbbbbbbbbbbbbbbbbbb");
+				if (mid[i].out != NULL)
+					(void)snprintf(want, sizeof want,
+					    "%.*s%s%.*s", (int)a,
+					    "aaaaaaaaaaaaaaaaaaaa", mid[i].out,
+					    (int)b, "bbbbbbbbbbbbbbbbbbbb");
+				at = 0;
+				r = json_scan_decode(
+				    text, strlen(text), &at, out, &olen);
+				if (mid[i].out == NULL) {
+					if (r == 0)
+						test_fail(__FILE__, __LINE__,
+						    "taken: %s", text);
+					continue;
+				}
+				CHECK_INT(r, 0);
+				CHECK_INT(at, strlen(text));
+				CHECK_INT(olen, strlen(want));
+				CHECK_STR(r == 0 ? out : NULL, want);
+			}
+		}
+	}
+}
+
+TEST_MAIN(TEST_ENTRY(decode_lanes), TEST_ENTRY(edges_scanned),
+    TEST_ENTRY(truncated_refused), TEST_ENTRY(edges_alike),
+    TEST_ENTRY(edges_events), TEST_ENTRY(fixtures_alike))
