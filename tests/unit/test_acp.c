@@ -14,7 +14,6 @@
  */
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -24,10 +23,10 @@
 #include "../../adapters/adapters.h"
 #include "../../supervisor/core/core.h"
 #include "../../supervisor/host/host.h"
+#include "scratch.h"
 #include "test.h"
 
-static char data_dir[] = "/tmp/test_acp.XXXXXX";
-static int  nstores;
+static int nstores;
 
 /* Lines the scanner took, and lines the fast path handled. */
 static int scanned, handled;
@@ -72,39 +71,6 @@ run_changed_cb(void *arg)
 
 static const struct host_cbs run_cbs = { run_send_cb, run_turn_cb,
 	run_changed_cb };
-
-static int
-rm_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
-static void
-cleanup(void)
-{
-	nftw(data_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-setup(void)
-{
-	static int done;
-	char	  *cause = NULL;
-
-	if (done)
-		return (0);
-	if (mkdtemp(data_dir) == NULL)
-		return (-1);
-	atexit(cleanup);
-	loop_init();
-	if (store_init(data_dir, &cause) != 0) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		return (-1);
-	}
-	done = 1;
-	return (0);
-}
 
 /*
  * Check one line at the scanner: if it takes the line, json_parse must
@@ -153,12 +119,12 @@ run_open(struct run *r, const struct agent_profile *p, const char *native_id)
 	char		     id[32], *cause = NULL;
 
 	memset(r, 0, sizeof *r);
-	if (setup() != 0) {
+	if (scratch_setup() != 0) {
 		CHECK(!"scratch directory");
 		return (-1);
 	}
 	(void)snprintf(id, sizeof id, "acp%d", ++nstores);
-	if ((r->st = store_create(STORE_EVENTS, data_dir, id, &cause)) ==
+	if ((r->st = store_create(STORE_EVENTS, scratch_dir, id, &cause)) ==
 	    NULL) {
 		test_fail(__FILE__, __LINE__, "store %s: %s", id, cause);
 		free(cause);

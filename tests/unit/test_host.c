@@ -10,16 +10,14 @@
  */
 #include <sys/stat.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../supervisor/core/core.h"
 #include "../../supervisor/host/host.h"
+#include "scratch.h"
 #include "test.h"
-
-static char data_dir[] = "/tmp/test_host.XXXXXX";
 
 /* One session's worth: store, journal, host, and what the host said. */
 struct fx {
@@ -60,40 +58,6 @@ fx_changed_cb(void *arg)
 
 static const struct host_cbs fx_cbs = { fx_send_cb, fx_turn_cb, fx_changed_cb };
 
-static int
-rm_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
-static void
-cleanup(void)
-{
-	nftw(data_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The scratch directory and the loop (the journal's timers) once. */
-static int
-fx_setup(void)
-{
-	static int done;
-	char	  *cause = NULL;
-
-	if (done)
-		return (0);
-	if (mkdtemp(data_dir) == NULL)
-		return (-1);
-	atexit(cleanup);
-	loop_init();
-	if (store_init(data_dir, &cause) != 0) {
-		fprintf(stderr, "# %s\n", cause);
-		free(cause);
-		return (-1);
-	}
-	done = 1;
-	return (0);
-}
-
 /* A host over the journal of session id, new (create) or reopened. */
 static int
 fx_open(struct fx *fx, const char *id, int create)
@@ -103,14 +67,15 @@ fx_open(struct fx *fx, const char *id, int create)
 	char		    *cause = NULL;
 
 	memset(fx, 0, sizeof *fx);
-	if (fx_setup() != 0) {
+	if (scratch_setup() != 0) {
 		CHECK(!"scratch directory");
 		return (-1);
 	}
 	if (create)
-		fx->st = store_create(STORE_EVENTS, data_dir, id, &cause);
+		fx->st = store_create(STORE_EVENTS, scratch_dir, id, &cause);
 	else
-		fx->st = store_open(STORE_EVENTS, data_dir, id, &last, &cause);
+		fx->st =
+		    store_open(STORE_EVENTS, scratch_dir, id, &last, &cause);
 	if (fx->st == NULL) {
 		test_fail(__FILE__, __LINE__, "store %s: %s", id, cause);
 		free(cause);
