@@ -30,7 +30,10 @@
  * (as Claude Code keys its transcripts by the cwd), replays the prompts
  * as user_message_chunk updates and recalls them. The volume and
  * export/import tests move sessions with it. Without the variable it
- * remembers nothing, and session/load just takes the id.
+ * remembers nothing, and session/load just takes the id. With
+ * AGENTD_MOCK_STORE=behind it writes the file only as it exits (at EOF on
+ * stdin; SIGTERM is taken as a request to finish), as Claude Code queues
+ * its transcript behind its answers: a copy taken while it runs lacks it.
  *
  * It is a separate process from the daemon, so it uses plain blocking I/O:
  * poll(2) on stdin only where a turn has to notice session/cancel while it
@@ -80,6 +83,8 @@ struct mockagent {
 	const char	    *setting[3]; /* model, mode, effort */
 	cJSON		    *prompts;	 /* this session's, for recall */
 	char		    *store;	 /* the session's file, or NULL */
+	int		     behind;	 /* AGENTD_MOCK_STORE=behind */
+	cJSON		    *held;	 /* lines for store, if behind */
 	TAILQ_HEAD(, mockagent_msg) backlog;
 };
 
@@ -121,6 +126,7 @@ static long long mockagent_request(struct mockagent *, const char *, cJSON *);
 static void	 mockagent_update(struct mockagent *, cJSON *);
 static char	*mockagent_store_path(const char *);
 static void	 mockagent_store_add(struct mockagent *, cJSON *);
+static void	 mockagent_store_flush(struct mockagent *);
 static void	 mockagent_store_open(struct mockagent *, const char *);
 static cJSON *mockagent_store_load(const char *, const char *, const char **);
 static void   mockagent_images(struct mockagent *, const cJSON *);
@@ -200,15 +206,32 @@ static const struct mockagent_keyword mockagent_keywords[] = {
 	{ "", mockagent_echo }
 };
 
+static void
+mockagent_term_cb(int sig)
+{
+	(void)sig;
+}
+
 /* Run the mock agent until stdin closes. */
 int
 mockagent_main(int argc, char **argv)
 {
 	struct mockagent m;
+	struct sigaction sa;
+	const char	*v_env;
 	cJSON		*v;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&m, 0, sizeof m);
+	v_env = getenv("AGENTD_MOCK_STORE");
+	if (v_env != NULL && strcmp(v_env, "behind") == 0) {
+		/* Finish at the EOF that comes with the SIGTERM. */
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = mockagent_term_cb;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGTERM, &sa, NULL);
+		m.behind = 1;
+	}
 	m.in = jsonl_new(0);
 	m.peer = jsonrpc_peer_new(&mockagent_rpc, &m);
 	TAILQ_INIT(&m.backlog);
@@ -219,6 +242,7 @@ mockagent_main(int argc, char **argv)
 		jsonrpc_peer_dispatch(m.peer, v);
 		json_free(v);
 	}
+	mockagent_store_flush(&m);
 	jsonrpc_peer_free(m.peer);
 	jsonl_free(m.in);
 	free(m.session);
@@ -575,14 +599,37 @@ mockagent_store_path(const char *id)
 	const char *v = getenv("AGENTD_MOCK_STORE"), *home = getenv("HOME");
 	char	   *path;
 
-	if (v == NULL || strcmp(v, "1") != 0 || home == NULL ||
-	    strchr(id, '/') != NULL || *id == '.')
+	if (v == NULL || (strcmp(v, "1") != 0 && strcmp(v, "behind") != 0) ||
+	    home == NULL || strchr(id, '/') != NULL || *id == '.')
 		return (NULL);
 	xasprintf(&path, "%s/.agentd-mock/sessions/%s.jsonl", home, id);
 	return (path);
 }
 
-/* Append one line of JSON to the session's file. */
+/* Write the lines held back (behind) to the session's file. */
+static void
+mockagent_store_flush(struct mockagent *m)
+{
+	cJSON *e;
+	char  *text;
+	size_t len;
+	FILE  *f;
+
+	if (m->held == NULL)
+		return;
+	if (m->store != NULL && (f = fopen(m->store, "a")) != NULL) {
+		JSON_FOREACH(e, m->held) {
+			text = json_print(e, &len);
+			fprintf(f, "%s\n", text);
+			free(text);
+		}
+		fclose(f);
+	}
+	json_free(m->held);
+	m->held = NULL;
+}
+
+/* Append one line of JSON to the session's file, or hold it (behind). */
 static void
 mockagent_store_add(struct mockagent *m, cJSON *line)
 {
@@ -590,6 +637,12 @@ mockagent_store_add(struct mockagent *m, cJSON *line)
 	size_t len;
 	FILE  *f;
 
+	if (m->behind && m->store != NULL) {
+		if (m->held == NULL)
+			m->held = json_array();
+		json_append(m->held, line);
+		return;
+	}
 	if (m->store != NULL && (f = fopen(m->store, "a")) != NULL) {
 		text = json_print(line, &len);
 		fprintf(f, "%s\n", text);
@@ -607,6 +660,7 @@ mockagent_store_open(struct mockagent *m, const char *cwd)
 	cJSON	   *head;
 	char	   *dir;
 
+	mockagent_store_flush(m);
 	free(m->store);
 	if ((m->store = mockagent_store_path(m->session)) == NULL)
 		return;
@@ -689,6 +743,7 @@ mockagent_load(void *arg, const struct jsonrpc_msg *msg)
 	}
 	free(m->session);
 	m->session = xstrdup(sid);
+	mockagent_store_flush(m);
 	free(m->store);
 	m->store = path;
 	json_free(m->prompts);

@@ -437,41 +437,32 @@ archive_export_step_cb(void *arg)
 }
 
 /*
- * Start exporting s; cb(arg, fd, size, 0, NULL) gets the archive (a
- * descriptor at its end, to read with pread from 0) or (…, -1, 0, status,
- * cause). secrets: carry env, credentials and the agent's secret files.
- * 0, or an HTTP status with *cause when it cannot even start.
+ * List what the archive holds and start writing it, a few MiB a pass.
+ * 0, or an HTTP status with *cause (ex is then freed).
  */
-int
-archive_export(struct session *s, int secrets, archive_export_cb cb, void *arg,
-    char **cause)
+static int
+archive_export_start(struct archive_export *ex, char **cause)
 {
-	struct archive_export *ex;
-	struct session_place   pl;
-	char		      *meta, *events, *root = NULL;
-	const char	      *rel = "";
-	uint64_t	       esize;
-	size_t		       len;
+	struct session	    *s = ex->s;
+	struct session_place pl;
+	char		    *meta, *events, *root = NULL;
+	const char	    *rel = "";
+	uint64_t	     esize;
+	size_t		     len;
+	int		     status;
 
 	session_place(s, &pl);
-	ex = xcalloc(1, sizeof *ex);
-	ex->s = s;
-	session_ref(s);
-	ex->in = -1;
-	ex->secrets = secrets;
-	ex->cb = cb;
-	ex->arg = arg;
 	if ((ex->fd = archive_tmpfile(cause)) == -1) {
-		archive_export_free(ex);
-		return (507);
+		status = 507;
+		goto fail;
 	}
 	xasprintf(&events, "%s/sessions/%s/events.jsonl", options.data_dir,
 	    session_name(s));
 	if (archive_events_size(events, &esize) != 0) {
 		xasprintf(cause, "%s: %s", events, strerror(errno));
 		free(events);
-		archive_export_free(ex);
-		return (500);
+		status = 500;
+		goto fail;
 	}
 	/* session.json first (its size is known at the end), then the log,
 	 * then the agent's files. */
@@ -501,14 +492,59 @@ archive_export(struct session *s, int secrets, archive_export_cb cb, void *arg,
 	ex->timer = loop_timer_new(archive_export_step_cb, ex);
 	loop_timer_set(ex->timer, 0);
 	log_info("session %s: exporting %zu files%s", session_name(s),
-	    ex->n - 2, secrets ? " with its credentials" : "");
+	    ex->n - 2, ex->secrets ? " with its credentials" : "");
 	return (0);
 toomany:
 	free(root);
 	xasprintf(cause, "the agent's home holds more than %d files",
 	    ARCHIVE_FILES_MAX);
+	status = 413;
+fail:
 	archive_export_free(ex);
-	return (413);
+	return (status);
+}
+
+/* The agent stopped for the export has exited: its files are whole. */
+static void
+archive_export_quiet_cb(void *arg)
+{
+	struct archive_export *ex = arg;
+	archive_export_cb      cb = ex->cb;
+	void		      *cbarg = ex->arg;
+	char		      *cause = NULL;
+	int		       status;
+
+	if ((status = archive_export_start(ex, &cause)) != 0) {
+		cb(cbarg, -1, 0, status, cause);
+		free(cause);
+	}
+}
+
+/*
+ * Start exporting s; cb(arg, fd, size, 0, NULL) gets the archive (a
+ * descriptor at its end, to read with pread from 0) or (…, -1, 0, status,
+ * cause). secrets: carry env, credentials and the agent's secret files.
+ * An agent running between turns is stopped first (session_quiesce), so
+ * that what it writes behind its events is in. 0, or an HTTP status with
+ * *cause when it cannot even start.
+ */
+int
+archive_export(struct session *s, int secrets, archive_export_cb cb, void *arg,
+    char **cause)
+{
+	struct archive_export *ex;
+
+	ex = xcalloc(1, sizeof *ex);
+	ex->s = s;
+	session_ref(s);
+	ex->in = -1;
+	ex->fd = -1;
+	ex->secrets = secrets;
+	ex->cb = cb;
+	ex->arg = arg;
+	if (session_quiesce(s, archive_export_quiet_cb, ex) == 0)
+		return (0);
+	return (archive_export_start(ex, cause));
 }
 
 /* Import ----------------------------------------------------------------- */

@@ -72,12 +72,22 @@ enum session_event {
 	E_CANCEL,
 	E_TERMINATE,
 	E_EXIT,
+	E_QUIESCE, /* have the agent gone for a while (session_quiesce) */
 	E_NEVENTS
 };
 
 struct session_msg {
 	cJSON *body;
 	TAILQ_ENTRY(session_msg) entry;
+};
+
+/* One caller of session_quiesce, told once the agent has exited; now:
+ * no agent runs, or it is in a turn, and nothing is waited for. */
+struct session_quiet {
+	session_quiet_cb cb;
+	void		*arg;
+	int		 now;
+	TAILQ_ENTRY(session_quiet) entry;
 };
 
 struct session {
@@ -128,6 +138,9 @@ struct session {
 	unsigned int	   wh_failures;
 	int64_t		   wh_next_ms;
 
+	/* Waiting for the running agent to be gone (session_quiesce). */
+	TAILQ_HEAD(, session_quiet) quiet;
+
 	int refs;
 	int dead;
 	int home_made; /* the create made home_dir: its undo removes it */
@@ -161,6 +174,7 @@ static int  session_start_agent(struct session *, char **);
 static int  session_install(struct session *, char **);
 static void session_drop_queue(struct session *);
 static void session_reap(struct session *);
+static void session_quiet_done(struct session *);
 static void session_remove_home(struct session *);
 static void session_sweep_homes(void);
 static void session_seed_options(struct session *);
@@ -1071,7 +1085,51 @@ session_reap(struct session *s)
 	if (s->cancel_timer != NULL)
 		loop_timer_stop(s->cancel_timer);
 	s->cancelling = 0;
+	session_quiet_done(s);
 	session_unref(s); /* the process's reference */
+}
+
+/*
+ * Tell whoever waits in session_quiesce that the agent is gone. Called
+ * before the state moves on, so that an export lists the agent's files
+ * before messages queued meanwhile start it again.
+ */
+static void
+session_quiet_done(struct session *s)
+{
+	struct session_quiet *q;
+
+	while ((q = TAILQ_FIRST(&s->quiet)) != NULL) {
+		TAILQ_REMOVE(&s->quiet, q, entry);
+		q->cb(q->arg);
+		free(q);
+	}
+}
+
+/*
+ * Have the agent's files whole before they are read (an export): an
+ * agent writes some behind its events (Claude Code queues its transcript
+ * for 100 ms and may answer a turn before the first write). Between turns
+ * the agent is stopped as at a relaunch, which it takes as the end of its
+ * input and flushes; the next message resumes it. cb(arg) is called at its
+ * exit. Returns 1, without calling cb, when no agent runs or a turn is under
+ * way (in a turn it is not stopped: what it changes meanwhile fails the
+ * copy).
+ */
+int
+session_quiesce(struct session *s, session_quiet_cb cb, void *arg)
+{
+	struct session_quiet *q;
+
+	q = xcalloc(1, sizeof *q);
+	q->cb = cb;
+	q->arg = arg;
+	(void)session_fsm(s, E_QUIESCE, q, NULL);
+	if (q->now) {
+		free(q);
+		return (1);
+	}
+	return (0);
 }
 
 /*
@@ -1390,24 +1448,59 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 	return (0);
 }
 
+/* Quiesce with no agent running, or in a turn: nothing to wait for. */
+static int
+session_do_quiet_now(struct session *s, void *arg, char **cause)
+{
+	struct session_quiet *q = arg;
+
+	q->now = 1;
+	return (0);
+}
+
+/* Quiesce while the agent is being stopped: wait for its exit. */
+static int
+session_do_quiet_wait(struct session *s, void *arg, char **cause)
+{
+	TAILQ_INSERT_TAIL(&s->quiet, (struct session_quiet *)arg, entry);
+	return (0);
+}
+
+/* Quiesce between turns: stop the agent as a relaunch does (IDLE at its
+ * exit), and wait for it. */
+static int
+session_do_quiet_stop(struct session *s, void *arg, char **cause)
+{
+	log_info("session %s: stopping the agent between turns so that its "
+		 "files are whole; the next message resumes it",
+	    s->id);
+	s->state = S_RESTARTING;
+	proc_stop(s->proc, options.kill_grace);
+	return (session_do_quiet_wait(s, arg, cause));
+}
+
 static const session_action session_table[S_NSTATES][E_NEVENTS] = {
 	/*		MESSAGE		    TURN_END
-			CANCEL		    TERMINATE		EXIT */
+			CANCEL		    TERMINATE		EXIT
+			QUIESCE */
 	[S_INSTALLING] = { session_do_queue, session_do_ignore,
-	    session_do_no_turn, session_do_end_idle, session_do_ignore },
+	    session_do_no_turn, session_do_end_idle, session_do_ignore,
+	    session_do_quiet_now },
 	[S_IDLE] = { session_do_start, session_do_ignore, session_do_no_turn,
-	    session_do_end_idle, session_do_ignore },
+	    session_do_end_idle, session_do_ignore, session_do_quiet_now },
 	[S_READY] = { session_do_queue, session_do_ignore, session_do_no_turn,
-	    session_do_stop, session_do_exit },
+	    session_do_stop, session_do_exit, session_do_quiet_stop },
 	[S_TURN] = { session_do_queue_turn, session_do_turn_done,
-	    session_do_cancel, session_do_stop, session_do_exit },
+	    session_do_cancel, session_do_stop, session_do_exit,
+	    session_do_quiet_now },
 	[S_RESTARTING] = { session_do_queue, session_do_ignore,
 	    session_do_no_turn, session_do_stop_restart,
-	    session_do_exit_restart },
+	    session_do_exit_restart, session_do_quiet_wait },
 	[S_STOPPING] = { session_do_refuse, session_do_ignore,
-	    session_do_no_turn, session_do_ignore, session_do_exit_stopped },
+	    session_do_no_turn, session_do_ignore, session_do_exit_stopped,
+	    session_do_quiet_wait },
 	[S_ENDED] = { session_do_refuse, session_do_ignore, session_do_no_turn,
-	    session_do_ignore, session_do_ignore },
+	    session_do_ignore, session_do_ignore, session_do_quiet_now },
 };
 
 static int
@@ -1546,6 +1639,7 @@ session_new(const char *id, const struct agent_profile *p, struct store *st,
 	s->profile = p;
 	TAILQ_INIT(&s->urgent);
 	TAILQ_INIT(&s->queue);
+	TAILQ_INIT(&s->quiet);
 	snprintf(name, sizeof name, "session %s", id);
 	s->journal = journal_new(st, name);
 	journal_on_stall(s->journal, session_stall_cb, s);

@@ -141,6 +141,8 @@ const struct agent_profile *session_agent(struct session *);
 struct journal		   *session_journal(struct session *);
 uint64_t		    session_last_seq(struct session *);
 int			    session_is_dead(struct session *);
+typedef void (*session_quiet_cb)(void *);
+int  session_quiesce(struct session *, session_quiet_cb, void *);
 int  session_read(struct session *, uint64_t, size_t, journal_read_cb, void *);
 void session_ref(struct session *);
 void session_unref(struct session *);

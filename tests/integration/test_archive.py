@@ -144,6 +144,30 @@ def test_export_import_moves_a_session(ctx):
         b.cleanup()
 
 
+def test_export_stops_an_agent_that_writes_behind(ctx):
+    """An agent that writes its session file only as it exits (Claude Code
+    queues its transcript behind its answers): an export between turns
+    stops it first, so the archive holds the file with turn 1's prompt,
+    and the next message starts it again, resumed from that file."""
+    a = ctx.agentd()
+    try:
+        cwd = os.path.join(a.tmp, "work")
+        os.makedirs(cwd)
+        _session(a, "wb", cwd, home="session",
+            env={"AGENTD_MOCK_STORE": "behind"})
+        last = _turn(a, "wb", "remember the quince", 1)[-1]["sequence"]
+        m = _members(_export(a, "wb"))
+        files = [n for n in m if n.startswith("home/.agentd-mock/sessions/")]
+        assert len(files) == 1, list(m)
+        lines = [json.loads(x) for x in m[files[0]].splitlines()]
+        assert {"prompt": "remember the quince"} in lines, lines
+        evs = _turn(a, "wb", "recall", 2)
+        assert "remember the quince" in _reply(evs, last), _reply(evs, last)
+        assert not [e for e in evs if e["type"] == "error"]
+    finally:
+        a.cleanup()
+
+
 def test_export_from_agentd_home(ctx):
     """A session without a home of its own: the archive carries only its
     files from the store it shares (agentd's HOME here)."""
