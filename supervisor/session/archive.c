@@ -514,6 +514,10 @@ archive_export_quiet_cb(void *arg)
 	char		      *cause = NULL;
 	int		       status;
 
+	if (session_is_dead(ex->s)) {
+		archive_export_end(ex, 404, xstrdup("the session was deleted"));
+		return;
+	}
 	if ((status = archive_export_start(ex, &cause)) != 0) {
 		cb(cbarg, -1, 0, status, cause);
 		free(cause);
