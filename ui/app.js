@@ -519,7 +519,7 @@ function size(n) {
 function under(dir, name) { return dir.replace(/\/+$/, '') + '/' + name; }
 async function browse(path) {
 	let list, dir;
-	const g = ++fsGen;
+	const g = ++fsGen, typed = $('#fspath').value;
 	try {
 		/* The folder's own absolute path: "." (HOME) and relative ones resolved. */
 		dir = (await api('GET', fsq('stat?path=' + enc(path)))).path;
@@ -528,7 +528,8 @@ async function browse(path) {
 	/* Only the folder asked for last is shown, whichever answer comes last. */
 	if (g !== fsGen) return;
 	fsDir = dir;
-	$('#fspath').value = dir;
+	/* Not over a path typed meanwhile: its Enter is still to come. */
+	if ($('#fspath').value === typed) $('#fspath').value = dir;
 	$('#fsup').disabled = dir === '/';
 	$('#fslist tbody').replaceChildren(...list.map(e => {
 		const isDir = e.entryType === 'directory';
