@@ -1299,6 +1299,18 @@ session_do_cancel(struct session *s, void *arg, char **cause)
 }
 
 /*
+ * Stop the agent so that the session is IDLE at its exit
+ * (session_do_exit_restart) and the next message starts it again with its
+ * native resume id: a relaunch, an ignored cancel, a quiesce.
+ */
+static void
+session_stop_resumable(struct session *s)
+{
+	s->state = S_RESTARTING;
+	proc_stop(s->proc, options.kill_grace);
+}
+
+/*
  * New MCP servers or skills (session_configure) reach a running agent
  * only at its start: stop it between turns, as a --cancel-grace restart
  * does; at its exit the session is IDLE, and messages queued meanwhile
@@ -1311,8 +1323,7 @@ session_relaunch(struct session *s)
 	log_info("session %s: restarting the agent for its new MCP servers "
 		 "or skills",
 	    s->id);
-	s->state = S_RESTARTING;
-	proc_stop(s->proc, options.kill_grace);
+	session_stop_resumable(s);
 }
 
 /*
@@ -1338,8 +1349,7 @@ session_cancel_cb(void *arg)
 	host_error(s->host, msg, "cancel_ignored", NULL);
 	host_pending_cancel(s->host, NULL, NULL);
 	host_turn_close(s->host, "cancelled", NULL, -1);
-	s->state = S_RESTARTING;
-	proc_stop(s->proc, options.kill_grace);
+	session_stop_resumable(s);
 }
 
 static int
@@ -1474,8 +1484,7 @@ session_do_quiet_stop(struct session *s, void *arg, char **cause)
 	log_info("session %s: stopping the agent between turns so that its "
 		 "files are whole; the next message resumes it",
 	    s->id);
-	s->state = S_RESTARTING;
-	proc_stop(s->proc, options.kill_grace);
+	session_stop_resumable(s);
 	return (session_do_quiet_wait(s, arg, cause));
 }
 
