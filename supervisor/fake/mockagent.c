@@ -629,27 +629,19 @@ mockagent_store_flush(struct mockagent *m)
 	m->held = NULL;
 }
 
-/* Append one line of JSON to the session's file, or hold it (behind). */
+/* Append one line of JSON to the session's file; behind, only hold it. */
 static void
 mockagent_store_add(struct mockagent *m, cJSON *line)
 {
-	char  *text;
-	size_t len;
-	FILE  *f;
-
-	if (m->behind && m->store != NULL) {
-		if (m->held == NULL)
-			m->held = json_array();
-		json_append(m->held, line);
+	if (m->store == NULL) {
+		json_free(line);
 		return;
 	}
-	if (m->store != NULL && (f = fopen(m->store, "a")) != NULL) {
-		text = json_print(line, &len);
-		fprintf(f, "%s\n", text);
-		fclose(f);
-		free(text);
-	}
-	json_free(line);
+	if (m->held == NULL)
+		m->held = json_array();
+	json_append(m->held, line);
+	if (!m->behind)
+		mockagent_store_flush(m);
 }
 
 /* A new session's file, its first line naming the session and its cwd. */

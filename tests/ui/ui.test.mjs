@@ -244,13 +244,13 @@ test('Files: uploads a file, lists it, downloads the same bytes, walks folders',
 	/* The first listing (of HOME, as the tab opens) answers while a path
 	 * is being typed: it may not replace what was typed. */
 	let typed, hit = 0;
-	const held = new Promise(res => { typed = res; });
-	await page.route(/\/v1\/fs\/stat\?path=\.$/, async r => { hit++; await held; await r.continue(); });
+	const held = new Promise(res => { typed = res; }), home = /\/v1\/fs\/stat\?path=\.$/;
+	await page.route(home, async r => { hit++; await held; await r.continue(); });
 	await page.click('#tabs button[data-view=files]');
 	await page.fill('#fspath', dir);
 	typed();
 	await page.locator('#fslist tbody tr').first().waitFor({ timeout: T });
-	await page.unroute(/\/v1\/fs\/stat\?path=\.$/);
+	await page.unroute(home);
 	assert.equal(hit, 1, 'the first listing was held');
 	assert.equal(await page.inputValue('#fspath'), dir, 'the typed path');
 	await page.press('#fspath', 'Enter');
