@@ -232,6 +232,12 @@ enum store_kind store_kind(const struct store *);
 void		store_set_cap(struct store *, uint64_t);
 int		store_append(
 		struct store *, uint64_t, const char *, size_t, const char *, char **);
+struct store_line {
+	const char *data;
+	size_t	    len;
+};
+int store_append_events(
+    struct store *, uint64_t, const struct store_line *, size_t, char **);
 int store_sync(struct store *);
 int store_dirty(const struct store *);
 int store_write_file(

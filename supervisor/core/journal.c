@@ -15,9 +15,17 @@
  * "raw"; for a message, data is exactly the message (the store's envelope
  * taken off), type EVENT_TYPE_COUNT and noraw len.
  *
- * Durability (DESIGN.md section 6): each line is written as it happens;
- * fdatasync runs when journal_sync is called (turn ends, permission and
- * question requests) and at most JOURNAL_SYNC_S after any write.
+ * Durability (DESIGN.md section 6): the events of a session are written
+ * once per loop pass, all that pass produced in one writev (the batch:
+ * store_append_events), and earlier whenever someone asks for them
+ * (journal_read, journal_last, journal_sync), so no reader can tell:
+ * a line gets its sequence from the session, but no reader sees that
+ * sequence before the line is in the store. A fast agent then costs a
+ * system call per pass, not per event; a kill -9 between an event and
+ * the end of its pass loses it as it lost the pipe bytes it came from.
+ * Messages and process logs are written as they come. fdatasync runs
+ * when journal_sync is called (turn ends, permission and question
+ * requests) and at most JOURNAL_SYNC_S after any write.
  *
  * A full or failing disk loses nothing: a line the store refuses waits in
  * a backlog with its sequence, the owner is told to stall its producer
@@ -39,6 +47,7 @@
 #define JOURNAL_RING_MAX   1024
 #define JOURNAL_RING_BYTES (1024 * 1024)
 #define JOURNAL_SYNC_S	   0.2
+#define JOURNAL_BATCH	   256 /* events written at once, at most */
 
 struct journal_line {
 	uint64_t	seq;
@@ -86,14 +95,20 @@ struct journal {
 	journal_stall_cb   stall_cb;
 	void		  *stall_arg;
 
+	struct journal_held *batch; /* events of this pass, not written */
+	size_t		     nbatch;
+	size_t		     batchcap; /* grows to JOURNAL_BATCH */
+
 	TAILQ_HEAD(, journal_sub) subs;
-	int waking;	  /* inside journal_wake_cb */
-	int wake_pending; /* a deferred wake is queued */
-	int freed;	  /* journal_free ran while a wake was queued */
+	int waking;   /* inside journal_wake_cb */
+	int wake;     /* subscribers to be woken */
+	int deferred; /* journal_pass_cb is queued */
+	int freed;    /* journal_free ran while it was queued */
 };
 
 static void journal_sync_cb(void *);
 static void journal_retry_cb(void *);
+static void journal_flush(struct journal *);
 
 static void
 journal_held_free(struct journal_held *h)
@@ -131,6 +146,9 @@ journal_free(struct journal *j)
 
 	if (j == NULL)
 		return;
+	j->stall_cb = NULL; /* the owner is going away */
+	journal_flush(j);
+	free(j->batch);
 	if (store_dirty(j->store))
 		(void)store_sync(j->store);
 	for (i = 0; i < j->n; i++)
@@ -144,24 +162,20 @@ journal_free(struct journal *j)
 	loop_timer_free(j->retry_timer);
 	store_close(j->store);
 	free(j->name);
-	if (j->wake_pending) {
+	if (j->deferred) {
 		j->freed = 1;
 		return;
 	}
 	free(j);
 }
 
+/* Wake every subscriber once. */
 static void
-journal_notify_cb(void *arg)
+journal_notify(struct journal *j)
 {
-	struct journal	   *j = arg;
 	struct journal_sub *sub, *next;
 
-	j->wake_pending = 0;
-	if (j->freed) {
-		free(j);
-		return;
-	}
+	j->wake = 0;
 	j->waking = 1;
 	TAILQ_FOREACH(sub, &j->subs, entry) {
 		if (sub->cb != NULL)
@@ -176,14 +190,42 @@ journal_notify_cb(void *arg)
 	}
 }
 
+/*
+ * Once per loop pass, after the callbacks that produced lines: write the
+ * batch, then wake the subscribers.
+ */
+static void
+journal_pass_cb(void *arg)
+{
+	struct journal *j = arg;
+
+	j->deferred = 0;
+	if (j->freed) {
+		free(j);
+		return;
+	}
+	journal_flush(j);
+	if (j->wake && !TAILQ_EMPTY(&j->subs))
+		journal_notify(j);
+}
+
+static void
+journal_defer(struct journal *j)
+{
+	if (!j->deferred) {
+		j->deferred = 1;
+		loop_defer(journal_pass_cb, j);
+	}
+}
+
 /* Wake every subscriber on this loop pass (new events, or the end). */
 void
 journal_wake(struct journal *j)
 {
-	if (j->wake_pending || TAILQ_EMPTY(&j->subs))
+	if (TAILQ_EMPTY(&j->subs))
 		return;
-	j->wake_pending = 1;
-	loop_defer(journal_notify_cb, j);
+	j->wake = 1;
+	journal_defer(j);
 }
 
 struct journal_sub *
@@ -236,9 +278,11 @@ journal_store(struct journal *j)
 	return (j->store);
 }
 
+/* The last sequence readers can have (the batch is written first). */
 uint64_t
 journal_last(struct journal *j)
 {
+	journal_flush(j);
 	return (j->last);
 }
 
@@ -303,19 +347,10 @@ journal_push(struct journal *j, uint64_t seq, enum event_type type, char **line,
 	j->bytes += len;
 }
 
-/* Write one line to the store and the ring; -1 if the store refused. */
-static int
-journal_write(struct journal *j, struct journal_held *h)
+/* A line is in the store: into the ring, and readers told. */
+static void
+journal_written(struct journal *j, struct journal_held *h)
 {
-	char *cause;
-
-	if (store_append(j->store, h->seq, h->line, h->len, h->mark, &cause) !=
-	    0) {
-		if (TAILQ_EMPTY(&j->held))
-			log_error("%s: %s", j->name, cause);
-		free(cause);
-		return (-1);
-	}
 	j->last = h->seq;
 	if (j->n > 0 &&
 	    j->ring[(j->head + j->n - 1) % j->cap].seq != h->seq - 1) {
@@ -330,30 +365,38 @@ journal_write(struct journal *j, struct journal_held *h)
 		j->sync_armed = 1;
 	}
 	journal_wake(j);
+}
+
+/* Write one line to the store and the ring; -1 if the store refused. */
+static int
+journal_write(struct journal *j, struct journal_held *h)
+{
+	char *cause;
+
+	if (store_append(j->store, h->seq, h->line, h->len, h->mark, &cause) !=
+	    0) {
+		if (TAILQ_EMPTY(&j->held))
+			log_error("%s: %s", j->name, cause);
+		free(cause);
+		return (-1);
+	}
+	journal_written(j, h);
 	return (0);
 }
 
 /*
- * Write a line, or hold it (and what follows it) while the store refuses:
- * nothing is dropped, see the top. Takes rec's line and mark.
+ * Keep a line the store refused, after those it refused before: nothing
+ * is dropped, see the top. The first one stalls the owner.
  */
 static void
-journal_add(struct journal *j, struct journal_held *rec)
+journal_hold(struct journal *j, const struct journal_held *rec)
 {
-	struct journal_held *h;
+	struct journal_held *h = xmemdup(rec, sizeof *rec);
+	int		     first = TAILQ_EMPTY(&j->held);
 
-	j->appended = rec->seq;
-	if (TAILQ_EMPTY(&j->held) && journal_write(j, rec) == 0) {
-		free(rec->line);
-		free(rec->mark);
-		return;
-	}
-	h = xmemdup(rec, sizeof *rec);
-	if (!TAILQ_EMPTY(&j->held)) {
-		TAILQ_INSERT_TAIL(&j->held, h, entry);
-		return;
-	}
 	TAILQ_INSERT_TAIL(&j->held, h, entry);
+	if (!first)
+		return;
 	log_error("%s: cannot write its log; stalled until the disk takes "
 		  "writes again",
 	    j->name);
@@ -362,6 +405,73 @@ journal_add(struct journal *j, struct journal_held *rec)
 	if (j->retry_timer == NULL)
 		j->retry_timer = loop_timer_new(journal_retry_cb, j);
 	loop_timer_set(j->retry_timer, 1.0);
+}
+
+/*
+ * Write the events batched in this pass with one store_append_events;
+ * if the store refuses them, all are held, in order.
+ */
+static void
+journal_flush(struct journal *j)
+{
+	struct store_line lines[JOURNAL_BATCH];
+	char		 *cause;
+	size_t		  i, n = j->nbatch;
+
+	if (n == 0)
+		return;
+	j->nbatch = 0;
+	for (i = 0; i < n; i++) {
+		lines[i].data = j->batch[i].line;
+		lines[i].len = j->batch[i].len;
+	}
+	if (store_append_events(j->store, j->batch[0].seq, lines, n, &cause) !=
+	    0) {
+		log_error("%s: %s", j->name, cause);
+		free(cause);
+		for (i = 0; i < n; i++)
+			journal_hold(j, &j->batch[i]);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		journal_written(j, &j->batch[i]);
+		free(j->batch[i].line); /* NULL if the ring took it */
+	}
+}
+
+/*
+ * Write a line, or hold it (and what follows it) while the store refuses.
+ * A session's events wait in the batch for the end of the loop pass.
+ * Takes rec's line and mark.
+ */
+static void
+journal_add(struct journal *j, struct journal_held *rec)
+{
+	j->appended = rec->seq;
+	if (!TAILQ_EMPTY(&j->held)) {
+		journal_hold(j, rec);
+		return;
+	}
+	if (j->kind == STORE_EVENTS && rec->mark == NULL) {
+		if (j->nbatch == j->batchcap) {
+			/* Small for a session that says little. */
+			j->batchcap = j->batchcap == 0 ? 8 : j->batchcap * 2;
+			j->batch = xreallocarray(
+			    j->batch, j->batchcap, sizeof *j->batch);
+		}
+		j->batch[j->nbatch++] = *rec;
+		if (j->nbatch == JOURNAL_BATCH)
+			journal_flush(j);
+		else
+			journal_defer(j);
+		return;
+	}
+	if (journal_write(j, rec) == 0) {
+		free(rec->line);
+		free(rec->mark);
+		return;
+	}
+	journal_hold(j, rec);
 }
 
 /* Append one serialised event with the next sequence; takes line. */
@@ -472,19 +582,24 @@ journal_sync_cb(void *arg)
 void
 journal_sync(struct journal *j)
 {
+	journal_flush(j);
 	if (store_dirty(j->store) && store_sync(j->store) != 0)
 		log_error("%s: fdatasync: %s", j->name, strerror(errno));
 }
 
-/* Give back the ring's memory (an idle session). */
+/* Give back the ring's and the batch's memory (an idle session). */
 void
 journal_trim(struct journal *j)
 {
+	journal_flush(j);
 	while (j->n > 0)
 		journal_evict(j);
 	free(j->ring);
 	j->ring = NULL;
 	j->cap = j->head = 0;
+	free(j->batch);
+	j->batch = NULL;
+	j->batchcap = 0;
 }
 
 struct journal_disk {
@@ -520,6 +635,7 @@ journal_read(struct journal *j, uint64_t after, size_t max, journal_read_cb cb,
 	size_t		     i, bytes = 0;
 	int		     n = 0;
 
+	journal_flush(j);
 	if (after >= j->last)
 		return (0);
 	if (j->n == 0 || after + 1 < j->ring[j->head].seq) {

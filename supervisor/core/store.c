@@ -24,8 +24,9 @@
  *		go on from there after a crash)
  *   store_append refuses anything else, so store_open can check every
  *   line, and readers get back exactly the event, or exactly M.
- * - One line is one writev(2) on an O_APPEND descriptor. If it fails or
- *   comes up short, the file is cut back to st->size so no torn line stays
+ * - One line, or one batch of event lines (store_append_events), is one
+ *   writev(2) on an O_APPEND descriptor. If it fails or comes up short,
+ *   the file is cut back to st->size so no torn line stays
  *   (redis flushAppendOnlyFile). If even that cut fails, the store refuses
  *   every later append: a line appended after a torn one would turn a
  *   recoverable tail into corruption in the middle.
@@ -93,6 +94,7 @@
 #define STORE_BUF      (64UL * 1024)	     /* first read buffer */
 #define STORE_LINE_MAX (256UL * 1024 * 1024) /* longest line */
 #define STORE_META_MAX (4UL * 1024 * 1024)   /* largest metadata file */
+#define STORE_BATCH    512 /* lines per writev: 2 iovecs each, IOV_MAX 1024 */
 
 /* What differs between the kinds: names, and what a line holds. */
 static const struct store_kind_info {
@@ -1450,6 +1452,104 @@ store_kind(const struct store *st)
 	return (st->kind);
 }
 
+/* Refuse appends to a store that failed or was removed. */
+static int
+store_writable(struct store *st, char **cause)
+{
+	if (!(st->flags & (STORE_BROKEN | STORE_REMOVED)))
+		return (0);
+	xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
+	    (st->flags & STORE_REMOVED) ? "removed"
+					: "store failed earlier, not writable");
+	errno = EIO;
+	return (-1);
+}
+
+/*
+ * A write of lines starting at st->size failed with errno saved: cut the
+ * file back so that no part of them stays, or, if even that fails, refuse
+ * every later append (see the top).
+ */
+static void
+store_write_failed(struct store *st, int saved, char **cause)
+{
+	if (ftruncate(st->wfd, st->size) == -1) {
+		st->flags |= STORE_BROKEN;
+		xasprintf(cause, "%s/%s: write: %s; cutting back: %s", st->dir,
+		    st->k->log, strerror(saved), strerror(errno));
+	} else
+		xasprintf(cause, "%s/%s: write: %s", st->dir, st->k->log,
+		    strerror(saved));
+	errno = saved;
+}
+
+/* Line seq, len bytes without its '\n', is in the file now. */
+static void
+store_added(struct store *st, uint64_t seq, size_t len)
+{
+	store_index_add(st, seq, st->size);
+	st->size += (off_t)len + 1;
+	st->last_seq = seq;
+	st->flags |= STORE_DIRTY;
+	if (st->cap > 0 && (uint64_t)st->size > st->cap / 2)
+		store_rotate(st);
+}
+
+/*
+ * Append n event lines (each without its '\n'), sequences first,
+ * first + 1, ...; first must follow the last one. Every line is checked
+ * before any is written, and they go out with one writev(2) for each
+ * STORE_BATCH of them: a session's journal hands over what one loop pass
+ * produced, so a fast agent costs a system call per pass, not per event.
+ * All or nothing: on failure no line of them stays in the file, errno
+ * says why and the owner must stop feeding the store.
+ */
+int
+store_append_events(struct store *st, uint64_t first,
+    const struct store_line *lines, size_t n, char **cause)
+{
+	struct store_rec r;
+	struct iovec	 iov[2 * STORE_BATCH];
+	size_t		 i, k;
+
+	if (store_writable(st, cause) != 0)
+		return (-1);
+	if (first != st->last_seq + 1) {
+		xasprintf(cause, "sequence %llu where %llu was expected",
+		    (unsigned long long)first,
+		    (unsigned long long)st->last_seq + 1);
+		errno = EINVAL;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (st->kind != STORE_EVENTS || lines[i].len > STORE_LINE_MAX ||
+		    memchr(lines[i].data, '\n', lines[i].len) != NULL ||
+		    store_parse(st, lines[i].data, lines[i].len, &r) != 0 ||
+		    r.seq != first + i) {
+			xasprintf(cause, "not %s line for sequence %llu",
+			    st->k->one, (unsigned long long)(first + i));
+			errno = EINVAL;
+			return (-1);
+		}
+	}
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < STORE_BATCH && i + k < n; k++) {
+			iov[2 * k].iov_base = (void *)lines[i + k].data;
+			iov[2 * k].iov_len = lines[i + k].len;
+			iov[2 * k + 1].iov_base = (void *)"\n";
+			iov[2 * k + 1].iov_len = 1;
+		}
+		if (store_writev(st->wfd, iov, (int)(2 * k)) == -1) {
+			store_write_failed(st, errno, cause);
+			return (-1);
+		}
+	}
+	/* Only now: st->size must not move until every line is in. */
+	for (i = 0; i < n; i++)
+		store_added(st, first + i, lines[i].len);
+	return (0);
+}
+
 /*
  * Append line seq (data without '\n'); seq must follow the last one. For
  * events, data is the event line and must carry seq, and mark is NULL;
@@ -1461,21 +1561,21 @@ int
 store_append(struct store *st, uint64_t seq, const char *data, size_t len,
     const char *mark, char **cause)
 {
-	struct store_rec r;
-	struct iovec	 iov[4];
-	const char	*line = data;
-	char		*built = NULL, head[64];
-	size_t		 hlen;
-	int		 saved, rv = -1, w;
+	struct store_line one;
+	struct store_rec  r;
+	struct iovec	  iov[3];
+	const char	 *line = data;
+	char		 *built = NULL, head[64];
+	size_t		  hlen;
+	int		  rv = -1, w;
 
-	if (st->flags & (STORE_BROKEN | STORE_REMOVED)) {
-		xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
-		    (st->flags & STORE_REMOVED)
-			? "removed"
-			: "store failed earlier, not writable");
-		errno = EIO;
-		return (-1);
+	if (st->kind == STORE_EVENTS && mark == NULL) {
+		one.data = data;
+		one.len = len;
+		return (store_append_events(st, seq, &one, 1, cause));
 	}
+	if (store_writable(st, cause) != 0)
+		return (-1);
 	if (seq != st->last_seq + 1) {
 		xasprintf(cause, "sequence %llu where %llu was expected",
 		    (unsigned long long)seq,
@@ -1483,7 +1583,7 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		errno = EINVAL;
 		return (-1);
 	}
-	if (st->kind != STORE_EVENTS && mark == NULL) {
+	if (mark == NULL) {
 		/*
 		 * A message without a cursor is written around the message,
 		 * not copied into a line first: {"sequence":N,"message":M}.
@@ -1512,7 +1612,7 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 			built = store_message_line(seq, mark, data, len, &len);
 			line = built;
 		}
-		if (len > STORE_LINE_MAX || (mark != NULL && built == NULL) ||
+		if (len > STORE_LINE_MAX || built == NULL ||
 		    memchr(line, '\n', len) != NULL ||
 		    store_parse(st, line, len, &r) != 0 || r.seq != seq) {
 			xasprintf(cause, "not %s line for sequence %llu",
@@ -1523,24 +1623,10 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		w = store_writev_line(st->wfd, line, len);
 	}
 	if (w == -1) {
-		saved = errno;
-		if (ftruncate(st->wfd, st->size) == -1) {
-			st->flags |= STORE_BROKEN;
-			xasprintf(cause, "%s/%s: write: %s; cutting back: %s",
-			    st->dir, st->k->log, strerror(saved),
-			    strerror(errno));
-		} else
-			xasprintf(cause, "%s/%s: write: %s", st->dir,
-			    st->k->log, strerror(saved));
-		errno = saved;
+		store_write_failed(st, errno, cause);
 		goto out;
 	}
-	store_index_add(st, seq, st->size);
-	st->size += (off_t)len + 1;
-	st->last_seq = seq;
-	st->flags |= STORE_DIRTY;
-	if (st->cap > 0 && (uint64_t)st->size > st->cap / 2)
-		store_rotate(st);
+	store_added(st, seq, len);
 	rv = 0;
 out:
 	free(built);

@@ -650,6 +650,88 @@ TEST(write_failure_leaves_no_torn_line)
 	free(path);
 }
 
+/*
+ * A batch of event lines (store_append_events) is all or nothing: a bad
+ * line in it refuses the whole batch before anything is written, a write
+ * that fails part way cuts the file back to where the batch began, and a
+ * batch longer than one writev's worth of lines reads back whole.
+ */
+TEST(append_events_batch)
+{
+	struct store_line lines[700];
+	struct store	 *st;
+	struct rlimit	  old, lim;
+	struct got	  g;
+	char		 *cause = NULL, *path, *bad;
+	off_t		  before;
+	size_t		  i;
+	int		  r, err;
+
+	CHECK((st = make_session("batch", 3)) != NULL);
+	if (st == NULL)
+		return;
+	path = events_path("batch");
+	before = file_size(path);
+	for (i = 0; i < 5; i++) {
+		lines[i].data = line_for(4 + i, 0);
+		lines[i].len = strlen(lines[i].data);
+	}
+	/* The fourth carries sequence 9 where 7 belongs. */
+	bad = (char *)lines[3].data;
+	lines[3].data = line_for(9, 0);
+	lines[3].len = strlen(lines[3].data);
+	CHECK_INT(store_append_events(st, 4, lines, 5, &cause), -1);
+	CHECK_INT(errno, EINVAL);
+	CHECK(cause != NULL && strstr(cause, "sequence 7") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(file_size(path), before);
+	CHECK_INT(store_last_seq(st), 3);
+	free((char *)lines[3].data);
+	lines[3].data = bad;
+	lines[3].len = strlen(bad);
+
+	/* Room for about one line: the batch fails and leaves nothing. */
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)before + lines[0].len + 10;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	r = store_append_events(st, 4, lines, 5, &cause);
+	err = errno;
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(r, -1);
+	CHECK_INT(err, EFBIG);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(file_size(path), before);
+	CHECK_INT(store_last_seq(st), 3);
+	CHECK_INT(store_append_events(st, 4, lines, 5, &cause), 0);
+	for (i = 0; i < 5; i++)
+		free((char *)lines[i].data);
+
+	/* More lines than one writev takes. */
+	for (i = 0; i < 700; i++) {
+		lines[i].data = line_for(9 + i, 0);
+		lines[i].len = strlen(lines[i].data);
+	}
+	CHECK_INT(store_append_events(st, 9, lines, 700, &cause), 0);
+	free(cause);
+	for (i = 0; i < 700; i++)
+		free((char *)lines[i].data);
+	CHECK_INT(store_last_seq(st), 708);
+	store_close(st);
+	CHECK_INT(reopen("batch", &st), 708);
+	if (st == NULL)
+		return;
+	memset(&g, 0, sizeof g);
+	CHECK_INT(store_read(st, 1, SIZE_MAX, collect_cb, &g), 708);
+	CHECK_INT(g.bad, 0);
+	store_close(st);
+	free(path);
+}
+
 TEST(sync_and_dirty)
 {
 	struct store *st;
@@ -1520,13 +1602,92 @@ TEST(journal_full_disk)
 	free(path);
 }
 
+/*
+ * A session's events wait for the end of the loop pass and then go to
+ * the store together; a reader (journal_read, journal_last) never sees
+ * fewer than were appended. On a full disk the whole batch is held, in
+ * order, and written once the disk takes writes again.
+ */
+TEST(journal_events_batch)
+{
+	struct journal *j;
+	struct store   *st;
+	struct rlimit	old, lim;
+	struct jgot	g;
+	enum event_type t;
+	char	       *m, *path;
+	uint64_t	i, last;
+	off_t		before, room;
+	size_t		noraw;
+	int		stalls[2] = { 0, 0 };
+
+	CHECK((st = make_session("jbatch", 0)) != NULL);
+	if (st == NULL)
+		return;
+	path = events_path("jbatch");
+	before = file_size(path);
+	j = journal_new(st, "session jbatch");
+	journal_on_stall(j, stall_cb, stalls);
+	for (i = 1; i <= 3; i++) {
+		m = line_for(i, 0);
+		CHECK_INT(event_scan(m, strlen(m), &t, &noraw), 0);
+		journal_append(j, i, t, m, strlen(m), noraw);
+	}
+	CHECK_INT(file_size(path), before); /* not yet: the pass goes on */
+	spin(0);
+	CHECK(file_size(path) > before);
+	CHECK_INT(store_last_seq(st), 3);
+	m = line_for(4, 0);
+	CHECK_INT(event_scan(m, strlen(m), &t, &noraw), 0);
+	journal_append(j, 4, t, m, strlen(m), noraw);
+	CHECK_INT(journal_last(j), 4); /* asking writes them */
+	CHECK_INT(store_last_seq(st), 4);
+
+	room = file_size(path);
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)room + 50;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	for (i = 5; i <= 8; i++) {
+		m = line_for(i, 0);
+		CHECK_INT(event_scan(m, strlen(m), &t, &noraw), 0);
+		journal_append(j, i, t, m, strlen(m), noraw);
+	}
+	spin(0);
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	CHECK_INT(stalls[0], 1);
+	CHECK_INT(journal_stalled(j), 1);
+	CHECK_INT(journal_last(j), 4);
+	CHECK_INT(file_size(path), room); /* no part of the batch */
+	spin(1.3);			  /* the retry runs every second */
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(stalls[1], 1);
+	CHECK_INT(journal_stalled(j), 0);
+	CHECK_INT(journal_last(j), 8);
+	memset(&g, 0, sizeof g);
+	g.events = 1;
+	CHECK_INT(journal_read(j, 0, SIZE_MAX, jread_cb, &g), 8);
+	CHECK_INT(g.bad, 0);
+	m = line_for(9, 0);
+	CHECK_INT(event_scan(m, strlen(m), &t, &noraw), 0);
+	journal_append(j, 9, t, m, strlen(m), noraw);
+	journal_free(j); /* writes what is batched */
+	st = store_open(STORE_EVENTS, data_dir, "jbatch", &last, &m);
+	CHECK(st != NULL);
+	CHECK_INT(last, 9);
+	store_close(st);
+	free(path);
+}
+
 TEST_MAIN(TEST_ENTRY(init), TEST_ENTRY(id_validation),
     TEST_ENTRY(append_read_every_offset), TEST_ENTRY(read_max_bytes),
     TEST_ENTRY(reopen_index_reads), TEST_ENTRY(long_lines),
     TEST_ENTRY(torn_tail), TEST_ENTRY(corrupt_middle),
     TEST_ENTRY(append_refusals), TEST_ENTRY(write_failure_leaves_no_torn_line),
-    TEST_ENTRY(sync_and_dirty), TEST_ENTRY(meta), TEST_ENTRY(create_exists),
-    TEST_ENTRY(list_and_remove), TEST_ENTRY(messages_append_read),
-    TEST_ENTRY(messages_refusals), TEST_ENTRY(messages_torn_and_corrupt),
-    TEST_ENTRY(messages_upgrade), TEST_ENTRY(meta_any_size),
-    TEST_ENTRY(journal_messages), TEST_ENTRY(journal_full_disk))
+    TEST_ENTRY(append_events_batch), TEST_ENTRY(sync_and_dirty),
+    TEST_ENTRY(meta), TEST_ENTRY(create_exists), TEST_ENTRY(list_and_remove),
+    TEST_ENTRY(messages_append_read), TEST_ENTRY(messages_refusals),
+    TEST_ENTRY(messages_torn_and_corrupt), TEST_ENTRY(messages_upgrade),
+    TEST_ENTRY(meta_any_size), TEST_ENTRY(journal_messages),
+    TEST_ENTRY(journal_full_disk), TEST_ENTRY(journal_events_batch))
