@@ -167,12 +167,15 @@ host_pending_free(struct host_pending *p)
 void
 host_free(struct host *h)
 {
+	struct host_item    *it, *it1;
+	struct host_pending *p, *p1;
+
 	if (h == NULL)
 		return;
-	while (!LIST_EMPTY(&h->items))
-		host_item_free(LIST_FIRST(&h->items));
-	while (!LIST_EMPTY(&h->pending))
-		host_pending_free(LIST_FIRST(&h->pending));
+	LIST_FOREACH_SAFE(it, &h->items, entry, it1)
+		host_item_free(it);
+	LIST_FOREACH_SAFE(p, &h->pending, entry, p1)
+		host_pending_free(p);
 	free(h->id);
 	free(h->cwd);
 	free(h->model);
