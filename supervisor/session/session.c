@@ -1416,6 +1416,9 @@ session_do_exit(struct session *s, void *arg, char **cause)
 	session_ended(s, status, 0);
 	s->state = S_ENDED;
 	session_reap(s);
+	/* s is alive: it is not dead, so still listed in sessions, whose
+	 * reference outlives the process's one session_reap dropped.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
 	return (0);
 }
@@ -1428,6 +1431,9 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 	session_ended(s, *(int *)arg, 1);
 	s->state = S_ENDED;
 	session_reap(s);
+	/* s is alive: it is not dead, so still listed in sessions, whose
+	 * reference outlives the process's one session_reap dropped.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
 	return (0);
 }
@@ -1440,6 +1446,8 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 	char *why, *msg;
 
 	session_reap(s);
+	/* s is alive: listed in sessions, as in session_do_exit.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	s->state = S_IDLE;
 	session_save(s);
 	log_info(
