@@ -91,14 +91,24 @@
 		(head)->tqh_first = (elm);                               \
 		(elm)->field.tqe_prev = &(head)->tqh_first;              \
 	} while (0)
-#define TAILQ_REMOVE(head, elm, field)                            \
-	do {                                                      \
-		if (((elm)->field.tqe_next) != NULL)              \
-			(elm)->field.tqe_next->field.tqe_prev =   \
-			    (elm)->field.tqe_prev;                \
-		else                                              \
-			(head)->tqh_last = (elm)->field.tqe_prev; \
-		*(elm)->field.tqe_prev = (elm)->field.tqe_next;   \
+/*
+ * The first element's tqe_prev is &tqh_first: naming the head when elm is
+ * first does what the write through tqe_prev does, but lets clang's
+ * analyzer see a loop of TAILQ_FIRST and TAILQ_REMOVE empty the queue
+ * (it cannot know where tqe_prev points, and took the freed first element
+ * to be still there).
+ */
+#define TAILQ_REMOVE(head, elm, field)                                  \
+	do {                                                            \
+		if (((elm)->field.tqe_next) != NULL)                    \
+			(elm)->field.tqe_next->field.tqe_prev =         \
+			    (elm)->field.tqe_prev;                      \
+		else                                                    \
+			(head)->tqh_last = (elm)->field.tqe_prev;       \
+		if ((head)->tqh_first == (elm))                         \
+			(head)->tqh_first = (elm)->field.tqe_next;      \
+		else                                                    \
+			*(elm)->field.tqe_prev = (elm)->field.tqe_next; \
 	} while (0)
 
 #endif /* COMPAT_QUEUE_H */

@@ -55,10 +55,12 @@ acpmap_item_free(struct acpmap_item *it)
 void
 acpmap_free(struct acpmap *m)
 {
+	struct acpmap_item *it, *it1;
+
 	if (m == NULL)
 		return;
-	while (!LIST_EMPTY(&m->items))
-		acpmap_item_free(LIST_FIRST(&m->items));
+	LIST_FOREACH_SAFE(it, &m->items, entry, it1)
+		acpmap_item_free(it);
 	free(m->session_id);
 	free(m);
 }

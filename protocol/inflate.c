@@ -167,11 +167,11 @@ inflate_codes(struct inflate_state *s, const struct inflate_huff *lencode,
 		sym -= 257;
 		if (sym >= 29 || (e = inflate_bits(s, lext[sym])) < 0)
 			return (-1);
-		len = (size_t)(lbase[sym] + e);
+		len = (size_t)lbase[sym] + (size_t)e;
 		if ((sym = inflate_decode(s, distcode)) < 0 || sym >= 30 ||
 		    (e = inflate_bits(s, dext[sym])) < 0)
 			return (-1);
-		dist = (size_t)(dbase[sym] + e);
+		dist = (size_t)dbase[sym] + (size_t)e;
 		if (dist > s->outlen || s->outcap - s->outlen < len)
 			return (-1);
 		for (; len > 0; len--, s->outlen++)
@@ -308,17 +308,16 @@ inflate_gzip(const unsigned char *in, size_t len, size_t max, size_t *outlen)
 	s.outcap = isize;
 	s.out = xmalloc(isize + 1);
 	do {
+		/* Block type 3 is reserved: a malformed stream. */
 		if ((last = inflate_bits(&s, 1)) < 0 ||
-		    (type = inflate_bits(&s, 2)) < 0)
+		    (type = inflate_bits(&s, 2)) < 0 || type == 3)
 			rv = -1;
 		else if (type == 0)
 			rv = inflate_stored(&s);
 		else if (type == 1)
 			rv = inflate_fixed(&s);
-		else if (type == 2)
-			rv = inflate_dynamic(&s);
 		else
-			rv = -1;
+			rv = inflate_dynamic(&s);
 	} while (rv == 0 && !last);
 	if (rv != 0 || s.outlen != isize) {
 		free(s.out);

@@ -450,11 +450,8 @@ tar_feed(struct tar *t, const char *buf, size_t len)
 		case TAR_DATA:
 			n = t->left < len ? (size_t)t->left : len;
 			t->left -= n;
-			if (n > 0 && t->cbs->data(t->arg, buf, n) != 0) {
-				buf += n;
-				len -= n;
+			if (n > 0 && t->cbs->data(t->arg, buf, n) != 0)
 				return (1);
-			}
 			buf += n;
 			len -= n;
 			if (t->left == 0) {

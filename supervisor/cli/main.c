@@ -491,6 +491,8 @@ main_token_from_fd(const char *arg)
 static int
 main_token_arg(int argc, char **argv, int i, const char **token)
 {
+	/* argv[i] is not NULL: i < argc (main's argv, C11 5.1.2.2.1).
+	 * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 	if ((strcmp(argv[i], "--token") == 0 || strcmp(argv[i], "-t") == 0) &&
 	    i + 1 < argc) {
 		*token = argv[i + 1];

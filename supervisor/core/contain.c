@@ -1043,11 +1043,12 @@ contain_scan(pid_t leader, unsigned long long start, const char *tagenv,
 		ps = &t[n++];
 		if (ps->start < start)
 			continue; /* older than the agent: not its */
+		/* The leader, its session or group, or a process with the
+		 * tag in its environment. */
 		if ((leader > 0 && ps->pid == leader && ps->start == start) ||
-		    (leader > 0 && (ps->sid == leader || ps->pgrp == leader)))
-			ps->member = 1;
-		else if (tagenv != NULL && (all || ps->ppid == self) &&
-		    contain_environ_has(ps->pid, tagenv))
+		    (leader > 0 && (ps->sid == leader || ps->pgrp == leader)) ||
+		    (tagenv != NULL && (all || ps->ppid == self) &&
+			contain_environ_has(ps->pid, tagenv)))
 			ps->member = 1;
 	}
 	closedir(d);

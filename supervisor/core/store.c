@@ -1330,8 +1330,7 @@ store_drop_old(struct store *st)
 	if (st->old.rfd != -1)
 		close(st->old.rfd);
 	free(st->old.index);
-	memset(&st->old, 0, sizeof st->old);
-	st->old.rfd = -1;
+	st->old = (struct store_old){ .rfd = -1 };
 }
 
 /* 1 if the log file is missing (a bounded log can lose it mid-rotation). */

@@ -1307,6 +1307,9 @@ acpserver_delete(
 	if ((srv = acpserver_find(id)) == NULL)
 		return;
 	while ((b = TAILQ_FIRST(&srv->bound)) != NULL) {
+		/* acpserver_unbind took the last b off b->srv->bound, which
+		 * is srv->bound: this b is the next one, not a freed one.
+		 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		s = b->s;
 		session_ref(s);
 		acpserver_unbind(b, "the ACP server was deleted");

@@ -1460,9 +1460,10 @@ server_stream_write(struct conn *c)
 	if (b->last == c->cursor)
 		return (0);
 	if (b->len > 0) {
+		/* SSE and raw streams alike: lws defines LWS_WRITE_RAW as
+		 * LWS_WRITE_HTTP. */
 		if (lws_write(c->wsi, server_batch_buf + LWS_PRE, b->len,
-			c->kind == CONN_SSE ? LWS_WRITE_HTTP : LWS_WRITE_RAW) !=
-		    (int)b->len)
+			LWS_WRITE_HTTP) != (int)b->len)
 			return (-1);
 		metrics_sent(b->len);
 	}

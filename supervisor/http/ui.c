@@ -20,8 +20,11 @@
  * agentd_blobs, not .rodata: the linker then puts the large blobs (these
  * and openapi.c's) together after .rodata instead of among the constants
  * agentd reads at start, whose page faults would also map the blobs'
- * neighbouring pages (fault-around): about 250 KiB of idle RSS.
+ * neighbouring pages (fault-around): about 250 KiB of idle RSS. path is
+ * a string literal joined to its neighbours in the .incbin line: it
+ * cannot be put in parentheses, as bugprone-macro-parentheses asks.
  */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define UI_INCBIN(sym, path)                                  \
 	__asm__("	.section agentd_blobs,\"a\",@progbits\n"    \
 		"	.globl " #sym "\n"                    \
@@ -30,6 +33,7 @@
 		"	.globl " #sym "_end\n" #sym "_end:\n" \
 		"	.previous\n");                        \
 	extern const unsigned char sym[], sym##_end[]
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 UI_INCBIN(ui_index_html, "build/gen/ui/index.html.gz");
 UI_INCBIN(ui_app_js, "build/gen/ui/app.js.gz");

@@ -514,7 +514,10 @@ procs_exit_cb(void *arg, int status)
 		journal_sync(p->log);
 		journal_wake(p->log); /* followers see the end */
 	}
+	/* procs_waiter_fire takes w off w->p->waiters, which is
+	 * p->waiters, and p lives on: its reference goes below. */
 	while (!TAILQ_EMPTY(&p->waiters))
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 		procs_waiter_fire(TAILQ_FIRST(&p->waiters));
 	procs_unref(p); /* the running child's reference */
 }
@@ -654,9 +657,12 @@ procs_list(const char *owner)
 
 	a = json_array();
 	if (owner == NULL || strcmp(owner, "user") == 0) {
+		/* v holds pointers: sizeof *v is a pointer's size.
+		 * NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		v = xcalloc((size_t)procs_nrecords + 1, sizeof *v);
 		LIST_FOREACH(p, &procs, entry)
 			v[n++] = p;
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 		qsort(v, n, sizeof *v, procs_id_cmp);
 		for (i = 0; i < n; i++)
 			json_append(a, procs_info(v[i]));

@@ -90,14 +90,15 @@ struct session_quiet {
 	TAILQ_ENTRY(session_quiet) entry;
 };
 
+/* The ints sit in pairs between the pointers: no padding holes. */
 struct session {
 	char			   *id;
 	const struct agent_profile *profile;
 	cJSON			   *env; /* {NAME: value}, never answered */
-	cJSON *credentials; /* credentials.c: never answered, never logged */
+	cJSON  *credentials; /* credentials.c: never answered, never logged */
+	char   *home_dir;    /* home.c: the agent's HOME, or NULL */
+	int64_t created_ms;
 	enum home_mode home;
-	char	      *home_dir; /* home.c: the agent's HOME, or NULL */
-	int64_t	       created_ms;
 
 	enum session_state    state;
 	struct journal	     *journal;
@@ -108,21 +109,14 @@ struct session {
 	struct record	     *record;  /* --record, or NULL */
 	char		     *driver;  /* ACP server holding it, or NULL */
 
-	/* Its own MCP servers and skills ({name: entry}, or NULL), set by
-	 * its config; relaunch: the running agent is to be restarted
-	 * (resumed) at the end of its turn so that they reach it. */
-	cJSON *own_mcp;
-	cJSON *own_skills;
-	int    relaunch;
-
 	/* Messages waiting for the agent: urgent (sent with "interrupt")
 	 * before queue, each in the order posted; nqueued counts both. */
 	TAILQ_HEAD(session_queue, session_msg) urgent;
 	struct session_queue queue;
-	int		     nqueued;
 	struct loop_timer   *idle_timer;   /* --idle-timeout in a turn */
 	struct loop_timer   *cancel_timer; /* --cancel-grace after a cancel */
-	int		     cancelling;   /* cancel_timer runs */
+	int		     nqueued;
+	int		     cancelling; /* cancel_timer runs */
 
 	/* Push delivery (http/webhook.c): the session's own webhook, or
 	 * NULL for the daemon's (--webhook); what the receiver acknowledged
@@ -130,16 +124,23 @@ struct session {
 	 * SESSION_ACK_SAVE_S) and how delivery goes, for SessionInfo. */
 	char		  *wh_url;
 	char		  *wh_secret;
-	unsigned int	   wh_batch;
 	uint64_t	   wh_acked;
 	struct loop_timer *wh_timer;
 	char		  *wh_state;
 	char		  *wh_error;
-	unsigned int	   wh_failures;
 	int64_t		   wh_next_ms;
+	unsigned int	   wh_batch;
+	unsigned int	   wh_failures;
 
 	/* Waiting for the running agent to be gone (session_quiesce). */
 	TAILQ_HEAD(, session_quiet) quiet;
+
+	/* Its own MCP servers and skills ({name: entry}, or NULL), set by
+	 * its config; relaunch: the running agent is to be restarted
+	 * (resumed) at the end of its turn so that they reach it. */
+	cJSON *own_mcp;
+	cJSON *own_skills;
+	int    relaunch;
 
 	int refs;
 	int dead;
@@ -1415,6 +1416,9 @@ session_do_exit(struct session *s, void *arg, char **cause)
 	session_ended(s, status, 0);
 	s->state = S_ENDED;
 	session_reap(s);
+	/* s is alive: it is not dead, so still listed in sessions, whose
+	 * reference outlives the process's one session_reap dropped.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
 	return (0);
 }
@@ -1427,6 +1431,9 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 	session_ended(s, *(int *)arg, 1);
 	s->state = S_ENDED;
 	session_reap(s);
+	/* s is alive: it is not dead, so still listed in sessions, whose
+	 * reference outlives the process's one session_reap dropped.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
 	return (0);
 }
@@ -1439,6 +1446,8 @@ session_do_exit_restart(struct session *s, void *arg, char **cause)
 	char *why, *msg;
 
 	session_reap(s);
+	/* s is alive: listed in sessions, as in session_do_exit.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	s->state = S_IDLE;
 	session_save(s);
 	log_info(

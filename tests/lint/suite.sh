@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The tree in the one format of .clang-format, and cppcheck clean.
+# The tree in the one format of .clang-format, cppcheck and clang-tidy
+# clean (make tidy: .clang-tidy, every warning an error).
 set -u
 cd "$(dirname "$0")/../.."
 pass=0
@@ -22,6 +23,14 @@ if out=$(cppcheck --quiet --error-exitcode=1 \
 else
 	printf '%s\n' "$out" | head -30
 	echo "not ok - cppcheck"
+	fail=$((fail + 1))
+fi
+if out=$(make -s tidy 2>&1); then
+	echo "ok - clang-tidy finds nothing"
+	pass=$((pass + 1))
+else
+	printf '%s\n' "$out" | head -30
+	echo "not ok - clang-tidy"
 	fail=$((fail + 1))
 fi
 echo "$pass passed, $fail failed"
