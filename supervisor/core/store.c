@@ -1526,7 +1526,7 @@ store_append_events(struct store *st, uint64_t first,
 		    store_parse(st, lines[i].data, lines[i].len, &r) != 0 ||
 		    r.seq != first + i) {
 			xasprintf(cause, "not %s line for sequence %llu",
-			    st->k->one, (unsigned long long)(first + i));
+			    st->k->one, (unsigned long long)first + i);
 			errno = EINVAL;
 			return (-1);
 		}
