@@ -93,7 +93,8 @@ struct conn {
 	int			 include_raw;
 	int			 until_turn_end;
 	int			 heartbeat;
-	int			 closing;  /* close once lws has flushed */
+	int			 closing; /* close once lws has flushed */
+	struct loop_io		*hangup; /* SSE: watches for the client's end */
 	int			 counted;  /* a stream in the metrics */
 	int			 bye_sent; /* ops->bye is queued */
 	int			 live;	   /* written to from the wake too */
@@ -635,12 +636,41 @@ server_take_source(struct conn *c)
 	}
 }
 
+/*
+ * An SSE client's socket is readable. lws reads nothing from a connection
+ * in a transaction, so a client that hung up left its end unread: the
+ * loop woke for it again at once, at 100% CPU, until the next heartbeat's
+ * write failed up to 15 s later. The end is found here instead and the
+ * stream closed from its WRITEABLE callback. Bytes a client sends on a
+ * stream are not read (it takes no input); this watcher stops for them.
+ */
+static void
+server_hangup_cb(int fd, void *arg)
+{
+	struct conn *c = arg;
+	char	     b;
+	ssize_t	     n;
+
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	loop_io_stop(c->hangup);
+	if (n > 0)
+		return;
+	c->closing = 1;
+	lws_callback_on_writable(c->wsi);
+}
+
 /* Release what a closing connection holds. Safe to call twice. */
 static void
 server_conn_release(struct conn *c)
 {
 	int i;
 
+	if (c->hangup != NULL) {
+		loop_io_free(c->hangup);
+		c->hangup = NULL;
+	}
 	if (c->counted) {
 		metrics_streams(-1);
 		c->counted = 0;
@@ -1020,6 +1050,9 @@ server_dispatch(struct lws *wsi, struct conn *c)
      * proxies in between from timing it out. */
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
+		c->hangup =
+		    loop_io_new(lws_get_socket_fd(wsi), 0, server_hangup_cb, c);
+		loop_io_start(c->hangup);
 	}
 	lws_callback_on_writable(wsi);
 	return (0);

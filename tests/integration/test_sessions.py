@@ -196,6 +196,47 @@ def test_client_disconnect_does_not_stop_agent(ctx):
         assert len([e for e in evs if e["type"] == "item.delta"]) >= 2000
 
 
+def _ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _streams(a):
+    r = a.http("GET", "/v1/metrics")
+    for line in r.body.decode().splitlines():
+        if line.startswith("agentd_streams "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no agentd_streams in /v1/metrics")
+
+
+def test_sse_client_that_hangs_up_is_closed_at_once(ctx):
+    """A client that hangs up on an idle SSE stream: agentd closed it only
+    at the next heartbeat (15 s), spinning at 100% CPU until then, since
+    lws reads nothing from a connection in a transaction. Now the stream
+    is gone within a second and agentd idles meanwhile."""
+    with Agentd(ctx.binary) as a:
+        _create(a)
+        _send(a, "s1", "hello")
+        _wait_turn_end(a, "s1")
+        s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        s.sendall(b"GET /v1/sessions/s1/events/sse HTTP/1.1\r\n"
+            b"Host: localhost\r\n\r\n")
+        got = b""
+        while b"turn.ended" not in got:
+            got += s.recv(65536)
+        assert _streams(a) == 1
+        t0 = _ticks(a.pid)
+        s.close()
+        end = time.monotonic() + 1
+        while _streams(a) != 0 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _streams(a) == 0, "the stream outlived its client"
+        time.sleep(1)
+        # 1 s of a spinning loop is 100 ticks
+        assert _ticks(a.pid) - t0 < 20, "agentd busy after the hang-up"
+
+
 def test_reconnect_at_any_offset(ctx):
     with Agentd(ctx.binary) as a:
         _create(a)
