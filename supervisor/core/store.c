@@ -1451,17 +1451,29 @@ store_kind(const struct store *st)
 	return (st->kind);
 }
 
-/* Refuse appends to a store that failed or was removed. */
+/*
+ * Refuse an append of line seq to a store that failed or was removed, or
+ * where seq does not follow the last line.
+ */
 static int
-store_writable(struct store *st, char **cause)
+store_appendable(struct store *st, uint64_t seq, char **cause)
 {
-	if (!(st->flags & (STORE_BROKEN | STORE_REMOVED)))
-		return (0);
-	xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
-	    (st->flags & STORE_REMOVED) ? "removed"
-					: "store failed earlier, not writable");
-	errno = EIO;
-	return (-1);
+	if (st->flags & (STORE_BROKEN | STORE_REMOVED)) {
+		xasprintf(cause, "%s/%s: %s", st->dir, st->k->log,
+		    (st->flags & STORE_REMOVED)
+			? "removed"
+			: "store failed earlier, not writable");
+		errno = EIO;
+		return (-1);
+	}
+	if (seq != st->last_seq + 1) {
+		xasprintf(cause, "sequence %llu where %llu was expected",
+		    (unsigned long long)seq,
+		    (unsigned long long)st->last_seq + 1);
+		errno = EINVAL;
+		return (-1);
+	}
+	return (0);
 }
 
 /*
@@ -1511,15 +1523,8 @@ store_append_events(struct store *st, uint64_t first,
 	struct iovec	 iov[2 * STORE_BATCH];
 	size_t		 i, k;
 
-	if (store_writable(st, cause) != 0)
+	if (store_appendable(st, first, cause) != 0)
 		return (-1);
-	if (first != st->last_seq + 1) {
-		xasprintf(cause, "sequence %llu where %llu was expected",
-		    (unsigned long long)first,
-		    (unsigned long long)st->last_seq + 1);
-		errno = EINVAL;
-		return (-1);
-	}
 	for (i = 0; i < n; i++) {
 		if (st->kind != STORE_EVENTS || lines[i].len > STORE_LINE_MAX ||
 		    memchr(lines[i].data, '\n', lines[i].len) != NULL ||
@@ -1573,15 +1578,8 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		one.len = len;
 		return (store_append_events(st, seq, &one, 1, cause));
 	}
-	if (store_writable(st, cause) != 0)
+	if (store_appendable(st, seq, cause) != 0)
 		return (-1);
-	if (seq != st->last_seq + 1) {
-		xasprintf(cause, "sequence %llu where %llu was expected",
-		    (unsigned long long)seq,
-		    (unsigned long long)st->last_seq + 1);
-		errno = EINVAL;
-		return (-1);
-	}
 	if (mark == NULL) {
 		/*
 		 * A message without a cursor is written around the message,
