@@ -45,6 +45,7 @@
 #define SERVER_HEARTBEAT_US   (15 * LWS_US_PER_SEC)
 #define SERVER_WS_MAX_MESSAGE (1024 * 1024)
 #define SERVER_MAX_REPLIES    32
+#define SERVER_SSE_INPUT_MAX  (64 * 1024) /* dropped before a close */
 
 enum conn_kind {
 	CONN_HTTP,
@@ -94,8 +95,10 @@ struct conn {
 	int			 until_turn_end;
 	int			 heartbeat;
 	int			 closing; /* close once lws has flushed */
-	struct loop_io		*hangup; /* SSE: watches for the client's end */
-	int			 counted;  /* a stream in the metrics */
+	struct loop_io		*hangup;  /* server_watch: watches the client */
+	size_t			 input;	  /* bytes a stream's client sent */
+	int			 muted;	  /* lws does not read it */
+	int			 counted; /* a stream in the metrics */
 	int			 bye_sent; /* ops->bye is queued */
 	int			 live;	   /* written to from the wake too */
 
@@ -636,29 +639,74 @@ server_take_source(struct conn *c)
 	}
 }
 
+/* Let lws read c again: its reply is in, or it hung up. */
+static void
+server_unmute(struct conn *c)
+{
+	if (!c->muted)
+		return;
+	lws_rx_flow_control(c->wsi, 1);
+	c->muted = 0;
+}
+
 /*
- * An SSE client's socket is readable. lws reads nothing from a connection
- * in a transaction, so a client that hung up left its end unread: the
- * loop woke for it again at once, at 100% CPU, until the next heartbeat's
- * write failed up to 15 s later. The end is found here instead and the
- * stream closed from its WRITEABLE callback. Bytes a client sends on a
- * stream are not read (it takes no input); this watcher stops for them.
+ * The socket of a connection that streams, or waits for its reply, is
+ * readable, and lws would not sleep for it again:
+ * - a stream: lws reads nothing from it, so whatever is there stayed
+ *   unread and the loop woke for it at once, at 100% CPU, until a
+ *   heartbeat's write failed up to 15 s later for a client that hung up,
+ *   for as long as it liked for one that sent bytes;
+ * - a wait: lws reads the bytes as the next request and, while that
+ *   sits unparsed, polls without sleeping. Its reading is paused for the
+ *   wait (server_watch), which lws allows as it needs no write then.
+ * This watcher reads instead. A client that hung up is closed from its
+ * WRITEABLE callback (a wait is detached; the work goes on). A waiting
+ * client's bytes are a request pipelined behind this one, left for lws
+ * once the reply is out. A stream takes no input and ends its connection,
+ * so its client's bytes can never be a request that gets an answer: they
+ * are dropped, up to SERVER_SSE_INPUT_MAX, past which it is closed.
  */
 static void
 server_hangup_cb(int fd, void *arg)
 {
 	struct conn *c = arg;
-	char	     b;
+	char	     b[4096];
 	ssize_t	     n;
 
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (c->kind == CONN_SSE)
+		n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+	else
+		n = recv(fd, b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n > 0 && c->kind == CONN_SSE) {
+		c->input += (size_t)n;
+		if (c->input <= SERVER_SSE_INPUT_MAX)
+			return;
+	}
 	loop_io_stop(c->hangup);
-	if (n > 0)
+	if (n > 0 && c->kind != CONN_SSE)
 		return;
+	server_unmute(c);
 	c->closing = 1;
 	lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * Watch c's socket while it streams or waits; pause lws's reading of a
+ * waiting one (lws writes nothing to an HTTP/1 connection whose reading
+ * is paused, so streams keep theirs).
+ */
+static void
+server_watch(struct conn *c)
+{
+	if (c->kind != CONN_SSE) {
+		lws_rx_flow_control(c->wsi, 0);
+		c->muted = 1;
+	}
+	c->hangup =
+	    loop_io_new(lws_get_socket_fd(c->wsi), 0, server_hangup_cb, c);
+	loop_io_start(c->hangup);
 }
 
 /* Release what a closing connection holds. Safe to call twice. */
@@ -1006,6 +1054,11 @@ server_wait_cb(void *arg, struct api_response *resp)
 	struct conn *c = arg;
 
 	c->wait = NULL;
+	server_unmute(c);
+	if (c->hangup != NULL) {
+		loop_io_free(c->hangup);
+		c->hangup = NULL;
+	}
 	c->resp = *resp;
 	if (c->resp.kind != API_FILE) /* an export waits, then sends a file */
 		c->resp.kind = API_REPLY;
@@ -1036,6 +1089,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
 		c->resp.wait = NULL;
 		c->resp.kind = API_REPLY;
 		c->resp.status = 0;
+		server_watch(c);
 		reply_wait_attach(c->wait, server_wait_cb, c);
 		return (0);
 	}
@@ -1050,9 +1104,7 @@ server_dispatch(struct lws *wsi, struct conn *c)
      * proxies in between from timing it out. */
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		lws_set_timer_usecs(wsi, SERVER_HEARTBEAT_US);
-		c->hangup =
-		    loop_io_new(lws_get_socket_fd(wsi), 0, server_hangup_cb, c);
-		loop_io_start(c->hangup);
+		server_watch(c);
 	}
 	lws_callback_on_writable(wsi);
 	return (0);
@@ -1265,6 +1317,8 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 	size_t	       chunk;
 	int	       final, r;
 
+	if (c->closing)
+		return (-1); /* a waiting client hung up */
 	if (c->resp.status == 0)
 		return (0); /* nothing to say yet */
 	if (!c->headers_sent) {

@@ -921,6 +921,14 @@ class WSClient:
 # --------------------------------------------------------------------------
 # Helpers
 
+def cpu_ticks(pid):
+    """CPU time pid has used, user and system, in clock ticks (100 a
+    second here): a loop spinning for 1 s adds 100."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def wait_for(pred, timeout=5.0, interval=0.01, msg=None):
     """Call pred until it returns something truthy; return that. Raise
     AssertionError after timeout."""

@@ -14,10 +14,11 @@ tests/chaos/chaos.py too.
 
 import json
 import os
+import socket
 import threading
 import time
 
-from agentd import fetch_events, wait_for
+from agentd import cpu_ticks, fetch_events, wait_for
 
 TOKEN = "tk-acp-http-9a1f"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -439,3 +440,96 @@ def test_acp_prompt_images_and_files_are_attachments(ctx):
         assert r["error"]["code"] == -32602, r
         assert word in r["error"]["message"], r
     assert [e["type"] for e in fetch_events(a, sid)].count("turn.ended") == 1
+
+
+def _raw_prompt(a, sid, text, after=b""):
+    """A session/prompt POST on a socket of its own, `after` sent on it
+    right behind the request."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method":
+        "session/prompt", "params": {"sessionId": sid, "prompt": [
+            {"type": "text", "text": text}]}}).encode()
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    s.sendall(b"POST /v1/acp/s1 HTTP/1.1\r\nHost: localhost\r\n"
+        b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nAccept: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" +
+        body + after)
+    return s
+
+
+def _permission_asked(a):
+    c = a.sse("/v1/acp/s1", last_event_id=acp_last(a, "s1"))
+    while True:
+        ev = c.next(timeout=10)
+        assert ev is not None, "stream ended before the permission"
+        if ev.data.get("method") == "session/request_permission":
+            c.close()
+            return ev.data
+
+
+def test_acp_prompt_waits_idle_for_a_client_that_pipelines(ctx):
+    """A prompt's POST waits for the turn; its client sends the next
+    request behind it. lws read that request and, while it sat unparsed
+    behind the wait, polled without sleeping: 100% CPU for the whole turn
+    (here, a permission nobody answers yet). Now agentd idles, and the
+    pipelined request is answered after the prompt's reply, in order."""
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+    health = (b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    s = _raw_prompt(a, sid, "permission", health)
+    ask = _permission_asked(a)
+    time.sleep(0.2)
+    t0 = cpu_ticks(a.pid)
+    time.sleep(1)
+    # 1 s of a spinning loop is 100 ticks
+    assert cpu_ticks(a.pid) - t0 < 20, "agentd busy while the prompt waits"
+    opts = {o["kind"]: o["optionId"] for o in ask["params"]["options"]}
+    r = _rpc(a, "s1", {"jsonrpc": "2.0", "id": ask["id"], "result":
+        {"outcome": {"outcome": "selected", "optionId": opts["allow_once"]}}})
+    assert r.status == 202, r
+    got = b""
+    end = time.monotonic() + 10
+    while got.count(b"HTTP/1.1 ") < 2 and time.monotonic() < end:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    first, _, second = got.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200"), got[:200]
+    assert b'"stopReason":"end_turn"' in second, got[:600]
+    assert b"HTTP/1.1 200" in second, "the pipelined request got no answer"
+
+
+def test_acp_prompt_client_that_hangs_up_is_let_go(ctx):
+    """The client of a waiting prompt hangs up: its connection goes at
+    once (not when the turn ends), agentd idles, the turn goes on."""
+    a = ctx.agentd(token=TOKEN)
+    sid = _open(a)
+
+    def clients():
+        for line in a.http("GET", "/v1/metrics").body.decode().splitlines():
+            if line.startswith("agentd_clients "):
+                return int(float(line.split()[1]))
+        raise AssertionError("no agentd_clients in /v1/metrics")
+
+    base = clients()
+    s = _raw_prompt(a, sid, "permission")
+    ask = _permission_asked(a)
+    # the permission's stream was closed too: wait till it is gone
+    wait_for(lambda: clients() == base + 1, 2, interval=0.05,
+        msg="the waiting prompt is not a client")
+    s.close()
+    wait_for(lambda: clients() == base, 2, interval=0.05,
+        msg="the hung-up prompt's connection stayed")
+    t0 = cpu_ticks(a.pid)
+    time.sleep(1)
+    assert cpu_ticks(a.pid) - t0 < 20, "agentd busy after the hang-up"
+    opts = {o["kind"]: o["optionId"] for o in ask["params"]["options"]}
+    assert _rpc(a, "s1", {"jsonrpc": "2.0", "id": ask["id"], "result":
+        {"outcome": {"outcome": "selected", "optionId":
+            opts["allow_once"]}}}).status == 202
+    wait_for(lambda: [e["type"] for e in fetch_events(a, sid)].count(
+        "turn.ended") == 1, 10, msg="the turn did not end")
+    assert _prompt(a, "s1", 8, sid, "again")["result"][
+        "stopReason"] == "end_turn"

@@ -9,7 +9,8 @@ import re
 import socket
 import time
 
-from agentd import HOST, Agentd, WSClosed, WSHandshakeError, wait_for
+from agentd import HOST, Agentd, WSClosed, WSHandshakeError, cpu_ticks, \
+    wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -516,12 +517,6 @@ class _Limited(Agentd):
             super().argv()
 
 
-def _cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def _health_ms(port):
     t0 = time.monotonic()
     s = socket.create_connection((HOST, port), timeout=5)
@@ -559,7 +554,7 @@ def test_descriptor_attack_keeps_health_answering(ctx):
                 pass
         took = []
         t_end = time.monotonic() + 6
-        ticks0 = _cpu_ticks(a.pid)
+        ticks0 = cpu_ticks(a.pid)
         while time.monotonic() < t_end:
             for s in socks:
                 try:
@@ -568,7 +563,7 @@ def test_descriptor_attack_keeps_health_answering(ctx):
                     pass
             took.append(_health_ms(a.port))
             time.sleep(0.5)
-        ticks = _cpu_ticks(a.pid) - ticks0
+        ticks = cpu_ticks(a.pid) - ticks0
         for s in socks:
             s.close()
         took.sort()

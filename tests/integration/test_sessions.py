@@ -10,7 +10,7 @@ import socket
 import time
 
 from agentd import Agentd, SSEEvent, check_contiguous, collect_events, \
-    fetch_events, wait_for
+    cpu_ticks, fetch_events, wait_for
 
 TOKEN = "tk-sessions-5c1d2e"
 
@@ -196,12 +196,6 @@ def test_client_disconnect_does_not_stop_agent(ctx):
         assert len([e for e in evs if e["type"] == "item.delta"]) >= 2000
 
 
-def _ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def _streams(a):
     r = a.http("GET", "/v1/metrics")
     for line in r.body.decode().splitlines():
@@ -226,7 +220,7 @@ def test_sse_client_that_hangs_up_is_closed_at_once(ctx):
         while b"turn.ended" not in got:
             got += s.recv(65536)
         assert _streams(a) == 1
-        t0 = _ticks(a.pid)
+        t0 = cpu_ticks(a.pid)
         s.close()
         end = time.monotonic() + 1
         while _streams(a) != 0 and time.monotonic() < end:
@@ -234,7 +228,39 @@ def test_sse_client_that_hangs_up_is_closed_at_once(ctx):
         assert _streams(a) == 0, "the stream outlived its client"
         time.sleep(1)
         # 1 s of a spinning loop is 100 ticks
-        assert _ticks(a.pid) - t0 < 20, "agentd busy after the hang-up"
+        assert cpu_ticks(a.pid) - t0 < 20, "agentd busy after the hang-up"
+
+
+def test_sse_client_that_sends_bytes_is_not_a_spin(ctx):
+    """A client that sends bytes on an SSE stream and keeps it open: the
+    stream takes no input, and lws reads nothing from a connection in a
+    transaction, so its bytes stayed unread and the loop woke for them
+    again at once, at 100% CPU, for as long as the client stayed."""
+    with Agentd(ctx.binary) as a:
+        _create(a)
+        _send(a, "s1", "hello")
+        _wait_turn_end(a, "s1")
+        s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        s.sendall(b"GET /v1/sessions/s1/events/sse HTTP/1.1\r\n"
+            b"Host: localhost\r\n\r\n")
+        got = b""
+        while b"turn.ended" not in got:
+            got += s.recv(65536)
+        s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        time.sleep(0.2)
+        t0 = cpu_ticks(a.pid)
+        time.sleep(1)
+        # 1 s of a spinning loop is 100 ticks
+        assert cpu_ticks(a.pid) - t0 < 20, "agentd busy with the client's bytes"
+        assert a.http("GET", "/v1/health").status == 200
+        assert _streams(a) == 1
+        # past 64 KiB of input the stream is closed: the bytes are bounded
+        s.sendall(b"x" * (70 * 1024))
+        end = time.monotonic() + 2
+        while _streams(a) != 0 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _streams(a) == 0, "a stream took 70 KiB of input"
+        s.close()
 
 
 def test_reconnect_at_any_offset(ctx):
