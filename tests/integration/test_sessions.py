@@ -204,21 +204,27 @@ def _streams(a):
     raise AssertionError("no agentd_streams in /v1/metrics")
 
 
+def _sse_after_a_turn(a):
+    """A raw socket on s1's SSE stream, read up to the end of a turn."""
+    _create(a)
+    _send(a, "s1", "hello")
+    _wait_turn_end(a, "s1")
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+    s.sendall(b"GET /v1/sessions/s1/events/sse HTTP/1.1\r\n"
+        b"Host: localhost\r\n\r\n")
+    got = b""
+    while b"turn.ended" not in got:
+        got += s.recv(65536)
+    return s
+
+
 def test_sse_client_that_hangs_up_is_closed_at_once(ctx):
     """A client that hangs up on an idle SSE stream: agentd closed it only
     at the next heartbeat (15 s), spinning at 100% CPU until then, since
     lws reads nothing from a connection in a transaction. Now the stream
     is gone within a second and agentd idles meanwhile."""
     with Agentd(ctx.binary) as a:
-        _create(a)
-        _send(a, "s1", "hello")
-        _wait_turn_end(a, "s1")
-        s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
-        s.sendall(b"GET /v1/sessions/s1/events/sse HTTP/1.1\r\n"
-            b"Host: localhost\r\n\r\n")
-        got = b""
-        while b"turn.ended" not in got:
-            got += s.recv(65536)
+        s = _sse_after_a_turn(a)
         assert _streams(a) == 1
         t0 = cpu_ticks(a.pid)
         s.close()
@@ -237,15 +243,7 @@ def test_sse_client_that_sends_bytes_is_not_a_spin(ctx):
     transaction, so its bytes stayed unread and the loop woke for them
     again at once, at 100% CPU, for as long as the client stayed."""
     with Agentd(ctx.binary) as a:
-        _create(a)
-        _send(a, "s1", "hello")
-        _wait_turn_end(a, "s1")
-        s = socket.create_connection(("127.0.0.1", a.port), timeout=5)
-        s.sendall(b"GET /v1/sessions/s1/events/sse HTTP/1.1\r\n"
-            b"Host: localhost\r\n\r\n")
-        got = b""
-        while b"turn.ended" not in got:
-            got += s.recv(65536)
+        s = _sse_after_a_turn(a)
         s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         time.sleep(0.2)
         t0 = cpu_ticks(a.pid)
