@@ -444,7 +444,10 @@ def test_acp_prompt_images_and_files_are_attachments(ctx):
 
 def _raw_prompt(a, sid, text, after=b""):
     """A session/prompt POST on a socket of its own, `after` sent on it
-    right behind the request."""
+    right behind the request; with the server's lastEventId from before
+    it, which the turn's messages follow (read after the POST, it may
+    already be past a quick agent's permission request)."""
+    last = acp_last(a, "s1")
     body = json.dumps({"jsonrpc": "2.0", "id": 7, "method":
         "session/prompt", "params": {"sessionId": sid, "prompt": [
             {"type": "text", "text": text}]}}).encode()
@@ -454,11 +457,11 @@ def _raw_prompt(a, sid, text, after=b""):
         b"Content-Type: application/json\r\nAccept: application/json\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" +
         body + after)
-    return s
+    return s, last
 
 
-def _permission_asked(a):
-    c = a.sse("/v1/acp/s1", last_event_id=acp_last(a, "s1"))
+def _permission_asked(a, after):
+    c = a.sse("/v1/acp/s1", last_event_id=after)
     while True:
         ev = c.next(timeout=10)
         assert ev is not None, "stream ended before the permission"
@@ -476,8 +479,8 @@ def test_acp_prompt_waits_idle_for_a_client_that_pipelines(ctx):
     a = ctx.agentd(token=TOKEN)
     sid = _open(a)
     health = (b"GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    s = _raw_prompt(a, sid, "permission", health)
-    ask = _permission_asked(a)
+    s, last = _raw_prompt(a, sid, "permission", health)
+    ask = _permission_asked(a, last)
     time.sleep(0.2)
     t0 = cpu_ticks(a.pid)
     time.sleep(1)
@@ -514,8 +517,8 @@ def test_acp_prompt_client_that_hangs_up_is_let_go(ctx):
         raise AssertionError("no agentd_clients in /v1/metrics")
 
     base = clients()
-    s = _raw_prompt(a, sid, "permission")
-    ask = _permission_asked(a)
+    s, last = _raw_prompt(a, sid, "permission")
+    ask = _permission_asked(a, last)
     # the permission's stream was closed too: wait till it is gone
     wait_for(lambda: clients() == base + 1, 2, interval=0.05,
         msg="the waiting prompt is not a client")
