@@ -96,6 +96,7 @@ struct conn {
 	int			 heartbeat;
 	int			 closing; /* close once lws has flushed */
 	struct loop_io		*hangup;  /* server_watch: watches the client */
+	struct loop_io		*drain;	  /* server_more: a full socket */
 	size_t			 input;	  /* bytes a stream's client sent */
 	int			 muted;	  /* lws does not read it */
 	int			 counted; /* a stream in the metrics */
@@ -719,6 +720,10 @@ server_conn_release(struct conn *c)
 		loop_io_free(c->hangup);
 		c->hangup = NULL;
 	}
+	if (c->drain != NULL) {
+		loop_io_free(c->drain);
+		c->drain = NULL;
+	}
 	if (c->counted) {
 		metrics_streams(-1);
 		c->counted = 0;
@@ -1267,6 +1272,42 @@ server_http_body(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	return (0);
 }
 
+/* c's socket takes bytes again: let lws read and write it. */
+static void
+server_drain_cb(int fd, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	loop_io_stop(c->drain);
+	server_unmute(c);
+	lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * More of c's reply body is to go. While its socket is full lws waits for
+ * it to drain, but if it has read a request the client pipelined behind
+ * this one, that request sits unparsed in its buffer and lws polls
+ * without sleeping: 100% CPU for as long as a slow reader takes. So for
+ * a full socket lws's reading is paused (as for a wait, server_watch),
+ * and this connection waits for the socket itself; a client that hangs
+ * up wakes it too, and lws's next write finds out.
+ */
+static void
+server_more(struct lws *wsi, struct conn *c)
+{
+	if (!lws_send_pipe_choked(wsi)) {
+		lws_callback_on_writable(wsi);
+		return;
+	}
+	lws_rx_flow_control(wsi, 0);
+	c->muted = 1;
+	if (c->drain == NULL)
+		c->drain =
+		    loop_io_new(lws_get_socket_fd(wsi), 1, server_drain_cb, c);
+	loop_io_start(c->drain);
+}
+
 /*
  * The next chunk of an API_FILE reply, read from its descriptor into the
  * scratch buffer: 1 once the last is written, 0 to wait for the socket,
@@ -1301,7 +1342,7 @@ server_file_writeable(struct lws *wsi, struct conn *c)
    * reads slowly keeps its download, however long it takes. */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, SERVER_STALL_S);
 	if (!final) {
-		lws_callback_on_writable(wsi);
+		server_more(wsi, c);
 		return (0);
 	}
 	close(c->resp.file_fd);
@@ -1326,7 +1367,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 			return (-1);
 		if (c->resp.len != 0 ||
 		    (c->resp.kind == API_FILE && c->resp.file_len != 0)) {
-			lws_callback_on_writable(wsi);
+			server_more(wsi, c);
 			return (0);
 		}
 	}
@@ -1352,7 +1393,7 @@ server_http_writeable(struct lws *wsi, struct conn *c)
 		metrics_sent(chunk);
 		c->resp_off += chunk;
 		if (!final) {
-			lws_callback_on_writable(wsi);
+			server_more(wsi, c);
 			return (0);
 		}
 	}

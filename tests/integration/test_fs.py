@@ -19,17 +19,19 @@ an existing destination): 409; wrong Content-Type: 415.
 """
 
 import contextlib
+import hashlib
 import http.client as hc
 import io
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
 import urllib.parse
 import zlib
 
-from agentd import HOST, problem
+from agentd import HOST, cpu_ticks, problem
 
 # Sanitizer builds (make test SAN=1) start bigger and keep freed memory
 # in quarantine for a while: their growth is allowed four times as much.
@@ -186,6 +188,58 @@ def test_one_gib_streams_through_in_bounded_memory(ctx):
             f"agentd VmHWM {hwm0} KiB idle, {hwm} KiB after")
         assert hwm - hwm0 < 4 * 1024 * RSS_SCALE, f"agentd peaked at {hwm} KiB"
         assert SAN or hwm < 8 * 1024, f"agentd peaked at {hwm} KiB"
+
+
+def _raw_response(s, buf):
+    """One HTTP/1.1 response off socket s (buf: bytes read past the last
+    one): (status, body, the bytes read past this one)."""
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(65536)
+        assert b, "the connection closed before a response"
+        buf += b
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    length = [int(l.split(":", 1)[1]) for l in lines
+        if l.lower().startswith("content-length:")]
+    assert length, lines
+    body = bytearray(buf)
+    while len(body) < length[0]:
+        b = s.recv(1 << 20)
+        assert b, f"the body ended at {len(body)} of {length[0]} bytes"
+        body += b
+    return (int(lines[0].split()[1]), bytes(body[:length[0]]),
+        bytes(body[length[0]:]))
+
+
+def test_slow_download_with_a_pipelined_request_is_not_a_spin(ctx):
+    """A download whose reader is slow, with a request pipelined behind
+    it: lws had read that request, and while it sat unparsed and the
+    socket was full, lws polled without sleeping, at 100% CPU for as long
+    as the reader took. Now agentd idles, the download comes whole, and
+    the pipelined request is answered after it."""
+    with _sandbox(ctx) as (a, home, _):
+        data = os.urandom(16 << 20)
+        with open(os.path.join(home, "big.bin"), "wb") as f:
+            f.write(data)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect((HOST, a.port))
+        s.sendall(f"GET /v1/fs/file?{q('big.bin')} HTTP/1.1\r\n"
+            f"Host: {HOST}:{a.port}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"\r\nGET /v1/health HTTP/1.1\r\nHost: {HOST}:{a.port}"
+            "\r\n\r\n".encode())
+        time.sleep(0.3)
+        t0 = cpu_ticks(a.pid)
+        time.sleep(1)
+        # 1 s of a spinning loop is 100 ticks
+        assert cpu_ticks(a.pid) - t0 < 20, "agentd busy while the reader stalls"
+        status, body, rest = _raw_response(s, b"")
+        assert status == 200 and len(body) == len(data)
+        assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
+        status, body, _ = _raw_response(s, rest)
+        assert status == 200 and b'"ok"' in body
+        s.close()
 
 
 def test_paths_spaces_unicode_dotdot_symlinks_parents(ctx):
