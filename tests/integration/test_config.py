@@ -96,8 +96,11 @@ def _daemon(ctx):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Found in no path by chance (the test that checks agentd keeps it off an
+# agent's argv once failed on a temporary directory named …s3…).
+SECRET = "mcp-secret-Q7zX"
 LOCAL = {"type": "local", "command": "python3", "args": ["srv.py", "-v"],
-    "env": {"SECRET": "s3"}, "enabled": True, "timeoutMs": 5000}
+    "env": {"SECRET": SECRET}, "enabled": True, "timeoutMs": 5000}
 REMOTE = {"type": "remote", "url": "http://127.0.0.1:9/mcp",
     "headers": {"X-A": "b"}, "transport": "sse"}
 
@@ -255,7 +258,7 @@ def test_acp_session_gets_directory_servers(ctx):
         params = _wait_dump(dump)
         assert params["mcpServers"] == [mine,
             {"name": "dirsrv", "command": "python3", "args": ["srv.py", "-v"],
-                "env": [{"name": "SECRET", "value": "s3"}]},
+                "env": [{"name": "SECRET", "value": SECRET}]},
             {"name": "web", "type": "sse", "url": "http://127.0.0.1:9/mcp",
                 "headers": [{"name": "X-A", "value": "b"}]}], params
         # A change reaches the next start of the agent: after a restart of
@@ -306,11 +309,11 @@ def test_claude_gets_config_file_and_skills(ctx):
         cfg = argv[argv.index("--mcp-config") + 1]
         # Written by agentd under its data dir, never the secret on argv.
         assert cfg.startswith(os.path.realpath(a.data_dir)), cfg
-        assert "s3" not in " ".join(argv)
+        assert SECRET not in " ".join(argv)
         assert os.stat(cfg).st_mode & 0o777 == 0o600
         assert out["mcp"] == {"mcpServers": {"dirsrv": {"type": "stdio",
             "command": "python3", "args": ["srv.py", "-v"],
-            "env": {"SECRET": "s3"}}}}, out["mcp"]
+            "env": {"SECRET": SECRET}}}}, out["mcp"]
         assert sorted(out["skills"]) == ["count", "greet"], out
         assert "name: greet" in out["skills"]["greet"]
         # Deleted with the session: the folder agentd made, not the skills.
@@ -420,7 +423,7 @@ def test_session_mcp_set_live_reaches_next_start(ctx):
                 "headers": [{"name": "X-A", "value": "b"}]},
             {"name": "dirsrv", "command": "python3",
                 "args": ["srv.py", "-v"],
-                "env": [{"name": "SECRET", "value": "s3"}]}], second
+                "env": [{"name": "SECRET", "value": SECRET}]}], second
         # During a turn: taken at once, the turn runs to its end, and
         # the agent is restarted after it.
         r = a.http("POST", "/v1/sessions/m1/messages", {"message": "slow"})
