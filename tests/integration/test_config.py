@@ -96,8 +96,9 @@ def _daemon(ctx):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-# Found in no path by chance (the test that checks agentd keeps it off an
-# agent's argv once failed on a temporary directory named …s3…).
+# Found in no path by chance: "s3" was, and the test that keeps it off an
+# agent's argv failed once in CI, most likely on a random temporary name
+# in that argv (the run kept no argv to tell).
 SECRET = "mcp-secret-Q7zX"
 LOCAL = {"type": "local", "command": "python3", "args": ["srv.py", "-v"],
     "env": {"SECRET": SECRET}, "enabled": True, "timeoutMs": 5000}
@@ -309,7 +310,7 @@ def test_claude_gets_config_file_and_skills(ctx):
         cfg = argv[argv.index("--mcp-config") + 1]
         # Written by agentd under its data dir, never the secret on argv.
         assert cfg.startswith(os.path.realpath(a.data_dir)), cfg
-        assert SECRET not in " ".join(argv)
+        assert SECRET not in " ".join(argv), argv
         assert os.stat(cfg).st_mode & 0o777 == 0o600
         assert out["mcp"] == {"mcpServers": {"dirsrv": {"type": "stdio",
             "command": "python3", "args": ["srv.py", "-v"],
