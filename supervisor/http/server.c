@@ -640,7 +640,19 @@ server_take_source(struct conn *c)
 	}
 }
 
-/* Let lws read c again: its reply is in, or it hung up. */
+/*
+ * Stop lws reading c: it waits for its reply, or for its socket to drain.
+ * lws writes nothing to an HTTP/1 connection it does not read, so c is
+ * unmuted before each write.
+ */
+static void
+server_mute(struct conn *c)
+{
+	lws_rx_flow_control(c->wsi, 0);
+	c->muted = 1;
+}
+
+/* Let lws read c again: its reply is in, it hung up, or it can write. */
 static void
 server_unmute(struct conn *c)
 {
@@ -701,10 +713,8 @@ server_hangup_cb(int fd, void *arg)
 static void
 server_watch(struct conn *c)
 {
-	if (c->kind != CONN_SSE) {
-		lws_rx_flow_control(c->wsi, 0);
-		c->muted = 1;
-	}
+	if (c->kind != CONN_SSE)
+		server_mute(c);
 	c->hangup =
 	    loop_io_new(lws_get_socket_fd(c->wsi), 0, server_hangup_cb, c);
 	loop_io_start(c->hangup);
@@ -1300,8 +1310,7 @@ server_more(struct lws *wsi, struct conn *c)
 		lws_callback_on_writable(wsi);
 		return;
 	}
-	lws_rx_flow_control(wsi, 0);
-	c->muted = 1;
+	server_mute(c);
 	if (c->drain == NULL)
 		c->drain =
 		    loop_io_new(lws_get_socket_fd(wsi), 1, server_drain_cb, c);
