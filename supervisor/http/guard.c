@@ -12,6 +12,12 @@
  *   WebSocket handshake. A request with an Origin is served only when the
  *   Origin is the page's own (the inspector at /ui/: scheme and Host
  *   match) or listed with --cors-origin.
+ * - Sec-Fetch-Site: a request with no Origin may still come from another
+ *   site's page (an <img>, <script> or <iframe> source, a no-cors GET):
+ *   browsers mark it "cross-site" or "same-site" (another port of the
+ *   same host), and agentd refuses it unless it is the user opening a
+ *   page (a top-level navigation). Such a GET cannot read the answer,
+ *   but some GETs act (an export pauses the session's agent).
  * - Content-Type: a "simple" cross-site request (a form, fetch no-cors)
  *   can carry only text/plain, application/x-www-form-urlencoded or
  *   multipart/form-data, with no preflight. A request body must be
@@ -133,6 +139,27 @@ guard_origin(const char *origin, const char *host)
 	if (guard_same_origin(origin, host) || guard_cors_listed(origin))
 		return (NULL);
 	return ("Origin not allowed (list it with --cors-origin)");
+}
+
+/*
+ * May a request without Origin, marked by the browser with these
+ * Sec-Fetch-* headers (NULL where absent), be served? Only browsers send
+ * them, and pages cannot set them: a client that sends none passes.
+ */
+const char *
+guard_fetch(const char *site, const char *mode, const char *dest)
+{
+	if (site == NULL ||
+	    (strcasecmp(site, "cross-site") != 0 &&
+		strcasecmp(site, "same-site") != 0))
+		return (NULL);
+	/* Chromium before 80 sent no Sec-Fetch-Dest. */
+	if (mode != NULL && strcasecmp(mode, "navigate") == 0 &&
+	    (dest == NULL || strcasecmp(dest, "document") == 0))
+		return (NULL);
+	return ("a page on another site may not load agentd's routes "
+		"(Sec-Fetch-Site; list its origin with --cors-origin and "
+		"fetch with CORS)");
 }
 
 /*

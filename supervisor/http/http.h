@@ -22,6 +22,7 @@ int auth_check_token(const char *);
 /* guard.c */
 const char *guard_host(const char *);
 const char *guard_origin(const char *, const char *);
+const char *guard_fetch(const char *, const char *, const char *);
 int	    guard_cors_listed(const char *);
 const char *guard_body_type(const char *, enum api_body);
 

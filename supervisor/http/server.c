@@ -73,6 +73,12 @@ struct conn {
 	int		   body_announced; /* Content-Length or chunked */
 	int		   dispatched;	   /* api_handle ran */
 
+	/* What the browser says of the request's origin (guard.c). */
+	int  origin_long;    /* an Origin that did not fit: foreign */
+	char fetch_site[16]; /* Sec-Fetch-*, "" when absent */
+	char fetch_mode[16];
+	char fetch_dest[16];
+
 	/* A raw body streamed to the route's sink (API_SINK). */
 	const struct api_sink_ops *sink_ops;
 	void			  *sink; /* NULL once finished or aborted */
@@ -819,6 +825,21 @@ server_method_token(enum http_method m)
 	}
 }
 
+/* A header lws has no token for, into out; "" if absent or too long. */
+static void
+server_custom_header(struct lws *wsi, const char *name, char *out, size_t len)
+{
+	if (lws_hdr_custom_copy(wsi, out, (int)len, name, (int)strlen(name)) <=
+	    0)
+		out[0] = '\0';
+}
+
+static const char *
+server_or_null(const char *s)
+{
+	return (*s != '\0' ? s : NULL);
+}
+
 /* Copy the request line, arguments and the headers we use into c. */
 static int
 server_read_request(struct lws *wsi, struct conn *c, const char *uri)
@@ -857,11 +878,25 @@ server_read_request(struct lws *wsi, struct conn *c, const char *uri)
 	if (lws_hdr_copy(wsi, c->range, sizeof c->range, WSI_TOKEN_HTTP_RANGE) >
 	    0)
 		c->req.range = c->range;
+	/*
+	 * An Origin too long for the buffer is no origin agentd allows (none
+	 * it could compare is that long), but it is a browser's: dropping it
+	 * would let a page with a long name pass as a request without one.
+	 */
 	if (lws_hdr_copy(wsi, c->origin, sizeof c->origin, WSI_TOKEN_ORIGIN) <=
-	    0)
+	    0) {
 		c->origin[0] = '\0';
+		c->origin_long =
+		    lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+	}
 	if (lws_hdr_copy(wsi, c->host, sizeof c->host, WSI_TOKEN_HOST) <= 0)
 		c->host[0] = '\0';
+	server_custom_header(
+	    wsi, "sec-fetch-site:", c->fetch_site, sizeof c->fetch_site);
+	server_custom_header(
+	    wsi, "sec-fetch-mode:", c->fetch_mode, sizeof c->fetch_mode);
+	server_custom_header(
+	    wsi, "sec-fetch-dest:", c->fetch_dest, sizeof c->fetch_dest);
 	return (0);
 }
 
@@ -874,7 +909,16 @@ server_guard(const struct conn *c, const char **why)
 {
 	if ((*why = guard_host(c->host)) != NULL)
 		return (421);
+	if (c->origin_long) {
+		*why = "the Origin header is too long to be one allowed";
+		return (403);
+	}
 	if ((*why = guard_origin(c->origin, c->host)) != NULL)
+		return (403);
+	if (c->origin[0] == '\0' &&
+	    (*why = guard_fetch(server_or_null(c->fetch_site),
+		 server_or_null(c->fetch_mode),
+		 server_or_null(c->fetch_dest))) != NULL)
 		return (403);
 	return (0);
 }

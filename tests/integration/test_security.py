@@ -349,6 +349,9 @@ def test_no_token_with_a_body_is_refused(ctx):
 # Issue 13: what an adversarial pass broke. Each test failed before.
 
 PWN = '{"agent":"acp","agentCommand":["sh","-c","touch %s"]}'
+# A page on a long (valid) DNS name: its Origin does not fit agentd's
+# buffer for it, and was once taken for no Origin at all.
+LONG_ORIGIN = "http://" + ".".join(["a" * 60] * 4) + ".evil.example"
 
 
 def _pwn_attempts(a, marker, token):
@@ -360,6 +363,7 @@ def _pwn_attempts(a, marker, token):
     evil = "http://evil.example"
     cases = [
         ({"Content-Type": "text/plain", "Origin": evil}, 403),
+        ({"Content-Type": "text/plain", "Origin": LONG_ORIGIN}, 403),
         ({"Content-Type": "text/plain"}, 415),
         ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
         ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
@@ -416,6 +420,65 @@ def test_foreign_origin_websocket_refused(ctx):
             headers={"Origin": f"http://{HOST}:{a.port}"})
         assert ws.next_event(5)["type"] == "session.started"
         ws.close()
+
+
+def test_long_origin_is_foreign(ctx):
+    """An Origin too long to compare is refused like any foreign one, on
+    a GET, a body-less POST and a WebSocket upgrade; the page's own
+    origin still passes."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        state = a.http("GET", "/v1/sessions/s").json["state"]
+        for method, path in (("GET", "/v1/sessions"),
+                ("GET", "/v1/sessions/s/events?offset=0"),
+                ("POST", "/v1/sessions/s/terminate")):
+            st, head = status_line(a.port, method, path,
+                {"Origin": LONG_ORIGIN})
+            assert st == 403, f"{method} {path}: {st}\n{head}"
+        try:
+            ws = a.ws("/v1/sessions/s/events/ws",
+                headers={"Origin": LONG_ORIGIN})
+        except (WSHandshakeError, OSError, EOFError):
+            pass
+        else:
+            ws.close()
+            raise AssertionError("WebSocket from a long Origin accepted")
+        assert a.http("GET", "/v1/sessions/s").json["state"] == state
+        st, _ = status_line(a.port, "GET", "/v1/sessions",
+            {"Origin": f"http://{HOST}:{a.port}"})
+        assert st == 200
+
+
+def test_cross_site_loads_without_origin_refused(ctx):
+    """A page's <img>, <script> or <iframe> source, or a no-cors GET, has
+    no Origin; the browser marks it with Sec-Fetch-Site. One from another
+    site (or another port of this host) is refused, so an export (which
+    pauses the session's agent) cannot be set off blindly; the user
+    opening a URL (a top-level navigation) and clients that send no
+    Sec-Fetch-* pass."""
+    with Agentd(ctx.binary) as a:
+        assert a.http("POST", "/v1/sessions/s", {"agent": "mock"}).status == 200
+        before = a.http("GET", "/v1/sessions/s").json
+        for site in ("cross-site", "same-site"):
+            for mode, dest in (("no-cors", "image"), ("no-cors", "script"),
+                    ("navigate", "iframe"), ("cors", "empty")):
+                h = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode,
+                    "Sec-Fetch-Dest": dest}
+                for path in ("/v1/sessions/s/export", "/v1/health", "/ui/"):
+                    st, head = status_line(a.port, "GET", path, h)
+                    assert st == 403, f"{path} {h}: {st}\n{head}"
+        time.sleep(0.3)
+        after = a.http("GET", "/v1/sessions/s").json
+        assert (after["state"], after.get("pid")) == \
+            (before["state"], before.get("pid")), (before, after)
+        for h in ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                   "Sec-Fetch-Dest": "document"},
+                  {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "no-cors",
+                   "Sec-Fetch-Dest": "image"},
+                  {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"},
+                  {"Sec-Fetch-Mode": "cors"}, {}):
+            st, head = status_line(a.port, "GET", "/v1/sessions", h)
+            assert st == 200, f"{h}: {st}\n{head}"
 
 
 def test_allowed_hosts_and_origins(ctx):

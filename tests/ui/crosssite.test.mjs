@@ -3,7 +3,10 @@
 //
 // The page, served from another port (another origin), tries what any page
 // can do without a CORS preflight: fetch with text/plain (no-cors), a form
-// post whose text/plain body is JSON, and a WebSocket that sends a message.
+// post whose text/plain body is JSON, a WebSocket that sends a message, and
+// an <img> whose source is a session's export (a GET that would pause the
+// session's agent). It comes once more from a host name so long that its
+// Origin does not fit agentd's buffer for it (a page once passed that way).
 // agentd runs once without a token and once with one, and there the page
 // even knows the token (?access_token=), so only the Origin check stands
 // between it and the host. Nothing may happen: no session, no command run,
@@ -20,6 +23,8 @@ import { chromium } from 'playwright-core';
 
 const BIN = process.env.AGENTD_BIN || 'build/agentd';
 const TOKEN = 'xs-test-' + process.pid;
+/* 4 labels of 60 and a domain: a valid name, an Origin of 263 bytes. */
+const LONG_HOST = Array(4).fill('a'.repeat(60)).join('.') + '.evil.example';
 const tmp = mkdtempSync(join(tmpdir(), 'agentd-xs-'));
 let browser, evil, evilPort;
 const daemons = [];
@@ -68,6 +73,7 @@ function evilPage(target, token, marker) {
 	const formName = pwn.slice(0, -1) + ',"x":"';
 	return `<!doctype html><html><body>
 <iframe name="sink"></iframe>
+<img src="${target}/v1/sessions/own/export${q}">
 <form id="f" method="POST" enctype="text/plain" target="sink"
  action="${target}/v1/sessions/form${q}">
 <input name='${formName}' value='"}'></form>
@@ -97,7 +103,8 @@ before(async () => {
 	browser = await chromium.launch({ executablePath: process.env.CHROMIUM ||
 	    '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu',
 	    '--disable-quic', '--no-first-run', '--disable-background-networking',
-	    '--disable-component-update', '--disable-sync'] });
+	    '--disable-component-update', '--disable-sync',
+	    `--host-resolver-rules=MAP ${LONG_HOST} 127.0.0.1`] });
 	evilPort = await freePort();
 	const pages = new Map();
 	evil = createServer((req, res) => {
@@ -116,13 +123,14 @@ after(async () => {
 	rmSync(tmp, { recursive: true, force: true });
 });
 
-async function attack(name, token) {
+async function attack(name, token, host = '127.0.0.1') {
 	const d = await startAgentd(name, token);
 	assert.equal((await api(d, 'POST', '/v1/sessions/own', { agent: 'mock' })).status, 200);
+	const own = await (await api(d, 'GET', '/v1/sessions/own')).json();
 	const marker = join(tmp, name + '-pwned');
 	evil.pages.set('/' + name, evilPage(d.base, token, marker));
 	const page = await browser.newPage();
-	await page.goto(`http://127.0.0.1:${evilPort}/${name}`);
+	await page.goto(`http://${host}:${evilPort}/${name}`);
 	await page.waitForFunction(() => window.done && window.done.fetch &&
 	    window.done.cors && window.done.ws, null, { timeout: 15000 });
 	await new Promise(r => setTimeout(r, 1000));
@@ -134,6 +142,9 @@ async function attack(name, token) {
 	const list = await (await api(d, 'GET', '/v1/sessions')).json();
 	assert.deepEqual(list.sessions.map(s => s.sessionId), ['own'],
 	    'the page created a session');
+	const now = await (await api(d, 'GET', '/v1/sessions/own')).json();
+	assert.deepEqual([now.state, now.pid], [own.state, own.pid],
+	    'the page paused or stopped the session\'s agent');
 	const ev = await (await api(d, 'GET', '/v1/sessions/own/events')).json();
 	assert.ok(!ev.events.some(e => e.type === 'item.started' &&
 	    e.data.item.role === 'user'), 'the page sent a message');
@@ -147,4 +158,8 @@ test('a page on another origin can do nothing without a token', async () => {
 
 test('a page on another origin can do nothing even knowing the token', async () => {
 	await attack('token', TOKEN);
+});
+
+test('a page on a very long host name can do nothing either', async () => {
+	await attack('long', null, LONG_HOST);
 });
