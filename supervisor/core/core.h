@@ -80,6 +80,7 @@ void		   loop_break(void);
 int64_t		   loop_now_ms(void);
 int64_t		   loop_wall_ms(void);
 struct loop_io	  *loop_io_new(int, int, loop_io_cb, void *);
+void		   loop_io_first(struct loop_io *);
 void		   loop_io_start(struct loop_io *);
 void		   loop_io_stop(struct loop_io *);
 void		   loop_io_free(struct loop_io *);

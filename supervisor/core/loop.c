@@ -137,6 +137,18 @@ loop_io_new(int fd, int write, loop_io_cb cb, void *arg)
 	return (io);
 }
 
+/*
+ * Run io's callback before those of other watchers ready in the same pass,
+ * lws's on the same descriptor among them: libev calls pending watchers
+ * by priority. For a watcher that must read a socket before lws does.
+ * Only before loop_io_start.
+ */
+void
+loop_io_first(struct loop_io *io)
+{
+	ev_set_priority(&io->w, EV_MAXPRI);
+}
+
 void
 loop_io_start(struct loop_io *io)
 {

@@ -72,6 +72,7 @@ struct conn {
 	int		   body_refused;
 	int		   body_announced; /* Content-Length or chunked */
 	int		   dispatched;	   /* api_handle ran */
+	int		   body_done;	   /* lws reported BODY_COMPLETION */
 
 	/* What the browser says of the request's origin (guard.c). */
 	int  origin_long;    /* an Origin that did not fit: foreign */
@@ -723,6 +724,12 @@ server_watch(struct conn *c)
 		server_mute(c);
 	c->hangup =
 	    loop_io_new(lws_get_socket_fd(c->wsi), 0, server_hangup_cb, c);
+	/*
+	 * lws still reads a stream answering a POST (it stays in the body
+	 * state): bytes it took would sit in its buffer, unparsed, and it
+	 * would poll without sleeping. This watcher reads them first.
+	 */
+	loop_io_first(c->hangup);
 	loop_io_start(c->hangup);
 }
 
@@ -1910,6 +1917,18 @@ server_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			server_sink_finish(c);
 			return (0);
 		}
+		if (c->kind == CONN_SSE && c->body_done) {
+			/*
+			 * Again: lws read bytes the client sent behind the
+			 * body of a request answered with a stream (pipelined
+			 * with it), and will poll without sleeping while they
+			 * sit in its buffer. A stream takes no input: close.
+			 */
+			log_info("%s: bytes after the body of a stream: closed",
+			    c->path);
+			return (-1);
+		}
+		c->body_done = 1;
 		if (c->body_refused || c->dispatched)
 			return (0);
 		if (c->body != NULL)
