@@ -200,7 +200,7 @@ static struct loop_timer *server_kick;
 static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 static void server_sink_finish(struct conn *);
-static void server_ws_queue(struct conn *, char *);
+static int  server_ws_queue(struct conn *, char *);
 static void server_batch_drop(void);
 static int  server_stream_write(struct conn *);
 static int  server_stream_more(const struct conn *);
@@ -648,9 +648,10 @@ server_take_source(struct conn *c)
 }
 
 /*
- * Stop lws reading c: it waits for its reply, or for its socket to drain.
- * lws writes nothing to an HTTP/1 connection it does not read, so c is
- * unmuted before each write.
+ * Stop lws reading c: it waits for its reply, or for its socket to drain,
+ * or (a WebSocket) for its command replies to go out. lws writes nothing
+ * to an HTTP/1 connection it does not read, so such a c is unmuted before
+ * each write; a WebSocket's writes go on.
  */
 static void
 server_mute(struct conn *c)
@@ -1712,17 +1713,29 @@ server_sse_writeable(struct lws *wsi, struct conn *c)
  * would and gives the reply frame, queued to go out before any further
  * event.
  */
-static void
+static int
 server_ws_queue(struct conn *c, char *frame)
 {
 	if (frame == NULL)
-		return;
+		return (0);
 	if (c->nreplies == SERVER_MAX_REPLIES) {
-		free(frame); /* a client that floods commands loses replies */
-		return;
+		/* Not reached: reading stops while the queue is full. */
+		free(frame);
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    (unsigned char *)"too many commands unanswered", 28);
+		return (-1);
 	}
 	c->replies[c->nreplies++] = frame;
+	/*
+	 * Every command is answered: with the queue full, lws is told to
+	 * read no more commands (it keeps the rest of what it read) until
+	 * the replies have gone out (server_ws_replies). A client that
+	 * sends without reading is held by TCP, not answered less.
+	 */
+	if (c->nreplies == SERVER_MAX_REPLIES)
+		server_mute(c);
 	lws_callback_on_writable(c->wsi);
+	return (0);
 }
 
 /*
@@ -1730,7 +1743,7 @@ server_ws_queue(struct conn *c, char *frame)
  * A source with its own commands (a terminal) runs them itself; else
  * api.c runs the session command as its route would. The reply frame is
  * queued to go out before any further event. Returns -1 when the source
- * asks to close.
+ * asks to close, -2 when the reply cannot be queued.
  */
 static int
 server_ws_command(struct conn *c, const char *text, size_t len)
@@ -1738,11 +1751,14 @@ server_ws_command(struct conn *c, const char *text, size_t len)
 	int close = 0;
 
 	if (c->ops != NULL && c->ops->command != NULL) {
-		server_ws_queue(c, c->ops->command(c->src, text, len, &close));
+		if (server_ws_queue(
+			c, c->ops->command(c->src, text, len, &close)) != 0)
+			return (-2);
 		return (close ? -1 : 0);
 	}
-	server_ws_queue(c, api_ws_command(c->session, text, len));
-	return (0);
+	return (server_ws_queue(c, api_ws_command(c->session, text, len)) != 0
+		? -2
+		: 0);
 }
 
 /* A WebSocket fragment arrived; commands are capped at 1 MiB. */
@@ -1768,9 +1784,9 @@ server_ws_receive(struct lws *wsi, struct conn *c, const void *in, size_t len)
 	free(c->msg);
 	c->msg = NULL;
 	c->msg_len = 0;
-	if (r != 0)
+	if (r == -1)
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-	return (r);
+	return (r != 0 ? -1 : 0);
 }
 
 /* Write the queued command replies, one frame each. */
@@ -1794,6 +1810,8 @@ server_ws_replies(struct lws *wsi, struct conn *c)
 		metrics_sent(len);
 		server_buffer_trim();
 	}
+	if (c->nreplies == 0)
+		server_unmute(c); /* read commands again */
 	return (0);
 }
 
@@ -1823,7 +1841,8 @@ server_ws_writeable(struct lws *wsi, struct conn *c)
 			return (0);
 		if (c->ops->bye == NULL)
 			return (-1);
-		server_ws_queue(c, c->ops->bye(c->src));
+		if (server_ws_queue(c, c->ops->bye(c->src)) != 0)
+			return (-1);
 		c->closing = 1;
 		return (0);
 	}
@@ -1896,8 +1915,8 @@ server_ws_filter(struct lws *wsi, struct conn *c)
 	c->cursor = c->resp.offset;
 	c->include_raw = c->resp.include_raw;
 	server_subscribe(c);
-	if (c->ops->hello != NULL)
-		server_ws_queue(c, c->ops->hello(c->src));
+	if (c->ops->hello != NULL) /* the first reply: it fits */
+		(void)server_ws_queue(c, c->ops->hello(c->src));
 	return (0);
 }
 

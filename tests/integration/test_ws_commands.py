@@ -333,3 +333,28 @@ def test_driven_session_is_read_only_on_ws_too(ctx):
         assert len(fetch_events(a, sid)) == n, "a refused command ran"
         assert not _info(a, sid)["ended"]
         ws.close()
+
+
+def test_every_command_answered_when_sent_faster_than_read(ctx):
+    """Commands sent in one burst, faster than their replies go out: each
+    is answered, in order. Past 32 replies waiting, the rest were thrown
+    away without a word (a client matching replies by id waited forever);
+    now agentd stops reading commands until the replies have gone out."""
+    with Agentd(ctx.binary) as a:
+        _create(a, "s")
+        ws = a.ws("/v1/sessions/s/events/ws")
+        n = 400
+        burst = [json.dumps({"type": "cancel", "id": "c%04d" % i})
+            for i in range(n)]
+        # one write, so that agentd reads many commands at once (a zero
+        # mask key leaves each payload as it is; each is under 126 bytes)
+        ws.conn.sock.sendall(b"".join(
+            bytes([0x81, 0x80 | len(t)]) + b"\0\0\0\0" + t.encode()
+            for t in burst))
+        got = []
+        while len(got) < n:
+            m = ws.recv_json(10)
+            if isinstance(m, dict) and "reply_to" in m:
+                got.append(m["reply_to"])
+        assert got == ["c%04d" % i for i in range(n)], got[:40]
+        ws.close()
