@@ -17,11 +17,15 @@
  * over it once the body is complete; a client that goes away leaves the
  * old file untouched and no temporary behind. Nothing is fsynced: the
  * rename protects readers and agentd crashes, not a power cut (as cp and
- * most editors do).
+ * most editors do). Only regular files are read or replaced: a device,
+ * a FIFO or a socket is refused (409), never opened to read (opening one
+ * can act, or fail as /dev/tty does without a terminal) nor renamed over
+ * (as root, a PUT of /dev/null would swap the null device for a file).
  *
  * Every call returns 0, or an HTTP status with a malloc'd cause (the
  * session layer never builds a reply; http/sandbox.c does).
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -35,11 +39,12 @@
 
 #include "session.h"
 
-#define FS_BUF	       (64 * 1024) /* write buffer of an upload */
-#define FS_MAX_ENTRIES 50000	   /* directory listing cap */
-#define FS_MAX_PATHS   1024	   /* paths an unpacked archive reports */
-#define FS_MAX_DEPTH   256	   /* recursive delete */
-#define FS_MAX_LINKS   8	   /* symlinks followed to write */
+#define FS_BUF	       (64 * 1024)   /* write buffer of an upload */
+#define FS_MAX_ENTRIES 50000	     /* directory listing cap */
+#define FS_MAX_PATHS   1024	     /* paths an unpacked archive reports */
+#define FS_MAX_DEPTH   256	     /* recursive delete */
+#define FS_MAX_LINKS   8	     /* symlinks followed to write */
+#define FS_MAX_UNSIZED (1024 * 1024) /* a read of a file with no size */
 
 enum fs_kind {
 	FS_FILE, /* one file: PUT /v1/fs/file */
@@ -233,6 +238,58 @@ fs_set_time(cJSON *o, const struct stat *st)
 	json_set_str(o, "modified", buf);
 }
 
+/*
+ * 0 if mode is a regular file's, else 409 with a cause saying what abs is
+ * instead (dir: the cause's end for a directory).
+ */
+static int
+fs_regular(const char *abs, mode_t mode, const char *dir, char **cause)
+{
+	const char *what;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return (0);
+	case S_IFDIR:
+		xasprintf(cause, "%s is a directory%s", abs, dir);
+		return (409);
+	case S_IFCHR:
+		what = "a character device";
+		break;
+	case S_IFBLK:
+		what = "a block device";
+		break;
+	case S_IFIFO:
+		what = "a FIFO";
+		break;
+	case S_IFSOCK:
+		what = "a socket";
+		break;
+	default:
+		what = "something else";
+		break;
+	}
+	xasprintf(cause, "%s is %s, not a regular file", abs, what);
+	return (409);
+}
+
+/*
+ * 409 if name in pfd is a device, a FIFO or a socket: a written file
+ * replaces a file, a symlink (an archive's member) or nothing, never such
+ * a node. Checked just before the rename, as the body may have taken a
+ * while; what remains is a race with whoever makes one in between.
+ */
+static int
+fs_keep_node(int pfd, const char *name, const char *shown, char **cause)
+{
+	struct stat st;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))
+		return (0);
+	return (fs_regular(shown, st.st_mode, "", cause));
+}
+
 /* FsStat / FsEntry members of one path (st followed symlinks). */
 static void
 fs_describe(cJSON *o, const struct stat *st, int symlink)
@@ -341,38 +398,124 @@ fs_entries(const char *path, cJSON **out, char **cause)
 	return (0);
 }
 
+/* Write all of len bytes to fd: 0, or -1 with errno. */
+static int
+fs_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * A regular file whose size says 0 may still hold bytes: procfs makes
+ * its files as they are read (/proc/self/status). Copy what it holds
+ * into a memory file, which has a size for Content-Length and Range, and
+ * put that in *fd. Past FS_MAX_UNSIZED it is 409: a part answered as the
+ * whole would mislead. A file that is empty keeps its own fd.
+ */
+static int
+fs_snapshot(int *fd, uint64_t *size, const char *abs, char **cause)
+{
+	char	buf[16 * 1024];
+	ssize_t n;
+	size_t	total = 0;
+	int	mfd = -1, status = 0;
+
+	for (;;) {
+		if ((n = read(*fd, buf, sizeof buf)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == -1)
+				status =
+				    fs_errno(errno, "cannot read", abs, cause);
+			break;
+		}
+		if ((total += (size_t)n) > FS_MAX_UNSIZED) {
+			xasprintf(cause,
+			    "%s gives no size and holds more than %d bytes",
+			    abs, FS_MAX_UNSIZED);
+			status = 409;
+			break;
+		}
+		if (mfd == -1 &&
+		    (mfd = memfd_create("agentd-fs", MFD_CLOEXEC)) == -1) {
+			status = fs_errno(errno, "cannot copy", abs, cause);
+			break;
+		}
+		if (fs_write_all(mfd, buf, (size_t)n) != 0) {
+			status = fs_errno(errno, "cannot copy", abs, cause);
+			break;
+		}
+	}
+	if (status != 0) {
+		if (mfd != -1)
+			close(mfd);
+		return (status);
+	}
+	if (mfd != -1) {
+		close(*fd);
+		*fd = mfd;
+	}
+	*size = total;
+	return (0);
+}
+
 /*
  * GET /v1/fs/file: open a regular file to read, symlinks followed. The
  * caller reads it in bounded chunks and closes *fd.
+ *
+ * The type is checked before the open, as opening a device can act (a
+ * tape rewinds, a watchdog starts) or fail (/dev/tty without a terminal,
+ * a socket: ENXIO), and again on the fd, in case the name was replaced
+ * in between; O_NONBLOCK and O_NOCTTY so that what was swapped in is not
+ * waited on (a FIFO without a writer) nor made our terminal.
  */
 int
 fs_open(const char *path, int *fd, uint64_t *size, char **cause)
 {
-	struct stat st;
-	char	   *abs;
-	int	    status;
+	static const char *dir = " (list it with /v1/fs/entries)";
+	struct stat	   st;
+	char		  *abs;
+	int		   status;
 
+	*fd = -1;
 	if ((status = fs_resolve(path, &abs, cause)) != 0)
 		return (status);
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	*fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (*fd == -1) {
+	if (stat(abs, &st) != 0) {
 		status = fs_errno(errno, "cannot read", abs, cause);
-		free(abs);
-		return (status);
+		goto out;
 	}
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		xasprintf(cause, "%s is %s", abs,
-		    S_ISDIR(st.st_mode) ? "a directory (list it with "
-					  "/v1/fs/entries)"
-					: "not a regular file");
-		close(*fd);
-		free(abs);
-		return (409);
+	if ((status = fs_regular(abs, st.st_mode, dir, cause)) != 0)
+		goto out;
+	*fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (*fd == -1 || fstat(*fd, &st) != 0) {
+		status = fs_errno(errno, "cannot read", abs, cause);
+		goto out;
 	}
+	if ((status = fs_regular(abs, st.st_mode, dir, cause)) != 0)
+		goto out;
 	*size = (uint64_t)st.st_size;
+	if (st.st_size == 0)
+		status = fs_snapshot(fd, size, abs, cause);
+out:
+	if (status != 0 && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
 	free(abs);
-	return (0);
+	return (status);
 }
 
 /* mkdir -p of an absolute path: 0, or a status with cause. */
@@ -658,6 +801,8 @@ fs_out_commit(struct fs_out *o, const char *shown, char **cause)
 	else if (status != 0)
 		close(o->fd);
 	o->fd = -1;
+	if (status == 0)
+		status = fs_keep_node(o->pfd, o->name, shown, cause);
 	if (status == 0 && renameat(o->pfd, o->tmp, o->pfd, o->name) != 0)
 		status = fs_errno(errno, "cannot write", shown, cause);
 	if (status != 0) {
@@ -761,11 +906,20 @@ fs_write_begin(
 	if ((status = fs_resolve(path, &abs, cause)) != 0)
 		return (status);
 	target = fs_write_target(abs);
+	/*
+	 * Still a symlink: a loop, or a chain longer than FS_MAX_LINKS.
+	 * Answered now, before the body is read.
+	 */
+	if (lstat(target, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			status = fs_errno(ELOOP, "cannot write", abs, cause);
+		else
+			status = fs_regular(target, st.st_mode, "", cause);
+	}
 	free(abs);
-	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
-		xasprintf(cause, "%s is a directory", target);
+	if (status != 0) {
 		free(target);
-		return (409);
+		return (status);
 	}
 	dir = fs_dir(target);
 	if (parents && (status = fs_mkdirs(dir, cause)) != 0) {
@@ -979,10 +1133,11 @@ fs_tar_entry_cb(void *arg, const struct tar_entry *e)
 		free(rel);
 		return (0);
 	case TAR_SYMLINK:
-		if (unlinkat(pfd, base, 0) != 0 && errno != ENOENT &&
-		    errno != EISDIR)
+		status = fs_keep_node(pfd, base, rel, &cause);
+		if (status == 0 && unlinkat(pfd, base, 0) != 0 &&
+		    errno != ENOENT && errno != EISDIR)
 			status = fs_errno(errno, "cannot replace", rel, &cause);
-		else if (symlinkat(e->link, pfd, base) != 0)
+		else if (status == 0 && symlinkat(e->link, pfd, base) != 0)
 			status = fs_errno(errno, "cannot link", rel, &cause);
 		close(pfd);
 		break;
@@ -995,10 +1150,13 @@ fs_tar_entry_cb(void *arg, const struct tar_entry *e)
 		lfd = fs_member_dir(
 		    u->dfd, u->path, lrel, 0, &lbase, &status, &cause);
 		if (lfd != -1) {
-			if (unlinkat(pfd, base, 0) != 0 && errno != ENOENT)
+			status = fs_keep_node(pfd, base, rel, &cause);
+			if (status == 0 && unlinkat(pfd, base, 0) != 0 &&
+			    errno != ENOENT)
 				status = fs_errno(
 				    errno, "cannot replace", rel, &cause);
-			else if (linkat(lfd, lbase, pfd, base, 0) != 0)
+			else if (status == 0 &&
+			    linkat(lfd, lbase, pfd, base, 0) != 0)
 				status =
 				    fs_errno(errno, "cannot link", rel, &cause);
 			close(lfd);

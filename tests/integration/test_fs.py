@@ -25,6 +25,7 @@ import io
 import os
 import shutil
 import socket
+import stat
 import tarfile
 import tempfile
 import time
@@ -315,6 +316,138 @@ def test_paths_spaces_unicode_dotdot_symlinks_parents(ctx):
         # A required path missing: 400.
         problem(a.http("GET", "/v1/fs/stat"), 400)
         problem(a.http("GET", "/v1/fs/file"), 400)
+
+
+def _odd_nodes(where):
+    """{kind: path} of nodes in where that are not regular files: a FIFO,
+    a socket, a symlink loop and, when we may make them (root), a copy of
+    the null device and one of /dev/tty (no driver answers it without a
+    controlling terminal, so opening it fails)."""
+    nodes = {"fifo": os.path.join(where, "fifo"),
+        "socket": os.path.join(where, "sock"),
+        "loop": os.path.join(where, "loop")}
+    os.mkfifo(nodes["fifo"])
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(nodes["socket"])
+    os.symlink(nodes["loop"] + "2", nodes["loop"])
+    os.symlink(nodes["loop"], nodes["loop"] + "2")
+    for kind, dev in (("null", os.makedev(1, 3)), ("tty", os.makedev(5, 0))):
+        path = os.path.join(where, kind)
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, dev)
+        except PermissionError:
+            continue
+        nodes[kind] = path
+    return nodes
+
+
+def _kept(nodes):
+    """Each node's (inode, type), to see that none was replaced."""
+    return {k: (os.lstat(p).st_ino, stat.S_IFMT(os.lstat(p).st_mode))
+        for k, p in nodes.items()}
+
+
+def test_write_refuses_what_is_not_a_regular_file(ctx):
+    """A write onto a device, a FIFO, a socket or a symlink loop is
+    refused (409) and the node kept, directly, through a symlink, or as
+    an archive's member: as root, PUT ?path=/dev/null used to replace the
+    system's null device with a file. Through a symlink to a regular file
+    a write still lands in the target, the link kept."""
+    with _sandbox(ctx) as (a, home, outside):
+        nodes = _odd_nodes(outside)
+        kept = _kept(nodes)
+        for kind, path in nodes.items():
+            os.symlink(path, os.path.join(home, "to-" + kind))
+        for kind, path in nodes.items():
+            for p in (path, "to-" + kind):
+                r = _put(a, p, b"x")
+                problem(r, 409)
+                want = "Symbolic link loop" if kind == "loop" \
+                    else "not a regular file"
+                assert want in r.json["detail"], (kind, r.json)
+            problem(a.http("POST", "/v1/fs/mkdir?" + q(path)), 409)
+        assert _kept(nodes) == kept
+        assert [n for n in os.listdir(outside) if n.startswith(".agentd")] \
+            == []
+        for kind, path in nodes.items():
+            assert os.path.islink(os.path.join(home, "to-" + kind))
+
+        # One made while the body arrives is kept too.
+        late = os.path.join(outside, "late")
+        with open(late, "wb") as f:
+            f.write(b"old")
+        c = a.connection()
+        c.putrequest("PUT", "/v1/fs/file?" + q(late))
+        c.putheader("Authorization", "Bearer " + TOKEN)
+        c.putheader("Content-Type", "application/octet-stream")
+        c.putheader("Content-Length", "2")
+        c.endheaders()
+        c.send(b"n")
+        time.sleep(0.3)
+        os.unlink(late)
+        os.mkfifo(late)
+        c.send(b"n")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        assert r.status == 409 and b"not a regular file" in body, body
+        assert stat.S_ISFIFO(os.lstat(late).st_mode)
+
+        # An archive's file or symlink member does not replace them either
+        # (a member named as a symlink replaces the link, as tar does:
+        # nothing is written through it).
+        with open(os.path.join(outside, "plain"), "wb") as f:
+            f.write(b"plain")
+        for kind, path in nodes.items():
+            if kind == "loop":
+                continue
+            for what in (b"x", ("link", "plain")):
+                r = a.http("POST", "/v1/fs/upload-batch?" + q(outside),
+                    _tar([(os.path.basename(path), what)]),
+                    headers={"Content-Type": "application/x-tar"})
+                problem(r, 409)
+                assert "not a regular file" in r.json["detail"], r.json
+        assert _kept(nodes) == kept
+
+        # Through a symlink to a regular file: the target is written.
+        os.symlink(os.path.join(outside, "plain"), os.path.join(home, "ok"))
+        assert _put(a, "ok", b"written").status == 200
+        assert os.path.islink(os.path.join(home, "ok"))
+        assert open(os.path.join(outside, "plain"), "rb").read() == b"written"
+
+
+def test_read_refuses_what_is_not_a_regular_file(ctx):
+    """GET /v1/fs/file of a device, a FIFO, a socket: 409 without opening
+    it (opening /dev/tty without a terminal, or a socket, used to fail
+    with 500; opening some devices acts); a symlink loop: 409."""
+    with _sandbox(ctx) as (a, home, outside):
+        nodes = _odd_nodes(outside)
+        for kind, path in nodes.items():
+            r = a.http("GET", "/v1/fs/file?" + q(path))
+            problem(r, 409)
+            want = "Symbolic link loop" if kind == "loop" \
+                else "not a regular file"
+            assert want in r.json["detail"], (kind, r.json)
+        assert a.http("GET", "/v1/health").status == 200
+
+
+def test_read_of_a_file_without_a_size(ctx):
+    """procfs gives its files a size of 0 and makes their bytes as they
+    are read: they are read whole (up to 1 MiB), Range included; an empty
+    file is still empty."""
+    with _sandbox(ctx) as (a, home, _):
+        r = a.http("GET", "/v1/fs/file?" + q("/proc/self/status"))
+        assert r.status == 200, r.body
+        assert r.body.startswith(b"Name:\t")
+        assert f"\nPid:\t{a.pid}\n".encode() in r.body, r.body[:300]
+        assert int(r.headers["content-length"]) == len(r.body)
+        r = a.http("GET", "/v1/fs/file?" + q("/proc/self/status"),
+            headers={"Range": "bytes=0-4"})
+        assert r.status == 206 and r.body == b"Name:"
+        assert r.headers["content-range"].startswith("bytes 0-4/")
+        open(os.path.join(home, "empty"), "wb").close()
+        r = a.http("GET", "/v1/fs/file?" + q("empty"))
+        assert r.status == 200 and r.body == b""
 
 
 def test_move(ctx):
