@@ -450,6 +450,28 @@ def test_read_of_a_file_without_a_size(ctx):
         assert r.status == 200 and r.body == b""
 
 
+def test_semicolon_in_a_query_is_data(ctx):
+    """A ';' written as it is in a query value is part of the value (RFC
+    3986): lws split arguments at it too, so DELETE ?path=dir/a;old
+    removed dir/a, a file the client never named. A ';' in the path is
+    a character of it (404 for no such route), not a NUL (400)."""
+    with _sandbox(ctx) as (a, home, _):
+        for name, data in (("important", b"keep"), ("important;old", b"x")):
+            with open(os.path.join(home, name), "wb") as f:
+                f.write(data)
+        path = os.path.join(home, "important;old")
+        r = a.http("DELETE", "/v1/fs/entry?path=" + path)
+        assert r.status == 200 and r.json["path"] == path, r.body
+        assert not os.path.exists(path)
+        assert open(os.path.join(home, "important"), "rb").read() == b"keep"
+        r = a.http("GET", "/v1/fs/file?path=" + os.path.join(home, "a;b") +
+            "&offset=1")
+        problem(r, 404)
+        assert "a;b" in r.json["detail"], r.json
+        r = a.http("GET", "/v1/health;x")
+        assert r.status == 404, (r.status, r.body)
+
+
 def test_move(ctx):
     with _sandbox(ctx) as (a, home, _):
         _put(a, "a.txt", b"A")
