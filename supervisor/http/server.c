@@ -200,6 +200,7 @@ static struct loop_timer *server_kick;
 static int
 server_cb(struct lws *, enum lws_callback_reasons, void *, void *, size_t);
 static void server_sink_finish(struct conn *);
+static void server_continue(struct lws *);
 static int  server_ws_queue(struct conn *, char *);
 static void server_batch_drop(void);
 static int  server_stream_write(struct conn *);
@@ -1207,6 +1208,7 @@ server_sink_open(struct lws *wsi, struct conn *c, long len)
 	lws_set_timer_usecs(wsi,
 	    (lws_usec_t)((options.body_grace + len / 65536.0) *
 		LWS_US_PER_SEC));
+	server_continue(wsi);
 	return (0);
 }
 
@@ -1220,6 +1222,26 @@ server_sink_finish(struct conn *c)
 	c->sink_ops->finish(sink, &c->resp);
 	lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
 	lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * The body of c is wanted: a client that asked with "Expect: 100-continue"
+ * waits for a 100 before sending it (curl does for bodies over 1 MiB,
+ * else it sends after a second anyway). lws has no part for it; nothing
+ * of the reply has been written yet, so the line goes out on its own.
+ */
+static void
+server_continue(struct lws *wsi)
+{
+	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	char		  expect[32];
+
+	if (lws_hdr_copy(wsi, expect, sizeof expect, WSI_TOKEN_HTTP_EXPECT) <=
+		0 ||
+	    strcasecmp(expect, "100-continue") != 0)
+		return;
+	(void)send(lws_get_socket_fd(wsi), line, sizeof line - 1,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* LWS_CALLBACK_HTTP: a request's headers are in. */
@@ -1301,6 +1323,7 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 		lws_set_timer_usecs(wsi,
 		    (lws_usec_t)((options.body_grace + len / 65536.0) *
 			LWS_US_PER_SEC));
+		server_continue(wsi);
 		return (0); /* wait for LWS_CALLBACK_HTTP_BODY */
 	}
 	return (server_dispatch(wsi, c));

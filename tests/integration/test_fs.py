@@ -450,6 +450,45 @@ def test_read_of_a_file_without_a_size(ctx):
         assert r.status == 200 and r.body == b""
 
 
+def test_expect_100_continue_is_answered(ctx):
+    """A client that sends "Expect: 100-continue" (curl, for bodies over 1
+    MiB) waits for a 100 before its body: it had none and waited a second
+    per upload. A raw body and a JSON body get their 100 at once; a
+    request refused before its body (a bad token) gets only the refusal."""
+    with _sandbox(ctx) as (a, home, _):
+        path = os.path.join(home, "up.bin")
+        body = os.urandom(3 * 1024 * 1024)
+        cases = (
+            ("PUT", "/v1/fs/file?" + q(path), "application/octet-stream",
+             body, TOKEN, 200),
+            ("POST", "/v1/sessions/e1", "application/json",
+             b'{"agent":"mock"}', TOKEN, 200),
+            ("PUT", "/v1/fs/file?" + q(path + ".no"),
+             "application/octet-stream", body, "wrong", 401))
+        for method, target, ctype, data, token, want in cases:
+            s = socket.create_connection((HOST, a.port), timeout=5)
+            s.sendall((f"{method} {target} HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Authorization: Bearer {token}\r\n"
+                f"Content-Type: {ctype}\r\nContent-Length: {len(data)}\r\n"
+                "Expect: 100-continue\r\n\r\n").encode())
+            s.settimeout(0.5)
+            first = s.recv(65536)
+            s.settimeout(5)
+            if want == 401:
+                assert first.startswith(b"HTTP/1.1 401"), first[:100]
+                s.close()
+                continue
+            assert first == b"HTTP/1.1 100 Continue\r\n\r\n", first[:100]
+            s.sendall(data)
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += s.recv(65536)
+            assert got.startswith(b"HTTP/1.1 %d" % want), got[:200]
+            s.close()
+        assert open(path, "rb").read() == body
+        assert not os.path.exists(path + ".no")
+
+
 def test_semicolon_in_a_query_is_data(ctx):
     """A ';' written as it is in a query value is part of the value (RFC
     3986): lws split arguments at it too, so DELETE ?path=dir/a;old
