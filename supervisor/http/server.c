@@ -941,8 +941,10 @@ server_guard(const struct conn *c, const char **why)
 static int
 server_framing(struct lws *wsi, long *len, const char **why)
 {
-	char cl[32];
-	int  n;
+	char	    cl[32];
+	const char *v;
+	size_t	    digits;
+	int	    n;
 
 	*len = 0;
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
@@ -962,12 +964,22 @@ server_framing(struct lws *wsi, long *len, const char **why)
 	if (n <= 0)
 		return (0);
 	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) <=
-		0 ||
-	    strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 15) {
+	    0) {
+		*why = "Content-Length is too long to be a length";
+		return (400);
+	}
+	/* A field's value may have spaces or tabs around it (RFC 9110 5.5). */
+	v = cl + strspn(cl, " \t");
+	digits = strspn(v, "0123456789");
+	if (digits == 0 || v[digits + strspn(v + digits, " \t")] != '\0') {
 		*why = "Content-Length is not a number";
 		return (400);
 	}
-	*len = strtol(cl, NULL, 10);
+	if (digits > 15) {
+		*why = "Content-Length is over any body agentd takes";
+		return (413);
+	}
+	*len = strtol(v, NULL, 10);
 	return (0);
 }
 
@@ -1272,8 +1284,13 @@ server_http(struct lws *wsi, struct conn *c, const char *uri, size_t urilen)
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
 	if ((status = server_framing(wsi, &len, &why)) != 0) {
-		server_reply_problem(c, status,
-		    status == 411 ? "length_required" : "invalid_request", why);
+		if (status == 411)
+			server_reply_problem(c, status, "length_required", why);
+		else if (status == 413)
+			server_reply_problem(
+			    c, status, "payload_too_large", why);
+		else
+			server_reply_problem(c, status, "invalid_request", why);
 		return (0);
 	}
 	if (len == 0 &&

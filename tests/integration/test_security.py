@@ -527,6 +527,27 @@ def test_request_smuggling_refused(ctx):
             assert a.http("GET", f"/v1/sessions/sm{i}").status == 404
 
 
+def test_content_length_forms(ctx):
+    """Spaces or a tab around Content-Length's value are allowed (RFC 9110
+    5.5) and were refused as "not a number"; a number too big for any
+    body is 413, not "not a number"; words and signs stay 400."""
+    with Agentd(ctx.binary) as a:
+        body = b'{"agent":"mock"}'
+        cases = ((b"Content-Length: 16 ", 200), (b"Content-Length:\t16", 200),
+            (b"Content-Length: \t16\t ", 200),
+            (b"Content-Length: 9223372036854775807", 413),
+            (b"Content-Length: 1 6", 400), (b"Content-Length: -16", 400),
+            (b"Content-Length: +16", 400), (b"Content-Length: 0x10", 400))
+        for i, (h, want) in enumerate(cases):
+            req = (b"POST /v1/sessions/cl%d HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/json\r\n" % i + h + b"\r\n\r\n" +
+                body)
+            r = a.raw_request(req, read_timeout=3)
+            assert r.data.startswith(b"HTTP/1.1 %d" % want), (h, r.data[:300])
+            assert a.http("GET", f"/v1/sessions/cl{i}").status == \
+                (200 if want == 200 else 404), h
+
+
 def test_chunked_body_answered_411(ctx):
     with Agentd(ctx.binary) as a:
         req = (b"POST /v1/sessions/ch HTTP/1.1\r\nHost: localhost\r\n"
