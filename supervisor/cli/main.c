@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -107,6 +108,7 @@ static const char main_usage[] =
     "(HMAC-SHA256)\n";
 
 static int  main_serve(int, char **);
+static void main_raise_nofile(void);
 static void main_signal_cb(int);
 static void main_token_from_fd(const char *);
 static void main_secret_from_file(const char *);
@@ -592,6 +594,38 @@ main_token_from_env(void)
 	}
 }
 
+/*
+ * Raise the soft limit on descriptors to the hard one. The soft limit is
+ * often 1024, and every client, agent pipe and running session's log
+ * holds descriptors: with it a busy daemon answers EMFILE where the
+ * machine would have allowed far more. Agents inherit the raised limit.
+ */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t	      was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit from %llu: "
+				 "%s",
+			    (unsigned long long)was, strerror(errno));
+			return;
+		}
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		log_info("descriptor limit: unlimited (was %llu)",
+		    (unsigned long long)was);
+	else
+		log_info("descriptor limit: %llu (was %llu)",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)was);
+}
+
 static int
 main_serve(int argc, char **argv)
 {
@@ -610,6 +644,7 @@ main_serve(int argc, char **argv)
 		    options.host);
 	if (options.data_dir == NULL)
 		options.data_dir = options_default_data_dir();
+	main_raise_nofile();
 
 	loop_init();
 	loop_on_signal(SIGTERM, main_signal_cb);

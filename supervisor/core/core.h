@@ -112,6 +112,7 @@ void	 journal_on_stall(struct journal *, journal_stall_cb, void *);
 int	 journal_stalled(struct journal *);
 void	 journal_sync(struct journal *);
 void	 journal_trim(struct journal *);
+void	 journal_rest(struct journal *);
 int journal_read(struct journal *, uint64_t, size_t, journal_read_cb, void *);
 struct journal_sub	*
 journal_subscribe(struct journal *, journal_wake_cb, void *);
@@ -261,6 +262,7 @@ struct store_stats {
 };
 void store_get_stats(struct store_stats *);
 int  store_remove(struct store *);
+int  store_rest(struct store *);
 void store_close(struct store *);
 
 #endif /* CORE_H */

@@ -587,6 +587,19 @@ journal_sync(struct journal *j)
 		log_error("%s: fdatasync: %s", j->name, strerror(errno));
 }
 
+/*
+ * Nothing will be appended for a while (the session ended, or was only
+ * loaded): write what is batched, sync, and let the store close its
+ * descriptors (store_rest). An append later opens them again.
+ */
+void
+journal_rest(struct journal *j)
+{
+	journal_flush(j);
+	if (store_rest(j->store) != 0)
+		log_error("%s: fdatasync: %s", j->name, strerror(errno));
+}
+
 /* Give back the ring's and the batch's memory (an idle session). */
 void
 journal_trim(struct journal *j)

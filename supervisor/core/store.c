@@ -59,6 +59,11 @@
  * only for the duration of a call; they start at STORE_BUF and grow only to
  * hold a line longer than that, up to STORE_LINE_MAX.
  *
+ * Descriptors: an open store holds two (wfd, rfd) while its owner
+ * appends; store_rest closes them while it does not (a session with no
+ * agent), so that stored sessions cost none. The next append reopens
+ * them; a read at rest opens the log for that read only.
+ *
  * Bounded logs (store_set_cap, for STORE_LOGS): once the log passes half
  * the cap it is renamed log.1.jsonl (replacing the one before) and a new
  * log.jsonl goes on with the next sequence, so the disk holds the last
@@ -641,6 +646,28 @@ store_open_fds(struct store *st, int create, char **cause)
 		return (-1);
 	}
 	free(path);
+	return (0);
+}
+
+/*
+ * Open the log again after store_rest, for an append. The file must be
+ * as the store left it: a log that grew or shrank meanwhile is not ours
+ * to number on.
+ */
+static int
+store_wake(struct store *st, char **cause)
+{
+	struct stat sb;
+
+	if (store_open_fds(st, 0, cause) != 0)
+		return (-1);
+	if (fstat(st->rfd, &sb) == -1 || sb.st_size != st->size) {
+		xasprintf(cause, "%s/%s: changed on disk while closed", st->dir,
+		    st->k->log);
+		store_rest(st);
+		errno = EIO;
+		return (-1);
+	}
 	return (0);
 }
 
@@ -1473,6 +1500,8 @@ store_appendable(struct store *st, uint64_t seq, char **cause)
 		errno = EINVAL;
 		return (-1);
 	}
+	if (st->wfd == -1 && store_wake(st, cause) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -1893,14 +1922,30 @@ int
 store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
+	char *path;
+	int   fd, rv, saved;
+
 	if (from_seq == 0)
 		from_seq = 1;
 	if (st->old.rfd != -1 && from_seq < st->first_seq)
 		return (store_read_in(st, st->old.rfd, st->old.index,
 		    st->old.first, st->old.last, st->old.size, from_seq,
 		    max_bytes, cb, arg));
-	return (store_read_in(st, st->rfd, st->index, st->first_seq,
-	    st->last_seq, st->size, from_seq, max_bytes, cb, arg));
+	if (st->rfd != -1)
+		return (store_read_in(st, st->rfd, st->index, st->first_seq,
+		    st->last_seq, st->size, from_seq, max_bytes, cb, arg));
+	/* At rest: a descriptor for this read only (see store_rest). */
+	xasprintf(&path, "%s/%s", st->dir, st->k->log);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return (-1);
+	rv = store_read_in(st, fd, st->index, st->first_seq, st->last_seq,
+	    st->size, from_seq, max_bytes, cb, arg);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return (rv);
 }
 
 /* The sequence of the last line appended, 0 if none. */
@@ -1912,8 +1957,8 @@ store_last_seq(const struct store *st)
 
 /*
  * Delete the store's files and directory. The store stays readable
- * through its open descriptors and must still be given to store_close;
- * appends are refused from now on.
+ * through its open descriptors (not once at rest: reads fail) and must
+ * still be given to store_close; appends are refused from now on.
  */
 int
 store_remove(struct store *st)
@@ -1938,6 +1983,32 @@ store_remove(struct store *st)
 		rv = -1;
 	}
 	errno = saved;
+	return (rv);
+}
+
+/*
+ * Close the log's descriptors while nothing is appended (a session that
+ * ended, or one loaded from disk that nobody has spoken to): a data dir
+ * of thousands of sessions must not hold two descriptors each. Synced
+ * first if dirty. The next append opens the log again (store_wake) and a
+ * read opens it for the read alone. A bounded log (log.1.jsonl open) is
+ * left as it is. 0, or -1 if the sync failed (still closed: what the
+ * sync could not make durable it never will, as for store_close).
+ */
+int
+store_rest(struct store *st)
+{
+	int rv = 0;
+
+	if (st->old.rfd != -1 || st->wfd == -1)
+		return (0);
+	if (store_dirty(st))
+		rv = store_sync(st);
+	close(st->wfd);
+	if (st->rfd != -1)
+		close(st->rfd);
+	st->wfd = st->rfd = -1;
+	st->flags &= ~STORE_DIRTY;
 	return (rv);
 }
 

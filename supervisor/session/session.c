@@ -1386,7 +1386,7 @@ session_do_end_idle(struct session *s, void *arg, char **cause)
 	contain_free(s->contain);
 	s->contain = NULL;
 	session_save(s);
-	journal_sync(s->journal);
+	journal_rest(s->journal);
 	return (0);
 }
 
@@ -1420,6 +1420,7 @@ session_do_exit(struct session *s, void *arg, char **cause)
 	 * reference outlives the process's one session_reap dropped.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
+	journal_rest(s->journal);
 	return (0);
 }
 
@@ -1435,6 +1436,7 @@ session_do_exit_stopped(struct session *s, void *arg, char **cause)
 	 * reference outlives the process's one session_reap dropped.
 	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	session_save(s);
+	journal_rest(s->journal);
 	return (0);
 }
 
@@ -2312,6 +2314,8 @@ session_load(const char *id, char **cause)
 		    "log (agentCommand, env and mcp are not in it)",
 		    id);
 	}
+	/* No agent runs yet: hold no descriptor until one does. */
+	journal_rest(s->journal);
 	log_info("session %s: loaded (%llu events, %s)", id,
 	    (unsigned long long)last, session_state_names[s->state]);
 	if (session_added != NULL)

@@ -11,6 +11,7 @@ The misbehaving agents are small shell or Python commands given as the
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import tempfile
@@ -366,6 +367,72 @@ def test_out_of_descriptors_is_503_and_frees_the_id(ctx):
         wait_for(retry, 5, 0.2, msg=f"the id {sid} stays taken")
         _send(a, sid, "hi")
         _wait_type(a, sid, "turn.ended")
+
+
+def _stored_sessions(ctx, n):
+    """An agentd data dir holding n ended mock sessions, made by an agentd
+    under no extra limit: each created, spoken to once and terminated."""
+    a = Agentd(ctx.binary)
+    try:
+        for i in range(n):
+            sid = f"old{i}"
+            r = a.http("POST", f"/v1/sessions/{sid}", {"agent": "mock"})
+            assert r.status == 200, (sid, r.status, r.body[:300])
+            assert a.http("POST", f"/v1/sessions/{sid}/terminate").status == 204
+        for i in range(n):
+            _wait_type(a, f"old{i}", "session.ended")
+    finally:
+        a.stop()
+    return a.data_dir
+
+
+def _fds(a):
+    return len(os.listdir(f"/proc/{a.pid}/fd"))
+
+
+def _soft_limited(ctx, n):
+    d = tempfile.mkdtemp(prefix="agentd-ulimit-")
+    w = os.path.join(d, "agentd")
+    with open(w, "w") as f:
+        f.write(f"#!/bin/sh\nulimit -Sn {n}\nexec '{os.path.abspath(ctx.binary)}' \"$@\"\n")
+    os.chmod(w, 0o755)
+    return w
+
+
+def test_stored_sessions_hold_no_descriptors(ctx):
+    # Before, each stored session kept its events.jsonl open twice: 40 of
+    # them under a hard limit of 64 left agentd unable to listen at all.
+    data = _stored_sessions(ctx, 40)
+    with Agentd(_limited(ctx, 64), data_dir=data) as a:
+        assert _fds(a) < 40, os.listdir(f"/proc/{a.pid}/fd")
+        assert len(_events(a, "old7")) >= 2      # read through a passing fd
+        _create(a, "new", None, agent="mock")
+        _send(a, "new", "hi")
+        _wait_type(a, "new", "turn.ended")
+        assert a.http("POST", "/v1/sessions/new/terminate").status == 204
+        _wait_type(a, "new", "session.ended")
+        # Ended: its log is closed again, and still read back whole.
+        wait_for(lambda: _fds(a) < 40, 5, 0.1, "the ended session's fds stay")
+        types = [e["type"] for e in _events(a, "new")]
+        assert types[0] == "session.started" and types[-1] == "session.ended"
+        check_contiguous(_events(a, "new"))
+
+
+def test_soft_descriptor_limit_is_raised_at_start(ctx):
+    # A soft limit of 64 under a higher hard one is raised to the hard one,
+    # so a daemon with more stored sessions than that still starts.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        return                                  # nothing to raise to here
+    data = _stored_sessions(ctx, 40)
+    with Agentd(_soft_limited(ctx, 64), data_dir=data) as a:
+        with open(f"/proc/{a.pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        assert line.split()[3] == line.split()[4], line
+        for i in range(40):
+            r = a.http("POST", f"/v1/sessions/s{i}", {"agent": "mock"})
+            assert r.status == 200, (i, r.status, r.body[:300])
+        assert any("descriptor limit" in l for l in a.stderr_text().splitlines())
 
 
 def test_empty_session_directories_are_removed_at_start(ctx):

@@ -748,6 +748,63 @@ TEST(sync_and_dirty)
 	store_close(st);
 }
 
+/* How many descriptors this process has open. */
+static int
+open_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return (n);
+}
+
+TEST(rest_and_wake)
+{
+	struct store *st;
+	struct got    g;
+	char	     *cause = NULL, *path, *line;
+	int	      base, fd;
+
+	base = open_fds();
+	CHECK((st = make_session("rest", 5)) != NULL);
+	if (st == NULL)
+		return;
+	CHECK_INT(open_fds(), base + 2);
+	CHECK_INT(store_rest(st), 0);
+	CHECK_INT(open_fds(), base);
+	CHECK_INT(store_rest(st), 0); /* again: nothing to do */
+	CHECK_INT(store_dirty(st), 0);
+	CHECK_INT(store_sync(st), 0);
+	/* A read at rest opens the log for itself only. */
+	CHECK_INT(read_all(st, 2, SIZE_MAX, &g), 4);
+	CHECK_INT(g.bad, 0);
+	CHECK_INT(open_fds(), base);
+	/* An append opens it again and numbering goes on. */
+	CHECK_INT(append_seq(st, 6, 0), 0);
+	CHECK_INT(open_fds(), base + 2);
+	CHECK_INT(store_dirty(st), 1);
+	CHECK_INT(store_rest(st), 0); /* synced, then closed */
+	CHECK_INT(store_dirty(st), 0);
+	CHECK_INT(read_all(st, 1, SIZE_MAX, &g), 6);
+	CHECK_INT(g.bad, 0);
+	/* A log that changed while closed is not appended to. */
+	xasprintf(&path, "%s/sessions/rest/events.jsonl", data_dir);
+	CHECK((fd = open(path, O_WRONLY | O_APPEND)) != -1);
+	line = line_for(7, 0);
+	CHECK((size_t)write(fd, line, strlen(line)) == strlen(line));
+	close(fd);
+	free(line);
+	line = line_for(7, 0);
+	CHECK(store_append(st, 7, line, strlen(line), NULL, &cause) != 0);
+	CHECK(cause != NULL && strstr(cause, "changed on disk") != NULL);
+	free(cause);
+	free(line);
+	CHECK_INT(open_fds(), base);
+	store_close(st);
+	free(path);
+}
+
 TEST(meta)
 {
 	struct store *st;
@@ -1686,8 +1743,9 @@ TEST_MAIN(TEST_ENTRY(init), TEST_ENTRY(id_validation),
     TEST_ENTRY(torn_tail), TEST_ENTRY(corrupt_middle),
     TEST_ENTRY(append_refusals), TEST_ENTRY(write_failure_leaves_no_torn_line),
     TEST_ENTRY(append_events_batch), TEST_ENTRY(sync_and_dirty),
-    TEST_ENTRY(meta), TEST_ENTRY(create_exists), TEST_ENTRY(list_and_remove),
-    TEST_ENTRY(messages_append_read), TEST_ENTRY(messages_refusals),
-    TEST_ENTRY(messages_torn_and_corrupt), TEST_ENTRY(messages_upgrade),
-    TEST_ENTRY(meta_any_size), TEST_ENTRY(journal_messages),
-    TEST_ENTRY(journal_full_disk), TEST_ENTRY(journal_events_batch))
+    TEST_ENTRY(rest_and_wake), TEST_ENTRY(meta), TEST_ENTRY(create_exists),
+    TEST_ENTRY(list_and_remove), TEST_ENTRY(messages_append_read),
+    TEST_ENTRY(messages_refusals), TEST_ENTRY(messages_torn_and_corrupt),
+    TEST_ENTRY(messages_upgrade), TEST_ENTRY(meta_any_size),
+    TEST_ENTRY(journal_messages), TEST_ENTRY(journal_full_disk),
+    TEST_ENTRY(journal_events_batch))
