@@ -233,6 +233,77 @@ json_scan_nul(const char *s, size_t len)
 	return (0);
 }
 
+static int json_scan_hex(const char *, size_t, size_t, unsigned int *);
+
+/*
+ * The first escape at or after s[*at] that json_parse cannot keep as it
+ * is written: \u0000 (cJSON's strings are C strings: it would cut the
+ * string there) or a lone UTF-16 surrogate, a high half not followed by
+ * a low one or a low half alone (cJSON refuses the whole text, though
+ * such escapes are valid JSON grammar: Node's JSON.stringify writes them
+ * for a string cut in the middle of an emoji). JSON_SCAN_ESC_NUL or
+ * JSON_SCAN_ESC_SURROGATE with *at on its backslash, or 0. A "\u" is an
+ * escape only after an even run of backslashes ("\\u0000" is text);
+ * each run is looked at once, so the walk is linear in len.
+ */
+int
+json_scan_bad_escape(const char *s, size_t len, size_t *at)
+{
+	const char  *q;
+	size_t	     i = *at, k;
+	unsigned int c, lo;
+
+	while (i < len && (q = memfind2(s + i, '\\', 'u', len - i)) != NULL) {
+		i = (size_t)(q - s);
+		for (k = 0; k < i && s[i - k - 1] == '\\'; k++)
+			;
+		if (k % 2 == 1 || json_scan_hex(s, len, i + 2, &c) != 0) {
+			i += 2;
+			continue;
+		}
+		if (c >= 0xd800 && c <= 0xdbff && i + 12 <= len &&
+		    s[i + 6] == '\\' && s[i + 7] == 'u' &&
+		    json_scan_hex(s, len, i + 8, &lo) == 0 && lo >= 0xdc00 &&
+		    lo <= 0xdfff) {
+			i += 12; /* a pair */
+			continue;
+		}
+		if (c == 0 || (c >= 0xd800 && c <= 0xdfff)) {
+			*at = i;
+			return (c == 0 ? JSON_SCAN_ESC_NUL
+				       : JSON_SCAN_ESC_SURROGATE);
+		}
+		i += 6;
+	}
+	return (0);
+}
+
+/*
+ * A copy of s, len bytes and NUL-terminated, with every escape
+ * json_scan_bad_escape finds replaced by \ufffd, which is as long, so
+ * the text keeps its length and its offsets; NULL if there is none. For
+ * an agent's output (as utf8_repair for its bytes): the line parses and
+ * only the broken character is lost, where cJSON would refuse it all or
+ * cut a string at its NUL.
+ */
+char *
+json_scan_repair(const char *s, size_t len)
+{
+	char  *out = NULL;
+	size_t at = 0;
+
+	while (json_scan_bad_escape(s, len, &at) != 0) {
+		if (out == NULL) {
+			out = xmalloc(len + 1);
+			memcpy(out, s, len);
+			out[len] = '\0';
+		}
+		memcpy(out + at, "\\ufffd", 6);
+		at += 6;
+	}
+	return (out);
+}
+
 #define JSON_SCAN_ONES 0x0101010101010101ULL
 
 #define JSON_SCAN_HIGH (JSON_SCAN_ONES * 0x80)

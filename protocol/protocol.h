@@ -93,6 +93,7 @@ void pathmap_stream_free(struct pathmap_stream *);
 /* memfind.c */
 const char *memfind(const char *, int, size_t);
 const char *memfind_ascii(const char *, int, size_t, int *);
+const char *memfind2(const char *, int, int, size_t);
 
 /* utf8.c */
 int   utf8_valid(const char *, size_t);
@@ -444,6 +445,10 @@ int json_scan_members(const char *, size_t, json_scan_cb, void *);
 int json_scan_member(const char *, size_t, const char *, size_t *, size_t *);
 int json_scan_key(const char *, size_t, const char *, size_t *);
 int json_scan_nul(const char *, size_t);
+#define JSON_SCAN_ESC_NUL	1 /* \u0000 */
+#define JSON_SCAN_ESC_SURROGATE 2 /* half of a UTF-16 pair, alone */
+int   json_scan_bad_escape(const char *, size_t, size_t *);
+char *json_scan_repair(const char *, size_t);
 /* A member json_scan_flat read: a string, or an object (str NULL). */
 struct json_scan_node {
 	int	    parent; /* the node whose value holds it, -1 the top */

@@ -194,6 +194,7 @@ reply_body(
 {
 	const char *err;
 	cJSON	   *o;
+	size_t	    at;
 
 	if (req->body_len == 0 && optional)
 		return (json_object());
@@ -203,8 +204,16 @@ reply_body(
 		return (NULL);
 	}
 	if ((o = json_parse(req->body, req->body_len, &err)) == NULL) {
-		reply_problem(resp, 400, "invalid_request",
-		    "malformed JSON body: %s", err);
+		at = 0;
+		if (json_scan_bad_escape(req->body, req->body_len, &at) ==
+		    JSON_SCAN_ESC_SURROGATE)
+			reply_problem(resp, 400, "invalid_request",
+			    "a string of the body holds half of a UTF-16 "
+			    "surrogate pair alone (%.6s at byte %zu)",
+			    req->body + at, at);
+		else
+			reply_problem(resp, 400, "invalid_request",
+			    "malformed JSON body: %s", err);
 		return (NULL);
 	}
 	if (json_scan_nul(req->body, req->body_len)) {

@@ -735,14 +735,17 @@ session_tell_cb(void *arg, const char *native_id, int question)
 }
 
 /*
- * A line of the agent's stdout: made valid UTF-8, then to the adapter. A
- * line the framer saw all ASCII (ascii) is valid UTF-8 already.
+ * A line of the agent's stdout: made valid UTF-8, its lone surrogate and
+ * NUL escapes made U+FFFD (json_scan_repair: else the whole line would be
+ * lost, or a string cut), then to the adapter. A line the framer saw all
+ * ASCII (ascii) is valid UTF-8 already. Repaired here, before anything
+ * reads it, so that the event's raw is the text the adapter read.
  */
 static void
 session_line_cb(void *arg, const char *line, size_t len, int ascii)
 {
 	struct session *s = arg;
-	char	       *fixed = NULL;
+	char	       *fixed = NULL, *esc;
 
 	if (len == 0 || s->dead)
 		return;
@@ -751,6 +754,10 @@ session_line_cb(void *arg, const char *line, size_t len, int ascii)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
 	if (!ascii && !utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
+	if ((esc = json_scan_repair(line, len)) != NULL) {
+		free(fixed);
+		line = fixed = esc;
+	}
 	if (host_garbage(s->host, line, len)) {
 		free(fixed);
 		return;

@@ -5,7 +5,8 @@
  * that was valid, and repairing twice changes nothing; whatever
  * json_parse accepts prints back to text that json_parse accepts again as
  * an equal value; a string built from valid UTF-8 survives a print and a
- * parse unchanged.
+ * parse unchanged; json_scan_repair keeps the length, is idempotent and
+ * keeps what parsed parsing.
  */
 #include <math.h>
 #include <string.h>
@@ -90,5 +91,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_free(v);
 	}
 	free(fixed);
+
+	/*
+	 * json_scan_repair: as long as its input, a second pass finds
+	 * nothing, and what json_parse took it still takes.
+	 */
+	if ((fixed = json_scan_repair(s, size)) != NULL) {
+		FUZZ_CHECK(fixed[size] == '\0', "escape repair not terminated");
+		FUZZ_CHECK(json_scan_repair(fixed, size) == NULL,
+		    "escape repair is not idempotent");
+		if ((v = json_parse(s, size, &err)) != NULL) {
+			json_free(v);
+			v = json_parse(fixed, size, &err);
+			FUZZ_CHECK(
+			    v != NULL, "escape repair broke JSON: %s", err);
+			json_free(v);
+		}
+		free(fixed);
+	}
 	return (0);
 }

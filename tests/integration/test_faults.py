@@ -19,7 +19,7 @@ import time
 RSS_SCALE = 4 if os.environ.get("AGENTD_SAN") == "1" or \
     os.environ.get("AGENTD_VALGRIND") == "1" else 1
 
-from agentd import Agentd, check_contiguous, fetch_events, wait_for
+from agentd import Agentd, check_contiguous, fetch_events, problem, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -226,6 +226,52 @@ def test_invalid_utf8_and_binary_noise(ctx):
             json.loads(line)
         _send(a, "n", "again")
         _wait_type(a, "n", "turn.ended", 2)
+
+
+def _strings(v):
+    if isinstance(v, str):
+        yield v
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from _strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x)
+
+
+def test_lone_surrogate_and_nul_escapes_become_fffd(ctx):
+    # Node's JSON.stringify writes an emoji cut between two messages as
+    # "\ud83d" and "\ude00": valid JSON grammar that cJSON refused whole
+    # (agent.unparsed, the text lost); "\u0000" cut the string at the NUL.
+    with Agentd(ctx.binary) as a:
+        _create(a, "u", "surrogates")
+        _send(a, "u", "hello")
+        evs = _wait_type(a, "u", "turn.ended")
+        check_contiguous(evs)
+        un = [e for e in evs if e["type"] == "agent.unparsed"]
+        assert not un, un
+        text = "".join(e["data"]["delta"] for e in evs
+            if e["type"] == "item.delta")
+        assert "hi \ufffd\ufffd there. a\ufffdb. pair \U0001F600. ok: hello" \
+            in text, repr(text)
+        # The log, raw included: no lone surrogate, no NUL anywhere.
+        with open(os.path.join(a.data_dir, "sessions", "u", "events.jsonl"),
+                "rb") as f:
+            for line in f.read().splitlines():
+                for s in _strings(json.loads(line)):
+                    assert "\x00" not in s, line
+                    assert not any(0xd800 <= ord(c) <= 0xdfff for c in s), line
+        # From a client the same escapes stay refused, and say why.
+        r = a.http("POST", "/v1/sessions/u/messages",
+            b'{"message":"hi \\ud83d"}',
+            headers={"Content-Type": "application/json"})
+        d = problem(r, 400)["detail"]
+        assert "surrogate" in d and "\\ud83d" in d, d
+        r = a.http("POST", "/v1/sessions/u/messages",
+            b'{"message":"a\\u0000b"}',
+            headers={"Content-Type": "application/json"})
+        assert "NUL" in problem(r, 400)["detail"]
 
 
 def test_agent_never_reads_stdin(ctx):

@@ -496,6 +496,149 @@ TEST(scan_key)
 	CHECK_INT(off, 5);
 }
 
+/*
+ * Repair in, want out (NULL: nothing to repair); the result must parse,
+ * and a string member "t" must read as text.
+ */
+static void
+check_repair(const char *in, const char *want, const char *text,
+    const char *file, int line)
+{
+	const char *err;
+	char	   *copy, *got;
+	size_t	    len = strlen(in);
+	cJSON	   *v;
+
+	copy = xmalloc(len == 0 ? 1 : len); /* exact size, for ASan */
+	memcpy(copy, in, len);
+	got = json_scan_repair(copy, len);
+	free(copy);
+	if (want == NULL) {
+		if (got != NULL)
+			test_fail(file, line, "repaired %s into %s", in, got);
+		free(got);
+		return;
+	}
+	if (got == NULL || strcmp(got, want) != 0) {
+		test_fail(file, line, "repaired %s into %s, want %s", in,
+		    got != NULL ? got : "(nothing)", want);
+		free(got);
+		return;
+	}
+	if ((v = json_parse(got, len, &err)) == NULL)
+		test_fail(file, line, "%s does not parse: %s", got, err);
+	else if (text != NULL &&
+	    (json_get_str(v, "t") == NULL ||
+		strcmp(json_get_str(v, "t"), text) != 0))
+		test_fail(file, line, "%s reads \"%s\", want \"%s\"", got,
+		    json_get_str(v, "t") != NULL ? json_get_str(v, "t") : "",
+		    text);
+	json_free(v);
+	free(got);
+}
+
+#define CHECK_REPAIR(in, want, text) \
+	check_repair(in, want, text, __FILE__, __LINE__)
+
+TEST(repair_escapes)
+{
+	const char *err;
+	char	   *got;
+	size_t	    at;
+
+	/* What Node writes for an emoji cut in two: both halves. */
+	CHECK(parse("{\"t\":\"hi \\ud83d\"}") == NULL);
+	CHECK_REPAIR("{\"t\":\"hi \\ud83d\"}", "{\"t\":\"hi \\ufffd\"}",
+	    "hi \xef\xbf\xbd");
+	CHECK_REPAIR("{\"t\":\"\\ude00 there\"}", "{\"t\":\"\\ufffd there\"}",
+	    "\xef\xbf\xbd there");
+	/* A NUL no longer cuts the string. */
+	CHECK_REPAIR("{\"t\":\"a\\u0000b\"}", "{\"t\":\"a\\ufffdb\"}",
+	    "a\xef\xbf\xbd"
+	    "b");
+	/* A pair is kept, in either case of hex; so are other escapes. */
+	CHECK_REPAIR("{\"t\":\"\\ud83d\\ude00 \\uD83D\\uDE00\"}", NULL, NULL);
+	CHECK_REPAIR("{\"t\":\"\\u00e9\\n\\\"\\u0041\\ufffd\"}", NULL, NULL);
+	/* Two high halves, then a pair: only the first is lone. */
+	CHECK_REPAIR("{\"t\":\"\\ud83d\\ud83d\\ude00\"}",
+	    "{\"t\":\"\\ufffd\\ud83d\\ude00\"}",
+	    "\xef\xbf\xbd\xf0\x9f\x98\x80");
+	/* Reversed halves are two lone ones. */
+	CHECK_REPAIR("{\"t\":\"\\ude00\\ud83d\"}", "{\"t\":\"\\ufffd\\ufffd\"}",
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	/* A high half then \u0000: both. */
+	CHECK_REPAIR("{\"t\":\"\\ud800\\u0000\"}", "{\"t\":\"\\ufffd\\ufffd\"}",
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	/* Escaped backslashes: "\\u0000" and "\\ud83d" are text. */
+	CHECK_REPAIR("{\"t\":\"\\\\u0000 \\\\ud83d\"}", NULL, NULL);
+	CHECK_REPAIR("{\"t\":\"\\\\\\u0000\"}", "{\"t\":\"\\\\\\ufffd\"}",
+	    "\\\xef\xbf\xbd");
+	/* A high half whose next "\u" is text, not an escape. */
+	CHECK_REPAIR("{\"t\":\"\\ud83d\\\\ude00\"}",
+	    "{\"t\":\"\\ufffd\\\\ude00\"}", "\xef\xbf\xbd\\ude00");
+	/* Cut short or not hex: left to json_parse, which refuses it. */
+	CHECK_REPAIR("{\"t\":\"\\ud83\"}", NULL, NULL);
+	CHECK((got = json_scan_repair("\\ud83d", 6)) != NULL &&
+	    strcmp(got, "\\ufffd") == 0);
+	free(got);
+	CHECK(json_scan_repair("\\u000", 5) == NULL);
+	CHECK(json_scan_repair("\\uZZZZ", 6) == NULL);
+	CHECK(json_scan_repair("", 0) == NULL);
+	/* Keys too; and long text on both sides of the SIMD steps. */
+	CHECK_REPAIR("{\"\\ud800\":1,\"t\":\"0123456789abcdef0123456789"
+		     "abcdef\\ud83d0123456789abcdef\"}",
+	    "{\"\\ufffd\":1,\"t\":\"0123456789abcdef0123456789"
+	    "abcdef\\ufffd0123456789abcdef\"}",
+	    "0123456789abcdef0123456789abcdef\xef\xbf\xbd"
+	    "0123456789abcdef");
+	/* The kind and offset, for a client's 400. */
+	at = 0;
+	CHECK_INT(json_scan_bad_escape("{\"a\":\"x\\udc00\"}", 15, &at),
+	    JSON_SCAN_ESC_SURROGATE);
+	CHECK_INT(at, 7);
+	at = 0;
+	CHECK_INT(
+	    json_scan_bad_escape("\"\\u0000\"", 8, &at), JSON_SCAN_ESC_NUL);
+	CHECK_INT(at, 1);
+	at = 0;
+	CHECK_INT(json_scan_bad_escape("\"\\ud83d\\ude00\"", 14, &at), 0);
+	CHECK(parse_exact("\"\\ud83d\"", 8, &err) == NULL);
+}
+
+/* memfind2 agrees with a plain search at every offset and length. */
+TEST(memfind2_agrees)
+{
+	char	    buf[80];
+	const char *want, *got;
+	size_t	    i, start, n, k;
+	unsigned    r = 1;
+	int	    pairs = 0;
+
+	for (i = 0; i < sizeof buf; i++) {
+		r = r * 1103515245 + 12345;
+		buf[i] = "ab\\u"[(r >> 16) % 4];
+		pairs += i > 0 && buf[i - 1] == '\\' && buf[i] == 'u';
+	}
+	CHECK(pairs > 3);
+	for (start = 0; start < 20; start++) {
+		for (n = 0; start + n <= sizeof buf; n++) {
+			want = NULL;
+			for (k = 0; k + 1 < n; k++) {
+				if (buf[start + k] == '\\' &&
+				    buf[start + k + 1] == 'u') {
+					want = buf + start + k;
+					break;
+				}
+			}
+			got = memfind2(buf + start, '\\', 'u', n);
+			if (got != want) {
+				CHECK(!"memfind2 disagrees");
+				return;
+			}
+		}
+	}
+}
+
 TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(getters_wrong_type_or_missing), TEST_ENTRY(get_int_range),
     TEST_ENTRY(parse_not_nul_terminated),
@@ -504,4 +647,5 @@ TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(build_and_set), TEST_ENTRY(set_null_and_non_object),
     TEST_ENTRY(stringn_binary), TEST_ENTRY(iterate_and_keys),
     TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates),
-    TEST_ENTRY(join), TEST_ENTRY(scan_key))
+    TEST_ENTRY(join), TEST_ENTRY(scan_key), TEST_ENTRY(repair_escapes),
+    TEST_ENTRY(memfind2_agrees))

@@ -14,6 +14,9 @@ noted:
   bigline N     a line of N bytes ('x' * N, not JSON), then answer normally
   noise         a chunk with invalid UTF-8, a line of binary noise, a line
                 that is JSON but not JSON-RPC, then answer normally
+  surrogates    chunks as Node writes an emoji cut in two ("hi \\ud83d",
+                then "\\ude00 there"), one with \\u0000 and one with a whole
+                pair, then answer normally
   noread        answer initialize and session/new blind (ids 1 and 2),
                 then never read stdin again
   closeout      answer the handshake, then close stdout and keep running
@@ -124,6 +127,12 @@ def main():
                 raw(bytes(range(256)) + b"\n")
                 raw(b"\x00\x01\x02 noise \x7f\n")
                 raw(b'{"hello":"not json-rpc"}\n')
+            if MODE == "surrogates":
+                # json.dumps writes a lone surrogate as \udXXX, as Node does
+                chunk(sid, "hi \ud83d")
+                chunk(sid, "\ude00 there. ")
+                chunk(sid, "a\x00b. ")
+                chunk(sid, "pair \U0001F600. ")
             chunk(sid, "ok: " + text)
             emit({"jsonrpc": "2.0", "id": rid, "result": {"stopReason": "end_turn"}})
         elif m == "session/cancel":
