@@ -79,6 +79,12 @@ loop_io_new(int fd, int write, loop_io_cb cb, void *arg)
 }
 
 void
+loop_io_first(struct loop_io *io)
+{
+	abort();
+}
+
+void
 loop_io_start(struct loop_io *io)
 {
 	abort();
