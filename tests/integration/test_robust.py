@@ -333,11 +333,13 @@ def test_orphan_check_never_signals_another_process(ctx):
 
 # -- item 12: out of descriptors; a failed spawn; empty directories
 
-def _limited(ctx, n):
+def _limited(ctx, n, flag="-n"):
+    """A wrapper that runs agentd under `ulimit <flag> n` (-n: the soft and
+    hard limits on descriptors, -Sn: the soft one only)."""
     d = tempfile.mkdtemp(prefix="agentd-ulimit-")
     w = os.path.join(d, "agentd")
     with open(w, "w") as f:
-        f.write(f"#!/bin/sh\nulimit -n {n}\nexec '{os.path.abspath(ctx.binary)}' \"$@\"\n")
+        f.write(f"#!/bin/sh\nulimit {flag} {n}\nexec '{os.path.abspath(ctx.binary)}' \"$@\"\n")
     os.chmod(w, 0o755)
     return w
 
@@ -390,15 +392,6 @@ def _fds(a):
     return len(os.listdir(f"/proc/{a.pid}/fd"))
 
 
-def _soft_limited(ctx, n):
-    d = tempfile.mkdtemp(prefix="agentd-ulimit-")
-    w = os.path.join(d, "agentd")
-    with open(w, "w") as f:
-        f.write(f"#!/bin/sh\nulimit -Sn {n}\nexec '{os.path.abspath(ctx.binary)}' \"$@\"\n")
-    os.chmod(w, 0o755)
-    return w
-
-
 def test_stored_sessions_hold_no_descriptors(ctx):
     # Before, each stored session kept its events.jsonl open twice: 40 of
     # them under a hard limit of 64 left agentd unable to listen at all.
@@ -425,7 +418,7 @@ def test_soft_descriptor_limit_is_raised_at_start(ctx):
     if hard != resource.RLIM_INFINITY and hard < 1024:
         return                                  # nothing to raise to here
     data = _stored_sessions(ctx, 40)
-    with Agentd(_soft_limited(ctx, 64), data_dir=data) as a:
+    with Agentd(_limited(ctx, 64, "-Sn"), data_dir=data) as a:
         with open(f"/proc/{a.pid}/limits") as f:
             line = next(l for l in f if l.startswith("Max open files"))
         assert line.split()[3] == line.split()[4], line
