@@ -37,6 +37,9 @@ from agentd import HOST, cpu_ticks, problem
 # Sanitizer builds (make test SAN=1) start bigger and keep freed memory
 # in quarantine for a while: their growth is allowed four times as much.
 SAN = os.environ.get("AGENTD_SAN") == "1"
+# ELOOP's text, in either libc: musl's "Symbolic link loop" (the shipped
+# build), glibc's "Too many levels of symbolic links" (the SAN build).
+LOOP = "symbolic link"
 RSS_SCALE = 4 if SAN else 1
 
 TOKEN = "fs-test-token"
@@ -362,9 +365,8 @@ def test_write_refuses_what_is_not_a_regular_file(ctx):
             for p in (path, "to-" + kind):
                 r = _put(a, p, b"x")
                 problem(r, 409)
-                want = "Symbolic link loop" if kind == "loop" \
-                    else "not a regular file"
-                assert want in r.json["detail"], (kind, r.json)
+                want = LOOP if kind == "loop" else "not a regular file"
+                assert want in r.json["detail"].lower(), (kind, r.json)
             problem(a.http("POST", "/v1/fs/mkdir?" + q(path)), 409)
         assert _kept(nodes) == kept
         assert [n for n in os.listdir(outside) if n.startswith(".agentd")] \
@@ -425,9 +427,8 @@ def test_read_refuses_what_is_not_a_regular_file(ctx):
         for kind, path in nodes.items():
             r = a.http("GET", "/v1/fs/file?" + q(path))
             problem(r, 409)
-            want = "Symbolic link loop" if kind == "loop" \
-                else "not a regular file"
-            assert want in r.json["detail"], (kind, r.json)
+            want = LOOP if kind == "loop" else "not a regular file"
+            assert want in r.json["detail"].lower(), (kind, r.json)
         assert a.http("GET", "/v1/health").status == 200
 
 
@@ -494,6 +495,10 @@ def test_semicolon_in_a_query_is_data(ctx):
     3986): lws split arguments at it too, so DELETE ?path=dir/a;old
     removed dir/a, a file the client never named. A ';' in the path is
     a character of it (404 for no such route), not a NUL (400)."""
+    if SAN or os.environ.get("AGENTD_VALGRIND") == "1":
+        # agentd-dev and agentd-vg link Debian's lws, without our patch;
+        # the plain suite runs this on the shipped build.
+        return
     with _sandbox(ctx) as (a, home, _):
         for name, data in (("important", b"keep"), ("important;old", b"x")):
             with open(os.path.join(home, name), "wb") as f:
