@@ -4,7 +4,6 @@
  *
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -98,6 +97,9 @@ static const char main_usage[] =
     "                    agentd's own)\n"
     "  --max-sessions N  at most N sessions not ended (default: no limit)\n"
     "  --max-processes N at most N agents and API processes at once\n"
+    "  --max-fds N       descriptors agentd may hold (default 16384, or\n"
+    "                    the hard limit if lower); agents and processes\n"
+    "                    get the limit agentd was started with\n"
     "  --session-memory B  memory limit of each session's cgroup (bytes, "
     "or\n"
     "                    with K, M or G); over it the session is stopped\n"
@@ -108,7 +110,6 @@ static const char main_usage[] =
     "(HMAC-SHA256)\n";
 
 static int  main_serve(int, char **);
-static void main_raise_nofile(void);
 static void main_signal_cb(int);
 static void main_token_from_fd(const char *);
 static void main_secret_from_file(const char *);
@@ -260,6 +261,7 @@ main_parse_serve(int argc, char **argv)
 		{ "cgroup-parent", required_argument, NULL, 'G' },
 		{ "max-sessions", required_argument, NULL, 'S' },
 		{ "max-processes", required_argument, NULL, 'P' },
+		{ "max-fds", required_argument, NULL, 'D' },
 		{ "session-memory", required_argument, NULL, 'm' },
 		{ "session-pids", required_argument, NULL, 'N' },
 		{ "webhook", required_argument, NULL, 'W' },
@@ -365,6 +367,14 @@ main_parse_serve(int argc, char **argv)
 		case 'P':
 			options.max_processes =
 			    main_count_arg("--max-processes", optarg);
+			break;
+		case 'D':
+			options.max_fds = main_count_arg("--max-fds", optarg);
+			if (options.max_fds < 64) {
+				fprintf(
+				    stderr, "agentd: --max-fds: at least 64\n");
+				exit(2);
+			}
 			break;
 		case 'm':
 			options.session_memory =
@@ -594,38 +604,6 @@ main_token_from_env(void)
 	}
 }
 
-/*
- * Raise the soft limit on descriptors to the hard one. The soft limit is
- * often 1024, and every client, agent pipe and running session's log
- * holds descriptors: with it a busy daemon answers EMFILE where the
- * machine would have allowed far more. Agents inherit the raised limit.
- */
-static void
-main_raise_nofile(void)
-{
-	struct rlimit rl;
-	rlim_t	      was;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	was = rl.rlim_cur;
-	if (rl.rlim_cur != rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-			log_warn("cannot raise the descriptor limit from %llu: "
-				 "%s",
-			    (unsigned long long)was, strerror(errno));
-			return;
-		}
-	}
-	if (rl.rlim_cur == RLIM_INFINITY)
-		log_info("descriptor limit: unlimited (was %llu)",
-		    (unsigned long long)was);
-	else
-		log_info("descriptor limit: %llu (was %llu)",
-		    (unsigned long long)rl.rlim_cur, (unsigned long long)was);
-}
-
 static int
 main_serve(int argc, char **argv)
 {
@@ -644,7 +622,7 @@ main_serve(int argc, char **argv)
 		    options.host);
 	if (options.data_dir == NULL)
 		options.data_dir = options_default_data_dir();
-	main_raise_nofile();
+	proc_raise_nofile();
 
 	loop_init();
 	loop_on_signal(SIGTERM, main_signal_cb);

@@ -112,6 +112,7 @@ child_exec(char **argv, char **env, const char *cwd, int flags, int fds[6],
 	    dup2(fds[5], 2) == -1)
 		_exit(127);
 	compat_closefrom(3);
+	proc_child_limits();
 	if (cwd != NULL && chdir(cwd) != 0) {
 		child_say("agentd: cannot chdir to ", cwd);
 		_exit(127);

@@ -41,6 +41,7 @@ struct options {
 	const char  *cgroup_parent; /* --cgroup-parent, or agentd's cgroup */
 	unsigned int max_sessions;  /* sessions not ended; 0: no limit */
 	unsigned int max_processes; /* agents and API processes; 0: none */
+	unsigned int max_fds;	    /* agentd's soft RLIMIT_NOFILE */
 	unsigned long long session_memory; /* default memory.max; 0: none */
 	unsigned int	   session_pids;   /* default pids.max; 0: none */
 	const char	  *webhook_url;	   /* --webhook: every session's */
@@ -179,6 +180,8 @@ struct proc *proc_spawn(char **, char **, const char *, size_t,
 struct proc *proc_spawn_in(struct contain *, char **, char **, const char *,
     size_t, const struct proc_cbs *, void *, char **);
 const char  *proc_exec_path(const char *, char *, size_t);
+void	     proc_raise_nofile(void);
+void	     proc_child_limits(void);
 pid_t	     proc_pid(struct proc *);
 unsigned long long proc_start(struct proc *);
 unsigned long long proc_start_time(pid_t);

@@ -15,6 +15,7 @@ struct options options = {
 	.idle_timeout = 0,
 	.kill_grace = 5,
 	.cancel_grace = 5,
+	.max_fds = 16384,
 };
 int64_t agentd_start_ms;
 

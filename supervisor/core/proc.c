@@ -25,6 +25,7 @@
  * proc_end_orphan signals an earlier agentd's agent only if it still
  * matches.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -165,6 +166,66 @@ proc_start_time(pid_t pid)
 }
 
 /*
+ * The soft descriptor limit agentd started with, and whether agentd
+ * changed it: children get it back (proc_child_limits), as systemd gives
+ * its services 1024: a program that uses select(2) fails on a descriptor
+ * past 1024, and a higher limit lets it open one. A child that wants more
+ * raises its own soft limit (Node.js does at start).
+ */
+static struct rlimit proc_nofile;
+static int	     proc_nofile_set;
+
+/*
+ * Set agentd's soft limit on descriptors to --max-fds, or the hard limit
+ * if that is lower. The soft limit is often 1024, and every client, agent
+ * pipe and running session's log holds a descriptor: under it a busy
+ * daemon answers EMFILE where the machine allows far more. It is lowered
+ * too, from the 1048576 some container runtimes set: lws allocates and
+ * clears 16 bytes per possible descriptor at start (16 MiB there).
+ */
+void
+proc_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t	      want = options.max_fds;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	proc_nofile = rl;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur != want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot set the descriptor limit to %llu "
+				 "(it stays %llu): %s",
+			    (unsigned long long)want,
+			    (unsigned long long)proc_nofile.rlim_cur,
+			    strerror(errno));
+			return;
+		}
+		proc_nofile_set = 1;
+	}
+	if (proc_nofile.rlim_cur == RLIM_INFINITY)
+		log_info("descriptor limit: %llu (was unlimited; children "
+			 "get that)",
+		    (unsigned long long)want);
+	else
+		log_info("descriptor limit: %llu (was %llu; children get "
+			 "that)",
+		    (unsigned long long)want,
+		    (unsigned long long)proc_nofile.rlim_cur);
+}
+
+/* In a child, between fork and exec: the limits agentd started with. */
+void
+proc_child_limits(void)
+{
+	if (proc_nofile_set)
+		(void)setrlimit(RLIMIT_NOFILE, &proc_nofile);
+}
+
+/*
  * Resolve "@self" to agentd's own executable (mock-agent, replay-agent):
  * for agents here and for the processes API (child.c). Safe between fork
  * and exec.
@@ -208,6 +269,7 @@ proc_child(
 		_exit(126);
 	}
 	compat_closefrom(3);
+	proc_child_limits();
 	if (cwd != NULL && chdir(cwd) != 0) {
 		(void)write(2, "agentd: cannot chdir to the session cwd\n", 40);
 		_exit(127);

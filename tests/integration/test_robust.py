@@ -411,21 +411,62 @@ def test_stored_sessions_hold_no_descriptors(ctx):
         check_contiguous(_events(a, "new"))
 
 
+def _nofile(pid):
+    """The soft and hard descriptor limits of a process, as strings."""
+    with open(f"/proc/{pid}/limits") as f:
+        line = next(l for l in f if l.startswith("Max open files"))
+    return line.split()[3], line.split()[4]
+
+
+def _run_sh(a, script):
+    r = a.http("POST", "/v1/processes/run",
+        {"command": "sh", "args": ["-c", script]})
+    assert r.status == 200, r.body[:300]
+    return r.json["stdout"]
+
+
 def test_soft_descriptor_limit_is_raised_at_start(ctx):
-    # A soft limit of 64 under a higher hard one is raised to the hard one,
-    # so a daemon with more stored sessions than that still starts.
+    # A soft limit of 64 under a higher hard one is raised to --max-fds
+    # (16384 by default) or the hard limit if lower, so a daemon with more
+    # stored sessions than that still starts.
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard < 1024:
         return                                  # nothing to raise to here
+    want = 16384 if hard == resource.RLIM_INFINITY else min(hard, 16384)
     data = _stored_sessions(ctx, 40)
     with Agentd(_limited(ctx, 64, "-Sn"), data_dir=data) as a:
-        with open(f"/proc/{a.pid}/limits") as f:
-            line = next(l for l in f if l.startswith("Max open files"))
-        assert line.split()[3] == line.split()[4], line
+        assert _nofile(a.pid) == (str(want), str(hard)), _nofile(a.pid)
         for i in range(40):
             r = a.http("POST", f"/v1/sessions/s{i}", {"agent": "mock"})
             assert r.status == 200, (i, r.status, r.body[:300])
         assert any("descriptor limit" in l for l in a.stderr_text().splitlines())
+        # Children get the soft limit agentd started with back: a program
+        # that uses select(2) breaks on a descriptor past 1024.
+        assert _run_sh(a, "ulimit -Sn") == "64\n"
+        pid = wait_for(lambda: a.http("GET", "/v1/sessions/s0").json.get("pid"),
+            5, 0.05, "the agent's pid")
+        assert _nofile(pid)[0] == "64", _nofile(pid)
+
+
+def test_max_fds_sets_the_limit_both_ways(ctx):
+    # Lowered too: lws allocates and clears 16 bytes per possible
+    # descriptor, 16 MiB under the 1048576 some container runtimes set.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 256:
+        return                                  # nothing to lower here
+    with Agentd(ctx.binary, extra_args=["--max-fds", "200"]) as a:
+        assert _nofile(a.pid)[0] == "200", _nofile(a.pid)
+        assert _run_sh(a, "ulimit -Sn") == f"{soft}\n"
+        made = 0
+        for i in range(100):                    # 3 descriptors a session
+            r = a.http("POST", f"/v1/sessions/s{i}", {"agent": "mock"})
+            if r.status != 200:
+                break
+            made += 1
+        assert 20 < made < 100, made
+        problem(r, 503)
+    rc, _, err = run_cli(ctx.binary, ["serve", "--max-fds", "63"])
+    assert rc == 2 and "at least 64" in err, (rc, err)
 
 
 def test_empty_session_directories_are_removed_at_start(ctx):
