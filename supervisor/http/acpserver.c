@@ -1472,6 +1472,8 @@ acpserver_load_one(const char *id)
 	TAILQ_FOREACH(b, &srv->bound, entry)
 		acpserver_translate(b);
 	acpserver_save(srv);
+	/* Until a client speaks to it, its log holds no descriptor. */
+	journal_rest(srv->journal);
 	log_info("acp %s: loaded (%llu messages)", id,
 	    (unsigned long long)journal_last(srv->journal));
 }

@@ -511,7 +511,7 @@ procs_exit_cb(void *arg, int status)
 	p->child = NULL;
 	if (!p->dead) {
 		procs_save(p);
-		journal_sync(p->log);
+		journal_rest(p->log); /* nothing more: no descriptors */
 		journal_wake(p->log); /* followers see the end */
 	}
 	/* procs_waiter_fire takes w off w->p->waiters, which is
@@ -1302,6 +1302,8 @@ procs_load(const char *id, char **cause)
 		p->exit_code = -1;
 		procs_save(p);
 	}
+	/* It ended: its log holds no descriptor until it is read. */
+	journal_rest(p->log);
 	json_free(o);
 	n = strtoul(id + 5, NULL, 10);
 	if (n >= procs_next_id)

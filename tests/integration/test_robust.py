@@ -9,6 +9,7 @@ The misbehaving agents are small shell or Python commands given as the
 `acp` agent's agentCommand, or tests/chaos/agents/fakeacp.py MODE.
 """
 
+import base64
 import json
 import os
 import resource
@@ -409,6 +410,51 @@ def test_stored_sessions_hold_no_descriptors(ctx):
         types = [e["type"] for e in _events(a, "new")]
         assert types[0] == "session.started" and types[-1] == "session.ended"
         check_contiguous(_events(a, "new"))
+
+
+def test_stored_acp_servers_and_process_logs_hold_no_descriptors(ctx):
+    # Before, each ACP server and each process that had ended kept its
+    # log open twice, before and after a restart: 30 of each under a
+    # limit of 64 left agentd unable to start.
+    from test_acp_http import _open, _prompt, _req, acp_stream
+    a = Agentd(ctx.binary, token="t")
+    try:
+        base = _fds(a)
+        sid = _open(a, "acp0")
+        _prompt(a, "acp0", 2, sid, "hello")
+        for i in range(1, 30):
+            _req(a, f"acp{i}", 0, "initialize", {"protocolVersion": 1}, "mock")
+        ids = []
+        for i in range(30):
+            r = a.http("POST", "/v1/processes",
+                {"command": "sh", "args": ["-c", f"echo out{i}"]})
+            assert r.status == 200, r.body[:300]
+            ids.append(r.json["id"])
+        wait_for(lambda: all(p["status"] == "exited" for p in
+            a.http("GET", "/v1/processes").json["processes"]), 10, 0.1,
+            "the processes end")
+        # Ended processes: their logs are closed again.
+        wait_for(lambda: _fds(a) < base + 30 * 2 + 10, 5, 0.1,
+            f"ended processes hold fds: {_fds(a)} from {base}")
+        before = acp_stream(a, "acp0")
+    finally:
+        a.stop()
+    with Agentd(_limited(ctx, 64), data_dir=a.data_dir, token="t") as b:
+        assert _fds(b) < 40, os.listdir(f"/proc/{b.pid}/fd")
+        for i in (0, 29):
+            r = b.http("GET", f"/v1/processes/{ids[i]}/logs")
+            assert r.status == 200, r.body[:300]
+            text = b"".join(base64.b64decode(e["data"])
+                for e in r.json["entries"])
+            assert text == f"out{i}\n".encode(), (i, text)
+        assert [(e.id, e.data) for e in acp_stream(b, "acp0")] == \
+            [(e.id, e.data) for e in before]
+        res = _prompt(b, "acp0", 3, sid, "again")
+        assert res["result"]["stopReason"] == "end_turn", res
+        after = [(e.id, e.data) for e in acp_stream(b, "acp0")]
+        assert after[:len(before)] == [(e.id, e.data) for e in before]
+        assert len(after) > len(before)
+        assert [int(i) for i, _ in after] == list(range(1, len(after) + 1))
 
 
 def _nofile(pid):
