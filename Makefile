@@ -68,7 +68,15 @@ all: build/agentd
 $(DEPS_STAMP): $(RECIPE)
 	toolchain/build-deps.sh $(DEPS)
 
-build/musl/%.o: %.c $(HDRS) $(DEPS_STAMP)
+# The recipe the objects were built against, rewritten only when it
+# changes: going back to deps built earlier (their stamp older than the
+# objects) must rebuild and relink too.
+build/deps.id: FORCE
+	@mkdir -p $(@D)
+	@echo $(RECIPE_HASH) | cmp -s - $@ || echo $(RECIPE_HASH) > $@
+FORCE:
+
+build/musl/%.o: %.c $(HDRS) $(DEPS_STAMP) build/deps.id
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC_MUSL) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
@@ -82,7 +90,7 @@ build/agentd: $(MUSL_OBJS)
 $(DEPS_ARM64)/.done: $(RECIPE)
 	toolchain/build-deps.sh $(DEPS_ARM64) aarch64
 
-build/arm64/%.o: %.c $(HDRS) $(DEPS_ARM64)/.done
+build/arm64/%.o: %.c $(HDRS) $(DEPS_ARM64)/.done build/deps.id
 	@mkdir -p $(@D)
 	@echo "  CC      $< (arm64)"
 	$(Q)$(CC_ARM64) $(CSTD) $(WARN) $(DEFS) -Os -ffunction-sections \
