@@ -548,6 +548,41 @@ def test_content_length_forms(ctx):
                 (200 if want == 200 else 404), h
 
 
+def test_unparseable_requests_are_answered(ctx):
+    """lws closed a request line or headers too big for its buffer without
+    a word, left a folded header line (obs-fold) unparsed until its idle
+    timeout, and ran a header name that begins a known one ("Ho", "Auth")
+    on through the next lines, losing the Host or Authorization after
+    it. Now: 414, 431, 400 at once, and the name ends at its ':'."""
+    if os.environ.get("AGENTD_SAN") == "1" or \
+            os.environ.get("AGENTD_VALGRIND") == "1":
+        # agentd-dev and agentd-vg link Debian's lws, without our patch;
+        # the plain suite runs this on the shipped build.
+        return
+    with Agentd(ctx.binary, token="tk") as a:
+        host = b"Host: localhost\r\n"
+        cases = (
+            (b"GET /v1/health?x=" + b"a" * 9000 + b" HTTP/1.1\r\n" + host, 414),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-B: " + b"b" * 9000 +
+                b"\r\n", 431),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"Accept: a\r\n b\r\n", 400),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-A: a\r\n\tb\r\n", 400),
+            (b"GET /v1/health HTTP/1.1\r\n \r\n" + host, 400),
+            (b"GET /v1/sessions HTTP/1.1\r\nHo: a\r\n" + host +
+                b"Auth: x\r\nAuthorization: Bearer tk\r\n"
+                b"Connection: close\r\n", 200),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-A: a\r\n"
+                b"Connection: close\r\n", 200),
+        )
+        for req, want in cases:
+            r = a.raw_request(req + b"\r\n", read_timeout=3)
+            assert re.match(rb"HTTP/1\.[01] %d " % want, r.data), \
+                (req[:80], want, r.data[:200])
+            if want != 200:                     # answered, then closed
+                assert r.closed and r.elapsed < 2, (req[:80], r.elapsed)
+        assert a.http("GET", "/v1/health").status == 200
+
+
 def test_chunked_body_answered_411(ctx):
     with Agentd(ctx.binary) as a:
         req = (b"POST /v1/sessions/ch HTTP/1.1\r\nHost: localhost\r\n"
