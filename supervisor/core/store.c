@@ -638,6 +638,11 @@ store_open_fds(struct store *st, int create, char **cause)
 	xasprintf(&path, "%s/%s", st->dir, st->k->log);
 	if ((st->wfd = open(path, flags, 0600)) == -1 ||
 	    (st->rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		/* Both or neither: an append checks wfd alone. */
+		if (st->wfd != -1) {
+			close(st->wfd);
+			st->wfd = -1;
+		}
 		if (!create && errno == ENOENT)
 			xasprintf(cause, "%s not found", st->k->noun);
 		else
@@ -1934,7 +1939,14 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 	if (st->rfd != -1)
 		return (store_read_in(st, st->rfd, st->index, st->first_seq,
 		    st->last_seq, st->size, from_seq, max_bytes, cb, arg));
-	/* At rest: a descriptor for this read only (see store_rest). */
+	/*
+	 * At rest: a descriptor for this read only (see store_rest). Never
+	 * once removed: the id may name a new store's log by now.
+	 */
+	if (st->flags & STORE_REMOVED) {
+		errno = ENOENT;
+		return (-1);
+	}
 	xasprintf(&path, "%s/%s", st->dir, st->k->log);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
@@ -1957,8 +1969,9 @@ store_last_seq(const struct store *st)
 
 /*
  * Delete the store's files and directory. The store stays readable
- * through its open descriptors (not once at rest: reads fail) and must
- * still be given to store_close; appends are refused from now on.
+ * through its open descriptors (one is opened first for a store at rest,
+ * so that its followers drain what it held) and must still be given to
+ * store_close; appends are refused from now on.
  */
 int
 store_remove(struct store *st)
@@ -1969,6 +1982,11 @@ store_remove(struct store *st)
 	size_t	    i;
 	int	    rv = 0, saved = 0;
 
+	if (st->rfd == -1 && !(st->flags & STORE_REMOVED)) {
+		xasprintf(&path, "%s/%s", st->dir, st->k->log);
+		st->rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		free(path);
+	}
 	st->flags |= STORE_REMOVED;
 	for (i = 0; i < nitems(names); i++) {
 		xasprintf(&path, "%s/%s", st->dir, names[i]);

@@ -805,6 +805,32 @@ TEST(rest_and_wake)
 	free(path);
 }
 
+/* A store removed at rest still drains to its readers, and never reads
+ * a new store's log made under the same id. */
+TEST(rest_then_remove)
+{
+	struct store *st, *again;
+	struct got    g;
+	int	      base;
+
+	base = open_fds();
+	CHECK((st = make_session("restrm", 5)) != NULL);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_rest(st), 0);
+	CHECK_INT(open_fds(), base);
+	CHECK_INT(store_remove(st), 0);
+	CHECK_INT(read_all(st, 1, SIZE_MAX, &g), 5);
+	CHECK_INT(g.bad, 0);
+	/* The same id made again, with 2 lines: the old store gives its 5. */
+	CHECK((again = make_session("restrm", 2)) != NULL);
+	CHECK_INT(read_all(st, 1, SIZE_MAX, &g), 5);
+	CHECK_INT(g.bad, 0);
+	store_close(st);
+	store_close(again);
+	CHECK_INT(open_fds(), base);
+}
+
 TEST(meta)
 {
 	struct store *st;
@@ -1743,7 +1769,8 @@ TEST_MAIN(TEST_ENTRY(init), TEST_ENTRY(id_validation),
     TEST_ENTRY(torn_tail), TEST_ENTRY(corrupt_middle),
     TEST_ENTRY(append_refusals), TEST_ENTRY(write_failure_leaves_no_torn_line),
     TEST_ENTRY(append_events_batch), TEST_ENTRY(sync_and_dirty),
-    TEST_ENTRY(rest_and_wake), TEST_ENTRY(meta), TEST_ENTRY(create_exists),
+    TEST_ENTRY(rest_and_wake), TEST_ENTRY(rest_then_remove),
+    TEST_ENTRY(meta), TEST_ENTRY(create_exists),
     TEST_ENTRY(list_and_remove), TEST_ENTRY(messages_append_read),
     TEST_ENTRY(messages_refusals), TEST_ENTRY(messages_torn_and_corrupt),
     TEST_ENTRY(messages_upgrade), TEST_ENTRY(meta_any_size),
