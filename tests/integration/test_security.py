@@ -580,6 +580,15 @@ def test_unparseable_requests_are_answered(ctx):
                 (req[:80], want, r.data[:200])
             if want != 200:                     # answered, then closed
                 assert r.closed and r.elapsed < 2, (req[:80], r.elapsed)
+        # Wherever the buffer runs out (here in an unknown header's
+        # entry, for some of the pads), one answer, not one per byte.
+        for pad in range(40):
+            req = (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-P: " +
+                b"p" * (7900 + pad) + b"\r\n" +
+                b"".join(b"X-%03d: v\r\n" % i for i in range(800)))
+            r = a.raw_request(req + b"\r\n", read_timeout=3)
+            assert r.data.count(b"HTTP/1.") == 1 and b" 431 " in r.data, \
+                (pad, r.data[:300])
         assert a.http("GET", "/v1/health").status == 200
 
 
