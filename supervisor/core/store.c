@@ -654,6 +654,19 @@ store_open_fds(struct store *st, int create, char **cause)
 	return (0);
 }
 
+/* The log opened for reading by its path, for a store at rest. */
+static int
+store_open_read(struct store *st)
+{
+	char *path;
+	int   fd;
+
+	xasprintf(&path, "%s/%s", st->dir, st->k->log);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	return (fd);
+}
+
 /*
  * Open the log again after store_rest, for an append. The file must be
  * as the store left it: a log that grew or shrank meanwhile is not ours
@@ -1927,8 +1940,7 @@ int
 store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
-	char *path;
-	int   fd, rv, saved;
+	int fd, rv, saved;
 
 	if (from_seq == 0)
 		from_seq = 1;
@@ -1947,10 +1959,7 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 		errno = ENOENT;
 		return (-1);
 	}
-	xasprintf(&path, "%s/%s", st->dir, st->k->log);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(path);
-	if (fd == -1)
+	if ((fd = store_open_read(st)) == -1)
 		return (-1);
 	rv = store_read_in(st, fd, st->index, st->first_seq, st->last_seq,
 	    st->size, from_seq, max_bytes, cb, arg);
@@ -1982,11 +1991,8 @@ store_remove(struct store *st)
 	size_t	    i;
 	int	    rv = 0, saved = 0;
 
-	if (st->rfd == -1 && !(st->flags & STORE_REMOVED)) {
-		xasprintf(&path, "%s/%s", st->dir, st->k->log);
-		st->rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		free(path);
-	}
+	if (st->rfd == -1 && !(st->flags & STORE_REMOVED))
+		st->rfd = store_open_read(st);
 	st->flags |= STORE_REMOVED;
 	for (i = 0; i < nitems(names); i++) {
 		xasprintf(&path, "%s/%s", st->dir, names[i]);
