@@ -36,6 +36,15 @@ LIVE = []        # every Agentd constructed since the last reset
 _DEFAULT = object()    # "use the instance's token"
 
 
+def unpatched_lws():
+    """True when the agentd under test links Debian's lws, without the
+    patches in toolchain/patches: agentd-dev (make test SAN=1) and
+    agentd-vg (valgrind). Tests of what a patch fixes run on the shipped
+    build only."""
+    return os.environ.get("AGENTD_SAN") == "1" or \
+        os.environ.get("AGENTD_VALGRIND") == "1"
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -9,7 +9,6 @@ The misbehaving agents are small shell or Python commands given as the
 `acp` agent's agentCommand, or tests/chaos/agents/fakeacp.py MODE.
 """
 
-import base64
 import json
 import os
 import resource
@@ -417,6 +416,7 @@ def test_stored_acp_servers_and_process_logs_hold_no_descriptors(ctx):
     # log open twice, before and after a restart: 30 of each under a
     # limit of 64 left agentd unable to start.
     from test_acp_http import _open, _prompt, _req, acp_stream
+    from test_processes import _logs, _text
     a = Agentd(ctx.binary, token="t")
     try:
         base = _fds(a)
@@ -442,11 +442,8 @@ def test_stored_acp_servers_and_process_logs_hold_no_descriptors(ctx):
     with Agentd(_limited(ctx, 64), data_dir=a.data_dir, token="t") as b:
         assert _fds(b) < 40, os.listdir(f"/proc/{b.pid}/fd")
         for i in (0, 29):
-            r = b.http("GET", f"/v1/processes/{ids[i]}/logs")
-            assert r.status == 200, r.body[:300]
-            text = b"".join(base64.b64decode(e["data"])
-                for e in r.json["entries"])
-            assert text == f"out{i}\n".encode(), (i, text)
+            text = _text(_logs(b, ids[i])["entries"])
+            assert text == f"out{i}\n", (i, text)
         assert [(e.id, e.data) for e in acp_stream(b, "acp0")] == \
             [(e.id, e.data) for e in before]
         res = _prompt(b, "acp0", 3, sid, "again")
