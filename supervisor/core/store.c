@@ -119,10 +119,13 @@ static const struct store_kind_info {
 	    "process.json.new", "process", "a log entry", "log entries" },
 };
 
-/* The previous half of a bounded log (log.1.jsonl), read-only. */
+/*
+ * The previous half of a bounded log (log.1.jsonl), read-only. There is
+ * one if last is not 0; its rfd is -1 at rest (store_rest) as the log's.
+ */
 #define STORE_OLD_LOG "log.1.jsonl"
 struct store_old {
-	int	 rfd; /* -1: none */
+	int	 rfd;
 	uint64_t first;
 	uint64_t last;
 	off_t	 size;
@@ -654,14 +657,14 @@ store_open_fds(struct store *st, int create, char **cause)
 	return (0);
 }
 
-/* The log opened for reading by its path, for a store at rest. */
+/* A log file opened for reading by its name, for a store at rest. */
 static int
-store_open_read(struct store *st)
+store_open_read(struct store *st, const char *name)
 {
 	char *path;
 	int   fd;
 
-	xasprintf(&path, "%s/%s", st->dir, st->k->log);
+	xasprintf(&path, "%s/%s", st->dir, name);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	free(path);
 	return (fd);
@@ -1335,12 +1338,12 @@ store_open(enum store_kind kind, const char *data_dir, const char *id,
 		store_open_old(st);
 	if ((kind == STORE_MESSAGES && store_upgrade(st, cause) == -1) ||
 	    store_open_fds(
-		st, st->old.rfd != -1 && store_log_missing(st), cause) == -1) {
+		st, st->old.last != 0 && store_log_missing(st), cause) == -1) {
 		store_close(st);
 		return (NULL);
 	}
 	if (store_scan(st, st->rfd, store_scan_line, NULL, &cut, cause) == -1) {
-		if (st->old.rfd == -1) {
+		if (st->old.last == 0) {
 			store_close(st);
 			return (NULL);
 		}
@@ -1940,17 +1943,28 @@ int
 store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
     store_read_cb cb, void *arg)
 {
-	int fd, rv, saved;
+	struct store_old  log;
+	struct store_old *part; /* log.1.jsonl, or the log */
+	const char	 *name;
+	int		  fd, rv, saved;
 
 	if (from_seq == 0)
 		from_seq = 1;
-	if (st->old.rfd != -1 && from_seq < st->first_seq)
-		return (store_read_in(st, st->old.rfd, st->old.index,
-		    st->old.first, st->old.last, st->old.size, from_seq,
-		    max_bytes, cb, arg));
-	if (st->rfd != -1)
-		return (store_read_in(st, st->rfd, st->index, st->first_seq,
-		    st->last_seq, st->size, from_seq, max_bytes, cb, arg));
+	if (st->old.last != 0 && from_seq < st->first_seq) {
+		part = &st->old;
+		name = STORE_OLD_LOG;
+	} else {
+		log = (struct store_old){ .rfd = st->rfd,
+			.first = st->first_seq,
+			.last = st->last_seq,
+			.size = st->size,
+			.index = st->index };
+		part = &log;
+		name = st->k->log;
+	}
+	if (part->rfd != -1)
+		return (store_read_in(st, part->rfd, part->index, part->first,
+		    part->last, part->size, from_seq, max_bytes, cb, arg));
 	/*
 	 * At rest: a descriptor for this read only (see store_rest). Never
 	 * once removed: the id may name a new store's log by now.
@@ -1959,10 +1973,10 @@ store_read(struct store *st, uint64_t from_seq, size_t max_bytes,
 		errno = ENOENT;
 		return (-1);
 	}
-	if ((fd = store_open_read(st)) == -1)
+	if ((fd = store_open_read(st, name)) == -1)
 		return (-1);
-	rv = store_read_in(st, fd, st->index, st->first_seq, st->last_seq,
-	    st->size, from_seq, max_bytes, cb, arg);
+	rv = store_read_in(st, fd, part->index, part->first, part->last,
+	    part->size, from_seq, max_bytes, cb, arg);
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -1991,8 +2005,12 @@ store_remove(struct store *st)
 	size_t	    i;
 	int	    rv = 0, saved = 0;
 
-	if (st->rfd == -1 && !(st->flags & STORE_REMOVED))
-		st->rfd = store_open_read(st);
+	if (!(st->flags & STORE_REMOVED)) {
+		if (st->rfd == -1)
+			st->rfd = store_open_read(st, st->k->log);
+		if (st->old.last != 0 && st->old.rfd == -1)
+			st->old.rfd = store_open_read(st, STORE_OLD_LOG);
+	}
 	st->flags |= STORE_REMOVED;
 	for (i = 0; i < nitems(names); i++) {
 		xasprintf(&path, "%s/%s", st->dir, names[i]);
@@ -2013,19 +2031,23 @@ store_remove(struct store *st)
 /*
  * Close the log's descriptors while nothing is appended (a session that
  * ended, or one loaded from disk that nobody has spoken to): a data dir
- * of thousands of sessions must not hold two descriptors each. Synced
- * first if dirty. The next append opens the log again (store_wake) and a
- * read opens it for the read alone. A bounded log (log.1.jsonl open) is
- * left as it is. 0, or -1 if the sync failed (still closed: what the
- * sync could not make durable it never will, as for store_close).
+ * of thousands of sessions must not hold two descriptors each, nor an
+ * ended process three. Synced first if dirty. The next append opens the
+ * log again (store_wake) and a read opens the file it reads for that read
+ * alone. 0, or -1 if the sync failed (still closed: what the sync could
+ * not make durable it never will, as for store_close).
  */
 int
 store_rest(struct store *st)
 {
 	int rv = 0;
 
-	if (st->old.rfd != -1 || st->wfd == -1)
+	if (st->wfd == -1)
 		return (0);
+	if (st->old.rfd != -1) {
+		close(st->old.rfd);
+		st->old.rfd = -1;
+	}
 	if (store_dirty(st))
 		rv = store_sync(st);
 	close(st->wfd);

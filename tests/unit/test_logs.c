@@ -203,12 +203,71 @@ TEST(test_an_unbounded_log_does_not_rotate)
 }
 
 static int
+open_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return (n);
+}
+
+/*
+ * A rotated log at rest (an ended process) holds no descriptors, not
+ * even log.1.jsonl's; both halves read back, appends wake it, and a
+ * removal at rest still drains both halves to a reader.
+ */
+TEST(test_a_rotated_log_rests)
+{
+	struct store *st;
+	struct got    g;
+	char	     *cause = NULL, *e;
+	uint64_t      seq;
+	size_t	      len;
+	int	      base;
+
+	base = open_fds();
+	st = store_create(STORE_LOGS, top, "p4", &cause);
+	CHECK(st != NULL);
+	if (st == NULL)
+		return;
+	store_set_cap(st, 8000);
+	for (seq = 1; seq <= 20; seq++) {
+		e = entry(seq, &len);
+		CHECK_INT(store_append(st, seq, e, len, NULL, &cause), 0);
+		free(e);
+	}
+	CHECK(size_of("p4", "log.1.jsonl") > 0);
+	CHECK_INT(open_fds(), base + 3);
+	CHECK_INT(store_rest(st), 0);
+	CHECK_INT(open_fds(), base);
+	g = read_from(st, 1);
+	CHECK_INT(g.bad, 0);
+	CHECK_INT(g.last, 20);
+	CHECK(g.first > 1 && g.first < 12);
+	CHECK_INT(open_fds(), base);
+	e = entry(21, &len);
+	CHECK_INT(store_append(st, 21, e, len, NULL, &cause), 0);
+	free(e);
+	CHECK_INT(store_rest(st), 0);
+	CHECK_INT(open_fds(), base);
+	CHECK_INT(store_remove(st), 0);
+	g = read_from(st, 1);
+	CHECK_INT(g.bad, 0);
+	CHECK_INT(g.last, 21);
+	CHECK(g.first > 1 && g.first < 12);
+	store_close(st);
+	CHECK_INT(open_fds(), base);
+}
+
+static int
 run(void)
 {
 	static const struct test tests[] = {
 		TEST_ENTRY(test_rotation_keeps_the_cap),
 		TEST_ENTRY(test_a_log_that_does_not_follow_drops_the_old_half),
 		TEST_ENTRY(test_an_unbounded_log_does_not_rotate),
+		TEST_ENTRY(test_a_rotated_log_rests),
 	};
 	char cmd[64];
 	int  rc;
