@@ -104,6 +104,7 @@ struct journal {
 	int wake;     /* subscribers to be woken */
 	int deferred; /* journal_pass_cb is queued */
 	int freed;    /* journal_free ran while it was queued */
+	int resting;  /* journal_rest ran and none was appended since */
 };
 
 static void journal_sync_cb(void *);
@@ -448,6 +449,7 @@ static void
 journal_add(struct journal *j, struct journal_held *rec)
 {
 	j->appended = rec->seq;
+	j->resting = 0;
 	if (!TAILQ_EMPTY(&j->held)) {
 		journal_hold(j, rec);
 		return;
@@ -522,6 +524,7 @@ journal_append_message_copy(struct journal *j, const char *msg, size_t len)
 {
 	struct journal_held rec;
 
+	j->resting = 0;
 	if (TAILQ_EMPTY(&j->held) && len > j->ring_max) {
 		memset(&rec, 0, sizeof rec);
 		rec.seq = j->appended + 1;
@@ -565,6 +568,9 @@ journal_retry_cb(void *arg)
 		journal_held_free(h);
 	}
 	log_info("%s: log writable again", j->name);
+	/* The writes above opened the store again: it was meant to rest. */
+	if (j->resting && store_rest(j->store) != 0)
+		log_error("%s: fdatasync: %s", j->name, strerror(errno));
 	if (j->stall_cb != NULL)
 		j->stall_cb(j->stall_arg, 0);
 }
@@ -590,12 +596,15 @@ journal_sync(struct journal *j)
 /*
  * Nothing will be appended for a while (the session ended, or was only
  * loaded): write what is batched, sync, and let the store close its
- * descriptors (store_rest). An append later opens them again.
+ * descriptors (store_rest). An append later opens them again. A backlog
+ * held for a full disk is still written when the disk takes it, and the
+ * store rests again after it.
  */
 void
 journal_rest(struct journal *j)
 {
 	journal_flush(j);
+	j->resting = 1;
 	if (store_rest(j->store) != 0)
 		log_error("%s: fdatasync: %s", j->name, strerror(errno));
 }

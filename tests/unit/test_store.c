@@ -1686,6 +1686,52 @@ TEST(journal_full_disk)
 }
 
 /*
+ * A journal told to rest while a backlog waits for the disk writes the
+ * backlog once the disk takes it, and then rests again: no descriptor
+ * stays open for a store nothing appends to.
+ */
+TEST(journal_rest_full_disk)
+{
+	struct journal *j;
+	struct store   *st;
+	struct rlimit	old, lim;
+	struct jgot	g;
+	char	       *m, *path;
+	int		base, stalls[2] = { 0, 0 };
+
+	base = open_fds();
+	CHECK((st = make_server("jrest", 0)) != NULL);
+	if (st == NULL)
+		return;
+	j = journal_new(st, "acp jrest");
+	journal_on_stall(j, stall_cb, stalls);
+	m = msg_for(1, 0);
+	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 1);
+	path = messages_path("jrest");
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)file_size(path) + 50;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	m = msg_for(2, 0);
+	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 2);
+	journal_rest(j);
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	CHECK_INT(stalls[0], 1);
+	CHECK_INT(open_fds(), base);
+	spin(1.3); /* the retry runs every second */
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(stalls[1], 1);
+	CHECK_INT(journal_last(j), 2);
+	CHECK_INT(open_fds(), base);
+	memset(&g, 0, sizeof g);
+	CHECK_INT(journal_read(j, 0, SIZE_MAX, jread_cb, &g), 2);
+	CHECK_INT(g.bad, 0);
+	journal_free(j);
+	free(path);
+}
+
+/*
  * A session's events wait for the end of the loop pass and then go to
  * the store together; a reader (journal_read, journal_last) never sees
  * fewer than were appended. On a full disk the whole batch is held, in
@@ -1774,4 +1820,5 @@ TEST_MAIN(TEST_ENTRY(init), TEST_ENTRY(id_validation),
     TEST_ENTRY(messages_append_read), TEST_ENTRY(messages_refusals),
     TEST_ENTRY(messages_torn_and_corrupt), TEST_ENTRY(messages_upgrade),
     TEST_ENTRY(meta_any_size), TEST_ENTRY(journal_messages),
-    TEST_ENTRY(journal_full_disk), TEST_ENTRY(journal_events_batch))
+    TEST_ENTRY(journal_full_disk), TEST_ENTRY(journal_rest_full_disk),
+    TEST_ENTRY(journal_events_batch))
