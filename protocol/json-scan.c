@@ -311,8 +311,9 @@ json_scan_repair(const char *s, size_t len)
 /*
  * Non-zero if one of the eight bytes of w may be a quote, a backslash or
  * a control character: the high bit of each byte that is one (the usual
- * test for a zero byte, after the xor, and for a byte below 0x20). A byte
- * above such a byte, or 0x80 and up, can be flagged too, never missed.
+ * test for a zero byte, after the xor, and for a byte below 0x20). None
+ * is missed, and only a byte above a flagged one can be flagged wrongly
+ * (by the borrow), so the lowest flag is exact.
  */
 static inline uint64_t
 json_scan_special(uint64_t w)
@@ -365,22 +366,29 @@ json_scan_hex(const char *s, size_t len, size_t i, unsigned int *out)
 int
 json_scan_decode(const char *s, size_t len, size_t *i, char *out, size_t *olen)
 {
-	size_t	      j = *i + 1, o = 0, run;
+	size_t	      j = *i + 1, o = 0, run, k;
 	unsigned int  c, lo;
 	unsigned char b;
-	uint64_t      w;
+	uint64_t      w, m;
 
 	while (j < len) {
 		/*
 		 * Most of a string is plain text: eight bytes a step while
-		 * none is a quote, a backslash or a control character (a
-		 * byte of 0x80 or more may look like one to the test, which
-		 * only sends it to the exact loop), then byte by byte.
+		 * none is a quote, a backslash or a control character, then
+		 * on from the first one flagged (the lowest flag, which is
+		 * exact, on a little-endian machine) byte by byte.
 		 */
 		while (j + 8 <= len) {
 			memcpy(&w, s + j, 8);
-			if (json_scan_special(w) != 0)
+			if ((m = json_scan_special(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				k = (size_t)__builtin_ctzll(m) / 8;
+				memcpy(out + o, &w, k);
+				o += k;
+				j += k;
+#endif
 				break;
+			}
 			memcpy(out + o, &w, 8);
 			o += 8;
 			j += 8;
