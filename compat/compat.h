@@ -38,6 +38,8 @@ int   buf_str(struct buf *, const char *);
 int   buf_printf(struct buf *, const char *, ...) __printflike(2, 3);
 char *buf_take(struct buf *, size_t *);
 void  buf_free(struct buf *);
+/* A string literal, without buf_str's strlen (hot serialisers). */
+#define buf_lit(b, s) buf_add((b), "" s, sizeof(s) - 1)
 
 /* closefrom.c */
 void compat_closefrom(int);

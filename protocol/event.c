@@ -294,13 +294,13 @@ event_delta_data(
 	    (native_id != NULL ? strlen(native_id) : 0);
 	buf_init(&b, 64 + 6 * n);
 	buf_reserve(&b, 64 + n);
-	(void)buf_str(&b, "{\"item_id\":");
+	(void)buf_lit(&b, "{\"item_id\":");
 	event_str_cjson(&b, item_id);
 	if (native_id != NULL) {
-		(void)buf_str(&b, ",\"native_item_id\":");
+		(void)buf_lit(&b, ",\"native_item_id\":");
 		event_str_cjson(&b, native_id);
 	}
-	(void)buf_str(&b, ",\"delta\":");
+	(void)buf_lit(&b, ",\"delta\":");
 	event_str_cjson(&b, delta);
 	(void)buf_add(&b, "}", 1);
 	return (buf_take(&b, len));
@@ -349,39 +349,43 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 	buf_init(&b, EVENT_ENVELOPE_MAX + 6 * strings + datalen + rawlen);
 	buf_reserve(&b, 256 + datalen + rawlen);
 
-	(void)buf_str(&b, "{\"event_id\":\"evt_");
+	(void)buf_lit(&b, "{\"event_id\":\"evt_");
 	event_u64(&b, ev->sequence);
-	(void)buf_str(&b, "\",\"sequence\":");
+	(void)buf_lit(&b, "\",\"sequence\":");
 	event_u64(&b, ev->sequence);
-	(void)buf_str(&b, ",\"time\":\"");
+	(void)buf_lit(&b, ",\"time\":\"");
 	event_format_time(ev->time_ms, tmp, sizeof tmp);
 	(void)buf_str(&b, tmp);
-	(void)buf_str(&b, "\",\"session_id\":");
+	(void)buf_lit(&b, "\",\"session_id\":");
 	event_str(&b, ev->session_id != NULL ? ev->session_id : "");
 	if (ev->native_session_id != NULL) {
-		(void)buf_str(&b, ",\"native_session_id\":");
+		(void)buf_lit(&b, ",\"native_session_id\":");
 		event_str(&b, ev->native_session_id);
 	}
-	(void)buf_str(&b,
-	    ev->daemon ? ",\"source\":\"daemon\"" : ",\"source\":\"agent\"");
-	(void)buf_str(
-	    &b, ev->synthetic ? ",\"synthetic\":true" : ",\"synthetic\":false");
-	(void)buf_str(&b, ",\"type\":");
+	if (ev->daemon)
+		(void)buf_lit(&b, ",\"source\":\"daemon\"");
+	else
+		(void)buf_lit(&b, ",\"source\":\"agent\"");
+	if (ev->synthetic)
+		(void)buf_lit(&b, ",\"synthetic\":true");
+	else
+		(void)buf_lit(&b, ",\"synthetic\":false");
+	(void)buf_lit(&b, ",\"type\":");
 	type = event_type_name(ev->type);
 	event_str(&b, type != NULL ? type : "unknown");
-	(void)buf_str(&b, ",\"data\":");
+	(void)buf_lit(&b, ",\"data\":");
 	if (data != NULL)
 		(void)buf_add(&b, data, datalen);
 	else if (ev->data == NULL && ev->data_text != NULL)
 		(void)buf_add(&b, ev->data_text, ev->data_textlen);
 	else
-		(void)buf_str(&b, "{}");
+		(void)buf_lit(&b, "{}");
 	free(data);
 
 	if (noraw_len != NULL)
 		*noraw_len = b.len;
 	if (ev->raw != NULL) {
-		(void)buf_str(&b, ",\"raw\":");
+		(void)buf_lit(&b, ",\"raw\":");
 		(void)buf_add(&b, ev->raw, rawlen);
 	}
 	(void)buf_add(&b, "}", 1);
