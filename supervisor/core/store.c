@@ -265,7 +265,9 @@ store_digits(const char **pp, const char *end, uint64_t *out)
 		return (0);
 	for (; p != end && *p >= '0' && *p <= '9'; p++) {
 		d = (unsigned int)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
+		/* v * 10 + d <= UINT64_MAX, without a division per digit. */
+		if (v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return (0);
 		v = v * 10 + d;
 	}
@@ -798,13 +800,13 @@ static enum store_next
 store_cursor_next(struct store_cursor *c, int keep, const char **line,
     size_t *len, off_t *off)
 {
-	char  *nl;
-	size_t pending;
+	const char *nl;
+	size_t	    pending;
 
 	*off = c->base + (off_t)c->pos;
 	for (;;) {
 		pending = c->end - c->pos;
-		if ((nl = memchr(c->buf + c->pos, '\n', pending)) != NULL) {
+		if ((nl = memfind(c->buf + c->pos, '\n', pending)) != NULL) {
 			*line = c->buf + c->pos;
 			*len = (size_t)(nl - *line);
 			c->pos = (size_t)(nl - c->buf) + 1;
@@ -1577,7 +1579,7 @@ store_append_events(struct store *st, uint64_t first,
 		return (-1);
 	for (i = 0; i < n; i++) {
 		if (st->kind != STORE_EVENTS || lines[i].len > STORE_LINE_MAX ||
-		    memchr(lines[i].data, '\n', lines[i].len) != NULL ||
+		    memfind(lines[i].data, '\n', lines[i].len) != NULL ||
 		    store_parse(st, lines[i].data, lines[i].len, &r) != 0 ||
 		    r.seq != first + i) {
 			xasprintf(cause, "not %s line for sequence %llu",
@@ -1639,7 +1641,7 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		hlen = (size_t)snprintf(head, sizeof head,
 		    "{\"sequence\":%llu,\"message\":", (unsigned long long)seq);
 		if (len > STORE_LINE_MAX - hlen - 1 ||
-		    memchr(data, '\n', len) != NULL ||
+		    memfind(data, '\n', len) != NULL ||
 		    !store_object_valid(data, len)) {
 			xasprintf(cause, "not %s line for sequence %llu",
 			    st->k->one, (unsigned long long)seq);
@@ -1660,7 +1662,7 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 			line = built;
 		}
 		if (len > STORE_LINE_MAX || built == NULL ||
-		    memchr(line, '\n', len) != NULL ||
+		    memfind(line, '\n', len) != NULL ||
 		    store_parse(st, line, len, &r) != 0 || r.seq != seq) {
 			xasprintf(cause, "not %s line for sequence %llu",
 			    st->k->one, (unsigned long long)seq);
