@@ -341,12 +341,16 @@ class Bench:
         return r
 
     def floor_relay(self, clients, lines, transport="ws", rate=None,
-                    sample=None):
+                    sample=None, log=False):
         """The floor relay: the same client, lines of agentd's event size
-        from a producer process writing one line per write."""
+        from a producer process writing one line per write; with log, it
+        appends them to a file too, as agentd to its log."""
         args = ["relay", "--lines", str(lines)]
         if rate:
             args += ["--rate", str(rate)]
+        if log:
+            args += ["--log", os.path.join(tempfile.mkdtemp(dir=self.tmp),
+                                           "log.jsonl")]
         pid, port, _ = self.start_floor(*args)
         try:
             extra = ["--sample", sample] if sample else []
@@ -362,10 +366,11 @@ class Bench:
 
     def throughput(self, reps):
         n, fan = self.a.ws_events, self.a.fan_events
-        ws, fws, sse, fsse, dl, fdl = [], [], [], [], [], []
+        ws, fws, flog, sse, fsse, dl, fdl = [], [], [], [], [], [], []
         for _ in range(reps):
             ws.append(self.firehose(1, n, "ws")["rate"])
             fws.append(self.floor_relay(1, n)["rate"])
+            flog.append(self.floor_relay(1, n, log=True)["rate"])
         for _ in range(reps):
             dl.append(self.firehose(100, fan, "ws")["rate"])
             fdl.append(self.floor_relay(100, fan)["rate"])
@@ -378,6 +383,10 @@ class Bench:
                     ">= 150000, >= 0.5x floor",
                     lambda v, r: v >= 150000 and r >= 0.5, fmt="%.0f",
                     floor=fws)
+        # No target: how much of the distance to the floor is the log.
+        self.record("ws_events_per_s_vs_logging_floor",
+                    "the same, against a floor that appends a log", "ev/s",
+                    ws, fmt="%.0f", floor=flog)
         self.record("ws_deliveries_per_s",
                     "deliveries/s, 1 session -> 100 WebSocket clients",
                     "del/s", dl, ">= 1000000, >= 0.5x floor",

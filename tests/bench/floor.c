@@ -29,6 +29,16 @@
  *	the rest from its WRITEABLE callback. That is the least a relay of
  *	another process's lines to WebSocket clients can do.
  *
+ *   floor relay --port P --lines N --log FILE
+ *	The same, and the relay appends the complete lines of each read to
+ *	FILE (O_APPEND, one write(2) per read) before it frames them, as
+ *	agentd appends a loop pass's events to its log before any client
+ *	sees them. Not synced: agentd syncs on a timer, not per event. Its
+ *	lines are the frames' (about 250 bytes), agentd's log lines are
+ *	larger (the event and the agent's own line, 443 bytes for a
+ *	firehose chunk). Not a target's floor: it tells how much of agentd's
+ *	distance to the relay floor is the log.
+ *
  *   floor relay --port P --replay FILE
  *	The same, but the producer writes the lines of FILE (an agent's
  *	stdout, one line per write(2), as the replay agent writes it) and
@@ -77,6 +87,7 @@ static int		   floor_relay_mode;
 static long		   floor_lines = 1000;
 static long		   floor_rate;	 /* 0: as fast as the pipe takes */
 static const char	  *floor_replay; /* agent lines to write, or NULL */
+static int		   floor_log_fd = -1; /* --log FILE */
 
 static int   floor_go_fd = -1;	 /* relay -> producer: start */
 static int   floor_pipe_fd = -1; /* producer -> relay: lines */
@@ -317,6 +328,27 @@ floor_flush_all(void)
 		floor_flush(floor_clients[i]);
 }
 
+/* Append the complete lines in [p, end) to the log, whole or exit. */
+static void
+floor_log(const char *p, const char *end)
+{
+	const char *nl;
+	ssize_t	    n;
+
+	if ((nl = memrchr(p, '\n', (size_t)(end - p))) == NULL)
+		return;
+	for (end = nl + 1; p < end; p += n) {
+		if ((n = write(floor_log_fd, p, (size_t)(end - p))) == -1) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			fprintf(stderr, "floor: log: %s\n", strerror(errno));
+			exit(1);
+		}
+	}
+}
+
 /*
  * Read what the pipe holds after the bytes kept, and frame each complete
  * line. Each byte is searched once (the search resumes where it stopped)
@@ -357,6 +389,8 @@ floor_pipe_cb(struct ev_loop *l, ev_io *w, int revents)
 	floor_in_len += (size_t)n;
 	p = floor_in + floor_in_off;
 	end = floor_in + floor_in_len;
+	if (floor_log_fd != -1)
+		floor_log(p, end);
 	while ((nl = (char *)memfind(floor_in + floor_in_scan, '\n',
 		    (size_t)(end - floor_in) - floor_in_scan)) != NULL) {
 		if (floor_replay != NULL) {
@@ -472,7 +506,7 @@ floor_usage(void)
 {
 	fprintf(stderr,
 	    "usage: floor health --port P\n"
-	    "       floor relay --port P --lines N [--rate R]\n"
+	    "       floor relay --port P --lines N [--rate R] [--log FILE]\n"
 	    "       floor relay --port P --replay FILE\n");
 	exit(2);
 }
@@ -499,7 +533,16 @@ main(int argc, char **argv)
 			floor_rate = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--replay") == 0)
 			floor_replay = argv[i + 1];
-		else
+		else if (strcmp(argv[i], "--log") == 0) {
+			floor_log_fd = open(argv[i + 1],
+			    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+			    0600);
+			if (floor_log_fd == -1) {
+				fprintf(stderr, "floor: %s: %s\n", argv[i + 1],
+				    strerror(errno));
+				return (1);
+			}
+		} else
 			floor_usage();
 	}
 	if (i != argc || port <= 0)
