@@ -12,6 +12,7 @@
 #ifndef TEST_H
 #define TEST_H
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,16 @@ test_fail(const char *file, int line, const char *fmt, ...)
 	if (test_failures++ == 0)
 		(void)snprintf(test_first, sizeof test_first, "%s:%d: %s", file,
 		    line, msg);
+}
+
+/* How many of descriptors 0-1023 are open (a leak, or a log at rest). */
+static int __attribute__((unused)) test_open_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return (n);
 }
 
 /* Run every test in the table; return the exit status. */

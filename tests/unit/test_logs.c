@@ -202,16 +202,6 @@ TEST(test_an_unbounded_log_does_not_rotate)
 	store_close(st);
 }
 
-static int
-open_fds(void)
-{
-	int fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) != -1;
-	return (n);
-}
-
 /*
  * A rotated log at rest (an ended process) holds no descriptors, not
  * even log.1.jsonl's; both halves read back, appends wake it, and a
@@ -226,7 +216,7 @@ TEST(test_a_rotated_log_rests)
 	size_t	      len;
 	int	      base;
 
-	base = open_fds();
+	base = test_open_fds();
 	st = store_create(STORE_LOGS, top, "p4", &cause);
 	CHECK(st != NULL);
 	if (st == NULL)
@@ -238,26 +228,26 @@ TEST(test_a_rotated_log_rests)
 		free(e);
 	}
 	CHECK(size_of("p4", "log.1.jsonl") > 0);
-	CHECK_INT(open_fds(), base + 3);
+	CHECK_INT(test_open_fds(), base + 3);
 	CHECK_INT(store_rest(st), 0);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	g = read_from(st, 1);
 	CHECK_INT(g.bad, 0);
 	CHECK_INT(g.last, 20);
 	CHECK(g.first > 1 && g.first < 12);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	e = entry(21, &len);
 	CHECK_INT(store_append(st, 21, e, len, NULL, &cause), 0);
 	free(e);
 	CHECK_INT(store_rest(st), 0);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	CHECK_INT(store_remove(st), 0);
 	g = read_from(st, 1);
 	CHECK_INT(g.bad, 0);
 	CHECK_INT(g.last, 21);
 	CHECK(g.first > 1 && g.first < 12);
 	store_close(st);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 }
 
 static int

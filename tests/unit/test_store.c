@@ -749,16 +749,6 @@ TEST(sync_and_dirty)
 }
 
 /* How many descriptors this process has open. */
-static int
-open_fds(void)
-{
-	int fd, n = 0;
-
-	for (fd = 0; fd < 1024; fd++)
-		n += fcntl(fd, F_GETFD) != -1;
-	return (n);
-}
-
 TEST(rest_and_wake)
 {
 	struct store *st;
@@ -766,23 +756,23 @@ TEST(rest_and_wake)
 	char	     *cause = NULL, *path, *line;
 	int	      base, fd;
 
-	base = open_fds();
+	base = test_open_fds();
 	CHECK((st = make_session("rest", 5)) != NULL);
 	if (st == NULL)
 		return;
-	CHECK_INT(open_fds(), base + 2);
+	CHECK_INT(test_open_fds(), base + 2);
 	CHECK_INT(store_rest(st), 0);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	CHECK_INT(store_rest(st), 0); /* again: nothing to do */
 	CHECK_INT(store_dirty(st), 0);
 	CHECK_INT(store_sync(st), 0);
 	/* A read at rest opens the log for itself only. */
 	CHECK_INT(read_all(st, 2, SIZE_MAX, &g), 4);
 	CHECK_INT(g.bad, 0);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	/* An append opens it again and numbering goes on. */
 	CHECK_INT(append_seq(st, 6, 0), 0);
-	CHECK_INT(open_fds(), base + 2);
+	CHECK_INT(test_open_fds(), base + 2);
 	CHECK_INT(store_dirty(st), 1);
 	CHECK_INT(store_rest(st), 0); /* synced, then closed */
 	CHECK_INT(store_dirty(st), 0);
@@ -800,7 +790,7 @@ TEST(rest_and_wake)
 	CHECK(cause != NULL && strstr(cause, "changed on disk") != NULL);
 	free(cause);
 	free(line);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	store_close(st);
 	free(path);
 }
@@ -813,12 +803,12 @@ TEST(rest_then_remove)
 	struct got    g;
 	int	      base;
 
-	base = open_fds();
+	base = test_open_fds();
 	CHECK((st = make_session("restrm", 5)) != NULL);
 	if (st == NULL)
 		return;
 	CHECK_INT(store_rest(st), 0);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	CHECK_INT(store_remove(st), 0);
 	CHECK_INT(read_all(st, 1, SIZE_MAX, &g), 5);
 	CHECK_INT(g.bad, 0);
@@ -828,7 +818,7 @@ TEST(rest_then_remove)
 	CHECK_INT(g.bad, 0);
 	store_close(st);
 	store_close(again);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 }
 
 TEST(meta)
@@ -1699,7 +1689,7 @@ TEST(journal_rest_full_disk)
 	char	       *m, *path;
 	int		base, stalls[2] = { 0, 0 };
 
-	base = open_fds();
+	base = test_open_fds();
 	CHECK((st = make_server("jrest", 0)) != NULL);
 	if (st == NULL)
 		return;
@@ -1718,12 +1708,12 @@ TEST(journal_rest_full_disk)
 	journal_rest(j);
 	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
 	CHECK_INT(stalls[0], 1);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	spin(1.3); /* the retry runs every second */
 	signal(SIGXFSZ, SIG_DFL);
 	CHECK_INT(stalls[1], 1);
 	CHECK_INT(journal_last(j), 2);
-	CHECK_INT(open_fds(), base);
+	CHECK_INT(test_open_fds(), base);
 	memset(&g, 0, sizeof g);
 	CHECK_INT(journal_read(j, 0, SIZE_MAX, jread_cb, &g), 2);
 	CHECK_INT(g.bad, 0);
