@@ -2036,15 +2036,17 @@ store_remove(struct store *st)
  * of thousands of sessions must not hold two descriptors each, nor an
  * ended process three. Synced first if dirty. The next append opens the
  * log again (store_wake) and a read opens the file it reads for that read
- * alone. 0, or -1 if the sync failed (still closed: what the sync could
- * not make durable it never will, as for store_close).
+ * alone. A removed store keeps its descriptors until store_close: they
+ * are all its followers can still read. 0, or -1 if the sync failed
+ * (still closed: what the sync could not make durable it never will, as
+ * for store_close).
  */
 int
 store_rest(struct store *st)
 {
 	int rv = 0;
 
-	if (st->wfd == -1)
+	if (st->wfd == -1 || (st->flags & STORE_REMOVED))
 		return (0);
 	if (st->old.rfd != -1) {
 		close(st->old.rfd);

@@ -819,6 +819,17 @@ TEST(rest_then_remove)
 	store_close(st);
 	store_close(again);
 	CHECK_INT(test_open_fds(), base);
+	/* Removed while open, then told to rest (its agent ended after the
+	 * DELETE): it keeps what its followers read. */
+	CHECK((st = make_session("restrm2", 3)) != NULL);
+	if (st == NULL)
+		return;
+	CHECK_INT(store_remove(st), 0);
+	CHECK_INT(store_rest(st), 0);
+	CHECK_INT(read_all(st, 1, SIZE_MAX, &g), 3);
+	CHECK_INT(g.bad, 0);
+	store_close(st);
+	CHECK_INT(test_open_fds(), base);
 }
 
 TEST(meta)
