@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -162,4 +162,36 @@ test('a page on another origin can do nothing even knowing the token', async () 
 
 test('a page on a very long host name can do nothing either', async () => {
 	await attack('long', null, LONG_HOST);
+});
+
+/*
+ * What the Sec-Fetch rule must still let through: a link on the product's
+ * own site (another origin) that downloads a session's export. Chromium
+ * sends such a click, download attribute or not, as a top-level
+ * navigation (Sec-Fetch-Dest: document), which is served.
+ */
+test('a link on another site still downloads an export', async () => {
+	const d = await startAgentd('link', TOKEN);
+	assert.equal((await api(d, 'POST', '/v1/sessions/own', { agent: 'mock' })).status, 200);
+	const href = `${d.base}/v1/sessions/own/export?access_token=${TOKEN}`;
+	evil.pages.set('/link', `<!doctype html><html><body>
+<a id="dl" href="${href}" download>the transcript</a></body></html>`);
+	const ctx = await browser.newContext({ acceptDownloads: true });
+	const page = await ctx.newPage();
+	await page.goto(`http://localhost:${evilPort}/link`);
+	const [dl] = await Promise.all([
+		page.waitForEvent('download', { timeout: 15000 }),
+		page.click('#dl'),
+	]);
+	const file = join(tmp, 'link-export.tar');
+	await dl.saveAs(file);
+	const failure = await dl.failure();
+	await ctx.close();
+	assert.equal(failure, null);
+	const tar = readFileSync(file);
+	/* ustar: the first member's name, then "ustar" at offset 257. */
+	assert.equal(tar.subarray(257, 262).toString(), 'ustar',
+	    'not an export: ' + tar.subarray(0, 200).toString());
+	assert.ok(tar.includes('events.jsonl'), 'the export holds no events.jsonl');
+	assert.doesNotMatch(d.log, /refused/, 'agentd refused the link:\n' + d.log);
 });
