@@ -113,6 +113,31 @@ file_size(const char *path)
 }
 
 /* Offset of the line for seq in a file written by make_session. */
+/*
+ * A full disk from size bytes on, simulated with RLIMIT_FSIZE (a write
+ * past it fails with EFBIG; SIGXFSZ is ignored); the limit before in
+ * *old, for disk_free.
+ */
+static void
+disk_full_at(off_t size, struct rlimit *old)
+{
+	struct rlimit lim;
+
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, old) == 0);
+	lim = *old;
+	lim.rlim_cur = (rlim_t)size;
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+}
+
+/* The disk takes writes again. */
+static void
+disk_free(const struct rlimit *old)
+{
+	CHECK(setrlimit(RLIMIT_FSIZE, old) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 static off_t
 offset_of(uint64_t seq)
 {
@@ -606,7 +631,7 @@ efbig_pad(uint64_t seq)
 TEST(write_failure_leaves_no_torn_line)
 {
 	struct store *st;
-	struct rlimit old, lim;
+	struct rlimit old;
 	struct got    g;
 	char	     *cause = NULL, *path, *l;
 	off_t	      before;
@@ -618,15 +643,10 @@ TEST(write_failure_leaves_no_torn_line)
 	path = events_path("efbig");
 	before = file_size(path);
 	l = line_for(6, efbig_pad(6));
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)before + 100;
-	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	disk_full_at(before + 100, &old);
 	r = store_append(st, 6, l, strlen(l), NULL, &cause);
 	err = errno;
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
-	signal(SIGXFSZ, SIG_DFL);
+	disk_free(&old);
 	CHECK_INT(r, -1);
 	CHECK_INT(err, EFBIG);
 	CHECK(cause != NULL && strstr(cause, strerror(EFBIG)) != NULL);
@@ -660,7 +680,7 @@ TEST(append_events_batch)
 {
 	struct store_line lines[700];
 	struct store	 *st;
-	struct rlimit	  old, lim;
+	struct rlimit	  old;
 	struct got	  g;
 	char		 *cause = NULL, *path, *bad;
 	off_t		  before;
@@ -692,15 +712,10 @@ TEST(append_events_batch)
 	lines[3].len = strlen(bad);
 
 	/* Room for about one line: the batch fails and leaves nothing. */
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)before + lines[0].len + 10;
-	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	disk_full_at(before + (off_t)lines[0].len + 10, &old);
 	r = store_append_events(st, 4, lines, 5, &cause);
 	err = errno;
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
-	signal(SIGXFSZ, SIG_DFL);
+	disk_free(&old);
 	CHECK_INT(r, -1);
 	CHECK_INT(err, EFBIG);
 	free(cause);
@@ -748,7 +763,6 @@ TEST(sync_and_dirty)
 	store_close(st);
 }
 
-/* How many descriptors this process has open. */
 TEST(rest_and_wake)
 {
 	struct store *st;
@@ -1636,7 +1650,7 @@ TEST(journal_full_disk)
 {
 	struct journal *j;
 	struct store   *st;
-	struct rlimit	old, lim;
+	struct rlimit	old;
 	struct jgot	g;
 	char	       *m, *path;
 	uint64_t	last;
@@ -1651,17 +1665,13 @@ TEST(journal_full_disk)
 	m = msg_for(1, 0);
 	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 1);
 	path = messages_path("jfull");
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	lim = old;
 	one = file_size(path);
-	lim.rlim_cur = (rlim_t)one + 50;
-	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	disk_full_at(one + 50, &old);
 	m = msg_for(2, 0);
 	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 2);
 	m = msg_for(3, 0);
 	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 3);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	disk_free(&old);
 	CHECK_INT(stalls[0], 1);
 	CHECK_INT(journal_stalled(j), 1);
 	CHECK_INT(journal_last(j), 1);
@@ -1669,7 +1679,6 @@ TEST(journal_full_disk)
 	CHECK_INT(journal_read(j, 0, SIZE_MAX, jread_cb, &g), 1);
 	CHECK_INT(file_size(path), one); /* cut back */
 	spin(1.3);			 /* the retry runs every second */
-	signal(SIGXFSZ, SIG_DFL);
 	CHECK_INT(stalls[1], 1);
 	CHECK_INT(journal_stalled(j), 0);
 	CHECK_INT(journal_last(j), 3);
@@ -1695,7 +1704,7 @@ TEST(journal_rest_full_disk)
 {
 	struct journal *j;
 	struct store   *st;
-	struct rlimit	old, lim;
+	struct rlimit	old;
 	struct jgot	g;
 	char	       *m, *path;
 	int		base, stalls[2] = { 0, 0 };
@@ -1709,19 +1718,14 @@ TEST(journal_rest_full_disk)
 	m = msg_for(1, 0);
 	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 1);
 	path = messages_path("jrest");
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)file_size(path) + 50;
-	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	disk_full_at(file_size(path) + 50, &old);
 	m = msg_for(2, 0);
 	CHECK_INT(journal_append_message(j, m, strlen(m), NULL), 2);
 	journal_rest(j);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	disk_free(&old);
 	CHECK_INT(stalls[0], 1);
 	CHECK_INT(test_open_fds(), base);
 	spin(1.3); /* the retry runs every second */
-	signal(SIGXFSZ, SIG_DFL);
 	CHECK_INT(stalls[1], 1);
 	CHECK_INT(journal_last(j), 2);
 	CHECK_INT(test_open_fds(), base);
@@ -1742,7 +1746,7 @@ TEST(journal_events_batch)
 {
 	struct journal *j;
 	struct store   *st;
-	struct rlimit	old, lim;
+	struct rlimit	old;
 	struct jgot	g;
 	enum event_type t;
 	char	       *m, *path;
@@ -1774,24 +1778,19 @@ TEST(journal_events_batch)
 	CHECK_INT(store_last_seq(st), 4);
 
 	room = file_size(path);
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	lim = old;
-	lim.rlim_cur = (rlim_t)room + 50;
-	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	disk_full_at(room + 50, &old);
 	for (i = 5; i <= 8; i++) {
 		m = line_for(i, 0);
 		CHECK_INT(event_scan(m, strlen(m), &t, &noraw), 0);
 		journal_append(j, i, t, m, strlen(m), noraw);
 	}
 	spin(0);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	disk_free(&old);
 	CHECK_INT(stalls[0], 1);
 	CHECK_INT(journal_stalled(j), 1);
 	CHECK_INT(journal_last(j), 4);
 	CHECK_INT(file_size(path), room); /* no part of the batch */
 	spin(1.3);			  /* the retry runs every second */
-	signal(SIGXFSZ, SIG_DFL);
 	CHECK_INT(stalls[1], 1);
 	CHECK_INT(journal_stalled(j), 0);
 	CHECK_INT(journal_last(j), 8);
