@@ -39,6 +39,21 @@ entry(uint64_t seq, size_t *len)
 	return (s);
 }
 
+/* Append entry(seq); store_append's result (its cause is dropped). */
+static int
+append_entry(struct store *st, uint64_t seq)
+{
+	char  *e, *cause = NULL;
+	size_t len;
+	int    rv;
+
+	e = entry(seq, &len);
+	rv = store_append(st, seq, e, len, NULL, &cause);
+	free(e);
+	free(cause);
+	return (rv);
+}
+
 struct got {
 	uint64_t first, last;
 	int	 n, bad;
@@ -84,9 +99,8 @@ TEST(test_rotation_keeps_the_cap)
 {
 	struct store *st;
 	struct got    g;
-	char	     *cause = NULL, *e;
+	char	     *cause = NULL;
 	uint64_t      seq, last;
-	size_t	      len;
 	off_t	      disk;
 
 	st = store_create(STORE_LOGS, top, "p1", &cause);
@@ -95,9 +109,7 @@ TEST(test_rotation_keeps_the_cap)
 		return;
 	store_set_cap(st, 20000);
 	for (seq = 1; seq <= 1000; seq++) {
-		e = entry(seq, &len);
-		CHECK_INT(store_append(st, seq, e, len, NULL, &cause), 0);
-		free(e);
+		CHECK_INT(append_entry(st, seq), 0);
 		disk = size_of("p1", "log.jsonl") +
 		    (size_of("p1", "log.1.jsonl") > 0
 			    ? size_of("p1", "log.1.jsonl")
@@ -131,9 +143,7 @@ TEST(test_rotation_keeps_the_cap)
 	CHECK_INT(g.last, 1000);
 	CHECK(g.first > 900);
 	store_set_cap(st, 20000);
-	e = entry(1001, &len);
-	CHECK_INT(store_append(st, 1001, e, len, NULL, &cause), 0);
-	free(e);
+	CHECK_INT(append_entry(st, 1001), 0);
 	CHECK_INT(store_append(st, 1003, "{}", 2, NULL, &cause), -1);
 	free(cause);
 	CHECK_INT(store_remove(st), 0);
@@ -155,11 +165,8 @@ TEST(test_a_log_that_does_not_follow_drops_the_old_half)
 	if (st == NULL)
 		return;
 	store_set_cap(st, 4000);
-	for (seq = 1; seq <= 40; seq++) {
-		e = entry(seq, &len);
-		CHECK_INT(store_append(st, seq, e, len, NULL, &cause), 0);
-		free(e);
-	}
+	for (seq = 1; seq <= 40; seq++)
+		CHECK_INT(append_entry(st, seq), 0);
 	store_close(st);
 	/* log.jsonl replaced by one starting at 100: history is dropped,
 	 * the log itself is kept. */
@@ -184,19 +191,15 @@ TEST(test_a_log_that_does_not_follow_drops_the_old_half)
 TEST(test_an_unbounded_log_does_not_rotate)
 {
 	struct store *st;
-	char	     *cause = NULL, *e;
+	char	     *cause = NULL;
 	uint64_t      seq;
-	size_t	      len;
 
 	st = store_create(STORE_LOGS, top, "p3", &cause);
 	CHECK(st != NULL);
 	if (st == NULL)
 		return;
-	for (seq = 1; seq <= 100; seq++) {
-		e = entry(seq, &len);
-		CHECK_INT(store_append(st, seq, e, len, NULL, &cause), 0);
-		free(e);
-	}
+	for (seq = 1; seq <= 100; seq++)
+		CHECK_INT(append_entry(st, seq), 0);
 	CHECK_INT(size_of("p3", "log.1.jsonl"), -1);
 	CHECK(size_of("p3", "log.jsonl") > 100 * 500);
 	store_close(st);
@@ -211,9 +214,8 @@ TEST(test_a_rotated_log_rests)
 {
 	struct store *st;
 	struct got    g;
-	char	     *cause = NULL, *e;
+	char	     *cause = NULL;
 	uint64_t      seq;
-	size_t	      len;
 	int	      base;
 
 	base = test_open_fds();
@@ -222,11 +224,8 @@ TEST(test_a_rotated_log_rests)
 	if (st == NULL)
 		return;
 	store_set_cap(st, 8000);
-	for (seq = 1; seq <= 20; seq++) {
-		e = entry(seq, &len);
-		CHECK_INT(store_append(st, seq, e, len, NULL, &cause), 0);
-		free(e);
-	}
+	for (seq = 1; seq <= 20; seq++)
+		CHECK_INT(append_entry(st, seq), 0);
 	CHECK(size_of("p4", "log.1.jsonl") > 0);
 	CHECK_INT(test_open_fds(), base + 3);
 	CHECK_INT(store_rest(st), 0);
@@ -236,9 +235,7 @@ TEST(test_a_rotated_log_rests)
 	CHECK_INT(g.last, 20);
 	CHECK(g.first > 1 && g.first < 12);
 	CHECK_INT(test_open_fds(), base);
-	e = entry(21, &len);
-	CHECK_INT(store_append(st, 21, e, len, NULL, &cause), 0);
-	free(e);
+	CHECK_INT(append_entry(st, 21), 0);
 	CHECK_INT(store_rest(st), 0);
 	CHECK_INT(test_open_fds(), base);
 	CHECK_INT(store_remove(st), 0);
