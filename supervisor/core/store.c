@@ -659,7 +659,7 @@ store_open_fds(struct store *st, int create, char **cause)
 	return (0);
 }
 
-/* A log file opened for reading by its name, for a store at rest. */
+/* A log file opened for reading by its name (log.jsonl or log.1.jsonl). */
 static int
 store_open_read(struct store *st, const char *name)
 {
@@ -1404,14 +1404,11 @@ store_log_missing(const struct store *st)
 static void
 store_open_old(struct store *st)
 {
-	char *path, *cause = NULL;
+	char *cause = NULL;
 	off_t cut;
 	int   fd;
 
-	xasprintf(&path, "%s/%s", st->dir, STORE_OLD_LOG);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(path);
-	if (fd == -1)
+	if ((fd = store_open_read(st, STORE_OLD_LOG)) == -1)
 		return;
 	if (store_scan(st, fd, store_scan_line, NULL, &cut, &cause) == -1 ||
 	    st->last_seq == 0) {
