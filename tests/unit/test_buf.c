@@ -102,6 +102,32 @@ TEST(reserve_exact)
 	buf_free(&b);
 }
 
+/*
+ * Appends of every length up to past the widest short copy, at every
+ * alignment: the bytes go in exactly, the NUL after them, and nothing
+ * before them moves.
+ */
+TEST(every_length)
+{
+	struct buf b;
+	char	   src[160];
+	size_t	   n, o, i;
+
+	for (i = 0; i < sizeof src; i++)
+		src[i] = (char)('A' + i % 50);
+	for (o = 0; o < 9; o++)
+		for (n = 0; n < sizeof src; n++) {
+			buf_init(&b, 1024);
+			CHECK_INT(buf_add(&b, "........", o), 0);
+			CHECK_INT(buf_add(&b, src, n), 0);
+			CHECK_INT(b.len, o + n);
+			CHECK(memcmp(b.p, "........", o) == 0);
+			CHECK(memcmp(b.p + o, src, n) == 0);
+			CHECK_INT(b.p[o + n], 0);
+			buf_free(&b);
+		}
+}
+
 TEST_MAIN(TEST_ENTRY(empty), TEST_ENTRY(append_and_grow),
     TEST_ENTRY(cap_refuses_whole), TEST_ENTRY(printf_long),
-    TEST_ENTRY(reserve_exact))
+    TEST_ENTRY(reserve_exact), TEST_ENTRY(every_length))
