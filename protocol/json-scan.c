@@ -315,7 +315,7 @@ json_scan_repair(const char *s, size_t len)
  * is missed, and only a byte above a flagged one can be flagged wrongly
  * (by the borrow), so the lowest flag is exact.
  */
-static inline uint64_t
+static inline __attribute__((__always_inline__)) uint64_t
 json_scan_special(uint64_t w)
 {
 	uint64_t q = w ^ (JSON_SCAN_ONES * '"');
@@ -351,6 +351,31 @@ json_scan_hex(const char *s, size_t len, size_t i, unsigned int *out)
 	return (0);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The first k (< 8) bytes of w, a little-endian word, into out, with no
+ * memcpy of a variable length: gcc at -Os makes that a rep movsb, whose
+ * start-up costs more than a short key takes to decode.
+ */
+static inline void
+json_scan_put(char *out, uint64_t w, size_t k)
+{
+	uint32_t h;
+
+	if (k >= 4) {
+		h = (uint32_t)w;
+		memcpy(out, &h, 4);
+		h = (uint32_t)(w >> (8 * (k - 4)));
+		memcpy(out + k - 4, &h, 4);
+	} else if (k > 0) {
+		/* 0, k / 2 and k - 1 are every index of k <= 3 */
+		out[0] = (char)w;
+		out[k / 2] = (char)(w >> (8 * (k / 2)));
+		out[k - 1] = (char)(w >> (8 * (k - 1)));
+	}
+}
+#endif
+
 /*
  * Decode the string at s[*i] == '"' into out as cJSON 1.7.15's
  * parse_string would, NUL-terminated: 0, *i past the closing quote and
@@ -366,7 +391,7 @@ json_scan_hex(const char *s, size_t len, size_t i, unsigned int *out)
 int
 json_scan_decode(const char *s, size_t len, size_t *i, char *out, size_t *olen)
 {
-	size_t	      j = *i + 1, o = 0, run, k;
+	size_t	      j = *i + 1, o = 0, k;
 	unsigned int  c, lo;
 	unsigned char b;
 	uint64_t      w, m;
@@ -383,7 +408,7 @@ json_scan_decode(const char *s, size_t len, size_t *i, char *out, size_t *olen)
 			if ((m = json_scan_special(w)) != 0) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 				k = (size_t)__builtin_ctzll(m) / 8;
-				memcpy(out + o, &w, k);
+				json_scan_put(out + o, w, k);
 				o += k;
 				j += k;
 #endif
@@ -393,14 +418,13 @@ json_scan_decode(const char *s, size_t len, size_t *i, char *out, size_t *olen)
 			o += 8;
 			j += 8;
 		}
-		for (run = j; run < len; run++) {
-			b = (unsigned char)s[run];
+		for (; j < len; j++) {
+			b = (unsigned char)s[j];
 			if (b < 0x20 || b == '"' || b == '\\')
 				break;
+			out[o++] = (char)b;
 		}
-		memcpy(out + o, s + j, run - j);
-		o += run - j;
-		if ((j = run) >= len)
+		if (j >= len)
 			break;
 		b = (unsigned char)s[j];
 		if (b == '"') {
