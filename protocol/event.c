@@ -220,16 +220,19 @@ event_format_time(int64_t ms, char *buf, size_t size)
 static void
 event_quote(struct buf *b, const char *s, int cjson)
 {
-	const char   *run;
 	char	      esc[8];
+	size_t	      len = strlen(s), run;
 	unsigned char c;
 
 	(void)buf_add(b, "\"", 1);
-	for (run = s; (c = (unsigned char)*s) != '\0'; s++) {
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		(void)buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
+	for (;;) {
+		run = json_scan_plain(s, len);
+		(void)buf_add(b, s, run);
+		if (run == len)
+			break;
+		c = (unsigned char)s[run];
+		s += run + 1;
+		len -= run + 1;
 		switch (c) {
 		case '"':
 			(void)buf_add(b, "\\\"", 2);
@@ -259,7 +262,6 @@ event_quote(struct buf *b, const char *s, int cjson)
 			break;
 		}
 	}
-	(void)buf_add(b, run, (size_t)(s - run));
 	(void)buf_add(b, "\"", 1);
 }
 

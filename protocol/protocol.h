@@ -457,9 +457,10 @@ struct json_scan_node {
 	const char *str;
 	size_t	    len; /* of str */
 };
-int json_scan_decode(const char *, size_t, size_t *, char *, size_t *);
-int json_scan_flat(
-    const char *, size_t, char *, struct json_scan_node *, size_t, size_t *);
+int    json_scan_decode(const char *, size_t, size_t *, char *, size_t *);
+size_t json_scan_plain(const char *, size_t);
+int    json_scan_flat(
+       const char *, size_t, char *, struct json_scan_node *, size_t, size_t *);
 
 /* sha256.c */
 #define SHA256_LEN   32

@@ -725,6 +725,31 @@ TEST(decode_lanes)
 	}
 }
 
-TEST_MAIN(TEST_ENTRY(decode_lanes), TEST_ENTRY(edges_scanned),
-    TEST_ENTRY(truncated_refused), TEST_ENTRY(edges_alike),
-    TEST_ENTRY(edges_events), TEST_ENTRY(fixtures_alike))
+/*
+ * json_scan_plain against a byte at a time, with one byte of every value
+ * after 0 to 19 plain ones and before a plain tail.
+ */
+TEST(plain_lanes)
+{
+	char	      text[40];
+	size_t	      k, want;
+	unsigned int  c;
+	unsigned char u;
+
+	for (c = 1; c < 256; c++)
+		for (k = 0; k < 20; k++) {
+			memset(text, 'a', sizeof text);
+			text[k] = (char)c;
+			u = (unsigned char)c;
+			want =
+			    u < 0x20 || u == '"' || u == '\\' ? k : sizeof text;
+			CHECK_INT(json_scan_plain(text, sizeof text), want);
+			CHECK_INT(json_scan_plain(text, k), k);
+		}
+	CHECK_INT(json_scan_plain("", 0), 0);
+}
+
+TEST_MAIN(TEST_ENTRY(decode_lanes), TEST_ENTRY(plain_lanes),
+    TEST_ENTRY(edges_scanned), TEST_ENTRY(truncated_refused),
+    TEST_ENTRY(edges_alike), TEST_ENTRY(edges_events),
+    TEST_ENTRY(fixtures_alike))

@@ -780,9 +780,41 @@ TEST(delta_data_matches_tree)
 		}
 }
 
+/*
+ * The same, with each byte that must be escaped (and a few that must not)
+ * after 0 to 19 plain ones, so that it falls in every lane of the quoting
+ * scan's eight-byte steps and in its tail.
+ */
+TEST(delta_data_lanes)
+{
+	static const char *const mid[] = { "\"", "\\", "\n", "\x01", "\x1f",
+		"\b", "\f", "\x7f", "\xc3\xa9", " ", "/" };
+	char			 text[64];
+	size_t			 i, k, alen, blen;
+	char			*a, *b;
+	cJSON			*o;
+
+	for (i = 0; i < sizeof mid / sizeof mid[0]; i++)
+		for (k = 0; k < 20; k++) {
+			(void)snprintf(text, sizeof text, "%.*s%s%s", (int)k,
+			    "aaaaaaaaaaaaaaaaaaaa", mid[i], "bbbbbbbbbbb");
+			o = json_object();
+			json_set_str(o, "item_id", "itm_1");
+			json_set_str(o, "delta", text);
+			a = json_print(o, &alen);
+			b = event_delta_data("itm_1", NULL, text, &blen);
+			CHECK_STR(b, a);
+			CHECK(alen == blen);
+			free(a);
+			free(b);
+			json_free(o);
+		}
+}
+
 TEST_MAIN(TEST_ENTRY(names), TEST_ENTRY(delta_data_matches_tree),
-    TEST_ENTRY(permission_words), TEST_ENTRY(format_time),
-    TEST_ENTRY(serialize_exact), TEST_ENTRY(serialize_daemon_no_raw),
+    TEST_ENTRY(delta_data_lanes), TEST_ENTRY(permission_words),
+    TEST_ENTRY(format_time), TEST_ENTRY(serialize_exact),
+    TEST_ENTRY(serialize_daemon_no_raw),
     TEST_ENTRY(serialize_escapes_and_rawlen),
     TEST_ENTRY(noraw_prefix_every_type), TEST_ENTRY(validate_every_type),
     TEST_ENTRY(validate_minimal_and_optional_nulls), TEST_ENTRY(builders_exact),
