@@ -43,8 +43,7 @@ struct host_item {
 	char	       item_id[24];
 	enum item_kind kind;
 	enum item_role role;
-	char	      *text; /* streamed so far, capped */
-	size_t	       textlen;
+	struct buf     text; /* streamed so far, capped at HOST_TEXT_MAX */
 	int	       deltas;
 	LIST_ENTRY(host_item) entry;
 };
@@ -151,7 +150,7 @@ host_item_free(struct host_item *it)
 {
 	LIST_REMOVE(it, entry);
 	free(it->native_id);
-	free(it->text);
+	buf_free(&it->text);
 	free(it);
 }
 
@@ -574,6 +573,7 @@ host_item_new(struct host *h, const struct item_spec *spec, int synthetic)
 	it->native_id = xstrdup(spec->native_id);
 	it->kind = spec->kind;
 	it->role = spec->role;
+	buf_init(&it->text, HOST_TEXT_MAX);
 	snprintf(it->item_id, sizeof it->item_id, "itm_%llu",
 	    (unsigned long long)++h->nitems);
 	LIST_INSERT_HEAD(&h->items, it, entry);
@@ -630,11 +630,8 @@ host_item_text(
 	char  *data;
 	size_t len = strlen(text);
 
-	if (it->textlen + len <= HOST_TEXT_MAX) {
-		it->text = xrealloc(it->text, it->textlen + len + 1);
-		memcpy(it->text + it->textlen, text, len + 1);
-		it->textlen += len;
-	}
+	/* Refused whole past the cap; a shorter delta after may still fit. */
+	(void)buf_add(&it->text, text, len);
 	it->deltas++;
 	/* The most frequent event: its data printed without a tree. */
 	data = event_delta_data(it->item_id, it->native_id, text, &len);
@@ -679,10 +676,11 @@ host_item_complete(
 		if (it->kind == ITEM_REASONING)
 			json_append(content,
 			    event_part_reasoning(
-				it->text != NULL ? it->text : "", NULL));
-		else if (it->text != NULL || it->kind == ITEM_MESSAGE)
+				it->text.p != NULL ? it->text.p : "", NULL));
+		else if (it->text.p != NULL || it->kind == ITEM_MESSAGE)
 			json_append(content,
-			    event_part_text(it->text != NULL ? it->text : ""));
+			    event_part_text(
+				it->text.p != NULL ? it->text.p : ""));
 	}
 	/* A message that streamed nothing gets its text as one delta. */
 	if (it->deltas == 0 &&
