@@ -195,7 +195,9 @@ enum store_next {
 
 static int store_id_valid(const char *);
 static int store_digits(const char **, const char *, uint64_t *);
-static int store_match(const char **, const char *, const char *);
+static int store_match(const char **, const char *, const char *, size_t);
+/* A literal, its length taken at compile time (a line's hot path). */
+#define store_lit(pp, end, s) store_match((pp), (end), "" s, sizeof(s) - 1)
 static int store_parse_event(const char *, size_t, struct store_rec *);
 static int store_parse_message(const char *, size_t, struct store_rec *);
 static int store_object_valid(const char *, size_t);
@@ -276,12 +278,10 @@ store_digits(const char **pp, const char *end, uint64_t *out)
 	return (1);
 }
 
-/* Consume a literal. */
+/* Consume len bytes of lit. */
 static int
-store_match(const char **pp, const char *end, const char *lit)
+store_match(const char **pp, const char *end, const char *lit, size_t len)
 {
-	size_t len = strlen(lit);
-
 	if ((size_t)(end - *pp) < len || memcmp(*pp, lit, len) != 0)
 		return (0);
 	*pp += len;
@@ -302,10 +302,10 @@ store_parse_event(const char *line, size_t len, struct store_rec *r)
 
 	if (len == 0 || line[len - 1] != '}')
 		return (-1);
-	if (!store_match(&p, end, "{\"event_id\":\"evt_") ||
+	if (!store_lit(&p, end, "{\"event_id\":\"evt_") ||
 	    !store_digits(&p, end, &a) ||
-	    !store_match(&p, end, "\",\"sequence\":") ||
-	    !store_digits(&p, end, &b) || !store_match(&p, end, ","))
+	    !store_lit(&p, end, "\",\"sequence\":") ||
+	    !store_digits(&p, end, &b) || !store_lit(&p, end, ","))
 		return (-1);
 	if (a != b || a == 0)
 		return (-1);
@@ -389,9 +389,9 @@ store_parse_message(const char *line, size_t len, struct store_rec *r)
 
 	if (len == 0 || line[len - 1] != '}')
 		return (-1);
-	if (!store_match(&p, end, "{\"sequence\":") ||
+	if (!store_lit(&p, end, "{\"sequence\":") ||
 	    !store_digits(&p, end, &seq) || seq == 0 ||
-	    !store_match(&p, end, ","))
+	    !store_lit(&p, end, ","))
 		return (-1);
 	memset(&m, 0, sizeof m);
 	if (json_scan_members(line, len, store_members_cb, &m) != 0 || m.bad ||
