@@ -77,8 +77,38 @@ memfind2(const char *s, int a, int b, size_t n)
 #if defined(__SSE2__)
 	const __m128i na = _mm_set1_epi8((char)a), nb = _mm_set1_epi8((char)b);
 	__m128i	      x, y;
+	size_t	      k;
 	int	      mask;
 
+	/*
+	 * 64 bytes a step: the pair is looked for (16 bytes at a time) only
+	 * in the 64 that hold an a, and a long text has few.
+	 */
+	while (n - i >= 65) {
+		x = _mm_or_si128(
+		    _mm_or_si128(
+			_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const void *)(s + i)), na),
+			_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const void *)(s + i + 16)), na)),
+		    _mm_or_si128(
+			_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const void *)(s + i + 32)), na),
+			_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const void *)(s + i + 48)), na)));
+		for (k = 0; k < 64 && _mm_movemask_epi8(x) != 0; k += 16) {
+			mask = _mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpeq_epi8(
+				_mm_loadu_si128((const void *)(s + i + k)), na),
+			    _mm_cmpeq_epi8(
+				_mm_loadu_si128((const void *)(s + i + k + 1)),
+				nb)));
+			if (mask != 0)
+				return (
+				    s + i + k + __builtin_ctz((unsigned)mask));
+		}
+		i += 64;
+	}
 	while (n - i >= 17) {
 		x = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + i)), na);
 		y = _mm_cmpeq_epi8(

@@ -639,6 +639,36 @@ TEST(memfind2_agrees)
 	}
 }
 
+/*
+ * The same in long plain text holding one backslash, with or without its
+ * 'u', at every place: within and across memfind2's 64-byte steps and its
+ * 16-byte ones, and at the very end.
+ */
+TEST(memfind2_sparse)
+{
+	char	    buf[200];
+	const char *want, *got;
+	size_t	    p, start;
+	int	    u;
+
+	for (u = 0; u < 2; u++)
+		for (p = 0; p < sizeof buf; p++) {
+			memset(buf, 'u', sizeof buf);
+			buf[p] = '\\';
+			if (!u && p + 1 < sizeof buf)
+				buf[p + 1] = 'x';
+			for (start = 0; start < 4 && start <= p; start++) {
+				want = u && p + 1 < sizeof buf ? buf + p : NULL;
+				got = memfind2(
+				    buf + start, '\\', 'u', sizeof buf - start);
+				if (got != want) {
+					CHECK(!"memfind2 disagrees");
+					return;
+				}
+			}
+		}
+}
+
 TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(getters_wrong_type_or_missing), TEST_ENTRY(get_int_range),
     TEST_ENTRY(parse_not_nul_terminated),
@@ -648,4 +678,4 @@ TEST_MAIN(TEST_ENTRY(parse_object_and_getters),
     TEST_ENTRY(stringn_binary), TEST_ENTRY(iterate_and_keys),
     TEST_ENTRY(detach_and_dup), TEST_ENTRY(equal), TEST_ENTRY(type_predicates),
     TEST_ENTRY(join), TEST_ENTRY(scan_key), TEST_ENTRY(repair_escapes),
-    TEST_ENTRY(memfind2_agrees))
+    TEST_ENTRY(memfind2_agrees), TEST_ENTRY(memfind2_sparse))
