@@ -586,18 +586,28 @@ class Bench:
                                 pi=True)
         l1 = self.agent_lines(f1, os.path.join(self.tmp, "pi-1x.lines"))
         l2 = self.agent_lines(f2, os.path.join(self.tmp, "pi-2x.lines"))
-        ratios, floor = [], []
+        # What a byte of the agent's output costs, the lines' share taken
+        # out: with CPU = a * lines + b * bytes and twice the lines in the
+        # second run, b = (t2 - 2 t1) / (B2 - 2 B1).
+        extra = os.path.getsize(l2) - 2 * os.path.getsize(l1)
+        ratios, floor, per_byte, floor_byte = [], [], [], []
         for _ in range(reps):
             t1 = self.replay_run("pi", f1)[1]
             t2 = self.replay_run("pi", f2)[1]
             ratios.append(t2 / t1)
-            floor.append(self.floor_replay_cpu(l2) /
-                         self.floor_replay_cpu(l1))
+            per_byte.append((t2 - 2 * t1) / extra * 1e9)
+            g1 = self.floor_replay_cpu(l1)
+            g2 = self.floor_replay_cpu(l2)
+            floor.append(g2 / g1)
+            floor_byte.append((g2 - 2 * g1) / extra * 1e9)
         self.record("pi_replay_linear",
                     "pi replay: agentd CPU(%d deltas)/CPU(%d)" % (2 * n, n),
                     "x",
                     ratios, "<= 2.1", lambda v, r: v <= 2.1, fmt="%.2f",
                     floor=floor)
+        self.record("pi_replay_per_byte",
+                    "pi replay: CPU per byte of agent output", "ns/B",
+                    per_byte, fmt="%.2f", floor=floor_byte)
 
     # --- sandbox-agent ------------------------------------------------
     def install_sa(self):
