@@ -373,6 +373,27 @@ def test_header_timeout(ctx):
         assert a.running(), "agentd died"
 
 
+def test_half_closed_request_is_taken_for_gone(ctx):
+    """A client that shuts its sending side (shutdown(SHUT_WR)) before
+    its answer is out cannot be told from one that went away: agentd
+    writes no answer, closes, and the work goes on (docs/api.md,
+    Limits). A GET answered at once still reaches it."""
+    with ctx.agentd(token=TOKEN) as a:
+        body = b'{"agent":"mock"}'
+        auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+        host = b"Host: 127.0.0.1\r\n"
+        r = a.raw_request(b"POST /v1/sessions/hc HTTP/1.1\r\n" + host +
+            auth + b"Content-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body, 5,
+            shutdown_write=True)
+        assert r.closed and r.data == b"", r.data[:200]
+        g = a.http("GET", "/v1/sessions/hc")
+        assert g.status == 200, (g.status, g.body[:300])
+        r = a.raw_request(b"GET /v1/health HTTP/1.1\r\n" + host + b"\r\n", 5,
+            shutdown_write=True)
+        assert r.data.startswith(b"HTTP/1.1 200 "), r.data[:200]
+
+
 def _listening(port):
     """Local addresses (hex, as /proc/net/tcp{,6} has them) in LISTEN."""
     out = []
