@@ -54,42 +54,6 @@ buf_reserve(struct buf *b, size_t n)
 		buf_grow(b, n, 1);
 }
 
-/*
- * Copy n bytes. gcc at -Os makes a memcpy of unknown size a rep movsb,
- * whose start-up costs tens of cycles whatever n is, and most appends are
- * a few bytes (an event's literals, a number, a short string): up to 64
- * bytes go as 8-byte loads and stores, the last of which may overlap the
- * one before, and three bytes or fewer one by one.
- */
-static void
-buf_copy(char *d, const char *s, size_t n)
-{
-	uint64_t w;
-	uint32_t h;
-	size_t	 i;
-
-	if (n > 64)
-		memcpy(d, s, n);
-	else if (n >= 8) {
-		for (i = 0; i + 8 < n; i += 8) {
-			memcpy(&w, s + i, 8);
-			memcpy(d + i, &w, 8);
-		}
-		memcpy(&w, s + n - 8, 8);
-		memcpy(d + n - 8, &w, 8);
-	} else if (n >= 4) {
-		memcpy(&h, s, 4);
-		memcpy(d, &h, 4);
-		memcpy(&h, s + n - 4, 4);
-		memcpy(d + n - 4, &h, 4);
-	} else if (n > 0) {
-		/* 0, n / 2 and n - 1 are every index of n <= 3 */
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 /* Append n bytes; 0, or -1 (nothing added, b->full set) over the cap. */
 int
 buf_add(struct buf *b, const void *p, size_t n)
