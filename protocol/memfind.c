@@ -26,29 +26,41 @@
 
 #include "protocol.h"
 
+#if defined(__SSE2__)
+/* Non-zero if one of the 64 bytes at s is the needle's byte. */
+static inline __attribute__((__always_inline__)) int
+memfind_any64(const char *s, __m128i needle)
+{
+	__m128i a, b, d, e;
+
+	a = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)s), needle);
+	b = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + 16)), needle);
+	d = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + 32)), needle);
+	e = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + 48)), needle);
+	return (_mm_movemask_epi8(
+	    _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(d, e))));
+}
+
+/* Bit k set if s[k] is a's byte and s[k + 1] b's, k < 16. */
+static inline __attribute__((__always_inline__)) int
+memfind_pair16(const char *s, __m128i na, __m128i nb)
+{
+	return (_mm_movemask_epi8(
+	    _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const void *)s), na),
+		_mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + 1)), nb))));
+}
+#endif
+
 const char *
 memfind(const char *s, int c, size_t n)
 {
 #if defined(__SSE2__)
 	const __m128i needle = _mm_set1_epi8((char)c);
-	__m128i	      a, b, d, e;
 	size_t	      i = 0;
 	int	      mask;
 
-	while (n - i >= 64) {
-		a = _mm_cmpeq_epi8(
-		    _mm_loadu_si128((const void *)(s + i)), needle);
-		b = _mm_cmpeq_epi8(
-		    _mm_loadu_si128((const void *)(s + i + 16)), needle);
-		d = _mm_cmpeq_epi8(
-		    _mm_loadu_si128((const void *)(s + i + 32)), needle);
-		e = _mm_cmpeq_epi8(
-		    _mm_loadu_si128((const void *)(s + i + 48)), needle);
-		if (_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(a, b), _mm_or_si128(d, e))) != 0)
-			break;
+	while (n - i >= 64 && !memfind_any64(s + i, needle))
 		i += 64;
-	}
 	while (n - i >= 16) {
 		mask = _mm_movemask_epi8(_mm_cmpeq_epi8(
 		    _mm_loadu_si128((const void *)(s + i)), needle));
@@ -76,7 +88,6 @@ memfind2(const char *s, int a, int b, size_t n)
 	size_t	    i = 0;
 #if defined(__SSE2__)
 	const __m128i na = _mm_set1_epi8((char)a), nb = _mm_set1_epi8((char)b);
-	__m128i	      x, y;
 	size_t	      k;
 	int	      mask;
 
@@ -85,36 +96,19 @@ memfind2(const char *s, int a, int b, size_t n)
 	 * in the 64 that hold an a, and a long text has few.
 	 */
 	while (n - i >= 65) {
-		x = _mm_or_si128(
-		    _mm_or_si128(
-			_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const void *)(s + i)), na),
-			_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const void *)(s + i + 16)), na)),
-		    _mm_or_si128(
-			_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const void *)(s + i + 32)), na),
-			_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const void *)(s + i + 48)), na)));
-		for (k = 0; k < 64 && _mm_movemask_epi8(x) != 0; k += 16) {
-			mask = _mm_movemask_epi8(_mm_and_si128(
-			    _mm_cmpeq_epi8(
-				_mm_loadu_si128((const void *)(s + i + k)), na),
-			    _mm_cmpeq_epi8(
-				_mm_loadu_si128((const void *)(s + i + k + 1)),
-				nb)));
-			if (mask != 0)
+		if (!memfind_any64(s + i, na)) {
+			i += 64;
+			continue;
+		}
+		for (k = 0; k < 64; k += 16) {
+			if ((mask = memfind_pair16(s + i + k, na, nb)) != 0)
 				return (
 				    s + i + k + __builtin_ctz((unsigned)mask));
 		}
 		i += 64;
 	}
 	while (n - i >= 17) {
-		x = _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(s + i)), na);
-		y = _mm_cmpeq_epi8(
-		    _mm_loadu_si128((const void *)(s + i + 1)), nb);
-		mask = _mm_movemask_epi8(_mm_and_si128(x, y));
-		if (mask != 0)
+		if ((mask = memfind_pair16(s + i, na, nb)) != 0)
 			return (s + i + __builtin_ctz((unsigned)mask));
 		i += 16;
 	}
