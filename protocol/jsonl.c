@@ -49,8 +49,8 @@ struct jsonl {
 	size_t	 len;	/* bytes held */
 	size_t	 pos;	/* first byte not taken */
 	size_t	 scan;	/* [pos, scan) holds no newline */
-	int	 high;	/* [pos, scan) may hold a byte >= 0x80 */
-	int	 ascii; /* the line last returned is all ASCII */
+	int	 held;	/* what [pos, scan) may hold: MEMFIND_* bits */
+	int	 may;	/* what the line last returned may hold */
 	size_t	 max;	/* line cap, newline excluded */
 	uint64_t taken; /* stream offset of buf[pos] */
 
@@ -280,8 +280,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		}
 		from = j->scan > j->pos ? j->scan : j->pos;
 		if (from == j->len ||
-		    (nl = memfind_ascii(j->buf + from, '\n', j->len - from,
-			 &j->high)) == NULL) {
+		    (nl = memfind_line(j->buf + from, '\n', j->len - from,
+			 &j->held)) == NULL) {
 			j->scan = j->len;
 			break;
 		}
@@ -290,8 +290,8 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		j->pos += n + 1;
 		j->scan = j->pos;
 		j->taken += n + 1;
-		j->ascii = !j->high;
-		j->high = 0; /* [pos, scan) is empty again */
+		j->may = j->held;
+		j->held = 0; /* [pos, scan) is empty again */
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n == 0)
@@ -302,7 +302,7 @@ jsonl_next(struct jsonl *j, const char **line, size_t *len)
 		return (JSONL_LINE);
 	}
 	if (j->pos == j->len) {
-		j->high = 0;
+		j->held = 0;
 		j->pos = j->len = j->scan = 0;
 		jsonl_shrink(j);
 	}
@@ -335,8 +335,8 @@ jsonl_finish(struct jsonl *j, const char **line, size_t *len)
 	n = j->len - j->pos;
 	j->taken += n;
 	j->pos = j->scan = j->len;
-	j->ascii = !j->high; /* jsonl_next scanned it all */
-	j->high = 0;
+	j->may = j->held; /* jsonl_next scanned it all */
+	j->held = 0;
 	if (p[n - 1] == '\r')
 		n--;
 	if (n == 0)
@@ -355,12 +355,14 @@ jsonl_buffered(const struct jsonl *j)
 }
 
 /*
- * 1 if the line jsonl_next or jsonl_finish last returned holds only ASCII
- * bytes (found by the newline search as it went, so a caller that checks
- * UTF-8 can skip the check); 0 if it may hold others.
+ * What the line jsonl_next or jsonl_finish last returned may hold, found
+ * by the newline search as it went (memfind_line): MEMFIND_HIGH unless it
+ * is all ASCII, MEMFIND_ESC_U unless it holds no backslash followed by a
+ * 'u'. A caller that checks UTF-8 or repairs \u escapes can skip the
+ * lines that cannot need it without another pass over them.
  */
 int
-jsonl_ascii(const struct jsonl *j)
+jsonl_may(const struct jsonl *j)
 {
-	return (j->ascii);
+	return (j->may);
 }

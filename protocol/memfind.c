@@ -9,14 +9,18 @@
  * a fifth of the instructions per byte. Elsewhere, and for the last bytes,
  * it is memchr. Same contract as memchr: the first c in s[0..n), or NULL.
  *
- * memfind_ascii also tells whether the bytes it looked at may hold one
- * with the high bit set (*high becomes 1; it is never cleared), so that a
- * line found all ASCII by the newline search need not be looked at again
- * to check its UTF-8. It may say 1 for bytes past the one found (in the
- * same 64 bytes), or always where there is no SSE2: a false 1 only costs
- * the check.
+ * memfind_line also tells what the bytes before the one it finds may
+ * hold, as bits or-ed into *may (never cleared): MEMFIND_HIGH, a byte with
+ * the high bit set, and MEMFIND_ESC_U, a backslash followed by a 'u' (or
+ * by a byte not given yet: the last of s[0..n) when c is not found). The
+ * newline search of an agent's line so tells, from the same loads, that
+ * the line needs neither the UTF-8 check nor json_scan_repair's search
+ * for "\u", which would be two more passes over every byte of it. A bit
+ * may be set for bytes past the one found (in the same 64), or always
+ * where there is no SSE2: a false bit only costs the pass it would save;
+ * a bit is never missing.
  *
- * memfind2 finds a pair of bytes, with the same contract.
+ * memfind2 finds a pair of bytes, with the same contract as memchr.
  */
 #include <string.h>
 
@@ -121,14 +125,56 @@ memfind2(const char *s, int a, int b, size_t n)
 	return (NULL);
 }
 
+#if defined(__SSE2__)
+/*
+ * Non-zero if the 64 bytes at s may hold a backslash followed by a 'u':
+ * one inside them, or a last byte that is a backslash and the byte after
+ * it (s[64], when left, the bytes from s on, is more than 64) a 'u' or
+ * not given.
+ */
+static inline __attribute__((__always_inline__)) int
+memfind_esc_u64(const char *s, size_t left)
+{
+	const __m128i bs = _mm_set1_epi8('\\'), u = _mm_set1_epi8('u');
+	__m128i	      x;
+	uint64_t      b = 0, v = 0;
+	int	      k;
+
+	for (k = 0; k < 64; k += 16) {
+		x = _mm_loadu_si128((const void *)(s + k));
+		b |=
+		    (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, bs))
+		    << k;
+		v |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, u))
+		    << k;
+	}
+	if ((b & (v >> 1)) != 0)
+		return (1);
+	return ((b >> 63) != 0 && (left == 64 || s[64] == 'u'));
+}
+
+/*
+ * Whether s[0..n), the bytes memfind_line looked at 16 at a time, may
+ * hold a backslash followed by a 'u'; open: s[n] is not given yet.
+ */
+static int
+memfind_esc_u(const char *s, size_t n, int open)
+{
+	if (memfind2(s, '\\', 'u', n) != NULL)
+		return (1);
+	return (open && n > 0 && s[n - 1] == '\\');
+}
+#endif
+
 const char *
-memfind_ascii(const char *s, int c, size_t n, int *high)
+memfind_line(const char *s, int c, size_t n, int *may)
 {
 #if defined(__SSE2__)
 	const __m128i needle = _mm_set1_epi8((char)c);
-	__m128i	      a, b, d, e, any = _mm_setzero_si128();
-	const char   *q;
-	size_t	      i = 0;
+	const __m128i bs = _mm_set1_epi8('\\');
+	__m128i	      a, b, d, e, hit, esc, any = _mm_setzero_si128();
+	const char   *q = NULL;
+	size_t	      i = 0, tail;
 	int	      mask;
 
 	while (n - i >= 64) {
@@ -138,34 +184,51 @@ memfind_ascii(const char *s, int c, size_t n, int *high)
 		e = _mm_loadu_si128((const void *)(s + i + 48));
 		any = _mm_or_si128(
 		    any, _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(d, e)));
-		if (_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, needle),
-					 _mm_cmpeq_epi8(b, needle)),
-			    _mm_or_si128(_mm_cmpeq_epi8(d, needle),
-				_mm_cmpeq_epi8(e, needle)))) != 0)
-			break;
+		hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, needle),
+				       _mm_cmpeq_epi8(b, needle)),
+		    _mm_or_si128(
+			_mm_cmpeq_epi8(d, needle), _mm_cmpeq_epi8(e, needle)));
+		esc = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(a, bs), _mm_cmpeq_epi8(b, bs)),
+		    _mm_or_si128(_mm_cmpeq_epi8(d, bs), _mm_cmpeq_epi8(e, bs)));
+		/* Both are rare in a long text: one test for the two. */
+		if (_mm_movemask_epi8(_mm_or_si128(hit, esc)) != 0) {
+			if ((*may & MEMFIND_ESC_U) == 0 &&
+			    _mm_movemask_epi8(esc) != 0 &&
+			    memfind_esc_u64(s + i, n - i))
+				*may |= MEMFIND_ESC_U;
+			if (_mm_movemask_epi8(hit) != 0)
+				break;
+		}
 		i += 64;
 	}
+	/* Past the 64-byte steps, or inside the one holding c. */
+	tail = n - i >= 64 ? n : i;
 	while (n - i >= 16) {
 		a = _mm_loadu_si128((const void *)(s + i));
 		any = _mm_or_si128(any, a);
 		mask = _mm_movemask_epi8(_mm_cmpeq_epi8(a, needle));
 		if (mask != 0) {
-			if (_mm_movemask_epi8(any) != 0)
-				*high = 1;
-			return (s + i + __builtin_ctz((unsigned)mask));
+			q = s + i + __builtin_ctz((unsigned)mask);
+			break;
 		}
 		i += 16;
 	}
 	if (_mm_movemask_epi8(any) != 0)
-		*high = 1;
-	q = memchr(s + i, c, n - i);
-	for (; i < n && s + i != q; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			*high = 1;
+		*may |= MEMFIND_HIGH;
+	if (q == NULL) {
+		q = memchr(s + i, c, n - i);
+		for (; i < n && s + i != q; i++)
+			if ((unsigned char)s[i] >= 0x80)
+				*may |= MEMFIND_HIGH;
+	}
+	if (tail < n && (*may & MEMFIND_ESC_U) == 0 &&
+	    memfind_esc_u(
+		s + tail, (q != NULL ? (size_t)(q - s) : n) - tail, q == NULL))
+		*may |= MEMFIND_ESC_U;
 	return (q);
 #else
-	*high = 1;
+	*may |= MEMFIND_HIGH | MEMFIND_ESC_U;
 	return (memchr(s, c, n));
 #endif
 }

@@ -91,8 +91,10 @@ int  pathmap_stream_finish(struct pathmap_stream *);
 void pathmap_stream_free(struct pathmap_stream *);
 
 /* memfind.c */
+#define MEMFIND_HIGH  0x1 /* may hold a byte >= 0x80 */
+#define MEMFIND_ESC_U 0x2 /* may hold a backslash and a 'u' */
 const char *memfind(const char *, int, size_t);
-const char *memfind_ascii(const char *, int, size_t, int *);
+const char *memfind_line(const char *, int, size_t, int *);
 const char *memfind2(const char *, int, int, size_t);
 
 /* utf8.c */
@@ -120,7 +122,7 @@ void		  jsonl_commit(struct jsonl *, size_t);
 enum jsonl_result jsonl_next(struct jsonl *, const char **, size_t *);
 enum jsonl_result jsonl_finish(struct jsonl *, const char **, size_t *);
 size_t		  jsonl_buffered(const struct jsonl *);
-int		  jsonl_ascii(const struct jsonl *);
+int		  jsonl_may(const struct jsonl *);
 
 /* jsonrpc.c */
 enum jsonrpc_kind {

@@ -171,7 +171,7 @@ void	     outq_free(struct outq *);
 /* proc.c */
 struct proc;
 struct proc_cbs {
-	void (*line)(void *, const char *, size_t, int); /* 1: all ASCII */
+	void (*line)(void *, const char *, size_t, int); /* MEMFIND_* */
 	void (*toolong)(void *, size_t);
 	void (*exit)(void *, int);
 };

@@ -436,7 +436,7 @@ proc_deliver(struct proc *p, int eof)
 		if (r == JSONL_AGAIN)
 			return;
 		if (r == JSONL_LINE)
-			p->cbs->line(p->arg, line, len, jsonl_ascii(p->lines));
+			p->cbs->line(p->arg, line, len, jsonl_may(p->lines));
 		else
 			p->cbs->toolong(p->arg, len);
 	}

@@ -308,7 +308,7 @@ agents_npm_argv(
 }
 
 static void
-agents_job_line_cb(void *arg, const char *line, size_t len, int ascii)
+agents_job_line_cb(void *arg, const char *line, size_t len, int may)
 {
 	struct agents_job *j = arg;
 

@@ -737,12 +737,15 @@ session_tell_cb(void *arg, const char *native_id, int question)
 /*
  * A line of the agent's stdout: made valid UTF-8, its lone surrogate and
  * NUL escapes made U+FFFD (json_scan_repair: else the whole line would be
- * lost, or a string cut), then to the adapter. A line the framer saw all
- * ASCII (ascii) is valid UTF-8 already. Repaired here, before anything
- * reads it, so that the event's raw is the text the adapter read.
+ * lost, or a string cut), then to the adapter. The framer's newline search
+ * tells what the line may need (may): one it saw all ASCII is valid UTF-8
+ * already, and one without a backslash followed by a 'u' has no escape to
+ * repair (utf8_repair only replaces bytes, it never makes such a pair).
+ * Repaired here, before anything reads it, so that the event's raw is the
+ * text the adapter read.
  */
 static void
-session_line_cb(void *arg, const char *line, size_t len, int ascii)
+session_line_cb(void *arg, const char *line, size_t len, int may)
 {
 	struct session *s = arg;
 	char	       *fixed = NULL, *esc;
@@ -752,9 +755,10 @@ session_line_cb(void *arg, const char *line, size_t len, int ascii)
 	record_line(s->record, '<', line, len);
 	if (host_in_turn(s->host) && s->idle_timer != NULL)
 		loop_timer_set(s->idle_timer, options.idle_timeout);
-	if (!ascii && !utf8_valid(line, len))
+	if ((may & MEMFIND_HIGH) != 0 && !utf8_valid(line, len))
 		line = fixed = utf8_repair(line, len, &len);
-	if ((esc = json_scan_repair(line, len)) != NULL) {
+	if ((may & MEMFIND_ESC_U) != 0 &&
+	    (esc = json_scan_repair(line, len)) != NULL) {
 		free(fixed);
 		line = fixed = esc;
 	}

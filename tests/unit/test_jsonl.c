@@ -393,9 +393,9 @@ TEST(memfind_agrees_with_memchr)
 }
 
 /*
- * jsonl_ascii: 1 for a line of ASCII only, 0 for a line with a byte >= 0x80
- * anywhere (first, last, past 64 bytes, in a piece fed before), however
- * the stream is cut, and the next line starts afresh.
+ * jsonl_may's MEMFIND_HIGH: clear for a line of ASCII only, set for a line
+ * with a byte >= 0x80 anywhere (first, last, past 64 bytes, in a piece fed
+ * before), however the stream is cut, and the next line starts afresh.
  */
 TEST(ascii_flag)
 {
@@ -404,7 +404,6 @@ TEST(ascii_flag)
 	size_t		  len, step, at;
 	struct jsonl	 *j;
 	enum jsonl_result r;
-	int		  got;
 
 	for (at = 0; at < 150; at += 7)
 		for (step = 1; step < 160; step += 13) {
@@ -415,19 +414,81 @@ TEST(ascii_flag)
 			memset(s + 151, 'b', 100);
 			s[251] = '\n';
 			j = jsonl_new(0);
-			got = 0;
 			for (len = 0; len < 252; len += step)
 				jsonl_feed(j, s + len,
 				    252 - len < step ? 252 - len : step);
 			r = jsonl_next(j, &line, &len);
 			CHECK(r == JSONL_LINE && len == 150);
-			got = jsonl_ascii(j);
-			CHECK(got == 0);
+			CHECK((jsonl_may(j) & MEMFIND_HIGH) != 0);
 			r = jsonl_next(j, &line, &len);
 			CHECK(r == JSONL_LINE && len == 100);
-			CHECK(jsonl_ascii(j) == 1);
+			CHECK((jsonl_may(j) & MEMFIND_HIGH) == 0);
 			jsonl_free(j);
 		}
+}
+
+/*
+ * jsonl_may's MEMFIND_ESC_U: set for a line holding a backslash and a 'u'
+ * at any offset (across a 16- and 64-byte step, as the last two bytes,
+ * split between two pieces, in the line's last or only short piece), for
+ * the line that holds it and not for the next. A line of backslashes
+ * followed by other bytes, fed whole, is found to need no repair: that
+ * is the pass it saves.
+ */
+TEST(esc_u_flag)
+{
+	char		  s[400];
+	const char	 *line;
+	size_t		  len, step, at, n;
+	struct jsonl	 *j;
+	enum jsonl_result r;
+
+	for (n = 1; n <= 200; n += n < 70 ? 1 : 9)
+		for (at = 0; at + 1 < n; at++)
+			for (step = 1; step <= 258; step += step < 9 ? 4 : 83) {
+				/* line 1: n bytes, "\u" at at; line 2 */
+				memset(s, 'a', n);
+				s[at] = '\\';
+				s[at + 1] = 'u';
+				s[n] = '\n';
+				memset(s + n + 1, 'b', 90);
+				s[n + 46] = '\\';
+				s[n + 91] = '\n';
+				j = jsonl_new(0);
+				for (len = 0; len < n + 92; len += step)
+					jsonl_feed(j, s + len,
+					    n + 92 - len < step ? n + 92 - len
+								: step);
+				r = jsonl_next(j, &line, &len);
+				CHECK(r == JSONL_LINE && len == n);
+				CHECK((jsonl_may(j) & MEMFIND_ESC_U) != 0);
+				r = jsonl_next(j, &line, &len);
+				CHECK(r == JSONL_LINE && len == 90);
+				if (step > n + 92)
+					CHECK((jsonl_may(j) & MEMFIND_ESC_U) ==
+					    0);
+				jsonl_free(j);
+			}
+	/* Escapes that are not "\u", whole: no repair needed. */
+	for (n = 2; n <= 300; n++) {
+		for (at = 0; at < n; at++)
+			s[at] = at % 5 == 0 ? '\\' : "nt\"/x"[at % 5 - 1];
+		s[n] = '\n';
+		j = jsonl_new(0);
+		jsonl_feed(j, s, n + 1);
+		r = jsonl_next(j, &line, &len);
+		CHECK(r == JSONL_LINE && len == n);
+		CHECK((jsonl_may(j) & MEMFIND_ESC_U) == 0);
+		jsonl_free(j);
+	}
+	/* At the end of the stream, a last backslash is not a "\u". */
+	j = jsonl_new(0);
+	jsonl_feed(j, "ab\\", 3);
+	CHECK(jsonl_next(j, &line, &len) == JSONL_AGAIN);
+	jsonl_feed(j, "u", 1);
+	CHECK(jsonl_finish(j, &line, &len) == JSONL_LINE && len == 4);
+	CHECK((jsonl_may(j) & MEMFIND_ESC_U) != 0);
+	jsonl_free(j);
 }
 
 TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
@@ -437,4 +498,5 @@ TEST_MAIN(TEST_ENTRY(lines_any_chunking), TEST_ENTRY(crlf_and_empty_lines),
     TEST_ENTRY(memory_shrinks_after_big_line),
     TEST_ENTRY(memory_shrinks_after_dropped_line),
     TEST_ENTRY(cap_zero_means_default), TEST_ENTRY(random_chunking),
-    TEST_ENTRY(memfind_agrees_with_memchr), TEST_ENTRY(ascii_flag))
+    TEST_ENTRY(memfind_agrees_with_memchr), TEST_ENTRY(ascii_flag),
+    TEST_ENTRY(esc_u_flag))
