@@ -40,6 +40,9 @@ struct pi {
 	char		  *stop_reason; /* of the last assistant message */
 	char		  *error;	/* its errorMessage */
 	int		   in_run;
+	char		   id[64]; /* the last key pi_block_id made */
+	unsigned long long id_msg; /* of this message */
+	long long	   id_idx; /* and this block */
 };
 
 static int  pi_spawn_argv(struct host *, struct argv_builder *, char **);
@@ -212,11 +215,20 @@ pi_free(struct host *s)
 	host_set_adapter_data(s, NULL);
 }
 
-/* The item key of block idx of the current assistant message. */
-static void
-pi_block_id(struct pi *p, long long idx, char *buf, size_t len)
+/*
+ * The item key of block idx of the current assistant message, valid until
+ * the next call. A block's deltas come in a row, so the last key is kept:
+ * a delta costs no snprintf.
+ */
+static const char *
+pi_block_id(struct pi *p, long long idx)
 {
-	snprintf(buf, len, "pi-%llu-%lld", p->nmsg, idx);
+	if (p->id[0] == '\0' || p->id_idx != idx || p->id_msg != p->nmsg) {
+		snprintf(p->id, sizeof p->id, "pi-%llu-%lld", p->nmsg, idx);
+		p->id_msg = p->nmsg;
+		p->id_idx = idx;
+	}
+	return (p->id);
 }
 
 static const char *
@@ -261,13 +273,11 @@ static void
 pi_block_start(struct host *s, struct pi *p, long long idx, enum item_kind kind)
 {
 	struct item_spec spec;
-	char		 id[64];
 
 	if (idx < 0 || idx >= PI_BLOCKS)
 		return;
-	pi_block_id(p, idx, id, sizeof id);
 	memset(&spec, 0, sizeof spec);
-	spec.native_id = id;
+	spec.native_id = pi_block_id(p, idx);
 	spec.kind = kind;
 	spec.role = ROLE_ASSISTANT;
 	host_item_start(s, &spec);
@@ -278,14 +288,11 @@ pi_block_start(struct host *s, struct pi *p, long long idx, enum item_kind kind)
 static void
 pi_block_end(struct host *s, struct pi *p, long long idx, cJSON *content)
 {
-	char id[64];
-
 	if (idx < 0 || idx >= PI_BLOCKS) {
 		json_free(content);
 		return;
 	}
-	pi_block_id(p, idx, id, sizeof id);
-	host_item_complete(s, id, 0, content);
+	host_item_complete(s, pi_block_id(p, idx), 0, content);
 	p->blocks[idx] = 0;
 }
 
@@ -295,13 +302,11 @@ pi_update(struct host *s, struct pi *p, const cJSON *ev)
 {
 	const char *type = json_get_str(ev, "type"), *text;
 	long long   idx = -1;
-	char	    id[64];
 	cJSON	   *content;
 
 	if (type == NULL)
 		return;
 	(void)json_get_int(ev, "contentIndex", &idx);
-	pi_block_id(p, idx, id, sizeof id);
 	if (strcmp(type, "text_start") == 0)
 		pi_block_start(s, p, idx, ITEM_MESSAGE);
 	else if (strcmp(type, "thinking_start") == 0)
@@ -311,7 +316,7 @@ pi_update(struct host *s, struct pi *p, const cJSON *ev)
 	else if ((strcmp(type, "text_delta") == 0 ||
 		     strcmp(type, "thinking_delta") == 0) &&
 	    (text = json_get_str(ev, "delta")) != NULL && *text != '\0')
-		host_item_delta(s, id, text);
+		host_item_delta(s, pi_block_id(p, idx), text);
 	else if (strcmp(type, "text_end") == 0 ||
 	    strcmp(type, "thinking_end") == 0) {
 		text = json_get_str(ev, "content");
@@ -358,12 +363,18 @@ pi_event_member_cb(void *arg, const char *key, size_t klen, size_t off,
 	return (0);
 }
 
+/* What a message_update keeps as raw: its type, then its event. */
+#define PI_RAW_HEAD "{\"type\":\"message_update\",\"assistantMessageEvent\":"
+
 /*
- * The event's text without "partial" (malloc'd, its length in *len), or
- * NULL if it is not an object of at most PI_EVENT_MEMBERS members.
+ * The raw kept for a message_update whose event is s[0, len): PI_RAW_HEAD,
+ * the event without "partial", '}' (malloc'd, NUL-terminated, its length
+ * in *outlen), so the event is at sizeof PI_RAW_HEAD - 1 and one byte
+ * short of the end. NULL if the event is not an object of at most
+ * PI_EVENT_MEMBERS members.
  */
 static char *
-pi_event_text(const char *s, size_t len, size_t *outlen)
+pi_event_raw(const char *s, size_t len, size_t *outlen)
 {
 	struct pi_event_members t;
 	char		       *out, *p;
@@ -374,7 +385,9 @@ pi_event_text(const char *s, size_t len, size_t *outlen)
 	if (json_scan_members(s, len, pi_event_member_cb, &t) != 0 ||
 	    t.n == PI_EVENT_MEMBERS)
 		return (NULL);
-	p = out = xmalloc(t.len + 2);
+	out = xmalloc(sizeof PI_RAW_HEAD + t.len + 3);
+	memcpy(out, PI_RAW_HEAD, sizeof PI_RAW_HEAD - 1);
+	p = out + sizeof PI_RAW_HEAD - 1;
 	*p++ = '{';
 	for (i = 0; i < t.n; i++) {
 		if (i > 0)
@@ -386,6 +399,8 @@ pi_event_text(const char *s, size_t len, size_t *outlen)
 		p += t.m[i].vlen;
 	}
 	*p++ = '}';
+	*p++ = '}';
+	*p = '\0';
 	*outlen = (size_t)(p - out);
 	return (out);
 }
@@ -401,31 +416,27 @@ static void
 pi_message_update(struct host *s, struct pi *p, const char *line, size_t len)
 {
 	const char *err;
-	size_t	    off, tlen;
-	char	   *raw, *text = NULL;
+	size_t	    off, rawlen;
+	char	   *raw = NULL;
 	cJSON	   *ev = NULL;
 
 	/* The walk of the event's members ends at its closing brace. */
 	if (json_scan_key(line, len, "assistantMessageEvent", &off) == 0 &&
-	    (text = pi_event_text(line + off, len - off, &tlen)) != NULL)
-		ev = json_parse(text, tlen, &err);
+	    (raw = pi_event_raw(line + off, len - off, &rawlen)) != NULL)
+		ev = json_parse(raw + sizeof PI_RAW_HEAD - 1,
+		    rawlen - sizeof PI_RAW_HEAD, &err);
 	if (ev == NULL) {
 		host_unparsed(s,
 		    "message_update without a readable "
 		    "assistantMessageEvent",
 		    "pi");
-		free(text);
+		free(raw);
 		return;
 	}
-	xasprintf(&raw,
-	    "{\"type\":\"message_update\","
-	    "\"assistantMessageEvent\":%.*s}",
-	    (int)tlen, text);
-	host_set_raw(s, raw, strlen(raw));
+	host_set_raw(s, raw, rawlen);
 	pi_update(s, p, ev);
 	json_free(ev);
 	free(raw);
-	free(text);
 }
 
 /* Close what an assistant message left open, and keep its outcome. */
