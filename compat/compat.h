@@ -1,7 +1,8 @@
 /*
  * compat.h: what musl lacks and every folder needs.
  *
- * closefrom(3) and <sys/queue.h> are missing from musl 1.2.3; the x*
+ * closefrom(3) and <sys/queue.h> are missing from musl 1.2.3, and
+ * compat_writeall is the write(2) loop every writer needs; the x*
  * allocators die cleanly on out-of-memory so no caller carries a NOMEM
  * branch (a sandbox helper cannot recover from it anyway); buf is the one
  * growing string, with the cap every buffer must have.
@@ -83,6 +84,9 @@ buf_copy(char *d, const char *s, size_t n)
 
 /* closefrom.c */
 void compat_closefrom(int);
+
+/* writeall.c */
+int compat_writeall(int, const void *, size_t);
 
 /* xmalloc.c */
 void *xmalloc(size_t);

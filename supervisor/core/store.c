@@ -207,7 +207,6 @@ static char *
 store_message_line(uint64_t, const char *, const char *, size_t, size_t *);
 static int store_fsync_dir(const char *);
 static int store_fsync_parent(const char *);
-static int store_write_all(int, const char *, size_t);
 static int store_writev_line(int, const char *, size_t);
 static int store_writev(int, struct iovec *, int);
 static struct store		*
@@ -511,28 +510,6 @@ store_fsync_parent(const char *path)
 	r = store_fsync_dir(parent);
 	free(parent);
 	return (r);
-}
-
-/* write(2) all of buf, through short writes and EINTR. */
-static int
-store_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		if (n == 0) {
-			errno = EIO;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
 }
 
 /*
@@ -974,8 +951,8 @@ store_upgrade_line(struct store *st, const char *line, size_t len, off_t off,
 	out = store_message_line(st->last_seq + 1, NULL, line, len, &outlen);
 	r = outlen > STORE_LINE_MAX ? 1 : 0;
 	if (r == 0 &&
-	    (store_write_all(u->fd, out, outlen) == -1 ||
-		store_write_all(u->fd, "\n", 1) == -1)) {
+	    (compat_writeall(u->fd, out, outlen) == -1 ||
+		compat_writeall(u->fd, "\n", 1) == -1)) {
 		xasprintf(cause, "%s: write: %s", u->path, strerror(errno));
 		r = -1;
 	}
@@ -1767,7 +1744,7 @@ store_write_file(const char *dir, const char *name, const char *data,
 	    -1)
 		goto fail;
 	what = "write";
-	if (store_write_all(fd, data, len) == -1)
+	if (compat_writeall(fd, data, len) == -1)
 		goto fail;
 	what = "fsync";
 	if (fsync(fd) == -1)

@@ -258,17 +258,8 @@ mockagent_main(int argc, char **argv)
 static void
 mockagent_write(const char *line, size_t len)
 {
-	size_t	off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		if ((n = write(STDOUT_FILENO, line + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			exit(errno == EPIPE ? 0 : 1);
-		}
-		off += (size_t)n;
-	}
+	if (compat_writeall(STDOUT_FILENO, line, len) != 0)
+		exit(errno == EPIPE ? 0 : 1);
 }
 
 static void

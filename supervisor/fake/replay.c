@@ -83,25 +83,16 @@ replay_compare(const char *want, const char *got)
 static int
 replay_write(const char *line)
 {
-	size_t	len = strlen(line), off = 0;
-	ssize_t n;
-	char   *buf;
+	size_t len = strlen(line);
+	char  *buf;
+	int    rv;
 
 	buf = xmalloc(len + 1);
 	memcpy(buf, line, len);
 	buf[len] = '\n';
-	while (off < len + 1) {
-		n = write(STDOUT_FILENO, buf + off, len + 1 - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return (-1);
-		}
-		off += (size_t)n;
-	}
+	rv = compat_writeall(STDOUT_FILENO, buf, len + 1);
 	free(buf);
-	return (0);
+	return (rv);
 }
 
 /* Play one fixture entry; returns 1 to stop with *code. */

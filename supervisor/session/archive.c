@@ -319,18 +319,9 @@ archive_export_end(struct archive_export *ex, int status, char *cause)
 static int
 archive_write(struct archive_export *ex, const char *p, size_t len)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(ex->fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-		ex->total += (uint64_t)n;
-	}
+	if (compat_writeall(ex->fd, p, len) != 0)
+		return (-1);
+	ex->total += len;
 	return (0);
 }
 
@@ -687,18 +678,9 @@ fail:
 static int
 archive_fd_write(struct archive_import *im, const char *p, size_t len)
 {
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(im->fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (archive_fail(im, errno == ENOSPC ? 507 : 500,
-			    "%s: %s", im->name, strerror(errno)));
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (compat_writeall(im->fd, p, len) != 0)
+		return (archive_fail(im, errno == ENOSPC ? 507 : 500, "%s: %s",
+		    im->name, strerror(errno)));
 	return (0);
 }
 

@@ -207,8 +207,6 @@ credentials_write_one(const char *path, const char *data, size_t len)
 {
 	struct stat sb;
 	char	   *tmp, *dir;
-	ssize_t	    n;
-	size_t	    off = 0;
 	int	    fd, rv = -1, saved;
 
 	/*
@@ -231,15 +229,7 @@ credentials_write_one(const char *path, const char *data, size_t len)
 	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		goto out;
-	while (off < len) {
-		if ((n = write(fd, data + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
+	if (compat_writeall(fd, data, len) != 0 || fsync(fd) != 0)
 		goto out;
 	/* link(2) never replaces: an existing file is the agent's. */
 	if (link(tmp, path) != 0 && errno != EEXIST)

@@ -398,26 +398,6 @@ fs_entries(const char *path, cJSON **out, char **cause)
 	return (0);
 }
 
-/* Write all of len bytes to fd: 0, or -1 with errno. */
-static int
-fs_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * A regular file whose size says 0 may still hold bytes: procfs makes
  * its files as they are read (/proc/self/status). Copy what it holds
@@ -454,7 +434,7 @@ fs_snapshot(int *fd, uint64_t *size, const char *abs, char **cause)
 			status = fs_errno(errno, "cannot copy", abs, cause);
 			break;
 		}
-		if (fs_write_all(mfd, buf, (size_t)n) != 0) {
+		if (compat_writeall(mfd, buf, (size_t)n) != 0) {
 			status = fs_errno(errno, "cannot copy", abs, cause);
 			break;
 		}
