@@ -86,7 +86,9 @@ buf_copy(char *d, const char *s, size_t n)
 void compat_closefrom(int);
 
 /* writeall.c */
+struct iovec;
 int compat_writeall(int, const void *, size_t);
+int compat_writevall(int, struct iovec *, int);
 
 /* xmalloc.c */
 void *xmalloc(size_t);

@@ -1,9 +1,12 @@
 /*
- * writeall.c: write(2) a whole buffer, through short writes and EINTR.
- * Every writer of a file or a pipe that must not lose a byte (the store,
- * the files API, archives, credentials, the fake agents' stdout) had its
- * own loop, each ending differently on a write of nothing.
+ * writeall.c: write(2) or writev(2) a whole buffer, through short writes
+ * and EINTR. Every writer of a file or a pipe that must not lose a byte
+ * (the store, the files API, archives, credentials, the fake agents'
+ * stdout) had its own loop, each ending differently on a write of
+ * nothing.
  */
+#include <sys/uio.h>
+
 #include <errno.h>
 #include <unistd.h>
 
@@ -13,11 +16,25 @@
 int
 compat_writeall(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	ssize_t	    n;
+	struct iovec iov;
 
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	return (compat_writevall(fd, &iov, 1));
+}
+
+/*
+ * Every piece of iov, with as few writev(2) calls as it takes; iov is
+ * changed (what was written is taken off). 0, or -1 with errno.
+ */
+int
+compat_writevall(int fd, struct iovec *iov, int cnt)
+{
+	ssize_t n;
+	size_t	done;
+
+	while (cnt > 0) {
+		if ((n = writev(fd, iov, cnt)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
@@ -26,8 +43,13 @@ compat_writeall(int fd, const void *buf, size_t len)
 			errno = EIO;
 			return (-1);
 		}
-		p += n;
-		len -= (size_t)n;
+		for (done = (size_t)n; cnt > 0 && done >= iov->iov_len;
+		     iov++, cnt--)
+			done -= iov->iov_len;
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
 	}
 	return (0);
 }

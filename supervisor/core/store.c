@@ -208,7 +208,6 @@ store_message_line(uint64_t, const char *, const char *, size_t, size_t *);
 static int store_fsync_dir(const char *);
 static int store_fsync_parent(const char *);
 static int store_writev_line(int, const char *, size_t);
-static int store_writev(int, struct iovec *, int);
 static struct store		*
 store_new(enum store_kind, const char *, const char *, char **);
 static int  store_stale(const struct store_kind_info *, const char *);
@@ -527,36 +526,7 @@ store_writev_line(int fd, const char *line, size_t len)
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *)"\n";
 	iov[1].iov_len = 1;
-	return (store_writev(fd, iov, 2));
-}
-
-/* Write every piece with as few writev(2) calls as it takes. */
-static int
-store_writev(int fd, struct iovec *iov, int cnt)
-{
-	struct iovec *v = iov;
-	ssize_t	      n;
-	size_t	      done;
-
-	while (cnt > 0) {
-		if ((n = writev(fd, v, cnt)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		if (n == 0) {
-			errno = EIO;
-			return (-1);
-		}
-		for (done = (size_t)n; cnt > 0 && done >= v->iov_len;
-		     v++, cnt--)
-			done -= v->iov_len;
-		if (cnt > 0) {
-			v->iov_base = (char *)v->iov_base + done;
-			v->iov_len -= done;
-		}
-	}
-	return (0);
+	return (compat_writevall(fd, iov, 2));
 }
 
 /* Allocate a closed store of a kind for a valid id. */
@@ -1569,7 +1539,7 @@ store_append_events(struct store *st, uint64_t first,
 			iov[2 * k + 1].iov_base = (void *)"\n";
 			iov[2 * k + 1].iov_len = 1;
 		}
-		if (store_writev(st->wfd, iov, (int)(2 * k)) == -1) {
+		if (compat_writevall(st->wfd, iov, (int)(2 * k)) == -1) {
 			store_write_failed(st, errno, cause);
 			return (-1);
 		}
@@ -1629,7 +1599,7 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 		iov[2].iov_base = (void *)"}\n";
 		iov[2].iov_len = 2;
 		len += hlen + 1;
-		w = store_writev(st->wfd, iov, 3);
+		w = compat_writevall(st->wfd, iov, 3);
 	} else {
 		if (st->kind != STORE_EVENTS && len <= STORE_LINE_MAX) {
 			built = store_message_line(seq, mark, data, len, &len);
