@@ -25,7 +25,9 @@ compat_writeall(int fd, const void *buf, size_t len)
 
 /*
  * Every piece of iov, with as few writev(2) calls as it takes; iov is
- * changed (what was written is taken off). 0, or -1 with errno.
+ * changed (what was written is taken off). Empty pieces are skipped, so
+ * nothing to write is 0 without a call, and a call that took nothing is
+ * an error. 0, or -1 with errno.
  */
 int
 compat_writevall(int fd, struct iovec *iov, int cnt)
@@ -33,7 +35,13 @@ compat_writevall(int fd, struct iovec *iov, int cnt)
 	ssize_t n;
 	size_t	done;
 
-	while (cnt > 0) {
+	for (;;) {
+		while (cnt > 0 && iov->iov_len == 0) {
+			iov++;
+			cnt--;
+		}
+		if (cnt == 0)
+			return (0);
 		if ((n = writev(fd, iov, cnt)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -51,5 +59,4 @@ compat_writevall(int fd, struct iovec *iov, int cnt)
 			iov->iov_len -= done;
 		}
 	}
-	return (0);
 }

@@ -106,9 +106,16 @@ def test_export_import_moves_a_session(ctx):
         os.makedirs(cwd_a)
         _session(a, "m1", cwd_a, home="session")
         last = _turn(a, "m1", "remember the tangerine", 1)[-1]["sequence"]
+        # Files whose tar entries end on a block: nothing to pad.
+        home = os.path.join(a.data_dir, "homes", "m1")
+        with open(os.path.join(home, "empty"), "wb"):
+            pass
+        with open(os.path.join(home, "block"), "wb") as f:
+            f.write(b"b" * 512)
         data = _export(a, "m1", secrets=True)
         m = _members(data)
         assert list(m)[:2] == ["session.json", "events.jsonl"], list(m)
+        assert m["home/empty"] == b"" and m["home/block"] == b"b" * 512
         meta = json.loads(m["session.json"])
         assert meta["export"]["format"] == "agentd-session"
         assert meta["nativeSessionId"] and meta["cwd"] == cwd_a
