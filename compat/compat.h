@@ -88,6 +88,7 @@ void compat_closefrom(int);
 /* writeall.c */
 struct iovec;
 int compat_writeall(int, const void *, size_t);
+int compat_writeline(int, const char *, size_t);
 int compat_writevall(int, struct iovec *, int);
 
 /* xmalloc.c */

@@ -24,6 +24,23 @@ compat_writeall(int fd, const void *buf, size_t len)
 }
 
 /*
+ * A line and its newline, with one writev(2) when the descriptor takes
+ * them whole (no copy to append the '\n'): the store's logs and the
+ * replay agent's stdout. 0, or -1 with errno.
+ */
+int
+compat_writeline(int fd, const char *line, size_t len)
+{
+	struct iovec iov[2];
+
+	iov[0].iov_base = (void *)line;
+	iov[0].iov_len = len;
+	iov[1].iov_base = (void *)"\n";
+	iov[1].iov_len = 1;
+	return (compat_writevall(fd, iov, 2));
+}
+
+/*
  * Every piece of iov, with as few writev(2) calls as it takes; iov is
  * changed (what was written is taken off). Empty pieces are skipped, so
  * nothing to write is 0 without a call, and a call that took nothing is

@@ -207,7 +207,6 @@ static char *
 store_message_line(uint64_t, const char *, const char *, size_t, size_t *);
 static int store_fsync_dir(const char *);
 static int store_fsync_parent(const char *);
-static int store_writev_line(int, const char *, size_t);
 static struct store		*
 store_new(enum store_kind, const char *, const char *, char **);
 static int  store_stale(const struct store_kind_info *, const char *);
@@ -509,24 +508,6 @@ store_fsync_parent(const char *path)
 	r = store_fsync_dir(parent);
 	free(parent);
 	return (r);
-}
-
-/*
- * Append line and '\n' with one writev(2). On a regular file that is
- * complete unless the disk is full, a limit is hit or a signal lands; then
- * the rest goes out in further calls, still at the end of the file since
- * the descriptor is O_APPEND and we are its only writer.
- */
-static int
-store_writev_line(int fd, const char *line, size_t len)
-{
-	struct iovec iov[2];
-
-	iov[0].iov_base = (void *)line;
-	iov[0].iov_len = len;
-	iov[1].iov_base = (void *)"\n";
-	iov[1].iov_len = 1;
-	return (compat_writevall(fd, iov, 2));
 }
 
 /* Allocate a closed store of a kind for a valid id. */
@@ -920,9 +901,7 @@ store_upgrade_line(struct store *st, const char *line, size_t len, off_t off,
 		return (1);
 	out = store_message_line(st->last_seq + 1, NULL, line, len, &outlen);
 	r = outlen > STORE_LINE_MAX ? 1 : 0;
-	if (r == 0 &&
-	    (compat_writeall(u->fd, out, outlen) == -1 ||
-		compat_writeall(u->fd, "\n", 1) == -1)) {
+	if (r == 0 && compat_writeline(u->fd, out, outlen) == -1) {
 		xasprintf(cause, "%s: write: %s", u->path, strerror(errno));
 		r = -1;
 	}
@@ -1613,7 +1592,13 @@ store_append(struct store *st, uint64_t seq, const char *data, size_t len,
 			errno = EINVAL;
 			goto out;
 		}
-		w = store_writev_line(st->wfd, line, len);
+		/*
+		 * One writev(2) on a regular file unless the disk is full,
+		 * a limit is hit or a signal lands; the rest then goes out
+		 * in further calls, still at the end of the file since the
+		 * descriptor is O_APPEND and we are its only writer.
+		 */
+		w = compat_writeline(st->wfd, line, len);
 	}
 	if (w == -1) {
 		store_write_failed(st, errno, cause);

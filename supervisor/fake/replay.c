@@ -9,8 +9,6 @@
  * differs from the recording in its "type" or "method" is reported on
  * stderr, which ends up in session.ended and helps re-recording.
  */
-#include <sys/uio.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,17 +80,10 @@ replay_compare(const char *want, const char *got)
 	json_free(g);
 }
 
-/* The line and its newline, one writev(2): no copy of a long line. */
 static int
 replay_write(const char *line)
 {
-	struct iovec iov[2];
-
-	iov[0].iov_base = (void *)line;
-	iov[0].iov_len = strlen(line);
-	iov[1].iov_base = (void *)"\n";
-	iov[1].iov_len = 1;
-	return (compat_writevall(STDOUT_FILENO, iov, 2));
+	return (compat_writeline(STDOUT_FILENO, line, strlen(line)));
 }
 
 /* Play one fixture entry; returns 1 to stop with *code. */

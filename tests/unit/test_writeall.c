@@ -1,7 +1,8 @@
 /*
- * test_writeall.c: compat_writeall and compat_writevall through a pipe:
- * nothing to write, empty pieces anywhere, pieces split by a short
- * write, and the errors of a full pipe and a reader gone.
+ * test_writeall.c: compat_writeall, compat_writeline and compat_writevall
+ * through a pipe: nothing to write, empty pieces anywhere, a line and its
+ * newline, pieces split by a short write, and the errors of a full pipe
+ * and a reader gone.
  */
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -69,6 +70,22 @@ TEST(empty_pieces_anywhere)
 	CHECK_INT(compat_writevall(p[1], iov, 6), 0);
 	CHECK_INT(drain(p[0], buf, sizeof buf), 6);
 	CHECK(memcmp(buf, "abcdef", 6) == 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* compat_writeline: the line, then its newline; an empty line is "\n". */
+TEST(line_and_newline)
+{
+	char buf[16];
+	int  p[2];
+
+	CHECK(pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
+	CHECK_INT(compat_writeline(p[1], "abc", 3), 0);
+	CHECK_INT(compat_writeline(p[1], "", 0), 0);
+	CHECK_INT(compat_writeline(p[1], "de", 2), 0);
+	CHECK_INT(drain(p[0], buf, sizeof buf), 8);
+	CHECK(memcmp(buf, "abc\n\nde\n", 8) == 0);
 	close(p[0]);
 	close(p[1]);
 }
@@ -153,4 +170,4 @@ TEST(errors)
 }
 
 TEST_MAIN(TEST_ENTRY(nothing_to_write), TEST_ENTRY(empty_pieces_anywhere),
-    TEST_ENTRY(short_writes), TEST_ENTRY(errors))
+    TEST_ENTRY(line_and_newline), TEST_ENTRY(short_writes), TEST_ENTRY(errors))
