@@ -127,6 +127,8 @@ struct acp {
 	cJSON *config;	   /* … and these configOptions, or NULL */
 	int    opening;	   /* settings sent before the first prompt */
 	TAILQ_HEAD(, acp_setting) settings;
+
+	struct acpmsg_memo *memo; /* the last text chunk's envelope */
 };
 
 typedef void acp_update_fn(struct host *, struct acp *, const cJSON *);
@@ -384,7 +386,7 @@ acp_chunk_fast(struct host *s, struct acp *a, const char *line, size_t len)
 		return (-1);
 	if (len > sizeof small)
 		buf = xmalloc(len);
-	if (acpmsg_chunk_scan(line, len, buf, &c) == 0) {
+	if (acpmsg_chunk_scan(&a->memo, line, len, buf, &c) == 0) {
 		if (!a->replaying)
 			acp_run_text(s, a, runs[c.kind], c.message_id, c.text);
 		r = 0;
@@ -1959,6 +1961,7 @@ acp_free(struct host *s)
 	free(a->run_id);
 	free(a->run_base);
 	free(a->last_base);
+	acpmsg_memo_free(a->memo);
 	free(a);
 	host_set_adapter_data(s, NULL);
 }

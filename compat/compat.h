@@ -79,6 +79,36 @@ buf_copy(char *d, const char *s, size_t n)
 	}
 }
 
+/*
+ * 1 if the n bytes at a and b are the same: eight bytes a step, the last
+ * eight (overlapping) where they end, as buf_copy reads. musl's memcmp
+ * goes a byte a step, and the ACP scanner compares a chunk's envelope,
+ * some 150 bytes, on every line.
+ */
+static inline int
+buf_same(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	size_t	 i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++) {
+			if (a[i] != b[i])
+				return (0);
+		}
+		return (1);
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return (0);
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return (x == y);
+}
+
 /* A string literal, without buf_str's strlen (hot serialisers). */
 #define buf_lit(b, s) buf_add((b), "" s, sizeof(s) - 1)
 

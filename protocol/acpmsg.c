@@ -449,6 +449,77 @@ static const int acpmsg_first[ACPMSG_M_COUNT + 1] = {
 	    ~(1U << ACPMSG_M_MESSAGE))
 
 /*
+ * The envelope of the last text chunk read in full: its line up to and
+ * with the opening quote of its text (head), and from the byte after the
+ * text's closing quote to its end (tail), with what they hold. An agent
+ * streams the chunks of a message in one envelope, and only the text
+ * changes (an ACP firehose spent more than a third of an event in the
+ * scanner). A line that is head, a string and tail reads as the kept line
+ * did but for the text: the scanner reads left to right, so head leaves
+ * it at the text's quote as it left it then; the string ends where
+ * decoding it ends; and tail then leads it to the end the same way.
+ */
+#define ACPMSG_MEMO_MAX 512
+
+struct acpmsg_memo {
+	size_t		   headlen; /* 0: nothing kept */
+	size_t		   taillen;
+	enum acpmsg_update kind;
+	int		   has_id;
+	char		   env[ACPMSG_MEMO_MAX]; /* head, then tail */
+	char		   id[ACPMSG_MEMO_MAX];	 /* messageId, decoded */
+};
+
+void
+acpmsg_memo_free(struct acpmsg_memo *mo)
+{
+	free(mo);
+}
+
+/* line as the kept envelope around a new text: 0 and *c, or -1. */
+static int
+acpmsg_memo_read(const struct acpmsg_memo *mo, const char *line, size_t len,
+    char *buf, struct acpmsg_chunk *c)
+{
+	size_t i, end, tlen;
+
+	if (mo->headlen == 0 || len <= mo->headlen + mo->taillen)
+		return (-1);
+	end = len - mo->taillen;
+	if (!buf_same(line, mo->env, mo->headlen) ||
+	    !buf_same(line + end, mo->env + mo->headlen, mo->taillen))
+		return (-1);
+	i = mo->headlen - 1; /* the text's opening quote */
+	if (json_scan_decode(line, end, &i, buf, &tlen) != 0 || i != end)
+		return (-1);
+	c->kind = mo->kind;
+	c->message_id = mo->has_id ? mo->id : NULL;
+	c->text = buf;
+	return (0);
+}
+
+/* Keep the envelope of a line read in full; text is its text's node. */
+static void
+acpmsg_memo_keep(struct acpmsg_memo *mo, const char *line, size_t len,
+    const struct json_scan_node *text, const struct acpmsg_chunk *c)
+{
+	size_t head = text->at + 1, tail = len - text->end, idlen = 0;
+
+	mo->headlen = 0;
+	if (c->message_id != NULL)
+		idlen = strlen(c->message_id);
+	if (head + tail > sizeof mo->env || idlen >= sizeof mo->id)
+		return; /* read in full each time */
+	memcpy(mo->env, line, head);
+	memcpy(mo->env + head, line + text->end, tail);
+	mo->taillen = tail;
+	mo->kind = c->kind;
+	mo->has_id = c->message_id != NULL;
+	memcpy(mo->id, c->message_id != NULL ? c->message_id : "", idlen + 1);
+	mo->headlen = head;
+}
+
+/*
  * The one session/update an agent sends most, a text chunk, read without
  * a tree (the ACP firehose spent more on json_parse and cJSON_Delete than
  * on all the rest): {"jsonrpc":"2.0","method":"session/update","params":
@@ -456,23 +527,28 @@ static const int acpmsg_first[ACPMSG_M_COUNT + 1] = {
  * agent_thought_chunk, user_message_chunk),"content":{"type":"text",
  * "text":"…"},"messageId":"…"}}}, its members in any order, sessionId and
  * messageId optional. line is valid UTF-8; buf has len bytes for the
- * decoded strings, which *c points into. 0 and *c, or -1 for any other
- * line, including one with another member (_meta, annotations, an id), a
- * member twice, and anything json_scan_flat leaves to json_parse: the
- * caller parses it and dispatches the tree, which reads a line this
- * accepts exactly as this does.
+ * decoded strings, which *c points into (or into mo). 0 and *c, or -1 for
+ * any other line, including one with another member (_meta, annotations,
+ * an id), a member twice, and anything json_scan_flat leaves to
+ * json_parse: the caller parses it and dispatches the tree, which reads a
+ * line this accepts exactly as this does. If mo is not NULL, *mo is the
+ * envelope of the chunk before, tried first, and keeps this one's (made
+ * at the first chunk, so that an agent that sends none costs nothing).
  */
 int
-acpmsg_chunk_scan(
-    const char *line, size_t len, char *buf, struct acpmsg_chunk *c)
+acpmsg_chunk_scan(struct acpmsg_memo **mo, const char *line, size_t len,
+    char *buf, struct acpmsg_chunk *c)
 {
 	struct json_scan_node nodes[ACPMSG_M_COUNT];
 	const char	     *str[ACPMSG_M_COUNT];
 	int		      role[ACPMSG_M_COUNT]; /* of each node */
 	unsigned int	      seen = 0;
-	size_t		      n, k;
+	size_t		      n, k, text = 0;
 	int		      m, in, kind;
 
+	if (mo != NULL && *mo != NULL &&
+	    acpmsg_memo_read(*mo, line, len, buf, c) == 0)
+		return (0);
 	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
 		return (-1);
 	for (m = 0; m < ACPMSG_M_COUNT; m++)
@@ -494,6 +570,8 @@ acpmsg_chunk_scan(
 		seen |= 1U << m;
 		role[k] = m;
 		str[m] = nodes[k].str;
+		if (m == ACPMSG_M_TEXT)
+			text = k;
 	}
 	if ((seen & ACPMSG_CHUNK_NEEDS) != ACPMSG_CHUNK_NEEDS ||
 	    strcmp(str[ACPMSG_M_JSONRPC], "2.0") != 0 ||
@@ -508,6 +586,11 @@ acpmsg_chunk_scan(
 	c->message_id =
 	    seen & (1U << ACPMSG_M_MESSAGE) ? str[ACPMSG_M_MESSAGE] : NULL;
 	c->text = str[ACPMSG_M_TEXT];
+	if (mo != NULL) {
+		if (*mo == NULL)
+			*mo = xcalloc(1, sizeof **mo);
+		acpmsg_memo_keep(*mo, line, len, &nodes[text], c);
+	}
 	return (0);
 }
 

@@ -547,6 +547,7 @@ json_scan_object(struct json_scan_flat *f, int parent, int depth)
 		f->i = json_scan_space(f->s, f->len, f->i + 1);
 		if (f->i >= f->len)
 			return (-1);
+		nd->at = f->i;
 		if (f->s[f->i] == '"') {
 			if (json_scan_flat_string(f, &nd->str, &nd->len) != 0)
 				return (-1);
@@ -557,6 +558,7 @@ json_scan_object(struct json_scan_flat *f, int parent, int depth)
 				return (-1);
 		} else
 			return (-1);
+		nd->end = f->i;
 		f->i = json_scan_space(f->s, f->len, f->i);
 		if (f->i >= f->len)
 			return (-1);

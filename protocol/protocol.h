@@ -386,7 +386,10 @@ struct acpmsg_chunk {
 	const char	  *message_id; /* or NULL */
 	const char	  *text;
 };
-int    acpmsg_chunk_scan(const char *, size_t, char *, struct acpmsg_chunk *);
+struct acpmsg_memo;
+void acpmsg_memo_free(struct acpmsg_memo *);
+int  acpmsg_chunk_scan(
+     struct acpmsg_memo **, const char *, size_t, char *, struct acpmsg_chunk *);
 cJSON *acpmsg_tool_call(
     int, const char *, const char *, const char *, enum acpmsg_status);
 const char *acpmsg_tool_kind(const char *);
@@ -458,6 +461,8 @@ struct json_scan_node {
 	size_t	    klen;
 	const char *str;
 	size_t	    len; /* of str */
+	size_t	    at;	 /* the value in the text: its first byte */
+	size_t	    end; /* … and the byte after it */
 };
 int    json_scan_decode(const char *, size_t, size_t *, char *, size_t *);
 size_t json_scan_plain(const char *, size_t);

@@ -144,21 +144,38 @@ out:
 	free(arg);
 }
 
-/* A line acpmsg_chunk_scan takes must read alike in json_parse's tree. */
+/*
+ * A line acpmsg_chunk_scan takes must read alike in json_parse's tree,
+ * and alike with the envelope of the lines before (*mo) and without.
+ */
 static void
-fuzz_scan(const char *line, size_t len)
+fuzz_scan(struct acpmsg_memo **mo, const char *line, size_t len)
 {
-	struct acpmsg_chunk c;
+	struct acpmsg_chunk c, m;
 	struct jsonrpc_msg  msg;
 	const cJSON	   *u, *block;
 	const char	   *err, *mid;
-	char		   *buf;
+	char		   *buf, *mbuf;
 	cJSON		   *v;
+	int		    r;
 
 	if (!utf8_valid(line, len)) /* stub_line repairs it first */
 		return;
 	buf = xmalloc(len + 1);
-	if (acpmsg_chunk_scan(line, len, buf, &c) == 0) {
+	mbuf = xmalloc(len + 1);
+	r = acpmsg_chunk_scan(NULL, line, len, buf, &c);
+	FUZZ_CHECK(
+	    (acpmsg_chunk_scan(mo, line, len, mbuf, &m) == 0) == (r == 0),
+	    "%s with the memo only: %.300s", r == 0 ? "refused" : "taken",
+	    line);
+	FUZZ_CHECK(r != 0 ||
+		(m.kind == c.kind && strcmp(m.text, c.text) == 0 &&
+		    (m.message_id == NULL ? c.message_id == NULL
+					  : c.message_id != NULL &&
+				strcmp(m.message_id, c.message_id) == 0)),
+	    "read otherwise with the memo: %.300s", line);
+	free(mbuf);
+	if (r == 0) {
 		v = json_parse(line, len, &err);
 		FUZZ_CHECK(
 		    v != NULL, "scanned, json_parse refuses: %.300s", line);
@@ -187,11 +204,12 @@ fuzz_scan(const char *line, size_t len)
 static char *
 fuzz_run(const uint8_t *data, size_t size, int fast, size_t *loglen)
 {
-	struct stub *st;
-	struct host *h;
-	const char  *p = (const char *)data, *end = p + size, *nl, *log;
-	size_t	     len, step;
-	char	    *line, *out;
+	struct stub	   *st;
+	struct host	   *h;
+	const char	   *p = (const char *)data, *end = p + size, *nl, *log;
+	struct acpmsg_memo *mo = NULL;
+	size_t		    len, step;
+	char		   *line, *out;
 
 	acp_fast_path = fast;
 	st = stub_new(&fuzz_profile);
@@ -212,7 +230,7 @@ fuzz_run(const uint8_t *data, size_t size, int fast, size_t *loglen)
 			fuzz_client(h, line, len);
 		else {
 			if (fast)
-				fuzz_scan(line, len);
+				fuzz_scan(&mo, line, len);
 			stub_line(st, line, len);
 		}
 		free(line);
@@ -226,6 +244,7 @@ fuzz_run(const uint8_t *data, size_t size, int fast, size_t *loglen)
 	out = xmalloc(*loglen + 1);
 	memcpy(out, log, *loglen + 1);
 	stub_free(st);
+	acpmsg_memo_free(mo);
 	acp_fast_path = 1;
 	return (out);
 }

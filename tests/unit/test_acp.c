@@ -88,7 +88,7 @@ check_scan(const char *line, size_t len)
 	int		    r;
 
 	buf = xmalloc(len > 0 ? len : 1); /* exactly: ASan sees overruns */
-	r = acpmsg_chunk_scan(line, len, buf, &c);
+	r = acpmsg_chunk_scan(NULL, line, len, buf, &c);
 	if (r == 0) {
 		scanned++;
 		v = json_parse(line, len, &err);
@@ -580,8 +580,8 @@ TEST(edges_scanned)
 	for (i = 0; i < nitems(edges); i++) {
 		len = strlen(edges[i].line);
 		buf = xmalloc(len);
-		if ((acpmsg_chunk_scan(edges[i].line, len, buf, &c) == 0) !=
-		    edges[i].fast)
+		if ((acpmsg_chunk_scan(NULL, edges[i].line, len, buf, &c) ==
+			0) != edges[i].fast)
 			test_fail(__FILE__, __LINE__, "edge %zu %s: %s", i,
 			    edges[i].fast ? "not taken" : "taken",
 			    edges[i].line);
@@ -610,7 +610,7 @@ TEST(truncated_refused)
 			cut = xmalloc(k + 1);
 			memcpy(cut, edges[i].line, k);
 			buf = xmalloc(k + 1);
-			if (acpmsg_chunk_scan(cut, k, buf, &c) == 0)
+			if (acpmsg_chunk_scan(NULL, cut, k, buf, &c) == 0)
 				test_fail(__FILE__, __LINE__,
 				    "edge %zu cut at %zu taken", i, k);
 			(void)check_scan(cut, k);
@@ -618,6 +618,69 @@ TEST(truncated_refused)
 			free(cut);
 		}
 	}
+}
+
+/*
+ * What line reads as after the line before with a memo: exactly what it
+ * reads as alone (taken or not, and the same kind, id and text).
+ */
+static void
+check_memo(const char *before, const char *line)
+{
+	struct acpmsg_memo *mo = NULL;
+	struct acpmsg_chunk c, alone;
+	size_t		    blen = strlen(before), len = strlen(line);
+	char		   *bbuf, *buf, *abuf;
+	int		    r, ra;
+
+	bbuf = xmalloc(blen + 1);
+	buf = xmalloc(len + 1);
+	abuf = xmalloc(len + 1);
+	(void)acpmsg_chunk_scan(&mo, before, blen, bbuf, &c);
+	r = acpmsg_chunk_scan(&mo, line, len, buf, &c);
+	ra = acpmsg_chunk_scan(NULL, line, len, abuf, &alone);
+	if (r != ra)
+		test_fail(__FILE__, __LINE__,
+		    "after %.100s\n%s with the memo: %.200s", before,
+		    r == 0 ? "taken" : "refused", line);
+	else if (r == 0) {
+		CHECK_INT(c.kind, alone.kind);
+		CHECK_STR(c.message_id, alone.message_id);
+		CHECK_STR(c.text, alone.text);
+	}
+	acpmsg_memo_free(mo);
+	free(abuf);
+	free(buf);
+	free(bbuf);
+}
+
+/*
+ * The envelope kept from one chunk changes nothing of how the next line
+ * reads: every edge case after every other, and texts in the envelope of
+ * a taken one that end early, late or not at all, or escape its quote.
+ */
+TEST(memo_alike)
+{
+	static const char *const texts[] = { "\"x\"", "\"\"", "\"a\\\"b\"",
+		"\"a\",\"type\":\"text\"", "\"a\\\"", "\"a\\\\\"",
+		"\"\\u00e9\"", "\"\\ud83d\"", "\"\\u0000\"", "\"a\"b\"",
+		"\"a\tb\"", "\"a\"}", "x\"", "\"x", "1", "\"\\", "" };
+	static const char *const tails[] = { "},\"messageId\":\"m1\"}}}",
+		"}}}}", "}}}} ", "},\"messageId\":\"m2\"}}}" };
+	size_t			 i, j, t;
+	char			*line;
+
+	for (i = 0; i < nitems(edges); i++)
+		for (j = 0; j < nitems(edges); j++)
+			check_memo(edges[i].line, edges[j].line);
+	for (i = 0; i < nitems(edges); i++)
+		for (t = 0; t < nitems(tails); t++)
+			for (j = 0; j < nitems(texts); j++) {
+				xasprintf(
+				    &line, "%s%s%s", P, texts[j], tails[t]);
+				check_memo(edges[i].line, line);
+				free(line);
+			}
 }
 
 /* The edge cases through a session, fast and slow; and while loading. */
@@ -751,5 +814,5 @@ TEST(plain_lanes)
 
 TEST_MAIN(TEST_ENTRY(decode_lanes), TEST_ENTRY(plain_lanes),
     TEST_ENTRY(edges_scanned), TEST_ENTRY(truncated_refused),
-    TEST_ENTRY(edges_alike), TEST_ENTRY(edges_events),
+    TEST_ENTRY(memo_alike), TEST_ENTRY(edges_alike), TEST_ENTRY(edges_events),
     TEST_ENTRY(fixtures_alike))
