@@ -35,7 +35,7 @@ buf_grow(struct buf *b, size_t n, int exact)
 {
 	size_t want = b->len + n + 1, size;
 
-	if (want <= b->size)
+	if (b->p != NULL && want <= b->size)
 		return;
 	size = b->size < BUF_FIRST ? BUF_FIRST : b->size;
 	while (!exact && size < want)
@@ -54,9 +54,9 @@ buf_reserve(struct buf *b, size_t n)
 		buf_grow(b, n, 1);
 }
 
-/* Append n bytes; 0, or -1 (nothing added, b->full set) over the cap. */
+/* buf_add when the bytes may not fit in the storage there is. */
 int
-buf_add(struct buf *b, const void *p, size_t n)
+buf_add_grow(struct buf *b, const void *p, size_t n)
 {
 	if (n > b->max - b->len) {
 		b->full = 1;
