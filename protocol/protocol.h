@@ -259,23 +259,28 @@ enum permission_reply {
 	PERMISSION_REJECT,   /* "reject": reject */
 	PERMISSION_CANCELLED /* the turn was cancelled while it waited */
 };
+/* An item.delta's data, which event_serialize prints without a tree. */
+struct event_delta {
+	const char *item_id;
+	const char *native_id; /* or NULL */
+	const char *text;
+};
 /*
  * One event as the session builds it. data is owned by the caller; raw is
  * the native message's JSON text (already valid JSON), or NULL.
  */
 struct event {
-	uint64_t	sequence;
-	int64_t		time_ms; /* Unix time in milliseconds */
-	const char     *session_id;
-	const char     *native_session_id; /* or NULL */
-	int		daemon;		   /* source: 1 "daemon", 0 "agent" */
-	int		synthetic;
-	enum event_type type;
-	const cJSON    *data;
-	const char     *data_text; /* data already printed, when data is NULL */
-	size_t		data_textlen;
-	const char     *raw;
-	size_t		rawlen;
+	uint64_t		  sequence;
+	int64_t			  time_ms; /* Unix time in milliseconds */
+	const char		 *session_id;
+	const char		 *native_session_id; /* or NULL */
+	int			  daemon; /* source: 1 "daemon", 0 "agent" */
+	int			  synthetic;
+	enum event_type		  type;
+	const cJSON		 *data;
+	const struct event_delta *delta; /* printed as data, if data is NULL */
+	const char		 *raw;
+	size_t			  rawlen;
 };
 const char *event_type_name(enum event_type);
 int	    event_type_from_name(const char *);
@@ -286,22 +291,21 @@ int	    event_permission_reply(const char *, enum permission_reply *);
 const char *event_permission_word(enum permission_reply);
 const char *event_permission_status(enum permission_reply);
 char	   *event_serialize(const struct event *, size_t *, size_t *);
-char  *event_delta_data(const char *, const char *, const char *, size_t *);
-void   event_format_time(int64_t, char *, size_t);
-int    event_validate(const cJSON *, char **);
-int    event_scan(const char *, size_t, enum event_type *, size_t *);
-cJSON *event_usage(long long, long long, long long, long long);
-cJSON *event_usage_from(const cJSON *, const char *const[4]);
-cJSON *event_item(const char *, const char *, const char *, enum item_kind,
-    enum item_role, enum item_status, cJSON *);
-cJSON *event_part_text(const char *);
-cJSON *event_part_reasoning(const char *, const char *);
-cJSON *event_part_tool_call(const char *, const char *, const char *);
-cJSON *event_part_tool_result(const char *, const char *, int);
-cJSON *event_part_file_ref(const char *, const char *, const char *);
-cJSON *event_part_image(const char *, const char *, const char *);
-cJSON *event_part_json(cJSON *);
-cJSON *event_part_status(const char *, const char *);
+void	    event_format_time(int64_t, char *, size_t);
+int	    event_validate(const cJSON *, char **);
+int	    event_scan(const char *, size_t, enum event_type *, size_t *);
+cJSON	   *event_usage(long long, long long, long long, long long);
+cJSON	   *event_usage_from(const cJSON *, const char *const[4]);
+cJSON	   *event_item(const char *, const char *, const char *, enum item_kind,
+	 enum item_role, enum item_status, cJSON *);
+cJSON	   *event_part_text(const char *);
+cJSON	   *event_part_reasoning(const char *, const char *);
+cJSON	   *event_part_tool_call(const char *, const char *, const char *);
+cJSON	   *event_part_tool_result(const char *, const char *, int);
+cJSON	   *event_part_file_ref(const char *, const char *, const char *);
+cJSON	   *event_part_image(const char *, const char *, const char *);
+cJSON	   *event_part_json(cJSON *);
+cJSON	   *event_part_status(const char *, const char *);
 
 /* acpmsg.c */
 #define ACPMSG_PROTOCOL_VERSION	  1

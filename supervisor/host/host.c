@@ -458,12 +458,12 @@ host_raw_string(const char *line, size_t len, size_t *outlen)
 
 /*
  * Number, serialise and append one event; takes data (a tree) or, when
- * data is NULL and text is not, uses text as the data already printed.
+ * data is NULL and delta is not, prints delta as an item.delta's data.
  * Events made outside a native line are the daemon's and carry no raw.
  */
 static void
 host_emit_data(struct host *h, enum event_type type, cJSON *data,
-    const char *text, size_t textlen, int synthetic)
+    const struct event_delta *delta, int synthetic)
 {
 	struct event ev;
 	char	    *line, *quoted = NULL;
@@ -478,8 +478,7 @@ host_emit_data(struct host *h, enum event_type type, cJSON *data,
 	ev.synthetic = synthetic;
 	ev.type = type;
 	ev.data = data;
-	ev.data_text = text;
-	ev.data_textlen = textlen;
+	ev.delta = delta;
 	if (h->raw != NULL && h->unparsed)
 		ev.raw = quoted =
 		    host_raw_string(h->raw, h->rawlen, &ev.rawlen);
@@ -499,7 +498,7 @@ host_emit_data(struct host *h, enum event_type type, cJSON *data,
 void
 host_emit(struct host *h, enum event_type type, cJSON *data, int synthetic)
 {
-	host_emit_data(h, type, data, NULL, 0, synthetic);
+	host_emit_data(h, type, data, NULL, synthetic);
 }
 
 /* The agent's line being handled (valid UTF-8), the raw of its events. */
@@ -627,16 +626,13 @@ static void
 host_item_text(
     struct host *h, struct host_item *it, const char *text, int synthetic)
 {
-	char  *data;
-	size_t len = strlen(text);
+	struct event_delta d = { it->item_id, it->native_id, text };
 
 	/* Refused whole past the cap; a shorter delta after may still fit. */
-	(void)buf_add(&it->text, text, len);
+	(void)buf_add(&it->text, text, strlen(text));
 	it->deltas++;
 	/* The most frequent event: its data printed without a tree. */
-	data = event_delta_data(it->item_id, it->native_id, text, &len);
-	host_emit_data(h, EVENT_ITEM_DELTA, NULL, data, len, synthetic);
-	free(data);
+	host_emit_data(h, EVENT_ITEM_DELTA, NULL, &d, synthetic);
 }
 
 void
