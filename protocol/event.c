@@ -218,10 +218,10 @@ event_format_time(int64_t ms, char *buf, size_t size)
  * if json_print had made it.
  */
 static void
-event_quote(struct buf *b, const char *s, int cjson)
+event_quote(struct buf *b, const char *s, size_t len, int cjson)
 {
 	char	      esc[8];
-	size_t	      len = strlen(s), run;
+	size_t	      run;
 	unsigned char c;
 
 	(void)buf_add(b, "\"", 1);
@@ -268,13 +268,7 @@ event_quote(struct buf *b, const char *s, int cjson)
 static void
 event_str(struct buf *b, const char *s)
 {
-	event_quote(b, s, 0);
-}
-
-static void
-event_str_cjson(struct buf *b, const char *s)
-{
-	event_quote(b, s, 1);
+	event_quote(b, s, strlen(s), 0);
 }
 
 /*
@@ -286,16 +280,17 @@ event_str_cjson(struct buf *b, const char *s)
  * into the event was a tenth of what was left.
  */
 static void
-event_delta_print(struct buf *b, const struct event_delta *d)
+event_delta_print(
+    struct buf *b, const struct event_delta *d, const size_t len[3])
 {
 	(void)buf_lit(b, "{\"item_id\":");
-	event_str_cjson(b, d->item_id);
+	event_quote(b, d->item_id, len[0], 1);
 	if (d->native_id != NULL) {
 		(void)buf_lit(b, ",\"native_item_id\":");
-		event_str_cjson(b, d->native_id);
+		event_quote(b, d->native_id, len[1], 1);
 	}
 	(void)buf_lit(b, ",\"delta\":");
-	event_str_cjson(b, d->text);
+	event_quote(b, d->text, len[2], 1);
 	(void)buf_add(b, "}", 1);
 }
 
@@ -324,10 +319,11 @@ char *
 event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 {
 	const struct event_delta *d = ev->delta;
+	const char		 *sid, *type;
 	struct buf		  b;
-	char	    tmp[128], *data = NULL; /* header: < 80 bytes */
-	const char *type;
-	size_t	    datalen = 0, rawlen = 0, strings;
+	char			  tmp[128], *data = NULL; /* header: < 80 */
+	size_t			  datalen = 0, rawlen = 0, strings, sidlen;
+	size_t			  nsidlen = 0, dlen[3] = { 0, 0, 0 };
 
 	if (ev->raw != NULL)
 		rawlen = ev->rawlen != 0 ? ev->rawlen : strlen(ev->raw);
@@ -335,11 +331,16 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 		data = json_print(ev->data, &datalen);
 
 	/* A string is at most six times longer escaped: the cap is exact. */
-	strings = strlen(ev->session_id != NULL ? ev->session_id : "") +
-	    strlen(ev->native_session_id != NULL ? ev->native_session_id : "");
+	sid = ev->session_id != NULL ? ev->session_id : "";
+	sidlen = strlen(sid);
+	if (ev->native_session_id != NULL)
+		nsidlen = strlen(ev->native_session_id);
+	strings = sidlen + nsidlen;
 	if (ev->data == NULL && d != NULL) {
-		datalen = strlen(d->item_id) + strlen(d->text) +
-		    (d->native_id != NULL ? strlen(d->native_id) : 0);
+		dlen[0] = strlen(d->item_id);
+		dlen[1] = d->native_id != NULL ? strlen(d->native_id) : 0;
+		dlen[2] = strlen(d->text);
+		datalen = dlen[0] + dlen[1] + dlen[2];
 		strings += datalen;
 	}
 	buf_init(&b, EVENT_ENVELOPE_MAX + 6 * strings + datalen + rawlen);
@@ -353,10 +354,10 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 	event_format_time(ev->time_ms, tmp, sizeof tmp);
 	(void)buf_str(&b, tmp);
 	(void)buf_lit(&b, "\",\"session_id\":");
-	event_str(&b, ev->session_id != NULL ? ev->session_id : "");
+	event_quote(&b, sid, sidlen, 0);
 	if (ev->native_session_id != NULL) {
 		(void)buf_lit(&b, ",\"native_session_id\":");
-		event_str(&b, ev->native_session_id);
+		event_quote(&b, ev->native_session_id, nsidlen, 0);
 	}
 	if (ev->daemon)
 		(void)buf_lit(&b, ",\"source\":\"daemon\"");
@@ -373,7 +374,7 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 	if (data != NULL)
 		(void)buf_add(&b, data, datalen);
 	else if (ev->data == NULL && d != NULL)
-		event_delta_print(&b, d);
+		event_delta_print(&b, d, dlen);
 	else
 		(void)buf_lit(&b, "{}");
 	free(data);
