@@ -279,7 +279,7 @@ store_digits(const char **pp, const char *end, uint64_t *out)
 static int
 store_match(const char **pp, const char *end, const char *lit, size_t len)
 {
-	if ((size_t)(end - *pp) < len || memcmp(*pp, lit, len) != 0)
+	if ((size_t)(end - *pp) < len || !buf_same(*pp, lit, len))
 		return (0);
 	*pp += len;
 	return (1);
