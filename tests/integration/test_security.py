@@ -586,6 +586,55 @@ def test_unparseable_requests_are_answered(ctx):
         assert a.http("GET", "/v1/health").status == 200
 
 
+def read_to_close(s, timeout=5.0):
+    """What the peer sent until it closed, and how: "fin" (recv gave EOF)
+    or "reset" (ECONNRESET: it closed with our bytes unread, and a remote
+    client may then lose the answer too)."""
+    s.settimeout(timeout)
+    got = bytearray()
+    while True:
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            return bytes(got), "reset"
+        if not b:
+            return bytes(got), "fin"
+        got += b
+
+
+def test_refused_requests_end_with_fin(ctx):
+    """A request refused for its size is answered and the connection then
+    ends with a FIN, not a reset, even with a lot of it unread when the
+    answer goes: a reset can reach a remote client before the answer it
+    follows, and its kernel then drops the answer."""
+    if unpatched_lws():
+        return
+    with Agentd(ctx.binary, token="tk") as a:
+        host = b"Host: localhost\r\n"
+        cases = (
+            (b"GET /v1/health?x=" + b"a" * 300000 + b" HTTP/1.1\r\n" +
+                host + b"\r\n", 414),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-B: " +
+                b"b" * 300000 + b"\r\n\r\n", 431),
+            (b"GET /v1/health HTTP/1.1\r\n" + host + b"X-B: " +
+                b"b" * 9000 + b"\r\n\r\n" + b"x" * 200000, 431),
+        )
+        for req, want in cases:
+            s = socket.create_connection((HOST, a.port), timeout=5)
+            try:
+                try:
+                    s.sendall(req)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass                        # answered before the end
+                data, how = read_to_close(s)
+            finally:
+                s.close()
+            assert re.match(rb"HTTP/1\.[01] %d " % want, data), \
+                (want, data[:200])
+            assert how == "fin", (want, how)
+        assert a.http("GET", "/v1/health").status == 200
+
+
 def test_chunked_body_answered_411(ctx):
     with Agentd(ctx.binary) as a:
         req = (b"POST /v1/sessions/ch HTTP/1.1\r\nHost: localhost\r\n"
