@@ -339,7 +339,7 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 	if (ev->data == NULL && d != NULL) {
 		dlen[0] = strlen(d->item_id);
 		dlen[1] = d->native_id != NULL ? strlen(d->native_id) : 0;
-		dlen[2] = strlen(d->text);
+		dlen[2] = d->textlen;
 		datalen = dlen[0] + dlen[1] + dlen[2];
 		strings += datalen;
 	}

@@ -264,6 +264,7 @@ struct event_delta {
 	const char *item_id;
 	const char *native_id; /* or NULL */
 	const char *text;
+	size_t	    textlen; /* strlen(text), which the host has already */
 };
 /*
  * One event as the session builds it. data is owned by the caller; raw is

@@ -626,10 +626,11 @@ static void
 host_item_text(
     struct host *h, struct host_item *it, const char *text, int synthetic)
 {
-	struct event_delta d = { it->item_id, it->native_id, text };
+	struct event_delta d = { it->item_id, it->native_id, text,
+		strlen(text) };
 
 	/* Refused whole past the cap; a shorter delta after may still fit. */
-	(void)buf_add(&it->text, text, strlen(text));
+	(void)buf_add(&it->text, text, d.textlen);
 	it->deltas++;
 	/* The most frequent event: its data printed without a tree. */
 	host_emit_data(h, EVENT_ITEM_DELTA, NULL, &d, synthetic);

@@ -755,7 +755,7 @@ TEST(reject_item)
 static void
 check_delta(const char *native_id, const char *text)
 {
-	struct event_delta d = { "itm_1", native_id, text };
+	struct event_delta d = { "itm_1", native_id, text, strlen(text) };
 	struct event	   ev;
 	char		  *a, *b;
 	size_t		   alen, blen, anoraw, bnoraw;
