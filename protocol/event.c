@@ -78,7 +78,6 @@ static const char *const event_perm_resolved[PERMISSION_CANCELLED + 2] = {
 /* What an event's envelope adds to its strings, data and raw: < 300. */
 #define EVENT_ENVELOPE_MAX 512
 
-static void	   event_str(struct buf *, const char *);
 static const char *event_nonnull(const char *);
 static cJSON	  *event_part(const char *);
 
@@ -265,12 +264,6 @@ event_quote(struct buf *b, const char *s, size_t len, int cjson)
 	(void)buf_add(b, "\"", 1);
 }
 
-static void
-event_str(struct buf *b, const char *s)
-{
-	event_quote(b, s, strlen(s), 0);
-}
-
 /*
  * Append the data of an item.delta, {"item_id","native_item_id"?,
  * "delta"}, as json_print prints the tree with those members
@@ -369,7 +362,9 @@ event_serialize(const struct event *ev, size_t *len, size_t *noraw_len)
 		(void)buf_lit(&b, ",\"synthetic\":false");
 	(void)buf_lit(&b, ",\"type\":");
 	type = event_type_name(ev->type);
-	event_str(&b, type != NULL ? type : "unknown");
+	if (type == NULL)
+		type = "unknown";
+	event_quote(&b, type, strlen(type), 0);
 	(void)buf_lit(&b, ",\"data\":");
 	if (data != NULL)
 		(void)buf_add(&b, data, datalen);
