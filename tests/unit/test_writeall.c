@@ -50,24 +50,18 @@ TEST(nothing_to_write)
 /* Empty pieces first, between and last: the bytes, in order. */
 TEST(empty_pieces_anywhere)
 {
-	struct iovec iov[6];
-	char	     buf[16];
-	int	     p[2];
+	static const char *const pieces[] = { "", "abc", "", "de", "f", "" };
+	struct iovec		 iov[nitems(pieces)];
+	char			 buf[16];
+	size_t			 i;
+	int			 p[2];
 
 	CHECK(pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
-	iov[0].iov_base = (void *)"";
-	iov[0].iov_len = 0;
-	iov[1].iov_base = (void *)"abc";
-	iov[1].iov_len = 3;
-	iov[2].iov_base = (void *)"";
-	iov[2].iov_len = 0;
-	iov[3].iov_base = (void *)"de";
-	iov[3].iov_len = 2;
-	iov[4].iov_base = (void *)"f";
-	iov[4].iov_len = 1;
-	iov[5].iov_base = (void *)"";
-	iov[5].iov_len = 0;
-	CHECK_INT(compat_writevall(p[1], iov, 6), 0);
+	for (i = 0; i < nitems(pieces); i++) {
+		iov[i].iov_base = (void *)pieces[i];
+		iov[i].iov_len = strlen(pieces[i]);
+	}
+	CHECK_INT(compat_writevall(p[1], iov, (int)nitems(pieces)), 0);
 	CHECK_INT(drain(p[0], buf, sizeof buf), 6);
 	CHECK(memcmp(buf, "abcdef", 6) == 0);
 	close(p[0]);
