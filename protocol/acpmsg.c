@@ -549,7 +549,7 @@ acpmsg_chunk_scan(struct acpmsg_memo **mo, const char *line, size_t len,
 	if (mo != NULL && *mo != NULL &&
 	    acpmsg_memo_read(*mo, line, len, buf, c) == 0)
 		return (0);
-	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), &n) != 0)
+	if (json_scan_flat(line, len, buf, nodes, nitems(nodes), 0, &n) != 0)
 		return (-1);
 	for (m = 0; m < ACPMSG_M_COUNT; m++)
 		str[m] = ""; /* those seen says are there are set below */

@@ -31,6 +31,7 @@ struct json_scan_flat {
 	struct json_scan_node *nodes;
 	size_t		       max;
 	size_t		       n;
+	int		       flags; /* JSON_SCAN_SCALARS */
 };
 
 static int json_scan_object(struct json_scan_flat *, int, int);
@@ -516,6 +517,46 @@ json_scan_flat_string(struct json_scan_flat *f, const char **str, size_t *len)
 }
 
 /*
+ * An integer or a literal at f->i into nd (JSON_SCAN_SCALARS). Integers
+ * are taken only as -?(0|[1-9][0-9]*), at most 15 digits, which json_lex
+ * takes and cJSON's double holds exactly; a fraction or an exponent is
+ * left to json_parse (the caller's check for ',' or '}' after the value
+ * then fails the line).
+ */
+static int
+json_scan_flat_scalar(struct json_scan_flat *f, struct json_scan_node *nd)
+{
+	static const char *const lits[] = { "null", "true", "false" };
+	const char		*p = f->s + f->i;
+	size_t			 left = f->len - f->i, k, n;
+	long long		 v = 0;
+
+	nd->str = p;
+	for (k = 0; k < nitems(lits); k++) {
+		n = strlen(lits[k]);
+		if (left >= n && memcmp(p, lits[k], n) == 0) {
+			nd->kind = JSON_SCAN_LITERAL;
+			nd->len = n;
+			f->i += n;
+			return (0);
+		}
+	}
+	k = (left > 0 && *p == '-');
+	for (n = k; n < left && p[n] >= '0' && p[n] <= '9'; n++) {
+		if (n - k == 15)
+			return (-1);
+		v = v * 10 + (p[n] - '0');
+	}
+	if (n == k || (p[k] == '0' && n - k > 1))
+		return (-1);
+	nd->kind = JSON_SCAN_INT;
+	nd->num = k ? -v : v;
+	nd->len = n;
+	f->i += n;
+	return (0);
+}
+
+/*
  * The object at f->i == '{', member by member into f->nodes, in the text's
  * order; parent is the node of the member it is the value of (-1: the
  * top). The grammar is RFC 8259's, with whitespace as json_lex allows it.
@@ -549,14 +590,17 @@ json_scan_object(struct json_scan_flat *f, int parent, int depth)
 			return (-1);
 		nd->at = f->i;
 		if (f->s[f->i] == '"') {
+			nd->kind = JSON_SCAN_STR;
 			if (json_scan_flat_string(f, &nd->str, &nd->len) != 0)
 				return (-1);
 		} else if (f->s[f->i] == '{') {
+			nd->kind = JSON_SCAN_OBJ;
 			nd->str = NULL;
 			nd->len = 0;
 			if (json_scan_object(f, self, depth + 1) != 0)
 				return (-1);
-		} else
+		} else if (!(f->flags & JSON_SCAN_SCALARS) ||
+		    json_scan_flat_scalar(f, nd) != 0)
 			return (-1);
 		nd->end = f->i;
 		f->i = json_scan_space(f->s, f->len, f->i);
@@ -574,7 +618,8 @@ json_scan_object(struct json_scan_flat *f, int parent, int depth)
 
 /*
  * Read s, valid UTF-8 (the caller checks), if it is a JSON object whose
- * members are strings or such objects, at most max of them and nested
+ * members are strings or such objects (or, with JSON_SCAN_SCALARS in
+ * flags, integers, null, true and false), at most max of them and nested
  * less than JSON_SCAN_DEPTH deep: 0 and every member into nodes, *n of
  * them, keys and strings decoded (json_scan_decode) into buf, which has
  * len bytes. -1 for anything else, including what json_parse would take
@@ -584,7 +629,7 @@ json_scan_object(struct json_scan_flat *f, int parent, int depth)
  */
 int
 json_scan_flat(const char *s, size_t len, char *buf,
-    struct json_scan_node *nodes, size_t max, size_t *n)
+    struct json_scan_node *nodes, size_t max, int flags, size_t *n)
 {
 	struct json_scan_flat f;
 
@@ -594,6 +639,7 @@ json_scan_flat(const char *s, size_t len, char *buf,
 	f.buf = buf;
 	f.nodes = nodes;
 	f.max = max;
+	f.flags = flags;
 	f.i = json_scan_space(s, len, 0);
 	if (f.i >= len || s[f.i] != '{' || json_scan_object(&f, -1, 0) != 0)
 		return (-1);

@@ -459,20 +459,33 @@ int json_scan_nul(const char *, size_t);
 #define JSON_SCAN_ESC_SURROGATE 2 /* half of a UTF-16 pair, alone */
 int   json_scan_bad_escape(const char *, size_t, size_t *);
 char *json_scan_repair(const char *, size_t);
-/* A member json_scan_flat read: a string, or an object (str NULL). */
-struct json_scan_node {
-	int	    parent; /* the node whose value holds it, -1 the top */
-	const char *key;
-	size_t	    klen;
-	const char *str;
-	size_t	    len; /* of str */
-	size_t	    at;	 /* the value in the text: its first byte */
-	size_t	    end; /* … and the byte after it */
+/*
+ * A member json_scan_flat read: a string (str decoded), an object (str
+ * NULL), or with JSON_SCAN_SCALARS an integer (num) or null, true or false;
+ * for those two str is the value as written, not NUL-terminated.
+ */
+enum json_scan_kind {
+	JSON_SCAN_STR,
+	JSON_SCAN_OBJ,
+	JSON_SCAN_INT,
+	JSON_SCAN_LITERAL
 };
+struct json_scan_node {
+	int		    parent; /* the node holding it, -1 the top */
+	enum json_scan_kind kind;
+	const char	   *key;
+	size_t		    klen;
+	const char	   *str;
+	size_t		    len; /* of str */
+	long long	    num; /* JSON_SCAN_INT */
+	size_t		    at;	 /* the value in the text: its first byte */
+	size_t		    end; /* … and the byte after it */
+};
+#define JSON_SCAN_SCALARS 0x1 /* json_scan_flat: integers and literals too */
 int    json_scan_decode(const char *, size_t, size_t *, char *, size_t *);
 size_t json_scan_plain(const char *, size_t);
-int    json_scan_flat(
-       const char *, size_t, char *, struct json_scan_node *, size_t, size_t *);
+int    json_scan_flat(const char *, size_t, char *, struct json_scan_node *,
+       size_t, int, size_t *);
 
 /* sha256.c */
 #define SHA256_LEN   32
