@@ -137,7 +137,7 @@ build/agentd-vg: $(LIB_SRCS:%.c=build/host/%.o) build/host/supervisor/cli/main.o
 	$(Q)$(CC_HOST) -o $@ $^ $(HOST_LIBS)
 
 $(HOST_DIR)/tests/%: tests/unit/%.c tests/unit/test.h tests/unit/scratch.h \
-    $(HOST_LIB_OBJS)
+    tests/unit/run.h $(HOST_LIB_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC_HOST) $(HOST_CFLAGS) -Wno-missing-prototypes -o $@ $< \

@@ -8,8 +8,8 @@
  * with the fast path and once without (acp_fast_path), over a journal in
  * a scratch data directory as in a session; the events the journal holds
  * (all but their time), the lines sent to the agent and the turn news
- * must be the same. The lines are every recorded fixture of an agent
- * that speaks ACP and hand-made edge cases. Each line the scanner
+ * must be the same (run.h). The lines are every recorded fixture of an
+ * agent that speaks ACP and hand-made edge cases. Each line the scanner
  * accepts is also parsed with json_parse and must read alike there.
  */
 #include <sys/stat.h>
@@ -23,54 +23,12 @@
 #include "../../adapters/adapters.h"
 #include "../../supervisor/core/core.h"
 #include "../../supervisor/host/host.h"
-#include "scratch.h"
 #include "test.h"
-
-static int nstores;
+#include "scratch.h"
+#include "run.h"
 
 /* Lines the scanner took, and lines the fast path handled. */
 static int scanned, handled;
-
-/* One run of lines through the adapter: its host and what came out. */
-struct run {
-	struct store   *st;
-	struct journal *j;
-	struct host    *h;
-	cJSON	       *out; /* "sent …", "turn N", then each event */
-};
-
-static void
-run_send_cb(void *arg, const char *line, size_t len)
-{
-	struct run *r = arg;
-	char	   *s;
-
-	xasprintf(&s, "sent %.*s", (int)len, line);
-	json_append(r->out, json_string(s));
-	free(s);
-}
-
-static void
-run_turn_cb(void *arg, enum host_turn what)
-{
-	struct run *r = arg;
-	char	   *s;
-
-	xasprintf(&s, "turn %d", (int)what);
-	json_append(r->out, json_string(s));
-	free(s);
-}
-
-static void
-run_changed_cb(void *arg)
-{
-	struct run *r = arg;
-
-	json_append(r->out, json_string("changed"));
-}
-
-static const struct host_cbs run_cbs = { run_send_cb, run_turn_cb,
-	run_changed_cb };
 
 /*
  * Check one line at the scanner: if it takes the line, json_parse must
@@ -112,224 +70,27 @@ check_scan(const char *line, size_t len)
 	return (r);
 }
 
-static int
-run_open(struct run *r, const struct agent_profile *p, const char *native_id)
-{
-	struct host_settings set;
-	char		     id[32], *cause = NULL;
-
-	memset(r, 0, sizeof *r);
-	if (scratch_setup() != 0) {
-		CHECK(!"scratch directory");
-		return (-1);
-	}
-	(void)snprintf(id, sizeof id, "acp%d", ++nstores);
-	if ((r->st = store_create(STORE_EVENTS, scratch_dir, id, &cause)) ==
-	    NULL) {
-		test_fail(__FILE__, __LINE__, "store %s: %s", id, cause);
-		free(cause);
-		return (-1);
-	}
-	r->j = journal_new(r->st, id);
-	r->out = json_array();
-	memset(&set, 0, sizeof set);
-	set.id = id;
-	set.profile = p;
-	set.cwd = "/nonexistent/test-acp";
-	set.permission_mode = "default";
-	set.native_id = native_id;
-	r->h = host_new(&set, r->j, &run_cbs, r);
-	adapter_acp.on_start(r->h);
-	return (0);
-}
-
-/* One line of the agent's stdout, as session_line_cb hands it over. */
+/* Each agent line at the scanner too, while the fast path is on. */
 static void
-run_line(struct run *r, const char *line, size_t len)
+acp_line_hook(const char *line, size_t len)
 {
-	char *fixed = NULL;
-
-	if (len == 0)
-		return;
-	if (!utf8_valid(line, len))
-		line = fixed = utf8_repair(line, len, &len);
 	if (acp_fast_path && check_scan(line, len) == 0)
 		handled++;
-	if (!host_garbage(r->h, line, len)) {
-		host_line_begin(r->h, line, len);
-		adapter_acp.on_line(r->h, line, len);
-		host_line_end(r->h);
-	}
-	free(fixed);
 }
 
-/* A user message, as session.c hands it to the host and the adapter. */
+/* agentd's session/prompt and session/cancel in a fixture. */
 static void
-run_user(struct run *r, const char *text)
+acp_sent_hook(struct run *r, const cJSON *v)
 {
-	struct user_message um;
-	cJSON		   *content;
+	const char  *method = json_get_str(v, "method"), *text;
+	const cJSON *prompt;
 
-	memset(&um, 0, sizeof um);
-	um.text = text;
-	host_turn_start(r->h);
-	content = json_array();
-	json_append(content, event_part_text(text));
-	host_user_message(r->h, content);
-	if (adapter_acp.send_message(r->h, &um) != 0) {
-		host_error(r->h, "the agent did not accept the message",
-		    "send_failed", NULL);
-		host_turn_end(r->h, "error", NULL, -1);
-	}
-}
-
-static void
-run_cancel(struct run *r)
-{
-	host_pending_cancel(r->h, NULL, NULL);
-	(void)adapter_acp.cancel(r->h);
-}
-
-static int
-run_read_cb(void *arg, uint64_t seq, enum event_type type, const char *line,
-    size_t len, size_t noraw)
-{
-	struct run *r = arg;
-	const char *err;
-	cJSON	   *v;
-	char	   *s;
-
-	if ((v = json_parse(line, len, &err)) == NULL) {
-		test_fail(__FILE__, __LINE__, "event %llu is not JSON: %s",
-		    (unsigned long long)seq, err);
-		return (-1);
-	}
-	/* What differs between two runs: the clock, and the store it is in. */
-	json_free(json_detach(v, "time"));
-	json_free(json_detach(v, "session_id"));
-	s = json_print(v, NULL);
-	json_append(r->out, json_string(s));
-	free(s);
-	json_free(v);
-	return (0);
-}
-
-/* The agent exits: close as session.c does, then read the journal back. */
-static cJSON *
-run_close(struct run *r)
-{
-	cJSON	*out;
-	uint64_t after = 0;
-	int	 n;
-
-	host_unparsed_flush(r->h);
-	host_pending_cancel(r->h, NULL, NULL);
-	host_turn_close(r->h, "error", NULL, -1);
-	while ((n = journal_read(r->j, after, 1 << 20, run_read_cb, r)) > 0)
-		after += (uint64_t)n;
-	CHECK(n == 0);
-	adapter_acp.free(r->h);
-	host_free(r->h);
-	journal_free(r->j);
-	out = r->out;
-	memset(r, 0, sizeof *r);
-	return (out);
-}
-
-/* The two outputs must be equal, entry by entry. */
-static void
-check_same(const char *what, cJSON *fast, cJSON *slow)
-{
-	int i, n = json_size(fast);
-
-	if (json_size(slow) > n)
-		n = json_size(slow);
-	for (i = 0; i < n; i++) {
-		const char *a = json_str(json_at(fast, i));
-		const char *b = json_str(json_at(slow, i));
-
-		if (a == NULL || b == NULL || strcmp(a, b) != 0) {
-			test_fail(__FILE__, __LINE__,
-			    "%s: entry %d differs:\n#  fast %.600s\n#  slow "
-			    "%.600s",
-			    what, i, a != NULL ? a : "(none)",
-			    b != NULL ? b : "(none)");
-			break;
-		}
-	}
-	json_free(fast);
-	json_free(slow);
-}
-
-/*
- * A recorded fixture through one run: the agent's lines ("<"), and for
- * agentd's (">") the prompts and cancels that made it send them.
- */
-static void
-run_fixture(struct run *r, cJSON *entries)
-{
-	const cJSON *e, *prompt;
-	const char  *l, *d, *method, *err;
-	cJSON	    *v;
-
-	JSON_FOREACH(e, entries) {
-		if ((d = json_get_str(e, "d")) == NULL ||
-		    (l = json_get_str(e, "l")) == NULL)
-			continue;
-		if (strcmp(d, "<") == 0) {
-			run_line(r, l, strlen(l));
-			continue;
-		}
-		if ((v = json_parse(l, strlen(l), &err)) == NULL)
-			continue;
-		method = json_get_str(v, "method");
-		if (method != NULL &&
-		    strcmp(method, ACPMSG_SESSION_PROMPT) == 0) {
-			prompt =
-			    json_get_arr(json_get_obj(v, "params"), "prompt");
-			run_user(r,
-			    json_get_str(json_at(prompt, 0), "text") != NULL
-				? json_get_str(json_at(prompt, 0), "text")
-				: "hello");
-		} else if (method != NULL &&
-		    strcmp(method, ACPMSG_SESSION_CANCEL) == 0)
-			run_cancel(r);
-		json_free(v);
-	}
-}
-
-/* A fixture file as an array of its entries; *agent its agent. */
-static cJSON *
-load_fixture(const char *path, const char **agent)
-{
-	static char agent_buf[64];
-	FILE	   *f;
-	char	   *line = NULL;
-	size_t	    size = 0;
-	ssize_t	    n;
-	const char *err;
-	cJSON	   *all, *v;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return (NULL);
-	all = json_array();
-	*agent = NULL;
-	while ((n = getline(&line, &size, f)) > 0) {
-		if ((v = json_parse(line, (size_t)n, &err)) == NULL) {
-			test_fail(__FILE__, __LINE__, "%s: %s", path, err);
-			continue;
-		}
-		if (json_get_str(v, "agent") != NULL &&
-		    json_get(v, "fixture") != NULL) {
-			(void)snprintf(agent_buf, sizeof agent_buf, "%s",
-			    json_get_str(v, "agent"));
-			*agent = agent_buf;
-		}
-		json_append(all, v);
-	}
-	free(line);
-	fclose(f);
-	return (all);
+	if (method != NULL && strcmp(method, ACPMSG_SESSION_PROMPT) == 0) {
+		prompt = json_get_arr(json_get_obj(v, "params"), "prompt");
+		text = json_get_str(json_at(prompt, 0), "text");
+		run_user(r, text != NULL ? text : "hello");
+	} else if (method != NULL && strcmp(method, ACPMSG_SESSION_CANCEL) == 0)
+		run_cancel(r);
 }
 
 /* Every fixture of an ACP agent, fast and slow. */
@@ -344,6 +105,8 @@ TEST(fixtures_alike)
 	size_t			    i;
 	int			    nacp = 0;
 
+	run_line_hook = acp_line_hook;
+	run_sent_hook = acp_sent_hook;
 	scanned = handled = 0;
 	(void)snprintf(
 	    pattern, sizeof pattern, "%s/../fixtures/*/*.jsonl", dirname(src));
@@ -354,7 +117,7 @@ TEST(fixtures_alike)
 	for (i = 0; i < g.gl_pathc; i++) {
 		if (strstr(g.gl_pathv[i], ".golden.") != NULL)
 			continue;
-		if ((entries = load_fixture(g.gl_pathv[i], &agent)) == NULL)
+		if ((entries = run_load(g.gl_pathv[i], &agent)) == NULL)
 			continue;
 		p = adapter_find_agent(agent);
 		if (p == NULL || p->adapter != &adapter_acp) {
@@ -370,7 +133,7 @@ TEST(fixtures_alike)
 			if (run_open(&r, p, NULL) == 0) {
 				run_fixture(&r, entries);
 				slow = run_close(&r);
-				check_same(g.gl_pathv[i], fast, slow);
+				run_same(g.gl_pathv[i], fast, slow);
 			} else
 				json_free(fast);
 		}
@@ -691,6 +454,8 @@ TEST(edges_alike)
 	cJSON			   *fast, *slow;
 	int			    load;
 
+	run_line_hook = acp_line_hook;
+	run_sent_hook = acp_sent_hook;
 	for (load = 0; load < 2; load++) {
 		handled = scanned = 0;
 		acp_fast_path = 1;
@@ -707,7 +472,7 @@ TEST(edges_alike)
 		run_edges(&r, load);
 		slow = run_close(&r);
 		acp_fast_path = 1;
-		check_same(load ? "edges while loading" : "edges", fast, slow);
+		run_same(load ? "edges while loading" : "edges", fast, slow);
 	}
 }
 
@@ -721,6 +486,8 @@ TEST(edges_events)
 	const char		   *s;
 	int			    errors = 0, deltas = 0;
 
+	run_line_hook = acp_line_hook;
+	run_sent_hook = acp_sent_hook;
 	acp_fast_path = 1;
 	if (run_open(&r, p, NULL) != 0)
 		return;
