@@ -153,7 +153,16 @@ extern const struct adapter adapter_amp;
 /* claude.c */
 struct claude;
 extern const struct adapter adapter_claude;
-struct claude		   *claude_begin(struct host *);
+extern int     claude_fast_path; /* tests: 0 compares the slow path */
+struct claude *claude_begin(struct host *);
+/* A content_block_delta line's members, as claude_delta_scan reads them. */
+struct claude_delta_line {
+	const char *parent; /* parent_tool_use_id if a string */
+	long long   index;
+	const char *type; /* of the delta */
+	const char *text; /* its text, thinking or partial_json, if a string */
+};
+int claude_delta_scan(const char *, size_t, char *, struct claude_delta_line *);
 
 /* codex.c */
 extern const struct adapter adapter_codex;

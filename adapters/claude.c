@@ -41,6 +41,7 @@
 #define CLAUDE_INPUT_MAX   (16UL * 1024 * 1024) /* streamed tool input */
 #define CLAUDE_BLOCKS_MAX  1024 /* finished blocks kept to match */
 #define CLAUDE_INTERRUPTED "[Request interrupted by user"
+#define CLAUDE_FAST_NODES  24 /* members of a delta line, claude_delta_fast */
 
 enum claude_btype {
 	CLAUDE_TEXT,
@@ -95,6 +96,8 @@ struct claude {
 	TAILQ_HEAD(, claude_ask) asks;
 };
 
+int claude_fast_path = 1;
+
 struct claude_type {
 	const char *type;
 	void (*fn)(struct host *, struct claude *, const cJSON *);
@@ -143,6 +146,12 @@ static void
 claude_block_delta_cb(struct host *, struct claude *, const cJSON *);
 static void claude_block_stop_cb(struct host *, struct claude *, const cJSON *);
 
+static int
+claude_delta_fast(struct host *, struct claude *, const char *, size_t);
+static void	   claude_delta(struct host *, struct claude *, const char *,
+	   long long, const char *, const char *);
+static const char *claude_delta_key(const char *);
+static const char *claude_stream_find(struct claude *, const char *);
 static const char *claude_stream_msg(struct claude *, const cJSON *);
 static void claude_stream_set(struct claude *, const cJSON *, const char *);
 static struct claude_block *
@@ -433,7 +442,7 @@ claude_on_line(struct host *s, const char *line, size_t len)
 	cJSON	      *v;
 	size_t	       i;
 
-	if (c == NULL)
+	if (c == NULL || claude_delta_fast(s, c, line, len) == 0)
 		return;
 	if ((v = json_parse(line, len, &err)) == NULL) {
 		host_unparsed(s, err, claude_where(s));
@@ -569,19 +578,24 @@ claude_stream_cb(struct host *s, struct claude *c, const cJSON *v)
 	    json_get(v, "event"), v);
 }
 
-/* The message streaming for this line's subagent (or the main loop). */
+/* The message streaming for a subagent (parent NULL: the main loop). */
 static const char *
-claude_stream_msg(struct claude *c, const cJSON *v)
+claude_stream_find(struct claude *c, const char *parent)
 {
-	const char	     *parent;
 	struct claude_stream *st;
 
-	parent = json_get_str(v, "parent_tool_use_id");
 	TAILQ_FOREACH(st, &c->streams, entry) {
 		if (strcmp(st->parent, parent != NULL ? parent : "") == 0)
 			return (st->msg);
 	}
 	return (NULL);
+}
+
+/* The message streaming for this line's subagent (or the main loop). */
+static const char *
+claude_stream_msg(struct claude *c, const cJSON *v)
+{
+	return (claude_stream_find(c, json_get_str(v, "parent_tool_use_id")));
 }
 
 static void
@@ -652,30 +666,182 @@ claude_block_start_cb(struct host *s, struct claude *c, const cJSON *v)
 static void
 claude_block_delta_cb(struct host *s, struct claude *c, const cJSON *v)
 {
-	const cJSON	    *ev = json_get(v, "event");
-	const cJSON	    *delta = json_get_obj(ev, "delta");
-	const char	    *msg = claude_stream_msg(c, v), *type, *text;
-	struct claude_block *b;
-	long long	     idx;
+	const cJSON *ev = json_get(v, "event");
+	const cJSON *delta = json_get_obj(ev, "delta");
+	const char  *type = json_get_str(delta, "type"), *key;
+	long long    idx;
 
-	if (msg == NULL || json_get_int(ev, "index", &idx) != 0 ||
-	    (b = claude_block_find(c, msg, (int)idx)) == NULL || b->done)
-		return; /* the assistant line will carry it */
-	if ((type = json_get_str(delta, "type")) == NULL)
+	if (json_get_int(ev, "index", &idx) != 0)
 		return;
-	if (strcmp(type, "text_delta") == 0)
-		text = json_get_str(delta, "text");
-	else if (strcmp(type, "thinking_delta") == 0)
-		text = json_get_str(delta, "thinking");
-	else if (strcmp(type, "input_json_delta") == 0) {
-		if ((text = json_get_str(delta, "partial_json")) != NULL &&
-		    !b->input.full)
+	key = type != NULL ? claude_delta_key(type) : NULL;
+	claude_delta(s, c, json_get_str(v, "parent_tool_use_id"), idx, type,
+	    key != NULL ? json_get_str(delta, key) : NULL);
+}
+
+/* The member of a delta of this type that holds its text, or NULL. */
+static const char *
+claude_delta_key(const char *type)
+{
+	static const char *const keys[][2] = { { "text_delta", "text" },
+		{ "thinking_delta", "thinking" },
+		{ "input_json_delta", "partial_json" } };
+	size_t			 i;
+
+	for (i = 0; i < nitems(keys); i++) {
+		if (strcmp(keys[i][0], type) == 0)
+			return (keys[i][1]);
+	}
+	return (NULL); /* signature_delta, citations_delta */
+}
+
+/*
+ * A content_block_delta, read from the tree or by claude_delta_fast:
+ * parent its parent_tool_use_id if a string, type the delta's type if a
+ * string, text its claude_delta_key member if a string.
+ */
+static void
+claude_delta(struct host *s, struct claude *c, const char *parent,
+    long long idx, const char *type, const char *text)
+{
+	const char	    *msg = claude_stream_find(c, parent);
+	struct claude_block *b;
+
+	if (msg == NULL || (b = claude_block_find(c, msg, (int)idx)) == NULL ||
+	    b->done)
+		return; /* the assistant line will carry it */
+	if (type == NULL || claude_delta_key(type) == NULL)
+		return;
+	if (strcmp(type, "input_json_delta") == 0) {
+		if (text != NULL && !b->input.full)
 			(void)buf_str(&b->input, text); /* full: input is {} */
 		return;
-	} else
-		return; /* signature_delta, citations_delta */
+	}
 	if (text != NULL && *text != '\0')
 		host_item_delta(s, b->item, text);
+}
+
+/* The first member named key of the object at node parent, or NULL. */
+static const struct json_scan_node *
+claude_node(const struct json_scan_node *nodes, size_t n, int parent,
+    const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nodes[i].parent == parent && nodes[i].klen == klen &&
+		    memcmp(nodes[i].key, key, klen) == 0)
+			return (&nodes[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * A member named by a literal ("" makes anything else an error, where
+ * sizeof would quietly give a pointer's size).
+ */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+#define CLAUDE_NODE(nodes, n, parent, key) \
+	claude_node(nodes, n, parent, key, sizeof("" key) - 1)
+/* NOLINTEND(bugprone-macro-parentheses) */
+
+/*
+ * Whether "stream_event" is in the first 64 bytes of line: claude prints
+ * the type first, and a line without it is not scanned, so that a long
+ * tool result is not decoded for nothing. A look at each quote there.
+ */
+static int
+claude_is_stream(const char *line, size_t len)
+{
+	static const char want[] = "\"stream_event\"";
+	const char	 *p = line, *end = line + (len < 64 ? len : 64);
+
+	while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+		if ((size_t)(end - p) < sizeof want - 1)
+			return (0);
+		if (memcmp(p, want, sizeof want - 1) == 0)
+			return (1);
+		p++;
+	}
+	return (0);
+}
+
+/* A node's string as json_get_str reads its member: NULL if not one. */
+static const char *
+claude_node_str(const struct json_scan_node *nd)
+{
+	return (nd != NULL && nd->kind == JSON_SCAN_STR ? nd->str : NULL);
+}
+
+/*
+ * Read a content_block_delta line without a tree, most of what claude
+ * prints with partial messages: 0 and its members into d, or -1 for the
+ * tree. line is valid UTF-8 (session_line_cb makes it so), buf has len
+ * bytes for the decoded strings d points into. json_scan_flat takes only
+ * what json_parse takes and reads alike, and each member is looked up as
+ * cJSON looks it up (the first of its name), so that d holds what
+ * claude_block_delta_cb reads from the tree. Anything else is -1: another
+ * line type, an index that is not a plain integer, a delta type without
+ * text, arrays and deeper objects, and a line claude_is_stream passes by.
+ */
+int
+claude_delta_scan(
+    const char *line, size_t len, char *buf, struct claude_delta_line *d)
+{
+	struct json_scan_node	     nodes[CLAUDE_FAST_NODES];
+	const struct json_scan_node *ev, *idx, *delta;
+	const char		    *type, *key;
+	size_t			     n;
+	int			     e, dl; /* the nodes of event and delta */
+
+	if (!claude_is_stream(line, len) ||
+	    json_scan_flat(line, len, buf, nodes, nitems(nodes),
+		JSON_SCAN_SCALARS, &n) != 0)
+		return (-1);
+	type = claude_node_str(CLAUDE_NODE(nodes, n, -1, "type"));
+	if (type == NULL || strcmp(type, "stream_event") != 0)
+		return (-1);
+	if ((ev = CLAUDE_NODE(nodes, n, -1, "event")) == NULL ||
+	    ev->kind != JSON_SCAN_OBJ)
+		return (-1);
+	e = (int)(ev - nodes);
+	type = claude_node_str(CLAUDE_NODE(nodes, n, e, "type"));
+	if (type == NULL || strcmp(type, "content_block_delta") != 0)
+		return (-1);
+	idx = CLAUDE_NODE(nodes, n, e, "index");
+	delta = CLAUDE_NODE(nodes, n, e, "delta");
+	if (idx == NULL || idx->kind != JSON_SCAN_INT || delta == NULL ||
+	    delta->kind != JSON_SCAN_OBJ)
+		return (-1);
+	dl = (int)(delta - nodes);
+	type = claude_node_str(CLAUDE_NODE(nodes, n, dl, "type"));
+	if (type == NULL || (key = claude_delta_key(type)) == NULL)
+		return (-1);
+	d->parent =
+	    claude_node_str(CLAUDE_NODE(nodes, n, -1, "parent_tool_use_id"));
+	d->index = idx->num;
+	d->type = type;
+	d->text = claude_node_str(claude_node(nodes, n, dl, key, strlen(key)));
+	return (0);
+}
+
+/* A content_block_delta line handled without a tree: 0, or -1 for it. */
+static int
+claude_delta_fast(
+    struct host *s, struct claude *c, const char *line, size_t len)
+{
+	struct claude_delta_line d;
+	char			 small[4096], *buf = small;
+	int			 r;
+
+	if (!claude_fast_path)
+		return (-1);
+	if (len > sizeof small)
+		buf = xmalloc(len);
+	if ((r = claude_delta_scan(line, len, buf, &d)) == 0)
+		claude_delta(s, c, d.parent, d.index, d.type, d.text);
+	if (buf != small)
+		free(buf);
+	return (r);
 }
 
 /*
