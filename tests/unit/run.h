@@ -12,6 +12,8 @@
 #ifndef RUN_H
 #define RUN_H
 
+#include <glob.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +282,57 @@ run_load(const char *path, const char **agent)
 	free(line);
 	fclose(f);
 	return (all);
+}
+
+/*
+ * Every recorded fixture (tests/fixtures/) of an agent whose adapter want
+ * takes, run twice, with *fast set and with it clear: what came out must
+ * be the same. The number of fixtures run.
+ */
+static int
+run_fixtures(int (*want)(const struct adapter *), int *fast)
+{
+	const struct agent_profile *p;
+	struct run		    r;
+	char			    pattern[512], src[] = __FILE__;
+	const char		   *agent;
+	glob_t			    g;
+	cJSON			   *entries, *out;
+	size_t			    i;
+	int			    n = 0;
+
+	(void)snprintf(
+	    pattern, sizeof pattern, "%s/../fixtures/*/*.jsonl", dirname(src));
+	if (glob(pattern, 0, NULL, &g) != 0) {
+		CHECK(!"no fixtures");
+		return (0);
+	}
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (strstr(g.gl_pathv[i], ".golden.") != NULL)
+			continue;
+		if ((entries = run_load(g.gl_pathv[i], &agent)) == NULL)
+			continue;
+		p = adapter_find_agent(agent);
+		if (p != NULL && want(p->adapter)) {
+			n++;
+			*fast = 1;
+			if (run_open(&r, p, NULL) == 0) {
+				run_fixture(&r, entries);
+				out = run_close(&r);
+				*fast = 0;
+				if (run_open(&r, p, NULL) == 0) {
+					run_fixture(&r, entries);
+					run_same(
+					    g.gl_pathv[i], out, run_close(&r));
+				} else
+					json_free(out);
+			}
+			*fast = 1;
+		}
+		json_free(entries);
+	}
+	globfree(&g);
+	return (n);
 }
 
 #endif /* RUN_H */

@@ -12,10 +12,6 @@
  * agent that speaks ACP and hand-made edge cases. Each line the scanner
  * accepts is also parsed with json_parse and must read alike there.
  */
-#include <sys/stat.h>
-
-#include <glob.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,56 +89,23 @@ acp_sent_hook(struct run *r, const cJSON *v)
 		run_cancel(r);
 }
 
+static int
+acp_want(const struct adapter *a)
+{
+	return (a == &adapter_acp);
+}
+
 /* Every fixture of an ACP agent, fast and slow. */
 TEST(fixtures_alike)
 {
-	const struct agent_profile *p;
-	struct run		    r;
-	char			    pattern[512], src[] = __FILE__;
-	const char		   *agent;
-	glob_t			    g;
-	cJSON			   *entries, *fast, *slow;
-	size_t			    i;
-	int			    nacp = 0;
+	int n;
 
 	run_line_hook = acp_line_hook;
 	run_sent_hook = acp_sent_hook;
 	scanned = handled = 0;
-	(void)snprintf(
-	    pattern, sizeof pattern, "%s/../fixtures/*/*.jsonl", dirname(src));
-	if (glob(pattern, 0, NULL, &g) != 0) {
-		CHECK(!"no fixtures");
-		return;
-	}
-	for (i = 0; i < g.gl_pathc; i++) {
-		if (strstr(g.gl_pathv[i], ".golden.") != NULL)
-			continue;
-		if ((entries = run_load(g.gl_pathv[i], &agent)) == NULL)
-			continue;
-		p = adapter_find_agent(agent);
-		if (p == NULL || p->adapter != &adapter_acp) {
-			json_free(entries);
-			continue;
-		}
-		nacp++;
-		acp_fast_path = 1;
-		if (run_open(&r, p, NULL) == 0) {
-			run_fixture(&r, entries);
-			fast = run_close(&r);
-			acp_fast_path = 0;
-			if (run_open(&r, p, NULL) == 0) {
-				run_fixture(&r, entries);
-				slow = run_close(&r);
-				run_same(g.gl_pathv[i], fast, slow);
-			} else
-				json_free(fast);
-		}
-		acp_fast_path = 1;
-		json_free(entries);
-	}
-	globfree(&g);
+	n = run_fixtures(acp_want, &acp_fast_path);
 	/* gemini, opencode, codex-acp, claude-agent-acp: six scenarios each */
-	CHECK(nacp >= 24);
+	CHECK(n >= 24);
 	/* The fast path must have had something to do. */
 	CHECK(handled > 100);
 	CHECK_INT(handled, scanned);

@@ -11,10 +11,6 @@
  * and hand-made edge cases. Each line the scanner takes is also parsed
  * with json_parse and must read alike there.
  */
-#include <sys/stat.h>
-
-#include <glob.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,58 +113,23 @@ claude_sent_hook(struct run *r, const cJSON *v)
 		run_cancel(r);
 }
 
+static int
+claude_want(const struct adapter *a)
+{
+	return (a == &adapter_claude || a == &adapter_amp);
+}
+
 /* Every fixture of claude and amp, fast and slow. */
 TEST(fixtures_alike)
 {
-	const struct agent_profile *p;
-	struct run		    r;
-	char			    pattern[512], src[] = __FILE__;
-	const char		   *agent;
-	glob_t			    g;
-	cJSON			   *entries, *fast, *slow;
-	size_t			    i;
-	int			    nfix = 0;
+	int n;
 
 	run_line_hook = claude_line_hook;
 	run_sent_hook = claude_sent_hook;
 	scanned = 0;
-	(void)snprintf(
-	    pattern, sizeof pattern, "%s/../fixtures/*/*.jsonl", dirname(src));
-	if (glob(pattern, 0, NULL, &g) != 0) {
-		CHECK(!"no fixtures");
-		return;
-	}
-	for (i = 0; i < g.gl_pathc; i++) {
-		if (strstr(g.gl_pathv[i], ".golden.") != NULL)
-			continue;
-		if ((entries = run_load(g.gl_pathv[i], &agent)) == NULL)
-			continue;
-		p = adapter_find_agent(agent);
-		if (p == NULL ||
-		    (p->adapter != &adapter_claude &&
-			p->adapter != &adapter_amp)) {
-			json_free(entries);
-			continue;
-		}
-		nfix++;
-		claude_fast_path = 1;
-		if (run_open(&r, p, NULL) == 0) {
-			run_fixture(&r, entries);
-			fast = run_close(&r);
-			claude_fast_path = 0;
-			if (run_open(&r, p, NULL) == 0) {
-				run_fixture(&r, entries);
-				slow = run_close(&r);
-				run_same(g.gl_pathv[i], fast, slow);
-			} else
-				json_free(fast);
-		}
-		claude_fast_path = 1;
-		json_free(entries);
-	}
-	globfree(&g);
+	n = run_fixtures(claude_want, &claude_fast_path);
 	/* claude: six scenarios, amp: two */
-	CHECK(nfix >= 8);
+	CHECK(n >= 8);
 	/* The fast path must have had something to do. */
 	CHECK(scanned > 30);
 }
