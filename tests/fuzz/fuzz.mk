@@ -18,7 +18,8 @@
 FUZZ_CC		?= clang-14
 FUZZ_SECONDS	?= 60
 FUZZ_JOBS	?= 1
-FUZZ_TARGETS	?= jsonl json jsonrpc event_scan acp api ws store inflate tar
+FUZZ_TARGETS	?= jsonl json jsonrpc event_scan acp claude api ws store inflate \
+		   tar
 FUZZ_DIR	 = build/fuzz
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
@@ -34,6 +35,9 @@ FUZZ_SRC_jsonrpc	 = tests/fuzz/fuzz_jsonrpc.c
 FUZZ_SRC_event_scan	 = tests/fuzz/fuzz_event_scan.c
 FUZZ_SRC_inflate	 = tests/fuzz/fuzz_inflate.c
 FUZZ_SRC_acp		 = tests/fuzz/fuzz_acp.c tests/fuzz/host_stub.c \
+			   supervisor/host/host.c \
+			   $(sort $(wildcard adapters/*.c))
+FUZZ_SRC_claude		 = tests/fuzz/fuzz_claude.c tests/fuzz/host_stub.c \
 			   supervisor/host/host.c \
 			   $(sort $(wildcard adapters/*.c))
 FUZZ_SRC_api		 = tests/fuzz/fuzz_api.c tests/fuzz/session_stub.c \

@@ -425,3 +425,180 @@ stub_free(struct stub *st)
 	buf_free(&st->j.log);
 	free(st);
 }
+
+/* The first pending permission (0) or question (1) of the host, or NULL. */
+static char *
+stub_pending(struct host *h, int question)
+{
+	cJSON *perms, *qs, *first;
+	char  *id = NULL;
+
+	perms = json_array();
+	qs = json_array();
+	host_pending_ids(h, perms, qs);
+	if ((first = json_at(question ? qs : perms, 0)) != NULL)
+		id = xstrdup(json_str(first));
+	json_free(perms);
+	json_free(qs);
+	return (id);
+}
+
+/* As session_tell_cb: a cancelled turn's requests are answered so. */
+static void
+stub_tell_cb(void *arg, const char *native_id, int question)
+{
+	struct host	     *h = arg;
+	const struct adapter *a = host_profile(h)->adapter;
+
+	if (question)
+		(void)a->reply_question(h, native_id, NULL);
+	else
+		(void)a->reply_permission(h, native_id, PERMISSION_CANCELLED);
+}
+
+/* The client's side, as session.c drives the adapter and the host. */
+static void
+stub_client(struct host *h, const char *cmd, size_t len)
+{
+	static const char *names[] = { "accept", "accept_for_session", "reject",
+		"cancelled" };
+	const struct adapter *a = host_profile(h)->adapter;
+	struct user_message   um;
+	const char	     *native, *err;
+	char		     *arg, *id = NULL;
+	cJSON		     *v = NULL, *att = NULL, *content;
+	int		      r;
+
+	arg = xstrndup(cmd + 2, len - 2);
+	memset(&um, 0, sizeof um);
+	if (strncmp(arg, "msg ", 4) == 0 || strncmp(arg, "att ", 4) == 0) {
+		if (!utf8_valid(arg, strlen(arg)))
+			goto out;
+		um.text = arg + 4;
+		if (arg[0] == 'a') {
+			att = json_array();
+			v = json_object();
+			json_set_str(v, "path", arg + 4);
+			json_set_str(v, "mime", "text/plain");
+			json_append(att, v);
+			v = NULL;
+			um.attachments = att;
+		}
+		host_turn_start(h);
+		content = json_array();
+		json_append(content, event_part_text(um.text));
+		host_user_message(h, content);
+		if (a->send_message(h, &um) != 0) {
+			host_error(h, "the agent did not accept the message",
+			    "send_failed", NULL);
+			host_turn_end(h, "error", NULL, -1);
+		}
+	} else if (strncmp(arg, "perm ", 5) == 0) {
+		if ((id = stub_pending(h, 0)) == NULL)
+			goto out;
+		native = host_pending_native(h, id, 0);
+		FUZZ_CHECK(native != NULL, "pending %s has no native id", id);
+		r = (arg[5] - '0') & 3;
+		if (a->reply_permission(h, native, (enum permission_reply)r) !=
+		    0)
+			goto out;
+		host_pending_resolve(h, id, 0, names[r], NULL);
+		FUZZ_CHECK(host_pending_native(h, id, 0) == NULL,
+		    "%s still pending after its reply", id);
+	} else if (strncmp(arg, "answer ", 7) == 0 ||
+	    strcmp(arg, "reject") == 0) {
+		if ((id = stub_pending(h, 1)) == NULL)
+			goto out;
+		native = host_pending_native(h, id, 1);
+		FUZZ_CHECK(native != NULL, "pending %s has no native id", id);
+		if (arg[0] == 'a') {
+			v = json_parse(arg + 7, strlen(arg + 7), &err);
+			if (!json_is_arr(v))
+				goto out;
+		}
+		if (a->reply_question(h, native, v) != 0)
+			goto out;
+		host_pending_resolve(
+		    h, id, 1, v != NULL ? "answered" : "rejected", v);
+		FUZZ_CHECK(host_pending_native(h, id, 1) == NULL,
+		    "%s still pending after its reply", id);
+	} else if (strcmp(arg, "cancel") == 0) {
+		host_pending_cancel(h, stub_tell_cb, h);
+		FUZZ_CHECK((id = stub_pending(h, 0)) == NULL &&
+			(id = stub_pending(h, 1)) == NULL,
+		    "%s still pending after a cancel", id);
+		(void)a->cancel(h);
+	}
+out:
+	json_free(att);
+	json_free(v);
+	free(id);
+	free(arg);
+}
+
+/*
+ * The input through p's adapter and the host, as the header of
+ * fuzz_acp.c says: one agent line per \n, "#!" lines the client's (the
+ * agent's lines also to scan, if not NULL, with arg). What the host and
+ * the adapter said, malloc'd, its length in *loglen.
+ */
+char *
+stub_run(const struct agent_profile *p, const uint8_t *data, size_t size,
+    void (*scan)(void *, const char *, size_t), void *arg, size_t *loglen)
+{
+	struct stub *st;
+	struct host *h;
+	const char  *s = (const char *)data, *end = s + size, *nl, *log;
+	size_t	     len, step;
+	char	    *line, *out;
+
+	st = stub_new(p);
+	h = stub_host(st);
+	p->adapter->on_start(h);
+	/* ACP's and claude's adapters both start with an initialize. */
+	FUZZ_CHECK(
+	    stub_sent(st) == 1, "on_start sent %zu lines", stub_sent(st));
+	while (s < end) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		len = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+		step = nl != NULL ? len + 1 : len;
+		if (len > 0 && s[len - 1] == '\r')
+			len--;
+		line = xmalloc(len + 1); /* exact size, NULs kept */
+		memcpy(line, s, len);
+		line[len] = '\0';
+		if (len >= 2 && s[0] == '#' && s[1] == '!')
+			stub_client(h, line, len);
+		else {
+			if (scan != NULL && utf8_valid(line, len))
+				scan(arg, line, len); /* stub_line repairs */
+			stub_line(st, line, len);
+		}
+		free(line);
+		s += step;
+	}
+	/* The agent exits: as session.c does, requests then the turn close. */
+	host_unparsed_flush(h);
+	host_pending_cancel(h, NULL, NULL);
+	host_turn_close(h, "error", NULL, -1);
+	log = stub_log(st, loglen);
+	out = xmalloc(*loglen + 1);
+	memcpy(out, log, *loglen + 1);
+	stub_free(st);
+	return (out);
+}
+
+/* Two logs of one input, the fast path's and the slow one's: the same. */
+void
+stub_same(char *fast, size_t flen, char *slow, size_t slen)
+{
+	size_t i;
+
+	for (i = 0; i < flen && i < slen && fast[i] == slow[i]; i++)
+		;
+	FUZZ_CHECK(flen == slen && i == flen,
+	    "the fast path differs at byte %zu:\n fast %.300s\n slow %.300s", i,
+	    fast + (i > 100 ? i - 100 : 0), slow + (i > 100 ? i - 100 : 0));
+	free(fast);
+	free(slow);
+}

@@ -8,6 +8,7 @@ OUT_DIR/<target>/<name> seeds:
 
   acp         an ACP agent's stdout with the client's side as "#!" lines
               (see fuzz_acp.c), for ACP recordings
+  claude      the same for claude's recordings (fuzz_claude.c)
   jsonl       the agent's stdout as one stream
   json        each line
   jsonrpc     each line
@@ -66,6 +67,35 @@ def acp_seed(ents):
     return "\n".join(out) + "\n"
 
 
+def claude_seed(ents):
+    """claude's lines, with the client's actions as #! directives."""
+    out = []
+    for e in ents:
+        if e.get("d") == "<":
+            out.append(e["l"])
+            continue
+        try:
+            m = json.loads(e["l"])
+        except (KeyError, ValueError):
+            continue
+        if m.get("type") == "user":
+            content = m.get("message", {}).get("content", [])
+            text = "".join(b.get("text", "") for b in content
+                if isinstance(b, dict))
+            out.append("#!msg " + text.replace("\n", " "))
+        elif m.get("type") == "control_request" and \
+                m.get("request", {}).get("subtype") == "interrupt":
+            out.append("#!cancel")
+        elif m.get("type") == "control_response":
+            r = m.get("response", {}).get("response", {})
+            if "questions" in r.get("updatedInput", {}):
+                out.append('#!answer [["Red"]]')
+            else:
+                out.append("#!perm %d" % (0 if r.get("behavior") == "allow"
+                    else 2))
+    return "\n".join(out) + "\n"
+
+
 def write(out, target, name, data):
     d = os.path.join(out, target)
     os.makedirs(d, exist_ok=True)
@@ -99,6 +129,8 @@ def main():
                 write(out, "jsonrpc", name, e["l"])
         if agent not in ("claude", "codex", "amp", "pi"):
             write(out, "acp", name, acp_seed(ents))
+        if agent == "claude":
+            write(out, "claude", name, claude_seed(ents))
         n += 1
     for p in goldens:
         name = os.path.basename(p).split(".")[0]
