@@ -3,12 +3,16 @@
 
     tests/bench/firehose_ir.py [--agentd build/agentd]
         [--loadgen build/bench/loadgen] [--small 2000] [--large 22000]
+        [--claude]
 
 Runs `agentd serve` under valgrind --tool=callgrind twice, each with one
 `mock` session whose one WebSocket client (loadgen ws, as bench.py's
 firehose drives it) reads `firehose N` to turn.ended, and prints the
 total Ir of each run and (Ir(large) - Ir(small)) / (large - small), which
 leaves out start-up. The agent is a child process and is not counted.
+With --claude the session is claude's instead, replaying its recorded
+hello with the first text delta played N times (bench.py's claude
+replay), so the figure is per content_block_delta line.
 Needs valgrind; slow (a minute or two), but the figure does not depend on
 the machine's load.
 """
@@ -25,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 
-def run(agentd, loadgen, n, out):
+def run(agentd, loadgen, n, out, claude=False):
     tmp = tempfile.mkdtemp(prefix="agentd-ir-")
     port = bench.free_port()
     p = subprocess.Popen(["valgrind", "--tool=callgrind",
@@ -45,7 +49,14 @@ def run(agentd, loadgen, n, out):
         if time.monotonic() > end:
             raise RuntimeError("agentd did not answer /v1/health")
         time.sleep(0.2)
-    st, r = h.req("POST", "/v1/sessions/f", {"agent": "mock"})
+    body = {"agent": "mock"}
+    if claude:
+        fx = bench.Bench.scale_fixture(
+            os.path.join(bench.ROOT, "tests", "fixtures", "claude",
+                         "hello.jsonl"), n, out + ".jsonl")
+        body = {"agent": "claude",
+                "agentCommand": ["@self", "replay-agent", fx]}
+    st, r = h.req("POST", "/v1/sessions/f", body)
     if st != 200:
         raise RuntimeError("create: %s %s" % (st, r))
     end = time.monotonic() + 60
@@ -60,7 +71,8 @@ def run(agentd, loadgen, n, out):
                         "/v1/sessions/f/events/ws?offset=%d" % r["eventCount"],
                         "--clients", "1", "--until", "turn.ended", "--post",
                         "/v1/sessions/f/messages", "--body",
-                        json.dumps({"message": "firehose %d" % n}),
+                        json.dumps({"message": "replay" if claude
+                                    else "firehose %d" % n}),
                         "--timeout", "300"], capture_output=True, text=True)
     res = json.loads(g.stdout.strip().splitlines()[-1])
     h.close()
@@ -81,12 +93,13 @@ def main():
     ap.add_argument("--loadgen", default="build/bench/loadgen")
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--large", type=int, default=22000)
+    ap.add_argument("--claude", action="store_true")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="agentd-ir-")
     small = run(os.path.abspath(a.agentd), os.path.abspath(a.loadgen),
-                a.small, os.path.join(d, "small.cg"))
+                a.small, os.path.join(d, "small.cg"), a.claude)
     large = run(os.path.abspath(a.agentd), os.path.abspath(a.loadgen),
-                a.large, os.path.join(d, "large.cg"))
+                a.large, os.path.join(d, "large.cg"), a.claude)
     print("Ir at %d chunks: %d" % (a.small, small))
     print("Ir at %d chunks: %d" % (a.large, large))
     print("Ir per event: %.0f" % ((large - small) / (a.large - a.small)))
