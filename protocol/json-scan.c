@@ -10,8 +10,9 @@
  * make agentd quadratic in the length of a reply. The scanner is pure,
  * bounded by len, and does not validate: callers parse what it finds.
  *
- * json_scan_flat is the exception that does validate: the ACP fast path
- * (acpmsg_chunk_scan) takes what it finds instead of json_parse's tree,
+ * json_scan_flat is the exception that does validate: the fast paths
+ * for ACP text chunks (acpmsg_chunk_scan) and claude's delta lines
+ * (claude_delta_scan) take what it finds instead of json_parse's tree,
  * so it accepts only what json_parse would accept and read alike, and
  * answers -1 for anything else, which the caller then parses.
  */
