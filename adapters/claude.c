@@ -41,7 +41,7 @@
 #define CLAUDE_INPUT_MAX   (16UL * 1024 * 1024) /* streamed tool input */
 #define CLAUDE_BLOCKS_MAX  1024 /* finished blocks kept to match */
 #define CLAUDE_INTERRUPTED "[Request interrupted by user"
-#define CLAUDE_FAST_NODES  24 /* members of a delta line, claude_delta_fast */
+#define CLAUDE_FAST_NODES  24 /* members of a delta line, claude_delta_scan */
 
 enum claude_btype {
 	CLAUDE_TEXT,
@@ -835,8 +835,12 @@ claude_delta_fast(
 
 	if (!claude_fast_path)
 		return (-1);
-	if (len > sizeof small)
+	if (len > sizeof small) {
+		/* A long tool result: no copy for nothing. */
+		if (!claude_is_stream(line, len))
+			return (-1);
 		buf = xmalloc(len);
+	}
 	if ((r = claude_delta_scan(line, len, buf, &d)) == 0)
 		claude_delta(s, c, d.parent, d.index, d.type, d.text);
 	if (buf != small)
