@@ -23,7 +23,9 @@
  *   version are UTF-8 when the host says they changed.
  * A violation aborts, as a finding. Nothing is written anywhere. Every
  * event and every line sent is also kept (stub_log), for a harness that
- * runs one input two ways and compares.
+ * runs one input two ways and compares: stub_run plays an input (agent
+ * lines and "#!" client lines, as fuzz_acp.c's header says) through an
+ * adapter, stub_same compares two logs.
  */
 #include <string.h>
 
