@@ -247,10 +247,14 @@ def test_contain_terminate(ctx):
         assert info["containment"] == m.name, info
         _escaped(a, "t1", k)
         if m.name == "subreaper":
-            # The double-forked sleeper was re-parented to agentd.
+            # The double-forked sleeper is re-parented to agentd once the
+            # fork between them has exited, which may be a moment after
+            # the sleeper shows.
             sleeper = [p for p in _marked(k) if _cmd(p).endswith(f"{k}2")]
-            assert sleeper and _ppid(sleeper[0]) == a.pid, \
-                (sleeper, [_ppid(p) for p in sleeper], a.pid)
+            assert sleeper, _marked(k)
+            wait_for(lambda: _ppid(sleeper[0]) == a.pid, 5, 0.02,
+                f"the sleeper {sleeper[0]} is a child of "
+                f"{_ppid(sleeper[0])}, not of agentd {a.pid}")
         if m.name == "cgroup":
             cg = m.cgroups(a)
             assert len(cg) == 1 and cg[0].endswith("/s-t1"), cg

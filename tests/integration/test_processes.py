@@ -344,8 +344,10 @@ def test_bash_on_a_terminal_two_viewers_and_a_reconnect(ctx):
             "encoding": "base64"})
         for v in (v1, v2):
             _ws_text(v, "two-2")
+        # The resize and the command on one socket: frames of two
+        # viewers have no order between them, and stty must see the size.
         v2.send_json({"type": "resize", "cols": 101, "rows": 33})
-        v1.send_json({"type": "input", "data": "stty size\n"})
+        v2.send_json({"type": "input", "data": "stty size\n"})
         _ws_text(v1, "33 101")
         _ws_text(v2, "33 101")
         # A bad frame gets an error frame; the socket stays.
@@ -372,14 +374,16 @@ def test_bash_on_a_terminal_two_viewers_and_a_reconnect(ctx):
         assert "one-42" in again  # the scrollback goes back before it
         # A bounded scrollback: after 1 MiB of output, a new viewer gets
         # at most 64 KiB and one entry of it.
+        # (The marker is computed, so that the terminal's echo of the
+        # command line does not hold it: the output must be all out.)
         v2.send_json({"type": "input",
             "data": "head -c 1048576 /dev/zero | tr '\\0' x; echo; "
-            "echo big-done\n"})
-        _ws_text(v2, "big-done", timeout=20)
+            "echo big-done-$((6*7))\n"})
+        _ws_text(v2, "big-done-42", timeout=20)
         v1.close()
         v3 = WSClient(a.port, path, TOKEN)
         assert v3.recv_json()["type"] == "ready"
-        got = _ws_text(v3, "big-done", timeout=5)
+        got = _ws_text(v3, "big-done-42", timeout=5)
         assert len(got) <= 64 * 1024 + 65536, len(got)
 
         v2.send_json({"type": "input", "data": "exit 3\n"})
