@@ -671,11 +671,11 @@ claude_block_delta_cb(struct host *s, struct claude *c, const cJSON *v)
 	const char  *type = json_get_str(delta, "type"), *key;
 	long long    idx;
 
-	if (json_get_int(ev, "index", &idx) != 0)
-		return;
-	key = type != NULL ? claude_delta_key(type) : NULL;
+	if (json_get_int(ev, "index", &idx) != 0 || type == NULL ||
+	    (key = claude_delta_key(type)) == NULL)
+		return; /* signature_delta, citations_delta */
 	claude_delta(s, c, json_get_str(v, "parent_tool_use_id"), idx, type,
-	    key != NULL ? json_get_str(delta, key) : NULL);
+	    json_get_str(delta, key));
 }
 
 /* The member of a delta of this type that holds its text, or NULL. */
@@ -691,13 +691,14 @@ claude_delta_key(const char *type)
 		if (strcmp(keys[i][0], type) == 0)
 			return (keys[i][1]);
 	}
-	return (NULL); /* signature_delta, citations_delta */
+	return (NULL);
 }
 
 /*
  * A content_block_delta, read from the tree or by claude_delta_fast:
- * parent its parent_tool_use_id if a string, type the delta's type if a
- * string, text its claude_delta_key member if a string.
+ * parent its parent_tool_use_id if a string, type the delta's type, one
+ * claude_delta_key knows (both callers looked it up already), text its
+ * claude_delta_key member if a string.
  */
 static void
 claude_delta(struct host *s, struct claude *c, const char *parent,
@@ -709,8 +710,6 @@ claude_delta(struct host *s, struct claude *c, const char *parent,
 	if (msg == NULL || (b = claude_block_find(c, msg, (int)idx)) == NULL ||
 	    b->done)
 		return; /* the assistant line will carry it */
-	if (type == NULL || claude_delta_key(type) == NULL)
-		return;
 	if (strcmp(type, "input_json_delta") == 0) {
 		if (text != NULL && !b->input.full)
 			(void)buf_str(&b->input, text); /* full: input is {} */

@@ -97,19 +97,18 @@ claude_line_hook(const char *line, size_t len)
 static void
 claude_sent_hook(struct run *r, const cJSON *v)
 {
-	const char  *type = json_get_str(v, "type"), *text;
+	const char  *type = json_get_str(v, "type"), *text, *sub;
 	const cJSON *content;
 
 	if (type == NULL)
 		return;
+	sub = json_get_str(json_get_obj(v, "request"), "subtype");
 	if (strcmp(type, "user") == 0) {
 		content = json_get_arr(json_get_obj(v, "message"), "content");
 		text = json_get_str(json_at(content, 0), "text");
 		run_user(r, text != NULL ? text : "hello");
-	} else if (strcmp(type, "control_request") == 0 &&
-	    json_get_str(json_get_obj(v, "request"), "subtype") != NULL &&
-	    strcmp(json_get_str(json_get_obj(v, "request"), "subtype"),
-		"interrupt") == 0)
+	} else if (strcmp(type, "control_request") == 0 && sub != NULL &&
+	    strcmp(sub, "interrupt") == 0)
 		run_cancel(r);
 }
 
